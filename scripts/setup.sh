@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One entry for a fresh machine: brings Node >= 22.22 (Node 24 from the npm registry when the system
+# node is older), installs dependencies from the lockfile, builds, then runs `npm run <script>`.
+#   ./scripts/setup.sh demo    # the main job on the embedded default fixture
+#   ./scripts/setup.sh test    # lint, typecheck, build and the test suite
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/node-env.sh
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "detbuild setup: installing dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+if [ ! -f dist/cli/main.js ] || [ -n "$(find src -newer dist/cli/main.js -name '*.ts' -print -quit)" ]; then
+  echo "detbuild setup: building (npm run build)" >&2
+  npm run --silent build
+fi
+[ $# -eq 0 ] && exit 0
+script="$1"
+shift
+exec npm run --silent "$script" -- "$@"

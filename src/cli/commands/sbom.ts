@@ -1,0 +1,98 @@
+import path from 'node:path'
+import { Option } from 'commander'
+import { ExitCode, InputError } from '../../errors.ts'
+import type { RegisterCommand } from '../context.ts'
+
+interface SbomFlags {
+  from: 'lockfile' | 'installed'
+  format: 'json' | 'xml' | 'both'
+  spec: '1.6' | '1.5' | '1.4'
+  omit: string[]
+  workspace: string[]
+  validate: boolean
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value]
+
+export const register: RegisterCommand = (program, { wrap }) => {
+  program
+    .command('sbom')
+    .summary('write a CycloneDX SBOM of the project (sbom.cdx.json)')
+    .description(
+      'Reads the dependency tree (lockfile or installed node_modules) with @npmcli/arborist and writes a\n' +
+        'schema-valid, byte-reproducible CycloneDX SBOM to <out>/sbom.cdx.json (and .xml).',
+    )
+    .addOption(
+      new Option('--from <source>', 'read the lockfile or the installed tree')
+        .choices(['lockfile', 'installed'])
+        .default('lockfile'),
+    )
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['json', 'xml', 'both']).default('json'),
+    )
+    .addOption(
+      new Option('--spec <version>', 'CycloneDX spec version').choices(['1.6', '1.5', '1.4']).default('1.6'),
+    )
+    .option(
+      '--omit <types>',
+      'leave out dev, optional and/or peer packages, as npm does (comma-separated, repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '-w, --workspace <name>',
+      'only this workspace and its dependency closure (repeatable)',
+      collect,
+      [],
+    )
+    .option('--no-validate', 'skip schema validation of the output')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  detbuild sbom\n  detbuild sbom --omit dev --format both\n  detbuild sbom -w @acme/api --spec 1.5',
+    )
+    .action(
+      wrap<SbomFlags>(async (flags, { globals, log, env }) => {
+        const { runSbom, OMIT_TYPES } = await import('../../sbom/index.ts')
+        const { resolveSourceDate } = await import('../../util/source-date.ts')
+        const omit = flags.omit
+          .flatMap((o) => o.split(','))
+          .map((o) => o.trim())
+          .filter(Boolean)
+        for (const o of omit) {
+          if (!(OMIT_TYPES as readonly string[]).includes(o)) {
+            throw new InputError('USAGE_OMIT_INVALID', `--omit takes dev, optional or peer, not "${o}"`)
+          }
+        }
+        const sourceDate = await resolveSourceDate(globals.cwd, env)
+        const result = await runSbom({
+          cwd: globals.cwd,
+          out: globals.out,
+          from: flags.from,
+          format: flags.format,
+          spec: flags.spec,
+          omit: omit as never,
+          workspaces: flags.workspace,
+          validate: flags.validate,
+          sourceDateEpoch: sourceDate.epoch,
+          log,
+        })
+        const rel = (f: string) => path.relative(process.cwd(), f) || f
+        const valid = result.validation.json.ok === true ? 'schema-valid' : 'not validated'
+        const text = [
+          `SBOM of ${result.root.name}@${result.root.version}: ${result.components} components, ${result.dependencyEdges} dependency edges`,
+          `CycloneDX ${result.specVersion}, ${valid}, serial ${result.serialNumber}, timestamp ${result.timestamp} (${sourceDate.from})`,
+          ...result.files.map((f) => `wrote ${rel(f)}`),
+          ...(result.warnings.length ? [`${result.warnings.length} tree warning(s), see above`] : []),
+        ].join('\n')
+        return {
+          exitCode: ExitCode.ok,
+          text,
+          data: {
+            ...result,
+            files: result.files.map((f) => path.relative(globals.out, f)),
+            sourceDateEpoch: { value: sourceDate.epoch, from: sourceDate.from },
+          },
+        }
+      }),
+    )
+}

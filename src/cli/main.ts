@@ -1,0 +1,86 @@
+/**
+ * The CLI entry: runs the program, turns outcomes and errors into output and an exit code.
+ * `runCli` is the only place in detbuild that calls process.exit.
+ */
+import { CommanderError } from 'commander'
+import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
+import { stableJson } from '../util/canonical-json.ts'
+import { wantsColor } from '../util/log.ts'
+import type { GlobalOptions } from './context.ts'
+import { buildProgram } from './program.ts'
+
+export interface MainIo {
+  env: NodeJS.ProcessEnv
+  cwd: string
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  color: boolean
+  now?: () => Date
+}
+
+/** Runs detbuild with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: MainIo): Promise<number> {
+  let globals: GlobalOptions | undefined
+  let exitCode: number = ExitCode.ok
+  const wantsJson = argv.includes('--json')
+  const wantsDebug = argv.includes('--debug')
+  try {
+    const program = await buildProgram({
+      env: io.env,
+      processCwd: io.cwd,
+      color: io.color,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      now: io.now ?? (() => new Date()),
+      onGlobals: (g) => {
+        globals = g
+      },
+      onOutcome: (outcome, g) => {
+        exitCode = outcome.exitCode
+        if (g.json) io.stdout(stableJson(outcome.data))
+        else if (!g.quiet && outcome.text)
+          io.stdout(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`)
+      },
+    })
+    await program.parseAsync([...argv], { from: 'user' })
+    return exitCode
+  } catch (e) {
+    return report(e, globals?.json ?? wantsJson, globals?.debug ?? wantsDebug, io)
+  }
+}
+
+function report(e: unknown, json: boolean, debug: boolean, io: MainIo): number {
+  if (e instanceof CommanderError) {
+    // help and version are successes; everything else commander rejects is bad usage
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+      return ExitCode.ok
+    if (json) io.stdout(stableJson({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } }))
+    return ExitCode.badInput
+  }
+  const known = isDetbuildError(e)
+  const err: DetbuildError = known
+    ? e
+    : new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
+        cause: e,
+      })
+  if (json) io.stdout(stableJson({ error: err.toJSON() }))
+  const hint = known || debug ? '' : ' (this is a bug in detbuild; run with --debug for a stack trace)'
+  io.stderr(`detbuild: error [${err.code}]: ${err.toLine()}${hint}\n`)
+  if (debug) io.stderr(`${(known ? e : (e as Error))?.stack ?? ''}\n`)
+  return err.exitCode
+}
+
+/** Process entry used by bin/detbuild.js. */
+export async function runCli(): Promise<never> {
+  const code = await main(process.argv.slice(2), {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    color: wantsColor(process.stderr, process.env),
+  })
+  // let pending stdout writes drain before exiting
+  process.exitCode = code
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()))
+  process.exit(code)
+}

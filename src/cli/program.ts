@@ -1,0 +1,83 @@
+import path from 'node:path'
+import { Command, Option } from 'commander'
+import { ExitCode } from '../errors.ts'
+import { createLogger } from '../util/log.ts'
+import { VERSION } from '../version.ts'
+import type { CommandEnv, CommandOutcome, GlobalOptions, RegisterCommand, Registrar } from './context.ts'
+
+export interface ProgramIo {
+  env: NodeJS.ProcessEnv
+  processCwd: string
+  color: boolean
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  now: () => Date
+  /** receives each command's outcome */
+  onOutcome: (outcome: CommandOutcome, globals: GlobalOptions) => void
+  /** receives the resolved globals as soon as a command starts (for error formatting) */
+  onGlobals: (globals: GlobalOptions) => void
+}
+
+/** The commands, in pipeline order; each file is small and imports its core lazily. */
+const commands: Array<() => Promise<{ register: RegisterCommand }>> = [
+  // one line per command, in pipeline order
+  () => import('./commands/sbom.ts'),
+]
+
+export async function buildProgram(io: ProgramIo): Promise<Command> {
+  const program = new Command('detbuild')
+    .description(
+      'Reproducible builds, CycloneDX SBOMs, OSV scans, sigstore signatures and audit evidence bundles.',
+    )
+    .version(VERSION, '-V, --version')
+    .option('-C, --cwd <dir>', 'project directory', '.')
+    .option('--out <dir>', 'workspace directory for outputs (default: <cwd>/.detbuild)')
+    .option('--json', 'print a machine-readable result on stdout', false)
+    .option('-q, --quiet', 'print nothing but errors', false)
+    .option('--debug', 'print debug logs and stack traces', false)
+    .addOption(new Option('--no-color', 'disable colours (also NO_COLOR)'))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+
+  const registrar: Registrar = {
+    wrap(action) {
+      return async (...args: unknown[]) => {
+        const command = args[args.length - 1] as Command
+        const raw = command.optsWithGlobals() as Record<string, unknown>
+        const cwd = path.resolve(io.processCwd, String(raw.cwd ?? '.'))
+        const globals: GlobalOptions = Object.freeze({
+          cwd,
+          out: raw.out ? path.resolve(io.processCwd, String(raw.out)) : path.join(cwd, '.detbuild'),
+          json: raw.json === true,
+          quiet: raw.quiet === true,
+          debug: raw.debug === true,
+          color: io.color && raw.color !== false,
+        })
+        io.onGlobals(globals)
+        const env: CommandEnv = {
+          globals,
+          env: io.env,
+          now: io.now,
+          log: createLogger({
+            quiet: globals.quiet || globals.json,
+            debug: globals.debug,
+            color: globals.color,
+            write: (line) => io.stderr(`${line}\n`),
+          }),
+        }
+        const positional = args
+          .slice(0, -2)
+          .flat()
+          .filter((a): a is string => typeof a === 'string')
+        const options = command.opts()
+        const outcome = await action(options as never, env, positional)
+        io.onOutcome(outcome, globals)
+      }
+    },
+  }
+  for (const load of commands) (await load()).register(program, registrar)
+  return program
+}
+
+export { ExitCode }

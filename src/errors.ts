@@ -1,0 +1,93 @@
+/**
+ * The one error hierarchy. Every error detbuild raises on purpose is a DetbuildError with a stable
+ * `DOMAIN_REASON` code and the exit code the README documents. Only the CLI and Action entries turn
+ * errors into text.
+ */
+
+export const ExitCode = {
+  /** success */
+  ok: 0,
+  /** a check said no: policy, verification, findings at/above --fail-on, not reproducible */
+  checkFailed: 1,
+  /** bad usage or bad input */
+  badInput: 2,
+  /** could not answer: network, service down, truncated reply */
+  incomplete: 3,
+  /** a bug in detbuild */
+  internal: 70,
+} as const
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+export interface ErrorOptions {
+  /** file the problem is about, relative to the project when possible */
+  file?: string
+  /** structured extra data, printed with --json */
+  details?: Record<string, unknown>
+  cause?: unknown
+}
+
+export class DetbuildError extends Error {
+  readonly code: string
+  readonly exitCode: ExitCode
+  readonly file: string | undefined
+  readonly details: Record<string, unknown> | undefined
+
+  constructor(code: string, exitCode: ExitCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.exitCode = exitCode
+    this.file = options.file
+    this.details = options.details
+  }
+
+  /** The one line printed for a user: `file: message` when a file is known. */
+  toLine(): string {
+    return this.file && !this.message.startsWith(this.file) ? `${this.file}: ${this.message}` : this.message
+  }
+
+  toJSON(): { code: string; message: string; file?: string; details?: Record<string, unknown> } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.file ? { file: this.file } : {}),
+      ...(this.details ? { details: this.details } : {}),
+    }
+  }
+}
+
+/** Bad usage or bad input (exit 2). */
+export class InputError extends DetbuildError {
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, ExitCode.badInput, message, options)
+  }
+}
+
+/** A check said no (exit 1). */
+export class CheckFailedError extends DetbuildError {
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, ExitCode.checkFailed, message, options)
+  }
+}
+
+/** Could not answer: network, service, truncated data (exit 3). Never reported as success. */
+export class IncompleteError extends DetbuildError {
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, ExitCode.incomplete, message, options)
+  }
+}
+
+/** A bug: an invariant that should hold did not (exit 70). */
+export class InternalError extends DetbuildError {
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, ExitCode.internal, message, options)
+  }
+}
+
+export function isDetbuildError(e: unknown): e is DetbuildError {
+  return e instanceof DetbuildError
+}
+
+export function assertNever(value: never, what = 'value'): never {
+  throw new InternalError('INTERNAL_UNREACHABLE', `unexpected ${what}: ${String(value)}`)
+}

@@ -1,0 +1,118 @@
+/** `detbuild sbom`: project tree → CycloneDX SBOM in the workspace. */
+import path from 'node:path'
+import { InternalError } from '../errors.ts'
+import { writeFileAtomic } from '../util/fs.ts'
+import type { Logger } from '../util/log.ts'
+import { VERSION } from '../version.ts'
+import { WorkspaceFiles } from '../workspace.ts'
+import { readInventory, type TreeSource } from './inventory.ts'
+import type { OmitType } from './model.ts'
+import { selectPackages } from './select.ts'
+import { type SpecVersion, serializeBom } from './serialize.ts'
+import { toBom } from './to-bom.ts'
+import { type ValidationOutcome, validateJson, validateXml } from './validate.ts'
+
+export { OMIT_TYPES, type OmitType } from './model.ts'
+export { SPEC_VERSIONS, type SpecVersion } from './serialize.ts'
+
+export type SbomFormat = 'json' | 'xml' | 'both'
+
+export interface SbomOptions {
+  cwd: string
+  out: string
+  from: TreeSource
+  format: SbomFormat
+  spec: SpecVersion
+  omit: readonly OmitType[]
+  workspaces: readonly string[]
+  validate: boolean
+  /** seconds since 1970, from SOURCE_DATE_EPOCH / git (resolved at the edge) */
+  sourceDateEpoch: number
+  log: Logger
+}
+
+export interface SbomResult {
+  files: string[]
+  root: { name: string; version: string; purl: string }
+  components: number
+  dependencyEdges: number
+  serialNumber: string
+  timestamp: string
+  specVersion: SpecVersion
+  validation: { json: ValidationOutcome; xml?: ValidationOutcome }
+  warnings: string[]
+}
+
+/** Builds the SBOM text without writing anything (used by `detbuild sbom` and `detbuild run`). */
+export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
+  const inventory = await readInventory(options.cwd, options.from)
+  const selection = selectPackages(inventory, { omit: new Set(options.omit), workspaces: options.workspaces })
+  const timestamp = new Date(options.sourceDateEpoch * 1000)
+  const { bom, componentCount } = toBom(inventory, selection, {
+    timestamp,
+    tool: { name: 'detbuild', version: VERSION },
+  })
+  const withXml = options.format !== 'json'
+  const serialized = serializeBom(bom, options.spec, withXml)
+  const doc = JSON.parse(serialized.json) as { dependencies?: Array<{ dependsOn?: string[] }> }
+  const dependencyEdges = (doc.dependencies ?? []).reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0)
+  const rootComponent = bom.metadata.component!
+  return {
+    inventory,
+    serialized,
+    componentCount,
+    dependencyEdges,
+    timestamp,
+    root: {
+      name: inventory.nodes.get(selection.root.key)!.name,
+      version: rootComponent.version ?? '',
+      purl: String(rootComponent.purl ?? ''),
+    },
+  }
+}
+
+export async function runSbom(options: SbomOptions): Promise<SbomResult> {
+  const made = await makeSbom(options)
+  const { serialized } = made
+  const validation: SbomResult['validation'] = {
+    json: { ok: 'skipped', reason: 'disabled with --no-validate' },
+  }
+  if (options.validate) {
+    validation.json = await validateJson(serialized.json, options.spec)
+    if (serialized.xml !== undefined) validation.xml = await validateXml(serialized.xml, options.spec)
+    for (const [format, v] of Object.entries(validation)) {
+      if (v && v.ok === false) {
+        throw new InternalError(
+          'SBOM_SCHEMA_INVALID',
+          `the generated ${format.toUpperCase()} SBOM is not schema-valid: ${v.error}`,
+        )
+      }
+      if (v && v.ok === 'skipped')
+        options.log.warn(`${format.toUpperCase()} schema validation skipped: ${v.reason}`)
+    }
+  }
+  for (const w of made.inventory.warnings) options.log.warn(w)
+
+  const files: string[] = []
+  if (options.format !== 'xml') {
+    const file = path.join(options.out, WorkspaceFiles.sbomJson)
+    await writeFileAtomic(file, serialized.json)
+    files.push(file)
+  }
+  if (serialized.xml !== undefined) {
+    const file = path.join(options.out, WorkspaceFiles.sbomXml)
+    await writeFileAtomic(file, serialized.xml)
+    files.push(file)
+  }
+  return {
+    files,
+    root: made.root,
+    components: made.componentCount,
+    dependencyEdges: made.dependencyEdges,
+    serialNumber: serialized.serialNumber,
+    timestamp: made.timestamp.toISOString(),
+    specVersion: options.spec,
+    validation,
+    warnings: made.inventory.warnings,
+  }
+}

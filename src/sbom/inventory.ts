@@ -1,0 +1,252 @@
+/**
+ * Edge: reads an npm project's dependency tree with @npmcli/arborist (from the lockfile, or the installed
+ * node_modules) and turns it into plain data. Everything after this file is pure.
+ */
+import path from 'node:path'
+import { InputError } from '../errors.ts'
+import { exists, readTextFile } from '../util/fs.ts'
+import { parseJson } from '../util/json-parse.ts'
+import { compareCodePoint } from '../util/sort.ts'
+import type { DependencyKind, Inventory, InventoryNode, Manifest } from './model.ts'
+
+export type TreeSource = 'lockfile' | 'installed'
+
+const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'] as const
+
+/** Finds and checks the lockfile: present, valid JSON, a known lockfileVersion. */
+export async function checkLockfile(cwd: string): Promise<{ file: string; version: number }> {
+  for (const name of LOCKFILES) {
+    const file = path.join(cwd, name)
+    if (!(await exists(file))) continue
+    const data = parseJson(
+      await readTextFile(file, 'SBOM_LOCKFILE_UNREADABLE', name),
+      name,
+      'SBOM_LOCKFILE_INVALID',
+    )
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw new InputError('SBOM_LOCKFILE_INVALID', 'expected a JSON object', { file: name })
+    }
+    const lock = data as { lockfileVersion?: unknown; packages?: unknown; dependencies?: unknown }
+    const version = lock.lockfileVersion
+    if (version !== 1 && version !== 2 && version !== 3) {
+      throw new InputError(
+        'SBOM_LOCKFILE_INVALID',
+        `unsupported lockfileVersion ${JSON.stringify(version)} (expected 1, 2 or 3)`,
+        { file: name },
+      )
+    }
+    const section = version === 1 ? lock.dependencies : lock.packages
+    if (
+      section !== undefined &&
+      (typeof section !== 'object' || section === null || Array.isArray(section))
+    ) {
+      throw new InputError(
+        'SBOM_LOCKFILE_INVALID',
+        `"${version === 1 ? 'dependencies' : 'packages'}" must be an object`,
+        { file: name },
+      )
+    }
+    return { file: name, version }
+  }
+  throw new InputError(
+    'SBOM_LOCKFILE_MISSING',
+    'no package-lock.json or npm-shrinkwrap.json (create one with: npm install --package-lock-only)',
+    { file: cwd },
+  )
+}
+
+// The subset of Arborist's Node and Edge that we read; typed here so the rest stays independent of it.
+interface ArbEdge {
+  type: string
+  name: string
+  spec: string
+  to: ArbNode | null
+  valid: boolean
+  missing: boolean
+  invalid: boolean
+  peerConflicted?: boolean
+  optional: boolean
+  peer: boolean
+  from: ArbNode | null
+}
+interface ArbNode {
+  name: string
+  packageName: string
+  version: string
+  location: string
+  resolved: string | null
+  integrity: string | null
+  isLink: boolean
+  isRoot: boolean
+  isWorkspace: boolean
+  target: ArbNode
+  dev: boolean
+  optional: boolean
+  devOptional: boolean
+  peer: boolean
+  extraneous: boolean
+  inBundle: boolean
+  package: Record<string, unknown>
+  edgesOut: Map<string, ArbEdge>
+  inventory: Map<string, ArbNode>
+  workspaces?: Map<string, string> | null
+}
+
+function kindOf(node: ArbNode): DependencyKind {
+  if (node.isWorkspace) return 'workspace'
+  const r = node.resolved
+  if (!r)
+    return node.location.startsWith('node_modules/') || node.location.includes('/node_modules/')
+      ? 'registry'
+      : 'directory'
+  if (/^git\+|^git:|^github:|^gitlab:|^bitbucket:|^gist:/.test(r)) return 'git'
+  if (r.startsWith('file:'))
+    return r.endsWith('.tgz') || r.endsWith('.tar.gz') || r.endsWith('.tar') ? 'file' : 'directory'
+  if (/^https?:\/\//.test(r)) return /\/-\/[^/]+\.tgz$/.test(r) ? 'registry' : 'remote'
+  return 'registry'
+}
+
+function pickManifest(pkg: Record<string, unknown>): Manifest {
+  const keys = [
+    'name',
+    'version',
+    'description',
+    'license',
+    'licenses',
+    'author',
+    'contributors',
+    'maintainers',
+    'repository',
+    'homepage',
+    'bugs',
+    'engines',
+    'os',
+    'cpu',
+    'private',
+  ] as const
+  const out: Manifest = {}
+  for (const k of keys) if (pkg[k] !== undefined) (out as Record<string, unknown>)[k] = pkg[k]
+  return out
+}
+
+/** Loads the tree and returns plain data; tree problems become warnings, never failures. */
+export async function readInventory(cwd: string, source: TreeSource): Promise<Inventory> {
+  const pkgFile = path.join(cwd, 'package.json')
+  const pkgText = await readTextFile(pkgFile, 'SBOM_PACKAGE_JSON_UNREADABLE', 'package.json')
+  parseJson(pkgText, 'package.json', 'SBOM_PACKAGE_JSON_INVALID')
+  const lock = source === 'lockfile' ? await checkLockfile(cwd) : undefined
+
+  const { default: Arborist } = await import('@npmcli/arborist')
+  const arb = new Arborist({ path: cwd, audit: false, fund: false, workspacesEnabled: true } as never)
+  let tree: ArbNode
+  try {
+    tree = (source === 'lockfile' ? await arb.loadVirtual() : await arb.loadActual()) as unknown as ArbNode
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    if (err.code === 'ENOLOCK') {
+      throw new InputError(
+        'SBOM_LOCKFILE_MISSING',
+        'no lockfile (create one with: npm install --package-lock-only)',
+        {
+          file: cwd,
+          cause: e,
+        },
+      )
+    }
+    if (err.code === 'EJSONPARSE') {
+      throw new InputError('SBOM_INPUT_INVALID', `invalid JSON: ${err.message}`, {
+        file: 'package.json',
+        cause: e,
+      })
+    }
+    throw new InputError('SBOM_TREE_UNREADABLE', `cannot read the dependency tree: ${err.message}`, {
+      file: lock?.file ?? 'node_modules',
+      cause: e,
+    })
+  }
+
+  const warnings: string[] = []
+  const outOfSync: string[] = []
+  const nodes = new Map<string, InventoryNode>()
+  const all: ArbNode[] = [tree, ...[...tree.inventory.values()].filter((n) => n !== tree)]
+  for (const n of all) {
+    if (n.isLink) continue
+    if (!n.isRoot && !n.version && !n.packageName) continue
+    const node: InventoryNode = {
+      key: n.location,
+      name: n.packageName || n.name,
+      version: n.version ?? '',
+      location: n.location,
+      kind: n.isRoot ? 'root' : kindOf(n),
+      resolved: n.resolved ?? undefined,
+      integrity: n.integrity ?? undefined,
+      dev: n.dev,
+      optional: n.optional,
+      devOptional: n.devOptional,
+      peer: n.peer,
+      extraneous: n.extraneous,
+      bundled: n.inBundle,
+      manifest: pickManifest(n.package ?? {}),
+      deps: [],
+    }
+    nodes.set(node.key, node)
+  }
+  // install paths of each real node: its own location plus every link that points at it
+  const linkPaths = new Map<string, string[]>()
+  for (const n of tree.inventory.values()) {
+    if (!n.isLink || !n.target) continue
+    const list = linkPaths.get(n.target.location) ?? []
+    list.push(n.location)
+    linkPaths.set(n.target.location, list)
+  }
+  for (const [target, paths] of linkPaths) {
+    const node = nodes.get(target)
+    if (node) node.linkedFrom = paths
+  }
+
+  for (const n of all) {
+    if (n.isLink) continue
+    const from = nodes.get(n.location)
+    if (!from) continue
+    const deps = new Set<string>()
+    for (const edge of n.edgesOut.values()) {
+      const to = edge.to ? (edge.to.isLink ? edge.to.target : edge.to) : null
+      // a problem on the project's (or a workspace's) own edges means the lockfile is out of sync
+      const own = n.isRoot || n.isWorkspace
+      const who = n.isRoot ? 'package.json' : `${from.name}@${from.version}`
+      if (edge.missing || !to) {
+        if (own && lock) outOfSync.push(`${edge.name}@${edge.spec} is not in ${lock.file}`)
+        else if (!edge.optional && edge.type !== 'peerOptional') {
+          warnings.push(
+            `missing ${edge.peer ? 'peer ' : ''}dependency ${edge.name}@${edge.spec} (required by ${who})`,
+          )
+        }
+        continue
+      }
+      if (edge.invalid) {
+        if (own && lock)
+          outOfSync.push(`${edge.name}: ${who} wants ${edge.spec}, ${lock.file} has ${to.version}`)
+        else
+          warnings.push(
+            `invalid ${edge.peer ? 'peer ' : ''}dependency ${edge.name}: ${who} wants ${edge.spec}, found ${to.version}`,
+          )
+      }
+      if (nodes.has(to.location)) deps.add(to.location)
+    }
+    from.deps = [...deps]
+    if (n.extraneous && !n.isRoot)
+      warnings.push(`extraneous package ${from.name}@${from.version} at ${n.location}`)
+  }
+
+  if (outOfSync.length > 0) {
+    warnings.unshift(
+      `${lock?.file} is out of sync with package.json (run npm install): ${outOfSync.sort(compareCodePoint).join('; ')}`,
+    )
+  }
+  const root = nodes.get(tree.location)!
+  const workspaces = new Map<string, string>()
+  for (const [name, dir] of tree.workspaces ?? []) {
+    workspaces.set(name, path.relative(cwd, dir).split(path.sep).join('/'))
+  }
+  return { root, nodes, warnings, lockfile: lock?.file, lockfileVersion: lock?.version, source, workspaces }
+}

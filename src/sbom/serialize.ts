@@ -1,0 +1,77 @@
+/** Pure: BOM model → deterministic JSON / XML text with a content-derived serial number. */
+import { createHash } from 'node:crypto'
+import * as CDX from '@cyclonedx/cyclonedx-library'
+import { InputError } from '../errors.ts'
+import { compareCodePoint } from '../util/sort.ts'
+
+export const SPEC_VERSIONS = ['1.6', '1.5', '1.4'] as const
+export type SpecVersion = (typeof SPEC_VERSIONS)[number]
+
+export function toSpec(version: SpecVersion): typeof CDX.Spec.Spec1dot6 {
+  switch (version) {
+    case '1.6':
+      return CDX.Spec.Spec1dot6
+    case '1.5':
+      return CDX.Spec.Spec1dot5
+    case '1.4':
+      return CDX.Spec.Spec1dot4
+  }
+}
+
+/** A UUID (RFC 9562 version 8, i.e. custom) made from a sha256 of the BOM content. */
+export function serialFromContent(content: string): string {
+  const h = createHash('sha256').update(content).digest()
+  h[6] = (h[6]! & 0x0f) | 0x80
+  h[8] = (h[8]! & 0x3f) | 0x80
+  const x = h.subarray(0, 16).toString('hex')
+  return `urn:uuid:${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`
+}
+
+interface JsonBom {
+  serialNumber?: string
+  components?: Array<{ 'bom-ref'?: string; components?: unknown[] }>
+  dependencies?: Array<{ ref: string; dependsOn?: string[] }>
+  [key: string]: unknown
+}
+
+/** Re-sorts the lists whose order the library leaves to a locale comparator, by code point. */
+function sortByCodePoint(doc: JsonBom): void {
+  doc.components?.sort((a, b) => compareCodePoint(a['bom-ref'] ?? '', b['bom-ref'] ?? ''))
+  doc.dependencies?.sort((a, b) => compareCodePoint(a.ref, b.ref))
+  for (const d of doc.dependencies ?? []) d.dependsOn?.sort(compareCodePoint)
+}
+
+export interface SerializedBom {
+  json: string
+  xml: string | undefined
+  serialNumber: string
+}
+
+/**
+ * Serializes twice: first without a serial number to derive it from the content, then with it, so
+ * that the same input always gives the same bytes and a different input a different serial.
+ */
+export function serializeBom(bom: CDX.Models.Bom, version: SpecVersion, withXml: boolean): SerializedBom {
+  const spec = toSpec(version)
+  const jsonSerializer = new CDX.Serialize.JsonSerializer(new CDX.Serialize.JSON.Normalize.Factory(spec))
+  const render = () => {
+    const doc = JSON.parse(jsonSerializer.serialize(bom, { sortLists: true })) as JsonBom
+    sortByCodePoint(doc)
+    return doc
+  }
+  bom.serialNumber = undefined
+  const unsigned = render()
+  const serialNumber = serialFromContent(JSON.stringify(unsigned))
+  bom.serialNumber = serialNumber
+  const json = `${JSON.stringify(render(), null, 2)}\n`
+  let xml: string | undefined
+  if (withXml) {
+    try {
+      const xmlSerializer = new CDX.Serialize.XmlSerializer(new CDX.Serialize.XML.Normalize.Factory(spec))
+      xml = `${xmlSerializer.serialize(bom, { sortLists: true, space: 2 })}\n`
+    } catch (e) {
+      throw new InputError('SBOM_XML_UNAVAILABLE', `cannot write XML: ${(e as Error).message}`, { cause: e })
+    }
+  }
+  return { json, xml, serialNumber }
+}

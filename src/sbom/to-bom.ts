@@ -1,0 +1,157 @@
+/** Pure: an inventory selection → a CycloneDX BOM model (@cyclonedx/cyclonedx-library). */
+import * as CDX from '@cyclonedx/cyclonedx-library'
+import spdxExpressionParse from 'spdx-expression-parse'
+import { sriToHex } from '../util/digest.ts'
+import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
+import type { Inventory, InventoryNode } from './model.ts'
+import { toPurl } from './purl.ts'
+import type { Selection } from './select.ts'
+
+const { Models, Enums } = CDX
+type Component = CDX.Models.Component
+
+export interface BomOptions {
+  /** SBOM timestamp (from SOURCE_DATE_EPOCH) */
+  timestamp: Date
+  tool: { name: string; version: string }
+}
+
+const HASH_ALGORITHMS: Record<string, CDX.Enums.HashAlgorithm> = {
+  sha1: Enums.HashAlgorithm['SHA-1'],
+  sha256: Enums.HashAlgorithm['SHA-256'],
+  sha384: Enums.HashAlgorithm['SHA-384'],
+  sha512: Enums.HashAlgorithm['SHA-512'],
+}
+
+const extRefFactory = new CDX.Contrib.FromNodePackageJson.Factories.ExternalReferenceFactory()
+const licenseFactory = new CDX.Contrib.License.Factories.LicenseFactory((expression: string) => {
+  spdxExpressionParse(expression)
+})
+const componentBuilder = new CDX.Contrib.FromNodePackageJson.Builders.ComponentBuilder(
+  extRefFactory,
+  licenseFactory,
+)
+
+/** Several install paths of one name@version become one component: merged here. */
+interface Group {
+  purl: string
+  nodes: InventoryNode[]
+}
+
+function groupByPurl(nodes: Iterable<InventoryNode>): Map<string, Group> {
+  const groups = new Map<string, Group>()
+  for (const n of nodes) {
+    const purl = toPurl(n)
+    const g = groups.get(purl)
+    if (g) g.nodes.push(n)
+    else groups.set(purl, { purl, nodes: [n] })
+  }
+  return groups
+}
+
+function makeComponent(group: Group, type: CDX.Enums.ComponentType): Component {
+  // the node with the richest manifest describes the group; all share name and version
+  const nodes = [...group.nodes].sort((a, b) => compareCodePoint(a.location, b.location))
+  const first = nodes[0]!
+  const withDist =
+    first.resolved && (first.kind === 'registry' || first.kind === 'remote')
+      ? { dist: { tarball: first.resolved, integrity: first.integrity } }
+      : {}
+  const manifest = { ...first.manifest, ...withDist, name: first.name, version: first.version }
+  const component =
+    componentBuilder.makeComponent(manifest as never, type) ??
+    new Models.Component(type, first.name, { version: first.version })
+  component.bomRef.value = group.purl
+  component.purl = group.purl as never
+  if (first.integrity) {
+    for (const [alg, hex] of sriToHex(first.integrity)) {
+      const algorithm = HASH_ALGORITHMS[alg]
+      if (algorithm) component.hashes.set(algorithm, hex)
+    }
+  }
+  const all = (f: (n: InventoryNode) => boolean) => nodes.every(f)
+  const dev = all((n) => n.dev)
+  const optional = all((n) => n.optional || n.devOptional)
+  if (first.kind !== 'root') {
+    component.scope = dev
+      ? Enums.ComponentScope.Excluded
+      : optional
+        ? Enums.ComponentScope.Optional
+        : Enums.ComponentScope.Required
+  }
+  const props = component.properties
+  const flag = (name: string, on: boolean) => {
+    if (on) props.add(new Models.Property(`cdx:npm:package:${name}`, 'true'))
+  }
+  flag('development', dev)
+  flag(
+    'extraneous',
+    all((n) => n.extraneous),
+  )
+  flag(
+    'bundled',
+    all((n) => n.bundled),
+  )
+  flag('private', first.manifest.private === true)
+  const paths = uniqueSorted(nodes.flatMap((n) => [n.location, ...(n.linkedFrom ?? [])]))
+  for (const p of paths) props.add(new Models.Property('cdx:npm:package:path', p))
+  return component
+}
+
+export interface BuiltBom {
+  bom: CDX.Models.Bom
+  componentCount: number
+}
+
+/** Builds the BOM: every selected package once (bom-ref = purl), the full dependency graph, metadata. */
+export function toBom(inventory: Inventory, selection: Selection, options: BomOptions): BuiltBom {
+  const included = [...selection.included].map((k) => inventory.nodes.get(k)!)
+  const groups = groupByPurl(included)
+  const rootPurl = toPurl({ ...selection.root, kind: 'registry' })
+  // the root is described once, in metadata, even if a package of the same name@version is installed
+  groups.delete(rootPurl)
+
+  const byKey = new Map<string, Component>()
+  const bom = new Models.Bom()
+  for (const group of groups.values()) {
+    const isWorkspace = group.nodes.some((n) => n.kind === 'workspace')
+    const c = makeComponent(
+      group,
+      isWorkspace ? Enums.ComponentType.Application : Enums.ComponentType.Library,
+    )
+    if (isWorkspace) c.scope = Enums.ComponentScope.Required
+    bom.components.add(c)
+    for (const n of group.nodes) byKey.set(n.key, c)
+  }
+  const rootComponent = makeComponent(
+    { purl: rootPurl, nodes: [selection.root] },
+    Enums.ComponentType.Application,
+  )
+  byKey.set(selection.root.key, rootComponent)
+
+  // edges: union over every install path of a component, no self-edges, no duplicates
+  const edges = new Map<Component, Set<Component>>()
+  for (const n of [selection.root, ...included]) {
+    const from = byKey.get(n.key)
+    if (!from) continue
+    const set = edges.get(from) ?? new Set<Component>()
+    for (const k of n.deps) {
+      const to = byKey.get(k)
+      if (to && to !== from && (selection.included.has(k) || k === selection.root.key)) set.add(to)
+    }
+    edges.set(from, set)
+  }
+  for (const [from, tos] of edges) for (const to of tos) from.dependencies.add(to.bomRef)
+
+  bom.metadata.timestamp = options.timestamp
+  bom.metadata.component = rootComponent
+  bom.metadata.lifecycles.add(Enums.LifecyclePhase.Build)
+  bom.metadata.tools.components.add(
+    new Models.Component(Enums.ComponentType.Application, options.tool.name, {
+      version: options.tool.version,
+      bomRef: `pkg:npm/${options.tool.name}@${options.tool.version}`,
+    }),
+  )
+  bom.metadata.properties.add(new Models.Property('cdx:reproducible', 'true'))
+  return { bom, componentCount: groups.size }
+}

@@ -1,0 +1,44 @@
+/** Edge: the one logger. Writes to stderr; stdout carries only a command's result. */
+
+export interface Logger {
+  info(message: string): void
+  warn(message: string): void
+  debug(message: string): void
+  readonly color: boolean
+}
+
+export interface LoggerOptions {
+  quiet?: boolean
+  debug?: boolean
+  color?: boolean
+  write?: (line: string) => void
+}
+
+const paint = (on: boolean, code: string, s: string): string => (on ? `\u001b[${code}m${s}\u001b[0m` : s)
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const color = options.color ?? false
+  return {
+    color,
+    info(message) {
+      if (!options.quiet) write(message)
+    },
+    warn(message) {
+      write(`${paint(color, '33', 'warning:')} ${message}`)
+    },
+    debug(message) {
+      if (options.debug) write(paint(color, '2', `debug: ${message}`))
+    },
+  }
+}
+
+/** A logger that drops everything (library use and tests). */
+export const silentLogger: Logger = createLogger({ quiet: true, write: () => {} })
+
+/** Whether to use colour: a TTY and no NO_COLOR (https://no-color.org), FORCE_COLOR wins. */
+export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
+  return stream.isTTY === true && env.TERM !== 'dumb'
+}

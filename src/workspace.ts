@@ -1,0 +1,22 @@
+/**
+ * The workspace (`.detbuild/` by default): the file names every step reads and writes, so that steps
+ * compose and each can run alone. Paths are relative to the workspace folder.
+ */
+export const WorkspaceFiles = {
+  buildManifest: 'build.json',
+  provenance: 'provenance.intoto.json',
+  buildLog: 'build.log',
+  reproReport: 'repro-report.json',
+  reproReportMd: 'repro-report.md',
+  artifactsDir: 'artifacts',
+  sbomJson: 'sbom.cdx.json',
+  sbomXml: 'sbom.cdx.xml',
+  vulns: 'vulns.json',
+  vulnsSarif: 'vulns.sarif',
+  vulnsMarkdown: 'vulns.md',
+  vulnsSbom: 'sbom.vulns.cdx.json',
+  vulnsStatement: 'vulns.intoto.json',
+  policy: 'policy.json',
+  policyMarkdown: 'policy.md',
+  evidence: 'evidence.tar.gz',
+} as const
