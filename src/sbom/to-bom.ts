@@ -1,6 +1,6 @@
 /** Pure: an inventory selection → a CycloneDX BOM model (@cyclonedx/cyclonedx-library). */
+import { createRequire } from 'node:module'
 import * as CDX from '@cyclonedx/cyclonedx-library'
-import spdxExpressionParse from 'spdx-expression-parse'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
 import type { Inventory, InventoryNode } from './model.ts'
@@ -24,8 +24,11 @@ const HASH_ALGORITHMS: Record<string, CDX.Enums.HashAlgorithm> = {
 }
 
 const extRefFactory = new CDX.Contrib.FromNodePackageJson.Factories.ExternalReferenceFactory()
+// spdx-expression-parse throws on anything that is not a valid SPDX expression: the library's licence
+// factory then records the licence as a name instead
+const parseSpdx = createRequire(import.meta.url)('spdx-expression-parse') as (expression: string) => unknown
 const licenseFactory = new CDX.Contrib.License.Factories.LicenseFactory((expression: string) => {
-  spdxExpressionParse(expression)
+  parseSpdx(expression)
 })
 const componentBuilder = new CDX.Contrib.FromNodePackageJson.Builders.ComponentBuilder(
   extRefFactory,
