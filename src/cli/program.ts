@@ -22,6 +22,7 @@ export interface ProgramIo {
 const commands: Array<() => Promise<{ register: RegisterCommand }>> = [
   // one line per command, in pipeline order
   () => import('./commands/sbom.ts'),
+  () => import('./commands/policy.ts'),
 ]
 
 export async function buildProgram(io: ProgramIo): Promise<Command> {

@@ -10,7 +10,7 @@ import type { OmitType } from './model.ts'
 import { selectPackages } from './select.ts'
 import { type SpecVersion, serializeBom } from './serialize.ts'
 import { toBom } from './to-bom.ts'
-import { type ValidationOutcome, validateJson, validateXml } from './validate.ts'
+import { startJsonValidation, type ValidationOutcome, validateXml } from './validate.ts'
 
 export { OMIT_TYPES, type OmitType } from './model.ts'
 export { SPEC_VERSIONS, type SpecVersion } from './serialize.ts'
@@ -72,13 +72,18 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
 }
 
 export async function runSbom(options: SbomOptions): Promise<SbomResult> {
-  const made = await makeSbom(options)
-  const { serialized } = made
-  const validation: SbomResult['validation'] = {
-    json: { ok: 'skipped', reason: 'disabled with --no-validate' },
+  // schema compilation starts now, on another core, while the tree loads
+  const jsonValidation = options.validate ? startJsonValidation(options.spec) : undefined
+  let made: Awaited<ReturnType<typeof makeSbom>>
+  const validation: SbomResult['validation'] = { json: { ok: 'skipped', reason: 'disabled with --no-validate' } }
+  try {
+    made = await makeSbom(options)
+    if (jsonValidation) validation.json = await jsonValidation.validate(made.serialized.json)
+  } finally {
+    await jsonValidation?.close()
   }
+  const { serialized } = made
   if (options.validate) {
-    validation.json = await validateJson(serialized.json, options.spec)
     if (serialized.xml !== undefined) validation.xml = await validateXml(serialized.xml, options.spec)
     for (const [format, v] of Object.entries(validation)) {
       if (v && v.ok === false) {
@@ -87,8 +92,7 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
           `the generated ${format.toUpperCase()} SBOM is not schema-valid: ${v.error}`,
         )
       }
-      if (v && v.ok === 'skipped')
-        options.log.warn(`${format.toUpperCase()} schema validation skipped: ${v.reason}`)
+      if (v && v.ok === 'skipped') options.log.warn(`${format.toUpperCase()} schema validation skipped: ${v.reason}`)
     }
   }
   for (const w of made.inventory.warnings) options.log.warn(w)

@@ -48,22 +48,25 @@ export interface SerializedBom {
 }
 
 /**
- * Serializes twice: first without a serial number to derive it from the content, then with it, so
+ * Serializes once without a serial number, derives the serial from that content, then inserts it, so
  * that the same input always gives the same bytes and a different input a different serial.
  */
 export function serializeBom(bom: CDX.Models.Bom, version: SpecVersion, withXml: boolean): SerializedBom {
   const spec = toSpec(version)
   const jsonSerializer = new CDX.Serialize.JsonSerializer(new CDX.Serialize.JSON.Normalize.Factory(spec))
-  const render = () => {
-    const doc = JSON.parse(jsonSerializer.serialize(bom, { sortLists: true })) as JsonBom
-    sortByCodePoint(doc)
-    return doc
-  }
   bom.serialNumber = undefined
-  const unsigned = render()
+  const unsigned = JSON.parse(jsonSerializer.serialize(bom, { sortLists: true })) as JsonBom
+  sortByCodePoint(unsigned)
   const serialNumber = serialFromContent(JSON.stringify(unsigned))
   bom.serialNumber = serialNumber
-  const json = `${JSON.stringify(render(), null, 2)}\n`
+  // the same key order as the library writes: serialNumber follows version
+  const doc: JsonBom = {}
+  for (const [key, value] of Object.entries(unsigned)) {
+    doc[key] = value
+    if (key === 'version') doc.serialNumber = serialNumber
+  }
+  if (doc.serialNumber === undefined) doc.serialNumber = serialNumber
+  const json = `${JSON.stringify(doc, null, 2)}\n`
   let xml: string | undefined
   if (withXml) {
     try {

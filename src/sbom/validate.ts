@@ -1,44 +1,48 @@
-/** Schema validation with the CycloneDX library's validators (official CycloneDX schemas). */
+/** Schema validation with the CycloneDX library's validators (the official CycloneDX schemas). */
+import { Worker } from 'node:worker_threads'
 import * as CDX from '@cyclonedx/cyclonedx-library'
 import type { SpecVersion } from './serialize.ts'
+import { describeValidationError } from './validate-errors.ts'
 
-export type ValidationOutcome =
-  | { ok: true }
-  | { ok: false; error: string }
-  | { ok: 'skipped'; reason: string }
+export type ValidationOutcome = { ok: true } | { ok: false; error: string } | { ok: 'skipped'; reason: string }
 
-function firstError(details: unknown): string {
-  if (Array.isArray(details) && details.length > 0) {
-    const d = details[0] as { instancePath?: string; message?: string; params?: unknown; line?: number }
-    if (d.instancePath !== undefined) {
-      return `${d.instancePath || '/'}: ${d.message ?? 'invalid'}${d.params ? ` ${JSON.stringify(d.params)}` : ''}`
-    }
-    if (d.message) return `${d.line !== undefined ? `line ${d.line}: ` : ''}${d.message.trim()}`
-  }
-  return JSON.stringify(details)
+export interface JsonValidation {
+  validate(json: string): Promise<ValidationOutcome>
+  close(): Promise<void>
 }
 
-function isMissingDependency(e: unknown): boolean {
-  return e instanceof CDX.Validation.MissingOptionalDependencyError
-}
-
-export async function validateJson(json: string, version: SpecVersion): Promise<ValidationOutcome> {
-  try {
-    const result = await new CDX.Validation.JsonStrictValidator(version as CDX.Spec.Version).validate(json)
-    return result === null ? { ok: true } : { ok: false, error: firstError(result.details) }
-  } catch (e) {
-    if (isMissingDependency(e)) return { ok: 'skipped', reason: (e as Error).message }
-    throw e
+/**
+ * Starts compiling the JSON schema in a worker thread right away; `validate` hands it the document.
+ * Call it before the slow work that produces the document.
+ */
+export function startJsonValidation(version: SpecVersion): JsonValidation {
+  const self = import.meta.url
+  const file = new URL(self.endsWith('.ts') ? './validate-worker.ts' : './validate-worker.js', self)
+  const worker = new Worker(file, { workerData: { version } })
+  worker.unref()
+  const failed = new Promise<ValidationOutcome>((resolve) => {
+    worker.once('error', (e) => resolve({ ok: 'skipped', reason: `validator failed to start: ${e.message}` }))
+  })
+  return {
+    validate(json) {
+      const answer = new Promise<ValidationOutcome>((resolve) => worker.once('message', resolve))
+      worker.postMessage(json)
+      return Promise.race([answer, failed])
+    },
+    async close() {
+      await worker.terminate()
+    },
   }
 }
 
 export async function validateXml(xml: string, version: SpecVersion): Promise<ValidationOutcome> {
   try {
     const result = await new CDX.Validation.XmlValidator(version as CDX.Spec.Version).validate(xml)
-    return result === null ? { ok: true } : { ok: false, error: firstError(result.details) }
+    return result === null ? { ok: true } : { ok: false, error: describeValidationError(result.details) }
   } catch (e) {
-    if (isMissingDependency(e))
+    if (e instanceof CDX.Validation.MissingOptionalDependencyError) {
       return { ok: 'skipped', reason: 'XML schema validation needs the optional package libxmljs2' }
+    }
     throw e
   }
 }

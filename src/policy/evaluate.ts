@@ -1,0 +1,91 @@
+/**
+ * The evaluator: a pure function from a policy and its inputs to a result. No file system, no clock
+ * (`now` is given), so `detbuild run` and the evidence step can call it on data they already hold.
+ */
+import { canonicalJson } from '../util/canonical-json.ts'
+import { sha256Hex } from '../util/digest.ts'
+import type { RuleContext } from './context.ts'
+import { ExceptionBook, fromPolicy, fromVex } from './exceptions.ts'
+import { toManifest, toSbomView, toVulnsView } from './model.ts'
+import { finalize, type RuleDraft } from './rule.ts'
+import { buildRules } from './rules-build.ts'
+import { licenseRules } from './rules-licenses.ts'
+import { packageRules } from './rules-packages.ts'
+import { sbomRules } from './rules-sbom.ts'
+import { signingRules } from './rules-signing.ts'
+import { vulnerabilityRules } from './rules-vulnerabilities.ts'
+import type { Policy, PolicyInputs, PolicyResult, PolicySource, RuleResult, RuleStatus } from './types.ts'
+
+export interface EvaluateOptions {
+  now: Date
+  /** where the policy came from; defaults to `inline` with the digest of its canonical JSON */
+  source?: PolicySource
+}
+
+/** Evaluates every rule the policy enables; rule order follows the policy language, not the file. */
+export function evaluatePolicy(policy: Policy, inputs: PolicyInputs, options: EvaluateOptions): PolicyResult {
+  const sbom = toSbomView(inputs.sbom.data, inputs.sbom.file)
+  const exceptions = fromPolicy(policy)
+  for (const vex of inputs.vex ?? []) exceptions.push(...fromVex(vex.data, vex.file, sbom.root?.purl))
+  const book = new ExceptionBook(exceptions, policy, options.now)
+  const ctx: RuleContext = {
+    policy,
+    sbom,
+    vulns: inputs.vulns ? toVulnsView(inputs.vulns.data, inputs.vulns.file) : undefined,
+    build: inputs.build
+      ? { file: inputs.build.file, data: toManifest(inputs.build.data, inputs.build.file) }
+      : undefined,
+    signatures: inputs.signatures
+      ? { file: inputs.signatures.file, data: toManifest(inputs.signatures.data, inputs.signatures.file) }
+      : undefined,
+    files: inputs.workspaceFiles ?? {},
+    book,
+    now: options.now,
+  }
+  const drafts: RuleDraft[] = [
+    ...vulnerabilityRules(ctx),
+    ...licenseRules(ctx),
+    ...packageRules(ctx),
+    ...sbomRules(ctx),
+    ...buildRules(ctx),
+    ...signingRules(ctx),
+  ]
+  const rules: RuleResult[] = drafts.map((d) => finalize(d, book))
+  const report = book.report()
+  if (report.length > 0) {
+    const stale = report.filter((e) => e.status !== 'active')
+    rules.push({
+      id: 'exceptions.current',
+      title: 'Exceptions are in force (not expired, valid)',
+      status: stale.length > 0 ? 'warn' : 'pass',
+      summary:
+        stale.length > 0
+          ? `${stale.length} exception${stale.length === 1 ? ' is' : 's are'} not in force: ${stale.map((e) => `${e.ref} ${e.note ?? e.status}`).join('; ')}`
+          : `${report.length} exception${report.length === 1 ? '' : 's'} in force`,
+      evidence: { notInForce: stale.map((e) => ({ ref: e.ref, status: e.status, note: e.note ?? null })) },
+    })
+  }
+  const counts: Record<RuleStatus, number> = { pass: 0, fail: 0, warn: 0 }
+  for (const r of rules) counts[r.status]++
+  const verdict: RuleStatus = counts.fail > 0 ? 'fail' : counts.warn > 0 ? 'warn' : 'pass'
+  return {
+    schemaVersion: 1,
+    policy: options.source ?? {
+      name: policy.name ?? 'policy',
+      source: 'inline',
+      sha256: sha256Hex(canonicalJson(policy)),
+    },
+    evaluatedAt: options.now.toISOString(),
+    verdict,
+    counts,
+    inputs: {
+      sbom: inputs.sbom.file,
+      vulns: inputs.vulns?.file ?? null,
+      build: inputs.build?.file ?? null,
+      signatures: inputs.signatures?.file ?? null,
+      vex: (inputs.vex ?? []).map((v) => v.file),
+    },
+    rules,
+    exceptions: report,
+  }
+}

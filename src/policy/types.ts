@@ -1,0 +1,203 @@
+/**
+ * The policy language (as validated by schema/policy.schema.json), the inputs the evaluator reads and the
+ * result it returns. Data only.
+ */
+
+export const SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const
+export type Severity = (typeof SEVERITIES)[number]
+
+/** What a violated rule reports: `fail` makes the verdict fail, `warn` only reports. */
+export type Level = 'fail' | 'warn'
+export type RuleStatus = 'pass' | 'fail' | 'warn'
+
+export interface VulnerabilityPolicy {
+  /** missing vulns.json fails instead of warning */
+  required?: boolean
+  level?: Level
+  /** highest severity allowed; anything above is a violation */
+  maxSeverity?: Severity
+  direct?: { maxSeverity?: Severity }
+  transitive?: { maxSeverity?: Severity }
+  /** whether findings without a fixed version count (default true) */
+  countUnfixed?: boolean
+  /** the severity assumed when a finding has none (default high) */
+  unknownSeverity?: Severity
+  /** whether dev-only packages count (default false) */
+  includeDev?: boolean
+  /** honour suppressions recorded by `detbuild scan` (default true) */
+  honorScanSuppressions?: boolean
+  /** an incomplete scan (unchecked packages, other SBOM): fail, warn or ignore (default fail) */
+  incompleteScan?: Level | 'ignore'
+}
+
+export interface LicensePolicy {
+  level?: Level
+  allow?: string[]
+  deny?: string[]
+  /** missing, NOASSERTION or non-SPDX licences: fail, warn or allow (default warn) */
+  unknown?: Level | 'allow'
+  includeDev?: boolean
+}
+
+export interface PackageDenyEntry {
+  purl: string
+  versions?: string
+  reason?: string
+}
+
+export interface PackagePolicy {
+  level?: Level
+  includeDev?: boolean
+  deny?: PackageDenyEntry[]
+  registries?: { allow?: string[]; deny?: string[] }
+}
+
+export const NTIA_ELEMENTS = [
+  'supplier',
+  'name',
+  'version',
+  'identifier',
+  'dependencies',
+  'author',
+  'timestamp',
+] as const
+export type NtiaElement = (typeof NTIA_ELEMENTS)[number]
+
+export interface SbomPolicy {
+  ntia?: { level?: Level; elements?: NtiaElement[] }
+  hashes?: { level?: Level; minShare?: number; strongOnly?: boolean }
+}
+
+export interface BuildPolicy {
+  required?: boolean
+  level?: Level
+  reproducible?: boolean
+  /** the weakest isolation accepted: `none` (network must be off) or `best-effort` */
+  networkIsolation?: 'none' | 'best-effort'
+  toolchain?: { pinned?: boolean; integrity?: boolean }
+  cleanSource?: boolean
+}
+
+export interface SignerPattern {
+  issuer?: string
+  identity?: string
+  keyId?: string
+}
+
+export interface SigningPolicy {
+  required?: boolean
+  level?: Level
+  provenance?: boolean
+  artifacts?: boolean
+  signers?: SignerPattern[]
+}
+
+export interface PolicyException {
+  vulnerability?: string
+  license?: string
+  rule?: string
+  purl?: string
+  justification: string
+  statement?: string
+  expires?: string
+  approvedBy?: string
+}
+
+export interface Policy {
+  version: 1
+  name?: string
+  description?: string
+  vulnerabilities?: VulnerabilityPolicy
+  licenses?: LicensePolicy
+  packages?: PackagePolicy
+  sbom?: SbomPolicy
+  build?: BuildPolicy
+  signing?: SigningPolicy
+  exceptionRules?: { requireExpiry?: boolean; requireApprover?: boolean; maxDays?: number }
+  exceptions?: PolicyException[]
+}
+
+/** Where a policy came from, for the result. */
+export interface PolicySource {
+  name: string
+  /** `builtin:<name>` or a POSIX path relative to the project */
+  source: string
+  sha256: string
+}
+
+/** An exception after normalisation: from the policy or from a VEX document. */
+export interface Exception {
+  /** stable reference: `policy#3` or `<vex file>#2` */
+  ref: string
+  origin: 'policy' | 'openvex' | 'cyclonedx-vex'
+  vulnerability?: string
+  license?: string
+  rule?: string
+  /** purl patterns; empty means any package */
+  purls: string[]
+  justification: string
+  statement?: string
+  expires?: string
+  approvedBy?: string
+}
+
+export interface InputFile {
+  /** POSIX path relative to the project, for the result */
+  file: string
+  sha256: string
+}
+
+/** Everything evaluatePolicy reads; the edge (inputs.ts) fills it. */
+export interface PolicyInputs {
+  sbom: { file: InputFile; data: unknown }
+  vulns?: { file: InputFile; data: unknown }
+  build?: { file: InputFile; data: unknown }
+  signatures?: { file: InputFile; data: unknown }
+  vex?: Array<{ file: InputFile; data: unknown }>
+  /** sha256 of workspace files named by build.json and signatures.json (null: absent) */
+  workspaceFiles?: Record<string, string | null>
+}
+
+export interface Violation {
+  message: string
+  purl?: string
+  [key: string]: unknown
+}
+
+export interface ExceptedViolation extends Violation {
+  exception: string
+}
+
+export interface RuleResult {
+  id: string
+  title: string
+  status: RuleStatus
+  summary: string
+  evidence: Record<string, unknown>
+}
+
+export interface ExceptionReport {
+  ref: string
+  origin: Exception['origin']
+  status: 'active' | 'expired' | 'invalid'
+  used: number
+  vulnerability?: string
+  license?: string
+  rule?: string
+  purls: string[]
+  justification: string
+  expires?: string
+  approvedBy?: string
+  note?: string
+}
+
+export interface PolicyResult {
+  schemaVersion: 1
+  policy: PolicySource
+  evaluatedAt: string
+  verdict: RuleStatus
+  counts: Record<RuleStatus, number>
+  inputs: Record<string, InputFile | InputFile[] | null>
+  rules: RuleResult[]
+  exceptions: ExceptionReport[]
+}
