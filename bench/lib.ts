@@ -14,7 +14,11 @@ export interface Measure {
 const GNU_TIME = '/usr/bin/time'
 
 /** Runs `cmd` `runs` times after one warm-up and returns the median wall time and the peak memory. */
-export function measure(name: string, cmd: string[], options: { cwd: string; runs?: number; env?: NodeJS.ProcessEnv }): Measure {
+export function measure(
+  name: string,
+  cmd: string[],
+  options: { cwd: string; runs?: number; env?: NodeJS.ProcessEnv },
+): Measure {
   const runs = options.runs ?? 5
   const withTime = existsSync(GNU_TIME)
   const times: number[] = []
@@ -46,6 +50,8 @@ export function report(title: string, measures: Measure[]): void {
   console.log('|---|---:|---:|---:|')
   for (const m of measures) {
     const rss = m.peakMiB === null ? 'n/a' : `${m.peakMiB.toFixed(0)} MiB`
-    console.log(`| ${m.name} | ${m.wallMs.toFixed(0)} ms | ${rss} | ${(m.wallMs / base.wallMs).toFixed(2)}× |`)
+    console.log(
+      `| ${m.name} | ${m.wallMs.toFixed(0)} ms | ${rss} | ${(m.wallMs / base.wallMs).toFixed(2)}× |`,
+    )
   }
 }

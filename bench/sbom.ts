@@ -15,16 +15,24 @@ const runs = Number(process.env.BENCH_RUNS ?? 5)
 const env = { SOURCE_DATE_EPOCH: '1700000000', npm_config_loglevel: 'silent' }
 
 const results = [
-  measure('detbuild sbom', [process.execPath, path.join(root, 'bin', 'detbuild.js'), 'sbom', '--quiet', '--out', out], {
-    cwd: project,
-    runs,
-    env,
-  }),
-  measure('npm sbom --package-lock-only', ['npm', 'sbom', '--sbom-format', 'cyclonedx', '--package-lock-only'], {
-    cwd: project,
-    runs,
-    env,
-  }),
+  measure(
+    'detbuild sbom',
+    [process.execPath, path.join(root, 'bin', 'detbuild.js'), 'sbom', '--quiet', '--out', out],
+    {
+      cwd: project,
+      runs,
+      env,
+    },
+  ),
+  measure(
+    'npm sbom --package-lock-only',
+    ['npm', 'sbom', '--sbom-format', 'cyclonedx', '--package-lock-only'],
+    {
+      cwd: project,
+      runs,
+      env,
+    },
+  ),
   measure(
     '@cyclonedx/cyclonedx-npm --package-lock-only',
     [
