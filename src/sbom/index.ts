@@ -75,7 +75,9 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
   // schema compilation starts now, on another core, while the tree loads
   const jsonValidation = options.validate ? startJsonValidation(options.spec) : undefined
   let made: Awaited<ReturnType<typeof makeSbom>>
-  const validation: SbomResult['validation'] = { json: { ok: 'skipped', reason: 'disabled with --no-validate' } }
+  const validation: SbomResult['validation'] = {
+    json: { ok: 'skipped', reason: 'disabled with --no-validate' },
+  }
   try {
     made = await makeSbom(options)
     if (jsonValidation) validation.json = await jsonValidation.validate(made.serialized.json)
@@ -92,7 +94,8 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
           `the generated ${format.toUpperCase()} SBOM is not schema-valid: ${v.error}`,
         )
       }
-      if (v && v.ok === 'skipped') options.log.warn(`${format.toUpperCase()} schema validation skipped: ${v.reason}`)
+      if (v && v.ok === 'skipped')
+        options.log.warn(`${format.toUpperCase()} schema validation skipped: ${v.reason}`)
     }
   }
   for (const w of made.inventory.warnings) options.log.warn(w)

@@ -14,7 +14,9 @@ parentPort!.on('message', async (json: string) => {
   await warm
   try {
     const result = await validator.validate(json)
-    parentPort!.postMessage(result === null ? { ok: true } : { ok: false, error: describeValidationError(result.details) })
+    parentPort!.postMessage(
+      result === null ? { ok: true } : { ok: false, error: describeValidationError(result.details) },
+    )
   } catch (e) {
     parentPort!.postMessage({ ok: 'skipped', reason: (e as Error).message })
   }

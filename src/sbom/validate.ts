@@ -4,7 +4,10 @@ import * as CDX from '@cyclonedx/cyclonedx-library'
 import type { SpecVersion } from './serialize.ts'
 import { describeValidationError } from './validate-errors.ts'
 
-export type ValidationOutcome = { ok: true } | { ok: false; error: string } | { ok: 'skipped'; reason: string }
+export type ValidationOutcome =
+  | { ok: true }
+  | { ok: false; error: string }
+  | { ok: 'skipped'; reason: string }
 
 export interface JsonValidation {
   validate(json: string): Promise<ValidationOutcome>

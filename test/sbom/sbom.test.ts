@@ -139,7 +139,10 @@ describe('package details', () => {
     const purls = doc.components.map((c) => c.purl)
     assert.ok(purls.includes('pkg:npm/ms@2.1.2'), 'ms@2.1.2 is a devDependency and also needed by debug')
     assert.ok(!purls.includes('pkg:npm/once@1.4.0'), 'once is dev-only')
-    assert.ok(purls.includes('pkg:npm/wrappy@1.0.2'), 'wrappy is needed by local-lib and git-dep in production')
+    assert.ok(
+      purls.includes('pkg:npm/wrappy@1.0.2'),
+      'wrappy is needed by local-lib and git-dep in production',
+    )
     const npm = await npmSbomPurls(fixture('dep-kinds'), ['dev'])
     // npm sbom drops ms@2.1.2 here, which production code needs: detbuild keeps it
     const ours = new Set(purls.map(canonicalPurl))
