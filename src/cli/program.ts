@@ -21,8 +21,15 @@ export interface ProgramIo {
 /** The commands, in pipeline order; each file is small and imports its core lazily. */
 const commands: Array<() => Promise<{ register: RegisterCommand }>> = [
   // one line per command, in pipeline order
+  () => import('./commands/init.ts'),
+  () => import('./commands/lock.ts'),
+  () => import('./commands/build.ts'),
   () => import('./commands/sbom.ts'),
+  () => import('./commands/scan.ts'),
   () => import('./commands/policy.ts'),
+  () => import('./commands/sign.ts'),
+  () => import('./commands/verify.ts'),
+  () => import('./commands/keygen.ts'),
 ]
 
 export async function buildProgram(io: ProgramIo): Promise<Command> {
@@ -49,7 +56,7 @@ export async function buildProgram(io: ProgramIo): Promise<Command> {
         const cwd = path.resolve(io.processCwd, String(raw.cwd ?? '.'))
         const globals: GlobalOptions = Object.freeze({
           cwd,
-          out: raw.out ? path.resolve(io.processCwd, String(raw.out)) : path.join(cwd, '.detbuild'),
+          out: path.resolve(cwd, raw.out ? String(raw.out) : '.detbuild'),
           json: raw.json === true,
           quiet: raw.quiet === true,
           debug: raw.debug === true,

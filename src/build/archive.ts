@@ -1,0 +1,364 @@
+/**
+ * Archive normalization, pure (bytes in, bytes out): tar, gzip'd tar and zip are re-packed with sorted
+ * entries, one fixed time, uid/gid 0, no user/group names and normalized modes, so that the same
+ * content gives the same bytes whatever umask, clock, user or directory order the build ran with.
+ */
+import { constants, crc32, deflateRawSync, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib'
+import { Header, Parser, Pax } from 'tar'
+import { InputError } from '../errors.ts'
+import { compareCodePoint } from '../util/sort.ts'
+
+export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink'
+
+/** One archive member, as read (before normalization) or as written. */
+export interface ArchiveEntry {
+  path: string
+  type: EntryType
+  mode: number
+  mtime: number
+  uid: number
+  gid: number
+  uname: string
+  gname: string
+  linkpath: string
+  data: Buffer
+}
+
+export type ArchiveKind = 'tar' | 'tgz' | 'zip'
+
+/** Which normalizer applies to an output file name, if any. */
+export function archiveKindOf(name: string): ArchiveKind | null {
+  const lower = name.toLowerCase()
+  if (lower.endsWith('.tgz') || lower.endsWith('.tar.gz')) return 'tgz'
+  if (lower.endsWith('.tar')) return 'tar'
+  if (lower.endsWith('.zip')) return 'zip'
+  return null
+}
+
+/** gzip level used for every re-packed .tgz (npm's own pack uses 9 too). */
+export const GZIP_LEVEL = 9
+
+const TAR_TYPES: Record<string, EntryType> = {
+  File: 'file',
+  OldFile: 'file',
+  ContiguousFile: 'file',
+  Directory: 'directory',
+  SymbolicLink: 'symlink',
+  Link: 'hardlink',
+}
+
+const TAR_TYPE_NAMES: Record<EntryType, string> = {
+  file: 'File',
+  directory: 'Directory',
+  symlink: 'SymbolicLink',
+  hardlink: 'Link',
+}
+
+/** Reads every member of a tar (gzip'd or not). Devices, fifos and unknown types are refused. */
+export async function readTarEntries(bytes: Uint8Array, display = 'archive'): Promise<ArchiveEntry[]> {
+  const entries: ArchiveEntry[] = []
+  const problems: string[] = []
+  await new Promise<void>((resolve, reject) => {
+    const parser = new Parser({
+      strict: true,
+      onwarn: (_code: string, message: string | Error) => problems.push(String(message)),
+    })
+    parser.on('entry', (entry) => {
+      const type = TAR_TYPES[entry.type]
+      if (!type) {
+        problems.push(`unsupported member type ${entry.type} at ${entry.path}`)
+        entry.resume()
+        return
+      }
+      const chunks: Buffer[] = []
+      entry.on('data', (c: Buffer) => chunks.push(c))
+      entry.on('end', () => {
+        entries.push({
+          path: entry.path,
+          type,
+          mode: entry.mode ?? 0,
+          mtime: entry.mtime ? Math.floor(entry.mtime.getTime() / 1000) : 0,
+          uid: entry.uid ?? 0,
+          gid: entry.gid ?? 0,
+          uname: entry.uname ?? '',
+          gname: entry.gname ?? '',
+          linkpath: entry.linkpath ?? '',
+          data: Buffer.concat(chunks),
+        })
+      })
+    })
+    parser.on('error', reject)
+    parser.on('end', () => resolve())
+    parser.end(Buffer.from(bytes))
+  })
+  if (problems.length > 0)
+    throw new InputError('BUILD_ARCHIVE_INVALID', `cannot normalize ${display}: ${problems[0]}`, {
+      file: display,
+    })
+  return entries
+}
+
+/** 0755 for directories and anything executable by anyone, 0644 otherwise, 0777 for symlinks. */
+export function normalizeMode(type: EntryType, mode: number): number {
+  if (type === 'directory') return 0o755
+  if (type === 'symlink') return 0o777
+  return mode & 0o111 ? 0o755 : 0o644
+}
+
+/** Entries with normalized metadata, sorted by path (code point; stable for duplicates). */
+export function normalizeEntries(entries: readonly ArchiveEntry[], epoch: number): ArchiveEntry[] {
+  return entries
+    .map((e) => ({
+      ...e,
+      path: e.type === 'directory' && !e.path.endsWith('/') ? `${e.path}/` : e.path,
+      mode: normalizeMode(e.type, e.mode),
+      mtime: epoch,
+      uid: 0,
+      gid: 0,
+      uname: '',
+      gname: '',
+      data: e.type === 'file' ? e.data : Buffer.alloc(0),
+    }))
+    .sort((a, b) => compareCodePoint(a.path, b.path))
+}
+
+/** Writes a ustar archive (pax records only for long names) from already-normalized entries. */
+export function writeTar(entries: readonly ArchiveEntry[]): Buffer {
+  const blocks: Buffer[] = []
+  for (const e of entries) {
+    const mtime = new Date(e.mtime * 1000)
+    const header = new Header({
+      path: e.path,
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      size: e.data.length,
+      mtime,
+      type: TAR_TYPE_NAMES[e.type] as 'File',
+      linkpath: e.linkpath,
+      uname: e.uname,
+      gname: e.gname,
+      devmaj: 0,
+      devmin: 0,
+    })
+    const block = Buffer.alloc(512)
+    if (header.encode(block)) {
+      const pax = new Pax({ path: e.path, ...(e.linkpath ? { linkpath: e.linkpath } : {}), mtime })
+      blocks.push(pax.encode())
+    }
+    blocks.push(block)
+    if (e.data.length > 0) {
+      blocks.push(e.data)
+      const pad = (512 - (e.data.length % 512)) % 512
+      if (pad) blocks.push(Buffer.alloc(pad))
+    }
+  }
+  blocks.push(Buffer.alloc(1024))
+  return Buffer.concat(blocks)
+}
+
+/** gzip with no name, no time, a fixed level and a fixed OS byte (3, Unix) on every platform. */
+export function gzipFixed(bytes: Uint8Array): Buffer {
+  const out = gzipSync(bytes, { level: GZIP_LEVEL })
+  out.writeUInt32LE(0, 4)
+  out[9] = 3
+  return out
+}
+
+// ---------------------------------------------------------------- zip
+
+const SIG_LOCAL = 0x04034b50
+const SIG_CENTRAL = 0x02014b50
+const SIG_EOCD = 0x06054b50
+
+/** Reads a zip (stored or deflated members; no zip64, no encryption). */
+export function readZipEntries(bytes: Uint8Array, display = 'archive'): ArchiveEntry[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const fail = (why: string): never => {
+    throw new InputError('BUILD_ARCHIVE_INVALID', `cannot normalize ${display}: ${why}`, { file: display })
+  }
+  let eocd = -1
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === SIG_EOCD) {
+      eocd = i
+      break
+    }
+  }
+  if (eocd < 0) fail('not a zip file (no end of central directory)')
+  const count = buf.readUInt16LE(eocd + 10)
+  let p = buf.readUInt32LE(eocd + 16)
+  if (count === 0xffff || p === 0xffffffff) fail('zip64 archives are not supported')
+  const entries: ArchiveEntry[] = []
+  for (let n = 0; n < count; n++) {
+    if (p + 46 > buf.length || buf.readUInt32LE(p) !== SIG_CENTRAL) fail('corrupt central directory')
+    const madeBy = buf.readUInt16LE(p + 4)
+    const flags = buf.readUInt16LE(p + 8)
+    const method = buf.readUInt16LE(p + 10)
+    const dosTime = buf.readUInt16LE(p + 12)
+    const dosDate = buf.readUInt16LE(p + 14)
+    const crc = buf.readUInt32LE(p + 16)
+    const csize = buf.readUInt32LE(p + 20)
+    const usize = buf.readUInt32LE(p + 24)
+    const nameLen = buf.readUInt16LE(p + 28)
+    const extraLen = buf.readUInt16LE(p + 30)
+    const commentLen = buf.readUInt16LE(p + 32)
+    const external = buf.readUInt32LE(p + 38)
+    const localOffset = buf.readUInt32LE(p + 42)
+    const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen)
+    p += 46 + nameLen + extraLen + commentLen
+    if (flags & 0x1) fail(`encrypted member ${name}`)
+    if (localOffset + 30 > buf.length || buf.readUInt32LE(localOffset) !== SIG_LOCAL)
+      fail(`corrupt member ${name}`)
+    const dataStart =
+      localOffset + 30 + buf.readUInt16LE(localOffset + 26) + buf.readUInt16LE(localOffset + 28)
+    const raw = buf.subarray(dataStart, dataStart + csize)
+    let data: Buffer
+    if (method === 0) data = Buffer.from(raw)
+    else if (method === 8) data = inflateRawSync(raw)
+    else return fail(`member ${name} uses unsupported compression method ${method}`)
+    if (data.length !== usize || crc32(data) !== crc) fail(`member ${name} fails its CRC/size check`)
+    const unixMode = madeBy >> 8 === 3 ? external >>> 16 : 0
+    const isDir = name.endsWith('/')
+    const isLink = (unixMode & 0o170000) === 0o120000
+    entries.push({
+      path: name,
+      type: isDir ? 'directory' : isLink ? 'symlink' : 'file',
+      mode: unixMode & 0o7777,
+      mtime: fromDosTime(dosDate, dosTime),
+      uid: 0,
+      gid: 0,
+      uname: '',
+      gname: '',
+      linkpath: isLink ? data.toString('utf8') : '',
+      data: isLink ? Buffer.alloc(0) : data,
+    })
+  }
+  return entries
+}
+
+function fromDosTime(date: number, time: number): number {
+  const y = ((date >> 9) & 0x7f) + 1980
+  const mo = ((date >> 5) & 0xf) - 1
+  const d = date & 0x1f
+  return Math.floor(Date.UTC(y, mo, d, (time >> 11) & 0x1f, (time >> 5) & 0x3f, (time & 0x1f) * 2) / 1000)
+}
+
+/** DOS date/time (UTC, 2-second resolution), clamped to the format's 1980–2107 range. */
+export function toDosTime(epoch: number): { date: number; time: number } {
+  const min = Date.UTC(1980, 0, 1) / 1000
+  const max = Date.UTC(2107, 11, 31, 23, 59, 58) / 1000
+  const d = new Date(Math.min(Math.max(epoch, min), max) * 1000)
+  return {
+    date: ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
+    time: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | Math.floor(d.getUTCSeconds() / 2),
+  }
+}
+
+/**
+ * Writes a zip from normalized entries: no extra fields, no comments, no data descriptors, one fixed
+ * DOS time, Unix modes in the external attributes, raw deflate at level 9 (stored when smaller).
+ */
+export function writeZip(entries: readonly ArchiveEntry[]): Buffer {
+  const locals: Buffer[] = []
+  const centrals: Buffer[] = []
+  let offset = 0
+  for (const e of entries) {
+    if (e.type === 'hardlink')
+      throw new InputError('BUILD_ARCHIVE_INVALID', `zip cannot hold hard link ${e.path}`)
+    const name = Buffer.from(e.path, 'utf8')
+    const content = e.type === 'symlink' ? Buffer.from(e.linkpath, 'utf8') : e.data
+    const deflated =
+      content.length > 0
+        ? deflateRawSync(content, { level: 9, strategy: constants.Z_DEFAULT_STRATEGY })
+        : content
+    const useDeflate = content.length > 0 && deflated.length < content.length
+    const body = useDeflate ? deflated : content
+    const method = useDeflate ? 8 : 0
+    const crc = crc32(content)
+    const { date, time } = toDosTime(e.mtime)
+    const utf8 = /[^\x20-\x7e]/.test(e.path) ? 0x800 : 0
+    const typeBits = e.type === 'directory' ? 0o040000 : e.type === 'symlink' ? 0o120000 : 0o100000
+    const external = (((typeBits | e.mode) << 16) >>> 0) | (e.type === 'directory' ? 0x10 : 0)
+
+    const local = Buffer.alloc(30)
+    local.writeUInt32LE(SIG_LOCAL, 0)
+    local.writeUInt16LE(20, 4)
+    local.writeUInt16LE(utf8, 6)
+    local.writeUInt16LE(method, 8)
+    local.writeUInt16LE(time, 10)
+    local.writeUInt16LE(date, 12)
+    local.writeUInt32LE(crc, 14)
+    local.writeUInt32LE(body.length, 18)
+    local.writeUInt32LE(content.length, 22)
+    local.writeUInt16LE(name.length, 26)
+    local.writeUInt16LE(0, 28)
+    locals.push(local, name, body)
+
+    const central = Buffer.alloc(46)
+    central.writeUInt32LE(SIG_CENTRAL, 0)
+    central.writeUInt16LE((3 << 8) | 20, 4)
+    central.writeUInt16LE(20, 6)
+    central.writeUInt16LE(utf8, 8)
+    central.writeUInt16LE(method, 10)
+    central.writeUInt16LE(time, 12)
+    central.writeUInt16LE(date, 14)
+    central.writeUInt32LE(crc, 16)
+    central.writeUInt32LE(body.length, 20)
+    central.writeUInt32LE(content.length, 24)
+    central.writeUInt16LE(name.length, 28)
+    central.writeUInt32LE(external >>> 0, 38)
+    central.writeUInt32LE(offset, 42)
+    centrals.push(central, name)
+    offset += 30 + name.length + body.length
+    if (offset > 0xffffffff)
+      throw new InputError('BUILD_ARCHIVE_INVALID', 'zip larger than 4 GiB (zip64) is not supported')
+  }
+  const cd = Buffer.concat(centrals)
+  const eocd = Buffer.alloc(22)
+  eocd.writeUInt32LE(SIG_EOCD, 0)
+  eocd.writeUInt16LE(entries.length, 8)
+  eocd.writeUInt16LE(entries.length, 10)
+  eocd.writeUInt32LE(cd.length, 12)
+  eocd.writeUInt32LE(offset, 16)
+  return Buffer.concat([...locals, cd, eocd])
+}
+
+/** Reads an archive of a known kind into its entries (for normalizing and for comparing). */
+export async function readArchive(
+  kind: ArchiveKind,
+  bytes: Uint8Array,
+  display: string,
+): Promise<ArchiveEntry[]> {
+  if (kind === 'zip') return readZipEntries(bytes, display)
+  if (kind === 'tgz') {
+    let plain: Buffer
+    try {
+      plain = gunzipSync(bytes)
+    } catch (e) {
+      throw new InputError('BUILD_ARCHIVE_INVALID', `cannot normalize ${display}: not a gzip file`, {
+        file: display,
+        cause: e,
+      })
+    }
+    return readTarEntries(plain, display)
+  }
+  return readTarEntries(bytes, display)
+}
+
+/** Re-packs an archive deterministically. Same content ⇒ same bytes. */
+export async function normalizeArchive(
+  kind: ArchiveKind,
+  bytes: Uint8Array,
+  epoch: number,
+  display = 'archive',
+): Promise<Buffer> {
+  const entries = normalizeEntries(await readArchive(kind, bytes, display), epoch)
+  switch (kind) {
+    case 'tar':
+      return writeTar(entries)
+    case 'tgz':
+      return gzipFixed(writeTar(entries))
+    case 'zip':
+      return writeZip(entries)
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Edge: the registry. Before an offline install, every package the lockfile pins is fetched into the
+ * build's npm cache (verified by its lockfile integrity), so `npm ci --offline` can run with no network.
+ */
+import path from 'node:path'
+import pacote from 'pacote'
+import { CheckFailedError, IncompleteError } from '../errors.ts'
+
+export interface PrefetchItem {
+  /** tarball URL, or `name@version` when the lockfile omits `resolved` (npm's omit-lockfile-registry-resolved) */
+  resolved: string
+  integrity: string
+}
+
+/** The downloadable packages of a package-lock (v2/v3): skips links, bundled and workspace entries. */
+export function toPrefetchList(lock: unknown): PrefetchItem[] {
+  const packages = (lock as { packages?: Record<string, Record<string, unknown>> } | null)?.packages ?? {}
+  const seen = new Set<string>()
+  const out: PrefetchItem[] = []
+  for (const [key, p] of Object.entries(packages)) {
+    if (key === '' || p.link || p.inBundle) continue
+    if (typeof p.integrity !== 'string') continue
+    const name =
+      typeof p.name === 'string'
+        ? p.name
+        : key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length)
+    const spec =
+      typeof p.resolved === 'string'
+        ? p.resolved
+        : typeof p.version === 'string'
+          ? `${name}@${p.version}`
+          : null
+    if (!spec || (typeof p.resolved === 'string' && !/^https?:/.test(p.resolved)) || seen.has(spec)) continue
+    seen.add(spec)
+    out.push({ resolved: spec, integrity: p.integrity })
+  }
+  return out.sort((a, b) => (a.resolved < b.resolved ? -1 : a.resolved > b.resolved ? 1 : 0))
+}
+
+/** Fetches every item into `<npmCache>/_cacache` (no-op for items already cached). */
+export async function prefetchPackages(
+  items: readonly PrefetchItem[],
+  npmCache: string,
+  registry: string,
+): Promise<number> {
+  const cache = path.join(npmCache, '_cacache')
+  let next = 0
+  let fetched = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as PrefetchItem
+      try {
+        await pacote.tarball(item.resolved, {
+          cache,
+          integrity: item.integrity,
+          registry,
+          preferOffline: true,
+        })
+        fetched++
+      } catch (e) {
+        const code = (e as { code?: string }).code
+        if (code === 'EINTEGRITY')
+          throw new CheckFailedError(
+            'BUILD_PREFETCH_INTEGRITY',
+            `${item.resolved} does not match its lockfile integrity`,
+            {
+              details: { resolved: item.resolved, expected: item.integrity },
+              cause: e,
+            },
+          )
+        throw new IncompleteError(
+          'BUILD_PREFETCH_FAILED',
+          `cannot prefetch ${item.resolved}: ${(e as Error).message}`,
+          {
+            cause: e,
+          },
+        )
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker))
+  return fetched
+}

@@ -1,0 +1,153 @@
+/**
+ * Edge: git and the file system. Inspects the source (tracked files, commit, dirty state) and copies
+ * exactly those files into a fresh staging folder.
+ */
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { chmod, copyFile, glob, lstat, mkdir, readFile, readlink, symlink } from 'node:fs/promises'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { InputError } from '../errors.ts'
+import { canonicalJson } from '../util/canonical-json.ts'
+import { compareCodePoint } from '../util/sort.ts'
+
+const run = promisify(execFile)
+
+export interface SourceInfo {
+  kind: 'git' | 'files'
+  /** remote URL without credentials, or null */
+  repo: string | null
+  commit: string | null
+  /** tracked files differ from HEAD (git only) */
+  dirty: boolean
+  /** HEAD commit time (seconds), or null */
+  commitTime: number | null
+  /** POSIX paths relative to the project root, sorted by code point */
+  files: string[]
+}
+
+export interface StagedFile {
+  path: string
+  mode: '100644' | '100755' | '120000'
+  sha256: string
+}
+
+async function git(cwd: string, args: string[]): Promise<string | null> {
+  try {
+    const { stdout } = await run('git', ['-C', cwd, ...args], {
+      maxBuffer: 256 * 1024 * 1024,
+      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
+    })
+    return stdout
+  } catch {
+    return null
+  }
+}
+
+/** Removes user:password@ from URLs so credentials never reach an output. */
+export function stripCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1')
+}
+
+const DEFAULT_EXCLUDES = ['node_modules', '.git', '.detbuild']
+
+/** Reads what will be built: git-tracked files in a repository, else the include globs. */
+export async function inspectSource(
+  cwd: string,
+  include: readonly string[],
+  outDir: string,
+): Promise<SourceInfo> {
+  const top = await git(cwd, ['rev-parse', '--show-toplevel'])
+  const outRel = path.relative(cwd, outDir).split(path.sep).join('/')
+  const excluded = (p: string) =>
+    DEFAULT_EXCLUDES.some((x) => p === x || p.startsWith(`${x}/`) || p.includes(`/${x}/`)) ||
+    (outRel !== '' && !outRel.startsWith('..') && (p === outRel || p.startsWith(`${outRel}/`)))
+  if (top !== null) {
+    const listed = (await git(cwd, ['ls-files', '-z', '--cached', '.'])) ?? ''
+    const files = listed
+      .split('\0')
+      .filter((f) => f !== '' && !excluded(f))
+      .sort(compareCodePoint)
+    const head = (await git(cwd, ['rev-parse', '--verify', '-q', 'HEAD']))?.trim() || null
+    const status = (await git(cwd, ['status', '--porcelain', '--untracked-files=no', '-z', '--', '.'])) ?? ''
+    const time = head ? (await git(cwd, ['log', '-1', '--format=%ct', 'HEAD']))?.trim() : undefined
+    const remote = (await git(cwd, ['config', '--get', 'remote.origin.url']))?.trim() || null
+    return {
+      kind: 'git',
+      repo: remote ? stripCredentials(remote) : null,
+      commit: head,
+      dirty: status !== '',
+      commitTime: time ? Number(time) : null,
+      files,
+    }
+  }
+  const files: string[] = []
+  for await (const entry of glob([...include], { cwd, withFileTypes: true })) {
+    if (!entry.isFile() && !entry.isSymbolicLink()) continue
+    const rel = path.relative(cwd, path.join(entry.parentPath, entry.name)).split(path.sep).join('/')
+    if (!excluded(rel)) files.push(rel)
+  }
+  return {
+    kind: 'files',
+    repo: null,
+    commit: null,
+    dirty: false,
+    commitTime: null,
+    files: [...new Set(files)].sort(compareCodePoint),
+  }
+}
+
+/**
+ * Copies `files` from `cwd` into `dest` (which must exist and be empty). `reverse` creates them in the
+ * opposite order, which changes the directory listing order on file systems that list by creation.
+ * Files tracked but deleted from the worktree are skipped (the source is then dirty anyway).
+ */
+export async function stageSource(
+  cwd: string,
+  files: readonly string[],
+  dest: string,
+  options: { reverse?: boolean } = {},
+): Promise<StagedFile[]> {
+  const order = options.reverse ? [...files].reverse() : [...files]
+  const staged: StagedFile[] = []
+  for (const rel of order) {
+    const from = path.join(cwd, rel)
+    const to = path.join(dest, rel)
+    let st: Awaited<ReturnType<typeof lstat>>
+    try {
+      st = await lstat(from)
+    } catch {
+      continue
+    }
+    await mkdir(path.dirname(to), { recursive: true, mode: 0o755 })
+    if (st.isSymbolicLink()) {
+      const target = await readlink(from)
+      await symlink(target, to)
+      staged.push({ path: rel, mode: '120000', sha256: createHash('sha256').update(target).digest('hex') })
+    } else if (st.isFile()) {
+      await copyFile(from, to)
+      const exec = (st.mode & 0o111) !== 0
+      await chmod(to, exec ? 0o755 : 0o644)
+      const sha256 = createHash('sha256')
+        .update(await readFile(from))
+        .digest('hex')
+      staged.push({ path: rel, mode: exec ? '100755' : '100644', sha256 })
+    }
+  }
+  if (staged.length === 0)
+    throw new InputError(
+      'BUILD_SOURCE_EMPTY',
+      'no source files to stage (nothing tracked by git, or include globs match nothing)',
+      {
+        file: cwd,
+      },
+    )
+  return staged.sort((a, b) => compareCodePoint(a.path, b.path))
+}
+
+/** One digest for the staged tree: sha256 of the canonical list of (path, mode, sha256). */
+export function treeDigest(files: readonly StagedFile[]): string {
+  return createHash('sha256')
+    .update(canonicalJson(files.map((f) => [f.path, f.mode, f.sha256])))
+    .digest('hex')
+}

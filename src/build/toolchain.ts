@@ -1,0 +1,236 @@
+/**
+ * Edge: the registry and the toolchain cache. Fetches pinned `node-<os>-<arch>` and `npm` packages with
+ * pacote, verifies them against `detbuild.lock`, caches them, and makes a bin folder that puts them
+ * first on PATH. An integrity mismatch is refused, never replaced.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { chmod, mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import pacote from 'pacote'
+import type { BuildConfig, ToolPin } from '../config/build-config.ts'
+import { CheckFailedError, IncompleteError, InputError } from '../errors.ts'
+import { type LockEntry, nodePackageName, type ToolchainLock } from './lockfile.ts'
+import { captureOutput, findOnPath } from './run.ts'
+
+export interface ToolRecord {
+  version: string
+  pinned: boolean
+  integrity: string | null
+  /** package spec fetched from the registry, when pinned */
+  package: string | null
+  resolved: string | null
+}
+
+export interface ResolvedToolchain {
+  node: ToolRecord & { sha256: string }
+  npm: ToolRecord
+  /** folders to put first on PATH */
+  pathDirs: string[]
+  /** true when new entries were added to the lock */
+  lockChanged: boolean
+  lock: ToolchainLock
+}
+
+export interface ToolchainOptions {
+  cacheDir: string
+  registry: string
+  lock: ToolchainLock
+  /** refuse to add entries to the lock (CI) */
+  frozenLock: boolean
+  hostPath: string | undefined
+  /** a fresh folder for this build's shims */
+  binDir: string
+  platform: string
+  arch: string
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+function integrityError(spec: string, expected: string, found: string, cause?: unknown): CheckFailedError {
+  return new CheckFailedError(
+    'BUILD_TOOLCHAIN_INTEGRITY',
+    `${spec} does not match detbuild.lock (expected ${expected}, found ${found}); refusing to use it`,
+    { file: 'detbuild.lock', details: { package: spec, expected, found }, cause },
+  )
+}
+
+/** Resolves a spec's lock entry: from the lock, or (unless frozen) from the registry's manifest. */
+export async function resolveLockEntry(
+  spec: string,
+  options: Pick<ToolchainOptions, 'lock' | 'frozenLock' | 'registry' | 'cacheDir'>,
+): Promise<{ entry: LockEntry; added: boolean }> {
+  const locked = options.lock.packages[spec]
+  if (locked) return { entry: locked, added: false }
+  if (options.frozenLock)
+    throw new InputError(
+      'BUILD_LOCK_MISSING',
+      `detbuild.lock has no entry for ${spec} (run "detbuild lock")`,
+      {
+        file: 'detbuild.lock',
+        details: { package: spec },
+      },
+    )
+  try {
+    const manifest = await pacote.manifest(spec, {
+      registry: options.registry,
+      cache: path.join(options.cacheDir, '_cacache'),
+    })
+    if (!manifest._integrity || !manifest._resolved)
+      throw new IncompleteError('BUILD_TOOLCHAIN_UNAVAILABLE', `the registry gave no integrity for ${spec}`)
+    return { entry: { integrity: manifest._integrity, resolved: manifest._resolved }, added: true }
+  } catch (e) {
+    if (e instanceof IncompleteError) throw e
+    const code = (e as { code?: string }).code
+    if (code === 'E404' || code === 'ETARGET')
+      throw new InputError('BUILD_TOOLCHAIN_NOT_FOUND', `${spec} is not published on ${options.registry}`, {
+        cause: e,
+      })
+    throw new IncompleteError(
+      'BUILD_TOOLCHAIN_UNAVAILABLE',
+      `cannot fetch ${spec} from ${options.registry}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    )
+  }
+}
+
+/**
+ * Returns the cached, verified package folder for `spec`, fetching it if needed. The cache folder is
+ * named by the integrity, and holds a marker with the integrity it was verified against.
+ */
+export async function ensurePackage(
+  spec: string,
+  entry: LockEntry,
+  options: Pick<ToolchainOptions, 'cacheDir' | 'registry'>,
+): Promise<string> {
+  const key = createHash('sha256').update(entry.integrity).digest('hex').slice(0, 16)
+  const root = path.join(options.cacheDir, 'toolchains')
+  const dir = path.join(root, `${spec.replace(/[/@]/g, '_')}-${key}`)
+  const marker = path.join(dir, '.detbuild-integrity')
+  try {
+    if ((await readFile(marker, 'utf8')).trim() === entry.integrity) return dir
+  } catch {}
+  await mkdir(root, { recursive: true })
+  const tmp = `${dir}.tmp-${process.pid}`
+  await rm(tmp, { recursive: true, force: true })
+  try {
+    await pacote.extract(spec, tmp, {
+      registry: options.registry,
+      integrity: entry.integrity,
+      cache: path.join(options.cacheDir, '_cacache'),
+      resolved: entry.resolved,
+    })
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true })
+    const err = e as { code?: string; expected?: unknown; found?: unknown }
+    if (err.code === 'EINTEGRITY')
+      throw integrityError(spec, entry.integrity, String(err.found ?? 'another digest'), e)
+    throw new IncompleteError(
+      'BUILD_TOOLCHAIN_UNAVAILABLE',
+      `cannot fetch ${spec}: ${(e as Error).message}`,
+      { cause: e },
+    )
+  }
+  await writeFile(path.join(tmp, '.detbuild-integrity'), `${entry.integrity}\n`)
+  await rm(dir, { recursive: true, force: true })
+  await rename(tmp, dir)
+  return dir
+}
+
+async function pinnedSpec(
+  spec: string,
+  options: ToolchainOptions,
+  lock: ToolchainLock,
+): Promise<{ dir: string; entry: LockEntry; added: boolean }> {
+  const { entry, added } = await resolveLockEntry(spec, { ...options, lock })
+  const dir = await ensurePackage(spec, entry, options)
+  if (added) lock.packages[spec] = entry
+  return { dir, entry, added }
+}
+
+function versionOf(pin: ToolPin): string | null {
+  return pin.kind === 'version' ? pin.version : null
+}
+
+/** Resolves node and npm per the config; writes shims into `binDir`. */
+export async function resolveToolchain(
+  config: BuildConfig,
+  options: ToolchainOptions,
+): Promise<ResolvedToolchain> {
+  const lock: ToolchainLock = { lockfileVersion: 1, packages: { ...options.lock.packages } }
+  let lockChanged = false
+  await mkdir(options.binDir, { recursive: true })
+  const pathDirs = [options.binDir]
+
+  let node: ResolvedToolchain['node']
+  const nodeVersion = versionOf(config.toolchain.node)
+  if (nodeVersion) {
+    const spec = `${nodePackageName(options.platform, options.arch)}@${nodeVersion}`
+    const got = await pinnedSpec(spec, options, lock)
+    lockChanged ||= got.added
+    const bin = path.join(got.dir, 'bin', 'node')
+    node = {
+      version: nodeVersion,
+      pinned: true,
+      integrity: got.entry.integrity,
+      package: spec,
+      resolved: got.entry.resolved,
+      sha256: await sha256File(bin),
+    }
+    await symlink(bin, path.join(options.binDir, 'node'))
+  } else {
+    const found = await findOnPath('node', options.hostPath)
+    if (!found)
+      throw new InputError('BUILD_TOOLCHAIN_NOT_FOUND', 'toolchain.node is "system" but no node is on PATH')
+    const bin = await realpath(found)
+    const version = (await captureOutput(bin, ['--version'], {}, options.binDir))?.replace(/^v/, '')
+    if (!version) throw new InputError('BUILD_TOOLCHAIN_NOT_FOUND', `cannot run ${bin} --version`)
+    node = {
+      version,
+      pinned: false,
+      integrity: null,
+      package: null,
+      resolved: null,
+      sha256: await sha256File(bin),
+    }
+    await symlink(bin, path.join(options.binDir, 'node'))
+  }
+
+  let npm: ToolRecord
+  const npmVersion = versionOf(config.toolchain.npm)
+  if (npmVersion) {
+    const spec = `npm@${npmVersion}`
+    const got = await pinnedSpec(spec, options, lock)
+    lockChanged ||= got.added
+    for (const [name, script] of [
+      ['npm', 'npm-cli.js'],
+      ['npx', 'npx-cli.js'],
+    ] as const) {
+      const shim = path.join(options.binDir, name)
+      await writeFile(
+        shim,
+        `#!/bin/sh\nexec "${path.join(options.binDir, 'node')}" "${path.join(got.dir, 'bin', script)}" "$@"\n`,
+      )
+      await chmod(shim, 0o755)
+    }
+    npm = {
+      version: npmVersion,
+      pinned: true,
+      integrity: got.entry.integrity,
+      package: spec,
+      resolved: got.entry.resolved,
+    }
+  } else {
+    const found = await findOnPath('npm', options.hostPath)
+    if (found) pathDirs.push(path.dirname(found))
+    // the version is read later by running it in the build environment
+    npm = { version: 'unknown', pinned: false, integrity: null, package: null, resolved: null }
+  }
+  return { node, npm, pathDirs: [...new Set(pathDirs)], lockChanged, lock }
+}

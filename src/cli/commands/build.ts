@@ -1,0 +1,67 @@
+import { ExitCode } from '../../errors.ts'
+import type { RegisterCommand } from '../context.ts'
+
+interface BuildFlags {
+  check?: boolean
+  config?: string
+  cacheDir?: string
+  registry?: string
+  frozenLock?: boolean
+  keepStaging?: boolean
+}
+
+export const register: RegisterCommand = (program, registrar) => {
+  program
+    .command('build')
+    .description(
+      'rebuild the project hermetically with a pinned toolchain; normalize, hash and attest the outputs',
+    )
+    .option('--check', 'build twice under varied conditions and compare every output (exit 1 if they differ)')
+    .option('--config <file>', 'configuration file (default: detbuild.config.json, .yaml or .yml)')
+    .option(
+      '--cache-dir <dir>',
+      'toolchain and npm cache (default: $XDG_CACHE_HOME/detbuild or ~/.cache/detbuild)',
+    )
+    .option(
+      '--registry <url>',
+      'npm registry for toolchain packages (default: npm_config_registry or the public registry)',
+    )
+    .option('--frozen-lock', 'fail instead of adding missing toolchain entries to detbuild.lock (CI)')
+    .option('--keep-staging', 'keep the staging folders for debugging')
+    .action(
+      registrar.wrap<BuildFlags>(async (flags, env) => {
+        const { runBuild } = await import('../../build/index.ts')
+        const result = await runBuild({
+          cwd: env.globals.cwd,
+          out: env.globals.out,
+          check: flags.check === true,
+          configFile: flags.config,
+          cacheDir: flags.cacheDir,
+          registry: flags.registry,
+          frozenLock: flags.frozenLock === true,
+          keepStaging: flags.keepStaging === true,
+          hostEnv: env.env,
+          log: env.log,
+        })
+        const failed = result.reproducible === false
+        const lines = result.outputs.map((o) => `${o.sha256}  ${o.path}`)
+        if (result.reproducible === true)
+          lines.push('reproducible: two builds under varied conditions gave identical bytes')
+        if (failed) {
+          const differing = (result.report?.outputs ?? [])
+            .filter((o) => o.status !== 'identical')
+            .map((o) => o.name)
+          lines.push(`NOT reproducible: ${differing.join(', ')} differ (see repro-report.md)`)
+        }
+        return {
+          exitCode: failed ? ExitCode.checkFailed : ExitCode.ok,
+          data: {
+            ...(failed ? { code: 'BUILD_NOT_REPRODUCIBLE' } : {}),
+            build: result.manifest,
+            lockWritten: result.lockWritten,
+          },
+          text: lines.join('\n'),
+        }
+      }),
+    )
+}

@@ -1,0 +1,65 @@
+import { ExitCode, InputError } from '../../errors.ts'
+import type { RegisterCommand } from '../context.ts'
+
+interface KeygenOptions {
+  algorithm: string
+  outputPrefix: string
+  keyPasswordEnv: string
+  force?: boolean
+}
+
+export const register: RegisterCommand = (program, registrar) => {
+  program
+    .command('keygen')
+    .description(
+      'make a signing key pair for detbuild sign --key: <prefix>.key (PKCS#8 PEM) and <prefix>.pub',
+    )
+    .option('--algorithm <name>', 'ecdsa-p256, ecdsa-p384 or ed25519', 'ecdsa-p256')
+    .option('--output-prefix <path>', 'file name prefix, relative to --cwd', 'detbuild')
+    .option(
+      '--key-password-env <name>',
+      'encrypt the private key with the passphrase in this variable',
+      'DETBUILD_KEY_PASSWORD',
+    )
+    .option('--force', 'overwrite existing key files', false)
+    .action(
+      registrar.wrap<KeygenOptions>(async (options, env) => {
+        const path = await import('node:path')
+        const { exists, toPosixRelative, writeFileAtomic } = await import('../../util/fs.ts')
+        const { generateKeyPairPem, KEY_ALGORITHMS } = await import('../../sign/keys.ts')
+        const { keyIdOf } = await import('../../sign/key-id.ts')
+        const { createPublicKey } = await import('node:crypto')
+        const algorithm = KEY_ALGORITHMS.find((a) => a === options.algorithm)
+        if (!algorithm)
+          throw new InputError('KEYGEN_USAGE', `--algorithm must be one of ${KEY_ALGORITHMS.join(', ')}`)
+        const base = path.resolve(env.globals.cwd, options.outputPrefix)
+        const keyFile = `${base}.key`
+        const pubFile = `${base}.pub`
+        for (const f of [keyFile, pubFile])
+          if (!options.force && (await exists(f)))
+            throw new InputError('KEYGEN_EXISTS', 'already exists (use --force to overwrite)', {
+              file: toPosixRelative(env.globals.cwd, f),
+            })
+        const passphrase = env.env[options.keyPasswordEnv] || undefined
+        if (!passphrase)
+          env.log.warn(
+            `${options.keyPasswordEnv} is not set: the private key is written unencrypted; keep it secret`,
+          )
+        const pair = generateKeyPairPem(algorithm, passphrase)
+        await writeFileAtomic(keyFile, pair.privateKeyPem, 0o600)
+        await writeFileAtomic(pubFile, pair.publicKeyPem)
+        const data = {
+          algorithm,
+          encrypted: passphrase !== undefined,
+          privateKey: toPosixRelative(env.globals.cwd, keyFile),
+          publicKey: toPosixRelative(env.globals.cwd, pubFile),
+          keyId: keyIdOf(createPublicKey(pair.publicKeyPem)),
+        }
+        return {
+          exitCode: ExitCode.ok,
+          data,
+          text: `wrote ${data.privateKey} (${algorithm}${data.encrypted ? ', encrypted' : ''}) and ${data.publicKey}\nkey id ${data.keyId}`,
+        }
+      }),
+    )
+}

@@ -1,0 +1,96 @@
+/** `detbuild scan`: flags → options → the scan core (loaded lazily). */
+import { Option } from 'commander'
+import { InputError } from '../../errors.ts'
+import type { RegisterCommand } from '../context.ts'
+
+interface ScanFlags {
+  sbom?: string
+  offlineDb?: string
+  osvUrl?: string
+  cacheDir?: string
+  cache: boolean
+  failOn?: 'any' | 'low' | 'medium' | 'high' | 'critical'
+  omit: string[]
+  ignoreFile: string[]
+  timeout: string
+  retries: string
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value]
+
+export const register: RegisterCommand = (program, registrar) => {
+  program
+    .command('scan')
+    .description('check every SBOM component against OSV (API or offline export) and report vulnerabilities')
+    .option('--sbom <file>', 'CycloneDX JSON SBOM to scan (default: <out>/sbom.cdx.json)')
+    .option(
+      '--offline-db <path>',
+      'OSV export: a zip of OSV records (e.g. npm/all.zip) or a folder of OSV JSON files',
+    )
+    .option('--osv-url <url>', 'OSV API base URL (mirror or private instance)', 'https://api.osv.dev')
+    .option(
+      '--cache-dir <dir>',
+      'OSV record cache (default: $XDG_CACHE_HOME/detbuild/osv or ~/.cache/detbuild/osv)',
+    )
+    .option('--no-cache', 'do not read or write the OSV record cache')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when an open finding is at or above this severity').choices([
+        'any',
+        'low',
+        'medium',
+        'high',
+        'critical',
+      ]),
+    )
+    .addOption(
+      new Option('--omit <type>', 'leave out dependencies of this type (dev)')
+        .choices(['dev'])
+        .argParser(collect)
+        .default([]),
+    )
+    .option(
+      '--ignore-file <file>',
+      'ignore file (detbuild.ignore.json/.yaml or osv-scanner.toml); repeatable',
+      collect,
+      [],
+    )
+    .option('--timeout <ms>', 'per-request timeout for the OSV API', '30000')
+    .option('--retries <n>', 'retries per OSV request on 429/5xx/network errors', '4')
+    .action(
+      registrar.wrap<ScanFlags>(async (flags, env) => {
+        const timeoutMs = toInt(flags.timeout, '--timeout', 1)
+        const retries = toInt(flags.retries, '--retries', 0)
+        if (flags.offlineDb && flags.osvUrl && flags.osvUrl !== 'https://api.osv.dev') {
+          throw new InputError('SCAN_USAGE', '--offline-db and --osv-url cannot be used together')
+        }
+        const core = await import('../../scan/index.ts')
+        const result = await core.runScan({
+          cwd: env.globals.cwd,
+          out: env.globals.out,
+          ...(flags.sbom ? { sbom: flags.sbom } : {}),
+          ...(flags.offlineDb ? { offlineDb: flags.offlineDb } : {}),
+          osvUrl: flags.osvUrl ?? core.DefaultOsvUrl,
+          cacheDir: flags.cache === false ? null : (flags.cacheDir ?? core.defaultCacheDir(env.env)),
+          failOn: flags.failOn ?? null,
+          omitDev: flags.omit.includes('dev'),
+          ignoreFiles: flags.ignoreFile,
+          env: env.env,
+          now: env.now(),
+          log: env.log,
+          client: { timeoutMs, retries },
+        })
+        return {
+          exitCode: result.exitCode,
+          data: { ...result.report, files: result.files },
+          text: result.text,
+        }
+      }),
+    )
+}
+
+function toInt(value: string, flag: string, min: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min)
+    throw new InputError('SCAN_USAGE', `${flag} must be an integer ≥ ${min}`)
+  return n
+}

@@ -1,0 +1,169 @@
+/**
+ * The build configuration (`detbuild.config.json` / `.yaml`): types, defaults and the pure resolution
+ * of a parsed document into a frozen, validated config. Validation errors name the key.
+ */
+import { InputError } from '../errors.ts'
+
+export type NetworkMode = 'deny' | 'allow'
+
+/** A toolchain pin: an exact version, or `system` (whatever is on PATH, recorded but not pinned). */
+export type ToolPin = { kind: 'system' } | { kind: 'version'; version: string }
+
+export interface BuildConfig {
+  readonly toolchain: { readonly node: ToolPin; readonly npm: ToolPin }
+  readonly install: readonly string[]
+  readonly build: readonly string[]
+  readonly outputs: readonly string[]
+  readonly env: readonly string[]
+  readonly network: NetworkMode
+  readonly scripts: boolean
+  readonly include: readonly string[]
+}
+
+/** One schema violation, as reported by the validator (JSON Pointer path + keyword). */
+export interface SchemaIssue {
+  instancePath: string
+  keyword: string
+  params: Record<string, unknown>
+  message?: string
+}
+
+export const DEFAULT_INCLUDE: readonly string[] = ['**']
+export const DEFAULT_INSTALL = 'npm ci --ignore-scripts'
+export const DEFAULT_INSTALL_WITH_SCRIPTS = 'npm ci'
+
+/** `/toolchain/node` → `toolchain.node`; array indexes become `[i]`. */
+export function toKeyPath(pointer: string, extra?: string): string {
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  if (extra !== undefined) parts.push(extra)
+  let out = ''
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out === '' ? p : `.${p}`
+  return out || '(root)'
+}
+
+/** Turns the first schema issue into one line naming the key. */
+export function describeIssue(issue: SchemaIssue): { key: string; message: string } {
+  const p = issue.params
+  switch (issue.keyword) {
+    case 'additionalProperties': {
+      const key = toKeyPath(issue.instancePath, String(p.additionalProperty))
+      return { key, message: `unknown key "${key}"` }
+    }
+    case 'required': {
+      const key = toKeyPath(issue.instancePath, String(p.missingProperty))
+      return { key, message: `missing required key "${key}"` }
+    }
+    case 'enum': {
+      const key = toKeyPath(issue.instancePath)
+      const allowed = (p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')
+      return { key, message: `"${key}" must be one of ${allowed}` }
+    }
+    case 'pattern':
+    case 'minLength': {
+      const key = toKeyPath(issue.instancePath)
+      const hint = key.startsWith('toolchain.')
+        ? 'an exact version like "24.21.0" or "system"'
+        : key.startsWith('env')
+          ? 'an environment variable name'
+          : key.startsWith('outputs')
+            ? 'a non-empty glob relative to the project (no leading "/")'
+            : 'a non-empty string'
+      return { key, message: `"${key}" must be ${hint}` }
+    }
+    case 'oneOf':
+    case 'type': {
+      const key = toKeyPath(issue.instancePath)
+      const top = key.split(/[.[]/)[0]
+      if (top === 'install' || top === 'build')
+        return { key: top, message: `"${top}" must be a command string or an array of command strings` }
+      return { key, message: `"${key}" ${issue.message ?? 'has the wrong type'}` }
+    }
+    case 'minItems': {
+      const key = toKeyPath(issue.instancePath)
+      return { key, message: `"${key}" must not be empty` }
+    }
+    default: {
+      const key = toKeyPath(issue.instancePath)
+      return { key, message: `"${key}" ${issue.message ?? 'is invalid'}` }
+    }
+  }
+}
+
+/** Orders schema issues so the most specific one is reported (a `oneOf` wrapper loses to nothing else). */
+function pickIssue(issues: readonly SchemaIssue[]): SchemaIssue {
+  const structural = issues.find((i) => i.keyword === 'additionalProperties' || i.keyword === 'required')
+  if (structural) return structural
+  const commandIssue = issues.find((i) => /^\/(install|build)(\/|$)/.test(i.instancePath))
+  if (commandIssue) return { ...commandIssue, keyword: 'oneOf' }
+  return issues[0] as SchemaIssue
+}
+
+function toCommands(value: unknown): string[] {
+  if (value === undefined) return []
+  return (typeof value === 'string' ? [value] : (value as string[])).map((c) => c.trim())
+}
+
+function toPin(value: unknown): ToolPin {
+  return value === undefined || value === 'system'
+    ? { kind: 'system' }
+    : { kind: 'version', version: String(value) }
+}
+
+/**
+ * Validates a parsed config document (`validate` is the JSON Schema check, injected so this stays pure)
+ * and applies defaults. Throws InputError BUILD_CONFIG_INVALID naming the first bad key.
+ */
+export function resolveBuildConfig(
+  raw: unknown,
+  file: string,
+  validate: (doc: unknown) => readonly SchemaIssue[],
+): BuildConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InputError('BUILD_CONFIG_INVALID', 'the configuration must be an object', { file })
+  const issues = validate(raw)
+  if (issues.length > 0) {
+    const { key, message } = describeIssue(pickIssue(issues))
+    throw new InputError('BUILD_CONFIG_INVALID', message, { file, details: { key } })
+  }
+  const doc = raw as Record<string, unknown>
+  const toolchain = doc.toolchain as Record<string, unknown>
+  const scripts = doc.scripts === true
+  const install =
+    doc.install === undefined
+      ? [scripts ? DEFAULT_INSTALL_WITH_SCRIPTS : DEFAULT_INSTALL]
+      : toCommands(doc.install)
+  const build = toCommands(doc.build)
+  if (build.length === 0)
+    throw new InputError('BUILD_CONFIG_INVALID', '"build" must hold at least one command', {
+      file,
+      details: { key: 'build' },
+    })
+  return Object.freeze({
+    toolchain: Object.freeze({ node: toPin(toolchain.node), npm: toPin(toolchain.npm) }),
+    install: Object.freeze(install),
+    build: Object.freeze(build),
+    outputs: Object.freeze([...(doc.outputs as string[])]),
+    env: Object.freeze([...new Set((doc.env as string[] | undefined) ?? [])]),
+    network: (doc.network as NetworkMode | undefined) ?? 'deny',
+    scripts,
+    include: Object.freeze([...((doc.include as string[] | undefined) ?? DEFAULT_INCLUDE)]),
+  })
+}
+
+/** The config as it is recorded (commands as arrays, pins as strings). */
+export function toConfigRecord(config: BuildConfig): Record<string, unknown> {
+  const pin = (p: ToolPin) => (p.kind === 'system' ? 'system' : p.version)
+  return {
+    toolchain: { node: pin(config.toolchain.node), npm: pin(config.toolchain.npm) },
+    install: [...config.install],
+    build: [...config.build],
+    outputs: [...config.outputs],
+    env: [...config.env],
+    network: config.network,
+    scripts: config.scripts,
+    include: [...config.include],
+  }
+}

@@ -1,0 +1,78 @@
+/** Edge: finds and reads the build configuration and the JSON Schema that validates it. */
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { Ajv } from 'ajv'
+import YAML from 'yaml'
+import { InputError } from '../errors.ts'
+import { sha256Hex } from '../util/digest.ts'
+import { exists, readTextFile, toPosixRelative } from '../util/fs.ts'
+import { parseJson } from '../util/json-parse.ts'
+import { type BuildConfig, resolveBuildConfig, type SchemaIssue } from './build-config.ts'
+
+/** Config file names, in lookup order. */
+export const CONFIG_FILES = ['detbuild.config.json', 'detbuild.config.yaml', 'detbuild.config.yml'] as const
+
+/** The shipped schema: `schema/` sits two levels above both `src/config/` and `dist/config/`. */
+export const CONFIG_SCHEMA_URL = new URL('../../schema/config.schema.json', import.meta.url)
+
+let validator: ((doc: unknown) => readonly SchemaIssue[]) | undefined
+
+export async function loadConfigValidator(): Promise<(doc: unknown) => readonly SchemaIssue[]> {
+  if (validator) return validator
+  const schema = JSON.parse(await readFile(CONFIG_SCHEMA_URL, 'utf8')) as Record<string, unknown>
+  const ajv = new Ajv({ allErrors: true, strict: true })
+  const check = ajv.compile(schema)
+  validator = (doc) => (check(doc) ? [] : ((check.errors ?? []) as SchemaIssue[]))
+  return validator
+}
+
+export interface LoadedConfig {
+  config: BuildConfig
+  /** config path relative to the project root (POSIX) */
+  file: string
+  /** sha256 of the config file's bytes */
+  sha256: string
+}
+
+/** Finds the config in `cwd` (or reads `explicit`), parses JSON or YAML and validates it. */
+export async function loadBuildConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
+  let abs: string | undefined
+  if (explicit) abs = path.resolve(cwd, explicit)
+  else {
+    for (const name of CONFIG_FILES) {
+      if (await exists(path.join(cwd, name))) {
+        abs = path.join(cwd, name)
+        break
+      }
+    }
+  }
+  if (!abs)
+    throw new InputError(
+      'BUILD_CONFIG_MISSING',
+      `no ${CONFIG_FILES.join(' / ')} in ${cwd} (run "detbuild init" to write one)`,
+    )
+  const display = toPosixRelative(cwd, abs)
+  const text = await readTextFile(abs, 'BUILD_CONFIG_MISSING', display)
+  const raw = parseConfigText(text, display)
+  const config = resolveBuildConfig(raw, display, await loadConfigValidator())
+  return { config, file: display, sha256: sha256Hex(text) }
+}
+
+/** Parses a config document by extension: JSON, or YAML for .yaml/.yml. */
+export function parseConfigText(text: string, display: string): unknown {
+  if (/\.ya?ml$/i.test(display)) {
+    try {
+      return YAML.parse(text, { prettyErrors: true })
+    } catch (e) {
+      const err = e as { linePos?: Array<{ line: number; col: number }>; message?: string }
+      const pos = err.linePos?.[0]
+      const where = pos ? ` at line ${pos.line}, column ${pos.col}` : ''
+      const reason = String(err.message ?? e).split('\n')[0]
+      throw new InputError('BUILD_CONFIG_INVALID', `invalid YAML${where}: ${reason}`, {
+        file: display,
+        cause: e,
+      })
+    }
+  }
+  return parseJson(text, display, 'BUILD_CONFIG_INVALID')
+}

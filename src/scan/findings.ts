@@ -1,0 +1,181 @@
+/**
+ * Pure: matched OSV records → findings. Records that name each other (id or alias) are merged into
+ * one finding per component; severity, fix advice and paths are attached; the list is sorted.
+ */
+import semver from 'semver'
+import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
+import { declaredRanges, fixWithinRanges, type LockInfo } from './lockfile.ts'
+import type { RecordMatch } from './osv-index.ts'
+import { toRecordSeverity } from './severity.ts'
+import {
+  type Finding,
+  type Rating,
+  type ScanComponent,
+  Severities,
+  type Severity,
+  type SeverityCounts,
+  SeverityRank,
+} from './types.ts'
+
+/** Groups records whose identifiers overlap (union-find over ids and aliases). */
+export function groupByAlias(matches: RecordMatch[]): RecordMatch[][] {
+  const parent = matches.map((_, i) => i)
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]!]!
+      i = parent[i]!
+    }
+    return i
+  }
+  const owner = new Map<string, number>()
+  matches.forEach((m, i) => {
+    for (const id of [m.record.id, ...(m.record.aliases ?? [])]) {
+      const j = owner.get(id)
+      if (j === undefined) owner.set(id, i)
+      else parent[find(i)] = find(j)
+    }
+  })
+  const groups = new Map<number, RecordMatch[]>()
+  matches.forEach((m, i) => {
+    const r = find(i)
+    const g = groups.get(r)
+    if (g) g.push(m)
+    else groups.set(r, [m])
+  })
+  return [...groups.values()]
+}
+
+function primaryOf(group: RecordMatch[]): RecordMatch {
+  const sorted = [...group].sort((a, b) => compareCodePoint(a.record.id, b.record.id))
+  return sorted.find((m) => m.record.id.startsWith('GHSA-')) ?? sorted[0]!
+}
+
+function severityBetter(a: Severity, b: Severity): boolean {
+  if (a === 'unknown') return false
+  if (b === 'unknown') return true
+  return SeverityRank[a] > SeverityRank[b]
+}
+
+/** The version that fixes every merged record (null when one of them has no fix). */
+function groupFix(group: RecordMatch[], version: string): string | null {
+  let needed: string | null = null
+  for (const m of group) {
+    const candidates = m.fixed.filter((f) => semver.valid(f) && semver.gt(f, version))
+    if (candidates.length === 0) return null
+    const lowest = candidates.sort(semver.compare)[0]!
+    if (needed === null || semver.gt(lowest, needed)) needed = lowest
+  }
+  return needed
+}
+
+export function toFindings(
+  component: ScanComponent,
+  matches: RecordMatch[],
+  lock: LockInfo | null,
+): Finding[] {
+  const out: Finding[] = []
+  for (const group of groupByAlias(matches)) {
+    const primary = primaryOf(group)
+    const ids = new Set<string>()
+    for (const m of group) for (const id of [m.record.id, ...(m.record.aliases ?? [])]) ids.add(id)
+    ids.delete(primary.record.id)
+
+    let severity: Severity = 'unknown'
+    let score: number | null = null
+    let source = 'none'
+    const ratings: Rating[] = []
+    for (const m of [primary, ...group.filter((g) => g !== primary)]) {
+      const s = toRecordSeverity(m.record)
+      ratings.push(...s.ratings)
+      if (severity === 'unknown' ? s.severity !== 'unknown' : severityBetter(s.severity, severity)) {
+        severity = s.severity
+        score = s.score
+        source = s.source
+      }
+    }
+    const fixed = groupFix(group, component.version)
+    let fixInRange: boolean | null = null
+    if (lock && fixed) {
+      const paths =
+        component.installPaths.length > 0 ? component.installPaths : [`node_modules/${component.name}`]
+      const ranges = paths.flatMap((p) => declaredRanges(lock, p))
+      fixInRange = fixWithinRanges(fixed, ranges)
+    }
+    const cwes = uniqueSorted(
+      group.flatMap((m) => {
+        const c = m.record.database_specific?.cwe_ids
+        return Array.isArray(c) ? c.filter((x): x is string => typeof x === 'string') : []
+      }),
+    )
+    const references: string[] = []
+    for (const m of [primary, ...group.filter((g) => g !== primary)]) {
+      for (const r of m.record.references ?? [])
+        if (r?.url && !references.includes(r.url)) references.push(r.url)
+    }
+    const summary = primary.record.summary ?? primary.record.details?.split('\n')[0]?.slice(0, 200) ?? ''
+    out.push({
+      id: primary.record.id,
+      aliases: uniqueSorted(ids),
+      summary,
+      purl: component.purl,
+      bomRef: component.bomRef,
+      name: component.name,
+      version: component.version,
+      severity,
+      score,
+      severitySource: source,
+      ratings: dedupeRatings(ratings),
+      cwes,
+      fixed,
+      fixInRange,
+      direct: component.direct,
+      dev: component.dev,
+      paths: component.paths,
+      suppressed: null,
+      references: references.slice(0, 20),
+      modified: group.map((m) => m.record.modified).sort(compareCodePoint)[group.length - 1]!,
+      records: uniqueSorted(group.map((m) => m.record.id)),
+    })
+  }
+  return out
+}
+
+function dedupeRatings(ratings: Rating[]): Rating[] {
+  const seen = new Set<string>()
+  return ratings.filter((r) => {
+    const k = `${r.method}\u0000${r.vector}\u0000${r.severity}`
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
+  })
+}
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      compareCodePoint(a.purl, b.purl) ||
+      compareCodePoint(a.bomRef, b.bomRef) ||
+      compareCodePoint(a.id, b.id),
+  )
+}
+
+/** Counts of findings that are not suppressed, by severity. */
+export function countFindings(findings: Finding[]): SeverityCounts {
+  const counts = Object.fromEntries(Severities.map((s) => [s, 0])) as SeverityCounts
+  for (const f of findings) if (!f.suppressed) counts[f.severity]++
+  return counts
+}
+
+export const FailOnLevels = ['any', 'low', 'medium', 'high', 'critical'] as const
+export type FailOn = (typeof FailOnLevels)[number]
+
+/**
+ * Whether a finding fails `--fail-on`: its severity is at or above the threshold. An `unknown`
+ * severity fails every threshold: detbuild does not guess an unrated vulnerability is harmless.
+ */
+export function failsThreshold(f: Finding, failOn: FailOn): boolean {
+  if (f.suppressed) return false
+  if (failOn === 'any') return true
+  if (f.severity === 'unknown') return true
+  return SeverityRank[f.severity] >= SeverityRank[failOn]
+}

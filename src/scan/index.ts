@@ -1,0 +1,295 @@
+/**
+ * The scan step: reads the SBOM, checks every component against OSV (API or offline export),
+ * and writes vulns.json, the enriched SBOM, SARIF, markdown and an in-toto statement.
+ * Fails closed: a package that could not be checked makes the scan incomplete (exit 3), never clean.
+ */
+import path from 'node:path'
+import { ExitCode, InputError } from '../errors.ts'
+import { stableJson } from '../util/canonical-json.ts'
+import { sha256Hex } from '../util/digest.ts'
+import { exists, readTextFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
+import { parseJson } from '../util/json-parse.ts'
+import type { Logger } from '../util/log.ts'
+import { compareCodePoint } from '../util/sort.ts'
+import { WorkspaceFiles } from '../workspace.ts'
+import { countFindings, type FailOn, failsThreshold, sortFindings, toFindings } from './findings.ts'
+import { type LockInfo, toLockInfo } from './lockfile.ts'
+import { loadOfflineDb } from './offline-db.ts'
+import { OsvCache } from './osv-cache.ts'
+import { DefaultOsvUrl, OsvClient, type OsvClientOptions, useEnvProxy } from './osv-client.ts'
+import { OsvIndex, type RecordMatch } from './osv-index.ts'
+import { toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
+import { isComparableVersion } from './range-match.ts'
+import { toSbomInput } from './sbom-input.ts'
+import { applySuppressions, type IgnoreEntry, toDetbuildIgnore, toOsvScannerIgnore } from './suppressions.ts'
+import type { Finding, ScanComponent, ScanSource, VulnsReport } from './types.ts'
+
+export type { FailOn } from './findings.ts'
+export { FailOnLevels } from './findings.ts'
+export { defaultCacheDir } from './osv-cache.ts'
+export { DefaultOsvUrl } from './osv-client.ts'
+
+export interface ScanOptions {
+  cwd: string
+  out: string
+  /** SBOM path; default `<out>/sbom.cdx.json` */
+  sbom?: string
+  /** OSV export (zip or folder); when set, no network is used */
+  offlineDb?: string
+  osvUrl?: string
+  /** null disables the cache */
+  cacheDir: string | null
+  failOn: FailOn | null
+  omitDev: boolean
+  /** explicit ignore files; default: detbuild.ignore.{json,yaml,yml} and osv-scanner.toml in cwd */
+  ignoreFiles?: string[]
+  env: NodeJS.ProcessEnv
+  /** the clock: suppression expiry; also the scan time unless SOURCE_DATE_EPOCH is set */
+  now: Date
+  log: Logger
+  /** network knobs (tests) */
+  client?: Partial<Omit<OsvClientOptions, 'baseUrl' | 'log' | 'cache'>>
+}
+
+export interface ScanResult {
+  report: VulnsReport
+  exitCode: ExitCode
+  text: string
+  files: string[]
+}
+
+export const DefaultIgnoreFiles = [
+  'detbuild.ignore.json',
+  'detbuild.ignore.yaml',
+  'detbuild.ignore.yml',
+  'osv-scanner.toml',
+]
+
+export async function runScan(o: ScanOptions): Promise<ScanResult> {
+  const sbomPath = o.sbom ? path.resolve(o.cwd, o.sbom) : path.join(o.out, WorkspaceFiles.sbomJson)
+  const sbomDisplay = displayPath(o, sbomPath)
+  if (!(await exists(sbomPath))) {
+    throw new InputError(
+      'SCAN_SBOM_MISSING',
+      o.sbom ? 'SBOM not found' : 'SBOM not found; run `detbuild sbom` first or pass --sbom FILE',
+      { file: sbomDisplay },
+    )
+  }
+  const sbomText = await readTextFile(sbomPath, 'SCAN_SBOM_MISSING', sbomDisplay)
+  const sbomRaw = parseJson(sbomText, sbomDisplay, 'SCAN_SBOM_INVALID') as Record<string, unknown>
+  const input = toSbomInput(sbomRaw, sbomDisplay)
+
+  const lockPath = path.join(o.cwd, 'package-lock.json')
+  const lock: LockInfo | null = (await exists(lockPath))
+    ? toLockInfo(await readTextFile(lockPath), 'package-lock.json')
+    : null
+  const ignores = await loadIgnores(o)
+  const scanTime = scanTimeOf(o)
+
+  const unchecked = new Map<string, string>()
+  for (const u of input.unchecked) unchecked.set(u.ref, u.reason)
+  const all = input.components
+  const components = o.omitDev ? all.filter((c) => !c.dev) : all
+  const excludedDev = all.length - components.length
+  const toCheck: ScanComponent[] = []
+  for (const c of components) {
+    if (c.ecosystem === null) unchecked.set(c.purl, 'package type not supported by OSV matching')
+    else if (o.offlineDb && c.ecosystem !== 'npm')
+      unchecked.set(c.purl, 'offline matching supports npm packages only')
+    else if (c.ecosystem === 'npm' && !isComparableVersion(c.version))
+      unchecked.set(c.purl, `version "${c.version}" is not a semver version`)
+    else toCheck.push(c)
+  }
+
+  const matches = new Map<ScanComponent, RecordMatch[]>()
+  let source: ScanSource
+  if (o.offlineDb) {
+    const dbPath = path.resolve(o.cwd, o.offlineDb)
+    const db = await loadOfflineDb(dbPath, displayPath(o, dbPath))
+    o.log.debug(`osv: ${db.index.size} records indexed, ${db.index.withdrawn} withdrawn skipped`)
+    for (const c of toCheck) matches.set(c, db.index.match('npm', c.name, c.version))
+    source = { kind: 'offline', export: db.name, exportSha256: db.sha256, lastUpdate: db.index.lastUpdate }
+  } else {
+    const url = o.osvUrl ?? DefaultOsvUrl
+    source = { kind: 'api', url, lastUpdate: null }
+    const restore = o.client?.fetch ? () => {} : await useEnvProxy(o.env, o.log)
+    try {
+      const client = new OsvClient({
+        ...o.client,
+        baseUrl: url,
+        log: o.log,
+        cache: o.cacheDir ? new OsvCache(o.cacheDir) : null,
+      })
+      const queryPurl = new Map(toCheck.map((c) => [c, canonicalPurl(c)]))
+      const q = await client.queryBatch(uniqueSortedValues(queryPurl))
+      const hydrated = await client.getVulns([...q.vulns.values()].flat())
+      const helper = new OsvIndex()
+      for (const c of toCheck) {
+        const purl = queryPurl.get(c)!
+        const failed = q.failed.get(purl)
+        if (failed !== undefined) {
+          unchecked.set(c.purl, failed)
+          continue
+        }
+        const list: RecordMatch[] = []
+        for (const ref of q.vulns.get(purl) ?? []) {
+          const record = hydrated.records.get(ref.id)
+          if (!record) {
+            // the vulnerability is known to apply; its details are not: report it, and say so
+            unchecked.set(
+              c.purl,
+              `details of ${ref.id} unavailable: ${hydrated.failed.get(ref.id) ?? 'not fetched'}`,
+            )
+            list.push({ record: { id: ref.id, modified: ref.modified }, fixed: [], unparsable: false })
+            continue
+          }
+          if (record.withdrawn) continue
+          list.push(helper.fixesFor(record, c.ecosystem!, c.name, c.version))
+          if (source.lastUpdate === null || record.modified > source.lastUpdate)
+            source.lastUpdate = record.modified
+        }
+        matches.set(
+          c,
+          list.sort((a, b) => compareCodePoint(a.record.id, b.record.id)),
+        )
+      }
+    } finally {
+      restore()
+    }
+  }
+
+  let findings: Finding[] = []
+  for (const [c, list] of matches) findings.push(...toFindings(c, list, lock))
+  // expiry is judged by the real clock: SOURCE_DATE_EPOCH (the source's time) would never expire anything
+  const applied = applySuppressions(findings, ignores, o.now)
+  findings = sortFindings(applied.findings)
+  for (const e of applied.expired)
+    o.log.warn(`suppression of ${e.id} (${e.source}) expired on ${e.until}; it no longer applies`)
+
+  const uncheckedList = [...unchecked.keys()].sort(compareCodePoint)
+  const report: VulnsReport = {
+    schemaVersion: 1,
+    sbom: { file: displaySbomName(o, sbomPath), sha256: sha256Hex(sbomText) },
+    source,
+    complete: uncheckedList.length === 0,
+    unchecked: uncheckedList,
+    uncheckedReasons: Object.fromEntries(uncheckedList.map((u) => [u, unchecked.get(u)!])),
+    findings,
+    counts: countFindings(findings),
+    suppressedCount: findings.filter((f) => f.suppressed).length,
+    excludedDev,
+    expiredSuppressions: applied.expired,
+    componentsChecked: matches.size,
+  }
+
+  const vulnsJson = stableJson(report)
+  const files = {
+    [WorkspaceFiles.vulns]: vulnsJson,
+    [WorkspaceFiles.vulnsSarif]: stableJson(toSarif(report, { lock, lockPath: 'package-lock.json' })),
+    [WorkspaceFiles.vulnsMarkdown]: toMarkdown(report),
+    [WorkspaceFiles.vulnsSbom]: stableJson(toEnrichedSbom(sbomRaw, report)),
+    [WorkspaceFiles.vulnsStatement]: stableJson(
+      toStatement(report, {
+        vulnsSha256: sha256Hex(vulnsJson),
+        scanTime: scanTime.toISOString(),
+        parameters: {
+          source: source.kind,
+          ...(o.failOn ? { failOn: o.failOn } : {}),
+          omitDev: o.omitDev,
+          ignoreFiles: [...new Set(ignores.map((i) => i.file))].sort(compareCodePoint),
+        },
+      }),
+    ),
+  }
+  for (const [name, content] of Object.entries(files)) await writeFileAtomic(path.join(o.out, name), content)
+
+  const failing = o.failOn ? findings.filter((f) => failsThreshold(f, o.failOn!)) : []
+  const exitCode: ExitCode = !report.complete
+    ? ExitCode.incomplete
+    : failing.length > 0
+      ? ExitCode.checkFailed
+      : ExitCode.ok
+  return {
+    report,
+    exitCode,
+    text: summaryText(report, o.failOn, failing.length),
+    files: Object.keys(files).sort(compareCodePoint),
+  }
+}
+
+function canonicalPurl(c: ScanComponent): string {
+  // qualifiers and subpaths are not part of the package identity OSV knows
+  return c.purl.replace(/[?#].*$/, '')
+}
+
+function uniqueSortedValues(m: Map<unknown, string>): string[] {
+  return [...new Set(m.values())].sort(compareCodePoint)
+}
+
+function displayPath(o: ScanOptions, file: string): string {
+  const rel = toPosixRelative(o.cwd, file)
+  return rel.startsWith('..') ? path.basename(file) : rel
+}
+
+function displaySbomName(o: ScanOptions, sbomPath: string): string {
+  if (path.dirname(sbomPath) === o.out) return path.basename(sbomPath)
+  return displayPath(o, sbomPath)
+}
+
+function scanTimeOf(o: ScanOptions): Date {
+  const sde = o.env.SOURCE_DATE_EPOCH
+  if (sde !== undefined && sde !== '') {
+    if (!/^\d+$/.test(sde))
+      throw new InputError(
+        'SCAN_SOURCE_DATE_EPOCH_INVALID',
+        `SOURCE_DATE_EPOCH must be an integer, got "${sde}"`,
+      )
+    return new Date(Number(sde) * 1000)
+  }
+  return o.now
+}
+
+async function loadIgnores(o: ScanOptions): Promise<IgnoreEntry[]> {
+  const explicit = o.ignoreFiles && o.ignoreFiles.length > 0
+  const candidates = explicit ? o.ignoreFiles! : DefaultIgnoreFiles
+  const out: IgnoreEntry[] = []
+  for (const f of candidates) {
+    const file = path.resolve(o.cwd, f)
+    if (!explicit && !(await exists(file))) continue
+    const display = displayPath(o, file)
+    const text = await readTextFile(file, 'SCAN_IGNORE_FILE_INVALID', display)
+    out.push(
+      ...(path.basename(file).endsWith('.toml')
+        ? toOsvScannerIgnore(text, display)
+        : toDetbuildIgnore(text, display)),
+    )
+  }
+  return out
+}
+
+function summaryText(r: VulnsReport, failOn: FailOn | null, failing: number): string {
+  const lines: string[] = []
+  const c = r.counts
+  const open = r.findings.length - r.suppressedCount
+  lines.push(
+    `scan: ${r.componentsChecked} packages checked against ${r.source.kind === 'api' ? r.source.url : `offline export ${r.source.export}`}`,
+  )
+  lines.push(
+    `findings: ${open} open (critical ${c.critical}, high ${c.high}, medium ${c.medium}, low ${c.low}, none ${c.none}, unknown ${c.unknown}), ${r.suppressedCount} suppressed`,
+  )
+  for (const f of r.findings) {
+    if (f.suppressed) continue
+    lines.push(
+      `  ${f.severity.padEnd(8)} ${f.name}@${f.version}  ${f.id}${f.fixed ? `  fixed in ${f.fixed}` : '  no fix'}`,
+    )
+  }
+  if (!r.complete) {
+    lines.push(`INCOMPLETE: ${r.unchecked.length} package(s) were NOT checked; this is not a clean result:`)
+    for (const u of r.unchecked) lines.push(`  ${u}: ${r.uncheckedReasons[u]}`)
+  } else if (failOn && failing > 0) {
+    lines.push(`FAIL: ${failing} finding(s) at or above --fail-on ${failOn}`)
+  } else if (open === 0) {
+    lines.push('no known vulnerabilities in the checked packages')
+  }
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,94 @@
+/**
+ * Pure: what scan needs from `package-lock.json` (lockfile v2/v3 `packages`): the line of each
+ * `"node_modules/…"` key (SARIF locations) and the ranges dependents declare (fix advice).
+ */
+import semver from 'semver'
+import { InputError } from '../errors.ts'
+import { parseJson } from '../util/json-parse.ts'
+
+interface LockEntry {
+  name?: string
+  version?: string
+  dependencies?: Record<string, string>
+  optionalDependencies?: Record<string, string>
+  devDependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
+}
+
+export interface LockInfo {
+  file: string
+  /** 1-based line of the `"node_modules/<name>"` key */
+  lines: Map<string, number>
+  packages: Map<string, LockEntry>
+}
+
+export function toLockInfo(text: string, file: string): LockInfo {
+  const raw = parseJson(text, file, 'SCAN_LOCKFILE_INVALID') as {
+    lockfileVersion?: unknown
+    packages?: unknown
+  }
+  if (typeof raw !== 'object' || raw === null || typeof raw.packages !== 'object' || raw.packages === null) {
+    throw new InputError('SCAN_LOCKFILE_INVALID', 'no "packages" section (lockfile v2 or v3 expected)', {
+      file,
+    })
+  }
+  const packages = new Map(Object.entries(raw.packages as Record<string, LockEntry>))
+  const lines = new Map<string, number>()
+  const keyRe = /^\s*"((?:[^"\\]|\\.)*node_modules\/(?:[^"\\]|\\.)*)"\s*:\s*\{/
+  const all = text.split('\n')
+  for (let i = 0; i < all.length; i++) {
+    const m = keyRe.exec(all[i]!)
+    if (m && packages.has(m[1]!) && !lines.has(m[1]!)) lines.set(m[1]!, i + 1)
+  }
+  return { file, lines, packages }
+}
+
+/** The package name an install path holds (`node_modules/a/node_modules/@s/b` → `@s/b`). */
+export function nameFromInstallPath(installPath: string): string {
+  const i = installPath.lastIndexOf('node_modules/')
+  return i === -1 ? installPath : installPath.slice(i + 'node_modules/'.length)
+}
+
+/** Where npm resolves `name` required from the package at `from` (walks up node_modules folders). */
+export function resolveFrom(lock: LockInfo, from: string, name: string): string | null {
+  let base = from
+  for (;;) {
+    const candidate = base === '' ? `node_modules/${name}` : `${base}/node_modules/${name}`
+    if (lock.packages.has(candidate)) return candidate
+    if (base === '') return null
+    const i = base.lastIndexOf('/node_modules/')
+    base = i === -1 ? '' : base.slice(0, i)
+  }
+}
+
+/** Ranges declared for the package installed at `installPath` by the dependents that resolve to it. */
+export function declaredRanges(lock: LockInfo, installPath: string): string[] {
+  const name = nameFromInstallPath(installPath)
+  const out: string[] = []
+  for (const [from, entry] of lock.packages) {
+    for (const deps of [
+      entry.dependencies,
+      entry.optionalDependencies,
+      entry.devDependencies,
+      entry.peerDependencies,
+    ]) {
+      const range = deps?.[name]
+      if (range === undefined) continue
+      if (resolveFrom(lock, from, name) === installPath) out.push(range)
+    }
+  }
+  return out
+}
+
+/**
+ * Whether `fixed` satisfies every range the dependents declare (an `npm update` can pick it):
+ * true / false, or null when no range is known or a range is not a semver range (git, file, alias).
+ */
+export function fixWithinRanges(fixed: string | null, ranges: string[]): boolean | null {
+  if (fixed === null || ranges.length === 0) return null
+  for (const r of ranges) {
+    if (semver.validRange(r) === null) return null
+    if (!semver.satisfies(fixed, r, { includePrerelease: false })) return false
+  }
+  return true
+}

@@ -1,0 +1,174 @@
+/**
+ * Pure: an in-memory index of OSV records by (ecosystem, package name), and matching of SBOM
+ * components against it. npm names are matched exactly, as npm does (case-sensitive, scope included).
+ */
+import { InputError } from '../errors.ts'
+import { matchAffected } from './range-match.ts'
+import type { OsvAffected, OsvRecord } from './types.ts'
+
+export interface IndexedEntry {
+  record: OsvRecord
+  entry: OsvAffected
+}
+
+export interface RecordMatch {
+  record: OsvRecord
+  fixed: string[]
+  unparsable: boolean
+}
+
+const key = (ecosystem: string, name: string): string => `${ecosystem}\u0000${name}`
+
+/** Ecosystem names compared the OSV way: the part before `:` (e.g. `Debian:12` → `Debian`). */
+function baseEcosystem(ecosystem: string): string {
+  const i = ecosystem.indexOf(':')
+  return i === -1 ? ecosystem : ecosystem.slice(0, i)
+}
+
+export class OsvIndex {
+  private readonly byPackage = new Map<string, IndexedEntry[]>()
+  private readonly ids = new Set<string>()
+  /** number of records skipped because they are withdrawn */
+  withdrawn = 0
+  /** latest `modified` among the indexed records */
+  lastUpdate: string | null = null
+  /** keep only the fields findings use (large exports) */
+  private readonly slim: boolean
+
+  constructor(options: { slim?: boolean } = {}) {
+    this.slim = options.slim ?? false
+  }
+
+  get size(): number {
+    return this.ids.size
+  }
+
+  /** Adds a record; `file` names it in errors. Withdrawn records are counted and skipped. */
+  add(raw: unknown, file: string): void {
+    let record = assertOsvRecord(raw, file)
+    if (this.lastUpdate === null || record.modified > this.lastUpdate) this.lastUpdate = record.modified
+    if (record.withdrawn) {
+      this.withdrawn++
+      return
+    }
+    if (this.ids.has(record.id)) return
+    this.ids.add(record.id)
+    if (this.slim) record = slimRecord(record)
+    for (const entry of record.affected ?? []) {
+      const pkg = entry.package
+      if (!pkg || typeof pkg.name !== 'string' || typeof pkg.ecosystem !== 'string') continue
+      const k = key(baseEcosystem(pkg.ecosystem), pkg.name)
+      let list = this.byPackage.get(k)
+      if (!list) {
+        list = []
+        this.byPackage.set(k, list)
+      }
+      list.push({ record, entry })
+    }
+  }
+
+  /** Records affecting `name@version` in `ecosystem`, one per record id, in id order. */
+  match(ecosystem: string, name: string, version: string): RecordMatch[] {
+    const list = this.byPackage.get(key(ecosystem, name))
+    if (!list) return []
+    const byId = new Map<string, RecordMatch>()
+    for (const { record, entry } of list) {
+      const m = matchAffected(entry, version)
+      if (!m.affected) continue
+      const prev = byId.get(record.id)
+      if (prev) {
+        prev.fixed.push(...m.fixed)
+        prev.unparsable ||= m.unparsable
+      } else byId.set(record.id, { record, fixed: [...m.fixed], unparsable: m.unparsable })
+    }
+    return [...byId.values()].sort((a, b) =>
+      a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0,
+    )
+  }
+
+  /** Fixed versions listed for a package in a record (used when the API chose the record). */
+  fixesFor(record: OsvRecord, ecosystem: string, name: string, version: string): RecordMatch {
+    const out: RecordMatch = { record, fixed: [], unparsable: false }
+    for (const entry of record.affected ?? []) {
+      if (
+        !entry.package ||
+        entry.package.name !== name ||
+        baseEcosystem(entry.package.ecosystem) !== ecosystem
+      )
+        continue
+      const m = matchAffected(entry, version)
+      out.fixed.push(...m.fixed)
+      out.unparsable ||= m.unparsable
+    }
+    return out
+  }
+}
+
+/** Checks the fields detbuild relies on; a malformed record is bad input naming the file. */
+export function assertOsvRecord(raw: unknown, file: string): OsvRecord {
+  const fail = (why: string): never => {
+    throw new InputError('SCAN_OSV_RECORD_INVALID', `not an OSV record: ${why}`, { file })
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('expected a JSON object')
+  const r = raw as Record<string, unknown>
+  if (typeof r.id !== 'string' || r.id === '') fail('missing "id"')
+  if (typeof r.modified !== 'string') fail('missing "modified"')
+  if (r.affected !== undefined && !Array.isArray(r.affected)) fail('"affected" must be an array')
+  if (r.aliases !== undefined && !Array.isArray(r.aliases)) fail('"aliases" must be an array')
+  for (const a of (r.affected as unknown[] | undefined) ?? []) {
+    const ranges = (a as { ranges?: unknown }).ranges
+    if (ranges !== undefined && !Array.isArray(ranges)) fail('"affected[].ranges" must be an array')
+    for (const range of (ranges as unknown[] | undefined) ?? []) {
+      if (!Array.isArray((range as { events?: unknown }).events)) fail('"ranges[].events" must be an array')
+    }
+  }
+  return raw as OsvRecord
+}
+
+/** Maps a purl type to its OSV ecosystem name (null when not mapped). */
+export function ecosystemForPurlType(type: string): string | null {
+  switch (type) {
+    case 'npm':
+      return 'npm'
+    case 'pypi':
+      return 'PyPI'
+    case 'maven':
+      return 'Maven'
+    case 'golang':
+      return 'Go'
+    case 'cargo':
+      return 'crates.io'
+    case 'gem':
+      return 'RubyGems'
+    case 'nuget':
+      return 'NuGet'
+    case 'composer':
+      return 'Packagist'
+    default:
+      return null
+  }
+}
+
+/** The fields findings and outputs use; drops `details` and the like to bound memory. */
+function slimRecord(r: OsvRecord): OsvRecord {
+  const ds = r.database_specific
+  return {
+    id: r.id,
+    modified: r.modified,
+    ...(r.published ? { published: r.published } : {}),
+    ...(r.aliases ? { aliases: r.aliases } : {}),
+    ...(r.summary !== undefined
+      ? { summary: r.summary }
+      : r.details
+        ? { summary: r.details.split('\n')[0]!.slice(0, 200) }
+        : {}),
+    ...(r.severity ? { severity: r.severity } : {}),
+    affected: (r.affected ?? []).map((a) => ({
+      ...(a.package ? { package: a.package } : {}),
+      ...(a.ranges ? { ranges: a.ranges } : {}),
+      ...(a.versions ? { versions: a.versions } : {}),
+    })),
+    ...(r.references ? { references: r.references.slice(0, 20) } : {}),
+    ...(ds ? { database_specific: { severity: ds.severity, cwe_ids: ds.cwe_ids } } : {}),
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * Pure: the scan's output documents — SARIF 2.1.0, the markdown summary, the SBOM enriched with
+ * CycloneDX `vulnerabilities`, and the in-toto statement with the vulnerability-scan predicate.
+ */
+import { compareCodePoint } from '../util/sort.ts'
+import { VERSION } from '../version.ts'
+import type { LockInfo } from './lockfile.ts'
+import { type Finding, type Rating, type Severity, SeverityRank, type VulnsReport } from './types.ts'
+
+const severityOrder = (a: Finding, b: Finding): number =>
+  (b.severity === 'unknown' ? 2.5 : SeverityRank[b.severity]) -
+    (a.severity === 'unknown' ? 2.5 : SeverityRank[a.severity]) ||
+  compareCodePoint(a.name, b.name) ||
+  compareCodePoint(a.version, b.version) ||
+  compareCodePoint(a.id, b.id)
+
+export function advisoryUrl(id: string): string {
+  if (id.startsWith('GHSA-')) return `https://github.com/advisories/${id}`
+  if (id.startsWith('CVE-')) return `https://nvd.nist.gov/vuln/detail/${id}`
+  return `https://osv.dev/vulnerability/${id}`
+}
+
+// ---------------------------------------------------------------- SARIF
+
+const sarifLevel = (s: Severity): 'error' | 'warning' | 'note' =>
+  s === 'critical' || s === 'high' ? 'error' : s === 'medium' || s === 'unknown' ? 'warning' : 'note'
+
+export interface SarifOptions {
+  /** lockfile info and its path relative to the project root, when present */
+  lock: LockInfo | null
+  lockPath: string
+}
+
+export function toSarif(report: VulnsReport, options: SarifOptions): unknown {
+  const rules = new Map<string, unknown>()
+  for (const f of report.findings) {
+    if (rules.has(f.id)) continue
+    rules.set(f.id, {
+      id: f.id,
+      name: f.id.replace(/[^A-Za-z0-9]/g, ''),
+      shortDescription: { text: f.summary || f.id },
+      fullDescription: {
+        text:
+          [f.summary, f.aliases.length ? `Aliases: ${f.aliases.join(', ')}` : '']
+            .filter(Boolean)
+            .join('. ') || f.id,
+      },
+      helpUri: advisoryUrl(f.id),
+      help: {
+        text: `${f.summary || f.id}. ${f.fixed ? `Fixed in ${f.fixed}.` : 'No fixed version is known.'} ${advisoryUrl(f.id)}`,
+      },
+      defaultConfiguration: { level: sarifLevel(f.severity) },
+      properties: {
+        tags: ['security', 'vulnerability', ...f.cwes],
+        ...(f.score !== null ? { 'security-severity': f.score.toFixed(1) } : {}),
+      },
+    })
+  }
+  const results = report.findings.map((f) => {
+    const installPath = `node_modules/${f.name}`
+    const line = options.lock?.lines.get(installPath) ?? null
+    const uri = options.lock ? options.lockPath : 'package.json'
+    return {
+      ruleId: f.id,
+      level: sarifLevel(f.severity),
+      message: {
+        text: `${f.name}@${f.version} is affected by ${f.id}${f.aliases.length ? ` (${f.aliases.join(', ')})` : ''}: ${f.summary}. Severity ${f.severity}${f.score !== null ? ` (${f.score})` : ''}. ${fixText(f)}`,
+      },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri },
+            ...(line !== null ? { region: { startLine: line } } : {}),
+          },
+          logicalLocations: [{ name: f.purl, kind: 'package' }],
+        },
+      ],
+      partialFingerprints: { 'detbuild/v1': `${f.id}:${f.purl}` },
+      ...(f.suppressed
+        ? {
+            suppressions: [
+              {
+                kind: 'external',
+                status: 'accepted',
+                justification: `${f.suppressed.reason}${f.suppressed.until ? ` (until ${f.suppressed.until})` : ''}`,
+              },
+            ],
+          }
+        : {}),
+    }
+  })
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'detbuild',
+            version: VERSION,
+            informationUri: 'https://github.com/detbuild/detbuild',
+            rules: [...rules.values()],
+          },
+        },
+        results,
+        properties: { complete: report.complete, unchecked: report.unchecked },
+      },
+    ],
+  }
+}
+
+function fixText(f: Finding): string {
+  if (!f.fixed) return 'No fixed version is known.'
+  if (f.fixInRange === true) return `Fixed in ${f.fixed}, within the declared range: npm update fixes it.`
+  if (f.fixInRange === false) return `Fixed in ${f.fixed}, outside the declared range: change the dependency.`
+  return `Fixed in ${f.fixed}.`
+}
+
+// ---------------------------------------------------------------- markdown
+
+const md = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+
+export function toMarkdown(report: VulnsReport): string {
+  const lines: string[] = ['# Vulnerability scan', '']
+  const src =
+    report.source.kind === 'api'
+      ? `OSV API (${report.source.url})`
+      : `offline OSV export \`${report.source.export}\` (sha256 ${report.source.exportSha256?.slice(0, 12)}…)`
+  lines.push(`- SBOM: \`${report.sbom.file}\` (sha256 ${report.sbom.sha256.slice(0, 12)}…)`)
+  lines.push(`- Source: ${src}; data as of ${report.source.lastUpdate ?? 'unknown'}`)
+  lines.push(`- Components checked: ${report.componentsChecked}`)
+  if (!report.complete) {
+    lines.push(
+      '',
+      `> **INCOMPLETE** — ${report.unchecked.length} package(s) were not checked; this is not a clean result:`,
+    )
+    for (const u of report.unchecked)
+      lines.push(`> - \`${u}\`: ${report.uncheckedReasons[u] ?? 'not checked'}`)
+  }
+  lines.push(
+    '',
+    '| Critical | High | Medium | Low | None | Unknown | Suppressed |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+  )
+  const c = report.counts
+  lines.push(
+    `| ${c.critical} | ${c.high} | ${c.medium} | ${c.low} | ${c.none} | ${c.unknown} | ${report.suppressedCount} |`,
+  )
+  lines.push('')
+  if (report.findings.length === 0) {
+    lines.push(
+      report.complete ? 'No known vulnerabilities.' : 'No findings among the packages that were checked.',
+    )
+  } else {
+    lines.push('| Severity | Package | ID | Aliases | Fixed in | Fix | Dependency | Status |')
+    lines.push('|---|---|---|---|---|---|---|---|')
+    for (const f of [...report.findings].sort(severityOrder)) {
+      const fix = !f.fixed
+        ? 'none known'
+        : f.fixInRange === true
+          ? 'npm update'
+          : f.fixInRange === false
+            ? 'bump range'
+            : '—'
+      const dep = `${f.direct ? 'direct' : 'transitive'}${f.dev ? ', dev' : ''}${f.paths[0] && f.paths[0].length > 2 ? ` (${f.paths[0].join(' › ')})` : ''}`
+      const status = f.suppressed
+        ? `suppressed${f.suppressed.until ? ` until ${f.suppressed.until}` : ''}: ${f.suppressed.reason}`
+        : 'open'
+      lines.push(
+        `| ${f.severity}${f.score !== null ? ` (${f.score})` : ''} | \`${md(f.name)}@${md(f.version)}\` | [${f.id}](${advisoryUrl(f.id)}) | ${md(f.aliases.join(', '))} | ${f.fixed ?? '—'} | ${fix} | ${md(dep)} | ${md(status)} |`,
+      )
+    }
+  }
+  if (report.expiredSuppressions.length > 0) {
+    lines.push('', 'Expired suppressions (no longer applied):', '')
+    for (const e of report.expiredSuppressions) lines.push(`- ${e.id} (${e.source}, expired ${e.until})`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+// ---------------------------------------------------------------- CycloneDX enrichment
+
+function cdxMethod(r: Rating, specVersion: string): string {
+  if (r.method === 'CVSSv4' && specVersion === '1.4') return 'other'
+  return r.method
+}
+
+/** The SBOM with a `vulnerabilities` array; the original object is not modified. */
+export function toEnrichedSbom(sbom: Record<string, unknown>, report: VulnsReport): Record<string, unknown> {
+  const specVersion = String(sbom.specVersion)
+  const byId = new Map<string, Finding[]>()
+  for (const f of report.findings) {
+    const list = byId.get(f.id)
+    if (list) list.push(f)
+    else byId.set(f.id, [f])
+  }
+  const vulnerabilities = [...byId.keys()].sort(compareCodePoint).map((id) => {
+    const list = byId.get(id)!
+    const f = list[0]!
+    const ratings = f.ratings.map((r) => ({
+      source: { name: r.method === 'other' ? 'GitHub Advisory Database' : 'OSV', url: advisoryUrl(f.id) },
+      ...(r.score !== null ? { score: r.score } : {}),
+      severity: r.severity,
+      method: cdxMethod(r, specVersion),
+      ...(r.vector ? { vector: r.vector } : {}),
+    }))
+    const cwes = f.cwes.map((c) => Number(/^CWE-(\d+)$/.exec(c)?.[1])).filter((n) => Number.isInteger(n))
+    const suppressed = list.filter((x) => x.suppressed)
+    return {
+      'bom-ref': `vulnerability:${id}`,
+      id,
+      source: { name: 'OSV', url: `https://osv.dev/vulnerability/${id}` },
+      ...(f.aliases.length
+        ? {
+            references: f.aliases.map((a) => ({
+              id: a,
+              source: { name: a.split('-')[0], url: advisoryUrl(a) },
+            })),
+          }
+        : {}),
+      ...(ratings.length ? { ratings } : {}),
+      ...(cwes.length ? { cwes } : {}),
+      ...(f.summary ? { description: f.summary } : {}),
+      ...(f.fixed ? { recommendation: `Upgrade ${f.name} to ${f.fixed} or later.` } : {}),
+      advisories: [
+        { url: advisoryUrl(f.id) },
+        ...f.references
+          .filter((u) => u !== advisoryUrl(f.id))
+          .slice(0, 20)
+          .map((url) => ({ url })),
+      ],
+      updated: f.modified,
+      ...(suppressed.length
+        ? {
+            analysis: {
+              state: 'in_triage',
+              detail: suppressed
+                .map(
+                  (x) =>
+                    `suppressed for ${x.purl} (${x.suppressed!.source}${x.suppressed!.until ? `, until ${x.suppressed!.until}` : ''}): ${x.suppressed!.reason}`,
+                )
+                .join('\n'),
+            },
+          }
+        : {}),
+      affects: list
+        .map((x) => ({ ref: x.bomRef, versions: [{ version: x.version, status: 'affected' }] }))
+        .sort((a, b) => compareCodePoint(a.ref, b.ref)),
+    }
+  })
+  return { ...sbom, vulnerabilities }
+}
+
+// ---------------------------------------------------------------- in-toto statement
+
+export const VulnsPredicateType = 'https://in-toto.io/attestation/vulns/v0.1'
+
+export interface StatementOptions {
+  /** sha256 of vulns.json as written */
+  vulnsSha256: string
+  scanTime: string
+  parameters: Record<string, unknown>
+}
+
+export function toStatement(report: VulnsReport, options: StatementOptions): unknown {
+  const db =
+    report.source.kind === 'api'
+      ? { uri: report.source.url, ...(report.source.lastUpdate ? { version: report.source.lastUpdate } : {}) }
+      : { uri: `file:${report.source.export}`, version: `sha256:${report.source.exportSha256}` }
+  return {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: report.sbom.file, digest: { sha256: report.sbom.sha256 } }],
+    predicateType: VulnsPredicateType,
+    predicate: {
+      invocation: { parameters: options.parameters },
+      scanner: {
+        uri: `pkg:npm/detbuild@${VERSION}`,
+        version: VERSION,
+        db: { ...db, lastUpdate: report.source.lastUpdate ?? options.scanTime },
+        result: report.findings.map((f) => ({
+          id: f.id,
+          severity: [
+            { method: 'severity', score: f.severity },
+            ...(f.score !== null ? [{ method: 'cvss_score', score: String(f.score) }] : []),
+          ],
+          annotations: [
+            { purl: f.purl },
+            { aliases: f.aliases.join(',') },
+            { fixed: f.fixed ?? '' },
+            { suppressed: f.suppressed ? `${f.suppressed.source}: ${f.suppressed.reason}` : '' },
+          ],
+        })),
+      },
+      metadata: { scanStartedOn: options.scanTime, scanFinishedOn: options.scanTime },
+      detbuild: {
+        complete: report.complete,
+        unchecked: report.unchecked,
+        counts: report.counts,
+        vulns: { file: 'vulns.json', digest: { sha256: options.vulnsSha256 } },
+      },
+    },
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Pure: turns a CycloneDX JSON SBOM (the detbuild contract: bom-ref = purl, metadata.component is the
+ * root, `dependencies` holds the graph) into the list of components to check, with dev flags, direct
+ * flags and the shortest paths from the root.
+ */
+import { PackageURL } from 'packageurl-js'
+import { InputError } from '../errors.ts'
+import { compareCodePoint } from '../util/sort.ts'
+import { ecosystemForPurlType } from './osv-index.ts'
+import type { ScanComponent } from './types.ts'
+
+export interface SbomComponentRaw {
+  'bom-ref'?: string
+  purl?: string
+  name?: string
+  group?: string
+  version?: string
+  scope?: string
+  type?: string
+  properties?: Array<{ name: string; value: string }>
+  components?: SbomComponentRaw[]
+}
+
+export interface SbomInput {
+  rootName: string
+  rootRef: string | null
+  components: ScanComponent[]
+  /** components that cannot be checked, with the reason (no purl, no version, unknown type) */
+  unchecked: Array<{ ref: string; reason: string }>
+}
+
+/** Maximum number of paths from the root kept per component. */
+export const MAX_PATHS = 5
+
+export function toSbomInput(raw: unknown, file: string): SbomInput {
+  const fail = (why: string): never => {
+    throw new InputError('SCAN_SBOM_INVALID', `not a CycloneDX JSON SBOM: ${why}`, { file })
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('expected a JSON object')
+  const bom = raw as Record<string, unknown>
+  if (bom.bomFormat !== 'CycloneDX') fail('"bomFormat" is not "CycloneDX"')
+  if (typeof bom.specVersion !== 'string') fail('missing "specVersion"')
+  if (bom.components !== undefined && !Array.isArray(bom.components)) fail('"components" must be an array')
+  if (bom.dependencies !== undefined && !Array.isArray(bom.dependencies))
+    fail('"dependencies" must be an array')
+
+  const metadata = (bom.metadata ?? {}) as { component?: SbomComponentRaw }
+  const root = metadata.component
+  const rootRef = root?.['bom-ref'] ?? null
+  const rootName = root ? displayName(root) : '(root)'
+
+  const flat: SbomComponentRaw[] = []
+  const walk = (list: SbomComponentRaw[]): void => {
+    for (const c of list) {
+      if (typeof c !== 'object' || c === null) fail('a component is not an object')
+      flat.push(c)
+      if (Array.isArray(c.components)) walk(c.components)
+    }
+  }
+  walk((bom.components as SbomComponentRaw[] | undefined) ?? [])
+
+  const graph = new Map<string, string[]>()
+  for (const d of (bom.dependencies as Array<{ ref?: unknown; dependsOn?: unknown }> | undefined) ?? []) {
+    if (typeof d?.ref !== 'string') fail('a dependency has no "ref"')
+    const deps = Array.isArray(d.dependsOn)
+      ? d.dependsOn.filter((x): x is string => typeof x === 'string')
+      : []
+    graph.set(d.ref as string, [...deps].sort(compareCodePoint))
+  }
+  const nameByRef = new Map<string, string>()
+  for (const c of flat) if (c['bom-ref']) nameByRef.set(c['bom-ref'], displayName(c))
+  const paths = rootRef ? shortestPaths(rootRef, graph, nameByRef, rootName) : new Map<string, string[][]>()
+  const direct = new Set(rootRef ? (graph.get(rootRef) ?? []) : [])
+
+  const components: ScanComponent[] = []
+  const unchecked: Array<{ ref: string; reason: string }> = []
+  const seen = new Set<string>()
+  for (const c of flat) {
+    const ref = c['bom-ref'] ?? c.purl ?? displayName(c)
+    if (c.purl === undefined) {
+      // files, applications and the like without a package identity are not package dependencies
+      if (c.type === 'file' || c.type === 'operating-system' || c.type === 'device') continue
+      unchecked.push({ ref, reason: 'no purl' })
+      continue
+    }
+    let purl: PackageURL
+    try {
+      purl = PackageURL.fromString(c.purl)
+    } catch {
+      unchecked.push({ ref: c.purl, reason: 'invalid purl' })
+      continue
+    }
+    const version = purl.version ?? c.version
+    if (!version) {
+      unchecked.push({ ref: c.purl, reason: 'no version' })
+      continue
+    }
+    const name = purl.namespace ? `${purl.namespace}/${purl.name}` : purl.name
+    const key = `${c.purl}\u0000${ref}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    const props = c.properties ?? []
+    const dev =
+      c.scope === 'excluded' ||
+      props.some((p) => p.name === 'cdx:npm:package:development' && p.value === 'true')
+    components.push({
+      purl: c.purl,
+      bomRef: ref,
+      name,
+      version,
+      ecosystem: ecosystemForPurlType(purl.type),
+      dev,
+      direct: direct.has(ref),
+      installPaths: props
+        .filter((p) => p.name === 'cdx:npm:package:path')
+        .map((p) => p.value)
+        .sort(compareCodePoint),
+      paths: paths.get(ref) ?? [],
+    })
+  }
+  components.sort((a, b) => compareCodePoint(a.purl, b.purl) || compareCodePoint(a.bomRef, b.bomRef))
+  unchecked.sort((a, b) => compareCodePoint(a.ref, b.ref))
+  return { rootName, rootRef, components, unchecked }
+}
+
+function displayName(c: SbomComponentRaw): string {
+  const name = c.name ?? c['bom-ref'] ?? '?'
+  return c.group ? `${c.group}/${name}` : name
+}
+
+/**
+ * Up to MAX_PATHS shortest paths from the root to every reachable ref, by breadth-first search over
+ * the sorted graph, so the choice of paths is deterministic.
+ */
+function shortestPaths(
+  rootRef: string,
+  graph: Map<string, string[]>,
+  nameByRef: Map<string, string>,
+  rootName: string,
+): Map<string, string[][]> {
+  const out = new Map<string, string[][]>()
+  const depth = new Map<string, number>([[rootRef, 0]])
+  const refPaths = new Map<string, string[][]>([[rootRef, [[rootRef]]]])
+  let frontier = [rootRef]
+  while (frontier.length > 0) {
+    const next: string[] = []
+    for (const ref of frontier) {
+      const d = depth.get(ref)!
+      for (const child of graph.get(ref) ?? []) {
+        const cd = depth.get(child)
+        if (cd !== undefined && cd <= d) continue
+        if (cd === undefined) {
+          depth.set(child, d + 1)
+          next.push(child)
+          refPaths.set(child, [])
+        }
+        const list = refPaths.get(child)!
+        for (const p of refPaths.get(ref)!) {
+          if (list.length >= MAX_PATHS) break
+          list.push([...p, child])
+        }
+      }
+    }
+    frontier = next
+  }
+  for (const [ref, list] of refPaths) {
+    if (ref === rootRef) continue
+    out.set(
+      ref,
+      list.map((p) => p.map((r, i) => (i === 0 ? rootName : (nameByRef.get(r) ?? r)))),
+    )
+  }
+  return out
+}

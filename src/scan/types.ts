@@ -1,0 +1,139 @@
+/** Data shapes of the scan step: OSV records in, findings and the vulns.json contract out. */
+
+export const Severities = ['critical', 'high', 'medium', 'low', 'none', 'unknown'] as const
+export type Severity = (typeof Severities)[number]
+
+/** Severities ordered from least to most severe; `unknown` is handled apart (fail closed). */
+export const SeverityRank: Readonly<Record<Severity, number>> = {
+  none: 0,
+  low: 1,
+  medium: 2,
+  high: 3,
+  critical: 4,
+  unknown: 5,
+}
+
+export interface OsvEvent {
+  introduced?: string
+  fixed?: string
+  last_affected?: string
+  limit?: string
+}
+
+export interface OsvRange {
+  type: string
+  repo?: string
+  events: OsvEvent[]
+}
+
+export interface OsvAffected {
+  package?: { ecosystem: string; name: string; purl?: string }
+  ranges?: OsvRange[]
+  versions?: string[]
+  ecosystem_specific?: unknown
+  database_specific?: unknown
+}
+
+export interface OsvRecord {
+  id: string
+  modified: string
+  published?: string
+  withdrawn?: string
+  aliases?: string[]
+  related?: string[]
+  summary?: string
+  details?: string
+  severity?: Array<{ type: string; score: string }>
+  affected?: OsvAffected[]
+  references?: Array<{ type: string; url: string }>
+  database_specific?: Record<string, unknown>
+  schema_version?: string
+}
+
+/** One package of the SBOM to check. */
+export interface ScanComponent {
+  purl: string
+  bomRef: string
+  /** npm name as npm spells it: `@scope/name` or `name` */
+  name: string
+  version: string
+  /** OSV ecosystem derived from the purl type, or null when detbuild cannot map it */
+  ecosystem: string | null
+  dev: boolean
+  direct: boolean
+  /** install paths from `cdx:npm:package:path`, e.g. `node_modules/a/node_modules/b` */
+  installPaths: string[]
+  /** paths from the root, as package names, shortest first */
+  paths: string[][]
+}
+
+export interface Suppression {
+  reason: string
+  until: string | null
+  source: 'detbuild' | 'osv-scanner.toml'
+}
+
+export interface Rating {
+  method: 'CVSSv2' | 'CVSSv3' | 'CVSSv31' | 'CVSSv4' | 'other'
+  vector: string | null
+  score: number | null
+  severity: Severity
+}
+
+export interface Finding {
+  id: string
+  aliases: string[]
+  summary: string
+  purl: string
+  bomRef: string
+  name: string
+  version: string
+  severity: Severity
+  score: number | null
+  /** the CVSS vector or source the severity came from */
+  severitySource: string
+  ratings: Rating[]
+  cwes: string[]
+  fixed: string | null
+  fixInRange: boolean | null
+  direct: boolean
+  dev: boolean
+  paths: string[][]
+  suppressed: Suppression | null
+  references: string[]
+  modified: string
+  /** all OSV record ids merged into this finding */
+  records: string[]
+}
+
+export type SeverityCounts = Record<Severity, number>
+
+export interface ScanSource {
+  kind: 'api' | 'offline'
+  url?: string
+  export?: string
+  exportSha256?: string
+  /** latest `modified` of the OSV data used: the data's date */
+  lastUpdate: string | null
+}
+
+export interface ExpiredSuppression {
+  id: string
+  until: string
+  source: Suppression['source']
+}
+
+export interface VulnsReport {
+  schemaVersion: 1
+  sbom: { file: string; sha256: string }
+  source: ScanSource
+  complete: boolean
+  unchecked: string[]
+  uncheckedReasons: Record<string, string>
+  findings: Finding[]
+  counts: SeverityCounts
+  suppressedCount: number
+  excludedDev: number
+  expiredSuppressions: ExpiredSuppression[]
+  componentsChecked: number
+}

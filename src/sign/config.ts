@@ -1,0 +1,84 @@
+/**
+ * `detbuild sign` flags + environment → a SigningConfig. Edge: reads the key file; environment values
+ * arrive as a plain object from the CLI.
+ */
+import path from 'node:path'
+import { InputError } from '../errors.ts'
+import { readTextFile, toPosixRelative } from '../util/fs.ts'
+import { identityTokenProvider } from './identity.ts'
+import { toPrivateKey } from './keys.ts'
+import type { SigningConfig } from './sign-bundle.ts'
+
+export const DEFAULT_PASSWORD_ENV = 'DETBUILD_KEY_PASSWORD'
+
+export interface SignFlags {
+  key?: string
+  keyPasswordEnv?: string
+  identityToken?: string
+  fulcioUrl?: string
+  rekorUrl?: string
+  tsaUrl?: string
+  /** commander's --no-tlog: false when given */
+  tlog?: boolean
+  timeout?: string
+}
+
+export async function resolveSigningConfig(
+  flags: SignFlags,
+  context: { cwd: string; env: Readonly<Record<string, string | undefined>>; fetch?: typeof fetch },
+): Promise<SigningConfig> {
+  for (const [flag, value] of [
+    ['--fulcio-url', flags.fulcioUrl],
+    ['--rekor-url', flags.rekorUrl],
+    ['--tsa-url', flags.tsaUrl],
+  ] as const) {
+    if (value !== undefined && !isHttpUrl(value))
+      throw new InputError('SIGN_USAGE', `${flag} must be an http(s) URL: ${value}`)
+  }
+  const timeoutMs = flags.timeout === undefined ? undefined : Number(flags.timeout) * 1000
+  if (timeoutMs !== undefined && !(timeoutMs > 0))
+    throw new InputError('SIGN_USAGE', '--timeout must be a positive number of seconds')
+  const common = {
+    ...(flags.rekorUrl ? { rekorUrl: flags.rekorUrl } : {}),
+    ...(flags.tsaUrl ? { tsaUrl: flags.tsaUrl } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
+  }
+  if (flags.key !== undefined) {
+    if (flags.identityToken !== undefined || flags.fulcioUrl !== undefined)
+      throw new InputError('SIGN_USAGE', '--key signs without Fulcio: drop --identity-token/--fulcio-url')
+    const file = path.resolve(context.cwd, flags.key)
+    const display = toPosixRelative(context.cwd, file)
+    const pem = await readTextFile(file, 'SIGN_KEY_INVALID', display)
+    const passphrase = context.env[flags.keyPasswordEnv ?? DEFAULT_PASSWORD_ENV]
+    return {
+      mode: 'key',
+      privateKey: toPrivateKey(pem, passphrase || undefined, display),
+      tlog: flags.tlog !== false,
+      ...common,
+    }
+  }
+  if (flags.tlog === false)
+    throw new InputError(
+      'SIGN_USAGE',
+      '--no-tlog is only for --key: a keyless certificate lives 10 minutes and needs the log as its timestamp',
+    )
+  return {
+    mode: 'keyless',
+    identityToken: identityTokenProvider({
+      identityToken: flags.identityToken,
+      env: context.env,
+      ...(context.fetch ? { fetch: context.fetch } : {}),
+    }),
+    ...(flags.fulcioUrl ? { fulcioUrl: flags.fulcioUrl } : {}),
+    ...common,
+  }
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value)
+    return u.protocol === 'https:' || u.protocol === 'http:'
+  } catch {
+    return false
+  }
+}

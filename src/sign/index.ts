@@ -1,0 +1,160 @@
+/**
+ * `detbuild sign`: signs the workspace's provenance (DSSE in-toto attestation) and optionally each
+ * artifact (message signatures), then lists the bundles in signatures.json. Edge: reads and writes
+ * the workspace; signing itself is in sign-bundle.ts.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { SerializedBundle } from '@sigstore/bundle'
+import { InputError } from '../errors.ts'
+import { stableJson } from '../util/canonical-json.ts'
+import { sha256Hex } from '../util/digest.ts'
+import { writeFileAtomic } from '../util/fs.ts'
+import { byKey, compareCodePoint } from '../util/sort.ts'
+import { WorkspaceFiles } from '../workspace.ts'
+import { bundleCertificate, certificateIdentity } from './certificate.ts'
+import { keyIdOf } from './key-id.ts'
+import { type SignerInfo, type SigningConfig, signDsse, signFile } from './sign-bundle.ts'
+
+export { identityTokenProvider, tokenSource } from './identity.ts'
+export { generateKeyPairPem, KEY_ALGORITHMS, type KeyAlgorithm, toPrivateKey } from './keys.ts'
+export type { SignerInfo, SigningConfig } from './sign-bundle.ts'
+export { PUBLIC_GOOD, signDsse, signFile } from './sign-bundle.ts'
+
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
+export const SIGNATURES_FILE = 'signatures.json'
+export const PROVENANCE_BUNDLE = 'provenance.sigstore.json'
+export const BUNDLE_SUFFIX = '.sigstore.json'
+
+export interface SignatureEntry {
+  file: string
+  kind: 'dsse' | 'message'
+  subject: string
+  sha256: string
+  signer: SignerInfo
+  /** whether the bundle holds a transparency-log entry */
+  tlog: boolean
+}
+
+export interface SignaturesManifest {
+  schemaVersion: 1
+  bundles: SignatureEntry[]
+}
+
+export interface SignWorkspaceOptions {
+  /** the workspace folder (absolute) */
+  out: string
+  signing: SigningConfig
+  /** also sign each file in <out>/artifacts/ */
+  artifacts: boolean
+}
+
+/** Signs the workspace and writes the bundles and signatures.json atomically. */
+export async function signWorkspace(options: SignWorkspaceOptions): Promise<SignaturesManifest> {
+  const provenanceFile = path.join(options.out, WorkspaceFiles.provenance)
+  let provenance: Buffer
+  try {
+    provenance = await readFile(provenanceFile)
+  } catch (e) {
+    throw new InputError('SIGN_PROVENANCE_MISSING', 'provenance not found: run detbuild build first', {
+      file: WorkspaceFiles.provenance,
+      cause: e,
+    })
+  }
+  checkStatement(provenance)
+
+  const outputs: Array<{ file: string; bundle: SerializedBundle; entry: SignatureEntry }> = []
+  const bundle = await signDsse(provenance, IN_TOTO_PAYLOAD_TYPE, options.signing)
+  outputs.push({
+    file: PROVENANCE_BUNDLE,
+    bundle,
+    entry: toEntry(PROVENANCE_BUNDLE, 'dsse', WorkspaceFiles.provenance, provenance, bundle, options.signing),
+  })
+
+  if (options.artifacts) {
+    const names = await listArtifacts(path.join(options.out, WorkspaceFiles.artifactsDir))
+    if (names.length === 0)
+      throw new InputError('SIGN_NO_ARTIFACTS', '--artifacts given but the artifacts folder has no files', {
+        file: WorkspaceFiles.artifactsDir,
+      })
+    for (const name of names) {
+      const subject = `${WorkspaceFiles.artifactsDir}/${name}`
+      const data = await readFile(path.join(options.out, WorkspaceFiles.artifactsDir, name))
+      const b = await signFile(data, options.signing)
+      const file = `${subject}${BUNDLE_SUFFIX}`
+      outputs.push({ file, bundle: b, entry: toEntry(file, 'message', subject, data, b, options.signing) })
+    }
+  }
+
+  // everything signed: only now write, so a failure leaves no half-signed workspace
+  for (const o of outputs) await writeFileAtomic(path.join(options.out, o.file), stableJson(o.bundle))
+  const manifest = toManifest(outputs.map((o) => o.entry))
+  await writeFileAtomic(path.join(options.out, SIGNATURES_FILE), stableJson(manifest))
+  return manifest
+}
+
+/** signatures.json, entries sorted by file. Pure. */
+export function toManifest(entries: SignatureEntry[]): SignaturesManifest {
+  return { schemaVersion: 1, bundles: [...entries].sort(byKey((e) => e.file)) }
+}
+
+function toEntry(
+  file: string,
+  kind: 'dsse' | 'message',
+  subject: string,
+  data: Uint8Array,
+  bundle: SerializedBundle,
+  signing: SigningConfig,
+): SignatureEntry {
+  return {
+    file,
+    kind,
+    subject,
+    sha256: sha256Hex(data),
+    signer: signerOf(bundle, signing),
+    tlog: (bundle.verificationMaterial?.tlogEntries?.length ?? 0) > 0,
+  }
+}
+
+/** Who signed a bundle we just made. Pure. */
+export function signerOf(bundle: SerializedBundle, signing: SigningConfig): SignerInfo {
+  if (signing.mode === 'key') return { type: 'key', keyId: keyIdOf(signing.privateKey) }
+  const cert = bundleCertificate(bundle)
+  const { identity, issuer } = cert ? certificateIdentity(cert) : { identity: '', issuer: '' }
+  return { type: 'keyless', identity, issuer }
+}
+
+function checkStatement(data: Buffer): void {
+  let statement: unknown
+  try {
+    statement = JSON.parse(data.toString('utf8'))
+  } catch {
+    throw new InputError('SIGN_PROVENANCE_INVALID', 'not JSON', { file: WorkspaceFiles.provenance })
+  }
+  const s = statement as { _type?: unknown; subject?: unknown }
+  if (
+    typeof s?._type !== 'string' ||
+    !s._type.startsWith('https://in-toto.io/Statement/') ||
+    !Array.isArray(s.subject)
+  )
+    throw new InputError(
+      'SIGN_PROVENANCE_INVALID',
+      'not an in-toto statement (_type and subject are required)',
+      {
+        file: WorkspaceFiles.provenance,
+      },
+    )
+}
+
+async function listArtifacts(dir: string): Promise<string[]> {
+  let entries: import('node:fs').Dirent[]
+  try {
+    entries = await readdir(dir, { withFileTypes: true })
+  } catch {
+    return []
+  }
+  return entries
+    .filter((e) => e.isFile() && !e.name.startsWith('.') && !e.name.endsWith(BUNDLE_SUFFIX))
+    .map((e) => e.name)
+    .sort(compareCodePoint)
+}
