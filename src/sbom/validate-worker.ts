@@ -15,7 +15,7 @@ parentPort!.on('message', async (json: string) => {
   try {
     const result = await validator.validate(json)
     parentPort!.postMessage(
-      result === null ? { ok: true } : { ok: false, error: describeValidationError(result.details) },
+      result === null ? { ok: true } : { ok: false, error: describeValidationError(result) },
     )
   } catch (e) {
     parentPort!.postMessage({ ok: 'skipped', reason: (e as Error).message })
