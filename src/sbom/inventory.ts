@@ -3,6 +3,7 @@
  * node_modules) and turns it into plain data. Everything after this file is pure.
  */
 import path from 'node:path'
+import semver from 'semver'
 import { InputError } from '../errors.ts'
 import { exists, readTextFile } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
@@ -86,10 +87,27 @@ interface ArbNode {
   peer: boolean
   extraneous: boolean
   inBundle: boolean
-  package: Record<string, unknown>
+  package: Record<string, unknown> & { bundleDependencies?: unknown; bundledDependencies?: unknown }
   edgesOut: Map<string, ArbEdge>
   inventory: Map<string, ArbNode>
   workspaces?: Map<string, string> | null
+}
+
+const PLAIN_RANGE = /^[\d\s^~<>=|.*xX-]*$/
+
+/**
+ * Whether an edge's target satisfies its spec. Arborist works this out through npm-package-arg and
+ * hosted-git-info for every edge, which is most of its load time on large trees; a plain semver range
+ * (nearly every edge) is checked here with semver exactly as Arborist's dep-valid does (loose), and
+ * anything else (git, file, alias, tag) is left to Arborist.
+ */
+function satisfiesQuickly(edge: ArbEdge, to: ArbNode): boolean {
+  const spec = edge.spec.trim()
+  if (spec === '' || spec === '*') return true
+  if (PLAIN_RANGE.test(spec) && semver.validRange(spec, true) !== null) {
+    return semver.satisfies(to.version, spec, true)
+  }
+  return !edge.invalid
 }
 
 function kindOf(node: ArbNode): DependencyKind {
@@ -167,6 +185,10 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
 
   const warnings: string[] = []
   const outOfSync: string[] = []
+  const hasBundles = [...tree.inventory.values()].some((n) => {
+    const b = n.package?.bundleDependencies ?? n.package?.bundledDependencies
+    return b === true || (Array.isArray(b) && b.length > 0)
+  })
   const nodes = new Map<string, InventoryNode>()
   const all: ArbNode[] = [tree, ...[...tree.inventory.values()].filter((n) => n !== tree)]
   for (const n of all) {
@@ -185,7 +207,8 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
       devOptional: n.devOptional,
       peer: n.peer,
       extraneous: n.extraneous,
-      bundled: n.inBundle,
+      // Arborist's inBundle walks up the tree for every node: ask only when something bundles
+      bundled: hasBundles && n.inBundle,
       manifest: pickManifest(n.package ?? {}),
       deps: [],
     }
@@ -214,16 +237,16 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
       // a problem on the project's (or a workspace's) own edges means the lockfile is out of sync
       const own = n.isRoot || n.isWorkspace
       const who = n.isRoot ? 'package.json' : `${from.name}@${from.version}`
-      if (edge.missing || !to) {
-        if (own && lock) outOfSync.push(`${edge.name}@${edge.spec} is not in ${lock.file}`)
-        else if (!edge.optional && edge.type !== 'peerOptional') {
-          warnings.push(
-            `missing ${edge.peer ? 'peer ' : ''}dependency ${edge.name}@${edge.spec} (required by ${who})`,
-          )
+      if (!to) {
+        // an absent optional peer is not a problem; any other absent edge is
+        if (edge.type === 'peerOptional') continue
+        if (own && lock && !edge.peer) outOfSync.push(`${edge.name}@${edge.spec} is not in ${lock.file}`)
+        else if (!edge.optional) {
+          warnings.push(`missing ${edge.peer ? 'peer ' : ''}dependency ${edge.name}@${edge.spec} (required by ${who})`)
         }
         continue
       }
-      if (edge.invalid) {
+      if (!satisfiesQuickly(edge, to)) {
         if (own && lock)
           outOfSync.push(`${edge.name}: ${who} wants ${edge.spec}, ${lock.file} has ${to.version}`)
         else
