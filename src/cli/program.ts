@@ -29,6 +29,8 @@ const commands: Array<() => Promise<{ register: RegisterCommand }>> = [
   () => import('./commands/policy.ts'),
   () => import('./commands/sign.ts'),
   () => import('./commands/verify.ts'),
+  () => import('./commands/bundle.ts'),
+  () => import('./commands/inspect.ts'),
   () => import('./commands/keygen.ts'),
 ]
 

@@ -77,10 +77,18 @@ export async function startSigstoreMock(): Promise<SigstoreMock> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
-  const ctlog = await initializeCTLog(keyPair)
-  const ca = await initializeCA(keyPair, ctlog)
+  // One whole-second clock for the fake CA, CT log and TSA. With the real clock, @sigstore/mock's TSA writes
+  // the RFC 3161 genTime with the milliseconds' trailing zeros dropped (".5Z" when ms = 500), which
+  // @sigstore/core's parser rejects as "invalid time": one signature in ten failed at random. The Date is
+  // set after the services exist (mutating it moves every service's clock) so that it is not earlier than
+  // the certificates they made at start, and not later than any signing; certificates issued at this time
+  // stay valid for ten minutes, far longer than a test run.
+  const clock = new Date()
+  const ctlog = await initializeCTLog(keyPair, clock)
+  const ca = await initializeCA(keyPair, ctlog, clock)
   const tlog = await initializeTLog(url, keyPair)
-  const tsa = await initializeTSA(keyPair)
+  const tsa = await initializeTSA(keyPair, clock)
+  clock.setTime(Math.floor(Date.now() / 1000) * 1000)
   for (const h of [fulcioHandler(ca), rekorHandler(tlog), tsaHandler(tsa)]) routes.set(h.path, h.fn)
 
   const logKey = (publicKey: ArrayBufferView, logId: ArrayBufferView, baseUrl: string) => ({

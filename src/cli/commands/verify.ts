@@ -9,16 +9,29 @@ interface VerifyOptions {
   certificateOidcIssuer?: string
   trustedRoot?: string
   insecureIgnoreTlog?: boolean
+  evidence?: string
+  policy?: string
+  rescan?: boolean
+  offlineDb?: string
+  osvUrl?: string
 }
 
 export const register: RegisterCommand = (program, registrar) => {
   program
     .command('verify')
     .description(
-      'verify a sigstore bundle for ARTIFACT (a file, or sha256:<hex>); exit 0 verified, 1 a check failed',
+      'verify a sigstore bundle (--bundle) or an evidence archive (--evidence) for ARTIFACT (a file, or sha256:<hex>); exit 0 verified, 1 a check failed',
     )
     .argument('<artifact>', 'the artifact file, or sha256:<hex> / sha512:<hex> of it')
-    .requiredOption('--bundle <file>', 'the sigstore bundle (.sigstore.json)')
+    .option('--bundle <file>', 'the sigstore bundle (.sigstore.json)')
+    .option(
+      '--evidence <file>',
+      'an evidence archive (evidence.tar.gz from detbuild bundle) instead of --bundle',
+    )
+    .option('--policy <name|file>', 'with --evidence: re-evaluate this policy on the bundled data')
+    .option('--rescan', 'with --evidence: re-check the bundled SBOM against OSV now', false)
+    .option('--offline-db <path>', 'with --rescan: an OSV export (zip or folder) instead of the API')
+    .option('--osv-url <url>', 'with --rescan: OSV API base URL (default https://api.osv.dev)')
     .option('--certificate-identity <id>', 'exact signer identity (certificate SAN: workflow URI or e-mail)')
     .option('--certificate-identity-regexp <re>', 'signer identity as a regular expression, matched whole')
     .option(
@@ -35,6 +48,36 @@ export const register: RegisterCommand = (program, registrar) => {
       registrar.wrap<VerifyOptions>(async (options, env, args) => {
         const artifact = args[0]
         if (!artifact) throw new InputError('VERIFY_USAGE', 'missing ARTIFACT')
+        if ((options.bundle === undefined) === (options.evidence === undefined))
+          throw new InputError('VERIFY_USAGE', 'give exactly one of --bundle FILE or --evidence FILE')
+        if (options.evidence !== undefined) {
+          const { verifyEvidence, renderVerifyText } = await import('../../evidence/index.ts')
+          const { evidence, policy, rescan, offlineDb, osvUrl, bundle: _bundle, ...trust } = options
+          const { report, exitCode } = await verifyEvidence({
+            ...trust,
+            cwd: env.globals.cwd,
+            evidence,
+            artifact,
+            ...(policy !== undefined ? { policy } : {}),
+            rescan: rescan === true,
+            ...(offlineDb !== undefined ? { offlineDb } : {}),
+            ...(osvUrl !== undefined ? { osvUrl } : {}),
+            env: env.env,
+            now: env.now(),
+            log: env.log,
+          })
+          return { exitCode, data: report, text: renderVerifyText(report) }
+        }
+        if (
+          options.policy !== undefined ||
+          options.rescan === true ||
+          options.offlineDb !== undefined ||
+          options.osvUrl !== undefined
+        )
+          throw new InputError(
+            'VERIFY_USAGE',
+            '--policy, --rescan, --offline-db and --osv-url need --evidence',
+          )
         const { verifyArtifact } = await import('../../verify/index.ts')
         const result = await verifyArtifact({
           ...options,

@@ -1,0 +1,238 @@
+/**
+ * Edge (files): gathers what the workspace holds of the evidence, as bytes by archive path. Only regular
+ * files are taken (a symlink could pull anything into the bundle); the policy file that was applied is
+ * re-read and must still be the one policy.json names.
+ */
+import { lstat, readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { InputError } from '../errors.ts'
+import { POLICIES_DIR } from '../policy/policy-files.ts'
+import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
+import { sha256Hex } from '../util/digest.ts'
+import { toPosixRelative } from '../util/fs.ts'
+import { compareCodePoint } from '../util/sort.ts'
+import { resolveSourceDate } from '../util/source-date.ts'
+import { WorkspaceFiles } from '../workspace.ts'
+import { pathProblem } from './archive.ts'
+import { APPLIED_POLICY_DIR, DEFAULT_LIMITS } from './types.ts'
+
+/** Workspace files taken when present, in no particular order (the archive sorts). */
+export const EVIDENCE_FILES: readonly string[] = [
+  WorkspaceFiles.buildManifest,
+  WorkspaceFiles.provenance,
+  WorkspaceFiles.buildLog,
+  WorkspaceFiles.reproReport,
+  WorkspaceFiles.reproReportMd,
+  WorkspaceFiles.sbomJson,
+  WorkspaceFiles.sbomXml,
+  WorkspaceFiles.vulns,
+  WorkspaceFiles.vulnsSarif,
+  WorkspaceFiles.vulnsMarkdown,
+  WorkspaceFiles.vulnsSbom,
+  WorkspaceFiles.vulnsStatement,
+  WorkspaceFiles.policy,
+  WorkspaceFiles.policyMarkdown,
+  PROVENANCE_BUNDLE,
+  SIGNATURES_FILE,
+]
+
+/** Other SBOMs at the top of the workspace (e.g. an SPDX export) are evidence too. */
+const SBOM_NAME = /\.(cdx|spdx)\.(json|xml)$/
+
+export interface CollectedEvidence {
+  /** archive path → bytes (artifacts only with includeArtifacts) */
+  files: Map<string, Buffer>
+  artifacts: Array<{ path: string; data: Buffer; included: boolean }>
+  sourceDateEpoch: number
+  epochFrom: 'build.json' | 'SOURCE_DATE_EPOCH' | 'git' | 'fallback'
+  /** expected evidence that is absent (for a warning) */
+  absent: string[]
+}
+
+export interface CollectOptions {
+  cwd: string
+  out: string
+  includeArtifacts: boolean
+  env: NodeJS.ProcessEnv
+}
+
+export async function collectEvidence(o: CollectOptions): Promise<CollectedEvidence> {
+  const files = new Map<string, Buffer>()
+  const display = (name: string) => toPosixRelative(o.cwd, path.join(o.out, name))
+  const take = async (name: string): Promise<Buffer | undefined> => {
+    const data = await readRegular(path.join(o.out, name), display(name))
+    if (data) files.set(name, data)
+    return data
+  }
+
+  let top: string[] = []
+  try {
+    top = await readdir(o.out)
+  } catch (e) {
+    throw new InputError('EVIDENCE_WORKSPACE_MISSING', 'workspace not found: run the other steps first', {
+      file: toPosixRelative(o.cwd, o.out),
+      cause: e,
+    })
+  }
+  const names = new Set(EVIDENCE_FILES)
+  for (const n of top) if (SBOM_NAME.test(n)) names.add(n)
+  for (const n of [...names].sort(compareCodePoint)) await take(n)
+
+  // signature bundles signatures.json lists (artifacts/<name>.sigstore.json) and any others beside artifacts
+  const signatures = files.get(SIGNATURES_FILE)
+  for (const file of listedBundles(signatures)) if (!files.has(file)) await take(file)
+
+  const artifacts: CollectedEvidence['artifacts'] = []
+  for (const name of await listFiles(path.join(o.out, WorkspaceFiles.artifactsDir))) {
+    const rel = `${WorkspaceFiles.artifactsDir}/${name}`
+    if (name.endsWith(BUNDLE_SUFFIX)) {
+      if (!files.has(rel)) await take(rel)
+      continue
+    }
+    const data = await readRegular(path.join(o.out, rel), display(rel))
+    if (!data) continue
+    artifacts.push({ path: rel, data, included: o.includeArtifacts })
+    if (o.includeArtifacts) files.set(rel, data)
+  }
+
+  const applied = await readAppliedPolicy(o.cwd, files.get(WorkspaceFiles.policy))
+  if (applied) files.set(applied.name, applied.data)
+
+  if (files.size === 0)
+    throw new InputError(
+      'EVIDENCE_WORKSPACE_EMPTY',
+      'the workspace holds no evidence: run detbuild build, sbom, scan, policy and sign first',
+      { file: toPosixRelative(o.cwd, o.out) },
+    )
+  for (const [name, data] of files)
+    if (data.length > DEFAULT_LIMITS.maxEntryBytes)
+      throw new InputError(
+        'EVIDENCE_FILE_TOO_LARGE',
+        `${data.length} bytes, over the ${DEFAULT_LIMITS.maxEntryBytes}-byte limit a verifier accepts`,
+        { file: display(name) },
+      )
+
+  const { epoch, from } = await sourceDateOf(files.get(WorkspaceFiles.buildManifest), o)
+  const expected = [
+    WorkspaceFiles.buildManifest,
+    WorkspaceFiles.provenance,
+    WorkspaceFiles.sbomJson,
+    WorkspaceFiles.vulns,
+    WorkspaceFiles.policy,
+    SIGNATURES_FILE,
+  ]
+  return {
+    files,
+    artifacts,
+    sourceDateEpoch: epoch,
+    epochFrom: from,
+    absent: expected.filter((n) => !files.has(n)),
+  }
+}
+
+/** A regular file's bytes, undefined when absent; a symlink or folder in its place is refused. */
+async function readRegular(file: string, display: string): Promise<Buffer | undefined> {
+  let info: Awaited<ReturnType<typeof lstat>>
+  try {
+    info = await lstat(file)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', `cannot read (${(e as Error).message})`, {
+      file: display,
+      cause: e,
+    })
+  }
+  if (!info.isFile())
+    throw new InputError(
+      'EVIDENCE_WORKSPACE_UNREADABLE',
+      info.isSymbolicLink() ? 'is a symbolic link; evidence must be regular files' : 'not a regular file',
+      { file: display },
+    )
+  try {
+    return await readFile(file)
+  } catch (e) {
+    throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', `cannot read (${(e as Error).message})`, {
+      file: display,
+      cause: e,
+    })
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => !e.name.startsWith('.') && (e.isFile() || e.isSymbolicLink()))
+      .map((e) => e.name)
+      .sort(compareCodePoint)
+  } catch {
+    return []
+  }
+}
+
+/** Bundle files named in signatures.json that are safe workspace-relative paths. */
+function listedBundles(signatures: Buffer | undefined): string[] {
+  if (!signatures) return []
+  try {
+    const data = JSON.parse(signatures.toString('utf8')) as { bundles?: Array<{ file?: unknown }> }
+    return (data.bundles ?? [])
+      .map((b) => b.file)
+      .filter((f): f is string => typeof f === 'string' && pathProblem(f) === null)
+      .sort(compareCodePoint)
+  } catch {
+    throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', 'not JSON', { file: SIGNATURES_FILE })
+  }
+}
+
+/** The policy file policy.json says was applied, re-read and checked against its recorded sha256. */
+async function readAppliedPolicy(
+  cwd: string,
+  policyJson: Buffer | undefined,
+): Promise<{ name: string; data: Buffer } | undefined> {
+  if (!policyJson) return undefined
+  let source: unknown
+  let sha256: unknown
+  try {
+    const p = (JSON.parse(policyJson.toString('utf8')) as { policy?: { source?: unknown; sha256?: unknown } })
+      .policy
+    source = p?.source
+    sha256 = p?.sha256
+  } catch {
+    throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', 'not JSON', { file: WorkspaceFiles.policy })
+  }
+  if (typeof source !== 'string' || typeof sha256 !== 'string') return undefined
+  const builtin = /^builtin:([A-Za-z0-9][A-Za-z0-9_-]*)$/.exec(source)
+  const file = builtin ? path.join(POLICIES_DIR, `${builtin[1]}.yaml`) : path.resolve(cwd, source)
+  const data = await readRegular(file, source)
+  if (!data)
+    throw new InputError(
+      'EVIDENCE_POLICY_FILE_MISSING',
+      'policy.json names this policy file, but it is gone; run detbuild policy again',
+      { file: source },
+    )
+  if (sha256Hex(data) !== sha256)
+    throw new InputError(
+      'EVIDENCE_POLICY_FILE_CHANGED',
+      'the policy file changed since policy.json was written; run detbuild policy again',
+      { file: source, details: { expected: sha256, found: sha256Hex(data) } },
+    )
+  return { name: `${APPLIED_POLICY_DIR}/${path.basename(file)}`, data }
+}
+
+async function sourceDateOf(
+  buildJson: Buffer | undefined,
+  o: CollectOptions,
+): Promise<{ epoch: number; from: CollectedEvidence['epochFrom'] }> {
+  if (buildJson) {
+    try {
+      const epoch = (JSON.parse(buildJson.toString('utf8')) as { sourceDateEpoch?: unknown }).sourceDateEpoch
+      if (typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 0)
+        return { epoch, from: 'build.json' }
+    } catch {
+      throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', 'not JSON', {
+        file: WorkspaceFiles.buildManifest,
+      })
+    }
+  }
+  const sd = await resolveSourceDate(o.cwd, o.env)
+  return { epoch: sd.epoch, from: sd.from }
+}

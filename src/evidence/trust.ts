@@ -1,0 +1,81 @@
+/**
+ * Edge (files, network): the trust material for the manifest signature, from the same flags as
+ * `detbuild verify --bundle` (resolved by verify/options.ts): a public key or an identity policy, and a
+ * trusted root (a file, or sigstore's public-good root through TUF).
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import path from 'node:path'
+import type { TrustedRoot } from '@sigstore/protobuf-specs'
+import { IncompleteError, InputError } from '../errors.ts'
+import { readJsonFile, readTextFile, toPosixRelative } from '../util/fs.ts'
+import { resolvePolicy, type VerifyCliOptions } from '../verify/options.ts'
+import { toTrustedRoot } from '../verify/trusted-root.ts'
+import type { VerifyRequest } from '../verify/verify-bundle.ts'
+
+export type TrustFlags = Omit<VerifyCliOptions, 'bundle'>
+
+export interface Trust {
+  /** everything of a VerifyRequest but the bundle and the artifact */
+  request: Omit<VerifyRequest, 'bundle' | 'artifact'>
+  trustedRootName: string
+}
+
+export async function loadTrust(flags: TrustFlags, cwd: string, tufCachePath?: string): Promise<Trust> {
+  const policy = resolvePolicy(flags)
+  const display = (file: string): string => toPosixRelative(cwd, path.resolve(cwd, file))
+  let key: KeyObject | undefined
+  if (policy.mode === 'key') {
+    const pem = await readTextFile(
+      path.resolve(cwd, policy.keyFile),
+      'VERIFY_KEY_INVALID',
+      display(policy.keyFile),
+    )
+    try {
+      key = createPublicKey(pem)
+    } catch (e) {
+      throw new InputError('VERIFY_KEY_INVALID', 'not a PEM public key', {
+        file: display(policy.keyFile),
+        cause: e,
+      })
+    }
+  }
+  let trustedRoot: TrustedRoot
+  let trustedRootName: string
+  if (flags.trustedRoot !== undefined) {
+    trustedRootName = display(flags.trustedRoot)
+    const json = await readJsonFile(
+      path.resolve(cwd, flags.trustedRoot),
+      'VERIFY_TRUSTED_ROOT_INVALID',
+      trustedRootName,
+    )
+    trustedRoot = toTrustedRoot(json, trustedRootName)
+  } else {
+    trustedRootName = 'sigstore public-good (TUF)'
+    try {
+      const tuf = await import('@sigstore/tuf')
+      trustedRoot = await tuf.getTrustedRoot(tufCachePath ? { cachePath: tufCachePath } : {})
+    } catch (e) {
+      throw new IncompleteError(
+        'VERIFY_TRUSTED_ROOT_UNAVAILABLE',
+        `cannot fetch the sigstore public-good trusted root (${e instanceof Error ? e.message : String(e)}); pass --trusted-root FILE to verify offline`,
+        { cause: e },
+      )
+    }
+  }
+  return {
+    trustedRootName,
+    request: {
+      trustedRoot,
+      ...(key ? { key, requireTlog: policy.mode === 'key' && policy.requireTlog } : {}),
+      ...(policy.mode === 'keyless'
+        ? {
+            identity: {
+              issuer: policy.issuer,
+              ...(policy.identity !== undefined ? { identity: policy.identity } : {}),
+              ...(policy.identityRegexp !== undefined ? { identityRegexp: policy.identityRegexp } : {}),
+            },
+          }
+        : {}),
+    },
+  }
+}
