@@ -242,7 +242,9 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
         if (edge.type === 'peerOptional') continue
         if (own && lock && !edge.peer) outOfSync.push(`${edge.name}@${edge.spec} is not in ${lock.file}`)
         else if (!edge.optional) {
-          warnings.push(`missing ${edge.peer ? 'peer ' : ''}dependency ${edge.name}@${edge.spec} (required by ${who})`)
+          warnings.push(
+            `missing ${edge.peer ? 'peer ' : ''}dependency ${edge.name}@${edge.spec} (required by ${who})`,
+          )
         }
         continue
       }

@@ -4,7 +4,6 @@ import { compareEntries, toReportMarkdown, unifiedDiff } from '../../src/build/c
 import { type BuildFacts, toBuildManifest, toProvenance, toRfc3339 } from '../../src/build/manifest.ts'
 import { canonicalJson } from '../../src/util/canonical-json.ts'
 
-// biome-ignore lint/suspicious/noExplicitAny: the tests walk arbitrary JSON
 type Loose = any
 
 const HEX = /^[0-9a-f]+$/
