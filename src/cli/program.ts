@@ -21,6 +21,7 @@ export interface ProgramIo {
 /** The commands, in pipeline order; each file is small and imports its core lazily. */
 const commands: Array<() => Promise<{ register: RegisterCommand }>> = [
   // one line per command, in pipeline order
+  () => import('./commands/run.ts'),
   () => import('./commands/init.ts'),
   () => import('./commands/lock.ts'),
   () => import('./commands/build.ts'),

@@ -5,9 +5,9 @@
 import type { PolicyInputs } from '../policy/types.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { compareCodePoint } from '../util/sort.ts'
+import type { Trust } from '../verify/trust.ts'
 import { type ArtifactInput, type VerifyReport, verifyBundle } from '../verify/verify-bundle.ts'
 import { WorkspaceFiles } from '../workspace.ts'
-import type { Trust } from './trust.ts'
 import type { EvidenceFailure, EvidenceFailureCode, EvidenceManifest, SignerSummary } from './types.ts'
 
 export interface SignatureCheck {

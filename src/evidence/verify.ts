@@ -15,6 +15,7 @@ import { toPosixRelative } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { parseDigestArtifact } from '../verify/options.ts'
+import { loadTrust, type TrustFlags } from '../verify/trust.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { readEvidenceArchive } from './archive.ts'
 import {
@@ -26,7 +27,6 @@ import {
 } from './check.ts'
 import { checkContents, isFailure, parseManifest } from './manifest.ts'
 import { type RescanResult, rescan } from './rescan.ts'
-import { loadTrust, type TrustFlags } from './trust.ts'
 import {
   type ArchiveLimits,
   type CheckStatus,

@@ -13,7 +13,11 @@ export const COMMIT_TIME = 1700000000
 export function makeProject(fixture: string, options: { git?: boolean; remote?: string } = {}): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'detbuild-test-'))
   const project = path.join(dir, 'project')
-  cpSync(path.join(ROOT, 'fixtures', fixture), project, { recursive: true })
+  // what a developer's own runs leave in the fixture (the demo's .detbuild/) is not part of it
+  cpSync(path.join(ROOT, 'fixtures', fixture), project, {
+    recursive: true,
+    filter: (src) => !/[/\\](\.detbuild|node_modules)([/\\]|$)/.test(src),
+  })
   if (options.git !== false) {
     const env = {
       ...process.env,

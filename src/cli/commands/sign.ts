@@ -1,16 +1,9 @@
 import { ExitCode } from '../../errors.ts'
+import type { SignFlags } from '../../sign/config.ts'
 import type { RegisterCommand } from '../context.ts'
 
-interface SignOptions {
-  key?: string
-  keyPasswordEnv?: string
-  identityToken?: string
-  fulcioUrl?: string
-  rekorUrl?: string
-  tsaUrl?: string
-  tlog?: boolean
+interface SignOptions extends SignFlags {
   artifacts?: boolean
-  timeout?: string
 }
 
 export const register: RegisterCommand = (program, registrar) => {

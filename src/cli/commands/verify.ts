@@ -1,14 +1,8 @@
 import { ExitCode, InputError } from '../../errors.ts'
+import type { VerifyCliOptions } from '../../verify/options.ts'
 import type { RegisterCommand } from '../context.ts'
 
-interface VerifyOptions {
-  bundle?: string
-  key?: string
-  certificateIdentity?: string
-  certificateIdentityRegexp?: string
-  certificateOidcIssuer?: string
-  trustedRoot?: string
-  insecureIgnoreTlog?: boolean
+interface VerifyOptions extends VerifyCliOptions {
   evidence?: string
   policy?: string
   rescan?: boolean

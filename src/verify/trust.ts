@@ -1,16 +1,16 @@
 /**
- * Edge (files, network): the trust material for the manifest signature, from the same flags as
- * `detbuild verify --bundle` (resolved by verify/options.ts): a public key or an identity policy, and a
- * trusted root (a file, or sigstore's public-good root through TUF).
+ * Edge (files, network): the trust material from `detbuild verify` flags (resolved by options.ts): a public
+ * key or an identity policy, and a trusted root (a file, or sigstore's public-good root through TUF).
+ * Used by `verify --bundle` and `verify --evidence`.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import path from 'node:path'
 import type { TrustedRoot } from '@sigstore/protobuf-specs'
 import { IncompleteError, InputError } from '../errors.ts'
 import { readJsonFile, readTextFile, toPosixRelative } from '../util/fs.ts'
-import { resolvePolicy, type VerifyCliOptions } from '../verify/options.ts'
-import { toTrustedRoot } from '../verify/trusted-root.ts'
-import type { VerifyRequest } from '../verify/verify-bundle.ts'
+import { resolvePolicy, type VerifyCliOptions } from './options.ts'
+import { toTrustedRoot } from './trusted-root.ts'
+import type { VerifyRequest } from './verify-bundle.ts'
 
 export type TrustFlags = Omit<VerifyCliOptions, 'bundle'>
 

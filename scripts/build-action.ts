@@ -1,0 +1,187 @@
+/**
+ * Builds the GitHub Action's single file, dist/action.js, from src/action/main.ts with esbuild,
+ * reproducibly: fixed options, paths relative to the repository, no timestamps, licences kept at the end.
+ *
+ *   node scripts/build-action.ts           write dist/action.js
+ *   node scripts/build-action.ts --check   exit 1 when the committed dist/action.js differs from a fresh build
+ *
+ * A node24 action has no node_modules, so the bundle must not reach for files at run time that only
+ * exist in a development checkout. Three things need help, each done by a plugin below:
+ * - first-party files find resources (schema/, policies/) relative to `import.meta.url`: each gets the URL
+ *   of its own source path, so `new URL('../../schema/…', …)` lands in the action's checkout as in the repo;
+ * - the SBOM schema check normally runs in a worker file: the bundle uses an in-thread stand-in;
+ * - @cyclonedx/cyclonedx-library reads its JSON schemas from its package folder: they are embedded.
+ */
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as esbuild from 'esbuild'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+export const OUTFILE = 'dist/action.js'
+
+/** The CycloneDX schemas detbuild can validate against (spec 1.4–1.6) and the schemas they reference. */
+const CDX_SCHEMAS = [
+  'bom-1.4.SNAPSHOT.schema.json',
+  'bom-1.5.SNAPSHOT.schema.json',
+  'bom-1.6.SNAPSHOT.schema.json',
+  'cryptography-defs.SNAPSHOT.schema.json',
+  'jsf-0.82.SNAPSHOT.schema.json',
+  'spdx.SNAPSHOT.schema.json',
+]
+const CDX_SCHEMA_DIR = 'node_modules/@cyclonedx/cyclonedx-library/res/schema'
+
+/** Exact source rewrites; the build fails when a pattern is not found exactly once (the source moved). */
+const PATCHES: Array<{ file: string; find: string; replace: string; why: string }> = [
+  {
+    file: 'src/sbom/to-bom.ts',
+    find: "createRequire(import.meta.url)('spdx-expression-parse')",
+    replace: "require('spdx-expression-parse')",
+    why: 'a runtime require from the source folder would need node_modules; a static one is bundled',
+  },
+  {
+    file: 'node_modules/@cyclonedx/cyclonedx-library/dist.node/_optPlug.node/__jsonValidators/ajv.js',
+    find: 'require("node:fs/promises")',
+    replace: 'require("detbuild:cdx-schemas")',
+    why: 'the JSON schemas are embedded instead of read from the package folder',
+  },
+]
+
+const BANNER = [
+  '// detbuild GitHub Action, bundled by scripts/build-action.ts from src/action/main.ts. Do not edit.',
+  "import { createRequire as __detbuildCreateRequire } from 'node:module';",
+  "import { dirname as __detbuildDirname } from 'node:path';",
+  "import { fileURLToPath as __detbuildFileURLToPath } from 'node:url';",
+  'const require = __detbuildCreateRequire(import.meta.url);',
+  'const __filename = __detbuildFileURLToPath(import.meta.url);',
+  'const __dirname = __detbuildDirname(__filename);',
+  "const __detbuildSourceUrl = (rel) => new URL('../' + rel, import.meta.url).href;",
+].join('\n')
+
+function applyPatches(rel: string, text: string): string {
+  let out = text
+  for (const p of PATCHES.filter((x) => x.file === rel)) {
+    const count = out.split(p.find).length - 1
+    if (count !== 1) throw new Error(`build-action: patch for ${rel} matched ${count} times (${p.why})`)
+    out = out.replace(p.find, p.replace)
+  }
+  return out
+}
+
+const plugin: esbuild.Plugin = {
+  name: 'detbuild-action',
+  setup(build) {
+    // the in-thread SBOM validator instead of the worker-based one
+    build.onResolve({ filter: /^\.\/validate\.ts$/ }, (args) =>
+      path.relative(ROOT, args.importer) === path.join('src', 'sbom', 'index.ts')
+        ? { path: path.join(ROOT, 'src', 'action', 'sbom-validate-inline.ts') }
+        : undefined,
+    )
+    // node's own punycode module is deprecated (a warning on every run); the userland copy is the same code
+    build.onResolve({ filter: /^punycode$/ }, () => ({
+      path: path.join(ROOT, 'node_modules', 'punycode', 'punycode.js'),
+    }))
+    build.onResolve({ filter: /^detbuild:cdx-schemas$/ }, () => ({
+      path: 'cdx-schemas',
+      namespace: 'detbuild',
+    }))
+    build.onLoad({ filter: /.*/, namespace: 'detbuild' }, async () => {
+      const entries: string[] = []
+      for (const name of CDX_SCHEMAS) {
+        const text = await readFile(path.join(ROOT, CDX_SCHEMA_DIR, name), 'utf8')
+        entries.push(`  ${JSON.stringify(name)}: ${JSON.stringify(text)}`)
+      }
+      return {
+        loader: 'js',
+        resolveDir: ROOT,
+        contents: [
+          'const schemas = {',
+          entries.join(',\n'),
+          '};',
+          'export async function readFile(file) {',
+          '  const name = String(file).split(/[\\\\/]/).pop();',
+          '  if (Object.hasOwn(schemas, name)) return schemas[name];',
+          "  throw Object.assign(new Error('schema not embedded in the action: ' + name), { code: 'ENOENT' });",
+          '}',
+        ].join('\n'),
+      }
+    })
+    build.onLoad({ filter: /\.(ts|js)$/ }, async (args) => {
+      const rel = path.relative(ROOT, args.path).split(path.sep).join('/')
+      const firstParty = rel.startsWith('src/')
+      const patched = PATCHES.some((p) => p.file === rel)
+      if (!firstParty && !patched) return undefined
+      let text = applyPatches(rel, await readFile(args.path, 'utf8'))
+      if (firstParty) text = text.replaceAll('import.meta.url', `__detbuildSourceUrl(${JSON.stringify(rel)})`)
+      return {
+        contents: text,
+        loader: rel.endsWith('.ts') ? 'ts' : 'js',
+        resolveDir: path.dirname(args.path),
+      }
+    })
+  },
+}
+
+/** The fixed build options: nothing here depends on the machine, the time or the environment. */
+export function actionBuildOptions(): esbuild.BuildOptions {
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: ['src/action/main.ts'],
+    outfile: OUTFILE,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    mainFields: ['module', 'main'],
+    conditions: ['node', 'import'],
+    charset: 'utf8',
+    legalComments: 'eof',
+    sourcemap: false,
+    minifySyntax: true,
+    minifyWhitespace: true,
+    minifyIdentifiers: false,
+    keepNames: false,
+    treeShaking: true,
+    banner: { js: BANNER },
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'silent',
+    metafile: true,
+    write: false,
+    plugins: [plugin],
+  }
+}
+
+/** Builds in memory; returns the bytes and the warnings esbuild reported. */
+export async function buildAction(): Promise<{ bytes: Uint8Array; warnings: string[]; inputs: number }> {
+  const result = await esbuild.build(actionBuildOptions())
+  const file = result.outputFiles?.find((f) => f.path === path.join(ROOT, OUTFILE))
+  if (!file) throw new Error('build-action: esbuild wrote no output')
+  const warnings = (await esbuild.formatMessages(result.warnings, { kind: 'warning', color: false })).map(
+    (w) => w.trim(),
+  )
+  return { bytes: file.contents, warnings, inputs: Object.keys(result.metafile?.inputs ?? {}).length }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { bytes, warnings, inputs } = await buildAction()
+  for (const w of warnings) process.stderr.write(`${w}\n`)
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  const target = path.join(ROOT, OUTFILE)
+  if (argv.includes('--check')) {
+    const committed = await readFile(target).catch(() => Buffer.alloc(0))
+    if (Buffer.compare(committed, Buffer.from(bytes)) !== 0) {
+      process.stderr.write(`${OUTFILE} is stale: run node scripts/build-action.ts and commit the result\n`)
+      return 1
+    }
+    process.stdout.write(`${OUTFILE} is up to date (${bytes.byteLength} bytes, sha256 ${sha256})\n`)
+    return 0
+  }
+  await mkdir(path.dirname(target), { recursive: true })
+  await writeFile(target, bytes)
+  process.stdout.write(`wrote ${OUTFILE}: ${bytes.byteLength} bytes from ${inputs} files, sha256 ${sha256}\n`)
+  return 0
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  process.exitCode = await main(process.argv.slice(2))

@@ -1,0 +1,118 @@
+/**
+ * Pure: the Action's inputs (INPUT_* variables set by the runner from action.yml) → validated values.
+ * Every input action.yml declares is listed here; a test keeps the two in step.
+ */
+import { InputError } from '../errors.ts'
+
+export const ACTION_COMMANDS = ['run', 'build', 'sbom', 'scan', 'policy', 'sign', 'bundle', 'verify'] as const
+export type ActionCommand = (typeof ACTION_COMMANDS)[number]
+
+/** The inputs action.yml declares, with the default it gives each (undefined: none). */
+export const INPUT_DEFAULTS = {
+  'working-directory': '.',
+  command: 'run',
+  config: '',
+  steps: '',
+  skip: '',
+  out: '.detbuild',
+  check: 'false',
+  policy: '',
+  'warn-only': 'false',
+  'fail-on': '',
+  'osv-url': '',
+  'offline-db': '',
+  sign: 'auto',
+  key: '',
+  'key-password': '',
+  'fulcio-url': '',
+  'rekor-url': '',
+  'tsa-url': '',
+  'verify-key': '',
+  'trusted-root': '',
+  'certificate-identity': '',
+  'certificate-oidc-issuer': '',
+  'release-assets': 'true',
+} as const
+export type InputName = keyof typeof INPUT_DEFAULTS
+export const INPUT_NAMES = Object.keys(INPUT_DEFAULTS) as InputName[]
+
+/** The variable the runner sets for an input: spaces become `_`, the name is upper-cased, `-` stays. */
+export function inputVariable(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
+}
+
+export interface ActionInputs {
+  workingDirectory: string
+  command: ActionCommand
+  config: string
+  steps: string[]
+  skip: string[]
+  out: string
+  check: boolean
+  policy: string
+  warnOnly: boolean
+  failOn: string
+  osvUrl: string
+  offlineDb: string
+  sign: string
+  /** a key file path, or the PEM itself (a secret) */
+  key: string
+  keyPassword: string
+  fulcioUrl: string
+  rekorUrl: string
+  tsaUrl: string
+  verifyKey: string
+  trustedRoot: string
+  certificateIdentity: string
+  certificateOidcIssuer: string
+  releaseAssets: boolean
+}
+
+function toBoolean(name: string, value: string): boolean {
+  // the YAML 1.2 core schema booleans, as actions/toolkit's getBooleanInput accepts them
+  if (['true', 'True', 'TRUE'].includes(value)) return true
+  if (['false', 'False', 'FALSE'].includes(value)) return false
+  throw new InputError('ACTION_INPUT_INVALID', `input "${name}" must be true or false, not "${value}"`)
+}
+
+const toList = (value: string): string[] => value.split(/[\s,]+/).filter((v) => v !== '')
+
+export function readInputs(env: Readonly<Record<string, string | undefined>>): ActionInputs {
+  const get = (name: InputName): string => {
+    const raw = env[inputVariable(name)]
+    return (raw === undefined || raw.trim() === '' ? INPUT_DEFAULTS[name] : raw).trim()
+  }
+  const command = get('command')
+  if (!(ACTION_COMMANDS as readonly string[]).includes(command))
+    throw new InputError(
+      'ACTION_INPUT_INVALID',
+      `input "command" must be one of ${ACTION_COMMANDS.join(', ')}, not "${command}"`,
+    )
+  // a PEM key keeps its line breaks; everything else is trimmed
+  const rawKey = env[inputVariable('key')] ?? ''
+  return {
+    workingDirectory: get('working-directory'),
+    command: command as ActionCommand,
+    config: get('config'),
+    steps: toList(get('steps')),
+    skip: toList(get('skip')),
+    out: get('out'),
+    check: toBoolean('check', get('check')),
+    policy: get('policy'),
+    warnOnly: toBoolean('warn-only', get('warn-only')),
+    failOn: get('fail-on'),
+    osvUrl: get('osv-url'),
+    offlineDb: get('offline-db'),
+    sign: get('sign'),
+    key: rawKey.includes('-----BEGIN') ? rawKey : rawKey.trim(),
+    keyPassword: env[inputVariable('key-password')] ?? '',
+    fulcioUrl: get('fulcio-url'),
+    rekorUrl: get('rekor-url'),
+    tsaUrl: get('tsa-url'),
+    verifyKey: get('verify-key'),
+    trustedRoot: get('trusted-root'),
+    certificateIdentity: get('certificate-identity'),
+    certificateOidcIssuer: get('certificate-oidc-issuer'),
+    releaseAssets: toBoolean('release-assets', get('release-assets')),
+  }
+}

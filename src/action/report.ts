@@ -1,0 +1,172 @@
+/**
+ * Pure: a run report → the job summary (markdown), the annotations and the step outputs.
+ */
+import type { RunReport } from '../run/types.ts'
+import { compareCodePoint } from '../util/sort.ts'
+import type { Annotation } from './workflow-commands.ts'
+
+const SEVERITIES = ['critical', 'high', 'medium', 'low', 'none', 'unknown'] as const
+const RANK: Record<string, number> = { none: 0, low: 1, medium: 2, high: 3, critical: 4, unknown: 3 }
+/** annotations per run are capped by GitHub (10 errors and 10 warnings per step are shown) */
+export const MAX_FINDING_ANNOTATIONS = 10
+export const MAX_FINDING_ROWS = 50
+
+/** A markdown table cell: pipes and line breaks would break the table. */
+export function cell(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+}
+
+const ICON: Record<string, string> = { ok: '✅', failed: '❌', skipped: '⏭️', 'not-run': '⚪' }
+
+/** `path` relative to the project → relative to the repository (the working directory's prefix). */
+export interface ReportPaths {
+  /** the workspace, relative to GITHUB_WORKSPACE when inside it, POSIX */
+  workspace: string
+}
+
+export function toJobSummary(report: RunReport, paths: ReportPaths): string {
+  const f = report.facts
+  const ws = (file: string) => `${paths.workspace}/${file}`
+  const out: string[] = []
+  out.push(
+    report.failedStep === null
+      ? '## detbuild: ✅ all steps passed'
+      : `## detbuild: ❌ ${report.failedStep} failed (exit ${report.exitCode})`,
+    '',
+    '| Step | Result | Details |',
+    '| --- | --- | --- |',
+  )
+  for (const s of report.steps) {
+    const code = s.status === 'failed' && s.error ? ` (\`${s.error.code}\`)` : ''
+    out.push(`| ${s.name} | ${ICON[s.status]} ${s.status} | ${cell(s.detail)}${code} |`)
+  }
+  if (f.build) {
+    out.push('', '### Build', '')
+    out.push(
+      `Network isolation: ${f.build.network}; reproducibility: ${
+        f.build.reproducible === null
+          ? 'not checked'
+          : f.build.reproducible
+            ? 'reproducible'
+            : 'NOT reproducible'
+      }`,
+      '',
+      '| Artifact | Size | SHA-256 |',
+      '| --- | ---: | --- |',
+    )
+    for (const a of f.build.artifacts) out.push(`| \`${cell(ws(a.path))}\` | ${a.size} | \`${a.sha256}\` |`)
+  }
+  if (f.sbom) {
+    out.push(
+      '',
+      '### SBOM',
+      '',
+      `\`${cell(ws(f.sbom.file))}\`: CycloneDX ${f.sbom.specVersion}, ${f.sbom.components} components, ${f.sbom.dependencyEdges} dependency edges${f.sbom.validated ? ', schema-valid' : ''}`,
+    )
+  }
+  if (f.scan) {
+    const s = f.scan
+    out.push(
+      '',
+      '### Vulnerabilities',
+      '',
+      `Source: ${cell(s.source)}${s.failOn ? `; fail on: ${s.failOn}` : ''}`,
+    )
+    if (!s.complete)
+      out.push('', `> [!WARNING]\n> Incomplete scan: ${s.unchecked} package(s) were not checked.`)
+    out.push(
+      '',
+      `| ${SEVERITIES.join(' | ')} | suppressed |`,
+      `| ${SEVERITIES.map(() => '---:').join(' | ')} | ---: |`,
+    )
+    out.push(`| ${SEVERITIES.map((k) => s.counts[k] ?? 0).join(' | ')} | ${s.suppressed} |`)
+    const open = s.findings.filter((x) => !x.suppressed)
+    if (open.length > 0) {
+      out.push(
+        '',
+        '| Severity | Package | Advisory | Fixed in | Summary |',
+        '| --- | --- | --- | --- | --- |',
+      )
+      for (const x of open.slice(0, MAX_FINDING_ROWS))
+        out.push(
+          `| ${x.severity} | \`${cell(`${x.name}@${x.version}`)}\`${x.dev ? ' (dev)' : ''} | ${cell(x.id)} | ${x.fixed ? cell(x.fixed) : 'no fix'} | ${cell(x.summary)} |`,
+        )
+      if (open.length > MAX_FINDING_ROWS)
+        out.push('', `…and ${open.length - MAX_FINDING_ROWS} more (see vulns.md).`)
+    }
+  }
+  if (f.policy) {
+    const p = f.policy
+    const c = p.counts
+    out.push(
+      '',
+      '### Policy',
+      '',
+      `**${cell(p.name)}: ${p.verdict.toUpperCase()}** (${c.pass ?? 0} passed, ${c.warn ?? 0} warned, ${c.fail ?? 0} failed)`,
+    )
+    if (p.rules.length > 0) {
+      out.push('', '| Rule | Status | Summary |', '| --- | --- | --- |')
+      for (const r of p.rules) out.push(`| \`${cell(r.id)}\` | ${r.status} | ${cell(r.summary)} |`)
+    }
+  }
+  if (f.sign) {
+    out.push('', '### Signatures', '', '| Bundle | Kind | Subject | Signer |', '| --- | --- | --- | --- |')
+    for (const s of f.sign.signatures)
+      out.push(`| \`${cell(ws(s.file))}\` | ${s.kind} | \`${cell(s.subject)}\` | ${cell(s.signer)} |`)
+  }
+  if (f.evidence || f.verify) {
+    out.push('', '### Evidence', '')
+    if (f.evidence)
+      out.push(
+        `\`${cell(ws(f.evidence.file))}\`${f.evidence.sha256 ? ` (sha256 \`${f.evidence.sha256}\`)` : ''}`,
+      )
+    if (f.verify)
+      out.push(
+        '',
+        f.verify.verified ? 'Verified with `detbuild verify --evidence`.' : '**Verification failed.**',
+      )
+  }
+  return `${out.join('\n')}\n`
+}
+
+/** Error annotations for the failed step and failing rules; findings as errors (at/above fail-on) or warnings. */
+export function toAnnotations(report: RunReport, lockfile: string | undefined): Annotation[] {
+  const out: Annotation[] = []
+  for (const s of report.steps)
+    if (s.status === 'failed')
+      out.push({
+        level: 'error',
+        title: `detbuild ${s.name} failed${s.error ? ` [${s.error.code}]` : ''}`,
+        message: s.error?.message ?? s.detail,
+        ...(s.error?.file ? { file: s.error.file } : {}),
+      })
+  const p = report.facts.policy
+  if (p)
+    for (const r of p.rules)
+      out.push({
+        level: r.status === 'fail' ? 'error' : 'warning',
+        title: `policy ${r.id}`,
+        message: r.summary,
+      })
+  const s = report.facts.scan
+  if (s) {
+    const open = s.findings
+      .filter((x) => !x.suppressed)
+      .sort((a, b) => (RANK[b.severity] ?? 0) - (RANK[a.severity] ?? 0) || compareCodePoint(a.id, b.id))
+    for (const x of open.slice(0, MAX_FINDING_ANNOTATIONS)) {
+      out.push({
+        level: x.failing ? 'error' : 'warning',
+        title: `${x.severity} ${x.id} in ${x.name}@${x.version}`,
+        message: `${x.summary}${x.fixed ? ` (fixed in ${x.fixed})` : ' (no fix yet)'}`,
+        ...(lockfile ? { file: lockfile } : {}),
+      })
+    }
+    if (open.length > MAX_FINDING_ANNOTATIONS)
+      out.push({
+        level: 'warning',
+        title: 'more findings',
+        message: `${open.length - MAX_FINDING_ANNOTATIONS} more open finding(s): see the job summary and vulns.md`,
+      })
+  }
+  return out
+}

@@ -1,0 +1,174 @@
+/**
+ * The GitHub Action: inputs → the same RunOptions the CLI builds → the same pipeline → outputs
+ * (GITHUB_OUTPUT), a job summary (GITHUB_STEP_SUMMARY), annotations and release assets. Edge: the
+ * runner's environment and files; everything it prints goes to stdout, where the runner reads commands.
+ */
+import { appendFile, mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
+import { createPlainProgress, resolveRunOptions, runDetbuild, toSummaryText } from '../run/index.ts'
+import type { ArtifactFact, RunReport } from '../run/types.ts'
+import { canonicalJson } from '../util/canonical-json.ts'
+import { exists, readJsonFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
+import { createLogger } from '../util/log.ts'
+import { compareCodePoint } from '../util/sort.ts'
+import { type ActionInputs, readInputs } from './inputs.ts'
+import { RELEASE_ASSETS_DIR, writeReleaseAssets } from './release-assets.ts'
+import { toAnnotations, toJobSummary } from './report.ts'
+import { toAnnotationCommand, toOutputBlock } from './workflow-commands.ts'
+
+export interface ActionIo {
+  env: Readonly<Record<string, string | undefined>>
+  /** the process's working directory (GITHUB_WORKSPACE wins when set) */
+  cwd: string
+  stdout: (text: string) => void
+  now: Date
+}
+
+export interface ActionResult {
+  exitCode: number
+  report: RunReport | null
+  outputs: Record<string, string>
+}
+
+/** Runs the Action and returns its exit code; never throws for a DetbuildError. */
+export async function runAction(io: ActionIo): Promise<ActionResult> {
+  const print = (line: string) => io.stdout(`${line}\n`)
+  const log = createLogger({ write: print, color: false, debug: io.env.RUNNER_DEBUG === '1' })
+  const outputs: Record<string, string> = {}
+  const cleanup: string[] = []
+  try {
+    const inputs = readInputs(io.env)
+    const root = io.env.GITHUB_WORKSPACE || io.cwd
+    const cwd = path.resolve(root, inputs.workingDirectory)
+    const out = path.resolve(cwd, inputs.out)
+    const env: NodeJS.ProcessEnv = { ...io.env }
+    if (inputs.keyPassword !== '') env.DETBUILD_KEY_PASSWORD = inputs.keyPassword
+    let key = inputs.key
+    if (key.includes('-----BEGIN')) {
+      // a key passed as a secret's value: a private file for this run only
+      const dir = await mkdtemp(path.join(io.env.RUNNER_TEMP || os.tmpdir(), 'detbuild-key-'))
+      cleanup.push(dir)
+      key = path.join(dir, 'signing.key')
+      await writeFileAtomic(key, inputs.key.endsWith('\n') ? inputs.key : `${inputs.key}\n`, 0o600)
+    }
+    const options = await resolveRunOptions({
+      cwd,
+      out,
+      ...stepChoice(inputs),
+      config: inputs.config,
+      check: inputs.check,
+      offlineDb: inputs.offlineDb,
+      osvUrl: inputs.osvUrl,
+      failOn: inputs.failOn,
+      policy: inputs.policy,
+      warnOnly: inputs.warnOnly,
+      sign: inputs.sign === 'auto' && key !== '' ? 'key' : inputs.sign,
+      key,
+      fulcioUrl: inputs.fulcioUrl,
+      rekorUrl: inputs.rekorUrl,
+      tsaUrl: inputs.tsaUrl,
+      verifyKey: inputs.verifyKey,
+      trustedRoot: inputs.trustedRoot,
+      certificateIdentity: inputs.certificateIdentity,
+      certificateOidcIssuer: inputs.certificateOidcIssuer,
+      env,
+      now: io.now,
+      log,
+    })
+    const plain = createPlainProgress(print)
+    const report = await runDetbuild(options, {
+      onStart(step, index, total) {
+        print(`::group::detbuild ${step} (${index + 1}/${total})`)
+      },
+      onEnd(record, index, total) {
+        print('::endgroup::')
+        plain.onEnd?.(record, index, total)
+      },
+      onBug: (step, e) => log.debug(`${step}: ${(e as Error)?.stack ?? String(e)}`),
+    })
+    print(toSummaryText(report).trimEnd())
+
+    const fromRoot = (abs: string) => toPosixRelative(root, abs)
+    const lockfile = (await exists(path.join(cwd, 'package-lock.json')))
+      ? fromRoot(path.join(cwd, 'package-lock.json'))
+      : undefined
+    for (const a of toAnnotations(report, lockfile)) print(toAnnotationCommand(a))
+
+    // a step-by-step workflow builds in an earlier call: the workspace's build.json still says what was built
+    const built = report.facts.build?.artifacts ?? (await readBuildOutputs(out))
+    let assets: string[] = []
+    if (inputs.releaseAssets && report.failedStep === null && built.length > 0)
+      assets = await writeReleaseAssets(out)
+
+    const f = report.facts
+    Object.assign(outputs, {
+      'exit-code': String(report.exitCode),
+      'failed-step': report.failedStep ?? '',
+      workspace: fromRoot(out),
+      sbom: await workspaceFile(out, f.sbom?.file ?? 'sbom.cdx.json', fromRoot),
+      evidence: await workspaceFile(out, f.evidence?.file ?? 'evidence.tar.gz', fromRoot),
+      artifacts: JSON.stringify(
+        built.map((a) => ({ path: fromRoot(path.join(out, a.path)), sha256: a.sha256, size: a.size })),
+      ),
+      digests: built.map((a) => `${a.sha256}  ${path.posix.basename(a.path)}`).join('\n'),
+      verdict: f.policy?.verdict ?? 'none',
+      findings: f.scan ? canonicalJson(f.scan.counts) : '{}',
+      'release-assets': assets.length > 0 ? fromRoot(path.join(out, RELEASE_ASSETS_DIR)) : '',
+    })
+    await writeSummary(io.env, toJobSummary(report, { workspace: fromRoot(out) }))
+    await writeOutputs(io.env, outputs)
+    return { exitCode: report.exitCode, report, outputs }
+  } catch (e) {
+    const err: DetbuildError = isDetbuildError(e)
+      ? e
+      : new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
+          cause: e,
+        })
+    if (!isDetbuildError(e)) log.debug((e as Error)?.stack ?? String(e))
+    print(toAnnotationCommand({ level: 'error', title: `detbuild [${err.code}]`, message: err.toLine() }))
+    outputs['exit-code'] = String(err.exitCode)
+    await writeSummary(io.env, `## detbuild: ❌ ${err.code}\n\n${err.toLine()}\n`)
+    await writeOutputs(io.env, outputs)
+    return { exitCode: err.exitCode, report: null, outputs }
+  } finally {
+    for (const dir of cleanup) await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** A workspace file's path from the repository root, or '' when it does not exist. */
+async function workspaceFile(out: string, file: string, fromRoot: (abs: string) => string): Promise<string> {
+  const abs = path.join(out, file)
+  return (await exists(abs)) ? fromRoot(abs) : ''
+}
+
+/** The outputs build.json lists, or none when there is no (readable) build.json. */
+async function readBuildOutputs(out: string): Promise<ArtifactFact[]> {
+  const file = path.join(out, 'build.json')
+  if (!(await exists(file))) return []
+  const doc = (await readJsonFile(file, 'ACTION_BUILD_MANIFEST_INVALID', 'build.json')) as {
+    outputs?: Array<Partial<ArtifactFact>>
+  }
+  return (doc.outputs ?? [])
+    .filter(
+      (o): o is ArtifactFact =>
+        typeof o.path === 'string' && typeof o.sha256 === 'string' && typeof o.size === 'number',
+    )
+    .map((o) => ({ path: o.path, sha256: o.sha256, size: o.size }))
+}
+
+function stepChoice(inputs: ActionInputs): { steps?: string[]; skip?: string[] } {
+  if (inputs.command !== 'run') return { steps: [inputs.command] }
+  return { steps: inputs.steps, skip: inputs.skip }
+}
+
+async function writeSummary(env: ActionIo['env'], markdown: string): Promise<void> {
+  if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, markdown)
+}
+
+async function writeOutputs(env: ActionIo['env'], outputs: Record<string, string>): Promise<void> {
+  if (!env.GITHUB_OUTPUT) return
+  const names = Object.keys(outputs).sort(compareCodePoint)
+  await appendFile(env.GITHUB_OUTPUT, names.map((n) => toOutputBlock(n, outputs[n]!)).join(''))
+}

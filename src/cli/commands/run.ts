@@ -1,0 +1,208 @@
+/** `detbuild run`: flags → RunOptions → the pipeline (src/run), with a live step list or plain lines. */
+import path from 'node:path'
+import { Option } from 'commander'
+import type { RegisterCommand } from '../context.ts'
+
+interface RunFlags {
+  steps: string[]
+  skip: string[]
+  demo?: boolean
+  config?: string
+  check?: boolean
+  cacheDir?: string
+  registry?: string
+  frozenLock?: boolean
+  offlineDb?: string
+  osvUrl?: string
+  osvCache: boolean
+  failOn?: string
+  omit: string[]
+  policy?: string
+  vex: string[]
+  warnOnly?: boolean
+  sign?: string
+  key?: string
+  keyPasswordEnv?: string
+  identityToken?: string
+  fulcioUrl?: string
+  rekorUrl?: string
+  tsaUrl?: string
+  tlog: boolean
+  signArtifacts: boolean
+  verify: boolean
+  verifyKey?: string
+  trustedRoot?: string
+  certificateIdentity?: string
+  certificateIdentityRegexp?: string
+  certificateOidcIssuer?: string
+  insecureIgnoreTlog?: boolean
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+
+export const register: RegisterCommand = (program, registrar) => {
+  program
+    .command('run')
+    .summary('run the whole pipeline: build, sbom, scan, policy, sign, bundle, verify')
+    .description(
+      'Runs the enabled steps in order, calling each step in-process; stops at the first failure with\n' +
+        "that step's exit code and prints one summary. Steps come from --steps/--skip, else the config's\n" +
+        '`run.steps`, else all. --demo runs everything on the embedded fixture, offline.',
+    )
+    .option('--steps <list>', 'only these steps (comma-separated, repeatable)', collect, [])
+    .option('--skip <list>', 'leave out these steps (comma-separated, repeatable)', collect, [])
+    .option('--demo', 'the embedded default: fixtures/ts-lib, offline OSV records, a throwaway key')
+    .option('--config <file>', 'configuration file (default: detbuild.config.json, .yaml or .yml)')
+    .option('--check', 'build: build twice and compare (exit 1 if not reproducible)')
+    .option('--cache-dir <dir>', 'build: toolchain and npm cache')
+    .option('--registry <url>', 'build: npm registry for toolchain packages')
+    .option('--frozen-lock', 'build: fail instead of adding toolchain entries to detbuild.lock')
+    .option('--offline-db <path>', 'scan: OSV export (zip or folder of OSV JSON) instead of the API')
+    .option('--osv-url <url>', 'scan: OSV API base URL (default https://api.osv.dev)')
+    .option('--no-osv-cache', 'scan: do not read or write the OSV record cache')
+    .addOption(
+      new Option('--fail-on <severity>', 'scan: fail on open findings at or above this severity').choices([
+        'any',
+        'low',
+        'medium',
+        'high',
+        'critical',
+      ]),
+    )
+    .addOption(
+      new Option('--omit <type>', 'scan: leave out dev dependencies')
+        .choices(['dev'])
+        .argParser(collect)
+        .default([]),
+    )
+    .option('--policy <name|file>', 'policy: shipped policy name or a policy file')
+    .option('--vex <file>', 'policy: OpenVEX or CycloneDX VEX document (repeatable)', collect, [])
+    .option('--warn-only', 'policy: report failing rules without failing')
+    .addOption(
+      new Option('--sign <mode>', 'sign: auto (keyless when an OIDC token is available), none, keyless, key')
+        .choices(['auto', 'none', 'keyless', 'key'])
+        .default(undefined),
+    )
+    .option('--key <file>', 'sign: PKCS#8 PEM private key (with --sign key)')
+    .option('--key-password-env <name>', 'sign: environment variable holding the key passphrase')
+    .option('--identity-token <jwt>', 'sign: OIDC identity token for keyless signing')
+    .option('--fulcio-url <url>', 'sign: Fulcio URL')
+    .option('--rekor-url <url>', 'sign: Rekor URL')
+    .option('--tsa-url <url>', 'sign: RFC 3161 timestamp authority URL')
+    .option('--no-tlog', 'sign: with a key, do not upload to the transparency log')
+    .option('--no-sign-artifacts', 'sign: sign the provenance only, not each artifact')
+    .option('--no-verify', 'do not verify the evidence at the end')
+    .option('--verify-key <file>', 'verify: PEM public key of key-signed evidence')
+    .option('--trusted-root <file>', 'verify: sigstore trusted_root.json (offline verification)')
+    .option('--certificate-identity <id>', 'verify: exact keyless signer identity')
+    .option('--certificate-identity-regexp <re>', 'verify: keyless signer identity as a regular expression')
+    .option('--certificate-oidc-issuer <url>', 'verify: OIDC issuer of the keyless signer')
+    .option('--insecure-ignore-tlog', 'verify: accept key-signed bundles without a log entry')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  detbuild run --demo\n  detbuild run --offline-db osv/npm-all.zip --fail-on high --sign key --key detbuild.key\n  detbuild run --steps sbom,scan,policy',
+    )
+    .action(
+      registrar.wrap<RunFlags>(async (flags, env) => {
+        const run = await import('../../run/index.ts')
+        const { globals } = env
+        let cwd = globals.cwd
+        let out = globals.out
+        let hostEnv = env.env
+        let demo: Awaited<ReturnType<typeof import('../../run/demo.ts').prepareDemo>> | undefined
+        const input: Partial<import('../../run/index.ts').RunInput> = {}
+        if (flags.demo) {
+          const { prepareDemo } = await import('../../run/demo.ts')
+          demo = await prepareDemo()
+          // an --out left at its default follows the demo project
+          if (out === path.join(cwd, '.detbuild')) out = path.join(demo.cwd, '.detbuild')
+          cwd = demo.cwd
+          hostEnv = { ...env.env, ...demo.env }
+          Object.assign(input, {
+            config: demo.config,
+            offlineDb: demo.offlineDb,
+            sign: 'key',
+            key: demo.key,
+            tlog: false,
+            verifyKey: demo.publicKey,
+            trustedRoot: demo.trustedRoot,
+            insecureIgnoreTlog: true,
+          })
+        }
+        try {
+          const options = await run.resolveRunOptions({
+            cwd,
+            out,
+            steps: flags.steps,
+            skip: flags.skip,
+            // the demo's choices are defaults: explicit flags win
+            ...input,
+            ...defined({
+              config: flags.config,
+              cacheDir: flags.cacheDir,
+              registry: flags.registry,
+              offlineDb: flags.offlineDb,
+              osvUrl: flags.osvUrl,
+              failOn: flags.failOn,
+              policy: flags.policy,
+              sign: flags.sign,
+              key: flags.key,
+              keyPasswordEnv: flags.keyPasswordEnv,
+              identityToken: flags.identityToken,
+              fulcioUrl: flags.fulcioUrl,
+              rekorUrl: flags.rekorUrl,
+              tsaUrl: flags.tsaUrl,
+              verifyKey: flags.verifyKey,
+              trustedRoot: flags.trustedRoot,
+              certificateIdentity: flags.certificateIdentity,
+              certificateIdentityRegexp: flags.certificateIdentityRegexp,
+              certificateOidcIssuer: flags.certificateOidcIssuer,
+            }),
+            check: flags.check === true,
+            frozenLock: flags.frozenLock === true,
+            osvCache: flags.osvCache,
+            omitDev: flags.omit.includes('dev'),
+            vex: flags.vex,
+            warnOnly: flags.warnOnly === true,
+            ...(flags.tlog === false ? { tlog: false } : {}),
+            signArtifacts: flags.signArtifacts,
+            verify: flags.verify,
+            ...(flags.insecureIgnoreTlog ? { insecureIgnoreTlog: true } : {}),
+            env: hostEnv,
+            now: env.now(),
+            log: env.log,
+          })
+          const live =
+            process.stderr.isTTY === true && !globals.quiet && !globals.json && (hostEnv.CI ?? '') === ''
+          const progress = live
+            ? run.createLiveProgress(options.steps, process.stderr, { color: globals.color })
+            : globals.quiet || globals.json
+              ? undefined
+              : run.createPlainProgress((line) => env.log.info(line))
+          const report = await run.runDetbuild(
+            progress ? { ...options, log: progress.wrapLogger(options.log) } : options,
+            {
+              ...progress,
+              onBug: (step, e) => env.log.debug(`${step}: ${(e as Error)?.stack ?? String(e)}`),
+            },
+          )
+          progress?.finish()
+          const text = run.toSummaryText(report)
+          return {
+            exitCode: report.exitCode,
+            data: report,
+            text: demo ? `${text}demo: throwaway public key kept at ${demo.publicKey}\n` : text,
+          }
+        } finally {
+          await demo?.dispose()
+        }
+      }),
+    )
+}
+
+/** Drops undefined values (commander leaves unset options undefined). */
+function defined<T extends Record<string, string | undefined>>(o: T): Partial<Record<keyof T, string>> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<
+    Record<keyof T, string>
+  >
+}

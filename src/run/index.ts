@@ -1,0 +1,39 @@
+/**
+ * `detbuild run`: the whole pipeline in one step (build → sbom → scan → policy → sign → bundle →
+ * verify), calling each step's core in order. The programmatic API the CLI and the Action share.
+ */
+import { toPosixRelative } from '../util/fs.ts'
+import type { RunOptions } from './options.ts'
+import { type PipelineHooks, runPipeline } from './pipeline.ts'
+import { removeStaleOutputs } from './stale-outputs.ts'
+import { createStepRunners } from './step-runners.ts'
+import type { RunReport } from './types.ts'
+
+export type { RunOptions } from './options.ts'
+export type { PipelineHooks } from './pipeline.ts'
+export { createLiveProgress, createPlainProgress, type Progress } from './progress.ts'
+export { type RunInput, resolveRunOptions } from './resolve.ts'
+export { UNAVAILABLE_STEPS } from './step-runners.ts'
+export { SIGN_MODES, type SignMode, STEP_NAMES, type StepName } from './steps.ts'
+export { toCountsLine, toSummaryText } from './summary.ts'
+export type * from './types.ts'
+
+/** Runs the selected steps; never throws for a step's failure (the report says which and why). */
+export async function runDetbuild(options: RunOptions, hooks: PipelineHooks = {}): Promise<RunReport> {
+  await removeStaleOutputs(options.out, options.steps)
+  const { runners, dispose } = createStepRunners(options)
+  let result: Awaited<ReturnType<typeof runPipeline>>
+  try {
+    result = await runPipeline(options.steps, runners, hooks)
+  } finally {
+    await dispose()
+  }
+  return {
+    schemaVersion: 1,
+    exitCode: result.exitCode,
+    failedStep: result.failedStep,
+    workspace: toPosixRelative(options.cwd, options.out),
+    steps: result.steps,
+    facts: result.facts,
+  }
+}

@@ -1,0 +1,61 @@
+/** The resolved options of one `detbuild run` (built by the CLI command or the Action). Data only. */
+import type { Logger } from '../util/log.ts'
+import type { SignMode, StepName } from './steps.ts'
+
+export type FailOn = 'any' | 'low' | 'medium' | 'high' | 'critical'
+
+export interface RunOptions {
+  /** project folder (absolute) */
+  cwd: string
+  /** workspace folder (absolute) */
+  out: string
+  /** resolved by `resolveSteps`, in pipeline order */
+  steps: readonly StepName[]
+  build: {
+    configFile?: string
+    check: boolean
+    cacheDir?: string
+    registry?: string
+    frozenLock: boolean
+  }
+  scan: {
+    offlineDb?: string
+    osvUrl?: string
+    /** null: no OSV cache */
+    cacheDir?: string | null
+    failOn: FailOn | null
+    omitDev: boolean
+  }
+  policy: {
+    policy?: string
+    vex?: string[]
+    warnOnly: boolean
+  }
+  sign: {
+    mode: SignMode
+    key?: string
+    keyPasswordEnv?: string
+    identityToken?: string
+    fulcioUrl?: string
+    rekorUrl?: string
+    tsaUrl?: string
+    /** false: key signatures without a transparency-log entry */
+    tlog: boolean
+    /** also sign each artifact (message signatures) */
+    artifacts: boolean
+  }
+  verify: {
+    /** public key for key-signed evidence */
+    key?: string
+    trustedRoot?: string
+    certificateIdentity?: string
+    certificateIdentityRegexp?: string
+    certificateOidcIssuer?: string
+    insecureIgnoreTlog?: boolean
+  }
+  /** the host environment (values read by the steps: SOURCE_DATE_EPOCH, tokens, proxies, registry) */
+  env: NodeJS.ProcessEnv
+  /** the clock (policy evaluation time, suppression expiry) */
+  now: Date
+  log: Logger
+}

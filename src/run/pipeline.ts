@@ -1,0 +1,94 @@
+/**
+ * The orchestrator: runs the selected steps in order through injected runners, stops at the first
+ * failure with that step's exit code, and collects one record per step. No I/O of its own.
+ */
+import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
+import type { StepName } from './steps.ts'
+import type { RunFacts, StepRecord } from './types.ts'
+
+export interface StepResult {
+  /** 0, or the step's own failing exit code (scan at --fail-on, policy fail, verification failed) */
+  exitCode: ExitCode
+  /** one line about the outcome */
+  detail: string
+  /** the step did nothing on purpose (e.g. no signing identity with `--sign auto`) */
+  skipped?: boolean
+  facts?: RunFacts
+  /** the error code of a check that said no (exit 1/3 without an exception) */
+  code?: string
+}
+
+export type StepRunner = () => Promise<StepResult>
+
+export interface PipelineHooks {
+  onStart?(step: StepName, index: number, total: number): void
+  onEnd?(record: StepRecord, index: number, total: number): void
+  /** unexpected errors (bugs), for --debug */
+  onBug?(step: StepName, error: unknown): void
+}
+
+export interface PipelineResult {
+  exitCode: ExitCode
+  failedStep: StepName | null
+  steps: StepRecord[]
+  facts: RunFacts
+}
+
+export async function runPipeline(
+  steps: readonly StepName[],
+  runners: Readonly<Record<StepName, StepRunner>>,
+  hooks: PipelineHooks = {},
+): Promise<PipelineResult> {
+  const records: StepRecord[] = []
+  let facts: RunFacts = {}
+  let failed: StepName | null = null
+  let exitCode: ExitCode = ExitCode.ok
+  for (const [index, name] of steps.entries()) {
+    if (failed !== null) {
+      const record: StepRecord = {
+        name,
+        status: 'not-run',
+        exitCode: ExitCode.ok,
+        detail: `not run: ${failed} failed`,
+      }
+      records.push(record)
+      continue
+    }
+    hooks.onStart?.(name, index, steps.length)
+    let record: StepRecord
+    try {
+      const result = await runners[name]()
+      if (result.facts) facts = { ...facts, ...result.facts }
+      record = {
+        name,
+        status: result.exitCode !== ExitCode.ok ? 'failed' : result.skipped ? 'skipped' : 'ok',
+        exitCode: result.exitCode,
+        detail: result.detail,
+        ...(result.exitCode !== ExitCode.ok && result.code
+          ? { error: { code: result.code, message: result.detail } }
+          : {}),
+      }
+    } catch (e) {
+      const err: DetbuildError = isDetbuildError(e)
+        ? e
+        : new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
+            cause: e,
+          })
+      if (!isDetbuildError(e)) hooks.onBug?.(name, e)
+      record = {
+        name,
+        status: 'failed',
+        exitCode: err.exitCode,
+        detail: err.toLine(),
+        error: { code: err.code, message: err.message, ...(err.file ? { file: err.file } : {}) },
+      }
+    }
+    records.push(record)
+    hooks.onEnd?.(record, index, steps.length)
+    if (record.status === 'failed') {
+      failed = name
+      exitCode = record.exitCode
+    }
+  }
+  return { exitCode, failedStep: failed, steps: records, facts }
+}

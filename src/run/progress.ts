@@ -1,0 +1,129 @@
+/**
+ * Edge (terminal): how a run shows its steps while they run. On a TTY a live step list, redrawn in
+ * place with a spinner and elapsed seconds; elsewhere (CI, pipes) plain lines without timestamps.
+ */
+import type { Logger } from '../util/log.ts'
+import type { PipelineHooks } from './pipeline.ts'
+import type { StepName } from './steps.ts'
+import type { StepRecord } from './types.ts'
+
+export interface Progress extends PipelineHooks {
+  /** the logger the steps get: on a TTY their lines are printed above the live list */
+  wrapLogger(log: Logger): Logger
+  /** stops the spinner and leaves the final list on screen */
+  finish(): void
+}
+
+/** CI and pipes: one line when a step starts, one when it ends. */
+export function createPlainProgress(write: (line: string) => void): Progress {
+  return {
+    onStart(step, index, total) {
+      write(`[${index + 1}/${total}] ${step}`)
+    },
+    onEnd(record, index, total) {
+      const word = record.status === 'failed' ? 'FAIL' : record.status === 'skipped' ? 'skip' : 'ok'
+      write(`[${index + 1}/${total}] ${record.name}: ${word}: ${record.detail}`)
+    },
+    wrapLogger: (log) => log,
+    finish() {},
+  }
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
+
+interface Row {
+  name: StepName
+  state: 'pending' | 'running' | StepRecord['status']
+  detail: string
+  started: number
+  seconds: number | null
+}
+
+/** A TTY: the whole step list, redrawn in place. `clock` is injectable for tests. */
+export function createLiveProgress(
+  steps: readonly StepName[],
+  out: { write(text: string): void },
+  options: { color: boolean; clock?: () => number; tick?: boolean } = { color: true },
+): Progress {
+  const clock = options.clock ?? (() => performance.now())
+  const paint = (code: string, s: string) => (options.color ? `\u001b[${code}m${s}\u001b[0m` : s)
+  const rows: Row[] = steps.map((name) => ({ name, state: 'pending', detail: '', started: 0, seconds: null }))
+  const width = Math.max(...steps.map((s) => s.length))
+  let drawn = 0
+  let frame = 0
+  let timer: NodeJS.Timeout | undefined
+
+  const line = (r: Row): string => {
+    const mark =
+      r.state === 'running'
+        ? paint('36', SPINNER[frame % SPINNER.length]!)
+        : r.state === 'ok'
+          ? paint('32', '✓')
+          : r.state === 'failed'
+            ? paint('31', '✗')
+            : r.state === 'skipped'
+              ? paint('33', '↷')
+              : paint('2', '·')
+    const secs =
+      r.state === 'running'
+        ? ` ${((clock() - r.started) / 1000).toFixed(1)}s`
+        : r.seconds !== null
+          ? ` ${r.seconds.toFixed(1)}s`
+          : ''
+    const detail = r.detail ? `  ${r.state === 'failed' ? r.detail : paint('2', r.detail)}` : ''
+    return `  ${mark} ${r.name.padEnd(width)}${paint('2', secs)}${detail}`
+  }
+  const clear = () => {
+    if (drawn > 0) out.write(`\u001b[${drawn}F\u001b[J`)
+    drawn = 0
+  }
+  const draw = () => {
+    clear()
+    out.write(`${rows.map(line).join('\n')}\n`)
+    drawn = rows.length
+  }
+  const above = (text: string) => {
+    clear()
+    out.write(`${text}\n`)
+    draw()
+  }
+
+  return {
+    onStart(step) {
+      const row = rows.find((r) => r.name === step)!
+      row.state = 'running'
+      row.started = clock()
+      if (options.tick !== false && timer === undefined) {
+        timer = setInterval(() => {
+          frame++
+          draw()
+        }, 100)
+        timer.unref()
+      }
+      draw()
+    },
+    onEnd(record) {
+      const row = rows.find((r) => r.name === record.name)!
+      row.state = record.status
+      row.detail = record.detail
+      row.seconds = (clock() - row.started) / 1000
+      draw()
+    },
+    wrapLogger(log) {
+      return {
+        color: log.color,
+        // step chatter would break the list: only warnings (and --debug lines) are shown, above it
+        info() {},
+        warn: (m) => above(`${paint('33', 'warning:')} ${m}`),
+        debug: (m) => log.debug(m),
+      }
+    },
+    finish() {
+      if (timer) clearInterval(timer)
+      timer = undefined
+      for (const r of rows) if (r.state === 'pending') r.state = 'not-run'
+      draw()
+      drawn = 0
+    },
+  }
+}

@@ -1,0 +1,112 @@
+/** The data a run produces: one record per step and the summary facts. Data only. */
+import type { ExitCode } from '../errors.ts'
+import type { StepName } from './steps.ts'
+
+export type StepStatus = 'ok' | 'failed' | 'skipped' | 'not-run'
+
+export interface StepError {
+  code: string
+  message: string
+  file?: string
+}
+
+export interface ArtifactFact {
+  /** workspace-relative POSIX path, e.g. `artifacts/pkg-1.0.0.tgz` */
+  path: string
+  size: number
+  sha256: string
+}
+
+export interface FindingFact {
+  id: string
+  severity: string
+  name: string
+  version: string
+  purl: string
+  fixed: string | null
+  summary: string
+  suppressed: boolean
+  dev: boolean
+  /** at or above the scan's fail-on threshold */
+  failing: boolean
+}
+
+export interface RuleFact {
+  id: string
+  title: string
+  status: 'fail' | 'warn'
+  summary: string
+}
+
+export interface SignatureFact {
+  file: string
+  kind: 'dsse' | 'message'
+  subject: string
+  signer: string
+}
+
+/** What each step contributes to the summary (absent when the step did not run). */
+export interface RunFacts {
+  build?: {
+    artifacts: ArtifactFact[]
+    reproducible: boolean | null
+    network: string
+    sourceDateEpoch: number | null
+  }
+  sbom?: {
+    file: string
+    components: number
+    dependencyEdges: number
+    specVersion: string
+    validated: boolean
+  }
+  scan?: {
+    source: string
+    complete: boolean
+    unchecked: number
+    counts: Record<string, number>
+    open: number
+    suppressed: number
+    failOn: string | null
+    findings: FindingFact[]
+  }
+  policy?: {
+    name: string
+    verdict: 'pass' | 'warn' | 'fail'
+    counts: Record<string, number>
+    rules: RuleFact[]
+  }
+  sign?: {
+    mode: 'keyless' | 'key'
+    signatures: SignatureFact[]
+  }
+  evidence?: {
+    file: string
+    sha256: string | null
+  }
+  verify?: {
+    verified: boolean
+    /** artifacts the evidence was verified for */
+    artifacts: number
+  }
+}
+
+export interface StepRecord {
+  name: StepName
+  status: StepStatus
+  exitCode: ExitCode
+  /** one line about the outcome */
+  detail: string
+  error?: StepError
+}
+
+export interface RunReport {
+  schemaVersion: 1
+  exitCode: ExitCode
+  /** the first step that failed, null when all passed */
+  failedStep: StepName | null
+  /** the workspace, relative to the project (POSIX) */
+  workspace: string
+  steps: StepRecord[]
+  facts: RunFacts
+}

@@ -1,0 +1,88 @@
+/** action.yml's structure, and the committed bundle: reproducible, and the same as a fresh build. */
+import assert from 'node:assert/strict'
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { test } from 'node:test'
+import YAML from 'yaml'
+import { buildAction, OUTFILE } from '../../scripts/build-action.ts'
+import { INPUT_DEFAULTS, INPUT_NAMES } from '../../src/action/inputs.ts'
+import { ROOT } from './helpers.ts'
+
+interface ActionMeta {
+  name: string
+  description: string
+  inputs: Record<string, { description: string; required?: boolean; default?: string }>
+  outputs: Record<string, { description: string }>
+  runs: { using: string; main: string }
+}
+
+const readMeta = async () => YAML.parse(await readFile(path.join(ROOT, 'action.yml'), 'utf8')) as ActionMeta
+
+test('action.yml: required keys, node24, main is the committed bundle', async () => {
+  const meta = await readMeta()
+  for (const key of ['name', 'description', 'inputs', 'outputs', 'runs'] as const) assert.ok(meta[key], key)
+  assert.equal(meta.runs.using, 'node24')
+  assert.equal(meta.runs.main, OUTFILE)
+  assert.ok((await readFile(path.join(ROOT, meta.runs.main))).length > 0)
+  // the brief's minimum inputs and outputs
+  for (const name of [
+    'working-directory',
+    'command',
+    'config',
+    'policy',
+    'sign',
+    'fail-on',
+    'osv-url',
+    'offline-db',
+  ])
+    assert.ok(meta.inputs[name], `input ${name}`)
+  for (const name of ['evidence', 'sbom', 'artifacts', 'digests', 'verdict'])
+    assert.ok(meta.outputs[name], `output ${name}`)
+  assert.equal(meta.inputs.command!.default, 'run')
+})
+
+test('action.yml: every input is documented, has a string default, and is read by src/action', async () => {
+  const meta = await readMeta()
+  assert.deepEqual(Object.keys(meta.inputs).sort(), [...INPUT_NAMES].sort())
+  const source = (
+    await Promise.all(
+      (
+        await readdir(path.join(ROOT, 'src', 'action'))
+      )
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => readFile(path.join(ROOT, 'src', 'action', f), 'utf8')),
+    )
+  ).join('\n')
+  for (const [name, input] of Object.entries(meta.inputs)) {
+    assert.ok(input.description && input.description.length > 10, `${name} is documented`)
+    assert.equal(input.required, false, `${name} is optional`)
+    assert.equal(typeof input.default, 'string', `${name} has a string default`)
+    assert.equal(input.default, INPUT_DEFAULTS[name as keyof typeof INPUT_DEFAULTS], `${name} default`)
+    assert.ok(source.includes(`'${name}'`) && /get\('|inputVariable\('/.test(source), `${name} is read`)
+    assert.ok(
+      source.includes(`get('${name}')`) || source.includes(`inputVariable('${name}')`),
+      `${name} is read by readInputs`,
+    )
+  }
+  for (const [name, output] of Object.entries(meta.outputs)) {
+    assert.ok(output.description && output.description.length > 10, `${name} is documented`)
+    assert.ok(source.includes(`'${name}'`) || new RegExp(`\\b${name}:`).test(source), `${name} is set`)
+  }
+})
+
+test('the bundle builds reproducibly and the committed dist/action.js is up to date', async () => {
+  const [a, b] = [await buildAction(), await buildAction()]
+  assert.ok(Buffer.from(a.bytes).equals(Buffer.from(b.bytes)), 'two builds give identical bytes')
+  assert.deepEqual(a.warnings, [])
+  const committed = await readFile(path.join(ROOT, OUTFILE))
+  assert.ok(
+    committed.equals(Buffer.from(a.bytes)),
+    `${OUTFILE} is stale: run node scripts/build-action.ts and commit it`,
+  )
+  const text = committed.toString('utf8')
+  // no absolute paths of this machine, no timestamps of the build
+  assert.ok(!text.includes(ROOT), 'no absolute paths')
+  // the worker file and the CycloneDX schema folder are not needed at run time
+  assert.ok(!text.includes('validate-worker.js'), 'the in-thread validator replaces the worker')
+  assert.ok(text.includes('bom-1.6.SNAPSHOT.schema.json'), 'the CycloneDX schemas are embedded')
+})
