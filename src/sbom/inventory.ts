@@ -2,6 +2,8 @@
  * Edge: reads an npm project's dependency tree with @npmcli/arborist (from the lockfile, or the installed
  * node_modules) and turns it into plain data. Everything after this file is pure.
  */
+import { copyFile, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import semver from 'semver'
 import { InputError } from '../errors.ts'
@@ -110,6 +112,22 @@ function satisfiesQuickly(edge: ArbEdge, to: ArbNode): boolean {
   return !edge.invalid
 }
 
+/**
+ * A temporary folder whose entries link to the project's, with the shrinkwrap as package-lock.json, so
+ * that Arborist (which no longer reads npm-shrinkwrap.json) sees the same tree npm would install.
+ */
+async function shadowWithShrinkwrap(cwd: string): Promise<string> {
+  const base = await mkdtemp(path.join(tmpdir(), 'detbuild-shrinkwrap-'))
+  const dir = path.join(base, path.basename(cwd))
+  await mkdir(dir)
+  for (const entry of await readdir(cwd)) {
+    if (entry === 'package-lock.json' || entry === 'npm-shrinkwrap.json' || entry === 'node_modules') continue
+    await symlink(path.join(cwd, entry), path.join(dir, entry))
+  }
+  await copyFile(path.join(cwd, 'npm-shrinkwrap.json'), path.join(dir, 'package-lock.json'))
+  return dir
+}
+
 function kindOf(node: ArbNode): DependencyKind {
   if (node.isWorkspace) return 'workspace'
   const r = node.resolved
@@ -155,7 +173,14 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
   const lock = source === 'lockfile' ? await checkLockfile(cwd) : undefined
 
   const { default: Arborist } = await import('@npmcli/arborist')
-  const arb = new Arborist({ path: cwd, audit: false, fund: false, workspacesEnabled: true } as never)
+  // Arborist reads only package-lock.json: a shrinkwrap is shown to it through a shadow folder
+  const shadow = lock?.file === 'npm-shrinkwrap.json' ? await shadowWithShrinkwrap(cwd) : undefined
+  const arb = new Arborist({
+    path: shadow ?? cwd,
+    audit: false,
+    fund: false,
+    workspacesEnabled: true,
+  } as never)
   let tree: ArbNode
   try {
     tree = (source === 'lockfile' ? await arb.loadVirtual() : await arb.loadActual()) as unknown as ArbNode
@@ -181,6 +206,8 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
       file: lock?.file ?? 'node_modules',
       cause: e,
     })
+  } finally {
+    if (shadow) await rm(path.dirname(shadow), { recursive: true, force: true })
   }
 
   const warnings: string[] = []
@@ -271,7 +298,13 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
   const root = nodes.get(tree.location)!
   const workspaces = new Map<string, string>()
   for (const [name, dir] of tree.workspaces ?? []) {
-    workspaces.set(name, path.relative(cwd, dir).split(path.sep).join('/'))
+    workspaces.set(
+      name,
+      path
+        .relative(shadow ?? cwd, dir)
+        .split(path.sep)
+        .join('/'),
+    )
   }
   return { root, nodes, warnings, lockfile: lock?.file, lockfileVersion: lock?.version, source, workspaces }
 }

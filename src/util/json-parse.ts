@@ -1,4 +1,5 @@
 import { InputError } from '../errors.ts'
+import { firstJsonErrorOffset } from './json-locate.ts'
 
 /** 1-based line and column of a character offset. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
@@ -22,18 +23,15 @@ export function parseJson(text: string, file: string, code = 'INPUT_JSON_INVALID
     return JSON.parse(text)
   } catch (e) {
     const raw = e instanceof Error ? e.message : String(e)
+    if (text.trim() === '') return failEmpty(file, code)
     const pos = /position (\d+)/.exec(raw)
-    let where = ''
-    if (pos?.[1]) {
-      const { line, column } = lineColumn(text, Number(pos[1]))
-      where = ` at line ${line}, column ${column}`
-    } else if (text.trim() === '') {
-      return failEmpty(file, code)
-    } else {
-      const { line, column } = lineColumn(text, text.length)
-      where = ` at line ${line}, column ${column} (unexpected end)`
-    }
-    const reason = raw.replace(/\s*in JSON at position \d+.*$/s, '').replace(/^JSON\.parse: /, '')
+    const offset = pos?.[1] ? Number(pos[1]) : (firstJsonErrorOffset(text) ?? text.length)
+    const { line, column } = lineColumn(text, offset)
+    const where = ` at line ${line}, column ${column}${offset >= text.length ? ' (unexpected end)' : ''}`
+    const reason = raw
+      .replace(/\s*in JSON at position \d+.*$/s, '')
+      .replace(/, ".*" is not valid JSON$/s, '')
+      .replace(/^JSON\.parse: /, '')
     throw new InputError(code, `invalid JSON${where}: ${reason}`, { file, cause: e })
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
 import { promisify } from 'node:util'
@@ -277,6 +277,16 @@ describe('bad input', () => {
     )
   })
 
+  test('a lockfile that is a folder is unreadable input: exit 2 naming it', async () => {
+    const dir = project(undefined)
+    mkdirSync(path.join(dir, 'package-lock.json'))
+    const r = await cli(['--json', 'sbom', '-C', dir, '--out', tempDir()])
+    assert.equal(r.code, 2)
+    const error = JSON.parse(r.stdout).error
+    assert.equal(error.code, 'SBOM_LOCKFILE_UNREADABLE')
+    assert.equal(error.file, 'package-lock.json')
+  })
+
   test('bad package.json: exit 2', async () => {
     const r = await cli([
       'sbom',
@@ -292,6 +302,30 @@ describe('bad input', () => {
   test('--omit with an unknown type is bad usage', async () => {
     const r = await cli(['sbom', '-C', fixture('small-app'), '--out', tempDir(), '--omit', 'prod'])
     assert.equal(r.code, 2)
+  })
+})
+
+describe('npm-shrinkwrap.json', () => {
+  test('is read like package-lock.json and wins over it, as in npm', async () => {
+    const dir = tempDir()
+    cpSync(fixture('small-app'), dir, { recursive: true })
+    const lock = readFileSync(path.join(dir, 'package-lock.json'), 'utf8')
+    writeFileSync(path.join(dir, 'npm-shrinkwrap.json'), lock)
+    writeFileSync(path.join(dir, 'package-lock.json'), '{ not json')
+    const { doc } = await sbom(dir)
+    const expected = await sbom(fixture('small-app'))
+    assert.deepEqual(doc.components, expected.doc.components)
+  })
+
+  test('workspaces keep their own folders behind a shrinkwrap', async () => {
+    const dir = tempDir()
+    cpSync(fixture('monorepo'), dir, { recursive: true })
+    renameSync(path.join(dir, 'package-lock.json'), path.join(dir, 'npm-shrinkwrap.json'))
+    const { doc } = await sbom(dir, '-w', '@mono/util')
+    assert.deepEqual(doc.components.map((c) => c.purl).sort(), ['pkg:npm/once@1.4.0', 'pkg:npm/wrappy@1.0.2'])
+    const whole = await sbom(dir)
+    const app = whole.doc.components.find((c) => c.name === 'app')!
+    assert.deepEqual(props(app, 'cdx:npm:package:path'), ['node_modules/@mono/app', 'packages/app'])
   })
 })
 

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { test } from 'node:test'
+import { canonicalJson, stableJson } from '../../src/util/canonical-json.ts'
+import { writeFileAtomic } from '../../src/util/fs.ts'
+import { firstJsonErrorOffset } from '../../src/util/json-locate.ts'
+import { lineColumn, parseJson } from '../../src/util/json-parse.ts'
+import { wantsColor } from '../../src/util/log.ts'
+import { compareCodePoint } from '../../src/util/sort.ts'
+import { parseSourceDateEpoch, resolveSourceDate } from '../../src/util/source-date.ts'
+import { tempDir } from '../helpers/paths.ts'
+
+test('canonicalJson: sorted keys at every depth, array order kept, undefined dropped, toJSON used', () => {
+  const value = { b: 1, a: { d: [3, 1, { z: 1, y: undefined, x: 2 }], c: new Date(0) } }
+  assert.equal(canonicalJson(value), '{"a":{"c":"1970-01-01T00:00:00.000Z","d":[3,1,{"x":2,"z":1}]},"b":1}')
+  assert.equal(stableJson({ b: 1, a: 2 }), '{\n  "a": 2,\n  "b": 1\n}\n')
+  assert.throws(() => canonicalJson({ n: Number.NaN }))
+})
+
+test('compareCodePoint orders by code unit, not by locale', () => {
+  assert.deepEqual(['b', 'B', 'a', '_', 'A', 'é'].sort(compareCodePoint), ['A', 'B', '_', 'a', 'b', 'é'])
+})
+
+test('parseJson names the file, line and column', () => {
+  assert.deepEqual(lineColumn('ab\ncd\nef', 4), { line: 2, column: 2 })
+  assert.throws(
+    () => parseJson('{\n  "a": 1,\n  "b": ]\n}', 'x.json'),
+    (e: { code: string; file: string; message: string; exitCode: number }) =>
+      e.code === 'INPUT_JSON_INVALID' &&
+      e.file === 'x.json' &&
+      /line 3, column 8/.test(e.message) &&
+      e.exitCode === 2,
+  )
+  assert.throws(() => parseJson('   ', 'empty.json'), /the file is empty/)
+  assert.throws(() => parseJson('{"a": 1', 'cut.json'), /line 1, column 8 \(unexpected end\)/)
+  assert.throws(() => parseJson('[1,\n2,,3]', 'x.json'), /line 2, column 3/)
+})
+
+test('firstJsonErrorOffset agrees with JSON.parse on what is valid, and points at the first bad character', () => {
+  const valid = ['0', '-1.5e3', '"a\\u00e9\\n"', '[]', '{}', '{"a":[1,{"b":null}],"c":true}', ' [ 1 , 2 ] ']
+  for (const t of valid) assert.equal(firstJsonErrorOffset(t), undefined, t)
+  const cases: Array<[string, number]> = [
+    ['{"a": ]}', 6],
+    ['[1,2,,3]', 5],
+    ['{"a" 1}', 5],
+    ['{"a": tru}', 9],
+    ['"bad \\x"', 6],
+    ['[1] 2', 4],
+    ['{"a": 01}', 7],
+    ['[', 1],
+  ]
+  for (const [t, at] of cases) {
+    assert.throws(() => JSON.parse(t))
+    assert.equal(firstJsonErrorOffset(t), at, t)
+  }
+})
+
+test('writeFileAtomic replaces a file whole and leaves no temporary file, also when it fails', async () => {
+  const dir = tempDir()
+  const file = path.join(dir, 'out', 'result.json')
+  await writeFileAtomic(file, 'one')
+  await writeFileAtomic(file, 'two')
+  assert.equal(readFileSync(file, 'utf8'), 'two')
+  assert.deepEqual(readdirSync(path.dirname(file)), ['result.json'])
+  // a folder where the file should go: the rename fails, nothing is left behind
+  const blocked = path.join(dir, 'blocked')
+  mkdirSync(path.join(blocked, 'target'), { recursive: true })
+  writeFileSync(path.join(blocked, 'target', 'keep'), 'kept')
+  await assert.rejects(writeFileAtomic(path.join(blocked, 'target'), 'new'))
+  assert.deepEqual(readdirSync(blocked), ['target'])
+  assert.equal(readFileSync(path.join(blocked, 'target', 'keep'), 'utf8'), 'kept')
+})
+
+test('colours: only on a TTY, never with NO_COLOR or TERM=dumb, FORCE_COLOR wins', () => {
+  assert.equal(wantsColor({ isTTY: true }, {}), true)
+  assert.equal(wantsColor({ isTTY: false }, {}), false)
+  assert.equal(wantsColor({ isTTY: true }, { NO_COLOR: '1' }), false)
+  assert.equal(wantsColor({ isTTY: true }, { TERM: 'dumb' }), false)
+  assert.equal(wantsColor({ isTTY: false }, { FORCE_COLOR: '1' }), true)
+})
+
+test('SOURCE_DATE_EPOCH: validated; else the last commit touching the folder; else the fixed fallback', async () => {
+  assert.equal(parseSourceDateEpoch('1700000000'), 1700000000)
+  assert.throws(
+    () => parseSourceDateEpoch('yesterday'),
+    (e: { code: string }) => e.code === 'CONFIG_SOURCE_DATE_EPOCH_INVALID',
+  )
+  assert.deepEqual(await resolveSourceDate(tempDir(), { SOURCE_DATE_EPOCH: '42' }), {
+    epoch: 42,
+    from: 'SOURCE_DATE_EPOCH',
+  })
+  assert.deepEqual(await resolveSourceDate(tempDir(), {}), { epoch: 315532800, from: 'fallback' })
+})
