@@ -88,10 +88,13 @@ export function firstJsonErrorOffset(text: string): number | undefined {
         } else fail()
       }
     }
-    if (c === '"') return string()
-    if (c === 't') return literal('true')
-    if (c === 'f') return literal('false')
-    if (c === 'n') return literal('null')
+    if (c === '"') string()
+    else if (c === 't') literal('true')
+    else if (c === 'f') literal('false')
+    else if (c === 'n') literal('null')
+    else number()
+  }
+  const number = () => {
     NUMBER.lastIndex = i
     const m = NUMBER.exec(text)
     if (!m || m[0].length === 0) fail()
