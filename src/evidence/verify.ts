@@ -14,6 +14,7 @@ import { digestBytes } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
+import { readArtifact } from '../verify/index.ts'
 import { parseDigestArtifact } from '../verify/options.ts'
 import { loadTrust, type TrustFlags } from '../verify/trust.ts'
 import { WorkspaceFiles } from '../workspace.ts'
@@ -283,21 +284,7 @@ function sbomMissing(flag: string): EvidenceFailure {
 async function artifactDigest(cwd: string, spec: string): Promise<ArtifactDigest> {
   const given = parseDigestArtifact(spec)
   if (given) return given
-  const file = path.resolve(cwd, spec)
-  try {
-    return { kind: 'digest', algorithm: 'sha256', hex: digestBytes(await readFile(file)).sha256 }
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new InputError(
-      'VERIFY_ARTIFACT_UNREADABLE',
-      code === 'ENOENT'
-        ? 'artifact not found'
-        : code === 'EISDIR'
-          ? 'is a directory, expected a file'
-          : `cannot read (${code})`,
-      { file: toPosixRelative(cwd, file), cause: e },
-    )
-  }
+  return { kind: 'digest', algorithm: 'sha256', hex: digestBytes(await readArtifact(cwd, spec)).sha256 }
 }
 
 /** Reads the archive file; too large is a failed check, unreadable is bad input. */

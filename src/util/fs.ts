@@ -23,21 +23,38 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   }
 }
 
+function unreadable(e: unknown, code: string, display: string): InputError {
+  const err = e as NodeJS.ErrnoException
+  const why =
+    err.code === 'ENOENT'
+      ? 'file not found'
+      : err.code === 'EACCES'
+        ? 'permission denied'
+        : err.code === 'EISDIR'
+          ? 'is a directory, expected a file'
+          : `cannot read (${err.code ?? err.message})`
+  return new InputError(code, why, { file: display, cause: e })
+}
+
 /** Reads a text file; a missing or unreadable file is an InputError naming it. */
 export async function readTextFile(file: string, code = 'INPUT_UNREADABLE', display = file): Promise<string> {
   try {
     return await readFile(file, 'utf8')
   } catch (e) {
-    const err = e as NodeJS.ErrnoException
-    const why =
-      err.code === 'ENOENT'
-        ? 'file not found'
-        : err.code === 'EACCES'
-          ? 'permission denied'
-          : err.code === 'EISDIR'
-            ? 'is a directory, expected a file'
-            : `cannot read (${err.code ?? err.message})`
-    throw new InputError(code, why, { file: display, cause: e })
+    throw unreadable(e, code, display)
+  }
+}
+
+/** Reads a file's bytes; a missing or unreadable file is an InputError naming it. */
+export async function readBytesFile(
+  file: string,
+  code = 'INPUT_UNREADABLE',
+  display = file,
+): Promise<Buffer> {
+  try {
+    return await readFile(file)
+  } catch (e) {
+    throw unreadable(e, code, display)
   }
 }
 

@@ -2,10 +2,8 @@
  * `detbuild verify`: reads the artifact, bundle, key and trusted root (the edge), then hands plain
  * data to the pure core in verify-bundle.ts. Writes nothing.
  */
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { InputError } from '../errors.ts'
-import { readJsonFile, toPosixRelative } from '../util/fs.ts'
+import { readBytesFile, readJsonFile, toPosixRelative } from '../util/fs.ts'
 import { parseDigestArtifact, type VerifyCliOptions } from './options.ts'
 import { loadTrust } from './trust.ts'
 import { type ArtifactInput, type VerifyReport, verifyBundle } from './verify-bundle.ts'
@@ -53,19 +51,8 @@ export async function verifyArtifact(options: VerifyArtifactOptions): Promise<Ve
   }
 }
 
-async function readArtifact(cwd: string, file: string): Promise<Buffer> {
-  try {
-    return await readFile(path.resolve(cwd, file))
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new InputError(
-      'VERIFY_ARTIFACT_UNREADABLE',
-      code === 'ENOENT'
-        ? 'artifact not found'
-        : code === 'EISDIR'
-          ? 'is a directory, expected a file'
-          : `cannot read (${code})`,
-      { file: toPosixRelative(cwd, path.resolve(cwd, file)), cause: e },
-    )
-  }
+/** Edge: an artifact's bytes; exported for `verify --evidence`. */
+export function readArtifact(cwd: string, file: string): Promise<Buffer> {
+  const full = path.resolve(cwd, file)
+  return readBytesFile(full, 'VERIFY_ARTIFACT_UNREADABLE', toPosixRelative(cwd, full))
 }
