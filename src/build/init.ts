@@ -51,7 +51,8 @@ export function toInitialConfig(facts: ProjectFacts): Record<string, unknown> {
   const npmPin =
     typeof packageManager === 'string' ? /^npm@(\d+\.\d+\.\d+)$/.exec(packageManager)?.[1] : undefined
   return {
-    $schema: 'https://detbuild.dev/schema/config.schema.json',
+    // resolved by editors from the installed package, for completion and checking
+    $schema: './node_modules/detbuild/schema/config.schema.json',
     toolchain: { node: detectNodeVersion(facts), ...(npmPin ? { npm: npmPin } : {}) },
     install,
     build: build.length === 1 ? build[0] : build,
