@@ -105,10 +105,16 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   let source: ScanSource
   if (o.offlineDb) {
     const dbPath = path.resolve(o.cwd, o.offlineDb)
-    const db = await loadOfflineDb(dbPath, displayPath(o, dbPath))
-    o.log.debug(`osv: ${db.index.size} records indexed, ${db.index.withdrawn} withdrawn skipped`)
+    const db = await loadOfflineDb(dbPath, displayPath(o, dbPath), {
+      // only records naming an SBOM package are parsed and kept: memory follows the SBOM, not the export
+      names: new Set(toCheck.map((c) => c.name)),
+      indexCacheDir: o.cacheDir === null ? null : path.join(o.cacheDir, 'offline-index'),
+    })
+    o.log.debug(
+      `osv: ${db.records} records, ${db.withdrawn} withdrawn skipped, ${db.index.size} kept; index cache ${db.indexCache}`,
+    )
     for (const c of toCheck) matches.set(c, db.index.match('npm', c.name, c.version))
-    source = { kind: 'offline', export: db.name, exportSha256: db.sha256, lastUpdate: db.index.lastUpdate }
+    source = { kind: 'offline', export: db.name, exportSha256: db.sha256, lastUpdate: db.lastUpdate }
   } else {
     const url = o.osvUrl ?? DefaultOsvUrl
     source = { kind: 'api', url, lastUpdate: null }

@@ -1,42 +1,71 @@
 /**
  * Edge (files): loads an OSV export — a ZIP of OSV JSON records as osv.dev publishes per ecosystem,
  * or a folder of OSV JSON files — into an OsvIndex, and digests it so results can be tied to it.
+ *
+ * Memory stays bounded by what matters: given the package names of interest, only the records naming
+ * one of them are parsed and kept; the others are validated from their bytes and counted (see
+ * offline-collect.ts). For a ZIP, an index of which entries name which package can be cached on disk,
+ * keyed by the export's sha256, so that scanning the same export again inflates only those entries.
  */
 import { createHash } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { InputError } from '../errors.ts'
-import { parseJson } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { OsvIndex } from './osv-index.ts'
-import { isZip, readZipEntries } from './zip.ts'
+import { entriesFor, OfflineCollector, toIndexCache } from './offline-collect.ts'
+import { readIndexCache, writeIndexCache } from './offline-index-cache.ts'
+import type { OsvIndex } from './osv-index.ts'
+import { forEachZipEntry, isZip, readZipEntries } from './zip.ts'
 
 export interface OfflineDb {
   index: OsvIndex
   /** file or folder name (no directories: outputs carry no absolute paths) */
   name: string
   sha256: string
+  /** distinct records that are not withdrawn */
+  records: number
+  withdrawn: number
+  /** latest `modified` of all records in the export (the data's date) */
+  lastUpdate: string | null
+  /** the package index cache: `hit` (used), `written` (built now), `off` (not used) */
+  indexCache: 'hit' | 'written' | 'off'
 }
 
-export async function loadOfflineDb(dbPath: string, display: string): Promise<OfflineDb> {
+export interface OfflineDbOptions {
+  /** package names of interest: only records naming one of them are kept (default: all records) */
+  names?: ReadonlySet<string>
+  /** folder of the package index cache (ZIP exports, with `names` only); null or absent: no cache */
+  indexCacheDir?: string | null
+  /** smaller exports are not cached: reading them is faster than the cache would save */
+  indexCacheMinEntries?: number
+}
+
+/** Exports with fewer entries are read in full every time (well under 100 ms). */
+export const IndexCacheMinEntries = 1000
+
+export async function loadOfflineDb(
+  dbPath: string,
+  display: string,
+  options: OfflineDbOptions = {},
+): Promise<OfflineDb> {
   let info: Awaited<ReturnType<typeof stat>>
   try {
     info = await stat(dbPath)
   } catch {
     throw new InputError('SCAN_EXPORT_MISSING', 'OSV export not found', { file: display })
   }
-  const index = new OsvIndex({ slim: true })
+  const names = options.names ?? null
   const name = path.basename(dbPath)
   if (info.isDirectory()) {
+    const collector = new OfflineCollector(names, false)
     const files = (await listJson(dbPath)).sort(compareCodePoint)
     const digest = createHash('sha256')
-    for (const rel of files) {
+    for (const [i, rel] of files.entries()) {
       const bytes = await readFile(path.join(dbPath, rel))
       digest.update(`${rel}\u0000${createHash('sha256').update(bytes).digest('hex')}\n`)
-      const where = `${display}/${rel}`
-      index.add(parseJson(bytes.toString('utf8'), where, 'SCAN_EXPORT_INVALID'), where)
+      collector.add(bytes, `${display}/${rel}`, i)
     }
-    return { index, name, sha256: digest.digest('hex') }
+    return result(collector, name, digest.digest('hex'), 'off')
   }
   const bytes = await readFile(dbPath)
   const sha256 = createHash('sha256').update(bytes).digest('hex')
@@ -52,11 +81,56 @@ export async function loadOfflineDb(dbPath: string, display: string): Promise<Of
   const entries = readZipEntries(bytes, display).filter((e) => e.name.endsWith('.json'))
   // archive order is not meaningful; sorting makes "first record wins" deterministic
   entries.sort((a, b) => compareCodePoint(a.name, b.name))
-  for (const e of entries) {
-    const where = `${display}:${e.name}`
-    index.add(parseJson(e.read().toString('utf8'), where, 'SCAN_EXPORT_INVALID'), where)
+  const cacheDir =
+    names !== null && entries.length >= (options.indexCacheMinEntries ?? IndexCacheMinEntries)
+      ? (options.indexCacheDir ?? null)
+      : null
+
+  if (cacheDir !== null && names !== null) {
+    const cached = await readIndexCache(cacheDir, sha256, entries.length)
+    if (cached !== null) {
+      const collector = new OfflineCollector(names, false)
+      // every entry listed names a package of interest: straight to the full parse
+      forEachZipEntry(bytes, entries, entriesFor(cached, names), display, (i, data) =>
+        collector.addFull(data, `${display}:${entries[i]!.name}`, i),
+      )
+      return {
+        index: collector.index,
+        name,
+        sha256,
+        records: cached.records,
+        withdrawn: cached.withdrawn,
+        lastUpdate: cached.lastUpdate,
+        indexCache: 'hit',
+      }
+    }
   }
-  return { index, name, sha256 }
+
+  const collector = new OfflineCollector(names, cacheDir !== null)
+  forEachZipEntry(bytes, entries, null, display, (i, data) =>
+    collector.add(data, `${display}:${entries[i]!.name}`, i),
+  )
+  let state: OfflineDb['indexCache'] = 'off'
+  if (cacheDir !== null && (await writeIndexCache(cacheDir, toIndexCache(collector, sha256, entries.length))))
+    state = 'written'
+  return result(collector, name, sha256, state)
+}
+
+function result(
+  c: OfflineCollector,
+  name: string,
+  sha256: string,
+  indexCache: OfflineDb['indexCache'],
+): OfflineDb {
+  return {
+    index: c.index,
+    name,
+    sha256,
+    records: c.records,
+    withdrawn: c.withdrawn,
+    lastUpdate: c.lastUpdate,
+    indexCache,
+  }
 }
 
 async function listJson(root: string, rel = ''): Promise<string[]> {

@@ -17,9 +17,24 @@ export interface AffectedMatch {
 
 const ZERO = '0.0.0-0'
 
+/**
+ * Parsed versions, memoised: a large export repeats the same event versions across thousands of
+ * records. The SemVer objects are only read (compared), never changed; the memo is bounded.
+ */
+const parsed = new Map<string, semver.SemVer | null>()
+const MEMO_LIMIT = 100_000
+
 function parse(v: string): semver.SemVer | null {
-  if (v === '0') return new semver.SemVer(ZERO)
-  return semver.parse(v, { loose: false }) ?? semver.parse(v, { loose: true })
+  let p = parsed.get(v)
+  if (p === undefined) {
+    p =
+      v === '0'
+        ? new semver.SemVer(ZERO)
+        : (semver.parse(v, { loose: false }) ?? semver.parse(v, { loose: true }))
+    if (parsed.size >= MEMO_LIMIT) parsed.clear()
+    parsed.set(v, p)
+  }
+  return p
 }
 
 function eventVersion(e: OsvEvent): string | undefined {

@@ -79,20 +79,26 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFile(file, `${JSON.stringify(value, null, 2)}\n`)
 }
 
-/** A minimal ZIP writer (deflate), the way osv.dev publishes `all.zip`. */
-export function makeZip(entries: Array<{ name: string; data: Buffer | string }>): Buffer {
+/**
+ * A minimal ZIP writer (deflate), the way osv.dev publishes `all.zip`; `stored` writes an entry
+ * uncompressed, `crc` writes a (wrong) CRC-32 into the central directory.
+ */
+export function makeZip(
+  entries: Array<{ name: string; data: Buffer | string; stored?: boolean; crc?: number }>,
+): Buffer {
   const locals: Buffer[] = []
   const centrals: Buffer[] = []
   let offset = 0
   for (const e of entries) {
     const data = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data)
-    const comp = deflateRawSync(data)
+    const comp = e.stored ? data : deflateRawSync(data)
+    const method = e.stored ? 0 : 8
     const name = Buffer.from(e.name)
     const crc = crc32(data)
     const local = Buffer.alloc(30)
     local.writeUInt32LE(0x04034b50, 0)
     local.writeUInt16LE(20, 4)
-    local.writeUInt16LE(8, 8)
+    local.writeUInt16LE(method, 8)
     local.writeUInt32LE(crc, 14)
     local.writeUInt32LE(comp.length, 18)
     local.writeUInt32LE(data.length, 22)
@@ -102,8 +108,8 @@ export function makeZip(entries: Array<{ name: string; data: Buffer | string }>)
     central.writeUInt32LE(0x02014b50, 0)
     central.writeUInt16LE(20, 4)
     central.writeUInt16LE(20, 6)
-    central.writeUInt16LE(8, 10)
-    central.writeUInt32LE(crc, 16)
+    central.writeUInt16LE(method, 10)
+    central.writeUInt32LE(e.crc ?? crc, 16)
     central.writeUInt32LE(comp.length, 20)
     central.writeUInt32LE(data.length, 24)
     central.writeUInt16LE(name.length, 28)

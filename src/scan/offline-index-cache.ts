@@ -1,0 +1,43 @@
+/**
+ * Edge (files): the on-disk package index of offline OSV exports, one file per export named by the
+ * export's sha256 (`<dir>/<sha256>.json`). It is found and invalidated by content only: a changed
+ * export has another digest, so it never meets an index built for other bytes; file times play no
+ * part. A damaged or foreign file is ignored and rebuilt; a cache that cannot be written costs only time.
+ */
+import { readdir, readFile, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { writeFileAtomic } from '../util/fs.ts'
+import { type IndexCache, toValidIndexCache } from './offline-collect.ts'
+
+const INDEX_FILE = /^[0-9a-f]{64}\.json$/
+
+export function indexCacheFile(dir: string, exportSha256: string): string {
+  return path.join(dir, `${exportSha256}.json`)
+}
+
+export async function readIndexCache(
+  dir: string,
+  exportSha256: string,
+  entries: number,
+): Promise<IndexCache | null> {
+  try {
+    const raw: unknown = JSON.parse(await readFile(indexCacheFile(dir, exportSha256), 'utf8'))
+    return toValidIndexCache(raw, exportSha256, entries)
+  } catch {
+    return null
+  }
+}
+
+/** Writes the index of one export and removes the indexes of other exports (the disk use stays bounded). */
+export async function writeIndexCache(dir: string, cache: IndexCache): Promise<boolean> {
+  try {
+    await writeFileAtomic(indexCacheFile(dir, cache.exportSha256), `${JSON.stringify(cache)}\n`)
+    const mine = `${cache.exportSha256}.json`
+    for (const f of await readdir(dir)) {
+      if (f !== mine && INDEX_FILE.test(f)) await rm(path.join(dir, f), { force: true })
+    }
+    return true
+  } catch {
+    return false
+  }
+}
