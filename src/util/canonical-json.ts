@@ -1,42 +1,54 @@
 import { compareCodePoint } from './sort.ts'
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
-
-function normalize(value: unknown): Json | undefined {
-  if (value === null) return null
+/**
+ * One pass over the value: keys sorted by code point at every depth, `toJSON` honoured, `undefined`,
+ * functions and symbols dropped from objects (null in arrays), exactly as JSON.stringify would write the
+ * sorted value. `indent` is '' for canonical bytes.
+ */
+function write(value: unknown, indent: string, depth: string, inArray: boolean): string | undefined {
+  if (value === null) return 'null'
   switch (typeof value) {
-    case 'boolean':
     case 'string':
-      return value
+      return JSON.stringify(value)
+    case 'boolean':
+      return value ? 'true' : 'false'
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError(`cannot encode ${value} as JSON`)
-      return value
+      return JSON.stringify(value)
+    case 'bigint':
+      throw new TypeError('cannot encode a bigint as JSON')
     case 'undefined':
     case 'function':
     case 'symbol':
-      return undefined
-    case 'bigint':
-      throw new TypeError('cannot encode a bigint as JSON')
-    case 'object': {
-      const withToJson = value as { toJSON?: () => unknown }
-      if (typeof withToJson.toJSON === 'function') return normalize(withToJson.toJSON())
-      if (Array.isArray(value)) return value.map((v) => normalize(v) ?? null)
-      const out: { [key: string]: Json } = {}
-      for (const key of Object.keys(value).sort(compareCodePoint)) {
-        const v = normalize((value as Record<string, unknown>)[key])
-        if (v !== undefined) out[key] = v
-      }
-      return out
-    }
+      return inArray ? 'null' : undefined
   }
+  const withToJson = value as { toJSON?: () => unknown }
+  if (typeof withToJson.toJSON === 'function') return write(withToJson.toJSON(), indent, depth, inArray)
+  const inner = indent ? `${depth}${indent}` : ''
+  const open = indent ? `\n${inner}` : ''
+  const sep = indent ? `,\n${inner}` : ','
+  const close = indent ? `\n${depth}` : ''
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]'
+    const items = value.map((v) => write(v, indent, inner, true) as string)
+    return `[${open}${items.join(sep)}${close}]`
+  }
+  const record = value as Record<string, unknown>
+  const parts: string[] = []
+  const colon = indent ? ': ' : ':'
+  for (const key of Object.keys(record).sort(compareCodePoint)) {
+    const v = write(record[key], indent, inner, false)
+    if (v !== undefined) parts.push(`${JSON.stringify(key)}${colon}${v}`)
+  }
+  return parts.length === 0 ? '{}' : `{${open}${parts.join(sep)}${close}}`
 }
 
 /** Canonical bytes for hashing and signing: sorted keys, no insignificant whitespace. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(normalize(value))
+  return write(value, '', '', false) as string
 }
 
 /** JSON for people and for files: sorted keys, 2-space indent, final newline. */
 export function stableJson(value: unknown): string {
-  return `${JSON.stringify(normalize(value), null, 2)}\n`
+  return `${write(value, '  ', '', false)}\n`
 }

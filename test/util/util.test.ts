@@ -92,3 +92,37 @@ test('SOURCE_DATE_EPOCH: validated; else the last commit touching the folder; el
   })
   assert.deepEqual(await resolveSourceDate(tempDir(), {}), { epoch: 315532800, from: 'fallback' })
 })
+
+test('stableJson and canonicalJson write exactly what JSON.stringify writes for the key-sorted value', () => {
+  const sortDeep = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortDeep)
+    if (v && typeof v === 'object' && !(v instanceof Date)) {
+      const out: Record<string, unknown> = {}
+      for (const k of Object.keys(v).sort()) out[k] = sortDeep((v as Record<string, unknown>)[k])
+      return out
+    }
+    return v
+  }
+  let seed = 7
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed / 2147483648
+  }
+  const gen = (depth: number): unknown => {
+    const r = rand()
+    if (depth > 4 || r < 0.3) {
+      const leaves = [0, -1.5, 1e21, 'a"b\\c\n', 'é', true, false, null, undefined, '']
+      return leaves[Math.floor(rand() * leaves.length)]
+    }
+    if (r < 0.6) return Array.from({ length: Math.floor(rand() * 4) }, () => gen(depth + 1))
+    const o: Record<string, unknown> = {}
+    for (let i = Math.floor(rand() * 5); i > 0; i--)
+      o[`k${Math.floor(rand() * 30)}${rand() < 0.2 ? 'Z' : ''}`] = gen(depth + 1)
+    return o
+  }
+  for (let i = 0; i < 300; i++) {
+    const v = { root: gen(0), when: new Date(i * 1000) }
+    assert.equal(stableJson(v), `${JSON.stringify(sortDeep(JSON.parse(JSON.stringify(v))), null, 2)}\n`)
+    assert.equal(canonicalJson(v), JSON.stringify(sortDeep(JSON.parse(JSON.stringify(v)))))
+  }
+})
