@@ -5,7 +5,13 @@
  * `signDsse` (an attestation, e.g. a manifest) and `signFile` (a message signature over bytes).
  */
 import type { KeyObject } from 'node:crypto'
-import { type Bundle, bundleToJSON, type SerializedBundle } from '@sigstore/bundle'
+import {
+  BUNDLE_V02_MEDIA_TYPE,
+  BUNDLE_V03_MEDIA_TYPE,
+  type Bundle,
+  bundleToJSON,
+  type SerializedBundle,
+} from '@sigstore/bundle'
 import {
   DSSEBundleBuilder,
   FulcioSigner,
@@ -67,7 +73,23 @@ export async function signDsse(
 /** A message-signature bundle over the bytes of a file. */
 export async function signFile(data: Uint8Array, config: SigningConfig): Promise<SerializedBundle> {
   const builder = new MessageSignatureBundleBuilder(builderOptions(config))
-  return bundleToJSON(await create(() => builder.create({ data: Buffer.from(data) })))
+  return bundleToJSON(toBundleV03(await create(() => builder.create({ data: Buffer.from(data) }))))
+}
+
+/**
+ * @sigstore/sign writes keyless message-signature bundles as v0.2 (a certificate chain of one leaf); v0.3
+ * carries that same leaf as `certificate`. Nothing signed or logged changes: only the container.
+ */
+export function toBundleV03<T extends Bundle>(bundle: T): T {
+  const vm = bundle.verificationMaterial
+  if (bundle.mediaType !== BUNDLE_V02_MEDIA_TYPE || vm.content.$case !== 'x509CertificateChain') return bundle
+  const leaf = vm.content.x509CertificateChain.certificates[0]
+  if (!leaf) return bundle
+  return {
+    ...bundle,
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    verificationMaterial: { ...vm, content: { $case: 'certificate', certificate: leaf } },
+  }
 }
 
 function builderOptions(config: SigningConfig): { signer: Signer; witnesses: Witness[] } {

@@ -73,6 +73,13 @@ test('keyless sign writes the provenance bundle, the artifact bundle and signatu
   assert.match(bundle.mediaType, /^application\/vnd\.dev\.sigstore\.bundle/)
   assert.equal(bundle.dsseEnvelope.payloadType, 'application/vnd.in-toto+json')
   assert.equal(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length, 1)
+  // both kinds are bundle v0.3, with the leaf certificate alone
+  for (const file of ['provenance.sigstore.json', 'artifacts/app-1.0.0.tgz.sigstore.json']) {
+    const b = JSON.parse(await readFile(path.join(ws.out, file), 'utf8'))
+    assert.equal(b.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json', file)
+    assert.ok(b.verificationMaterial.certificate?.rawBytes, file)
+    assert.equal(b.verificationMaterial.x509CertificateChain, undefined, file)
+  }
   // no temporary files left behind
   assert.deepEqual(
     (await readdir(ws.out)).filter((f) => f.endsWith('.tmp')),
