@@ -17,9 +17,11 @@ import { CheckFailedError, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
+import type { ProgressHooks } from '../util/progress.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { archiveKindOf, normalizeArchive } from './archive.ts'
+import { type BuildLog, openBuildLog } from './build-log.ts'
 import {
   compareOutputs,
   type Variation as ReportVariation,
@@ -37,8 +39,9 @@ import {
 } from './manifest.ts'
 import { prefetchPackages, toPrefetchList } from './prefetch.ts'
 import { captureOutput, findOnPath, probeUnshare, runShell } from './run.ts'
-import { inspectSource, type SourceInfo, stageSource, treeDigest } from './stage.ts'
-import { type ResolvedToolchain, resolveToolchain } from './toolchain.ts'
+import { inspectSource, type SourceInfo, type StagedFile, stageSource, treeDigest } from './stage.ts'
+import { type BuildStep, createStepTracker, toBuildSteps } from './steps.ts'
+import { type ResolvedToolchain, resolveToolchain, UNKNOWN_NPM_VERSION } from './toolchain.ts'
 
 /** Used when neither SOURCE_DATE_EPOCH nor a git commit gives a time: 1980-01-01T00:00:00Z (zip's epoch). */
 export const DEFAULT_SOURCE_DATE_EPOCH = 315532800
@@ -55,6 +58,8 @@ export interface BuildOptions {
   keepStaging?: boolean
   hostEnv: NodeJS.ProcessEnv
   log: Logger
+  /** the progress display (`detbuild build`); without it the phases go to `log.info` */
+  progress?: ProgressHooks<BuildStep>
   /** platform/arch of the node package to fetch (default: this machine's) */
   platform?: string
   arch?: string
@@ -80,7 +85,6 @@ interface RunVariant {
 interface RunOutcome {
   outputs: Map<string, Buffer>
   normalized: Map<string, OutputRecord['normalized']>
-  npmVersion: string
   treeSha256: string
   files: number
 }
@@ -100,16 +104,6 @@ export async function hashFile(
   }
   const sha512 = s512.digest('hex')
   return { size, sha256: s256.digest('hex'), sha512, integrity: ssri.fromHex(sha512, 'sha512').toString() }
-}
-
-class LogSink {
-  readonly chunks: string[] = []
-  write(text: string): void {
-    this.chunks.push(text)
-  }
-  text(): string {
-    return this.chunks.join('')
-  }
 }
 
 function fixedEnvRecord(env: Record<string, string>): Record<string, string> {
@@ -155,6 +149,41 @@ async function collectOutputs(stageDir: string, patterns: readonly string[]): Pr
   return new Map([...found].sort((a, b) => compareCodePoint(a[0], b[0])))
 }
 
+/** Hashes bytes already in memory (the normalized output) the way `hashFile` hashes a file. */
+function hashBytes(bytes: Uint8Array): { size: number; sha256: string; sha512: string; integrity: string } {
+  const sha512 = createHash('sha512').update(bytes).digest('hex')
+  return {
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha512,
+    integrity: ssri.fromHex(sha512, 'sha512').toString(),
+  }
+}
+
+interface StagedRun {
+  root: string
+  stageDir: string
+  home: string
+  tmp: string
+  staged: StagedFile[]
+}
+
+/** A fresh folder for one run: the staged source, an empty HOME and TMPDIR. */
+async function prepareRun(
+  tmpRoot: string,
+  variant: RunVariant,
+  cwd: string,
+  files: readonly string[],
+): Promise<StagedRun> {
+  const root = await mkdtemp(path.join(tmpRoot, `${variant.label}-`))
+  const stageDir = path.join(root, variant.stagingName)
+  const home = path.join(root, 'home')
+  const tmp = path.join(root, 'tmp')
+  await Promise.all([mkdir(stageDir, { recursive: true }), mkdir(home), mkdir(tmp)])
+  const staged = await stageSource(cwd, files, stageDir, { reverse: variant.reverse })
+  return { root, stageDir, home, tmp, staged }
+}
+
 /** Runs the whole build and writes build.json, provenance, artifacts and (with check) the report. */
 export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const { cwd, out, log } = options
@@ -163,117 +192,151 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     registry: options.registry,
   })
   const loaded = await loadBuildConfig(cwd, options.configFile)
-  const config = loaded.config
-  const source = await inspectSource(cwd, config.include, out)
-  const sourceDateEpoch = settings.sourceDateEpoch ?? source.commitTime ?? DEFAULT_SOURCE_DATE_EPOCH
-  const sourceDateEpochFrom: BuildFacts['sourceDateEpochFrom'] =
-    settings.sourceDateEpoch !== undefined ? 'env' : source.commitTime !== null ? 'commit' : 'default'
-  if (source.dirty) log.warn('the git worktree has uncommitted changes to tracked files (recorded as dirty)')
-
   const lockPath = path.join(cwd, LOCK_FILE)
   const lock: ToolchainLock = (await exists(lockPath))
     ? parseLock(await readTextFile(lockPath, 'BUILD_LOCK_INVALID', LOCK_FILE))
     : emptyLock()
 
   const tmpRoot = await mkdtemp(path.join(os.tmpdir(), 'detbuild-'))
-  const sink = new LogSink()
-  const step = (line: string) => {
-    log.info(line)
-    sink.write(`# ${line}\n`)
-  }
+  let buildLog: BuildLog | undefined
+  const cleanups: Promise<void>[] = []
   try {
-    step('toolchain: resolving')
+    buildLog = await openBuildLog(path.join(out, WorkspaceFiles.buildLog))
+    const result = await buildInto(options, { settings, loaded, lock, lockPath, tmpRoot, buildLog, cleanups })
+    await buildLog.close()
+    return result
+  } catch (e) {
+    // the log of a failed build is kept (closed into place); the build's own error wins
+    await buildLog?.close().catch(() => {})
+    throw e
+  } finally {
+    await Promise.all(cleanups)
+    if (!options.keepStaging) await rm(tmpRoot, { recursive: true, force: true })
+    else log.info(`staging kept in ${tmpRoot}`)
+  }
+}
+
+interface BuildContext {
+  settings: ReturnType<typeof resolveBuildHostSettings>
+  loaded: Awaited<ReturnType<typeof loadBuildConfig>>
+  lock: ToolchainLock
+  lockPath: string
+  tmpRoot: string
+  buildLog: BuildLog
+  /** removals started during the build, awaited before it returns */
+  cleanups: Promise<void>[]
+}
+
+async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<BuildResult> {
+  const { cwd, out, log } = options
+  const { settings, loaded, tmpRoot, buildLog, cleanups } = ctx
+  const config = loaded.config
+  const steps = createStepTracker(toBuildSteps(options.check === true), options.progress, log, (text) =>
+    buildLog.write(text),
+  )
+  const faketimeBin = options.check ? await findOnPath('faketime', options.hostEnv.PATH) : null
+  const variants: RunVariant[] = [
+    { label: 'first', umask: 0o022, reverse: false, faketime: null, stagingName: 'src' },
+  ]
+  if (options.check)
+    variants.push({
+      label: 'second',
+      umask: 0o077,
+      reverse: true,
+      faketime: faketimeBin ? { bin: faketimeBin, offset: '+400d' } : null,
+      stagingName: 'a-different-and-much-longer-staging-folder/src',
+      variation: {
+        tz: 'Pacific/Kiritimati',
+        locale: 'fr_CH.UTF-8',
+        noise: { DETBUILD_CHECK_NOISE: 'reprotest-style noise', CAPTURE_ENVIRONMENT: '1', COLUMNS: '37' },
+      },
+    })
+  const npmCache = path.join(settings.cacheDir, 'npm')
+
+  // independent preparations run at once: the toolchain, the isolation probe, the source (inspect, then
+  // stage the first run) and the prefetch of the locked packages (once the lockfile is known)
+  for (const s of ['toolchain', 'isolation', 'source', 'prefetch'] as const) steps.start(s)
+  const toolchainP = (async () => {
     const toolchain = await resolveToolchain(config, {
       cacheDir: settings.cacheDir,
       registry: settings.registry,
-      lock,
+      lock: ctx.lock,
       frozenLock: options.frozenLock === true,
       hostPath: options.hostEnv.PATH,
       binDir: path.join(tmpRoot, 'toolchain-bin'),
       platform: options.platform ?? process.platform,
       arch: options.arch ?? process.arch,
     })
-    let lockWritten = false
-    if (toolchain.lockChanged) {
-      await writeFileAtomic(lockPath, formatLock(toolchain.lock))
-      lockWritten = true
-      step(`toolchain: wrote ${LOCK_FILE}`)
-    }
-    step(`toolchain: node ${toolchain.node.version}${toolchain.node.pinned ? ' (pinned)' : ' (system)'}`)
+    if (toolchain.lockChanged) await writeFileAtomic(ctx.lockPath, formatLock(toolchain.lock))
+    return toolchain
+  })()
+  const isolationP = resolveIsolation(config.network)
+  const inspectP = inspectSource(cwd, config.include, out)
+  const sourceP = inspectP.then(async (source) => ({
+    source,
+    run: await prepareRun(tmpRoot, variants[0] as RunVariant, cwd, source.files),
+  }))
+  const prefetchP = inspectP.then(
+    (source) => prefetchFor(source, cwd, config, npmCache, settings.registry),
+    // the source's own failure is reported under source
+    () => null,
+  )
+  const settled = await Promise.allSettled([toolchainP, isolationP, sourceP, prefetchP])
+  const [toolchain, isolation, prepared, prefetched] = steps.settle<
+    [ResolvedToolchain, IsolationProbe, Awaited<typeof sourceP>, Awaited<typeof prefetchP>]
+  >([
+    [
+      'toolchain',
+      settled[0],
+      (t) => ({
+        detail: `node ${t.node.version}${t.node.pinned ? ' (pinned)' : ' (system)'}, npm ${t.npm.version}${t.npm.pinned ? ' (pinned)' : ''}${t.lockChanged ? `; wrote ${LOCK_FILE}` : ''}`,
+      }),
+    ],
+    [
+      'isolation',
+      settled[1],
+      (i) => ({
+        detail: `network ${i.isolation.network}${i.isolation.method ? ` (${i.isolation.method})` : ''}`,
+      }),
+    ],
+    [
+      'source',
+      settled[2],
+      (p) => ({
+        detail: `${p.run.staged.length} file(s) staged from ${p.source.kind === 'git' ? `git${p.source.commit ? ` ${p.source.commit.slice(0, 12)}` : ''}${p.source.dirty ? ' (dirty)' : ''}` : 'the include globs'}`,
+      }),
+    ],
+    [
+      'prefetch',
+      settled[3],
+      (f) =>
+        f === null
+          ? { detail: 'not run: source failed', skipped: true }
+          : f.items === null
+            ? { detail: f.why, skipped: true }
+            : { detail: `${f.items} locked package(s) in the npm cache` },
+    ],
+  ])
+  const { source } = prepared
+  const lockfile = prefetched === null ? null : prefetched.lockfile
+  if (source.dirty) log.warn('the git worktree has uncommitted changes to tracked files (recorded as dirty)')
+  if (isolation.isolation.note) log.warn(`network isolation is best effort here: ${isolation.isolation.note}`)
+  const sourceDateEpoch = ctx.settings.sourceDateEpoch ?? source.commitTime ?? DEFAULT_SOURCE_DATE_EPOCH
+  const sourceDateEpochFrom: BuildFacts['sourceDateEpochFrom'] =
+    settings.sourceDateEpoch !== undefined ? 'env' : source.commitTime !== null ? 'commit' : 'default'
 
-    // network isolation
-    let isolation: Isolation
-    let unshare: string | null = null
-    if (config.network === 'allow')
-      isolation = { requested: 'allow', network: 'allowed', method: null, note: null }
-    else if (process.platform === 'linux' && (await probeUnshare('/usr/bin:/bin:/usr/sbin:/sbin'))) {
-      unshare = await findOnPath('unshare', '/usr/bin:/bin:/usr/sbin:/sbin')
-      isolation = { requested: 'deny', network: 'none', method: 'unshare -rn', note: null }
-    } else {
-      isolation = {
-        requested: 'deny',
-        network: 'best-effort',
-        method: null,
-        note: 'unprivileged user namespaces are unavailable: npm runs --offline, but the commands can reach the network',
-      }
-      log.warn(`network isolation is best effort here: ${isolation.note}`)
-    }
-    step(`isolation: network ${isolation.network}${isolation.method ? ` (${isolation.method})` : ''}`)
-
-    // the npm lockfile, and the prefetch that lets an offline install work
-    const lockfileName =
-      ['npm-shrinkwrap.json', 'package-lock.json'].find((f) => source.files.includes(f)) ?? null
-    let lockfile: BuildFacts['lockfile'] = null
-    const npmCache = path.join(settings.cacheDir, 'npm')
-    if (lockfileName) {
-      const text = await readFile(path.join(cwd, lockfileName))
-      lockfile = { file: lockfileName, sha256: createHash('sha256').update(text).digest('hex') }
-      if (config.network === 'deny' && config.install.length > 0) {
-        let parsed: unknown
-        try {
-          parsed = JSON.parse(text.toString('utf8'))
-        } catch (e) {
-          throw new InputError('BUILD_LOCKFILE_INVALID', 'invalid JSON', { file: lockfileName, cause: e })
-        }
-        const items = toPrefetchList(parsed)
-        step(`prefetch: ${items.length} package(s) into the npm cache`)
-        await prefetchPackages(items, npmCache, settings.registry)
-      }
-    }
-
-    const faketimeBin = await findOnPath('faketime', options.hostEnv.PATH)
-    const variants: RunVariant[] = [
-      { label: 'first', umask: 0o022, reverse: false, faketime: null, stagingName: 'src' },
-    ]
-    if (options.check)
-      variants.push({
-        label: 'second',
-        umask: 0o077,
-        reverse: true,
-        faketime: faketimeBin ? { bin: faketimeBin, offset: '+400d' } : null,
-        stagingName: 'a-different-and-much-longer-staging-folder/src',
-        variation: {
-          tz: 'Pacific/Kiritimati',
-          locale: 'fr_CH.UTF-8',
-          noise: { DETBUILD_CHECK_NOISE: 'reprotest-style noise', CAPTURE_ENVIRONMENT: '1', COLUMNS: '37' },
-        },
-      })
-
-    const outcomes: RunOutcome[] = []
-    let fixedEnv: Record<string, string> = {}
-    for (const variant of variants) {
-      step(`build: ${variant.label} run`)
-      const root = await mkdtemp(path.join(tmpRoot, `${variant.label}-`))
-      const stageDir = path.join(root, variant.stagingName)
-      const home = path.join(root, 'home')
-      const tmp = path.join(root, 'tmp')
-      await Promise.all([mkdir(stageDir, { recursive: true }), mkdir(home), mkdir(tmp)])
-      const staged = await stageSource(cwd, source.files, stageDir, { reverse: variant.reverse })
+  let npmVersion = toolchain.npm.version
+  const outcomes: RunOutcome[] = []
+  let fixedEnv: Record<string, string> = {}
+  for (const variant of variants) {
+    const isFirst = variant.label === 'first'
+    const runVariant = async () => {
+      const staged = isFirst ? prepared.run : await prepareRun(tmpRoot, variant, cwd, source.files)
       const env = toBuildEnv({
         hostEnv: options.hostEnv,
         allowlist: config.env,
-        home,
-        tmp,
+        home: staged.home,
+        tmp: staged.tmp,
         pathDirs: toolchain.pathDirs,
         sourceDateEpoch,
         npmCache,
@@ -281,24 +344,25 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
         offline: config.network === 'deny',
         ...(variant.variation ? { variation: variant.variation } : {}),
       })
-      if (variant.label === 'first') fixedEnv = fixedEnvRecord(env)
-      const npmVersion = toolchain.npm.pinned
-        ? toolchain.npm.version
-        : ((await captureOutput('npm', ['--version'], env, stageDir)) ?? 'unknown')
+      if (isFirst) fixedEnv = fixedEnvRecord(env)
+      if (npmVersion === UNKNOWN_NPM_VERSION)
+        npmVersion = (await captureOutput('npm', ['--version'], env, staged.stageDir)) ?? UNKNOWN_NPM_VERSION
       const runPhase = async (phase: 'install' | 'build', commands: readonly string[]) => {
         for (const command of commands) {
-          sink.write(`$ ${command}\n`)
+          buildLog.write(`$ ${command}\n`)
           log.debug(`${phase}: ${command}`)
           const phaseEnv =
             phase === 'install' && !config.scripts ? { ...env, npm_config_ignore_scripts: 'true' } : env
           const code = await runShell(command, {
-            cwd: stageDir,
+            cwd: staged.stageDir,
             env: phaseEnv,
             umask: variant.umask,
-            unshare,
+            unshare: isolation.unshare,
             faketime: variant.faketime,
-            onOutput: (chunk) => sink.write(chunk),
+            onOutput: (chunk) => buildLog.write(chunk),
           })
+          // each command's output is on disk before the next command starts
+          await buildLog.flush()
           if (code !== 0)
             throw new CheckFailedError(
               'BUILD_COMMAND_FAILED',
@@ -307,95 +371,213 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
             )
         }
       }
-      await runPhase('install', config.install)
-      await runPhase('build', config.build)
-      const found = await collectOutputs(stageDir, config.outputs)
-      if (found.size === 0)
-        throw new CheckFailedError(
-          'BUILD_NO_OUTPUTS',
-          `no file matches outputs ${JSON.stringify(config.outputs)} after the build`,
-          {
-            details: { key: 'outputs' },
-          },
+      const collect = async (): Promise<RunOutcome> => {
+        const found = await collectOutputs(staged.stageDir, config.outputs)
+        if (found.size === 0)
+          throw new CheckFailedError(
+            'BUILD_NO_OUTPUTS',
+            `no file matches outputs ${JSON.stringify(config.outputs)} after the build`,
+            { details: { key: 'outputs' } },
+          )
+        const entries = await Promise.all(
+          [...found].map(async ([name, abs]) => {
+            const kind = archiveKindOf(name)
+            const bytes = await readFile(abs)
+            const normalized = kind ? await normalizeArchive(kind, bytes, sourceDateEpoch, name) : bytes
+            return [name, normalized, kind] as const
+          }),
         )
-      const outputs = new Map<string, Buffer>()
-      const normalized = new Map<string, OutputRecord['normalized']>()
-      for (const [name, abs] of found) {
-        const kind = archiveKindOf(name)
-        const bytes = await readFile(abs)
-        outputs.set(name, kind ? await normalizeArchive(kind, bytes, sourceDateEpoch, name) : bytes)
-        normalized.set(name, kind)
+        return {
+          outputs: new Map(entries.map(([name, bytes]) => [name, bytes])),
+          normalized: new Map(entries.map(([name, , kind]) => [name, kind])),
+          treeSha256: treeDigest(staged.staged),
+          files: staged.staged.length,
+        }
       }
-      outcomes.push({ outputs, normalized, npmVersion, treeSha256: treeDigest(staged), files: staged.length })
-      if (!options.keepStaging) await rm(root, { recursive: true, force: true })
-    }
-
-    const first = outcomes[0] as RunOutcome
-    let report: ReproReport | null = null
-    if (options.check) {
-      const second = outcomes[1] as RunOutcome
-      const comparisons = await compareOutputs(first.outputs, second.outputs)
-      const reproducible = comparisons.every((c) => c.status === 'identical')
-      report = {
-        schemaVersion: 1,
-        reproducible,
-        variations: describeVariations(variants),
-        outputs: comparisons,
+      let outcome: RunOutcome
+      if (isFirst) {
+        const phase = async (name: 'install' | 'build', commands: readonly string[]) => {
+          if (commands.length === 0) {
+            steps.start(name)
+            steps.end(name, { detail: `no ${name} command`, skipped: true })
+            return
+          }
+          await steps.run(
+            name,
+            async () => {
+              steps.note(name, `${variant.label} run`)
+              await runPhase(name, commands)
+            },
+            () => ({ detail: `${commands.length} command(s)` }),
+          )
+        }
+        await phase('install', config.install)
+        await phase('build', config.build)
+        outcome = await steps.run('outputs', collect, (o) => ({
+          detail: `${o.outputs.size} output(s): ${[...o.outputs.keys()].join(', ')}`,
+        }))
+      } else {
+        await runPhase('install', config.install)
+        await runPhase('build', config.build)
+        outcome = await collect()
       }
-      await writeFileAtomic(path.join(out, WorkspaceFiles.reproReport), stableJson(report))
-      await writeFileAtomic(path.join(out, WorkspaceFiles.reproReportMd), toReportMarkdown(report))
-      step(`check: ${reproducible ? 'reproducible' : 'NOT reproducible'}`)
+      // the outputs are in memory: the staging folder goes while the build goes on (awaited at the end)
+      if (!options.keepStaging)
+        cleanups.push(rm(staged.root, { recursive: true, force: true }).catch(() => {}))
+      return outcome
     }
-
-    // artifacts: written once, mtime = SOURCE_DATE_EPOCH, hashed in one streaming read each
-    const artifactsDir = path.join(out, WorkspaceFiles.artifactsDir)
-    await rm(artifactsDir, { recursive: true, force: true })
-    const records: OutputRecord[] = []
-    for (const [name, bytes] of first.outputs) {
-      const file = path.join(artifactsDir, name)
-      await writeFileAtomic(file, bytes)
-      await utimes(file, sourceDateEpoch, sourceDateEpoch)
-      records.push({
-        path: `${WorkspaceFiles.artifactsDir}/${name}`,
-        ...(await hashFile(file)),
-        normalized: first.normalized.get(name) ?? null,
-      })
+    if (isFirst) outcomes.push(await runVariant())
+    else {
+      steps.start('check')
+      steps.note('check', `${variant.label} run under varied conditions`)
+      try {
+        outcomes.push(await runVariant())
+      } catch (e) {
+        steps.fail('check', e)
+        throw e
+      }
     }
-
-    const facts: BuildFacts = {
-      source: toSourceRecord(source, first),
-      sourceDateEpoch,
-      sourceDateEpochFrom,
-      config: { file: loaded.file, sha256: loaded.sha256, record: toConfigRecord(config) },
-      lockfile,
-      toolchain: toToolchainRecord(toolchain, first.npmVersion),
-      commands: { install: [...config.install], build: [...config.build] },
-      env: [...config.env],
-      fixedEnv,
-      isolation,
-      reproducibility: {
-        checked: options.check === true,
-        reproducible: report ? report.reproducible : null,
-        report: report ? WorkspaceFiles.reproReport : null,
-      },
-      outputs: records,
-    }
-    const manifest = toBuildManifest(facts)
-    await writeFileAtomic(path.join(out, WorkspaceFiles.buildManifest), stableJson(manifest))
-    await writeFileAtomic(path.join(out, WorkspaceFiles.provenance), stableJson(toProvenance(facts)))
-    step(`outputs: ${records.length} artifact(s) in ${WorkspaceFiles.artifactsDir}/`)
-    return {
-      manifest,
-      outputs: records,
-      reproducible: report ? report.reproducible : null,
-      report,
-      lockWritten,
-    }
-  } finally {
-    await writeFileAtomic(path.join(out, WorkspaceFiles.buildLog), sink.text())
-    if (!options.keepStaging) await rm(tmpRoot, { recursive: true, force: true })
-    else log.info(`staging kept in ${tmpRoot}`)
   }
+
+  const first = outcomes[0] as RunOutcome
+  let report: ReproReport | null = null
+  if (options.check) {
+    const second = outcomes[1] as RunOutcome
+    const comparisons = await compareOutputs(first.outputs, second.outputs)
+    const reproducible = comparisons.every((c) => c.status === 'identical')
+    report = {
+      schemaVersion: 1,
+      reproducible,
+      variations: describeVariations(variants),
+      outputs: comparisons,
+    }
+    await Promise.all([
+      writeFileAtomic(path.join(out, WorkspaceFiles.reproReport), stableJson(report)),
+      writeFileAtomic(path.join(out, WorkspaceFiles.reproReportMd), toReportMarkdown(report)),
+    ])
+    // a difference is the check's answer, not a failure of the step: the command exits 1 on it
+    steps.end('check', {
+      failed: !reproducible,
+      detail: reproducible
+        ? 'reproducible'
+        : `NOT reproducible: ${comparisons
+            .filter((c) => c.status !== 'identical')
+            .map((c) => c.name)
+            .join(', ')} differ`,
+    })
+  }
+
+  const records = await steps.run(
+    'attest',
+    async () => {
+      // artifacts: written once, mtime = SOURCE_DATE_EPOCH, hashed from the bytes that are written
+      const artifactsDir = path.join(out, WorkspaceFiles.artifactsDir)
+      await rm(artifactsDir, { recursive: true, force: true })
+      const written = await Promise.all(
+        [...first.outputs].map(async ([name, bytes]): Promise<OutputRecord> => {
+          const file = path.join(artifactsDir, name)
+          await writeFileAtomic(file, bytes)
+          await utimes(file, sourceDateEpoch, sourceDateEpoch)
+          return {
+            path: `${WorkspaceFiles.artifactsDir}/${name}`,
+            ...hashBytes(bytes),
+            normalized: first.normalized.get(name) ?? null,
+          }
+        }),
+      )
+      const facts: BuildFacts = {
+        source: toSourceRecord(source, first),
+        sourceDateEpoch,
+        sourceDateEpochFrom,
+        config: { file: loaded.file, sha256: loaded.sha256, record: toConfigRecord(config) },
+        lockfile,
+        toolchain: toToolchainRecord(toolchain, npmVersion),
+        commands: { install: [...config.install], build: [...config.build] },
+        env: [...config.env],
+        fixedEnv,
+        isolation: isolation.isolation,
+        reproducibility: {
+          checked: options.check === true,
+          reproducible: report ? report.reproducible : null,
+          report: report ? WorkspaceFiles.reproReport : null,
+        },
+        outputs: written,
+      }
+      const manifest = toBuildManifest(facts)
+      await Promise.all([
+        writeFileAtomic(path.join(out, WorkspaceFiles.buildManifest), stableJson(manifest)),
+        writeFileAtomic(path.join(out, WorkspaceFiles.provenance), stableJson(toProvenance(facts))),
+      ])
+      return { written, manifest }
+    },
+    (r) => ({
+      detail: `${r.written.length} artifact(s) in ${WorkspaceFiles.artifactsDir}/, ${WorkspaceFiles.buildManifest}, ${WorkspaceFiles.provenance}`,
+    }),
+  )
+  return {
+    manifest: records.manifest,
+    outputs: records.written,
+    reproducible: report ? report.reproducible : null,
+    report,
+    lockWritten: toolchain.lockChanged,
+  }
+}
+
+interface IsolationProbe {
+  isolation: Isolation
+  /** absolute path of `unshare` when commands run without network */
+  unshare: string | null
+}
+
+const PROBE_PATH = '/usr/bin:/bin:/usr/sbin:/sbin'
+
+async function resolveIsolation(network: BuildConfig['network']): Promise<IsolationProbe> {
+  if (network === 'allow')
+    return { isolation: { requested: 'allow', network: 'allowed', method: null, note: null }, unshare: null }
+  if (process.platform === 'linux' && (await probeUnshare(PROBE_PATH)))
+    return {
+      isolation: { requested: 'deny', network: 'none', method: 'unshare -rn', note: null },
+      unshare: await findOnPath('unshare', PROBE_PATH),
+    }
+  return {
+    isolation: {
+      requested: 'deny',
+      network: 'best-effort',
+      method: null,
+      note: 'unprivileged user namespaces are unavailable: npm runs --offline, but the commands can reach the network',
+    },
+    unshare: null,
+  }
+}
+
+type Prefetched =
+  | { lockfile: BuildFacts['lockfile']; items: number }
+  | { lockfile: BuildFacts['lockfile']; items: null; why: string }
+
+/** The npm lockfile's digest, and (offline installs) its packages fetched into the npm cache. */
+async function prefetchFor(
+  source: SourceInfo,
+  cwd: string,
+  config: BuildConfig,
+  npmCache: string,
+  registry: string,
+): Promise<Prefetched> {
+  const lockfileName =
+    ['npm-shrinkwrap.json', 'package-lock.json'].find((f) => source.files.includes(f)) ?? null
+  if (!lockfileName) return { lockfile: null, items: null, why: 'no npm lockfile' }
+  const text = await readFile(path.join(cwd, lockfileName))
+  const lockfile = { file: lockfileName, sha256: createHash('sha256').update(text).digest('hex') }
+  if (config.network !== 'deny') return { lockfile, items: null, why: 'network allowed: npm fetches itself' }
+  if (config.install.length === 0) return { lockfile, items: null, why: 'no install command' }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text.toString('utf8'))
+  } catch (e) {
+    throw new InputError('BUILD_LOCKFILE_INVALID', 'invalid JSON', { file: lockfileName, cause: e })
+  }
+  const items = toPrefetchList(parsed)
+  await prefetchPackages(items, npmCache, registry)
+  return { lockfile, items: items.length }
 }
 
 function toSourceRecord(source: SourceInfo, run: RunOutcome): BuildFacts['source'] {
@@ -458,4 +640,5 @@ function describeVariations(variants: readonly RunVariant[]): ReportVariation[] 
   ]
 }
 
+export { BUILD_STEPS, type BuildStep, toBuildSteps } from './steps.ts'
 export type { BuildConfig }

@@ -2,9 +2,13 @@
  * Edge: the registry. Before an offline install, every package the lockfile pins is fetched into the
  * build's npm cache (verified by its lockfile integrity), so `npm ci --offline` can run with no network.
  */
+import { stat } from 'node:fs/promises'
 import path from 'node:path'
-import pacote from 'pacote'
+import ssri from 'ssri'
 import { CheckFailedError, IncompleteError } from '../errors.ts'
+
+/** pacote (and the npm fetch stack under it) takes ~0.3 s to load: only builds that fetch pay for it. */
+const loadPacote = async () => (await import('pacote')).default
 
 export interface PrefetchItem {
   /** tarball URL, or `name@version` when the lockfile omits `resolved` (npm's omit-lockfile-registry-resolved) */
@@ -37,7 +41,31 @@ export function toPrefetchList(lock: unknown): PrefetchItem[] {
   return out.sort((a, b) => (a.resolved < b.resolved ? -1 : a.resolved > b.resolved ? 1 : 0))
 }
 
-/** Fetches every item into `<npmCache>/_cacache` (no-op for items already cached). */
+/**
+ * Whether cacache already holds the content of `integrity` (its `content-v2/<algo>/<hex>` layout).
+ * npm reads a locked tarball by that digest and verifies it as it reads, so a stat is enough here: a
+ * damaged entry fails the offline install, it is never used.
+ */
+export async function hasCachedContent(cache: string, integrity: string): Promise<boolean> {
+  const parsed = ssri.parse(integrity)
+  for (const hashes of Object.values(parsed) as unknown as { algorithm: string; hexDigest(): string }[][]) {
+    for (const h of hashes) {
+      const hex = h.hexDigest()
+      try {
+        await stat(
+          path.join(cache, 'content-v2', h.algorithm, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4)),
+        )
+        return true
+      } catch {}
+    }
+  }
+  return false
+}
+
+/**
+ * Fetches every item into `<npmCache>/_cacache`. Items with a tarball URL whose content is already
+ * cached are skipped without reading them (pacote would read and re-verify every tarball).
+ */
 export async function prefetchPackages(
   items: readonly PrefetchItem[],
   npmCache: string,
@@ -49,8 +77,9 @@ export async function prefetchPackages(
   const worker = async () => {
     while (next < items.length) {
       const item = items[next++] as PrefetchItem
+      if (/^https?:/.test(item.resolved) && (await hasCachedContent(cache, item.integrity))) continue
       try {
-        await pacote.tarball(item.resolved, {
+        await (await loadPacote()).tarball(item.resolved, {
           cache,
           integrity: item.integrity,
           registry,

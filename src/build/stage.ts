@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmod, copyFile, glob, lstat, mkdir, readFile, readlink, symlink } from 'node:fs/promises'
+import { chmod, glob, lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { InputError } from '../errors.ts'
@@ -57,27 +57,31 @@ export async function inspectSource(
   include: readonly string[],
   outDir: string,
 ): Promise<SourceInfo> {
-  const top = await git(cwd, ['rev-parse', '--show-toplevel'])
   const outRel = path.relative(cwd, outDir).split(path.sep).join('/')
   const excluded = (p: string) =>
     DEFAULT_EXCLUDES.some((x) => p === x || p.startsWith(`${x}/`) || p.includes(`/${x}/`)) ||
     (outRel !== '' && !outRel.startsWith('..') && (p === outRel || p.startsWith(`${outRel}/`)))
-  if (top !== null) {
-    const listed = (await git(cwd, ['ls-files', '-z', '--cached', '.'])) ?? ''
+  // all git questions at once: each one fails (null) outside a repository (so a listing means a
+  // repository, even an empty one), `log` also in one without commits, `config` when there is no remote
+  const [listed, head, status, remote] = await Promise.all([
+    git(cwd, ['ls-files', '-z', '--cached', '.']),
+    git(cwd, ['log', '-1', '--no-show-signature', '--format=%H %ct', 'HEAD']),
+    git(cwd, ['status', '--porcelain', '--untracked-files=no', '-z', '--', '.']),
+    git(cwd, ['config', '--get', 'remote.origin.url']),
+  ])
+  if (listed !== null) {
     const files = listed
       .split('\0')
       .filter((f) => f !== '' && !excluded(f))
       .sort(compareCodePoint)
-    const head = (await git(cwd, ['rev-parse', '--verify', '-q', 'HEAD']))?.trim() || null
-    const status = (await git(cwd, ['status', '--porcelain', '--untracked-files=no', '-z', '--', '.'])) ?? ''
-    const time = head ? (await git(cwd, ['log', '-1', '--format=%ct', 'HEAD']))?.trim() : undefined
-    const remote = (await git(cwd, ['config', '--get', 'remote.origin.url']))?.trim() || null
+    const [commit, time] = (head?.trim() ?? '').split(' ')
+    const url = remote?.trim() || null
     return {
       kind: 'git',
-      repo: remote ? stripCredentials(remote) : null,
-      commit: head,
-      dirty: status !== '',
-      commitTime: time ? Number(time) : null,
+      repo: url ? stripCredentials(url) : null,
+      commit: commit && /^[0-9a-f]{40,64}$/.test(commit) ? commit : null,
+      dirty: (status ?? '') !== '',
+      commitTime: commit && time && /^\d+$/.test(time) ? Number(time) : null,
       files,
     }
   }
@@ -110,6 +114,7 @@ export async function stageSource(
 ): Promise<StagedFile[]> {
   const order = options.reverse ? [...files].reverse() : [...files]
   const staged: StagedFile[] = []
+  const made = new Set<string>()
   for (const rel of order) {
     const from = path.join(cwd, rel)
     const to = path.join(dest, rel)
@@ -119,19 +124,26 @@ export async function stageSource(
     } catch {
       continue
     }
-    await mkdir(path.dirname(to), { recursive: true, mode: 0o755 })
+    const parent = path.dirname(to)
+    if (!made.has(parent)) {
+      await mkdir(parent, { recursive: true, mode: 0o755 })
+      made.add(parent)
+    }
     if (st.isSymbolicLink()) {
       const target = await readlink(from)
       await symlink(target, to)
       staged.push({ path: rel, mode: '120000', sha256: createHash('sha256').update(target).digest('hex') })
     } else if (st.isFile()) {
-      await copyFile(from, to)
+      // one read: the bytes that are hashed are the bytes that are staged
+      const data = await readFile(from)
       const exec = (st.mode & 0o111) !== 0
+      await writeFile(to, data, { mode: exec ? 0o755 : 0o644 })
       await chmod(to, exec ? 0o755 : 0o644)
-      const sha256 = createHash('sha256')
-        .update(await readFile(from))
-        .digest('hex')
-      staged.push({ path: rel, mode: exec ? '100755' : '100644', sha256 })
+      staged.push({
+        path: rel,
+        mode: exec ? '100755' : '100644',
+        sha256: createHash('sha256').update(data).digest('hex'),
+      })
     }
   }
   if (staged.length === 0)

@@ -4,14 +4,18 @@
  * first on PATH. An integrity mismatch is refused, never replaced.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { chmod, mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import pacote from 'pacote'
 import type { BuildConfig, ToolPin } from '../config/build-config.ts'
 import { CheckFailedError, IncompleteError, InputError } from '../errors.ts'
+import { settleAll } from '../util/settle.ts'
+import { SYSTEM_PATH } from './env.ts'
 import { type LockEntry, nodePackageName, type ToolchainLock } from './lockfile.ts'
 import { captureOutput, findOnPath } from './run.ts'
+import { cachedToolDigest, readNpmVersion } from './tool-digest.ts'
+
+/** pacote (and the npm fetch stack under it) takes ~0.3 s to load: only builds that fetch pay for it. */
+const loadPacote = async () => (await import('pacote')).default
 
 export interface ToolRecord {
   version: string
@@ -45,12 +49,6 @@ export interface ToolchainOptions {
   arch: string
 }
 
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
-
 function integrityError(spec: string, expected: string, found: string, cause?: unknown): CheckFailedError {
   return new CheckFailedError(
     'BUILD_TOOLCHAIN_INTEGRITY',
@@ -76,7 +74,7 @@ export async function resolveLockEntry(
       },
     )
   try {
-    const manifest = await pacote.manifest(spec, {
+    const manifest = await (await loadPacote()).manifest(spec, {
       registry: options.registry,
       cache: path.join(options.cacheDir, '_cacache'),
     })
@@ -120,7 +118,7 @@ export async function ensurePackage(
   const tmp = `${dir}.tmp-${process.pid}`
   await rm(tmp, { recursive: true, force: true })
   try {
-    await pacote.extract(spec, tmp, {
+    await (await loadPacote()).extract(spec, tmp, {
       registry: options.registry,
       integrity: entry.integrity,
       cache: path.join(options.cacheDir, '_cacache'),
@@ -158,56 +156,95 @@ function versionOf(pin: ToolPin): string | null {
   return pin.kind === 'version' ? pin.version : null
 }
 
-/** Resolves node and npm per the config; writes shims into `binDir`. */
+/** Where the digest of a system binary is remembered: one small record per binary path. */
+function systemDigestRecord(cacheDir: string, bin: string): string {
+  return path.join(
+    cacheDir,
+    'system-tools',
+    `${createHash('sha256').update(bin).digest('hex').slice(0, 16)}.json`,
+  )
+}
+
+/**
+ * Resolves node and npm per the config (both at once); writes shims into `binDir`. The node binary's
+ * sha256 is computed once per cached package (or system binary) and remembered, not on every build.
+ */
 export async function resolveToolchain(
   config: BuildConfig,
   options: ToolchainOptions,
 ): Promise<ResolvedToolchain> {
   const lock: ToolchainLock = { lockfileVersion: 1, packages: { ...options.lock.packages } }
-  let lockChanged = false
   await mkdir(options.binDir, { recursive: true })
-  const pathDirs = [options.binDir]
+  const [nodeGot, npmGot] = await settleAll([
+    resolveNode(config, options, lock),
+    resolveNpm(config, options, lock),
+  ])
+  const pathDirs = [options.binDir, ...npmGot.pathDirs]
+  return {
+    node: nodeGot.node,
+    npm: npmGot.npm,
+    pathDirs: [...new Set(pathDirs)],
+    lockChanged: nodeGot.added || npmGot.added,
+    lock,
+  }
+}
 
-  let node: ResolvedToolchain['node']
+async function resolveNode(
+  config: BuildConfig,
+  options: ToolchainOptions,
+  lock: ToolchainLock,
+): Promise<{ node: ResolvedToolchain['node']; added: boolean }> {
   const nodeVersion = versionOf(config.toolchain.node)
   if (nodeVersion) {
     const spec = `${nodePackageName(options.platform, options.arch)}@${nodeVersion}`
     const got = await pinnedSpec(spec, options, lock)
-    lockChanged ||= got.added
     const bin = path.join(got.dir, 'bin', 'node')
-    node = {
-      version: nodeVersion,
-      pinned: true,
-      integrity: got.entry.integrity,
-      package: spec,
-      resolved: got.entry.resolved,
-      sha256: await sha256File(bin),
-    }
+    const digest = await cachedToolDigest(bin, path.join(got.dir, '.detbuild-node-digest.json'))
     await symlink(bin, path.join(options.binDir, 'node'))
-  } else {
-    const found = await findOnPath('node', options.hostPath)
-    if (!found)
-      throw new InputError('BUILD_TOOLCHAIN_NOT_FOUND', 'toolchain.node is "system" but no node is on PATH')
-    const bin = await realpath(found)
-    const version = (await captureOutput(bin, ['--version'], {}, options.binDir))?.replace(/^v/, '')
-    if (!version) throw new InputError('BUILD_TOOLCHAIN_NOT_FOUND', `cannot run ${bin} --version`)
-    node = {
-      version,
+    return {
+      node: {
+        version: nodeVersion,
+        pinned: true,
+        integrity: got.entry.integrity,
+        package: spec,
+        resolved: got.entry.resolved,
+        sha256: digest.sha256,
+      },
+      added: got.added,
+    }
+  }
+  const found = await findOnPath('node', options.hostPath)
+  if (!found)
+    throw new InputError('BUILD_TOOLCHAIN_NOT_FOUND', 'toolchain.node is "system" but no node is on PATH')
+  const bin = await realpath(found)
+  const digest = await cachedToolDigest(bin, systemDigestRecord(options.cacheDir, bin), async () => {
+    const out = await captureOutput(bin, ['--version'], {}, options.binDir)
+    return out ? out.replace(/^v/, '') : null
+  })
+  if (!digest.version) throw new InputError('BUILD_TOOLCHAIN_NOT_FOUND', `cannot run ${bin} --version`)
+  await symlink(bin, path.join(options.binDir, 'node'))
+  return {
+    node: {
+      version: digest.version,
       pinned: false,
       integrity: null,
       package: null,
       resolved: null,
-      sha256: await sha256File(bin),
-    }
-    await symlink(bin, path.join(options.binDir, 'node'))
+      sha256: digest.sha256,
+    },
+    added: false,
   }
+}
 
-  let npm: ToolRecord
+async function resolveNpm(
+  config: BuildConfig,
+  options: ToolchainOptions,
+  lock: ToolchainLock,
+): Promise<{ npm: ToolRecord; pathDirs: string[]; added: boolean }> {
   const npmVersion = versionOf(config.toolchain.npm)
   if (npmVersion) {
     const spec = `npm@${npmVersion}`
     const got = await pinnedSpec(spec, options, lock)
-    lockChanged ||= got.added
     for (const [name, script] of [
       ['npm', 'npm-cli.js'],
       ['npx', 'npx-cli.js'],
@@ -219,18 +256,35 @@ export async function resolveToolchain(
       )
       await chmod(shim, 0o755)
     }
-    npm = {
-      version: npmVersion,
-      pinned: true,
-      integrity: got.entry.integrity,
-      package: spec,
-      resolved: got.entry.resolved,
+    return {
+      npm: {
+        version: npmVersion,
+        pinned: true,
+        integrity: got.entry.integrity,
+        package: spec,
+        resolved: got.entry.resolved,
+      },
+      pathDirs: [],
+      added: got.added,
     }
-  } else {
-    const found = await findOnPath('npm', options.hostPath)
-    if (found) pathDirs.push(path.dirname(found))
-    // the version is read later by running it in the build environment
-    npm = { version: 'unknown', pinned: false, integrity: null, package: null, resolved: null }
   }
-  return { node, npm, pathDirs: [...new Set(pathDirs)], lockChanged, lock }
+  // the build finds the host's npm (its folder goes on PATH) or the system one; its version comes from
+  // its package.json, or (UNKNOWN_NPM_VERSION) is asked by running it in the build environment
+  const found = await findOnPath('npm', options.hostPath)
+  const used = found ?? (await findOnPath('npm', SYSTEM_PATH.join(':')))
+  const version = used ? await readNpmVersion(used) : null
+  return {
+    npm: {
+      version: version ?? UNKNOWN_NPM_VERSION,
+      pinned: false,
+      integrity: null,
+      package: null,
+      resolved: null,
+    },
+    pathDirs: found ? [path.dirname(found)] : [],
+    added: false,
+  }
 }
+
+/** The npm version before it is known: the build then runs `npm --version` in its environment. */
+export const UNKNOWN_NPM_VERSION = 'unknown'

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { CheckFailedError } from '../../src/errors.ts'
 import { type PipelineHooks, runPipeline, type StepRunner } from '../../src/run/pipeline.ts'
-import { createLiveProgress, createPlainProgress } from '../../src/run/progress.ts'
 import { resolveSteps, STEP_NAMES, type StepName } from '../../src/run/steps.ts'
 import { createLogger } from '../../src/util/log.ts'
+import { createLiveProgress, createPlainProgress } from '../../src/util/progress.ts'
 
 const ok: StepRunner = async () => ({ exitCode: 0, detail: 'fine' })
 function runners(overrides: Partial<Record<StepName, StepRunner>>): Record<StepName, StepRunner> {

@@ -30,7 +30,18 @@ export const register: RegisterCommand = (program, registrar) => {
     .option('--keep-staging', 'keep the staging folders for debugging')
     .action(
       registrar.wrap<BuildFlags>(async (flags, env) => {
-        const { runBuild } = await import('../../build/index.ts')
+        const { runBuild, toBuildSteps } = await import('../../build/index.ts')
+        const { createLiveProgress, createPlainProgress } = await import('../../util/progress.ts')
+        const { globals } = env
+        // a live step list on a TTY; plain lines (no timestamps) in CI and pipes; nothing with --quiet
+        const live =
+          process.stderr.isTTY === true && !globals.quiet && !globals.json && (env.env.CI ?? '') === ''
+        const progress = live
+          ? createLiveProgress(toBuildSteps(flags.check === true), process.stderr, { color: globals.color })
+          : globals.quiet
+            ? undefined
+            : createPlainProgress((line) => env.log.info(line))
+        const log = progress ? progress.wrapLogger(env.log) : env.log
         const result = await runBuild({
           cwd: env.globals.cwd,
           out: env.globals.out,
@@ -41,8 +52,9 @@ export const register: RegisterCommand = (program, registrar) => {
           frozenLock: flags.frozenLock === true,
           keepStaging: flags.keepStaging === true,
           hostEnv: env.env,
-          log: env.log,
-        })
+          log,
+          ...(progress ? { progress } : {}),
+        }).finally(() => progress?.finish())
         const failed = result.reproducible === false
         const lines = result.outputs.map((o) => `${o.sha256}  ${o.path}`)
         if (result.reproducible === true)

@@ -1,13 +1,29 @@
 /**
- * Edge (terminal): how a run shows its steps while they run. On a TTY a live step list, redrawn in
- * place with a spinner and elapsed seconds; elsewhere (CI, pipes) plain lines without timestamps.
+ * Edge (terminal): how a command shows its steps while they run (`detbuild run`'s pipeline,
+ * `detbuild build`'s phases). On a TTY a live step list, redrawn in place with a spinner and elapsed
+ * seconds; elsewhere (CI, pipes) plain lines without timestamps.
  */
-import type { Logger } from '../util/log.ts'
-import type { PipelineHooks } from './pipeline.ts'
-import type { StepName } from './steps.ts'
-import type { StepRecord } from './types.ts'
+import type { Logger } from './log.ts'
 
-export interface Progress extends PipelineHooks {
+/** How a step ended, as the display shows it. */
+export type ProgressStatus = 'ok' | 'failed' | 'skipped' | 'not-run'
+
+/** The end of one step: its name, how it ended and one line about it. */
+export interface ProgressRecord<S extends string = string> {
+  name: S
+  status: ProgressStatus
+  detail: string
+}
+
+/** The hooks a step runner calls; `index`/`total` place the step in the list. */
+export interface ProgressHooks<S extends string = string> {
+  onStart?(step: S, index: number, total: number): void
+  onEnd?(record: ProgressRecord<S>, index: number, total: number): void
+}
+
+export interface Progress<S extends string = string> {
+  onStart(step: S, index: number, total: number): void
+  onEnd(record: ProgressRecord<S>, index: number, total: number): void
   /** the logger the steps get: on a TTY their lines are printed above the live list */
   wrapLogger(log: Logger): Logger
   /** stops the spinner and leaves the final list on screen */
@@ -15,7 +31,7 @@ export interface Progress extends PipelineHooks {
 }
 
 /** CI and pipes: one line when a step starts, one when it ends. */
-export function createPlainProgress(write: (line: string) => void): Progress {
+export function createPlainProgress<S extends string = string>(write: (line: string) => void): Progress<S> {
   return {
     onStart(step, index, total) {
       write(`[${index + 1}/${total}] ${step}`)
@@ -32,19 +48,19 @@ export function createPlainProgress(write: (line: string) => void): Progress {
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 
 interface Row {
-  name: StepName
-  state: 'pending' | 'running' | StepRecord['status']
+  name: string
+  state: 'pending' | 'running' | ProgressStatus
   detail: string
   started: number
   seconds: number | null
 }
 
 /** A TTY: the whole step list, redrawn in place. `clock` is injectable for tests. */
-export function createLiveProgress(
-  steps: readonly StepName[],
+export function createLiveProgress<S extends string = string>(
+  steps: readonly NoInfer<S>[],
   out: { write(text: string): void },
   options: { color: boolean; clock?: () => number; tick?: boolean } = { color: true },
-): Progress {
+): Progress<S> {
   const clock = options.clock ?? (() => performance.now())
   const paint = (code: string, s: string) => (options.color ? `\u001b[${code}m${s}\u001b[0m` : s)
   const rows: Row[] = steps.map((name) => ({ name, state: 'pending', detail: '', started: 0, seconds: null }))

@@ -1,0 +1,61 @@
+/**
+ * Edge: the file system. `<out>/build.log`, streamed while the commands run: everything goes to a
+ * temporary file in the same folder as it arrives, which is renamed into place when the build ends —
+ * failed or not — so a reader never sees a half-written log and an old log is replaced whole.
+ */
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { finished } from 'node:stream/promises'
+
+export interface BuildLog {
+  /** appends text (a command's output as it arrives, or a `# step` line) */
+  write(text: string): void
+  /** resolves when everything written so far has reached the file (called after each command) */
+  flush(): Promise<void>
+  /** flushes and renames the log into place; safe to call once, on success and on failure */
+  close(): Promise<void>
+}
+
+/** Opens a streamed log that lands at `file` when closed. */
+export async function openBuildLog(file: string): Promise<BuildLog> {
+  const dir = path.dirname(file)
+  await mkdir(dir, { recursive: true })
+  // the random part only names the temporary file; it never reaches the log
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const stream = createWriteStream(tmp, { mode: 0o644, flags: 'wx' })
+  let failure: Error | null = null
+  stream.on('error', (e) => {
+    failure ??= e
+  })
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve())
+    stream.once('error', reject)
+  })
+  let closed = false
+  // writes complete in order: the last one's callback means all earlier ones are on disk too
+  let last: Promise<void> = Promise.resolve()
+  return {
+    write(text) {
+      if (closed || failure !== null || text === '') return
+      last = new Promise((resolve) => stream.write(text, () => resolve()))
+    },
+    flush: () => last,
+    async close() {
+      if (closed) return
+      closed = true
+      stream.end()
+      await finished(stream).catch((e: Error) => {
+        failure ??= e
+      })
+      try {
+        if (failure) throw failure
+        await rename(tmp, file)
+      } catch (e) {
+        await rm(tmp, { force: true })
+        throw e
+      }
+    },
+  }
+}
