@@ -1,41 +1,16 @@
 /** `detbuild run`: flags → RunOptions → the pipeline (src/run), with a live step list or plain lines. */
 import path from 'node:path'
 import { Option } from 'commander'
+import type { RunInput } from '../../run/resolve.ts'
 import type { RegisterCommand } from '../context.ts'
 
-interface RunFlags {
+/** What commander hands over: the pipeline's inputs (src/run/resolve.ts) as flags. */
+type RunFlags = Omit<RunInput, 'cwd' | 'out' | 'env' | 'now' | 'log' | 'omitDev'> & {
   steps: string[]
   skip: string[]
   demo?: boolean
-  config?: string
-  check?: boolean
-  cacheDir?: string
-  registry?: string
-  frozenLock?: boolean
-  offlineDb?: string
-  osvUrl?: string
-  osvCache: boolean
-  failOn?: string
   omit: string[]
-  policy?: string
   vex: string[]
-  warnOnly?: boolean
-  sign?: string
-  key?: string
-  keyPasswordEnv?: string
-  identityToken?: string
-  fulcioUrl?: string
-  rekorUrl?: string
-  tsaUrl?: string
-  tlog: boolean
-  signArtifacts: boolean
-  verify: boolean
-  verifyKey?: string
-  trustedRoot?: string
-  certificateIdentity?: string
-  certificateIdentityRegexp?: string
-  certificateOidcIssuer?: string
-  insecureIgnoreTlog?: boolean
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
