@@ -30,6 +30,7 @@ export const INPUT_DEFAULTS = {
   'verify-key': '',
   'trusted-root': '',
   'certificate-identity': '',
+  'certificate-identity-regexp': '',
   'certificate-oidc-issuer': '',
   'release-assets': 'true',
 } as const
@@ -64,6 +65,7 @@ export interface ActionInputs {
   verifyKey: string
   trustedRoot: string
   certificateIdentity: string
+  certificateIdentityRegexp: string
   certificateOidcIssuer: string
   releaseAssets: boolean
 }
@@ -112,6 +114,7 @@ export function readInputs(env: Readonly<Record<string, string | undefined>>): A
     verifyKey: get('verify-key'),
     trustedRoot: get('trusted-root'),
     certificateIdentity: get('certificate-identity'),
+    certificateIdentityRegexp: get('certificate-identity-regexp'),
     certificateOidcIssuer: get('certificate-oidc-issuer'),
     releaseAssets: toBoolean('release-assets', get('release-assets')),
   }

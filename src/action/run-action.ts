@@ -72,6 +72,7 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
       verifyKey: inputs.verifyKey,
       trustedRoot: inputs.trustedRoot,
       certificateIdentity: inputs.certificateIdentity,
+      certificateIdentityRegexp: inputs.certificateIdentityRegexp,
       certificateOidcIssuer: inputs.certificateOidcIssuer,
       env,
       now: io.now,

@@ -137,6 +137,40 @@ test('keyless run: build → sbom → scan → policy → sign → bundle → ve
   assert.deepEqual(Object.keys(o).sort(), Object.keys(meta.outputs).sort())
 })
 
+test('certificate-identity-regexp is anchored and decides who may have signed the evidence', async () => {
+  const repo = newRepo('ts-lib', '.')
+  const trustedRoot = path.join(path.dirname(repo), 'trusted_root.json')
+  await writeFile(trustedRoot, JSON.stringify(mock.trustedRoot))
+  const run = (regexp: string) =>
+    runBundledAction(
+      actionDir,
+      repo,
+      {
+        config: 'detbuild.offline.json',
+        'offline-db': OSV_RECORDS,
+        sign: 'keyless',
+        'fulcio-url': mock.url,
+        'rekor-url': mock.url,
+        'tsa-url': mock.url,
+        'trusted-root': trustedRoot,
+        'certificate-identity-regexp': regexp,
+        'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
+        'release-assets': 'false',
+      },
+      {
+        DETBUILD_TSC: TSC,
+        ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+      },
+    )
+  const ok = await run('https://github\\.com/.+')
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr)
+  // a prefix of the real identity does not match: the expression must cover all of it
+  const prefix = await run('https://github\\.com/')
+  assert.equal(prefix.code, 1, prefix.stdout)
+  assert.equal(prefix.outputs['failed-step'], 'verify')
+})
+
 test('findings at fail-on: exit 1, failed-step scan, escaped ::error annotations, summary table', async () => {
   const repo = newRepo('vulnerable-app')
   const run = await runBundledAction(actionDir, repo, {
