@@ -140,13 +140,8 @@ class Scanner {
           this.value(1)
       }
       this.ws()
-      const d = b[this.p++]
-      if (d === COMMA) {
-        this.ws()
-        continue
-      }
-      if (d === RBRACE) break
-      unsure()
+      if (this.more(RBRACE)) continue
+      break
     }
     this.ws()
     if (this.p !== this.n) unsure()
@@ -183,23 +178,13 @@ class Scanner {
             this.ranges()
           } else this.value(3)
           this.ws()
-          const d = b[this.p++]
-          if (d === COMMA) {
-            this.ws()
-            continue
-          }
-          if (d === RBRACE) break
-          unsure()
+          if (this.more(RBRACE)) continue
+          break
         }
       }
       this.ws()
-      const d = b[this.p++]
-      if (d === COMMA) {
-        this.ws()
-        continue
-      }
-      if (d === RBRACKET) return
-      unsure()
+      if (this.more(RBRACKET)) continue
+      return
     }
   }
 
@@ -219,13 +204,8 @@ class Scanner {
         names.push(this.text())
       } else this.value(4)
       this.ws()
-      const d = b[this.p++]
-      if (d === COMMA) {
-        this.ws()
-        continue
-      }
-      if (d === RBRACE) return
-      unsure()
+      if (this.more(RBRACE)) continue
+      return
     }
   }
 
@@ -252,25 +232,26 @@ class Scanner {
           }
           this.value(5)
           this.ws()
-          const d = b[this.p++]
-          if (d === COMMA) {
-            this.ws()
-            continue
-          }
-          if (d === RBRACE) break
-          unsure()
+          if (this.more(RBRACE)) continue
+          break
         }
       } else this.p++
       if (!events) unsure()
       this.ws()
-      const d = b[this.p++]
-      if (d === COMMA) {
-        this.ws()
-        continue
-      }
-      if (d === RBRACKET) return
-      unsure()
+      if (this.more(RBRACKET)) continue
+      return
     }
+  }
+
+  /** After a member or element: a comma means more follow (true), `closer` ends the list (false). */
+  private more(closer: number): boolean {
+    const d = this.b[this.p++]
+    if (d === COMMA) {
+      this.ws()
+      return true
+    }
+    if (d === closer) return false
+    return unsure()
   }
 
   /** Reads `"key"` and the colon after it; leaves `p` on the value's first byte. */
@@ -343,13 +324,8 @@ class Scanner {
         }
         this.value(depth + 1)
         this.ws()
-        const d = b[this.p++]
-        if (d === COMMA) {
-          this.ws()
-          continue
-        }
-        if (d === close) return
-        unsure()
+        if (this.more(close)) continue
+        return
       }
     }
     if (c === 0x74) this.literal('true')
