@@ -1,5 +1,6 @@
 /** The resolved options of one `detbuild run` (built by the CLI command or the Action). Data only. */
 import type { Logger } from '../util/log.ts'
+import type { TrustFlags } from '../verify/trust.ts'
 import type { SignMode, StepName } from './steps.ts'
 
 export type FailOn = 'any' | 'low' | 'medium' | 'high' | 'critical'
@@ -44,15 +45,8 @@ export interface RunOptions {
     /** also sign each artifact (message signatures) */
     artifacts: boolean
   }
-  verify: {
-    /** public key for key-signed evidence */
-    key?: string
-    trustedRoot?: string
-    certificateIdentity?: string
-    certificateIdentityRegexp?: string
-    certificateOidcIssuer?: string
-    insecureIgnoreTlog?: boolean
-  }
+  /** who must have signed the evidence: `detbuild verify`'s own flags (`key` is a public key file) */
+  verify: TrustFlags
   /** the host environment (values read by the steps: SOURCE_DATE_EPOCH, tokens, proxies, registry) */
   env: NodeJS.ProcessEnv
   /** the clock (policy evaluation time, suppression expiry) */
