@@ -178,8 +178,8 @@ function canonicalizeEntry(path: string, body: string): string {
 // ---- small helpers shared by test/sign and test/verify ----
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..')
-/** the shared sigstore fixtures beside the repository (also in CI) */
-export const FIXTURES = path.resolve(REPO_ROOT, '../shared/sigstore-fixtures')
+/** real sigstore bundles, conformance cases and trust material, vendored in the repository (see its README) */
+export const FIXTURES = path.resolve(REPO_ROOT, 'fixtures/sigstore')
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com'
 export const WORKFLOW_IDENTITY = 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main'
