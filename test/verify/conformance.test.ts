@@ -88,8 +88,7 @@ for (const c of npm.cases) {
   })
 }
 
-test('specific conformance failures carry the expected codes', {
-}, async () => {
+test('specific conformance failures carry the expected codes', async () => {
   const byId = new Map(conformance.cases.map((c) => [c.id, c]))
   const expectations: Array<[string, string]> = [
     ['trust-root-tlog-missing-validity-start_fail', 'VERIFY_TRUSTED_ROOT_INVALID'],
@@ -110,8 +109,7 @@ test('specific conformance failures carry the expected codes', {
   }
 })
 
-test('npm provenance: a sha256 form cannot match sha512-only subjects, sha512:<hex> can', {
-}, async () => {
+test('npm provenance: a sha256 form cannot match sha512-only subjects, sha512:<hex> can', async () => {
   const c = npm.cases.find((x) => x.id === 'npm-sigstore-2.0.0-provenance')!
   const data = readFileSync(path.join(npm.base, c.artifact))
   const sha512 = await outcome(npm.base, c, `sha512:${createHash('sha512').update(data).digest('hex')}`)
@@ -120,8 +118,7 @@ test('npm provenance: a sha256 form cannot match sha512-only subjects, sha512:<h
   assert.deepEqual(sha256, { result: 'fail', code: 'VERIFY_DIGEST_MISMATCH' })
 })
 
-test('CLI: exit 0 verified, 1 failed check, 2 malformed bundle; --json carries the code', {
-}, async () => {
+test('CLI: exit 0 verified, 1 failed check, 2 malformed bundle; --json carries the code', async () => {
   const base = conformance.base
   const flags = (c: Case) => [
     '--bundle',
