@@ -80,10 +80,15 @@ export function toOsvEndpoint(raw: string): OsvEndpoint | { invalid: string } {
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return { invalid: 'must be an http(s) URL' }
   if (u.search !== '' || u.hash !== '') return { invalid: 'must not have a query or a fragment' }
-  const authorization =
-    u.username !== '' || u.password !== ''
-      ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
-      : null
+  let authorization: string | null = null
+  if (u.username !== '' || u.password !== '') {
+    try {
+      const userinfo = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`
+      authorization = `Basic ${Buffer.from(userinfo).toString('base64')}`
+    } catch {
+      return { invalid: 'has malformed percent-encoding in its user or password' }
+    }
+  }
   u.username = ''
   u.password = ''
   const base = u.toString().replace(/\/+$/, '')

@@ -87,6 +87,7 @@ test('an unusable --osv-url is bad usage (exit 2) and its credentials are not ec
     `ftp://ci-bot:${SECRET}@example.invalid`,
     `http://ci-bot:${SECRET}@example.invalid/?key=1`,
     `ci-bot:${SECRET}@example`,
+    `http://ci-bot%zz:${SECRET}@example.invalid`,
   ]) {
     const r = await scan('--osv-url', url, '--json')
     assert.equal(r.code, 2, url)
