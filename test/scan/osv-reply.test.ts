@@ -1,9 +1,10 @@
 /** Pure checks of OSV replies and API URLs (the online scan's first line against a hostile server). */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { toOsvEndpoint } from '../../src/scan/osv-client.ts'
+import { DefaultMaxResponseBytes, toOsvEndpoint } from '../../src/scan/osv-client.ts'
 import { isOsvId, quoteUntrusted, toBatchResults, toCheckedRecord } from '../../src/scan/osv-reply.ts'
 import { redactUrlsIn } from '../../src/util/url.ts'
+import { cli } from '../helpers/cli.ts'
 import { loadRecords } from '../helpers/osv-server.ts'
 import { recordsDir } from './helpers.ts'
 
@@ -88,4 +89,13 @@ test('ids and untrusted strings are printable and bounded', () => {
   assert.equal(isOsvId('GHSA-\u001b[2J'), false)
   assert.equal(quoteUntrusted('\u001b[2J'), '"\\u001b[2J"')
   assert.equal(quoteUntrusted('x'.repeat(500)).length, 80)
+})
+
+test('the CLI default of --max-response-bytes is the client default', async () => {
+  const r = await cli(['scan', '--help'])
+  assert.equal(r.code, 0)
+  assert.match(
+    r.stdout.replace(/\s+/g, ' '),
+    new RegExp(`--max-response-bytes <n> .*\\(default: "${DefaultMaxResponseBytes}"\\)`),
+  )
 })
