@@ -16,8 +16,9 @@ import { countFindings, type FailOn, failsThreshold, sortFindings, toFindings } 
 import { type LockInfo, toLockInfo } from './lockfile.ts'
 import { loadOfflineDb } from './offline-db.ts'
 import { OsvCache } from './osv-cache.ts'
-import { DefaultOsvUrl, OsvClient, type OsvClientOptions, useEnvProxy } from './osv-client.ts'
+import { DefaultOsvUrl, OsvClient, type OsvClientOptions, toOsvEndpoint, useEnvProxy } from './osv-client.ts'
 import { OsvIndex, type RecordMatch } from './osv-index.ts'
+import { OsvFailure, toReason } from './osv-reply.ts'
 import { toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
 import { isComparableVersion } from './range-match.ts'
 import { toSbomInput } from './sbom-input.ts'
@@ -27,7 +28,7 @@ import type { Finding, ScanComponent, ScanSource, VulnsReport } from './types.ts
 export type { FailOn } from './findings.ts'
 export { FailOnLevels } from './findings.ts'
 export { defaultCacheDir } from './osv-cache.ts'
-export { DefaultOsvUrl } from './osv-client.ts'
+export { DefaultMaxResponseBytes, DefaultOsvUrl } from './osv-client.ts'
 
 export interface ScanOptions {
   cwd: string
@@ -116,15 +117,18 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     for (const c of toCheck) matches.set(c, db.index.match('npm', c.name, c.version))
     source = { kind: 'offline', export: db.name, exportSha256: db.sha256, lastUpdate: db.lastUpdate }
   } else {
-    const url = o.osvUrl ?? DefaultOsvUrl
-    source = { kind: 'api', url, lastUpdate: null }
+    const endpoint = toOsvEndpoint(o.osvUrl ?? DefaultOsvUrl)
+    // the message never quotes the URL: it may carry credentials
+    if ('invalid' in endpoint) throw new InputError('SCAN_USAGE', `--osv-url ${endpoint.invalid}`)
+    source = { kind: 'api', url: endpoint.display, lastUpdate: null }
     const restore = o.client?.fetch ? () => {} : await useEnvProxy(o.env, o.log)
     try {
       const client = new OsvClient({
         ...o.client,
-        baseUrl: url,
+        baseUrl: o.osvUrl ?? DefaultOsvUrl,
         log: o.log,
-        cache: o.cacheDir ? new OsvCache(o.cacheDir) : null,
+        // records are cached per source: what one server sent never answers a scan against another
+        cache: o.cacheDir ? new OsvCache(o.cacheDir, `api ${endpoint.display}`) : null,
       })
       const queryPurl = new Map(toCheck.map((c) => [c, canonicalPurl(c)]))
       const q = await client.queryBatch(uniqueSortedValues(queryPurl))
@@ -134,7 +138,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         const purl = queryPurl.get(c)!
         const failed = q.failed.get(purl)
         if (failed !== undefined) {
-          unchecked.set(c.purl, failed)
+          unchecked.set(c.purl, toReason(failed))
           continue
         }
         const list: RecordMatch[] = []
@@ -142,9 +146,13 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
           const record = hydrated.records.get(ref.id)
           if (!record) {
             // the vulnerability is known to apply; its details are not: report it, and say so
+            const why = hydrated.failed.get(ref.id) ?? {
+              code: OsvFailure.unavailable,
+              message: 'not fetched',
+            }
             unchecked.set(
               c.purl,
-              `details of ${ref.id} unavailable: ${hydrated.failed.get(ref.id) ?? 'not fetched'}`,
+              toReason({ ...why, message: `details of ${ref.id} unavailable: ${why.message}` }),
             )
             list.push({ record: { id: ref.id, modified: ref.modified }, fixed: [], unparsable: false })
             continue

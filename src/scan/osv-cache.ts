@@ -1,11 +1,19 @@
 /**
- * Edge (files): the disk cache of OSV records, keyed by id and `modified`, under
- * `$XDG_CACHE_HOME/detbuild/osv` (or `~/.cache/detbuild/osv`). A damaged entry is ignored and fetched again.
+ * Edge (files): the disk cache of OSV records fetched from the API, under
+ * `$XDG_CACHE_HOME/detbuild/osv/records` (or `~/.cache/detbuild/osv/records`).
+ *
+ * What a server sends is hostile, so it never chooses a file name or meets another source's data: an
+ * entry's name is the sha256 of (source scope, id, modified) — the scope being the API's URL — and entries
+ * live in their own folder, apart from the offline package index (`offline-index/`). Each entry carries
+ * the sha256 of the record's bytes; on read the digest, the scope, the id and the record's shape are
+ * checked again, and anything that does not hold is ignored (then fetched again), never trusted.
  */
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { sha256Hex } from '../util/digest.ts'
 import { writeFileAtomic } from '../util/fs.ts'
+import { toCheckedRecord } from './osv-reply.ts'
 import type { OsvRecord } from './types.ts'
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
@@ -16,34 +24,84 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   return path.join(base, 'detbuild', 'osv')
 }
 
-const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_')
+/** The record cache's folder inside the cache dir; the offline package index has its own (`offline-index`). */
+export const RecordCacheFolder = 'records'
+
+const FORMAT = 'detbuild-osv-record-cache/1'
+
+interface Entry {
+  format: typeof FORMAT
+  scope: string
+  id: string
+  modified: string
+  /** sha256 of `record` (its UTF-8 bytes) */
+  sha256: string
+  /** the record as JSON text */
+  record: string
+}
 
 export class OsvCache {
   readonly dir: string
+  readonly scope: string
   hits = 0
-  constructor(dir: string) {
-    this.dir = dir
+  /** entries found but refused (damaged, foreign, not matching their digest) */
+  rejected = 0
+
+  /**
+   * @param cacheDir the cache dir (`--cache-dir`); entries go to `<cacheDir>/records/`
+   * @param scope the source the records come from, e.g. `api https://api.osv.dev` (never with credentials)
+   */
+  constructor(cacheDir: string, scope: string) {
+    this.dir = path.join(cacheDir, RecordCacheFolder)
+    this.scope = scope
   }
 
-  private file(id: string, modified: string): string {
-    return path.join(this.dir, safe(id), `${safe(modified)}.json`)
+  /** The entry's file: named by a hash only, whatever the id looks like. */
+  fileFor(id: string, modified: string): string {
+    return path.join(this.dir, `${sha256Hex(`${this.scope}\u0000${id}\u0000${modified}`)}.json`)
   }
 
   async get(id: string, modified: string): Promise<OsvRecord | null> {
     if (!modified) return null
+    let text: string
     try {
-      const record = JSON.parse(await readFile(this.file(id, modified), 'utf8')) as OsvRecord
-      if (record?.id !== id || record.modified !== modified) return null
+      text = await readFile(this.fileFor(id, modified), 'utf8')
+    } catch {
+      return null
+    }
+    try {
+      const e = JSON.parse(text) as Partial<Entry>
+      if (
+        e?.format !== FORMAT ||
+        e.scope !== this.scope ||
+        e.id !== id ||
+        e.modified !== modified ||
+        typeof e.record !== 'string' ||
+        e.sha256 !== sha256Hex(e.record)
+      )
+        throw new Error('foreign or damaged entry')
+      const record = toCheckedRecord(JSON.parse(e.record), id)
+      if (record.modified !== modified) throw new Error('another version of the record')
       this.hits++
       return record
     } catch {
+      this.rejected++
       return null
     }
   }
 
   async put(record: OsvRecord): Promise<void> {
+    const json = JSON.stringify(record)
+    const entry: Entry = {
+      format: FORMAT,
+      scope: this.scope,
+      id: record.id,
+      modified: record.modified,
+      sha256: sha256Hex(json),
+      record: json,
+    }
     try {
-      await writeFileAtomic(this.file(record.id, record.modified), `${JSON.stringify(record)}\n`)
+      await writeFileAtomic(this.fileFor(record.id, record.modified), `${JSON.stringify(entry)}\n`)
     } catch {
       // a cache that cannot be written only costs time
     }

@@ -1,17 +1,33 @@
 /**
  * Edge (network): the OSV API client. `POST /v1/querybatch` in chunks of at most 1,000 queries,
  * following `next_page_token`; `GET /v1/vulns/{id}` to hydrate records, de-duplicated, with bounded
- * concurrency and a disk cache keyed by id and `modified`. Timeouts, and retries with exponential
+ * concurrency and a disk cache keyed by source, id and `modified`. Timeouts, and retries with exponential
  * backoff and full jitter on 429, 5xx, network errors and unreadable replies, honouring Retry-After.
- * Nothing here throws for a package it could not check: it reports it, so the caller can fail closed.
+ *
+ * Every reply is hostile until checked: no redirect is followed (a 3xx fails the request), a body is read
+ * up to `maxResponseBytes` and the read is aborted beyond it, and every field used is type-checked
+ * (osv-reply.ts). Nothing here throws for a package it could not check: it reports it, with a code, so the
+ * caller can fail closed.
  */
 import type { Logger } from '../util/log.ts'
+import { redactUrlsIn } from '../util/url.ts'
 import type { OsvCache } from './osv-cache.ts'
-import { assertOsvRecord } from './osv-index.ts'
+import {
+  OsvFailure,
+  type OsvFailureCode,
+  toBatchResults,
+  toCheckedRecord,
+  type Unchecked,
+  type VulnRef,
+} from './osv-reply.ts'
 import type { OsvRecord } from './types.ts'
+
+export type { VulnRef } from './osv-reply.ts'
 
 export const DefaultOsvUrl = 'https://api.osv.dev'
 export const MaxBatch = 1000
+/** Default cap on one reply's body: far above any real OSV reply, far below what exhausts memory. */
+export const DefaultMaxResponseBytes = 32 * 1024 * 1024
 
 export interface OsvClientOptions {
   baseUrl: string
@@ -26,6 +42,8 @@ export interface OsvClientOptions {
   /** pages followed per package at most (a server that never stops paginating is a truncated reply) */
   maxPages?: number
   batchSize?: number
+  /** a reply body larger than this fails the request (the read is aborted as soon as it is exceeded) */
+  maxResponseBytes?: number
   cache?: OsvCache | null
   log: Logger
   sleep?: (ms: number) => Promise<void>
@@ -33,21 +51,57 @@ export interface OsvClientOptions {
   random?: () => number
 }
 
-export interface VulnRef {
-  id: string
-  modified: string
-}
-
 export interface QueryResult {
   vulns: Map<string, VulnRef[]>
-  failed: Map<string, string>
+  failed: Map<string, Unchecked>
+}
+
+/** An OSV API base URL taken apart: where to send requests, what to print, and the credentials. */
+export interface OsvEndpoint {
+  /** origin and path, no userinfo, no trailing slash */
+  base: string
+  /** `base`, safe to print and to write into outputs */
+  display: string
+  /** `Basic …` from the URL's userinfo, or null */
+  authorization: string | null
+}
+
+/**
+ * Parses an OSV API base URL (`--osv-url`). Userinfo (`https://user:token@host`) becomes a Basic
+ * Authorization header and never appears in `base` or `display`. Returns why it is unusable, if it is;
+ * the reason never quotes the URL.
+ */
+export function toOsvEndpoint(raw: string): OsvEndpoint | { invalid: string } {
+  let u: URL
+  try {
+    u = new URL(raw)
+  } catch {
+    return { invalid: 'is not a URL' }
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return { invalid: 'must be an http(s) URL' }
+  if (u.search !== '' || u.hash !== '') return { invalid: 'must not have a query or a fragment' }
+  let authorization: string | null = null
+  if (u.username !== '' || u.password !== '') {
+    try {
+      const userinfo = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`
+      authorization = `Basic ${Buffer.from(userinfo).toString('base64')}`
+    } catch {
+      return { invalid: 'has malformed percent-encoding in its user or password' }
+    }
+  }
+  u.username = ''
+  u.password = ''
+  const base = u.toString().replace(/\/+$/, '')
+  return { base, display: base, authorization }
 }
 
 class RequestFailed extends Error {
+  readonly code: OsvFailureCode
   readonly retryable: boolean
   readonly retryAfterMs: number | null
-  constructor(message: string, retryable: boolean, retryAfterMs: number | null = null) {
+  constructor(code: OsvFailureCode, message: string, retryable: boolean, retryAfterMs: number | null = null) {
     super(message)
+    this.code = code
     this.retryable = retryable
     this.retryAfterMs = retryAfterMs
   }
@@ -63,8 +117,13 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
 
 export class OsvClient {
   private readonly o: Required<Omit<OsvClientOptions, 'cache'>> & { cache: OsvCache | null }
+  private readonly endpoint: OsvEndpoint
 
   constructor(options: OsvClientOptions) {
+    const endpoint = toOsvEndpoint(options.baseUrl)
+    // callers validate the URL first (an InputError naming the flag); this is the last line of defence
+    if ('invalid' in endpoint) throw new Error(`OSV API URL ${endpoint.invalid}`)
+    this.endpoint = endpoint
     this.o = {
       fetch: globalThis.fetch,
       timeoutMs: 30_000,
@@ -74,16 +133,17 @@ export class OsvClient {
       concurrency: 8,
       maxPages: 50,
       batchSize: MaxBatch,
+      maxResponseBytes: DefaultMaxResponseBytes,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       random: Math.random,
       cache: null,
       ...options,
-      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+      baseUrl: endpoint.base,
     }
   }
 
   private async request(method: 'GET' | 'POST', route: string, body?: unknown): Promise<unknown> {
-    const url = `${this.o.baseUrl}${route}`
+    const url = `${this.endpoint.base}${route}`
     let last: RequestFailed | null = null
     for (let attempt = 0; attempt <= this.o.retries; attempt++) {
       if (attempt > 0) {
@@ -99,37 +159,7 @@ export class OsvClient {
         await this.o.sleep(wait)
       }
       try {
-        const res = await this.o.fetch(url, {
-          method,
-          headers: {
-            accept: 'application/json',
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.o.timeoutMs),
-        })
-        if (res.status === 429 || res.status >= 500) {
-          await res.body?.cancel().catch(() => {})
-          throw new RequestFailed(
-            `HTTP ${res.status}`,
-            true,
-            parseRetryAfter(res.headers.get('retry-after'), Date.now()),
-          )
-        }
-        if (res.status === 404 && method === 'GET') {
-          await res.body?.cancel().catch(() => {})
-          throw new RequestFailed('HTTP 404 (record not found)', false)
-        }
-        if (!res.ok) {
-          await res.body?.cancel().catch(() => {})
-          throw new RequestFailed(`HTTP ${res.status}`, false)
-        }
-        const text = await res.text()
-        try {
-          return JSON.parse(text)
-        } catch {
-          throw new RequestFailed('unreadable reply (malformed or truncated JSON)', true)
-        }
+        return await this.attempt(method, url, body)
       } catch (e) {
         if (e instanceof RequestFailed) {
           last = e
@@ -139,12 +169,98 @@ export class OsvClient {
           const why =
             err.name === 'TimeoutError'
               ? `timed out after ${this.o.timeoutMs} ms`
-              : `network error (${(err.cause as Error | undefined)?.message ?? err.message})`
-          last = new RequestFailed(why, true)
+              : `network error (${redactUrlsIn((err.cause as Error | undefined)?.message ?? err.message)})`
+          last = new RequestFailed(OsvFailure.unavailable, why, true)
         }
       }
     }
-    throw last ?? new RequestFailed('request failed', false)
+    throw last ?? new RequestFailed(OsvFailure.unavailable, 'request failed', false)
+  }
+
+  /** One attempt: no redirect followed, the body read under the size cap, then parsed. */
+  private async attempt(method: 'GET' | 'POST', url: string, body: unknown): Promise<unknown> {
+    const abort = new AbortController()
+    const res = await this.o.fetch(url, {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(this.endpoint.authorization ? { authorization: this.endpoint.authorization } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      // a redirect could lead a POST (and the credentials) anywhere: none is followed
+      redirect: 'manual',
+      signal: AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), abort.signal]),
+    })
+    const discard = async (): Promise<void> => {
+      await res.body?.cancel().catch(() => {})
+    }
+    if (res.status === 429 || res.status >= 500) {
+      await discard()
+      throw new RequestFailed(
+        OsvFailure.unavailable,
+        `HTTP ${res.status}`,
+        true,
+        parseRetryAfter(res.headers.get('retry-after'), Date.now()),
+      )
+    }
+    if (res.status >= 300 && res.status < 400) {
+      await discard()
+      throw new RequestFailed(OsvFailure.redirect, `HTTP ${res.status} redirect (not followed)`, false)
+    }
+    if (res.status === 404 && method === 'GET') {
+      await discard()
+      throw new RequestFailed(OsvFailure.unavailable, 'HTTP 404 (record not found)', false)
+    }
+    if (res.status !== 200) {
+      await discard()
+      throw new RequestFailed(OsvFailure.unavailable, `HTTP ${res.status}`, false)
+    }
+    const bytes = await this.readCapped(res, abort)
+    let text: string
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    } catch {
+      throw new RequestFailed(OsvFailure.replyInvalid, 'reply is not UTF-8 text', true)
+    }
+    try {
+      return JSON.parse(text)
+    } catch {
+      throw new RequestFailed(OsvFailure.replyInvalid, 'reply is not JSON (malformed or truncated)', true)
+    }
+  }
+
+  /** Reads the body, aborting the transfer as soon as it exceeds the cap (never buffers more than that). */
+  private async readCapped(res: Response, abort: AbortController): Promise<Uint8Array> {
+    const max = this.o.maxResponseBytes
+    const tooLarge = (): RequestFailed =>
+      new RequestFailed(
+        OsvFailure.tooLarge,
+        `reply larger than ${max} bytes (--max-response-bytes); transfer aborted`,
+        false,
+      )
+    const declared = Number(res.headers.get('content-length'))
+    if (Number.isFinite(declared) && declared > max) {
+      abort.abort()
+      await res.body?.cancel().catch(() => {})
+      throw tooLarge()
+    }
+    if (!res.body) return new Uint8Array()
+    const reader = res.body.getReader()
+    const chunks: Uint8Array[] = []
+    let total = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      total += value.byteLength
+      if (total > max) {
+        abort.abort()
+        await reader.cancel().catch(() => {})
+        throw tooLarge()
+      }
+      chunks.push(value)
+    }
+    return Buffer.concat(chunks)
   }
 
   /** Queries all purls; every purl ends up in `vulns` (checked) or `failed` (not checked, with why). */
@@ -159,10 +275,14 @@ export class OsvClient {
   private async queryChunk(chunk: string[], out: QueryResult): Promise<void> {
     let pending: Array<{ purl: string; token?: string }> = chunk.map((purl) => ({ purl }))
     const acc = new Map<string, VulnRef[]>(chunk.map((p) => [p, []]))
+    const fail = (purl: string, code: OsvFailureCode, message: string): void => {
+      out.failed.set(purl, { code, message })
+      acc.delete(purl)
+    }
     for (let page = 0; pending.length > 0; page++) {
       if (page >= this.o.maxPages) {
-        for (const p of pending) out.failed.set(p.purl, `more than ${this.o.maxPages} pages of results`)
-        for (const p of pending) acc.delete(p.purl)
+        for (const p of pending)
+          fail(p.purl, OsvFailure.tooManyPages, `more than ${this.o.maxPages} pages of results`)
         break
       }
       let reply: unknown
@@ -170,35 +290,30 @@ export class OsvClient {
         reply = await this.request('POST', '/v1/querybatch', {
           queries: pending.map((p) => ({
             package: { purl: p.purl },
-            ...(p.token ? { page_token: p.token } : {}),
+            ...(p.token !== undefined ? { page_token: p.token } : {}),
           })),
         })
       } catch (e) {
-        for (const p of pending) {
-          out.failed.set(p.purl, `OSV query failed: ${(e as Error).message}`)
-          acc.delete(p.purl)
-        }
+        const f = e as RequestFailed
+        for (const p of pending)
+          fail(p.purl, f.code ?? OsvFailure.unavailable, `OSV query failed: ${f.message}`)
         break
       }
-      const results = (reply as { results?: unknown })?.results
+      const checked = toBatchResults(reply, pending.length)
+      if ('why' in checked) {
+        for (const p of pending) fail(p.purl, OsvFailure.replyInvalid, `OSV querybatch reply: ${checked.why}`)
+        break
+      }
       const next: Array<{ purl: string; token: string }> = []
       for (let i = 0; i < pending.length; i++) {
         const p = pending[i]!
-        const r = Array.isArray(results)
-          ? (results[i] as { vulns?: unknown; next_page_token?: unknown } | undefined)
-          : undefined
-        if (!r || typeof r !== 'object' || (r.vulns !== undefined && !Array.isArray(r.vulns))) {
-          out.failed.set(p.purl, 'OSV reply was truncated or malformed (no result for this package)')
-          acc.delete(p.purl)
+        const r = checked.results[i]!
+        if (!r.ok) {
+          fail(p.purl, OsvFailure.replyInvalid, `OSV querybatch reply: ${r.why}`)
           continue
         }
-        const list = acc.get(p.purl)!
-        for (const v of (r.vulns as Array<{ id?: unknown; modified?: unknown }> | undefined) ?? []) {
-          if (typeof v?.id !== 'string') continue
-          list.push({ id: v.id, modified: typeof v.modified === 'string' ? v.modified : '' })
-        }
-        if (typeof r.next_page_token === 'string' && r.next_page_token !== '')
-          next.push({ purl: p.purl, token: r.next_page_token })
+        acc.get(p.purl)!.push(...r.vulns)
+        if (r.next !== null) next.push({ purl: p.purl, token: r.next })
       }
       pending = next
     }
@@ -206,14 +321,16 @@ export class OsvClient {
   }
 
   /** Full records for the given ids (cache first); ids that could not be fetched are in `failed`. */
-  async getVulns(refs: VulnRef[]): Promise<{ records: Map<string, OsvRecord>; failed: Map<string, string> }> {
+  async getVulns(
+    refs: VulnRef[],
+  ): Promise<{ records: Map<string, OsvRecord>; failed: Map<string, Unchecked> }> {
     const unique = new Map<string, VulnRef>()
     for (const r of refs) {
       const prev = unique.get(r.id)
       if (!prev || r.modified > prev.modified) unique.set(r.id, r)
     }
     const records = new Map<string, OsvRecord>()
-    const failed = new Map<string, string>()
+    const failed = new Map<string, Unchecked>()
     const queue = [...unique.values()]
     const worker = async (): Promise<void> => {
       for (let ref = queue.shift(); ref; ref = queue.shift()) {
@@ -222,14 +339,20 @@ export class OsvClient {
           records.set(ref.id, cached)
           continue
         }
+        let raw: unknown
         try {
-          const raw = await this.request('GET', `/v1/vulns/${encodeURIComponent(ref.id)}`)
-          const record = assertOsvRecord(raw, `${this.o.baseUrl}/v1/vulns/${ref.id}`)
-          if (record.id !== ref.id) throw new Error(`server returned ${record.id} for ${ref.id}`)
+          raw = await this.request('GET', `/v1/vulns/${encodeURIComponent(ref.id)}`)
+        } catch (e) {
+          const f = e as RequestFailed
+          failed.set(ref.id, { code: f.code ?? OsvFailure.unavailable, message: f.message })
+          continue
+        }
+        try {
+          const record = toCheckedRecord(raw, ref.id)
           records.set(ref.id, record)
           if (this.o.cache) await this.o.cache.put(record)
         } catch (e) {
-          failed.set(ref.id, (e as Error).message)
+          failed.set(ref.id, { code: OsvFailure.recordInvalid, message: (e as Error).message })
         }
       }
     }

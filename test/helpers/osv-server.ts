@@ -3,6 +3,12 @@
  * real OSV records, with pagination and fault switches (429 + Retry-After, 500, slow replies,
  * malformed JSON, truncated results). Matching uses detbuild's OsvIndex: the fake stands in for
  * osv.dev's own matcher, so the online/offline comparison tests the client, paging and merging paths.
+ *
+ * Hostile switches (a mirror that lies): `rewrite` doctors the honest reply (querybatch: the whole
+ * `{results}` object; vulns: the record), `body` sends any bytes with any status and content type,
+ * `redirect` answers with a 3xx to any location, and `endless` streams a body that never ends (with
+ * `declareLength`, behind a huge Content-Length) and records how much was sent and whether the client
+ * hung up before the end (`stream`).
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -19,6 +25,23 @@ export type Fault =
   | { kind: 'malformed' }
   | { kind: 'truncated' }
   | { kind: 'hang' }
+  | { kind: 'rewrite'; rewrite: (honest: unknown) => unknown }
+  | { kind: 'body'; body: string; status?: number; contentType?: string }
+  | { kind: 'redirect'; status: 301 | 302 | 303 | 307 | 308; location: string }
+  | { kind: 'endless'; declareLength?: boolean }
+
+/** What an `endless` reply observed. */
+export interface StreamObservation {
+  /** body bytes written to the socket */
+  sent: number
+  /** the client closed the connection before the server had sent everything */
+  closedEarly: boolean
+  /** settles when the reply is over (finished or cut off) */
+  done: Promise<void>
+}
+
+/** An endless reply stops by itself after this much, so a client that never aborts fails the test, not the machine. */
+export const EndlessLimit = 256 * 1024 * 1024
 
 export interface OsvFake {
   url: string
@@ -27,6 +50,10 @@ export interface OsvFake {
   /** permanent fault for every request of a route */
   always: { querybatch: Fault | null; vulns: Fault | null }
   requests: { querybatch: number; vulns: number }
+  /** the Authorization header of every request, in order ('' when absent) */
+  authorizations: string[]
+  /** the last `endless` reply */
+  stream: StreamObservation | null
   /** bodies of the querybatch requests */
   queries: Array<Array<{ package: { purl: string }; page_token?: string; version?: string }>>
   close(): Promise<void>
@@ -56,6 +83,8 @@ export async function startOsvFake(
     faults: { querybatch: [], vulns: [] },
     always: { querybatch: null, vulns: null },
     requests: { querybatch: 0, vulns: 0 },
+    authorizations: [],
+    stream: null,
     queries: [],
     close: async () => {
       for (const res of pending) res.destroy()
@@ -85,7 +114,19 @@ export async function startOsvFake(
       case 'slow':
         await new Promise((r) => setTimeout(r, fault.ms))
         return false
+      case 'body':
+        res.writeHead(fault.status ?? 200, { 'content-type': fault.contentType ?? 'application/json' })
+        res.end(fault.body)
+        return true
+      case 'redirect':
+        res.writeHead(fault.status, { location: fault.location, 'content-type': 'application/json' })
+        res.end('{}')
+        return true
+      case 'endless':
+        fake.stream = streamEndless(res, fault.declareLength === true)
+        return true
       case 'truncated':
+      case 'rewrite':
         return false
     }
   }
@@ -95,6 +136,7 @@ export async function startOsvFake(
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', async () => {
       const url = new URL(req.url ?? '/', 'http://localhost')
+      fake.authorizations.push(req.headers.authorization ?? '')
       if (req.method === 'POST' && url.pathname === '/v1/querybatch') {
         fake.requests.querybatch++
         const fault = fake.faults.querybatch.shift() ?? fake.always.querybatch ?? undefined
@@ -120,8 +162,9 @@ export async function startOsvFake(
           return page.length ? { vulns: page, ...next } : { ...next }
         })
         if (fault?.kind === 'truncated') results = results.slice(0, Math.floor(results.length / 2))
+        const reply = fault?.kind === 'rewrite' ? fault.rewrite({ results }) : { results }
         res.writeHead(200, { 'content-type': 'application/json' })
-        res.end(JSON.stringify({ results }))
+        res.end(JSON.stringify(reply))
         return
       }
       const m = /^\/v1\/vulns\/(.+)$/.exec(url.pathname)
@@ -137,7 +180,7 @@ export async function startOsvFake(
           return
         }
         res.writeHead(200, { 'content-type': 'application/json' })
-        res.end(JSON.stringify(record))
+        res.end(JSON.stringify(fault?.kind === 'rewrite' ? fault.rewrite(structuredClone(record)) : record))
         return
       }
       res.writeHead(404).end()
@@ -146,4 +189,38 @@ export async function startOsvFake(
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return fake
+}
+
+/** Writes `{"results":[` and then whitespace forever (honouring backpressure) until the client hangs up. */
+function streamEndless(res: ServerResponse, declareLength: boolean): StreamObservation {
+  const chunk = Buffer.alloc(64 * 1024, 0x20)
+  const obs: StreamObservation = { sent: 0, closedEarly: false, done: Promise.resolve() }
+  obs.done = new Promise<void>((resolve) => {
+    let finished = false
+    res.on('close', () => {
+      obs.closedEarly = !finished
+      resolve()
+    })
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      ...(declareLength ? { 'content-length': String(EndlessLimit) } : {}),
+    })
+    const pump = (): void => {
+      while (!res.destroyed && obs.sent < EndlessLimit) {
+        const part = obs.sent === 0 ? Buffer.from('{"results":[') : chunk
+        const take = part.subarray(0, Math.min(part.length, EndlessLimit - obs.sent))
+        obs.sent += take.length
+        if (!res.write(take)) {
+          res.once('drain', pump)
+          return
+        }
+      }
+      if (!res.destroyed) {
+        finished = true
+        res.end()
+      }
+    }
+    pump()
+  })
+  return obs
 }

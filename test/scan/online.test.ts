@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { runScan, type ScanOptions } from '../../src/scan/index.ts'
+import { OsvCache, RecordCacheFolder } from '../../src/scan/osv-cache.ts'
 import { parseRetryAfter } from '../../src/scan/osv-client.ts'
 import { silentLogger } from '../../src/util/log.ts'
 import { WorkspaceFiles } from '../../src/workspace.ts'
@@ -150,13 +151,14 @@ test('a hanging server times out and the scan is incomplete', async () => {
   assert.equal(r.report.unchecked.length, pkgs.length)
 })
 
-test('a truncated reply marks the missing packages unchecked (exit 3)', async () => {
+test('a truncated reply (fewer results than queries) leaves every queried package unchecked (exit 3)', async () => {
   reset()
   fake.always.querybatch = { kind: 'truncated' }
   const r = await runScan(options())
   assert.equal(r.exitCode, 3)
-  assert.ok(r.report.unchecked.length > 0)
-  assert.ok(r.report.unchecked.length < pkgs.length)
+  // results are positional: once the count is wrong, none of them can be attributed to a package
+  assert.equal(r.report.unchecked.length, pkgs.length)
+  for (const u of r.report.unchecked) assert.match(r.report.uncheckedReasons[u]!, /^SCAN_OSV_REPLY_INVALID: /)
 })
 
 test('a record that cannot be fetched still reports the finding and makes the scan incomplete', async () => {
@@ -168,16 +170,23 @@ test('a record that cannot be fetched still reports the finding and makes the sc
   assert.ok(r.report.unchecked.includes('pkg:npm/minimist@1.2.5'))
 })
 
-test('the disk cache is keyed by id and modified and saves the record fetches', async () => {
+test('the disk cache is keyed by source, id and modified, named by hashes, and saves the record fetches', async () => {
   reset()
   const cache = await tempDir()
   try {
     await runScan(options({ cacheDir: cache.dir }))
     const first = fake.requests.vulns
     assert.ok(first > 0)
-    assert.deepEqual((await readdir(path.join(cache.dir, 'GHSA-xvch-5gv4-984h'))).sort(), [
-      '2023-02-27T14_47_14Z.json',
-    ])
+    // one folder of its own, file names chosen by detbuild (sha256), never by the server's ids
+    assert.deepEqual(await readdir(cache.dir), [RecordCacheFolder])
+    const names = await readdir(path.join(cache.dir, RecordCacheFolder))
+    assert.equal(names.length, first)
+    for (const n of names) assert.match(n, /^[0-9a-f]{64}\.json$/)
+    const minimist = new OsvCache(cache.dir, `api ${fake.url}`).fileFor(
+      'GHSA-xvch-5gv4-984h',
+      '2023-02-27T14:47:14Z',
+    )
+    assert.ok(names.includes(path.basename(minimist)))
     fake.requests.vulns = 0
     const again = await runScan(options({ cacheDir: cache.dir }))
     assert.equal(fake.requests.vulns, 0)

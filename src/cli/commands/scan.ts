@@ -14,6 +14,7 @@ interface ScanFlags {
   ignoreFile: string[]
   timeout: string
   retries: string
+  maxResponseBytes: string
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -56,10 +57,17 @@ export const register: RegisterCommand = (program, registrar) => {
     )
     .option('--timeout <ms>', 'per-request timeout for the OSV API', '30000')
     .option('--retries <n>', 'retries per OSV request on 429/5xx/network errors', '4')
+    .option(
+      '--max-response-bytes <n>',
+      'largest OSV API reply accepted, in bytes; a larger one is aborted and its packages are unchecked',
+      // DefaultMaxResponseBytes (32 MiB); the literal keeps the scan core out of the CLI's start-up
+      '33554432',
+    )
     .action(
       registrar.wrap<ScanFlags>(async (flags, env) => {
         const timeoutMs = toInt(flags.timeout, '--timeout', 1)
         const retries = toInt(flags.retries, '--retries', 0)
+        const maxResponseBytes = toInt(flags.maxResponseBytes, '--max-response-bytes', 1)
         if (flags.offlineDb && flags.osvUrl && flags.osvUrl !== 'https://api.osv.dev') {
           throw new InputError('SCAN_USAGE', '--offline-db and --osv-url cannot be used together')
         }
@@ -77,7 +85,7 @@ export const register: RegisterCommand = (program, registrar) => {
           env: env.env,
           now: env.now(),
           log: env.log,
-          client: { timeoutMs, retries },
+          client: { timeoutMs, retries, maxResponseBytes },
         })
         return {
           exitCode: result.exitCode,

@@ -1,0 +1,192 @@
+/**
+ * The OSV record cache holds what servers sent, so it is hostile too: scoped by source, named by hashes,
+ * checked on read. A lying mirror must not change what a later scan against another source reports.
+ */
+import assert from 'node:assert/strict'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { after, before, test } from 'node:test'
+import { runScan, type ScanOptions } from '../../src/scan/index.ts'
+import { OsvCache, RecordCacheFolder } from '../../src/scan/osv-cache.ts'
+import type { OsvRecord } from '../../src/scan/types.ts'
+import { sha256Hex } from '../../src/util/digest.ts'
+import { silentLogger } from '../../src/util/log.ts'
+import { loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
+import { makeSbom, recordsDir, tempDir, writeJson } from './helpers.ts'
+
+const records = loadRecords(recordsDir)
+const pkgs = [
+  { name: 'minimist', version: '1.2.5' },
+  { name: 'lodash', version: '4.17.20' },
+  { name: 'left-pad', version: '1.3.0' },
+]
+const MINIMIST = 'pkg:npm/minimist@1.2.5'
+const MINIMIST_VULN = 'GHSA-xvch-5gv4-984h'
+const MINIMIST_MODIFIED = '2023-02-27T14:47:14Z'
+
+let honest: OsvFake
+let hostile: OsvFake
+let work: { dir: string; cleanup: () => Promise<void> }
+
+before(async () => {
+  honest = await startOsvFake(records)
+  hostile = await startOsvFake(records)
+  work = await tempDir()
+  await writeJson(
+    path.join(work.dir, 'sbom.json'),
+    makeSbom(
+      pkgs,
+      pkgs.map((p) => `${p.name}@${p.version}`),
+    ),
+  )
+})
+after(async () => {
+  await honest.close()
+  await hostile.close()
+  await work.cleanup()
+})
+
+function options(url: string, cacheDir: string | null): ScanOptions {
+  return {
+    cwd: work.dir,
+    out: path.join(work.dir, 'out'),
+    sbom: 'sbom.json',
+    osvUrl: url,
+    cacheDir,
+    failOn: null,
+    omitDev: false,
+    env: { SOURCE_DATE_EPOCH: '1700000000' },
+    now: new Date('2026-01-01T00:00:00Z'),
+    log: silentLogger,
+    client: { sleep: async () => {}, timeoutMs: 5000, retries: 0 },
+  }
+}
+
+/** Every file under `dir`, as POSIX relative paths, sorted. */
+async function tree(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) out.push(path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+  return out.sort()
+}
+
+test('a doctored record from a hostile mirror does not change a later scan against another source', async () => {
+  const cache = await tempDir()
+  try {
+    const baseline = await runScan(options(honest.url, null))
+    assert.equal(baseline.exitCode, 0)
+    const real = baseline.report.findings.find((f) => f.id === MINIMIST_VULN)
+    assert.equal(real?.severity, 'critical')
+
+    // A: a valid-looking record with the real id and `modified`, but withdrawn and harmless
+    hostile.always.vulns = {
+      kind: 'rewrite',
+      rewrite: (rec) => {
+        const r = rec as OsvRecord
+        return r.id === MINIMIST_VULN
+          ? { ...r, withdrawn: '2020-01-01T00:00:00Z', severity: [], database_specific: { severity: 'LOW' } }
+          : r
+      },
+    }
+    const a = await runScan(options(hostile.url, cache.dir))
+    assert.equal(a.exitCode, 0, 'the lie itself is well-formed')
+    assert.equal(
+      a.report.findings.some((f) => f.id === MINIMIST_VULN),
+      false,
+      'A hid the finding',
+    )
+
+    // B, same cache dir: fetches its own records and reports exactly what it reports without a cache
+    honest.requests.vulns = 0
+    const b = await runScan(options(honest.url, cache.dir))
+    assert.equal(b.exitCode, 0)
+    assert.ok(honest.requests.vulns >= 1, 'B did not take records cached from A')
+    assert.deepEqual(b.report.findings, baseline.report.findings)
+    assert.deepEqual(b.report.counts, baseline.report.counts)
+
+    // and B's own cache answers B's next scan, still with B's data
+    honest.requests.vulns = 0
+    const again = await runScan(options(honest.url, cache.dir))
+    assert.equal(honest.requests.vulns, 0)
+    assert.deepEqual(again.report.findings, baseline.report.findings)
+  } finally {
+    hostile.always.vulns = null
+    await cache.cleanup()
+  }
+})
+
+test('a cache entry that does not match its digest, or does not parse, is ignored and fetched again', async () => {
+  const cache = await tempDir()
+  try {
+    const first = await runScan(options(honest.url, cache.dir))
+    const file = new OsvCache(cache.dir, `api ${honest.url}`).fileFor(MINIMIST_VULN, MINIMIST_MODIFIED)
+    const entry = JSON.parse(await readFile(file, 'utf8'))
+    const doctored = JSON.parse(entry.record) as OsvRecord
+    doctored.withdrawn = '2020-01-01T00:00:00Z'
+
+    const cases: Array<[string, string]> = [
+      ['record changed, digest kept', JSON.stringify({ ...entry, record: JSON.stringify(doctored) })],
+      ['not JSON', '{"format": "detbuild-osv-record-cache/1", "rec'],
+      ['another scope', JSON.stringify({ ...entry, scope: 'api https://elsewhere.example' })],
+      [
+        'digest recomputed, but a malformed record',
+        JSON.stringify({
+          ...entry,
+          record: JSON.stringify({ ...doctored, affected: 'all' }),
+          sha256: sha256Hex(JSON.stringify({ ...doctored, affected: 'all' })),
+        }),
+      ],
+      [
+        'digest recomputed, but another id',
+        JSON.stringify({
+          ...entry,
+          record: JSON.stringify({ ...doctored, id: 'GHSA-0000-0000-0000' }),
+          sha256: sha256Hex(JSON.stringify({ ...doctored, id: 'GHSA-0000-0000-0000' })),
+        }),
+      ],
+    ]
+    for (const [name, content] of cases) {
+      await writeFile(file, content)
+      honest.requests.vulns = 0
+      const r = await runScan(options(honest.url, cache.dir))
+      assert.equal(honest.requests.vulns, 1, `${name}: the entry was refetched`)
+      assert.deepEqual(r.report.findings, first.report.findings, name)
+      assert.equal(JSON.parse(await readFile(file, 'utf8')).sha256, entry.sha256, `${name}: entry rewritten`)
+    }
+  } finally {
+    await cache.cleanup()
+  }
+})
+
+test('ids a server chooses never name a file: nothing lands outside the record folder or on the offline index', async () => {
+  const cache = await tempDir()
+  const sneaky = `../offline-index/${'a'.repeat(64)}`
+  const fake = await startOsvFake([
+    ...records,
+    { ...records.find((r) => r.id === MINIMIST_VULN)!, id: sneaky, aliases: [] },
+  ])
+  try {
+    const indexFile = path.join(cache.dir, 'offline-index', `${'a'.repeat(64)}.json`)
+    await mkdir(path.dirname(indexFile), { recursive: true })
+    await writeFile(indexFile, 'sentinel\n')
+    const r = await runScan(options(fake.url, cache.dir))
+    assert.equal(r.exitCode, 0)
+    assert.ok(r.report.findings.some((f) => f.purl === MINIMIST && f.records.includes(sneaky)))
+    const files = await tree(cache.dir)
+    assert.equal(await readFile(indexFile, 'utf8'), 'sentinel\n', 'the offline index was not touched')
+    for (const f of files.filter((x) => !x.startsWith('offline-index/')))
+      assert.match(f, new RegExp(`^${RecordCacheFolder}/[0-9a-f]{64}\\.json$`))
+    assert.deepEqual(
+      files.filter((x) => x.startsWith('offline-index/')),
+      [`offline-index/${'a'.repeat(64)}.json`],
+    )
+    assert.notEqual(RecordCacheFolder, 'offline-index')
+    // and the entry is found again by the same id
+    fake.requests.vulns = 0
+    await runScan(options(fake.url, cache.dir))
+    assert.equal(fake.requests.vulns, 0)
+  } finally {
+    await fake.close()
+    await cache.cleanup()
+  }
+})
