@@ -33,11 +33,13 @@ function truth(bytes: Buffer): RecordSummary | 'invalid' {
     return 'invalid'
   }
   const names: string[] = []
+  const ecosystems: string[] = []
   for (const a of record.affected ?? []) {
-    const n = (a as { package?: { name?: unknown } } | null)?.package?.name
-    if (typeof n === 'string') names.push(n)
+    if (!a.package) continue
+    names.push(a.package.name)
+    ecosystems.push(a.package.ecosystem)
   }
-  return { id: record.id, modified: record.modified, withdrawn: Boolean(record.withdrawn), names }
+  return { id: record.id, modified: record.modified, withdrawn: Boolean(record.withdrawn), names, ecosystems }
 }
 
 /** The scanner either abstains (null) or agrees with the full parse. Returns whether it answered. */
@@ -241,6 +243,7 @@ test('scanRecord never accepts a damaged record: every truncation and determinis
     modified: 'm',
     withdrawn: false,
     names: [],
+    ecosystems: [],
   })
 })
 
