@@ -25,12 +25,22 @@ export type Shape =
   | { readonly kind: 'array'; readonly of: Shape }
   | {
       readonly kind: 'fields'
-      readonly fields: ReadonlyMap<string, { readonly shape: Shape; readonly bit: number }>
+      readonly fields: ReadonlyMap<string, Field>
+      /** the same fields as a list, with each name's bytes (the scanner compares bytes, not strings) */
+      readonly list: readonly Field[]
       /** bits of the fields that must be present */
       readonly required: number
       /** the `affected[].package` object: the scanner pairs its ecosystem and name */
       readonly isPackage: boolean
     }
+
+export interface Field {
+  readonly name: string
+  readonly bytes: Uint8Array
+  readonly shape: Shape
+  /** this field's bit in a mask of fields seen */
+  readonly bit: number
+}
 
 const str = (capture: Capture = Capture.none, nonEmpty = false): Shape => ({
   kind: 'string',
@@ -45,13 +55,16 @@ function fields(
   required: readonly string[] = [],
   isPackage = false,
 ): Shape & { kind: 'fields' } {
-  const map = new Map<string, { shape: Shape; bit: number }>()
-  Object.entries(spec).forEach(([name, shape], i) => {
-    map.set(name, { shape, bit: 1 << i })
-  })
+  const list: Field[] = Object.entries(spec).map(([name, shape], i) => ({
+    name,
+    bytes: Uint8Array.from(name, (c) => c.charCodeAt(0)),
+    shape,
+    bit: 1 << i,
+  }))
+  const map = new Map(list.map((f) => [f.name, f]))
   let mask = 0
   for (const r of required) mask |= map.get(r)!.bit
-  return { kind: 'fields', fields: map, required: mask, isPackage }
+  return { kind: 'fields', fields: map, list, required: mask, isPackage }
 }
 
 const EVENT = fields({ introduced: str(), fixed: str(), last_affected: str(), limit: str() })

@@ -11,7 +11,7 @@
  * `assertOsvRecord` would refuse, and so on. The full parse then decides, with the same errors as before.
  * A record is therefore never dropped because of a shortcut taken here.
  */
-import { Capture, RecordShape, type Shape } from './osv-schema.ts'
+import { Capture, type Field, RecordShape, type Shape } from './osv-schema.ts'
 
 export interface RecordSummary {
   id: string
@@ -136,7 +136,8 @@ class Scanner {
         if (b[this.p] === RBRACE) this.p++
         else {
           for (;;) {
-            const field = shape.fields.get(this.key())
+            this.key()
+            const field = this.field(shape.list)
             if (field === undefined) this.value(depth + 1)
             else {
               // JSON.parse keeps the last duplicate; simpler to leave such records to it
@@ -191,21 +192,31 @@ class Scanner {
     return unsure()
   }
 
-  /**
-   * Reads `"key"` and the colon after it; leaves `p` on the value's first byte. Returns the key's
-   * bytes as latin1 text: exact for the ASCII names of the schema, never equal to them otherwise.
-   */
-  private key(): string {
+  /** Reads `"key"` (left in `s`…`e`) and the colon after it; leaves `p` on the value's first byte. */
+  private key(): void {
     if (this.b[this.p] !== QUOTE) unsure()
     this.string()
     // an escaped key could spell a known one: not worth decoding
     if (this.escaped) unsure()
-    const k = this.buf.toString('latin1', this.s, this.e)
     this.ws()
     if (this.b[this.p] !== COLON) unsure()
     this.p++
     this.ws()
-    return k
+  }
+
+  /** The field whose name is the last key read (by length, then bytes: no string is built). */
+  private field(list: readonly Field[]): Field | undefined {
+    const b = this.b
+    const s = this.s
+    const len = this.e - s
+    for (const f of list) {
+      const w = f.bytes
+      if (w.length !== len) continue
+      let i = 0
+      while (i < len && b[s + i] === w[i]) i++
+      if (i === len) return f
+    }
+    return undefined
   }
 
   /** Any JSON value, validated. */

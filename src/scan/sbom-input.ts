@@ -99,7 +99,10 @@ export function toSbomInput(raw: unknown, file: string): SbomInput {
     const key = `${c.purl}\u0000${ref}`
     if (seen.has(key)) continue
     seen.add(key)
-    const props = c.properties ?? []
+    // hostile SBOMs: properties that are not a list of objects are no properties
+    const props = (Array.isArray(c.properties) ? c.properties : []).filter(
+      (p): p is { name: string; value: string } => typeof p === 'object' && p !== null,
+    )
     const installPaths = props
       .filter((p) => p.name === 'cdx:npm:package:path' && typeof p.value === 'string')
       .map((p) => p.value)
