@@ -13,17 +13,17 @@ import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { countFindings, type FailOn, failsThreshold, sortFindings, toFindings } from './findings.ts'
-import { type LockInfo, toLockInfo } from './lockfile.ts'
-import { loadOfflineDb } from './offline-db.ts'
+import { type LockInfo, lockfileSpelling, toLockInfo } from './lockfile.ts'
+import { loadOfflineDb, type OfflineDb } from './offline-db.ts'
 import { OsvCache } from './osv-cache.ts'
 import { DefaultOsvUrl, OsvClient, type OsvClientOptions, toOsvEndpoint, useEnvProxy } from './osv-client.ts'
 import { OsvIndex, type RecordMatch } from './osv-index.ts'
 import { OsvFailure, toReason } from './osv-reply.ts'
 import { toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
 import { isComparableVersion } from './range-match.ts'
-import { toSbomInput } from './sbom-input.ts'
+import { npmNameFromPurl, toSbomInput } from './sbom-input.ts'
 import { applySuppressions, type IgnoreEntry, toDetbuildIgnore, toOsvScannerIgnore } from './suppressions.ts'
-import type { Finding, ScanComponent, ScanSource, VulnsReport } from './types.ts'
+import type { Finding, ScanComponent, ScanSource, ScanSourceProblem, VulnsReport } from './types.ts'
 
 export type { FailOn } from './findings.ts'
 export { FailOnLevels } from './findings.ts'
@@ -37,6 +37,11 @@ export interface ScanOptions {
   sbom?: string
   /** OSV export (zip or folder); when set, no network is used */
   offlineDb?: string
+  /**
+   * offline: the export's newest `modified` must be at most this many days before `now`, else every
+   * package is unchecked (SCAN_EXPORT_STALE, exit 3): old data cannot vouch for a clean result
+   */
+  maxDbAgeDays?: number
   osvUrl?: string
   /** null disables the cache */
   cacheDir: string | null
@@ -84,12 +89,19 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const lock: LockInfo | null = (await exists(lockPath))
     ? toLockInfo(await readTextFile(lockPath), 'package-lock.json')
     : null
+  if (o.maxDbAgeDays !== undefined && !o.offlineDb)
+    throw new InputError('SCAN_USAGE', '--max-db-age applies to an offline export (--offline-db) only')
   const ignores = await loadIgnores(o)
   const scanTime = scanTimeOf(o)
 
   const unchecked = new Map<string, string>()
   for (const u of input.unchecked) unchecked.set(u.ref, u.reason)
-  const all = input.components
+  // a name the SBOM gave only in lowercase: the lockfile may know how npm spells it
+  const all = input.components.map((c) => {
+    if (c.exactName || c.ecosystem !== 'npm' || lock === null) return c
+    const spelled = lockfileSpelling(lock, c.name, c.version)
+    return spelled === null ? c : { ...c, name: spelled, exactName: true }
+  })
   const components = o.omitDev ? all.filter((c) => !c.dev) : all
   const excludedDev = all.length - components.length
   const toCheck: ScanComponent[] = []
@@ -114,8 +126,22 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     o.log.debug(
       `osv: ${db.records} records, ${db.withdrawn} withdrawn skipped, ${db.index.size} kept; index cache ${db.indexCache}`,
     )
-    for (const c of toCheck) matches.set(c, db.index.match('npm', c.name, c.version))
-    source = { kind: 'offline', export: db.name, exportSha256: db.sha256, lastUpdate: db.lastUpdate }
+    source = {
+      kind: 'offline',
+      export: db.name,
+      exportSha256: db.sha256,
+      records: Object.fromEntries(db.ecosystems),
+      lastUpdate: db.lastUpdate,
+    }
+    const problem = exportProblem(db, toCheck, o)
+    if (problem !== null) {
+      source.problem = { code: problem.code, message: problem.message }
+      for (const c of problem.unchecked) unchecked.set(c.purl, problem.reason)
+    }
+    // stale data still shows what it knows (the packages stay unchecked); no data checks nothing
+    const none = new Set(problem?.code === 'SCAN_EXPORT_NO_RECORDS' ? problem.unchecked : [])
+    for (const c of toCheck)
+      if (!none.has(c)) matches.set(c, db.index.match('npm', c.name, c.version, !c.exactName))
   } else {
     const endpoint = toOsvEndpoint(o.osvUrl ?? DefaultOsvUrl)
     // the message never quotes the URL: it may carry credentials
@@ -130,7 +156,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         // records are cached per source: what one server sent never answers a scan against another
         cache: o.cacheDir ? new OsvCache(o.cacheDir, `api ${endpoint.display}`) : null,
       })
-      const queryPurl = new Map(toCheck.map((c) => [c, canonicalPurl(c)]))
+      const queryPurl = new Map(toCheck.map((c) => [c, queryPurlOf(c)]))
       const q = await client.queryBatch(uniqueSortedValues(queryPurl))
       const hydrated = await client.getVulns([...q.vulns.values()].flat())
       const helper = new OsvIndex()
@@ -158,7 +184,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             continue
           }
           if (record.withdrawn) continue
-          list.push(helper.fixesFor(record, c.ecosystem!, c.name, c.version))
+          list.push(helper.fixesFor(record, c.ecosystem!, c.name, c.version, !c.exactName))
           if (source.lastUpdate === null || record.modified > source.lastUpdate)
             source.lastUpdate = record.modified
         }
@@ -236,6 +262,63 @@ function canonicalPurl(c: ScanComponent): string {
   return c.purl.replace(/[?#].*$/, '')
 }
 
+/**
+ * The purl to ask OSV about: the SBOM's, unless it lost the letter case of an npm name the SBOM
+ * spells elsewhere (`pkg:npm/jsonstream` for `JSONStream`); then the purl with the exact name, as the
+ * npm purl type now requires (names are case-sensitive).
+ */
+function queryPurlOf(c: ScanComponent): string {
+  const purl = canonicalPurl(c)
+  if (c.ecosystem !== 'npm' || !c.exactName || npmNameFromPurl(purl) === c.name) return purl
+  const slash = c.name.lastIndexOf('/')
+  const encode = (s: string): string => encodeURIComponent(s)
+  const path =
+    slash > 0 ? `${encode(c.name.slice(0, slash))}/${encode(c.name.slice(slash + 1))}` : encode(c.name)
+  return `pkg:npm/${path}@${encode(c.version)}`
+}
+
+interface ExportProblem {
+  code: ScanSourceProblem
+  message: string
+  /** the one-line reason given for each package */
+  reason: string
+  unchecked: ScanComponent[]
+}
+
+/**
+ * What keeps an export from answering for these packages: no usable npm record at all (an empty folder,
+ * another ecosystem's export, a ZIP of other files), or data older than --max-db-age. Null when none.
+ */
+function exportProblem(db: OfflineDb, toCheck: ScanComponent[], o: ScanOptions): ExportProblem | null {
+  const npm = toCheck.filter((c) => c.ecosystem === 'npm')
+  if (npm.length === 0) return null
+  const held = db.ecosystems.find(([e]) => e === 'npm')?.[1] ?? 0
+  if (held === 0) {
+    const others = db.ecosystems.map(([e, n]) => `${e} ${n}`).join(', ') || 'none'
+    const holds = `export ${db.name} holds 0 npm records (records: ${others})`
+    return {
+      code: 'SCAN_EXPORT_NO_RECORDS',
+      message: `${holds}; ${npm.length} npm package(s) unchecked`,
+      reason: holds,
+      unchecked: npm,
+    }
+  }
+  if (o.maxDbAgeDays === undefined) return null
+  const newest = db.lastUpdate === null ? Number.NaN : Date.parse(db.lastUpdate)
+  const limit = o.now.getTime() - o.maxDbAgeDays * 86_400_000
+  if (newest >= limit) return null
+  const age = Number.isNaN(newest)
+    ? `its newest record date (${JSON.stringify(db.lastUpdate)}) is not a date`
+    : `its newest record was modified ${db.lastUpdate}, more than ${o.maxDbAgeDays} day(s) before ${o.now.toISOString()}`
+  const reason = `export ${db.name} is older than --max-db-age ${o.maxDbAgeDays}: ${age}`
+  return {
+    code: 'SCAN_EXPORT_STALE',
+    message: `${reason}; ${toCheck.length} package(s) unchecked`,
+    reason,
+    unchecked: toCheck,
+  }
+}
+
 function uniqueSortedValues(m: Map<unknown, string>): string[] {
   return [...new Set(m.values())].sort(compareCodePoint)
 }
@@ -285,6 +368,7 @@ function summaryText(r: VulnsReport, failOn: FailOn | null, failing: number): st
   const lines: string[] = []
   const c = r.counts
   const open = r.findings.length - r.suppressedCount
+  if (r.source.problem) lines.push(`${r.source.problem.code}: ${r.source.problem.message}`)
   lines.push(
     `scan: ${r.componentsChecked} packages checked against ${r.source.kind === 'api' ? r.source.url : `offline export ${r.source.export}`}`,
   )

@@ -49,6 +49,22 @@ export function nameFromInstallPath(installPath: string): string {
   return i === -1 ? installPath : installPath.slice(i + 'node_modules/'.length)
 }
 
+/**
+ * How the lockfile spells a package that an SBOM names only in lowercase: the one name (the entry's
+ * own `name`, for aliases, else its `node_modules/` key) equal to `name` but for letter case, at
+ * `version`. Null when the lockfile has none, or several spellings (then it cannot decide either).
+ */
+export function lockfileSpelling(lock: LockInfo, name: string, version: string): string | null {
+  const lower = name.toLowerCase()
+  const found = new Set<string>()
+  for (const [key, entry] of lock.packages) {
+    if (!key.includes('node_modules/') || entry?.version !== version) continue
+    const spelled = typeof entry.name === 'string' ? entry.name : nameFromInstallPath(key)
+    if (spelled.toLowerCase() === lower) found.add(spelled)
+  }
+  return found.size === 1 ? [...found][0]! : null
+}
+
 /** Where npm resolves `name` required from the package at `from` (walks up node_modules folders). */
 export function resolveFrom(lock: LockInfo, from: string, name: string): string | null {
   let base = from

@@ -1,7 +1,8 @@
 /**
  * Pure: turns the records of an OSV export, one at a time and in a fixed order, into an OsvIndex that
  * holds only the records naming a package of interest, plus the export-wide facts the scan reports
- * (the latest `modified`, records, withdrawn). The rules are those of `OsvIndex.add`: a malformed
+ * (the latest `modified`, records — in all and per ecosystem —, withdrawn). Package names of interest
+ * are compared ignoring letter case: that keeps a superset, and the index matches exactly afterwards. The rules are those of `OsvIndex.add`: a malformed
  * record is bad input, withdrawn records are skipped, the first record with an id wins.
  *
  * Records are first looked at with `scanRecord` (no JSON.parse); only those naming a package of
@@ -9,7 +10,7 @@
  * It can also note which entries affect which package, for the on-disk index cache.
  */
 import { parseJson } from '../util/json-parse.ts'
-import { assertOsvRecord, OsvIndex } from './osv-index.ts'
+import { assertOsvRecord, baseEcosystem, OsvIndex } from './osv-index.ts'
 import { type RecordSummary, scanRecord } from './record-scan.ts'
 import type { OsvRecord } from './types.ts'
 
@@ -17,6 +18,8 @@ export class OfflineCollector {
   readonly index = new OsvIndex({ slim: true })
   /** distinct, not withdrawn record ids */
   records = 0
+  /** of those, how many name each ecosystem (the part before `:`) at least once */
+  readonly ecosystems = new Map<string, number>()
   withdrawn = 0
   lastUpdate: string | null = null
   /** package name → numbers of the accepted entries naming it (only when asked for) */
@@ -29,7 +32,7 @@ export class OfflineCollector {
    * @param notePackages whether to note entry numbers per package for the index cache
    */
   constructor(names: ReadonlySet<string> | null, notePackages: boolean) {
-    this.names = names
+    this.names = names === null ? null : new Set([...names].map((n) => n.toLowerCase()))
     this.packages = notePackages ? new Map() : null
   }
 
@@ -48,25 +51,26 @@ export class OfflineCollector {
   /** Whether a record naming these packages must be kept (then it is parsed in full). */
   wants(names: readonly string[]): boolean {
     const wanted = this.names
-    return wanted === null || names.some((n) => wanted.has(n))
+    return wanted === null || names.some((n) => wanted.has(n.toLowerCase()))
   }
 
   /** Accounts for a record the scanner summarised and `wants` does not keep. */
   addSummary(s: RecordSummary, entry: number): void {
-    if (this.account(s.id, s.modified, s.withdrawn)) this.note(s.names, entry)
+    if (this.account(s.id, s.modified, s.withdrawn, s.ecosystems)) this.note(s.names, entry)
   }
 
   /** Parses, validates and, when it names a package of interest, keeps the record in `bytes`. */
   addFull(bytes: Buffer, where: string, entry: number): void {
     const record = assertOsvRecord(parseJson(bytes.toString('utf8'), where, 'SCAN_EXPORT_INVALID'), where)
-    if (!this.account(record.id, record.modified, Boolean(record.withdrawn))) return
     const names = packageNames(record)
+    const ecosystems = (record.affected ?? []).flatMap((a) => (a.package ? [a.package.ecosystem] : []))
+    if (!this.account(record.id, record.modified, Boolean(record.withdrawn), ecosystems)) return
     this.note(names, entry)
     if (this.wants(names)) this.index.add(record, where)
   }
 
   /** `OsvIndex.add`'s bookkeeping; true when the record is the one kept for its id. */
-  private account(id: string, modified: string, withdrawn: boolean): boolean {
+  private account(id: string, modified: string, withdrawn: boolean, ecosystems: string[]): boolean {
     if (this.lastUpdate === null || modified > this.lastUpdate) this.lastUpdate = modified
     if (withdrawn) {
       this.withdrawn++
@@ -75,6 +79,8 @@ export class OfflineCollector {
     if (this.ids.has(id)) return false
     this.ids.add(id)
     this.records++
+    for (const e of new Set(ecosystems.map(baseEcosystem)))
+      this.ecosystems.set(e, (this.ecosystems.get(e) ?? 0) + 1)
     return true
   }
 
@@ -101,7 +107,7 @@ function packageNames(record: OsvRecord): string[] {
 }
 
 /** Version of the index cache's format; bump it when the meaning of a field changes. */
-export const IndexCacheFormat = 1
+export const IndexCacheFormat = 2
 
 /**
  * The on-disk package index of one export: which entries (numbers in the loader's sorted entry order)
@@ -114,6 +120,8 @@ export interface IndexCache {
   records: number
   withdrawn: number
   lastUpdate: string | null
+  /** [ecosystem, records naming it], sorted by ecosystem */
+  ecosystems: Array<[string, number]>
   /** [package name, entry numbers ascending], sorted by name */
   packages: Array<[string, number[]]>
 }
@@ -129,6 +137,7 @@ export function toIndexCache(c: OfflineCollector, exportSha256: string, entries:
     records: c.records,
     withdrawn: c.withdrawn,
     lastUpdate: c.lastUpdate,
+    ecosystems: toEcosystemCounts(c.ecosystems),
     packages,
   }
 }
@@ -141,7 +150,9 @@ export function toValidIndexCache(raw: unknown, exportSha256: string, entries: n
   if (c.format !== IndexCacheFormat || c.exportSha256 !== exportSha256 || c.entries !== entries) return null
   if (!count(c.records) || !count(c.withdrawn)) return null
   if (c.lastUpdate !== null && typeof c.lastUpdate !== 'string') return null
-  if (!Array.isArray(c.packages)) return null
+  if (!Array.isArray(c.ecosystems) || !Array.isArray(c.packages)) return null
+  for (const e of c.ecosystems)
+    if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || !count(e[1])) return null
   for (const p of c.packages) {
     if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !Array.isArray(p[1])) return null
     for (const i of p[1]) if (!count(i) || (i as number) >= entries) return null
@@ -149,9 +160,16 @@ export function toValidIndexCache(raw: unknown, exportSha256: string, entries: n
   return c as IndexCache
 }
 
-/** Entry numbers, ascending, of the records naming one of `names`. */
+/** Entry numbers, ascending, of the records naming one of `names` (ignoring letter case). */
 export function entriesFor(cache: IndexCache, names: ReadonlySet<string>): number[] {
+  const wanted = new Set([...names].map((n) => n.toLowerCase()))
   const out = new Set<number>()
-  for (const [name, list] of cache.packages) if (names.has(name)) for (const i of list) out.add(i)
+  for (const [name, list] of cache.packages)
+    if (wanted.has(name.toLowerCase())) for (const i of list) out.add(i)
   return [...out].sort((a, b) => a - b)
+}
+
+/** Ecosystem counts as sorted pairs (code point order): the form outputs and the cache hold. */
+export function toEcosystemCounts(m: ReadonlyMap<string, number>): Array<[string, number]> {
+  return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
 }

@@ -2,17 +2,22 @@
  * Edge (files): loads an OSV export — a ZIP of OSV JSON records as osv.dev publishes per ecosystem,
  * or a folder of OSV JSON files — into an OsvIndex, and digests it so results can be tied to it.
  *
+ * Record files are those whose name ends in `.json`, in any letter case (`GHSA-….JSON`). An export that
+ * cannot be read is bad input (exit 2); one that holds no usable record is for the caller to judge
+ * (it says what the export holds, per ecosystem, so a scan never passes on an empty folder).
+ *
  * Memory stays bounded by what matters: given the package names of interest, only the records naming
  * one of them are parsed and kept; the others are validated from their bytes and counted (see
  * offline-collect.ts). For a ZIP, an index of which entries name which package can be cached on disk,
  * keyed by the export's sha256, so that scanning the same export again inflates only those entries.
  */
 import { createHash } from 'node:crypto'
+import type { Dirent } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { InputError } from '../errors.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { entriesFor, OfflineCollector, toIndexCache } from './offline-collect.ts'
+import { entriesFor, OfflineCollector, toEcosystemCounts, toIndexCache } from './offline-collect.ts'
 import { readIndexCache, writeIndexCache } from './offline-index-cache.ts'
 import type { OsvIndex } from './osv-index.ts'
 import { forEachZipEntry, isZip, readZipEntries } from './zip.ts'
@@ -24,6 +29,8 @@ export interface OfflineDb {
   sha256: string
   /** distinct records that are not withdrawn */
   records: number
+  /** of those, how many name each ecosystem, sorted by ecosystem (a record may count for several) */
+  ecosystems: Array<[string, number]>
   withdrawn: number
   /** latest `modified` of all records in the export (the data's date) */
   lastUpdate: string | null
@@ -51,23 +58,26 @@ export async function loadOfflineDb(
   let info: Awaited<ReturnType<typeof stat>>
   try {
     info = await stat(dbPath)
-  } catch {
-    throw new InputError('SCAN_EXPORT_MISSING', 'OSV export not found', { file: display })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+      throw new InputError('SCAN_EXPORT_MISSING', 'OSV export not found', { file: display })
+    throw unreadable(display, e)
   }
   const names = options.names ?? null
   const name = path.basename(dbPath)
   if (info.isDirectory()) {
     const collector = new OfflineCollector(names, false)
-    const files = (await listJson(dbPath)).sort(compareCodePoint)
+    const files = (await listJson(dbPath, display)).sort(compareCodePoint)
     const digest = createHash('sha256')
     for (const [i, rel] of files.entries()) {
-      const bytes = await readFile(path.join(dbPath, rel))
+      const bytes = await readExport(path.join(dbPath, rel), `${display}/${rel}`)
       digest.update(`${rel}\u0000${createHash('sha256').update(bytes).digest('hex')}\n`)
       collector.add(bytes, `${display}/${rel}`, i)
     }
     return result(collector, name, digest.digest('hex'), 'off')
   }
-  const bytes = await readFile(dbPath)
+  if (!info.isFile()) throw unreadable(display, new Error('not a file or folder'))
+  const bytes = await readExport(dbPath, display)
   const sha256 = createHash('sha256').update(bytes).digest('hex')
   if (!isZip(bytes)) {
     throw new InputError(
@@ -78,7 +88,7 @@ export async function loadOfflineDb(
       },
     )
   }
-  const entries = readZipEntries(bytes, display).filter((e) => e.name.endsWith('.json'))
+  const entries = readZipEntries(bytes, display).filter((e) => isRecordName(e.name))
   // archive order is not meaningful; sorting makes "first record wins" deterministic
   entries.sort((a, b) => compareCodePoint(a.name, b.name))
   const cacheDir =
@@ -99,6 +109,7 @@ export async function loadOfflineDb(
         name,
         sha256,
         records: cached.records,
+        ecosystems: cached.ecosystems,
         withdrawn: cached.withdrawn,
         lastUpdate: cached.lastUpdate,
         indexCache: 'hit',
@@ -127,18 +138,46 @@ function result(
     name,
     sha256,
     records: c.records,
+    ecosystems: toEcosystemCounts(c.ecosystems),
     withdrawn: c.withdrawn,
     lastUpdate: c.lastUpdate,
     indexCache,
   }
 }
 
-async function listJson(root: string, rel = ''): Promise<string[]> {
+/** Whether an entry or file name is an OSV record's: `.json` in any letter case. */
+export function isRecordName(name: string): boolean {
+  return name.toLowerCase().endsWith('.json')
+}
+
+function unreadable(display: string, e: unknown): InputError {
+  const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message
+  return new InputError('SCAN_EXPORT_UNREADABLE', `OSV export cannot be read (${why})`, {
+    file: display,
+    cause: e,
+  })
+}
+
+async function readExport(file: string, display: string): Promise<Buffer> {
+  try {
+    return await readFile(file)
+  } catch (e) {
+    throw unreadable(display, e)
+  }
+}
+
+async function listJson(root: string, display: string, rel = ''): Promise<string[]> {
   const out: string[] = []
-  for (const d of await readdir(path.join(root, rel), { withFileTypes: true })) {
+  let list: Dirent[]
+  try {
+    list = await readdir(path.join(root, rel), { withFileTypes: true })
+  } catch (e) {
+    throw unreadable(rel ? `${display}/${rel}` : display, e)
+  }
+  for (const d of list) {
     const r = rel ? `${rel}/${d.name}` : d.name
-    if (d.isDirectory()) out.push(...(await listJson(root, r)))
-    else if (d.isFile() && d.name.endsWith('.json')) out.push(r)
+    if (d.isDirectory()) out.push(...(await listJson(root, display, r)))
+    else if (d.isFile() && isRecordName(d.name)) out.push(r)
   }
   return out
 }

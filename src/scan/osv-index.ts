@@ -1,8 +1,11 @@
 /**
  * Pure: an in-memory index of OSV records by (ecosystem, package name), and matching of SBOM
- * components against it. npm names are matched exactly, as npm does (case-sensitive, scope included).
+ * components against it. npm names are matched exactly, as npm does (case-sensitive, scope included):
+ * `JSONStream` and `jsonstream` are different packages. Only when the SBOM cannot say how a name is
+ * spelled (a lowercased purl and nothing else) does the caller ask for every spelling (`anyCase`).
  */
 import { InputError } from '../errors.ts'
+import { findShapeError, RecordShape } from './osv-schema.ts'
 import { matchAffected } from './range-match.ts'
 import type { OsvAffected, OsvRecord } from './types.ts'
 
@@ -20,13 +23,15 @@ export interface RecordMatch {
 const key = (ecosystem: string, name: string): string => `${ecosystem}\u0000${name}`
 
 /** Ecosystem names compared the OSV way: the part before `:` (e.g. `Debian:12` → `Debian`). */
-function baseEcosystem(ecosystem: string): string {
+export function baseEcosystem(ecosystem: string): string {
   const i = ecosystem.indexOf(':')
   return i === -1 ? ecosystem : ecosystem.slice(0, i)
 }
 
 export class OsvIndex {
   private readonly byPackage = new Map<string, IndexedEntry[]>()
+  /** (ecosystem, lowercased name) → the names as the records spell them */
+  private readonly spellings = new Map<string, Set<string>>()
   private readonly ids = new Set<string>()
   /** number of records skipped because they are withdrawn */
   withdrawn = 0
@@ -62,15 +67,24 @@ export class OsvIndex {
       if (!list) {
         list = []
         this.byPackage.set(k, list)
+        const lower = key(baseEcosystem(pkg.ecosystem), pkg.name.toLowerCase())
+        const names = this.spellings.get(lower)
+        if (names) names.add(pkg.name)
+        else this.spellings.set(lower, new Set([pkg.name]))
       }
       list.push({ record, entry })
     }
   }
 
-  /** Records affecting `name@version` in `ecosystem`, one per record id, in id order. */
-  match(ecosystem: string, name: string, version: string): RecordMatch[] {
-    const list = this.byPackage.get(key(ecosystem, name))
-    if (!list) return []
+  /**
+   * Records affecting `name@version` in `ecosystem`, one per record id, in id order. With `anyCase`,
+   * records for every spelling of the name that differs only in letter case (fail closed when the
+   * SBOM lost the case: the finding may belong to either package, so it is not dropped).
+   */
+  match(ecosystem: string, name: string, version: string, anyCase = false): RecordMatch[] {
+    const names = anyCase ? [...(this.spellings.get(key(ecosystem, name.toLowerCase())) ?? [])] : [name]
+    const list = names.flatMap((n) => this.byPackage.get(key(ecosystem, n)) ?? [])
+    if (list.length === 0) return []
     const byId = new Map<string, RecordMatch>()
     for (const { record, entry } of list) {
       const m = matchAffected(entry, version)
@@ -86,15 +100,21 @@ export class OsvIndex {
     )
   }
 
-  /** Fixed versions listed for a package in a record (used when the API chose the record). */
-  fixesFor(record: OsvRecord, ecosystem: string, name: string, version: string): RecordMatch {
+  /**
+   * Fixed versions listed for a package in a record (used when the API chose the record); `anyCase`
+   * as for `match`.
+   */
+  fixesFor(
+    record: OsvRecord,
+    ecosystem: string,
+    name: string,
+    version: string,
+    anyCase = false,
+  ): RecordMatch {
     const out: RecordMatch = { record, fixed: [], unparsable: false }
+    const same = anyCase ? (n: string) => n.toLowerCase() === name.toLowerCase() : (n: string) => n === name
     for (const entry of record.affected ?? []) {
-      if (
-        !entry.package ||
-        entry.package.name !== name ||
-        baseEcosystem(entry.package.ecosystem) !== ecosystem
-      )
+      if (!entry.package || !same(entry.package.name) || baseEcosystem(entry.package.ecosystem) !== ecosystem)
         continue
       const m = matchAffected(entry, version)
       out.fixed.push(...m.fixed)
@@ -104,23 +124,18 @@ export class OsvIndex {
   }
 }
 
-/** Checks the fields detbuild relies on; a malformed record is bad input naming the file. */
+/**
+ * Checks the fields detbuild relies on (see osv-schema.ts); a malformed record is bad input naming the
+ * file and the JSON path of the first field that does not fit.
+ */
 export function assertOsvRecord(raw: unknown, file: string): OsvRecord {
-  const fail = (why: string): never => {
-    throw new InputError('SCAN_OSV_RECORD_INVALID', `not an OSV record: ${why}`, { file })
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('expected a JSON object')
-  const r = raw as Record<string, unknown>
-  if (typeof r.id !== 'string' || r.id === '') fail('missing "id"')
-  if (typeof r.modified !== 'string') fail('missing "modified"')
-  if (r.affected !== undefined && !Array.isArray(r.affected)) fail('"affected" must be an array')
-  if (r.aliases !== undefined && !Array.isArray(r.aliases)) fail('"aliases" must be an array')
-  for (const a of (r.affected as unknown[] | undefined) ?? []) {
-    const ranges = (a as { ranges?: unknown }).ranges
-    if (ranges !== undefined && !Array.isArray(ranges)) fail('"affected[].ranges" must be an array')
-    for (const range of (ranges as unknown[] | undefined) ?? []) {
-      if (!Array.isArray((range as { events?: unknown }).events)) fail('"ranges[].events" must be an array')
-    }
+  const problem = findShapeError(raw, RecordShape)
+  if (problem !== null) {
+    const [at, why] = problem
+    throw new InputError('SCAN_OSV_RECORD_INVALID', `not an OSV record: ${at} ${why}`, {
+      file,
+      details: { path: at },
+    })
   }
   return raw as OsvRecord
 }

@@ -129,6 +129,8 @@ export function toMarkdown(report: VulnsReport): string {
   lines.push(`- SBOM: \`${report.sbom.file}\` (sha256 ${report.sbom.sha256.slice(0, 12)}…)`)
   lines.push(`- Source: ${src}; data as of ${report.source.lastUpdate ?? 'unknown'}`)
   lines.push(`- Components checked: ${report.componentsChecked}`)
+  if (report.source.problem)
+    lines.push('', `> **${report.source.problem.code}** — ${md(report.source.problem.message)}`)
   if (!report.complete) {
     lines.push(
       '',

@@ -1,22 +1,26 @@
 /**
  * Pure: a fast, conservative look at the raw bytes of one OSV record, so that a large export can be
- * matched without `JSON.parse` of every record. It validates the JSON syntax completely and reads only
- * what the offline loader needs from a record it will not keep: `id`, `modified`, whether it is
- * `withdrawn`, and every `affected[].package.name`.
+ * matched without `JSON.parse` of every record. It validates the JSON syntax completely, checks the
+ * types of the fields in `RecordShape` (osv-schema.ts, the same shape `assertOsvRecord` checks), and
+ * reads only what the offline loader needs from a record it will not keep: `id`, `modified`, whether
+ * it is `withdrawn`, and every `affected[].package` ecosystem and name.
  *
  * It answers `null` ("parse it fully") whenever it is not certain that `JSON.parse` followed by
  * `assertOsvRecord` would accept the record and yield exactly these values: invalid or unusual JSON
- * (escaped keys, duplicate keys it relies on, non-string `withdrawn`, deep nesting…), a record
+ * (escaped keys, duplicate keys of the shape, deep nesting…), a field of the wrong type, a record
  * `assertOsvRecord` would refuse, and so on. The full parse then decides, with the same errors as before.
  * A record is therefore never dropped because of a shortcut taken here.
  */
+import { Capture, type Field, RecordShape, type Shape } from './osv-schema.ts'
 
 export interface RecordSummary {
   id: string
   modified: string
   withdrawn: boolean
-  /** `affected[].package.name` values that are strings, in order (may repeat) */
+  /** `affected[].package.name` values, in order (may repeat) */
   names: string[]
+  /** `affected[].package.ecosystem` values, pairing with `names` */
+  ecosystems: string[]
 }
 
 /** Thrown inside the scanner when it is not certain; `scanRecord` turns it into null. */
@@ -34,28 +38,6 @@ const LBRACE = 0x7b
 const RBRACE = 0x7d
 const LBRACKET = 0x5b
 const RBRACKET = 0x5d
-
-// keys the scanner recognises (by their unescaped bytes)
-const K_OTHER = 0
-const K_ID = 1
-const K_MODIFIED = 2
-const K_WITHDRAWN = 3
-const K_AFFECTED = 4
-const K_ALIASES = 5
-const K_PACKAGE = 6
-const K_NAME = 7
-const K_RANGES = 8
-const K_EVENTS = 9
-const bytesOf = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0))
-const ID = bytesOf('id')
-const MODIFIED = bytesOf('modified')
-const WITHDRAWN = bytesOf('withdrawn')
-const AFFECTED = bytesOf('affected')
-const ALIASES = bytesOf('aliases')
-const PACKAGE = bytesOf('package')
-const NAME = bytesOf('name')
-const RANGES = bytesOf('ranges')
-const EVENTS = bytesOf('events')
 
 /** Nesting deeper than this is left to JSON.parse (no recursion limits to worry about here). */
 const MAX_DEPTH = 64
@@ -83,6 +65,14 @@ class Scanner {
   private s = 0
   private e = 0
   private escaped = false
+  // what the record's shape captures (see osv-schema.ts)
+  private id: string | null = null
+  private modified: string | null = null
+  private withdrawn = false
+  private readonly names: string[] = []
+  private readonly ecosystems: string[] = []
+  private pkgName: string | null = null
+  private pkgEcosystem: string | null = null
 
   constructor(buf: Buffer) {
     this.buf = buf
@@ -91,155 +81,103 @@ class Scanner {
   }
 
   record(): RecordSummary {
-    const b = this.b
     this.ws()
-    if (b[this.p] !== LBRACE) unsure()
-    this.p++
-    let id: string | null = null
-    let modified: string | null = null
-    let withdrawn = false
-    const names: string[] = []
-    let seen = 0
-    this.ws()
-    if (b[this.p] === RBRACE) unsure() // no id: assertOsvRecord refuses it
-    for (;;) {
-      const key = this.key()
-      if (key !== K_OTHER) {
-        // JSON.parse keeps the last duplicate; simpler to leave such records to it
-        if (seen & (1 << key)) unsure()
-        seen |= 1 << key
-      }
-      const c = b[this.p]
-      switch (key) {
-        case K_ID:
-          if (c !== QUOTE) unsure()
-          this.string()
-          if (this.e === this.s) unsure()
-          id = this.text()
-          break
-        case K_MODIFIED:
-          if (c !== QUOTE) unsure()
-          this.string()
-          modified = this.text()
-          break
-        case K_WITHDRAWN:
-          // a string is truthy when not empty; other types are left to JSON.parse
-          if (c !== QUOTE) unsure()
-          this.string()
-          withdrawn = this.e > this.s
-          break
-        case K_AFFECTED:
-          if (c !== LBRACKET) unsure()
-          this.affected(names)
-          break
-        case K_ALIASES:
-          if (c !== LBRACKET) unsure()
-          this.value(1)
-          break
-        default:
-          this.value(1)
-      }
-      this.ws()
-      if (this.more(RBRACE)) continue
-      break
-    }
+    this.typed(RecordShape, 1)
     this.ws()
     if (this.p !== this.n) unsure()
-    if (id === null || modified === null) unsure()
-    return { id: id!, modified: modified!, withdrawn, names }
-  }
-
-  /** `affected`: an array whose elements are objects; `ranges` arrays of objects with `events` arrays. */
-  private affected(names: string[]): void {
-    const b = this.b
-    this.p++
-    this.ws()
-    if (b[this.p] === RBRACKET) {
-      this.p++
-      return
-    }
-    for (;;) {
-      if (b[this.p] !== LBRACE) unsure()
-      this.p++
-      this.ws()
-      if (b[this.p] === RBRACE) this.p++
-      else {
-        let seen = 0
-        for (;;) {
-          const key = this.key()
-          if (key === K_PACKAGE || key === K_RANGES) {
-            if (seen & (1 << key)) unsure()
-            seen |= 1 << key
-          }
-          const c = b[this.p]
-          if (key === K_PACKAGE && c === LBRACE) this.pkg(names)
-          else if (key === K_RANGES) {
-            if (c !== LBRACKET) unsure()
-            this.ranges()
-          } else this.value(3)
-          this.ws()
-          if (this.more(RBRACE)) continue
-          break
-        }
-      }
-      this.ws()
-      if (this.more(RBRACKET)) continue
-      return
+    if (this.id === null || this.modified === null) unsure()
+    return {
+      id: this.id!,
+      modified: this.modified!,
+      withdrawn: this.withdrawn,
+      names: this.names,
+      ecosystems: this.ecosystems,
     }
   }
 
-  /** `affected[].package`: records every string `name` (all of them when repeated: a superset is safe). */
-  private pkg(names: string[]): void {
+  /** A value that must have `shape`; anything else (or anything unusual) is UNSURE. */
+  private typed(shape: Shape, depth: number): void {
     const b = this.b
-    this.p++
-    this.ws()
-    if (b[this.p] === RBRACE) {
-      this.p++
-      return
-    }
-    for (;;) {
-      const key = this.key()
-      if (key === K_NAME && b[this.p] === QUOTE) {
+    const c = b[this.p]
+    switch (shape.kind) {
+      case 'string':
+        if (c !== QUOTE) unsure()
         this.string()
-        names.push(this.text())
-      } else this.value(4)
-      this.ws()
-      if (this.more(RBRACE)) continue
-      return
+        if (shape.nonEmpty && this.e === this.s) unsure()
+        if (shape.capture !== Capture.none) this.capture(shape.capture)
+        return
+      case 'object':
+        if (c !== LBRACE) unsure()
+        this.value(depth)
+        return
+      case 'array':
+        if (c !== LBRACKET || depth > MAX_DEPTH) unsure()
+        this.p++
+        this.ws()
+        if (b[this.p] === RBRACKET) {
+          this.p++
+          return
+        }
+        for (;;) {
+          this.typed(shape.of, depth + 1)
+          this.ws()
+          if (this.more(RBRACKET)) continue
+          return
+        }
+      case 'fields': {
+        if (c !== LBRACE || depth > MAX_DEPTH) unsure()
+        this.p++
+        this.ws()
+        if (shape.isPackage) {
+          this.pkgName = null
+          this.pkgEcosystem = null
+        }
+        let seen = 0
+        if (b[this.p] === RBRACE) this.p++
+        else {
+          for (;;) {
+            this.key()
+            const field = this.field(shape.list)
+            if (field === undefined) this.value(depth + 1)
+            else {
+              // JSON.parse keeps the last duplicate; simpler to leave such records to it
+              if (seen & field.bit) unsure()
+              seen |= field.bit
+              this.typed(field.shape, depth + 1)
+            }
+            this.ws()
+            if (this.more(RBRACE)) continue
+            break
+          }
+        }
+        if ((shape.required & seen) !== shape.required) unsure()
+        if (shape.isPackage) {
+          this.names.push(this.pkgName!)
+          this.ecosystems.push(this.pkgEcosystem!)
+        }
+        return
+      }
     }
   }
 
-  /** `affected[].ranges`: each element an object holding an `events` array. */
-  private ranges(): void {
-    const b = this.b
-    this.p++
-    this.ws()
-    if (b[this.p] === RBRACKET) {
-      this.p++
-      return
-    }
-    for (;;) {
-      if (b[this.p] !== LBRACE) unsure()
-      this.p++
-      this.ws()
-      let events = false
-      if (b[this.p] !== RBRACE) {
-        for (;;) {
-          const key = this.key()
-          if (key === K_EVENTS) {
-            if (events || b[this.p] !== LBRACKET) unsure()
-            events = true
-          }
-          this.value(5)
-          this.ws()
-          if (this.more(RBRACE)) continue
-          break
-        }
-      } else this.p++
-      if (!events) unsure()
-      this.ws()
-      if (this.more(RBRACKET)) continue
-      return
+  private capture(what: Capture): void {
+    switch (what) {
+      case Capture.id:
+        this.id = this.text()
+        return
+      case Capture.modified:
+        this.modified = this.text()
+        return
+      case Capture.withdrawn:
+        // a string is truthy when not empty
+        this.withdrawn = this.e > this.s
+        return
+      case Capture.name:
+        this.pkgName = this.text()
+        return
+      case Capture.ecosystem:
+        this.pkgEcosystem = this.text()
+        return
     }
   }
 
@@ -254,46 +192,31 @@ class Scanner {
     return unsure()
   }
 
-  /** Reads `"key"` and the colon after it; leaves `p` on the value's first byte. */
-  private key(): number {
+  /** Reads `"key"` (left in `s`…`e`) and the colon after it; leaves `p` on the value's first byte. */
+  private key(): void {
     if (this.b[this.p] !== QUOTE) unsure()
     this.string()
     // an escaped key could spell a known one: not worth decoding
     if (this.escaped) unsure()
-    const k = this.keyCode()
     this.ws()
     if (this.b[this.p] !== COLON) unsure()
     this.p++
     this.ws()
-    return k
   }
 
-  private keyCode(): number {
-    // by length first: most keys are none of these and cost one comparison
-    switch (this.e - this.s) {
-      case 2:
-        return this.is(ID) ? K_ID : K_OTHER
-      case 4:
-        return this.is(NAME) ? K_NAME : K_OTHER
-      case 6:
-        return this.is(RANGES) ? K_RANGES : this.is(EVENTS) ? K_EVENTS : K_OTHER
-      case 7:
-        return this.is(ALIASES) ? K_ALIASES : this.is(PACKAGE) ? K_PACKAGE : K_OTHER
-      case 8:
-        return this.is(MODIFIED) ? K_MODIFIED : this.is(AFFECTED) ? K_AFFECTED : K_OTHER
-      case 9:
-        return this.is(WITHDRAWN) ? K_WITHDRAWN : K_OTHER
-      default:
-        return K_OTHER
-    }
-  }
-
-  /** Whether the last string read is exactly `word` (same length checked by the caller). */
-  private is(word: Uint8Array): boolean {
+  /** The field whose name is the last key read (by length, then bytes: no string is built). */
+  private field(list: readonly Field[]): Field | undefined {
     const b = this.b
     const s = this.s
-    for (let i = 0; i < word.length; i++) if (b[s + i] !== word[i]) return false
-    return true
+    const len = this.e - s
+    for (const f of list) {
+      const w = f.bytes
+      if (w.length !== len) continue
+      let i = 0
+      while (i < len && b[s + i] === w[i]) i++
+      if (i === len) return f
+    }
+    return undefined
   }
 
   /** Any JSON value, validated. */

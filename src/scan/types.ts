@@ -56,6 +56,11 @@ export interface ScanComponent {
   bomRef: string
   /** npm name as npm spells it: `@scope/name` or `name` */
   name: string
+  /**
+   * false when the SBOM gave the name only through a lowercased npm purl (the purl type's old rule),
+   * so `JSONStream` and `jsonstream` cannot be told apart: matching then takes every spelling
+   */
+  exactName: boolean
   version: string
   /** OSV ecosystem derived from the purl type, or null when detbuild cannot map it */
   ecosystem: string | null
@@ -112,10 +117,19 @@ export interface ScanSource {
   kind: 'api' | 'offline'
   url?: string
   export?: string
+  /** offline: sha256 of the ZIP file, or of a folder's sorted relative names and file digests */
   exportSha256?: string
-  /** latest `modified` of the OSV data used: the data's date */
+  /** offline: the export's usable records (distinct, not withdrawn) per ecosystem */
+  records?: Record<string, number>
+  /** latest `modified` of the OSV data used (offline: of every record in the export): the data's date */
   lastUpdate: string | null
+  /** why the data could not answer for the SBOM (the scan is then incomplete) */
+  problem?: { code: ScanSourceProblem; message: string }
 }
+
+/** Data problems that make a scan incomplete (exit 3) rather than clean. */
+export const ScanSourceProblems = ['SCAN_EXPORT_NO_RECORDS', 'SCAN_EXPORT_STALE'] as const
+export type ScanSourceProblem = (typeof ScanSourceProblems)[number]
 
 export interface ExpiredSuppression {
   id: string

@@ -1,6 +1,7 @@
 /**
  * verify --evidence --rescan on a prepared workspace: the scan at build time knew no vulnerabilities
- * (an empty OSV export); the rescan finds those published since, offline or through a loopback OSV API,
+ * (an OSV export holding one npm record that affects none of the packages: an empty export is no clean
+ * scan); the rescan finds those published since, offline or through a loopback OSV API,
  * a policy gates on them, and an unreachable OSV is exit 3.
  */
 import assert from 'node:assert/strict'
@@ -38,7 +39,11 @@ before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'detbuild-evidence-'))
   const out = path.join(dir, '.detbuild')
   await mkdir(path.join(out, 'artifacts'), { recursive: true })
-  await mkdir(path.join(dir, 'empty-export'))
+  await mkdir(path.join(dir, 'old-export'))
+  await copyFile(
+    path.join(RECORDS, 'GHSA-p6mc-m468-83gw.json'),
+    path.join(dir, 'old-export', 'GHSA-p6mc-m468-83gw.json'),
+  )
   await copyFile(SBOM, path.join(out, 'sbom.cdx.json'))
   const bytes = Buffer.from('tarball bytes\n')
   await writeFile(path.join(dir, ARTIFACT), bytes)
@@ -70,7 +75,7 @@ before(async () => {
   )
   await writeFile(path.join(dir, 'root.json'), ROOT)
   const steps = [
-    ['scan', '--offline-db', 'empty-export'],
+    ['scan', '--offline-db', 'old-export'],
     ['policy', '--warn-only'],
     ['keygen', '--algorithm', 'ed25519', '--output-prefix', 'k'],
     ['bundle', '--key', 'k.key', '--no-tlog'],

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { PackageURL } from 'packageurl-js'
 import { OsvIndex } from '../../src/scan/osv-index.ts'
+import { npmNameFromPurl } from '../../src/scan/sbom-input.ts'
 import type { OsvRecord } from '../../src/scan/types.ts'
 
 export type Fault =
@@ -152,7 +153,8 @@ export async function startOsvFake(
         let results = body.queries.map((q) => {
           if (q.version !== undefined) return { error: 'version must not be set with a versioned purl' }
           const p = PackageURL.fromString(q.package.purl)
-          const name = p.namespace ? `${p.namespace}/${p.name}` : p.name
+          // npm names are case-sensitive (JSONStream is not jsonstream); packageurl-js lowercases them
+          const name = npmNameFromPurl(q.package.purl) ?? (p.namespace ? `${p.namespace}/${p.name}` : p.name)
           const all = index
             .match('npm', name, p.version ?? '')
             .map((m) => ({ id: m.record.id, modified: m.record.modified }))

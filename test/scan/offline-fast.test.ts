@@ -33,11 +33,13 @@ function truth(bytes: Buffer): RecordSummary | 'invalid' {
     return 'invalid'
   }
   const names: string[] = []
+  const ecosystems: string[] = []
   for (const a of record.affected ?? []) {
-    const n = (a as { package?: { name?: unknown } } | null)?.package?.name
-    if (typeof n === 'string') names.push(n)
+    if (!a.package) continue
+    names.push(a.package.name)
+    ecosystems.push(a.package.ecosystem)
   }
-  return { id: record.id, modified: record.modified, withdrawn: Boolean(record.withdrawn), names }
+  return { id: record.id, modified: record.modified, withdrawn: Boolean(record.withdrawn), names, ecosystems }
 }
 
 /** The scanner either abstains (null) or agrees with the full parse. Returns whether it answered. */
@@ -241,6 +243,7 @@ test('scanRecord never accepts a damaged record: every truncation and determinis
     modified: 'm',
     withdrawn: false,
     names: [],
+    ecosystems: [],
   })
 })
 
@@ -402,6 +405,14 @@ test('the package index cache: found by content (not time), rebuilt when the exp
     const good = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
     await writeFile(file, JSON.stringify({ ...good, exportSha256: first.sha256 }))
     assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
+    // an index of an older format (no per-ecosystem counts, records checked less strictly) is rebuilt
+    assert.equal(good.format, 2)
+    assert.ok(Array.isArray(good.ecosystems))
+    await writeFile(file, JSON.stringify({ ...good, format: 1 }))
+    assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
+    const hit = await loadOfflineDb(zipPath, 'all.zip', opts)
+    assert.equal(hit.indexCache, 'hit')
+    assert.deepEqual(hit.ecosystems, third.ecosystems, 'the cached counts are the counted ones')
     await writeFile(file, JSON.stringify({ ...good, packages: [['lodash', [999999]]] }))
     const rebuilt = await loadOfflineDb(zipPath, 'all.zip', opts)
     assert.equal(rebuilt.indexCache, 'written')

@@ -226,9 +226,16 @@ test('a withdrawn record produces no finding', async () => {
       path.join(generatedDir, 'GHSA-xvch-5gv4-984h.withdrawn-variant.json'),
       path.join(p.dir, 'db', 'GHSA-xvch-5gv4-984h.json'),
     )
+    // on its own, a withdrawn record leaves the export with no usable npm record: not a clean scan
+    assert.equal((await run(['scan', '-C', p.dir, '--offline-db', 'db', '--fail-on', 'any'])).code, 3)
+    await copyFile(
+      path.join(recordsDir, 'GHSA-p6mc-m468-83gw.json'),
+      path.join(p.dir, 'db', 'GHSA-p6mc-m468-83gw.json'),
+    )
     assert.equal((await run(['scan', '-C', p.dir, '--offline-db', 'db', '--fail-on', 'any'])).code, 0)
     const v = await readJson(path.join(p.out, WorkspaceFiles.vulns))
     assert.deepEqual(v.findings, [])
+    assert.deepEqual(v.source.records, { npm: 1 }, 'the withdrawn record is not counted')
   } finally {
     await p.cleanup()
   }

@@ -15,6 +15,7 @@ interface ScanFlags {
   timeout: string
   retries: string
   maxResponseBytes: string
+  maxDbAge?: string
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -55,6 +56,10 @@ export const register: RegisterCommand = (program, registrar) => {
       collect,
       [],
     )
+    .option(
+      '--max-db-age <days>',
+      "with --offline-db: incomplete (exit 3) when the export's newest record is older than this",
+    )
     .option('--timeout <ms>', 'per-request timeout for the OSV API', '30000')
     .option('--retries <n>', 'retries per OSV request on 429/5xx/network errors', '4')
     .option(
@@ -77,6 +82,7 @@ export const register: RegisterCommand = (program, registrar) => {
           out: env.globals.out,
           ...(flags.sbom ? { sbom: flags.sbom } : {}),
           ...(flags.offlineDb ? { offlineDb: flags.offlineDb } : {}),
+          ...(flags.maxDbAge !== undefined ? { maxDbAgeDays: toInt(flags.maxDbAge, '--max-db-age', 1) } : {}),
           osvUrl: flags.osvUrl ?? core.DefaultOsvUrl,
           cacheDir: flags.cache === false ? null : (flags.cacheDir ?? core.defaultCacheDir(env.env)),
           failOn: flags.failOn ?? null,
