@@ -10,7 +10,8 @@ import path from 'node:path'
 import { CheckFailedError, ExitCode, IncompleteError, InputError, isDetbuildError } from '../errors.ts'
 import { evaluatePolicy, readPolicy } from '../policy/index.ts'
 import type { ScanOptions } from '../scan/index.ts'
-import { digestBytes } from '../util/digest.ts'
+import type { VulnsReport } from '../scan/types.ts'
+import { digestBytes, sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
@@ -23,9 +24,11 @@ import {
   type ArtifactDigest,
   type ArtifactMatch,
   checkArtifact,
+  checkManifestClaims,
   checkSignature,
   toPolicyInputs,
 } from './check.ts'
+import { checkLinks, type LinkProblemKind } from './links.ts'
 import { checkContents, isFailure, parseManifest } from './manifest.ts'
 import { type RescanResult, rescan } from './rescan.ts'
 import {
@@ -39,6 +42,7 @@ import {
   MANIFEST_FILE,
   type SignerSummary,
 } from './types.ts'
+import { validateFiles } from './validate-files.ts'
 
 export interface VerifyEvidenceOptions extends TrustFlags {
   cwd: string
@@ -76,6 +80,8 @@ export interface EvidenceReport {
     signature: CheckStatus
     files: CheckStatus
     artifact: CheckStatus
+    /** every file has its shape, and the files, the manifest and each other agree (input digests) */
+    consistency: CheckStatus
     policy: CheckStatus
     rescan: CheckStatus
   }
@@ -90,7 +96,8 @@ export interface EvidenceReport {
     verdict: string
     counts: Record<string, number>
     failing: string[]
-    vulnsFrom: 'bundle' | 'rescan'
+    /** `bundle`: the signed vulns.json; `bundle+rescan`: the signed findings plus the rescan's */
+    vulnsFrom: 'bundle' | 'bundle+rescan'
   } | null
   rescan: Omit<RescanResult, 'vulns'> | null
 }
@@ -125,6 +132,7 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
       signature: 'skipped',
       files: 'skipped',
       artifact: 'skipped',
+      consistency: 'skipped',
       policy: 'skipped',
       rescan: 'skipped',
     },
@@ -204,6 +212,26 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
   report.failures.push(...artifact.failures)
   report.checks.artifact = artifact.failures.length > 0 ? 'fail' : 'pass'
 
+  // every claim one signed file makes about another must hold, as `detbuild bundle` checked it; when
+  // the files do not match the manifest they are untrusted already (and their links would only echo that)
+  const evidenceFiles = new Map([...members].filter(([n]) => n !== MANIFEST_FILE && n !== MANIFEST_BUNDLE))
+  const { problems: invalid } =
+    contents.length > 0 ? { problems: [] } : await validateFiles(evidenceFiles, { sboms: false })
+  const consistency: EvidenceFailure[] = [
+    ...invalid.map((p) => ({ code: 'EVIDENCE_FILE_INVALID' as const, message: p.message, file: p.file })),
+    ...(contents.length > 0 ? [] : checkManifestClaims(manifest, members)),
+    ...(contents.length > 0 ? [] : checkLinks(evidenceFiles, manifest.artifacts)).map((p) => ({
+      code: LINK_CODES[p.kind],
+      message: p.message,
+      file: p.file,
+      ...(p.expected !== undefined ? { expected: p.expected } : {}),
+      ...(p.found !== undefined ? { found: p.found } : {}),
+    })),
+  ]
+  report.failures.push(...consistency)
+  report.checks.consistency = contents.length > 0 ? 'skipped' : consistency.length > 0 ? 'fail' : 'pass'
+  const vulnsInvalid = invalid.some((p) => p.file === WorkspaceFiles.vulns)
+
   let incomplete = false
   let freshVulns: Buffer | undefined
   if (o.rescan) {
@@ -213,9 +241,16 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
       report.checks.rescan = 'fail'
     } else {
       try {
+        const signedVulns = members.get(WorkspaceFiles.vulns)
         const result = await rescan({
           sbom,
-          bundledVulns: members.get(WorkspaceFiles.vulns),
+          bundledVulns:
+            signedVulns && !vulnsInvalid
+              ? {
+                  report: JSON.parse(signedVulns.toString('utf8')) as VulnsReport,
+                  sha256: sha256Hex(signedVulns),
+                }
+              : undefined,
           ...(o.offlineDb !== undefined ? { offlineDb: path.resolve(o.cwd, o.offlineDb) } : {}),
           ...(o.osvUrl !== undefined ? { osvUrl: o.osvUrl } : {}),
           env: o.env,
@@ -246,7 +281,7 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
     const inputs = toPolicyInputs(
       members,
       manifest,
-      freshVulns ? { name: 'vulns.json (rescan)', data: freshVulns } : undefined,
+      freshVulns ? { name: 'vulns.json (signed + rescan)', data: freshVulns } : undefined,
     )
     if (!inputs) {
       report.failures.push(sbomMissing('--policy'))
@@ -260,7 +295,7 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
         verdict: result.verdict,
         counts: result.counts,
         failing,
-        vulnsFrom: freshVulns ? 'rescan' : 'bundle',
+        vulnsFrom: freshVulns ? 'bundle+rescan' : 'bundle',
       }
       report.checks.policy = result.verdict === 'fail' ? 'fail' : 'pass'
       if (result.verdict === 'fail')
@@ -271,6 +306,12 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
     }
   }
   return finish(incomplete)
+}
+
+const LINK_CODES: Record<LinkProblemKind, EvidenceFailureCode> = {
+  subjects: 'EVIDENCE_SUBJECTS_MISMATCH',
+  stale: 'EVIDENCE_STALE_INPUT',
+  missing: 'EVIDENCE_INPUT_MISSING',
 }
 
 function sbomMissing(flag: string): EvidenceFailure {
