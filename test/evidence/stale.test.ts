@@ -135,6 +135,13 @@ test('verify: signed files whose input links do not hold are rejected, each with
   assert.equal(g.code, 1)
   assert.ok(g.failures.some(([c, f]) => c === 'EVIDENCE_FILE_INVALID' && f === 'vulns.json'))
 
+  // a signature signatures.json lists, left out of the evidence
+  const dropped = new Map(good)
+  dropped.delete('provenance.sigstore.json')
+  const m = await verify(await signed(dropped))
+  assert.equal(m.code, 1)
+  assert.deepEqual(m.failures, [['EVIDENCE_INPUT_MISSING', 'signatures.json']])
+
   // a sourceDateEpoch the manifest claims against build.json
   const build = JSON.parse(good.get('build.json')!.toString('utf8'))
   build.sourceDateEpoch = 1600000000
