@@ -105,17 +105,18 @@ async function assertSignable(collected: CollectedEvidence, o: BundleOptions): P
   }))
   const all = [...collected.problems.map((p) => ({ ...p, file: shown(p.file) })), ...invalid, ...links]
   const first = all[0]
+  for (const p of all.slice(1)) o.log.warn(`${p.file}: [${p.code}] ${p.message}`)
   if (first)
     throw new InputError(
       first.code,
       `${first.message}${all.length > 1 ? ` (and ${all.length - 1} more problem(s): see details)` : ''}; nothing was signed`,
       { file: first.file, details: { problems: all } },
     )
-  const first3 = unchecked[0]
-  if (first3)
+  const notChecked = unchecked[0]
+  if (notChecked)
     throw new IncompleteError(
       'BUNDLE_VALIDATION_UNAVAILABLE',
-      `could not validate: ${first3.message}; nothing was signed`,
-      { file: shown(first3.file) },
+      `could not validate: ${notChecked.message}; nothing was signed`,
+      { file: shown(notChecked.file) },
     )
 }

@@ -214,23 +214,14 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
 
   // every claim one signed file makes about another must hold, as `detbuild bundle` checked it; when
   // the files do not match the manifest they are untrusted already (and their links would only echo that)
-  const evidenceFiles = new Map([...members].filter(([n]) => n !== MANIFEST_FILE && n !== MANIFEST_BUNDLE))
-  const { problems: invalid } =
-    contents.length > 0 ? { problems: [] } : await validateFiles(evidenceFiles, { sboms: false })
-  const consistency: EvidenceFailure[] = [
-    ...invalid.map((p) => ({ code: 'EVIDENCE_FILE_INVALID' as const, message: p.message, file: p.file })),
-    ...(contents.length > 0 ? [] : checkManifestClaims(manifest, members)),
-    ...(contents.length > 0 ? [] : checkLinks(evidenceFiles, manifest.artifacts)).map((p) => ({
-      code: LINK_CODES[p.kind],
-      message: p.message,
-      file: p.file,
-      ...(p.expected !== undefined ? { expected: p.expected } : {}),
-      ...(p.found !== undefined ? { found: p.found } : {}),
-    })),
-  ]
-  report.failures.push(...consistency)
-  report.checks.consistency = contents.length > 0 ? 'skipped' : consistency.length > 0 ? 'fail' : 'pass'
-  const vulnsInvalid = invalid.some((p) => p.file === WorkspaceFiles.vulns)
+  const consistency = contents.length > 0 ? null : await checkConsistency(manifest, members)
+  report.failures.push(...(consistency ?? []))
+  report.checks.consistency = consistency === null ? 'skipped' : consistency.length > 0 ? 'fail' : 'pass'
+  // the signed findings a rescan adds to: only a vulns.json that passed its schema is read
+  const signedVulns = members.get(WorkspaceFiles.vulns)
+  const vulnsReadable =
+    consistency !== null &&
+    !consistency.some((f) => f.code === 'EVIDENCE_FILE_INVALID' && f.file === WorkspaceFiles.vulns)
 
   let incomplete = false
   let freshVulns: Buffer | undefined
@@ -241,11 +232,10 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
       report.checks.rescan = 'fail'
     } else {
       try {
-        const signedVulns = members.get(WorkspaceFiles.vulns)
         const result = await rescan({
           sbom,
           bundledVulns:
-            signedVulns && !vulnsInvalid
+            signedVulns && vulnsReadable
               ? {
                   report: JSON.parse(signedVulns.toString('utf8')) as VulnsReport,
                   sha256: sha256Hex(signedVulns),
@@ -312,6 +302,27 @@ const LINK_CODES: Record<LinkProblemKind, EvidenceFailureCode> = {
   subjects: 'EVIDENCE_SUBJECTS_MISMATCH',
   stale: 'EVIDENCE_STALE_INPUT',
   missing: 'EVIDENCE_INPUT_MISSING',
+}
+
+/** Every file's shape, the manifest's claims and the input-digest links between the files. */
+async function checkConsistency(
+  manifest: EvidenceManifest,
+  members: ReadonlyMap<string, Buffer>,
+): Promise<EvidenceFailure[]> {
+  const files = new Map([...members].filter(([n]) => n !== MANIFEST_FILE && n !== MANIFEST_BUNDLE))
+  // SBOMs: bomFormat and specVersion only; the full CycloneDX schema was checked when bundling
+  const { problems } = await validateFiles(files, { sboms: false })
+  return [
+    ...problems.map((p) => ({ code: 'EVIDENCE_FILE_INVALID' as const, message: p.message, file: p.file })),
+    ...checkManifestClaims(manifest, members),
+    ...checkLinks(files, manifest.artifacts).map((p) => ({
+      code: LINK_CODES[p.kind],
+      message: p.message,
+      file: p.file,
+      ...(p.expected !== undefined ? { expected: p.expected } : {}),
+      ...(p.found !== undefined ? { found: p.found } : {}),
+    })),
+  ]
 }
 
 function sbomMissing(flag: string): EvidenceFailure {
