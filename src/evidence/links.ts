@@ -9,7 +9,7 @@
 import path from 'node:path'
 import { PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
-import { sha256Hex } from '../util/digest.ts'
+import { sha256Hex, sriToHex } from '../util/digest.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { APPLIED_POLICY_DIR } from './types.ts'
@@ -34,7 +34,9 @@ export interface LinkProblem {
 export interface LinkArtifact {
   path: string
   sha256: string
+  /** sha512 SRI string */
   integrity?: string
+  size?: number
 }
 
 type Obj = Record<string, unknown>
@@ -49,6 +51,15 @@ function json(data: Uint8Array | undefined): Obj | undefined {
     return isObject(v) ? v : undefined
   } catch {
     // an unreadable file is the validator's finding, not a link problem
+    return undefined
+  }
+}
+
+const sha512Of = (a: LinkArtifact): string | undefined => {
+  if (a.integrity === undefined) return undefined
+  try {
+    return sriToHex(a.integrity).get('sha512')
+  } catch {
     return undefined
   }
 }
@@ -104,16 +115,25 @@ export function checkLinks(
         expected: setText(present),
         found: setText(outputs),
       })
-    const sri = new Map(arrayOf(build.outputs).map((o) => [str(o.path), str(o.integrity)]))
-    for (const a of artifacts)
-      if (a.integrity !== undefined && sri.has(a.path) && sri.get(a.path) !== a.integrity)
-        problems.push({
-          kind: 'subjects',
-          file: WorkspaceFiles.buildManifest,
-          message: `the sha512 of ${a.path} in build.json is not the artifact's`,
-          expected: a.integrity,
-          found: String(sri.get(a.path)),
-        })
+    // the other digests and the size of each output must be the artifact's too
+    for (const o of arrayOf(build.outputs)) {
+      const a = artifacts.find((x) => x.path === o.path && x.sha256 === o.sha256)
+      if (!a) continue
+      const claims: Array<[string, unknown, string | number | undefined]> = [
+        ['integrity', o.integrity, a.integrity],
+        ['sha512', o.sha512, sha512Of(a)],
+        ['size', o.size, a.size],
+      ]
+      for (const [field, claimed, actual] of claims)
+        if (actual !== undefined && claimed !== actual)
+          problems.push({
+            kind: 'subjects',
+            file: WorkspaceFiles.buildManifest,
+            message: `the ${field} of ${a.path} in build.json is not the artifact's`,
+            expected: String(actual),
+            found: String(claimed),
+          })
+    }
   }
   if (provenance) {
     const subjects = new Set(
@@ -122,6 +142,19 @@ export function checkLinks(
         return `${WorkspaceFiles.artifactsDir}/${str(s.name)} sha256:${str(d.sha256)}`
       }),
     )
+    for (const s of arrayOf(provenance.subject)) {
+      const d = isObject(s.digest) ? s.digest : {}
+      const a = artifacts.find((x) => x.path === `${WorkspaceFiles.artifactsDir}/${str(s.name)}`)
+      const sha512 = a ? sha512Of(a) : undefined
+      if (sha512 !== undefined && d.sha512 !== undefined && d.sha512 !== sha512)
+        problems.push({
+          kind: 'subjects',
+          file: WorkspaceFiles.provenance,
+          message: `the sha512 of subject ${str(s.name)} is not the artifact's`,
+          expected: sha512,
+          found: String(d.sha512),
+        })
+    }
     if (setText(subjects) !== setText(present))
       problems.push({
         kind: 'subjects',
@@ -201,15 +234,13 @@ export function checkLinks(
     linkTo(WorkspaceFiles.vulnsStatement, WorkspaceFiles.vulns, str(d.sha256), 'the scan it attests')
     const subject = arrayOf(statement.subject)[0]
     const sd = subject && isObject(subject.digest) ? subject.digest : {}
-    const sbom = vulns && isObject(vulns.sbom) ? str(vulns.sbom.sha256) : undefined
-    if (vulns && str(sd.sha256) !== sbom)
-      problems.push({
-        kind: 'stale',
-        file: WorkspaceFiles.vulnsStatement,
-        message: 'vulns.intoto.json attests another SBOM than vulns.json scanned',
-        expected: String(sbom),
-        found: String(sd.sha256),
-      })
+    const name = path.posix.basename(str(subject?.name) ?? WorkspaceFiles.sbomJson)
+    linkTo(
+      WorkspaceFiles.vulnsStatement,
+      files.has(name) ? name : WorkspaceFiles.sbomJson,
+      str(sd.sha256),
+      'the SBOM it attests',
+    )
   }
   for (const derived of [WorkspaceFiles.vulnsSarif, WorkspaceFiles.vulnsMarkdown, WorkspaceFiles.vulnsSbom])
     if (files.has(derived) && !files.has(WorkspaceFiles.vulns))
