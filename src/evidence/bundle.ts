@@ -3,6 +3,7 @@
  * archive (pure), write it atomically (edge). One signature over manifest.json covers every file.
  */
 import path from 'node:path'
+import { IncompleteError, InputError } from '../errors.ts'
 import { type SigningConfig, signerOf, signFile } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { digestBytes } from '../util/digest.ts'
@@ -10,9 +11,11 @@ import { toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { packEvidence } from './archive.ts'
-import { collectEvidence } from './collect.ts'
+import { type CollectedEvidence, collectEvidence } from './collect.ts'
+import { checkLinks } from './links.ts'
 import { toManifest } from './manifest.ts'
 import { MANIFEST_BUNDLE, MANIFEST_FILE, type ManifestArtifact, type SignerSummary } from './types.ts'
+import { validateFiles } from './validate-files.ts'
 
 export interface BundleOptions {
   cwd: string
@@ -50,6 +53,8 @@ export async function createEvidenceBundle(o: BundleOptions): Promise<BundleResu
   if (collected.epochFrom !== 'build.json')
     o.log.warn(`no sourceDateEpoch in build.json: member times come from ${collected.epochFrom}`)
 
+  await assertSignable(collected, o)
+
   const manifest = toManifest(collected.files, collected.artifacts, collected.sourceDateEpoch)
   const manifestBytes = Buffer.from(stableJson(manifest))
   const bundle = await signFile(manifestBytes, o.signing)
@@ -73,4 +78,45 @@ export async function createEvidenceBundle(o: BundleOptions): Promise<BundleResu
     signer: signerOf(bundle, o.signing),
     tlog: (bundle.verificationMaterial?.tlogEntries?.length ?? 0) > 0,
   }
+}
+
+/**
+ * Nothing is signed that is not what its name says, or that was made from other inputs than the ones
+ * beside it (a repro-report.json or provenance signature of an earlier version, a scan of an older SBOM).
+ * Every problem is collected; the first names the code, all are in `details.problems`.
+ */
+async function assertSignable(collected: CollectedEvidence, o: BundleOptions): Promise<void> {
+  const shown = (name: string) => toPosixRelative(o.cwd, path.join(o.out, name))
+  const { problems, unchecked } = await validateFiles(collected.files, { sboms: true })
+  const invalid = problems.map((p) => ({
+    code: 'BUNDLE_FILE_INVALID',
+    file: shown(p.file),
+    message: p.message,
+  }))
+  const links = checkLinks(
+    collected.files,
+    collected.artifacts.map((a) => ({ path: a.path, ...digestBytes(a.data) })),
+  ).map((p) => ({
+    code: p.kind === 'missing' ? 'BUNDLE_INPUT_MISSING' : 'BUNDLE_STALE_INPUT',
+    file: shown(p.file),
+    message: p.message,
+    ...(p.expected !== undefined ? { expected: p.expected } : {}),
+    ...(p.found !== undefined ? { found: p.found } : {}),
+  }))
+  const all = [...collected.problems.map((p) => ({ ...p, file: shown(p.file) })), ...invalid, ...links]
+  const first = all[0]
+  for (const p of all.slice(1)) o.log.warn(`${p.file}: [${p.code}] ${p.message}`)
+  if (first)
+    throw new InputError(
+      first.code,
+      `${first.message}${all.length > 1 ? ` (and ${all.length - 1} more problem(s): see details)` : ''}; nothing was signed`,
+      { file: first.file, details: { problems: all } },
+    )
+  const notChecked = unchecked[0]
+  if (notChecked)
+    throw new IncompleteError(
+      'BUNDLE_VALIDATION_UNAVAILABLE',
+      `could not validate: ${notChecked.message}; nothing was signed`,
+      { file: shown(notChecked.file) },
+    )
 }

@@ -90,6 +90,56 @@ export function checkSignature(
   return { ...base, failure: null }
 }
 
+/**
+ * What the manifest claims that a signed file could contradict: its sourceDateEpoch is build.json's,
+ * and an artifact marked included is the file listed under its path, with the same digests. (The
+ * artifacts themselves are checked against the provenance and build.json in links.ts.)
+ */
+export function checkManifestClaims(
+  manifest: EvidenceManifest,
+  members: ReadonlyMap<string, Uint8Array>,
+): EvidenceFailure[] {
+  const failures: EvidenceFailure[] = []
+  const build = parse(members.get(WorkspaceFiles.buildManifest))
+  if (isObject(build) && build.sourceDateEpoch !== manifest.sourceDateEpoch)
+    failures.push({
+      code: 'EVIDENCE_MANIFEST_CONTRADICTED',
+      message: "the manifest's sourceDateEpoch is not the one build.json records",
+      file: 'manifest.json',
+      expected: String(build.sourceDateEpoch),
+      found: String(manifest.sourceDateEpoch),
+    })
+  for (const f of manifest.files)
+    if (
+      f.path.startsWith(`${WorkspaceFiles.artifactsDir}/`) &&
+      !f.path.endsWith('.sigstore.json') &&
+      !manifest.artifacts.some((a) => a.path === f.path)
+    )
+      failures.push({
+        code: 'EVIDENCE_MANIFEST_CONTRADICTED',
+        message: `manifest.json lists ${f.path} as a file but not as an artifact`,
+        file: 'manifest.json',
+      })
+  for (const a of manifest.artifacts) {
+    const listed = manifest.files.find((f) => f.path === a.path)
+    if (!listed) continue
+    if (
+      !a.included ||
+      listed.sha256 !== a.sha256 ||
+      listed.integrity !== a.integrity ||
+      listed.size !== a.size
+    )
+      failures.push({
+        code: 'EVIDENCE_MANIFEST_CONTRADICTED',
+        message: `manifest.json lists ${a.path} as a file and as an artifact, and the two entries differ`,
+        file: 'manifest.json',
+        expected: `sha256:${a.sha256} included`,
+        found: `sha256:${listed.sha256}${a.included ? ' included' : ' not included'}`,
+      })
+  }
+  return failures
+}
+
 /** The artifact to look for: a digest by algorithm (hex). */
 export type ArtifactDigest = Extract<ArtifactInput, { kind: 'digest' }>
 

@@ -47,6 +47,8 @@ export interface CollectedEvidence {
   epochFrom: 'build.json' | 'SOURCE_DATE_EPOCH' | 'git' | 'fallback'
   /** expected evidence that is absent (for a warning) */
   absent: string[]
+  /** what makes the workspace unfit to sign, found while collecting (e.g. an artifact build.json names is gone) */
+  problems: Array<{ code: string; file: string; message: string }>
 }
 
 export interface CollectOptions {
@@ -95,6 +97,17 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectedEvide
     if (o.includeArtifacts) files.set(rel, data)
   }
 
+  // every output build.json names must be there: its digest goes into the manifest, its bytes with
+  // --include-artifacts; an absent one would silently drop out of the signed evidence
+  const problems: CollectedEvidence['problems'] = []
+  for (const name of outputsOf(files.get(WorkspaceFiles.buildManifest)))
+    if (!artifacts.some((a) => a.path === name))
+      problems.push({
+        code: 'BUNDLE_ARTIFACT_MISSING',
+        file: name,
+        message: `build.json names ${name}, but it is not in the workspace${o.includeArtifacts ? ' (--include-artifacts)' : ''}: run detbuild build again`,
+      })
+
   const applied = await readAppliedPolicy(o.cwd, files.get(WorkspaceFiles.policy))
   if (applied) files.set(applied.name, applied.data)
 
@@ -127,6 +140,22 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectedEvide
     sourceDateEpoch: epoch,
     epochFrom: from,
     absent: expected.filter((n) => !files.has(n)),
+    problems,
+  }
+}
+
+/** The output paths build.json lists (shape problems are reported by the validator). */
+function outputsOf(buildJson: Buffer | undefined): string[] {
+  if (!buildJson) return []
+  try {
+    const outputs = (JSON.parse(buildJson.toString('utf8')) as { outputs?: unknown }).outputs
+    return Array.isArray(outputs)
+      ? outputs
+          .map((x) => (x as { path?: unknown } | null)?.path)
+          .filter((p): p is string => typeof p === 'string' && pathProblem(p) === null)
+      : []
+  } catch {
+    return []
   }
 }
 

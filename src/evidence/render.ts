@@ -1,4 +1,5 @@
 /** Terminal text for bundle, verify --evidence and inspect. Pure. */
+import type { ScanSource } from '../scan/types.ts'
 import type { BundleResult } from './bundle.ts'
 import type { InspectSummary } from './inspect.ts'
 import type { SignerSummary } from './types.ts'
@@ -20,13 +21,19 @@ export function renderBundleText(r: BundleResult): string {
   return `${lines.join('\n')}\n`
 }
 
+function describeSource(s: ScanSource): string {
+  return s.kind === 'api'
+    ? `OSV API ${s.url}`
+    : `offline export ${s.export}${s.exportSha256 ? ` sha256:${s.exportSha256}` : ''}`
+}
+
 export function renderVerifyText(r: EvidenceReport): string {
   const lines: string[] = []
   const verdict = r.verified ? 'OK' : r.failures.length > 0 ? 'FAIL' : 'INCOMPLETE'
   lines.push(`${verdict} ${r.artifact} against ${r.evidence}`)
   const c = r.checks
   lines.push(
-    `  archive ${c.archive} · signature ${c.signature} · files ${c.files} · artifact ${c.artifact} · policy ${c.policy} · rescan ${c.rescan}`,
+    `  archive ${c.archive} · signature ${c.signature} · files ${c.files} · artifact ${c.artifact} · consistency ${c.consistency} · policy ${c.policy} · rescan ${c.rescan}`,
   )
   if (r.signer)
     lines.push(`  manifest signed by ${describeSigner(r.signer)} (trusted root: ${r.trustedRoot})`)
@@ -40,16 +47,19 @@ export function renderVerifyText(r: EvidenceReport): string {
     )
   if (r.policy)
     lines.push(
-      `  policy ${r.policy.name} (${r.policy.source}): ${r.policy.verdict.toUpperCase()} (${r.policy.counts.pass ?? 0} passed, ${r.policy.counts.warn ?? 0} warned, ${r.policy.counts.fail ?? 0} failed; vulnerabilities from the ${r.policy.vulnsFrom})`,
+      `  policy ${r.policy.name} (${r.policy.source}): ${r.policy.verdict.toUpperCase()} (${r.policy.counts.pass ?? 0} passed, ${r.policy.counts.warn ?? 0} warned, ${r.policy.counts.fail ?? 0} failed; vulnerabilities from ${r.policy.vulnsFrom === 'bundle' ? 'the signed evidence' : 'the signed evidence + rescan'})`,
     )
   if (r.rescan) {
-    const s = r.rescan.source
+    const s = r.rescan.sources
+    const fresh = describeSource(s.rescan)
+    const signed = s.evidence ? `${s.evidence.file} sha256:${s.evidence.sha256}` : 'no vulns.json'
     lines.push(
-      `  rescan (${s.kind === 'api' ? s.url : `offline export ${s.export}`}): ${r.rescan.newFindings.length} new finding(s) since the build${r.rescan.complete ? '' : `, INCOMPLETE (${r.rescan.unchecked.length} package(s) not checked)`}`,
+      `  rescan (${fresh}): ${r.rescan.newFindings.length} new finding(s) since the build${r.rescan.complete ? '' : `, INCOMPLETE (${r.rescan.unchecked.length} package(s) not checked)`}`,
     )
-    for (const f of r.rescan.newFindings)
+    lines.push(`  findings judged: ${r.rescan.findings.length} = signed evidence (${signed}) + rescan`)
+    for (const f of r.rescan.findings)
       lines.push(
-        `    ${f.severity.padEnd(8)} ${f.name}@${f.version}  ${f.id}${f.fixed ? `  fixed in ${f.fixed}` : '  no fix'}${f.suppressed ? '  (suppressed)' : ''}`,
+        `    ${f.severity.padEnd(8)} ${f.name}@${f.version}  ${f.id}${f.fixed ? `  fixed in ${f.fixed}` : '  no fix'}${f.suppressed ? '  (suppressed)' : ''}  from ${f.from.map((o) => (o === 'evidence' ? 'signed evidence' : `rescan ${fresh}`)).join(' + ')}`,
       )
   } else if (c.rescan === 'incomplete') lines.push('  rescan INCOMPLETE: OSV could not be reached')
   for (const f of r.failures) lines.push(`  [${f.code}] ${f.message}`)

@@ -1,15 +1,19 @@
 /**
  * Edge (temp files, network): `verify --evidence --rescan` re-checks the bundled SBOM against OSV now,
  * through the scan step's own core. The SBOM goes into a private temporary folder (0700) that is removed
- * afterwards; nothing else from the archive is written to disk. Suppressions recorded in the bundled
- * vulns.json are signed evidence and carry over to the same finding.
+ * afterwards; nothing else from the archive is written to disk.
+ *
+ * A rescan only ever ADDS to the signed findings: an empty export, an unrelated export or an OSV that
+ * answers nothing must not make a signed critical finding disappear. The findings a gate judges are the
+ * union of the signed vulns.json and the fresh scan (see {@link unionFindings}); each one says where it
+ * came from.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { countFindings } from '../scan/findings.ts'
+import { countFindings, sortFindings } from '../scan/findings.ts'
 import { runScan, type ScanOptions } from '../scan/index.ts'
-import type { Finding, VulnsReport } from '../scan/types.ts'
+import type { Finding, ScanSource, VulnsReport } from '../scan/types.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { writeFileAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
@@ -18,8 +22,8 @@ import { WorkspaceFiles } from '../workspace.ts'
 export interface RescanOptions {
   /** the bundled SBOM bytes */
   sbom: Uint8Array
-  /** the bundled vulns.json bytes, if any (for new findings and suppressions) */
-  bundledVulns: Uint8Array | undefined
+  /** the bundled vulns.json, already validated (see workspace-schemas.ts), with its sha256 */
+  bundledVulns: { report: VulnsReport; sha256: string } | undefined
   /** an OSV export (absolute path) instead of the API */
   offlineDb?: string
   osvUrl?: string
@@ -29,18 +33,75 @@ export interface RescanOptions {
   client?: ScanOptions['client']
 }
 
+/** Where a finding of the verdict came from: the signed vulns.json, the fresh scan, or both. */
+export type FindingOrigin = 'evidence' | 'rescan'
+
+export interface OriginFinding {
+  id: string
+  aliases: string[]
+  purl: string
+  name: string
+  version: string
+  severity: Finding['severity']
+  fixed: string | null
+  suppressed: boolean
+  from: FindingOrigin[]
+}
+
 export interface RescanResult {
-  source: VulnsReport['source']
+  /** the fresh scan's source (API URL, or offline export path and sha256) */
+  source: ScanSource
+  /** both sources of the union: the signed vulns.json (null when the evidence has none) and the rescan */
+  sources: { evidence: { file: string; sha256: string } | null; rescan: ScanSource }
   complete: boolean
   unchecked: string[]
+  /** severity counts of the union */
   counts: VulnsReport['counts']
-  /** findings not in the bundled vulns.json (by id and package) */
+  /** findings of the rescan that are not in the signed vulns.json */
   newFindings: Finding[]
-  /** the fresh vulns.json (suppressions carried over), for a policy */
+  /** every finding of the union, with its origin */
+  findings: OriginFinding[]
+  /** the union as a vulns.json document, for a policy */
   vulns: Buffer
 }
 
-const keyOf = (f: { id: string; purl: string }): string => `${f.id}\u0000${f.purl}`
+/** Package identity of a finding: the purl without qualifiers or subpath (it carries the version). */
+const packageOf = (f: Pick<Finding, 'purl' | 'name' | 'version'>): string =>
+  f.purl ? (f.purl.split(/[?#]/)[0] ?? f.purl) : `${f.name}@${f.version}`
+
+const idsOf = (f: Pick<Finding, 'id' | 'aliases' | 'records'>): Set<string> =>
+  new Set([f.id, ...(f.aliases ?? []), ...(f.records ?? [])])
+
+/** Two findings are the same when package and version are equal and their id/alias sets intersect. */
+export function sameFinding(a: Finding, b: Finding): boolean {
+  if (packageOf(a) !== packageOf(b)) return false
+  const ids = idsOf(a)
+  for (const id of idsOf(b)) if (ids.has(id)) return true
+  return false
+}
+
+/**
+ * The union of the signed findings and a fresh scan's. Pure. Every signed finding stays as signed (with
+ * its suppression); a fresh finding that is the same as a signed one only marks it as seen again; the
+ * others are added.
+ */
+export function unionFindings(
+  signed: readonly Finding[],
+  fresh: readonly Finding[],
+): { findings: Finding[]; origins: Map<Finding, FindingOrigin[]>; added: Finding[] } {
+  const origins = new Map<Finding, FindingOrigin[]>()
+  for (const s of signed) origins.set(s, ['evidence'])
+  const added: Finding[] = []
+  for (const f of fresh) {
+    const match = signed.find((s) => sameFinding(s, f))
+    if (match) origins.set(match, ['evidence', 'rescan'])
+    else {
+      added.push(f)
+      origins.set(f, ['rescan'])
+    }
+  }
+  return { findings: sortFindings([...signed, ...added]), origins, added: sortFindings([...added]) }
+}
 
 export async function rescan(o: RescanOptions): Promise<RescanResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'detbuild-rescan-'))
@@ -63,11 +124,8 @@ export async function rescan(o: RescanOptions): Promise<RescanResult> {
       log: o.log,
       ...(o.client ? { client: o.client } : {}),
     })
-    const bundled = bundledFindings(o.bundledVulns)
-    const findings = result.report.findings.map((f) => {
-      const before = bundled.get(keyOf(f))
-      return f.suppressed === null && before?.suppressed ? { ...f, suppressed: before.suppressed } : f
-    })
+    const signed = o.bundledVulns?.report.findings ?? []
+    const { findings, origins, added } = unionFindings(signed, result.report.findings)
     const report: VulnsReport = {
       ...result.report,
       findings,
@@ -75,27 +133,29 @@ export async function rescan(o: RescanOptions): Promise<RescanResult> {
       suppressedCount: findings.filter((f) => f.suppressed).length,
     }
     return {
-      source: report.source,
+      source: result.report.source,
+      sources: {
+        evidence: o.bundledVulns ? { file: WorkspaceFiles.vulns, sha256: o.bundledVulns.sha256 } : null,
+        rescan: result.report.source,
+      },
       complete: report.complete,
       unchecked: report.unchecked,
       counts: report.counts,
-      newFindings: findings.filter((f) => !bundled.has(keyOf(f))),
+      newFindings: added,
+      findings: findings.map((f) => ({
+        id: f.id,
+        aliases: f.aliases,
+        purl: f.purl,
+        name: f.name,
+        version: f.version,
+        severity: f.severity,
+        fixed: f.fixed,
+        suppressed: f.suppressed !== null,
+        from: origins.get(f) ?? ['evidence'],
+      })),
       vulns: Buffer.from(stableJson(report)),
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
-}
-
-function bundledFindings(bytes: Uint8Array | undefined): Map<string, Finding> {
-  const out = new Map<string, Finding>()
-  if (!bytes) return out
-  try {
-    const data = JSON.parse(Buffer.from(bytes).toString('utf8')) as { findings?: Finding[] }
-    for (const f of data.findings ?? [])
-      if (typeof f?.id === 'string' && typeof f.purl === 'string') out.set(keyOf(f), f)
-  } catch {
-    // an unreadable vulns.json has no findings to compare with: every finding is new
-  }
-  return out
 }

@@ -10,7 +10,8 @@ import path from 'node:path'
 import { CheckFailedError, ExitCode, IncompleteError, InputError, isDetbuildError } from '../errors.ts'
 import { evaluatePolicy, readPolicy } from '../policy/index.ts'
 import type { ScanOptions } from '../scan/index.ts'
-import { digestBytes } from '../util/digest.ts'
+import type { VulnsReport } from '../scan/types.ts'
+import { digestBytes, sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
@@ -23,9 +24,11 @@ import {
   type ArtifactDigest,
   type ArtifactMatch,
   checkArtifact,
+  checkManifestClaims,
   checkSignature,
   toPolicyInputs,
 } from './check.ts'
+import { checkLinks, type LinkProblemKind } from './links.ts'
 import { checkContents, isFailure, parseManifest } from './manifest.ts'
 import { type RescanResult, rescan } from './rescan.ts'
 import {
@@ -39,6 +42,7 @@ import {
   MANIFEST_FILE,
   type SignerSummary,
 } from './types.ts'
+import { validateFiles } from './validate-files.ts'
 
 export interface VerifyEvidenceOptions extends TrustFlags {
   cwd: string
@@ -76,6 +80,8 @@ export interface EvidenceReport {
     signature: CheckStatus
     files: CheckStatus
     artifact: CheckStatus
+    /** every file has its shape, and the files, the manifest and each other agree (input digests) */
+    consistency: CheckStatus
     policy: CheckStatus
     rescan: CheckStatus
   }
@@ -90,7 +96,8 @@ export interface EvidenceReport {
     verdict: string
     counts: Record<string, number>
     failing: string[]
-    vulnsFrom: 'bundle' | 'rescan'
+    /** `bundle`: the signed vulns.json; `bundle+rescan`: the signed findings plus the rescan's */
+    vulnsFrom: 'bundle' | 'bundle+rescan'
   } | null
   rescan: Omit<RescanResult, 'vulns'> | null
 }
@@ -125,6 +132,7 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
       signature: 'skipped',
       files: 'skipped',
       artifact: 'skipped',
+      consistency: 'skipped',
       policy: 'skipped',
       rescan: 'skipped',
     },
@@ -204,6 +212,17 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
   report.failures.push(...artifact.failures)
   report.checks.artifact = artifact.failures.length > 0 ? 'fail' : 'pass'
 
+  // every claim one signed file makes about another must hold, as `detbuild bundle` checked it; when
+  // the files do not match the manifest they are untrusted already (and their links would only echo that)
+  const consistency = contents.length > 0 ? null : await checkConsistency(manifest, members)
+  report.failures.push(...(consistency ?? []))
+  report.checks.consistency = consistency === null ? 'skipped' : consistency.length > 0 ? 'fail' : 'pass'
+  // the signed findings a rescan adds to: only a vulns.json that passed its schema is read
+  const signedVulns = members.get(WorkspaceFiles.vulns)
+  const vulnsReadable =
+    consistency !== null &&
+    !consistency.some((f) => f.code === 'EVIDENCE_FILE_INVALID' && f.file === WorkspaceFiles.vulns)
+
   let incomplete = false
   let freshVulns: Buffer | undefined
   if (o.rescan) {
@@ -215,7 +234,13 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
       try {
         const result = await rescan({
           sbom,
-          bundledVulns: members.get(WorkspaceFiles.vulns),
+          bundledVulns:
+            signedVulns && vulnsReadable
+              ? {
+                  report: JSON.parse(signedVulns.toString('utf8')) as VulnsReport,
+                  sha256: sha256Hex(signedVulns),
+                }
+              : undefined,
           ...(o.offlineDb !== undefined ? { offlineDb: path.resolve(o.cwd, o.offlineDb) } : {}),
           ...(o.osvUrl !== undefined ? { osvUrl: o.osvUrl } : {}),
           env: o.env,
@@ -246,7 +271,7 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
     const inputs = toPolicyInputs(
       members,
       manifest,
-      freshVulns ? { name: 'vulns.json (rescan)', data: freshVulns } : undefined,
+      freshVulns ? { name: 'vulns.json (signed + rescan)', data: freshVulns } : undefined,
     )
     if (!inputs) {
       report.failures.push(sbomMissing('--policy'))
@@ -260,7 +285,7 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
         verdict: result.verdict,
         counts: result.counts,
         failing,
-        vulnsFrom: freshVulns ? 'rescan' : 'bundle',
+        vulnsFrom: freshVulns ? 'bundle+rescan' : 'bundle',
       }
       report.checks.policy = result.verdict === 'fail' ? 'fail' : 'pass'
       if (result.verdict === 'fail')
@@ -271,6 +296,33 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
     }
   }
   return finish(incomplete)
+}
+
+const LINK_CODES: Record<LinkProblemKind, EvidenceFailureCode> = {
+  subjects: 'EVIDENCE_SUBJECTS_MISMATCH',
+  stale: 'EVIDENCE_STALE_INPUT',
+  missing: 'EVIDENCE_INPUT_MISSING',
+}
+
+/** Every file's shape, the manifest's claims and the input-digest links between the files. */
+async function checkConsistency(
+  manifest: EvidenceManifest,
+  members: ReadonlyMap<string, Buffer>,
+): Promise<EvidenceFailure[]> {
+  const files = new Map([...members].filter(([n]) => n !== MANIFEST_FILE && n !== MANIFEST_BUNDLE))
+  // SBOMs: bomFormat and specVersion only; the full CycloneDX schema was checked when bundling
+  const { problems } = await validateFiles(files, { sboms: false })
+  return [
+    ...problems.map((p) => ({ code: 'EVIDENCE_FILE_INVALID' as const, message: p.message, file: p.file })),
+    ...checkManifestClaims(manifest, members),
+    ...checkLinks(files, manifest.artifacts).map((p) => ({
+      code: LINK_CODES[p.kind],
+      message: p.message,
+      file: p.file,
+      ...(p.expected !== undefined ? { expected: p.expected } : {}),
+      ...(p.found !== undefined ? { found: p.found } : {}),
+    })),
+  ]
 }
 
 function sbomMissing(flag: string): EvidenceFailure {

@@ -29,9 +29,18 @@ before(async () => {
     stableJson({
       schemaVersion: 1,
       sourceDateEpoch: 1700000000,
+      reproducibility: { checked: false, reproducible: null, report: null },
       outputs: [{ path: 'artifacts/app-1.0.0.tgz', ...d }],
     }),
   )
+  // bundle signs only a provenance of the SLSA v1 shape (the shared helper writes a minimal one)
+  const statementFile = path.join(ws.out, 'provenance.intoto.json')
+  const statement = JSON.parse(await readFile(statementFile, 'utf8'))
+  statement.predicate = {
+    buildDefinition: { buildType: 'https://detbuild.dev/build-types/npm/v1', externalParameters: {} },
+    runDetails: { builder: { id: 'https://detbuild.dev/builders/local/v1' } },
+  }
+  await writeFile(statementFile, stableJson(statement))
   const env = { SIGSTORE_ID_TOKEN: fakeIdentityToken({ sub: WORKFLOW_IDENTITY, iss: GITHUB_ISSUER }) }
   const urls = ['--fulcio-url', mock.url, '--rekor-url', mock.url, '--tsa-url', mock.url]
   for (const args of [

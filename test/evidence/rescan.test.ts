@@ -53,6 +53,7 @@ before(async () => {
     stableJson({
       schemaVersion: 1,
       sourceDateEpoch: 1700000000,
+      reproducibility: { checked: false, reproducible: null, report: null },
       outputs: [
         {
           path: 'artifacts/app-1.0.0.tgz',
@@ -70,7 +71,10 @@ before(async () => {
       _type: 'https://in-toto.io/Statement/v1',
       subject: [{ name: 'app-1.0.0.tgz', digest: { sha256: d.sha256, sha512: d.sha512 } }],
       predicateType: 'https://slsa.dev/provenance/v1',
-      predicate: {},
+      predicate: {
+        buildDefinition: { buildType: 'https://detbuild.dev/build-types/npm/v1', externalParameters: {} },
+        runDetails: { builder: { id: 'https://detbuild.dev/builders/local/v1' } },
+      },
     }),
   )
   await writeFile(path.join(dir, 'root.json'), ROOT)
@@ -152,7 +156,7 @@ test("--policy with --rescan gates on today's vulnerabilities; without --rescan 
   assert.ok(!before.report.policy!.failing.includes('vulnerabilities.severity'))
   const now = await verify(['--policy', 'default', '--rescan', '--offline-db', RECORDS])
   assert.equal(now.code, 1)
-  assert.equal(now.report.policy!.vulnsFrom, 'rescan')
+  assert.equal(now.report.policy!.vulnsFrom, 'bundle+rescan')
   assert.ok(now.report.policy!.failing.includes('vulnerabilities.severity'))
   assert.deepEqual(
     now.report.failures.map((f) => f.code),

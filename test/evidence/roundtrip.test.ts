@@ -103,6 +103,7 @@ test('round trip: the genuine evidence verifies for the artifact file and for it
     signature: 'pass',
     files: 'pass',
     artifact: 'pass',
+    consistency: 'pass',
     policy: 'skipped',
     rescan: 'skipped',
   })
@@ -231,7 +232,11 @@ test('tamper: manifest changed (even with matching hashes), signature changed', 
   assert.deepEqual(await verifyCrafted(toEntries(forged)), {
     code: 1,
     failure: 'EVIDENCE_MANIFEST_MODIFIED',
-    failures: [['EVIDENCE_MANIFEST_MODIFIED', 'manifest.json']],
+    // the forged build.json is also not the one policy.json judged
+    failures: [
+      ['EVIDENCE_MANIFEST_MODIFIED', 'manifest.json'],
+      ['EVIDENCE_STALE_INPUT', 'policy.json'],
+    ],
   })
 
   const bundle = JSON.parse(members.get('manifest.sigstore.json')!.toString('utf8'))
