@@ -14,12 +14,25 @@ import { packageRules } from './rules-packages.ts'
 import { sbomRules } from './rules-sbom.ts'
 import { signingRules } from './rules-signing.ts'
 import { vulnerabilityRules } from './rules-vulnerabilities.ts'
-import type { Policy, PolicyInputs, PolicyResult, PolicySource, RuleResult, RuleStatus } from './types.ts'
+import type {
+  Policy,
+  PolicyInputs,
+  PolicyResult,
+  PolicySource,
+  RuleResult,
+  RuleStatus,
+  SignatureTrust,
+} from './types.ts'
 
 export interface EvaluateOptions {
   now: Date
   /** where the policy came from; defaults to `inline` with the digest of its canonical JSON */
   source?: PolicySource
+  /**
+   * how the signing rules verify bundles (the caller's trust material); without it every bundle is a
+   * `POLICY_SIGNING_NO_TRUST` violation, never trusted on signatures.json's word
+   */
+  trust?: SignatureTrust
 }
 
 /** Evaluates every rule the policy enables; rule order follows the policy language, not the file. */
@@ -39,6 +52,8 @@ export function evaluatePolicy(policy: Policy, inputs: PolicyInputs, options: Ev
       ? { file: inputs.signatures.file, data: toManifest(inputs.signatures.data, inputs.signatures.file) }
       : undefined,
     files: inputs.workspaceFiles ?? {},
+    signedFiles: inputs.signedFiles,
+    trust: options.trust,
     book,
     now: options.now,
   }
