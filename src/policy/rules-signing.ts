@@ -121,8 +121,11 @@ function checkBundle(
   }
 
   let artifact: SignedArtifact
-  const subjectBytes = read(b.subject)
+  let subjectBytes = read(b.subject)
   const subjectSha256 = subjectBytes !== undefined ? sha256Hex(subjectBytes) : (ctx.files[b.subject] ?? null)
+  // only a digest in the workspace (an evidence archive without artifacts): bytes the caller holds may match
+  if (subjectBytes === undefined && subjectSha256 !== null)
+    subjectBytes = ctx.trust.blobs?.find((blob) => sha256Hex(blob) === subjectSha256)
   if (subjectSha256 === null)
     return fail(SigningViolationCodes.missingSubject, `${b.subject} is missing: ${b.file} cannot be checked`)
   if (kind === 'dsse') {

@@ -12,14 +12,19 @@ export function trustGiven(flags: TrustFlags | undefined): flags is TrustFlags {
   return flags !== undefined && Object.values(flags).some((v) => v !== undefined && v !== false)
 }
 
-/** The verifier of `detbuild verify` with loaded trust material; `read` overrides `inputs.signedFiles`. */
+/**
+ * The verifier of `detbuild verify` with loaded trust material; `read` overrides `inputs.signedFiles`,
+ * `blobs` are files held outside the workspace (see SignatureTrust).
+ */
 export function signatureTrust(
   request: Trust['request'],
   read?: (name: string) => Uint8Array | undefined,
+  blobs?: readonly Uint8Array[],
 ): SignatureTrust {
   return {
     verify: (bundle, artifact) => verifyBundle({ bundle, artifact, ...request }),
     ...(read ? { read } : {}),
+    ...(blobs && blobs.length > 0 ? { blobs } : {}),
   }
 }
 

@@ -187,6 +187,11 @@ export interface SignatureTrust {
   verify: (bundle: unknown, artifact: SignedArtifact) => SignatureCheck
   /** bytes of a workspace file by workspace path (default: `inputs.signedFiles`); undefined when absent */
   read?: (name: string) => Uint8Array | undefined
+  /**
+   * bytes of files the caller holds outside the workspace (the artifact given to `verify --evidence`),
+   * used for a signed file only known by digest when their sha256 is that digest
+   */
+  blobs?: readonly Uint8Array[]
 }
 
 export interface Violation {
