@@ -5,7 +5,9 @@ import path from 'node:path'
 import { describe, it } from 'node:test'
 import { evaluatePolicy } from '../../src/policy/evaluate.ts'
 import { readPolicy, readPolicyInputs } from '../../src/policy/policy-files.ts'
+import { RULE_IDS } from '../../src/policy/rule-ids.ts'
 import type { PolicyInputs } from '../../src/policy/types.ts'
+import { NTIA_ELEMENTS } from '../../src/policy/types.ts'
 import { keyIdOf } from '../../src/sign/key-id.ts'
 import {
   component,
@@ -279,6 +281,26 @@ describe('SBOM quality', () => {
       code: 'POLICY_SBOM_INVALID',
       exitCode: 2,
     })
+  })
+})
+
+describe('rule ids', () => {
+  it('every rule the evaluator reports is in RULE_IDS (exceptions are checked against it)', async () => {
+    const inp = await load('bad')
+    const { policy } = await readPolicy(ROOT, 'strict')
+    const all = {
+      ...policy,
+      sbom: { ntia: { elements: [...NTIA_ELEMENTS] }, hashes: {} },
+      exceptions: [{ rule: 'build', justification: 'j', expires: '2025-06-02' }],
+    }
+    const vex = {
+      file: file('v.json'),
+      data: { bomFormat: 'CycloneDX', specVersion: '1.6', vulnerabilities: [] },
+    }
+    const r = evaluatePolicy(all, { ...inp, vex: [vex] }, { now: NOW })
+    const ids = r.rules.map((x) => x.id)
+    assert.deepEqual([...ids].sort(), [...RULE_IDS].sort())
+    for (const id of ids) assert.ok(RULE_IDS.includes(id), id)
   })
 })
 
