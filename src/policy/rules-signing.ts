@@ -131,10 +131,12 @@ function checkBundle(
   if (kind === 'dsse') {
     const payload = dssePayload(bundle)
     if (payload === undefined)
-      return fail(
-        SigningViolationCodes.wrongKind,
-        `${b.file} is not a DSSE bundle, expected one over ${b.subject}`,
-      )
+      return isObject(bundle) && isObject(bundle.messageSignature)
+        ? fail(
+            SigningViolationCodes.wrongKind,
+            `${b.file} is a message signature, expected a DSSE bundle over ${b.subject}`,
+          )
+        : fail(SigningViolationCodes.bundleInvalid, `${b.file} is not a sigstore bundle with a DSSE envelope`)
     const signed = sha256Hex(payload)
     if (signed !== subjectSha256)
       return fail(SigningViolationCodes.otherBytes, `${b.file} signs other bytes than ${b.subject}`, {
