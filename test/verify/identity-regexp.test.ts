@@ -90,3 +90,37 @@ test('Action input certificate-identity-regexp: escapes are rejected while readi
     'https://github\\.com/.+',
   )
 })
+
+test('CLI: verify, policy and run reject an escaping regexp with exit 2 and the code', async () => {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
+  const os = await import('node:os')
+  const path = await import('node:path')
+  const { runCli } = await import('../helpers/sigstore-mock-server.ts')
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'detbuild-regexp-'))
+  try {
+    await writeFile(path.join(dir, 'b.json'), '{}')
+    const identity = (re: string) => [
+      '--certificate-identity-regexp',
+      re,
+      '--certificate-oidc-issuer',
+      'https://i',
+    ]
+    for (const re of ESCAPES.filter((x) => x !== '')) {
+      for (const argv of [
+        ['verify', `sha256:${'a'.repeat(64)}`, '--bundle', 'b.json', ...identity(re)],
+        ['policy', ...identity(re)],
+        ['run', '--steps', 'sbom', ...identity(re)],
+      ]) {
+        const r = await runCli(['--json', ...argv], dir)
+        assert.equal(r.code, 2, `${argv[0]} ${JSON.stringify(re)}`)
+        assert.equal(
+          (r.json() as { error: { code: string } }).error.code,
+          IDENTITY_REGEXP_INVALID,
+          `${argv[0]} ${JSON.stringify(re)}`,
+        )
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
