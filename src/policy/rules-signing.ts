@@ -45,7 +45,7 @@ function globMatch(glob: string, value: string): boolean {
     .split('*')
     .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
     .join('.*')
-  return new RegExp(`^${body}$`, 's').test(value)
+  return new RegExp(`^${body}$`).test(value)
 }
 
 function signerMatches(pattern: SignerPattern, signer: VerifiedSigner): boolean {
