@@ -255,3 +255,38 @@ describe('signing rules with keyless bundles (loopback sigstore mock)', () => {
     ])
   })
 })
+
+describe('detbuild run: the policy step verifies with the run verify options', () => {
+  it('--verify-key passes the signing rules; without trust options they fail closed', async () => {
+    const p = await project('good')
+    try {
+      const base = ['--json', 'run', '-C', p.dir, '--steps', 'policy', '--policy', 'strict']
+      const trusted = await cli(
+        [
+          ...base,
+          '--verify-key',
+          path.join(KEYS, 'signing.pub'),
+          '--insecure-ignore-tlog',
+          '--trusted-root',
+          path.join(KEYS, 'empty-trusted-root.json'),
+        ],
+        p.dir,
+      )
+      assert.equal(trusted.code, 0, trusted.stdout)
+      const none = await cli(base, p.dir)
+      assert.equal(none.code, 1)
+      const report = JSON.parse(none.stdout) as {
+        failedStep: string
+        facts: { policy: { rules: Array<{ id: string; summary: string }> } }
+      }
+      assert.equal(report.failedStep, 'policy')
+      assert.deepEqual(
+        report.facts.policy.rules.map((r) => r.id),
+        ['signing.provenance', 'signing.artifacts'],
+      )
+      assert.match(report.facts.policy.rules[0]!.summary, /no trust material/)
+    } finally {
+      await p.cleanup()
+    }
+  })
+})
