@@ -3,6 +3,7 @@
  * Every input action.yml declares is listed here; a test keeps the two in step.
  */
 import { InputError } from '../errors.ts'
+import { checkAnchoredRegExp } from '../verify/identity-regexp.ts'
 
 export const ACTION_COMMANDS = ['run', 'build', 'sbom', 'scan', 'policy', 'sign', 'bundle', 'verify'] as const
 export type ActionCommand = (typeof ACTION_COMMANDS)[number]
@@ -92,6 +93,9 @@ export function readInputs(env: Readonly<Record<string, string | undefined>>): A
     )
   // a PEM key keeps its line breaks; everything else is trimmed
   const rawKey = env[inputVariable('key')] ?? ''
+  // anchored as a whole: a pattern that escapes `^(?:…)$` (`a)|(.*`) is rejected here, before any step runs
+  const identityRegexp = get('certificate-identity-regexp')
+  if (identityRegexp !== '') checkAnchoredRegExp(identityRegexp, 'input "certificate-identity-regexp"')
   return {
     workingDirectory: get('working-directory'),
     command: command as ActionCommand,
@@ -114,7 +118,7 @@ export function readInputs(env: Readonly<Record<string, string | undefined>>): A
     verifyKey: get('verify-key'),
     trustedRoot: get('trusted-root'),
     certificateIdentity: get('certificate-identity'),
-    certificateIdentityRegexp: get('certificate-identity-regexp'),
+    certificateIdentityRegexp: identityRegexp,
     certificateOidcIssuer: get('certificate-oidc-issuer'),
     releaseAssets: toBoolean('release-assets', get('release-assets')),
   }

@@ -8,7 +8,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { CheckFailedError, ExitCode, IncompleteError, InputError, isDetbuildError } from '../errors.ts'
-import { evaluatePolicy, readPolicy } from '../policy/index.ts'
+import { evaluatePolicy, readPolicy, signatureTrust } from '../policy/index.ts'
 import type { ScanOptions } from '../scan/index.ts'
 import type { VulnsReport } from '../scan/types.ts'
 import { digestBytes, sha256Hex } from '../util/digest.ts'
@@ -277,7 +277,10 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
       report.failures.push(sbomMissing('--policy'))
       report.checks.policy = 'fail'
     } else {
-      const result = evaluatePolicy(policy, inputs, { now: o.now, source })
+      // the signing rules verify the bundled signatures with this command's trust material
+      const given = parseDigestArtifact(o.artifact) ? [] : [await readArtifact(o.cwd, o.artifact)]
+      const trusted = signatureTrust(trust.request, (name) => members.get(name), given)
+      const result = evaluatePolicy(policy, inputs, { now: o.now, source, trust: trusted })
       const failing = result.rules.filter((r) => r.status === 'fail').map((r) => r.id)
       report.policy = {
         name: result.policy.name,

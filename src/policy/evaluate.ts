@@ -5,7 +5,7 @@
 import { canonicalJson } from '../util/canonical-json.ts'
 import { sha256Hex } from '../util/digest.ts'
 import type { RuleContext } from './context.ts'
-import { ExceptionBook, fromPolicy, fromVex } from './exceptions.ts'
+import { ExceptionBook, fromPolicy, fromVex, type VexNote, vexTarget } from './exceptions.ts'
 import { toManifest, toSbomView, toVulnsView } from './model.ts'
 import { finalize, type RuleDraft } from './rule.ts'
 import { buildRules } from './rules-build.ts'
@@ -14,19 +14,39 @@ import { packageRules } from './rules-packages.ts'
 import { sbomRules } from './rules-sbom.ts'
 import { signingRules } from './rules-signing.ts'
 import { vulnerabilityRules } from './rules-vulnerabilities.ts'
-import type { Policy, PolicyInputs, PolicyResult, PolicySource, RuleResult, RuleStatus } from './types.ts'
+import type {
+  ExceptionReport,
+  Policy,
+  PolicyInputs,
+  PolicyResult,
+  PolicySource,
+  RuleResult,
+  RuleStatus,
+  SignatureTrust,
+} from './types.ts'
 
 export interface EvaluateOptions {
   now: Date
   /** where the policy came from; defaults to `inline` with the digest of its canonical JSON */
   source?: PolicySource
+  /**
+   * how the signing rules verify bundles (the caller's trust material); without it every bundle is a
+   * `POLICY_SIGNING_NO_TRUST` violation, never trusted on signatures.json's word
+   */
+  trust?: SignatureTrust
 }
 
 /** Evaluates every rule the policy enables; rule order follows the policy language, not the file. */
 export function evaluatePolicy(policy: Policy, inputs: PolicyInputs, options: EvaluateOptions): PolicyResult {
   const sbom = toSbomView(inputs.sbom.data, inputs.sbom.file)
   const exceptions = fromPolicy(policy)
-  for (const vex of inputs.vex ?? []) exceptions.push(...fromVex(vex.data, vex.file, sbom.root?.purl))
+  const vexNotes: VexNote[] = []
+  const target = vexTarget(sbom)
+  for (const vex of inputs.vex ?? []) {
+    const v = fromVex(vex.data, vex.file, target)
+    exceptions.push(...v.exceptions)
+    vexNotes.push(...v.notes)
+  }
   const book = new ExceptionBook(exceptions, policy, options.now)
   const ctx: RuleContext = {
     policy,
@@ -39,6 +59,8 @@ export function evaluatePolicy(policy: Policy, inputs: PolicyInputs, options: Ev
       ? { file: inputs.signatures.file, data: toManifest(inputs.signatures.data, inputs.signatures.file) }
       : undefined,
     files: inputs.workspaceFiles ?? {},
+    signedFiles: inputs.signedFiles,
+    trust: options.trust,
     book,
     now: options.now,
   }
@@ -65,6 +87,7 @@ export function evaluatePolicy(policy: Policy, inputs: PolicyInputs, options: Ev
       evidence: { notInForce: stale.map((e) => ({ ref: e.ref, status: e.status, note: e.note ?? null })) },
     })
   }
+  if ((inputs.vex ?? []).length > 0) rules.push(vexRule(vexNotes, report))
   const counts: Record<RuleStatus, number> = { pass: 0, fail: 0, warn: 0 }
   for (const r of rules) counts[r.status]++
   const verdict: RuleStatus = counts.fail > 0 ? 'fail' : counts.warn > 0 ? 'warn' : 'pass'
@@ -87,5 +110,28 @@ export function evaluatePolicy(policy: Policy, inputs: PolicyInputs, options: Ev
     },
     rules,
     exceptions: report,
+  }
+}
+
+/**
+ * `exceptions.vex`: every VEX statement was usable and applied to a finding. Statements set aside
+ * (see fromVex) and statements that matched nothing are warnings: a VEX document that silently does
+ * nothing is a mistake someone should see.
+ */
+function vexRule(notes: VexNote[], report: ExceptionReport[]): RuleResult {
+  const all = [...notes]
+  for (const e of report)
+    if (e.origin !== 'policy' && e.status === 'active' && e.used === 0)
+      all.push({ ref: e.ref, message: 'matches no finding' })
+  const statements = report.filter((e) => e.origin !== 'policy').length
+  return {
+    id: 'exceptions.vex',
+    title: 'VEX statements apply to this SBOM and its findings',
+    status: all.length > 0 ? 'warn' : 'pass',
+    summary:
+      all.length > 0
+        ? `${all.length} VEX note${all.length === 1 ? '' : 's'}: ${all.map((n) => `${n.ref} ${n.message}`).join('; ')}`
+        : `${statements} VEX statement${statements === 1 ? '' : 's'} applied`,
+    evidence: { notes: all },
   }
 }

@@ -5,16 +5,19 @@
 import path from 'node:path'
 import { stableJson } from '../util/canonical-json.ts'
 import { writeFileAtomic } from '../util/fs.ts'
+import type { TrustFlags } from '../verify/trust.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { evaluatePolicy } from './evaluate.ts'
 import { readPolicy, readPolicyInputs } from './policy-files.ts'
 import { toMarkdown, toText } from './render.ts'
+import { prepareSignatureTrust } from './signature-trust.ts'
 import type { PolicyResult } from './types.ts'
 
 export { evaluatePolicy } from './evaluate.ts'
 export { parsePolicy } from './parse-policy.ts'
 export { listBuiltinPolicies, readPolicy, readPolicyInputs, readPolicySchema } from './policy-files.ts'
 export { toMarkdown, toText } from './render.ts'
+export { signatureTrust } from './signature-trust.ts'
 export type * from './types.ts'
 
 export interface RunPolicyOptions {
@@ -27,6 +30,13 @@ export interface RunPolicyOptions {
   vulns?: string
   build?: string
   signatures?: string
+  /**
+   * who must have signed (verify's flags): the signing rules verify every bundle with it; without it
+   * they cannot trust any bundle (POLICY_SIGNING_NO_TRUST)
+   */
+  trust?: TrustFlags
+  /** where the public-good trusted root is cached (TUF), when trust.trustedRoot is not given */
+  tufCachePath?: string
   now: Date
 }
 
@@ -37,9 +47,11 @@ export interface RunPolicyResult {
 }
 
 export async function runPolicy(o: RunPolicyOptions): Promise<RunPolicyResult> {
+  const loadTrust = prepareSignatureTrust(o.trust, o.cwd, o.tufCachePath)
   const { policy, source } = await readPolicy(o.cwd, o.policy)
   const inputs = await readPolicyInputs(o)
-  const result = evaluatePolicy(policy, inputs, { now: o.now, source })
+  const trust = await loadTrust(policy, inputs)
+  const result = evaluatePolicy(policy, inputs, { now: o.now, source, ...(trust ? { trust } : {}) })
   const jsonFile = path.join(o.out, WorkspaceFiles.policy)
   const mdFile = path.join(o.out, WorkspaceFiles.policyMarkdown)
   await writeFileAtomic(jsonFile, stableJson(result))

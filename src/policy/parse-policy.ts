@@ -6,6 +6,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import semver from 'semver'
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
 import { InputError } from '../errors.ts'
+import { isKnownRule } from './rule-ids.ts'
 import { parseSpdx } from './spdx.ts'
 import type { Policy } from './types.ts'
 
@@ -167,6 +168,11 @@ function checkSemantics(
   policy.exceptions?.forEach((ex, i) => {
     if (ex.vulnerability === undefined && ex.license === undefined && ex.rule === undefined)
       at(['exceptions', i], 'an exception needs `vulnerability`, `license` or `rule`')
+    if (ex.rule !== undefined && !isKnownRule(ex.rule))
+      at(
+        ['exceptions', i, 'rule'],
+        `unknown rule id ${JSON.stringify(ex.rule)} (see the rule table in docs/policy.md)`,
+      )
     if (ex.license !== undefined && !parseSpdx(ex.license).ok)
       at(['exceptions', i, 'license'], `not an SPDX licence identifier: ${JSON.stringify(ex.license)}`)
     if (ex.expires !== undefined && Number.isNaN(Date.parse(ex.expires)))

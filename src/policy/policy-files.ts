@@ -176,17 +176,24 @@ export async function readPolicyInputs(p: InputPaths): Promise<PolicyInputs> {
     vex.push((await readJsonInput(p.cwd, path.resolve(p.cwd, v), 'POLICY_VEX_INVALID', true))!)
   if (vex.length > 0) inputs.vex = vex
 
-  // the files signatures and build outputs talk about, hashed so the core can compare
+  // the files signatures and build outputs talk about, hashed so the core can compare; the bundles and
+  // the files they sign are kept too, for the signing rules to verify
   const names = new Set<string>([WorkspaceFiles.provenance])
+  const signedNames = new Set<string>()
   if (isObject(signatures?.data) && Array.isArray(signatures.data.bundles))
     for (const b of signatures.data.bundles.filter(isObject))
-      for (const n of [safeRelative(b.file), safeRelative(b.subject)]) if (n) names.add(n)
+      for (const n of [safeRelative(b.file), safeRelative(b.subject)])
+        if (n) {
+          names.add(n)
+          signedNames.add(n)
+        }
   if (isObject(build?.data) && Array.isArray(build.data.outputs))
     for (const o of build.data.outputs.filter(isObject)) {
       const n = safeRelative(o.path)
       if (n) names.add(n)
     }
   const files: Record<string, string | null> = {}
+  const signedFiles = new Map<string, Uint8Array>()
   for (const n of [...names].sort(compareCodePoint)) {
     const bytes = await readBytes(
       path.join(p.out, n),
@@ -194,7 +201,9 @@ export async function readPolicyInputs(p: InputPaths): Promise<PolicyInputs> {
       'POLICY_INPUT_INVALID',
     )
     files[n] = bytes ? sha256Hex(bytes) : null
+    if (bytes && signedNames.has(n)) signedFiles.set(n, bytes)
   }
   inputs.workspaceFiles = files
+  if (signedFiles.size > 0) inputs.signedFiles = signedFiles
   return inputs
 }

@@ -50,8 +50,9 @@ function violationsOf(r: RuleResult): string[] {
   const v = r.evidence.violations
   if (!Array.isArray(v)) return []
   return v.map((x) => {
-    const o = x as { message?: unknown; expiredException?: unknown }
-    return `${String(o.message ?? '')}${o.expiredException ? ` [${String(o.expiredException)}]` : ''}`
+    const o = x as { message?: unknown; expiredException?: unknown; code?: unknown }
+    const code = typeof o.code === 'string' ? `[${o.code}] ` : ''
+    return `${code}${String(o.message ?? '')}${o.expiredException ? ` [${String(o.expiredException)}]` : ''}`
   })
 }
 

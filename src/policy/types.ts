@@ -156,6 +156,42 @@ export interface PolicyInputs {
   vex?: Array<{ file: InputFile; data: unknown }>
   /** sha256 of workspace files named by build.json and signatures.json (null: absent) */
   workspaceFiles?: Record<string, string | null>
+  /** the bytes of the bundles signatures.json lists and of the files they sign, by workspace path */
+  signedFiles?: ReadonlyMap<string, Uint8Array>
+}
+
+/** What a signature bundle is checked against: the signed file's bytes, or only its digest. */
+export type SignedArtifact =
+  | { kind: 'bytes'; data: Uint8Array }
+  | { kind: 'digest'; algorithm: 'sha256' | 'sha384' | 'sha512'; hex: string }
+
+/** The verified signer of a bundle: taken from the verified certificate or the verifying key only. */
+export type VerifiedSigner =
+  | { type: 'keyless'; identity: string; issuer: string }
+  | { type: 'key'; keyId: string }
+
+/** A verifier's answer for one bundle (`detbuild verify`'s VerifyReport has this shape). */
+export interface SignatureCheck {
+  verified: boolean
+  failure: { code: string; message: string } | null
+  kind: 'dsse' | 'message' | null
+  signer: VerifiedSigner | null
+}
+
+/**
+ * Cryptographic verification for the signing rules, with the caller's trust material (a key, or a trusted
+ * root and an identity policy). Without it the signing rules cannot judge a bundle and fail at their level.
+ */
+export interface SignatureTrust {
+  /** verifies one bundle (parsed JSON, hostile) against what it signs */
+  verify: (bundle: unknown, artifact: SignedArtifact) => SignatureCheck
+  /** bytes of a workspace file by workspace path (default: `inputs.signedFiles`); undefined when absent */
+  read?: (name: string) => Uint8Array | undefined
+  /**
+   * bytes of files the caller holds outside the workspace (the artifact given to `verify --evidence`),
+   * used for a signed file only known by digest when their sha256 is that digest
+   */
+  blobs?: readonly Uint8Array[]
 }
 
 export interface Violation {

@@ -4,6 +4,7 @@
  */
 import { InputError } from '../errors.ts'
 import type { Logger } from '../util/log.ts'
+import { checkAnchoredRegExp } from '../verify/identity-regexp.ts'
 import { readRunSection } from './config-section.ts'
 import type { FailOn, RunOptions } from './options.ts'
 import { UNAVAILABLE_STEPS } from './step-runners.ts'
@@ -76,6 +77,8 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
     signMode,
     verify: input.verify !== false,
   })
+  const identityRegexp = blank(input.certificateIdentityRegexp)
+  if (identityRegexp !== undefined) checkAnchoredRegExp(identityRegexp, '--certificate-identity-regexp')
   const opt = <K extends string, V>(key: K, value: V | undefined) =>
     (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>
   return Object.freeze({
@@ -116,7 +119,7 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
       ...opt('key', blank(input.verifyKey)),
       ...opt('trustedRoot', blank(input.trustedRoot)),
       ...opt('certificateIdentity', blank(input.certificateIdentity)),
-      ...opt('certificateIdentityRegexp', blank(input.certificateIdentityRegexp)),
+      ...opt('certificateIdentityRegexp', identityRegexp),
       ...opt('certificateOidcIssuer', blank(input.certificateOidcIssuer)),
       ...(input.insecureIgnoreTlog ? { insecureIgnoreTlog: true } : {}),
     },

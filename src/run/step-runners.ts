@@ -196,6 +196,8 @@ export function createStepRunners(o: RunOptions): StepRunners {
         now: o.now,
         ...(o.policy.policy !== undefined ? { policy: o.policy.policy } : {}),
         ...(o.policy.vex && o.policy.vex.length > 0 ? { vex: o.policy.vex } : {}),
+        // signing rules verify bundles only with trust material given for verify; else they fail closed
+        ...(hasVerifyTrust() ? { trust: await verifyTrust() } : {}),
       })
       const rules: RuleFact[] = result.rules
         .filter((r) => r.status !== 'pass')
@@ -301,10 +303,16 @@ export function createStepRunners(o: RunOptions): StepRunners {
     },
   }
 
+  /** Whether who must have signed was given (a key or an identity), not derived from this run's signer. */
+  function hasVerifyTrust(): boolean {
+    const v = o.verify
+    return Boolean(v.key || v.certificateIdentity || v.certificateIdentityRegexp)
+  }
+
   /** The signer of this run's signatures (sign) or evidence (bundle), for verification defaults. */
   async function verifyTrust(): Promise<TrustFlags> {
     const v = o.verify
-    if (v.key || v.certificateIdentity || v.certificateIdentityRegexp)
+    if (hasVerifyTrust())
       return {
         ...v,
         ...(v.key && !v.trustedRoot && !o.sign.tlog ? { trustedRoot: await emptyTrustedRoot() } : {}),

@@ -1,11 +1,7 @@
 /** `detbuild verify` options: validation and resolution (pure). Bad usage is an InputError (exit 2). */
 import { InputError } from '../errors.ts'
-import {
-  type ArtifactInput,
-  DIGEST_ALGORITHMS,
-  type DigestAlgorithm,
-  toAnchoredRegExp,
-} from './verify-bundle.ts'
+import { checkAnchoredRegExp } from './identity-regexp.ts'
+import { type ArtifactInput, DIGEST_ALGORITHMS, type DigestAlgorithm } from './verify-bundle.ts'
 
 export interface VerifyCliOptions {
   bundle?: string
@@ -69,11 +65,7 @@ export function resolvePolicy(o: VerifyCliOptions): VerifyPolicyOptions {
   if (o.certificateOidcIssuer === undefined || o.certificateOidcIssuer === '')
     throw new InputError('VERIFY_USAGE', '--certificate-oidc-issuer is required with a certificate identity')
   if (o.certificateIdentityRegexp !== undefined) {
-    try {
-      toAnchoredRegExp(o.certificateIdentityRegexp)
-    } catch (e) {
-      throw new InputError('VERIFY_USAGE', `invalid --certificate-identity-regexp: ${(e as Error).message}`)
-    }
+    checkAnchoredRegExp(o.certificateIdentityRegexp, '--certificate-identity-regexp')
     return { mode: 'keyless', identityRegexp: o.certificateIdentityRegexp, issuer: o.certificateOidcIssuer }
   }
   return { mode: 'keyless', identity: o.certificateIdentity!, issuer: o.certificateOidcIssuer }

@@ -24,6 +24,7 @@ import {
 } from '@sigstore/verify'
 import { keyIdOf } from '../sign/key-id.ts'
 import { canVerifyPrehashed, verifyPrehashedEcdsa } from './ecdsa-prehashed.ts'
+import { toAnchoredRegExp } from './identity-regexp.ts'
 
 type SignatureContent = SignedEntity['signature']
 
@@ -392,7 +393,14 @@ function checkIdentity(policy: IdentityPolicy, identity: string, issuer: string)
       'VERIFY_IDENTITY_MISMATCH',
       `certificate identity is ${identity || '(none)'}, expected ${policy.identity}`,
     )
-  if (policy.identityRegexp !== undefined && !toAnchoredRegExp(policy.identityRegexp).test(identity))
+  let anchored: RegExp | undefined
+  try {
+    if (policy.identityRegexp !== undefined) anchored = toAnchoredRegExp(policy.identityRegexp)
+  } catch (e) {
+    // an API caller skipped the usage check: a pattern that cannot be anchored matches nobody
+    throw new VerifyFailure('VERIFY_IDENTITY_MISMATCH', `the identity regexp is rejected: ${messageOf(e)}`)
+  }
+  if (anchored !== undefined && !anchored.test(identity))
     throw new VerifyFailure(
       'VERIFY_IDENTITY_MISMATCH',
       `certificate identity ${identity || '(none)'} does not match ^(?:${policy.identityRegexp})$`,
@@ -404,10 +412,7 @@ function checkIdentity(policy: IdentityPolicy, identity: string, issuer: string)
     )
 }
 
-/** `re` matched against the whole string. Throws SyntaxError for an invalid expression. */
-export function toAnchoredRegExp(re: string): RegExp {
-  return new RegExp(`^(?:${re})$`, 'u')
-}
+export { toAnchoredRegExp }
 
 function toFailure(e: unknown): { code: VerifyFailureCode; message: string } {
   if (e instanceof VerifyFailure) return { code: e.code, message: e.message }

@@ -407,10 +407,24 @@ test('exit 2: unreadable or malformed archive, bad usage', async () => {
 
 test('--policy re-evaluates on the bundled data: the bundled verdict again, and a stricter policy fails', async () => {
   // the same policy over the workspace the bundle was made from (signatures.json now exists)
-  const { evaluatePolicy, readPolicy, readPolicyInputs } = await import('../../src/policy/index.ts')
+  const { evaluatePolicy, readPolicy, readPolicyInputs, signatureTrust } = await import(
+    '../../src/policy/index.ts'
+  )
+  const { loadTrust } = await import('../../src/verify/trust.ts')
   const { policy, source } = await readPolicy(project, 'default')
   const inputs = await readPolicyInputs({ cwd: project, out: path.join(project, '.detbuild') })
-  const bundled = evaluatePolicy(policy, inputs, { now: new Date(), source })
+  // with the same trust material: the signing rules verify the bundles, in the workspace and the archive
+  const trusted = await loadTrust(
+    { key: 'k.pub', trustedRoot: 'root.json', insecureIgnoreTlog: true },
+    project,
+  )
+  const trust = signatureTrust(trusted.request)
+  const bundled = evaluatePolicy(policy, inputs, { now: new Date(), source, trust })
+  assert.equal(
+    bundled.rules.find((r) => r.id === 'signing.provenance')?.status,
+    'pass',
+    'the signing rules verified the bundles',
+  )
   const run = await runCli(
     ['--json', 'verify', artifact, '--evidence', EVIDENCE, ...TRUST, '--policy', 'default'],
     project,

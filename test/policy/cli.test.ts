@@ -2,14 +2,14 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, it } from 'node:test'
-import { cli, project, readText } from './helpers.ts'
+import { cli, KEY_FLAGS, project, readText } from './helpers.ts'
 
 describe('detbuild policy (CLI)', () => {
   it('exit 0 on a compliant workspace with the strict policy, outputs written', async () => {
     const p = await project('good')
     try {
-      const r = await cli(['policy', '-C', p.dir, '--policy', 'strict'], p.dir)
-      assert.equal(r.code, 0)
+      const r = await cli(['policy', '-C', p.dir, '--policy', 'strict', ...KEY_FLAGS], p.dir)
+      assert.equal(r.code, 0, r.stdout + r.stderr)
       assert.match(r.stdout, /verdict: PASS/)
       const json = JSON.parse(await readText(path.join(p.out, 'policy.json')))
       assert.equal(json.verdict, 'pass')

@@ -4,10 +4,42 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { main } from '../../src/cli/main.ts'
 import { evaluatePolicy } from '../../src/policy/evaluate.ts'
-import type { Policy, PolicyInputs, PolicyResult, RuleResult } from '../../src/policy/types.ts'
+import { signatureTrust } from '../../src/policy/signature-trust.ts'
+import type {
+  Policy,
+  PolicyInputs,
+  PolicyResult,
+  RuleResult,
+  SignatureTrust,
+} from '../../src/policy/types.ts'
+import { loadTrust } from '../../src/verify/trust.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const FIXTURES = path.join(ROOT, 'fixtures', 'policy')
+/** The test-only key that signed the good workspace's bundles (see fixtures/policy/make-fixtures.ts). */
+export const KEYS = path.join(FIXTURES, 'keys')
+/** `detbuild policy` flags that verify the good workspace's key-signed bundles offline. */
+export const KEY_FLAGS = [
+  '--key',
+  path.join(KEYS, 'signing.pub'),
+  '--insecure-ignore-tlog',
+  '--trusted-root',
+  path.join(KEYS, 'empty-trusted-root.json'),
+]
+
+/** The verifier for the good workspace's bundles: `public key file` (default: the signing key). */
+export async function keyTrust(publicKey = 'signing.pub'): Promise<SignatureTrust> {
+  const trust = await loadTrust(
+    {
+      key: path.join(KEYS, publicKey),
+      insecureIgnoreTlog: true,
+      trustedRoot: path.join(KEYS, 'empty-trusted-root.json'),
+    },
+    ROOT,
+  )
+  return signatureTrust(trust.request)
+}
+
 /** The fixed clock every test uses. */
 export const NOW = new Date('2025-06-01T12:00:00Z')
 
@@ -80,8 +112,13 @@ export function inputs(sbomData: Obj, more: Partial<PolicyInputs> = {}): PolicyI
   return { sbom: { file: file('sbom.cdx.json'), data: sbomData }, ...more }
 }
 
-export function evaluate(policy: Omit<Policy, 'version'>, inp: PolicyInputs, now = NOW): PolicyResult {
-  return evaluatePolicy({ version: 1, ...policy }, inp, { now })
+export function evaluate(
+  policy: Omit<Policy, 'version'>,
+  inp: PolicyInputs,
+  now = NOW,
+  trust?: SignatureTrust,
+): PolicyResult {
+  return evaluatePolicy({ version: 1, ...policy }, inp, { now, ...(trust ? { trust } : {}) })
 }
 
 export function rule(result: PolicyResult, id: string): RuleResult {

@@ -117,6 +117,30 @@ describe('malformed policies', () => {
     assert.equal(q[0]?.line, 3)
   })
 
+  it('rejects an exception for a rule id that does not exist, naming path and line; families are fine', async () => {
+    const text =
+      'version: 1\nexceptions:\n  - rule: sbom.ntia\n    justification: a family\n  - rule: sbom.nita.supplier\n    justification: typo\n'
+    const p = await problems(text)
+    assert.deepEqual(
+      p.map((x) => [x.path, x.line]),
+      [['exceptions[1].rule', 5]],
+    )
+    try {
+      parsePolicy(text, 'p.yaml', await readPolicySchema())
+    } catch (e) {
+      assert.match(
+        (e as Error).message,
+        /exceptions\[1\]\.rule \(line 5\): unknown rule id "sbom\.nita\.supplier"/,
+      )
+    }
+    for (const ok of ['signing', 'exceptions.vex', 'build.toolchain-pinned', 'vulnerabilities'])
+      parsePolicy(
+        `version: 1\nexceptions:\n  - rule: ${ok}\n    justification: j\n`,
+        'p.yaml',
+        await readPolicySchema(),
+      )
+  })
+
   it('accepts JSON policies', async () => {
     const schema = await readPolicySchema()
     const p = parsePolicy('{"version": 1, "licenses": {"allow": ["MIT"]}}', 'p.json', schema)

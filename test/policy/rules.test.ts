@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict'
+import { createPublicKey } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, it } from 'node:test'
 import { evaluatePolicy } from '../../src/policy/evaluate.ts'
 import { readPolicy, readPolicyInputs } from '../../src/policy/policy-files.ts'
+import { RULE_IDS } from '../../src/policy/rule-ids.ts'
 import type { PolicyInputs } from '../../src/policy/types.ts'
+import { NTIA_ELEMENTS } from '../../src/policy/types.ts'
+import { keyIdOf } from '../../src/sign/key-id.ts'
 import {
   component,
   evaluate,
@@ -11,6 +16,8 @@ import {
   file,
   finding,
   inputs,
+  KEYS,
+  keyTrust,
   NOW,
   ROOT,
   rule,
@@ -24,9 +31,10 @@ const load = (name: string) => readPolicyInputs({ cwd: ROOT, out: path.join(FIXT
 describe('fixture workspaces', () => {
   it('good passes every rule of every shipped policy', async () => {
     const inp = await load('good')
+    const trust = await keyTrust()
     for (const name of ['default', 'strict', 'permissive-licenses']) {
       const { policy, source } = await readPolicy(ROOT, name)
-      const r = evaluatePolicy(policy, inp, { now: NOW, source })
+      const r = evaluatePolicy(policy, inp, { now: NOW, source, trust })
       assert.deepEqual(
         r.rules.filter((x) => x.status !== 'pass').map((x) => x.id),
         [],
@@ -276,6 +284,26 @@ describe('SBOM quality', () => {
   })
 })
 
+describe('rule ids', () => {
+  it('every rule the evaluator reports is in RULE_IDS (exceptions are checked against it)', async () => {
+    const inp = await load('bad')
+    const { policy } = await readPolicy(ROOT, 'strict')
+    const all = {
+      ...policy,
+      sbom: { ntia: { elements: [...NTIA_ELEMENTS] }, hashes: {} },
+      exceptions: [{ rule: 'build', justification: 'j', expires: '2025-06-02' }],
+    }
+    const vex = {
+      file: file('v.json'),
+      data: { bomFormat: 'CycloneDX', specVersion: '1.6', vulnerabilities: [] },
+    }
+    const r = evaluatePolicy(all, { ...inp, vex: [vex] }, { now: NOW })
+    const ids = r.rules.map((x) => x.id)
+    assert.deepEqual([...ids].sort(), [...RULE_IDS].sort())
+    for (const id of ids) assert.ok(RULE_IDS.includes(id), id)
+  })
+})
+
 describe('build and signing', () => {
   it('missing build.json and signatures.json warn, or fail when required', async () => {
     const inp = await load('good')
@@ -314,38 +342,81 @@ describe('build and signing', () => {
     )
   })
 
-  it('signers must match the allowed identities', async () => {
+  it('signers are judged from the verified key, never from signatures.json', async () => {
     const inp = await load('good')
-    const ok = evaluate(
-      {
-        signing: {
-          provenance: true,
-          artifacts: true,
-          signers: [
-            {
-              issuer: 'https://token.actions.githubusercontent.com',
-              identity: 'https://github.com/example/*',
-            },
-          ],
-        },
-      },
-      inp,
-    )
+    const trust = await keyTrust()
+    const keyId = keyIdOf(createPublicKey(await readFile(path.join(KEYS, 'signing.pub'))))
+    const both = { provenance: true, artifacts: true }
+    const ok = evaluate({ signing: { ...both, signers: [{ keyId }] } }, inp, NOW, trust)
     assert.equal(ok.verdict, 'pass')
-    const no = evaluate(
-      { signing: { provenance: true, artifacts: true, signers: [{ keyId: 'release-key' }] } },
+    assert.deepEqual((rule(ok, 'signing.provenance').evidence.bundles as unknown[])[0], {
+      file: 'provenance.sigstore.json',
+      verified: true,
+      signer: { type: 'key', keyId },
+    })
+    // signatures.json claims keyId release-key: the claim is not evidence
+    const claimed = evaluate({ signing: { ...both, signers: [{ keyId: 'release-key' }] } }, inp, NOW, trust)
+    assert.deepEqual(
+      claimed.rules.map((x) => [x.status, violations(x)[0]?.code]),
+      [
+        ['fail', 'POLICY_SIGNER_NOT_ALLOWED'],
+        ['fail', 'POLICY_SIGNER_NOT_ALLOWED'],
+      ],
+    )
+    const keyless = evaluate(
+      { signing: { ...both, signers: [{ issuer: '*', identity: '*' }] } },
       inp,
+      NOW,
+      trust,
     )
     assert.deepEqual(
-      no.rules.map((x) => x.status),
+      keyless.rules.map((x) => x.status),
       ['fail', 'fail'],
+    )
+  })
+
+  it('without trust material no bundle passes: POLICY_SIGNING_NO_TRUST at the rule level', async () => {
+    const inp = await load('good')
+    const r = evaluate({ signing: { provenance: true, artifacts: true } }, inp)
+    assert.deepEqual(
+      r.rules.map((x) => [x.id, x.status, violations(x)[0]?.code]),
+      [
+        ['signing.provenance', 'fail', 'POLICY_SIGNING_NO_TRUST'],
+        ['signing.artifacts', 'fail', 'POLICY_SIGNING_NO_TRUST'],
+      ],
+    )
+    const warn = evaluate({ signing: { level: 'warn', provenance: true } }, inp)
+    assert.equal(rule(warn, 'signing.provenance').status, 'warn')
+    const required = evaluate({ signing: { level: 'warn', required: true, provenance: true } }, inp)
+    assert.equal(rule(required, 'signing.provenance').status, 'fail')
+  })
+
+  it('a bundle verified by another key fails with the verifier code', async () => {
+    const r = evaluate(
+      { signing: { provenance: true, artifacts: true } },
+      await load('good'),
+      NOW,
+      await keyTrust('other.pub'),
+    )
+    assert.deepEqual(
+      r.rules.map((x) => [x.status, violations(x)[0]?.code]),
+      [
+        ['fail', 'VERIFY_SIGNATURE_INVALID'],
+        ['fail', 'VERIFY_SIGNATURE_INVALID'],
+      ],
     )
   })
 
   it('a signed artifact that changed after the build fails', async () => {
     const inp = await load('good')
     const files = { ...inp.workspaceFiles, 'artifacts/demo-app-1.0.0.tgz': 'd'.repeat(64) }
-    const r = evaluate({ signing: { artifacts: true } }, { ...inp, workspaceFiles: files })
+    const r = evaluate(
+      { signing: { artifacts: true } },
+      { ...inp, workspaceFiles: files },
+      NOW,
+      await keyTrust(),
+    )
     assert.match(String(violations(rule(r, 'signing.artifacts'))[0]?.message), /changed since the build/)
+    assert.equal(violations(rule(r, 'signing.artifacts'))[0]?.code, 'POLICY_SIGNED_FILE_CHANGED')
   })
 })

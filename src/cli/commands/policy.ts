@@ -1,9 +1,11 @@
 /** `detbuild policy`: evaluate the workspace against a policy (flags → options → core). */
 import type { Command } from 'commander'
 import { ExitCode } from '../../errors.ts'
+import type { TrustFlags } from '../../verify/trust.ts'
 import type { CommandAction, RegisterCommand } from '../context.ts'
+import { addTrustOptions } from '../signing-options.ts'
 
-interface PolicyFlags {
+interface PolicyFlags extends TrustFlags {
   policy?: string
   vex?: string[]
   warnOnly?: boolean
@@ -13,11 +15,22 @@ interface PolicyFlags {
   signatures?: string
 }
 
+const TRUST_FLAGS = [
+  'key',
+  'certificateIdentity',
+  'certificateIdentityRegexp',
+  'certificateOidcIssuer',
+  'trustedRoot',
+  'insecureIgnoreTlog',
+] as const satisfies ReadonlyArray<keyof TrustFlags>
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
 export const action: CommandAction<PolicyFlags> = async (flags, env) => {
   const { runPolicy, toText } = await import('../../policy/index.ts')
   const { globals } = env
+  const trust: TrustFlags = {}
+  for (const k of TRUST_FLAGS) if (flags[k] !== undefined) Object.assign(trust, { [k]: flags[k] })
   const { result, written } = await runPolicy({
     cwd: globals.cwd,
     out: globals.out,
@@ -28,6 +41,7 @@ export const action: CommandAction<PolicyFlags> = async (flags, env) => {
     ...(flags.vulns !== undefined ? { vulns: flags.vulns } : {}),
     ...(flags.buildManifest !== undefined ? { build: flags.buildManifest } : {}),
     ...(flags.signatures !== undefined ? { signatures: flags.signatures } : {}),
+    trust,
   })
   for (const f of written) env.log.debug(`wrote ${f}`)
   const warnOnly = flags.warnOnly === true
@@ -39,7 +53,7 @@ export const action: CommandAction<PolicyFlags> = async (flags, env) => {
 }
 
 export const register: RegisterCommand = (program: Command, registrar) => {
-  program
+  const command = program
     .command('policy')
     .description('evaluate the SBOM, scan results, build manifest and signatures against a policy')
     .option(
@@ -52,5 +66,6 @@ export const register: RegisterCommand = (program: Command, registrar) => {
     .option('--vulns <file>', 'scan results (default: <out>/vulns.json)')
     .option('--build-manifest <file>', 'build manifest (default: <out>/build.json)')
     .option('--signatures <file>', 'signature list (default: <out>/signatures.json)')
-    .action(registrar.wrap(action))
+  // the signing rules verify each bundle with the same trust flags as `detbuild verify`
+  addTrustOptions(command).action(registrar.wrap(action))
 }

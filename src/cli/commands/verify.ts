@@ -1,6 +1,7 @@
 import { ExitCode, InputError } from '../../errors.ts'
 import type { VerifyCliOptions } from '../../verify/options.ts'
 import type { RegisterCommand } from '../context.ts'
+import { addTrustOptions } from '../signing-options.ts'
 
 interface VerifyOptions extends VerifyCliOptions {
   evidence?: string
@@ -11,7 +12,7 @@ interface VerifyOptions extends VerifyCliOptions {
 }
 
 export const register: RegisterCommand = (program, registrar) => {
-  program
+  const command = program
     .command('verify')
     .description(
       'verify a sigstore bundle (--bundle) or an evidence archive (--evidence) for ARTIFACT (a file, or sha256:<hex>); exit 0 verified, 1 a check failed',
@@ -26,79 +27,64 @@ export const register: RegisterCommand = (program, registrar) => {
     .option('--rescan', 'with --evidence: re-check the bundled SBOM against OSV now', false)
     .option('--offline-db <path>', 'with --rescan: an OSV export (zip or folder) instead of the API')
     .option('--osv-url <url>', 'with --rescan: OSV API base URL (default https://api.osv.dev)')
-    .option('--certificate-identity <id>', 'exact signer identity (certificate SAN: workflow URI or e-mail)')
-    .option('--certificate-identity-regexp <re>', 'signer identity as a regular expression, matched whole')
-    .option(
-      '--certificate-oidc-issuer <url>',
-      'exact OIDC issuer, e.g. https://token.actions.githubusercontent.com',
-    )
-    .option('--key <file>', 'PEM public key for a key-signed bundle')
-    .option(
-      '--trusted-root <file>',
-      'sigstore trusted_root.json for offline verification (default: public-good via TUF)',
-    )
-    .option('--insecure-ignore-tlog', 'with --key: accept a bundle without a transparency-log entry', false)
-    .action(
-      registrar.wrap<VerifyOptions>(async (options, env, args) => {
-        const artifact = args[0]
-        if (!artifact) throw new InputError('VERIFY_USAGE', 'missing ARTIFACT')
-        if ((options.bundle === undefined) === (options.evidence === undefined))
-          throw new InputError('VERIFY_USAGE', 'give exactly one of --bundle FILE or --evidence FILE')
-        if (options.evidence !== undefined) {
-          const { verifyEvidence, renderVerifyText } = await import('../../evidence/index.ts')
-          const { evidence, policy, rescan, offlineDb, osvUrl, bundle: _bundle, ...trust } = options
-          const { report, exitCode } = await verifyEvidence({
-            ...trust,
-            cwd: env.globals.cwd,
-            evidence,
-            artifact,
-            ...(policy !== undefined ? { policy } : {}),
-            rescan: rescan === true,
-            ...(offlineDb !== undefined ? { offlineDb } : {}),
-            ...(osvUrl !== undefined ? { osvUrl } : {}),
-            env: env.env,
-            now: env.now(),
-            log: env.log,
-          })
-          return { exitCode, data: report, text: renderVerifyText(report) }
-        }
-        if (
-          options.policy !== undefined ||
-          options.rescan === true ||
-          options.offlineDb !== undefined ||
-          options.osvUrl !== undefined
-        )
-          throw new InputError(
-            'VERIFY_USAGE',
-            '--policy, --rescan, --offline-db and --osv-url need --evidence',
-          )
-        const { verifyArtifact } = await import('../../verify/index.ts')
-        const result = await verifyArtifact({
-          ...options,
-          bundle: options.bundle!,
-          artifact,
+  addTrustOptions(command).action(
+    registrar.wrap<VerifyOptions>(async (options, env, args) => {
+      const artifact = args[0]
+      if (!artifact) throw new InputError('VERIFY_USAGE', 'missing ARTIFACT')
+      if ((options.bundle === undefined) === (options.evidence === undefined))
+        throw new InputError('VERIFY_USAGE', 'give exactly one of --bundle FILE or --evidence FILE')
+      if (options.evidence !== undefined) {
+        const { verifyEvidence, renderVerifyText } = await import('../../evidence/index.ts')
+        const { evidence, policy, rescan, offlineDb, osvUrl, bundle: _bundle, ...trust } = options
+        const { report, exitCode } = await verifyEvidence({
+          ...trust,
           cwd: env.globals.cwd,
+          evidence,
+          artifact,
+          ...(policy !== undefined ? { policy } : {}),
+          rescan: rescan === true,
+          ...(offlineDb !== undefined ? { offlineDb } : {}),
+          ...(osvUrl !== undefined ? { osvUrl } : {}),
+          env: env.env,
+          now: env.now(),
+          log: env.log,
         })
-        if (!result.verified) {
-          const f = result.failure!
-          env.log.info(`verification failed [${f.code}]: ${f.message}`)
-          return {
-            exitCode: ExitCode.checkFailed,
-            data: result,
-            text: `FAIL ${result.artifact}: [${f.code}] ${f.message}`,
-          }
-        }
-        const who =
-          result.signer?.type === 'key'
-            ? `key ${result.signer.keyId}`
-            : `${result.signer?.identity} (${result.signer?.issuer})`
-        const what =
-          result.kind === 'dsse' ? `attestation subject ${result.matchedSubject?.name}` : 'message signature'
+        return { exitCode, data: report, text: renderVerifyText(report) }
+      }
+      if (
+        options.policy !== undefined ||
+        options.rescan === true ||
+        options.offlineDb !== undefined ||
+        options.osvUrl !== undefined
+      )
+        throw new InputError('VERIFY_USAGE', '--policy, --rescan, --offline-db and --osv-url need --evidence')
+      const { verifyArtifact } = await import('../../verify/index.ts')
+      const result = await verifyArtifact({
+        ...options,
+        bundle: options.bundle!,
+        artifact,
+        cwd: env.globals.cwd,
+      })
+      if (!result.verified) {
+        const f = result.failure!
+        env.log.info(`verification failed [${f.code}]: ${f.message}`)
         return {
-          exitCode: ExitCode.ok,
+          exitCode: ExitCode.checkFailed,
           data: result,
-          text: `OK ${result.artifact}: ${what}, signed by ${who}`,
+          text: `FAIL ${result.artifact}: [${f.code}] ${f.message}`,
         }
-      }),
-    )
+      }
+      const who =
+        result.signer?.type === 'key'
+          ? `key ${result.signer.keyId}`
+          : `${result.signer?.identity} (${result.signer?.issuer})`
+      const what =
+        result.kind === 'dsse' ? `attestation subject ${result.matchedSubject?.name}` : 'message signature'
+      return {
+        exitCode: ExitCode.ok,
+        data: result,
+        text: `OK ${result.artifact}: ${what}, signed by ${who}`,
+      }
+    }),
+  )
 }
