@@ -14,12 +14,15 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
  * and `:name:` emoji shortcodes are broken with a zero-width space so `:white_check_mark:` stays text.
  */
 export function mdText(value: string): string {
-  return value
-    .replace(BREAK, ' ')
-    .replace(CONTROL, '\ufffd')
-    .replace(/[\\`*_[\]|~$]/g, (c) => `\\${c}`)
-    .replace(/[<>&]/g, (c) => ENTITY[c]!)
-    .replace(/:(?=[\w+-]+:)/g, ':\u200b')
+  return (
+    value
+      .replace(BREAK, ' ')
+      .replace(CONTROL, '\ufffd')
+      // before escaping: the emoji filter reads the rendered text, where `\_` is `_` again
+      .replace(/:(?=[\w+-]+:)/g, ':\u200b')
+      .replace(/[\\`*_[\]|~$]/g, (c) => `\\${c}`)
+      .replace(/[<>&]/g, (c) => ENTITY[c]!)
+  )
 }
 
 /**
@@ -30,6 +33,7 @@ export function mdCode(value: string): string {
   const v = value.replace(BREAK, ' ').replace(CONTROL, '\ufffd').replace(/\|/g, '\\|')
   const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run) => run.length))
   const fence = '`'.repeat(longest + 1)
-  const pad = v.startsWith('`') || v.endsWith('`') || v === '' ? ' ' : ''
+  if (v === '') return '` `'
+  const pad = v.startsWith('`') || v.endsWith('`') ? ' ' : ''
   return `${fence}${pad}${v}${pad}${fence}`
 }
