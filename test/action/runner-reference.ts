@@ -17,18 +17,18 @@ export function runnerLines(stdout: string): string[] {
   return stdout.split(/\r\n|\r|\n/)
 }
 
-const unescape = (value: string, pairs: Array<[string, string]>): string =>
+const unescapeWith = (value: string, pairs: Array<[string, string]>): string =>
   pairs.reduce((v, [escaped, raw]) => v.split(escaped).join(raw), value)
 
 /** The runner's unescaping, in its order (`%25` last). */
 export const unescapeData = (v: string): string =>
-  unescape(v, [
+  unescapeWith(v, [
     ['%0D', '\r'],
     ['%0A', '\n'],
     ['%25', '%'],
   ])
 export const unescapeProperty = (v: string): string =>
-  unescape(v, [
+  unescapeWith(v, [
     ['%0D', '\r'],
     ['%0A', '\n'],
     ['%3A', ':'],

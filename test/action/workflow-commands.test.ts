@@ -100,7 +100,7 @@ test('an annotation with hostile title, file and message is one command with exa
       name: 'warning',
       properties: { file: `f${v}`, title: `t ${v}` },
       data: `m ${v}`,
-      legacy: cmd?.legacy === true && v.includes('##[') ? true : false,
+      legacy: false,
     })
   }
   // credentials never reach an annotation
