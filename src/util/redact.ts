@@ -13,7 +13,9 @@ export const REDACTED = '***'
 // `scheme://userinfo@`: the userinfo runs to the LAST `@` before the host (a password may hold `@`),
 // and never across characters a URL cannot hold raw (quotes, whitespace, `<>`, `\`, `` ` ``), so a
 // redaction never eats into the JSON or markdown around a URL.
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'<>\\`]*@/gi
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>\\`]*)@/gi
+// the conventional, secret-free user of SSH remotes (`git+ssh://git@github.com/…`)
+const PUBLIC_USERS = new Set(['git'])
 
 // query parameters that carry a secret by convention (OAuth, S3/GCS/Azure signed URLs, API keys)
 const SECRET_PARAMS = [
@@ -47,7 +49,9 @@ const NPMRC = /((?:^|[\s:;"'])_(?:authToken|auth|password)\s*=\s*"?)[^\s"';]+/gi
 export function redactSecrets(text: string): string {
   if (!text.includes('=') && !text.includes('@')) return text
   return text
-    .replace(USERINFO, `$1${REDACTED}@`)
+    .replace(USERINFO, (all, scheme: string, user: string) =>
+      PUBLIC_USERS.has(user.toLowerCase()) ? all : `${scheme}${REDACTED}@`,
+    )
     .replace(QUERY, `$1${REDACTED}`)
     .replace(NPMRC, `$1${REDACTED}`)
 }

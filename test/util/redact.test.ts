@@ -16,7 +16,8 @@ test('user info in any URL scheme is replaced, up to the last @ before the host'
     ['https://user:tok@host/p', `https://${REDACTED}@host/p`],
     ['see http://ghp_abc123@github.com/o/r.git now', `see http://${REDACTED}@github.com/o/r.git now`],
     ['https://u:p@ss@host:8443/x?y=1', `https://${REDACTED}@host:8443/x?y=1`],
-    ['git+ssh://git@example.test/r', `git+ssh://${REDACTED}@example.test/r`],
+    ['git+ssh://tok@example.test/r', `git+ssh://${REDACTED}@example.test/r`],
+    ['git+ssh://git:pw@example.test/r', `git+ssh://${REDACTED}@example.test/r`],
     ['"url":"https://a:b@h/"', `"url":"https://${REDACTED}@h/"`],
     ['HTTPS://A:B@H', `HTTPS://${REDACTED}@H`],
   ]
@@ -39,6 +40,8 @@ test('secret query values and npmrc auth settings are replaced; other text is le
   assert.equal(redactSecrets('_auth = "dXNlcjpwYXNz"'), `_auth = "${REDACTED}"`)
   for (const plain of [
     'pkg:npm/%40scope/name@1.0.0',
+    'git+ssh://git@github.com/o/r.git',
+    'https://registry.npmjs.org/@scope/name/-/name-1.0.0.tgz',
     'lodash@4.17.20 a=b',
     'https://host/path@v1',
     'user@example.test',
