@@ -5,6 +5,7 @@
 import { CommanderError } from 'commander'
 import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
+import { showControls } from '../util/file-name.ts'
 import { wantsColor } from '../util/log.ts'
 import { redactDeep, redactSecrets } from '../util/redact.ts'
 import type { GlobalOptions } from './context.ts'
@@ -73,7 +74,8 @@ function report(e: unknown, json: boolean, debug: boolean, io: MainIo): number {
       })
   if (json) io.stdout(stableJson({ error: redactDeep(err.toJSON()) }))
   const hint = known || debug ? '' : ' (this is a bug in detbuild; run with --debug for a stack trace)'
-  io.stderr(`detbuild: error [${err.code}]: ${err.toLine()}${hint}\n`)
+  // one line, whatever the message quotes (a file name, a server's reply): controls are shown, not obeyed
+  io.stderr(`detbuild: error [${err.code}]: ${showControls(err.toLine())}${hint}\n`)
   if (debug) io.stderr(`${(known ? e : (e as Error))?.stack ?? ''}\n`)
   return err.exitCode
 }

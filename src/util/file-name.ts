@@ -24,7 +24,15 @@ export function fileNameProblem(name: string): string | null {
 
 /** `name` for a message: JSON-quoted with every unsafe character as `\uXXXX`, so it is shown, not obeyed. */
 export function quoteFileName(name: string): string {
-  return JSON.stringify(name).replace(
+  return showControls(JSON.stringify(name))
+}
+
+/**
+ * `text` with every unsafe character (see fileNameProblem) written `\uXXXX`: one line on a terminal,
+ * with no escape sequence a hostile name or server reply could smuggle into an error message.
+ */
+export function showControls(text: string): string {
+  return text.replace(
     new RegExp(UNSAFE.source, 'gu'),
     (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
   )

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { fileNameProblem, quoteFileName } from '../../src/util/file-name.ts'
-import { makeProject, removeProject, runCli } from './helpers.ts'
+import { fileNameProblem, quoteFileName, showControls } from '../../src/util/file-name.ts'
+import { makeProject, ROOT, removeProject, runCli } from './helpers.ts'
+
+const fixture = path.join(ROOT, 'fixtures')
 
 const cleanup: string[] = []
 after(() => {
@@ -114,4 +116,22 @@ test('a URL with credentials that the build echoes (and the commands hold) never
     assert.ok(!text!.includes(secret), `${name} holds the secret`)
   // the commands are still recorded, with the credential replaced
   assert.ok(readFileSync(path.join(p, '.detbuild', 'build.json'), 'utf8').includes('https://***@registry'))
+})
+
+test('the CLI error line shows control characters from a message instead of obeying them', async () => {
+  const run = await runCli([
+    'scan',
+    '-C',
+    path.dirname(fixture),
+    '--sbom',
+    'x\n\u001b[2Jforged\u2028y.json',
+    '--offline-db',
+    path.join(fixture, 'osv', 'records'),
+  ])
+  assert.equal(run.code, 2)
+  assert.equal(
+    run.stderr,
+    'detbuild: error [SCAN_SBOM_MISSING]: x\\u000a\\u001b[2Jforged\\u2028y.json: SBOM not found\n',
+  )
+  assert.equal(showControls('a\r\n\u202eb\tc'), 'a\\u000d\\u000a\\u202eb\\u0009c')
 })
