@@ -73,6 +73,26 @@ function redactValue(value: unknown): unknown {
 }
 
 /**
+ * `url` without its credentials: no user name or password, no secret query values. A value that is not
+ * a URL is returned as it is.
+ */
+export function withoutCredentials(url: string): string {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    return url
+  }
+  if (u.username === '' && u.password === '' && ![...u.searchParams.keys()].some(isSecretParam)) return url
+  u.username = ''
+  u.password = ''
+  for (const name of [...u.searchParams.keys()]) if (isSecretParam(name)) u.searchParams.delete(name)
+  return u.href
+}
+
+const isSecretParam = (name: string): boolean => SECRET_PARAMS.includes(name.toLowerCase())
+
+/**
  * The credential values a URL carries (its user name, password and secret query values, decoded and as
  * written), for a runner to mask (`::add-mask::`) before anything is printed. Empty for a non-URL.
  */
@@ -96,7 +116,7 @@ export function urlSecrets(value: string): string[] {
   add(url.username)
   add(url.password)
   for (const [name, v] of url.searchParams)
-    if (SECRET_PARAMS.includes(name.toLowerCase())) {
+    if (isSecretParam(name)) {
       add(v)
       add(encodeURIComponent(v))
     }

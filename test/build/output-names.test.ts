@@ -135,3 +135,15 @@ test('the CLI error line shows control characters from a message instead of obey
   )
   assert.equal(showControls('a\r\n\u202eb\tc'), 'a\\u000d\\u000a\\u202eb\\u0009c')
 })
+
+test('offline, the build commands never see the registry credentials', async () => {
+  const p = projectWriting([], ['mkdir -p out && printf "%s" "$npm_config_registry" > out/registry.txt'])
+  const run = await runCli(['build', '-C', p], {
+    npm_config_registry: 'http://deploy:s3cr3t-T0ken@127.0.0.1:9/npm/',
+  })
+  assert.equal(run.code, 0, run.stderr)
+  assert.equal(
+    readFileSync(path.join(p, '.detbuild', 'artifacts', 'registry.txt'), 'utf8'),
+    'http://127.0.0.1:9/npm/',
+  )
+})

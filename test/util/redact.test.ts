@@ -5,7 +5,7 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { createLogger } from '../../src/util/log.ts'
 import { createPlainProgress } from '../../src/util/progress.ts'
-import { REDACTED, redactDeep, redactSecrets, urlSecrets } from '../../src/util/redact.ts'
+import { REDACTED, redactDeep, redactSecrets, urlSecrets, withoutCredentials } from '../../src/util/redact.ts'
 import { WorkspaceFiles } from '../../src/workspace.ts'
 import { cli } from '../helpers/cli.ts'
 import { loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
@@ -60,6 +60,12 @@ test('redactDeep: every string of a JSON value, keys too; JSON stays valid when 
   const text = JSON.stringify({ url: 'https://u:t@h/', mail: 'a@b', q: 'https://h/?token=x"y' })
   assert.doesNotThrow(() => JSON.parse(redactSecrets(text)))
   assert.ok(!redactSecrets(text).includes('u:t'))
+})
+
+test('withoutCredentials: no user info, no secret query values; anything else untouched', () => {
+  assert.equal(withoutCredentials('https://u:p@h.test/npm/?token=t&x=1'), 'https://h.test/npm/?x=1')
+  assert.equal(withoutCredentials('https://h.test/npm/'), 'https://h.test/npm/')
+  assert.equal(withoutCredentials('not a url'), 'not a url')
 })
 
 test('urlSecrets: user name, password and secret query values, raw and decoded', () => {
