@@ -3,6 +3,7 @@
  * Every input action.yml declares is listed here; a test keeps the two in step.
  */
 import { InputError } from '../errors.ts'
+import { urlSecrets } from '../util/redact.ts'
 import { checkAnchoredRegExp } from '../verify/identity-regexp.ts'
 
 export const ACTION_COMMANDS = ['run', 'build', 'sbom', 'scan', 'policy', 'sign', 'bundle', 'verify'] as const
@@ -122,4 +123,33 @@ export function readInputs(env: Readonly<Record<string, string | undefined>>): A
     certificateOidcIssuer: get('certificate-oidc-issuer'),
     releaseAssets: toBoolean('release-assets', get('release-assets')),
   }
+}
+
+/** Inputs that are URLs: their user info and secret query values are credentials. */
+const URL_INPUTS: readonly InputName[] = ['osv-url', 'fulcio-url', 'rekor-url', 'tsa-url']
+/** Environment variables detbuild reads that are URLs (a registry, a proxy) and may carry credentials. */
+const URL_ENV = [
+  'npm_config_registry',
+  'NPM_CONFIG_REGISTRY',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'ALL_PROXY',
+  'all_proxy',
+] as const
+
+/**
+ * The credential values this run reads from its inputs and environment, for `::add-mask::`: a PEM key
+ * and its passphrase, `DETBUILD_KEY_PASSWORD`, and the user info and secret query values of URL inputs
+ * and URL variables. Read from the raw environment, so they are masked even when an input is invalid.
+ */
+export function toActionSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
+  const out: string[] = []
+  const key = env[inputVariable('key')] ?? ''
+  if (key.includes('-----BEGIN')) out.push(key)
+  for (const v of [env[inputVariable('key-password')], env.DETBUILD_KEY_PASSWORD]) if (v) out.push(v)
+  for (const name of URL_INPUTS) out.push(...urlSecrets(env[inputVariable(name)] ?? ''))
+  for (const name of URL_ENV) out.push(...urlSecrets(env[name] ?? ''))
+  return out
 }

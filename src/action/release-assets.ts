@@ -24,15 +24,24 @@ export function toIntotoJsonl(bundleText: string): string | null {
   return bundle.dsseEnvelope ? `${JSON.stringify(bundle.dsseEnvelope)}\n` : null
 }
 
-/** Writes `<out>/release-assets/` afresh and returns its file names, sorted. */
-export async function writeReleaseAssets(out: string): Promise<string[]> {
+/**
+ * Writes `<out>/release-assets/` afresh and returns its file names, sorted. `check` sees every artifact
+ * file name first (names are hostile: it throws for one that must not be published).
+ */
+export async function writeReleaseAssets(
+  out: string,
+  check: (name: string, file: string) => void,
+): Promise<string[]> {
   const dir = path.join(out, RELEASE_ASSETS_DIR)
   await rm(dir, { recursive: true, force: true })
   const copies = new Map<string, string>()
   const artifactsDir = path.join(out, WorkspaceFiles.artifactsDir)
   if (await exists(artifactsDir))
     for (const e of await readdir(artifactsDir, { withFileTypes: true }))
-      if (e.isFile() && !e.name.startsWith('.')) copies.set(e.name, path.join(artifactsDir, e.name))
+      if (e.isFile() && !e.name.startsWith('.')) {
+        check(e.name, path.join(artifactsDir, e.name))
+        copies.set(e.name, path.join(artifactsDir, e.name))
+      }
   for (const name of [PROVENANCE_BUNDLE, WorkspaceFiles.sbomJson, WorkspaceFiles.evidence])
     if (await exists(path.join(out, name))) copies.set(name, path.join(out, name))
   const names: string[] = []

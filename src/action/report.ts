@@ -1,7 +1,10 @@
 /**
- * Pure: a run report → the job summary (markdown), the annotations and the step outputs.
+ * Pure: a run report → the job summary (markdown), the annotations and the step outputs. Every value
+ * from the run (names, paths, finding texts, messages) is escaped: none of it becomes markup.
  */
 import type { RunReport } from '../run/types.ts'
+import { mdCode, mdText } from '../util/markdown.ts'
+import { redactSecrets } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import type { Annotation } from './workflow-commands.ts'
 
@@ -11,10 +14,9 @@ const RANK: Record<string, number> = { none: 0, low: 1, medium: 2, high: 3, crit
 export const MAX_FINDING_ANNOTATIONS = 10
 export const MAX_FINDING_ROWS = 50
 
-/** A markdown table cell: pipes and line breaks would break the table. */
-export function cell(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
-}
+/** Untrusted text in the summary: names, paths, finding texts, messages. Redacted before escaping. */
+export const cell = (value: string): string => mdText(redactSecrets(value))
+const code = (value: string): string => mdCode(redactSecrets(value))
 
 const ICON: Record<string, string> = { ok: '✅', failed: '❌', skipped: '⏭️', 'not-run': '⚪' }
 
@@ -31,19 +33,19 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
   out.push(
     report.failedStep === null
       ? '## detbuild: ✅ all steps passed'
-      : `## detbuild: ❌ ${report.failedStep} failed (exit ${report.exitCode})`,
+      : `## detbuild: ❌ ${cell(report.failedStep)} failed (exit ${report.exitCode})`,
     '',
     '| Step | Result | Details |',
     '| --- | --- | --- |',
   )
   for (const s of report.steps) {
-    const code = s.status === 'failed' && s.error ? ` (\`${s.error.code}\`)` : ''
-    out.push(`| ${s.name} | ${ICON[s.status]} ${s.status} | ${cell(s.detail)}${code} |`)
+    const why = s.status === 'failed' && s.error ? ` (${code(s.error.code)})` : ''
+    out.push(`| ${cell(s.name)} | ${ICON[s.status]} ${cell(s.status)} | ${cell(s.detail)}${why} |`)
   }
   if (f.build) {
     out.push('', '### Build', '')
     out.push(
-      `Network isolation: ${f.build.network}; reproducibility: ${
+      `Network isolation: ${cell(f.build.network)}; reproducibility: ${
         f.build.reproducible === null
           ? 'not checked'
           : f.build.reproducible
@@ -54,14 +56,14 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
       '| Artifact | Size | SHA-256 |',
       '| --- | ---: | --- |',
     )
-    for (const a of f.build.artifacts) out.push(`| \`${cell(ws(a.path))}\` | ${a.size} | \`${a.sha256}\` |`)
+    for (const a of f.build.artifacts) out.push(`| ${code(ws(a.path))} | ${a.size} | ${code(a.sha256)} |`)
   }
   if (f.sbom) {
     out.push(
       '',
       '### SBOM',
       '',
-      `\`${cell(ws(f.sbom.file))}\`: CycloneDX ${f.sbom.specVersion}, ${f.sbom.components} components, ${f.sbom.dependencyEdges} dependency edges${f.sbom.validated ? ', schema-valid' : ''}`,
+      `${code(ws(f.sbom.file))}: CycloneDX ${cell(f.sbom.specVersion)}, ${f.sbom.components} components, ${f.sbom.dependencyEdges} dependency edges${f.sbom.validated ? ', schema-valid' : ''}`,
     )
   }
   if (f.scan) {
@@ -70,7 +72,7 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
       '',
       '### Vulnerabilities',
       '',
-      `Source: ${cell(s.source)}${s.failOn ? `; fail on: ${s.failOn}` : ''}`,
+      `Source: ${cell(s.source)}${s.failOn ? `; fail on: ${cell(s.failOn)}` : ''}`,
     )
     if (!s.complete)
       out.push('', `> [!WARNING]\n> Incomplete scan: ${s.unchecked} package(s) were not checked.`)
@@ -89,7 +91,7 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
       )
       for (const x of open.slice(0, MAX_FINDING_ROWS))
         out.push(
-          `| ${x.severity} | \`${cell(`${x.name}@${x.version}`)}\`${x.dev ? ' (dev)' : ''} | ${cell(x.id)} | ${x.fixed ? cell(x.fixed) : 'no fix'} | ${cell(x.summary)} |`,
+          `| ${cell(x.severity)} | ${code(`${x.name}@${x.version}`)}${x.dev ? ' (dev)' : ''} | ${cell(x.id)} | ${x.fixed ? cell(x.fixed) : 'no fix'} | ${cell(x.summary)} |`,
         )
       if (open.length > MAX_FINDING_ROWS)
         out.push('', `…and ${open.length - MAX_FINDING_ROWS} more (see vulns.md).`)
@@ -102,23 +104,23 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
       '',
       '### Policy',
       '',
-      `**${cell(p.name)}: ${p.verdict.toUpperCase()}** (${c.pass ?? 0} passed, ${c.warn ?? 0} warned, ${c.fail ?? 0} failed)`,
+      `**${cell(p.name)}: ${cell(p.verdict.toUpperCase())}** (${c.pass ?? 0} passed, ${c.warn ?? 0} warned, ${c.fail ?? 0} failed)`,
     )
     if (p.rules.length > 0) {
       out.push('', '| Rule | Status | Summary |', '| --- | --- | --- |')
-      for (const r of p.rules) out.push(`| \`${cell(r.id)}\` | ${r.status} | ${cell(r.summary)} |`)
+      for (const r of p.rules) out.push(`| ${code(r.id)} | ${cell(r.status)} | ${cell(r.summary)} |`)
     }
   }
   if (f.sign) {
     out.push('', '### Signatures', '', '| Bundle | Kind | Subject | Signer |', '| --- | --- | --- | --- |')
     for (const s of f.sign.signatures)
-      out.push(`| \`${cell(ws(s.file))}\` | ${s.kind} | \`${cell(s.subject)}\` | ${cell(s.signer)} |`)
+      out.push(`| ${code(ws(s.file))} | ${cell(s.kind)} | ${code(s.subject)} | ${cell(s.signer)} |`)
   }
   if (f.evidence || f.verify) {
     out.push('', '### Evidence', '')
     if (f.evidence)
       out.push(
-        `\`${cell(ws(f.evidence.file))}\`${f.evidence.sha256 ? ` (sha256 \`${f.evidence.sha256}\`)` : ''}`,
+        `${code(ws(f.evidence.file))}${f.evidence.sha256 ? ` (sha256 ${code(f.evidence.sha256)})` : ''}`,
       )
     if (f.verify)
       out.push(

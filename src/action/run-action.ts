@@ -1,22 +1,26 @@
 /**
  * The GitHub Action: inputs → the same RunOptions the CLI builds → the same pipeline → outputs
  * (GITHUB_OUTPUT), a job summary (GITHUB_STEP_SUMMARY), annotations and release assets. Edge: the
- * runner's environment and files; everything it prints goes to stdout, where the runner reads commands.
+ * runner's environment and files; everything it prints goes to stdout, where the runner reads commands —
+ * so every line goes through workflow-commands.ts (escaped, redacted, never a command by accident), and
+ * nothing is ever written to GITHUB_ENV or GITHUB_PATH.
  */
 import { appendFile, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
+import { DetbuildError, ExitCode, InputError, isDetbuildError } from '../errors.ts'
 import { createPlainProgress, resolveRunOptions, runDetbuild, toSummaryText } from '../run/index.ts'
 import type { ArtifactFact, RunReport } from '../run/types.ts'
 import { canonicalJson } from '../util/canonical-json.ts'
+import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { exists, readJsonFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import { createLogger } from '../util/log.ts'
-import { compareCodePoint } from '../util/sort.ts'
-import { type ActionInputs, readInputs } from './inputs.ts'
+import { mdCode, mdText } from '../util/markdown.ts'
+import { redactSecrets } from '../util/redact.ts'
+import { type ActionInputs, readInputs, toActionSecrets } from './inputs.ts'
 import { RELEASE_ASSETS_DIR, writeReleaseAssets } from './release-assets.ts'
 import { toAnnotations, toJobSummary } from './report.ts'
-import { toAnnotationCommand, toOutputBlock } from './workflow-commands.ts'
+import { createWorkflowStdout, isSingleLine, toOutputFile } from './workflow-commands.ts'
 
 export interface ActionIo {
   env: Readonly<Record<string, string | undefined>>
@@ -34,7 +38,10 @@ export interface ActionResult {
 
 /** Runs the Action and returns its exit code; never throws for a DetbuildError. */
 export async function runAction(io: ActionIo): Promise<ActionResult> {
-  const print = (line: string) => io.stdout(`${line}\n`)
+  const out = createWorkflowStdout(io.stdout)
+  // before anything else is printed: the runner hides these from every later line
+  out.mask(toActionSecrets(io.env))
+  const print = (text: string) => out.text(text)
   const log = createLogger({ write: print, color: false, debug: io.env.RUNNER_DEBUG === '1' })
   const outputs: Record<string, string> = {}
   const cleanup: string[] = []
@@ -42,7 +49,7 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     const inputs = readInputs(io.env)
     const root = io.env.GITHUB_WORKSPACE || io.cwd
     const cwd = path.resolve(root, inputs.workingDirectory)
-    const out = path.resolve(cwd, inputs.out)
+    const ws = path.resolve(cwd, inputs.out)
     const env: NodeJS.ProcessEnv = { ...io.env }
     if (inputs.keyPassword !== '') env.DETBUILD_KEY_PASSWORD = inputs.keyPassword
     let key = inputs.key
@@ -55,7 +62,7 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     }
     const options = await resolveRunOptions({
       cwd,
-      out,
+      out: ws,
       ...stepChoice(inputs),
       config: inputs.config,
       check: inputs.check,
@@ -81,10 +88,10 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     const plain = createPlainProgress(print)
     const report = await runDetbuild(options, {
       onStart(step, index, total) {
-        print(`::group::detbuild ${step} (${index + 1}/${total})`)
+        out.group(`detbuild ${step} (${index + 1}/${total})`)
       },
       onEnd(record, index, total) {
-        print('::endgroup::')
+        out.endGroup()
         plain.onEnd?.(record, index, total)
       },
       onBug: (step, e) => log.debug(`${step}: ${(e as Error)?.stack ?? String(e)}`),
@@ -95,30 +102,34 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     const lockfile = (await exists(path.join(cwd, 'package-lock.json')))
       ? fromRoot(path.join(cwd, 'package-lock.json'))
       : undefined
-    for (const a of toAnnotations(report, lockfile)) print(toAnnotationCommand(a))
+    for (const a of toAnnotations(report, lockfile)) out.annotate(a)
 
     // a step-by-step workflow builds in an earlier call: the workspace's build.json still says what was built
-    const built = report.facts.build?.artifacts ?? (await readBuildOutputs(out))
+    const built = report.facts.build?.artifacts ?? (await readBuildOutputs(ws, fromRoot))
+    for (const a of built)
+      assertArtifactName(path.posix.basename(a.path), quoteFileName(fromRoot(path.join(ws, a.path))))
     let assets: string[] = []
     if (inputs.releaseAssets && report.failedStep === null && built.length > 0)
-      assets = await writeReleaseAssets(out)
+      assets = await writeReleaseAssets(ws, (name, file) =>
+        assertArtifactName(name, quoteFileName(fromRoot(file))),
+      )
 
     const f = report.facts
     Object.assign(outputs, {
       'exit-code': String(report.exitCode),
       'failed-step': report.failedStep ?? '',
-      workspace: fromRoot(out),
-      sbom: await workspaceFile(out, f.sbom?.file ?? 'sbom.cdx.json', fromRoot),
-      evidence: await workspaceFile(out, f.evidence?.file ?? 'evidence.tar.gz', fromRoot),
+      workspace: fromRoot(ws),
+      sbom: await workspaceFile(ws, f.sbom?.file ?? 'sbom.cdx.json', fromRoot),
+      evidence: await workspaceFile(ws, f.evidence?.file ?? 'evidence.tar.gz', fromRoot),
       artifacts: JSON.stringify(
-        built.map((a) => ({ path: fromRoot(path.join(out, a.path)), sha256: a.sha256, size: a.size })),
+        built.map((a) => ({ path: fromRoot(path.join(ws, a.path)), sha256: a.sha256, size: a.size })),
       ),
-      digests: built.map((a) => `${a.sha256}  ${path.posix.basename(a.path)}`).join('\n'),
+      digests: toLines(built.map((a) => `${a.sha256}  ${path.posix.basename(a.path)}`)),
       verdict: f.policy?.verdict ?? 'none',
       findings: f.scan ? canonicalJson(f.scan.counts) : '{}',
-      'release-assets': assets.length > 0 ? fromRoot(path.join(out, RELEASE_ASSETS_DIR)) : '',
+      'release-assets': assets.length > 0 ? fromRoot(path.join(ws, RELEASE_ASSETS_DIR)) : '',
     })
-    await writeSummary(io.env, toJobSummary(report, { workspace: fromRoot(out) }))
+    await writeSummary(io.env, toJobSummary(report, { workspace: fromRoot(ws) }))
     await writeOutputs(io.env, outputs)
     return { exitCode: report.exitCode, report, outputs }
   } catch (e) {
@@ -128,9 +139,12 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
           cause: e,
         })
     if (!isDetbuildError(e)) log.debug((e as Error)?.stack ?? String(e))
-    print(toAnnotationCommand({ level: 'error', title: `detbuild [${err.code}]`, message: err.toLine() }))
+    out.annotate({ level: 'error', title: `detbuild [${err.code}]`, message: err.toLine() })
     outputs['exit-code'] = String(err.exitCode)
-    await writeSummary(io.env, `## detbuild: ❌ ${err.code}\n\n${err.toLine()}\n`)
+    await writeSummary(
+      io.env,
+      `## detbuild: ❌ ${mdCode(redactSecrets(err.code))}\n\n**Error:** ${mdText(redactSecrets(err.toLine()))}\n`,
+    )
     await writeOutputs(io.env, outputs)
     return { exitCode: err.exitCode, report: null, outputs }
   } finally {
@@ -144,19 +158,57 @@ async function workspaceFile(out: string, file: string, fromRoot: (abs: string) 
   return (await exists(abs)) ? fromRoot(abs) : ''
 }
 
-/** The outputs build.json lists, or none when there is no (readable) build.json. */
-async function readBuildOutputs(out: string): Promise<ArtifactFact[]> {
-  const file = path.join(out, 'build.json')
+/**
+ * The outputs build.json lists, or none when there is no build.json. The file was written by an earlier
+ * call (or by anyone): an entry that is not `artifacts/<name>` with a SHA-256 and a size is refused.
+ */
+async function readBuildOutputs(ws: string, fromRoot: (abs: string) => string): Promise<ArtifactFact[]> {
+  const file = path.join(ws, 'build.json')
   if (!(await exists(file))) return []
-  const doc = (await readJsonFile(file, 'ACTION_BUILD_MANIFEST_INVALID', 'build.json')) as {
-    outputs?: Array<Partial<ArtifactFact>>
-  }
-  return (doc.outputs ?? [])
-    .filter(
-      (o): o is ArtifactFact =>
-        typeof o.path === 'string' && typeof o.sha256 === 'string' && typeof o.size === 'number',
+  const shown = fromRoot(file)
+  const doc = (await readJsonFile(file, 'ACTION_BUILD_MANIFEST_INVALID', shown)) as { outputs?: unknown }
+  const list = doc.outputs ?? []
+  if (!Array.isArray(list))
+    throw new InputError('ACTION_BUILD_MANIFEST_INVALID', '$.outputs is not an array', { file: shown })
+  return list.map((o: Partial<ArtifactFact> | null, i): ArtifactFact => {
+    if (
+      typeof o?.path !== 'string' ||
+      !/^artifacts\/[^/]+$/.test(o.path) ||
+      typeof o.sha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(o.sha256) ||
+      !Number.isSafeInteger(o.size) ||
+      (o.size as number) < 0
     )
-    .map((o) => ({ path: o.path, sha256: o.sha256, size: o.size }))
+      throw new InputError(
+        'ACTION_BUILD_MANIFEST_INVALID',
+        `$.outputs[${i}] is not {path: "artifacts/<name>", sha256, size}`,
+        { file: shown },
+      )
+    assertArtifactName(o.path.slice('artifacts/'.length), `${quoteFileName(shown)} $.outputs[${i}].path`)
+    return { path: o.path, sha256: o.sha256, size: o.size as number }
+  })
+}
+
+/**
+ * Refuses an artifact name a runner, a log or a `sha256sum` line would misread (exit 2). `where` names
+ * the file (already quoted: it holds the name).
+ */
+function assertArtifactName(name: string, where: string): void {
+  const problem = fileNameProblem(name)
+  if (problem !== null)
+    throw new InputError(
+      'ACTION_ARTIFACT_NAME_INVALID',
+      `${where}: artifact name ${quoteFileName(name)} ${problem}`,
+      { details: { name: quoteFileName(name) } },
+    )
+}
+
+/** A line-per-item output: an item holding a line break would forge a line, so it is refused. */
+function toLines(items: readonly string[]): string {
+  for (const item of items)
+    if (!isSingleLine(item))
+      throw new InputError('ACTION_OUTPUT_INVALID', `output item ${quoteFileName(item)} holds a line break`)
+  return items.join('\n')
 }
 
 function stepChoice(inputs: ActionInputs): { steps?: string[]; skip?: string[] } {
@@ -169,7 +221,5 @@ async function writeSummary(env: ActionIo['env'], markdown: string): Promise<voi
 }
 
 async function writeOutputs(env: ActionIo['env'], outputs: Record<string, string>): Promise<void> {
-  if (!env.GITHUB_OUTPUT) return
-  const names = Object.keys(outputs).sort(compareCodePoint)
-  await appendFile(env.GITHUB_OUTPUT, names.map((n) => toOutputBlock(n, outputs[n]!)).join(''))
+  if (env.GITHUB_OUTPUT) await appendFile(env.GITHUB_OUTPUT, toOutputFile(outputs))
 }

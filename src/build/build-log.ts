@@ -2,12 +2,18 @@
  * Edge: the file system. `<out>/build.log`, streamed while the commands run: everything goes to a
  * temporary file in the same folder as it arrives, which is renamed into place when the build ends —
  * failed or not — so a reader never sees a half-written log and an old log is replaced whole.
+ * Commands echo URLs (a registry from an npmrc, a remote) that may carry credentials: text is redacted
+ * a whole line at a time, so a secret split across two output chunks is still caught.
  */
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { finished } from 'node:stream/promises'
+import { redactSecrets } from '../util/redact.ts'
+
+/** A line longer than this is redacted and written without waiting for its end (bounded memory). */
+const MAX_PENDING = 1024 * 1024
 
 export interface BuildLog {
   /** appends text (a command's output as it arrives, or a `# step` line) */
@@ -36,14 +42,36 @@ export async function openBuildLog(file: string): Promise<BuildLog> {
   let closed = false
   // writes complete in order: the last one's callback means all earlier ones are on disk too
   let last: Promise<void> = Promise.resolve()
+  // the unfinished last line of what arrived so far
+  let pending = ''
+  const emit = (text: string) => {
+    if (text === '') return
+    const redacted = redactSecrets(text)
+    last = new Promise((resolve) => stream.write(redacted, () => resolve()))
+  }
+  const drain = () => {
+    emit(pending)
+    pending = ''
+  }
   return {
     write(text) {
       if (closed || failure !== null || text === '') return
-      last = new Promise((resolve) => stream.write(text, () => resolve()))
+      pending += text
+      const end = Math.max(pending.lastIndexOf('\n'), pending.lastIndexOf('\r'))
+      if (end >= 0) {
+        emit(pending.slice(0, end + 1))
+        pending = pending.slice(end + 1)
+      }
+      if (pending.length > MAX_PENDING) drain()
     },
-    flush: () => last,
+    flush() {
+      // a command ended: its last line is complete even without a line break
+      if (!closed && failure === null) drain()
+      return last
+    },
     async close() {
       if (closed) return
+      if (failure === null) drain()
       closed = true
       stream.end()
       await finished(stream).catch((e: Error) => {

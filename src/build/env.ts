@@ -1,4 +1,5 @@
 /** The scrubbed build environment, pure: an allowlist of host variables plus fixed, recorded values. */
+import { withoutCredentials } from '../util/redact.ts'
 
 /** Directories searched after the toolchain's own bin folder. */
 export const SYSTEM_PATH = ['/usr/local/bin', '/usr/bin', '/bin'] as const
@@ -63,7 +64,9 @@ export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
     NO_UPDATE_NOTIFIER: '1',
     npm_config_cache: input.npmCache,
     npm_config_userconfig: `${input.home}/.npmrc`,
-    npm_config_registry: input.registry,
+    // offline, npm needs no credentials (the cache is keyed without them), and the build's own code
+    // must not read them; a build allowed on the network may need them to install
+    npm_config_registry: input.offline ? withoutCredentials(input.registry) : input.registry,
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',

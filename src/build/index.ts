@@ -15,9 +15,11 @@ import { resolveBuildHostSettings } from '../config/build-env.ts'
 import { loadBuildConfig } from '../config/load-build-config.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
+import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import type { ProgressHooks } from '../util/progress.ts'
+import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { archiveKindOf, normalizeArchive } from './archive.ts'
@@ -135,6 +137,12 @@ async function collectOutputs(stageDir: string, patterns: readonly string[]): Pr
     const abs = path.join(entry.parentPath, entry.name)
     const rel = path.relative(stageDir, abs).split(path.sep).join('/')
     if (rel.startsWith('node_modules/')) continue
+    // an artifact's name reaches logs, sha256sum lines and CI commands: control characters are refused
+    const problem = fileNameProblem(entry.name)
+    if (problem !== null)
+      throw new InputError('BUILD_OUTPUT_NAME_INVALID', `output ${quoteFileName(rel)} ${problem}`, {
+        details: { key: 'outputs', name: quoteFileName(entry.name) },
+      })
     const prev = found.get(entry.name)
     if (prev && prev !== abs)
       throw new InputError(
@@ -485,7 +493,8 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
           }
         }),
       )
-      const facts: BuildFacts = {
+      // commands and config are recorded as written: a URL in them may carry credentials
+      const facts: BuildFacts = redactDeep({
         source: toSourceRecord(source, first),
         sourceDateEpoch,
         sourceDateEpochFrom,
@@ -502,7 +511,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
           report: report ? WorkspaceFiles.reproReport : null,
         },
         outputs: written,
-      }
+      })
       const manifest = toBuildManifest(facts)
       await Promise.all([
         writeFileAtomic(path.join(out, WorkspaceFiles.buildManifest), stableJson(manifest)),

@@ -5,7 +5,9 @@
 import { CommanderError } from 'commander'
 import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
+import { showControls } from '../util/file-name.ts'
 import { wantsColor } from '../util/log.ts'
+import { redactDeep, redactSecrets } from '../util/redact.ts'
 import type { GlobalOptions } from './context.ts'
 import { buildProgram } from './program.ts'
 
@@ -19,7 +21,14 @@ export interface MainIo {
 }
 
 /** Runs detbuild with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: readonly string[], io: MainIo): Promise<number> {
+export async function main(argv: readonly string[], raw: MainIo): Promise<number> {
+  // the output edge: whatever reaches stdout or stderr (results, errors, progress, commander's usage
+  // text) is redacted — a URL a user gave, or one a server echoed, may carry credentials
+  const io: MainIo = {
+    ...raw,
+    stdout: (text) => raw.stdout(redactSecrets(text)),
+    stderr: (text) => raw.stderr(redactSecrets(text)),
+  }
   let globals: GlobalOptions | undefined
   let exitCode: number = ExitCode.ok
   const wantsJson = argv.includes('--json')
@@ -37,7 +46,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       },
       onOutcome: (outcome, g) => {
         exitCode = outcome.exitCode
-        if (g.json) io.stdout(stableJson(outcome.data))
+        if (g.json) io.stdout(stableJson(redactDeep(outcome.data)))
         else if (!g.quiet && outcome.text)
           io.stdout(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`)
       },
@@ -63,9 +72,10 @@ function report(e: unknown, json: boolean, debug: boolean, io: MainIo): number {
     : new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
         cause: e,
       })
-  if (json) io.stdout(stableJson({ error: err.toJSON() }))
+  if (json) io.stdout(stableJson({ error: redactDeep(err.toJSON()) }))
   const hint = known || debug ? '' : ' (this is a bug in detbuild; run with --debug for a stack trace)'
-  io.stderr(`detbuild: error [${err.code}]: ${err.toLine()}${hint}\n`)
+  // one line, whatever the message quotes (a file name, a server's reply): controls are shown, not obeyed
+  io.stderr(`detbuild: error [${err.code}]: ${showControls(err.toLine())}${hint}\n`)
   if (debug) io.stderr(`${(known ? e : (e as Error))?.stack ?? ''}\n`)
   return err.exitCode
 }

@@ -10,6 +10,7 @@ import { sha256Hex } from '../util/digest.ts'
 import { exists, readTextFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
+import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { countFindings, type FailOn, failsThreshold, sortFindings, toFindings } from './findings.ts'
@@ -207,7 +208,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     o.log.warn(`suppression of ${e.id} (${e.source}) expired on ${e.until}; it no longer applies`)
 
   const uncheckedList = [...unchecked.keys()].sort(compareCodePoint)
-  const report: VulnsReport = {
+  const report: VulnsReport = redactDeep({
     schemaVersion: 1,
     sbom: { file: displaySbomName(o, sbomPath), sha256: sha256Hex(sbomText) },
     source,
@@ -220,7 +221,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     excludedDev,
     expiredSuppressions: applied.expired,
     componentsChecked: matches.size,
-  }
+  })
 
   const vulnsJson = stableJson(report)
   const files = {

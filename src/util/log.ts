@@ -1,4 +1,8 @@
-/** Edge: the one logger. Writes to stderr; stdout carries only a command's result. */
+/**
+ * Edge: the one logger. Writes to stderr; stdout carries only a command's result. Every message is
+ * redacted first: messages quote URLs and server replies, which may carry credentials.
+ */
+import { redactSecrets } from './redact.ts'
 
 export interface Logger {
   info(message: string): void
@@ -17,7 +21,8 @@ export interface LoggerOptions {
 const paint = (on: boolean, code: string, s: string): string => (on ? `\u001b[${code}m${s}\u001b[0m` : s)
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const sink = options.write ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const write = (line: string) => sink(redactSecrets(line))
   const color = options.color ?? false
   return {
     color,

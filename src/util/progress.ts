@@ -4,6 +4,7 @@
  * seconds; elsewhere (CI, pipes) plain lines without timestamps.
  */
 import type { Logger } from './log.ts'
+import { redactSecrets } from './redact.ts'
 
 /** How a step ended, as the display shows it. */
 export type ProgressStatus = 'ok' | 'failed' | 'skipped' | 'not-run'
@@ -62,6 +63,8 @@ export function createLiveProgress<S extends string = string>(
   options: { color: boolean; clock?: () => number; tick?: boolean } = { color: true },
 ): Progress<S> {
   const clock = options.clock ?? (() => performance.now())
+  // drawn straight to the terminal, not through the logger: details and warnings may quote a URL
+  const write = (text: string) => out.write(redactSecrets(text))
   const paint = (code: string, s: string) => (options.color ? `\u001b[${code}m${s}\u001b[0m` : s)
   const rows: Row[] = steps.map((name) => ({ name, state: 'pending', detail: '', started: 0, seconds: null }))
   const width = Math.max(...steps.map((s) => s.length))
@@ -90,17 +93,17 @@ export function createLiveProgress<S extends string = string>(
     return `  ${mark} ${r.name.padEnd(width)}${paint('2', secs)}${detail}`
   }
   const clear = () => {
-    if (drawn > 0) out.write(`\u001b[${drawn}F\u001b[J`)
+    if (drawn > 0) write(`\u001b[${drawn}F\u001b[J`)
     drawn = 0
   }
   const draw = () => {
     clear()
-    out.write(`${rows.map(line).join('\n')}\n`)
+    write(`${rows.map(line).join('\n')}\n`)
     drawn = rows.length
   }
   const above = (text: string) => {
     clear()
-    out.write(`${text}\n`)
+    write(`${text}\n`)
     draw()
   }
 
