@@ -10,7 +10,7 @@
  * caller can fail closed.
  */
 import type { Logger } from '../util/log.ts'
-import { redactUrlsIn } from '../util/url.ts'
+import { redactSecrets } from '../util/redact.ts'
 import type { OsvCache } from './osv-cache.ts'
 import {
   OsvFailure,
@@ -169,7 +169,7 @@ export class OsvClient {
           const why =
             err.name === 'TimeoutError'
               ? `timed out after ${this.o.timeoutMs} ms`
-              : `network error (${redactUrlsIn((err.cause as Error | undefined)?.message ?? err.message)})`
+              : `network error (${redactSecrets((err.cause as Error | undefined)?.message ?? err.message)})`
           last = new RequestFailed(OsvFailure.unavailable, why, true)
         }
       }

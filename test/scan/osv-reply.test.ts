@@ -3,20 +3,20 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { DefaultMaxResponseBytes, toOsvEndpoint } from '../../src/scan/osv-client.ts'
 import { isOsvId, quoteUntrusted, toBatchResults, toCheckedRecord } from '../../src/scan/osv-reply.ts'
-import { redactUrlsIn } from '../../src/util/url.ts'
+import { redactSecrets } from '../../src/util/redact.ts'
 import { cli } from '../helpers/cli.ts'
 import { loadRecords } from '../helpers/osv-server.ts'
 import { recordsDir } from './helpers.ts'
 
-test('redactUrlsIn drops the userinfo of every URL, up to the last @ of the authority', () => {
-  assert.equal(redactUrlsIn('https://u:tok@host/p?q=1'), 'https://host/p?q=1')
-  assert.equal(redactUrlsIn('https://u:p@ss@host/x'), 'https://host/x')
+test('redactSecrets drops the userinfo of every URL, up to the last @ of the authority', () => {
+  assert.equal(redactSecrets('https://u:tok@host/p?q=1'), 'https://***@host/p?q=1')
+  assert.equal(redactSecrets('https://u:p@ss@host/x'), 'https://***@host/x')
   assert.equal(
-    redactUrlsIn('fetch https://a:b@one.example and http://c@two.example/ failed'),
-    'fetch https://one.example and http://two.example/ failed',
+    redactSecrets('fetch https://a:b@one.example and http://c@two.example/ failed'),
+    'fetch https://***@one.example and http://***@two.example/ failed',
   )
-  assert.equal(redactUrlsIn('mail me@example.com'), 'mail me@example.com')
-  assert.equal(redactUrlsIn('https://host/a@b'), 'https://host/a@b')
+  assert.equal(redactSecrets('mail me@example.com'), 'mail me@example.com')
+  assert.equal(redactSecrets('https://host/a@b'), 'https://host/a@b')
 })
 
 test('toOsvEndpoint: credentials become Basic auth, never part of the URL shown', () => {
