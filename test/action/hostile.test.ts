@@ -261,8 +261,8 @@ test('a credential in osv-url: masked first, and in no line, output, summary or 
       { steps: 'sbom,scan', 'osv-url': fake.url.replace('http://', `http://scanner:${token}@`) },
       { HTTPS_PROXY: '', RUNNER_DEBUG: '1' },
     )
-    // Node's fetch refuses credentials in a URL: nothing was checked, so the scan is incomplete
-    assert.equal(r.exitCode, 3, r.stdout)
+    // the credentials reach the server as Basic auth, so the scan works
+    assert.equal(r.exitCode, 0, r.stdout)
     const lines = runnerLines(r.stdout)
     assert.equal(parseRunnerCommand(lines[0]!)?.name, 'add-mask')
     const masks = lines.filter((l) => l.startsWith('::add-mask::'))
@@ -274,7 +274,6 @@ test('a credential in osv-url: masked first, and in no line, output, summary or 
     assert.deepEqual(lines.slice(0, masks.length), masks)
     const rest = lines.slice(masks.length).join('\n')
     assert.ok(!rest.includes(token))
-    assert.ok(rest.includes('***@127.0.0.1'), rest)
     assert.ok(!r.outputsText.includes(token))
     assert.ok(!r.summary.includes(token))
     for (const f of readdirSync(path.join(repo, '.detbuild')))
