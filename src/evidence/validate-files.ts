@@ -12,6 +12,7 @@ import { SPEC_VERSIONS, type SpecVersion } from '../sbom/serialize.ts'
 import { startJsonValidation, validateXml } from '../sbom/validate.ts'
 import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
 import { compareCodePoint } from '../util/sort.ts'
+import { bundleShapeProblem } from '../verify/index.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { APPLIED_POLICY_DIR } from './types.ts'
 
@@ -180,6 +181,8 @@ export async function validateFiles(
         case 'sigstore-bundle':
           try {
             if (!isObject(value)) throw new Error('not a JSON object')
+            const shape = bundleShapeProblem(value)
+            if (shape) throw new Error(shape)
             bundleFromJSON(value)
           } catch (e) {
             problem(`not a sigstore bundle: ${(e as Error).message}`)

@@ -23,6 +23,7 @@ import {
   Verifier,
 } from '@sigstore/verify'
 import { keyIdOf } from '../sign/key-id.ts'
+import { bundleShapeProblem } from './bundle-shape.ts'
 import { canVerifyPrehashed, verifyPrehashedEcdsa } from './ecdsa-prehashed.ts'
 import { toAnchoredRegExp } from './identity-regexp.ts'
 
@@ -264,6 +265,8 @@ function leafPublicKey(entity: SignedEntity): KeyObject | undefined {
 function parseBundle(json: unknown): Bundle {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new VerifyFailure('VERIFY_BUNDLE_INVALID', 'the bundle is not a JSON object')
+  const problem = bundleShapeProblem(json)
+  if (problem) throw new VerifyFailure('VERIFY_BUNDLE_INVALID', `not a valid sigstore bundle: ${problem}`)
   try {
     return bundleFromJSON(json)
   } catch (e) {
