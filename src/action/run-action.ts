@@ -10,7 +10,7 @@ import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
 import { createPlainProgress, resolveRunOptions, runDetbuild, toSummaryText } from '../run/index.ts'
 import type { ArtifactFact, RunReport } from '../run/types.ts'
 import { canonicalJson } from '../util/canonical-json.ts'
-import { exists, readJsonFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
+import { exists, openWorkspace, readJsonFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import { createLogger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { type ActionInputs, readInputs } from './inputs.ts'
@@ -43,6 +43,7 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     const root = io.env.GITHUB_WORKSPACE || io.cwd
     const cwd = path.resolve(root, inputs.workingDirectory)
     const out = path.resolve(cwd, inputs.out)
+    await openWorkspace(cwd, out)
     const env: NodeJS.ProcessEnv = { ...io.env }
     if (inputs.keyPassword !== '') env.DETBUILD_KEY_PASSWORD = inputs.keyPassword
     let key = inputs.key

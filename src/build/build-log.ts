@@ -3,11 +3,11 @@
  * temporary file in the same folder as it arrives, which is renamed into place when the build ends —
  * failed or not — so a reader never sees a half-written log and an old log is replaced whole.
  */
-import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { finished } from 'node:stream/promises'
+import { tempNameFor } from '../util/fs.ts'
 
 export interface BuildLog {
   /** appends text (a command's output as it arrives, or a `# step` line) */
@@ -22,8 +22,8 @@ export interface BuildLog {
 export async function openBuildLog(file: string): Promise<BuildLog> {
   const dir = path.dirname(file)
   await mkdir(dir, { recursive: true })
-  // the random part only names the temporary file; it never reaches the log
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  // detbuild's temporary naming, so the next command removes it if this process is killed
+  const tmp = tempNameFor(file)
   const stream = createWriteStream(tmp, { mode: 0o644, flags: 'wx' })
   let failure: Error | null = null
   stream.on('error', (e) => {

@@ -26,7 +26,8 @@ export interface RunPolicyOptions {
   sbom?: string
   vulns?: string
   build?: string
-  signatures?: string
+  /** null: do not read signatures.json (`detbuild run` signs after the policy step) */
+  signatures?: string | null
   now: Date
 }
 

@@ -1,25 +1,26 @@
 /**
- * Edge (files): before a run, removes the outputs of the steps that come after `policy` and will run
- * again (signatures, evidence). Policy reads signatures.json, so a previous run's signatures must not
- * be judged as this run's.
+ * Edge (files): after the sign step ran, removes the signature bundles of a previous run that the new
+ * signatures.json no longer lists (an artifact that is gone, or `--no-sign-artifacts`). Only a step
+ * that ran replaces its outputs: nothing is removed for a step that was skipped, failed or not run.
  */
 import { readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
+import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
-import type { StepName } from './steps.ts'
 
-const SIGN_OUTPUTS = ['signatures.json', 'provenance.sigstore.json']
-const BUNDLE_OUTPUTS = [WorkspaceFiles.evidence]
+const BUNDLE_SUFFIX = '.sigstore.json'
 
-export async function removeStaleOutputs(out: string, steps: readonly StepName[]): Promise<string[]> {
-  const files: string[] = []
-  if (steps.includes('sign')) {
-    files.push(...SIGN_OUTPUTS)
-    const dir = path.join(out, WorkspaceFiles.artifactsDir)
-    const names = await readdir(dir).catch(() => [] as string[])
-    for (const n of names) if (n.endsWith('.sigstore.json')) files.push(`${WorkspaceFiles.artifactsDir}/${n}`)
+/** Removes `artifacts/*.sigstore.json` not in `listed` (workspace-relative); returns what it removed. */
+export async function removeSupersededBundles(out: string, listed: readonly string[]): Promise<string[]> {
+  const keep = new Set(listed)
+  const dir = path.join(out, WorkspaceFiles.artifactsDir)
+  const names = await readdir(dir).catch(() => [] as string[])
+  const removed: string[] = []
+  for (const n of names) {
+    const rel = `${WorkspaceFiles.artifactsDir}/${n}`
+    if (!n.endsWith(BUNDLE_SUFFIX) || keep.has(rel)) continue
+    await rm(path.join(dir, n), { force: true })
+    removed.push(rel)
   }
-  if (steps.includes('bundle')) files.push(...BUNDLE_OUTPUTS)
-  for (const f of files) await rm(path.join(out, f), { force: true })
-  return files
+  return removed.sort(compareCodePoint)
 }

@@ -9,7 +9,7 @@ import type { SerializedBundle } from '@sigstore/bundle'
 import { InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex } from '../util/digest.ts'
-import { writeFileAtomic } from '../util/fs.ts'
+import { writeFilesAtomic } from '../util/fs.ts'
 import { byKey, compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { bundleCertificate, certificateIdentity } from './certificate.ts'
@@ -87,9 +87,12 @@ export async function signWorkspace(options: SignWorkspaceOptions): Promise<Sign
   }
 
   // everything signed: only now write, so a failure leaves no half-signed workspace
-  for (const o of outputs) await writeFileAtomic(path.join(options.out, o.file), stableJson(o.bundle))
+  // …and as one set, so signatures.json never lists a bundle of another run
   const manifest = toManifest(outputs.map((o) => o.entry))
-  await writeFileAtomic(path.join(options.out, SIGNATURES_FILE), stableJson(manifest))
+  await writeFilesAtomic([
+    ...outputs.map((o) => ({ file: path.join(options.out, o.file), data: stableJson(o.bundle) })),
+    { file: path.join(options.out, SIGNATURES_FILE), data: stableJson(manifest) },
+  ])
   return manifest
 }
 
