@@ -58,8 +58,11 @@ export async function writeFilesAtomic(
       if (s.backup) await rm(s.backup, { force: true })
     }
   }
+  // the file being worked on, for the error line
+  let at = files[0]?.file ?? ''
   try {
     for (const f of files) {
+      at = f.file
       await mkdir(path.dirname(f.file), { recursive: true })
       const entry: { file: string; tmp: string; backup?: string } = { file: f.file, tmp: tempNameFor(f.file) }
       staged.push(entry)
@@ -68,6 +71,7 @@ export async function writeFilesAtomic(
     if (files.length > 1) {
       // a hard link keeps the previous bytes reachable for the roll-back without copying them
       for (const s of staged) {
+        at = s.file
         const backup = tempNameFor(s.file)
         try {
           await link(s.file, backup)
@@ -79,7 +83,7 @@ export async function writeFilesAtomic(
     }
   } catch (e) {
     await cleanup()
-    throw e
+    throw unwritable(e, at)
   }
   const done: typeof staged = []
   try {
@@ -93,9 +97,24 @@ export async function writeFilesAtomic(
       else await rm(s.file, { force: true })
     }
     await cleanup()
-    throw e
+    throw unwritable(e, staged[done.length]?.file ?? at)
   }
   await cleanup()
+}
+
+/** The output folder or file is unusable (a folder in the way, no space, no permission): exit 2. */
+function unwritable(e: unknown, file: string): unknown {
+  const err = e as NodeJS.ErrnoException
+  if (typeof err?.code !== 'string' || !/^E[A-Z]+$/.test(err.code)) return e
+  const why =
+    err.code === 'EISDIR' || err.code === 'EPERM'
+      ? 'cannot be replaced (a folder or a protected file is in the way)'
+      : err.code === 'EACCES'
+        ? 'permission denied'
+        : err.code === 'ENOSPC'
+          ? 'no space left on the device'
+          : `cannot write (${err.code})`
+  return new InputError('OUTPUT_UNWRITABLE', why, { file, cause: e })
 }
 
 /**
