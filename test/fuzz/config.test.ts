@@ -41,7 +41,7 @@ const configMutation = fc.tuple(fc.boolean(), documentMutation, yamlExtra).map((
 })
 
 test('config, mutated: run (its run section, then the policy it names) exits 0â€“3 without a stack trace', async () => {
-  await check(100, configMutation, async (c) => {
+  await check(40, configMutation, async (c) => {
     writeFileSync(path.join(work.dir, c.name), c.text)
     await runChecked(
       ['--json', '--out', 'ws', 'run', '--config', c.name, '--steps', 'policy', '--no-verify'],
@@ -52,7 +52,7 @@ test('config, mutated: run (its run section, then the policy it names) exits 0â€
 })
 
 test('config, mutated: the build configuration loader accepts it or rejects it as bad input (exit 2)', async () => {
-  await check(300, configMutation, async (c) => {
+  await check(150, configMutation, async (c) => {
     writeFileSync(path.join(work.dir, c.name), c.text)
     try {
       await loadBuildConfig(work.dir, c.name)

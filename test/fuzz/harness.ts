@@ -1,7 +1,8 @@
 /**
  * The fuzz suite's runner: seeded fast-check properties over in-process CLI runs, with the invariants
  * every command owes hostile input. CI runs each property a bounded number of times; `npm run fuzz`
- * (FUZZ_RUNS=n) runs more. FUZZ_SEED replays a run; FUZZ_SHRINK=1 shrinks a failure to a smaller input.
+ * (FUZZ_RUNS=n) runs more. FUZZ_SEED replays a run; FUZZ_SHRINK=1 shrinks a failure to a smaller input;
+ * FUZZ_COLLECT=<file> records every failure instead of stopping; FUZZ_SLOW=<ms> names slow inputs.
  */
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -78,7 +79,14 @@ export async function runChecked(
   mutation: string,
   env: NodeJS.ProcessEnv = {},
 ): Promise<CliResult> {
+  const started = performance.now()
   const r = await cli(argv, { cwd, env: { PATH: process.env.PATH, HOME: cwd, ...env } })
+  // FUZZ_SLOW=<ms>: name the inputs that take long (a budget hog, or a slow path worth a look)
+  const ms = performance.now() - started
+  if (Number(process.env.FUZZ_SLOW) > 0 && ms > Number(process.env.FUZZ_SLOW))
+    process.stderr.write(
+      `slow (${Math.round(ms)} ms): detbuild ${argv.join(' ')} — ${mutation.slice(0, 200)}\n`,
+    )
   const why = contractBreach(r)
   if (why) breach(why, argv, mutation, r)
   return r

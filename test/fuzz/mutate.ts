@@ -245,12 +245,12 @@ const bigStep = (scale: number): fc.Arbitrary<JsonStep> =>
     }),
   )
 
-/** One to three small changes, and in one run of six a size attack after them (at most one: it is slow). */
+/** One to three small changes, and in one run of ten a size attack after them (at most one: it is slow). */
 export const jsonSteps = (scale = 1): fc.Arbitrary<JsonStep[]> =>
   fc
     .tuple(
       fc.array(smallStep, { minLength: 0, maxLength: 3 }),
-      fc.oneof({ weight: 5, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: bigStep(scale) }),
+      fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: bigStep(scale) }),
     )
     .filter(([small, big]) => small.length > 0 || big !== null)
     .map(([small, big]) => (big ? [...small, big] : small))

@@ -204,7 +204,7 @@ test('sigstore bundles, mutated: verify exits 0–3, and passes only when the si
   }
   const signed = { message: signedContent(originals.message), dsse: signedContent(originals.dsse) }
   const arb = fc.tuple(fc.constantFrom<'message' | 'dsse'>('message', 'dsse'), jsonMutation)
-  await check(300, arb, async ([kind, m]) => {
+  await check(120, arb, async ([kind, m]) => {
     const mutated = mutateJson(originals[kind], m)
     writeFileSync(path.join(dir, 'fuzz.sigstore.json'), mutated.text)
     const argv = ['--json', 'verify', ARTIFACT, '--bundle', 'fuzz.sigstore.json', ...TRUST]
@@ -218,7 +218,7 @@ test('sigstore bundles, mutated: verify exits 0–3, and passes only when the si
 // ---- evidence archives ----------------------------------------------------------------------------
 
 test('evidence archives, byte-mutated: verify --evidence and inspect exit 0–3; verify passes only on unchanged members', async () => {
-  await check(250, fc.tuple(byteMutation, fc.boolean()), async ([steps, inspect]) => {
+  await check(150, fc.tuple(byteMutation, fc.boolean()), async ([steps, inspect]) => {
     const mutated = mutateBytes(genuineEvidence, steps)
     writeFileSync(path.join(dir, 'fuzz.tar.gz'), mutated.bytes)
     const what = `fuzz.tar.gz (the evidence archive): ${mutated.description}`
@@ -294,7 +294,7 @@ function changeMember(m: Member, json: JsonMutation, bytes: ByteStep[]) {
 }
 
 test('evidence archives, re-packed with a changed, missing, extra or duplicated member: never verify', async () => {
-  await check(200, fc.tuple(memberEdit, fc.boolean()), async ([edit, inspect]) => {
+  await check(120, fc.tuple(memberEdit, fc.boolean()), async ([edit, inspect]) => {
     const members = genuineMembers.map((m) => ({ ...m }))
     let description: string
     let signedChange = true
@@ -370,7 +370,7 @@ test('real keyless npm bundles, mutated: verify exits 0–3, passes only with un
   if (cases.length === 0 || !existsSync(path.join(SIGSTORE, 'trusted_root.json')))
     throw new Error(`sigstore fixtures missing: expected ${SIGSTORE}`)
   const originals = cases.map((c) => readFileSync(path.join(SIGSTORE, c.bundle), 'utf8'))
-  await check(60, fc.tuple(fc.nat(), jsonMutation), async ([pick, m]) => {
+  await check(30, fc.tuple(fc.nat(), jsonMutation), async ([pick, m]) => {
     const i = pick % cases.length
     const c = cases[i]!
     const mutated = mutateJson(originals[i]!, m)
