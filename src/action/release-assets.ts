@@ -24,8 +24,14 @@ export function toIntotoJsonl(bundleText: string): string | null {
   return bundle.dsseEnvelope ? `${JSON.stringify(bundle.dsseEnvelope)}\n` : null
 }
 
-/** Writes `<out>/release-assets/` afresh and returns its file names, sorted. */
-export async function writeReleaseAssets(out: string): Promise<string[]> {
+/**
+ * Writes `<out>/release-assets/` afresh and returns its file names, sorted. `exclude`: workspace files
+ * this run did not make (a skipped sign or bundle step leaves an earlier run's files in place).
+ */
+export async function writeReleaseAssets(
+  out: string,
+  exclude: ReadonlySet<string> = new Set(),
+): Promise<string[]> {
   const dir = path.join(out, RELEASE_ASSETS_DIR)
   await rm(dir, { recursive: true, force: true })
   const copies = new Map<string, string>()
@@ -34,7 +40,7 @@ export async function writeReleaseAssets(out: string): Promise<string[]> {
     for (const e of await readdir(artifactsDir, { withFileTypes: true }))
       if (e.isFile() && !e.name.startsWith('.')) copies.set(e.name, path.join(artifactsDir, e.name))
   for (const name of [PROVENANCE_BUNDLE, WorkspaceFiles.sbomJson, WorkspaceFiles.evidence])
-    if (await exists(path.join(out, name))) copies.set(name, path.join(out, name))
+    if (!exclude.has(name) && (await exists(path.join(out, name)))) copies.set(name, path.join(out, name))
   const names: string[] = []
   for (const [name, from] of [...copies].sort((a, b) => compareCodePoint(a[0], b[0]))) {
     await writeFileAtomic(path.join(dir, name), await readFile(from))

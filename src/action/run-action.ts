@@ -13,8 +13,9 @@ import { canonicalJson } from '../util/canonical-json.ts'
 import { exists, openWorkspace, readJsonFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import { createLogger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
+import { WorkspaceFiles } from '../workspace.ts'
 import { type ActionInputs, readInputs } from './inputs.ts'
-import { RELEASE_ASSETS_DIR, writeReleaseAssets } from './release-assets.ts'
+import { PROVENANCE_BUNDLE, RELEASE_ASSETS_DIR, writeReleaseAssets } from './release-assets.ts'
 import { toAnnotations, toJobSummary } from './report.ts'
 import { toAnnotationCommand, toOutputBlock } from './workflow-commands.ts'
 
@@ -100,9 +101,15 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
 
     // a step-by-step workflow builds in an earlier call: the workspace's build.json still says what was built
     const built = report.facts.build?.artifacts ?? (await readBuildOutputs(out))
+    // a step of this run that did not make its outputs (skipped: no identity) leaves older ones in place:
+    // they are not this run's to publish or point to
+    const stale = new Set<string>()
+    const unmade = (step: string) => report.steps.some((s) => s.name === step && s.status !== 'ok')
+    if (unmade('sign')) stale.add(PROVENANCE_BUNDLE)
+    if (unmade('bundle')) stale.add(WorkspaceFiles.evidence)
     let assets: string[] = []
     if (inputs.releaseAssets && report.failedStep === null && built.length > 0)
-      assets = await writeReleaseAssets(out)
+      assets = await writeReleaseAssets(out, stale)
 
     const f = report.facts
     Object.assign(outputs, {
@@ -110,7 +117,9 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
       'failed-step': report.failedStep ?? '',
       workspace: fromRoot(out),
       sbom: await workspaceFile(out, f.sbom?.file ?? 'sbom.cdx.json', fromRoot),
-      evidence: await workspaceFile(out, f.evidence?.file ?? 'evidence.tar.gz', fromRoot),
+      evidence: stale.has(WorkspaceFiles.evidence)
+        ? ''
+        : await workspaceFile(out, f.evidence?.file ?? 'evidence.tar.gz', fromRoot),
       artifacts: JSON.stringify(
         built.map((a) => ({ path: fromRoot(path.join(out, a.path)), sha256: a.sha256, size: a.size })),
       ),

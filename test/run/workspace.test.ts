@@ -288,3 +288,44 @@ test('run: a sign step that runs replaces its outputs, bundles of a gone artifac
     'signatures.json',
   ])
 })
+
+test('the Action: a skipped bundle or sign step neither points to nor publishes an earlier run’s files', async () => {
+  const { runAction } = await import('../../src/action/run-action.ts')
+  const project = copyFixture('small-app')
+  dirs.push(path.dirname(project))
+  const out = path.join(project, '.detbuild')
+  mkdirSync(path.join(out, 'artifacts'), { recursive: true })
+  // an earlier run's outputs: a build, its signatures and evidence
+  writeFileSync(path.join(out, 'artifacts', 'app-1.0.0.tgz'), 'tarball bytes\n')
+  writeFileSync(
+    path.join(out, 'build.json'),
+    `${JSON.stringify({ outputs: [{ path: 'artifacts/app-1.0.0.tgz', size: 14, sha256: 'ab'.repeat(32) }] })}\n`,
+  )
+  writeFileSync(path.join(out, 'provenance.sigstore.json'), '{"earlier":true}\n')
+  writeFileSync(path.join(out, 'evidence.tar.gz'), 'earlier evidence bytes')
+  const outputFile = path.join(path.dirname(project), 'github-output')
+  writeFileSync(outputFile, '')
+  let stdout = ''
+  const result = await runAction({
+    env: {
+      PATH: process.env.PATH,
+      HOME: project,
+      GITHUB_OUTPUT: outputFile,
+      INPUT_STEPS: 'sbom,sign,bundle,verify',
+      'INPUT_RELEASE-ASSETS': 'true',
+    },
+    cwd: project,
+    stdout: (t) => {
+      stdout += t
+    },
+    now: new Date('2026-01-02T03:04:05Z'),
+  })
+  assert.equal(result.exitCode, 0, stdout)
+  assert.match(stdout, /^warning: no signing identity: sign, bundle, verify skipped/m)
+  assert.equal(result.outputs.evidence, '', 'the earlier evidence is not this run’s')
+  const assets = readdirSync(path.join(out, 'release-assets')).sort()
+  assert.deepEqual(assets, ['app-1.0.0.tgz', 'sbom.cdx.json'])
+  // and nothing was deleted
+  assert.equal(readFileSync(path.join(out, 'evidence.tar.gz'), 'utf8'), 'earlier evidence bytes')
+  assert.equal(readFileSync(path.join(out, 'provenance.sigstore.json'), 'utf8'), '{"earlier":true}\n')
+})
