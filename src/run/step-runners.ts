@@ -16,7 +16,6 @@ import type { TrustFlags } from '../verify/trust.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import type { RunOptions } from './options.ts'
 import type { StepResult, StepRunner } from './pipeline.ts'
-import { removeSupersededBundles } from './stale-outputs.ts'
 import type { StepName } from './steps.ts'
 import type { FindingFact, RuleFact, SignatureFact } from './types.ts'
 
@@ -231,10 +230,6 @@ export function createStepRunners(o: RunOptions): StepRunners {
         artifacts: o.sign.artifacts,
       })
       signed = manifest.bundles[0]?.signer
-      await removeSupersededBundles(
-        o.out,
-        manifest.bundles.map((b) => b.file),
-      )
       const signatures: SignatureFact[] = manifest.bundles.map((b) => ({
         file: b.file,
         kind: b.kind,

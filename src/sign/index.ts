@@ -3,7 +3,7 @@
  * artifact (message signatures), then lists the bundles in signatures.json. Edge: reads and writes
  * the workspace; signing itself is in sign-bundle.ts.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { SerializedBundle } from '@sigstore/bundle'
 import { InputError } from '../errors.ts'
@@ -93,6 +93,7 @@ export async function signWorkspace(options: SignWorkspaceOptions): Promise<Sign
     ...outputs.map((o) => ({ file: path.join(options.out, o.file), data: stableJson(o.bundle) })),
     { file: path.join(options.out, SIGNATURES_FILE), data: stableJson(manifest) },
   ])
+  await removeSupersededBundles(options.out, new Set(manifest.bundles.map((b) => b.file)))
   return manifest
 }
 
@@ -147,6 +148,17 @@ function checkStatement(data: Buffer): void {
         file: WorkspaceFiles.provenance,
       },
     )
+}
+
+/**
+ * Signing replaces the step's outputs: an `artifacts/*.sigstore.json` of an earlier signing that the new
+ * signatures.json does not list (its artifact is gone, or artifacts are no longer signed) goes too.
+ */
+async function removeSupersededBundles(out: string, listed: ReadonlySet<string>): Promise<void> {
+  const dir = path.join(out, WorkspaceFiles.artifactsDir)
+  for (const name of await readdir(dir).catch(() => [] as string[]))
+    if (name.endsWith(BUNDLE_SUFFIX) && !listed.has(`${WorkspaceFiles.artifactsDir}/${name}`))
+      await rm(path.join(dir, name), { force: true })
 }
 
 async function listArtifacts(dir: string): Promise<string[]> {

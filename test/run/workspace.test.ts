@@ -258,7 +258,7 @@ test('run: a step that stops the run leaves the later steps’ earlier outputs a
   assert.equal(readFileSync(path.join(out, 'signatures.json'), 'utf8'), '{"schemaVersion":1,"bundles":[]}\n')
 })
 
-test('run: a sign step that runs replaces its outputs, bundles of a gone artifact included', async () => {
+test('run: a sign step that runs replaces its outputs, bundles of a gone artifact included (sign alone too)', async () => {
   const ws = await makeWorkspace()
   dirs.push(ws.dir)
   const pair = generateKeyPairPem('ed25519', undefined)
@@ -287,6 +287,21 @@ test('run: a sign step that runs replaces its outputs, bundles of a gone artifac
     'provenance.sigstore.json',
     'signatures.json',
   ])
+})
+
+test('sign alone replaces its outputs too: a bundle signatures.json no longer lists is removed', async () => {
+  const ws = await makeWorkspace()
+  dirs.push(ws.dir)
+  const pair = generateKeyPairPem('ed25519', undefined)
+  writeFileSync(path.join(ws.dir, 'k.key'), pair.privateKeyPem)
+  const gone = path.join(ws.out, 'artifacts', 'app-0.9.0.tgz.sigstore.json')
+  writeFileSync(gone, '{"earlier":true}\n')
+  const sign = await runCli(['--json', 'sign', '--key', 'k.key', '--no-tlog'], ws.dir)
+  assert.equal(sign.code, 0, sign.stdout)
+  assert.equal(existsSync(gone), false)
+  // without --artifacts only the provenance is signed: the artifact's own bundle is not this signing's
+  assert.equal(existsSync(path.join(ws.out, 'artifacts', 'app-1.0.0.tgz.sigstore.json')), false)
+  assert.equal(existsSync(path.join(ws.out, 'provenance.sigstore.json')), true)
 })
 
 test('the Action: a skipped bundle or sign step neither points to nor publishes an earlier run’s files', async () => {
