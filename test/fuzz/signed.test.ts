@@ -107,11 +107,10 @@ function signedContent(text: string, withCertificate = false): string | undefine
     ...(withCertificate
       ? {
           certificate: dec((vm?.certificate as { rawBytes?: unknown } | undefined)?.rawBytes),
-          chain: JSON.stringify(
-            (
-              (vm?.x509CertificateChain as { certificates?: Array<{ rawBytes?: unknown }> } | undefined)
-                ?.certificates ?? []
-            ).map((c) => dec(c?.rawBytes)),
+          // only the leaf: the intermediates come from the trusted root, a bundle's copies are not trusted
+          leaf: dec(
+            (vm?.x509CertificateChain as { certificates?: Array<{ rawBytes?: unknown }> } | undefined)
+              ?.certificates?.[0]?.rawBytes,
           ),
         }
       : {}),
@@ -119,7 +118,7 @@ function signedContent(text: string, withCertificate = false): string | undefine
       ms === undefined
         ? null
         : {
-            algorithm: JSON.stringify(ms?.messageDigest?.algorithm),
+            algorithm: hashAlgorithm(ms?.messageDigest?.algorithm),
             digest: dec(ms?.messageDigest?.digest),
             signature: dec(ms?.signature),
           },
@@ -134,6 +133,15 @@ function signedContent(text: string, withCertificate = false): string | undefine
               : JSON.stringify(de?.signatures),
           },
   })
+}
+
+/** protobuf JSON allows an enum by name or by number: both spell the same algorithm. */
+function hashAlgorithm(value: unknown): string {
+  const names = ['HASH_ALGORITHM_UNSPECIFIED', 'SHA2_256', 'SHA2_384', 'SHA2_512', 'SHA3_256', 'SHA3_384']
+  if (typeof value === 'string') return value
+  return typeof value === 'number' && Number.isInteger(value) && names[value]
+    ? names[value]
+    : `(${JSON.stringify(value)})`
 }
 
 interface Member {
