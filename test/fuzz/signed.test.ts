@@ -364,6 +364,10 @@ test('evidence archives, re-packed with a changed, missing, extra or duplicated 
 const SIGSTORE = process.env.SIGSTORE_FIXTURES ?? FIXTURES
 
 test('real keyless npm bundles, mutated: verify exits 0–3, passes only with unchanged signed bytes and certificate', async () => {
+  if (!existsSync(path.join(SIGSTORE, 'cases.json')))
+    throw new Error(
+      `sigstore fixtures missing: expected ${SIGSTORE} (../shared/sigstore-fixtures beside the repository)`,
+    )
   const cases = (
     JSON.parse(readFileSync(path.join(SIGSTORE, 'cases.json'), 'utf8')) as {
       cases: Array<{
@@ -376,7 +380,7 @@ test('real keyless npm bundles, mutated: verify exits 0–3, passes only with un
     }
   ).cases.filter((c) => c.identity !== null && c.issuer !== null)
   if (cases.length === 0 || !existsSync(path.join(SIGSTORE, 'trusted_root.json')))
-    throw new Error(`sigstore fixtures missing: expected ${SIGSTORE}`)
+    throw new Error(`sigstore fixtures incomplete: no keyless case or trusted_root.json in ${SIGSTORE}`)
   const originals = cases.map((c) => readFileSync(path.join(SIGSTORE, c.bundle), 'utf8'))
   await check(30, fc.tuple(fc.nat(), jsonMutation), async ([pick, m]) => {
     const i = pick % cases.length
