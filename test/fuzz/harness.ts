@@ -2,7 +2,8 @@
  * The fuzz suite's runner: seeded fast-check properties over in-process CLI runs, with the invariants
  * every command owes hostile input. CI runs each property a bounded number of times; `npm run fuzz`
  * (FUZZ_RUNS=n) runs more. FUZZ_SEED replays a run; FUZZ_SHRINK=1 shrinks a failure to a smaller input;
- * FUZZ_COLLECT=<file> records every failure instead of stopping; FUZZ_SLOW=<ms> names slow inputs.
+ * FUZZ_COLLECT=<file> records every failure instead of stopping; FUZZ_SLOW=<ms> names slow inputs;
+ * FUZZ_PATH=<path> (with the seed) replays exactly the case a failure reported.
  */
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -99,6 +100,8 @@ export function options(ciRuns: number): fc.Parameters<unknown> {
     numRuns: runs(ciRuns),
     timeout: 30_000,
     endOnFailure: process.env.FUZZ_SHRINK !== '1',
+    // FUZZ_PATH (with FUZZ_SEED): replay the one case a failure printed as `path`
+    ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}),
   }
 }
 
