@@ -26,11 +26,13 @@ export function toIntotoJsonl(bundleText: string): string | null {
 
 /**
  * Writes `<out>/release-assets/` afresh and returns its file names, sorted. `check` sees every artifact
- * file name first (names are hostile: it throws for one that must not be published).
+ * file name first (names are hostile: it throws for one that must not be published). `exclude`: workspace
+ * files this run did not make (a skipped sign or bundle step leaves an earlier run's files in place).
  */
 export async function writeReleaseAssets(
   out: string,
   check: (name: string, file: string) => void,
+  exclude: ReadonlySet<string> = new Set(),
 ): Promise<string[]> {
   const dir = path.join(out, RELEASE_ASSETS_DIR)
   await rm(dir, { recursive: true, force: true })
@@ -43,7 +45,7 @@ export async function writeReleaseAssets(
         copies.set(e.name, path.join(artifactsDir, e.name))
       }
   for (const name of [PROVENANCE_BUNDLE, WorkspaceFiles.sbomJson, WorkspaceFiles.evidence])
-    if (await exists(path.join(out, name))) copies.set(name, path.join(out, name))
+    if (!exclude.has(name) && (await exists(path.join(out, name)))) copies.set(name, path.join(out, name))
   const names: string[] = []
   for (const [name, from] of [...copies].sort((a, b) => compareCodePoint(a[0], b[0]))) {
     await writeFileAtomic(path.join(dir, name), await readFile(from))

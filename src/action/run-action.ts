@@ -13,12 +13,13 @@ import { createPlainProgress, resolveRunOptions, runDetbuild, toSummaryText } fr
 import type { ArtifactFact, RunReport } from '../run/types.ts'
 import { canonicalJson } from '../util/canonical-json.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
-import { exists, readJsonFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
+import { exists, openWorkspace, readJsonFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import { createLogger } from '../util/log.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { redactSecrets } from '../util/redact.ts'
+import { WorkspaceFiles } from '../workspace.ts'
 import { type ActionInputs, readInputs, toActionSecrets } from './inputs.ts'
-import { RELEASE_ASSETS_DIR, writeReleaseAssets } from './release-assets.ts'
+import { PROVENANCE_BUNDLE, RELEASE_ASSETS_DIR, writeReleaseAssets } from './release-assets.ts'
 import { toAnnotations, toJobSummary } from './report.ts'
 import { createWorkflowStdout, isSingleLine, toOutputFile } from './workflow-commands.ts'
 
@@ -50,6 +51,7 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     const root = io.env.GITHUB_WORKSPACE || io.cwd
     const cwd = path.resolve(root, inputs.workingDirectory)
     const ws = path.resolve(cwd, inputs.out)
+    await openWorkspace(cwd, ws)
     const env: NodeJS.ProcessEnv = { ...io.env }
     if (inputs.keyPassword !== '') env.DETBUILD_KEY_PASSWORD = inputs.keyPassword
     let key = inputs.key
@@ -108,10 +110,18 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     const built = report.facts.build?.artifacts ?? (await readBuildOutputs(ws, fromRoot))
     for (const a of built)
       assertArtifactName(path.posix.basename(a.path), quoteFileName(fromRoot(path.join(ws, a.path))))
+    // a step of this run that did not make its outputs (skipped: no identity) leaves older ones in place:
+    // they are not this run's to publish or point to
+    const stale = new Set<string>()
+    const unmade = (step: string) => report.steps.some((s) => s.name === step && s.status !== 'ok')
+    if (unmade('sign')) stale.add(PROVENANCE_BUNDLE)
+    if (unmade('bundle')) stale.add(WorkspaceFiles.evidence)
     let assets: string[] = []
     if (inputs.releaseAssets && report.failedStep === null && built.length > 0)
-      assets = await writeReleaseAssets(ws, (name, file) =>
-        assertArtifactName(name, quoteFileName(fromRoot(file))),
+      assets = await writeReleaseAssets(
+        ws,
+        (name, file) => assertArtifactName(name, quoteFileName(fromRoot(file))),
+        stale,
       )
 
     const f = report.facts
@@ -120,7 +130,9 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
       'failed-step': report.failedStep ?? '',
       workspace: fromRoot(ws),
       sbom: await workspaceFile(ws, f.sbom?.file ?? 'sbom.cdx.json', fromRoot),
-      evidence: await workspaceFile(ws, f.evidence?.file ?? 'evidence.tar.gz', fromRoot),
+      evidence: stale.has(WorkspaceFiles.evidence)
+        ? ''
+        : await workspaceFile(ws, f.evidence?.file ?? 'evidence.tar.gz', fromRoot),
       artifacts: JSON.stringify(
         built.map((a) => ({ path: fromRoot(path.join(ws, a.path)), sha256: a.sha256, size: a.size })),
       ),

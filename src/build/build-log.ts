@@ -5,11 +5,11 @@
  * Commands echo URLs (a registry from an npmrc, a remote) that may carry credentials: text is redacted
  * a whole line at a time, so a secret split across two output chunks is still caught.
  */
-import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { finished } from 'node:stream/promises'
+import { tempNameFor } from '../util/fs.ts'
 import { redactSecrets } from '../util/redact.ts'
 
 /** A line longer than this is redacted and written without waiting for its end (bounded memory). */
@@ -28,8 +28,8 @@ export interface BuildLog {
 export async function openBuildLog(file: string): Promise<BuildLog> {
   const dir = path.dirname(file)
   await mkdir(dir, { recursive: true })
-  // the random part only names the temporary file; it never reaches the log
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  // detbuild's temporary naming, so the next command removes it if this process is killed
+  const tmp = tempNameFor(file)
   const stream = createWriteStream(tmp, { mode: 0o644, flags: 'wx' })
   let failure: Error | null = null
   stream.on('error', (e) => {

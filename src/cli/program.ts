@@ -35,6 +35,19 @@ const commands: Array<() => Promise<{ register: RegisterCommand }>> = [
   () => import('./commands/keygen.ts'),
 ]
 
+/** The commands that write into the workspace (or the project folder: detbuild.lock, the config). */
+const WRITES_WORKSPACE: ReadonlySet<string> = new Set([
+  'run',
+  'init',
+  'lock',
+  'build',
+  'sbom',
+  'scan',
+  'policy',
+  'sign',
+  'bundle',
+])
+
 export async function buildProgram(io: ProgramIo): Promise<Command> {
   const program = new Command('detbuild')
     .description(
@@ -81,6 +94,11 @@ export async function buildProgram(io: ProgramIo): Promise<Command> {
           .slice(0, -2)
           .flat()
           .filter((a): a is string => typeof a === 'string')
+        // a killed earlier command may have left temporary files: gone before anything reads the workspace
+        if (WRITES_WORKSPACE.has(command.name())) {
+          const { openWorkspace } = await import('../util/fs.ts')
+          await openWorkspace(globals.cwd, globals.out)
+        }
         const options = command.opts()
         const outcome = await action(options as never, env, positional)
         io.onOutcome(outcome, globals)

@@ -29,7 +29,8 @@ export interface RunPolicyOptions {
   sbom?: string
   vulns?: string
   build?: string
-  signatures?: string
+  /** null: do not read signatures.json (`detbuild run` signs after the policy step) */
+  signatures?: string | null
   /**
    * who must have signed (verify's flags): the signing rules verify every bundle with it; without it
    * they cannot trust any bundle (POLICY_SIGNING_NO_TRUST)

@@ -114,7 +114,8 @@ export interface InputPaths {
   sbom?: string
   vulns?: string
   build?: string
-  signatures?: string
+  /** null: not read, as if absent */
+  signatures?: string | null
   vex?: string[]
 }
 
@@ -164,12 +165,15 @@ export async function readPolicyInputs(p: InputPaths): Promise<PolicyInputs> {
     p.build !== undefined,
   )
   if (build) inputs.build = build
-  const signatures = await readJsonInput(
-    p.cwd,
-    at(p.signatures, 'signatures.json'),
-    'POLICY_INPUT_INVALID',
-    p.signatures !== undefined,
-  )
+  const signatures =
+    p.signatures === null
+      ? undefined
+      : await readJsonInput(
+          p.cwd,
+          at(p.signatures, 'signatures.json'),
+          'POLICY_INPUT_INVALID',
+          p.signatures !== undefined,
+        )
   if (signatures) inputs.signatures = signatures
   const vex: NonNullable<PolicyInputs['vex']> = []
   for (const v of p.vex ?? [])

@@ -5,7 +5,6 @@
 import { toPosixRelative } from '../util/fs.ts'
 import type { RunOptions } from './options.ts'
 import { type PipelineHooks, runPipeline } from './pipeline.ts'
-import { removeStaleOutputs } from './stale-outputs.ts'
 import { createStepRunners } from './step-runners.ts'
 import type { RunReport } from './types.ts'
 
@@ -18,9 +17,11 @@ export { SIGN_MODES, type SignMode, STEP_NAMES, type StepName } from './steps.ts
 export { toCountsLine, toSummaryText } from './summary.ts'
 export type * from './types.ts'
 
-/** Runs the selected steps; never throws for a step's failure (the report says which and why). */
+/**
+ * Runs the selected steps; never throws for a step's failure (the report says which and why). Nothing
+ * is removed up front: a step that runs replaces its own outputs, a skipped step leaves them alone.
+ */
 export async function runDetbuild(options: RunOptions, hooks: PipelineHooks = {}): Promise<RunReport> {
-  await removeStaleOutputs(options.out, options.steps)
   const { runners, dispose } = createStepRunners(options)
   let result: Awaited<ReturnType<typeof runPipeline>>
   try {

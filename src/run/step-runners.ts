@@ -58,6 +58,8 @@ export function createStepRunners(o: RunOptions): StepRunners {
   let signing: Promise<SigningConfig> | undefined
   let signed: SignerInfo | undefined
   let scratch: string | undefined
+  let bundleSkipped = false
+  let warnedUnsigned = false
 
   const runners: Record<StepName, StepRunner> = {
     async build() {
@@ -194,6 +196,8 @@ export function createStepRunners(o: RunOptions): StepRunners {
         cwd: o.cwd,
         out: o.out,
         now: o.now,
+        // this run signs after the policy step: a previous run's signatures are not this run's
+        ...(o.steps.includes('sign') ? { signatures: null } : {}),
         ...(o.policy.policy !== undefined ? { policy: o.policy.policy } : {}),
         ...(o.policy.vex && o.policy.vex.length > 0 ? { vex: o.policy.vex } : {}),
         // signing rules verify bundles only with trust material given for verify; else they fail closed
@@ -243,7 +247,10 @@ export function createStepRunners(o: RunOptions): StepRunners {
 
     async bundle() {
       const signing = await signingFor('bundle')
-      if ('skipped' in signing) return signing.skipped
+      if ('skipped' in signing) {
+        bundleSkipped = true
+        return signing.skipped
+      }
       const { createEvidenceBundle } = await import('../evidence/index.ts')
       const result = await createEvidenceBundle({
         cwd: o.cwd,
@@ -262,6 +269,13 @@ export function createStepRunners(o: RunOptions): StepRunners {
     },
 
     async verify() {
+      // the evidence in the workspace is a previous run's: verifying it would vouch for this run
+      if (bundleSkipped)
+        return {
+          exitCode: ExitCode.ok,
+          skipped: true,
+          detail: 'skipped: this run made no evidence to verify',
+        }
       const { verifyEvidence } = await import('../evidence/index.ts')
       const evidence = path.join(o.out, WorkspaceFiles.evidence)
       const artifacts = await readBuiltArtifacts(o.out)
@@ -375,7 +389,18 @@ export function createStepRunners(o: RunOptions): StepRunners {
     if (mode === 'auto') {
       if (o.sign.key !== undefined) mode = 'key'
       else if (hasAmbientIdentity({ env, sign: o.sign })) mode = 'keyless'
-      else
+      else {
+        // a warning, so that even -q and --json say it: nothing of this run is signed
+        if (!warnedUnsigned) {
+          const bundles = o.steps.includes('bundle')
+          const affected = o.steps.filter(
+            (s) => s === 'sign' || s === 'bundle' || (s === 'verify' && bundles),
+          )
+          o.log.warn(
+            `no signing identity: ${affected.join(', ')} skipped, nothing is signed (use --sign key --key FILE, or run in CI with an OIDC token)`,
+          )
+          warnedUnsigned = true
+        }
         return {
           skipped: {
             exitCode: ExitCode.ok,
@@ -383,6 +408,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
             detail: `skipped: no signing identity for the ${step === 'sign' ? 'signatures' : 'evidence'} (use --sign key --key FILE, or run in CI with an OIDC token)`,
           },
         }
+      }
     }
     if (mode === 'none')
       return { skipped: { exitCode: ExitCode.ok, skipped: true, detail: 'skipped: --sign none' } }

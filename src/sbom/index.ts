@@ -1,7 +1,7 @@
 /** `detbuild sbom`: project tree → CycloneDX SBOM in the workspace. */
 import path from 'node:path'
 import { InternalError } from '../errors.ts'
-import { writeFileAtomic } from '../util/fs.ts'
+import { type AtomicFile, writeFilesAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { VERSION } from '../version.ts'
 import { WorkspaceFiles } from '../workspace.ts'
@@ -100,17 +100,14 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
   }
   for (const w of made.inventory.warnings) options.log.warn(w)
 
-  const files: string[] = []
-  if (options.format !== 'xml') {
-    const file = path.join(options.out, WorkspaceFiles.sbomJson)
-    await writeFileAtomic(file, serialized.json)
-    files.push(file)
-  }
-  if (serialized.xml !== undefined) {
-    const file = path.join(options.out, WorkspaceFiles.sbomXml)
-    await writeFileAtomic(file, serialized.xml)
-    files.push(file)
-  }
+  const outputs: AtomicFile[] = []
+  if (options.format !== 'xml')
+    outputs.push({ file: path.join(options.out, WorkspaceFiles.sbomJson), data: serialized.json })
+  if (serialized.xml !== undefined)
+    outputs.push({ file: path.join(options.out, WorkspaceFiles.sbomXml), data: serialized.xml })
+  // `--format both` is one SBOM in two encodings: both files land, or neither
+  await writeFilesAtomic(outputs)
+  const files = outputs.map((o) => o.file)
   return {
     files,
     root: made.root,

@@ -3,13 +3,13 @@
  * artifact (message signatures), then lists the bundles in signatures.json. Edge: reads and writes
  * the workspace; signing itself is in sign-bundle.ts.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { SerializedBundle } from '@sigstore/bundle'
 import { InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex } from '../util/digest.ts'
-import { writeFileAtomic } from '../util/fs.ts'
+import { writeFilesAtomic } from '../util/fs.ts'
 import { byKey, compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { bundleCertificate, certificateIdentity } from './certificate.ts'
@@ -87,9 +87,13 @@ export async function signWorkspace(options: SignWorkspaceOptions): Promise<Sign
   }
 
   // everything signed: only now write, so a failure leaves no half-signed workspace
-  for (const o of outputs) await writeFileAtomic(path.join(options.out, o.file), stableJson(o.bundle))
+  // …and as one set, so signatures.json never lists a bundle of another run
   const manifest = toManifest(outputs.map((o) => o.entry))
-  await writeFileAtomic(path.join(options.out, SIGNATURES_FILE), stableJson(manifest))
+  await writeFilesAtomic([
+    ...outputs.map((o) => ({ file: path.join(options.out, o.file), data: stableJson(o.bundle) })),
+    { file: path.join(options.out, SIGNATURES_FILE), data: stableJson(manifest) },
+  ])
+  await removeSupersededBundles(options.out, new Set(manifest.bundles.map((b) => b.file)))
   return manifest
 }
 
@@ -144,6 +148,17 @@ function checkStatement(data: Buffer): void {
         file: WorkspaceFiles.provenance,
       },
     )
+}
+
+/**
+ * Signing replaces the step's outputs: an `artifacts/*.sigstore.json` of an earlier signing that the new
+ * signatures.json does not list (its artifact is gone, or artifacts are no longer signed) goes too.
+ */
+async function removeSupersededBundles(out: string, listed: ReadonlySet<string>): Promise<void> {
+  const dir = path.join(out, WorkspaceFiles.artifactsDir)
+  for (const name of await readdir(dir).catch(() => [] as string[]))
+    if (name.endsWith(BUNDLE_SUFFIX) && !listed.has(`${WorkspaceFiles.artifactsDir}/${name}`))
+      await rm(path.join(dir, name), { force: true })
 }
 
 async function listArtifacts(dir: string): Promise<string[]> {
