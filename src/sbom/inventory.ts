@@ -20,7 +20,7 @@ const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'] as const
 export async function checkLockfile(cwd: string): Promise<{ file: string; version: number }> {
   for (const name of LOCKFILES) {
     const file = path.join(cwd, name)
-    if (!(await exists(file))) continue
+    if (!(await exists(file, name, 'SBOM_LOCKFILE_UNREADABLE'))) continue
     const data = parseJson(
       await readTextFile(file, 'SBOM_LOCKFILE_UNREADABLE', name),
       name,

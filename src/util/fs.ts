@@ -144,14 +144,14 @@ export async function listDir(dir: string, code = 'INPUT_UNREADABLE', display = 
 }
 
 /** True when `file` exists; false only when it is absent (a symlink loop or a refused path throws). */
-export async function exists(file: string): Promise<boolean> {
+export async function exists(file: string, display = file, code = 'INPUT_UNREADABLE'): Promise<boolean> {
   try {
     await stat(file)
     return true
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR') return false
-    throw toFsError(e, file, 'INPUT_UNREADABLE', 'read')
+    throw toFsError(e, display, code, 'read')
   }
 }
 
