@@ -149,8 +149,8 @@ export async function exists(file: string, display = file, code = 'INPUT_UNREADA
     await stat(file)
     return true
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return false
+    const errno = (e as NodeJS.ErrnoException).code
+    if (errno === 'ENOENT' || errno === 'ENOTDIR') return false
     throw toFsError(e, display, code, 'read')
   }
 }
