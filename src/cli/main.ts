@@ -6,6 +6,7 @@ import path from 'node:path'
 import { CommanderError } from 'commander'
 import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
+import { setMaxInputBytes } from '../util/fs.ts'
 import { fromStrayErrno } from '../util/fs-errors.ts'
 import { wantsColor } from '../util/log.ts'
 import type { GlobalOptions } from './context.ts'
@@ -48,6 +49,9 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     return exitCode
   } catch (e) {
     return report(e, globals, globals?.json ?? wantsJson, globals?.debug ?? wantsDebug, io)
+  } finally {
+    // --max-input-bytes holds for this run only
+    setMaxInputBytes(undefined)
   }
 }
 
