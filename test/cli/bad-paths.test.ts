@@ -251,9 +251,15 @@ test('-C to a missing folder says the folder is missing', async () => {
   assert.equal(error.file, bad.missing)
 })
 
-test('keygen writes nothing outside an existing folder', async () => {
-  const r = await cli(['-C', proj, '--json', 'keygen', '--output-prefix', 'new/dir/key'])
+test('keygen creates no folders outside the project', async () => {
+  const r = await cli(['-C', proj, '--json', 'keygen', '--output-prefix', '../elsewhere/dir/key'])
   assert.equal(r.code, 2)
-  assert.equal(JSON.parse(r.stdout).error.code, 'KEYGEN_USAGE')
-  assert.equal(existsSync(path.join(proj, 'new')), false)
+  const error = JSON.parse(r.stdout).error
+  assert.equal(error.code, 'KEYGEN_USAGE')
+  assert.equal(error.file, '../elsewhere/dir')
+  assert.equal(existsSync(path.join(root, 'elsewhere')), false)
+  // inside the project a new folder is fine
+  const inside = await cli(['-C', proj, '-q', 'keygen', '--output-prefix', 'keys/new/release'])
+  assert.equal(inside.code, 0, inside.stderr)
+  assert.equal(existsSync(path.join(proj, 'keys', 'new', 'release.key')), true)
 })

@@ -35,12 +35,15 @@ export const register: RegisterCommand = (program, registrar) => {
         const base = path.resolve(env.globals.cwd, options.outputPrefix)
         const keyFile = `${base}.key`
         const pubFile = `${base}.pub`
-        // keys go into a folder that exists: a typo must not scatter new folders (and a private key) about
+        // new folders only inside the project: a typo must not scatter folders (and a private key) elsewhere
         const folder = path.dirname(base)
-        if (!(await isDirectory(folder)))
-          throw new InputError('KEYGEN_USAGE', 'the folder for --output-prefix does not exist', {
-            file: toPosixRelative(env.globals.cwd, folder),
-          })
+        const inside = !path.relative(env.globals.cwd, folder).startsWith('..')
+        if (!inside && !(await isDirectory(folder)))
+          throw new InputError(
+            'KEYGEN_USAGE',
+            'the folder for --output-prefix does not exist (keygen creates folders only inside the project)',
+            { file: toPosixRelative(env.globals.cwd, folder) },
+          )
         for (const f of [keyFile, pubFile])
           if (!options.force && (await exists(f)))
             throw new InputError('KEYGEN_EXISTS', 'already exists (use --force to overwrite)', {
