@@ -16,13 +16,16 @@ const pkg0 = JSON.parse(readFileSync(fixture('small-app', 'package.json'), 'utf8
 const lock0 = JSON.parse(readFileSync(fixture('small-app', 'package-lock.json'), 'utf8')) as Json
 const firstDep = Object.keys(lock0.packages as Json).find((k) => k !== '')!
 
+/** Changes the manifest and lockfile in place, or returns replacements `{ pkg?, lock? }` for them. */
+type Mutation = (pkg: Json, lock: Json) => unknown
+
 /** A copy of small-app with package.json / package-lock.json changed by `mutate`. */
-function project(mutate: (pkg: Json, lock: Json) => { pkg?: unknown; lock?: unknown } | undefined): string {
+function project(mutate: Mutation): string {
   const dir = path.join(tempDir('detbuild-types-'), 'proj')
   cpSync(fixture('small-app'), dir, { recursive: true })
   const pkg = structuredClone(pkg0)
   const lock = structuredClone(lock0)
-  const swap = mutate(pkg, lock) ?? {}
+  const swap = (mutate(pkg, lock) ?? {}) as { pkg?: unknown; lock?: unknown }
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify('pkg' in swap ? swap.pkg : pkg))
   writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify('lock' in swap ? swap.lock : lock))
   return dir
@@ -43,62 +46,76 @@ async function failing(args: string[]): Promise<{ code: number; error: ErrorJson
   return { code: r.code, error, stderr: text.stderr }
 }
 
-const SBOM_CASES: Array<
-  [string, (pkg: Json, lock: Json) => { pkg?: unknown; lock?: unknown } | undefined, string, string, string]
-> = [
+const SBOM_CASES: Array<[string, Mutation, string, string, string]> = [
   // name, mutation, file, error code, JSON path
   [
     'lockfile version is a number',
-    (_p, l) => void (l.version = 5),
+    (_p, l) => {
+      l.version = 5
+    },
     'package-lock.json',
     'SBOM_LOCKFILE_INVALID',
     '$.version',
   ],
   [
     'lockfileVersion is a string',
-    (_p, l) => void (l.lockfileVersion = '3'),
+    (_p, l) => {
+      l.lockfileVersion = '3'
+    },
     'package-lock.json',
     'SBOM_LOCKFILE_INVALID',
     '',
   ],
   [
     'lockfile packages is an array',
-    (_p, l) => void (l.packages = []),
+    (_p, l) => {
+      l.packages = []
+    },
     'package-lock.json',
     'SBOM_LOCKFILE_INVALID',
     '',
   ],
   [
     'lockfile dependencies is an array',
-    (_p, l) => void (l.dependencies = []),
+    (_p, l) => {
+      l.dependencies = []
+    },
     'package-lock.json',
     'SBOM_LOCKFILE_INVALID',
     '$.dependencies',
   ],
   [
     'a packages entry is a number',
-    (_p, l) => void (l.packages['node_modules/x'] = 5),
+    (_p, l) => {
+      l.packages['node_modules/x'] = 5
+    },
     'package-lock.json',
     'SBOM_LOCKFILE_INVALID',
     '$.packages["node_modules/x"]',
   ],
   [
     'a packages entry version is a number',
-    (_p, l) => void (l.packages[firstDep].version = 5),
+    (_p, l) => {
+      l.packages[firstDep].version = 5
+    },
     'package-lock.json',
     'SBOM_LOCKFILE_INVALID',
     `$.packages[${JSON.stringify(firstDep)}].version`,
   ],
   [
     'a packages entry resolved is a number',
-    (_p, l) => void (l.packages[firstDep].resolved = 5),
+    (_p, l) => {
+      l.packages[firstDep].resolved = 5
+    },
     'package-lock.json',
     'SBOM_LOCKFILE_INVALID',
     `$.packages[${JSON.stringify(firstDep)}].resolved`,
   ],
   [
     'the root dependencies is an array',
-    (_p, l) => void (l.packages[''].dependencies = ['a']),
+    (_p, l) => {
+      l.packages[''].dependencies = ['a']
+    },
     'package-lock.json',
     'SBOM_LOCKFILE_INVALID',
     '$.packages[""].dependencies',
@@ -107,42 +124,54 @@ const SBOM_CASES: Array<
   ['package.json is a string', () => ({ pkg: 'x' }), 'package.json', 'SBOM_PACKAGE_JSON_INVALID', '$'],
   [
     'package.json dependencies is an array',
-    (p) => void (p.dependencies = ['a']),
+    (p) => {
+      p.dependencies = ['a']
+    },
     'package.json',
     'SBOM_PACKAGE_JSON_INVALID',
     '$.dependencies',
   ],
   [
     'package.json name is a number',
-    (p) => void (p.name = 5),
+    (p) => {
+      p.name = 5
+    },
     'package.json',
     'SBOM_PACKAGE_JSON_INVALID',
     '$.name',
   ],
   [
     'package.json version is a number',
-    (p) => void (p.version = 5),
+    (p) => {
+      p.version = 5
+    },
     'package.json',
     'SBOM_PACKAGE_JSON_INVALID',
     '$.version',
   ],
   [
     'package.json workspaces is a string',
-    (p) => void (p.workspaces = 'x'),
+    (p) => {
+      p.workspaces = 'x'
+    },
     'package.json',
     'SBOM_PACKAGE_JSON_INVALID',
     '$.workspaces',
   ],
   [
     'package.json workspaces.packages is a number',
-    (p) => void (p.workspaces = { packages: 5 }),
+    (p) => {
+      p.workspaces = { packages: 5 }
+    },
     'package.json',
     'SBOM_PACKAGE_JSON_INVALID',
     '$.workspaces.packages',
   ],
   [
     'package.json workspaces holds a number',
-    (p) => void (p.workspaces = [5]),
+    (p) => {
+      p.workspaces = [5]
+    },
     'package.json',
     'SBOM_PACKAGE_JSON_INVALID',
     '$.workspaces[0]',
@@ -197,13 +226,39 @@ const osv = ['--offline-db', fixture('osv', 'records')]
 for (const [name, change, why] of [
   [
     'specVersion 1.3',
-    (b: Json) => void (b.specVersion = '1.3'),
+    (b: Json) => {
+      b.specVersion = '1.3'
+    },
     /specVersion must be one of 1\.4, 1\.5, 1\.6, not "1\.3"/,
   ],
-  ['specVersion 2.0', (b: Json) => void (b.specVersion = '2.0'), /specVersion/],
-  ['specVersion a number', (b: Json) => void (b.specVersion = 1.6), /specVersion/],
-  ['components an object', (b: Json) => void (b.components = { a: 1 }), /components/],
-  ['components a string', (b: Json) => void (b.components = 'x'), /components/],
+  [
+    'specVersion 2.0',
+    (b: Json) => {
+      b.specVersion = '2.0'
+    },
+    /specVersion/,
+  ],
+  [
+    'specVersion a number',
+    (b: Json) => {
+      b.specVersion = 1.6
+    },
+    /specVersion/,
+  ],
+  [
+    'components an object',
+    (b: Json) => {
+      b.components = { a: 1 }
+    },
+    /components/,
+  ],
+  [
+    'components a string',
+    (b: Json) => {
+      b.components = 'x'
+    },
+    /components/,
+  ],
 ] as const) {
   test(`scan and policy: an SBOM with ${name} is exit 2 naming the file`, async () => {
     const file = sbomFile(change)
