@@ -49,7 +49,8 @@ export async function writeFileAtomic(
   display = file,
 ): Promise<void> {
   const dir = path.dirname(file)
-  await ensureDir(dir, dir === path.dirname(display) ? dir : path.dirname(display))
+  const shownDir = path.dirname(display)
+  await ensureDir(dir, shownDir === '.' ? dir : shownDir)
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   try {
     await writeFile(tmp, data, { mode })
