@@ -3,11 +3,17 @@
  * inputs over the size cap are exit 2 naming the file; none overflows the stack (exit 70).
  */
 import assert from 'node:assert/strict'
+import { execFileSync, spawn } from 'node:child_process'
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 import { canonicalJson, stableJson } from '../../src/util/canonical-json.ts'
-import { DEFAULT_MAX_INPUT_BYTES, maxInputBytesFor, setMaxInputBytes } from '../../src/util/fs.ts'
+import {
+  DEFAULT_MAX_INPUT_BYTES,
+  maxInputBytesFor,
+  readTextFile,
+  setMaxInputBytes,
+} from '../../src/util/fs.ts'
 import { assertMaxDepth, jsonDepthExceededAt, MAX_INPUT_DEPTH, parseJson } from '../../src/util/json-parse.ts'
 import { cli } from '../helpers/cli.ts'
 import { fixture, tempDir } from '../helpers/paths.ts'
@@ -215,4 +221,22 @@ test('a config over the config cap is refused before parsing', async () => {
   assert.equal(r.code, 2)
   assert.equal(r.error.code, 'INPUT_TOO_LARGE')
   assert.equal(r.error.file, 'cfg/big.json')
+})
+
+test('the cap holds for a file whose size fstat cannot tell (a pipe), while reading', async () => {
+  const dir = tempDir('detbuild-bombs-fifo-')
+  const fifo = path.join(dir, 'pipe.json')
+  execFileSync('mkfifo', [fifo])
+  // the writer outlives the reader's refusal: it gets EPIPE, which is its own business
+  const writer = spawn('sh', ['-c', `head -c 300000 /dev/zero | tr '\\0' ' ' > ${fifo} 2>/dev/null || true`])
+  setMaxInputBytes(100_000)
+  try {
+    await assert.rejects(readTextFile(fifo, 'X_UNREADABLE', 'pipe.json'), {
+      code: 'INPUT_TOO_LARGE',
+      file: 'pipe.json',
+    })
+  } finally {
+    setMaxInputBytes(undefined)
+    writer.kill()
+  }
 })
