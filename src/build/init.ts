@@ -7,6 +7,7 @@ import { CONFIG_FILES, loadBuildConfig } from '../config/load-build-config.ts'
 import { InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
+import { describeJsonType, parseJson } from '../util/json-parse.ts'
 import { emptyLock, formatLock, LOCK_FILE, nodePackageName, parseLock } from './lockfile.ts'
 import { ensurePackage, resolveLockEntry } from './toolchain.ts'
 
@@ -72,11 +73,14 @@ export async function readProjectFacts(cwd: string, currentNode: string): Promis
       'BUILD_PACKAGE_JSON_INVALID',
       'package.json',
     )
-    try {
-      packageJson = JSON.parse(text) as Record<string, unknown>
-    } catch (e) {
-      throw new InputError('BUILD_PACKAGE_JSON_INVALID', 'invalid JSON', { file: 'package.json', cause: e })
-    }
+    const raw = parseJson(text, 'package.json', 'BUILD_PACKAGE_JSON_INVALID')
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      throw new InputError(
+        'BUILD_PACKAGE_JSON_INVALID',
+        `the document must be an object, not ${describeJsonType(raw)}`,
+        { file: 'package.json', details: { path: '$' } },
+      )
+    packageJson = raw as Record<string, unknown>
   }
   const nvmrc = (await exists(path.join(cwd, '.nvmrc')))
     ? await readFile(path.join(cwd, '.nvmrc'), 'utf8')

@@ -2,10 +2,13 @@
  * The CLI entry: runs the program, turns outcomes and errors into output and an exit code.
  * `runCli` is the only place in detbuild that calls process.exit.
  */
+import path from 'node:path'
 import { CommanderError } from 'commander'
 import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { showControls } from '../util/file-name.ts'
+import { setMaxInputBytes } from '../util/fs.ts'
+import { fromStrayErrno } from '../util/fs-errors.ts'
 import { wantsColor } from '../util/log.ts'
 import { redactDeep, redactSecrets } from '../util/redact.ts'
 import type { GlobalOptions } from './context.ts'
@@ -54,11 +57,20 @@ export async function main(argv: readonly string[], raw: MainIo): Promise<number
     await program.parseAsync([...argv], { from: 'user' })
     return exitCode
   } catch (e) {
-    return report(e, globals?.json ?? wantsJson, globals?.debug ?? wantsDebug, io)
+    return report(e, globals, globals?.json ?? wantsJson, globals?.debug ?? wantsDebug, io)
+  } finally {
+    // --max-input-bytes holds for this run only
+    setMaxInputBytes(undefined)
   }
 }
 
-function report(e: unknown, json: boolean, debug: boolean, io: MainIo): number {
+function report(
+  e: unknown,
+  globals: GlobalOptions | undefined,
+  json: boolean,
+  debug: boolean,
+  io: MainIo,
+): number {
   if (e instanceof CommanderError) {
     // help and version are successes; everything else commander rejects is bad usage
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
@@ -66,18 +78,27 @@ function report(e: unknown, json: boolean, debug: boolean, io: MainIo): number {
     if (json) io.stdout(stableJson({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } }))
     return ExitCode.badInput
   }
-  const known = isDetbuildError(e)
-  const err: DetbuildError = known
+  // an errno error naming a path that escaped the readers and writers is about that path, not a bug
+  const stray = fromStrayErrno(e, (file) => displayPath(file, globals?.cwd ?? io.cwd))
+  const known = isDetbuildError(e) || stray !== undefined
+  const err: DetbuildError = isDetbuildError(e)
     ? e
-    : new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
+    : (stray ??
+      new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
         cause: e,
-      })
+      }))
   if (json) io.stdout(stableJson({ error: redactDeep(err.toJSON()) }))
   const hint = known || debug ? '' : ' (this is a bug in detbuild; run with --debug for a stack trace)'
   // one line, whatever the message quotes (a file name, a server's reply): controls are shown, not obeyed
   io.stderr(`detbuild: error [${err.code}]: ${showControls(err.toLine())}${hint}\n`)
-  if (debug) io.stderr(`${(known ? e : (e as Error))?.stack ?? ''}\n`)
+  if (debug) io.stderr(`${(e as Error)?.stack ?? ''}\n`)
   return err.exitCode
+}
+
+/** A path as the user should see it: relative to the project when inside it. */
+function displayPath(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file)
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file
 }
 
 /** Process entry used by bin/detbuild.js. */

@@ -1,6 +1,8 @@
+import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Command, Option } from 'commander'
-import { ExitCode } from '../errors.ts'
+import { ExitCode, InputError } from '../errors.ts'
+import { setMaxInputBytes, toFsError } from '../util/fs.ts'
 import { createLogger } from '../util/log.ts'
 import { VERSION } from '../version.ts'
 import type { CommandEnv, CommandOutcome, GlobalOptions, RegisterCommand, Registrar } from './context.ts'
@@ -59,6 +61,10 @@ export async function buildProgram(io: ProgramIo): Promise<Command> {
     .option('--json', 'print a machine-readable result on stdout', false)
     .option('-q, --quiet', 'print nothing but errors', false)
     .option('--debug', 'print debug logs and stack traces', false)
+    .option(
+      '--max-input-bytes <n>',
+      'refuse input files larger than this (default: 256 MiB for SBOMs, lockfiles and results; 16 MiB for config, policy, ignore and key files)',
+    )
     .addOption(new Option('--no-color', 'disable colours (also NO_COLOR)'))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -70,6 +76,8 @@ export async function buildProgram(io: ProgramIo): Promise<Command> {
         const command = args[args.length - 1] as Command
         const raw = command.optsWithGlobals() as Record<string, unknown>
         const cwd = path.resolve(io.processCwd, String(raw.cwd ?? '.'))
+        await assertProjectDir(cwd, String(raw.cwd ?? '.'))
+        setMaxInputBytes(toMaxInputBytes(raw.maxInputBytes))
         const globals: GlobalOptions = Object.freeze({
           cwd,
           out: path.resolve(cwd, raw.out ? String(raw.out) : '.detbuild'),
@@ -107,6 +115,32 @@ export async function buildProgram(io: ProgramIo): Promise<Command> {
   }
   for (const load of commands) (await load()).register(program, registrar)
   return program
+}
+
+/** `-C` must name an existing folder: a typo must not look like an empty project. */
+async function assertProjectDir(cwd: string, given: string): Promise<void> {
+  let isDir: boolean
+  try {
+    isDir = (await stat(cwd)).isDirectory()
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT')
+      throw new InputError('USAGE_CWD_INVALID', 'the project folder (-C) does not exist', { file: given })
+    throw toFsError(e, given, 'USAGE_CWD_INVALID', 'list')
+  }
+  if (!isDir)
+    throw new InputError('USAGE_CWD_INVALID', 'the project folder (-C) is not a folder', { file: given })
+}
+
+function toMaxInputBytes(value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InputError(
+      'USAGE_MAX_INPUT_BYTES',
+      '--max-input-bytes must be a positive whole number of bytes',
+    )
+  return n
 }
 
 export { ExitCode }

@@ -6,7 +6,7 @@ import YAML from 'yaml'
 import { InputError } from '../errors.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { exists, readTextFile, toPosixRelative } from '../util/fs.ts'
-import { parseJson } from '../util/json-parse.ts'
+import { describeJsonType, parseJson, parseYamlCapped, YAML_MAX_ALIAS_COUNT } from '../util/json-parse.ts'
 import { type BuildConfig, resolveBuildConfig, type SchemaIssue } from './build-config.ts'
 
 /** Config file names, in lookup order. */
@@ -52,18 +52,31 @@ export async function loadBuildConfig(cwd: string, explicit?: string): Promise<L
       `no ${CONFIG_FILES.join(' / ')} in ${cwd} (run "detbuild init" to write one)`,
     )
   const display = toPosixRelative(cwd, abs)
-  const text = await readTextFile(abs, 'BUILD_CONFIG_MISSING', display)
+  const text = await readTextFile(abs, 'BUILD_CONFIG_MISSING', display, 'config')
   const raw = parseConfigText(text, display)
   const config = resolveBuildConfig(raw, display, await loadConfigValidator())
   return { config, file: display, sha256: sha256Hex(text) }
 }
 
-/** Parses a config document by extension: JSON, or YAML for .yaml/.yml. */
+/** A config document is a mapping of settings: an array or a scalar is bad input naming the file. */
+export function assertConfigObject(raw: unknown, display: string): asserts raw is Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InputError(
+      'BUILD_CONFIG_INVALID',
+      `the configuration must be an object, not ${describeJsonType(raw)}`,
+      { file: display, details: { key: '' } },
+    )
+}
+
+/** Parses a config document by extension: JSON, or YAML for .yaml/.yml (aliases and depth capped). */
 export function parseConfigText(text: string, display: string): unknown {
   if (/\.ya?ml$/i.test(display)) {
     try {
-      return YAML.parse(text, { prettyErrors: true })
+      return parseYamlCapped(text, display, (source) =>
+        YAML.parse(source, { prettyErrors: true, maxAliasCount: YAML_MAX_ALIAS_COUNT }),
+      )
     } catch (e) {
+      if (e instanceof InputError) throw e
       const err = e as { linePos?: Array<{ line: number; col: number }>; message?: string }
       const pos = err.linePos?.[0]
       const where = pos ? ` at line ${pos.line}, column ${pos.col}` : ''

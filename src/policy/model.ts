@@ -3,6 +3,7 @@
  * shape checks the rules rely on. A malformed input is an InputError naming the file (exit 2).
  */
 import { InputError } from '../errors.ts'
+import { specVersionProblem } from '../sbom/input-shapes.ts'
 import type { InputFile } from './types.ts'
 
 export type Obj = Record<string, unknown>
@@ -60,6 +61,8 @@ function toComponent(raw: Obj, root: boolean): ComponentView {
 export function toSbomView(data: unknown, file: InputFile): SbomView {
   if (!isObject(data) || data.bomFormat !== 'CycloneDX')
     throw invalid(file, 'POLICY_SBOM_INVALID', 'not a CycloneDX JSON SBOM (bomFormat must be "CycloneDX")')
+  const specProblem = specVersionProblem(data.specVersion)
+  if (specProblem) throw invalid(file, 'POLICY_SBOM_INVALID', specProblem)
   const metadata = isObject(data.metadata) ? data.metadata : {}
   const root = isObject(metadata.component) ? toComponent(metadata.component, true) : undefined
   const components: ComponentView[] = []

@@ -6,6 +6,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import semver from 'semver'
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
 import { InputError } from '../errors.ts'
+import { describeJsonType, parseYamlCapped, YAML_MAX_ALIAS_COUNT } from '../util/json-parse.ts'
 import { isKnownRule } from './rule-ids.ts'
 import { parseSpdx } from './spdx.ts'
 import type { Policy } from './types.ts'
@@ -38,9 +39,14 @@ export function parsePolicy(text: string, file: string, schema: object): Policy 
     const problems = doc.errors.map((e) => ({ path: '', line: lineOf(e.pos[0]), message: e.message }))
     throw toError(file, problems, 'invalid YAML')
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 })
+  // aliases and depth capped: a "billion laughs" or a 100k-deep policy is bad input, not a crash
+  const value: unknown = parseYamlCapped(text, file, () => doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }))
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InputError('POLICY_INVALID', 'a policy must be a mapping with at least `version: 1`', { file })
+    throw new InputError(
+      'POLICY_INVALID',
+      `a policy must be a mapping with at least \`version: 1\`, not ${describeJsonType(value)}`,
+      { file },
+    )
   }
 
   /** The node at a JSON path, and for a key, the key node itself. */

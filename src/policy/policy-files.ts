@@ -2,12 +2,12 @@
  * Edge: files. Resolves and reads the policy (shipped or the project's), the schema, and the workspace
  * inputs, turning each into data for the pure evaluator. Paths in results are POSIX, relative to the project.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { InputError } from '../errors.ts'
+import { InputError, isDetbuildError } from '../errors.ts'
 import { sha256Hex } from '../util/digest.ts'
-import { exists, toPosixRelative } from '../util/fs.ts'
+import { exists, type InputKind, readBytesFile, toPosixRelative } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
@@ -22,15 +22,18 @@ export const SCHEMA_FILE = path.join(PACKAGE_ROOT, 'schema', 'policy.schema.json
 /** The project's own policy, used when --policy is not given. */
 export const PROJECT_POLICY = 'detbuild.policy.yaml'
 
-async function readBytes(file: string, display: string, code: string): Promise<Buffer | undefined> {
+/** A file's bytes, or undefined when it does not exist; any other failure is an error naming it. */
+async function readBytes(
+  file: string,
+  display: string,
+  code: string,
+  kind: InputKind = 'data',
+): Promise<Buffer | undefined> {
   try {
-    return await readFile(file)
+    return await readBytesFile(file, code, display, kind)
   } catch (e) {
-    const err = e as NodeJS.ErrnoException
-    if (err.code === 'ENOENT') return undefined
-    const why =
-      err.code === 'EISDIR' ? 'is a directory, expected a file' : `cannot read (${err.code ?? err.message})`
-    throw new InputError(code, why, { file: display, cause: e })
+    if (isDetbuildError(e) && e.details?.errno === 'ENOENT') return undefined
+    throw e
   }
 }
 
@@ -90,7 +93,7 @@ export async function readPolicy(
     file = path.resolve(cwd, spec)
     label = toPosixRelative(cwd, file)
   }
-  const bytes = await readBytes(file, label, 'POLICY_NOT_FOUND')
+  const bytes = await readBytes(file, label, 'POLICY_NOT_FOUND', 'config')
   if (!bytes) {
     const names = await listBuiltinPolicies()
     throw new InputError('POLICY_NOT_FOUND', `policy not found (shipped policies: ${names.join(', ')})`, {

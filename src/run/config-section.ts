@@ -5,7 +5,12 @@
  */
 import path from 'node:path'
 import { describeIssue } from '../config/build-config.ts'
-import { CONFIG_FILES, loadConfigValidator, parseConfigText } from '../config/load-build-config.ts'
+import {
+  assertConfigObject,
+  CONFIG_FILES,
+  loadConfigValidator,
+  parseConfigText,
+} from '../config/load-build-config.ts'
 import { InputError } from '../errors.ts'
 import { exists, readTextFile, toPosixRelative } from '../util/fs.ts'
 import type { FailOn } from './options.ts'
@@ -27,10 +32,11 @@ export async function readRunSection(cwd: string, explicit?: string): Promise<Ru
         abs = path.join(cwd, name)
         break
       }
-  if (!abs || !(await exists(abs))) return {}
+  // an explicit --config that is missing is an error, not "no config"
+  if (!abs) return {}
   const display = toPosixRelative(cwd, abs)
-  const raw = parseConfigText(await readTextFile(abs, 'BUILD_CONFIG_MISSING', display), display)
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return {}
+  const raw = parseConfigText(await readTextFile(abs, 'BUILD_CONFIG_MISSING', display, 'config'), display)
+  assertConfigObject(raw, display)
   const section = (raw as { run?: unknown }).run
   if (section === undefined) return {}
   const issues = (await loadConfigValidator())(raw).filter((i) => i.instancePath.startsWith('/run'))

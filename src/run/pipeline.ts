@@ -3,6 +3,7 @@
  * failure with that step's exit code, and collects one record per step. No I/O of its own.
  */
 import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
+import { fromStrayErrno } from '../util/fs-errors.ts'
 import type { StepName } from './steps.ts'
 import type { RunFacts, StepRecord } from './types.ts'
 
@@ -69,12 +70,15 @@ export async function runPipeline(
           : {}),
       }
     } catch (e) {
+      // an errno error naming a path is about that path (exit 2/3), as in the CLI entry
+      const stray = isDetbuildError(e) ? undefined : fromStrayErrno(e, (file) => file)
       const err: DetbuildError = isDetbuildError(e)
         ? e
-        : new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
+        : (stray ??
+          new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
             cause: e,
-          })
-      if (!isDetbuildError(e)) hooks.onBug?.(name, e)
+          }))
+      if (!isDetbuildError(e) && !stray) hooks.onBug?.(name, e)
       record = {
         name,
         status: 'failed',

@@ -370,12 +370,9 @@ export function createStepRunners(o: RunOptions): StepRunners {
   async function publicKeyOf(keyFile: string): Promise<string> {
     const { toPrivateKey } = await import('../sign/keys.ts')
     const abs = path.resolve(o.cwd, keyFile)
-    const pem = await readTextFile(abs, 'SIGN_KEY_INVALID', toPosixRelative(o.cwd, abs))
-    const priv = toPrivateKey(
-      pem,
-      env[o.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'] || undefined,
-      keyFile,
-    )
+    const pem = await readTextFile(abs, 'SIGN_KEY_INVALID', toPosixRelative(o.cwd, abs), 'config')
+    const passwordEnv = o.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'
+    const priv = toPrivateKey(pem, env[passwordEnv] || undefined, keyFile, passwordEnv)
     const file = path.join(await tempDir(), 'signing.pub')
     await writeFileAtomic(file, createPublicKey(priv).export({ type: 'spki', format: 'pem' }).toString())
     return file

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import semver from 'semver'
 import { InputError } from '../errors.ts'
-import { exists, readTextFile } from '../util/fs.ts'
+import { exists, isDirectory, readTextFile } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
+import { assertLockfileShape, assertPackageJsonShape } from './input-shapes.ts'
 import type { DependencyKind, Inventory, InventoryNode, Manifest } from './model.ts'
 
 export type TreeSource = 'lockfile' | 'installed'
@@ -20,7 +21,7 @@ const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'] as const
 export async function checkLockfile(cwd: string): Promise<{ file: string; version: number }> {
   for (const name of LOCKFILES) {
     const file = path.join(cwd, name)
-    if (!(await exists(file))) continue
+    if (!(await exists(file, name, 'SBOM_LOCKFILE_UNREADABLE'))) continue
     const data = parseJson(
       await readTextFile(file, 'SBOM_LOCKFILE_UNREADABLE', name),
       name,
@@ -49,6 +50,7 @@ export async function checkLockfile(cwd: string): Promise<{ file: string; versio
         { file: name },
       )
     }
+    assertLockfileShape(data, name)
     return { file: name, version }
   }
   throw new InputError(
@@ -169,8 +171,16 @@ function pickManifest(pkg: Record<string, unknown>): Manifest {
 export async function readInventory(cwd: string, source: TreeSource): Promise<Inventory> {
   const pkgFile = path.join(cwd, 'package.json')
   const pkgText = await readTextFile(pkgFile, 'SBOM_PACKAGE_JSON_UNREADABLE', 'package.json')
-  parseJson(pkgText, 'package.json', 'SBOM_PACKAGE_JSON_INVALID')
+  // Arborist crashes (or drops data) on a type-confused manifest: check its shape first
+  assertPackageJsonShape(parseJson(pkgText, 'package.json', 'SBOM_PACKAGE_JSON_INVALID'))
   const lock = source === 'lockfile' ? await checkLockfile(cwd) : undefined
+  // an installed tree without node_modules is an empty tree: a clean scan of nothing, so refuse it
+  if (source === 'installed' && !(await isDirectory(path.join(cwd, 'node_modules'))))
+    throw new InputError(
+      'SBOM_NODE_MODULES_MISSING',
+      'no node_modules folder to read with --from installed (run npm ci first, or use --from lockfile)',
+      { file: 'node_modules' },
+    )
 
   const { default: Arborist } = await import('@npmcli/arborist')
   // Arborist reads only package-lock.json: a shrinkwrap is shown to it through a shadow folder

@@ -355,7 +355,7 @@ async function loadIgnores(o: ScanOptions): Promise<IgnoreEntry[]> {
     const file = path.resolve(o.cwd, f)
     if (!explicit && !(await exists(file))) continue
     const display = displayPath(o, file)
-    const text = await readTextFile(file, 'SCAN_IGNORE_FILE_INVALID', display)
+    const text = await readTextFile(file, 'SCAN_IGNORE_FILE_INVALID', display, 'config')
     out.push(
       ...(path.basename(file).endsWith('.toml')
         ? toOsvScannerIgnore(text, display)

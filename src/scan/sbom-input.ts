@@ -5,6 +5,7 @@
  */
 import { PackageURL } from 'packageurl-js'
 import { InputError } from '../errors.ts'
+import { specVersionProblem } from '../sbom/input-shapes.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { nameFromInstallPath } from './lockfile.ts'
 import { ecosystemForPurlType } from './osv-index.ts'
@@ -41,6 +42,8 @@ export function toSbomInput(raw: unknown, file: string): SbomInput {
   const bom = raw as Record<string, unknown>
   if (bom.bomFormat !== 'CycloneDX') fail('"bomFormat" is not "CycloneDX"')
   if (typeof bom.specVersion !== 'string') fail('missing "specVersion"')
+  const specProblem = specVersionProblem(bom.specVersion)
+  if (specProblem) fail(specProblem)
   if (bom.components !== undefined && !Array.isArray(bom.components)) fail('"components" must be an array')
   if (bom.dependencies !== undefined && !Array.isArray(bom.dependencies))
     fail('"dependencies" must be an array')

@@ -7,7 +7,7 @@
 import { parse as parseToml } from 'smol-toml'
 import { parse as parseYaml } from 'yaml'
 import { InputError } from '../errors.ts'
-import { parseJson } from '../util/json-parse.ts'
+import { MAX_INPUT_DEPTH, parseJson, parseYamlCapped, YAML_MAX_ALIAS_COUNT } from '../util/json-parse.ts'
 import type { ExpiredSuppression, Finding, Suppression } from './types.ts'
 
 export interface IgnoreEntry {
@@ -46,8 +46,10 @@ export function toDetbuildIgnore(text: string, file: string): IgnoreEntry[] {
   let raw: unknown
   if (/\.ya?ml$/i.test(file)) {
     try {
-      raw = parseYaml(text)
+      // aliases and depth capped: a "billion laughs" ignore file is bad input, not a crash
+      raw = parseYamlCapped(text, file, (t) => parseYaml(t, { maxAliasCount: YAML_MAX_ALIAS_COUNT }))
     } catch (e) {
+      if (e instanceof InputError) throw e
       fail(file, `invalid YAML: ${(e as Error).message.split('\n')[0]}`)
     }
   } else raw = parseJson(text, file, 'SCAN_IGNORE_FILE_INVALID')
@@ -79,7 +81,7 @@ export function toDetbuildIgnore(text: string, file: string): IgnoreEntry[] {
 export function toOsvScannerIgnore(text: string, file: string): IgnoreEntry[] {
   let raw: Record<string, unknown>
   try {
-    raw = parseToml(text) as Record<string, unknown>
+    raw = parseToml(text, { maxDepth: MAX_INPUT_DEPTH }) as Record<string, unknown>
   } catch (e) {
     fail(file, `invalid TOML: ${(e as Error).message.split('\n')[0]}`)
   }

@@ -48,11 +48,12 @@ export async function resolveSigningConfig(
       throw new InputError('SIGN_USAGE', '--key signs without Fulcio: drop --identity-token/--fulcio-url')
     const file = path.resolve(context.cwd, flags.key)
     const display = toPosixRelative(context.cwd, file)
-    const pem = await readTextFile(file, 'SIGN_KEY_INVALID', display)
-    const passphrase = context.env[flags.keyPasswordEnv ?? DEFAULT_PASSWORD_ENV]
+    const pem = await readTextFile(file, 'SIGN_KEY_INVALID', display, 'config')
+    const passwordEnv = flags.keyPasswordEnv ?? DEFAULT_PASSWORD_ENV
+    const passphrase = context.env[passwordEnv]
     return {
       mode: 'key',
-      privateKey: toPrivateKey(pem, passphrase || undefined, display),
+      privateKey: toPrivateKey(pem, passphrase || undefined, display, passwordEnv),
       tlog: flags.tlog !== false,
       ...common,
     }

@@ -3,13 +3,14 @@
  * artifact (message signatures), then lists the bundles in signatures.json. Edge: reads and writes
  * the workspace; signing itself is in sign-bundle.ts.
  */
-import { readdir, readFile, rm } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { SerializedBundle } from '@sigstore/bundle'
-import { InputError } from '../errors.ts'
+import { InputError, isDetbuildError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex } from '../util/digest.ts'
-import { writeFilesAtomic } from '../util/fs.ts'
+import { readBytesFile, writeFilesAtomic } from '../util/fs.ts'
+import { parseJson } from '../util/json-parse.ts'
 import { byKey, compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { bundleCertificate, certificateIdentity } from './certificate.ts'
@@ -54,8 +55,10 @@ export async function signWorkspace(options: SignWorkspaceOptions): Promise<Sign
   const provenanceFile = path.join(options.out, WorkspaceFiles.provenance)
   let provenance: Buffer
   try {
-    provenance = await readFile(provenanceFile)
+    provenance = await readBytesFile(provenanceFile, 'SIGN_PROVENANCE_MISSING', WorkspaceFiles.provenance)
   } catch (e) {
+    // a missing provenance gets the hint; a folder, a loop or a full disk keeps its own message
+    if (!isDetbuildError(e) || e.details?.errno !== 'ENOENT') throw e
     throw new InputError('SIGN_PROVENANCE_MISSING', 'provenance not found: run detbuild build first', {
       file: WorkspaceFiles.provenance,
       cause: e,
@@ -79,7 +82,11 @@ export async function signWorkspace(options: SignWorkspaceOptions): Promise<Sign
       })
     for (const name of names) {
       const subject = `${WorkspaceFiles.artifactsDir}/${name}`
-      const data = await readFile(path.join(options.out, WorkspaceFiles.artifactsDir, name))
+      const data = await readBytesFile(
+        path.join(options.out, WorkspaceFiles.artifactsDir, name),
+        'INPUT_UNREADABLE',
+        subject,
+      )
       const b = await signFile(data, options.signing)
       const file = `${subject}${BUNDLE_SUFFIX}`
       outputs.push({ file, bundle: b, entry: toEntry(file, 'message', subject, data, b, options.signing) })
@@ -129,12 +136,8 @@ export function signerOf(bundle: SerializedBundle, signing: SigningConfig): Sign
 }
 
 function checkStatement(data: Buffer): void {
-  let statement: unknown
-  try {
-    statement = JSON.parse(data.toString('utf8'))
-  } catch {
-    throw new InputError('SIGN_PROVENANCE_INVALID', 'not JSON', { file: WorkspaceFiles.provenance })
-  }
+  // file, line and column on bad JSON; depth capped
+  const statement = parseJson(data.toString('utf8'), WorkspaceFiles.provenance, 'SIGN_PROVENANCE_INVALID')
   const s = statement as { _type?: unknown; subject?: unknown }
   if (
     typeof s?._type !== 'string' ||

@@ -22,10 +22,16 @@ export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm | undefined {
 }
 
 /**
- * Parses a PKCS#8 PEM private key. `passphrase` decrypts an ENCRYPTED PRIVATE KEY. Errors name `file`
- * and never include the passphrase.
+ * Parses a PKCS#8 PEM private key. `passphrase` decrypts an ENCRYPTED PRIVATE KEY; it came from the
+ * environment variable `passwordEnv`, which errors name. Errors name `file` and never include the
+ * passphrase.
  */
-export function toPrivateKey(pem: string, passphrase: string | undefined, file: string): KeyObject {
+export function toPrivateKey(
+  pem: string,
+  passphrase: string | undefined,
+  file: string,
+  passwordEnv = 'DETBUILD_KEY_PASSWORD',
+): KeyObject {
   const header = PKCS8.exec(pem)
   if (!header)
     throw new InputError(
@@ -37,10 +43,8 @@ export function toPrivateKey(pem: string, passphrase: string | undefined, file: 
   if (encrypted && !passphrase)
     throw new InputError(
       'SIGN_KEY_PASSPHRASE_REQUIRED',
-      'the key is encrypted: set its passphrase in DETBUILD_KEY_PASSWORD',
-      {
-        file,
-      },
+      `the key is encrypted: set its passphrase in the environment variable ${passwordEnv}`,
+      { file, details: { passwordEnv } },
     )
   let key: KeyObject
   try {
@@ -50,8 +54,10 @@ export function toPrivateKey(pem: string, passphrase: string | undefined, file: 
   } catch (e) {
     throw new InputError(
       encrypted ? 'SIGN_KEY_PASSPHRASE_WRONG' : 'SIGN_KEY_INVALID',
-      encrypted ? 'cannot decrypt the key: wrong passphrase?' : 'cannot read the private key',
-      { file, cause: e },
+      encrypted
+        ? `cannot decrypt the key: wrong passphrase in ${passwordEnv}?`
+        : 'cannot read the private key',
+      { file, cause: e, ...(encrypted ? { details: { passwordEnv } } : {}) },
     )
   }
   if (!keyAlgorithmOf(key))

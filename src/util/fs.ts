@@ -1,8 +1,40 @@
-/** Edge: files. Atomic writes and reads that fail with one clear line naming the file. */
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+/** Edge: files. Atomic writes and capped reads that fail with one clear line naming the file. */
+import { link, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { InputError } from '../errors.ts'
+import { toFsError } from './fs-errors.ts'
 import { parseJson } from './json-parse.ts'
+
+export { fromStrayErrno, isErrnoError, toFsError } from './fs-errors.ts'
+
+/**
+ * How large an input may be before reading it is refused (exit 2, `INPUT_TOO_LARGE`): SBOMs,
+ * lockfiles, scan results and archives are `data`; configuration, policies, ignore files and keys are
+ * `config`. `--max-input-bytes` raises (or lowers) both.
+ */
+export const DEFAULT_MAX_INPUT_BYTES = { data: 256 * 1024 * 1024, config: 16 * 1024 * 1024 } as const
+export type InputKind = keyof typeof DEFAULT_MAX_INPUT_BYTES
+
+let maxInputBytes: number | undefined
+
+/** Sets the global input size cap (`--max-input-bytes`); undefined restores the defaults. */
+export function setMaxInputBytes(bytes: number | undefined): void {
+  maxInputBytes = bytes
+}
+
+/** The size cap for an input of this kind. */
+export function maxInputBytesFor(kind: InputKind): number {
+  return maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES[kind]
+}
+
+/** Creates a folder (and its parents); a file in the way or a refused path is an error naming it. */
+export async function ensureDir(dir: string, display = dir, code = 'OUTPUT_UNWRITABLE'): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (e) {
+    throw toFsError(e, display, code, 'mkdir')
+  }
+}
 
 /**
  * detbuild's own temporary names: `.<name>.detbuild-<pid>-<n>.tmp`, beside the file they become. The
@@ -25,16 +57,24 @@ export function tempFileOwner(name: string): number | undefined {
 
 /**
  * Writes a file atomically: a temporary file in the same folder, then a rename, so a reader never
- * sees a half-written output and a failure leaves the previous file untouched.
+ * sees a half-written output and a failure leaves the previous file untouched. Failures name `display`
+ * (exit 2; a full disk exit 3).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  await writeFilesAtomic([{ file, data, mode }])
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  display = file,
+): Promise<void> {
+  await writeFilesAtomic([{ file, data, mode, display }])
 }
 
 export interface AtomicFile {
   file: string
   data: string | Uint8Array
   mode?: number
+  /** the path as the user should see it in an error (default: `file`) */
+  display?: string
 }
 
 /** The renames writeFilesAtomic makes (injectable, so a test can fail one between two others). */
@@ -59,19 +99,21 @@ export async function writeFilesAtomic(
     }
   }
   // the file being worked on, for the error line
-  let at = files[0]?.file ?? ''
+  let at: AtomicFile | undefined = files[0]
+  const shown = (f: AtomicFile | undefined): string => f?.display ?? f?.file ?? ''
   try {
     for (const f of files) {
-      at = f.file
-      await mkdir(path.dirname(f.file), { recursive: true })
+      at = f
+      const shownDir = path.dirname(shown(f))
+      await ensureDir(path.dirname(f.file), shownDir === '.' ? path.dirname(f.file) : shownDir)
       const entry: { file: string; tmp: string; backup?: string } = { file: f.file, tmp: tempNameFor(f.file) }
       staged.push(entry)
       await writeFile(entry.tmp, f.data, { mode: f.mode ?? 0o644 })
     }
     if (files.length > 1) {
       // a hard link keeps the previous bytes reachable for the roll-back without copying them
-      for (const s of staged) {
-        at = s.file
+      for (const [i, s] of staged.entries()) {
+        at = files[i]
         const backup = tempNameFor(s.file)
         try {
           await link(s.file, backup)
@@ -83,7 +125,7 @@ export async function writeFilesAtomic(
     }
   } catch (e) {
     await cleanup()
-    throw unwritable(e, at)
+    throw toFsError(e, shown(at), 'OUTPUT_UNWRITABLE', 'write')
   }
   const done: typeof staged = []
   try {
@@ -97,24 +139,9 @@ export async function writeFilesAtomic(
       else await rm(s.file, { force: true })
     }
     await cleanup()
-    throw unwritable(e, staged[done.length]?.file ?? at)
+    throw toFsError(e, shown(files[done.length] ?? at), 'OUTPUT_UNWRITABLE', 'write')
   }
   await cleanup()
-}
-
-/** The output folder or file is unusable (a folder in the way, no space, no permission): exit 2. */
-function unwritable(e: unknown, file: string): unknown {
-  const err = e as NodeJS.ErrnoException
-  if (typeof err?.code !== 'string' || !/^E[A-Z]+$/.test(err.code)) return e
-  const why =
-    err.code === 'EISDIR' || err.code === 'EPERM'
-      ? 'cannot be replaced (a folder or a protected file is in the way)'
-      : err.code === 'EACCES'
-        ? 'permission denied'
-        : err.code === 'ENOSPC'
-          ? 'no space left on the device'
-          : `cannot write (${err.code})`
-  return new InputError('OUTPUT_UNWRITABLE', why, { file, cause: e })
 }
 
 /**
@@ -164,56 +191,109 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function unreadable(e: unknown, code: string, display: string): InputError {
-  const err = e as NodeJS.ErrnoException
-  const why =
-    err.code === 'ENOENT'
-      ? 'file not found'
-      : err.code === 'EACCES'
-        ? 'permission denied'
-        : err.code === 'EISDIR'
-          ? 'is a directory, expected a file'
-          : `cannot read (${err.code ?? err.message})`
-  return new InputError(code, why, { file: display, cause: e })
-}
-
-/** Reads a text file; a missing or unreadable file is an InputError naming it. */
-export async function readTextFile(file: string, code = 'INPUT_UNREADABLE', display = file): Promise<string> {
+/**
+ * Reads a file's bytes, refusing one larger than the cap for its kind before reading it (fstat), and
+ * again if it grows while being read. Any failure is a DetbuildError naming `display`.
+ */
+async function readCapped(file: string, code: string, display: string, kind: InputKind): Promise<Buffer> {
+  const cap = maxInputBytesFor(kind)
+  const tooLarge = (size: string) =>
+    new InputError(
+      'INPUT_TOO_LARGE',
+      `${size} is over the ${cap}-byte input limit (raise it with --max-input-bytes)`,
+      {
+        file: display,
+        details: { limit: cap },
+      },
+    )
+  let handle: Awaited<ReturnType<typeof open>>
   try {
-    return await readFile(file, 'utf8')
+    handle = await open(file, 'r')
   } catch (e) {
-    throw unreadable(e, code, display)
+    throw toFsError(e, display, code, 'read')
+  }
+  try {
+    const info = await handle.stat()
+    if (info.isDirectory()) throw new InputError(code, 'is a directory, expected a file', { file: display })
+    if (info.size > cap) throw tooLarge(`${info.size} bytes`)
+    const chunks: Buffer[] = []
+    let total = 0
+    for (;;) {
+      // one read for a regular file (its size + 1 to see the end), 64 KiB steps for pipes; never past cap + 1
+      const chunk = Buffer.allocUnsafe(Math.min(Math.max(info.size + 1 - total, 65536), cap + 1 - total))
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null)
+      if (bytesRead === 0) break
+      total += bytesRead
+      if (total > cap) throw tooLarge('the file')
+      chunks.push(chunk.subarray(0, bytesRead))
+    }
+    return Buffer.concat(chunks, total)
+  } catch (e) {
+    throw toFsError(e, display, code, 'read')
+  } finally {
+    await handle.close()
   }
 }
 
-/** Reads a file's bytes; a missing or unreadable file is an InputError naming it. */
+/** Reads a text file (capped by its kind); a missing or unreadable file is an InputError naming it. */
+export async function readTextFile(
+  file: string,
+  code = 'INPUT_UNREADABLE',
+  display = file,
+  kind: InputKind = 'data',
+): Promise<string> {
+  return (await readCapped(file, code, display, kind)).toString('utf8')
+}
+
+/** Reads a file's bytes (capped by its kind); a missing or unreadable file is an InputError naming it. */
 export async function readBytesFile(
   file: string,
   code = 'INPUT_UNREADABLE',
   display = file,
+  kind: InputKind = 'data',
 ): Promise<Buffer> {
-  try {
-    return await readFile(file)
-  } catch (e) {
-    throw unreadable(e, code, display)
-  }
+  return readCapped(file, code, display, kind)
 }
 
-/** Reads and parses a JSON file with file/line/column errors. */
+/** Reads and parses a JSON file (capped, depth-checked) with file/line/column errors. */
 export async function readJsonFile(
   file: string,
   code = 'INPUT_JSON_INVALID',
   display = file,
+  kind: InputKind = 'data',
 ): Promise<unknown> {
-  return parseJson(await readTextFile(file, code, display), display, code)
+  return parseJson(await readTextFile(file, code, display, kind), display, code)
 }
 
-export async function exists(file: string): Promise<boolean> {
+/** The entries of a folder; a missing path, a file or a refused folder is an error naming it. */
+export async function listDir(dir: string, code = 'INPUT_UNREADABLE', display = dir): Promise<string[]> {
+  try {
+    return await readdir(dir)
+  } catch (e) {
+    throw toFsError(e, display, code, 'list')
+  }
+}
+
+/** True when `file` exists; false only when it is absent (a symlink loop or a refused path throws). */
+export async function exists(file: string, display = file, code = 'INPUT_UNREADABLE'): Promise<boolean> {
   try {
     await stat(file)
     return true
-  } catch {
-    return false
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).code
+    if (errno === 'ENOENT' || errno === 'ENOTDIR') return false
+    throw toFsError(e, display, code, 'read')
+  }
+}
+
+/** True when `dir` is an existing folder; false when absent or not a folder (a refused path throws). */
+export async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory()
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false
+    throw toFsError(e, dir, 'INPUT_UNREADABLE', 'list')
   }
 }
 

@@ -97,7 +97,9 @@ test('--json puts the result or the error on stdout; --quiet prints nothing on s
   assert.equal(quiet.stdout, '')
   const bad = await cli(['--json', 'sbom', '-C', tempDir(), '--out', tempDir()])
   assert.equal(bad.code, 2)
-  assert.deepEqual(Object.keys(JSON.parse(bad.stdout).error).sort(), ['code', 'file', 'message'])
+  const error = JSON.parse(bad.stdout).error
+  assert.deepEqual(Object.keys(error).sort(), ['code', 'details', 'file', 'message'])
+  assert.equal(error.details.errno, 'ENOENT')
 })
 
 test('-C makes a relative --out relative to the project', async () => {

@@ -25,7 +25,7 @@ export const register: RegisterCommand = (program, registrar) => {
     .action(
       registrar.wrap<KeygenOptions>(async (options, env) => {
         const path = await import('node:path')
-        const { exists, toPosixRelative, writeFileAtomic } = await import('../../util/fs.ts')
+        const { exists, isDirectory, toPosixRelative, writeFileAtomic } = await import('../../util/fs.ts')
         const { generateKeyPairPem, KEY_ALGORITHMS } = await import('../../sign/keys.ts')
         const { keyIdOf } = await import('../../sign/key-id.ts')
         const { createPublicKey } = await import('node:crypto')
@@ -35,6 +35,15 @@ export const register: RegisterCommand = (program, registrar) => {
         const base = path.resolve(env.globals.cwd, options.outputPrefix)
         const keyFile = `${base}.key`
         const pubFile = `${base}.pub`
+        // new folders only inside the project: a typo must not scatter folders (and a private key) elsewhere
+        const folder = path.dirname(base)
+        const inside = !path.relative(env.globals.cwd, folder).startsWith('..')
+        if (!inside && !(await isDirectory(folder)))
+          throw new InputError(
+            'KEYGEN_USAGE',
+            'the folder for --output-prefix does not exist (keygen creates folders only inside the project)',
+            { file: toPosixRelative(env.globals.cwd, folder) },
+          )
         for (const f of [keyFile, pubFile])
           if (!options.force && (await exists(f)))
             throw new InputError('KEYGEN_EXISTS', 'already exists (use --force to overwrite)', {
@@ -46,8 +55,8 @@ export const register: RegisterCommand = (program, registrar) => {
             `${options.keyPasswordEnv} is not set: the private key is written unencrypted; keep it secret`,
           )
         const pair = generateKeyPairPem(algorithm, passphrase)
-        await writeFileAtomic(keyFile, pair.privateKeyPem, 0o600)
-        await writeFileAtomic(pubFile, pair.publicKeyPem)
+        await writeFileAtomic(keyFile, pair.privateKeyPem, 0o600, toPosixRelative(env.globals.cwd, keyFile))
+        await writeFileAtomic(pubFile, pair.publicKeyPem, 0o644, toPosixRelative(env.globals.cwd, pubFile))
         const data = {
           algorithm,
           encrypted: passphrase !== undefined,
