@@ -96,7 +96,7 @@ test('writeFilesAtomic: a failure between the renames rolls the first back (prev
       failSecond(),
     ),
     (e: { code: string; exitCode: number; file: string }) =>
-      e.code === 'OUTPUT_UNWRITABLE' && e.exitCode === 2 && e.file === xml,
+      e.code === 'IO_NO_SPACE' && e.exitCode === 3 && e.file === xml,
   )
   assert.deepEqual(readdirSync(dir), [])
   // a previous pair: both keep their previous bytes
@@ -113,7 +113,7 @@ test('writeFilesAtomic: a failure between the renames rolls the first back (prev
       failSecond(),
     ),
     (e: { code: string; exitCode: number; file: string }) =>
-      e.code === 'OUTPUT_UNWRITABLE' && e.exitCode === 2 && e.file === xml,
+      e.code === 'IO_NO_SPACE' && e.exitCode === 3 && e.file === xml,
   )
   assert.equal(readFileSync(json, 'utf8'), 'old json')
   assert.equal(readFileSync(xml, 'utf8'), 'old xml')
