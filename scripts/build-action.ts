@@ -72,10 +72,12 @@ function applyPatches(rel: string, text: string): string {
 const plugin: esbuild.Plugin = {
   name: 'detbuild-action',
   setup(build) {
-    // the in-thread SBOM validator instead of the worker-based one
-    build.onResolve({ filter: /^\.\/validate\.ts$/ }, (args) =>
-      path.relative(ROOT, args.importer) === path.join('src', 'sbom', 'index.ts')
-        ? { path: path.join(ROOT, 'src', 'action', 'sbom-validate-inline.ts') }
+    // the in-thread SBOM validator instead of the worker-based one, for every importer (sbom, evidence)
+    const inline = path.join(ROOT, 'src', 'action', 'sbom-validate-inline.ts')
+    build.onResolve({ filter: /validate\.ts$/ }, (args) =>
+      args.importer !== inline &&
+      path.resolve(path.dirname(args.importer), args.path) === path.join(ROOT, 'src', 'sbom', 'validate.ts')
+        ? { path: inline }
         : undefined,
     )
     // node's own punycode module is deprecated (a warning on every run); the userland copy is the same code
