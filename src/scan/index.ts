@@ -258,6 +258,9 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   }
 }
 
+/** How many unchecked packages the summary lists one by one. */
+const MAX_UNCHECKED_SHOWN = 50
+
 function canonicalPurl(c: ScanComponent): string {
   // qualifiers and subpaths are not part of the package identity OSV knows
   return c.purl.replace(/[?#].*$/, '')
@@ -384,7 +387,12 @@ function summaryText(r: VulnsReport, failOn: FailOn | null, failing: number): st
   }
   if (!r.complete) {
     lines.push(`INCOMPLETE: ${r.unchecked.length} package(s) were NOT checked; this is not a clean result:`)
-    for (const u of r.unchecked) lines.push(`  ${u}: ${r.uncheckedReasons[u]}`)
+    // the first ones here; every one of them, with its reason, in vulns.json and --json
+    for (const u of r.unchecked.slice(0, MAX_UNCHECKED_SHOWN)) lines.push(`  ${u}: ${r.uncheckedReasons[u]}`)
+    if (r.unchecked.length > MAX_UNCHECKED_SHOWN)
+      lines.push(
+        `  … and ${r.unchecked.length - MAX_UNCHECKED_SHOWN} more: every one is listed in vulns.json`,
+      )
   } else if (failOn && failing > 0) {
     lines.push(`FAIL: ${failing} finding(s) at or above --fail-on ${failOn}`)
   } else if (open === 0) {

@@ -375,3 +375,30 @@ test('a type-confused record field is bad input (exit 2) naming the file and the
     await p.cleanup()
   }
 })
+
+test('a long unchecked list is cut in the summary, never in vulns.json', async () => {
+  const t = await tempDir()
+  try {
+    const many = Array.from({ length: 60 }, (_, i) => ({
+      name: `pkg-${String(i).padStart(2, '0')}`,
+      version: '1.0.0',
+    }))
+    await writeJson(
+      path.join(t.dir, 'sbom.json'),
+      makeSbom(
+        many,
+        many.map((p) => `${p.name}@${p.version}`),
+      ),
+    )
+    await mkdir(path.join(t.dir, 'empty'))
+    const r = await run(['scan', '-C', t.dir, '--sbom', 'sbom.json', '--offline-db', 'empty'])
+    assert.equal(r.code, 3)
+    assert.match(r.out, /^ {2}pkg:npm\/pkg-49@1\.0\.0: /m)
+    assert.doesNotMatch(r.out, /pkg-50@/)
+    assert.match(r.out, /^ {2}… and 10 more: every one is listed in vulns\.json$/m)
+    const v = await readJson(path.join(t.dir, '.detbuild', WorkspaceFiles.vulns))
+    assert.equal(v.unchecked.length, 60)
+  } finally {
+    await t.cleanup()
+  }
+})
