@@ -114,8 +114,40 @@ export function memberPath(parent: string, key: string): string {
 /**
  * The first place where `value` does not have `shape`, as [JSON path, problem], or null when it fits.
  * Paths are relative to the record (`affected[0].ranges[1].type`); the record itself is `(record)`.
+ * Paths are built only for a value that does not fit: the check of a good record allocates nothing.
  */
 export function findShapeError(value: unknown, shape: Shape, at = ''): [string, string] | null {
+  return fitsShape(value, shape) ? null : locateShapeError(value, shape, at)
+}
+
+/** Whether `value` has `shape` (the same rules as locateShapeError, without the paths). */
+function fitsShape(value: unknown, shape: Shape): boolean {
+  switch (shape.kind) {
+    case 'string':
+      return typeof value === 'string' && !(shape.nonEmpty && value === '')
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+    case 'array': {
+      if (!Array.isArray(value)) return false
+      for (let i = 0; i < value.length; i++) if (!fitsShape(value[i], shape.of)) return false
+      return true
+    }
+    case 'fields': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+      const obj = value as Record<string, unknown>
+      for (const f of shape.list) {
+        if (!Object.hasOwn(obj, f.name)) {
+          if (shape.required & f.bit) return false
+          continue
+        }
+        if (!fitsShape(obj[f.name], f.shape)) return false
+      }
+      return true
+    }
+  }
+}
+
+function locateShapeError(value: unknown, shape: Shape, at: string): [string, string] | null {
   const where = at === '' ? '(record)' : at
   switch (shape.kind) {
     case 'string':
@@ -129,7 +161,7 @@ export function findShapeError(value: unknown, shape: Shape, at = ''): [string, 
     case 'array': {
       if (!Array.isArray(value)) return [where, 'must be an array']
       for (let i = 0; i < value.length; i++) {
-        const e = findShapeError(value[i], shape.of, `${at}[${i}]`)
+        const e = locateShapeError(value[i], shape.of, `${at}[${i}]`)
         if (e) return e
       }
       return null
@@ -143,7 +175,7 @@ export function findShapeError(value: unknown, shape: Shape, at = ''): [string, 
           if (shape.required & f.bit) return [memberPath(at, name), 'is missing']
           continue
         }
-        const e = findShapeError(obj[name], f.shape, memberPath(at, name))
+        const e = locateShapeError(obj[name], f.shape, memberPath(at, name))
         if (e) return e
       }
       return null
