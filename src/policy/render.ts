@@ -1,4 +1,5 @@
 /** Result → text for the terminal and a markdown section for summaries. Pure. */
+import { mdCode, mdText } from '../util/markdown.ts'
 import type { PolicyResult, RuleResult, RuleStatus } from './types.ts'
 
 const MAX_DETAILS = 20
@@ -58,9 +59,9 @@ function violationsOf(r: RuleResult): string[] {
 
 const ICON: Record<RuleStatus, string> = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail' }
 
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
-}
+// names, messages and notes come from the SBOM, the policy file, VEX documents and server texts: shown as
+// text, never as markdown or HTML
+const cell = mdText
 
 /** A markdown section (GitHub-flavoured) for job summaries and evidence bundles. */
 export function toMarkdown(result: PolicyResult): string {
@@ -93,7 +94,7 @@ export function toMarkdown(result: PolicyResult): string {
       const about = e.vulnerability ?? e.license ?? e.rule ?? ''
       const where = e.purls.length > 0 ? ` in ${e.purls.join(', ')}` : ''
       out.push(
-        `| \`${cell(e.ref)}\` | ${cell(about + where)} | ${e.status}${e.note ? ` (${cell(e.note)})` : ''} | ${e.used} | ${e.expires ?? '—'} | ${cell(e.approvedBy ?? '—')} |`,
+        `| ${mdCode(e.ref)} | ${cell(about + where)} | ${e.status}${e.note ? ` (${cell(e.note)})` : ''} | ${e.used} | ${e.expires ?? '—'} | ${cell(e.approvedBy ?? '—')} |`,
       )
     }
   }

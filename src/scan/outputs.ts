@@ -2,6 +2,7 @@
  * Pure: the scan's output documents — SARIF 2.1.0, the markdown summary, the SBOM enriched with
  * CycloneDX `vulnerabilities`, and the in-toto statement with the vulnerability-scan predicate.
  */
+import { mdCode, mdText } from '../util/markdown.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
 import type { LockInfo } from './lockfile.ts'
@@ -15,9 +16,11 @@ const severityOrder = (a: Finding, b: Finding): number =>
   compareCodePoint(a.id, b.id)
 
 export function advisoryUrl(id: string): string {
-  if (id.startsWith('GHSA-')) return `https://github.com/advisories/${id}`
-  if (id.startsWith('CVE-')) return `https://nvd.nist.gov/vuln/detail/${id}`
-  return `https://osv.dev/vulnerability/${id}`
+  // ids come from the advisory source: encoded, so an id cannot change the URL's path or query
+  const safe = encodeURIComponent(id)
+  if (id.startsWith('GHSA-')) return `https://github.com/advisories/${safe}`
+  if (id.startsWith('CVE-')) return `https://nvd.nist.gov/vuln/detail/${safe}`
+  return `https://osv.dev/vulnerability/${safe}`
 }
 
 // ---------------------------------------------------------------- SARIF
@@ -118,16 +121,17 @@ function fixText(f: Finding): string {
 
 // ---------------------------------------------------------------- markdown
 
-const md = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+// every text from a record, an SBOM or a server is untrusted: shown as text, never as markdown or HTML
+const md = mdText
 
 export function toMarkdown(report: VulnsReport): string {
   const lines: string[] = ['# Vulnerability scan', '']
   const src =
     report.source.kind === 'api'
-      ? `OSV API (${report.source.url})`
-      : `offline OSV export \`${report.source.export}\` (sha256 ${report.source.exportSha256?.slice(0, 12)}…)`
-  lines.push(`- SBOM: \`${report.sbom.file}\` (sha256 ${report.sbom.sha256.slice(0, 12)}…)`)
-  lines.push(`- Source: ${src}; data as of ${report.source.lastUpdate ?? 'unknown'}`)
+      ? `OSV API (${md(report.source.url ?? '')})`
+      : `offline OSV export ${mdCode(report.source.export ?? '')} (sha256 ${report.source.exportSha256?.slice(0, 12)}…)`
+  lines.push(`- SBOM: ${mdCode(report.sbom.file)} (sha256 ${report.sbom.sha256.slice(0, 12)}…)`)
+  lines.push(`- Source: ${src}; data as of ${report.source.lastUpdate ? mdCode(report.source.lastUpdate) : 'unknown'}`)
   lines.push(`- Components checked: ${report.componentsChecked}`)
   if (report.source.problem)
     lines.push('', `> **${report.source.problem.code}** — ${md(report.source.problem.message)}`)
@@ -137,7 +141,7 @@ export function toMarkdown(report: VulnsReport): string {
       `> **INCOMPLETE** — ${report.unchecked.length} package(s) were not checked; this is not a clean result:`,
     )
     for (const u of report.unchecked)
-      lines.push(`> - \`${u}\`: ${report.uncheckedReasons[u] ?? 'not checked'}`)
+      lines.push(`> - ${mdCode(u)}: ${md(report.uncheckedReasons[u] ?? 'not checked')}`)
   }
   lines.push(
     '',
@@ -169,13 +173,14 @@ export function toMarkdown(report: VulnsReport): string {
         ? `suppressed${f.suppressed.until ? ` until ${f.suppressed.until}` : ''}: ${f.suppressed.reason}`
         : 'open'
       lines.push(
-        `| ${f.severity}${f.score !== null ? ` (${f.score})` : ''} | \`${md(f.name)}@${md(f.version)}\` | [${f.id}](${advisoryUrl(f.id)}) | ${md(f.aliases.join(', '))} | ${f.fixed ?? '—'} | ${fix} | ${md(dep)} | ${md(status)} |`,
+        `| ${f.severity}${f.score !== null ? ` (${f.score})` : ''} | ${mdCode(`${f.name}@${f.version}`)} | [${md(f.id)}](${advisoryUrl(f.id)}) | ${md(f.aliases.join(', '))} | ${md(f.fixed ?? '—')} | ${fix} | ${md(dep)} | ${md(status)} |`,
       )
     }
   }
   if (report.expiredSuppressions.length > 0) {
     lines.push('', 'Expired suppressions (no longer applied):', '')
-    for (const e of report.expiredSuppressions) lines.push(`- ${e.id} (${e.source}, expired ${e.until})`)
+    for (const e of report.expiredSuppressions)
+      lines.push(`- ${md(e.id)} (${md(e.source)}, expired ${md(e.until)})`)
   }
   return `${lines.join('\n')}\n`
 }
