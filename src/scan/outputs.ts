@@ -131,7 +131,9 @@ export function toMarkdown(report: VulnsReport): string {
       ? `OSV API (${md(report.source.url ?? '')})`
       : `offline OSV export ${mdCode(report.source.export ?? '')} (sha256 ${report.source.exportSha256?.slice(0, 12)}…)`
   lines.push(`- SBOM: ${mdCode(report.sbom.file)} (sha256 ${report.sbom.sha256.slice(0, 12)}…)`)
-  lines.push(`- Source: ${src}; data as of ${report.source.lastUpdate ? mdCode(report.source.lastUpdate) : 'unknown'}`)
+  lines.push(
+    `- Source: ${src}; data as of ${report.source.lastUpdate ? mdCode(report.source.lastUpdate) : 'unknown'}`,
+  )
   lines.push(`- Components checked: ${report.componentsChecked}`)
   if (report.source.problem)
     lines.push('', `> **${report.source.problem.code}** — ${md(report.source.problem.message)}`)
