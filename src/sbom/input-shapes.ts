@@ -46,11 +46,10 @@ class ShapeChecker {
   }
 
   fail(where: string, expected: string, value: unknown, described = describeJsonType(value)): never {
-    throw new InputError(
-      this.code,
-      `${where || 'the document'} must be ${expected}, not ${described}`,
-      { file: this.file, details: { path: where ? `$.${where}` : '$' } },
-    )
+    throw new InputError(this.code, `${where || 'the document'} must be ${expected}, not ${described}`, {
+      file: this.file,
+      details: { path: where ? `$.${where}` : '$' },
+    })
   }
 
   object(v: unknown, where: string): Json {

@@ -129,9 +129,11 @@ export function describeJsonType(value: unknown): string {
 /**
  * Runs a YAML parse (`parse`, called with `text`) with the input caps: too many alias expansions is
  * INPUT_YAML_ALIASES and nesting too deep (or deep enough to overflow the parser) is INPUT_TOO_DEEP,
- * both exit 2 naming `file`. Other parse errors pass through for the caller to word.
+ * both exit 2 naming `file`. A value JSON cannot carry (`.inf`, `.nan`, `1e400`, and under `%YAML 1.1`
+ * a `!!binary`, `!!timestamp`, `!!set` or `!!omap`) is `code`, exit 2, naming its path. Other parse
+ * errors pass through for the caller to word.
  */
-export function parseYamlCapped<T>(text: string, file: string, parse: (text: string) => T): T {
+export function parseYamlCapped<T>(text: string, file: string, parse: (text: string) => T, code: string): T {
   let value: T
   try {
     value = parse(text)
@@ -146,8 +148,51 @@ export function parseYamlCapped<T>(text: string, file: string, parse: (text: str
     if (e instanceof RangeError || /maximum call stack/i.test(message)) throw tooDeep(file, MAX_INPUT_DEPTH)
     throw e
   }
-  assertMaxDepth(value, file)
+  assertPlainData(value, file, code)
   return value
+}
+
+/**
+ * Pure: throws INPUT_TOO_DEEP when `value` nests deeper than MAX_INPUT_DEPTH, and `code` naming the
+ * JSON path of the first value that is not JSON data (a non-finite number, a Date, bytes, a Set or Map).
+ * Iterative: safe on any depth.
+ */
+export function assertPlainData(value: unknown, file: string, code: string): void {
+  const stack: Array<[unknown, number, string]> = [[value, 0, '$']]
+  while (stack.length > 0) {
+    const [v, depth, at] = stack.pop()!
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue
+    if (typeof v === 'number') {
+      if (Number.isFinite(v)) continue
+      throw new InputError(code, `${at} is ${v}, not a number JSON can carry`, {
+        file,
+        details: { path: at },
+      })
+    }
+    const plain =
+      Array.isArray(v) ||
+      (typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object))
+    if (!plain)
+      throw new InputError(code, `${at} is not plain data (${describeValueKind(v)})`, {
+        file,
+        details: { path: at },
+      })
+    if (depth >= MAX_INPUT_DEPTH) throw tooDeep(file, MAX_INPUT_DEPTH)
+    if (Array.isArray(v)) v.forEach((item, i) => stack.push([item, depth + 1, `${at}[${i}]`]))
+    else
+      for (const [k, item] of Object.entries(v as object))
+        stack.push([
+          item,
+          depth + 1,
+          /^[A-Za-z_$][\w$]*$/.test(k) ? `${at}.${k}` : `${at}[${JSON.stringify(k)}]`,
+        ])
+  }
+}
+
+function describeValueKind(v: unknown): string {
+  if (typeof v !== 'object') return `a ${typeof v}`
+  const name = (v as object).constructor?.name
+  return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object'
 }
 
 /**
@@ -181,7 +226,8 @@ export function parseJson(text: string, file: string, code = 'INPUT_JSON_INVALID
 
 /** A number beyond a double's range: `code` is the reader's invalid-JSON code (exit 2). */
 export function numberTooLarge(file: string, code: string, number: string, where: string): InputError {
-  const shown = number.length > 40 ? `${number.slice(0, 20)}…${number.slice(-10)} (${number.length} characters)` : number
+  const shown =
+    number.length > 40 ? `${number.slice(0, 20)}…${number.slice(-10)} (${number.length} characters)` : number
   return new InputError(
     code,
     `invalid JSON${where}: the number ${shown} is out of range (beyond ±1.8e308 it reads as ±Infinity)`,
