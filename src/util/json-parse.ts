@@ -178,7 +178,7 @@ export function assertPlainData(value: unknown, file: string, code: string): voi
         details: { path: at },
       })
     if (depth >= MAX_INPUT_DEPTH) throw tooDeep(file, MAX_INPUT_DEPTH)
-    if (Array.isArray(v)) v.forEach((item, i) => stack.push([item, depth + 1, `${at}[${i}]`]))
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push([v[i], depth + 1, `${at}[${i}]`])
     else
       for (const [k, item] of Object.entries(v as object))
         stack.push([
