@@ -196,6 +196,31 @@ function describeValueKind(v: unknown): string {
 }
 
 /**
+ * JSON.parse behind parseJson's pre-scan, for readers that word their own errors (a signed payload, a
+ * cache entry, a server reply, an evidence member): nesting past MAX_INPUT_DEPTH or a number beyond
+ * ±1.8e308 throws a SyntaxError naming the line and column, caught like any other invalid JSON, so no
+ * ±Infinity (which no JSON writer can write back) or stack-deep value gets past the reader.
+ */
+export function parseJsonText(text: string): unknown {
+  const problem = prescanJson(text)
+  if (problem) {
+    const { line, column } = lineColumn(text, problem.at)
+    throw new SyntaxError(
+      problem.kind === 'deep'
+        ? `nested deeper than ${MAX_INPUT_DEPTH} levels at line ${line}, column ${column}`
+        : `the number ${shortNumber(problem.number)} at line ${line}, column ${column} is out of range (beyond ±1.8e308)`,
+    )
+  }
+  return JSON.parse(text)
+}
+
+function shortNumber(number: string): string {
+  return number.length > 40
+    ? `${number.slice(0, 20)}…${number.slice(-10)} (${number.length} characters)`
+    : number
+}
+
+/**
  * JSON.parse that names the file, line and column on failure (exit 2), after refusing a text nested
  * deeper than MAX_INPUT_DEPTH (INPUT_TOO_DEEP). `code` is the stable error code to raise for invalid
  * JSON, e.g. `SBOM_LOCKFILE_INVALID`.
