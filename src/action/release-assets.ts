@@ -6,6 +6,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { exists, writeFileAtomic } from '../util/fs.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 
@@ -17,7 +18,7 @@ export const PROVENANCE_JSONL = 'provenance.intoto.jsonl'
 export function toIntotoJsonl(bundleText: string): string | null {
   let bundle: { dsseEnvelope?: unknown }
   try {
-    bundle = JSON.parse(bundleText) as { dsseEnvelope?: unknown }
+    bundle = parseJsonText(bundleText) as { dsseEnvelope?: unknown }
   } catch {
     return null
   }

@@ -17,6 +17,7 @@ import { CheckFailedError, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
+import { parseJson } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import type { ProgressHooks } from '../util/progress.ts'
 import { redactDeep } from '../util/redact.ts'
@@ -578,13 +579,8 @@ async function prefetchFor(
   const lockfile = { file: lockfileName, sha256: createHash('sha256').update(text).digest('hex') }
   if (config.network !== 'deny') return { lockfile, items: null, why: 'network allowed: npm fetches itself' }
   if (config.install.length === 0) return { lockfile, items: null, why: 'no install command' }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text.toString('utf8'))
-  } catch (e) {
-    throw new InputError('BUILD_LOCKFILE_INVALID', 'invalid JSON', { file: lockfileName, cause: e })
-  }
-  const items = toPrefetchList(parsed)
+  const parsed = parseJson(text.toString('utf8'), lockfileName, 'BUILD_LOCKFILE_INVALID')
+  const items = toPrefetchList(parsed, lockfileName)
   await prefetchPackages(items, npmCache, registry)
   return { lockfile, items: items.length }
 }

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import ssri from 'ssri'
-import { CheckFailedError, IncompleteError } from '../errors.ts'
+import { CheckFailedError, IncompleteError, InputError } from '../errors.ts'
 
 /** pacote (and the npm fetch stack under it) takes ~0.3 s to load: only builds that fetch pay for it. */
 const loadPacote = async () => (await import('pacote')).default
@@ -16,14 +16,28 @@ export interface PrefetchItem {
   integrity: string
 }
 
-/** The downloadable packages of a package-lock (v2/v3): skips links, bundled and workspace entries. */
-export function toPrefetchList(lock: unknown): PrefetchItem[] {
-  const packages = (lock as { packages?: Record<string, Record<string, unknown>> } | null)?.packages ?? {}
+/**
+ * The downloadable packages of a package-lock (v2/v3): skips links, bundled and workspace entries.
+ * Throws BUILD_LOCKFILE_INVALID (exit 2, naming the JSON path) for an entry that is not an object or an
+ * integrity ssri reads no hash from: pacote would fetch such a package without checking it.
+ */
+export function toPrefetchList(lock: unknown, file = 'package-lock.json'): PrefetchItem[] {
+  const invalid = (where: string, why: string) =>
+    new InputError('BUILD_LOCKFILE_INVALID', `${where} ${why}`, { file, details: { path: `$.${where}` } })
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+  if (!isObject(lock)) throw new InputError('BUILD_LOCKFILE_INVALID', 'expected a JSON object', { file })
+  const packages = lock.packages ?? {}
+  if (!isObject(packages)) throw invalid('packages', 'must be an object')
   const seen = new Set<string>()
   const out: PrefetchItem[] = []
   for (const [key, p] of Object.entries(packages)) {
+    const where = `packages[${JSON.stringify(key)}]`
+    if (!isObject(p)) throw invalid(where, 'must be an object')
     if (key === '' || p.link || p.inBundle) continue
-    if (typeof p.integrity !== 'string') continue
+    if (p.integrity === undefined) continue
+    if (typeof p.integrity !== 'string' || ssri.parse(p.integrity) === null)
+      throw invalid(`${where}.integrity`, 'must be an SRI integrity string such as "sha512-<base64>"')
     const name =
       typeof p.name === 'string'
         ? p.name
@@ -48,6 +62,7 @@ export function toPrefetchList(lock: unknown): PrefetchItem[] {
  */
 export async function hasCachedContent(cache: string, integrity: string): Promise<boolean> {
   const parsed = ssri.parse(integrity)
+  if (parsed === null) return false
   for (const hashes of Object.values(parsed) as unknown as { algorithm: string; hexDigest(): string }[][]) {
     for (const h of hashes) {
       const hex = h.hexDigest()

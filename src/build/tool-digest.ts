@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs'
 import { readFile, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomic } from '../util/fs.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 
 export interface ToolDigest {
   sha256: string
@@ -46,7 +47,7 @@ export async function cachedToolDigest(
 ): Promise<ToolDigest> {
   const fingerprint = await fingerprintOf(file)
   try {
-    const rec = JSON.parse(await readFile(recordFile, 'utf8')) as Partial<DigestRecord>
+    const rec = parseJsonText(await readFile(recordFile, 'utf8')) as Partial<DigestRecord>
     if (
       rec.schemaVersion === 1 &&
       rec.file === file &&
@@ -80,7 +81,7 @@ export async function readNpmVersion(npmBin: string): Promise<string | null> {
   for (let i = 0; i < 2; i++) {
     dir = path.dirname(dir)
     try {
-      const pkg = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as {
+      const pkg = parseJsonText(await readFile(path.join(dir, 'package.json'), 'utf8')) as {
         name?: unknown
         version?: unknown
       }

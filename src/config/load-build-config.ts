@@ -2,11 +2,11 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Ajv } from 'ajv'
-import YAML from 'yaml'
 import { InputError } from '../errors.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { exists, readTextFile, toPosixRelative } from '../util/fs.ts'
-import { describeJsonType, parseJson, parseYamlCapped, YAML_MAX_ALIAS_COUNT } from '../util/json-parse.ts'
+import { describeJsonType, parseJson, parseYamlCapped } from '../util/json-parse.ts'
+import { parseYamlStrict } from '../util/yaml-parse.ts'
 import { type BuildConfig, resolveBuildConfig, type SchemaIssue } from './build-config.ts'
 
 /** Config file names, in lookup order. */
@@ -72,9 +72,7 @@ export function assertConfigObject(raw: unknown, display: string): asserts raw i
 export function parseConfigText(text: string, display: string): unknown {
   if (/\.ya?ml$/i.test(display)) {
     try {
-      return parseYamlCapped(text, display, (source) =>
-        YAML.parse(source, { prettyErrors: true, maxAliasCount: YAML_MAX_ALIAS_COUNT }),
-      )
+      return parseYamlCapped(text, display, parseYamlStrict, 'BUILD_CONFIG_INVALID')
     } catch (e) {
       if (e instanceof InputError) throw e
       const err = e as { linePos?: Array<{ line: number; col: number }>; message?: string }

@@ -4,6 +4,7 @@
  */
 import type { PolicyInputs } from '../policy/types.ts'
 import { sha256Hex } from '../util/digest.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import type { Trust } from '../verify/trust.ts'
 import { type ArtifactInput, type VerifyReport, verifyBundle } from '../verify/verify-bundle.ts'
@@ -50,7 +51,7 @@ export function checkSignature(
     }
   let bundle: unknown
   try {
-    bundle = JSON.parse(Buffer.from(bundleBytes).toString('utf8'))
+    bundle = parseJsonText(Buffer.from(bundleBytes).toString('utf8'))
   } catch {
     return {
       ...none,
@@ -153,7 +154,7 @@ export interface ArtifactMatch {
 function parse(data: Uint8Array | undefined): unknown {
   if (data === undefined) return undefined
   try {
-    return JSON.parse(Buffer.from(data).toString('utf8'))
+    return parseJsonText(Buffer.from(data).toString('utf8'))
   } catch {
     return null
   }

@@ -10,6 +10,7 @@ import { POLICIES_DIR } from '../policy/policy-files.ts'
 import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { resolveSourceDate } from '../util/source-date.ts'
 import { WorkspaceFiles } from '../workspace.ts'
@@ -148,7 +149,7 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectedEvide
 function outputsOf(buildJson: Buffer | undefined): string[] {
   if (!buildJson) return []
   try {
-    const outputs = (JSON.parse(buildJson.toString('utf8')) as { outputs?: unknown }).outputs
+    const outputs = (parseJsonText(buildJson.toString('utf8')) as { outputs?: unknown }).outputs
     return Array.isArray(outputs)
       ? outputs
           .map((x) => (x as { path?: unknown } | null)?.path)
@@ -202,7 +203,7 @@ async function listFiles(dir: string): Promise<string[]> {
 function listedBundles(signatures: Buffer | undefined): string[] {
   if (!signatures) return []
   try {
-    const data = JSON.parse(signatures.toString('utf8')) as { bundles?: Array<{ file?: unknown }> }
+    const data = parseJsonText(signatures.toString('utf8')) as { bundles?: Array<{ file?: unknown }> }
     return (data.bundles ?? [])
       .map((b) => b.file)
       .filter((f): f is string => typeof f === 'string' && pathProblem(f) === null)
@@ -221,8 +222,9 @@ async function readAppliedPolicy(
   let source: unknown
   let sha256: unknown
   try {
-    const p = (JSON.parse(policyJson.toString('utf8')) as { policy?: { source?: unknown; sha256?: unknown } })
-      .policy
+    const p = (
+      parseJsonText(policyJson.toString('utf8')) as { policy?: { source?: unknown; sha256?: unknown } }
+    ).policy
     source = p?.source
     sha256 = p?.sha256
   } catch {
@@ -253,7 +255,8 @@ async function sourceDateOf(
 ): Promise<{ epoch: number; from: CollectedEvidence['epochFrom'] }> {
   if (buildJson) {
     try {
-      const epoch = (JSON.parse(buildJson.toString('utf8')) as { sourceDateEpoch?: unknown }).sourceDateEpoch
+      const epoch = (parseJsonText(buildJson.toString('utf8')) as { sourceDateEpoch?: unknown })
+        .sourceDateEpoch
       if (typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 0)
         return { epoch, from: 'build.json' }
     } catch {

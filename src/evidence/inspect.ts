@@ -5,6 +5,7 @@
 import type { SerializedBundle } from '@sigstore/bundle'
 import { bundleCertificate, certificateIdentity } from '../sign/certificate.ts'
 import { digestBytes } from '../util/digest.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { checkContents, isFailure, parseManifest } from './manifest.ts'
@@ -47,7 +48,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 function json(data: Uint8Array | undefined): Record<string, unknown> | undefined {
   if (data === undefined) return undefined
   try {
-    const v = JSON.parse(Buffer.from(data).toString('utf8')) as unknown
+    const v = parseJsonText(Buffer.from(data).toString('utf8')) as unknown
     return isObject(v) ? v : undefined
   } catch {
     return undefined

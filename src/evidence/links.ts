@@ -10,6 +10,7 @@ import path from 'node:path'
 import { PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex, sriToHex } from '../util/digest.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { APPLIED_POLICY_DIR } from './types.ts'
@@ -47,7 +48,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 function json(data: Uint8Array | undefined): Obj | undefined {
   if (data === undefined) return undefined
   try {
-    const v: unknown = JSON.parse(Buffer.from(data).toString('utf8'))
+    const v: unknown = parseJsonText(Buffer.from(data).toString('utf8'))
     return isObject(v) ? v : undefined
   } catch {
     // an unreadable file is the validator's finding, not a link problem

@@ -1,5 +1,6 @@
 /** The evidence manifest: built from file bytes, parsed back strictly, and compared with an archive. Pure. */
 import { digestBytes } from '../util/digest.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { byKey, compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
 import { pathProblem } from './archive.ts'
@@ -64,7 +65,7 @@ export function parseManifest(bytes: Uint8Array): EvidenceManifest | EvidenceFai
   })
   let raw: unknown
   try {
-    raw = JSON.parse(Buffer.from(bytes).toString('utf8'))
+    raw = parseJsonText(Buffer.from(bytes).toString('utf8'))
   } catch {
     return invalid('not JSON')
   }

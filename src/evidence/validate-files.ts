@@ -11,6 +11,7 @@ import { Ajv, type ValidateFunction } from 'ajv'
 import { SPEC_VERSIONS, type SpecVersion } from '../sbom/serialize.ts'
 import { startJsonValidation, validateXml } from '../sbom/validate.ts'
 import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { bundleShapeProblem } from '../verify/index.ts'
 import { WorkspaceFiles } from '../workspace.ts'
@@ -113,7 +114,7 @@ function parse(data: Uint8Array): { value: unknown } | { error: string } {
   const text = Buffer.from(data).toString('utf8')
   if (text.includes('\uFFFD')) return { error: 'not UTF-8 text' }
   try {
-    return { value: JSON.parse(text) }
+    return { value: parseJsonText(text) }
   } catch (e) {
     return { error: `not JSON (${(e as Error).message.replace(/\s*in JSON at position.*$/s, '')})` }
   }

@@ -13,6 +13,7 @@ import type { ScanOptions } from '../scan/index.ts'
 import type { VulnsReport } from '../scan/types.ts'
 import { digestBytes, sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { readArtifact } from '../verify/index.ts'
@@ -237,7 +238,7 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
           bundledVulns:
             signedVulns && vulnsReadable
               ? {
-                  report: JSON.parse(signedVulns.toString('utf8')) as VulnsReport,
+                  report: parseJsonText(signedVulns.toString('utf8')) as VulnsReport,
                   sha256: sha256Hex(signedVulns),
                 }
               : undefined,

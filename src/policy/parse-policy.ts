@@ -31,16 +31,31 @@ function validatorFor(schema: object): ValidateFunction {
 /** Parses and validates a policy (YAML or JSON text). Throws POLICY_INVALID naming file, key and line. */
 export function parsePolicy(text: string, file: string, schema: object): Policy {
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { keepSourceTokens: true, lineCounter, prettyErrors: false })
+  // warnings stay in the document (logLevel): an unresolved tag is refused below, never printed
+  const doc = parseDocument(text, {
+    keepSourceTokens: true,
+    lineCounter,
+    prettyErrors: false,
+    logLevel: 'error',
+  })
   const lineOf = (offset: number | undefined): number | null =>
     offset === undefined ? null : lineCounter.linePos(offset).line
 
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({ path: '', line: lineOf(e.pos[0]), message: e.message }))
+  if (doc.errors.length > 0 || doc.warnings.length > 0) {
+    const problems = [...doc.errors, ...doc.warnings].map((e) => ({
+      path: '',
+      line: lineOf(e.pos[0]),
+      message: e.message,
+    }))
     throw toError(file, problems, 'invalid YAML')
   }
   // aliases and depth capped: a "billion laughs" or a 100k-deep policy is bad input, not a crash
-  const value: unknown = parseYamlCapped(text, file, () => doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }))
+  const value: unknown = parseYamlCapped(
+    text,
+    file,
+    () => doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }),
+    'POLICY_INVALID',
+  )
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InputError(
       'POLICY_INVALID',

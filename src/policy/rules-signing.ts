@@ -7,6 +7,7 @@
  * (`POLICY_SIGNING_NO_TRUST`), never a pass.
  */
 import { sha256Hex } from '../util/digest.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import type { RuleContext } from './context.ts'
 import { isObject, type Obj, str } from './model.ts'
@@ -75,7 +76,7 @@ const HEX_LENGTHS = { sha256: 64, sha384: 96, sha512: 128 } as const
 function statementDigest(payload: Buffer): SignedArtifact | undefined {
   let statement: unknown
   try {
-    statement = JSON.parse(payload.toString('utf8'))
+    statement = parseJsonText(payload.toString('utf8'))
   } catch {
     return undefined
   }
@@ -115,7 +116,7 @@ function checkBundle(
     return fail(SigningViolationCodes.missingBundle, `${b.file} is listed but missing from the workspace`)
   let bundle: unknown
   try {
-    bundle = JSON.parse(Buffer.from(bytes).toString('utf8'))
+    bundle = parseJsonText(Buffer.from(bytes).toString('utf8'))
   } catch {
     return fail(SigningViolationCodes.bundleInvalid, `${b.file} is not JSON, not a sigstore bundle`)
   }

@@ -4,6 +4,7 @@
  * Each problem is exit 2 naming the file and the JSON path, e.g.
  * `package-lock.json: packages["node_modules/a"].version must be a string, not a number`.
  */
+import ssri from 'ssri'
 import { InputError } from '../errors.ts'
 import { describeJsonType } from '../util/json-parse.ts'
 
@@ -19,6 +20,22 @@ function child(where: string, key: string | number): string {
   return k.startsWith('"') ? `${where}[${k}]` : `${where}.${k}`
 }
 
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
+
+/** Pure: whether ssri reads at least one hash from `value`, each with a base64 digest. */
+function isIntegrity(value: string): boolean {
+  const parsed = ssri.parse(value, { single: false }) as ssri.Integrity | null
+  if (parsed === null) return false
+  const hashes = Object.values(parsed).flat() as ssri.Hash[]
+  return hashes.length > 0 && hashes.every((h) => BASE64.test(h.digest))
+}
+
+/** A short quote of a string for a message (a hostile one can be megabytes). */
+function quote(value: string): string {
+  const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value
+  return `${JSON.stringify(shown)}${value.length > 40 ? ` (${value.length} characters)` : ''}`
+}
+
 class ShapeChecker {
   private readonly file: string
   private readonly code: string
@@ -28,12 +45,11 @@ class ShapeChecker {
     this.code = code
   }
 
-  fail(where: string, expected: string, value: unknown): never {
-    throw new InputError(
-      this.code,
-      `${where || 'the document'} must be ${expected}, not ${describeJsonType(value)}`,
-      { file: this.file, details: { path: where ? `$.${where}` : '$' } },
-    )
+  fail(where: string, expected: string, value: unknown, described = describeJsonType(value)): never {
+    throw new InputError(this.code, `${where || 'the document'} must be ${expected}, not ${described}`, {
+      file: this.file,
+      details: { path: where ? `$.${where}` : '$' },
+    })
   }
 
   object(v: unknown, where: string): Json {
@@ -43,6 +59,19 @@ class ShapeChecker {
 
   optString(o: Json, key: string, where: string): void {
     if (o[key] !== undefined && typeof o[key] !== 'string') this.fail(child(where, key), 'a string', o[key])
+  }
+
+  /**
+   * An SRI integrity string. npm hands an unparsable one to ssri, which yields no hash, and then installs
+   * without checking anything (fail open); detbuild reports hashes from it, so it must hold at least one
+   * hash ssri reads, and every hash it reads must carry a base64 digest.
+   */
+  optIntegrity(o: Json, key: string, where: string): void {
+    const v = o[key]
+    if (v === undefined) return
+    const at = child(where, key)
+    if (typeof v !== 'string') this.fail(at, 'a string', v)
+    if (!isIntegrity(v)) this.fail(at, 'an SRI integrity string such as "sha512-<base64>"', v, quote(v))
   }
 
   optBoolean(o: Json, key: string, where: string): void {
@@ -121,7 +150,8 @@ export function assertLockfileShape(raw: unknown, file: string): void {
       const where = child('packages', key)
       const e = c.object(entry, where)
       checkManifestFields(c, e, where)
-      for (const f of ['resolved', 'integrity'] as const) c.optString(e, f, where)
+      c.optString(e, 'resolved', where)
+      c.optIntegrity(e, 'integrity', where)
       for (const f of [
         'link',
         'dev',
@@ -142,7 +172,8 @@ export function assertLockfileShape(raw: unknown, file: string): void {
     for (const [name, entry] of Object.entries(c.object(deps, at))) {
       const where = child(at, name)
       const e = c.object(entry, where)
-      for (const f of ['version', 'resolved', 'integrity'] as const) c.optString(e, f, where)
+      for (const f of ['version', 'resolved'] as const) c.optString(e, f, where)
+      c.optIntegrity(e, 'integrity', where)
       for (const f of ['dev', 'optional', 'bundled'] as const) c.optBoolean(e, f, where)
       c.optStringMap(e, 'requires', where)
       if (e.dependencies !== undefined) stack.push([e.dependencies, child(where, 'dependencies')])

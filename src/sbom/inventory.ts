@@ -12,6 +12,7 @@ import { parseJson } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { assertLockfileShape, assertPackageJsonShape } from './input-shapes.ts'
 import type { DependencyKind, Inventory, InventoryNode, Manifest } from './model.ts'
+import { toPurl } from './purl.ts'
 
 export type TreeSource = 'lockfile' | 'installed'
 
@@ -167,6 +168,23 @@ function pickManifest(pkg: Record<string, unknown>): Manifest {
   return out
 }
 
+/**
+ * A package must have a name a package URL can carry: a lockfile entry at `packages[" "]` gives Arborist
+ * a blank name, which packageurl-js refuses (it would otherwise surface as a crash in the SBOM writer).
+ */
+function assertNamed(node: InventoryNode, lockfile: string | undefined): void {
+  try {
+    toPurl(node)
+  } catch (e) {
+    const where = lockfile ? `packages[${JSON.stringify(node.location)}]` : node.location
+    throw new InputError(
+      lockfile ? 'SBOM_LOCKFILE_INVALID' : 'SBOM_TREE_UNREADABLE',
+      `${where}: the package name ${JSON.stringify(node.name.slice(0, 80))} cannot be a package URL (${(e as Error).message.replace(/^Invalid purl: /, '')})`,
+      { file: lockfile ?? 'node_modules', details: { path: lockfile ? `$.${where}` : node.location } },
+    )
+  }
+}
+
 /** Loads the tree and returns plain data; tree problems become warnings, never failures. */
 export async function readInventory(cwd: string, source: TreeSource): Promise<Inventory> {
   const pkgFile = path.join(cwd, 'package.json')
@@ -249,6 +267,7 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
       manifest: pickManifest(n.package ?? {}),
       deps: [],
     }
+    assertNamed(node, lock?.file)
     nodes.set(node.key, node)
   }
   // install paths of each real node: its own location plus every link that points at it

@@ -7,6 +7,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomic } from '../util/fs.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { type IndexCache, toValidIndexCache } from './offline-collect.ts'
 
 const INDEX_FILE = /^[0-9a-f]{64}\.json$/
@@ -21,7 +22,7 @@ export async function readIndexCache(
   entries: number,
 ): Promise<IndexCache | null> {
   try {
-    const raw: unknown = JSON.parse(await readFile(indexCacheFile(dir, exportSha256), 'utf8'))
+    const raw: unknown = parseJsonText(await readFile(indexCacheFile(dir, exportSha256), 'utf8'))
     return toValidIndexCache(raw, exportSha256, entries)
   } catch {
     return null

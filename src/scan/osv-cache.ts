@@ -13,6 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { sha256Hex } from '../util/digest.ts'
 import { writeFileAtomic } from '../util/fs.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { toCheckedRecord } from './osv-reply.ts'
 import type { OsvRecord } from './types.ts'
 
@@ -70,7 +71,7 @@ export class OsvCache {
       return null
     }
     try {
-      const e = JSON.parse(text) as Partial<Entry>
+      const e = parseJsonText(text) as Partial<Entry>
       if (
         e?.format !== FORMAT ||
         e.scope !== this.scope ||
@@ -80,7 +81,7 @@ export class OsvCache {
         e.sha256 !== sha256Hex(e.record)
       )
         throw new Error('foreign or damaged entry')
-      const record = toCheckedRecord(JSON.parse(e.record), id)
+      const record = toCheckedRecord(parseJsonText(e.record), id)
       if (record.modified !== modified) throw new Error('another version of the record')
       this.hits++
       return record

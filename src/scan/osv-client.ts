@@ -9,6 +9,8 @@
  * (osv-reply.ts). Nothing here throws for a package it could not check: it reports it, with a code, so the
  * caller can fail closed.
  */
+
+import { parseJsonText } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import { redactSecrets } from '../util/redact.ts'
 import type { OsvCache } from './osv-cache.ts'
@@ -224,7 +226,7 @@ export class OsvClient {
       throw new RequestFailed(OsvFailure.replyInvalid, 'reply is not UTF-8 text', true)
     }
     try {
-      return JSON.parse(text)
+      return parseJsonText(text)
     } catch {
       throw new RequestFailed(OsvFailure.replyInvalid, 'reply is not JSON (malformed or truncated)', true)
     }

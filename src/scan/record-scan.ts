@@ -262,14 +262,20 @@ class Scanner {
     this.p += word.length
   }
 
-  /** `-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?` */
+  /**
+   * `-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`, and unsure of a number beyond ±1.8e308: the full parse
+   * refuses those (JSON.parse would read ±Infinity), so a record holding one is never summarised here.
+   * Only a number with an exponent or more than 309 integer digits can be out of range: others cost nothing.
+   */
   private number(): void {
     const b = this.b
+    const start = this.p
     if (b[this.p] === 0x2d) this.p++
     const first = b[this.p]
     if (first === 0x30) this.p++
     else if (first !== undefined && first >= 0x31 && first <= 0x39) this.digits()
     else unsure()
+    const integerDigits = this.p - start
     if (b[this.p] === 0x2e) {
       this.p++
       this.digits()
@@ -280,7 +286,8 @@ class Scanner {
       const sign = b[this.p]
       if (sign === 0x2b || sign === 0x2d) this.p++
       this.digits()
-    }
+      if (!Number.isFinite(Number(Buffer.from(b.subarray(start, this.p)).toString('latin1')))) unsure()
+    } else if (integerDigits > 309) unsure()
   }
 
   /** One or more decimal digits. */

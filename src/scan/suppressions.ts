@@ -5,9 +5,9 @@
  * and is reported.
  */
 import { parse as parseToml } from 'smol-toml'
-import { parse as parseYaml } from 'yaml'
 import { InputError } from '../errors.ts'
-import { MAX_INPUT_DEPTH, parseJson, parseYamlCapped, YAML_MAX_ALIAS_COUNT } from '../util/json-parse.ts'
+import { MAX_INPUT_DEPTH, parseJson, parseYamlCapped } from '../util/json-parse.ts'
+import { parseYamlStrict } from '../util/yaml-parse.ts'
 import type { ExpiredSuppression, Finding, Suppression } from './types.ts'
 
 export interface IgnoreEntry {
@@ -47,7 +47,7 @@ export function toDetbuildIgnore(text: string, file: string): IgnoreEntry[] {
   if (/\.ya?ml$/i.test(file)) {
     try {
       // aliases and depth capped: a "billion laughs" ignore file is bad input, not a crash
-      raw = parseYamlCapped(text, file, (t) => parseYaml(t, { maxAliasCount: YAML_MAX_ALIAS_COUNT }))
+      raw = parseYamlCapped(text, file, parseYamlStrict, 'SCAN_IGNORE_FILE_INVALID')
     } catch (e) {
       if (e instanceof InputError) throw e
       fail(file, `invalid YAML: ${(e as Error).message.split('\n')[0]}`)

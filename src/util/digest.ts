@@ -26,10 +26,14 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
-/** Converts an SRI string's hashes to hex, per algorithm (first value wins). */
+/**
+ * Converts an SRI string's hashes to hex, per algorithm (first value wins). A string ssri reads no hash
+ * from gives an empty map: the caller decides whether a missing hash is a problem.
+ */
 export function sriToHex(integrity: string): Map<string, string> {
   const out = new Map<string, string>()
-  const parsed = ssri.parse(integrity, { single: false }) as ssri.Integrity
+  const parsed = ssri.parse(integrity, { single: false }) as ssri.Integrity | null
+  if (parsed === null) return out
   for (const [algorithm, hashes] of Object.entries(parsed)) {
     const first = (hashes as ssri.Hash[])[0]
     if (first && !out.has(algorithm)) out.set(algorithm, first.hexDigest())

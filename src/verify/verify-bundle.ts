@@ -23,6 +23,7 @@ import {
   Verifier,
 } from '@sigstore/verify'
 import { keyIdOf } from '../sign/key-id.ts'
+import { parseJsonText } from '../util/json-parse.ts'
 import { bundleShapeProblem } from './bundle-shape.ts'
 import { canVerifyPrehashed, verifyPrehashedEcdsa } from './ecdsa-prehashed.ts'
 import { toAnchoredRegExp } from './identity-regexp.ts'
@@ -308,7 +309,7 @@ function matchSubject(
     )
   let statement: unknown
   try {
-    statement = JSON.parse(Buffer.from(payload).toString('utf8'))
+    statement = parseJsonText(Buffer.from(payload).toString('utf8'))
   } catch {
     throw new VerifyFailure('VERIFY_BUNDLE_INVALID', 'the DSSE payload is not JSON')
   }

@@ -81,14 +81,31 @@ export async function runChecked(
   env: NodeJS.ProcessEnv = {},
 ): Promise<CliResult> {
   const started = performance.now()
-  const r = await cli(argv, { cwd, env: { PATH: process.env.PATH, HOME: cwd, ...env } })
+  // a library printing its own warnings (YAMLWarning via process.emitWarning) goes around detbuild's
+  // logger straight to the user's stderr; Node's own deprecation and experimental notices are not input
+  const warnings: string[] = []
+  const onWarning = (w: Error) => {
+    if (w.name !== 'DeprecationWarning' && w.name !== 'ExperimentalWarning')
+      warnings.push(`${w.name}: ${w.message}`)
+  }
+  process.on('warning', onWarning)
+  let r: CliResult
+  try {
+    r = await cli(argv, { cwd, env: { PATH: process.env.PATH, HOME: cwd, ...env } })
+    // emitWarning delivers on the next tick
+    await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    process.off('warning', onWarning)
+  }
   // FUZZ_SLOW=<ms>: name the inputs that take long (a budget hog, or a slow path worth a look)
   const ms = performance.now() - started
   if (Number(process.env.FUZZ_SLOW) > 0 && ms > Number(process.env.FUZZ_SLOW))
     process.stderr.write(
       `slow (${Math.round(ms)} ms): detbuild ${argv.join(' ')} — ${mutation.slice(0, 200)}\n`,
     )
-  const why = contractBreach(r)
+  const why =
+    contractBreach(r) ??
+    (warnings.length > 0 ? `a library wrote to stderr itself: ${warnings[0]!.slice(0, 200)}` : undefined)
   if (why) breach(why, argv, mutation, r)
   return r
 }

@@ -14,6 +14,7 @@ import { loadOfflineDb, type OfflineDb } from '../../src/scan/offline-db.ts'
 import { assertOsvRecord, OsvIndex } from '../../src/scan/osv-index.ts'
 import { type RecordSummary, scanRecord } from '../../src/scan/record-scan.ts'
 import { forEachZipEntry, readZipEntries, readZipEntry } from '../../src/scan/zip.ts'
+import { parseJsonText } from '../../src/util/json-parse.ts'
 import { silentLogger } from '../../src/util/log.ts'
 import { generatedDir, makeSbom, makeZip, recordsDir, tempDir, writeJson } from './helpers.ts'
 
@@ -24,11 +25,11 @@ const fixtureTexts = [recordsDir, generatedDir].flatMap((dir) =>
     .map((f) => readFileSync(path.join(dir, f), 'utf8')),
 )
 
-/** What JSON.parse + assertOsvRecord say about a record: the truth the scanner must agree with. */
+/** What the full parse (the one reader + assertOsvRecord) says about a record: the scanner's truth. */
 function truth(bytes: Buffer): RecordSummary | 'invalid' {
   let record: ReturnType<typeof assertOsvRecord>
   try {
-    record = assertOsvRecord(JSON.parse(bytes.toString('utf8')), 'x')
+    record = assertOsvRecord(parseJsonText(bytes.toString('utf8')), 'x')
   } catch {
     return 'invalid'
   }
@@ -322,6 +323,40 @@ test('batched inflation reads stored entries, wrong central CRCs, and fails on a
   )
   assert.deepEqual(visited, [0, 1, 2, 3], 'entries before the damaged one were read, in order')
   assert.throws(() => readZipEntry(zip, damaged[4]!, 'x.zip'), { code: 'SCAN_EXPORT_INVALID' })
+})
+
+test('a number beyond ±1.8e308 anywhere in a record: the scanner abstains, the full parse refuses', async () => {
+  const base = JSON.parse(fixtureTexts[0]!) as Record<string, unknown>
+  for (const raw of ['1e400', '-1e400', '1E+309', '1'.repeat(310), '-0.5e99999']) {
+    const text = JSON.stringify({ ...base, database_specific: { n: '@@' } }).replace('"@@"', raw)
+    assert.equal(scanRecord(Buffer.from(text)), null, raw.slice(0, 20))
+    assert.equal(truth(Buffer.from(text)), 'invalid', raw.slice(0, 20))
+  }
+  for (const raw of ['1e308', '-1.5e-400', '1'.repeat(309)]) {
+    const text = JSON.stringify({ ...base, database_specific: { n: '@@' } }).replace('"@@"', raw)
+    assert.ok(assertSound(Buffer.from(text), raw.slice(0, 20)), `${raw.slice(0, 20)}: takes the fast path`)
+  }
+  const t = await tempDir()
+  try {
+    const bad = JSON.stringify({ ...base, id: 'X-1', database_specific: { n: '@@' } }).replace(
+      '"@@"',
+      '-1e400',
+    )
+    await writeFile(
+      path.join(t.dir, 'all.zip'),
+      makeZip([
+        ...fixtureTexts.map((d, i) => ({ name: `E${i}.json`, data: d })),
+        { name: 'bad.json', data: bad },
+      ]),
+    )
+    await assert.rejects(
+      loadOfflineDb(path.join(t.dir, 'all.zip'), 'all.zip', { names: new Set(['no-such-package']) }),
+      (e: { code?: string; message?: string }) =>
+        e.code === 'SCAN_EXPORT_INVALID' && /the number -1e400 is out of range/.test(e.message ?? ''),
+    )
+  } finally {
+    await t.cleanup()
+  }
 })
 
 test('a malformed record that names no SBOM package still fails the scan (exit 2)', async () => {
