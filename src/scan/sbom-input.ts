@@ -48,20 +48,26 @@ export function toSbomInput(raw: unknown, file: string): SbomInput {
   if (bom.dependencies !== undefined && !Array.isArray(bom.dependencies))
     fail('"dependencies" must be an array')
 
+  if (
+    bom.metadata !== undefined &&
+    (typeof bom.metadata !== 'object' || bom.metadata === null || Array.isArray(bom.metadata))
+  )
+    fail('"metadata" must be an object')
   const metadata = (bom.metadata ?? {}) as { component?: SbomComponentRaw }
+  if (metadata.component !== undefined) checkComponent(metadata.component, '$.metadata.component', fail)
   const root = metadata.component
   const rootRef = root?.['bom-ref'] ?? null
   const rootName = root ? displayName(root) : '(root)'
 
   const flat: SbomComponentRaw[] = []
-  const walk = (list: SbomComponentRaw[]): void => {
-    for (const c of list) {
-      if (typeof c !== 'object' || c === null) fail('a component is not an object')
+  const walk = (list: SbomComponentRaw[], at: string): void => {
+    list.forEach((c, i) => {
+      checkComponent(c, `${at}[${i}]`, fail)
       flat.push(c)
-      if (Array.isArray(c.components)) walk(c.components)
-    }
+      if (c.components !== undefined) walk(c.components, `${at}[${i}].components`)
+    })
   }
-  walk((bom.components as SbomComponentRaw[] | undefined) ?? [])
+  walk((bom.components as SbomComponentRaw[] | undefined) ?? [], '$.components')
 
   const graph = new Map<string, string[]>()
   for (const d of (bom.dependencies as Array<{ ref?: unknown; dependsOn?: unknown }> | undefined) ?? []) {
@@ -190,6 +196,16 @@ export function npmNameFromPurl(purl: string): string | null {
   } catch {
     return null
   }
+}
+
+/** The fields the scan reads have their CycloneDX types (a purl that is an array is bad input, not a crash). */
+function checkComponent(c: unknown, at: string, fail: (why: string) => never): asserts c is SbomComponentRaw {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) fail(`${at} is not an object`)
+  const record = c as Record<string, unknown>
+  for (const key of ['bom-ref', 'purl', 'name', 'group', 'version', 'scope', 'type'])
+    if (record[key] !== undefined && typeof record[key] !== 'string') fail(`${at}.${key} must be a string`)
+  if (record.components !== undefined && !Array.isArray(record.components))
+    fail(`${at}.components must be an array`)
 }
 
 function displayName(c: SbomComponentRaw): string {
