@@ -13,9 +13,10 @@
  */
 import { createHash } from 'node:crypto'
 import type { Dirent } from 'node:fs'
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { InputError } from '../errors.ts'
+import { readBytesFile } from '../util/fs.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { entriesFor, OfflineCollector, toEcosystemCounts, toIndexCache } from './offline-collect.ts'
 import { readIndexCache, writeIndexCache } from './offline-index-cache.ts'
@@ -159,11 +160,8 @@ function unreadable(display: string, e: unknown): InputError {
 }
 
 async function readExport(file: string, display: string): Promise<Buffer> {
-  try {
-    return await readFile(file)
-  } catch (e) {
-    throw unreadable(display, e)
-  }
+  // capped like every input (`--max-input-bytes`), checked before reading
+  return readBytesFile(file, 'SCAN_EXPORT_UNREADABLE', display, 'export')
 }
 
 async function listJson(root: string, display: string, rel = ''): Promise<string[]> {

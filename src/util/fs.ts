@@ -10,9 +10,14 @@ export { fromStrayErrno, isErrnoError, toFsError } from './fs-errors.ts'
 /**
  * How large an input may be before reading it is refused (exit 2, `INPUT_TOO_LARGE`): SBOMs,
  * lockfiles, scan results and archives are `data`; configuration, policies, ignore files and keys are
- * `config`. `--max-input-bytes` raises (or lowers) both.
+ * `config`; offline OSV exports (ZIP files) are `export`. `--max-input-bytes` raises (or lowers) them all.
  */
-export const DEFAULT_MAX_INPUT_BYTES = { data: 256 * 1024 * 1024, config: 16 * 1024 * 1024 } as const
+export const DEFAULT_MAX_INPUT_BYTES = {
+  data: 256 * 1024 * 1024,
+  config: 16 * 1024 * 1024,
+  // an offline OSV export of every ecosystem is over a GiB; 2 GiB is also the most Node reads at once
+  export: 2 * 1024 * 1024 * 1024 - 1,
+} as const
 export type InputKind = keyof typeof DEFAULT_MAX_INPUT_BYTES
 
 let maxInputBytes: number | undefined

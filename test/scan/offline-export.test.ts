@@ -402,3 +402,28 @@ test('a long unchecked list is cut in the summary, never in vulns.json', async (
     await t.cleanup()
   }
 })
+
+test('an export ZIP over --max-input-bytes is refused before it is read (exit 2, INPUT_TOO_LARGE)', async () => {
+  const p = await project()
+  try {
+    const records = await realRecords()
+    await writeFile(path.join(p.dir, 'all.zip'), makeZip(records))
+    const ok = await p.scan('all.zip')
+    assert.equal(ok.code, 0, ok.err)
+    const r = await run([
+      '--max-input-bytes',
+      '5000',
+      'scan',
+      '-C',
+      p.dir,
+      '--sbom',
+      'sbom.json',
+      '--offline-db',
+      'all.zip',
+    ])
+    assert.equal(r.code, 2, r.err)
+    assert.match(r.err, /\[INPUT_TOO_LARGE\]: .*all\.zip: \d+ bytes is over the 5000-byte input limit/)
+  } finally {
+    await p.cleanup()
+  }
+})
