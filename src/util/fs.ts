@@ -232,7 +232,8 @@ async function readCapped(file: string, code: string, display: string, kind: Inp
       if (total > cap) throw tooLarge('the file')
       chunks.push(chunk.subarray(0, bytesRead))
     }
-    return Buffer.concat(chunks, total)
+    // a regular file arrives in one read: hand that buffer back instead of copying it
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)
   } catch (e) {
     throw toFsError(e, display, code, 'read')
   } finally {
