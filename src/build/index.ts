@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { glob, mkdir, mkdtemp, readFile, rm, utimes } from 'node:fs/promises'
+import { glob, mkdir, mkdtemp, readFile, realpath, rm, stat, utimes } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import ssri from 'ssri'
@@ -133,17 +133,36 @@ function fixedEnvRecord(env: Record<string, string>): Record<string, string> {
 
 async function collectOutputs(stageDir: string, patterns: readonly string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>()
+  // build code decides what the build tree holds: a symlinked folder or file may point anywhere on the
+  // host, so every match is resolved and must stay inside the tree (it is read from where it resolves)
+  const root = await realpath(stageDir)
   for await (const entry of glob([...patterns], { cwd: stageDir, withFileTypes: true })) {
-    if (!entry.isFile()) continue
-    const abs = path.join(entry.parentPath, entry.name)
-    const rel = path.relative(stageDir, abs).split(path.sep).join('/')
-    if (rel.startsWith('node_modules/')) continue
+    if (!entry.isFile() && !entry.isSymbolicLink()) continue
+    const shown = path.relative(stageDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/')
+    if (shown.startsWith('node_modules/')) continue
     // an artifact's name reaches logs, sha256sum lines and CI commands: control characters are refused
-    const problem = fileNameProblem(entry.name)
+    // (in every part of its path: a folder name that is not UTF-8 could not even be resolved)
+    const problem = fileNameProblem(entry.name) ?? fileNameProblem(shown)
     if (problem !== null)
-      throw new InputError('BUILD_OUTPUT_NAME_INVALID', `output ${quoteFileName(rel)} ${problem}`, {
+      throw new InputError('BUILD_OUTPUT_NAME_INVALID', `output ${quoteFileName(shown)} ${problem}`, {
         details: { key: 'outputs', name: quoteFileName(entry.name) },
       })
+    let abs: string
+    try {
+      abs = await realpath(path.join(entry.parentPath, entry.name))
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue // a dangling link is no output
+      throw e
+    }
+    const inside = path.relative(root, abs)
+    if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside))
+      throw new InputError(
+        'BUILD_OUTPUT_OUTSIDE',
+        `output ${quoteFileName(shown)} resolves outside the build tree (a symlink): host files are never artifacts`,
+        { details: { key: 'outputs', name: quoteFileName(shown) } },
+      )
+    if (!(await stat(abs)).isFile()) continue
+    if (inside.split(path.sep).join('/').startsWith('node_modules/')) continue
     const prev = found.get(entry.name)
     if (prev && prev !== abs)
       throw new InputError(

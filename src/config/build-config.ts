@@ -69,7 +69,7 @@ export function describeIssue(issue: SchemaIssue): { key: string; message: strin
         : key.startsWith('env')
           ? 'an environment variable name'
           : key.startsWith('outputs')
-            ? 'a non-empty glob relative to the project (no leading "/")'
+            ? 'a non-empty glob inside the project (no leading "/", no ".." segment)'
             : 'a non-empty string'
       return { key, message: `"${key}" must be ${hint}` }
     }
