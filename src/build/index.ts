@@ -202,13 +202,17 @@ async function prepareRun(
   variant: RunVariant,
   cwd: string,
   files: readonly string[],
+  onPrivateKey?: (rel: string) => void,
 ): Promise<StagedRun> {
   const root = await mkdtemp(path.join(tmpRoot, `${variant.label}-`))
   const stageDir = path.join(root, variant.stagingName)
   const home = path.join(root, 'home')
   const tmp = path.join(root, 'tmp')
   await Promise.all([mkdir(stageDir, { recursive: true }), mkdir(home), mkdir(tmp)])
-  const staged = await stageSource(cwd, files, stageDir, { reverse: variant.reverse })
+  const staged = await stageSource(cwd, files, stageDir, {
+    reverse: variant.reverse,
+    ...(onPrivateKey ? { onPrivateKey } : {}),
+  })
   return { root, stageDir, home, tmp, staged }
 }
 
@@ -300,9 +304,16 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   })()
   const isolationP = resolveIsolation(config.network)
   const inspectP = inspectSource(cwd, config.include, out)
+  // a private key in the source is left out of every run's staged tree, and said once
+  const keysLeftOut = new Set<string>()
+  const onPrivateKey = (rel: string): void => {
+    if (keysLeftOut.has(rel)) return
+    keysLeftOut.add(rel)
+    log.warn(`${rel}: holds a private key: left out of the staged source (a build must never see it)`)
+  }
   const sourceP = inspectP.then(async (source) => ({
     source,
-    run: await prepareRun(tmpRoot, variants[0] as RunVariant, cwd, source.files),
+    run: await prepareRun(tmpRoot, variants[0] as RunVariant, cwd, source.files, onPrivateKey),
   }))
   const prefetchP = inspectP.then(
     (source) => prefetchFor(source, cwd, config, npmCache, settings.registry),
@@ -359,7 +370,9 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   for (const variant of variants) {
     const isFirst = variant.label === 'first'
     const runVariant = async () => {
-      const staged = isFirst ? prepared.run : await prepareRun(tmpRoot, variant, cwd, source.files)
+      const staged = isFirst
+        ? prepared.run
+        : await prepareRun(tmpRoot, variant, cwd, source.files, onPrivateKey)
       const env = toBuildEnv({
         hostEnv: options.hostEnv,
         allowlist: config.env,

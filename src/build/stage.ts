@@ -110,7 +110,7 @@ export async function stageSource(
   cwd: string,
   files: readonly string[],
   dest: string,
-  options: { reverse?: boolean } = {},
+  options: { reverse?: boolean; onPrivateKey?: (rel: string) => void } = {},
 ): Promise<StagedFile[]> {
   const order = options.reverse ? [...files].reverse() : [...files]
   const staged: StagedFile[] = []
@@ -136,6 +136,12 @@ export async function stageSource(
     } else if (st.isFile()) {
       // one read: the bytes that are hashed are the bytes that are staged
       const data = await readFile(from)
+      // build code (every dependency's scripts) reads the staged tree and can pack it into an artifact:
+      // a private key committed by mistake (a detbuild key, a TLS or SSH key) never goes in
+      if (holdsPrivateKey(data)) {
+        options.onPrivateKey?.(rel)
+        continue
+      }
       const exec = (st.mode & 0o111) !== 0
       await writeFile(to, data, { mode: exec ? 0o755 : 0o644 })
       await chmod(to, exec ? 0o755 : 0o644)
@@ -155,6 +161,15 @@ export async function stageSource(
       },
     )
   return staged.sort((a, b) => compareCodePoint(a.path, b.path))
+}
+
+// PEM private keys of every kind (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, `RSA/EC/DSA/OPENSSH PRIVATE KEY`)
+const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/
+
+/** Whether a file holds a PEM private key (what `detbuild keygen`, openssl and ssh-keygen write). */
+export function holdsPrivateKey(data: Uint8Array): boolean {
+  // latin1 keeps every byte one character, so a key inside a binary file is found too
+  return PEM_PRIVATE_KEY.test(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1'))
 }
 
 /** One digest for the staged tree: sha256 of the canonical list of (path, mode, sha256). */
