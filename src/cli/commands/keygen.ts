@@ -57,6 +57,11 @@ export const register: RegisterCommand = (program, registrar) => {
         const pair = generateKeyPairPem(algorithm, passphrase)
         await writeFileAtomic(keyFile, pair.privateKeyPem, 0o600, toPosixRelative(env.globals.cwd, keyFile))
         await writeFileAtomic(pubFile, pair.publicKeyPem, 0o644, toPosixRelative(env.globals.cwd, pubFile))
+        // a private key in a repository that does not ignore it is one `git add -A` away from being published
+        if (await notIgnoredByGit(keyFile))
+          env.log.warn(
+            `${toPosixRelative(env.globals.cwd, keyFile)} is inside a git repository that does not ignore it: add it to .gitignore (build never stages it, but a push would publish it)`,
+          )
         const data = {
           algorithm,
           encrypted: passphrase !== undefined,
@@ -71,4 +76,19 @@ export const register: RegisterCommand = (program, registrar) => {
         }
       }),
     )
+}
+
+/** True when `file` is inside a git work tree and git does not ignore it (false outside git or without git). */
+async function notIgnoredByGit(file: string): Promise<boolean> {
+  const { execFile } = await import('node:child_process')
+  const path = await import('node:path')
+  const git = (args: string[]) =>
+    new Promise<number | null>((resolve) => {
+      execFile('git', ['-C', path.dirname(file), ...args], { env: { ...process.env, LC_ALL: 'C' } }, (e) =>
+        resolve(e ? (typeof e.code === 'number' ? e.code : null) : 0),
+      )
+    })
+  if ((await git(['rev-parse', '--is-inside-work-tree'])) !== 0) return false
+  // check-ignore: 0 ignored, 1 not ignored, anything else an error (then say nothing)
+  return (await git(['check-ignore', '-q', '--', path.basename(file)])) === 1
 }
