@@ -271,15 +271,6 @@ export async function readJsonFile(
   return parseJson(await readTextFile(file, code, display, kind), display, code)
 }
 
-/** The entries of a folder; a missing path, a file or a refused folder is an error naming it. */
-export async function listDir(dir: string, code = 'INPUT_UNREADABLE', display = dir): Promise<string[]> {
-  try {
-    return await readdir(dir)
-  } catch (e) {
-    throw toFsError(e, display, code, 'list')
-  }
-}
-
 /** True when `file` exists; false only when it is absent (a symlink loop or a refused path throws). */
 export async function exists(file: string, display = file, code = 'INPUT_UNREADABLE'): Promise<boolean> {
   try {

@@ -79,6 +79,17 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFile(file, `${JSON.stringify(value, null, 2)}\n`)
 }
 
+/** Writes an SBOM of `pkgs`, every one a direct dependency of the root. */
+export async function writeDirectSbom(file: string, pkgs: Pkg[]): Promise<void> {
+  await writeJson(
+    file,
+    makeSbom(
+      pkgs,
+      pkgs.map((p) => `${p.name}@${p.version}`),
+    ),
+  )
+}
+
 /**
  * A minimal ZIP writer (deflate), the way osv.dev publishes `all.zip`; `stored` writes an entry
  * uncompressed, `crc` writes a (wrong) CRC-32 into the central directory.

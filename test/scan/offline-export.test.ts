@@ -10,7 +10,7 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { main } from '../../src/cli/main.ts'
 import { WorkspaceFiles } from '../../src/workspace.ts'
-import { makeSbom, makeZip, recordsDir, tempDir, writeJson } from './helpers.ts'
+import { makeZip, recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
 
 const NOW = new Date('2026-01-01T00:00:00Z')
 
@@ -48,13 +48,7 @@ async function project(): Promise<{
   cleanup: () => Promise<void>
 }> {
   const t = await tempDir()
-  await writeJson(
-    path.join(t.dir, 'sbom.json'),
-    makeSbom(
-      PKGS,
-      PKGS.map((p) => `${p.name}@${p.version}`),
-    ),
-  )
+  await writeDirectSbom(path.join(t.dir, 'sbom.json'), PKGS)
   return {
     dir: t.dir,
     vulns: () => readJson(path.join(t.dir, '.detbuild', WorkspaceFiles.vulns)),
@@ -383,13 +377,7 @@ test('a long unchecked list is cut in the summary, never in vulns.json', async (
       name: `pkg-${String(i).padStart(2, '0')}`,
       version: '1.0.0',
     }))
-    await writeJson(
-      path.join(t.dir, 'sbom.json'),
-      makeSbom(
-        many,
-        many.map((p) => `${p.name}@${p.version}`),
-      ),
-    )
+    await writeDirectSbom(path.join(t.dir, 'sbom.json'), many)
     await mkdir(path.join(t.dir, 'empty'))
     const r = await run(['scan', '-C', t.dir, '--sbom', 'sbom.json', '--offline-db', 'empty'])
     assert.equal(r.code, 3)

@@ -16,7 +16,7 @@ import { type RecordSummary, scanRecord } from '../../src/scan/record-scan.ts'
 import { forEachZipEntry, readZipEntries, readZipEntry } from '../../src/scan/zip.ts'
 import { parseJsonText } from '../../src/util/json-parse.ts'
 import { silentLogger } from '../../src/util/log.ts'
-import { generatedDir, makeSbom, makeZip, recordsDir, tempDir, writeJson } from './helpers.ts'
+import { generatedDir, makeZip, recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
 
 const fixtureTexts = [recordsDir, generatedDir].flatMap((dir) =>
   readdirSync(dir)
@@ -487,13 +487,7 @@ test('detbuild scan with the index cache: the same bytes on the first, cached an
       { name: 'filler-3', version: '1.0.0' },
       { name: 'express', version: '4.17.1' },
     ]
-    await writeJson(
-      path.join(t.dir, 'sbom.json'),
-      makeSbom(
-        pkgs,
-        pkgs.map((p) => `${p.name}@${p.version}`),
-      ),
-    )
+    await writeDirectSbom(path.join(t.dir, 'sbom.json'), pkgs)
     const options = (cacheDir: string | null, out: string): ScanOptions => ({
       cwd: t.dir,
       out: path.join(t.dir, out),

@@ -12,7 +12,7 @@ import type { OsvRecord } from '../../src/scan/types.ts'
 import { sha256Hex } from '../../src/util/digest.ts'
 import { silentLogger } from '../../src/util/log.ts'
 import { loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
-import { makeSbom, recordsDir, tempDir, writeJson } from './helpers.ts'
+import { recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
 
 const records = loadRecords(recordsDir)
 const pkgs = [
@@ -32,13 +32,7 @@ before(async () => {
   honest = await startOsvFake(records)
   hostile = await startOsvFake(records)
   work = await tempDir()
-  await writeJson(
-    path.join(work.dir, 'sbom.json'),
-    makeSbom(
-      pkgs,
-      pkgs.map((p) => `${p.name}@${p.version}`),
-    ),
-  )
+  await writeDirectSbom(path.join(work.dir, 'sbom.json'), pkgs)
 })
 after(async () => {
   await honest.close()

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { cli } from '../helpers/cli.ts'
 import { loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
-import { makeSbom, recordsDir, tempDir, writeJson } from './helpers.ts'
+import { recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
 
 const SECRET = 's3cret-T0ken'
 const pkgs = [
@@ -23,13 +23,7 @@ let work: { dir: string; cleanup: () => Promise<void> }
 before(async () => {
   fake = await startOsvFake(loadRecords(recordsDir))
   work = await tempDir()
-  await writeJson(
-    path.join(work.dir, 'sbom.json'),
-    makeSbom(
-      pkgs,
-      pkgs.map((p) => `${p.name}@${p.version}`),
-    ),
-  )
+  await writeDirectSbom(path.join(work.dir, 'sbom.json'), pkgs)
 })
 after(async () => {
   await fake.close()

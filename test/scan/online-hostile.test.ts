@@ -13,7 +13,7 @@ import { runScan, type ScanOptions, type ScanResult } from '../../src/scan/index
 import { silentLogger } from '../../src/util/log.ts'
 import { WorkspaceFiles } from '../../src/workspace.ts'
 import { EndlessLimit, type Fault, loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
-import { makeSbom, recordsDir, tempDir, writeJson } from './helpers.ts'
+import { recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
 
 const records = loadRecords(recordsDir)
 const pkgs = [
@@ -44,13 +44,7 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
   other = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server }
   work = await tempDir()
-  await writeJson(
-    path.join(work.dir, 'sbom.json'),
-    makeSbom(
-      pkgs,
-      pkgs.map((p) => `${p.name}@${p.version}`),
-    ),
-  )
+  await writeDirectSbom(path.join(work.dir, 'sbom.json'), pkgs)
 })
 after(async () => {
   await fake.close()

@@ -8,7 +8,7 @@ import { parseRetryAfter } from '../../src/scan/osv-client.ts'
 import { silentLogger } from '../../src/util/log.ts'
 import { WorkspaceFiles } from '../../src/workspace.ts'
 import { loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
-import { makeSbom, recordsDir, tempDir, writeJson } from './helpers.ts'
+import { recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
 
 const records = loadRecords(recordsDir)
 const pkgs = [
@@ -29,13 +29,7 @@ const sleeps: number[] = []
 before(async () => {
   fake = await startOsvFake(records, { pageSize: 1 })
   work = await tempDir()
-  await writeJson(
-    path.join(work.dir, 'sbom.json'),
-    makeSbom(
-      pkgs,
-      pkgs.map((p) => `${p.name}@${p.version}`),
-    ),
-  )
+  await writeDirectSbom(path.join(work.dir, 'sbom.json'), pkgs)
 })
 after(async () => {
   await fake.close()
