@@ -2,7 +2,8 @@
 # One entry for a fresh machine: brings Node >= 22.22 (Node 24 from the npm registry when the system
 # node is older), installs dependencies from the lockfile, builds, then runs `npm run <script>`.
 #   ./scripts/setup.sh demo    # the main job on the embedded default fixture
-#   ./scripts/setup.sh test    # lint, typecheck, build and the test suite
+#   ./scripts/setup.sh test    # installs bubblewrap, faketime, disorderfs when missing; lint, typecheck,
+#                              # build and the test suite
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/node-env.sh
@@ -17,5 +18,7 @@ if [ ! -f dist/cli/main.js ] || [ -n "$(find src -newer dist/cli/main.js -name '
 fi
 [ $# -eq 0 ] && exit 0
 script="$1"
+# the tests use real sandbox and variation tools (bubblewrap, faketime, disorderfs): installed when missing
+[ "$script" = test ] && ./scripts/system-tools.sh
 shift
 exec npm run --silent "$script" -- "$@"
