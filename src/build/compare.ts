@@ -1,18 +1,26 @@
 /**
- * Reproducibility comparison, pure: which outputs of two builds differ, and inside archives which
- * entries differ by metadata or bytes, with short unified diffs for text.
+ * Reproducibility comparison, pure: which outputs of two builds differ, inside tar/zip archives which
+ * entries were added, removed or changed (type, mode, link target, size, contents digest), and unified
+ * diffs of text (jsdiff, standard hunk headers). Build outputs are hostile: file and entry names are shown
+ * with their control characters escaped, very long (minified) lines are cut around the first difference,
+ * and the whole report is bounded in size, with a marker where something was left out.
  */
 import { createHash } from 'node:crypto'
+import { structuredPatch } from 'diff'
+import { showControls } from '../util/file-name.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { type ArchiveEntry, archiveKindOf, readArchive } from './archive.ts'
 
 export interface EntryDifference {
   path: string
   change: 'only-in-first' | 'only-in-second' | 'metadata' | 'bytes'
-  /** metadata fields that differ, e.g. mode, type, linkpath */
+  /** metadata fields that differ, e.g. type, mode, linkpath */
   fields?: Array<{ field: string; first: string; second: string }>
+  size?: { first: number; second: number }
   sha256?: { first: string; second: string }
   diff?: string
+  /** why no diff is shown for a text entry (the report's size limit) */
+  diffOmitted?: string
 }
 
 export interface OutputComparison {
@@ -21,7 +29,34 @@ export interface OutputComparison {
   size?: { first: number; second: number }
   sha256?: { first: string; second: string }
   entries?: EntryDifference[]
+  /** differing entries not listed (the report's size limit) */
+  entriesOmitted?: number
+  /** why an archive's entries could not be compared */
+  note?: string
   diff?: string
+  diffOmitted?: string
+}
+
+/** Bounds on what a report holds: the build's outputs decide how much differs, not detbuild. */
+export interface ReportLimits {
+  /** lines of one diff */
+  diffLines: number
+  /** characters kept of one diff line (a minified line is cut around its first difference) */
+  lineWidth: number
+  /** characters of all diffs together */
+  totalDiffChars: number
+  /** differing entries listed per archive */
+  entries: number
+  /** edits jsdiff may find before a diff falls back to the first differing line */
+  maxEditLength: number
+}
+
+export const REPORT_LIMITS: ReportLimits = {
+  diffLines: 120,
+  lineWidth: 240,
+  totalDiffChars: 256 * 1024,
+  entries: 200,
+  maxEditLength: 10_000,
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
@@ -33,91 +68,128 @@ export function asText(bytes: Uint8Array): string | null {
   return text.includes('\uFFFD') ? null : text
 }
 
+/** Index of the first character where a and b differ (their common prefix length). */
+function firstDifference(a: string, b: string): number {
+  let i = 0
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  return i
+}
+
+/** One diff line body cut to `width` characters around column `at`, with markers saying what was cut. */
+function cutAround(text: string, at: number, width: number): string {
+  if (text.length <= width) return text
+  const start = Math.max(0, Math.min(at - Math.floor(width / 4), text.length - width))
+  const end = Math.min(text.length, start + width)
+  return `${start > 0 ? `…[${start} chars] ` : ''}${text.slice(start, end)}${end < text.length ? ` …[${text.length - end} chars]` : ''}`
+}
+
 /**
- * A short unified diff (line based, LCS) of two texts: `context` lines around changes, at most
- * `maxLines` lines of output. Large inputs fall back to the first differing line.
+ * Cuts the long lines of a hunk: a removed line and the added line paired with it are cut around
+ * their first difference (so a minified bundle shows where it changed); other long lines keep their start.
+ */
+function cutLongLines(lines: readonly string[], width: number): string[] {
+  const out = [...lines]
+  let i = 0
+  while (i < out.length) {
+    if (!out[i]?.startsWith('-')) {
+      i++
+      continue
+    }
+    let minusEnd = i
+    while (minusEnd < out.length && out[minusEnd]?.startsWith('-')) minusEnd++
+    let plusEnd = minusEnd
+    while (plusEnd < out.length && out[plusEnd]?.startsWith('+')) plusEnd++
+    const pairs = Math.min(minusEnd - i, plusEnd - minusEnd)
+    for (let k = 0; k < pairs; k++) {
+      const a = (out[i + k] as string).slice(1)
+      const b = (out[minusEnd + k] as string).slice(1)
+      if (a.length <= width && b.length <= width) continue
+      const at = firstDifference(a, b)
+      out[i + k] = `-${cutAround(a, at, width)}`
+      out[minusEnd + k] = `+${cutAround(b, at, width)}`
+    }
+    i = plusEnd
+  }
+  return out.map((l) => (l.length > width + 1 && !l.startsWith('\\') ? `${l[0]}${cutAround(l.slice(1), 0, width)}` : l))
+}
+
+/**
+ * A unified diff of two texts (jsdiff; `@@ -start,count +start,count @@` hunk headers as diff(1) and
+ * git write them), with `context` lines around changes, long lines cut around their first difference and
+ * at most `limits.diffLines` lines. When the texts differ in too many places to diff, the first
+ * differing line is shown instead.
  */
 export function unifiedDiff(
   a: string,
   b: string,
-  options: { context?: number; maxLines?: number; labels?: [string, string] } = {},
+  options: { context?: number; labels?: [string, string]; limits?: ReportLimits } = {},
 ): string {
-  const context = options.context ?? 2
-  const maxLines = options.maxLines ?? 40
+  const limits = options.limits ?? REPORT_LIMITS
   const [la, lb] = options.labels ?? ['first', 'second']
-  const x = a.split('\n')
-  const y = b.split('\n')
   const header = [`--- ${la}`, `+++ ${lb}`]
-  if (x.length * y.length > 4_000_000) {
+  const patch = structuredPatch(la, lb, a, b, undefined, undefined, {
+    context: options.context ?? 3,
+    maxEditLength: limits.maxEditLength,
+  })
+  const out = [...header]
+  if (patch === undefined) {
+    const x = a.split('\n')
+    const y = b.split('\n')
     let i = 0
     while (i < x.length && i < y.length && x[i] === y[i]) i++
-    return [
-      ...header,
-      `@@ -${i + 1} +${i + 1} @@ (large file: first difference only)`,
-      `-${x[i] ?? ''}`,
-      `+${y[i] ?? ''}`,
-    ].join('\n')
-  }
-  // LCS table from the end, then walk forward
-  const n = x.length
-  const m = y.length
-  const dp: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1))
-  for (let i = n - 1; i >= 0; i--) {
-    const row = dp[i] as Uint32Array
-    const next = dp[i + 1] as Uint32Array
-    for (let j = m - 1; j >= 0; j--)
-      row[j] = x[i] === y[j] ? (next[j + 1] as number) + 1 : Math.max(next[j] as number, row[j + 1] as number)
-  }
-  type Op = { t: ' ' | '-' | '+'; s: string; ai: number; bi: number }
-  const ops: Op[] = []
-  let i = 0
-  let j = 0
-  while (i < n || j < m) {
-    if (i < n && j < m && x[i] === y[j]) ops.push({ t: ' ', s: x[i++] as string, ai: i, bi: ++j })
-    else if (j < m && (i >= n || (dp[i] as Uint32Array)[j + 1]! >= (dp[i + 1] as Uint32Array)[j]!))
-      ops.push({ t: '+', s: y[j++] as string, ai: i, bi: j })
-    else ops.push({ t: '-', s: x[i++] as string, ai: i, bi: j })
-  }
-  const out = [...header]
-  let k = 0
-  while (k < ops.length) {
-    if (ops[k]?.t === ' ') {
-      k++
-      continue
+    out.push(
+      `@@ -${i + 1},1 +${i + 1},1 @@ (too many differences to diff: the first differing line only)`,
+      ...cutLongLines([`-${x[i] ?? ''}`, `+${y[i] ?? ''}`], limits.lineWidth),
+    )
+  } else
+    for (const h of patch.hunks) {
+      const oldStart = h.oldLines === 0 ? h.oldStart - 1 : h.oldStart
+      const newStart = h.newLines === 0 ? h.newStart - 1 : h.newStart
+      out.push(`@@ -${oldStart},${h.oldLines} +${newStart},${h.newLines} @@`)
+      out.push(...cutLongLines(h.lines, limits.lineWidth))
     }
-    const start = Math.max(0, k - context)
-    let end = k
-    while (end < ops.length) {
-      if (ops[end]?.t !== ' ') {
-        end++
-        continue
-      }
-      let run = 0
-      while (end + run < ops.length && ops[end + run]?.t === ' ') run++
-      if (run > context * 2 || end + run >= ops.length) {
-        end = Math.min(ops.length, end + context)
-        break
-      }
-      end += run
-    }
-    const first = ops[start] as Op
-    out.push(`@@ -${first.t === '+' ? first.ai : first.ai} +${first.t === '-' ? first.bi : first.bi} @@`)
-    for (let q = start; q < end; q++) out.push(`${ops[q]?.t}${ops[q]?.s}`)
-    k = end
-  }
-  if (out.length > maxLines)
-    return [...out.slice(0, maxLines), `… (${out.length - maxLines} more lines)`].join('\n')
+  if (out.length > limits.diffLines)
+    return [...out.slice(0, limits.diffLines), `… (${out.length - limits.diffLines} more lines)`].join('\n')
   return out.join('\n')
 }
 
+/** Members by path; a path that occurs again (a hostile or odd archive) is kept as `path (#2)`, … */
 function entryMap(entries: readonly ArchiveEntry[]): Map<string, ArchiveEntry> {
-  return new Map(entries.map((e) => [e.path, e]))
+  const out = new Map<string, ArchiveEntry>()
+  for (const e of entries) {
+    let key = e.path
+    for (let n = 2; out.has(key); n++) key = `${e.path} (#${n})`
+    out.set(key, e)
+  }
+  return out
 }
 
-/** Compares two archives' members. */
+/** What is left of the report's diff budget; shared by every diff of one report. */
+interface Budget {
+  chars: number
+}
+
+function budgetedDiff(
+  ta: string,
+  tb: string,
+  labels: [string, string],
+  limits: ReportLimits,
+  budget: Budget,
+): { diff: string } | { diffOmitted: string } {
+  if (budget.chars <= 0) return { diffOmitted: 'the report size limit was reached' }
+  let diff = unifiedDiff(ta, tb, { labels, limits })
+  if (diff.length > budget.chars)
+    diff = `${diff.slice(0, budget.chars)}\n… (truncated: the report size limit was reached)`
+  budget.chars -= diff.length
+  return { diff }
+}
+
+/** Compares two archives' members: names only in one, then type, mode, link target, size and contents. */
 export function compareEntries(
   first: readonly ArchiveEntry[],
   second: readonly ArchiveEntry[],
+  limits: ReportLimits = REPORT_LIMITS,
+  budget: Budget = { chars: limits.totalDiffChars },
 ): EntryDifference[] {
   const a = entryMap(first)
   const b = entryMap(second)
@@ -154,9 +226,10 @@ export function compareEntries(
         path: name,
         change: 'bytes',
         ...(fields.length ? { fields } : {}),
+        size: { first: ea.data.length, second: eb.data.length },
         sha256: { first: sha(ea.data), second: sha(eb.data) },
         ...(ta !== null && tb !== null
-          ? { diff: unifiedDiff(ta, tb, { labels: [`first/${name}`, `second/${name}`] }) }
+          ? budgetedDiff(ta, tb, [`first/${name}`, `second/${name}`], limits, budget)
           : {}),
       })
     } else if (fields.length) out.push({ path: name, change: 'metadata', fields })
@@ -164,11 +237,13 @@ export function compareEntries(
   return out
 }
 
-/** Compares every output of two builds by name. */
+/** Compares every output of two builds by name; archives entry by entry. */
 export async function compareOutputs(
   first: ReadonlyMap<string, Uint8Array>,
   second: ReadonlyMap<string, Uint8Array>,
+  limits: ReportLimits = REPORT_LIMITS,
 ): Promise<OutputComparison[]> {
+  const budget: Budget = { chars: limits.totalDiffChars }
   const names = [...new Set([...first.keys(), ...second.keys()])].sort(compareCodePoint)
   const out: OutputComparison[] = []
   for (const name of names) {
@@ -194,35 +269,107 @@ export async function compareOutputs(
     }
     const kind = archiveKindOf(name)
     if (kind) {
+      let entries: EntryDifference[] | null = null
       try {
-        result.entries = compareEntries(await readArchive(kind, a, name), await readArchive(kind, b, name))
-      } catch {
-        // unreadable archive: report it as bytes only
+        entries = compareEntries(
+          await readArchive(kind, a, name),
+          await readArchive(kind, b, name),
+          limits,
+          budget,
+        )
+      } catch (e) {
+        result.note = `the entries could not be compared: ${showControls((e as Error).message)}`
+      }
+      if (entries) {
+        result.entries = entries.slice(0, limits.entries)
+        if (entries.length > limits.entries) result.entriesOmitted = entries.length - limits.entries
       }
     } else {
       const ta = asText(a)
       const tb = asText(b)
       if (ta !== null && tb !== null)
-        result.diff = unifiedDiff(ta, tb, { labels: [`first/${name}`, `second/${name}`] })
+        Object.assign(result, budgetedDiff(ta, tb, [`first/${name}`, `second/${name}`], limits, budget))
     }
     out.push(result)
   }
   return out
 }
 
+/** One condition the check changed (or meant to change) between the two builds. */
 export interface Variation {
   name: string
+  /** whether the change took effect; false: it was skipped or could not be applied (see note) */
   applied: boolean
   first: string
   second: string
   note?: string
 }
 
+/** A condition detbuild holds the same in every build, so it cannot differ between two honest builds. */
+export interface FixedCondition {
+  name: string
+  value: string
+  why: string
+}
+
 export interface ReproReport {
   schemaVersion: 1
   reproducible: boolean
+  /** the one-line answer: "reproducible under N variations; not varied: …" */
+  verdict: string
   variations: Variation[]
+  fixed: FixedCondition[]
   outputs: OutputComparison[]
+}
+
+/**
+ * The one-line verdict: how many variations the two builds were compared under and which did not take
+ * effect (the builds are not known to be independent of those).
+ */
+export function toVerdict(
+  reproducible: boolean,
+  variations: readonly Variation[],
+  outputs: readonly OutputComparison[],
+): string {
+  const applied = variations.filter((v) => v.applied).length
+  const skipped = variations.filter((v) => !v.applied).map((v) => v.name)
+  const under = `under ${applied} variation${applied === 1 ? '' : 's'}`
+  const head = reproducible
+    ? `reproducible ${under}`
+    : `NOT reproducible ${under}: ${outputs
+        .filter((o) => o.status !== 'identical')
+        .map((o) => o.name)
+        .join(', ')} differ`
+  return skipped.length ? `${head}; not varied: ${skipped.join(', ')}` : head
+}
+
+/** Names of the variations that did not take effect (what `--strict` refuses). */
+export function skippedVariations(report: Pick<ReproReport, 'variations'>): string[] {
+  return report.variations.filter((v) => !v.applied).map((v) => v.name)
+}
+
+/** Text for a Markdown code span: controls escaped, fenced by more backticks than it holds. */
+function code(text: string): string {
+  const shown = showControls(text)
+  const run = Math.max(0, ...[...shown.matchAll(/`+/g)].map((m) => m[0].length))
+  const fence = '`'.repeat(run + 1)
+  return run > 0 ? `${fence} ${shown} ${fence}` : `${fence}${shown}${fence}`
+}
+
+/** A Markdown table cell: one line, no column breaks. */
+function cell(text: string): string {
+  return showControls(text).replace(/\|/g, '\\|')
+}
+
+/** A fenced diff block that the diff's own content cannot close; controls but tabs escaped. */
+function diffBlock(diff: string): string[] {
+  const shown = diff
+    .split('\n')
+    .map((l) => l.split('\t').map(showControls).join('\t'))
+    .join('\n')
+  const run = Math.max(2, ...[...shown.matchAll(/`{3,}/g)].map((m) => m[0].length))
+  const fence = '`'.repeat(run + 1)
+  return ['', `${fence}diff`, shown, fence, '']
 }
 
 /** `<out>/repro-report.md`. */
@@ -234,32 +381,48 @@ export function toReportMarkdown(report: ReproReport): string {
       ? '**Reproducible**: both builds produced byte-identical outputs.'
       : '**Not reproducible**: the two builds produced different outputs.',
     '',
+    `Verdict: ${showControls(report.verdict)}`,
+    '',
     '## Variations between the two builds',
     '',
-    '| variation | applied | first build | second build |',
+    '| variation | varied | first build | second build |',
     '| --- | --- | --- | --- |',
     ...report.variations.map(
       (v) =>
-        `| ${v.name} | ${v.applied ? 'yes' : `skipped${v.note ? `: ${v.note}` : ''}`} | ${v.first} | ${v.second} |`,
+        `| ${cell(v.name)} | ${v.applied ? `yes${v.note ? `: ${cell(v.note)}` : ''}` : `**no**${v.note ? `: ${cell(v.note)}` : ''}`} | ${cell(v.first)} | ${cell(v.second)} |`,
     ),
     '',
-    '## Outputs',
-    '',
   ]
+  if (report.fixed.length > 0)
+    lines.push(
+      '## Held the same by detbuild (not variations)',
+      '',
+      '| condition | value | why |',
+      '| --- | --- | --- |',
+      ...report.fixed.map((f) => `| ${cell(f.name)} | ${cell(f.value)} | ${cell(f.why)} |`),
+      '',
+    )
+  lines.push('## Outputs', '')
   for (const o of report.outputs) {
-    lines.push(`### ${o.name}: ${o.status}`, '')
+    lines.push(`### ${code(o.name)}: ${o.status}`, '')
     if (o.sha256 && o.status === 'differs')
       lines.push(`- sha256 first: \`${o.sha256.first}\``, `- sha256 second: \`${o.sha256.second}\``)
     if (o.size && o.status === 'differs') lines.push(`- size: ${o.size.first} vs ${o.size.second} bytes`)
+    if (o.note) lines.push(`- ${showControls(o.note)}`)
     for (const e of o.entries ?? []) {
-      const what =
-        e.change === 'metadata' || (e.change === 'bytes' && e.fields)
-          ? ` (${(e.fields ?? []).map((f) => `${f.field}: ${f.first} → ${f.second}`).join(', ')})`
-          : ''
-      lines.push(`- \`${e.path}\`: ${e.change}${what}`)
-      if (e.diff) lines.push('', '```diff', e.diff, '```', '')
+      const facts = [
+        ...(e.fields ?? []).map((f) => `${f.field}: ${f.first} → ${f.second}`),
+        ...(e.size && e.size.first !== e.size.second ? [`size: ${e.size.first} → ${e.size.second}`] : []),
+        ...(e.sha256 ? [`sha256: ${e.sha256.first.slice(0, 12)}… → ${e.sha256.second.slice(0, 12)}…`] : []),
+      ]
+      lines.push(`- ${code(e.path)}: ${e.change}${facts.length ? ` (${cell(facts.join(', '))})` : ''}`)
+      if (e.diff) lines.push(...diffBlock(e.diff))
+      if (e.diffOmitted) lines.push(`  (diff left out: ${e.diffOmitted})`)
     }
-    if (o.diff) lines.push('', '```diff', o.diff, '```')
+    if (o.entriesOmitted)
+      lines.push(`- … ${o.entriesOmitted} more differing entries (truncated: the report lists at most ${REPORT_LIMITS.entries})`)
+    if (o.diff) lines.push(...diffBlock(o.diff))
+    if (o.diffOmitted) lines.push(`(diff left out: ${o.diffOmitted})`)
     lines.push('')
   }
   return `${lines

@@ -6,9 +6,15 @@ export const SYSTEM_PATH = ['/usr/local/bin', '/usr/bin', '/bin'] as const
 
 /** What a check run changes on purpose (see `detbuild build --check`). */
 export interface Variation {
-  tz: string
-  locale: string
+  /** new values for names the allowlist lets through (TZ, LANG, LC_*): only those can differ between builds */
+  passed: Readonly<Record<string, string>>
+  /** extra variables a second machine's environment might hold */
   noise: Readonly<Record<string, string>>
+}
+
+/** Whether a variable name sets the locale (LANG, LC_ALL, LC_TIME, …). */
+export function isLocaleName(name: string): boolean {
+  return name === 'LANG' || name.startsWith('LC_')
 }
 
 export interface BuildEnvInput {
@@ -53,13 +59,16 @@ export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
     const value = input.hostEnv[name]
     if (value !== undefined) env[name] = value
   }
+  // TZ and the locale are fixed unless the config lets them through (then the host's value, if set, wins);
+  // a passed-through locale name means LC_ALL is not forced over it
+  const passesTz = input.allowlist.includes('TZ') && env.TZ !== undefined
+  const passesLocale = input.allowlist.some(isLocaleName)
   Object.assign(env, {
     PATH: [...input.pathDirs, ...SYSTEM_PATH].join(':'),
     HOME: input.home,
     TMPDIR: input.tmp,
-    TZ: 'UTC',
-    LC_ALL: 'C.UTF-8',
-    LANG: 'C.UTF-8',
+    ...(passesTz ? {} : { TZ: 'UTC' }),
+    ...(passesLocale ? { LANG: env.LANG ?? 'C.UTF-8' } : { LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' }),
     SOURCE_DATE_EPOCH: String(input.sourceDateEpoch),
     NO_UPDATE_NOTIFIER: '1',
     npm_config_cache: input.npmCache,
@@ -72,11 +81,6 @@ export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
     npm_config_audit: 'false',
     npm_config_offline: input.offline ? 'true' : 'false',
   })
-  if (input.variation) {
-    env.TZ = input.variation.tz
-    env.LC_ALL = input.variation.locale
-    env.LANG = input.variation.locale
-    Object.assign(env, input.variation.noise)
-  }
+  if (input.variation) Object.assign(env, input.variation.noise, input.variation.passed)
   return env
 }

@@ -26,12 +26,18 @@ import { WorkspaceFiles } from '../workspace.ts'
 import { archiveKindOf, normalizeArchive } from './archive.ts'
 import { type BuildLog, openBuildLog } from './build-log.ts'
 import {
-  compareOutputs,
-  type Variation as ReportVariation,
-  type ReproReport,
-  toReportMarkdown,
-} from './compare.ts'
-import { toBuildEnv, type Variation } from './env.ts'
+  describeVariations,
+  findCheckTools,
+  mountDisorderfs,
+  PROBE_COMMAND,
+  planVariants,
+  probeCreationOrder,
+  type RunFacts,
+  type RunVariant,
+  shapeRun,
+} from './check-variants.ts'
+import { compareOutputs, type ReproReport, skippedVariations, toReportMarkdown, toVerdict } from './compare.ts'
+import { isLocaleName, toBuildEnv } from './env.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
 import {
   type BuildFacts,
@@ -54,6 +60,8 @@ export interface BuildOptions {
   out: string
   configFile?: string
   check?: boolean
+  /** with check: a variation that did not take effect makes the check fail (BUILD_VARIATION_SKIPPED) */
+  strict?: boolean
   cacheDir?: string
   registry?: string
   frozenLock?: boolean
@@ -73,16 +81,11 @@ export interface BuildResult {
   outputs: OutputRecord[]
   reproducible: boolean | null
   report: ReproReport | null
+  /** with check: the one-line verdict ("reproducible under N variations; not varied: …") */
+  verdict: string | null
+  /** with check: the variations that did not take effect */
+  skipped: string[]
   lockWritten: boolean
-}
-
-interface RunVariant {
-  label: 'first' | 'second'
-  umask: number
-  reverse: boolean
-  variation?: Variation
-  faketime: { bin: string; offset: string } | null
-  stagingName: string
 }
 
 interface RunOutcome {
@@ -109,8 +112,12 @@ export async function hashFile(
   return { size, sha256: s256.digest('hex'), sha512, integrity: ssri.fromHex(sha512, 'sha512').toString() }
 }
 
-function fixedEnvRecord(env: Record<string, string>): Record<string, string> {
+function fixedEnvRecord(env: Record<string, string>, allowlist: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {}
+  // TZ and locale names the config lets through are host values, not fixed ones
+  const passed = (name: string) =>
+    (name === 'TZ' && allowlist.includes('TZ')) ||
+    ((name === 'LANG' || name === 'LC_ALL') && allowlist.some(isLocaleName))
   for (const name of [
     'LANG',
     'LC_ALL',
@@ -123,7 +130,7 @@ function fixedEnvRecord(env: Record<string, string>): Record<string, string> {
     'npm_config_update_notifier',
   ]) {
     const v = env[name]
-    if (v !== undefined) out[name] = v
+    if (v !== undefined && !passed(name)) out[name] = v
   }
   for (const name of ['HOME', 'TMPDIR', 'npm_config_cache', 'npm_config_userconfig'])
     out[name] = '<fresh per build>'
@@ -263,26 +270,18 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   const { cwd, out, log } = options
   const { settings, loaded, tmpRoot, buildLog, cleanups } = ctx
   const config = loaded.config
-  const steps = createStepTracker(toBuildSteps(options.check === true), options.progress, log, (text) =>
+  const check = options.check === true || options.strict === true
+  const steps = createStepTracker(toBuildSteps(check), options.progress, log, (text) =>
     buildLog.write(text),
   )
-  const faketimeBin = options.check ? await findOnPath('faketime', options.hostEnv.PATH) : null
-  const variants: RunVariant[] = [
-    { label: 'first', umask: 0o022, reverse: false, faketime: null, stagingName: 'src' },
-  ]
-  if (options.check)
-    variants.push({
-      label: 'second',
-      umask: 0o077,
-      reverse: true,
-      faketime: faketimeBin ? { bin: faketimeBin, offset: '+400d' } : null,
-      stagingName: 'a-different-and-much-longer-staging-folder/src',
-      variation: {
-        tz: 'Pacific/Kiritimati',
-        locale: 'fr_CH.UTF-8',
-        noise: { DETBUILD_CHECK_NOISE: 'reprotest-style noise', CAPTURE_ENVIRONMENT: '1', COLUMNS: '37' },
-      },
-    })
+  const tools = await findCheckTools(options.hostEnv.PATH)
+  const variants = planVariants({
+    check,
+    clock: config.clock,
+    allowlist: config.env,
+    hostEnv: options.hostEnv,
+    hostCpus: tools.hostCpus,
+  })
   const npmCache = path.join(settings.cacheDir, 'npm')
 
   // independent preparations run at once: the toolchain, the isolation probe, the source (inspect, then
@@ -366,6 +365,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
 
   let npmVersion = toolchain.npm.version
   const outcomes: RunOutcome[] = []
+  const runFacts: RunFacts[] = []
   let fixedEnv: Record<string, string> = {}
   for (const variant of variants) {
     const isFirst = variant.label === 'first'
@@ -373,7 +373,20 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       const staged = isFirst
         ? prepared.run
         : await prepareRun(tmpRoot, variant, cwd, source.files, onPrivateKey)
-      const env = toBuildEnv({
+      // the second run's source is listed through disorderfs; it is unmounted whatever happens
+      const disorder = variant.disorder ? await mountDisorderfs(staged.stageDir, tools) : null
+      try {
+        return await runStaged(staged, disorder?.mounted === true, disorder?.note ?? null)
+      } finally {
+        await disorder?.release()
+      }
+    }
+    const runStaged = async (
+      staged: StagedRun,
+      disordered: boolean,
+      disorderNote: string | null,
+    ): Promise<RunOutcome> => {
+      const baseEnv = toBuildEnv({
         hostEnv: options.hostEnv,
         allowlist: config.env,
         home: staged.home,
@@ -385,7 +398,34 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
         offline: config.network === 'deny',
         ...(variant.variation ? { variation: variant.variation } : {}),
       })
-      if (isFirst) fixedEnv = fixedEnvRecord(env)
+      if (isFirst) fixedEnv = fixedEnvRecord(baseEnv, config.env)
+      // the clock and CPU count the commands see (preload, libfaketime, taskset), and what took effect
+      const shaped = await shapeRun({
+        variant,
+        env: baseEnv,
+        hostHome: staged.home,
+        tools,
+        sourceDateEpoch,
+        probe: check || config.clock === 'source-date',
+        runProbe: async (env, wrappers) => {
+          let output = ''
+          const code = await runShell(PROBE_COMMAND, {
+            cwd: staged.stageDir,
+            env,
+            umask: variant.umask,
+            unshare: isolation.unshare,
+            ...wrappers,
+            onOutput: (chunk) => {
+              output += chunk
+            },
+          })
+          return { code, output }
+        },
+      })
+      shaped.facts.disorderfs = disordered
+      shaped.facts.disorderfsNote = disorderNote
+      runFacts.push(shaped.facts)
+      const env = shaped.env
       if (npmVersion === UNKNOWN_NPM_VERSION)
         npmVersion = (await captureOutput('npm', ['--version'], env, staged.stageDir)) ?? UNKNOWN_NPM_VERSION
       const runPhase = async (phase: 'install' | 'build', commands: readonly string[]) => {
@@ -399,7 +439,9 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
             env: phaseEnv,
             umask: variant.umask,
             unshare: isolation.unshare,
-            faketime: variant.faketime,
+            // with network allowed, TLS during install needs the real time (node's own clock is shifted)
+            faketime: phase === 'install' && config.network === 'allow' ? null : shaped.faketime,
+            taskset: shaped.taskset,
             onOutput: (chunk) => buildLog.write(chunk),
           })
           // each command's output is on disk before the next command starts
@@ -482,29 +524,50 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
 
   const first = outcomes[0] as RunOutcome
   let report: ReproReport | null = null
-  if (options.check) {
+  let skipped: string[] = []
+  if (!check && config.clock === 'source-date') {
+    const f = runFacts[0] as RunFacts
+    const held =
+      f.offsetS === null ||
+      (f.probe !== null &&
+        Math.abs(f.probe.result.nodeNowMs - (f.probe.realMs + f.offsetS * 1000)) <= 120_000)
+    if (!held)
+      log.warn(
+        `clock "source-date" did not take effect for node processes: ${f.preloadNote ?? f.probeNote ?? 'the probe did not see it'}`,
+      )
+  }
+  if (check) {
     const second = outcomes[1] as RunOutcome
     const comparisons = await compareOutputs(first.outputs, second.outputs)
     const reproducible = comparisons.every((c) => c.status === 'identical')
+    const { variations, fixed } = describeVariations({
+      variants,
+      facts: runFacts,
+      tools,
+      allowlist: config.env,
+      hostEnv: options.hostEnv,
+      network: config.network,
+      creationOrderMatters: await probeCreationOrder(tmpRoot),
+    })
     report = {
       schemaVersion: 1,
       reproducible,
-      variations: describeVariations(variants),
+      verdict: toVerdict(reproducible, variations, comparisons),
+      variations,
+      fixed,
       outputs: comparisons,
     }
+    skipped = skippedVariations(report)
     await Promise.all([
       writeFileAtomic(path.join(out, WorkspaceFiles.reproReport), stableJson(report)),
       writeFileAtomic(path.join(out, WorkspaceFiles.reproReportMd), toReportMarkdown(report)),
     ])
-    // a difference is the check's answer, not a failure of the step: the command exits 1 on it
+    // a difference (or, with --strict, a variation that did not take effect) is the check's answer, not
+    // a failure of the step: the command exits 1 on it
+    const strictFails = options.strict === true && skipped.length > 0
     steps.end('check', {
-      failed: !reproducible,
-      detail: reproducible
-        ? 'reproducible'
-        : `NOT reproducible: ${comparisons
-            .filter((c) => c.status !== 'identical')
-            .map((c) => c.name)
-            .join(', ')} differ`,
+      failed: !reproducible || strictFails,
+      detail: strictFails ? `${report.verdict} (--strict)` : report.verdict,
     })
   }
 
@@ -539,7 +602,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
         fixedEnv,
         isolation: isolation.isolation,
         reproducibility: {
-          checked: options.check === true,
+          checked: check,
           reproducible: report ? report.reproducible : null,
           report: report ? WorkspaceFiles.reproReport : null,
         },
@@ -561,6 +624,8 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     outputs: records.written,
     reproducible: report ? report.reproducible : null,
     report,
+    verdict: report ? report.verdict : null,
+    skipped,
     lockWritten: toolchain.lockChanged,
   }
 }
@@ -639,42 +704,6 @@ function toToolchainRecord(t: ResolvedToolchain, npmVersion: string): BuildFacts
     },
     npm: { version: npmVersion, pinned: t.npm.pinned, integrity: t.npm.integrity, package: t.npm.package },
   }
-}
-
-function describeVariations(variants: readonly RunVariant[]): ReportVariation[] {
-  const [a, b] = variants as [RunVariant, RunVariant]
-  const v = b.variation as Variation
-  return [
-    {
-      name: 'staging path',
-      applied: true,
-      first: `<tmp>/${a.stagingName}`,
-      second: `<tmp>/${b.stagingName}`,
-    },
-    { name: 'TZ', applied: true, first: 'UTC', second: v.tz },
-    { name: 'locale (LC_ALL, LANG)', applied: true, first: 'C.UTF-8', second: v.locale },
-    { name: 'umask', applied: true, first: '022', second: '077' },
-    {
-      name: 'extra environment',
-      applied: true,
-      first: '(none)',
-      second: Object.keys(v.noise).sort(compareCodePoint).join(', '),
-    },
-    {
-      name: 'clock',
-      applied: b.faketime !== null,
-      first: 'real time',
-      second: b.faketime ? `faketime ${b.faketime.offset}` : 'real time',
-      ...(b.faketime ? {} : { note: 'faketime is not on PATH (Debian package faketime)' }),
-    },
-    {
-      name: 'directory order',
-      applied: true,
-      first: 'files staged in sorted order',
-      second: 'files staged in reverse order',
-      note: 'changes readdir order on file systems that list by creation; disorderfs is not used',
-    },
-  ]
 }
 
 export { BUILD_STEPS, type BuildStep, toBuildSteps } from './steps.ts'

@@ -54,6 +54,8 @@ export interface RunOptions {
   unshare: string | null
   /** absolute path of `faketime` and its offset, to run the command with a shifted clock */
   faketime?: { bin: string; offset: string } | null
+  /** absolute path of `taskset` and the CPU list, to run the command on fewer CPUs (--check) */
+  taskset?: { bin: string; cpus: string } | null
   /** receives stdout and stderr as they arrive */
   onOutput: (chunk: string) => void
 }
@@ -63,6 +65,7 @@ export function runShell(command: string, options: RunOptions): Promise<number> 
   const script = `umask ${options.umask.toString(8).padStart(3, '0')}\n${command}`
   let argv = ['/bin/sh', '-c', script]
   if (options.faketime) argv = [options.faketime.bin, '-f', options.faketime.offset, ...argv]
+  if (options.taskset) argv = [options.taskset.bin, '-c', options.taskset.cpus, ...argv]
   if (options.unshare) argv = [options.unshare, '-rn', ...argv]
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0] as string, argv.slice(1), {

@@ -6,6 +6,9 @@ import { InputError } from '../errors.ts'
 
 export type NetworkMode = 'deny' | 'allow'
 
+/** `real`: the commands see the real time; `source-date`: their clock starts at SOURCE_DATE_EPOCH. */
+export type ClockMode = 'real' | 'source-date'
+
 /** A toolchain pin: an exact version, or `system` (whatever is on PATH, recorded but not pinned). */
 export type ToolPin = { kind: 'system' } | { kind: 'version'; version: string }
 
@@ -17,6 +20,7 @@ export interface BuildConfig {
   readonly env: readonly string[]
   readonly network: NetworkMode
   readonly scripts: boolean
+  readonly clock: ClockMode
   readonly include: readonly string[]
 }
 
@@ -149,6 +153,7 @@ export function resolveBuildConfig(
     env: Object.freeze([...new Set((doc.env as string[] | undefined) ?? [])]),
     network: (doc.network as NetworkMode | undefined) ?? 'deny',
     scripts,
+    clock: (doc.clock as ClockMode | undefined) ?? 'real',
     include: Object.freeze([...((doc.include as string[] | undefined) ?? DEFAULT_INCLUDE)]),
   })
 }
@@ -164,6 +169,8 @@ export function toConfigRecord(config: BuildConfig): Record<string, unknown> {
     env: [...config.env],
     network: config.network,
     scripts: config.scripts,
+    // recorded only when not the default, so configs without it keep their recorded bytes
+    ...(config.clock !== 'real' ? { clock: config.clock } : {}),
     include: [...config.include],
   }
 }

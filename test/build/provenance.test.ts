@@ -246,7 +246,9 @@ test('compareEntries separates metadata from bytes', () => {
   const md = toReportMarkdown({
     schemaVersion: 1,
     reproducible: false,
+    verdict: 'NOT reproducible under 0 variations: x.tgz differ',
     variations: [],
+    fixed: [],
     outputs: [{ name: 'x.tgz', status: 'differs', entries: diffs }],
   })
   assert.match(md, /`b`: metadata \(mode: 0755 → 0644\)/)

@@ -3,6 +3,7 @@ import type { RegisterCommand } from '../context.ts'
 
 interface BuildFlags {
   check?: boolean
+  strict?: boolean
   config?: string
   cacheDir?: string
   registry?: string
@@ -17,6 +18,10 @@ export const register: RegisterCommand = (program, registrar) => {
       'rebuild the project hermetically with a pinned toolchain; normalize, hash and attest the outputs',
     )
     .option('--check', 'build twice under varied conditions and compare every output (exit 1 if they differ)')
+    .option(
+      '--strict',
+      'with --check (implied): exit 1 when a variation did not take effect (BUILD_VARIATION_SKIPPED)',
+    )
     .option('--config <file>', 'configuration file (default: detbuild.config.json, .yaml or .yml)')
     .option(
       '--cache-dir <dir>',
@@ -37,7 +42,7 @@ export const register: RegisterCommand = (program, registrar) => {
         const live =
           process.stderr.isTTY === true && !globals.quiet && !globals.json && (env.env.CI ?? '') === ''
         const progress = live
-          ? createLiveProgress(toBuildSteps(flags.check === true), process.stderr, { color: globals.color })
+          ? createLiveProgress(toBuildSteps(flags.check === true || flags.strict === true), process.stderr, { color: globals.color })
           : globals.quiet
             ? undefined
             : createPlainProgress((line) => env.log.info(line))
@@ -45,7 +50,8 @@ export const register: RegisterCommand = (program, registrar) => {
         const result = await runBuild({
           cwd: env.globals.cwd,
           out: env.globals.out,
-          check: flags.check === true,
+          check: flags.check === true || flags.strict === true,
+          strict: flags.strict === true,
           configFile: flags.config,
           cacheDir: flags.cacheDir,
           registry: flags.registry,
@@ -55,20 +61,24 @@ export const register: RegisterCommand = (program, registrar) => {
           log,
           ...(progress ? { progress } : {}),
         }).finally(() => progress?.finish())
-        const failed = result.reproducible === false
+        const notReproducible = result.reproducible === false
+        // --strict: a variation that did not take effect leaves the answer open, and that is a "no"
+        const skippedFails = flags.strict === true && result.skipped.length > 0
+        const code = notReproducible
+          ? 'BUILD_NOT_REPRODUCIBLE'
+          : skippedFails
+            ? 'BUILD_VARIATION_SKIPPED'
+            : null
         const lines = result.outputs.map((o) => `${o.sha256}  ${o.path}`)
-        if (result.reproducible === true)
-          lines.push('reproducible: two builds under varied conditions gave identical bytes')
-        if (failed) {
-          const differing = (result.report?.outputs ?? [])
-            .filter((o) => o.status !== 'identical')
-            .map((o) => o.name)
-          lines.push(`NOT reproducible: ${differing.join(', ')} differ (see repro-report.md)`)
-        }
+        if (result.verdict !== null)
+          lines.push(`${result.verdict}${notReproducible ? ' (see repro-report.md)' : ''}`)
+        if (skippedFails && !notReproducible)
+          lines.push(`--strict: not every variation took effect (${result.skipped.join(', ')})`)
         return {
-          exitCode: failed ? ExitCode.checkFailed : ExitCode.ok,
+          exitCode: code !== null ? ExitCode.checkFailed : ExitCode.ok,
           data: {
-            ...(failed ? { code: 'BUILD_NOT_REPRODUCIBLE' } : {}),
+            ...(code !== null ? { code } : {}),
+            ...(result.verdict !== null ? { verdict: result.verdict, notVaried: result.skipped } : {}),
             build: result.manifest,
             lockWritten: result.lockWritten,
           },
