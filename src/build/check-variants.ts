@@ -232,7 +232,9 @@ export async function shapeRun(input: {
     facts.preload = true
   }
   const faketime =
-    shift !== null && tools.faketime ? { bin: tools.faketime, offset: toFaketimeSpec({ offsetS: shift }) } : null
+    shift !== null && tools.faketime
+      ? { bin: tools.faketime, offset: toFaketimeSpec({ offsetS: shift }) }
+      : null
   facts.faketime = faketime !== null
   const taskset =
     variant.cpus !== null && variant.cpus < tools.hostCpus && tools.taskset && tools.firstCpu !== null
@@ -392,7 +394,11 @@ export function describeVariations(input: {
       ? { note: 'NODE_OPTIONS preload: Date, performance.timeOrigin, Intl formatters' }
       : {
           note:
-            fb.preloadNote ?? fa.preloadNote ?? fb.probeNote ?? fa.probeNote ?? 'the probe did not see the shift',
+            fb.preloadNote ??
+            fa.preloadNote ??
+            fb.probeNote ??
+            fa.probeNote ??
+            'the probe did not see the shift',
         }),
   })
   const shellHeld = fb.faketime && shellClockHeld(fa) && shellClockHeld(fb)
@@ -484,7 +490,11 @@ export function describeVariations(input: {
       note: 'passed through by the config’s env allowlist',
     })
   if (!input.allowlist.includes('TZ'))
-    fixed.push({ name: 'TZ', value: 'UTC', why: 'not in the config’s env allowlist: the same in every build' })
+    fixed.push({
+      name: 'TZ',
+      value: 'UTC',
+      why: 'not in the config’s env allowlist: the same in every build',
+    })
   if (!input.allowlist.some(isLocaleName))
     fixed.push({
       name: 'locale (LC_ALL, LANG)',

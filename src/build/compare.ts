@@ -110,7 +110,9 @@ function cutLongLines(lines: readonly string[], width: number): string[] {
     }
     i = plusEnd
   }
-  return out.map((l) => (l.length > width + 1 && !l.startsWith('\\') ? `${l[0]}${cutAround(l.slice(1), 0, width)}` : l))
+  return out.map((l) =>
+    l.length > width + 1 && !l.startsWith('\\') ? `${l[0]}${cutAround(l.slice(1), 0, width)}` : l,
+  )
 }
 
 /**
@@ -420,7 +422,9 @@ export function toReportMarkdown(report: ReproReport): string {
       if (e.diffOmitted) lines.push(`  (diff left out: ${e.diffOmitted})`)
     }
     if (o.entriesOmitted)
-      lines.push(`- … ${o.entriesOmitted} more differing entries (truncated: the report lists at most ${REPORT_LIMITS.entries})`)
+      lines.push(
+        `- … ${o.entriesOmitted} more differing entries (truncated: the report lists at most ${REPORT_LIMITS.entries})`,
+      )
     if (o.diff) lines.push(...diffBlock(o.diff))
     if (o.diffOmitted) lines.push(`(diff left out: ${o.diffOmitted})`)
     lines.push('')

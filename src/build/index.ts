@@ -36,7 +36,13 @@ import {
   type RunVariant,
   shapeRun,
 } from './check-variants.ts'
-import { compareOutputs, type ReproReport, skippedVariations, toReportMarkdown, toVerdict } from './compare.ts'
+import {
+  compareOutputs,
+  type ReproReport,
+  skippedVariations,
+  toReportMarkdown,
+  toVerdict,
+} from './compare.ts'
 import { isLocaleName, toBuildEnv } from './env.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
 import {
@@ -271,9 +277,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   const { settings, loaded, tmpRoot, buildLog, cleanups } = ctx
   const config = loaded.config
   const check = options.check === true || options.strict === true
-  const steps = createStepTracker(toBuildSteps(check), options.progress, log, (text) =>
-    buildLog.write(text),
-  )
+  const steps = createStepTracker(toBuildSteps(check), options.progress, log, (text) => buildLog.write(text))
   const tools = await findCheckTools(options.hostEnv.PATH)
   const variants = planVariants({
     check,

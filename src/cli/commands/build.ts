@@ -42,7 +42,9 @@ export const register: RegisterCommand = (program, registrar) => {
         const live =
           process.stderr.isTTY === true && !globals.quiet && !globals.json && (env.env.CI ?? '') === ''
         const progress = live
-          ? createLiveProgress(toBuildSteps(flags.check === true || flags.strict === true), process.stderr, { color: globals.color })
+          ? createLiveProgress(toBuildSteps(flags.check === true || flags.strict === true), process.stderr, {
+              color: globals.color,
+            })
           : globals.quiet
             ? undefined
             : createPlainProgress((line) => env.log.info(line))
