@@ -89,30 +89,49 @@ function cutAround(text: string, at: number, width: number): string {
  */
 function cutLongLines(lines: readonly string[], width: number): string[] {
   const out = [...lines]
+  const cut = new Set<number>()
   let i = 0
+  // a run of removed lines, then a run of added ones ("\ No newline at end of file" may sit in either)
+  const run = (from: number, sign: string): number[] => {
+    const at: number[] = []
+    let j = from
+    for (; j < out.length; j++) {
+      const l = out[j] as string
+      if (l.startsWith(sign)) at.push(j)
+      else if (!l.startsWith('\\')) break
+    }
+    return at
+  }
   while (i < out.length) {
     if (!out[i]?.startsWith('-')) {
       i++
       continue
     }
-    let minusEnd = i
-    while (minusEnd < out.length && out[minusEnd]?.startsWith('-')) minusEnd++
-    let plusEnd = minusEnd
-    while (plusEnd < out.length && out[plusEnd]?.startsWith('+')) plusEnd++
-    const pairs = Math.min(minusEnd - i, plusEnd - minusEnd)
-    for (let k = 0; k < pairs; k++) {
-      const a = (out[i + k] as string).slice(1)
-      const b = (out[minusEnd + k] as string).slice(1)
+    const minus = run(i, '-')
+    const plus = run((minus.at(-1) as number) + 1, '+')
+    for (let k = 0; k < Math.min(minus.length, plus.length); k++) {
+      const [m, p] = [minus[k] as number, plus[k] as number]
+      const a = (out[m] as string).slice(1)
+      const b = (out[p] as string).slice(1)
       if (a.length <= width && b.length <= width) continue
       const at = firstDifference(a, b)
-      out[i + k] = `-${cutAround(a, at, width)}`
-      out[minusEnd + k] = `+${cutAround(b, at, width)}`
+      out[m] = `-${cutAround(a, at, width)}`
+      out[p] = `+${cutAround(b, at, width)}`
+      cut.add(m).add(p)
     }
-    i = plusEnd
+    i = Math.max((minus.at(-1) as number) + 1, ((plus.at(-1) ?? 0) as number) + 1)
   }
-  return out.map((l) =>
-    l.length > width + 1 && !l.startsWith('\\') ? `${l[0]}${cutAround(l.slice(1), 0, width)}` : l,
+  return out.map((l, n) =>
+    !cut.has(n) && l.length > width + 1 && !l.startsWith('\\')
+      ? `${l[0]}${cutAround(l.slice(1), 0, width)}`
+      : l,
   )
+}
+
+/** A hunk header range as diff(1) and git write it: `start` alone for one line, `start-1,0` for none. */
+function hunkRange(start: number, count: number): string {
+  if (count === 1) return String(start)
+  return `${count === 0 ? start - 1 : start},${count}`
 }
 
 /**
@@ -140,14 +159,12 @@ export function unifiedDiff(
     let i = 0
     while (i < x.length && i < y.length && x[i] === y[i]) i++
     out.push(
-      `@@ -${i + 1},1 +${i + 1},1 @@ (too many differences to diff: the first differing line only)`,
+      `@@ -${i + 1} +${i + 1} @@ (too many differences to diff: the first differing line only)`,
       ...cutLongLines([`-${x[i] ?? ''}`, `+${y[i] ?? ''}`], limits.lineWidth),
     )
   } else
     for (const h of patch.hunks) {
-      const oldStart = h.oldLines === 0 ? h.oldStart - 1 : h.oldStart
-      const newStart = h.newLines === 0 ? h.newStart - 1 : h.newStart
-      out.push(`@@ -${oldStart},${h.oldLines} +${newStart},${h.newLines} @@`)
+      out.push(`@@ -${hunkRange(h.oldStart, h.oldLines)} +${hunkRange(h.newStart, h.newLines)} @@`)
       out.push(...cutLongLines(h.lines, limits.lineWidth))
     }
   if (out.length > limits.diffLines)

@@ -78,7 +78,7 @@ test('the current year leaks through node: --check fails with exit 1 even withou
     [
       '--- first/year.txt',
       '+++ second/year.txt',
-      '@@ -1,1 +1,1 @@',
+      '@@ -1 +1 @@',
       `-${year}`,
       // the second run's clock is CHECK_CLOCK_SHIFT_S ahead (TZ is UTC in both)
       `+${new Date(Date.now() + CHECK_CLOCK_SHIFT_S * 1000).getUTCFullYear()}`,
