@@ -207,7 +207,7 @@ test('build.json and provenance are deterministic (run twice, compare bytes)', (
 test('unifiedDiff shows the changed line with context', () => {
   const a = 'one\ntwo\nthree\nfour\nfive\nsix\n'
   const b = 'one\ntwo\nTHREE\nfour\nfive\nsix\n'
-  const d = unifiedDiff(a, b, { labels: ['a', 'b'] })
+  const d = unifiedDiff(a, b, { labels: ['a', 'b'], context: 2 })
   assert.match(d, /^--- a\n\+\+\+ b\n@@/)
   assert.match(d, /^-three$/m)
   assert.match(d, /^\+THREE$/m)
