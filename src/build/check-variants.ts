@@ -338,7 +338,7 @@ export async function probeCreationOrder(dir: string): Promise<boolean> {
 }
 
 /** Whether a run's node processes saw its clock shift (and its performance.timeOrigin with it). */
-function nodeClockHeld(f: RunFacts): boolean {
+export function nodeClockHeld(f: RunFacts): boolean {
   if (f.offsetS === null) return true
   if (!f.probe) return false
   const { result, realMs } = f.probe

@@ -29,6 +29,7 @@ import {
   describeVariations,
   findCheckTools,
   mountDisorderfs,
+  nodeClockHeld,
   PROBE_COMMAND,
   planVariants,
   probeCreationOrder,
@@ -531,14 +532,13 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   let skipped: string[] = []
   if (!check && config.clock === 'source-date') {
     const f = runFacts[0] as RunFacts
-    const held =
-      f.offsetS === null ||
-      (f.probe !== null &&
-        Math.abs(f.probe.result.nodeNowMs - (f.probe.realMs + f.offsetS * 1000)) <= 120_000)
+    const held = nodeClockHeld(f)
     if (!held)
       log.warn(
         `clock "source-date" did not take effect for node processes: ${f.preloadNote ?? f.probeNote ?? 'the probe did not see it'}`,
       )
+    if (f.offsetS !== null && !f.faketime)
+      log.warn('clock "source-date": faketime is not on PATH: only node processes start at SOURCE_DATE_EPOCH')
   }
   if (check) {
     const second = outcomes[1] as RunOutcome
