@@ -4,7 +4,7 @@
  * systems, reads /proc and writes the preload; the report rows it produces are plain data.
  */
 import { execFile } from 'node:child_process'
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { lutimes, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -317,6 +317,24 @@ export async function mountDisorderfs(
 }
 
 /**
+ * Moves the staged files' modification times by the run's clock shift: on another machine the checkout is
+ * written at another time, and a build that embeds a source file's time (a "last modified" stamp) must
+ * differ between the runs even where no libfaketime shifts what `stat` reports.
+ */
+export async function shiftSourceTimes(
+  stageDir: string,
+  files: readonly { path: string }[],
+  shiftS: number,
+  nowMs: number,
+): Promise<void> {
+  const t = nowMs / 1000 + shiftS
+  for (let i = 0; i < files.length; i += 64)
+    await Promise.all(
+      files.slice(i, i + 64).map((f) => lutimes(path.join(stageDir, f.path), t, t).catch(() => {})),
+    )
+}
+
+/**
  * Whether this file system lists a folder in creation order (then staging in reverse order changes what
  * readdir returns) or in an order of its own (hashed, as ext4 does: then reversing has no effect).
  */
@@ -377,6 +395,12 @@ export function describeVariations(input: {
     second: `<tmp>/${b.stagingName}`,
   })
   rows.push({ name: 'umask', applied: true, first: '022', second: '077' })
+  rows.push({
+    name: 'source file times',
+    applied: true,
+    first: 'when staged',
+    second: `when staged ${describeShift(b.clock.shiftS)}`,
+  })
 
   // the clock: node processes through the preload, other processes through libfaketime
   const sourceDate = a.clock.from === 'source-date'

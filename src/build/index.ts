@@ -36,6 +36,7 @@ import {
   type RunFacts,
   type RunVariant,
   shapeRun,
+  shiftSourceTimes,
 } from './check-variants.ts'
 import {
   compareOutputs,
@@ -378,6 +379,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       const staged = isFirst
         ? prepared.run
         : await prepareRun(tmpRoot, variant, cwd, source.files, onPrivateKey)
+      if (!isFirst) await shiftSourceTimes(staged.stageDir, staged.staged, variant.clock.shiftS, Date.now())
       // the second run's source is listed through disorderfs; it is unmounted whatever happens
       const disorder = variant.disorder ? await mountDisorderfs(staged.stageDir, tools) : null
       try {

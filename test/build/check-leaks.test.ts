@@ -59,7 +59,7 @@ function barePath(): string {
 }
 
 test('the current year leaks through node: --check fails with exit 1 even without faketime on PATH', async () => {
-  const p = project({ build: ['node build.js year,honest'] })
+  const p = project({ build: ['node build.js year,mtime,honest'] })
   const bare = barePath()
   const run = await runCli(['build', '-C', p, '--config', 'detbuild.ci.json', '--check', '--json'], {
     PATH: bare,
@@ -68,7 +68,10 @@ test('the current year leaks through node: --check fails with exit 1 even withou
   const out = JSON.parse(run.stdout)
   assert.equal(out.code, 'BUILD_NOT_REPRODUCIBLE')
   assert.ok(out.notVaried.includes('clock (other processes)'), out.notVaried.join(', '))
-  assert.match(out.verdict, /^NOT reproducible under \d+ variations: year\.txt differ; not varied: /)
+  assert.match(
+    out.verdict,
+    /^NOT reproducible under \d+ variations: mtime\.txt, year\.txt differ; not varied: /,
+  )
   const r = report(p)
   assert.equal(r.reproducible, false)
   const year = new Date().getFullYear()
@@ -85,6 +88,9 @@ test('the current year leaks through node: --check fails with exit 1 even withou
     ].join('\n'),
   )
   assert.equal(output(r, 'honest.txt').status, 'identical')
+  // a source file's time leaks too: the second run's checkout is written "later"
+  assert.equal(output(r, 'mtime.txt').status, 'differs')
+  assert.equal(row(r, 'source file times').applied, true)
   assert.equal(row(r, 'clock (node processes)').applied, true)
   const other = row(r, 'clock (other processes)')
   assert.equal(other.applied, false)
@@ -129,6 +135,7 @@ test('leaks of the clock, the CPU count and the directory order are each caught,
     'CPU count (other processes)',
     'file order',
     'umask',
+    'source file times',
     'checkout path',
     'extra environment',
   ])
