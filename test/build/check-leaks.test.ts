@@ -7,8 +7,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
+import { Ajv } from 'ajv'
 import { CHECK_CLOCK_SHIFT_S } from '../../src/build/clock-shift.ts'
-import { COMMIT_TIME, makeProject, removeProject, runCli } from './helpers.ts'
+import { COMMIT_TIME, makeProject, ROOT, removeProject, runCli } from './helpers.ts'
 
 const cleanup: string[] = []
 after(() => {
@@ -190,6 +191,11 @@ test('an honest build passes --check with a verdict naming what was not varied; 
   assert.equal(out.verdict, r.verdict)
   assert.deepEqual(out.notVaried, skipped)
   for (const name of skipped) assert.equal(row(r, name).note, 'the build room does not set it yet')
+  // the report is what its schema says (the evidence bundle validates it)
+  const validate = new Ajv({ strict: false }).compile(
+    JSON.parse(readFileSync(path.join(ROOT, 'schema', 'repro-report.schema.json'), 'utf8')),
+  )
+  assert.ok(validate(r), JSON.stringify(validate.errors))
 
   const strict = await runCli(['build', '-C', p, '--config', 'detbuild.ci.json', '--strict', '--json'])
   assert.equal(strict.code, 1, strict.stderr)
