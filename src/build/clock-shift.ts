@@ -98,7 +98,9 @@ export function describeShift(offsetS: number): string {
  * `performance.now()` and `process.hrtime()` are durations and stay as they are) and the `Intl.DateTimeFormat`
  * formatters called without a date. It does nothing to the clock when the process already runs under
  * libfaketime with a FAKETIME spec (the kernel-facing calls are shifted there: shifting again would double
- * it). A failure inside it never breaks the build: the check's probe reports the variation as not applied.
+ * it). Node processes it starts with an environment of their own get it added to their NODE_OPTIONS (a
+ * shell command that sets NODE_OPTIONS itself drops it: libfaketime, when present, still covers those).
+ * A failure inside it never breaks the build: the check's probe reports the variation as not applied.
  */
 export function toPreloadSource(plan: PreloadPlan): string {
   const offsetMs = plan.offsetS === null ? 'null' : String(plan.offsetS * 1000)
@@ -147,6 +149,38 @@ export function toPreloadSource(plan: PreloadPlan): string {
         Object.defineProperty(perf, 'timeOrigin', { get: () => origin, enumerable: true, configurable: true })
       }
     }
+  } catch {}
+  try {
+    // node processes this one starts with an environment of their own (cross-env NODE_OPTIONS=…, a tool
+    // passing env: { PATH }) keep the preload: it is added to their NODE_OPTIONS
+    const flag = '--require=' + (/^[\\w./@+:=,-]+$/.test(__filename) ? __filename : JSON.stringify(__filename))
+    const withFlag = (v) => (typeof v === 'string' && v.includes(__filename) ? v : v ? v + ' ' + flag : flag)
+    const cp = require('child_process')
+    const proto = cp.ChildProcess.prototype
+    const spawn = proto.spawn
+    proto.spawn = function spawn_(options) {
+      try {
+        const pairs = options && options.envPairs
+        if (Array.isArray(pairs)) {
+          const i = pairs.findIndex((p) => p.startsWith('NODE_OPTIONS='))
+          if (i === -1) pairs.push('NODE_OPTIONS=' + flag)
+          else pairs[i] = 'NODE_OPTIONS=' + withFlag(pairs[i].slice(13))
+        }
+      } catch {}
+      return spawn.call(this, options)
+    }
+    for (const name of ['spawnSync', 'execSync', 'execFileSync']) {
+      const real = cp[name]
+      cp[name] = function (...args) {
+        try {
+          const i = args.findIndex((a, n) => n > 0 && a && typeof a === 'object' && !Array.isArray(a))
+          if (i !== -1 && args[i].env)
+            args[i] = { ...args[i], env: { ...args[i].env, NODE_OPTIONS: withFlag(args[i].env.NODE_OPTIONS) } }
+        } catch {}
+        return real.apply(this, args)
+      }
+    }
+    require('module').syncBuiltinESMExports()
   } catch {}
   try {
     if (CPUS !== null) {

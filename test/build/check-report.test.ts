@@ -294,13 +294,18 @@ test('the preload shifts Date, Date(), Intl and performance.timeOrigin consisten
       { offsetS: CHECK_CLOCK_SHIFT_S, cpus: 3 },
       `import os, { cpus, availableParallelism } from 'node:os'
        import { execFileSync } from 'node:child_process'
+       import { execFile } from 'node:child_process'
        const child = execFileSync(process.execPath, ['-p', 'Date.now()'], { encoding: 'utf8' })
+       // a child started with an environment of its own, as cross-env or a tool with env: { PATH } does
+       const own = execFileSync(process.execPath, ['-p', 'Date.now()'], { encoding: 'utf8', env: { PATH: '' } })
+       const replaced = await new Promise((ok, no) => execFile(process.execPath, ['-p', 'Date.now()'],
+         { env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=256' } }, (e, out) => (e ? no(e) : ok(out))))
        console.log(JSON.stringify({
          now: Date.now(), created: new Date().getTime(), str: Date(), perf: performance.timeOrigin + performance.now(),
          year: new Intl.DateTimeFormat('en', { year: 'numeric', timeZone: 'UTC' }).format(),
          epoch: new Date(0).toISOString(), isDate: new Date() instanceof Date, sub: new (class extends Date {})().getTime(),
          cpus: cpus().length, osCpus: os.cpus().length, par: availableParallelism(), hc: navigator.hardwareConcurrency,
-         child: Number(child),
+         child: Number(child), own: Number(own), replaced: Number(replaced),
        }))`,
     ),
   )
@@ -313,6 +318,8 @@ test('the preload shifts Date, Date(), Intl and performance.timeOrigin consisten
   near(out.perf, 'performance.timeOrigin + performance.now()')
   near(out.sub, 'a Date subclass')
   near(out.child, 'a child node process (NODE_OPTIONS is inherited)')
+  near(out.own, 'a child node process started with an environment of its own')
+  near(out.replaced, 'a child node process whose NODE_OPTIONS was replaced (cross-env)')
   assert.equal(out.year, String(new Date(before + shift).getUTCFullYear()))
   assert.equal(out.epoch, '1970-01-01T00:00:00.000Z', 'dates given a time are left alone')
   assert.equal(out.isDate, true)
