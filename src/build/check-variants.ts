@@ -225,8 +225,8 @@ export async function shapeRun(input: {
     disorderfsNote: null,
   }
   let env = input.env
+  const where = toPreloadLocation(input.hostHome, env)
   if (shift !== null || variant.cpus !== null) {
-    const where = toPreloadLocation(input.hostHome, env)
     await writeFile(where.file, toPreloadSource({ offsetS: shift, cpus: variant.cpus }))
     env = withPreload(env, where.shown)
     facts.preload = true
@@ -254,6 +254,7 @@ export async function shapeRun(input: {
     // node refused the preload: the run goes on without it (and the report says so)
     const first = seen.output.split('\n').find((l) => l.trim() !== '') ?? 'no output'
     env = { ...input.env }
+    await rm(where.file, { force: true })
     facts.preload = false
     facts.preloadNote = `node failed with the preload in NODE_OPTIONS: ${first.trim().slice(0, 160)}`
     seen = await probe(env)
