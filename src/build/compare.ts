@@ -49,6 +49,11 @@ export interface ReportLimits {
   entries: number
   /** edits jsdiff may find before a diff falls back to the first differing line */
   maxEditLength: number
+  /**
+   * lines × edits a diff may cost (Myers' algorithm takes time in proportion): large texts with many
+   * differences fall back to the first differing line instead of taking minutes
+   */
+  diffWork: number
 }
 
 export const REPORT_LIMITS: ReportLimits = {
@@ -57,6 +62,7 @@ export const REPORT_LIMITS: ReportLimits = {
   totalDiffChars: 256 * 1024,
   entries: 200,
   maxEditLength: 10_000,
+  diffWork: 20_000_000,
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
@@ -128,6 +134,12 @@ function cutLongLines(lines: readonly string[], width: number): string[] {
   )
 }
 
+function countLines(text: string): number {
+  let n = 1
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++
+  return n
+}
+
 /** A hunk header range as diff(1) and git write it: `start` alone for one line, `start-1,0` for none. */
 function hunkRange(start: number, count: number): string {
   if (count === 1) return String(start)
@@ -148,10 +160,12 @@ export function unifiedDiff(
   const limits = options.limits ?? REPORT_LIMITS
   const [la, lb] = options.labels ?? ['first', 'second']
   const header = [`--- ${la}`, `+++ ${lb}`]
-  const patch = structuredPatch(la, lb, a, b, undefined, undefined, {
-    context: options.context ?? 3,
-    maxEditLength: limits.maxEditLength,
-  })
+  const lines = countLines(a) + countLines(b)
+  const maxEditLength = Math.min(limits.maxEditLength, Math.floor(limits.diffWork / Math.max(1, lines)))
+  const patch =
+    maxEditLength < 1
+      ? undefined
+      : structuredPatch(la, lb, a, b, undefined, undefined, { context: options.context ?? 3, maxEditLength })
   const out = [...header]
   if (patch === undefined) {
     const x = a.split('\n')

@@ -74,6 +74,14 @@ test('a minified line is cut around its first difference; long diffs are cut to 
   const noEol = unifiedDiff(a.trimEnd(), b.trimEnd()).split('\n')
   assert.ok(noEol.every((l) => l.length < REPORT_LIMITS.lineWidth + 60))
   assert.ok(noEol.some((l) => l.includes('BUILT_AT=2026')) && noEol.some((l) => l.includes('BUILT_AT=2027')))
+  // large texts that differ everywhere fall back to their first differing line (bounded work)
+  const big = Array.from({ length: 100_000 }, (_, i) => `line ${i}`)
+  const fallback = unifiedDiff(big.join('\n'), big.map((l, i) => (i % 20 === 3 ? `${l}!` : l)).join('\n'))
+  assert.deepEqual(fallback.split('\n').slice(2), [
+    '@@ -4 +4 @@ (too many differences to diff: the first differing line only)',
+    '-line 3',
+    '+line 3!',
+  ])
   const many = Array.from({ length: 500 }, (_, i) => `${i}`).join('\n')
   const changed = Array.from({ length: 500 }, (_, i) => `${i}'`).join('\n')
   const cut = unifiedDiff(many, changed).split('\n')
