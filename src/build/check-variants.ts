@@ -13,7 +13,6 @@ import { compareCodePoint } from '../util/sort.ts'
 import {
   CHECK_CLOCK_SHIFT_S,
   describeShift,
-  PROBE_COMMAND,
   type ProbeResult,
   parseProbe,
   SOURCE_DATE_CHECK_LAG_S,
@@ -547,5 +546,3 @@ export function describeVariations(input: {
   })
   return { variations: rows, fixed }
 }
-
-export { PROBE_COMMAND }

@@ -30,7 +30,6 @@ import {
   findCheckTools,
   mountDisorderfs,
   nodeClockHeld,
-  PROBE_COMMAND,
   planVariants,
   probeCreationOrder,
   type RunFacts,
@@ -38,6 +37,7 @@ import {
   shapeRun,
   shiftSourceTimes,
 } from './check-variants.ts'
+import { PROBE_COMMAND } from './clock-shift.ts'
 import {
   compareOutputs,
   type ReproReport,

@@ -10,11 +10,11 @@ import { after, test } from 'node:test'
 import {
   type CheckTools,
   describeVariations,
-  PROBE_COMMAND,
   planVariants,
   type RunFacts,
   shapeRun,
 } from '../../src/build/check-variants.ts'
+import { PROBE_COMMAND } from '../../src/build/clock-shift.ts'
 import { toBuildEnv } from '../../src/build/env.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'detbuild-variants-test-'))
