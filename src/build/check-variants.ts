@@ -533,15 +533,16 @@ export function describeVariations(input: {
   rows.push({
     name: 'hostname',
     applied: identityHeld,
-    first: a.identity.hostname,
-    second: b.identity.hostname,
+    // until the room applies them, both runs had the host's
+    first: identityHeld ? a.identity.hostname : 'the host’s',
+    second: identityHeld ? b.identity.hostname : 'the host’s',
     ...(identityHeld ? {} : { note: ib.note }),
   })
   rows.push({
     name: 'user id and name',
     applied: identityHeld,
-    first: `${a.identity.uid} (${a.identity.user})`,
-    second: `${b.identity.uid} (${b.identity.user})`,
+    first: identityHeld ? `${a.identity.uid} (${a.identity.user})` : 'the host’s',
+    second: identityHeld ? `${b.identity.uid} (${b.identity.user})` : 'the host’s',
     ...(identityHeld ? {} : { note: ib.note }),
   })
   return { variations: rows, fixed }
