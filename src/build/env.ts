@@ -11,10 +11,45 @@ export interface Variation {
   noise: Readonly<Record<string, string>>
 }
 
+/**
+ * Names no build ever gets, even when a config asks: the runner's and detbuild's own credentials (the
+ * OIDC token endpoint, the runtime token, every Action input — `INPUT_KEY` holds the signing key —, the
+ * key passphrase, a keyless identity token). A build that needs one is a build that can sign as you.
+ */
+export function isWithheldEnvName(name: string): boolean {
+  const n = name.toUpperCase()
+  return (
+    n.startsWith('ACTIONS_') ||
+    n.startsWith('INPUT_') ||
+    n === 'DETBUILD_KEY_PASSWORD' ||
+    n === 'SIGSTORE_ID_TOKEN'
+  )
+}
+
+// words that name a credential: *TOKEN*, *SECRET*, *PASSWORD*, *PASSWD*, *PASSPHRASE*, *CREDENTIAL*,
+// *PRIVATE_KEY*, *API_KEY*/*APIKEY*, *ACCESS_KEY*, and the words AUTH, PASS, PAT and KEY between
+// underscores or at an end (NPM_TOKEN, npm_config__auth, AWS_SECRET_ACCESS_KEY, SSH_AUTH_SOCK, DB_PASS)
+const SECRET_WORDS = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY/
+const SECRET_PARTS = /(^|_)(AUTH|PASS|PAT|KEY|COOKIE|SESSION)(_|$)/
+
+/**
+ * Whether a variable's name says it holds a credential. Such a name is passed to a build only when the
+ * config lists it under `secretEnv` (on purpose, e.g. NPM_TOKEN for a private registry with
+ * `network: allow`), never through `env`.
+ */
+export function looksLikeSecretEnvName(name: string): boolean {
+  const n = name.toUpperCase()
+  return isWithheldEnvName(n) || SECRET_WORDS.test(n) || SECRET_PARTS.test(n)
+}
+
 export interface BuildEnvInput {
   hostEnv: NodeJS.ProcessEnv
   /** config `env`: names passed through from the host when set there */
   allowlist: readonly string[]
+  /** config `secretEnv`: credential variables passed through on purpose */
+  secretAllowlist?: readonly string[]
+  /** config `git`: the staged source is a minimal git repository (see git-room.ts) */
+  git?: boolean
   home: string
   tmp: string
   /** folders put first on PATH (toolchain shims, system npm's folder) */
@@ -46,12 +81,27 @@ export const FIXED_ENV_NAMES = [
   'npm_config_userconfig',
 ] as const
 
+/**
+ * With `git: true`: git inside the build trusts the staged repository whoever owns its files (a sandbox
+ * may run the build under another uid, and git refuses a repository of another owner as "dubious
+ * ownership"; `safe.directory` is only read from protected config, so it comes as GIT_CONFIG_*), and no
+ * host /etc/gitconfig changes what git prints.
+ */
+export const GIT_ROOM_ENV: Readonly<Record<string, string>> = Object.freeze({
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'safe.directory',
+  GIT_CONFIG_VALUE_0: '*',
+  GIT_CONFIG_NOSYSTEM: '1',
+})
+
 /** Builds the environment for every command: nothing from the host but the allowlisted names. */
 export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const name of input.allowlist) {
+  // the config was checked when it was read (BUILD_CONFIG_ENV_SECRET); this is the last gate: a
+  // withheld name never passes, whoever built the list
+  for (const name of [...input.allowlist, ...(input.secretAllowlist ?? [])]) {
     const value = input.hostEnv[name]
-    if (value !== undefined) env[name] = value
+    if (value !== undefined && !isWithheldEnvName(name)) env[name] = value
   }
   Object.assign(env, {
     PATH: [...input.pathDirs, ...SYSTEM_PATH].join(':'),
@@ -72,6 +122,7 @@ export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
     npm_config_audit: 'false',
     npm_config_offline: input.offline ? 'true' : 'false',
   })
+  if (input.git) Object.assign(env, GIT_ROOM_ENV)
   if (input.variation) {
     env.TZ = input.variation.tz
     env.LC_ALL = input.variation.locale

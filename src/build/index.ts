@@ -31,7 +31,8 @@ import {
   type ReproReport,
   toReportMarkdown,
 } from './compare.ts'
-import { toBuildEnv, type Variation } from './env.ts'
+import { GIT_ROOM_ENV, toBuildEnv, type Variation } from './env.ts'
+import { assertGitSource, makeGitRoom } from './git-room.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
 import {
   type BuildFacts,
@@ -63,6 +64,11 @@ export interface BuildOptions {
   log: Logger
   /** the progress display (`detbuild build`); without it the phases go to `log.info` */
   progress?: ProgressHooks<BuildStep>
+  /**
+   * variables the caller holds its own credentials in (the key passphrase's `--key-password-env`):
+   * a config that passes one to the build is refused (BUILD_CONFIG_ENV_SECRET)
+   */
+  withheldEnv?: readonly string[]
   /** platform/arch of the node package to fetch (default: this machine's) */
   platform?: string
   arch?: string
@@ -121,6 +127,7 @@ function fixedEnvRecord(env: Record<string, string>): Record<string, string> {
     'npm_config_fund',
     'npm_config_offline',
     'npm_config_update_notifier',
+    ...Object.keys(GIT_ROOM_ENV),
   ]) {
     const v = env[name]
     if (v !== undefined) out[name] = v
@@ -203,6 +210,7 @@ async function prepareRun(
   cwd: string,
   files: readonly string[],
   onPrivateKey?: (rel: string) => void,
+  git?: { commit: string; sourceDateEpoch: number },
 ): Promise<StagedRun> {
   const root = await mkdtemp(path.join(tmpRoot, `${variant.label}-`))
   const stageDir = path.join(root, variant.stagingName)
@@ -213,6 +221,7 @@ async function prepareRun(
     reverse: variant.reverse,
     ...(onPrivateKey ? { onPrivateKey } : {}),
   })
+  if (git) await makeGitRoom(cwd, stageDir, git.commit, git.sourceDateEpoch)
   return { root, stageDir, home, tmp, staged }
 }
 
@@ -224,6 +233,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     registry: options.registry,
   })
   const loaded = await loadBuildConfig(cwd, options.configFile)
+  assertNotWithheld(loaded, options.withheldEnv ?? [])
   const lockPath = path.join(cwd, LOCK_FILE)
   const lock: ToolchainLock = (await exists(lockPath))
     ? parseLock(await readTextFile(lockPath, 'BUILD_LOCK_INVALID', LOCK_FILE))
@@ -311,9 +321,24 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     keysLeftOut.add(rel)
     log.warn(`${rel}: holds a private key: left out of the staged source (a build must never see it)`)
   }
+  const gitRoomFor = (source: SourceInfo) => {
+    if (!config.git) return undefined
+    assertGitSource(source)
+    return {
+      commit: source.commit,
+      sourceDateEpoch: settings.sourceDateEpoch ?? source.commitTime ?? DEFAULT_SOURCE_DATE_EPOCH,
+    }
+  }
   const sourceP = inspectP.then(async (source) => ({
     source,
-    run: await prepareRun(tmpRoot, variants[0] as RunVariant, cwd, source.files, onPrivateKey),
+    run: await prepareRun(
+      tmpRoot,
+      variants[0] as RunVariant,
+      cwd,
+      source.files,
+      onPrivateKey,
+      gitRoomFor(source),
+    ),
   }))
   const prefetchP = inspectP.then(
     (source) => prefetchFor(source, cwd, config, npmCache, settings.registry),
@@ -372,10 +397,12 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     const runVariant = async () => {
       const staged = isFirst
         ? prepared.run
-        : await prepareRun(tmpRoot, variant, cwd, source.files, onPrivateKey)
+        : await prepareRun(tmpRoot, variant, cwd, source.files, onPrivateKey, gitRoomFor(source))
       const env = toBuildEnv({
         hostEnv: options.hostEnv,
         allowlist: config.env,
+        secretAllowlist: config.secretEnv,
+        git: config.git,
         home: staged.home,
         tmp: staged.tmp,
         pathDirs: toolchain.pathDirs,
@@ -563,6 +590,28 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     report,
     lockWritten: toolchain.lockChanged,
   }
+}
+
+/**
+ * The config may not pass the variables the caller keeps its own credentials in (the key passphrase):
+ * exit 2, BUILD_CONFIG_ENV_SECRET, naming the key.
+ */
+function assertNotWithheld(
+  loaded: Awaited<ReturnType<typeof loadBuildConfig>>,
+  withheld: readonly string[],
+): void {
+  const { config, file } = loaded
+  for (const [list, names] of [
+    ['env', config.env],
+    ['secretEnv', config.secretEnv],
+  ] as const)
+    for (const [i, name] of names.entries())
+      if (withheld.includes(name))
+        throw new InputError(
+          'BUILD_CONFIG_ENV_SECRET',
+          `"${list}[${i}]" names ${name}, which holds detbuild's signing key passphrase: it never reaches a build`,
+          { file, details: { key: `${list}[${i}]`, name } },
+        )
 }
 
 interface IsolationProbe {

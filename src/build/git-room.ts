@@ -1,0 +1,114 @@
+/**
+ * Edge: git and the file system. `git: true` gives the build a minimal git repository in the staged
+ * source — the HEAD commit alone (shallow: no parents, no other history, no remotes) and the tags that
+ * point at it — so that `git rev-parse HEAD` and `git describe --tags` answer as in the checkout. It is
+ * made on the host, before any build command runs, without touching the staged files, and holds nothing
+ * of the host: no paths (no remote, no `FETCH_HEAD`), no reflogs, no user name, every file's mtime at
+ * SOURCE_DATE_EPOCH, objects stored loose (the same bytes on every machine, where a pack's deltas may
+ * differ).
+ */
+import { execFile } from 'node:child_process'
+import { lstat, readdir, rm, utimes } from 'node:fs/promises'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { InputError } from '../errors.ts'
+import { compareCodePoint } from '../util/sort.ts'
+import type { SourceInfo } from './stage.ts'
+
+const run = promisify(execFile)
+
+/**
+ * git as `inspectSource` runs it: the host's configuration counts (a `safe.directory` the host set for
+ * the checkout must keep working); what could make the room differ between machines is set per command.
+ */
+const GIT_ENV = { GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }
+
+async function git(cwd: string, args: readonly string[]): Promise<string> {
+  const { stdout } = await run('git', ['-C', cwd, ...args], {
+    env: { ...process.env, ...GIT_ENV },
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  return stdout
+}
+
+/**
+ * Refuses `git: true` for a project that is not a git repository with a commit (exit 2,
+ * BUILD_GIT_NOT_A_REPOSITORY): the build asked for git and would otherwise see none.
+ */
+export function assertGitSource(source: SourceInfo): asserts source is SourceInfo & { commit: string } {
+  if (source.kind !== 'git' || source.commit === null)
+    throw new InputError(
+      'BUILD_GIT_NOT_A_REPOSITORY',
+      source.kind === 'git'
+        ? '"git": true needs a commit: this repository has none yet'
+        : '"git": true needs a git repository, and the project is not one (or git is not installed)',
+      { details: { key: 'git' } },
+    )
+}
+
+export interface GitRoom {
+  commit: string
+  /** tag names pointing at HEAD, sorted */
+  tags: string[]
+}
+
+/**
+ * Makes `stageDir` (the staged source) a git repository whose HEAD is `commit` of the project at
+ * `project`, detached, with the index of that commit (so `git status` shows what staging changed: a
+ * dirty file, a left-out key). Files are dated `sourceDateEpoch`.
+ */
+export async function makeGitRoom(
+  project: string,
+  stageDir: string,
+  commit: string,
+  sourceDateEpoch: number,
+): Promise<GitRoom> {
+  const format = commit.length === 64 ? 'sha256' : 'sha1'
+  // annotated or not, a tag whose commit is HEAD; names are refs, so they are passed as refspecs only
+  const tags = (await git(project, ['tag', '--points-at', commit]))
+    .split('\n')
+    .filter((t) => t !== '')
+    .sort(compareCodePoint)
+  // no template: no sample hooks, no description file; reflogs off before the first ref is written
+  await git(stageDir, ['init', '-q', '--template=', `--object-format=${format}`])
+  await git(stageDir, ['config', 'core.logAllRefUpdates', 'false'])
+  // a project that is a linked worktree or a submodule is still fetched through its own path
+  await git(stageDir, [
+    '-c',
+    'fetch.unpackLimit=2147483647',
+    '-c',
+    'transfer.unpackLimit=2147483647',
+    '-c',
+    'core.compression=9',
+    '-c',
+    'protocol.file.allow=always',
+    'fetch',
+    '-q',
+    '--depth=1',
+    '--no-tags',
+    '--no-write-fetch-head',
+    '--no-recurse-submodules',
+    pathToFileURL(project).href,
+    commit,
+    ...tags.map((t) => `+refs/tags/${t}:refs/tags/${t}`),
+  ])
+  await git(stageDir, ['update-ref', '--no-deref', 'HEAD', commit])
+  // the index of HEAD's tree, with no stat data of this machine (git compares contents when asked)
+  await git(stageDir, ['read-tree', commit])
+  const dotGit = path.join(stageDir, '.git')
+  for (const leftover of ['FETCH_HEAD', 'ORIG_HEAD', 'logs', 'description', 'hooks', 'info'])
+    await rm(path.join(dotGit, leftover), { recursive: true, force: true })
+  await dateTree(dotGit, sourceDateEpoch)
+  return { commit, tags }
+}
+
+/** Sets every file's and folder's mtime under `dir` (and its own) to `epoch`. */
+async function dateTree(dir: string, epoch: number): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name)
+    if (entry.isDirectory()) await dateTree(p, epoch)
+    else if (!(await lstat(p)).isSymbolicLink()) await utimes(p, epoch, epoch)
+  }
+  await utimes(dir, epoch, epoch)
+}
