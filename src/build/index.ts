@@ -562,7 +562,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
         lockfile,
         toolchain: toToolchainRecord(toolchain, npmVersion),
         commands: { install: [...config.install], build: [...config.build] },
-        env: [...config.env],
+        env: [...new Set([...config.env, ...config.secretEnv])],
         fixedEnv,
         isolation: isolation.isolation,
         reproducibility: {
