@@ -114,9 +114,13 @@ export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
     NO_UPDATE_NOTIFIER: '1',
     npm_config_cache: input.npmCache,
     npm_config_userconfig: `${input.home}/.npmrc`,
-    // offline, npm needs no credentials (the cache is keyed without them), and the build's own code
-    // must not read them; a build allowed on the network may need them to install
-    npm_config_registry: input.offline ? withoutCredentials(input.registry) : input.registry,
+    // offline, npm needs no credentials (the cache is keyed without them); online, a build may need them
+    // to install, but build code reads them too: only a config that lists `npm_config_registry` under
+    // `secretEnv` passes the registry URL's credentials (a token in `.npmrc` from `secretEnv` is the other way)
+    npm_config_registry:
+      !input.offline && (input.secretAllowlist ?? []).includes('npm_config_registry')
+        ? input.registry
+        : withoutCredentials(input.registry),
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',

@@ -118,8 +118,9 @@ async function listFiles(
   excluded: (rel: string) => boolean,
   ignored: (rel: string, isDir: boolean) => Promise<boolean>,
 ): Promise<string[]> {
+  const globs = include.map((g) => g.replace(/^(\.\/)+/, ''))
   const included = (rel: string) =>
-    include.some((g) => path.matchesGlob(rel, g) || path.matchesGlob(undot(rel), g))
+    globs.some((g) => path.matchesGlob(rel, g) || path.matchesGlob(undot(rel), g))
   const files: string[] = []
   const walk = async (dir: string): Promise<void> => {
     const entries = await readdir(path.join(cwd, dir), { withFileTypes: true })

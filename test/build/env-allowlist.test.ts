@@ -146,6 +146,18 @@ test('toBuildEnv: allowlisted names only; a withheld name never passes; git adds
     ['1', 'safe.directory', '*'],
   )
   assert.equal(withSecret.GIT_CONFIG_NOSYSTEM, '1')
+  // the registry URL's credentials: never offline; online only when the config asks for them by name
+  const registry = 'https://deploy:s3cr3t@npm.example.test/npm/'
+  const online = { ...common, registry, offline: false, allowlist: [] }
+  assert.equal(toBuildEnv(online).npm_config_registry, 'https://npm.example.test/npm/')
+  assert.equal(
+    toBuildEnv({ ...online, offline: true, secretAllowlist: ['npm_config_registry'] }).npm_config_registry,
+    'https://npm.example.test/npm/',
+  )
+  assert.equal(
+    toBuildEnv({ ...online, secretAllowlist: ['npm_config_registry'] }).npm_config_registry,
+    registry,
+  )
 })
 
 function project(config: Record<string, unknown>): string {
