@@ -25,11 +25,32 @@ const run = promisify(execFile)
 const GIT_ENV = { GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }
 
 async function git(cwd: string, args: readonly string[]): Promise<string> {
-  const { stdout } = await run('git', ['-C', cwd, ...args], {
-    env: { ...process.env, ...GIT_ENV },
-    maxBuffer: 64 * 1024 * 1024,
-  })
-  return stdout
+  try {
+    const { stdout } = await run('git', ['-C', cwd, ...args], {
+      env: { ...process.env, ...GIT_ENV },
+      maxBuffer: 64 * 1024 * 1024,
+    })
+    return stdout
+  } catch (e) {
+    // git's own words, first line only (they may name the staging folder: never an artifact, only the error)
+    const said = String((e as { stderr?: unknown }).stderr ?? '')
+      .split('\n')
+      .find((l) => l.trim() !== '')
+    throw new InputError(
+      'BUILD_GIT_ROOM_FAILED',
+      `git could not make the build's repository (git ${subcommand(args)}): ${said ?? (e as Error).message} (git 2.29 or newer is needed)`,
+      { details: { key: 'git' }, cause: e },
+    )
+  }
+}
+
+/** The git command of an argument list (`-c key=value` pairs before it are skipped). */
+function subcommand(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-c') i++
+    else if (!(args[i] as string).startsWith('-')) return args[i] as string
+  }
+  return ''
 }
 
 /**

@@ -11,6 +11,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
+import { makeGitRoom } from '../../src/build/git-room.ts'
+import { isDetbuildError } from '../../src/errors.ts'
 import { runCli } from './helpers.ts'
 
 const dirs: string[] = []
@@ -171,4 +173,17 @@ test('the git key is validated and recorded', async () => {
   assert.equal((await runCli(['build', '-C', ok])).code, 0)
   const provenance = JSON.parse(readFileSync(path.join(ok, '.detbuild', 'provenance.intoto.json'), 'utf8'))
   assert.equal(provenance.predicate.buildDefinition.externalParameters.config.git, true)
+})
+
+test('git that cannot make the room (here: a commit the project does not have) is exit 2 BUILD_GIT_ROOM_FAILED', async () => {
+  const p = makeRepo({ git: true })
+  const stage = path.join(path.dirname(p), 'stage')
+  mkdirSync(stage)
+  await assert.rejects(makeGitRoom(p, stage, 'f'.repeat(40), T1), (e: unknown) => {
+    assert.ok(isDetbuildError(e))
+    assert.equal(e.code, 'BUILD_GIT_ROOM_FAILED')
+    assert.equal(e.exitCode, 2)
+    assert.match(e.message, /\(git fetch\): /)
+    return true
+  })
 })
