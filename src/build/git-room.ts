@@ -38,7 +38,7 @@ async function git(cwd: string, args: readonly string[]): Promise<string> {
       .find((l) => l.trim() !== '')
     throw new InputError(
       'BUILD_GIT_ROOM_FAILED',
-      `git could not make the build's repository (git ${subcommand(args)}): ${said ?? (e as Error).message} (git 2.29 or newer is needed)`,
+      `git could not make the build's repository (git ${subcommand(args)}): ${said ?? (e as Error).message}`,
       { details: { key: 'git' }, cause: e },
     )
   }
@@ -86,6 +86,11 @@ export async function makeGitRoom(
   sourceDateEpoch: number,
 ): Promise<GitRoom> {
   const format = commit.length === 64 ? 'sha256' : 'sha1'
+  // the repository's top folder (the project may be a subfolder of it), and the project's place in it
+  const [top, prefix] = (await git(project, ['rev-parse', '--show-toplevel', '--show-prefix']))
+    .split('\n')
+    .map((l) => l.trim())
+  if (!top) throw new InputError('BUILD_GIT_ROOM_FAILED', 'git did not name the repository top folder')
   // annotated or not, a tag whose commit is HEAD; names are refs, so they are passed as refspecs only
   const tags = (await git(project, ['tag', '--points-at', commit]))
     .split('\n')
@@ -94,7 +99,7 @@ export async function makeGitRoom(
   // no template: no sample hooks, no description file; reflogs off before the first ref is written
   await git(stageDir, ['init', '-q', '--template=', `--object-format=${format}`])
   await git(stageDir, ['config', 'core.logAllRefUpdates', 'false'])
-  // a project that is a linked worktree or a submodule is still fetched through its own path
+  // a linked worktree or a submodule is fetched through its own top folder too
   await git(stageDir, [
     '-c',
     'fetch.unpackLimit=2147483647',
@@ -110,13 +115,16 @@ export async function makeGitRoom(
     '--no-tags',
     '--no-write-fetch-head',
     '--no-recurse-submodules',
-    pathToFileURL(project).href,
+    pathToFileURL(top).href,
     commit,
     ...tags.map((t) => `+refs/tags/${t}:refs/tags/${t}`),
   ])
   await git(stageDir, ['update-ref', '--no-deref', 'HEAD', commit])
-  // the index of HEAD's tree, with no stat data of this machine (git compares contents when asked)
-  await git(stageDir, ['read-tree', commit])
+  // the index of HEAD's tree — of the project's folder when the project is a subfolder of the repository,
+  // as that is what was staged (`git ls-files` lists the staged files) —, with no stat data of this
+  // machine (git compares contents when asked)
+  const sub = (prefix ?? '').replace(/\/$/, '')
+  await git(stageDir, ['read-tree', sub === '' ? commit : `${commit}:${sub}`])
   const dotGit = path.join(stageDir, '.git')
   for (const leftover of ['FETCH_HEAD', 'ORIG_HEAD', 'logs', 'description', 'hooks', 'info'])
     await rm(path.join(dotGit, leftover), { recursive: true, force: true })

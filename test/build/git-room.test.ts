@@ -187,3 +187,33 @@ test('git that cannot make the room (here: a commit the project does not have) i
     return true
   })
 })
+
+test('git: true for a project in a subfolder: the index lists the staged files', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'detbuild-gitroom-sub-'))
+  dirs.push(dir)
+  const repo = path.join(dir, 'repo')
+  const p = path.join(repo, 'packages', 'lib')
+  mkdirSync(p, { recursive: true })
+  writeFileSync(path.join(repo, 'README.md'), 'root\n')
+  writeFileSync(
+    path.join(p, 'build.sh'),
+    'mkdir -p out\ngit ls-files > out/files.txt\ngit rev-parse HEAD > out/head.txt\n',
+  )
+  writeFileSync(
+    path.join(p, 'detbuild.config.json'),
+    JSON.stringify({
+      toolchain: { node: 'system' },
+      install: [],
+      build: ['sh build.sh'],
+      outputs: ['out/*.txt'],
+      git: true,
+    }),
+  )
+  git(repo, ['init', '-q'])
+  git(repo, ['add', '-A'])
+  git(repo, ['commit', '-qm', 'one'])
+  const r = await runCli(['build', '-C', p])
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(artifact(p, 'files.txt'), 'build.sh\ndetbuild.config.json\n')
+  assert.equal(artifact(p, 'head.txt'), git(repo, ['rev-parse', 'HEAD']))
+})
