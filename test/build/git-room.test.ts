@@ -126,7 +126,8 @@ test('git: true works when the files belong to another user (the sandbox may map
     path.join(p, 'build.sh'),
     script.replace(
       'mkdir -p out\n',
-      `mkdir -p out\n${root ? 'chown -R 4242:4242 .git . && stat -c %u .git > out/owner.txt\n' : ''}`,
+      // a room that maps only its own uid cannot chown: then the owner stays, and git must still work
+      `mkdir -p out\n${root ? '(chown -R 4242:4242 .git . 2>/dev/null || true)\nstat -c %u .git > out/owner.txt\n' : ''}`,
     ),
   )
   git(p, ['commit', '-qam', 'chown'], T2)
@@ -134,7 +135,9 @@ test('git: true works when the files belong to another user (the sandbox may map
   const r = await runCli(['build', '-C', p])
   assert.equal(r.code, 0, r.stderr + readFileSync(path.join(p, '.detbuild', 'build.log'), 'utf8'))
   assert.match(artifact(p, 'out.txt'), /^v1\.0\.0\n[0-9a-f]{40}\n$/)
-  if (root) assert.equal(artifact(p, 'owner.txt'), '4242\n')
+  // as root without a user namespace (network: allow) the files really changed owner
+  const manifest = JSON.parse(readFileSync(path.join(p, '.detbuild', 'build.json'), 'utf8'))
+  if (root && manifest.isolation.method === null) assert.equal(artifact(p, 'owner.txt'), '4242\n')
 })
 
 test('without git: true the build sees no repository', async () => {
