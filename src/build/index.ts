@@ -243,7 +243,9 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   let buildLog: BuildLog | undefined
   const cleanups: Promise<void>[] = []
   try {
-    buildLog = await openBuildLog(path.join(out, WorkspaceFiles.buildLog))
+    // a credential the config passes on purpose is never written to the log
+    const secrets = loaded.config.secretEnv.map((name) => options.hostEnv[name] ?? '')
+    buildLog = await openBuildLog(path.join(out, WorkspaceFiles.buildLog), secrets)
     const result = await buildInto(options, { settings, loaded, lock, lockPath, tmpRoot, buildLog, cleanups })
     await buildLog.close()
     return result

@@ -165,7 +165,10 @@ function project(config: Record<string, unknown>): string {
   dirs.push(dir)
   const p = path.join(dir, 'project')
   mkdirSync(p)
-  writeFileSync(path.join(p, 'build.sh'), 'mkdir -p out\nenv | sort > out/env.txt\n')
+  writeFileSync(
+    path.join(p, 'build.sh'),
+    'mkdir -p out\nenv | sort > out/env.txt\necho "token: $NPM_TOKEN"\n',
+  )
   writeFileSync(
     path.join(p, 'detbuild.config.json'),
     JSON.stringify({
@@ -196,7 +199,9 @@ test('a build gets a secretEnv variable, recorded by name only; NODE_ENV and oth
     assert.doesNotMatch(dump, new RegExp(`^${name}=`, 'm'), name)
   const manifest = readFileSync(path.join(p, '.detbuild', 'build.json'), 'utf8')
   const provenance = readFileSync(path.join(p, '.detbuild', 'provenance.intoto.json'), 'utf8')
-  for (const text of [manifest, provenance, r.stdout, r.stderr])
+  const log = readFileSync(path.join(p, '.detbuild', 'build.log'), 'utf8')
+  assert.match(log, /^token: \*\*\*$/m, 'the build printed it: the log hides it')
+  for (const text of [manifest, provenance, log, r.stdout, r.stderr])
     assert.ok(!text.includes('npm_value_recorded_nowhere'), 'the value is recorded nowhere')
   assert.deepEqual(JSON.parse(manifest).env, ['CI', 'NPM_TOKEN'])
   const record = JSON.parse(provenance).predicate.buildDefinition.externalParameters.config
