@@ -21,13 +21,20 @@ const run = promisify(execFile)
 /**
  * git as `inspectSource` runs it: the host's configuration counts (a `safe.directory` the host set for
  * the checkout must keep working); what could make the room differ between machines is set per command.
+ * But no variable that points git at another repository, index or object store (GIT_DIR, GIT_WORK_TREE,
+ * GIT_INDEX_FILE, … as a git hook that runs detbuild has them): `init` and `update-ref` would write there.
  */
-const GIT_ENV = { GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }
+function gitEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env))
+    if (!name.startsWith('GIT_') || /^GIT_(CONFIG(_.*)?|EXEC_PATH)$/.test(name)) env[name] = value
+  return { ...env, GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }
+}
 
 async function git(cwd: string, args: readonly string[]): Promise<string> {
   try {
     const { stdout } = await run('git', ['-C', cwd, ...args], {
-      env: { ...process.env, ...GIT_ENV },
+      env: gitEnv(),
       maxBuffer: 64 * 1024 * 1024,
     })
     return stdout

@@ -220,3 +220,28 @@ test('git: true for a project in a subfolder: the index lists the staged files',
   assert.equal(artifact(p, 'files.txt'), 'build.sh\ndetbuild.config.json\n')
   assert.equal(artifact(p, 'head.txt'), git(repo, ['rev-parse', 'HEAD']))
 })
+
+test('a GIT_DIR in the environment (detbuild run from a git hook) never points the room at the project', async () => {
+  const p = makeRepo({ git: true })
+  const head = git(p, ['rev-parse', 'HEAD']).trim()
+  const branch = git(p, ['rev-parse', '--abbrev-ref', 'HEAD'])
+  const stage = path.join(path.dirname(p), 'stage-hook')
+  mkdirSync(stage)
+  const saved = { GIT_DIR: process.env.GIT_DIR, GIT_WORK_TREE: process.env.GIT_WORK_TREE }
+  process.env.GIT_DIR = path.join(p, '.git')
+  process.env.GIT_WORK_TREE = p
+  try {
+    await makeGitRoom(p, stage, head, T2)
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  }
+  // the project still has its branch, history and remote; the room has the commit, detached
+  assert.equal(git(p, ['rev-parse', '--abbrev-ref', 'HEAD']), branch)
+  assert.notEqual(branch.trim(), 'HEAD')
+  assert.equal(git(p, ['rev-list', '--count', 'HEAD']).trim(), '2')
+  assert.match(git(p, ['remote']), /origin/)
+  assert.equal(readFileSync(path.join(stage, '.git', 'HEAD'), 'utf8'), `${head}\n`)
+})
