@@ -64,6 +64,12 @@ export function createStepRunners(o: RunOptions): StepRunners {
   const runners: Record<StepName, StepRunner> = {
     async build() {
       const { runBuild } = await import('../build/index.ts')
+      const { isWithheldEnvName } = await import('../build/env.ts')
+      const passwordEnv = o.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'
+      // the build step never holds this run's own credentials, whatever its config says
+      const buildEnv: NodeJS.ProcessEnv = {}
+      for (const [name, value] of Object.entries(env))
+        if (name !== passwordEnv && !isWithheldEnvName(name)) buildEnv[name] = value
       const result = await runBuild({
         cwd: o.cwd,
         out: o.out,
@@ -72,9 +78,9 @@ export function createStepRunners(o: RunOptions): StepRunners {
         cacheDir: o.build.cacheDir,
         registry: o.build.registry,
         frozenLock: o.build.frozenLock,
-        hostEnv: env,
+        hostEnv: buildEnv,
         // the passphrase of this run's signing key is never a build's to read
-        withheldEnv: [o.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'],
+        withheldEnv: [passwordEnv],
         log: o.log,
       })
       const m = result.manifest as { sourceDateEpoch?: number; isolation?: { network?: string } }
