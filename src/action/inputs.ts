@@ -139,9 +139,13 @@ const URL_ENV = [
   'all_proxy',
 ] as const
 
+/** Variables holding tokens this run may read or be handed. */
+const TOKEN_ENV = ['SIGSTORE_ID_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_RUNTIME_TOKEN'] as const
+
 /**
  * The credential values this run reads from its inputs and environment, for `::add-mask::`: a PEM key
- * and its passphrase, `DETBUILD_KEY_PASSWORD`, and the user info and secret query values of URL inputs
+ * and its passphrase, `DETBUILD_KEY_PASSWORD`, identity tokens (`SIGSTORE_ID_TOKEN`, the runner's
+ * `ACTIONS_ID_TOKEN_REQUEST_TOKEN` and `ACTIONS_RUNTIME_TOKEN`), and the user info and secret query values of URL inputs
  * and URL variables. Read from the raw environment, so they are masked even when an input is invalid.
  */
 export function toActionSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
@@ -149,6 +153,8 @@ export function toActionSecrets(env: Readonly<Record<string, string | undefined>
   const key = env[inputVariable('key')] ?? ''
   if (key.includes('-----BEGIN')) out.push(key)
   for (const v of [env[inputVariable('key-password')], env.DETBUILD_KEY_PASSWORD]) if (v) out.push(v)
+  // identity tokens: one given to the job, and the runner's own (masked by the runner too; again is free)
+  for (const name of TOKEN_ENV) if (env[name]) out.push(env[name] as string)
   for (const name of URL_INPUTS) out.push(...urlSecrets(env[inputVariable(name)] ?? ''))
   for (const name of URL_ENV) out.push(...urlSecrets(env[name] ?? ''))
   return out

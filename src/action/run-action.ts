@@ -5,15 +5,14 @@
  * so every line goes through workflow-commands.ts (escaped, redacted, never a command by accident), and
  * nothing is ever written to GITHUB_ENV or GITHUB_PATH.
  */
-import { appendFile, mkdtemp, rm } from 'node:fs/promises'
-import os from 'node:os'
+import { appendFile } from 'node:fs/promises'
 import path from 'node:path'
 import { DetbuildError, ExitCode, InputError, isDetbuildError } from '../errors.ts'
 import { createPlainProgress, resolveRunOptions, runDetbuild, toSummaryText } from '../run/index.ts'
 import type { ArtifactFact, RunReport } from '../run/types.ts'
 import { canonicalJson } from '../util/canonical-json.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
-import { exists, openWorkspace, readJsonFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
+import { exists, openWorkspace, readJsonFile, toPosixRelative } from '../util/fs.ts'
 import { createLogger } from '../util/log.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { redactSecrets } from '../util/redact.ts'
@@ -45,7 +44,6 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
   const print = (text: string) => out.text(text)
   const log = createLogger({ write: print, color: false, debug: io.env.RUNNER_DEBUG === '1' })
   const outputs: Record<string, string> = {}
-  const cleanup: string[] = []
   try {
     const inputs = readInputs(io.env)
     const root = io.env.GITHUB_WORKSPACE || io.cwd
@@ -54,14 +52,10 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     await openWorkspace(cwd, ws)
     const env: NodeJS.ProcessEnv = { ...io.env }
     if (inputs.keyPassword !== '') env.DETBUILD_KEY_PASSWORD = inputs.keyPassword
-    let key = inputs.key
-    if (key.includes('-----BEGIN')) {
-      // a key passed as a secret's value: a private file for this run only
-      const dir = await mkdtemp(path.join(io.env.RUNNER_TEMP || os.tmpdir(), 'detbuild-key-'))
-      cleanup.push(dir)
-      key = path.join(dir, 'signing.key')
-      await writeFileAtomic(key, inputs.key.endsWith('\n') ? inputs.key : `${inputs.key}\n`, 0o600)
-    }
+    // a key passed as a secret's value stays in this process's memory: it is never written to disk,
+    // where build code (every dependency's scripts, run before signing) could look for it
+    const keyPem = inputs.key.includes('-----BEGIN') ? inputs.key : ''
+    const keyFile = keyPem === '' ? inputs.key : ''
     const options = await resolveRunOptions({
       cwd,
       out: ws,
@@ -73,8 +67,9 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
       failOn: inputs.failOn,
       policy: inputs.policy,
       warnOnly: inputs.warnOnly,
-      sign: inputs.sign === 'auto' && key !== '' ? 'key' : inputs.sign,
-      key,
+      sign: inputs.sign === 'auto' && inputs.key !== '' ? 'key' : inputs.sign,
+      key: keyFile,
+      keyPem,
       fulcioUrl: inputs.fulcioUrl,
       rekorUrl: inputs.rekorUrl,
       tsaUrl: inputs.tsaUrl,
@@ -84,6 +79,8 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
       certificateIdentityRegexp: inputs.certificateIdentityRegexp,
       certificateOidcIssuer: inputs.certificateOidcIssuer,
       env,
+      // a keyless OIDC token this run obtains is hidden from every later line before it is used
+      onSecret: (value) => out.mask([value]),
       now: io.now,
       log,
     })
@@ -159,8 +156,6 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     )
     await writeOutputs(io.env, outputs)
     return { exitCode: err.exitCode, report: null, outputs }
-  } finally {
-    for (const dir of cleanup) await rm(dir, { recursive: true, force: true })
   }
 }
 

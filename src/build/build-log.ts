@@ -24,8 +24,13 @@ export interface BuildLog {
   close(): Promise<void>
 }
 
-/** Opens a streamed log that lands at `file` when closed. */
-export async function openBuildLog(file: string): Promise<BuildLog> {
+/**
+ * Opens a streamed log that lands at `file` when closed. `secrets` are values printed as `***` wherever
+ * they appear (the credentials a config passes to the build on purpose, `secretEnv`); values shorter
+ * than 4 characters are left, as they would hide ordinary text.
+ */
+export async function openBuildLog(file: string, secrets: readonly string[] = []): Promise<BuildLog> {
+  const hidden = [...new Set(secrets.filter((v) => v.length >= 4))].sort((a, b) => b.length - a.length)
   const dir = path.dirname(file)
   await mkdir(dir, { recursive: true })
   // detbuild's temporary naming, so the next command removes it if this process is killed
@@ -46,7 +51,8 @@ export async function openBuildLog(file: string): Promise<BuildLog> {
   let pending = ''
   const emit = (text: string) => {
     if (text === '') return
-    const redacted = redactSecrets(text)
+    let redacted = redactSecrets(text)
+    for (const value of hidden) redacted = redacted.replaceAll(value, '***')
     last = new Promise((resolve) => stream.write(redacted, () => resolve()))
   }
   const drain = () => {

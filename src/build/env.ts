@@ -17,10 +17,45 @@ export function isLocaleName(name: string): boolean {
   return name === 'LANG' || name.startsWith('LC_')
 }
 
+/**
+ * Names no build ever gets, even when a config asks: the runner's and detbuild's own credentials (the
+ * OIDC token endpoint, the runtime token, every Action input — `INPUT_KEY` holds the signing key —, the
+ * key passphrase, a keyless identity token). A build that needs one is a build that can sign as you.
+ */
+export function isWithheldEnvName(name: string): boolean {
+  const n = name.toUpperCase()
+  return (
+    n.startsWith('ACTIONS_') ||
+    n.startsWith('INPUT_') ||
+    n === 'DETBUILD_KEY_PASSWORD' ||
+    n === 'SIGSTORE_ID_TOKEN'
+  )
+}
+
+// words that name a credential: *TOKEN*, *SECRET*, *PASSWORD*, *PASSWD*, *PASSPHRASE*, *CREDENTIAL*,
+// *PRIVATE_KEY*, *API_KEY*/*APIKEY*, *ACCESS_KEY*, and the words AUTH, PASS, PAT and KEY between
+// underscores or at an end (NPM_TOKEN, npm_config__auth, AWS_SECRET_ACCESS_KEY, SSH_AUTH_SOCK, DB_PASS)
+const SECRET_WORDS = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY/
+const SECRET_PARTS = /(^|_)(AUTH|PASS|PAT|KEY|COOKIE|SESSION)(_|$)/
+
+/**
+ * Whether a variable's name says it holds a credential. Such a name is passed to a build only when the
+ * config lists it under `secretEnv` (on purpose, e.g. NPM_TOKEN for a private registry with
+ * `network: allow`), never through `env`.
+ */
+export function looksLikeSecretEnvName(name: string): boolean {
+  const n = name.toUpperCase()
+  return isWithheldEnvName(n) || SECRET_WORDS.test(n) || SECRET_PARTS.test(n)
+}
+
 export interface BuildEnvInput {
   hostEnv: NodeJS.ProcessEnv
   /** config `env`: names passed through from the host when set there */
   allowlist: readonly string[]
+  /** config `secretEnv`: credential variables passed through on purpose */
+  secretAllowlist?: readonly string[]
+  /** config `git`: the staged source is a minimal git repository (see git-room.ts) */
+  git?: boolean
   home: string
   tmp: string
   /** folders put first on PATH (toolchain shims, system npm's folder) */
@@ -52,12 +87,27 @@ export const FIXED_ENV_NAMES = [
   'npm_config_userconfig',
 ] as const
 
+/**
+ * With `git: true`: git inside the build trusts the staged repository whoever owns its files (a sandbox
+ * may run the build under another uid, and git refuses a repository of another owner as "dubious
+ * ownership"; `safe.directory` is only read from protected config, so it comes as GIT_CONFIG_*), and no
+ * host /etc/gitconfig changes what git prints.
+ */
+export const GIT_ROOM_ENV: Readonly<Record<string, string>> = Object.freeze({
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'safe.directory',
+  GIT_CONFIG_VALUE_0: '*',
+  GIT_CONFIG_NOSYSTEM: '1',
+})
+
 /** Builds the environment for every command: nothing from the host but the allowlisted names. */
 export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const name of input.allowlist) {
+  // the config was checked when it was read (BUILD_CONFIG_ENV_SECRET); this is the last gate: a
+  // withheld name never passes, whoever built the list
+  for (const name of [...input.allowlist, ...(input.secretAllowlist ?? [])]) {
     const value = input.hostEnv[name]
-    if (value !== undefined) env[name] = value
+    if (value !== undefined && !isWithheldEnvName(name)) env[name] = value
   }
   // TZ and the locale are fixed unless the config lets them through (then the host's value, if set, wins);
   // a passed-through locale name means LC_ALL is not forced over it
@@ -73,14 +123,19 @@ export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
     NO_UPDATE_NOTIFIER: '1',
     npm_config_cache: input.npmCache,
     npm_config_userconfig: `${input.home}/.npmrc`,
-    // offline, npm needs no credentials (the cache is keyed without them), and the build's own code
-    // must not read them; a build allowed on the network may need them to install
-    npm_config_registry: input.offline ? withoutCredentials(input.registry) : input.registry,
+    // offline, npm needs no credentials (the cache is keyed without them); online, a build may need them
+    // to install, but build code reads them too: only a config that lists `npm_config_registry` under
+    // `secretEnv` passes the registry URL's credentials (a token in `.npmrc` from `secretEnv` is the other way)
+    npm_config_registry:
+      !input.offline && (input.secretAllowlist ?? []).includes('npm_config_registry')
+        ? input.registry
+        : withoutCredentials(input.registry),
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',
     npm_config_offline: input.offline ? 'true' : 'false',
   })
+  if (input.git) Object.assign(env, GIT_ROOM_ENV)
   if (input.variation) Object.assign(env, input.variation.noise, input.variation.passed)
   return env
 }

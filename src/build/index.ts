@@ -45,7 +45,8 @@ import {
   toReportMarkdown,
   toVerdict,
 } from './compare.ts'
-import { isLocaleName, toBuildEnv } from './env.ts'
+import { GIT_ROOM_ENV, isLocaleName, toBuildEnv } from './env.ts'
+import { assertGitSource, makeGitRoom } from './git-room.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
 import {
   type BuildFacts,
@@ -79,6 +80,11 @@ export interface BuildOptions {
   log: Logger
   /** the progress display (`detbuild build`); without it the phases go to `log.info` */
   progress?: ProgressHooks<BuildStep>
+  /**
+   * variables the caller holds its own credentials in (the key passphrase's `--key-password-env`):
+   * a config that passes one to the build is refused (BUILD_CONFIG_ENV_SECRET)
+   */
+  withheldEnv?: readonly string[]
   /** platform/arch of the node package to fetch (default: this machine's) */
   platform?: string
   arch?: string
@@ -136,6 +142,7 @@ function fixedEnvRecord(env: Record<string, string>, allowlist: readonly string[
     'npm_config_fund',
     'npm_config_offline',
     'npm_config_update_notifier',
+    ...Object.keys(GIT_ROOM_ENV),
   ]) {
     const v = env[name]
     if (v !== undefined && !passed(name)) out[name] = v
@@ -218,6 +225,7 @@ async function prepareRun(
   cwd: string,
   files: readonly string[],
   onPrivateKey?: (rel: string) => void,
+  git?: { commit: string; sourceDateEpoch: number },
 ): Promise<StagedRun> {
   const root = await mkdtemp(path.join(tmpRoot, `${variant.label}-`))
   const stageDir = path.join(root, variant.stagingName)
@@ -228,6 +236,7 @@ async function prepareRun(
     reverse: variant.reverse,
     ...(onPrivateKey ? { onPrivateKey } : {}),
   })
+  if (git) await makeGitRoom(cwd, stageDir, git.commit, git.sourceDateEpoch)
   return { root, stageDir, home, tmp, staged }
 }
 
@@ -239,6 +248,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     registry: options.registry,
   })
   const loaded = await loadBuildConfig(cwd, options.configFile)
+  assertNotWithheld(loaded, options.withheldEnv ?? [])
   const lockPath = path.join(cwd, LOCK_FILE)
   const lock: ToolchainLock = (await exists(lockPath))
     ? parseLock(await readTextFile(lockPath, 'BUILD_LOCK_INVALID', LOCK_FILE))
@@ -248,7 +258,9 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   let buildLog: BuildLog | undefined
   const cleanups: Promise<void>[] = []
   try {
-    buildLog = await openBuildLog(path.join(out, WorkspaceFiles.buildLog))
+    // a credential the config passes on purpose is never written to the log
+    const secrets = loaded.config.secretEnv.map((name) => options.hostEnv[name] ?? '')
+    buildLog = await openBuildLog(path.join(out, WorkspaceFiles.buildLog), secrets)
     const result = await buildInto(options, { settings, loaded, lock, lockPath, tmpRoot, buildLog, cleanups })
     await buildLog.close()
     return result
@@ -316,9 +328,24 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     keysLeftOut.add(rel)
     log.warn(`${rel}: holds a private key: left out of the staged source (a build must never see it)`)
   }
+  const gitRoomFor = (source: SourceInfo) => {
+    if (!config.git) return undefined
+    assertGitSource(source)
+    return {
+      commit: source.commit,
+      sourceDateEpoch: settings.sourceDateEpoch ?? source.commitTime ?? DEFAULT_SOURCE_DATE_EPOCH,
+    }
+  }
   const sourceP = inspectP.then(async (source) => ({
     source,
-    run: await prepareRun(tmpRoot, variants[0] as RunVariant, cwd, source.files, onPrivateKey),
+    run: await prepareRun(
+      tmpRoot,
+      variants[0] as RunVariant,
+      cwd,
+      source.files,
+      onPrivateKey,
+      gitRoomFor(source),
+    ),
   }))
   const prefetchP = inspectP.then(
     (source) => prefetchFor(source, cwd, config, npmCache, settings.registry),
@@ -378,7 +405,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     const runVariant = async () => {
       const staged = isFirst
         ? prepared.run
-        : await prepareRun(tmpRoot, variant, cwd, source.files, onPrivateKey)
+        : await prepareRun(tmpRoot, variant, cwd, source.files, onPrivateKey, gitRoomFor(source))
       if (!isFirst) await shiftSourceTimes(staged.stageDir, staged.staged, variant.clock.shiftS, Date.now())
       // the second run's source is listed through disorderfs; it is unmounted whatever happens
       const disorder = variant.disorder ? await mountDisorderfs(staged.stageDir, tools) : null
@@ -396,6 +423,8 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       const baseEnv = toBuildEnv({
         hostEnv: options.hostEnv,
         allowlist: config.env,
+        secretAllowlist: config.secretEnv,
+        git: config.git,
         home: staged.home,
         tmp: staged.tmp,
         pathDirs: toolchain.pathDirs,
@@ -604,7 +633,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
         lockfile,
         toolchain: toToolchainRecord(toolchain, npmVersion),
         commands: { install: [...config.install], build: [...config.build] },
-        env: [...config.env],
+        env: [...new Set([...config.env, ...config.secretEnv])],
         fixedEnv,
         isolation: isolation.isolation,
         reproducibility: {
@@ -634,6 +663,28 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     skipped,
     lockWritten: toolchain.lockChanged,
   }
+}
+
+/**
+ * The config may not pass the variables the caller keeps its own credentials in (the key passphrase):
+ * exit 2, BUILD_CONFIG_ENV_SECRET, naming the key.
+ */
+function assertNotWithheld(
+  loaded: Awaited<ReturnType<typeof loadBuildConfig>>,
+  withheld: readonly string[],
+): void {
+  const { config, file } = loaded
+  for (const [list, names] of [
+    ['env', config.env],
+    ['secretEnv', config.secretEnv],
+  ] as const)
+    for (const [i, name] of names.entries())
+      if (withheld.includes(name))
+        throw new InputError(
+          'BUILD_CONFIG_ENV_SECRET',
+          `"${list}[${i}]" names ${name}, which holds detbuild's signing key passphrase: it never reaches a build`,
+          { file, details: { key: `${list}[${i}]`, name } },
+        )
 }
 
 interface IsolationProbe {

@@ -4,9 +4,10 @@
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmod, glob, lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import ignore, { type Ignore } from 'ignore'
 import { InputError } from '../errors.ts'
 import { canonicalJson } from '../util/canonical-json.ts'
 import { compareCodePoint } from '../util/sort.ts'
@@ -85,20 +86,126 @@ export async function inspectSource(
       files,
     }
   }
-  const files: string[] = []
-  for await (const entry of glob([...include], { cwd, withFileTypes: true })) {
-    if (!entry.isFile() && !entry.isSymbolicLink()) continue
-    const rel = path.relative(cwd, path.join(entry.parentPath, entry.name)).split(path.sep).join('/')
-    if (!excluded(rel)) files.push(rel)
-  }
+  // outside git, the project's .gitignore files still say what is not source (build output, .env
+  // files, local keys): what `git add -A` would leave out is not staged either
+  const files = await listFiles(cwd, include, excluded, createGitignore(cwd))
   return {
     kind: 'files',
     repo: null,
     commit: null,
     dirty: false,
     commitTime: null,
-    files: [...new Set(files)].sort(compareCodePoint),
+    files: files.sort(compareCodePoint),
   }
+}
+
+// stands in for a segment's leading dot, so that `*` and `**` match dot files as git stages them
+const DOT = '\uE000'
+const undot = (rel: string) =>
+  rel
+    .split('/')
+    .map((s) => (s.startsWith('.') ? DOT + s.slice(1) : s))
+    .join('/')
+
+/**
+ * The project's files (and symlinks, never followed) that an `include` glob matches, like `git add -A`
+ * would find them: dot files too (`**` matches `.npmrc`, `.babelrc`), nothing under a folder that is
+ * excluded or ignored.
+ */
+async function listFiles(
+  cwd: string,
+  include: readonly string[],
+  excluded: (rel: string) => boolean,
+  ignored: (rel: string, isDir: boolean) => Promise<boolean>,
+): Promise<string[]> {
+  const globs = include.map((g) => g.replace(/^(\.\/)+/, ''))
+  const included = (rel: string) =>
+    globs.some((g) => path.matchesGlob(rel, g) || path.matchesGlob(undot(rel), g))
+  const files: string[] = []
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(path.join(cwd, dir), { withFileTypes: true })
+    for (const entry of entries.sort((a, b) => compareCodePoint(a.name, b.name))) {
+      const rel = dir === '' ? entry.name : `${dir}/${entry.name}`
+      if (excluded(rel)) continue
+      if (entry.isDirectory()) {
+        if (!(await ignored(rel, true))) await walk(rel)
+      } else if ((entry.isFile() || entry.isSymbolicLink()) && !(await ignored(rel, false)) && included(rel))
+        files.push(rel)
+    }
+  }
+  await walk('')
+  return files
+}
+
+/** A .gitignore larger than this is bad input (a real one is a few KiB). */
+const MAX_GITIGNORE_BYTES = 1024 * 1024
+
+/**
+ * Whether a project-relative POSIX path is ignored by the project's `.gitignore` files, with git's
+ * semantics: the root's and every nested folder's `.gitignore` (patterns relative to their folder, the
+ * deepest file that matches decides, `!` re-includes), and nothing under an ignored folder can be
+ * re-included. Pattern matching is the `ignore` package's (what eslint and prettier use). Only
+ * `.gitignore` files count: no `.git/info/exclude` (there is no .git), no global `core.excludesFile`
+ * (a host setting would make the staged tree differ between machines).
+ */
+export function createGitignore(cwd: string): (rel: string, isDir?: boolean) => Promise<boolean> {
+  const matchers = new Map<string, Promise<Ignore | null>>()
+  const matcherFor = (dir: string): Promise<Ignore | null> => {
+    let m = matchers.get(dir)
+    if (!m) {
+      m = readGitignore(cwd, dir)
+      matchers.set(dir, m)
+    }
+    return m
+  }
+  const decided = new Map<string, Promise<boolean>>()
+  // one prefix (a folder, or the file itself): the deepest .gitignore with a verdict on it decides
+  const matches = async (parts: readonly string[], end: number, isDir: boolean): Promise<boolean> => {
+    for (let depth = end - 1; depth >= 0; depth--) {
+      const ig = await matcherFor(parts.slice(0, depth).join('/'))
+      if (!ig) continue
+      const r = ig.test(parts.slice(depth, end).join('/') + (isDir ? '/' : ''))
+      if (r.ignored) return true
+      if (r.unignored) return false
+    }
+    return false
+  }
+  const prefixIgnored = (parts: readonly string[], end: number, isDir: boolean): Promise<boolean> => {
+    const key = `${parts.slice(0, end).join('/')}${isDir ? '/' : ''}`
+    let d = decided.get(key)
+    if (!d) {
+      // a folder that is ignored hides everything under it: its own verdict comes after its parent's
+      d = (async () =>
+        (end > 1 && (await prefixIgnored(parts, end - 1, true))) || (await matches(parts, end, isDir)))()
+      decided.set(key, d)
+    }
+    return d
+  }
+  return (rel, isDir = false) => {
+    const parts = rel.split('/')
+    return prefixIgnored(parts, parts.length, isDir)
+  }
+}
+
+async function readGitignore(cwd: string, dir: string): Promise<Ignore | null> {
+  const rel = dir === '' ? '.gitignore' : `${dir}/.gitignore`
+  const file = path.join(cwd, rel)
+  let st: Awaited<ReturnType<typeof lstat>>
+  try {
+    st = await lstat(file)
+  } catch {
+    return null
+  }
+  // git does not follow a symlinked .gitignore either
+  if (!st.isFile()) return null
+  if (st.size > MAX_GITIGNORE_BYTES)
+    throw new InputError(
+      'BUILD_GITIGNORE_INVALID',
+      `larger than ${MAX_GITIGNORE_BYTES} bytes: not a .gitignore detbuild reads`,
+      { file: rel, details: { limit: MAX_GITIGNORE_BYTES } },
+    )
+  // git reads .gitignore as bytes; patterns are matched on the (UTF-8) path text
+  return ignore({ ignorecase: false }).add((await readFile(file)).toString('utf8'))
 }
 
 /**

@@ -2,6 +2,7 @@
  * The build configuration (`detbuild.config.json` / `.yaml`): types, defaults and the pure resolution
  * of a parsed document into a frozen, validated config. Validation errors name the key.
  */
+import { isWithheldEnvName, looksLikeSecretEnvName } from '../build/env.ts'
 import { InputError } from '../errors.ts'
 
 export type NetworkMode = 'deny' | 'allow'
@@ -18,10 +19,14 @@ export interface BuildConfig {
   readonly build: readonly string[]
   readonly outputs: readonly string[]
   readonly env: readonly string[]
+  /** credential variables passed through on purpose (a private registry's token) */
+  readonly secretEnv: readonly string[]
   readonly network: NetworkMode
   readonly scripts: boolean
   readonly clock: ClockMode
   readonly include: readonly string[]
+  /** the staged source is a minimal git repository holding the HEAD commit (git-room.ts) */
+  readonly git: boolean
 }
 
 /** One schema violation, as reported by the validator (JSON Pointer path + keyword). */
@@ -70,7 +75,7 @@ export function describeIssue(issue: SchemaIssue): { key: string; message: strin
       const key = toKeyPath(issue.instancePath)
       const hint = key.startsWith('toolchain.')
         ? 'an exact version like "24.21.0" or "system"'
-        : key.startsWith('env')
+        : key.startsWith('env') || key.startsWith('secretEnv')
           ? 'an environment variable name'
           : key.startsWith('outputs')
             ? 'a non-empty glob inside the project (no leading "/", no ".." segment)'
@@ -145,17 +150,49 @@ export function resolveBuildConfig(
       file,
       details: { key: 'build' },
     })
+  const env = [...new Set((doc.env as string[] | undefined) ?? [])]
+  const secretEnv = [...new Set((doc.secretEnv as string[] | undefined) ?? [])]
+  assertEnvNames(env, secretEnv, file)
   return Object.freeze({
     toolchain: Object.freeze({ node: toPin(toolchain.node), npm: toPin(toolchain.npm) }),
     install: Object.freeze(install),
     build: Object.freeze(build),
     outputs: Object.freeze([...(doc.outputs as string[])]),
-    env: Object.freeze([...new Set((doc.env as string[] | undefined) ?? [])]),
+    env: Object.freeze(env),
+    secretEnv: Object.freeze(secretEnv),
     network: (doc.network as NetworkMode | undefined) ?? 'deny',
     scripts,
     clock: (doc.clock as ClockMode | undefined) ?? 'real',
     include: Object.freeze([...((doc.include as string[] | undefined) ?? DEFAULT_INCLUDE)]),
+    git: doc.git === true,
   })
+}
+
+/**
+ * Build code is every dependency's scripts: a credential reaches it only when the config says so by
+ * name. `env` may not name a credential-looking variable (move it to `secretEnv`), and neither list may
+ * name the runner's or detbuild's own credentials (the OIDC token endpoint, `INPUT_*`, the key
+ * passphrase). Exit 2, BUILD_CONFIG_ENV_SECRET, naming the key.
+ */
+function assertEnvNames(env: readonly string[], secretEnv: readonly string[], file: string): void {
+  const refuse = (key: string, name: string, why: string): never => {
+    throw new InputError('BUILD_CONFIG_ENV_SECRET', `"${key}" names ${name}: ${why}`, {
+      file,
+      details: { key, name },
+    })
+  }
+  const never = "the runner's and detbuild's own credentials never reach a build"
+  for (const [i, name] of secretEnv.entries())
+    if (isWithheldEnvName(name)) refuse(`secretEnv[${i}]`, name, never)
+  for (const [i, name] of env.entries()) {
+    if (isWithheldEnvName(name)) refuse(`env[${i}]`, name, never)
+    if (looksLikeSecretEnvName(name) && !secretEnv.includes(name))
+      refuse(
+        `env[${i}]`,
+        name,
+        'it looks like a credential, and build code (every dependency\'s scripts) could read it; list it under "secretEnv" to pass it on purpose',
+      )
+  }
 }
 
 /** The config as it is recorded (commands as arrays, pins as strings). */
@@ -167,10 +204,12 @@ export function toConfigRecord(config: BuildConfig): Record<string, unknown> {
     build: [...config.build],
     outputs: [...config.outputs],
     env: [...config.env],
+    secretEnv: [...config.secretEnv],
     network: config.network,
     scripts: config.scripts,
     // recorded only when not the default, so configs without it keep their recorded bytes
     ...(config.clock !== 'real' ? { clock: config.clock } : {}),
     include: [...config.include],
+    git: config.git,
   }
 }

@@ -4,7 +4,7 @@
  * tsc from detbuild's own dependencies), the bundled OSV records, and a throwaway Ed25519 key made for
  * this run, so that the whole pipeline runs on a fresh machine without network.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,13 +25,17 @@ export interface Demo {
   cwd: string
   config: string
   offlineDb: string
-  /** the throwaway key pair and trusted root, in a temporary folder */
-  key: string
+  /**
+   * the throwaway private key, PEM: held in memory only (never on disk, where the build — run before
+   * signing — could read it)
+   */
+  keyPem: string
+  /** the public key and the trusted root, in a temporary folder */
   publicKey: string
   trustedRoot: string
   /** environment the offline build config needs */
   env: Record<string, string>
-  /** removes the private key (the public key stays for re-verification) */
+  /** nothing to remove: the public key stays for re-verification */
   dispose(): Promise<void>
 }
 
@@ -47,20 +51,18 @@ export async function prepareDemo(root = PACKAGE_ROOT): Promise<Demo> {
       )
   const dir = await mkdtemp(path.join(os.tmpdir(), 'detbuild-demo-key-'))
   const pair = generateKeyPairPem('ed25519', undefined)
-  const key = path.join(dir, 'throwaway.key')
   const publicKey = path.join(dir, 'throwaway.pub')
   const trustedRoot = path.join(dir, 'trusted_root.json')
-  await writeFileAtomic(key, pair.privateKeyPem, 0o600)
   await writeFileAtomic(publicKey, pair.publicKeyPem)
   await writeFileAtomic(trustedRoot, `${JSON.stringify(EMPTY_TRUSTED_ROOT, null, 2)}\n`)
   return {
     cwd,
     config: DEMO_CONFIG,
     offlineDb: path.join(root, DEMO_OSV),
-    key,
+    keyPem: pair.privateKeyPem,
     publicKey,
     trustedRoot,
     env: { DETBUILD_TSC: tsc },
-    dispose: () => rm(key, { force: true }),
+    dispose: async () => {},
   }
 }

@@ -35,6 +35,11 @@ export interface RunOptions {
   sign: {
     mode: SignMode
     key?: string
+    /**
+     * the PEM private key itself (the Action's `key` input holding a secret): kept in memory, never
+     * written to disk, so no build command can find it
+     */
+    keyPem?: string
     keyPasswordEnv?: string
     identityToken?: string
     fulcioUrl?: string
@@ -49,6 +54,11 @@ export interface RunOptions {
   verify: TrustFlags
   /** the host environment (values read by the steps: SOURCE_DATE_EPOCH, tokens, proxies, registry) */
   env: NodeJS.ProcessEnv
+  /**
+   * receives each credential the run obtains on its way (a keyless OIDC identity token), before it is
+   * used: the Action masks it (`::add-mask::`)
+   */
+  onSecret?: (value: string) => void
   /** the clock (policy evaluation time, suppression expiry) */
   now: Date
   log: Logger

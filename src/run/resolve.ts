@@ -34,6 +34,8 @@ export interface RunInput {
   warnOnly?: boolean
   sign?: string
   key?: string
+  /** the PEM private key itself (kept in memory); exclusive with `key` */
+  keyPem?: string
   keyPasswordEnv?: string
   identityToken?: string
   fulcioUrl?: string
@@ -49,6 +51,7 @@ export interface RunInput {
   certificateOidcIssuer?: string
   insecureIgnoreTlog?: boolean
   env: NodeJS.ProcessEnv
+  onSecret?: (value: string) => void
   now: Date
   log: Logger
 }
@@ -65,7 +68,9 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
   if (!(SIGN_MODES as readonly string[]).includes(sign))
     throw new InputError('RUN_USAGE', `sign must be one of ${SIGN_MODES.join(', ')}, not "${sign}"`)
   const signMode = sign as SignMode
-  if (signMode === 'key' && blank(input.key) === undefined)
+  if (blank(input.key) !== undefined && blank(input.keyPem) !== undefined)
+    throw new InputError('RUN_USAGE', 'a key file and a PEM key cannot be used together')
+  if (signMode === 'key' && blank(input.key) === undefined && blank(input.keyPem) === undefined)
     throw new InputError('RUN_USAGE', 'signing with a key needs the key file (--key FILE)')
   if (blank(input.offlineDb) && blank(input.osvUrl))
     throw new InputError('RUN_USAGE', 'an offline OSV export and an OSV URL cannot be used together')
@@ -107,6 +112,7 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
     sign: {
       mode: signMode,
       ...opt('key', blank(input.key)),
+      ...opt('keyPem', blank(input.keyPem)),
       ...opt('keyPasswordEnv', blank(input.keyPasswordEnv)),
       ...opt('identityToken', blank(input.identityToken)),
       ...opt('fulcioUrl', blank(input.fulcioUrl)),
@@ -124,6 +130,7 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
       ...(input.insecureIgnoreTlog ? { insecureIgnoreTlog: true } : {}),
     },
     env: input.env,
+    ...(input.onSecret ? { onSecret: input.onSecret } : {}),
     now: input.now,
     log: input.log,
   })

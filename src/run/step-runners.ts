@@ -64,6 +64,12 @@ export function createStepRunners(o: RunOptions): StepRunners {
   const runners: Record<StepName, StepRunner> = {
     async build() {
       const { runBuild } = await import('../build/index.ts')
+      const { isWithheldEnvName } = await import('../build/env.ts')
+      const passwordEnv = o.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'
+      // the build step never holds this run's own credentials, whatever its config says
+      const buildEnv: NodeJS.ProcessEnv = {}
+      for (const [name, value] of Object.entries(env))
+        if (name !== passwordEnv && !isWithheldEnvName(name)) buildEnv[name] = value
       const result = await runBuild({
         cwd: o.cwd,
         out: o.out,
@@ -72,7 +78,9 @@ export function createStepRunners(o: RunOptions): StepRunners {
         cacheDir: o.build.cacheDir,
         registry: o.build.registry,
         frozenLock: o.build.frozenLock,
-        hostEnv: env,
+        hostEnv: buildEnv,
+        // the passphrase of this run's signing key is never a build's to read
+        withheldEnv: [passwordEnv],
         log: o.log,
       })
       const m = result.manifest as { sourceDateEpoch?: number; isolation?: { network?: string } }
@@ -332,8 +340,8 @@ export function createStepRunners(o: RunOptions): StepRunners {
         ...(v.key && !v.trustedRoot && !o.sign.tlog ? { trustedRoot: await emptyTrustedRoot() } : {}),
       }
     // verify what this run just signed: the key's public half, or the identity in the certificate
-    if (o.sign.key !== undefined && (signed?.type === 'key' || signed === undefined)) {
-      const keyFile = await publicKeyOf(o.sign.key)
+    if (hasKey() && (signed?.type === 'key' || signed === undefined)) {
+      const keyFile = await publicKeyOf()
       return {
         key: keyFile,
         ...(v.trustedRoot
@@ -367,12 +375,27 @@ export function createStepRunners(o: RunOptions): StepRunners {
     return file
   }
 
-  async function publicKeyOf(keyFile: string): Promise<string> {
+  /** Whether this run signs with a key (a file, or the PEM held in memory). */
+  function hasKey(): boolean {
+    return o.sign.key !== undefined || o.sign.keyPem !== undefined
+  }
+
+  /** The public half of this run's signing key, in a scratch file for verify. */
+  async function publicKeyOf(): Promise<string> {
     const { toPrivateKey } = await import('../sign/keys.ts')
-    const abs = path.resolve(o.cwd, keyFile)
-    const pem = await readTextFile(abs, 'SIGN_KEY_INVALID', toPosixRelative(o.cwd, abs), 'config')
+    const { PEM_KEY_DISPLAY } = await import('../sign/config.ts')
+    let pem: string
+    let shown: string
+    if (o.sign.keyPem !== undefined) {
+      pem = o.sign.keyPem
+      shown = PEM_KEY_DISPLAY
+    } else {
+      const abs = path.resolve(o.cwd, o.sign.key as string)
+      shown = o.sign.key as string
+      pem = await readTextFile(abs, 'SIGN_KEY_INVALID', toPosixRelative(o.cwd, abs), 'config')
+    }
     const passwordEnv = o.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'
-    const priv = toPrivateKey(pem, env[passwordEnv] || undefined, keyFile, passwordEnv)
+    const priv = toPrivateKey(pem, env[passwordEnv] || undefined, shown, passwordEnv)
     const file = path.join(await tempDir(), 'signing.pub')
     await writeFileAtomic(file, createPublicKey(priv).export({ type: 'spki', format: 'pem' }).toString())
     return file
@@ -384,7 +407,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
   ): Promise<{ config: SigningConfig; mode: 'key' | 'keyless' } | { skipped: StepResult }> {
     let mode = o.sign.mode
     if (mode === 'auto') {
-      if (o.sign.key !== undefined) mode = 'key'
+      if (hasKey()) mode = 'key'
       else if (hasAmbientIdentity({ env, sign: o.sign })) mode = 'keyless'
       else {
         // a warning, so that even -q and --json say it: nothing of this run is signed
@@ -409,14 +432,14 @@ export function createStepRunners(o: RunOptions): StepRunners {
     }
     if (mode === 'none')
       return { skipped: { exitCode: ExitCode.ok, skipped: true, detail: 'skipped: --sign none' } }
-    if (mode === 'key' && o.sign.key === undefined)
-      throw new InputError('RUN_USAGE', '--sign key needs --key FILE')
+    if (mode === 'key' && !hasKey()) throw new InputError('RUN_USAGE', '--sign key needs --key FILE')
     const resolved = mode
     signing ??= (async () => {
       const { resolveSigningConfig } = await import('../sign/config.ts')
       return resolveSigningConfig(
         {
-          ...(resolved === 'key' ? { key: o.sign.key } : {}),
+          ...(resolved === 'key' && o.sign.keyPem !== undefined ? { keyPem: o.sign.keyPem } : {}),
+          ...(resolved === 'key' && o.sign.key !== undefined ? { key: o.sign.key } : {}),
           ...(o.sign.keyPasswordEnv ? { keyPasswordEnv: o.sign.keyPasswordEnv } : {}),
           ...(resolved === 'keyless' && o.sign.identityToken ? { identityToken: o.sign.identityToken } : {}),
           ...(resolved === 'keyless' && o.sign.fulcioUrl ? { fulcioUrl: o.sign.fulcioUrl } : {}),
@@ -424,7 +447,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
           ...(o.sign.tsaUrl ? { tsaUrl: o.sign.tsaUrl } : {}),
           ...(resolved === 'key' && !o.sign.tlog ? { tlog: false } : {}),
         },
-        { cwd: o.cwd, env },
+        { cwd: o.cwd, env, ...(o.onSecret ? { onToken: o.onSecret } : {}) },
       )
     })()
     return { config: await signing, mode: resolved }

@@ -11,8 +11,13 @@ import type { SigningConfig } from './sign-bundle.ts'
 
 export const DEFAULT_PASSWORD_ENV = 'DETBUILD_KEY_PASSWORD'
 
+/** How errors name a key given as PEM text (the Action's `key` input) rather than as a file. */
+export const PEM_KEY_DISPLAY = 'the key input'
+
 export interface SignFlags {
   key?: string
+  /** the PEM private key itself (held in memory by the caller), instead of a key file */
+  keyPem?: string
   keyPasswordEnv?: string
   identityToken?: string
   fulcioUrl?: string
@@ -25,7 +30,13 @@ export interface SignFlags {
 
 export async function resolveSigningConfig(
   flags: SignFlags,
-  context: { cwd: string; env: Readonly<Record<string, string | undefined>>; fetch?: typeof fetch },
+  context: {
+    cwd: string
+    env: Readonly<Record<string, string | undefined>>
+    fetch?: typeof fetch
+    /** receives the identity token once it is known (the Action masks it) */
+    onToken?: (token: string) => void
+  },
 ): Promise<SigningConfig> {
   for (const [flag, value] of [
     ['--fulcio-url', flags.fulcioUrl],
@@ -43,12 +54,19 @@ export async function resolveSigningConfig(
     ...(flags.tsaUrl ? { tsaUrl: flags.tsaUrl } : {}),
     ...(timeoutMs ? { timeoutMs } : {}),
   }
-  if (flags.key !== undefined) {
+  if (flags.key !== undefined || flags.keyPem !== undefined) {
     if (flags.identityToken !== undefined || flags.fulcioUrl !== undefined)
       throw new InputError('SIGN_USAGE', '--key signs without Fulcio: drop --identity-token/--fulcio-url')
-    const file = path.resolve(context.cwd, flags.key)
-    const display = toPosixRelative(context.cwd, file)
-    const pem = await readTextFile(file, 'SIGN_KEY_INVALID', display, 'config')
+    let display: string
+    let pem: string
+    if (flags.keyPem !== undefined) {
+      display = PEM_KEY_DISPLAY
+      pem = flags.keyPem
+    } else {
+      const file = path.resolve(context.cwd, flags.key as string)
+      display = toPosixRelative(context.cwd, file)
+      pem = await readTextFile(file, 'SIGN_KEY_INVALID', display, 'config')
+    }
     const passwordEnv = flags.keyPasswordEnv ?? DEFAULT_PASSWORD_ENV
     const passphrase = context.env[passwordEnv]
     return {
@@ -69,6 +87,7 @@ export async function resolveSigningConfig(
       identityToken: flags.identityToken,
       env: context.env,
       ...(context.fetch ? { fetch: context.fetch } : {}),
+      ...(context.onToken ? { onToken: context.onToken } : {}),
     }),
     ...(flags.fulcioUrl ? { fulcioUrl: flags.fulcioUrl } : {}),
     ...common,

@@ -12,6 +12,8 @@ export interface TokenSources {
   env: Readonly<Record<string, string | undefined>>
   /** injectable for tests; defaults to the global fetch */
   fetch?: typeof fetch
+  /** receives the token before it is used (the Action masks it with `::add-mask::`) */
+  onToken?: (token: string) => void
 }
 
 export type TokenSource = 'flag' | 'SIGSTORE_ID_TOKEN' | 'github-actions'
@@ -31,11 +33,15 @@ export function tokenSource(sources: TokenSources): TokenSource {
 /** A function that returns the identity token (fetching it from GitHub Actions when that is the source). */
 export function identityTokenProvider(sources: TokenSources): () => Promise<string> {
   const source = tokenSource(sources)
+  const seen = (token: string): string => {
+    sources.onToken?.(token)
+    return token
+  }
   switch (source) {
     case 'flag':
-      return async () => sources.identityToken!
+      return async () => seen(sources.identityToken!)
     case 'SIGSTORE_ID_TOKEN':
-      return async () => sources.env.SIGSTORE_ID_TOKEN!
+      return async () => seen(sources.env.SIGSTORE_ID_TOKEN!)
     case 'github-actions': {
       let cached: Promise<string> | undefined
       return () => {
@@ -43,7 +49,7 @@ export function identityTokenProvider(sources: TokenSources): () => Promise<stri
           sources.env.ACTIONS_ID_TOKEN_REQUEST_URL!,
           sources.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN!,
           sources.fetch ?? fetch,
-        )
+        ).then(seen)
         return cached
       }
     }

@@ -97,7 +97,8 @@ export const register: RegisterCommand = (program, registrar) => {
             config: demo.config,
             offlineDb: demo.offlineDb,
             sign: 'key',
-            key: demo.key,
+            // the throwaway key stays in memory; a --key given with --demo wins
+            ...(flags.key === undefined ? { keyPem: demo.keyPem } : {}),
             tlog: false,
             verifyKey: demo.publicKey,
             trustedRoot: demo.trustedRoot,
