@@ -32,6 +32,7 @@ import {
   toReportMarkdown,
 } from './compare.ts'
 import { toBuildEnv, type Variation } from './env.ts'
+import { type FetchOptions, resolveFetchOptions } from './fetch-options.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
 import {
   type BuildFacts,
@@ -288,8 +289,15 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   // independent preparations run at once: the toolchain, the isolation probe, the source (inspect, then
   // stage the first run) and the prefetch of the locked packages (once the lockfile is known)
   for (const s of ['toolchain', 'isolation', 'source', 'prefetch'] as const) steps.start(s)
+  // detbuild's own fetches go through the host's proxy and trust its extra CAs, as npm's would
+  const fetchOptionsP = resolveFetchOptions(options.hostEnv)
   const toolchainP = (async () => {
     const toolchain = await resolveToolchain(config, {
+      fetchOptions: await fetchOptionsP,
+      onTampered: (dir) =>
+        log.warn(
+          `cached toolchain ${path.basename(dir)} changed since it was verified: refused, fetched again`,
+        ),
       cacheDir: settings.cacheDir,
       registry: settings.registry,
       lock: ctx.lock,
@@ -316,7 +324,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     run: await prepareRun(tmpRoot, variants[0] as RunVariant, cwd, source.files, onPrivateKey),
   }))
   const prefetchP = inspectP.then(
-    (source) => prefetchFor(source, cwd, config, npmCache, settings.registry),
+    async (source) => prefetchFor(source, cwd, config, npmCache, settings.registry, await fetchOptionsP),
     // the source's own failure is reported under source
     () => null,
   )
@@ -603,6 +611,7 @@ async function prefetchFor(
   config: BuildConfig,
   npmCache: string,
   registry: string,
+  fetchOptions: FetchOptions,
 ): Promise<Prefetched> {
   const lockfileName =
     ['npm-shrinkwrap.json', 'package-lock.json'].find((f) => source.files.includes(f)) ?? null
@@ -613,7 +622,7 @@ async function prefetchFor(
   if (config.install.length === 0) return { lockfile, items: null, why: 'no install command' }
   const parsed = parseJson(text.toString('utf8'), lockfileName, 'BUILD_LOCKFILE_INVALID')
   const items = toPrefetchList(parsed, lockfileName)
-  await prefetchPackages(items, npmCache, registry)
+  await prefetchPackages(items, npmCache, registry, fetchOptions)
   return { lockfile, items: items.length }
 }
 

@@ -24,7 +24,7 @@ export function packTarball(pkg: FakePackage): Buffer {
   const entry = (p: string, data: string): ArchiveEntry => ({
     path: `package/${p}`,
     type: 'file',
-    mode: 0o644,
+    mode: p.startsWith('bin/') ? 0o755 : 0o644,
     mtime: 0,
     uid: 0,
     gid: 0,
