@@ -15,22 +15,6 @@ export interface FetchOptions {
   ca?: string[]
 }
 
-/** Variables a network-allowed build is given too (by name, in build.json), and that this file reads. */
-export const NETWORK_ENV_NAMES = [
-  'HTTPS_PROXY',
-  'HTTP_PROXY',
-  'NODE_EXTRA_CA_CERTS',
-  'NO_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'npm_config_ca',
-  'npm_config_cafile',
-  'npm_config_https_proxy',
-  'npm_config_noproxy',
-  'npm_config_proxy',
-] as const
-
 const first = (env: NodeJS.ProcessEnv, names: readonly string[]): string | undefined => {
   for (const n of names) {
     const v = env[n]

@@ -31,7 +31,7 @@ import {
   type ReproReport,
   toReportMarkdown,
 } from './compare.ts'
-import { toBuildEnv, type Variation } from './env.ts'
+import { toBuildEnv, toNetworkEnvNames, type Variation } from './env.ts'
 import { type FetchOptions, resolveFetchOptions } from './fetch-options.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
 import {
@@ -543,7 +543,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
         lockfile,
         toolchain: toToolchainRecord(toolchain, npmVersion),
         commands: { install: [...config.install], build: [...config.build] },
-        env: [...config.env],
+        env: [...new Set([...config.env, ...toNetworkEnvNames(options.hostEnv, config.network === 'deny')])],
         fixedEnv,
         isolation: isolation.isolation,
         reproducibility: {

@@ -4,6 +4,7 @@
  * It counts requests by kind, so a test can assert that a warm cache needs none.
  */
 import http from 'node:http'
+import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import ssri from 'ssri'
@@ -77,8 +78,15 @@ export interface FakeRegistry {
   close(): Promise<void>
 }
 
-/** Starts the registry; `prefix` like `/npm/` puts it under a path, as Artifactory or Nexus do. */
-export async function startRegistry(packages: FakePackage[], prefix = '/'): Promise<FakeRegistry> {
+/**
+ * Starts the registry; `prefix` like `/npm/` puts it under a path, as Artifactory or Nexus do; `tls`
+ * serves it over HTTPS with that certificate; `host` names it in its URLs (a proxy maps it).
+ */
+export async function startRegistry(
+  packages: FakePackage[],
+  prefix = '/',
+  options: { tls?: { key: string; cert: string }; host?: string } = {},
+): Promise<FakeRegistry> {
   const byName = new Map<string, FakePackage[]>()
   const tarballs = new Map<string, Buffer>()
   const files = new Map<string, Buffer>()
@@ -92,7 +100,7 @@ export async function startRegistry(packages: FakePackage[], prefix = '/'): Prom
   const tarballPath = (name: string, version: string) =>
     `${prefix}${name}/-/${name.slice(name.indexOf('/') + 1)}-${version}.tgz`
   const state = { down: false }
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (state.down) {
       refused.count++
       req.socket.destroy()
@@ -153,11 +161,12 @@ export async function startRegistry(packages: FakePackage[], prefix = '/'): Prom
       ),
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc))
-  })
+  }
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler)
   // idle keep-alive sockets stay open longer than a test: a client never races the server closing one
   server.keepAliveTimeout = 120_000
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  origin = `${options.tls ? 'https' : 'http'}://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`
   return {
     url: `${origin}${prefix}`,
     origin,
