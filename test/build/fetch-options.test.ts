@@ -15,7 +15,7 @@ import { type PrefetchItem, prefetchPackages } from '../../src/build/prefetch.ts
 import { ensurePackage } from '../../src/build/toolchain.ts'
 import { type FakeProxy, startProxy } from '../helpers/http-proxy.ts'
 import { type FakeRegistry, startRegistry } from '../helpers/npm-registry.ts'
-import { ROOT } from './helpers.ts'
+import { makeProject, ROOT, runCli } from './helpers.ts'
 
 const TLS = path.join(ROOT, 'fixtures', 'tls')
 const CA = path.join(TLS, 'ca.pem')
@@ -181,4 +181,32 @@ test('a network-allowed build gets the proxy and CA variables that are set; an o
   assert.equal(online.SECRET, undefined)
   const offline = toBuildEnv({ ...base, offline: true })
   for (const n of NETWORK_ENV_NAMES) assert.equal(offline[n], undefined, n)
+})
+
+test('build.json records the network variables a network-allowed build was given, by name', async () => {
+  const p = makeProject('unreproducible', { git: false })
+  cleanup.push(path.dirname(p))
+  writeFileSync(
+    path.join(p, 'detbuild.config.json'),
+    JSON.stringify({
+      toolchain: { node: 'system' },
+      install: [],
+      build: [
+        "mkdir -p out && node -e \"require('fs').writeFileSync('out/proxy.txt', String(process.env.HTTPS_PROXY))\"",
+      ],
+      outputs: ['out/proxy.txt'],
+      network: 'allow',
+    }),
+  )
+  const run = await runCli(['build', '-C', p, '--cache-dir', tempDir()], {
+    HTTPS_PROXY: 'http://proxy.test:3128',
+    NODE_EXTRA_CA_CERTS: CA,
+  })
+  assert.equal(run.code, 0, run.stderr)
+  const manifest = JSON.parse(readFileSync(path.join(p, '.detbuild', 'build.json'), 'utf8'))
+  assert.deepEqual(manifest.env, ['HTTPS_PROXY', 'NODE_EXTRA_CA_CERTS'])
+  assert.equal(
+    readFileSync(path.join(p, '.detbuild', 'artifacts', 'proxy.txt'), 'utf8'),
+    'http://proxy.test:3128',
+  )
 })
