@@ -335,7 +335,8 @@ export async function prefetchPackages(
   }
   // one packument per package name, looked up (and fetched) once
   const packuments = new Map<string, Promise<Set<string> | null>>()
-  const fetchedPackuments = new Set<string>()
+  const refreshed = new Map<string, Promise<void>>()
+  const result: PrefetchResult = { fetched: 0, packuments: 0 }
   const listed = (name: string, version: string) => {
     let p = packuments.get(name)
     if (!p) {
@@ -346,15 +347,22 @@ export async function prefetchPackages(
     }
     return p.then((v) => v?.has(version) === true)
   }
-  const refreshPackument = async (name: string, version: string) => {
-    if (fetchedPackuments.has(name)) return
-    fetchedPackuments.add(name)
-    // revalidate: a cached packument older than the lockfile does not list its version
-    await (await loadPacote()).manifest(`${name}@${version}`, { ...opts, preferOnline: true })
-    packuments.delete(name)
+  // once per name, awaited by every item of that name (a tarball resolved through a stale packument
+  // would not be found)
+  const refreshPackument = (name: string, version: string): Promise<void> => {
+    let p = refreshed.get(name)
+    if (!p) {
+      p = (async () => {
+        // revalidate: a cached packument older than the lockfile does not list its version
+        await (await loadPacote()).manifest(`${name}@${version}`, { ...opts, preferOnline: true })
+        packuments.delete(name)
+        result.packuments++
+      })()
+      refreshed.set(name, p)
+    }
+    return p
   }
   let next = 0
-  const result: PrefetchResult = { fetched: 0, packuments: 0 }
   const worker = async () => {
     while (next < items.length) {
       const item = items[next++] as PrefetchItem
@@ -369,7 +377,6 @@ export async function prefetchPackages(
         if (haveContent && havePackument) continue
         if (!havePackument && item.packument) {
           await refreshPackument(item.packument.name, item.packument.version)
-          result.packuments++
         }
         if (haveContent) continue
         if (item.integrity !== null && (await hasCachedContent(cache, item.integrity))) {
