@@ -41,7 +41,7 @@ import {
   toBuildManifest,
   toProvenance,
 } from './manifest.ts'
-import { prefetchPackages, toPrefetchList } from './prefetch.ts'
+import { prefetchPackages, toPrefetchList, toScopeRegistries } from './prefetch.ts'
 import { captureOutput, findOnPath, probeUnshare, runShell } from './run.ts'
 import { inspectSource, type SourceInfo, type StagedFile, stageSource, treeDigest } from './stage.ts'
 import { type BuildStep, createStepTracker, toBuildSteps } from './steps.ts'
@@ -622,7 +622,11 @@ async function prefetchFor(
   if (config.install.length === 0) return { lockfile, items: null, why: 'no install command' }
   const parsed = parseJson(text.toString('utf8'), lockfileName, 'BUILD_LOCKFILE_INVALID')
   const items = toPrefetchList(parsed, lockfileName)
-  await prefetchPackages(items, npmCache, registry, fetchOptions)
+  // npm in the build reads the project's .npmrc: its scoped registries are where those packages come from
+  const scopes = source.files.includes('.npmrc')
+    ? toScopeRegistries(await readTextFile(path.join(cwd, '.npmrc'), 'INPUT_UNREADABLE', '.npmrc', 'config'))
+    : {}
+  await prefetchPackages(items, npmCache, registry, fetchOptions, scopes)
   return { lockfile, items: items.length }
 }
 

@@ -233,6 +233,22 @@ export function requestCacheKey(url: string): string {
   })}`
 }
 
+/**
+ * The scoped registries of a project's `.npmrc` (`@scope:registry=<url>`), which npm in the build reads
+ * too (the environment sets only the default registry). A value with a `${VAR}` reference is left out:
+ * its URL depends on the host's environment, which the build does not get.
+ */
+export function toScopeRegistries(npmrc: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const raw of npmrc.split(/\r?\n/)) {
+    const line = raw.trim()
+    const m = /^(@[a-z0-9][\w.-]*):registry\s*=\s*"?([^"\s]+)"?$/i.exec(line)
+    if (!m || (m[2] as string).includes('${') || !/^https?:\/\//.test(m[2] as string)) continue
+    out[m[1] as string] = m[2] as string
+  }
+  return out
+}
+
 /** The packument URL npm reads for `name` (pacote: registry without trailing slashes + escaped name). */
 export function packumentUrl(registry: string, name: string): string {
   return `${registry.replace(/\/+$/, '')}/${name.replace('/', '%2f')}`
@@ -323,12 +339,18 @@ export async function prefetchPackages(
   npmCache: string,
   registry: string,
   fetchOptions: FetchOptions = {},
+  /** `@scope` → registry URL, from the project's `.npmrc` (toScopeRegistries) */
+  scopes: Readonly<Record<string, string>> = {},
 ): Promise<PrefetchResult> {
   const cache = path.join(npmCache, '_cacache')
+  const registryOf = (name: string) =>
+    (name.startsWith('@') ? scopes[name.slice(0, name.indexOf('/'))] : undefined) ?? registry
   // npm's own fetch-retries (2): a registry that drops one connection is not a failed build
   const opts = {
     cache,
     registry,
+    // pacote (npm-registry-fetch) picks a scoped package's registry from `<scope>:registry`
+    ...Object.fromEntries(Object.entries(scopes).map(([scope, url]) => [`${scope}:registry`, url])),
     ...fetchOptions,
     packumentCache: new Map(),
     retry: { retries: 2, factor: 3, minTimeout: 500, maxTimeout: 3000 },
@@ -340,7 +362,7 @@ export async function prefetchPackages(
   const listed = (name: string, version: string) => {
     let p = packuments.get(name)
     if (!p) {
-      p = cachedCorgi(cache, packumentUrl(registry, name)).then((i) =>
+      p = cachedCorgi(cache, packumentUrl(registryOf(name), name)).then((i) =>
         i === null ? null : packumentVersions(cache, i),
       )
       packuments.set(name, p)

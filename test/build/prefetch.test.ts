@@ -11,7 +11,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import ssri from 'ssri'
-import { type PrefetchItem, prefetchPackages, toPrefetchList } from '../../src/build/prefetch.ts'
+import {
+  type PrefetchItem,
+  prefetchPackages,
+  toPrefetchList,
+  toScopeRegistries,
+} from '../../src/build/prefetch.ts'
 import { type FakeRegistry, packTarball, startRegistry } from '../helpers/npm-registry.ts'
 
 const PACKAGES = [
@@ -405,4 +410,40 @@ test('toPrefetchList refuses what it cannot prefetch or check (exit 2, naming th
     { lockfileVersion: 3, packages: { 'node_modules/g': { resolved: 'git+ssh://git@github.com/o/g.git' } } },
     'BUILD_PREFETCH_UNSUPPORTED',
   )
+})
+
+test("a scope's registry from the project's .npmrc: its packuments and tarballs come from there", async () => {
+  const priv = await startRegistry([{ name: '@priv/p', version: '1.0.0' }], '/private/')
+  try {
+    const project = path.join(tempDir(), 'project')
+    mkdirSync(project)
+    writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify({ name: 'root', version: '1.0.0', dependencies: { '@priv/p': '1.0.0', a: '1.0.0' } }),
+    )
+    const npmrc = `; a comment\n@priv:registry=${priv.url}\n@env:registry=\${NOT_GIVEN}/\n`
+    writeFileSync(path.join(project, '.npmrc'), npmrc)
+    const scopes = toScopeRegistries(npmrc)
+    assert.deepEqual(scopes, { '@priv': priv.url })
+    const lock = await lockFor(project, 3, false)
+    const npmCache = path.join(tempDir(), 'npm-cache')
+    await prefetchPackages(toPrefetchList(lock), npmCache, reg.url, {}, scopes)
+    assert.ok(priv.requests.packuments > 0 && priv.requests.tarballs > 0)
+    reg.down = true
+    priv.down = true
+    try {
+      const r = await npm(['ci', '--offline', '--ignore-scripts'], project, npmCache)
+      assert.equal(r.status, 0, r.stderr)
+    } finally {
+      reg.down = false
+      priv.down = false
+    }
+    assert.equal(priv.refused, 0)
+    const pkg = JSON.parse(
+      readFileSync(path.join(project, 'node_modules', '@priv', 'p', 'package.json'), 'utf8'),
+    )
+    assert.equal(pkg.name, '@priv/p')
+  } finally {
+    await priv.close()
+  }
 })
