@@ -296,7 +296,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       fetchOptions: await fetchOptionsP,
       onTampered: (dir) =>
         log.warn(
-          `cached toolchain ${path.basename(dir)} changed since it was verified: refused, fetched again`,
+          `cached toolchain ${path.basename(dir)} does not match the record of its verified extraction: refused, extracted again`,
         ),
       cacheDir: settings.cacheDir,
       registry: settings.registry,

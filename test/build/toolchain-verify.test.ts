@@ -148,6 +148,9 @@ test('detbuild build never runs a tampered cached node: it warns, fetches it aga
   writeFileSync(bin, '#!/bin/sh\nexit 0\n')
   const second = await build()
   assert.equal(second.code, 0, second.stderr)
-  assert.match(second.stderr, /changed since it was verified: refused, fetched again/)
+  assert.match(
+    second.stderr,
+    /does not match the record of its verified extraction: refused, extracted again/,
+  )
   assert.equal(readFileSync(bin, 'utf8'), NODE_SCRIPT)
 })
