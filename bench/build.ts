@@ -1,8 +1,10 @@
 /**
  * Benchmark: `detbuild build` against running the same install + build commands by hand, in the same
  * environment (the scrubbed one detbuild gives its commands: fresh HOME and TMPDIR, TZ, locale, the
- * same npm cache, offline), on the ts-lib fixture with the system node and a warm cache. Two
- * scenarios: build only (tsc + npm pack) and install + build (npm ci + tsc + npm pack). Each side is
+ * same npm cache, offline), with the system node and a warm cache. Three scenarios: build only (tsc +
+ * npm pack) and install + build (npm ci + tsc + npm pack) of the ts-lib fixture, and install + build
+ * of bench/fixtures/no-resolved-app (347 packages, a lockfile without `resolved` URLs, fetched from
+ * the real registry by the warm-up; DETBUILD_BENCH_ONLY=<part of a name> runs one). Each side is
  * a whole process, detbuild's own start-up included: the sources are compiled once into a scratch
  * package (what `npm run build` makes, run through bin/detbuild.js as users run it). One warm-up
  * of each (detbuild's fills the npm cache), then N rounds that alternate which side goes first, so a
@@ -37,42 +39,57 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'detbuild-bench-'))
 
 interface Scenario {
   name: string
+  /** the project: a fixture folder (fixtures/ or bench/fixtures/) */
+  fixture: string
   install: string[]
   build: string[]
+  outputs: string[]
 }
 
 const scenarios: Scenario[] = [
   {
     name: 'build only: tsc + npm pack',
+    fixture: 'fixtures/ts-lib',
     install: [],
     build: ['node "$DETBUILD_TSC" -p tsconfig.json', 'npm pack --pack-destination dist'],
+    outputs: ['dist/*.tgz'],
   },
   {
     name: 'install + build: npm ci + tsc + npm pack',
+    fixture: 'fixtures/ts-lib',
     install: ['npm ci --ignore-scripts'],
     build: ['npm run build', 'npm pack --pack-destination dist'],
+    outputs: ['dist/*.tgz'],
+  },
+  {
+    // 347 packages from the real registry, a lockfile without `resolved` URLs: every package is found
+    // in the npm cache by its integrity and its packument, as npm ci --offline reads them
+    name: 'no resolved URLs, 347 packages: npm ci + babel',
+    fixture: 'bench/fixtures/no-resolved-app',
+    install: ['npm ci --ignore-scripts'],
+    build: ['npm run build'],
+    outputs: ['dist/index.js'],
   },
 ]
 
-/** The ts-lib fixture committed to a fresh repository, with one config per scenario. */
-function makeProject(): string {
-  const dir = path.join(work, 'project')
-  cpSync(path.join(root, 'fixtures', 'ts-lib'), dir, {
+/** A scenario's fixture committed to a fresh repository, with its config. */
+function makeProject(s: Scenario, i: number): string {
+  const dir = path.join(work, `project-${i}`)
+  cpSync(path.join(root, s.fixture), dir, {
     recursive: true,
     filter: (src) => !/[/\\](\.detbuild|node_modules|dist)([/\\]|$)/.test(src),
   })
-  for (const [i, s] of scenarios.entries())
-    writeFileSync(
-      path.join(dir, `detbuild.bench-${i}.json`),
-      JSON.stringify({
-        toolchain: { node: 'system' },
-        install: s.install,
-        build: s.build,
-        outputs: ['dist/*.tgz'],
-        env: ['DETBUILD_TSC'],
-        network: 'deny',
-      }),
-    )
+  writeFileSync(
+    path.join(dir, 'detbuild.bench.json'),
+    JSON.stringify({
+      toolchain: { node: 'system' },
+      install: s.install,
+      build: s.build,
+      outputs: s.outputs,
+      env: ['DETBUILD_TSC'],
+      network: 'deny',
+    }),
+  )
   const git = (...args: string[]) =>
     execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@example.test', ...args], {
       cwd: dir,
@@ -168,14 +185,21 @@ function compileDetbuild(): string {
 }
 
 try {
-  const project = makeProject()
   const env = await handEnv()
   const detbuild = compileDetbuild()
-  const rows: string[] = []
+  const rows: string[] = [
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  ]
+  const only = process.env.DETBUILD_BENCH_ONLY
   for (const [i, s] of scenarios.entries()) {
+    if (only && !s.name.includes(only)) continue
+    const project = makeProject(s, i)
     const ours: Side = {
       name: 'detbuild build',
-      argv: [process.execPath, detbuild, 'build', '--config', `detbuild.bench-${i}.json`, '--quiet'],
+      argv: [process.execPath, detbuild, 'build', '--config', 'detbuild.bench.json', '--quiet'],
       env: { ...process.env, DETBUILD_TSC: tsc },
       times: [],
       peakKiB: 0,
@@ -203,6 +227,12 @@ try {
       console.log(`${side.name}, every run (ms): ${side.times.map((t) => t.toFixed(0)).join(' ')}`)
     rows.push(verdict(s.name, a, b, pairedOverhead(ours, hand)))
   }
+  rows.push(
+    `load average at end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  )
   console.log('')
   for (const r of rows) console.log(r)
 } finally {

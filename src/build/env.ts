@@ -100,12 +100,43 @@ export const GIT_ROOM_ENV: Readonly<Record<string, string>> = Object.freeze({
   GIT_CONFIG_NOSYSTEM: '1',
 })
 
+/**
+ * The host's proxy and private-CA settings: detbuild's own fetches use them (fetch-options.ts), and a
+ * build allowed on the network is given the ones that are set, recorded by name in build.json.
+ */
+export const NETWORK_ENV_NAMES = [
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NODE_EXTRA_CA_CERTS',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'npm_config_ca',
+  'npm_config_cafile',
+  'npm_config_https_proxy',
+  'npm_config_noproxy',
+  'npm_config_proxy',
+] as const
+
+/** The network settings a build gets from the host: the set ones, only when it may use the network. */
+export function toNetworkEnvNames(hostEnv: NodeJS.ProcessEnv, offline: boolean): string[] {
+  return offline ? [] : NETWORK_ENV_NAMES.filter((n) => hostEnv[n] !== undefined && hostEnv[n] !== '')
+}
+
 /** Builds the environment for every command: nothing from the host but the allowlisted names. */
 export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
   const env: Record<string, string> = {}
   // the config was checked when it was read (BUILD_CONFIG_ENV_SECRET); this is the last gate: a
   // withheld name never passes, whoever built the list
-  for (const name of [...input.allowlist, ...(input.secretAllowlist ?? [])]) {
+  const secretNames = input.secretAllowlist ?? []
+  for (const name of toNetworkEnvNames(input.hostEnv, input.offline)) {
+    const value = input.hostEnv[name] as string
+    // a proxy URL may carry `user:password@`: build code reads it too, so it keeps them only when the
+    // config passes that name on purpose (`secretEnv`)
+    env[name] = secretNames.includes(name) ? value : withoutCredentials(value)
+  }
+  for (const name of [...input.allowlist, ...secretNames]) {
     const value = input.hostEnv[name]
     if (value !== undefined && !isWithheldEnvName(name)) env[name] = value
   }

@@ -45,7 +45,8 @@ import {
   toReportMarkdown,
   toVerdict,
 } from './compare.ts'
-import { GIT_ROOM_ENV, isLocaleName, toBuildEnv } from './env.ts'
+import { GIT_ROOM_ENV, isLocaleName, toBuildEnv, toNetworkEnvNames } from './env.ts'
+import { type FetchOptions, resolveFetchOptions } from './fetch-options.ts'
 import { assertGitSource, makeGitRoom } from './git-room.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
 import {
@@ -55,7 +56,7 @@ import {
   toBuildManifest,
   toProvenance,
 } from './manifest.ts'
-import { prefetchPackages, toPrefetchList } from './prefetch.ts'
+import { prefetchPackages, toPrefetchList, toScopeRegistries } from './prefetch.ts'
 import { captureOutput, findOnPath, probeUnshare, runShell } from './run.ts'
 import { inspectSource, type SourceInfo, type StagedFile, stageSource, treeDigest } from './stage.ts'
 import { type BuildStep, createStepTracker, toBuildSteps } from './steps.ts'
@@ -305,8 +306,15 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   // independent preparations run at once: the toolchain, the isolation probe, the source (inspect, then
   // stage the first run) and the prefetch of the locked packages (once the lockfile is known)
   for (const s of ['toolchain', 'isolation', 'source', 'prefetch'] as const) steps.start(s)
+  // detbuild's own fetches go through the host's proxy and trust its extra CAs, as npm's would
+  const fetchOptionsP = resolveFetchOptions(options.hostEnv)
   const toolchainP = (async () => {
     const toolchain = await resolveToolchain(config, {
+      fetchOptions: await fetchOptionsP,
+      onTampered: (dir) =>
+        log.warn(
+          `cached toolchain ${path.basename(dir)} does not match the record of its verified extraction: refused, extracted again`,
+        ),
       cacheDir: settings.cacheDir,
       registry: settings.registry,
       lock: ctx.lock,
@@ -348,7 +356,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     ),
   }))
   const prefetchP = inspectP.then(
-    (source) => prefetchFor(source, cwd, config, npmCache, settings.registry),
+    async (source) => prefetchFor(source, cwd, config, npmCache, settings.registry, await fetchOptionsP),
     // the source's own failure is reported under source
     () => null,
   )
@@ -633,7 +641,13 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
         lockfile,
         toolchain: toToolchainRecord(toolchain, npmVersion),
         commands: { install: [...config.install], build: [...config.build] },
-        env: [...new Set([...config.env, ...config.secretEnv])],
+        env: [
+          ...new Set([
+            ...config.env,
+            ...config.secretEnv,
+            ...toNetworkEnvNames(options.hostEnv, config.network === 'deny'),
+          ]),
+        ],
         fixedEnv,
         isolation: isolation.isolation,
         reproducibility: {
@@ -725,6 +739,7 @@ async function prefetchFor(
   config: BuildConfig,
   npmCache: string,
   registry: string,
+  fetchOptions: FetchOptions,
 ): Promise<Prefetched> {
   const lockfileName =
     ['npm-shrinkwrap.json', 'package-lock.json'].find((f) => source.files.includes(f)) ?? null
@@ -735,7 +750,11 @@ async function prefetchFor(
   if (config.install.length === 0) return { lockfile, items: null, why: 'no install command' }
   const parsed = parseJson(text.toString('utf8'), lockfileName, 'BUILD_LOCKFILE_INVALID')
   const items = toPrefetchList(parsed, lockfileName)
-  await prefetchPackages(items, npmCache, registry)
+  // npm in the build reads the project's .npmrc: its scoped registries are where those packages come from
+  const scopes = source.files.includes('.npmrc')
+    ? toScopeRegistries(await readTextFile(path.join(cwd, '.npmrc'), 'INPUT_UNREADABLE', '.npmrc', 'config'))
+    : {}
+  await prefetchPackages(items, npmCache, registry, fetchOptions, scopes)
   return { lockfile, items: items.length }
 }
 

@@ -4,12 +4,14 @@
  * first on PATH. An integrity mismatch is refused, never replaced.
  */
 import { createHash } from 'node:crypto'
-import { chmod, mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs'
+import { chmod, lstat, mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { BuildConfig, ToolPin } from '../config/build-config.ts'
 import { CheckFailedError, IncompleteError, InputError } from '../errors.ts'
 import { settleAll } from '../util/settle.ts'
 import { SYSTEM_PATH } from './env.ts'
+import type { FetchOptions } from './fetch-options.ts'
 import { type LockEntry, nodePackageName, type ToolchainLock } from './lockfile.ts'
 import { captureOutput, findOnPath } from './run.ts'
 import { cachedToolDigest, readNpmVersion } from './tool-digest.ts'
@@ -47,6 +49,10 @@ export interface ToolchainOptions {
   binDir: string
   platform: string
   arch: string
+  /** proxy and CAs for the registry (see fetch-options.ts) */
+  fetchOptions?: FetchOptions
+  /** told when a cached toolchain no longer matches its record and is replaced */
+  onTampered?: (dir: string) => void
 }
 
 function integrityError(spec: string, expected: string, found: string, cause?: unknown): CheckFailedError {
@@ -60,7 +66,7 @@ function integrityError(spec: string, expected: string, found: string, cause?: u
 /** Resolves a spec's lock entry: from the lock, or (unless frozen) from the registry's manifest. */
 export async function resolveLockEntry(
   spec: string,
-  options: Pick<ToolchainOptions, 'lock' | 'frozenLock' | 'registry' | 'cacheDir'>,
+  options: Pick<ToolchainOptions, 'lock' | 'frozenLock' | 'registry' | 'cacheDir' | 'fetchOptions'>,
 ): Promise<{ entry: LockEntry; added: boolean }> {
   const locked = options.lock.packages[spec]
   if (locked) return { entry: locked, added: false }
@@ -75,6 +81,7 @@ export async function resolveLockEntry(
     )
   try {
     const manifest = await (await loadPacote()).manifest(spec, {
+      ...options.fetchOptions,
       registry: options.registry,
       cache: path.join(options.cacheDir, '_cacache'),
     })
@@ -99,26 +106,96 @@ export async function resolveLockEntry(
 }
 
 /**
- * Returns the cached, verified package folder for `spec`, fetching it if needed. The cache folder is
- * named by the integrity, and holds a marker with the integrity it was verified against.
+ * What the extracted tree looked like right after pacote extracted it from the tarball it verified
+ * against the lock: every entry's path, type, size, symlink target and identity (device, inode,
+ * mtime and ctime in nanoseconds). ctime cannot be set by a user and moves on every change of content
+ * or mode, and a file replaced by rename has another inode: a tree whose entries all still match was
+ * not changed since. Checking it costs one lstat per entry, no hashing.
+ */
+interface TreeRecord {
+  schemaVersion: 1
+  integrity: string
+  /** sha256 of the fingerprint lines */
+  tree: string
+}
+
+const digestTree = (lines: readonly string[]) => createHash('sha256').update(lines.join('\n')).digest('hex')
+
+/**
+ * One line per entry, sorted by path: `<path>\0<type>\0<size>\0<dev:ino:mode:mtime:ctime>\0<link>`.
+ * Synchronous on purpose: a node package has ~3,500 entries, and one async lstat each (a thread-pool
+ * round trip) costs 0.4-2 s on a loaded machine where the synchronous walk takes a few dozen ms.
+ */
+function fingerprintTree(root: string): string[] {
+  const out: string[] = []
+  const walk = (rel: string): void => {
+    const names = readdirSync(path.join(root, rel)).sort()
+    for (const name of names) {
+      const r = rel === '' ? name : `${rel}/${name}`
+      const abs = path.join(root, r)
+      const st = lstatSync(abs, { bigint: true })
+      const type = st.isDirectory() ? 'd' : st.isFile() ? 'f' : st.isSymbolicLink() ? 'l' : 'o'
+      const id = [st.dev, st.ino, st.mode, st.mtimeNs, st.ctimeNs].join(':')
+      const target = type === 'l' ? readlinkSync(abs) : ''
+      out.push([r, type, type === 'f' ? String(st.size) : '', id, target].join('\0'))
+      if (type === 'd') walk(r)
+    }
+  }
+  walk('')
+  return out
+}
+
+/** Whether `dir` is, entry for entry, the tree recorded at its verified extraction for `integrity`. */
+async function isUnchanged(dir: string, recordFile: string, integrity: string): Promise<boolean> {
+  let rec: Partial<TreeRecord>
+  try {
+    rec = JSON.parse(await readFile(recordFile, 'utf8')) as Partial<TreeRecord>
+  } catch {
+    return false
+  }
+  if (rec.schemaVersion !== 1 || rec.integrity !== integrity || typeof rec.tree !== 'string') return false
+  try {
+    return digestTree(fingerprintTree(dir)) === rec.tree
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Returns the cached, verified package folder for `spec`, fetching it if needed. Before a cached
+ * folder is used it is re-verified against the record made when it was extracted from the tarball
+ * pacote checked against the lock's integrity (the root of trust): a file changed, added or removed
+ * since (build code, another process) makes it refused and extracted again from the content-addressed
+ * tarball (verified again by its integrity), or fetched; if neither works the build stops, the
+ * changed tree is never run. The record sits beside the folder, outside what a build can see.
  */
 export async function ensurePackage(
   spec: string,
   entry: LockEntry,
-  options: Pick<ToolchainOptions, 'cacheDir' | 'registry'>,
+  options: Pick<ToolchainOptions, 'cacheDir' | 'registry' | 'fetchOptions' | 'onTampered'>,
 ): Promise<string> {
   const key = createHash('sha256').update(entry.integrity).digest('hex').slice(0, 16)
   const root = path.join(options.cacheDir, 'toolchains')
   const dir = path.join(root, `${spec.replace(/[/@]/g, '_')}-${key}`)
-  const marker = path.join(dir, '.detbuild-integrity')
-  try {
-    if ((await readFile(marker, 'utf8')).trim() === entry.integrity) return dir
-  } catch {}
+  const record = `${dir}.tree.json`
+  if (await isUnchanged(dir, record, entry.integrity)) return dir
+  if (
+    options.onTampered &&
+    (await lstat(dir).then(
+      () => true,
+      () => false,
+    ))
+  )
+    options.onTampered(dir)
+  // never left in place: a changed tree must not run even if the re-fetch below fails
+  await rm(record, { force: true })
+  await rm(dir, { recursive: true, force: true })
   await mkdir(root, { recursive: true })
   const tmp = `${dir}.tmp-${process.pid}`
   await rm(tmp, { recursive: true, force: true })
   try {
     await (await loadPacote()).extract(spec, tmp, {
+      ...options.fetchOptions,
       registry: options.registry,
       integrity: entry.integrity,
       cache: path.join(options.cacheDir, '_cacache'),
@@ -135,9 +212,15 @@ export async function ensurePackage(
       { cause: e },
     )
   }
-  await writeFile(path.join(tmp, '.detbuild-integrity'), `${entry.integrity}\n`)
-  await rm(dir, { recursive: true, force: true })
   await rename(tmp, dir)
+  // recorded after the rename (which keeps inodes and ctimes of the entries below it)
+  const rec: TreeRecord = {
+    schemaVersion: 1,
+    integrity: entry.integrity,
+    tree: digestTree(fingerprintTree(dir)),
+  }
+  await writeFile(`${record}.${process.pid}`, `${JSON.stringify(rec)}\n`)
+  await rename(`${record}.${process.pid}`, record)
   return dir
 }
 
@@ -199,7 +282,8 @@ async function resolveNode(
     const spec = `${nodePackageName(options.platform, options.arch)}@${nodeVersion}`
     const got = await pinnedSpec(spec, options, lock)
     const bin = path.join(got.dir, 'bin', 'node')
-    const digest = await cachedToolDigest(bin, path.join(got.dir, '.detbuild-node-digest.json'))
+    // beside the package folder: a file inside it would change the verified tree
+    const digest = await cachedToolDigest(bin, `${got.dir}.node-digest.json`)
     await symlink(bin, path.join(options.binDir, 'node'))
     return {
       node: {

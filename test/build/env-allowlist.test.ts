@@ -158,6 +158,18 @@ test('toBuildEnv: allowlisted names only; a withheld name never passes; git adds
     toBuildEnv({ ...online, secretAllowlist: ['npm_config_registry'] }).npm_config_registry,
     registry,
   )
+  // a proxy URL's credentials reach an online build only when the config names the variable in secretEnv
+  const proxied = {
+    ...online,
+    hostEnv: { HTTPS_PROXY: 'http://me:pw@proxy.example.test:3128', NO_PROXY: 'localhost,127.0.0.1' },
+  }
+  assert.equal(toBuildEnv(proxied).HTTPS_PROXY, 'http://proxy.example.test:3128/')
+  assert.equal(toBuildEnv(proxied).NO_PROXY, 'localhost,127.0.0.1')
+  assert.equal(
+    toBuildEnv({ ...proxied, secretAllowlist: ['HTTPS_PROXY'] }).HTTPS_PROXY,
+    'http://me:pw@proxy.example.test:3128',
+  )
+  assert.equal(toBuildEnv({ ...proxied, offline: true }).HTTPS_PROXY, undefined)
 })
 
 function project(config: Record<string, unknown>): string {
