@@ -11,9 +11,9 @@ import path from 'node:path'
 import ssri from 'ssri'
 import type { BuildConfig } from '../config/build-config.ts'
 import { toConfigRecord } from '../config/build-config.ts'
-import { resolveBuildHostSettings } from '../config/build-env.ts'
+import { type RoomChoice, resolveBuildHostSettings } from '../config/build-env.ts'
 import { loadBuildConfig } from '../config/load-build-config.ts'
-import { CheckFailedError, InputError } from '../errors.ts'
+import { CheckFailedError, IncompleteError, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
@@ -41,6 +41,16 @@ import {
   toProvenance,
 } from './manifest.ts'
 import { prefetchPackages, toPrefetchList } from './prefetch.ts'
+import { DEFAULT_ROOM_OPTIONS, ROOM_PATHS, type RoomMechanism, toRoomLayout } from './room.ts'
+import {
+  inspectEtc,
+  inspectSystem,
+  prepareRoomFolders,
+  probeRoom,
+  type RoomCommand,
+  type RoomRunner,
+  writeRoomBin,
+} from './room-host.ts'
 import { captureOutput, findOnPath, probeUnshare, runShell } from './run.ts'
 import { inspectSource, type SourceInfo, type StagedFile, stageSource, treeDigest } from './stage.ts'
 import { type BuildStep, createStepTracker, toBuildSteps } from './steps.ts'
@@ -109,7 +119,7 @@ export async function hashFile(
   return { size, sha256: s256.digest('hex'), sha512, integrity: ssri.fromHex(sha512, 'sha512').toString() }
 }
 
-function fixedEnvRecord(env: Record<string, string>): Record<string, string> {
+function fixedEnvRecord(env: Record<string, string>, sealed: boolean): Record<string, string> {
   const out: Record<string, string> = {}
   for (const name of [
     'LANG',
@@ -125,9 +135,10 @@ function fixedEnvRecord(env: Record<string, string>): Record<string, string> {
     const v = env[name]
     if (v !== undefined) out[name] = v
   }
-  for (const name of ['HOME', 'TMPDIR', 'npm_config_cache', 'npm_config_userconfig'])
-    out[name] = '<fresh per build>'
-  out.PATH = '<toolchain bin>:/usr/local/bin:/usr/bin:/bin'
+  const perRun = ['HOME', 'TMPDIR', 'npm_config_cache', 'npm_config_logs_dir', 'npm_config_userconfig']
+  // in the sealed room these are the room's fixed paths; on the host they are fresh temp folders
+  for (const name of perRun) out[name] = sealed ? (env[name] as string) : '<fresh per build>'
+  out.PATH = sealed ? (env.PATH as string) : '<toolchain bin>:/usr/local/bin:/usr/bin:/bin'
   return out
 }
 
@@ -196,7 +207,7 @@ interface StagedRun {
   staged: StagedFile[]
 }
 
-/** A fresh folder for one run: the staged source, an empty HOME and TMPDIR. */
+/** A fresh folder for one run: the staged source, an empty HOME and TMPDIR (the room's, when sealed). */
 async function prepareRun(
   tmpRoot: string,
   variant: RunVariant,
@@ -214,6 +225,36 @@ async function prepareRun(
     ...(onPrivateKey ? { onPrivateKey } : {}),
   })
   return { root, stageDir, home, tmp, staged }
+}
+
+/** The room one run's commands share: its layout over the run's own folders. */
+async function prepareRoom(
+  runner: RoomRunner,
+  staged: StagedRun,
+  toolchain: ResolvedToolchain,
+  roomBin: string,
+  npmCache: string,
+  extra: ReadonlyArray<readonly [string, string]>,
+  hostNetwork: boolean,
+): Promise<RoomCommand> {
+  const options = { ...DEFAULT_ROOM_OPTIONS }
+  const folders = await prepareRoomFolders(staged.root, options, hostNetwork, npmCache, runner.overlay)
+  const layout = toRoomLayout({
+    system: await inspectSystem(),
+    etc: await inspectEtc(hostNetwork),
+    generatedEtc: folders.generatedEtc,
+    src: staged.stageDir,
+    home: staged.home,
+    tmp: staged.tmp,
+    toolchainBin: roomBin,
+    nodeBin: toolchain.nodeBin,
+    npmRoot: toolchain.npmRoot,
+    npmCache: folders.npmCache,
+    extra,
+    hostNetwork,
+    options,
+  })
+  return { runner, layout, rootMountPoint: folders.rootMountPoint }
 }
 
 /** Runs the whole build and writes build.json, provenance, artifacts and (with check) the report. */
@@ -302,7 +343,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     if (toolchain.lockChanged) await writeFileAtomic(ctx.lockPath, formatLock(toolchain.lock))
     return toolchain
   })()
-  const isolationP = resolveIsolation(config.network)
+  const isolationP = resolveIsolation(config.network, settings.room, path.join(tmpRoot, 'room-probe'))
   const inspectP = inspectSource(cwd, config.include, out)
   // a private key in the source is left out of every run's staged tree, and said once
   const keysLeftOut = new Set<string>()
@@ -335,7 +376,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       'isolation',
       settled[1],
       (i) => ({
-        detail: `network ${i.isolation.network}${i.isolation.method ? ` (${i.isolation.method})` : ''}`,
+        detail: `${i.isolation.sealed ? 'sealed' : 'NOT sealed'} (${i.isolation.mechanism}), network ${i.isolation.network}`,
       }),
     ],
     [
@@ -359,7 +400,14 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   const { source } = prepared
   const lockfile = prefetched === null ? null : prefetched.lockfile
   if (source.dirty) log.warn('the git worktree has uncommitted changes to tracked files (recorded as dirty)')
-  if (isolation.isolation.note) log.warn(`network isolation is best effort here: ${isolation.isolation.note}`)
+  // one line when the room is weaker than asked: never a silent claim of isolation that did not hold
+  if (isolation.isolation.note) log.warn(`build room: ${isolation.isolation.note}`)
+  const extraMounts = await checkRoomMounts(settings.roomMounts)
+  isolation.isolation.extraMounts = isolation.runner
+    ? extraMounts.map(([n]) => `${ROOM_PATHS.extra}/${n}`)
+    : []
+  const roomBin = path.join(tmpRoot, 'room-bin')
+  if (isolation.runner) await writeRoomBin(roomBin, toolchain.npmRoot !== null)
   const sourceDateEpoch = ctx.settings.sourceDateEpoch ?? source.commitTime ?? DEFAULT_SOURCE_DATE_EPOCH
   const sourceDateEpochFrom: BuildFacts['sourceDateEpochFrom'] =
     settings.sourceDateEpoch !== undefined ? 'env' : source.commitTime !== null ? 'commit' : 'default'
@@ -373,21 +421,50 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       const staged = isFirst
         ? prepared.run
         : await prepareRun(tmpRoot, variant, cwd, source.files, onPrivateKey)
+      const runner = isolation.runner
+      const room = runner
+        ? await prepareRoom(
+            runner,
+            staged,
+            toolchain,
+            roomBin,
+            npmCache,
+            extraMounts,
+            config.network === 'allow',
+          )
+        : null
+      // in the room every path the build sees is fixed; on the host they are this run's folders
       const env = toBuildEnv({
         hostEnv: options.hostEnv,
         allowlist: config.env,
-        home: staged.home,
-        tmp: staged.tmp,
-        pathDirs: toolchain.pathDirs,
+        home: room ? ROOM_PATHS.home : staged.home,
+        tmp: room ? ROOM_PATHS.tmp : staged.tmp,
+        pathDirs: room ? [ROOM_PATHS.toolchainBin] : toolchain.pathDirs,
         sourceDateEpoch,
-        npmCache,
+        npmCache: room ? ROOM_PATHS.npmCache : npmCache,
         registry: settings.registry,
         offline: config.network === 'deny',
         ...(variant.variation ? { variation: variant.variation } : {}),
       })
-      if (isFirst) fixedEnv = fixedEnvRecord(env)
-      if (npmVersion === UNKNOWN_NPM_VERSION)
-        npmVersion = (await captureOutput('npm', ['--version'], env, staged.stageDir)) ?? UNKNOWN_NPM_VERSION
+      if (isFirst) fixedEnv = fixedEnvRecord(env, room !== null)
+      if (npmVersion === UNKNOWN_NPM_VERSION) {
+        if (room) {
+          let printed = ''
+          const code = await runShell('npm --version', {
+            cwd: staged.stageDir,
+            env,
+            umask: variant.umask,
+            unshare: null,
+            room,
+            onOutput: (chunk) => {
+              printed += chunk
+            },
+          })
+          if (code === 0 && /^\d+\.\d+\.\d+\S*$/.test(printed.trim())) npmVersion = printed.trim()
+        } else
+          npmVersion =
+            (await captureOutput('npm', ['--version'], env, staged.stageDir)) ?? UNKNOWN_NPM_VERSION
+      }
       const runPhase = async (phase: 'install' | 'build', commands: readonly string[]) => {
         for (const command of commands) {
           buildLog.write(`$ ${command}\n`)
@@ -399,6 +476,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
             env: phaseEnv,
             umask: variant.umask,
             unshare: isolation.unshare,
+            room,
             faketime: variant.faketime,
             onOutput: (chunk) => buildLog.write(chunk),
           })
@@ -567,29 +645,99 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
 
 interface IsolationProbe {
   isolation: Isolation
-  /** absolute path of `unshare` when commands run without network */
+  /** the sealed room's mechanism, or null */
+  runner: RoomRunner | null
+  /** absolute path of `unshare` when only the network is isolated (the room could not be made) */
   unshare: string | null
 }
 
 const PROBE_PATH = '/usr/bin:/bin:/usr/sbin:/sbin'
 
-async function resolveIsolation(network: BuildConfig['network']): Promise<IsolationProbe> {
-  if (network === 'allow')
-    return { isolation: { requested: 'allow', network: 'allowed', method: null, note: null }, unshare: null }
-  if (process.platform === 'linux' && (await probeUnshare(PROBE_PATH)))
+/**
+ * Picks the build room's mechanism by starting one trivial room (every build: nothing is cached on
+ * disk): bwrap, then unshare; when neither holds, a network namespace alone, then nothing. A forced
+ * mechanism (DETBUILD_ROOM) that cannot be made is an error, never a silent downgrade.
+ */
+async function resolveIsolation(
+  network: BuildConfig['network'],
+  choice: RoomChoice,
+  probeDir: string,
+): Promise<IsolationProbe> {
+  const hostNetwork = network === 'allow'
+  const netState = (held: boolean): Isolation['network'] =>
+    hostNetwork ? 'allowed' : held ? 'none' : 'best-effort'
+  const tried: RoomMechanism[] = choice === 'auto' ? ['bwrap', 'unshare'] : choice === 'none' ? [] : [choice]
+  const whyNot: string[] = []
+  for (const mechanism of tried) {
+    const got = await probeRoom(mechanism, probeDir, hostNetwork, DEFAULT_ROOM_OPTIONS)
+    if ('why' in got) {
+      whyNot.push(got.why)
+      continue
+    }
     return {
-      isolation: { requested: 'deny', network: 'none', method: 'unshare -rn', note: null },
+      isolation: {
+        requested: network,
+        network: netState(true),
+        mechanism,
+        sealed: true,
+        pidNamespace: true,
+        extraMounts: [],
+        note: got.overlay
+          ? null
+          : `${mechanism} cannot overlay the npm cache (bubblewrap < 0.9): it is read-only, so npm commands that write to their cache (npm pack, npx) fail`,
+      },
+      runner: got,
+      unshare: null,
+    }
+  }
+  if (choice !== 'auto' && choice !== 'none')
+    throw new IncompleteError(
+      'BUILD_ROOM_UNAVAILABLE',
+      `DETBUILD_ROOM=${choice}, but the build room cannot be made with it here (${whyNot.join('; ')})`,
+    )
+  const why =
+    choice === 'none'
+      ? 'DETBUILD_ROOM=none'
+      : `no sealed room (${whyNot.join('; ')}; user namespaces unavailable or restricted?)`
+  if (choice === 'auto' && !hostNetwork && process.platform === 'linux' && (await probeUnshare(PROBE_PATH)))
+    return {
+      isolation: {
+        requested: network,
+        network: 'none',
+        mechanism: 'unshare-net',
+        sealed: false,
+        pidNamespace: false,
+        extraMounts: [],
+        note: `${why}: the commands run UNSEALED on the host filesystem, only without network`,
+      },
+      runner: null,
       unshare: await findOnPath('unshare', PROBE_PATH),
     }
   return {
     isolation: {
-      requested: 'deny',
-      network: 'best-effort',
-      method: null,
-      note: 'unprivileged user namespaces are unavailable: npm runs --offline, but the commands can reach the network',
+      requested: network,
+      network: netState(false),
+      mechanism: 'none',
+      sealed: false,
+      pidNamespace: false,
+      extraMounts: [],
+      note: `${why}: the commands run UNSEALED on the host${hostNetwork ? '' : ' (npm runs --offline, but the network is reachable)'}`,
     },
+    runner: null,
     unshare: null,
   }
+}
+
+/** DETBUILD_ROOM_MOUNTS: each must be an existing folder; [name, host path]. */
+async function checkRoomMounts(mounts: readonly string[]): Promise<Array<[string, string]>> {
+  const out: Array<[string, string]> = []
+  for (const m of mounts) {
+    const st = await stat(m).catch(() => null)
+    if (!st?.isDirectory())
+      throw new InputError('BUILD_ROOM_INVALID', `DETBUILD_ROOM_MOUNTS: ${m} is not a folder`)
+    out.push([path.basename(m), m])
+  }
+  return out
 }
 
 type Prefetched =

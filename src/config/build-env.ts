@@ -13,6 +13,43 @@ export interface BuildHostSettings {
   registry: string
   /** detbuild's cache folder (toolchains, npm cache) */
   cacheDir: string
+  /** DETBUILD_ROOM: the build room's mechanism; auto picks the first that works */
+  room: RoomChoice
+  /** DETBUILD_ROOM_MOUNTS: host folders mounted read-only at /build/extra/<name> in the room */
+  roomMounts: string[]
+}
+
+export const ROOM_CHOICES = ['auto', 'bwrap', 'unshare', 'none'] as const
+export type RoomChoice = (typeof ROOM_CHOICES)[number]
+
+/** DETBUILD_ROOM: unset or empty is auto. */
+export function parseRoomChoice(value: string | undefined): RoomChoice {
+  if (value === undefined || value === '') return 'auto'
+  if ((ROOM_CHOICES as readonly string[]).includes(value)) return value as RoomChoice
+  throw new InputError(
+    'BUILD_ROOM_INVALID',
+    `DETBUILD_ROOM must be one of ${ROOM_CHOICES.join(', ')}, got ${JSON.stringify(value)}`,
+  )
+}
+
+/** DETBUILD_ROOM_MOUNTS: absolute folders separated by ":", each with its own last name. */
+export function parseRoomMounts(value: string | undefined): string[] {
+  if (value === undefined || value === '') return []
+  const out: string[] = []
+  const names = new Set<string>()
+  for (const item of value.split(':')) {
+    const name = path.posix.basename(item)
+    if (!path.posix.isAbsolute(item) || !/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..')
+      throw new InputError(
+        'BUILD_ROOM_INVALID',
+        `DETBUILD_ROOM_MOUNTS: ${JSON.stringify(item)} is not an absolute folder with a plain name`,
+      )
+    if (names.has(name))
+      throw new InputError('BUILD_ROOM_INVALID', `DETBUILD_ROOM_MOUNTS: two folders are named ${name}`)
+    names.add(name)
+    out.push(path.posix.normalize(item))
+  }
+  return out
 }
 
 export const DEFAULT_REGISTRY = 'https://registry.npmjs.org/'
@@ -45,5 +82,7 @@ export function resolveBuildHostSettings(
     sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
     registry: registry.endsWith('/') ? registry : `${registry}/`,
     cacheDir: resolveCacheDir(env, cwd, flags.cacheDir),
+    room: parseRoomChoice(env.DETBUILD_ROOM),
+    roomMounts: parseRoomMounts(env.DETBUILD_ROOM_MOUNTS),
   }
 }
