@@ -40,6 +40,7 @@ export const FIXED_ENV_NAMES = [
   'npm_config_audit',
   'npm_config_cache',
   'npm_config_fund',
+  'npm_config_logs_dir',
   'npm_config_offline',
   'npm_config_registry',
   'npm_config_update_notifier',
@@ -64,6 +65,8 @@ export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
     NO_UPDATE_NOTIFIER: '1',
     npm_config_cache: input.npmCache,
     npm_config_userconfig: `${input.home}/.npmrc`,
+    // npm writes its debug logs into the cache by default: the build room's cache is not the place
+    npm_config_logs_dir: `${input.home}/.npm/_logs`,
     // offline, npm needs no credentials (the cache is keyed without them), and the build's own code
     // must not read them; a build allowed on the network may need them to install
     npm_config_registry: input.offline ? withoutCredentials(input.registry) : input.registry,

@@ -11,9 +11,9 @@ import path from 'node:path'
 import ssri from 'ssri'
 import type { BuildConfig } from '../config/build-config.ts'
 import { toConfigRecord } from '../config/build-config.ts'
-import { type RoomChoice, resolveBuildHostSettings } from '../config/build-env.ts'
+import { resolveBuildHostSettings } from '../config/build-env.ts'
 import { loadBuildConfig } from '../config/load-build-config.ts'
-import { CheckFailedError, IncompleteError, InputError } from '../errors.ts'
+import { CheckFailedError, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
@@ -33,25 +33,20 @@ import {
 } from './compare.ts'
 import { toBuildEnv, type Variation } from './env.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
-import {
-  type BuildFacts,
-  type Isolation,
-  type OutputRecord,
-  toBuildManifest,
-  toProvenance,
-} from './manifest.ts'
+import { type BuildFacts, type OutputRecord, toBuildManifest, toProvenance } from './manifest.ts'
 import { prefetchPackages, toPrefetchList } from './prefetch.ts'
-import { DEFAULT_ROOM_OPTIONS, ROOM_PATHS, type RoomMechanism, toRoomLayout } from './room.ts'
+import { DEFAULT_ROOM_OPTIONS, ROOM_PATHS, toRoomLayout } from './room.ts'
 import {
+  type IsolationProbe,
   inspectEtc,
   inspectSystem,
   prepareRoomFolders,
-  probeRoom,
   type RoomCommand,
   type RoomRunner,
+  resolveIsolation,
   writeRoomBin,
 } from './room-host.ts'
-import { captureOutput, findOnPath, probeUnshare, runShell } from './run.ts'
+import { captureOutput, findOnPath, runShell } from './run.ts'
 import { inspectSource, type SourceInfo, type StagedFile, stageSource, treeDigest } from './stage.ts'
 import { type BuildStep, createStepTracker, toBuildSteps } from './steps.ts'
 import { type ResolvedToolchain, resolveToolchain, UNKNOWN_NPM_VERSION } from './toolchain.ts'
@@ -640,91 +635,6 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     reproducible: report ? report.reproducible : null,
     report,
     lockWritten: toolchain.lockChanged,
-  }
-}
-
-interface IsolationProbe {
-  isolation: Isolation
-  /** the sealed room's mechanism, or null */
-  runner: RoomRunner | null
-  /** absolute path of `unshare` when only the network is isolated (the room could not be made) */
-  unshare: string | null
-}
-
-const PROBE_PATH = '/usr/bin:/bin:/usr/sbin:/sbin'
-
-/**
- * Picks the build room's mechanism by starting one trivial room (every build: nothing is cached on
- * disk): bwrap, then unshare; when neither holds, a network namespace alone, then nothing. A forced
- * mechanism (DETBUILD_ROOM) that cannot be made is an error, never a silent downgrade.
- */
-async function resolveIsolation(
-  network: BuildConfig['network'],
-  choice: RoomChoice,
-  probeDir: string,
-): Promise<IsolationProbe> {
-  const hostNetwork = network === 'allow'
-  const netState = (held: boolean): Isolation['network'] =>
-    hostNetwork ? 'allowed' : held ? 'none' : 'best-effort'
-  const tried: RoomMechanism[] = choice === 'auto' ? ['bwrap', 'unshare'] : choice === 'none' ? [] : [choice]
-  const whyNot: string[] = []
-  for (const mechanism of tried) {
-    const got = await probeRoom(mechanism, probeDir, hostNetwork, DEFAULT_ROOM_OPTIONS)
-    if ('why' in got) {
-      whyNot.push(got.why)
-      continue
-    }
-    return {
-      isolation: {
-        requested: network,
-        network: netState(true),
-        mechanism,
-        sealed: true,
-        pidNamespace: true,
-        extraMounts: [],
-        note: got.overlay
-          ? null
-          : `${mechanism} cannot overlay the npm cache (bubblewrap < 0.9): it is read-only, so npm commands that write to their cache (npm pack, npx) fail`,
-      },
-      runner: got,
-      unshare: null,
-    }
-  }
-  if (choice !== 'auto' && choice !== 'none')
-    throw new IncompleteError(
-      'BUILD_ROOM_UNAVAILABLE',
-      `DETBUILD_ROOM=${choice}, but the build room cannot be made with it here (${whyNot.join('; ')})`,
-    )
-  const why =
-    choice === 'none'
-      ? 'DETBUILD_ROOM=none'
-      : `no sealed room (${whyNot.join('; ')}; user namespaces unavailable or restricted?)`
-  if (choice === 'auto' && !hostNetwork && process.platform === 'linux' && (await probeUnshare(PROBE_PATH)))
-    return {
-      isolation: {
-        requested: network,
-        network: 'none',
-        mechanism: 'unshare-net',
-        sealed: false,
-        pidNamespace: false,
-        extraMounts: [],
-        note: `${why}: the commands run UNSEALED on the host filesystem, only without network`,
-      },
-      runner: null,
-      unshare: await findOnPath('unshare', PROBE_PATH),
-    }
-  return {
-    isolation: {
-      requested: network,
-      network: netState(false),
-      mechanism: 'none',
-      sealed: false,
-      pidNamespace: false,
-      extraMounts: [],
-      note: `${why}: the commands run UNSEALED on the host${hostNetwork ? '' : ' (npm runs --offline, but the network is reachable)'}`,
-    },
-    runner: null,
-    unshare: null,
   }
 }
 

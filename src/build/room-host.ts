@@ -5,7 +5,12 @@
  */
 import { chmod, lstat, mkdir, readFile, readlink, realpath, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import type { BuildConfig } from '../config/build-config.ts'
+import type { RoomChoice } from '../config/build-env.ts'
+import { IncompleteError } from '../errors.ts'
+import type { Isolation } from './manifest.ts'
 import {
+  DEFAULT_ROOM_OPTIONS,
   ETC_FILES,
   ETC_NETWORK_FILES,
   ROOM_PATHS,
@@ -18,7 +23,7 @@ import {
   toGeneratedEtc,
   toRoomLayout,
 } from './room.ts'
-import { findOnPath, runShell } from './run.ts'
+import { findOnPath, probeUnshare, runShell } from './run.ts'
 
 /** Where the room's tools are looked up: fixed, never the caller's PATH. */
 const TOOL_PATH = '/usr/bin:/bin:/usr/sbin:/sbin'
@@ -205,4 +210,104 @@ export async function probeRoom(
     last = output.trim().split('\n').filter(Boolean).pop() ?? `exit ${code}`
   }
   return { why: `${mechanism}: ${last}` }
+}
+
+/** What the build knows about its isolation once the probe ran. */
+export interface IsolationProbe {
+  isolation: Isolation
+  /** the sealed room's mechanism, or null */
+  runner: RoomRunner | null
+  /** absolute path of `unshare` when only the network is isolated (the room could not be made) */
+  unshare: string | null
+}
+
+/** The probes `resolveIsolation` runs (tests replace them to play a host without user namespaces). */
+export interface IsolationProbes {
+  room: typeof probeRoom
+  /** `unshare` when a network namespace alone can be made, else null */
+  networkOnly: () => Promise<string | null>
+}
+
+const HOST_PROBES: IsolationProbes = {
+  room: probeRoom,
+  networkOnly: async () =>
+    process.platform === 'linux' && (await probeUnshare(TOOL_PATH)) ? findOnPath('unshare', TOOL_PATH) : null,
+}
+
+const READ_ONLY_CACHE_NOTE =
+  'cannot overlay the npm cache (bubblewrap < 0.9): it is read-only, so npm commands that write to their cache (npm pack, npx) fail'
+
+function sealed(network: BuildConfig['network'], runner: RoomRunner): IsolationProbe {
+  return {
+    isolation: {
+      requested: network,
+      network: network === 'allow' ? 'allowed' : 'none',
+      mechanism: runner.mechanism,
+      sealed: true,
+      pidNamespace: true,
+      extraMounts: [],
+      note: runner.overlay ? null : `${runner.mechanism} ${READ_ONLY_CACHE_NOTE}`,
+    },
+    runner,
+    unshare: null,
+  }
+}
+
+/**
+ * Picks the build room's mechanism by starting one trivial room (every build: nothing is cached on
+ * disk): bwrap, then unshare; when neither holds, a network namespace alone, then nothing — each
+ * weaker outcome with a note. A forced mechanism (DETBUILD_ROOM) that cannot be made is an error
+ * (BUILD_ROOM_UNAVAILABLE, exit 3), never a silent downgrade.
+ */
+export async function resolveIsolation(
+  network: BuildConfig['network'],
+  choice: RoomChoice,
+  probeDir: string,
+  probes: IsolationProbes = HOST_PROBES,
+): Promise<IsolationProbe> {
+  const hostNetwork = network === 'allow'
+  const tried: RoomMechanism[] = choice === 'auto' ? ['bwrap', 'unshare'] : choice === 'none' ? [] : [choice]
+  const whyNot: string[] = []
+  let readOnlyCache: RoomRunner | null = null
+  for (const mechanism of tried) {
+    const got = await probes.room(mechanism, probeDir, hostNetwork, DEFAULT_ROOM_OPTIONS)
+    if ('why' in got) whyNot.push(got.why)
+    // a room whose npm cache cannot be an overlay is kept for last: npm pack and npx write their cache
+    else if (!got.overlay && mechanism !== tried.at(-1)) readOnlyCache ??= got
+    else return sealed(network, got)
+  }
+  if (readOnlyCache) return sealed(network, readOnlyCache)
+  if (choice === 'bwrap' || choice === 'unshare')
+    throw new IncompleteError(
+      'BUILD_ROOM_UNAVAILABLE',
+      `DETBUILD_ROOM=${choice}, but the build room cannot be made with it here (${whyNot.join('; ')})`,
+      { details: { mechanism: choice } },
+    )
+  const why =
+    choice === 'none'
+      ? 'DETBUILD_ROOM=none'
+      : `no sealed room could be made (${whyNot.join('; ')}; user namespaces unavailable or restricted?)`
+  const unshare = choice === 'auto' && !hostNetwork ? await probes.networkOnly() : null
+  const base = { requested: network, sealed: false, pidNamespace: false, extraMounts: [] }
+  if (unshare !== null)
+    return {
+      isolation: {
+        ...base,
+        network: 'none',
+        mechanism: 'unshare-net',
+        note: `${why}: the commands run UNSEALED on the host's filesystem, only without network`,
+      },
+      runner: null,
+      unshare,
+    }
+  return {
+    isolation: {
+      ...base,
+      network: hostNetwork ? 'allowed' : 'best-effort',
+      mechanism: 'none',
+      note: `${why}: the commands run UNSEALED on the host${hostNetwork ? '' : ' (npm runs --offline, but the network is reachable)'}`,
+    },
+    runner: null,
+    unshare: null,
+  }
 }
