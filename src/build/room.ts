@@ -268,6 +268,8 @@ export function toUnshareScript(
     'rmdir /.old-root',
     'mount -o remount,ro /',
     `cd ${q(layout.cwd)}`,
+    // cd exported the host's mount point as OLDPWD: the command must not see it
+    'unset OLDPWD',
     'PATH=$P0',
     `exec "$U" --user --map-user=${layout.uid} --map-group=${layout.uid} -- ${command.map(q).join(' ')}`,
   )
