@@ -229,7 +229,7 @@ async function prepareRoom(
   toolchain: ResolvedToolchain,
   roomBin: string,
   npmCache: string,
-  extra: ReadonlyArray<readonly [string, string]>,
+  extra: readonly string[],
   hostNetwork: boolean,
 ): Promise<RoomCommand> {
   const options = { ...DEFAULT_ROOM_OPTIONS }
@@ -398,8 +398,9 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   // one line when the room is weaker than asked: never a silent claim of isolation that did not hold
   if (isolation.isolation.note) log.warn(`build room: ${isolation.isolation.note}`)
   const extraMounts = await checkRoomMounts(settings.roomMounts)
+  // recorded by last name: the host path differs between machines (and is no business of build.json)
   isolation.isolation.extraMounts = isolation.runner
-    ? extraMounts.map(([n]) => `${ROOM_PATHS.extra}/${n}`)
+    ? extraMounts.map((m) => path.posix.basename(m)).sort(compareCodePoint)
     : []
   const roomBin = path.join(tmpRoot, 'room-bin')
   if (isolation.runner) await writeRoomBin(roomBin, toolchain.npmRoot !== null)
@@ -638,16 +639,14 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   }
 }
 
-/** DETBUILD_ROOM_MOUNTS: each must be an existing folder; [name, host path]. */
-async function checkRoomMounts(mounts: readonly string[]): Promise<Array<[string, string]>> {
-  const out: Array<[string, string]> = []
+/** DETBUILD_ROOM_MOUNTS: each must be an existing folder. */
+async function checkRoomMounts(mounts: readonly string[]): Promise<string[]> {
   for (const m of mounts) {
     const st = await stat(m).catch(() => null)
     if (!st?.isDirectory())
       throw new InputError('BUILD_ROOM_INVALID', `DETBUILD_ROOM_MOUNTS: ${m} is not a folder`)
-    out.push([path.basename(m), m])
   }
-  return out
+  return [...mounts]
 }
 
 type Prefetched =

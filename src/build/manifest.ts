@@ -39,7 +39,7 @@ export interface Isolation {
   sealed: boolean
   /** the commands had their own PID namespace (and a fresh /proc) */
   pidNamespace: boolean
-  /** in-room paths of extra read-only folders (DETBUILD_ROOM_MOUNTS) */
+  /** last names of the extra read-only folders (DETBUILD_ROOM_MOUNTS) the room had */
   extraMounts: string[]
   /** why the isolation is weaker than a sealed room with the network asked for, or null */
   note: string | null

@@ -30,7 +30,6 @@ export const ROOM_PATHS = Object.freeze({
   node: '/build/toolchain/node/bin/node',
   npm: '/build/toolchain/npm',
   npmCache: '/build/npm-cache',
-  extra: '/build/extra',
 })
 
 /** One mount of a host path into the room. */
@@ -95,8 +94,11 @@ export interface RoomLayoutInput {
   npmRoot: string | null
   /** the prefetched npm cache: an overlay (writes land in the run's folder) or read-only */
   npmCache: { lower: string; upper: string; work: string } | { readOnly: string } | null
-  /** extra read-only folders (DETBUILD_ROOM_MOUNTS), mounted at /build/extra/<name> */
-  extra: ReadonlyArray<readonly [string, string]>
+  /**
+   * extra read-only folders (DETBUILD_ROOM_MOUNTS), each at its own host path: an escape hatch like
+   * Bazel's --sandbox_add_mount_pair, for tools the build is told about by path
+   */
+  extra: readonly string[]
   hostNetwork: boolean
   options: RoomOptions
 }
@@ -115,8 +117,7 @@ export function toRoomLayout(input: RoomLayoutInput): RoomLayout {
   mounts.push({ kind: 'ro', host: input.toolchainBin, room: ROOM_PATHS.toolchainBin })
   mounts.push({ kind: 'ro', host: input.nodeBin, room: ROOM_PATHS.node, file: true })
   if (input.npmRoot !== null) mounts.push({ kind: 'ro', host: input.npmRoot, room: ROOM_PATHS.npm })
-  for (const [name, host] of input.extra)
-    mounts.push({ kind: 'ro', host, room: `${ROOM_PATHS.extra}/${name}` })
+  for (const host of input.extra) mounts.push({ kind: 'ro', host, room: host })
   if (input.npmCache !== null)
     mounts.push(
       'readOnly' in input.npmCache

@@ -15,7 +15,7 @@ export interface BuildHostSettings {
   cacheDir: string
   /** DETBUILD_ROOM: the build room's mechanism; auto picks the first that works */
   room: RoomChoice
-  /** DETBUILD_ROOM_MOUNTS: host folders mounted read-only at /build/extra/<name> in the room */
+  /** DETBUILD_ROOM_MOUNTS: host folders mounted read-only, at the same path, into the build room */
   roomMounts: string[]
 }
 
@@ -32,24 +32,39 @@ export function parseRoomChoice(value: string | undefined): RoomChoice {
   )
 }
 
-/** DETBUILD_ROOM_MOUNTS: absolute folders separated by ":", each with its own last name. */
+/** Where the room's own layout is: an extra mount may not sit on or under these. */
+export const ROOM_RESERVED = [
+  '/build',
+  '/usr',
+  '/bin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/sbin',
+  '/etc',
+  '/proc',
+  '/dev',
+]
+
+/**
+ * DETBUILD_ROOM_MOUNTS: absolute folders separated by ":", each mounted read-only at its own path in
+ * the build room (never one of the room's own paths).
+ */
 export function parseRoomMounts(value: string | undefined): string[] {
   if (value === undefined || value === '') return []
-  const out: string[] = []
-  const names = new Set<string>()
+  const out = new Set<string>()
   for (const item of value.split(':')) {
-    const name = path.posix.basename(item)
-    if (!path.posix.isAbsolute(item) || !/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..')
+    const p = path.posix.normalize(item).replace(/(.)\/$/, '$1')
+    const reserved = ROOM_RESERVED.find((r) => p === r || p.startsWith(`${r}/`))
+    if (!path.posix.isAbsolute(item) || p === '/' || /[\n\0]/.test(p) || reserved !== undefined)
       throw new InputError(
         'BUILD_ROOM_INVALID',
-        `DETBUILD_ROOM_MOUNTS: ${JSON.stringify(item)} is not an absolute folder with a plain name`,
+        `DETBUILD_ROOM_MOUNTS: ${JSON.stringify(item)} is not an absolute folder outside the room's own paths (/, ${ROOM_RESERVED.join(', ')})`,
       )
-    if (names.has(name))
-      throw new InputError('BUILD_ROOM_INVALID', `DETBUILD_ROOM_MOUNTS: two folders are named ${name}`)
-    names.add(name)
-    out.push(path.posix.normalize(item))
+    out.add(p)
   }
-  return out
+  return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
 }
 
 export const DEFAULT_REGISTRY = 'https://registry.npmjs.org/'

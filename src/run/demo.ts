@@ -60,7 +60,8 @@ export async function prepareDemo(root = PACKAGE_ROOT): Promise<Demo> {
     key,
     publicKey,
     trustedRoot,
-    env: { DETBUILD_TSC: tsc },
+    // the build room sees the typescript package read-only, at its own path
+    env: { DETBUILD_TSC: tsc, DETBUILD_ROOM_MOUNTS: path.dirname(path.dirname(tsc)) },
     dispose: () => rm(key, { force: true }),
   }
 }

@@ -4,7 +4,7 @@
  * loopback OIDC token endpoint standing in for ACTIONS_ID_TOKEN_REQUEST_URL.
  */
 import { spawn } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
@@ -14,20 +14,11 @@ import { inputVariable } from '../../src/action/inputs.ts'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-/**
- * How a build reaches this repository's tsc: a bundle that runs commands in the build room gets the
- * typescript package mounted read-only (DETBUILD_ROOM_MOUNTS) and names it by its in-room path; an
- * older bundle (built before the room) runs on the host and takes the host path.
- */
-export const TSC_ENV: Readonly<Record<string, string>> = readFileSync(
-  path.join(ROOT, 'dist', 'action.js'),
-  'utf8',
-).includes('DETBUILD_ROOM_MOUNTS')
-  ? {
-      DETBUILD_TSC: '/build/extra/typescript/bin/tsc',
-      DETBUILD_ROOM_MOUNTS: realpathSync(path.join(ROOT, 'node_modules', 'typescript')),
-    }
-  : { DETBUILD_TSC: TSC }
+/** DETBUILD_TSC, and the typescript package mounted read-only into the build room at the same path. */
+export const TSC_ENV: Readonly<Record<string, string>> = {
+  DETBUILD_TSC: TSC,
+  DETBUILD_ROOM_MOUNTS: path.dirname(path.dirname(TSC)),
+}
 
 /** What GitHub downloads for `uses: owner/detbuild@sha`: the repository, without node_modules. */
 export function makeActionCheckout(base: string): string {

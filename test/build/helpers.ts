@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,12 +8,12 @@ import { main } from '../../src/cli/main.ts'
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 /**
- * The environment that lets a build run this repository's tsc: the typescript package is mounted
- * read-only into the build room (DETBUILD_ROOM_MOUNTS) and DETBUILD_TSC names it by its in-room path.
+ * The environment that lets a build run this repository's tsc: DETBUILD_TSC names it, and the
+ * typescript package is mounted read-only into the build room at the same path (DETBUILD_ROOM_MOUNTS).
  */
 export const TSC_ENV: Readonly<Record<string, string>> = Object.freeze({
-  DETBUILD_TSC: '/build/extra/typescript/bin/tsc',
-  DETBUILD_ROOM_MOUNTS: realpathSync(path.join(ROOT, 'node_modules', 'typescript')),
+  DETBUILD_TSC: TSC,
+  DETBUILD_ROOM_MOUNTS: path.dirname(path.dirname(TSC)),
 })
 export const COMMIT_TIME = 1700000000
 

@@ -69,7 +69,7 @@ test('build.log streams each command output in order while the build runs, then 
     'echo to-stderr >&2; mkdir -p o && echo artifact > o/a.txt',
   ])
   // the build room shows the host's out folder to the build only through a read-only mount
-  const env = { DETBUILD_TEST_OUT: '/build/extra/.detbuild', DETBUILD_ROOM_MOUNTS: outDir(p) }
+  const env = { DETBUILD_TEST_OUT: outDir(p), DETBUILD_ROOM_MOUNTS: outDir(p) }
   const run = await runCli(['build', '-C', p], env)
   assert.equal(run.code, 0, run.stderr)
   const log = buildLog(p)

