@@ -7,7 +7,7 @@ import { chmod, lstat, mkdir, readFile, readlink, realpath, symlink, writeFile }
 import path from 'node:path'
 import type { BuildConfig } from '../config/build-config.ts'
 import type { RoomChoice } from '../config/build-env.ts'
-import { IncompleteError } from '../errors.ts'
+import { IncompleteError, InternalError } from '../errors.ts'
 import type { Isolation } from './manifest.ts'
 import {
   DEFAULT_ROOM_OPTIONS,
@@ -89,6 +89,9 @@ export async function prepareRoomFolders(
   rootMountPoint: string
   npmCache: RoomLayoutInput['npmCache']
 }> {
+  // the options are detbuild's own (defaults, or --check's variations): a bad one is a bug here
+  const problem = roomOptionsProblem(options)
+  if (problem !== null) throw new InternalError('BUILD_ROOM_OPTIONS_INVALID', problem)
   const etcDir = path.join(runRoot, 'room-etc')
   const rootMountPoint = path.join(runRoot, 'room-root')
   await Promise.all([mkdir(etcDir, { recursive: true }), mkdir(rootMountPoint, { recursive: true })])
