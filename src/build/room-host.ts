@@ -18,6 +18,7 @@ import {
   type RoomLayoutInput,
   type RoomMechanism,
   type RoomOptions,
+  roomOptionsProblem,
   SYSTEM_DIRS,
   type SystemEntry,
   toGeneratedEtc,
