@@ -221,34 +221,35 @@ export function toUnshareScript(
   command: readonly string[],
 ): string {
   const q = shellQuote
+  const dirs = new Set<string>(['/proc', '/dev'])
+  for (const m of layout.mounts) dirs.add(m.kind !== 'overlay' && m.file ? parentOf(m.room) : m.room)
   const lines = [
     'set -eu',
     'P0=$PATH',
     'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
     `R=${q(rootMountPoint)}`,
     'mount -t tmpfs -o mode=0755 detbuild-room "$R"',
-    // a bind of a folder from a mount with locked flags (nosuid, nodev, noexec) must keep them
-    'ro() { mount -o remount,bind,ro "$1" 2>/dev/null || mount -o remount,bind,ro,nosuid,nodev "$1" 2>/dev/null || mount -o remount,bind,ro,nosuid,nodev,noexec "$1"; }',
+    // every process costs: one mkdir for all mount points, one mount per read-only bind (libmount
+    // remounts it read-only); a bind of a folder from a mount with locked flags (nosuid, nodev, noexec)
+    // must keep them, so the remount is retried with them
+    'ro() { mount -o bind,ro "$1" "$2" 2>/dev/null || { mount --bind "$1" "$2" && { mount -o remount,bind,ro,nosuid,nodev "$2" 2>/dev/null || mount -o remount,bind,ro,nosuid,nodev,noexec "$2"; }; }; }',
+    `mkdir -p ${[...dirs].map((d) => `"$R"${q(d)}`).join(' ')}`,
   ]
   for (const m of layout.mounts) {
     const target = `"$R"${q(m.room)}`
     if (m.kind === 'overlay') {
-      lines.push(`mkdir -p ${target}`)
       const opts = `lowerdir=${m.lower},upperdir=${m.upper},workdir=${m.work}`
       lines.push(`mount -t overlay detbuild-overlay -o ${q(opts)} ${target}`)
       continue
     }
-    if (m.file) lines.push(`mkdir -p "$R"${q(parentOf(m.room))}`, `: > ${target}`)
-    else lines.push(`mkdir -p ${target}`)
-    lines.push(`mount --bind ${q(m.host)} ${target}`)
-    if (m.kind === 'ro') lines.push(`ro ${target}`)
+    if (m.file) lines.push(`: > ${target}`)
+    lines.push(m.kind === 'ro' ? `ro ${q(m.host)} ${target}` : `mount --bind ${q(m.host)} ${target}`)
   }
   for (const s of layout.symlinks) lines.push(`ln -s ${q(s.target)} "$R"${q(s.room)}`)
   lines.push(
-    'mkdir -p "$R/proc" "$R/dev/shm" "$R/dev/pts"',
     'mount -t proc -o nosuid,nodev,noexec proc "$R/proc"',
     'mount -t tmpfs -o mode=0755,nosuid detbuild-dev "$R/dev"',
-    'mkdir -p "$R/dev/shm"',
+    'mkdir "$R/dev/shm"',
     'for d in null zero full random urandom tty; do : > "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done',
     'ln -s /proc/self/fd "$R/dev/fd"',
     'ln -s /proc/self/fd/0 "$R/dev/stdin"',
