@@ -65,14 +65,14 @@ export async function inspectSystem(): Promise<SystemEntry[]> {
 }
 
 /** The host /etc files a build needs that exist here, each resolved past symlinks. */
-export async function inspectEtc(hostNetwork: boolean): Promise<Array<[string, string]>> {
-  const out: Array<[string, string]> = []
+export async function inspectEtc(hostNetwork: boolean): Promise<RoomLayoutInput['etc'][number][]> {
+  const out: RoomLayoutInput['etc'][number][] = []
   for (const p of [...ETC_FILES, ...(hostNetwork ? ETC_NETWORK_FILES : [])]) {
     try {
       const real = await realpath(p)
       // /etc/resolv.conf is often a link into /run: the file it names is bound, never /run itself
       const st = await lstat(real)
-      if (st.isFile() || st.isDirectory()) out.push([p, real])
+      if (st.isFile() || st.isDirectory()) out.push({ room: p, host: real, dir: st.isDirectory() })
     } catch {}
   }
   return out

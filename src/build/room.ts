@@ -60,18 +60,25 @@ export interface SystemEntry {
 export const SYSTEM_DIRS = ['/usr', '/bin', '/lib', '/lib32', '/lib64', '/libx32', '/sbin'] as const
 
 /**
- * The host /etc files a build needs (read-only, each only when present). The user database, hosts
- * and (network deny) resolv.conf are generated instead: the host's name who the host's users are.
+ * The host /etc files a build needs (read-only, each only when present): the dynamic loader's cache,
+ * alternatives links, name service switch, and the public CA certificates — never a whole /etc/ssl or
+ * /etc/pki, whose `private` folders hold the host's keys. The user database and (network deny) hosts
+ * are generated instead: the host's files name who the host's users are.
  */
 export const ETC_FILES = [
   '/etc/alternatives',
+  '/etc/ca-certificates',
   '/etc/ca-certificates.conf',
   '/etc/ld.so.cache',
   '/etc/ld.so.conf',
   '/etc/ld.so.conf.d',
   '/etc/nsswitch.conf',
-  '/etc/pki',
-  '/etc/ssl',
+  '/etc/pki/ca-trust',
+  '/etc/pki/tls/cert.pem',
+  '/etc/pki/tls/certs',
+  '/etc/ssl/cert.pem',
+  '/etc/ssl/certs',
+  '/etc/ssl/openssl.cnf',
 ] as const
 
 /** The host /etc files added when the build may use the network. */
@@ -79,8 +86,8 @@ export const ETC_NETWORK_FILES = ['/etc/hosts', '/etc/resolv.conf'] as const
 
 export interface RoomLayoutInput {
   system: readonly SystemEntry[]
-  /** host /etc paths that exist (files or folders), resolved past symlinks: [room path, host path] */
-  etc: ReadonlyArray<readonly [string, string]>
+  /** host /etc paths that exist, resolved past symlinks */
+  etc: ReadonlyArray<{ room: string; host: string; dir: boolean }>
   /** generated /etc files of this run (passwd, group, hosts): [room path, host path] */
   generatedEtc: ReadonlyArray<readonly [string, string]>
   src: string
@@ -112,8 +119,8 @@ export function toRoomLayout(input: RoomLayoutInput): RoomLayout {
       symlinks.push({ room: entry.path, target: entry.target })
     else mounts.push({ kind: 'ro', host: entry.path, room: entry.path, file: entry.kind === 'file' })
   }
-  for (const [room, host] of [...input.etc, ...input.generatedEtc])
-    mounts.push({ kind: 'ro', host, room, file: !ETC_DIRS.has(room) })
+  for (const e of input.etc) mounts.push({ kind: 'ro', host: e.host, room: e.room, file: !e.dir })
+  for (const [room, host] of input.generatedEtc) mounts.push({ kind: 'ro', host, room, file: true })
   mounts.push({ kind: 'ro', host: input.toolchainBin, room: ROOM_PATHS.toolchainBin })
   mounts.push({ kind: 'ro', host: input.nodeBin, room: ROOM_PATHS.node, file: true })
   if (input.npmRoot !== null) mounts.push({ kind: 'ro', host: input.npmRoot, room: ROOM_PATHS.npm })
@@ -136,13 +143,6 @@ export function toRoomLayout(input: RoomLayoutInput): RoomLayout {
     cwd: ROOM_PATHS.src,
   }
 }
-
-const ETC_DIRS: ReadonlySet<string> = new Set([
-  '/etc/alternatives',
-  '/etc/ld.so.conf.d',
-  '/etc/pki',
-  '/etc/ssl',
-])
 
 /** The generated user database and hosts file of a room. */
 export function toGeneratedEtc(options: RoomOptions, hostNetwork: boolean): Record<string, string> {
@@ -183,6 +183,8 @@ export function toBwrapArgs(layout: RoomLayout): string[] {
     '--hostname',
     layout.hostname,
     ...(layout.hostNetwork ? [] : ['--unshare-net']),
+    // no user namespaces inside: build code gets no fresh capabilities to probe the kernel with
+    '--disable-userns',
     '--die-with-parent',
     '--new-session',
     '--proc',
@@ -257,6 +259,9 @@ export function toUnshareScript(
     'ln -s /proc/self/fd/2 "$R/dev/stderr"',
     'mount -t tmpfs -o mode=1777,nosuid,nodev detbuild-shm "$R/dev/shm"',
     `printf '%s' ${q(layout.hostname)} > /proc/sys/kernel/hostname`,
+    // like bwrap --disable-userns: the one nested user namespace below, and no more (where the kernel
+    // lets this namespace's root set its limit)
+    'printf 1 > /proc/sys/user/max_user_namespaces 2>/dev/null || true',
   )
   // a fresh network namespace has loopback down: bring it up like bwrap does (no `ip`: it stays down,
   // which is stricter still)

@@ -24,7 +24,10 @@ function layout(hostNetwork: boolean, options = DEFAULT_ROOM_OPTIONS) {
       { path: '/usr', kind: 'dir' },
       { path: '/bin', kind: 'symlink', target: 'usr/bin' },
     ],
-    etc: [['/etc/ssl', '/etc/ssl']],
+    etc: [
+      { room: '/etc/ssl/certs', host: '/etc/ssl/certs', dir: true },
+      { room: '/etc/nsswitch.conf', host: '/etc/nsswitch.conf', dir: false },
+    ],
     generatedEtc: [['/etc/passwd', '/run-root/room-etc/passwd']],
     src: '/host tmp/run/src',
     home: '/host tmp/run/home',
@@ -45,6 +48,9 @@ test('the layout: system read-only, toolchain read-only at fixed paths, the cach
   assert.deepEqual(byRoom.get('/usr'), { kind: 'ro', host: '/usr', room: '/usr', file: false })
   assert.deepEqual(l.symlinks, [{ room: '/bin', target: 'usr/bin' }])
   assert.equal(byRoom.get('/etc/passwd')?.kind, 'ro')
+  assert.equal(byRoom.get('/etc/ssl/certs')?.kind, 'ro')
+  assert.equal(byRoom.get('/etc/nsswitch.conf')?.kind, 'ro')
+  assert.ok(!l.mounts.some((m) => m.room === '/etc/ssl' || m.room.includes('private')))
   assert.equal(byRoom.get('/build/toolchain/bin')?.kind, 'ro')
   assert.deepEqual(byRoom.get('/build/toolchain/node/bin/node'), {
     kind: 'ro',
@@ -68,7 +74,14 @@ test('the layout: system read-only, toolchain read-only at fixed paths, the cach
 test('bwrap options: every namespace, the fixed uid and hostname, no network unless allowed, a read-only root', () => {
   const args = toBwrapArgs(layout(false, { hostname: 'other-host', uid: 4242 }))
   const joined = args.join(' ')
-  for (const flag of ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net'])
+  for (const flag of [
+    '--unshare-user',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-net',
+    '--disable-userns',
+  ])
     assert.ok(args.includes(flag), flag)
   assert.match(joined, /--uid 4242 --gid 4242/)
   assert.match(joined, /--hostname other-host/)
@@ -94,6 +107,7 @@ test('the unshare script: quoted paths, read-only remounts, pivot_root, and the 
   assert.match(script, /^mount -t proc /m)
   assert.match(script, /^printf '%s' 'h1' > \/proc\/sys\/kernel\/hostname$/m)
   assert.match(script, /^ip link set lo up/m)
+  assert.match(script, /^printf 1 > \/proc\/sys\/user\/max_user_namespaces/m)
   assert.match(script, /^pivot_root \. \.old-root\numount -l \/\.old-root$/m)
   assert.match(script, /^unset OLDPWD$/m)
   assert.match(

@@ -114,6 +114,11 @@ function hostileProject(): string {
     ['write-usr', '( : > /usr/evil )'],
     ['write-etc', '( : > /etc/evil )'],
     ['write-root', '( : > /evil )'],
+    ['etc-shadow', 'cat /etc/shadow'],
+    ['etc-ssl-private', 'ls /etc/ssl/private'],
+    ['nested-userns', 'unshare -r true'],
+    ['mount-tmpfs', 'mount -t tmpfs x /build/tmp'],
+    ['remount-rw', 'mount -o remount,rw /build/toolchain/bin'],
   ]
   const lines = [
     'mkdir -p out',
@@ -161,7 +166,7 @@ for (const mechanism of ['bwrap', 'unshare'] as const) {
     assert.equal(run.code, 0, `${run.out}${readFileSync(path.join(p, '.detbuild', 'build.log'), 'utf8')}`)
     const art = (f: string) => readFileSync(path.join(p, '.detbuild', 'artifacts', f), 'utf8')
     const attempts = art('attempts.txt').trim().split('\n')
-    assert.equal(attempts.length, 16)
+    assert.equal(attempts.length, 21)
     for (const line of attempts) assert.match(line, /: denied$/, line)
     assert.equal(art('seen.txt').match(/SECRET/g), null, art('seen.txt'))
     const procs = art('proc.txt')
