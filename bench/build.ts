@@ -176,7 +176,8 @@ try {
     const ours: Side = {
       name: 'detbuild build',
       argv: [process.execPath, detbuild, 'build', '--config', `detbuild.bench-${i}.json`, '--quiet'],
-      env: { ...process.env, DETBUILD_TSC: tsc },
+      // the build room sees the typescript package read-only, at its own path
+      env: { ...process.env, DETBUILD_TSC: tsc, DETBUILD_ROOM_MOUNTS: path.dirname(path.dirname(tsc)) },
       times: [],
       peakKiB: 0,
     }
