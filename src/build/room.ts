@@ -232,9 +232,10 @@ export function toUnshareScript(
     `R=${q(rootMountPoint)}`,
     'mount -t tmpfs -o mode=0755 detbuild-room "$R"',
     // every process costs: one mkdir for all mount points, one mount per read-only bind (libmount
-    // remounts it read-only); a bind of a folder from a mount with locked flags (nosuid, nodev, noexec)
-    // must keep them, so the remount is retried with them
-    'ro() { mount -o bind,ro "$1" "$2" 2>/dev/null || { mount --bind "$1" "$2" && { mount -o remount,bind,ro,nosuid,nodev "$2" 2>/dev/null || mount -o remount,bind,ro,nosuid,nodev,noexec "$2"; }; }; }',
+    // remounts it read-only). A bind of a folder from a mount with locked flags (nosuid, nodev, noexec)
+    // is left bound but read-write when that remount fails: it is remounted keeping them. A bind that did
+    // not happen fails the remount too (no mount point there), and so the room.
+    'ro() { mount -o bind,ro "$1" "$2" 2>/dev/null || mount -o remount,bind,ro,nosuid,nodev "$2" 2>/dev/null || mount -o remount,bind,ro,nosuid,nodev,noexec "$2"; }',
     `mkdir -p ${[...dirs].map((d) => `"$R"${q(d)}`).join(' ')}`,
   ]
   for (const m of layout.mounts) {
