@@ -92,7 +92,7 @@ after(() => {
 })
 
 /** The hostile build: each attempt writes "name: REACHED" or "name: denied" into out/attempts.txt. */
-function hostileProject(): string {
+function hostileProject(network: 'deny' | 'allow' = 'deny'): string {
   const p = makeProject('unreproducible', { git: false })
   cleanup.push(p)
   const connect = (target: string) =>
@@ -142,7 +142,7 @@ function hostileProject(): string {
       install: [],
       build: ['sh hostile.sh'],
       outputs: ['out/*.txt'],
-      network: 'deny',
+      network,
     }),
   )
   return p
@@ -230,6 +230,32 @@ for (const mechanism of ['bwrap', 'unshare'] as const) {
     assert.equal(digests[0], digests[1])
   })
 }
+
+for (const mechanism of ['bwrap', 'unshare'] as const)
+  test(`${mechanism}, network: allow: the host's network, but the filesystem is sealed just the same`, async () => {
+    const p = hostileProject('allow')
+    const run = await runCli(['build', '-C', p, '--cache-dir', host.cache], {
+      HOME: host.home,
+      DETBUILD_ROOM: mechanism,
+    })
+    assert.equal(run.code, 0, run.stderr)
+    const art = (f: string) => readFileSync(path.join(p, '.detbuild', 'artifacts', f), 'utf8')
+    const attempts = new Map(
+      art('attempts.txt')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(': ') as [string, string]),
+    )
+    // the loopback server of the host answers: this is the host's network namespace
+    assert.equal(attempts.get('loopback-server'), 'REACHED')
+    assert.match(art('seen.txt'), /TCP-SECRET/)
+    for (const [name, result] of attempts)
+      if (name !== 'loopback-server') assert.equal(result, 'denied', name)
+    const isolation = JSON.parse(readFileSync(path.join(p, '.detbuild', 'build.json'), 'utf8')).isolation
+    assert.equal(isolation.network, 'allowed')
+    assert.equal(isolation.sealed, true)
+    assert.equal(isolation.mechanism, mechanism)
+  })
 
 test('DETBUILD_ROOM=none: one warning, and build.json records an unsealed build', async () => {
   const p = makeProject('unreproducible', { git: false })
