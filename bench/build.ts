@@ -200,7 +200,8 @@ try {
     const ours: Side = {
       name: 'detbuild build',
       argv: [process.execPath, detbuild, 'build', '--config', 'detbuild.bench.json', '--quiet'],
-      env: { ...process.env, DETBUILD_TSC: tsc },
+      // the build room sees the typescript package read-only, at its own path
+      env: { ...process.env, DETBUILD_TSC: tsc, DETBUILD_ROOM_MOUNTS: path.dirname(path.dirname(tsc)) },
       times: [],
       peakKiB: 0,
     }

@@ -8,6 +8,21 @@ missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")
 done
+# Ubuntu 24.04 (GitHub-hosted runners) restricts unprivileged user namespaces through AppArmor: bwrap and
+# unshare cannot make the build room there, and the room tests fail. In CI (a throwaway machine) the
+# restriction is lifted; elsewhere this says how, and fails.
+if [ "$(cat /proc/sys/kernel/apparmor_restrict_unprivileged_userns 2>/dev/null)" = 1 ]; then
+  if [ -z "${CI:-}" ]; then
+    echo "detbuild setup: unprivileged user namespaces are restricted (AppArmor); the build room tests need them:" >&2
+    echo "  sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0   (or an AppArmor profile for bwrap, see docs/build.md)" >&2
+    exit 1
+  fi
+  echo "detbuild setup: allowing unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=0) for the build room" >&2
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo -n)
+  "${as_root[@]}" sysctl -qw kernel.apparmor_restrict_unprivileged_userns=0 ||
+    { echo "detbuild setup: cannot allow user namespaces; the build room tests need them" >&2; exit 1; }
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "detbuild setup: installing ${missing[*]} from Debian's packages" >&2
 sudo=()

@@ -81,6 +81,7 @@ export const FIXED_ENV_NAMES = [
   'npm_config_audit',
   'npm_config_cache',
   'npm_config_fund',
+  'npm_config_logs_dir',
   'npm_config_offline',
   'npm_config_registry',
   'npm_config_update_notifier',
@@ -154,6 +155,8 @@ export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
     NO_UPDATE_NOTIFIER: '1',
     npm_config_cache: input.npmCache,
     npm_config_userconfig: `${input.home}/.npmrc`,
+    // npm writes its debug logs into the cache by default: the build room's cache is not the place
+    npm_config_logs_dir: `${input.home}/.npm/_logs`,
     // offline, npm needs no credentials (the cache is keyed without them); online, a build may need them
     // to install, but build code reads them too: only a config that lists `npm_config_registry` under
     // `secretEnv` passes the registry URL's credentials (a token in `.npmrc` from `secretEnv` is the other way)

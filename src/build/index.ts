@@ -49,15 +49,20 @@ import { GIT_ROOM_ENV, isLocaleName, toBuildEnv, toNetworkEnvNames } from './env
 import { type FetchOptions, resolveFetchOptions } from './fetch-options.ts'
 import { assertGitSource, makeGitRoom } from './git-room.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
-import {
-  type BuildFacts,
-  type Isolation,
-  type OutputRecord,
-  toBuildManifest,
-  toProvenance,
-} from './manifest.ts'
+import { type BuildFacts, type OutputRecord, toBuildManifest, toProvenance } from './manifest.ts'
 import { prefetchPackages, toPrefetchList, toScopeRegistries } from './prefetch.ts'
-import { captureOutput, findOnPath, probeUnshare, runShell } from './run.ts'
+import { DEFAULT_ROOM_OPTIONS, ROOM_PATHS, toRoomLayout } from './room.ts'
+import {
+  type IsolationProbe,
+  inspectEtc,
+  inspectSystem,
+  prepareRoomFolders,
+  type RoomCommand,
+  type RoomRunner,
+  resolveIsolation,
+  writeRoomBin,
+} from './room-host.ts'
+import { captureOutput, findOnPath, runShell } from './run.ts'
 import { inspectSource, type SourceInfo, type StagedFile, stageSource, treeDigest } from './stage.ts'
 import { type BuildStep, createStepTracker, toBuildSteps } from './steps.ts'
 import { type ResolvedToolchain, resolveToolchain, UNKNOWN_NPM_VERSION } from './toolchain.ts'
@@ -127,7 +132,11 @@ export async function hashFile(
   return { size, sha256: s256.digest('hex'), sha512, integrity: ssri.fromHex(sha512, 'sha512').toString() }
 }
 
-function fixedEnvRecord(env: Record<string, string>, allowlist: readonly string[]): Record<string, string> {
+function fixedEnvRecord(
+  env: Record<string, string>,
+  allowlist: readonly string[],
+  sealed: boolean,
+): Record<string, string> {
   const out: Record<string, string> = {}
   // TZ and locale names the config lets through are host values, not fixed ones
   const passed = (name: string) =>
@@ -148,9 +157,10 @@ function fixedEnvRecord(env: Record<string, string>, allowlist: readonly string[
     const v = env[name]
     if (v !== undefined && !passed(name)) out[name] = v
   }
-  for (const name of ['HOME', 'TMPDIR', 'npm_config_cache', 'npm_config_userconfig'])
-    out[name] = '<fresh per build>'
-  out.PATH = '<toolchain bin>:/usr/local/bin:/usr/bin:/bin'
+  const perRun = ['HOME', 'TMPDIR', 'npm_config_cache', 'npm_config_logs_dir', 'npm_config_userconfig']
+  // in the sealed room these are the room's fixed paths; on the host they are fresh temp folders
+  for (const name of perRun) out[name] = sealed ? (env[name] as string) : '<fresh per build>'
+  out.PATH = sealed ? (env.PATH as string) : '<toolchain bin>:/usr/local/bin:/usr/bin:/bin'
   return out
 }
 
@@ -219,7 +229,7 @@ interface StagedRun {
   staged: StagedFile[]
 }
 
-/** A fresh folder for one run: the staged source, an empty HOME and TMPDIR. */
+/** A fresh folder for one run: the staged source, an empty HOME and TMPDIR (the room's, when sealed). */
 async function prepareRun(
   tmpRoot: string,
   variant: RunVariant,
@@ -239,6 +249,36 @@ async function prepareRun(
   })
   if (git) await makeGitRoom(cwd, stageDir, git.commit, git.sourceDateEpoch)
   return { root, stageDir, home, tmp, staged }
+}
+
+/** The room one run's commands share: its layout over the run's own folders. */
+async function prepareRoom(
+  runner: RoomRunner,
+  staged: StagedRun,
+  toolchain: ResolvedToolchain,
+  roomBin: string,
+  npmCache: string,
+  extra: readonly string[],
+  hostNetwork: boolean,
+): Promise<RoomCommand> {
+  const options = { ...DEFAULT_ROOM_OPTIONS }
+  const folders = await prepareRoomFolders(staged.root, options, hostNetwork, npmCache, runner.overlay)
+  const layout = toRoomLayout({
+    system: await inspectSystem(),
+    etc: await inspectEtc(hostNetwork),
+    generatedEtc: folders.generatedEtc,
+    src: staged.stageDir,
+    home: staged.home,
+    tmp: staged.tmp,
+    toolchainBin: roomBin,
+    nodeBin: toolchain.nodeBin,
+    npmRoot: toolchain.npmRoot,
+    npmCache: folders.npmCache,
+    extra,
+    hostNetwork,
+    options,
+  })
+  return { runner, layout, rootMountPoint: folders.rootMountPoint }
 }
 
 /** Runs the whole build and writes build.json, provenance, artifacts and (with check) the report. */
@@ -327,7 +367,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     if (toolchain.lockChanged) await writeFileAtomic(ctx.lockPath, formatLock(toolchain.lock))
     return toolchain
   })()
-  const isolationP = resolveIsolation(config.network)
+  const isolationP = resolveIsolation(config.network, settings.room, path.join(tmpRoot, 'room-probe'))
   const inspectP = inspectSource(cwd, config.include, out)
   // a private key in the source is left out of every run's staged tree, and said once
   const keysLeftOut = new Set<string>()
@@ -375,7 +415,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       'isolation',
       settled[1],
       (i) => ({
-        detail: `network ${i.isolation.network}${i.isolation.method ? ` (${i.isolation.method})` : ''}`,
+        detail: `${i.isolation.sealed ? 'sealed' : 'NOT sealed'} (${i.isolation.mechanism}), network ${i.isolation.network}`,
       }),
     ],
     [
@@ -399,7 +439,15 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   const { source } = prepared
   const lockfile = prefetched === null ? null : prefetched.lockfile
   if (source.dirty) log.warn('the git worktree has uncommitted changes to tracked files (recorded as dirty)')
-  if (isolation.isolation.note) log.warn(`network isolation is best effort here: ${isolation.isolation.note}`)
+  // one line when the room is weaker than asked: never a silent claim of isolation that did not hold
+  if (isolation.isolation.note) log.warn(`build room: ${isolation.isolation.note}`)
+  const extraMounts = await checkRoomMounts(settings.roomMounts)
+  // recorded by last name: the host path differs between machines (and is no business of build.json)
+  isolation.isolation.extraMounts = isolation.runner
+    ? extraMounts.map((m) => path.posix.basename(m)).sort(compareCodePoint)
+    : []
+  const roomBin = path.join(tmpRoot, 'room-bin')
+  if (isolation.runner) await writeRoomBin(roomBin, toolchain.npmRoot !== null)
   const sourceDateEpoch = ctx.settings.sourceDateEpoch ?? source.commitTime ?? DEFAULT_SOURCE_DATE_EPOCH
   const sourceDateEpochFrom: BuildFacts['sourceDateEpochFrom'] =
     settings.sourceDateEpoch !== undefined ? 'env' : source.commitTime !== null ? 'commit' : 'default'
@@ -428,21 +476,34 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       disordered: boolean,
       disorderNote: string | null,
     ): Promise<RunOutcome> => {
+      const runner = isolation.runner
+      const room = runner
+        ? await prepareRoom(
+            runner,
+            staged,
+            toolchain,
+            roomBin,
+            npmCache,
+            extraMounts,
+            config.network === 'allow',
+          )
+        : null
+      // in the room every path the build sees is fixed; on the host they are this run's folders
       const baseEnv = toBuildEnv({
         hostEnv: options.hostEnv,
         allowlist: config.env,
         secretAllowlist: config.secretEnv,
         git: config.git,
-        home: staged.home,
-        tmp: staged.tmp,
-        pathDirs: toolchain.pathDirs,
+        home: room ? ROOM_PATHS.home : staged.home,
+        tmp: room ? ROOM_PATHS.tmp : staged.tmp,
+        pathDirs: room ? [ROOM_PATHS.toolchainBin] : toolchain.pathDirs,
         sourceDateEpoch,
-        npmCache,
+        npmCache: room ? ROOM_PATHS.npmCache : npmCache,
         registry: settings.registry,
         offline: config.network === 'deny',
         ...(variant.variation ? { variation: variant.variation } : {}),
       })
-      if (isFirst) fixedEnv = fixedEnvRecord(baseEnv, config.env)
+      if (isFirst) fixedEnv = fixedEnvRecord(baseEnv, config.env, room !== null)
       // the clock and CPU count the commands see (preload, libfaketime, taskset), and what took effect
       const shaped = await shapeRun({
         variant,
@@ -457,7 +518,8 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
             cwd: staged.stageDir,
             env,
             umask: variant.umask,
-            unshare: isolation.unshare,
+            unshare: null,
+            room,
             ...wrappers,
             onOutput: (chunk) => {
               output += chunk
@@ -470,8 +532,24 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       shaped.facts.disorderfsNote = disorderNote
       runFacts.push(shaped.facts)
       const env = shaped.env
-      if (npmVersion === UNKNOWN_NPM_VERSION)
-        npmVersion = (await captureOutput('npm', ['--version'], env, staged.stageDir)) ?? UNKNOWN_NPM_VERSION
+      if (npmVersion === UNKNOWN_NPM_VERSION) {
+        if (room) {
+          let printed = ''
+          const code = await runShell('npm --version', {
+            cwd: staged.stageDir,
+            env,
+            umask: variant.umask,
+            unshare: null,
+            room,
+            onOutput: (chunk) => {
+              printed += chunk
+            },
+          })
+          if (code === 0 && /^\d+\.\d+\.\d+\S*$/.test(printed.trim())) npmVersion = printed.trim()
+        } else
+          npmVersion =
+            (await captureOutput('npm', ['--version'], env, staged.stageDir)) ?? UNKNOWN_NPM_VERSION
+      }
       const runPhase = async (phase: 'install' | 'build', commands: readonly string[]) => {
         for (const command of commands) {
           buildLog.write(`$ ${command}\n`)
@@ -483,6 +561,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
             env: phaseEnv,
             umask: variant.umask,
             unshare: isolation.unshare,
+            room,
             // with network allowed, TLS during install needs the real time (node's own clock is shifted)
             faketime: phase === 'install' && config.network === 'allow' ? null : shaped.faketime,
             taskset: shaped.taskset,
@@ -701,31 +780,14 @@ function assertNotWithheld(
         )
 }
 
-interface IsolationProbe {
-  isolation: Isolation
-  /** absolute path of `unshare` when commands run without network */
-  unshare: string | null
-}
-
-const PROBE_PATH = '/usr/bin:/bin:/usr/sbin:/sbin'
-
-async function resolveIsolation(network: BuildConfig['network']): Promise<IsolationProbe> {
-  if (network === 'allow')
-    return { isolation: { requested: 'allow', network: 'allowed', method: null, note: null }, unshare: null }
-  if (process.platform === 'linux' && (await probeUnshare(PROBE_PATH)))
-    return {
-      isolation: { requested: 'deny', network: 'none', method: 'unshare -rn', note: null },
-      unshare: await findOnPath('unshare', PROBE_PATH),
-    }
-  return {
-    isolation: {
-      requested: 'deny',
-      network: 'best-effort',
-      method: null,
-      note: 'unprivileged user namespaces are unavailable: npm runs --offline, but the commands can reach the network',
-    },
-    unshare: null,
+/** DETBUILD_ROOM_MOUNTS: each must be an existing folder. */
+async function checkRoomMounts(mounts: readonly string[]): Promise<string[]> {
+  for (const m of mounts) {
+    const st = await stat(m).catch(() => null)
+    if (!st?.isDirectory())
+      throw new InputError('BUILD_ROOM_INVALID', `DETBUILD_ROOM_MOUNTS: ${m} is not a folder`)
   }
+  return [...mounts]
 }
 
 type Prefetched =

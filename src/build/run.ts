@@ -3,6 +3,8 @@ import { execFile, spawn } from 'node:child_process'
 import { access, constants } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { toBwrapArgs, toUnshareArgv, toUnshareScript } from './room.ts'
+import type { RoomCommand } from './room-host.ts'
 
 const exec = promisify(execFile)
 
@@ -50,8 +52,10 @@ export interface RunOptions {
   cwd: string
   env: Record<string, string>
   umask: number
-  /** absolute path of `unshare` to run the command with no network, or null */
+  /** absolute path of `unshare` to run the command with no network, or null (unsealed runs only) */
   unshare: string | null
+  /** the sealed build room the command runs in, or null */
+  room: RoomCommand | null
   /** absolute path of `faketime` and its offset, to run the command with a shifted clock */
   faketime?: { bin: string; offset: string } | null
   /** absolute path of `taskset` and the CPU list, to run the command on fewer CPUs (--check) */
@@ -65,16 +69,34 @@ export function runShell(command: string, options: RunOptions): Promise<number> 
   const script = `umask ${options.umask.toString(8).padStart(3, '0')}\n${command}`
   let argv = ['/bin/sh', '-c', script]
   if (options.faketime) argv = [options.faketime.bin, '-f', options.faketime.offset, ...argv]
+  let bwrapArgs: string[] | null = null
+  const room = options.room
+  if (room?.runner.mechanism === 'bwrap') {
+    // the room's options go through a pipe: on bwrap's command line (the room's /proc/1/cmdline) they
+    // would show the host's paths to the build
+    bwrapArgs = toBwrapArgs(room.layout)
+    argv = [room.runner.bin, '--args', '3', '--', ...argv]
+  } else if (room?.runner.mechanism === 'unshare')
+    argv = toUnshareArgv(
+      room.runner.bin,
+      room.layout,
+      toUnshareScript(room.layout, room.rootMountPoint, argv),
+    )
+  else if (options.unshare) argv = [options.unshare, '-rn', ...argv]
   if (options.taskset) argv = [options.taskset.bin, '-c', options.taskset.cpus, ...argv]
-  if (options.unshare) argv = [options.unshare, '-rn', ...argv]
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0] as string, argv.slice(1), {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: bwrapArgs ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     })
-    child.stdout.setEncoding('utf8').on('data', options.onOutput)
-    child.stderr.setEncoding('utf8').on('data', options.onOutput)
+    if (bwrapArgs) {
+      const fd3 = child.stdio[3] as NodeJS.WritableStream
+      fd3.on('error', () => {})
+      fd3.end(`${bwrapArgs.join('\0')}\0`)
+    }
+    child.stdout?.setEncoding('utf8').on('data', options.onOutput)
+    child.stderr?.setEncoding('utf8').on('data', options.onOutput)
     child.on('error', reject)
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)))
   })

@@ -33,6 +33,10 @@ export interface ResolvedToolchain {
   npm: ToolRecord
   /** folders to put first on PATH */
   pathDirs: string[]
+  /** the node binary (host path), mounted into the build room */
+  nodeBin: string
+  /** the npm package folder (host path) the build uses, mounted into the build room; null: none found */
+  npmRoot: string | null
   /** true when new entries were added to the lock */
   lockChanged: boolean
   lock: ToolchainLock
@@ -267,6 +271,8 @@ export async function resolveToolchain(
     node: nodeGot.node,
     npm: npmGot.npm,
     pathDirs: [...new Set(pathDirs)],
+    nodeBin: nodeGot.bin,
+    npmRoot: npmGot.root,
     lockChanged: nodeGot.added || npmGot.added,
     lock,
   }
@@ -276,7 +282,7 @@ async function resolveNode(
   config: BuildConfig,
   options: ToolchainOptions,
   lock: ToolchainLock,
-): Promise<{ node: ResolvedToolchain['node']; added: boolean }> {
+): Promise<{ node: ResolvedToolchain['node']; bin: string; added: boolean }> {
   const nodeVersion = versionOf(config.toolchain.node)
   if (nodeVersion) {
     const spec = `${nodePackageName(options.platform, options.arch)}@${nodeVersion}`
@@ -294,6 +300,7 @@ async function resolveNode(
         resolved: got.entry.resolved,
         sha256: digest.sha256,
       },
+      bin,
       added: got.added,
     }
   }
@@ -316,6 +323,7 @@ async function resolveNode(
       resolved: null,
       sha256: digest.sha256,
     },
+    bin,
     added: false,
   }
 }
@@ -324,7 +332,7 @@ async function resolveNpm(
   config: BuildConfig,
   options: ToolchainOptions,
   lock: ToolchainLock,
-): Promise<{ npm: ToolRecord; pathDirs: string[]; added: boolean }> {
+): Promise<{ npm: ToolRecord; pathDirs: string[]; root: string | null; added: boolean }> {
   const npmVersion = versionOf(config.toolchain.npm)
   if (npmVersion) {
     const spec = `npm@${npmVersion}`
@@ -349,6 +357,7 @@ async function resolveNpm(
         resolved: got.entry.resolved,
       },
       pathDirs: [],
+      root: got.dir,
       added: got.added,
     }
   }
@@ -366,7 +375,19 @@ async function resolveNpm(
       resolved: null,
     },
     pathDirs: found ? [path.dirname(found)] : [],
+    root: used ? await npmPackageRoot(used) : null,
     added: false,
+  }
+}
+
+/** The npm package folder of an npm found on PATH (its bin is a link into the package), or null. */
+async function npmPackageRoot(npmOnPath: string): Promise<string | null> {
+  try {
+    const root = path.dirname(path.dirname(await realpath(npmOnPath)))
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { name?: unknown }
+    return pkg.name === 'npm' ? root : null
+  } catch {
+    return null
   }
 }
 

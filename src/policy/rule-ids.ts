@@ -16,6 +16,7 @@ export const RULE_IDS: readonly string[] = [
   'sbom.hashes',
   'build.reproducible',
   'build.network-isolation',
+  'build.sealed',
   'build.toolchain-pinned',
   'build.source-clean',
   'signing.provenance',

@@ -1,4 +1,7 @@
-/** Build rules over build.json: reproducibility, network isolation, pinned toolchain, clean source. */
+/**
+ * Build rules over build.json: reproducibility, network isolation, a sealed build room, pinned toolchain,
+ * clean source.
+ */
 import { compareCodePoint } from '../util/sort.ts'
 import type { RuleContext } from './context.ts'
 import { isObject, type Obj, str } from './model.ts'
@@ -22,6 +25,7 @@ export function buildRules(ctx: RuleContext): RuleDraft[] {
         p.level,
       ),
     )
+  if (p.sealed) out.push(draft('build.sealed', 'The build ran in the sealed build room', p.level))
   if (p.toolchain?.pinned || p.toolchain?.integrity)
     out.push(
       draft(
@@ -57,9 +61,11 @@ export function buildRules(ctx: RuleContext): RuleDraft[] {
       case 'build.network-isolation': {
         const i = sub(b, 'isolation')
         const network = str(i.network) ?? 'unknown'
+        // build.json before the build room recorded `method` ("unshare -rn") instead of `mechanism`
+        const mechanism = str(i.mechanism) ?? str(i.method)
         d.evidence = {
           network,
-          method: i.method ?? null,
+          mechanism: mechanism ?? null,
           requested: i.requested ?? null,
           minimum: p.networkIsolation,
         }
@@ -67,7 +73,28 @@ export function buildRules(ctx: RuleContext): RuleDraft[] {
           d.violations.push({
             message: `network isolation was ${network}, the policy needs ${p.networkIsolation}`,
           })
-        d.passSummary = `network ${network}${str(i.method) ? ` via ${i.method}` : ''}`
+        d.passSummary = `network ${network}${mechanism ? ` via ${mechanism}` : ''}`
+        break
+      }
+      case 'build.sealed': {
+        const i = sub(b, 'isolation')
+        const mechanism = str(i.mechanism) ?? 'unknown'
+        d.evidence = {
+          sealed: i.sealed ?? null,
+          mechanism,
+          pidNamespace: i.pidNamespace ?? null,
+          network: i.network ?? null,
+          note: i.note ?? null,
+        }
+        // only an explicit `sealed: true` counts: a build.json that does not say (older detbuild) fails
+        if (i.sealed !== true)
+          d.violations.push({
+            message:
+              i.sealed === false
+                ? `the build ran unsealed (${mechanism})${str(i.note) ? `: ${i.note}` : ''}`
+                : 'build.json does not record a sealed build',
+          })
+        d.passSummary = `sealed via ${mechanism}`
         break
       }
       case 'build.toolchain-pinned': {

@@ -74,6 +74,8 @@ export interface BuildPolicy {
   reproducible?: boolean
   /** the weakest isolation accepted: `none` (network must be off) or `best-effort` */
   networkIsolation?: 'none' | 'best-effort'
+  /** the install and build commands ran in the sealed build room (build.json `isolation.sealed`) */
+  sealed?: boolean
   toolchain?: { pinned?: boolean; integrity?: boolean }
   cleanSource?: boolean
 }

@@ -62,7 +62,8 @@ export async function prepareDemo(root = PACKAGE_ROOT): Promise<Demo> {
     keyPem: pair.privateKeyPem,
     publicKey,
     trustedRoot,
-    env: { DETBUILD_TSC: tsc },
+    // the build room sees the typescript package read-only, at its own path
+    env: { DETBUILD_TSC: tsc, DETBUILD_ROOM_MOUNTS: path.dirname(path.dirname(tsc)) },
     dispose: async () => {},
   }
 }

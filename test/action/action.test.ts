@@ -17,7 +17,7 @@ import {
   ROOT,
   runBundledAction,
   startOidcEndpoint,
-  TSC,
+  TSC_ENV,
   tempBase,
 } from './helpers.ts'
 
@@ -63,7 +63,7 @@ test('keyless run: build → sbom → scan → policy → sign → bundle → ve
       'trusted-root': trustedRoot,
     },
     {
-      DETBUILD_TSC: TSC,
+      ...TSC_ENV,
       ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
     },
@@ -158,7 +158,7 @@ test('certificate-identity-regexp is anchored and decides who may have signed th
         'release-assets': 'false',
       },
       {
-        DETBUILD_TSC: TSC,
+        ...TSC_ENV,
         ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
       },
@@ -256,7 +256,7 @@ test('step by step as in the release workflow, signing with a PEM key passed as 
   ]
   let last: Awaited<ReturnType<typeof runBundledAction>> | undefined
   for (const inputs of calls) {
-    last = await runBundledAction(actionDir, repo, { ...common, ...inputs }, { DETBUILD_TSC: TSC })
+    last = await runBundledAction(actionDir, repo, { ...common, ...inputs }, { ...TSC_ENV })
     assert.equal(last.code, 0, `${inputs.command}: ${last.stdout}${last.stderr}`)
   }
   const o = last!.outputs

@@ -14,6 +14,11 @@ import { inputVariable } from '../../src/action/inputs.ts'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+/** DETBUILD_TSC, and the typescript package mounted read-only into the build room at the same path. */
+export const TSC_ENV: Readonly<Record<string, string>> = {
+  DETBUILD_TSC: TSC,
+  DETBUILD_ROOM_MOUNTS: path.dirname(path.dirname(TSC)),
+}
 
 /** What GitHub downloads for `uses: owner/detbuild@sha`: the repository, without node_modules. */
 export function makeActionCheckout(base: string): string {

@@ -7,6 +7,14 @@ import { main } from '../../src/cli/main.ts'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+/**
+ * The environment that lets a build run this repository's tsc: DETBUILD_TSC names it, and the
+ * typescript package is mounted read-only into the build room at the same path (DETBUILD_ROOM_MOUNTS).
+ */
+export const TSC_ENV: Readonly<Record<string, string>> = Object.freeze({
+  DETBUILD_TSC: TSC,
+  DETBUILD_ROOM_MOUNTS: path.dirname(path.dirname(TSC)),
+})
 export const COMMIT_TIME = 1700000000
 
 /** A temporary copy of a fixture, optionally committed to a fresh git repository with a fixed time. */

@@ -68,7 +68,8 @@ test('build.log streams each command output in order while the build runs, then 
     'grep -q first-command-output "$DETBUILD_TEST_OUT"/.build.log.*.tmp && echo streamed-while-running',
     'echo to-stderr >&2; mkdir -p o && echo artifact > o/a.txt',
   ])
-  const env = { DETBUILD_TEST_OUT: outDir(p) }
+  // the build room shows the host's out folder to the build only through a read-only mount
+  const env = { DETBUILD_TEST_OUT: outDir(p), DETBUILD_ROOM_MOUNTS: outDir(p) }
   const run = await runCli(['build', '-C', p], env)
   assert.equal(run.code, 0, run.stderr)
   const log = buildLog(p)
@@ -150,13 +151,14 @@ test('plain progress: one line per step start and end, in step order, no timesta
   assert.ok(!failLines.some((l) => l.includes('outputs')))
 
   // --check: the second run is the check step; a difference marks it FAIL (exit 1), attest still runs
-  writeConfig(p, ['mkdir -p o && echo "$PWD" > o/where.txt'])
+  // ($PWD no longer differs: the build room's working folder is /build/src in both runs)
+  writeConfig(p, ['mkdir -p o && umask > o/umask.txt'])
   const check = await runCli(['build', '-C', p, '--check'], { CI: 'true' })
   assert.equal(check.code, 1)
   const checkLines = progressLines(check.stderr)
   assert.ok(
     checkLines.some((l) =>
-      /^\[8\/9\] check: FAIL: NOT reproducible under \d+ variations: where\.txt differ; not varied: /.test(l),
+      /^\[8\/9\] check: FAIL: NOT reproducible under \d+ variations: umask\.txt differ; not varied: /.test(l),
     ),
     checkLines.join('\n'),
   )

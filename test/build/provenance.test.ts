@@ -114,7 +114,15 @@ function facts(overrides: Partial<BuildFacts> = {}): BuildFacts {
     commands: { install: ['npm ci --ignore-scripts'], build: ['npm run build'] },
     env: ['NODE_ENV'],
     fixedEnv: { TZ: 'UTC' },
-    isolation: { requested: 'deny', network: 'none', method: 'unshare -rn', note: null },
+    isolation: {
+      requested: 'deny',
+      network: 'none',
+      mechanism: 'bwrap',
+      sealed: true,
+      pidNamespace: true,
+      extraMounts: [],
+      note: null,
+    },
     reproducibility: { checked: false, reproducible: null, report: null },
     outputs: [
       {

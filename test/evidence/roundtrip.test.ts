@@ -10,7 +10,7 @@ import { readEvidenceArchive } from '../../src/evidence/archive.ts'
 import type { InspectSummary } from '../../src/evidence/index.ts'
 import { DEFAULT_LIMITS } from '../../src/evidence/types.ts'
 import { VERSION } from '../../src/version.ts'
-import { makeProject, removeProject, TSC } from '../build/helpers.ts'
+import { makeProject, removeProject, TSC_ENV } from '../build/helpers.ts'
 import { type CraftEntry, craftTarGz, runCli, toEntries } from './helpers.ts'
 
 const RECORDS = path.resolve(import.meta.dirname, '../../fixtures/osv/records')
@@ -21,7 +21,7 @@ const EMPTY_ROOT = JSON.stringify({
   certificateAuthorities: [],
   timestampAuthorities: [],
 })
-const ENV = { DETBUILD_TSC: TSC, SOURCE_DATE_EPOCH: '1700000000' }
+const ENV = { ...TSC_ENV, SOURCE_DATE_EPOCH: '1700000000' }
 const EVIDENCE = '.detbuild/evidence.tar.gz'
 const TRUST = ['--key', 'k.pub', '--trusted-root', 'root.json', '--insecure-ignore-tlog']
 

@@ -13,11 +13,11 @@ import { DEFAULT_LIMITS } from '../../src/evidence/types.ts'
 import { resolveSigningConfig } from '../../src/sign/config.ts'
 import { signFile } from '../../src/sign/index.ts'
 import { stableJson } from '../../src/util/canonical-json.ts'
-import { makeProject, removeProject, TSC } from '../build/helpers.ts'
+import { makeProject, removeProject, TSC_ENV } from '../build/helpers.ts'
 import { runCli } from './helpers.ts'
 
 const RECORDS = path.resolve(import.meta.dirname, '../../fixtures/osv/records')
-const ENV = { DETBUILD_TSC: TSC, SOURCE_DATE_EPOCH: '1700000000' }
+const ENV = { ...TSC_ENV, SOURCE_DATE_EPOCH: '1700000000' }
 const TRUST = ['--key', 'k.pub', '--trusted-root', 'root.json', '--insecure-ignore-tlog']
 const ROOT = JSON.stringify({
   mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',

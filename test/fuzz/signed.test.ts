@@ -8,7 +8,7 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import fc from 'fast-check'
-import { makeProject, removeProject, TSC } from '../build/helpers.ts'
+import { makeProject, removeProject, TSC_ENV } from '../build/helpers.ts'
 import { craftTarGz } from '../evidence/helpers.ts'
 import { FIXTURES } from '../helpers/sigstore-mock-server.ts'
 import { breach, check, OSV_RECORDS, runChecked } from './harness.ts'
@@ -31,7 +31,7 @@ const EMPTY_ROOT = JSON.stringify({
 const TRUST = ['--key', 'k.pub', '--trusted-root', 'root.json', '--insecure-ignore-tlog']
 const EVIDENCE = '.detbuild/evidence.tar.gz'
 /** A real build of fixtures/ts-lib runs its own TypeScript compiler, offline, at a fixed time. */
-const ENV = { DETBUILD_TSC: TSC, SOURCE_DATE_EPOCH: '1700000000' }
+const ENV = { ...TSC_ENV, SOURCE_DATE_EPOCH: '1700000000' }
 
 let dir: string
 /** The built artifact (from build.json) and its two signatures: the artifact's own and the provenance's. */

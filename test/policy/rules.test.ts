@@ -342,6 +342,48 @@ describe('build and signing', () => {
     )
   })
 
+  it('build.sealed: passes a sealed build; fails an unsealed one, and a build.json that does not say', async () => {
+    const good = await load('good')
+    const pass = rule(evaluate({ build: { sealed: true } }, good), 'build.sealed')
+    assert.equal(pass.status, 'pass')
+    assert.equal(pass.summary.includes('sealed via bwrap'), true, pass.summary)
+    assert.deepEqual(pass.evidence, {
+      sealed: true,
+      mechanism: 'bwrap',
+      pidNamespace: true,
+      network: 'none',
+      note: null,
+      violations: [],
+      excepted: [],
+    })
+    const bad = await load('bad')
+    const unsealed = rule(evaluate({ build: { sealed: true } }, bad), 'build.sealed')
+    assert.equal(unsealed.status, 'fail')
+    assert.match(
+      (unsealed.evidence.violations as Array<{ message: string }>)[0]!.message,
+      /^the build ran unsealed \(none\): no sealed room/,
+    )
+    // a build.json written before the room (method, no sealed field) is not taken as sealed
+    const data = structuredClone(good.build!.data) as { isolation: Record<string, unknown> }
+    data.isolation = { requested: 'deny', network: 'none', method: 'unshare -rn', note: null }
+    const old = { ...good, build: { file: good.build!.file, data } }
+    const r = rule(evaluate({ build: { sealed: true } }, old), 'build.sealed')
+    assert.equal(r.status, 'fail')
+    assert.equal(
+      (r.evidence.violations as Array<{ message: string }>)[0]!.message,
+      'build.json does not record a sealed build',
+    )
+    // the older record still answers the network rule
+    const net = rule(evaluate({ build: { networkIsolation: 'none' } }, old), 'build.network-isolation')
+    assert.equal(net.status, 'pass')
+    assert.equal(net.evidence.mechanism, 'unshare -rn')
+    // level warn: an unsealed build warns instead of failing
+    assert.equal(
+      rule(evaluate({ build: { sealed: true, level: 'warn' } }, bad), 'build.sealed').status,
+      'warn',
+    )
+  })
+
   it('signers are judged from the verified key, never from signatures.json', async () => {
     const inp = await load('good')
     const trust = await keyTrust()
