@@ -123,21 +123,48 @@ export function isHookOnly(script: string, scripts: Record<string, string>, dept
   })
 }
 
+/** Whether `script` runs the script `target` (`npm run target`, `yarn target`, `run-s … target`), following npm run steps. */
+export function invokesScript(
+  script: string,
+  target: string,
+  scripts: Record<string, string>,
+  depth = 0,
+): boolean {
+  if (depth > 5) return false
+  const words = script.split(/[\s;&|()]+/).filter((w) => w !== '')
+  if (words.includes(target) && /\b(?:npm|yarn|pnpm|run-s|run-p|npm-run-all)\b/.test(script)) return true
+  for (const m of script.matchAll(/\bnpm\s+run(?:-script)?\s+([^\s;&|()]+)/g)) {
+    const body = scripts[m[1] as string]
+    if (body !== undefined && invokesScript(body, target, scripts, depth + 1)) return true
+  }
+  return false
+}
+
 /**
- * The script that builds a package: the first of BUILD_SCRIPT_NAMES it has; else `prepack` or `prepare`
- * (what `npm pack` would have run, `--ignore-scripts` being how detbuild packs) unless it only installs git hooks.
+ * The scripts that build a package before it is packed, in order. detbuild packs with `--ignore-scripts`
+ * (a `prepare` that installs git hooks fails without `.git`), so it runs by name what `npm publish` would:
+ * `prepack` when it builds (it runs the build script, or there is none), else the build script (the first of
+ * BUILD_SCRIPT_NAMES) followed by any other `prepack`; with neither, a `prepare` that does more than install
+ * git hooks.
  */
-export function findBuildScript(scripts: Record<string, string>): string | undefined {
+export function toBuildScripts(scripts: Record<string, string>): string[] {
   const named = BUILD_SCRIPT_NAMES.find((n) => scripts[n] !== undefined)
-  if (named) return named
-  return (['prepack', 'prepare'] as const).find(
-    (n) => scripts[n] !== undefined && !isHookOnly(scripts[n] as string, scripts),
-  )
+  const prepack =
+    scripts.prepack !== undefined && !isHookOnly(scripts.prepack, scripts) ? 'prepack' : undefined
+  if (prepack && (!named || invokesScript(scripts.prepack as string, named, scripts))) return [prepack]
+  if (named) return prepack ? [named, prepack] : [named]
+  if (scripts.prepare !== undefined && !isHookOnly(scripts.prepare, scripts)) return ['prepare']
+  return []
 }
 
 /** Quotes one shell word when it needs it (folder names come from the project: never trusted as shell). */
 export function shellWord(word: string): string {
   return /^[A-Za-z0-9@%+=:,./_-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+}
+
+/** npm refuses to publish a package whose `private` is truthy (`"true"` included): so does detbuild init. */
+export function isPrivate(manifest: Record<string, unknown> | null): boolean {
+  return Boolean(manifest?.private)
 }
 
 function hasBundledDependencies(manifest: Record<string, unknown> | null): boolean {
@@ -159,12 +186,10 @@ export function toInitialConfig(facts: ProjectFacts): InitialConfig {
         ? 'yarn install --frozen-lockfile --ignore-scripts'
         : 'npm install --ignore-scripts --no-package-lock'
   const workspaces = facts.workspaces ?? []
-  const rootPrivate = facts.packageJson?.private === true
+  const rootPrivate = isPrivate(facts.packageJson)
 
-  const build: string[] = []
-  const rootScript = findBuildScript(scripts)
-  if (rootScript) build.push(`npm run ${rootScript}`)
-  else if (workspaces.length > 0) {
+  const build = toBuildScripts(scripts).map((name) => `npm run ${name}`)
+  if (build.length === 0 && workspaces.length > 0) {
     const name = BUILD_SCRIPT_NAMES.find((n) => workspaces.some((w) => w.scripts[n] !== undefined))
     if (name) build.push(`npm run ${name} --workspaces --if-present`)
   }
@@ -181,6 +206,12 @@ export function toInitialConfig(facts: ProjectFacts): InitialConfig {
     if (chosen.length === workspaces.length) packCommands.push(`${pack} --workspaces`)
     else if (chosen.length > 0)
       packCommands.push(`${pack} ${chosen.map((w) => `-w ${shellWord(w.dir)}`).join(' ')}`)
+    // what `npm publish -w` would run before packing each of them
+    const withPrepack = chosen.filter(
+      (w) => w.scripts.prepack !== undefined && !isHookOnly(w.scripts.prepack, w.scripts),
+    )
+    if (withPrepack.length > 0)
+      build.push(`npm run prepack ${withPrepack.map((w) => `-w ${shellWord(w.dir)}`).join(' ')}`)
   }
 
   if (build.length === 0)
@@ -258,7 +289,7 @@ async function readWorkspaces(cwd: string, patterns: string[]): Promise<Workspac
   const out: WorkspaceFacts[] = []
   for (const dir of [...dirs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
     const manifest = await readManifest(path.join(cwd, dir, 'package.json'), `${dir}/package.json`)
-    out.push({ dir, private: manifest.private === true, scripts: toScripts(manifest) })
+    out.push({ dir, private: isPrivate(manifest), scripts: toScripts(manifest) })
   }
   return out
 }
