@@ -3,7 +3,8 @@
  * read by the edge (`readProjectFacts`) and turned into a config by the pure `toInitialConfig`.
  */
 import assert from 'node:assert/strict'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
@@ -17,7 +18,7 @@ import {
   toBuildScripts,
   toInitialConfig,
 } from '../../src/build/init.ts'
-import { ROOT, runCli } from './helpers.ts'
+import { makeProject, ROOT, runCli } from './helpers.ts'
 
 const NODE = '24.21.0'
 const NPM = '11.19.1'
@@ -248,4 +249,38 @@ test('detbuild init: writes the config, prints warnings on stderr; no package.js
   assert.equal(bad.code, 2)
   assert.equal(JSON.parse(bad.stdout).error.code, 'BUILD_PACKAGE_JSON_INVALID')
   assert.match(bad.stdout, /packages\/a\/package\.json/)
+})
+
+test('init → build, offline: the build runs (its husky prepare does not), every public workspace is packed', async () => {
+  const cache = mkdtempSync(path.join(os.tmpdir(), 'detbuild-init-cache-'))
+  temps.push(cache)
+  const tarList = (file: string) =>
+    execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).split('\n').filter(Boolean).sort()
+  for (const [name, expected] of [
+    ['single', { 'init-single-1.0.0.tgz': ['package/lib/index.js', 'package/package.json'] }],
+    [
+      'monorepo',
+      {
+        'init-a-1.0.0.tgz': ['package/lib/index.js', 'package/package.json'],
+        'init-c-1.0.0.tgz': ['package/lib/index.js', 'package/manifest.json', 'package/package.json'],
+        'init-d-e-1.0.0.tgz': ['package/package.json'],
+      },
+    ],
+  ] as const) {
+    const project = makeProject(`init/${name}`)
+    temps.push(path.dirname(project))
+    assert.equal((await runCli(['init', '-C', project, '-q'])).code, 0)
+    // the only edit: tests never reach a registry, so the toolchain is the running one
+    const file = path.join(project, 'detbuild.config.json')
+    writeFileSync(
+      file,
+      JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), toolchain: { node: 'system' } }),
+    )
+    const run = await runCli(['build', '-C', project, '--cache-dir', cache, '--json', '-q'])
+    assert.equal(run.code, 0, run.stderr)
+    const artifacts = path.join(project, '.detbuild', 'artifacts')
+    assert.deepEqual(readdirSync(artifacts).sort(), Object.keys(expected).sort(), name)
+    for (const [tgz, entries] of Object.entries(expected))
+      assert.deepEqual(tarList(path.join(artifacts, tgz)), entries, tgz)
+  }
 })
