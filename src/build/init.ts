@@ -26,6 +26,8 @@ export interface ProjectFacts {
   nvmrc: string | null
   /** `.node-version`, read like `.nvmrc` */
   nodeVersionFile?: string | null
+  /** `.releaserc` / `.releaserc.json` when it is JSON (semantic-release's config; its `pkgRoot` is what is published) */
+  releaseConfig?: unknown
   lockfiles: string[]
   /** the running node's version, used when nothing pins one */
   currentNode: string
@@ -157,6 +159,34 @@ export function toBuildScripts(scripts: Record<string, string>): string[] {
   return []
 }
 
+/** A folder inside the project: POSIX, relative, no `..`, not the project itself. */
+function toInsideFolder(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.includes('\\')) return undefined
+  const clean = path.posix.normalize(value.trim()).replace(/\/+$/, '')
+  if (clean === '.' || clean === '' || clean.startsWith('/') || clean === '..' || clean.startsWith('../'))
+    return undefined
+  return clean
+}
+
+/**
+ * The folder that is published when it is not the project itself: `publishConfig.directory` (pnpm, yarn),
+ * or semantic-release's `pkgRoot` (octokit's packages build into `pkg/` and publish that).
+ */
+export function toPackRoot(facts: ProjectFacts): string | undefined {
+  const fromPublishConfig = toInsideFolder(stringAt(facts.packageJson?.publishConfig, 'directory'))
+  if (fromPublishConfig) return fromPublishConfig
+  for (const release of [facts.packageJson?.release, facts.releaseConfig]) {
+    const plugins = (release as Record<string, unknown> | null | undefined)?.plugins
+    if (!Array.isArray(plugins)) continue
+    for (const plugin of plugins)
+      if (Array.isArray(plugin) && plugin[0] === '@semantic-release/npm') {
+        const root = toInsideFolder(stringAt(plugin[1], 'pkgRoot'))
+        if (root) return root
+      }
+  }
+  return undefined
+}
+
 /** Quotes one shell word when it needs it (folder names come from the project: never trusted as shell). */
 export function shellWord(word: string): string {
   return /^[A-Za-z0-9@%+=:,./_-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
@@ -198,7 +228,9 @@ export function toInitialConfig(facts: ProjectFacts): InitialConfig {
   // ship); in a monorepo the public root and every public workspace, or every workspace when none is public
   const pack = `npm pack --ignore-scripts --pack-destination ${PACK_DESTINATION}`
   const packCommands: string[] = []
-  if (workspaces.length === 0) packCommands.push(pack)
+  const packRoot = workspaces.length === 0 ? toPackRoot(facts) : undefined
+  if (packRoot) packCommands.push(`npm pack ./${shellWord(packRoot)} ${pack.slice('npm pack '.length)}`)
+  else if (workspaces.length === 0) packCommands.push(pack)
   else {
     const publicWs = workspaces.filter((w) => !w.private)
     if (!rootPrivate) packCommands.push(pack)
@@ -313,7 +345,27 @@ export async function readProjectFacts(
   for (const f of ['npm-shrinkwrap.json', 'package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'])
     if (await exists(path.join(cwd, f))) lockfiles.push(f)
   const workspaces = await readWorkspaces(cwd, toWorkspacePatterns(packageJson))
-  return { packageJson, nvmrc, nodeVersionFile, lockfiles, currentNode, currentNpm, workspaces }
+  let releaseConfig: unknown
+  for (const f of ['.releaserc', '.releaserc.json']) {
+    const text = await readOptional(path.join(cwd, f))
+    if (text === null) continue
+    try {
+      releaseConfig = JSON.parse(text)
+    } catch {
+      // YAML (or broken): its pkgRoot, if any, is not read
+    }
+    break
+  }
+  return {
+    packageJson,
+    nvmrc,
+    nodeVersionFile,
+    releaseConfig,
+    lockfiles,
+    currentNode,
+    currentNpm,
+    workspaces,
+  }
 }
 
 /** Edge: folders (two levels deep at most, no hidden or node_modules folders) that hold a package.json. */

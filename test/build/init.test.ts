@@ -17,6 +17,7 @@ import {
   shellWord,
   toBuildScripts,
   toInitialConfig,
+  toPackRoot,
 } from '../../src/build/init.ts'
 import { makeProject, ROOT, runCli } from './helpers.ts'
 
@@ -215,6 +216,27 @@ test('node: .node-version and volta pin it like .nvmrc; a range the running node
   assert.equal(node({ packageJson: { engines: { node: '20.0.0' } } }), '20.0.0')
 })
 
+test('a package published from a folder the build writes (semantic-release pkgRoot, publishConfig.directory) packs that folder', async () => {
+  const { config } = await initOf('pkg-root')
+  assert.deepEqual(config.build, [
+    'npm run build',
+    'mkdir -p dist',
+    'npm pack ./pkg --ignore-scripts --pack-destination dist',
+  ])
+  const base: ProjectFacts = { packageJson: {}, nvmrc: null, lockfiles: [], currentNode: NODE }
+  assert.equal(toPackRoot({ ...base, packageJson: { publishConfig: { directory: 'out/' } } }), 'out')
+  assert.equal(
+    toPackRoot({ ...base, releaseConfig: { plugins: [['@semantic-release/npm', { pkgRoot: 'build' }]] } }),
+    'build',
+  )
+  for (const bad of ['../elsewhere', '/abs', '.', 'a/../..', 42])
+    assert.equal(
+      toPackRoot({ ...base, packageJson: { publishConfig: { directory: bad } } }),
+      undefined,
+      String(bad),
+    )
+})
+
 test('a folder name is quoted as one shell word', () => {
   assert.equal(shellWord('packages/a-b_c.d@1'), 'packages/a-b_c.d@1')
   assert.equal(shellWord('pkgs/$(touch x)'), `'pkgs/$(touch x)'`)
@@ -266,6 +288,7 @@ test('init → build, offline: the build runs (its husky prepare does not), ever
         'init-d-e-1.0.0.tgz': ['package/package.json'],
       },
     ],
+    ['pkg-root', { 'init-pkg-root-1.0.0.tgz': ['package/dist/index.js', 'package/package.json'] }],
   ] as const) {
     const project = makeProject(`init/${name}`)
     temps.push(path.dirname(project))
