@@ -192,6 +192,13 @@ export function shellWord(word: string): string {
   return /^[A-Za-z0-9@%+=:,./_-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }
 
+/** Yarn 2 and later (`packageManager: "yarn@4…"`): `--frozen-lockfile` and `--ignore-scripts` are yarn 1's flags. */
+function isYarnBerry(manifest: Record<string, unknown> | null): boolean {
+  const pm = manifest?.packageManager
+  const v = typeof pm === 'string' ? /^yarn@(\d+)\./.exec(pm)?.[1] : undefined
+  return v !== undefined && Number(v) >= 2
+}
+
 /** npm refuses to publish a package whose `private` is truthy (`"true"` included): so does detbuild init. */
 export function isPrivate(manifest: Record<string, unknown> | null): boolean {
   return Boolean(manifest?.private)
@@ -213,15 +220,33 @@ export function toInitialConfig(facts: ProjectFacts): InitialConfig {
     : lockfiles.includes('pnpm-lock.yaml')
       ? 'pnpm install --frozen-lockfile --ignore-scripts'
       : lockfiles.includes('yarn.lock')
-        ? 'yarn install --frozen-lockfile --ignore-scripts'
+        ? isYarnBerry(facts.packageJson)
+          ? 'yarn install --immutable --mode=skip-build'
+          : 'yarn install --frozen-lockfile --ignore-scripts'
         : 'npm install --ignore-scripts --no-package-lock'
   const workspaces = facts.workspaces ?? []
   const rootPrivate = isPrivate(facts.packageJson)
 
   const build = toBuildScripts(scripts).map((name) => `npm run ${name}`)
   if (build.length === 0 && workspaces.length > 0) {
-    const name = BUILD_SCRIPT_NAMES.find((n) => workspaces.some((w) => w.scripts[n] !== undefined))
-    if (name) build.push(`npm run ${name} --workspaces --if-present`)
+    // each workspace's own build script (the first of BUILD_SCRIPT_NAMES, else a prepare that builds),
+    // grouped by name; `build` comes first in the order, so --workspaces runs exactly that group
+    const groups = new Map<string, string[]>()
+    for (const w of workspaces) {
+      const name =
+        BUILD_SCRIPT_NAMES.find((n) => w.scripts[n] !== undefined) ??
+        (w.scripts.prepare !== undefined && !isHookOnly(w.scripts.prepare, w.scripts) ? 'prepare' : undefined)
+      if (name) groups.set(name, [...(groups.get(name) ?? []), w.dir])
+    }
+    for (const name of [...BUILD_SCRIPT_NAMES, 'prepare']) {
+      const dirs = groups.get(name)
+      if (!dirs) continue
+      build.push(
+        name === 'build'
+          ? 'npm run build --workspaces --if-present'
+          : `npm run ${name} ${dirs.map((d) => `-w ${shellWord(d)}`).join(' ')}`,
+      )
+    }
   }
 
   // what is packed: a single package (even a private one: a GitHub Action or an app has nothing else to

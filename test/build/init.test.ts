@@ -154,6 +154,32 @@ test('a monorepo with a public root and public workspaces packs the root, then -
   ])
 })
 
+test('workspaces without a root build: each builds with its own script name; yarn 2+ gets its own flags', () => {
+  const facts: ProjectFacts = {
+    packageJson: { private: true, packageManager: 'yarn@4.5.0' },
+    nvmrc: null,
+    lockfiles: ['yarn.lock'],
+    currentNode: NODE,
+    workspaces: [
+      { dir: 'p/a', private: false, scripts: { build: 'tsc', compile: 'x' } },
+      { dir: 'p/b', private: false, scripts: { compile: 'tsc' } },
+      { dir: 'p/c', private: false, scripts: { prepare: 'tshy' } },
+      { dir: 'p/d', private: false, scripts: { prepare: 'husky' } },
+    ],
+  }
+  const { config } = toInitialConfig(facts)
+  assert.deepEqual(config.build, [
+    'npm run build --workspaces --if-present',
+    'npm run compile -w p/b',
+    'npm run prepare -w p/c',
+    'mkdir -p dist',
+    `${PACK} --workspaces`,
+  ])
+  assert.equal(config.install, 'yarn install --immutable --mode=skip-build')
+  const classic = { ...facts, packageJson: { private: true, packageManager: 'yarn@1.22.22' } }
+  assert.equal(toInitialConfig(classic).config.install, 'yarn install --frozen-lockfile --ignore-scripts')
+})
+
 test('build script names are looked up in order; prepack without the build runs after it', () => {
   assert.deepEqual(toBuildScripts({ dist: 'a', bundle: 'b', compile: 'c', package: 'd' }), ['package'])
   assert.deepEqual(toBuildScripts({ bundle: 'b', dist: 'a' }), ['bundle'])
