@@ -19,6 +19,8 @@ export interface WorkspaceFacts {
   dir: string
   private: boolean
   scripts: Record<string, string>
+  /** it has its own package-lock.json (a lerna package outside npm workspaces) */
+  lockfile?: boolean
 }
 
 export interface ProjectFacts {
@@ -35,6 +37,8 @@ export interface ProjectFacts {
   currentNpm?: string | null
   /** the workspaces `package.json` declares, expanded and sorted by folder */
   workspaces?: WorkspaceFacts[]
+  /** without `workspaces`: the packages `lerna.json` lists, each installed on its own (lerna bootstrap) */
+  lernaPackages?: WorkspaceFacts[]
 }
 
 /** What `detbuild init` writes, and the lines it prints as warnings. */
@@ -271,6 +275,25 @@ export function toInitialConfig(facts: ProjectFacts): InitialConfig {
       build.push(`npm run prepack ${withPrepack.map((w) => `-w ${shellWord(w.dir)}`).join(' ')}`)
   }
 
+  const lerna = workspaces.length === 0 && !packRoot ? (facts.lernaPackages ?? []) : []
+  const install: string[] = []
+  if (lerna.length > 0) {
+    // lerna without npm workspaces: each package has its own dependencies (what `lerna bootstrap` installs)
+    for (const p of lerna) if (p.lockfile) install.push(`cd ${shellWord(p.dir)} && npm ci --ignore-scripts`)
+    if (build.length === 0)
+      for (const p of lerna) {
+        const name = toBuildScripts(p.scripts)[0]
+        if (name) build.push(`npm run ${name} --prefix ${shellWord(p.dir)}`)
+      }
+    const publicPkgs = lerna.filter((p) => !p.private)
+    packCommands.length = 0
+    if (!rootPrivate) packCommands.push(pack)
+    if (publicPkgs.length > 0)
+      packCommands.push(
+        `npm pack ${publicPkgs.map((p) => `./${shellWord(p.dir)}`).join(' ')} ${pack.slice('npm pack '.length)}`,
+      )
+    else if (rootPrivate) packCommands.push(pack)
+  }
   if (build.length === 0)
     warnings.push(
       'no build script (build, package, compile, bundle, dist, prepack, prepare): the config only packs the committed files',
@@ -291,7 +314,7 @@ export function toInitialConfig(facts: ProjectFacts): InitialConfig {
       $schema: './node_modules/detbuild/schema/config.schema.json',
       toolchain: { node: detectNodeVersion(facts), ...(npm ? { npm } : {}) },
       // nothing to build: the install would only fetch packages the packing never reads
-      install: needsInstall ? installCommand : [],
+      install: needsInstall ? (install.length > 0 ? [installCommand, ...install] : installCommand) : [],
       build: commands,
       outputs: [`${PACK_DESTINATION}/*.tgz`],
       network: 'deny',
@@ -325,7 +348,11 @@ export function toWorkspacePatterns(manifest: Record<string, unknown> | null): s
 }
 
 /** Edge: the workspace folders (inside `cwd`, holding a package.json) that `patterns` select, sorted. */
-async function readWorkspaces(cwd: string, patterns: string[]): Promise<WorkspaceFacts[]> {
+async function readWorkspaces(
+  cwd: string,
+  patterns: string[],
+  withLockfile = false,
+): Promise<WorkspaceFacts[]> {
   const include = patterns.filter((p) => !p.startsWith('!'))
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).replace(/\/+$/, ''))
   const dirs = new Set<string>()
@@ -346,9 +373,23 @@ async function readWorkspaces(cwd: string, patterns: string[]): Promise<Workspac
   const out: WorkspaceFacts[] = []
   for (const dir of [...dirs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
     const manifest = await readManifest(path.join(cwd, dir, 'package.json'), `${dir}/package.json`)
-    out.push({ dir, private: isPrivate(manifest), scripts: toScripts(manifest) })
+    out.push({
+      dir,
+      private: isPrivate(manifest),
+      scripts: toScripts(manifest),
+      ...(withLockfile ? { lockfile: await exists(path.join(cwd, dir, 'package-lock.json')) } : {}),
+    })
   }
   return out
+}
+
+/** Edge: the `packages` globs of `lerna.json` (none when it is missing or not the expected JSON). */
+async function readLernaPatterns(cwd: string): Promise<string[]> {
+  const text = await readOptional(path.join(cwd, 'lerna.json'))
+  if (text === null) return []
+  const raw = parseJson(text, 'lerna.json', 'BUILD_PACKAGE_JSON_INVALID')
+  const packages = (raw as Record<string, unknown> | null)?.packages
+  return Array.isArray(packages) ? packages.filter((p): p is string => typeof p === 'string') : []
 }
 
 async function readOptional(file: string): Promise<string | null> {
@@ -370,6 +411,8 @@ export async function readProjectFacts(
   for (const f of ['npm-shrinkwrap.json', 'package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'])
     if (await exists(path.join(cwd, f))) lockfiles.push(f)
   const workspaces = await readWorkspaces(cwd, toWorkspacePatterns(packageJson))
+  const lernaPackages =
+    workspaces.length === 0 ? await readWorkspaces(cwd, await readLernaPatterns(cwd), true) : []
   let releaseConfig: unknown
   for (const f of ['.releaserc', '.releaserc.json']) {
     const text = await readOptional(path.join(cwd, f))
@@ -390,6 +433,7 @@ export async function readProjectFacts(
     currentNode,
     currentNpm,
     workspaces,
+    lernaPackages,
   }
 }
 

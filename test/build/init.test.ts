@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
@@ -178,6 +178,38 @@ test('workspaces without a root build: each builds with its own script name; yar
   assert.equal(config.install, 'yarn install --immutable --mode=skip-build')
   const classic = { ...facts, packageJson: { private: true, packageManager: 'yarn@1.22.22' } }
   assert.equal(toInitialConfig(classic).config.install, 'yarn install --frozen-lockfile --ignore-scripts')
+})
+
+test('lerna packages without npm workspaces: each is installed from its own lockfile, the public ones are packed', async () => {
+  const project = copyFixture('single')
+  writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'root', private: true, scripts: { build: 'lerna run tsc' } }),
+  )
+  writeFileSync(
+    path.join(project, 'lerna.json'),
+    JSON.stringify({ packages: ['packages/**/*'], version: 'independent' }),
+  )
+  for (const [dir, manifest, lock] of [
+    ['packages/core', { name: '@x/core', scripts: { tsc: 'tsc' } }, true],
+    ['packages/io', { name: '@x/io' }, false],
+    ['packages/internal', { name: '@x/internal', private: true }, true],
+  ] as const) {
+    mkdirSync(path.join(project, dir), { recursive: true })
+    writeFileSync(path.join(project, dir, 'package.json'), JSON.stringify(manifest))
+    if (lock) writeFileSync(path.join(project, dir, 'package-lock.json'), '{}')
+  }
+  const { config } = toInitialConfig(await readProjectFacts(project, NODE, NPM))
+  assert.deepEqual(config.install, [
+    'npm ci --ignore-scripts',
+    'cd packages/core && npm ci --ignore-scripts',
+    'cd packages/internal && npm ci --ignore-scripts',
+  ])
+  assert.deepEqual(config.build, [
+    'npm run build',
+    'mkdir -p dist',
+    'npm pack ./packages/core ./packages/io --ignore-scripts --pack-destination dist',
+  ])
 })
 
 test('build script names are looked up in order; prepack without the build runs after it', () => {
