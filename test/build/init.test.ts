@@ -329,6 +329,13 @@ test('detbuild init: writes the config, prints warnings on stderr; no package.js
   assert.equal(bad.code, 2)
   assert.equal(JSON.parse(bad.stdout).error.code, 'BUILD_PACKAGE_JSON_INVALID')
   assert.match(bad.stdout, /packages\/a\/package\.json/)
+
+  const lerna = copyFixture('single')
+  writeFileSync(path.join(lerna, 'lerna.json'), '{ "packages": [')
+  const badLerna = await runCli(['init', '-C', lerna, '--json'])
+  assert.equal(badLerna.code, 2)
+  assert.equal(JSON.parse(badLerna.stdout).error.code, 'BUILD_PACKAGE_JSON_INVALID')
+  assert.match(badLerna.stdout, /lerna\.json/)
 })
 
 test('init → build, offline: the build runs (its husky prepare does not), every public workspace is packed', async () => {
