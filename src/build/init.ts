@@ -129,7 +129,10 @@ export function isHookOnly(script: string, scripts: Record<string, string>, dept
   })
 }
 
-/** Whether `script` runs the script `target` (`npm run target`, `yarn target`, `run-s … target`), following npm run steps. */
+/**
+ * Whether `script` runs the script `target` (`npm run target`, `yarn target`, `run-s … target`, or the same
+ * command), following npm run steps.
+ */
 export function invokesScript(
   script: string,
   target: string,
@@ -137,6 +140,8 @@ export function invokesScript(
   depth = 0,
 ): boolean {
   if (depth > 5) return false
+  // the same command as the target (luxon's prepack repeats its build) runs it as much as calling it does
+  if (scripts[target] !== undefined && script.trim() === scripts[target].trim()) return true
   const words = script.split(/[\s;&|()]+/).filter((w) => w !== '')
   if (words.includes(target) && /\b(?:npm|yarn|pnpm|run-s|run-p|npm-run-all)\b/.test(script)) return true
   for (const m of script.matchAll(/\bnpm\s+run(?:-script)?\s+([^\s;&|()]+)/g)) {

@@ -219,6 +219,11 @@ test('build script names are looked up in order; prepack without the build runs 
   assert.deepEqual(toBuildScripts({ build: 'tsc', prepack: 'pinst --disable' }), ['build', 'prepack'])
   assert.deepEqual(toBuildScripts({ build: 'tsc', prepack: 'run-s clean build' }), ['prepack'])
   assert.deepEqual(toBuildScripts({ prepack: 'tsup' }), ['prepack'])
+  // luxon: prepack repeats the build command; it runs once
+  assert.deepEqual(
+    toBuildScripts({ build: 'babel-node tasks/buildAll.js', prepack: 'babel-node tasks/buildAll.js ' }),
+    ['prepack'],
+  )
   assert.deepEqual(toBuildScripts({ build: 'tsc', prepare: 'npm run build' }), ['build'])
   assert.deepEqual(toBuildScripts({ prepare: 'node .husky/install.mjs', test: 'x' }), [])
   assert.deepEqual(toBuildScripts({}), [])
