@@ -231,7 +231,11 @@ test('a build runs with the pinned node and npm first on PATH; detbuild lock and
   assert.equal(init.code, 0, init.stderr)
   const initConfig = JSON.parse(readFileSync(path.join(p, 'detbuild.config.json'), 'utf8'))
   assert.equal(initConfig.install, 'npm install --ignore-scripts --no-package-lock')
-  assert.deepEqual(initConfig.build, ['npm run build', 'npm pack --pack-destination dist'])
+  assert.deepEqual(initConfig.build, [
+    'npm run build',
+    'mkdir -p dist',
+    'npm pack --ignore-scripts --pack-destination dist',
+  ])
   assert.equal((await runCli(['init', '-C', p, '--json'])).code, 2, 'init does not overwrite')
 
   writeFileSync(

@@ -5,7 +5,7 @@ export const register: RegisterCommand = (program, registrar) => {
   program
     .command('init')
     .description(
-      'detect the project (lockfile, engines, .nvmrc, build script) and write detbuild.config.json',
+      'detect the project (lockfile, engines, .nvmrc, build script, workspaces) and write detbuild.config.json',
     )
     .option('--force', 'overwrite an existing configuration')
     .action(
@@ -14,7 +14,9 @@ export const register: RegisterCommand = (program, registrar) => {
         const result = await initProject(env.globals.cwd, {
           force: flags.force === true,
           currentNode: process.versions.node,
+          hostPath: env.env.PATH,
         })
+        for (const w of result.warnings) env.log.warn(w)
         return { exitCode: ExitCode.ok, data: result, text: `wrote ${result.file}` }
       }),
     )
