@@ -62,7 +62,7 @@ import {
   resolveIsolation,
   writeRoomBin,
 } from './room-host.ts'
-import { captureOutput, findOnPath, runShell } from './run.ts'
+import { captureOutput, runShell } from './run.ts'
 import { inspectSource, type SourceInfo, type StagedFile, stageSource, treeDigest } from './stage.ts'
 import { type BuildStep, createStepTracker, toBuildSteps } from './steps.ts'
 import { type ResolvedToolchain, resolveToolchain, UNKNOWN_NPM_VERSION } from './toolchain.ts'
