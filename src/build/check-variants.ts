@@ -151,17 +151,23 @@ export function planVariants(input: {
 }
 
 /**
- * The identity (hostname, user id and name) a run asks of the build room: the one place to connect once
- * the room takes `{ hostname, uid }` options (pass `options` to it and return `applied: true`). Until then
+ * The identity (hostname, user id and name) a run asks of the build room. Only a sealed room sets them
+ * (its own UTS namespace, a uid mapped in its user namespace, a generated /etc/passwd); unsealed, the
  * commands run with the host's hostname and user, so neither is varied, and the report says so.
  */
-export function roomIdentityFor(variant: RunVariant): {
-  options: { hostname: string; uid: number } | null
+export function roomIdentityFor(
+  variant: RunVariant,
+  sealed: boolean,
+): {
+  options: { hostname: string; uid: number; user: string }
   applied: boolean
-  note: string
+  note: string | null
 } {
-  void variant
-  return { options: null, applied: false, note: 'the build room does not set it yet' }
+  return {
+    options: { ...variant.identity },
+    applied: sealed,
+    note: sealed ? null : 'the build ran unsealed (no build room): both runs had the host’s',
+  }
 }
 
 /** What held in one run: the probe's readings and which mechanisms were in place. */
@@ -382,6 +388,8 @@ export function describeVariations(input: {
   hostEnv: NodeJS.ProcessEnv
   network: 'deny' | 'allow'
   creationOrderMatters: boolean
+  /** the commands ran in the sealed build room (which sets the hostname and user) */
+  sealed: boolean
 }): { variations: ReportVariation[]; fixed: FixedCondition[] } {
   const [a, b] = input.variants as [RunVariant, RunVariant]
   const [fa, fb] = input.facts as [RunFacts, RunFacts]
@@ -393,6 +401,8 @@ export function describeVariations(input: {
     applied: true,
     first: `<tmp>/${a.stagingName}`,
     second: `<tmp>/${b.stagingName}`,
+    // the room mounts either folder at the same fixed path: the build cannot see the host's
+    ...(input.sealed ? { note: 'on the host; inside the build room both runs see /build/src' } : {}),
   })
   rows.push({ name: 'umask', applied: true, first: '022', second: '077' })
   rows.push({
@@ -527,8 +537,8 @@ export function describeVariations(input: {
     })
 
   // what only the build room can change
-  const ia = roomIdentityFor(a)
-  const ib = roomIdentityFor(b)
+  const ia = roomIdentityFor(a, input.sealed)
+  const ib = roomIdentityFor(b, input.sealed)
   const identityHeld = ia.applied && ib.applied
   rows.push({
     name: 'hostname',
@@ -536,14 +546,14 @@ export function describeVariations(input: {
     // until the room applies them, both runs had the host's
     first: identityHeld ? a.identity.hostname : 'the host’s',
     second: identityHeld ? b.identity.hostname : 'the host’s',
-    ...(identityHeld ? {} : { note: ib.note }),
+    ...(identityHeld || ib.note === null ? {} : { note: ib.note }),
   })
   rows.push({
     name: 'user id and name',
     applied: identityHeld,
     first: identityHeld ? `${a.identity.uid} (${a.identity.user})` : 'the host’s',
     second: identityHeld ? `${b.identity.uid} (${b.identity.user})` : 'the host’s',
-    ...(identityHeld ? {} : { note: ib.note }),
+    ...(identityHeld || ib.note === null ? {} : { note: ib.note }),
   })
   return { variations: rows, fixed }
 }

@@ -34,6 +34,7 @@ import {
   probeCreationOrder,
   type RunFacts,
   type RunVariant,
+  roomIdentityFor,
   shapeRun,
   shiftSourceTimes,
 } from './check-variants.ts'
@@ -51,7 +52,7 @@ import { assertGitSource, makeGitRoom } from './git-room.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
 import { type BuildFacts, type OutputRecord, toBuildManifest, toProvenance } from './manifest.ts'
 import { prefetchPackages, toPrefetchList, toScopeRegistries } from './prefetch.ts'
-import { DEFAULT_ROOM_OPTIONS, ROOM_PATHS, toRoomLayout } from './room.ts'
+import { ROOM_PATHS, type RoomOptions, toRoomLayout, withRoomCaFiles } from './room.ts'
 import {
   type IsolationProbe,
   inspectEtc,
@@ -253,6 +254,7 @@ async function prepareRun(
 
 /** The room one run's commands share: its layout over the run's own folders. */
 async function prepareRoom(
+  options: RoomOptions,
   runner: RoomRunner,
   staged: StagedRun,
   toolchain: ResolvedToolchain,
@@ -261,7 +263,6 @@ async function prepareRoom(
   extra: readonly string[],
   hostNetwork: boolean,
 ): Promise<RoomCommand> {
-  const options = { ...DEFAULT_ROOM_OPTIONS }
   const folders = await prepareRoomFolders(staged.root, options, hostNetwork, npmCache, runner.overlay)
   const layout = toRoomLayout({
     system: await inspectSystem(),
@@ -477,8 +478,10 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       disorderNote: string | null,
     ): Promise<RunOutcome> => {
       const runner = isolation.runner
-      const room = runner
+      let room = runner
         ? await prepareRoom(
+            // the check's second run gets another hostname and user (see roomIdentityFor)
+            roomIdentityFor(variant, true).options,
             runner,
             staged,
             toolchain,
@@ -489,7 +492,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
           )
         : null
       // in the room every path the build sees is fixed; on the host they are this run's folders
-      const baseEnv = toBuildEnv({
+      let baseEnv = toBuildEnv({
         hostEnv: options.hostEnv,
         allowlist: config.env,
         secretAllowlist: config.secretEnv,
@@ -503,6 +506,12 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
         offline: config.network === 'deny',
         ...(variant.variation ? { variation: variant.variation } : {}),
       })
+      if (room && config.network === 'allow') {
+        // the host's private CA files, at fixed paths in the room
+        const withCa = withRoomCaFiles(room.layout, baseEnv)
+        room = { ...room, layout: withCa.layout }
+        baseEnv = withCa.env
+      }
       if (isFirst) fixedEnv = fixedEnvRecord(baseEnv, config.env, room !== null)
       // the clock and CPU count the commands see (preload, libfaketime, taskset), and what took effect
       const shaped = await shapeRun({
@@ -670,6 +679,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
       hostEnv: options.hostEnv,
       network: config.network,
       creationOrderMatters: await probeCreationOrder(tmpRoot),
+      sealed: isolation.isolation.sealed,
     })
     report = {
       schemaVersion: 1,

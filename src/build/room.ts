@@ -14,11 +14,17 @@ export type RoomMechanism = 'bwrap' | 'unshare'
 export interface RoomOptions {
   /** the room's hostname (own UTS namespace) */
   hostname: string
-  /** the build's uid and gid inside the room; /etc/passwd names it `builder` with HOME /build/home */
+  /** the build's uid and gid inside the room */
   uid: number
+  /** the build user's name in the room's /etc/passwd (HOME /build/home) */
+  user: string
 }
 
-export const DEFAULT_ROOM_OPTIONS: Readonly<RoomOptions> = Object.freeze({ hostname: 'detbuild', uid: 1000 })
+export const DEFAULT_ROOM_OPTIONS: Readonly<RoomOptions> = Object.freeze({
+  hostname: 'detbuild',
+  uid: 1000,
+  user: 'builder',
+})
 
 /** The fixed paths inside the room. */
 export const ROOM_PATHS = Object.freeze({
@@ -30,7 +36,32 @@ export const ROOM_PATHS = Object.freeze({
   node: '/build/toolchain/node/bin/node',
   npm: '/build/toolchain/npm',
   npmCache: '/build/npm-cache',
+  ca: '/build/ca',
 })
+
+/** Variables that name a CA file on the host, which a build allowed on the network is given. */
+export const ROOM_CA_NAMES = ['NODE_EXTRA_CA_CERTS', 'npm_config_cafile'] as const
+
+/**
+ * A build allowed on the network gets the host's private CA files (NODE_EXTRA_CA_CERTS,
+ * npm_config_cafile), which name host paths the room does not hold: each is mounted read-only at a fixed
+ * path under /build/ca, and the variable names that path instead (no host path reaches the build).
+ */
+export function withRoomCaFiles(
+  layout: RoomLayout,
+  env: Readonly<Record<string, string>>,
+): { layout: RoomLayout; env: Record<string, string> } {
+  const mounts = [...layout.mounts]
+  const out = { ...env }
+  for (const name of ROOM_CA_NAMES) {
+    const host = env[name]
+    if (host === undefined || !host.startsWith('/')) continue
+    const room = `${ROOM_PATHS.ca}/${name}.pem`
+    mounts.push({ kind: 'ro', host, room, file: true })
+    out[name] = room
+  }
+  return { layout: { ...layout, mounts }, env: out }
+}
 
 /** One mount of a host path into the room. */
 export type RoomMount =
@@ -147,8 +178,8 @@ export function toRoomLayout(input: RoomLayoutInput): RoomLayout {
 /** The generated user database and hosts file of a room. */
 export function toGeneratedEtc(options: RoomOptions, hostNetwork: boolean): Record<string, string> {
   const files: Record<string, string> = {
-    passwd: `root:x:0:0:root:/root:/bin/sh\nbuilder:x:${options.uid}:${options.uid}:builder:${ROOM_PATHS.home}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
-    group: `root:x:0:\nbuilder:x:${options.uid}:\nnogroup:x:65534:\n`,
+    passwd: `root:x:0:0:root:/root:/bin/sh\n${options.user}:x:${options.uid}:${options.uid}:${options.user}:${ROOM_PATHS.home}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+    group: `root:x:0:\n${options.user}:x:${options.uid}:\nnogroup:x:65534:\n`,
   }
   // with the host's network the host's /etc/hosts is used (names it may need); otherwise only loopback
   if (!hostNetwork)
@@ -162,6 +193,8 @@ export function roomOptionsProblem(options: RoomOptions): string | null {
     return `hostname ${JSON.stringify(options.hostname)} is not a simple lower-case host name`
   if (!Number.isInteger(options.uid) || options.uid < 1 || options.uid > 60000)
     return `uid ${options.uid} is not between 1 and 60000`
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(options.user) || options.user === 'root' || options.user === 'nobody')
+    return `user ${JSON.stringify(options.user)} is not a plain user name`
   return null
 }
 

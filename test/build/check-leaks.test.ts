@@ -170,7 +170,7 @@ test('TZ let through by the config is varied: a build that embeds the local time
   assert.equal(readFileSync(path.join(p, '.detbuild', 'artifacts', 'tz.txt'), 'utf8'), 'Europe/Berlin\n')
 })
 
-test('an honest build passes --check with a verdict naming what was not varied; --strict fails it (exit 1)', async () => {
+test('an honest build passes --check and --strict in the room; unsealed, --strict fails it (exit 1)', async () => {
   const p = project({
     build: [
       'node build.js honest,tz',
@@ -184,30 +184,65 @@ test('an honest build passes --check with a verdict naming what was not varied; 
   assert.equal(out.code, undefined)
   const r = report(p)
   assert.equal(r.reproducible, true)
-  const skipped = r.variations.filter((v: Row) => !v.applied).map((v: Row) => v.name)
-  assert.deepEqual(skipped, ['hostname', 'user id and name'])
-  const applied = r.variations.length - skipped.length
-  assert.equal(r.verdict, `reproducible under ${applied} variations; not varied: hostname, user id and name`)
+  // in the sealed room every variation takes effect, the hostname and user included
+  assert.deepEqual(
+    r.variations.filter((v: Row) => !v.applied).map((v: Row) => v.name),
+    [],
+  )
+  assert.deepEqual(row(r, 'hostname'), {
+    name: 'hostname',
+    applied: true,
+    first: 'detbuild',
+    second: 'detbuild-check',
+  })
+  assert.equal(row(r, 'user id and name').second, '2345 (checker)')
+  assert.equal(r.verdict, `reproducible under ${r.variations.length} variations`)
   assert.equal(out.verdict, r.verdict)
-  assert.deepEqual(out.notVaried, skipped)
-  for (const name of skipped) assert.equal(row(r, name).note, 'the build room does not set it yet')
+  assert.deepEqual(out.notVaried, [])
   // the report is what its schema says (the evidence bundle validates it)
   const validate = new Ajv({ strict: false }).compile(
     JSON.parse(readFileSync(path.join(ROOT, 'schema', 'repro-report.schema.json'), 'utf8')),
   )
   assert.ok(validate(r), JSON.stringify(validate.errors))
+  const sealedStrict = await runCli(['build', '-C', p, '--config', 'detbuild.ci.json', '--strict', '--json'])
+  assert.equal(sealedStrict.code, 0, sealedStrict.stderr)
 
-  const strict = await runCli(['build', '-C', p, '--config', 'detbuild.ci.json', '--strict', '--json'])
+  // unsealed (no build room), the hostname and user are the host's in both runs: said, and --strict fails
+  const unsealed = { DETBUILD_ROOM: 'none' }
+  const strict = await runCli(
+    ['build', '-C', p, '--config', 'detbuild.ci.json', '--strict', '--json'],
+    unsealed,
+  )
   assert.equal(strict.code, 1, strict.stderr)
   const so = JSON.parse(strict.stdout)
   assert.equal(so.code, 'BUILD_VARIATION_SKIPPED')
+  const skipped = ['hostname', 'user id and name']
   assert.deepEqual(so.notVaried, skipped)
+  for (const name of skipped) assert.match(row(report(p), name).note ?? '', /unsealed/)
   assert.equal(report(p).reproducible, true, '--strict implies --check')
-  const text = await runCli(['build', '-C', p, '--config', 'detbuild.ci.json', '--strict'], { CI: 'true' })
+  const text = await runCli(['build', '-C', p, '--config', 'detbuild.ci.json', '--strict'], {
+    CI: 'true',
+    ...unsealed,
+  })
   assert.equal(text.code, 1)
   assert.match(text.stdout, /^reproducible under \d+ variations; not varied: hostname, user id and name$/m)
   assert.match(text.stdout, /^--strict: not every variation took effect \(hostname, user id and name\)$/m)
   assert.match(text.stderr, /check: FAIL: reproducible under \d+ variations; not varied: .* \(--strict\)/)
+})
+
+test('the hostname and the user leak: the room varies both, so --check fails', async () => {
+  const p = project({
+    build: ['mkdir -p out', 'hostname > out/host.txt', 'id -u > out/uid.txt', 'id -un > out/user.txt'],
+  })
+  const run = await runCli(['build', '-C', p, '--config', 'detbuild.ci.json', '--check', '--json'])
+  assert.equal(run.code, 1, run.stderr)
+  assert.equal(JSON.parse(run.stdout).code, 'BUILD_NOT_REPRODUCIBLE')
+  const r = report(p)
+  for (const name of ['host.txt', 'uid.txt', 'user.txt'])
+    assert.equal(output(r, name).status, 'differs', name)
+  assert.match(output(r, 'host.txt').diff ?? '', /^-detbuild$/m)
+  assert.match(output(r, 'host.txt').diff ?? '', /^\+detbuild-check$/m)
+  assert.match(output(r, 'user.txt').diff ?? '', /^\+checker$/m)
 })
 
 test('clock "source-date": the build sees SOURCE_DATE_EPOCH; the check still moves the clock (by an hour)', async () => {

@@ -95,8 +95,12 @@ test('a preload node cannot load is taken out again, and the clock is reported a
     hostEnv: {},
     network: 'deny',
     creationOrderMatters: false,
+    sealed: false,
   })
   const byName = new Map(variations.map((v) => [v.name, v]))
+  // unsealed, nothing sets the hostname or user: reported as not varied, with why
+  assert.equal(byName.get('hostname')?.applied, false)
+  assert.match(byName.get('user id and name')?.note ?? '', /unsealed/)
   assert.equal(byName.get('clock (node processes)')?.applied, false)
   assert.match(byName.get('clock (node processes)')?.note ?? '', /^node failed with the preload/)
   assert.equal(byName.get('CPU count (node processes)')?.applied, false)

@@ -72,7 +72,7 @@ test('the layout: system read-only, toolchain read-only at fixed paths, the cach
 })
 
 test('bwrap options: every namespace, the fixed uid and hostname, no network unless allowed, a read-only root', () => {
-  const args = toBwrapArgs(layout(false, { hostname: 'other-host', uid: 4242 }))
+  const args = toBwrapArgs(layout(false, { hostname: 'other-host', uid: 4242, user: 'builder' }))
   const joined = args.join(' ')
   for (const flag of [
     '--unshare-user',
@@ -97,7 +97,7 @@ test('bwrap options: every namespace, the fixed uid and hostname, no network unl
 })
 
 test('the unshare script: quoted paths, read-only remounts, pivot_root, and the command exec-ed as the room uid', () => {
-  const l = layout(false, { hostname: 'h1', uid: 1234 })
+  const l = layout(false, { hostname: 'h1', uid: 1234, user: 'builder' })
   const script = toUnshareScript(l, "/run's root", ['/bin/sh', '-c', "echo 'hi'"])
   assert.match(script, /^R='\/run'\\''s root'$/m)
   assert.match(script, /^ro '\/usr' "\$R"'\/usr'$/m)
@@ -133,14 +133,21 @@ test('the unshare script: quoted paths, read-only remounts, pivot_root, and the 
 })
 
 test('generated /etc: a builder user with HOME /build/home; hosts names the room only without host network', () => {
-  const etc = toGeneratedEtc({ hostname: 'box', uid: 2000 }, false)
+  const etc = toGeneratedEtc({ hostname: 'box', uid: 2000, user: 'builder' }, false)
   assert.match(etc.passwd as string, /^builder:x:2000:2000:builder:\/build\/home:\/bin\/sh$/m)
   assert.match(etc.group as string, /^builder:x:2000:$/m)
   assert.match(etc.hosts as string, /^127\.0\.1\.1\tbox$/m)
-  assert.equal(toGeneratedEtc({ hostname: 'box', uid: 2000 }, true).hosts, undefined)
+  assert.equal(toGeneratedEtc({ hostname: 'box', uid: 2000, user: 'builder' }, true).hosts, undefined)
+  // --check's second run names its user otherwise
+  assert.match(
+    toGeneratedEtc({ hostname: 'box', uid: 2345, user: 'checker' }, false).passwd as string,
+    /^checker:x:2345:2345:checker:\/build\/home:\/bin\/sh$/m,
+  )
   assert.equal(roomOptionsProblem(DEFAULT_ROOM_OPTIONS), null)
-  assert.match(roomOptionsProblem({ hostname: 'Bad Name', uid: 1 }) as string, /hostname/)
-  assert.match(roomOptionsProblem({ hostname: 'ok', uid: 0 }) as string, /uid 0/)
+  assert.match(roomOptionsProblem({ hostname: 'Bad Name', uid: 1, user: 'builder' }) as string, /hostname/)
+  assert.match(roomOptionsProblem({ hostname: 'ok', uid: 0, user: 'builder' }) as string, /uid 0/)
+  assert.match(roomOptionsProblem({ hostname: 'ok', uid: 5, user: 'root' }) as string, /user "root"/)
+  assert.match(roomOptionsProblem({ hostname: 'ok', uid: 5, user: 'a b' }) as string, /user/)
 })
 
 test('DETBUILD_ROOM and DETBUILD_ROOM_MOUNTS are parsed at the edge', () => {

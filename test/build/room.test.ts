@@ -257,6 +257,39 @@ for (const mechanism of ['bwrap', 'unshare'] as const)
     assert.equal(isolation.mechanism, mechanism)
   })
 
+for (const mechanism of ['bwrap', 'unshare'] as const)
+  test(`${mechanism}, network: allow: the host's private CA files reach the build read-only at fixed paths`, async () => {
+    const p = makeProject('unreproducible', { git: false })
+    cleanup.push(p)
+    writeFileSync(
+      path.join(p, 'detbuild.config.json'),
+      JSON.stringify({
+        toolchain: { node: 'system' },
+        install: [],
+        network: 'allow',
+        build: [
+          'mkdir -p out && printf "%s %s\\n" "$NODE_EXTRA_CA_CERTS" "$npm_config_cafile" > out/ca-paths.txt',
+          'cat "$NODE_EXTRA_CA_CERTS" > out/ca.txt',
+          '(echo x >> "$NODE_EXTRA_CA_CERTS" && echo written || echo denied) > out/ca-write.txt',
+        ],
+        outputs: ['out/*.txt'],
+      }),
+    )
+    const ca = path.join(ROOT, 'fixtures', 'tls', 'ca.pem')
+    const run = await runCli(['build', '-C', p, '--cache-dir', host.cache], {
+      DETBUILD_ROOM: mechanism,
+      NODE_EXTRA_CA_CERTS: ca,
+      npm_config_cafile: ca,
+    })
+    assert.equal(run.code, 0, run.stderr)
+    const art = (f: string) => readFileSync(path.join(p, '.detbuild', 'artifacts', f), 'utf8')
+    assert.equal(art('ca-paths.txt'), '/build/ca/NODE_EXTRA_CA_CERTS.pem /build/ca/npm_config_cafile.pem\n')
+    assert.equal(art('ca.txt'), readFileSync(ca, 'utf8'))
+    assert.equal(art('ca-write.txt'), 'denied\n')
+    const env = JSON.parse(readFileSync(path.join(p, '.detbuild', 'build.json'), 'utf8')).env
+    assert.ok(env.includes('NODE_EXTRA_CA_CERTS') && env.includes('npm_config_cafile'), env.join(', '))
+  })
+
 test('DETBUILD_ROOM=none: one warning, and build.json records an unsealed build', async () => {
   const p = makeProject('unreproducible', { git: false })
   cleanup.push(p)

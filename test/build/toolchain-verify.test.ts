@@ -137,7 +137,11 @@ test('detbuild build never runs a tampered cached node: it warns, fetches it aga
     path.join(p, 'detbuild.lock'),
     `${JSON.stringify({ lockfileVersion: 1, packages: { [spec]: entry() } }, null, 2)}\n`,
   )
-  const build = () => runCli(['build', '-C', p, '--json', '--registry', reg.url, '--cache-dir', cacheDir])
+  // the fake node execs the real one: the build room sees its folder read-only
+  const build = () =>
+    runCli(['build', '-C', p, '--json', '--registry', reg.url, '--cache-dir', cacheDir], {
+      DETBUILD_ROOM_MOUNTS: path.dirname(path.dirname(process.execPath)),
+    })
   const first = await build()
   assert.equal(first.code, 0, first.stderr)
   const cached = readdirSync(path.join(cacheDir, 'toolchains')).find(
