@@ -39,6 +39,8 @@ export interface ProjectFacts {
   workspaces?: WorkspaceFacts[]
   /** without `workspaces`: the packages `lerna.json` lists, each installed on its own (lerna bootstrap) */
   lernaPackages?: WorkspaceFacts[]
+  /** in a git repository: where the build calls git (a script or a build file), or null */
+  gitUse?: string | null
 }
 
 /** What `detbuild init` writes, and the lines it prints as warnings. */
@@ -324,9 +326,72 @@ export function toInitialConfig(facts: ProjectFacts): InitialConfig {
       outputs: [`${PACK_DESTINATION}/*.tgz`],
       network: 'deny',
       scripts: false,
+      // a build that asks git for its commit or tag gets a repository holding the HEAD commit only
+      ...(facts.gitUse ? { git: true } : {}),
     },
-    warnings,
+    warnings: facts.gitUse
+      ? [
+          ...warnings,
+          `the build calls git (${facts.gitUse}): git: true gives it a repository with the HEAD commit and its tags`,
+        ]
+      : warnings,
   }
+}
+
+/** A command line or source text that asks git about the checkout (its commit, tags, log). */
+const GIT_CALL =
+  /\bgit\s+(?:rev-parse|describe|log|show|rev-list|symbolic-ref|branch|tag|ls-files|status)\b|["'`]git["'`]\s*,\s*\[\s*["'`](?:rev-parse|describe|log|show|rev-list|symbolic-ref|branch|tag|ls-files|status)["'`]/
+/** Packages that read the git repository at build time. */
+const GIT_PACKAGES = [
+  'git-describe',
+  'git-repo-info',
+  'git-rev-sync',
+  'git-revision-webpack-plugin',
+  'simple-git',
+]
+/** Where a build's own code usually lives (besides package.json scripts), relative to the project. */
+const BUILD_FILE_GLOBS = [
+  '*.{js,mjs,cjs,ts,mts,cts}',
+  '{build,scripts,tools,tasks,config}/**/*.{js,mjs,cjs,ts,mts,cts,sh}',
+]
+
+/**
+ * Edge: in a git repository, the first place the build calls git: a package.json script, a dependency
+ * that reads the repository, or a build file (bounded: 400 files of at most 512 KiB are read).
+ */
+async function findGitUse(
+  cwd: string,
+  manifests: ReadonlyArray<readonly [string, Record<string, unknown> | null]>,
+): Promise<string | null> {
+  let dir = path.resolve(cwd)
+  for (;;) {
+    if (await exists(path.join(dir, '.git'))) break
+    const up = path.dirname(dir)
+    if (up === dir) return null
+    dir = up
+  }
+  for (const [where, manifest] of manifests) {
+    for (const [name, script] of Object.entries(toScripts(manifest)))
+      if (GIT_CALL.test(script)) return `${where} scripts.${name}`
+    for (const field of ['dependencies', 'devDependencies'] as const) {
+      const deps = manifest?.[field]
+      if (deps && typeof deps === 'object')
+        for (const name of GIT_PACKAGES) if (name in deps) return `${where} ${field}.${name}`
+    }
+  }
+  let read = 0
+  for await (const rel of glob(BUILD_FILE_GLOBS, {
+    cwd,
+    exclude: (n) => n === 'node_modules' || n.startsWith('.'),
+  })) {
+    if (read++ >= 400) break
+    const file = path.join(cwd, rel)
+    const text = await readFile(file)
+      .then((b) => (b.length > 512 * 1024 ? '' : b.toString('utf8')))
+      .catch(() => '')
+    if (GIT_CALL.test(text)) return rel.split(path.sep).join('/')
+  }
+  return null
 }
 
 async function readManifest(file: string, display: string): Promise<Record<string, unknown>> {
@@ -429,6 +494,7 @@ export async function readProjectFacts(
     }
     break
   }
+  const gitUse = await findGitUse(cwd, [['package.json', packageJson]])
   return {
     packageJson,
     nvmrc,
@@ -439,6 +505,7 @@ export async function readProjectFacts(
     currentNpm,
     workspaces,
     lernaPackages,
+    gitUse,
   }
 }
 

@@ -377,3 +377,51 @@ test('init → build, offline: the build runs (its husky prepare does not), ever
       assert.deepEqual(tarList(path.join(artifacts, tgz)), entries, tgz)
   }
 })
+
+test('a build that calls git gets git: true, in a git repository only; one line says where it calls git', async () => {
+  const project = copyFixture('single')
+  mkdirSync(path.join(project, 'build', 'tasks'), { recursive: true })
+  writeFileSync(
+    path.join(project, 'build', 'tasks', 'build.js'),
+    "const rev = require('node:child_process').execSync('git rev-parse --short HEAD').toString()\n",
+  )
+  // not a git repository: nothing to give the build
+  const outside = toInitialConfig(await readProjectFacts(project, NODE, NPM))
+  assert.equal('git' in outside.config, false)
+  assert.deepEqual(outside.warnings, [])
+  execFileSync('git', ['init', '-q', project])
+  const inside = toInitialConfig(await readProjectFacts(project, NODE, NPM))
+  assert.equal(inside.config.git, true)
+  assert.deepEqual(inside.warnings, [
+    'the build calls git (build/tasks/build.js): git: true gives it a repository with the HEAD commit and its tags',
+  ])
+  // a script or a dependency that reads the repository counts too; a git hook installer does not
+  const facts = await readProjectFacts(project, NODE, NPM)
+  const manifest = facts.packageJson as Record<string, unknown>
+  writeFileSync(path.join(project, 'build', 'tasks', 'build.js'), "console.log('no git here')\n")
+  writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({
+      ...manifest,
+      scripts: { ...(manifest.scripts as object), version: 'git describe --tags > v.txt' },
+    }),
+  )
+  assert.equal((await readProjectFacts(project, NODE, NPM)).gitUse, 'package.json scripts.version')
+  writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({
+      ...manifest,
+      scripts: { prepare: 'git config core.hooksPath .githooks' },
+      devDependencies: { 'git-rev-sync': '^3.0.0' },
+    }),
+  )
+  assert.equal(
+    (await readProjectFacts(project, NODE, NPM)).gitUse,
+    'package.json devDependencies.git-rev-sync',
+  )
+  writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ ...manifest, scripts: { prepare: 'git config core.hooksPath .githooks' } }),
+  )
+  assert.equal((await readProjectFacts(project, NODE, NPM)).gitUse, null)
+})
