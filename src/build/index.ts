@@ -51,7 +51,13 @@ import { type FetchOptions, resolveFetchOptions } from './fetch-options.ts'
 import { assertGitSource, makeGitRoom } from './git-room.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
 import { type BuildFacts, type OutputRecord, toBuildManifest, toProvenance } from './manifest.ts'
-import { prefetchPackages, toPrefetchList, toScopeRegistries } from './prefetch.ts'
+import {
+  installFolders,
+  mergePrefetchLists,
+  prefetchPackages,
+  toPrefetchList,
+  toScopeRegistries,
+} from './prefetch.ts'
 import { ROOM_PATHS, type RoomOptions, toRoomLayout, withRoomCaFiles } from './room.ts'
 import {
   type IsolationProbe,
@@ -820,8 +826,25 @@ async function prefetchFor(
   const lockfile = { file: lockfileName, sha256: createHash('sha256').update(text).digest('hex') }
   if (config.network !== 'deny') return { lockfile, items: null, why: 'network allowed: npm fetches itself' }
   if (config.install.length === 0) return { lockfile, items: null, why: 'no install command' }
-  const parsed = parseJson(text.toString('utf8'), lockfileName, 'BUILD_LOCKFILE_INVALID')
-  const items = toPrefetchList(parsed, lockfileName)
+  // the root lockfile, and the lockfile of each package an install command installs on its own (a lerna
+  // repository's `cd <package> && npm ci`, as init writes it; `npm ci --prefix <package>`)
+  const nested = installFolders(config.install)
+    .flatMap((dir) => ['npm-shrinkwrap.json', 'package-lock.json'].map((f) => path.posix.join(dir, f)))
+    .filter((f, k, all) => source.files.includes(f) && all.indexOf(f) === k && f !== lockfileName)
+  const lists = [
+    {
+      file: lockfileName,
+      items: toPrefetchList(
+        parseJson(text.toString('utf8'), lockfileName, 'BUILD_LOCKFILE_INVALID'),
+        lockfileName,
+      ),
+    },
+  ]
+  for (const file of nested) {
+    const nestedText = await readTextFile(path.join(cwd, file), 'BUILD_LOCKFILE_INVALID', file)
+    lists.push({ file, items: toPrefetchList(parseJson(nestedText, file, 'BUILD_LOCKFILE_INVALID'), file) })
+  }
+  const items = mergePrefetchLists(lists)
   // npm in the build reads the project's .npmrc: its scoped registries are where those packages come from
   const scopes = source.files.includes('.npmrc')
     ? toScopeRegistries(await readTextFile(path.join(cwd, '.npmrc'), 'INPUT_UNREADABLE', '.npmrc', 'config'))

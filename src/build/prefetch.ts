@@ -329,6 +329,40 @@ export interface PrefetchResult {
 }
 
 /**
+ * The items of several lockfiles as one list (a lerna repository installs each package from its own
+ * lockfile): one item per tarball, the integrities of every lockfile that lists it merged. Two lockfiles
+ * that give one tarball different digests of one algorithm: BUILD_LOCKFILE_INVALID (exit 2).
+ */
+export function mergePrefetchLists(
+  lists: ReadonlyArray<{ file: string; items: readonly PrefetchItem[] }>,
+): PrefetchItem[] {
+  const byKey = new Map<string, PrefetchItem>()
+  for (const { file, items } of lists)
+    for (const item of items) {
+      const seen = byKey.get(item.resolved)
+      if (!seen) {
+        byKey.set(item.resolved, { ...item })
+        continue
+      }
+      if (item.integrity && seen.integrity) {
+        const merged = ssri.parse(seen.integrity)
+        try {
+          merged.merge(ssri.parse(item.integrity))
+        } catch {
+          throw new InputError(
+            'BUILD_LOCKFILE_INVALID',
+            `the integrity of ${item.resolved} contradicts another lockfile's`,
+            { file, details: { resolved: item.resolved } },
+          )
+        }
+        seen.integrity = merged.toString()
+      } else seen.integrity ??= item.integrity
+      seen.packument ??= item.packument
+    }
+  return [...byKey.values()].sort((a, b) => compare(a.resolved, b.resolved))
+}
+
+/**
  * Fetches every item into `<npmCache>/_cacache` as npm will read it offline. An item whose content
  * (under each of its hashes) and packument (listing its version) are cached costs stats and one small
  * read: no pacote round trip. Integrity mismatch: BUILD_PREFETCH_INTEGRITY (exit 1); a registry that
@@ -437,4 +471,18 @@ export async function prefetchPackages(
 async function allFiled(cache: string, integrity: string): Promise<boolean> {
   for (const h of hashesOf(integrity)) if (!(await exists(contentPath(cache, h)))) return false
   return true
+}
+
+/** The folders install commands install on their own: `cd <dir> && npm ci|install`, `npm ci --prefix <dir>`. */
+export function installFolders(commands: readonly string[]): string[] {
+  const dirs: string[] = []
+  const clean = (d: string) => path.posix.normalize(d.replace(/^(['"])(.*)\1$/, '$2')).replace(/\/$/, '')
+  for (const c of commands) {
+    for (const m of c.matchAll(/\bcd\s+('[^']+'|"[^"]+"|[^\s&;|]+)\s*&&\s*npm\s+(?:ci|install|i)\b/g))
+      dirs.push(clean(m[1] as string))
+    for (const m of c.matchAll(/\bnpm\s+(?:ci|install|i)\b[^&;|]*--prefix[=\s]+('[^']+'|"[^"]+"|[^\s&;|]+)/g))
+      dirs.push(clean(m[1] as string))
+  }
+  // a folder outside the project is no package of it
+  return dirs.filter((d) => d !== '.' && !d.startsWith('..') && !path.posix.isAbsolute(d))
 }

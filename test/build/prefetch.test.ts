@@ -12,6 +12,8 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import ssri from 'ssri'
 import {
+  installFolders,
+  mergePrefetchLists,
   type PrefetchItem,
   prefetchPackages,
   toPrefetchList,
@@ -446,4 +448,75 @@ test("a scope's registry from the project's .npmrc: its packuments and tarballs 
   } finally {
     await priv.close()
   }
+})
+
+test('installFolders: the packages an install command installs on their own (lerna: cd <dir> && npm ci)', () => {
+  assert.deepEqual(
+    installFolders([
+      'npm ci --ignore-scripts',
+      'cd packages/a && npm ci --ignore-scripts',
+      "cd 'packages/with space' && npm install",
+      'npm ci --prefix tools/x && cd ../outside && npm ci',
+      'cd /abs && npm ci',
+      'cd packages/b/ && echo no install',
+    ]),
+    ['packages/a', 'packages/with space', 'tools/x'],
+  )
+})
+
+test("a lerna repository's per-package lockfiles are prefetched with the root's: cd <pkg> && npm ci --offline works", async () => {
+  const root = makeProject()
+  // outside the npm workspaces (packages/*): installed on its own, from its own lockfile
+  const pkg = path.join(root, 'libs', 'p1')
+  mkdirSync(pkg, { recursive: true })
+  writeFileSync(
+    path.join(pkg, 'package.json'),
+    JSON.stringify({ name: 'p1', version: '1.0.0', dependencies: { c: '1.0.0' } }),
+  )
+  const gen = path.join(tempDir(), 'gen-cache')
+  const r = await npm(['install', '--package-lock-only', '--ignore-scripts'], pkg, gen)
+  assert.equal(r.status, 0, r.stderr)
+  const rootLock = await lockFor(root, 3, false)
+  const pkgLock = JSON.parse(readFileSync(path.join(pkg, 'package-lock.json'), 'utf8'))
+  const merged = mergePrefetchLists([
+    { file: 'package-lock.json', items: toPrefetchList(rootLock) },
+    {
+      file: 'libs/p1/package-lock.json',
+      items: toPrefetchList(pkgLock, 'libs/p1/package-lock.json'),
+    },
+  ])
+  // c@1.0.0 and b@2.0.0 are in both lockfiles: one item each
+  const keys = merged.map((i) => i.resolved)
+  assert.deepEqual(
+    keys.filter((k) => /(^|\/)c(@|-1\.0\.0)/.test(k)),
+    keys.filter((k) => /(^|\/)c(@|-1\.0\.0)/.test(k)).slice(0, 1),
+    keys.join(' '),
+  )
+  const npmCache = path.join(tempDir(), 'npm-cache')
+  await prefetchPackages(merged, npmCache, reg.url)
+  reg.down = true
+  try {
+    const ci = await npm(['ci', '--offline', '--ignore-scripts'], pkg, npmCache)
+    assert.equal(ci.status, 0, ci.stderr)
+  } finally {
+    reg.down = false
+  }
+  assert.equal(
+    JSON.parse(readFileSync(path.join(pkg, 'node_modules', 'b', 'package.json'), 'utf8')).version,
+    '2.0.0',
+  )
+  // two lockfiles that give one tarball different digests: refused, naming the second
+  const victim = toPrefetchList(pkgLock).find((i) => i.integrity?.startsWith('sha512-')) as PrefetchItem
+  const other = toPrefetchList(pkgLock).map((i) =>
+    i.resolved === victim.resolved ? { ...i, integrity: SHA512_B } : i,
+  )
+  assert.throws(
+    () =>
+      mergePrefetchLists([
+        { file: 'package-lock.json', items: toPrefetchList(pkgLock) },
+        { file: 'x/package-lock.json', items: other },
+      ]),
+    (e: { code: string; exitCode: number; message: string }) =>
+      e.code === 'BUILD_LOCKFILE_INVALID' && e.exitCode === 2 && e.message.includes(victim.resolved),
+  )
 })
