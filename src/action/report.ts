@@ -45,12 +45,10 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
   if (f.build) {
     out.push('', '### Build', '')
     out.push(
-      `Network isolation: ${cell(f.build.network)}; reproducibility: ${
+      `Build room: ${f.build.sealed ? 'sealed' : 'NOT sealed'} (${cell(f.build.mechanism)}); network: ${cell(f.build.network)}; reproducibility: ${
         f.build.reproducible === null
           ? 'not checked'
-          : f.build.reproducible
-            ? 'reproducible'
-            : 'NOT reproducible'
+          : cell(f.build.verdict ?? (f.build.reproducible ? 'reproducible' : 'NOT reproducible'))
       }`,
       '',
       '| Artifact | Size | SHA-256 |',

@@ -83,7 +83,10 @@ export function createStepRunners(o: RunOptions): StepRunners {
         withheldEnv: [passwordEnv],
         log: o.log,
       })
-      const m = result.manifest as { sourceDateEpoch?: number; isolation?: { network?: string } }
+      const m = result.manifest as {
+        sourceDateEpoch?: number
+        isolation?: { network?: string; sealed?: boolean; mechanism?: string }
+      }
       if ((env.SOURCE_DATE_EPOCH ?? '') === '' && typeof m.sourceDateEpoch === 'number')
         env = { ...env, SOURCE_DATE_EPOCH: String(m.sourceDateEpoch) }
       const failed = result.reproducible === false
@@ -92,13 +95,16 @@ export function createStepRunners(o: RunOptions): StepRunners {
         exitCode: failed ? ExitCode.checkFailed : ExitCode.ok,
         ...(failed ? { code: 'BUILD_NOT_REPRODUCIBLE' } : {}),
         detail: failed
-          ? `NOT reproducible (see ${WorkspaceFiles.reproReportMd})`
-          : `${artifacts.length} artifact(s)${result.reproducible ? ', reproducible' : ''}`,
+          ? `${result.verdict ?? 'NOT reproducible'} (see ${WorkspaceFiles.reproReportMd})`
+          : `${artifacts.length} artifact(s)${result.verdict ? `, ${result.verdict}` : ''}`,
         facts: {
           build: {
             artifacts,
             reproducible: result.reproducible,
+            verdict: result.verdict,
             network: m.isolation?.network ?? 'unknown',
+            sealed: m.isolation?.sealed === true,
+            mechanism: m.isolation?.mechanism ?? 'unknown',
             sourceDateEpoch: m.sourceDateEpoch ?? null,
           },
         },

@@ -50,7 +50,12 @@ export interface RunFacts {
   build?: {
     artifacts: ArtifactFact[]
     reproducible: boolean | null
+    /** with check: the one-line verdict ("reproducible under N variations; not varied: …") */
+    verdict: string | null
     network: string
+    /** the commands ran in the sealed build room, and how (bwrap, unshare, none) */
+    sealed: boolean
+    mechanism: string
     sourceDateEpoch: number | null
   }
   sbom?: {
