@@ -118,7 +118,10 @@ test('keyless run: build → sbom → scan → policy → sign → bundle → ve
     assert.ok(run.summary.includes(heading), heading)
   assert.ok(run.summary.includes(WORKFLOW_IDENTITY))
   // what held during the build: the sealed room, no network
-  assert.match(run.summary, /Build room: sealed \((?:bwrap|unshare)\); network: none; reproducibility: not checked/)
+  assert.match(
+    run.summary,
+    /Build room: sealed \((?:bwrap|unshare)\); network: none; reproducibility: not checked/,
+  )
   assert.ok(run.summary.includes(`\`${artifacts[0]!.sha256}\``))
 
   // release assets under the names scorecards look for
