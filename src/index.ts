@@ -1,0 +1,31 @@
+/**
+ * detbuild's programmatic API (`import { runBuild } from 'detbuild'`): one function per pipeline step,
+ * each reading and writing the workspace folder (`.detbuild/` by default), and the whole pipeline
+ * (`runDetbuild`). The CLI and the GitHub Action are thin layers over these; errors are DetbuildError
+ * subclasses with a stable `code` and the `exitCode` the CLI would exit with.
+ */
+export { type BuildOptions, type BuildResult, runBuild } from './build/index.ts'
+export {
+  CheckFailedError,
+  DetbuildError,
+  ExitCode,
+  IncompleteError,
+  InputError,
+  InternalError,
+  isDetbuildError,
+} from './errors.ts'
+export {
+  type BundleOptions,
+  type BundleResult,
+  createEvidenceBundle,
+  inspectEvidence,
+  verifyEvidence,
+} from './evidence/index.ts'
+export { type RunPolicyOptions, type RunPolicyResult, runPolicy } from './policy/index.ts'
+export { type PipelineHooks, type RunOptions, runDetbuild } from './run/index.ts'
+export { runSbom, type SbomOptions, type SbomResult } from './sbom/index.ts'
+export { runScan, type ScanOptions, type ScanResult } from './scan/index.ts'
+export { type SignaturesManifest, type SignWorkspaceOptions, signWorkspace } from './sign/index.ts'
+export { createLogger, type Logger, type LoggerOptions } from './util/log.ts'
+export { type VerifyArtifactOptions, type VerifyResult, verifyArtifact } from './verify/index.ts'
+export { VERSION } from './version.ts'
