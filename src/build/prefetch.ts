@@ -82,16 +82,8 @@ export function toPrefetchList(lock: unknown, file = 'package-lock.json'): Prefe
       return
     }
     // one tarball listed twice (sha1 in one entry, sha512 in another): npm reads it by each
-    if (item.integrity && seen.integrity) {
-      const merged = ssri.parse(seen.integrity)
-      try {
-        merged.merge(ssri.parse(item.integrity))
-      } catch {
-        throw invalid(`${where}.integrity`, `contradicts another entry for ${item.resolved}`)
-      }
-      seen.integrity = merged.toString()
-    } else seen.integrity ??= item.integrity
-    seen.packument ??= item.packument
+    if (!mergeInto(seen, item))
+      throw invalid(`${where}.integrity`, `contradicts another entry for ${item.resolved}`)
   }
   const registryItem = (name: string, version: string, integrity: string | null, packument: boolean) => ({
     resolved: `${name}@${version}`,
@@ -329,6 +321,24 @@ export interface PrefetchResult {
 }
 
 /**
+ * Adds what a second listing of one tarball knows to the first: every digest (npm reads it by each) and
+ * the packument. False when the two give different digests of one algorithm (`seen` is then unchanged).
+ */
+function mergeInto(seen: PrefetchItem, item: PrefetchItem): boolean {
+  if (item.integrity && seen.integrity) {
+    const merged = ssri.parse(seen.integrity)
+    try {
+      merged.merge(ssri.parse(item.integrity))
+    } catch {
+      return false
+    }
+    seen.integrity = merged.toString()
+  } else seen.integrity ??= item.integrity
+  seen.packument ??= item.packument
+  return true
+}
+
+/**
  * The items of several lockfiles as one list (a lerna repository installs each package from its own
  * lockfile): one item per tarball, the integrities of every lockfile that lists it merged. Two lockfiles
  * that give one tarball different digests of one algorithm: BUILD_LOCKFILE_INVALID (exit 2).
@@ -344,20 +354,12 @@ export function mergePrefetchLists(
         byKey.set(item.resolved, { ...item })
         continue
       }
-      if (item.integrity && seen.integrity) {
-        const merged = ssri.parse(seen.integrity)
-        try {
-          merged.merge(ssri.parse(item.integrity))
-        } catch {
-          throw new InputError(
-            'BUILD_LOCKFILE_INVALID',
-            `the integrity of ${item.resolved} contradicts another lockfile's`,
-            { file, details: { resolved: item.resolved } },
-          )
-        }
-        seen.integrity = merged.toString()
-      } else seen.integrity ??= item.integrity
-      seen.packument ??= item.packument
+      if (!mergeInto(seen, item))
+        throw new InputError(
+          'BUILD_LOCKFILE_INVALID',
+          `the integrity of ${item.resolved} contradicts another lockfile's`,
+          { file, details: { resolved: item.resolved } },
+        )
     }
   return [...byKey.values()].sort((a, b) => compare(a.resolved, b.resolved))
 }
