@@ -1,10 +1,10 @@
 // The --check report (compare.ts) and the clock/CPU preload (clock-shift.ts), without a build: unified
 // diffs equal to diff(1)'s, minified lines cut around the first difference, tar/zip entries compared one
-// by one, hostile names shown not obeyed, a bounded report, and repro-report.md against a golden file
-// (rewrite it with DETBUILD_UPDATE_GOLDEN=1 and review the change like code).
+// by one, hostile names shown not obeyed, a bounded report, and repro-report.md and .json against golden files
+// (rewrite them with DETBUILD_UPDATE_GOLDEN=1 and review the change like code; see docs/testing.md).
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
@@ -24,7 +24,8 @@ import {
   toVerdict,
   unifiedDiff,
 } from '../../src/build/compare.ts'
-import { ROOT } from './helpers.ts'
+import { stableJson } from '../../src/util/canonical-json.ts'
+import { assertGolden, assertMarkdown, assertOwnSchema } from '../golden/golden.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'detbuild-report-test-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
@@ -197,12 +198,12 @@ test('tar and zip outputs are compared entry by entry; repro-report.md matches i
   // a hostile entry name stays on its line and inside its code span; a fence in the content does not end the block
   assert.ok(md.includes('- `` package/new`name\\u000a.txt ``: only-in-second'), md)
   assert.ok(md.includes('````diff\n--- first/stamp.txt'), md)
-  const golden = path.join(ROOT, 'test', 'build', 'golden', 'repro-report.md')
-  if (process.env.DETBUILD_UPDATE_GOLDEN === '1') {
-    mkdirSync(path.dirname(golden), { recursive: true })
-    writeFileSync(golden, md)
-  }
-  assert.equal(md, readFileSync(golden, 'utf8'))
+  // the golden files live with the others (test/golden/files/repro-report/), schema-checked like them
+  const json = stableJson(report)
+  assertOwnSchema('repro-report', json)
+  assertMarkdown(md)
+  assertGolden('repro-report/hostile.md', md)
+  assertGolden('repro-report/hostile.json', json)
 })
 
 test('the report is bounded: entries listed and diff text are capped, with a marker', async () => {

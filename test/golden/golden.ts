@@ -36,8 +36,14 @@ export function describeMismatch(name: string, expected: Buffer, actual: Buffer)
     while (i < expected.length && i < actual.length && expected[i] === actual[i]) i++
     return `${name}: bytes differ from offset ${i} (golden ${expected.length} bytes, output ${actual.length} bytes)`
   }
-  const patch = createTwoFilesPatch(`golden/${name}`, `output/${name}`, e, a, '', '', { context: 2 })
-  const lines = patch.split('\n').slice(2) // the "===" banner and the Index line say nothing here
+  const patch = createTwoFilesPatch(`golden/${name}`, `output/${name}`, e, a, undefined, undefined, {
+    context: 2,
+  })
+  // the "===" banner says nothing here
+  const lines = patch
+    .replace(/\n$/, '')
+    .split('\n')
+    .filter((l) => !/^=+$/.test(l))
   const shown = lines.slice(0, MAX_DIFF_LINES)
   if (lines.length > MAX_DIFF_LINES) shown.push(`… ${lines.length - MAX_DIFF_LINES} more diff line(s)`)
   return `${name} differs from its golden file:\n${shown.join('\n')}`
@@ -47,11 +53,15 @@ export function describeMismatch(name: string, expected: Buffer, actual: Buffer)
  * Compares `actual` with test/golden/files/<name> byte for byte; with the switch on, writes it instead
  * (only when it changed, so an update run leaves untouched files alone).
  */
-export function assertGolden(name: string, actual: string | Uint8Array): void {
-  const file = path.join(GOLDEN_DIR, name)
+export function assertGolden(
+  name: string,
+  actual: string | Uint8Array,
+  options: { update?: boolean; dir?: string } = {},
+): void {
+  const file = path.join(options.dir ?? GOLDEN_DIR, name)
   const bytes = Buffer.from(typeof actual === 'string' ? Buffer.from(actual, 'utf8') : actual)
   const present = existsSync(file)
-  if (UPDATE) {
+  if (options.update ?? UPDATE) {
     if (!present || !readFileSync(file).equals(bytes)) {
       mkdirSync(path.dirname(file), { recursive: true })
       writeFileSync(file, bytes)
@@ -108,7 +118,7 @@ export function assertSarif(text: string): void {
       readFileSync(path.join(ROOT, 'test', 'golden', 'schemas', 'sarif-schema-2.1.0.json'), 'utf8'),
     ) as Record<string, unknown>
     assert.ok(!JSON.stringify(raw).includes('"exclusiveM'), 'the draft-04 → draft-07 reading assumes none')
-    const { id, $schema: _draft04, ...rest } = raw
+    const { id, $schema: _draft04, ...rest } = raw as { id: string; $schema: string }
     const sarifAjv = new Ajv({ allErrors: true, strict: false })
     addFormats.default(sarifAjv)
     sarif = sarifAjv.compile({ $schema: 'http://json-schema.org/draft-07/schema#', $id: id, ...rest })

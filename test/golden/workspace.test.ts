@@ -105,7 +105,9 @@ async function writeBuild(project: string, out: string): Promise<void> {
     reproducible: true,
     verdict: toVerdict(true, variations, outputs),
     variations,
-    fixed: [{ name: 'LANG', value: 'C.UTF-8', why: 'not in the config’s env allowlist: the same in every build' }],
+    fixed: [
+      { name: 'LANG', value: 'C.UTF-8', why: 'not in the config’s env allowlist: the same in every build' },
+    ],
     outputs,
   }
   await writeFile(path.join(out, 'repro-report.json'), stableJson(report))
@@ -285,7 +287,7 @@ describe('workspace outputs match their golden files and their schemas', () => {
   test('evidence.tar.gz: manifest.json, its signature and the member listing', () => {
     const archive = ws.get('evidence.tar.gz')
     assert.ok(archive, 'no evidence.tar.gz')
-    const members = new Map(readTar(gunzipSync(archive)).map((m) => [m.header.path, m.data]))
+    const members = new Map(readTar(gunzipSync(archive)).map((m) => [m.header.path ?? '', m.data]))
     const manifest = members.get('manifest.json')
     assert.ok(manifest, 'no manifest.json in the archive')
     // no JSON Schema in schema/ for it: the reader `verify --evidence` uses is its schema
