@@ -17,7 +17,8 @@ export const ROOT = path.resolve(import.meta.dirname, '../..')
 export const GOLDEN_DIR = path.join(ROOT, 'test', 'golden', 'files')
 /** The switch: rewrite the golden files from the outputs instead of comparing. */
 export const UPDATE = process.env.DETBUILD_UPDATE_GOLDEN === '1'
-const HOW = 'DETBUILD_UPDATE_GOLDEN=1 node --test test/golden/ (then review the change)'
+const HOW =
+  "DETBUILD_UPDATE_GOLDEN=1 node --test 'test/golden/*.test.ts' test/build/check-report.test.ts (then review the change)"
 /** Lines of the unified diff shown on a mismatch: enough to see the first differences, no flood. */
 const MAX_DIFF_LINES = 40
 
@@ -85,6 +86,7 @@ export type OwnSchema =
   | 'repro-report'
   | 'signatures'
   | 'in-toto-statement'
+  | 'config'
 
 const own = new Map<OwnSchema, ValidateFunction>()
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
