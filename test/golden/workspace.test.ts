@@ -21,6 +21,7 @@ import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import { Header } from 'tar'
+import { writeReleaseAssets } from '../../src/action/release-assets.ts'
 import { compareOutputs, type ReproReport, toReportMarkdown, toVerdict } from '../../src/build/compare.ts'
 import { type BuildFacts, toBuildManifest, toProvenance } from '../../src/build/manifest.ts'
 import { toConfigRecord } from '../../src/config/build-config.ts'
@@ -196,6 +197,8 @@ async function makeWorkspace(parent: string): Promise<Workspace> {
     env: { SOURCE_DATE_EPOCH: String(EPOCH) },
     log,
   })
+  // what the Action adds for a release (`release-assets: true`)
+  await writeReleaseAssets(out, () => {})
   const files: Workspace = new Map()
   for (const rel of await listFiles(out)) files.set(rel, await readFile(path.join(out, rel)))
   return files
@@ -275,6 +278,15 @@ const CHECKS: Array<[name: string, validate: (text: string) => void | Promise<vo
   [`artifacts/${ARTIFACT}.sigstore.json`, assertSigstoreBundle],
 ]
 
+/** release-assets/ name → the workspace file it copies (the artifacts, as the Action publishes them, flat). */
+const RELEASE_COPIES = new Map([
+  [ARTIFACT, `artifacts/${ARTIFACT}`],
+  [`${ARTIFACT}.sigstore.json`, `artifacts/${ARTIFACT}.sigstore.json`],
+  ['evidence.tar.gz', 'evidence.tar.gz'],
+  ['provenance.sigstore.json', 'provenance.sigstore.json'],
+  ['sbom.cdx.json', 'sbom.cdx.json'],
+])
+
 describe('workspace outputs match their golden files and their schemas', () => {
   for (const [name, validate] of CHECKS) {
     test(name, async () => {
@@ -305,8 +317,32 @@ describe('workspace outputs match their golden files and their schemas', () => {
     assertGolden('evidence/listing.txt', toListing(archive))
   })
 
+  test('release-assets/: copies of workspace files, and the signed provenance as one DSSE line', () => {
+    for (const [name, from] of RELEASE_COPIES)
+      assert.ok(
+        ws.get(`release-assets/${name}`)?.equals(ws.get(from)!),
+        `release-assets/${name} is not ${from}`,
+      )
+    const jsonl = text('release-assets/provenance.intoto.jsonl')
+    assert.match(jsonl, /^[^\n]+\n$/, 'one line')
+    const envelope = JSON.parse(jsonl) as { payloadType: string; payload: string; signatures: unknown[] }
+    assert.equal(envelope.payloadType, 'application/vnd.in-toto+json')
+    assert.equal(envelope.signatures.length, 1)
+    const statement = Buffer.from(envelope.payload, 'base64').toString('utf8')
+    assert.equal(statement, text('provenance.intoto.json'), 'the envelope signs the provenance as written')
+    assertOwnSchema('provenance', statement)
+    assertGolden('workspace/release-assets/provenance.intoto.jsonl', jsonl)
+  })
+
   test('the list of goldens covers every file the steps wrote (but the artifact and the archive)', () => {
-    const covered = new Set([...CHECKS.map(([n]) => n), `artifacts/${ARTIFACT}`, 'evidence.tar.gz'])
+    const covered = new Set([
+      ...CHECKS.map(([n]) => n),
+      `artifacts/${ARTIFACT}`,
+      'evidence.tar.gz',
+      // copies, checked byte for byte against their originals above
+      ...[...RELEASE_COPIES.keys()].map((n) => `release-assets/${n}`),
+      'release-assets/provenance.intoto.jsonl',
+    ])
     assert.deepEqual(
       [...ws.keys()].filter((n) => !covered.has(n)),
       [],
