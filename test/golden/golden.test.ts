@@ -8,7 +8,18 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { assertGolden, describeMismatch, GOLDEN_DIR } from './golden.ts'
+import {
+  assertCycloneDxJson,
+  assertCycloneDxXml,
+  assertGolden,
+  assertMarkdown,
+  assertOwnSchema,
+  assertSarif,
+  assertSigstoreBundle,
+  describeMismatch,
+  GOLDEN_DIR,
+  type OwnSchema,
+} from './golden.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'detbuild-golden-self-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
@@ -87,4 +98,29 @@ test('a missing golden fails and names the switch; the switch writes it, and the
   writeFileSync(path.join(dir, 'old.json'), '[]\n')
   assertGolden('old.json', '{}\n', { dir, update: true })
   assert.equal(readFileSync(path.join(dir, 'old.json'), 'utf8'), '{}\n')
+})
+
+test('every validator the goldens use can say no', async () => {
+  const kinds: OwnSchema[] = [
+    'vulns',
+    'policy-result',
+    'build',
+    'provenance',
+    'repro-report',
+    'signatures',
+    'in-toto-statement',
+    'config',
+  ]
+  for (const kind of kinds) assert.throws(() => assertOwnSchema(kind, '{"schemaVersion":2}'), /not a valid/)
+  // a run without its required tool; a result level SARIF does not have
+  assert.throws(() => assertSarif('{"version":"2.1.0","runs":[{}]}'), /not a valid SARIF 2\.1\.0 log/)
+  const golden = JSON.parse(readFileSync(path.join(GOLDEN_DIR, 'workspace', 'vulns.sarif'), 'utf8'))
+  golden.runs[0].results[0].level = 'fatal'
+  assert.throws(() => assertSarif(JSON.stringify(golden)), /level/)
+  const sbom = readFileSync(path.join(GOLDEN_DIR, 'workspace', 'sbom.cdx.json'), 'utf8')
+  await assert.rejects(assertCycloneDxJson(sbom.replace('"type": "library"', '"type": "lib"')), /CycloneDX/)
+  const xml = readFileSync(path.join(GOLDEN_DIR, 'workspace', 'sbom.cdx.xml'), 'utf8')
+  await assert.rejects(assertCycloneDxXml(xml.replace('<name>', '<nom>').replace('</name>', '</nom>')))
+  assert.throws(() => assertSigstoreBundle('{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}'))
+  assert.throws(() => assertMarkdown('no final newline'), /final newline/)
 })
