@@ -361,6 +361,8 @@ test('no output names the folder it was made in', () => {
   for (const [name, bytes] of ws) {
     const t = bytes.toString('latin1')
     assert.ok(!t.includes(tmp), `${name} holds the temporary folder's path`)
-    assert.ok(!t.includes(os.homedir()), `${name} holds the home folder's path`)
+    // (a home of `/` would be in every path: only a real folder is looked for)
+    const home = os.homedir()
+    if (home.length > 1) assert.ok(!t.includes(home), `${name} holds the home folder's path`)
   }
 })
