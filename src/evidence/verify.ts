@@ -108,6 +108,11 @@ export interface VerifyEvidenceResult {
   exitCode: ExitCode
 }
 
+/**
+ * Checks an evidence archive against an artifact (`detbuild verify --evidence`): the signed manifest, every
+ * member's digest and, with `rescan`, today's advisories. A failed check is in the result (`exitCode`),
+ * bad input is thrown.
+ */
 export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEvidenceResult> {
   const limits = o.limits ?? DEFAULT_LIMITS
   const display = (file: string) => toPosixRelative(o.cwd, path.resolve(o.cwd, file))
