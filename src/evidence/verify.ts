@@ -45,6 +45,7 @@ import {
 } from './types.ts'
 import { validateFiles } from './validate-files.ts'
 
+/** Options of {@link verifyEvidence} (`detbuild verify --evidence`): the archive, the artifact, who must have signed. */
 export interface VerifyEvidenceOptions extends TrustFlags {
   cwd: string
   /** the evidence archive */
@@ -66,6 +67,7 @@ export interface VerifyEvidenceOptions extends TrustFlags {
   client?: ScanOptions['client']
 }
 
+/** What {@link verifyEvidence} checked and found, member by member (printed by `--json`). */
 export interface EvidenceReport {
   verified: boolean
   /** the archive, relative to the project */
@@ -103,6 +105,7 @@ export interface EvidenceReport {
   rescan: Omit<RescanResult, 'vulns'> | null
 }
 
+/** {@link verifyEvidence}'s report and the exit code the CLI would give it. */
 export interface VerifyEvidenceResult {
   report: EvidenceReport
   exitCode: ExitCode
