@@ -4,6 +4,7 @@
  *
  *   node scripts/build-action.ts           write dist/action.js
  *   node scripts/build-action.ts --check   exit 1 when the committed dist/action.js differs from a fresh build
+ *                                          (its own CI step in scripts/setup.sh test, not a unit test)
  *
  * A node24 action has no node_modules, so the bundle must not reach for files at run time that only
  * exist in a development checkout. Three things need help, each done by a plugin below:
@@ -165,15 +166,30 @@ export async function buildAction(): Promise<{ bytes: Uint8Array; warnings: stri
   return { bytes: file.contents, warnings, inputs: Object.keys(result.metafile?.inputs ?? {}).length }
 }
 
+/**
+ * Why the committed bundle is not the fresh build (one line for CI), or undefined when it is: `committed`
+ * is undefined when the file does not exist.
+ */
+export function staleness(committed: Uint8Array | undefined, fresh: Uint8Array): string | undefined {
+  const fix = 'run node scripts/build-action.ts and commit the result'
+  if (committed === undefined) return `${OUTFILE} is missing: ${fix}`
+  if (Buffer.compare(Buffer.from(committed), Buffer.from(fresh)) === 0) return undefined
+  return `${OUTFILE} is stale (${committed.byteLength} bytes committed, ${fresh.byteLength} built from src/): ${fix}`
+}
+
 async function main(argv: string[]): Promise<number> {
   const { bytes, warnings, inputs } = await buildAction()
   for (const w of warnings) process.stderr.write(`${w}\n`)
   const sha256 = createHash('sha256').update(bytes).digest('hex')
   const target = path.join(ROOT, OUTFILE)
   if (argv.includes('--check')) {
-    const committed = await readFile(target).catch(() => Buffer.alloc(0))
-    if (Buffer.compare(committed, Buffer.from(bytes)) !== 0) {
-      process.stderr.write(`${OUTFILE} is stale: run node scripts/build-action.ts and commit the result\n`)
+    const committed = await readFile(target).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined
+      throw e
+    })
+    const problem = staleness(committed, bytes)
+    if (problem !== undefined) {
+      process.stderr.write(`${problem}\n`)
       return 1
     }
     process.stdout.write(`${OUTFILE} is up to date (${bytes.byteLength} bytes, sha256 ${sha256})\n`)

@@ -3,7 +3,7 @@
 # node is older), installs dependencies from the lockfile, builds, then runs `npm run <script>`.
 #   ./scripts/setup.sh demo    # the main job on the embedded default fixture
 #   ./scripts/setup.sh test    # installs bubblewrap, faketime, disorderfs when missing; lint, typecheck,
-#                              # build and the test suite
+#                              # build and the test suite, then checks that dist/action.js is fresh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/node-env.sh
@@ -18,7 +18,16 @@ if [ ! -f dist/cli/main.js ] || [ -n "$(find src -newer dist/cli/main.js -name '
 fi
 [ $# -eq 0 ] && exit 0
 script="$1"
-# the tests use real sandbox and variation tools (bubblewrap, faketime, disorderfs): installed when missing
-[ "$script" = test ] && ./scripts/system-tools.sh
 shift
+if [ "$script" = test ]; then
+  # the tests use real sandbox and variation tools (bubblewrap, faketime, disorderfs): installed when missing
+  ./scripts/system-tools.sh
+  # two steps, both always run, each failing on its own: the suite, then the committed Action bundle's
+  # freshness (a stale dist/action.js is not a unit-test failure, but CI must not pass with one)
+  status=0
+  npm run --silent test -- "$@" || status=$?
+  echo "detbuild setup: checking the Action bundle (node scripts/build-action.ts --check)" >&2
+  node scripts/build-action.ts --check || status=1
+  exit "$status"
+fi
 exec npm run --silent "$script" -- "$@"

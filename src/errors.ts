@@ -26,6 +26,7 @@ export interface ErrorOptions {
   cause?: unknown
 }
 
+/** The base of every error detbuild throws on purpose: a stable `code`, the CLI's `exitCode`, the file it is about. */
 export class DetbuildError extends Error {
   readonly code: string
   readonly exitCode: ExitCode
@@ -84,6 +85,7 @@ export class InternalError extends DetbuildError {
   }
 }
 
+/** Whether `e` is one of detbuild's own errors (then `code` and `exitCode` are meaningful). */
 export function isDetbuildError(e: unknown): e is DetbuildError {
   return e instanceof DetbuildError
 }

@@ -18,7 +18,11 @@ export {
   type BundleOptions,
   type BundleResult,
   createEvidenceBundle,
+  type EvidenceReport,
+  type InspectSummary,
   inspectEvidence,
+  type VerifyEvidenceOptions,
+  type VerifyEvidenceResult,
   verifyEvidence,
 } from './evidence/index.ts'
 export { type RunPolicyOptions, type RunPolicyResult, runPolicy } from './policy/index.ts'

@@ -77,6 +77,7 @@ import { type ResolvedToolchain, resolveToolchain, UNKNOWN_NPM_VERSION } from '.
 /** Used when neither SOURCE_DATE_EPOCH nor a git commit gives a time: 1980-01-01T00:00:00Z (zip's epoch). */
 export const DEFAULT_SOURCE_DATE_EPOCH = 315532800
 
+/** Options of {@link runBuild} (`detbuild build`): the project, the workspace folder and the build's knobs. */
 export interface BuildOptions {
   cwd: string
   out: string
@@ -103,6 +104,7 @@ export interface BuildOptions {
   arch?: string
 }
 
+/** What {@link runBuild} wrote: the build.json manifest, the output artifacts and, with `check`, the repro verdict. */
 export interface BuildResult {
   manifest: Record<string, unknown>
   outputs: OutputRecord[]

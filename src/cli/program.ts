@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Command, Option } from 'commander'
-import { ExitCode, InputError } from '../errors.ts'
+import { InputError } from '../errors.ts'
 import { setMaxInputBytes, toFsError } from '../util/fs.ts'
 import { createLogger } from '../util/log.ts'
 import { VERSION } from '../version.ts'
@@ -142,5 +142,3 @@ function toMaxInputBytes(value: unknown): number | undefined {
     )
   return n
 }
-
-export { ExitCode }

@@ -17,6 +17,7 @@ import { toManifest } from './manifest.ts'
 import { MANIFEST_BUNDLE, MANIFEST_FILE, type ManifestArtifact, type SignerSummary } from './types.ts'
 import { validateFiles } from './validate-files.ts'
 
+/** Options of {@link createEvidenceBundle} (`detbuild bundle`). */
 export interface BundleOptions {
   cwd: string
   out: string
@@ -28,6 +29,7 @@ export interface BundleOptions {
   log: Logger
 }
 
+/** The evidence archive {@link createEvidenceBundle} wrote: its digests, members and signer. */
 export interface BundleResult {
   /** the archive, POSIX and relative to the project */
   file: string
@@ -42,6 +44,7 @@ export interface BundleResult {
   tlog: boolean
 }
 
+/** Collects the workspace files into a signed, deterministic evidence.tar.gz (`detbuild bundle`). */
 export async function createEvidenceBundle(o: BundleOptions): Promise<BundleResult> {
   const collected = await collectEvidence({
     cwd: o.cwd,

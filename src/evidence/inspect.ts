@@ -17,6 +17,7 @@ import {
   type SignerSummary,
 } from './types.ts'
 
+/** What `inspectEvidence` read from an archive, unverified: its manifest, members and recorded verdicts. */
 export interface InspectSummary {
   evidence: string
   archive: { size: number; sha256: string; members: number }

@@ -45,6 +45,7 @@ import {
 } from './types.ts'
 import { validateFiles } from './validate-files.ts'
 
+/** Options of {@link verifyEvidence} (`detbuild verify --evidence`): the archive, the artifact, who must have signed. */
 export interface VerifyEvidenceOptions extends TrustFlags {
   cwd: string
   /** the evidence archive */
@@ -66,6 +67,7 @@ export interface VerifyEvidenceOptions extends TrustFlags {
   client?: ScanOptions['client']
 }
 
+/** What {@link verifyEvidence} checked and found, member by member (printed by `--json`). */
 export interface EvidenceReport {
   verified: boolean
   /** the archive, relative to the project */
@@ -103,11 +105,17 @@ export interface EvidenceReport {
   rescan: Omit<RescanResult, 'vulns'> | null
 }
 
+/** {@link verifyEvidence}'s report and the exit code the CLI would give it. */
 export interface VerifyEvidenceResult {
   report: EvidenceReport
   exitCode: ExitCode
 }
 
+/**
+ * Checks an evidence archive against an artifact (`detbuild verify --evidence`): the signed manifest, every
+ * member's digest and, with `rescan`, today's advisories. A failed check is in the result (`exitCode`),
+ * bad input is thrown.
+ */
 export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEvidenceResult> {
   const limits = o.limits ?? DEFAULT_LIMITS
   const display = (file: string) => toPosixRelative(o.cwd, path.resolve(o.cwd, file))

@@ -20,6 +20,7 @@ export { toMarkdown, toText } from './render.ts'
 export { signatureTrust } from './signature-trust.ts'
 export type * from './types.ts'
 
+/** Options of {@link runPolicy} (`detbuild policy`). */
 export interface RunPolicyOptions {
   cwd: string
   out: string
@@ -41,12 +42,14 @@ export interface RunPolicyOptions {
   now: Date
 }
 
+/** The policy verdict {@link runPolicy} computed, and the files it wrote. */
 export interface RunPolicyResult {
   result: PolicyResult
   /** POSIX paths relative to the project */
   written: string[]
 }
 
+/** Judges the workspace's SBOM, findings, build and signatures against a policy (`detbuild policy`). */
 export async function runPolicy(o: RunPolicyOptions): Promise<RunPolicyResult> {
   const loadTrust = prepareSignatureTrust(o.trust, o.cwd, o.tufCachePath)
   const { policy, source } = await readPolicy(o.cwd, o.policy)

@@ -5,6 +5,7 @@ import type { SignMode, StepName } from './steps.ts'
 
 export type FailOn = 'any' | 'low' | 'medium' | 'high' | 'critical'
 
+/** Options of `runDetbuild` (`detbuild run` and the Action): the steps and each step's options. */
 export interface RunOptions {
   /** project folder (absolute) */
   cwd: string

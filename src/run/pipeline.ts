@@ -21,6 +21,7 @@ export interface StepResult {
 
 export type StepRunner = () => Promise<StepResult>
 
+/** Progress callbacks of `runDetbuild`: each step's start and end, and unexpected errors. */
 export interface PipelineHooks {
   onStart?(step: StepName, index: number, total: number): void
   onEnd?(record: StepRecord, index: number, total: number): void

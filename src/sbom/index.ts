@@ -17,6 +17,7 @@ export { SPEC_VERSIONS, type SpecVersion } from './serialize.ts'
 
 export type SbomFormat = 'json' | 'xml' | 'both'
 
+/** Options of {@link runSbom} (`detbuild sbom`). */
 export interface SbomOptions {
   cwd: string
   out: string
@@ -31,6 +32,7 @@ export interface SbomOptions {
   log: Logger
 }
 
+/** The SBOM files {@link runSbom} wrote, with counts, the serial number and the schema validation outcome. */
 export interface SbomResult {
   files: string[]
   root: { name: string; version: string; purl: string }
@@ -71,6 +73,7 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   }
 }
 
+/** Writes the project's CycloneDX SBOM (JSON and/or XML), schema-validated, into the workspace (`detbuild sbom`). */
 export async function runSbom(options: SbomOptions): Promise<SbomResult> {
   // schema compilation starts now, on another core, while the tree loads
   const jsonValidation = options.validate ? startJsonValidation(options.spec) : undefined

@@ -31,6 +31,7 @@ export { FailOnLevels } from './findings.ts'
 export { defaultCacheDir } from './osv-cache.ts'
 export { DefaultMaxResponseBytes, DefaultOsvUrl } from './osv-client.ts'
 
+/** Options of {@link runScan} (`detbuild scan`). */
 export interface ScanOptions {
   cwd: string
   out: string
@@ -58,6 +59,7 @@ export interface ScanOptions {
   client?: Partial<Omit<OsvClientOptions, 'baseUrl' | 'log' | 'cache'>>
 }
 
+/** The vulnerability report {@link runScan} wrote, and the exit code `--fail-on` gives it. */
 export interface ScanResult {
   report: VulnsReport
   exitCode: ExitCode
@@ -72,6 +74,7 @@ export const DefaultIgnoreFiles = [
   'osv-scanner.toml',
 ]
 
+/** Matches the SBOM's packages against OSV advisories (online or an offline database) (`detbuild scan`). */
 export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const sbomPath = o.sbom ? path.resolve(o.cwd, o.sbom) : path.join(o.out, WorkspaceFiles.sbomJson)
   const sbomDisplay = displayPath(o, sbomPath)

@@ -101,13 +101,3 @@ export function matchAffected(entry: OsvAffected, version: string): AffectedMatc
 export function isComparableVersion(version: string): boolean {
   return semver.valid(version) !== null
 }
-
-/** Lowest of several versions by semver (null when empty). */
-export function lowestVersion(versions: Iterable<string>): string | null {
-  let best: string | null = null
-  for (const v of versions) {
-    if (!semver.valid(v)) continue
-    if (best === null || semver.lt(v, best)) best = v
-  }
-  return best
-}

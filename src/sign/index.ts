@@ -37,11 +37,13 @@ export interface SignatureEntry {
   tlog: boolean
 }
 
+/** signatures.json: one entry per signed workspace file and its sigstore bundle. */
 export interface SignaturesManifest {
   schemaVersion: 1
   bundles: SignatureEntry[]
 }
 
+/** Options of {@link signWorkspace} (`detbuild sign`). */
 export interface SignWorkspaceOptions {
   /** the workspace folder (absolute) */
   out: string

@@ -4,6 +4,7 @@
  */
 import { redactSecrets } from './redact.ts'
 
+/** Where detbuild reports progress and warnings (stderr by default); every message is redacted. */
 export interface Logger {
   info(message: string): void
   warn(message: string): void
@@ -11,6 +12,7 @@ export interface Logger {
   readonly color: boolean
 }
 
+/** Options of {@link createLogger}: `quiet` drops info, `debug` adds debug lines, `write` replaces stderr. */
 export interface LoggerOptions {
   quiet?: boolean
   debug?: boolean
@@ -20,6 +22,7 @@ export interface LoggerOptions {
 
 const paint = (on: boolean, code: string, s: string): string => (on ? `\u001b[${code}m${s}\u001b[0m` : s)
 
+/** A {@link Logger} that redacts credentials from every line before writing it. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const sink = options.write ?? ((line: string) => process.stderr.write(`${line}\n`))
   const write = (line: string) => sink(redactSecrets(line))

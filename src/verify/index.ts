@@ -14,6 +14,7 @@ export { checkTrustedRoot, toTrustedRoot } from './trusted-root.ts'
 export type { ArtifactInput, IdentityPolicy, VerifyReport, VerifyRequest } from './verify-bundle.ts'
 export { verifyBundle } from './verify-bundle.ts'
 
+/** Options of {@link verifyArtifact} (`detbuild verify --bundle`): the artifact, its bundle and who must have signed. */
 export interface VerifyArtifactOptions extends VerifyCliOptions {
   /** base for relative paths */
   cwd: string
@@ -24,6 +25,7 @@ export interface VerifyArtifactOptions extends VerifyCliOptions {
   tufCachePath?: string
 }
 
+/** {@link verifyArtifact}'s answer: verified or the failure's code, the signer, the digests compared. */
 export interface VerifyResult extends VerifyReport {
   /** the artifact as given (path relative to cwd, or the digest) */
   artifact: string
@@ -31,6 +33,10 @@ export interface VerifyResult extends VerifyReport {
   trustedRoot: string
 }
 
+/**
+ * Verifies a sigstore bundle for an artifact file or digest (`detbuild verify --bundle`); a failed check is
+ * `verified: false` in the result, bad input is thrown.
+ */
 export async function verifyArtifact(options: VerifyArtifactOptions): Promise<VerifyResult> {
   const display = (file: string): string => toPosixRelative(options.cwd, path.resolve(options.cwd, file))
 

@@ -1,10 +1,10 @@
-/** action.yml's structure, and the committed bundle: reproducible, and the same as a fresh build. */
+/** action.yml's structure, and the bundle build: reproducible, self-contained; the freshness check's message. */
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
 import YAML from 'yaml'
-import { buildAction, OUTFILE } from '../../scripts/build-action.ts'
+import { buildAction, OUTFILE, staleness } from '../../scripts/build-action.ts'
 import { INPUT_DEFAULTS, INPUT_NAMES } from '../../src/action/inputs.ts'
 import { ROOT } from './helpers.ts'
 
@@ -70,19 +70,29 @@ test('action.yml: every input is documented, has a string default, and is read b
   }
 })
 
-test('the bundle builds reproducibly and the committed dist/action.js is up to date', async () => {
+test('the bundle builds reproducibly, without warnings, absolute paths or run-time file lookups', async () => {
+  // whether the committed dist/action.js is this build is its own CI step (scripts/setup.sh test runs
+  // `node scripts/build-action.ts --check`), so a source change does not fail the unit suite
   const [a, b] = [await buildAction(), await buildAction()]
   assert.ok(Buffer.from(a.bytes).equals(Buffer.from(b.bytes)), 'two builds give identical bytes')
   assert.deepEqual(a.warnings, [])
-  const committed = await readFile(path.join(ROOT, OUTFILE))
-  assert.ok(
-    committed.equals(Buffer.from(a.bytes)),
-    `${OUTFILE} is stale: run node scripts/build-action.ts and commit it`,
-  )
-  const text = committed.toString('utf8')
+  const text = Buffer.from(a.bytes).toString('utf8')
   // no absolute paths of this machine, no timestamps of the build
   assert.ok(!text.includes(ROOT), 'no absolute paths')
   // the worker file and the CycloneDX schema folder are not needed at run time
   assert.ok(!text.includes('validate-worker.js'), 'the in-thread validator replaces the worker')
   assert.ok(text.includes('bom-1.6.SNAPSHOT.schema.json'), 'the CycloneDX schemas are embedded')
+})
+
+test('the freshness check names a missing or stale bundle and passes an identical one', () => {
+  const fresh = Buffer.from('bundle')
+  assert.equal(staleness(Buffer.from('bundle'), fresh), undefined)
+  assert.equal(
+    staleness(undefined, fresh),
+    `${OUTFILE} is missing: run node scripts/build-action.ts and commit the result`,
+  )
+  assert.equal(
+    staleness(Buffer.from('old bundle'), fresh),
+    `${OUTFILE} is stale (10 bytes committed, 6 built from src/): run node scripts/build-action.ts and commit the result`,
+  )
 })
