@@ -64,7 +64,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
   const runners: Record<StepName, StepRunner> = {
     async build() {
       const { runBuild } = await import('../build/index.ts')
-      const { isWithheldEnvName } = await import('../build/env.ts')
+      const { isWithheldEnvName } = await import('../util/secret-env.ts')
       const passwordEnv = o.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'
       // the build step never holds this run's own credentials, whatever its config says
       const buildEnv: NodeJS.ProcessEnv = {}

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { type ArchiveEntry, gzipFixed, writeTar, writeZip } from '../../src/build/archive.ts'
+import { writeZip } from '../../src/build/archive.ts'
 import {
   CHECK_CLOCK_SHIFT_S,
   describeShift,
@@ -24,6 +24,7 @@ import {
   toVerdict,
   unifiedDiff,
 } from '../../src/build/compare.ts'
+import { type ArchiveEntry, gzipFixed, writeTar } from '../../src/util/tar.ts'
 import { ROOT } from './helpers.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'detbuild-report-test-'))
