@@ -3,10 +3,11 @@
  * entries, one fixed time, uid/gid 0, no user/group names and normalized modes, so that the same
  * content gives the same bytes whatever umask, clock, user or directory order the build ran with.
  */
-import { constants, crc32, deflateRawSync, gunzipSync, inflateRawSync } from 'node:zlib'
+import { constants, crc32, deflateRawSync, gunzipSync } from 'node:zlib'
 import { Parser } from 'tar'
 import { InputError } from '../errors.ts'
 import { type ArchiveEntry, type EntryType, gzipFixed, normalizeEntries, writeTar } from '../util/tar.ts'
+import { readZipEntries as listZip, readZipEntry } from '../util/zip.ts'
 
 export type ArchiveKind = 'tar' | 'tgz' | 'zip'
 
@@ -78,69 +79,29 @@ const SIG_LOCAL = 0x04034b50
 const SIG_CENTRAL = 0x02014b50
 const SIG_EOCD = 0x06054b50
 
-/** Reads a zip (stored or deflated members; no zip64, no encryption). */
+/** Reads a zip (stored or deflated members, ZIP64; no encryption), every member checked by size and CRC-32. */
 export function readZipEntries(bytes: Uint8Array, display = 'archive'): ArchiveEntry[] {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const fail = (why: string): never => {
     throw new InputError('BUILD_ARCHIVE_INVALID', `cannot normalize ${display}: ${why}`, { file: display })
   }
-  let eocd = -1
-  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
-    if (buf.readUInt32LE(i) === SIG_EOCD) {
-      eocd = i
-      break
-    }
-  }
-  if (eocd < 0) fail('not a zip file (no end of central directory)')
-  const count = buf.readUInt16LE(eocd + 10)
-  let p = buf.readUInt32LE(eocd + 16)
-  if (count === 0xffff || p === 0xffffffff) fail('zip64 archives are not supported')
-  const entries: ArchiveEntry[] = []
-  for (let n = 0; n < count; n++) {
-    if (p + 46 > buf.length || buf.readUInt32LE(p) !== SIG_CENTRAL) fail('corrupt central directory')
-    const madeBy = buf.readUInt16LE(p + 4)
-    const flags = buf.readUInt16LE(p + 8)
-    const method = buf.readUInt16LE(p + 10)
-    const dosTime = buf.readUInt16LE(p + 12)
-    const dosDate = buf.readUInt16LE(p + 14)
-    const crc = buf.readUInt32LE(p + 16)
-    const csize = buf.readUInt32LE(p + 20)
-    const usize = buf.readUInt32LE(p + 24)
-    const nameLen = buf.readUInt16LE(p + 28)
-    const extraLen = buf.readUInt16LE(p + 30)
-    const commentLen = buf.readUInt16LE(p + 32)
-    const external = buf.readUInt32LE(p + 38)
-    const localOffset = buf.readUInt32LE(p + 42)
-    const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen)
-    p += 46 + nameLen + extraLen + commentLen
-    if (flags & 0x1) fail(`encrypted member ${name}`)
-    if (localOffset + 30 > buf.length || buf.readUInt32LE(localOffset) !== SIG_LOCAL)
-      fail(`corrupt member ${name}`)
-    const dataStart =
-      localOffset + 30 + buf.readUInt16LE(localOffset + 26) + buf.readUInt16LE(localOffset + 28)
-    const raw = buf.subarray(dataStart, dataStart + csize)
-    let data: Buffer
-    if (method === 0) data = Buffer.from(raw)
-    else if (method === 8) data = inflateRawSync(raw)
-    else return fail(`member ${name} uses unsupported compression method ${method}`)
-    if (data.length !== usize || crc32(data) !== crc) fail(`member ${name} fails its CRC/size check`)
-    const unixMode = madeBy >> 8 === 3 ? external >>> 16 : 0
-    const isDir = name.endsWith('/')
-    const isLink = (unixMode & 0o170000) === 0o120000
-    entries.push({
-      path: name,
+  return listZip(buf, fail).map((e): ArchiveEntry => {
+    const data = Buffer.from(readZipEntry(buf, e, fail, { checkCrc: true }))
+    const isDir = e.name.endsWith('/')
+    const isLink = (e.unixMode & 0o170000) === 0o120000
+    return {
+      path: e.name,
       type: isDir ? 'directory' : isLink ? 'symlink' : 'file',
-      mode: unixMode & 0o7777,
-      mtime: fromDosTime(dosDate, dosTime),
+      mode: e.unixMode & 0o7777,
+      mtime: fromDosTime(e.dosDate, e.dosTime),
       uid: 0,
       gid: 0,
       uname: '',
       gname: '',
       linkpath: isLink ? data.toString('utf8') : '',
       data: isLink ? Buffer.alloc(0) : data,
-    })
-  }
-  return entries
+    }
+  })
 }
 
 function fromDosTime(date: number, time: number): number {
