@@ -111,7 +111,7 @@ test('ZIP64 archives read the same as plain ones, for the OSV export and for the
       members.map((m) => m.name),
     )
     const seen: string[] = []
-    forEachZipEntry(zip, entries, null, fail, (i, bytes) => seen.push(bytes.toString('utf8')))
+    forEachZipEntry(zip, entries, null, fail, (_i, bytes) => seen.push(bytes.toString('utf8')))
     assert.deepEqual(
       seen,
       members.map((m) => m.data.toString('utf8')),
