@@ -4,98 +4,18 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { crc32, deflateRawSync } from 'node:zlib'
 import { readZipEntries as readBuildZip } from '../../src/build/archive.ts'
 import { DetbuildError } from '../../src/errors.ts'
 import { zipFailure } from '../../src/scan/offline-db.ts'
 import { forEachZipEntry, readZipEntries, readZipEntry, type ZipFail } from '../../src/util/zip.ts'
+import { makeZip } from '../scan/helpers.ts'
 
-interface Member {
-  name: string
-  data: Buffer
-  stored?: boolean
-  /** written in the central directory instead of the real size */
-  size?: number
-  flags?: number
-}
-
-/**
- * A ZIP written by hand, so each field can be bent. With `zip64`, every central entry saturates its
- * sizes and offset and carries them in a ZIP64 extra field, and the archive ends with a ZIP64 end of
- * central directory and its locator, as streaming writers do for large archives.
- */
-function makeZip(members: Member[], zip64 = false): Buffer {
-  const parts: Buffer[] = []
-  const centrals: Buffer[] = []
-  let offset = 0
-  for (const m of members) {
-    const body = m.stored ? m.data : deflateRawSync(m.data)
-    const method = m.stored ? 0 : 8
-    const name = Buffer.from(m.name, 'utf8')
-    const local = Buffer.alloc(30)
-    local.writeUInt32LE(0x04034b50, 0)
-    local.writeUInt16LE(zip64 ? 45 : 20, 4)
-    local.writeUInt16LE(method, 8)
-    local.writeUInt32LE(crc32(m.data), 14)
-    local.writeUInt32LE(body.length, 18)
-    local.writeUInt32LE(m.data.length, 22)
-    local.writeUInt16LE(name.length, 26)
-    parts.push(local, name, body)
-    const extra = Buffer.alloc(zip64 ? 28 : 0)
-    if (zip64) {
-      extra.writeUInt16LE(0x0001, 0)
-      extra.writeUInt16LE(24, 2)
-      extra.writeBigUInt64LE(BigInt(m.size ?? m.data.length), 4)
-      extra.writeBigUInt64LE(BigInt(body.length), 12)
-      extra.writeBigUInt64LE(BigInt(offset), 20)
-    }
-    const central = Buffer.alloc(46)
-    central.writeUInt32LE(0x02014b50, 0)
-    central.writeUInt16LE((3 << 8) | 45, 4)
-    central.writeUInt16LE(45, 6)
-    central.writeUInt16LE(m.flags ?? 0x800, 8)
-    central.writeUInt16LE(method, 10)
-    central.writeUInt32LE(crc32(m.data), 16)
-    central.writeUInt32LE(zip64 ? 0xffffffff : body.length, 20)
-    central.writeUInt32LE(zip64 ? 0xffffffff : (m.size ?? m.data.length), 24)
-    central.writeUInt16LE(name.length, 28)
-    central.writeUInt16LE(extra.length, 30)
-    central.writeUInt32LE((0o100644 << 16) >>> 0, 38)
-    central.writeUInt32LE(zip64 ? 0xffffffff : offset, 42)
-    centrals.push(central, name, extra)
-    offset += 30 + name.length + body.length
-  }
-  const cd = Buffer.concat(centrals)
-  const tail: Buffer[] = []
-  if (zip64) {
-    const z = Buffer.alloc(56)
-    z.writeUInt32LE(0x06064b50, 0)
-    z.writeBigUInt64LE(44n, 4)
-    z.writeUInt16LE(45, 12)
-    z.writeUInt16LE(45, 14)
-    z.writeBigUInt64LE(BigInt(members.length), 24)
-    z.writeBigUInt64LE(BigInt(members.length), 32)
-    z.writeBigUInt64LE(BigInt(cd.length), 40)
-    z.writeBigUInt64LE(BigInt(offset), 48)
-    const locator = Buffer.alloc(20)
-    locator.writeUInt32LE(0x07064b50, 0)
-    locator.writeBigUInt64LE(BigInt(offset + cd.length), 8)
-    locator.writeUInt32LE(1, 16)
-    tail.push(z, locator)
-  }
-  const eocd = Buffer.alloc(22)
-  eocd.writeUInt32LE(0x06054b50, 0)
-  eocd.writeUInt16LE(zip64 ? 0xffff : members.length, 8)
-  eocd.writeUInt16LE(zip64 ? 0xffff : members.length, 10)
-  eocd.writeUInt32LE(zip64 ? 0xffffffff : cd.length, 12)
-  eocd.writeUInt32LE(zip64 ? 0xffffffff : offset, 16)
-  return Buffer.concat([...parts, cd, ...tail, eocd])
-}
+type Member = Parameters<typeof makeZip>[0][number] & { data: Buffer }
 
 const members: Member[] = [
   { name: 'a.json', data: Buffer.from('{"id":"A"}'.repeat(50)) },
   { name: 'dir/b.json', data: Buffer.from('stored bytes'), stored: true },
-  { name: 'é.txt', data: Buffer.from('utf-8 name') },
+  { name: 'é.txt', data: Buffer.from('utf-8 name'), flags: 0x800 },
 ]
 
 const fail: ZipFail = (why) => {
@@ -104,7 +24,7 @@ const fail: ZipFail = (why) => {
 
 test('ZIP64 archives read the same as plain ones, for the OSV export and for the build normalizer', () => {
   for (const zip64 of [false, true]) {
-    const zip = makeZip(members, zip64)
+    const zip = makeZip(members, { zip64 })
     const entries = readZipEntries(zip, fail)
     assert.deepEqual(
       entries.map((e) => e.name),
@@ -119,7 +39,7 @@ test('ZIP64 archives read the same as plain ones, for the OSV export and for the
     const built = readBuildZip(zip, 'out.zip')
     assert.deepEqual(
       built.map((e) => [e.path, e.type, e.mode, e.data.toString('utf8')]),
-      members.map((m) => [m.name, 'file', 0o644, m.data.toString('utf8')]),
+      members.map((m) => [m.name, 'file', 0, m.data.toString('utf8')]),
       `zip64: ${zip64}`,
     )
   }
@@ -191,7 +111,7 @@ test('hostile archives: bombs, lies about sizes, bad offsets, truncation, damage
   badExtra.writeUInt16LE(0xffff, cdStart + 30)
   assertRefused(badExtra, /damaged/)
   // a ZIP64 extra field too short for the values it must carry
-  const z = makeZip(members.slice(0, 1), true)
+  const z = makeZip(members.slice(0, 1), { zip64: true })
   const zcd = z.length - 22 - 20 - 56 - (46 + 'a.json'.length + 28)
   const shortExtra = Buffer.from(z)
   shortExtra.writeUInt16LE(8, zcd + 46 + 6 + 2)
