@@ -388,8 +388,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
 
   /** The public half of this run's signing key, in a scratch file for verify. */
   async function publicKeyOf(): Promise<string> {
-    const { toPrivateKey } = await import('../sign/index.ts')
-    const { PEM_KEY_DISPLAY } = await import('../sign/index.ts')
+    const { PEM_KEY_DISPLAY, toPrivateKey } = await import('../sign/index.ts')
     let pem: string
     let shown: string
     if (o.sign.keyPem !== undefined) {
