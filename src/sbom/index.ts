@@ -12,7 +12,6 @@ import { type SpecVersion, serializeBom } from './serialize.ts'
 import { toBom } from './to-bom.ts'
 import { startJsonValidation, type ValidationOutcome, validateXml } from './validate.ts'
 
-export { specVersionProblem } from './input-shapes.ts'
 export { OMIT_TYPES, type OmitType } from './model.ts'
 export { SPEC_VERSIONS, type SpecVersion } from './serialize.ts'
 export { startJsonValidation, validateXml } from './validate.ts'
