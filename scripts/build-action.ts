@@ -74,7 +74,7 @@ const plugin: esbuild.Plugin = {
   name: 'detbuild-action',
   setup(build) {
     // the in-thread SBOM validator instead of the worker-based one, for every importer (sbom, evidence)
-    const inline = path.join(ROOT, 'src', 'action', 'sbom-validate-inline.ts')
+    const inline = path.join(ROOT, 'src', 'sbom', 'validate-inline.ts')
     build.onResolve({ filter: /validate\.ts$/ }, (args) =>
       args.importer !== inline &&
       path.resolve(path.dirname(args.importer), args.path) === path.join(ROOT, 'src', 'sbom', 'validate.ts')

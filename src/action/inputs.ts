@@ -4,7 +4,7 @@
  */
 import { InputError } from '../errors.ts'
 import { urlSecrets } from '../util/redact.ts'
-import { checkAnchoredRegExp } from '../verify/identity-regexp.ts'
+import { checkAnchoredRegExp } from '../verify/index.ts'
 
 export const ACTION_COMMANDS = ['run', 'build', 'sbom', 'scan', 'policy', 'sign', 'bundle', 'verify'] as const
 export type ActionCommand = (typeof ACTION_COMMANDS)[number]

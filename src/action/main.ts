@@ -2,7 +2,7 @@
  * Entry of the GitHub Action (bundled into dist/action.js by scripts/build-action.ts). The only place in
  * the Action that touches `process`: it hands the environment to runAction and sets the exit code.
  */
-import { looksLikeSecretEnvName } from '../build/env.ts'
+import { looksLikeSecretEnvName } from '../util/secret-env.ts'
 import { runAction } from './run-action.ts'
 
 // the run reads its own copy; the process environment keeps no credential (the inputs, the key among

@@ -2,7 +2,7 @@
  * Pure: a run report → the job summary (markdown), the annotations and the step outputs. Every value
  * from the run (names, paths, finding texts, messages) is escaped: none of it becomes markup.
  */
-import type { RunReport } from '../run/types.ts'
+import type { RunReport } from '../run/index.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { redactSecrets } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'

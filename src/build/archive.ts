@@ -3,26 +3,11 @@
  * entries, one fixed time, uid/gid 0, no user/group names and normalized modes, so that the same
  * content gives the same bytes whatever umask, clock, user or directory order the build ran with.
  */
-import { constants, crc32, deflateRawSync, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib'
-import { Header, Parser, Pax } from 'tar'
+import { constants, crc32, deflateRawSync, gunzipSync } from 'node:zlib'
+import { Parser } from 'tar'
 import { InputError } from '../errors.ts'
-import { compareCodePoint } from '../util/sort.ts'
-
-export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink'
-
-/** One archive member, as read (before normalization) or as written. */
-export interface ArchiveEntry {
-  path: string
-  type: EntryType
-  mode: number
-  mtime: number
-  uid: number
-  gid: number
-  uname: string
-  gname: string
-  linkpath: string
-  data: Buffer
-}
+import { type ArchiveEntry, type EntryType, gzipFixed, normalizeEntries, writeTar } from '../util/tar.ts'
+import { readZipEntries as listZip, readZipEntry } from '../util/zip.ts'
 
 export type ArchiveKind = 'tar' | 'tgz' | 'zip'
 
@@ -35,9 +20,6 @@ export function archiveKindOf(name: string): ArchiveKind | null {
   return null
 }
 
-/** gzip level used for every re-packed .tgz (npm's own pack uses 9 too). */
-export const GZIP_LEVEL = 9
-
 const TAR_TYPES: Record<string, EntryType> = {
   File: 'file',
   OldFile: 'file',
@@ -45,13 +27,6 @@ const TAR_TYPES: Record<string, EntryType> = {
   Directory: 'directory',
   SymbolicLink: 'symlink',
   Link: 'hardlink',
-}
-
-const TAR_TYPE_NAMES: Record<EntryType, string> = {
-  file: 'File',
-  directory: 'Directory',
-  symlink: 'SymbolicLink',
-  hardlink: 'Link',
 }
 
 /** Reads every member of a tar (gzip'd or not). Devices, fifos and unknown types are refused. */
@@ -98,142 +73,35 @@ export async function readTarEntries(bytes: Uint8Array, display = 'archive'): Pr
   return entries
 }
 
-/** 0755 for directories and anything executable by anyone, 0644 otherwise, 0777 for symlinks. */
-export function normalizeMode(type: EntryType, mode: number): number {
-  if (type === 'directory') return 0o755
-  if (type === 'symlink') return 0o777
-  return mode & 0o111 ? 0o755 : 0o644
-}
-
-/** Entries with normalized metadata, sorted by path (code point; stable for duplicates). */
-export function normalizeEntries(entries: readonly ArchiveEntry[], epoch: number): ArchiveEntry[] {
-  return entries
-    .map((e) => ({
-      ...e,
-      path: e.type === 'directory' && !e.path.endsWith('/') ? `${e.path}/` : e.path,
-      mode: normalizeMode(e.type, e.mode),
-      mtime: epoch,
-      uid: 0,
-      gid: 0,
-      uname: '',
-      gname: '',
-      data: e.type === 'file' ? e.data : Buffer.alloc(0),
-    }))
-    .sort((a, b) => compareCodePoint(a.path, b.path))
-}
-
-/** Writes a ustar archive (pax records only for long names) from already-normalized entries. */
-export function writeTar(entries: readonly ArchiveEntry[]): Buffer {
-  const blocks: Buffer[] = []
-  for (const e of entries) {
-    const mtime = new Date(e.mtime * 1000)
-    const header = new Header({
-      path: e.path,
-      mode: e.mode,
-      uid: e.uid,
-      gid: e.gid,
-      size: e.data.length,
-      mtime,
-      type: TAR_TYPE_NAMES[e.type] as 'File',
-      linkpath: e.linkpath,
-      uname: e.uname,
-      gname: e.gname,
-      devmaj: 0,
-      devmin: 0,
-    })
-    const block = Buffer.alloc(512)
-    if (header.encode(block)) {
-      const pax = new Pax({ path: e.path, ...(e.linkpath ? { linkpath: e.linkpath } : {}), mtime })
-      blocks.push(pax.encode())
-    }
-    blocks.push(block)
-    if (e.data.length > 0) {
-      blocks.push(e.data)
-      const pad = (512 - (e.data.length % 512)) % 512
-      if (pad) blocks.push(Buffer.alloc(pad))
-    }
-  }
-  blocks.push(Buffer.alloc(1024))
-  return Buffer.concat(blocks)
-}
-
-/** gzip with no name, no time, a fixed level and a fixed OS byte (3, Unix) on every platform. */
-export function gzipFixed(bytes: Uint8Array): Buffer {
-  const out = gzipSync(bytes, { level: GZIP_LEVEL })
-  out.writeUInt32LE(0, 4)
-  out[9] = 3
-  return out
-}
-
 // ---------------------------------------------------------------- zip
 
 const SIG_LOCAL = 0x04034b50
 const SIG_CENTRAL = 0x02014b50
 const SIG_EOCD = 0x06054b50
 
-/** Reads a zip (stored or deflated members; no zip64, no encryption). */
+/** Reads a zip (stored or deflated members, ZIP64; no encryption), every member checked by size and CRC-32. */
 export function readZipEntries(bytes: Uint8Array, display = 'archive'): ArchiveEntry[] {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const fail = (why: string): never => {
     throw new InputError('BUILD_ARCHIVE_INVALID', `cannot normalize ${display}: ${why}`, { file: display })
   }
-  let eocd = -1
-  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
-    if (buf.readUInt32LE(i) === SIG_EOCD) {
-      eocd = i
-      break
-    }
-  }
-  if (eocd < 0) fail('not a zip file (no end of central directory)')
-  const count = buf.readUInt16LE(eocd + 10)
-  let p = buf.readUInt32LE(eocd + 16)
-  if (count === 0xffff || p === 0xffffffff) fail('zip64 archives are not supported')
-  const entries: ArchiveEntry[] = []
-  for (let n = 0; n < count; n++) {
-    if (p + 46 > buf.length || buf.readUInt32LE(p) !== SIG_CENTRAL) fail('corrupt central directory')
-    const madeBy = buf.readUInt16LE(p + 4)
-    const flags = buf.readUInt16LE(p + 8)
-    const method = buf.readUInt16LE(p + 10)
-    const dosTime = buf.readUInt16LE(p + 12)
-    const dosDate = buf.readUInt16LE(p + 14)
-    const crc = buf.readUInt32LE(p + 16)
-    const csize = buf.readUInt32LE(p + 20)
-    const usize = buf.readUInt32LE(p + 24)
-    const nameLen = buf.readUInt16LE(p + 28)
-    const extraLen = buf.readUInt16LE(p + 30)
-    const commentLen = buf.readUInt16LE(p + 32)
-    const external = buf.readUInt32LE(p + 38)
-    const localOffset = buf.readUInt32LE(p + 42)
-    const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen)
-    p += 46 + nameLen + extraLen + commentLen
-    if (flags & 0x1) fail(`encrypted member ${name}`)
-    if (localOffset + 30 > buf.length || buf.readUInt32LE(localOffset) !== SIG_LOCAL)
-      fail(`corrupt member ${name}`)
-    const dataStart =
-      localOffset + 30 + buf.readUInt16LE(localOffset + 26) + buf.readUInt16LE(localOffset + 28)
-    const raw = buf.subarray(dataStart, dataStart + csize)
-    let data: Buffer
-    if (method === 0) data = Buffer.from(raw)
-    else if (method === 8) data = inflateRawSync(raw)
-    else return fail(`member ${name} uses unsupported compression method ${method}`)
-    if (data.length !== usize || crc32(data) !== crc) fail(`member ${name} fails its CRC/size check`)
-    const unixMode = madeBy >> 8 === 3 ? external >>> 16 : 0
-    const isDir = name.endsWith('/')
-    const isLink = (unixMode & 0o170000) === 0o120000
-    entries.push({
-      path: name,
+  return listZip(buf, fail).map((e): ArchiveEntry => {
+    const data = Buffer.from(readZipEntry(buf, e, fail, { checkCrc: true }))
+    const isDir = e.name.endsWith('/')
+    const isLink = (e.unixMode & 0o170000) === 0o120000
+    return {
+      path: e.name,
       type: isDir ? 'directory' : isLink ? 'symlink' : 'file',
-      mode: unixMode & 0o7777,
-      mtime: fromDosTime(dosDate, dosTime),
+      mode: e.unixMode & 0o7777,
+      mtime: fromDosTime(e.dosDate, e.dosTime),
       uid: 0,
       gid: 0,
       uname: '',
       gname: '',
       linkpath: isLink ? data.toString('utf8') : '',
       data: isLink ? Buffer.alloc(0) : data,
-    })
-  }
-  return entries
+    }
+  })
 }
 
 function fromDosTime(date: number, time: number): number {

@@ -8,7 +8,7 @@ import { lutimes, mkdir, readdir, readFile, rename, rm, stat, writeFile } from '
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import type { ClockMode } from '../config/build-config.ts'
+import type { ClockMode } from '../config/index.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import {
   CHECK_CLOCK_SHIFT_S,

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto'
 import { structuredPatch } from 'diff'
 import { showControls } from '../util/file-name.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { type ArchiveEntry, archiveKindOf, readArchive } from './archive.ts'
+import type { ArchiveEntry } from '../util/tar.ts'
+import { archiveKindOf, readArchive } from './archive.ts'
 
 export interface EntryDifference {
   path: string

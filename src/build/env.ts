@@ -1,5 +1,7 @@
 /** The scrubbed build environment, pure: an allowlist of host variables plus fixed, recorded values. */
+
 import { withoutCredentials } from '../util/redact.ts'
+import { isWithheldEnvName } from '../util/secret-env.ts'
 
 /** Directories searched after the toolchain's own bin folder. */
 export const SYSTEM_PATH = ['/usr/local/bin', '/usr/bin', '/bin'] as const
@@ -15,37 +17,6 @@ export interface Variation {
 /** Whether a variable name sets the locale (LANG, LC_ALL, LC_TIME, …). */
 export function isLocaleName(name: string): boolean {
   return name === 'LANG' || name.startsWith('LC_')
-}
-
-/**
- * Names no build ever gets, even when a config asks: the runner's and detbuild's own credentials (the
- * OIDC token endpoint, the runtime token, every Action input — `INPUT_KEY` holds the signing key —, the
- * key passphrase, a keyless identity token). A build that needs one is a build that can sign as you.
- */
-export function isWithheldEnvName(name: string): boolean {
-  const n = name.toUpperCase()
-  return (
-    n.startsWith('ACTIONS_') ||
-    n.startsWith('INPUT_') ||
-    n === 'DETBUILD_KEY_PASSWORD' ||
-    n === 'SIGSTORE_ID_TOKEN'
-  )
-}
-
-// words that name a credential: *TOKEN*, *SECRET*, *PASSWORD*, *PASSWD*, *PASSPHRASE*, *CREDENTIAL*,
-// *PRIVATE_KEY*, *API_KEY*/*APIKEY*, *ACCESS_KEY*, and the words AUTH, PASS, PAT and KEY between
-// underscores or at an end (NPM_TOKEN, npm_config__auth, AWS_SECRET_ACCESS_KEY, SSH_AUTH_SOCK, DB_PASS)
-const SECRET_WORDS = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY/
-const SECRET_PARTS = /(^|_)(AUTH|PASS|PAT|KEY|COOKIE|SESSION)(_|$)/
-
-/**
- * Whether a variable's name says it holds a credential. Such a name is passed to a build only when the
- * config lists it under `secretEnv` (on purpose, e.g. NPM_TOKEN for a private registry with
- * `network: allow`), never through `env`.
- */
-export function looksLikeSecretEnvName(name: string): boolean {
-  const n = name.toUpperCase()
-  return isWithheldEnvName(n) || SECRET_WORDS.test(n) || SECRET_PARTS.test(n)
 }
 
 export interface BuildEnvInput {

@@ -9,10 +9,8 @@ import { glob, mkdir, mkdtemp, readFile, realpath, rm, stat, utimes } from 'node
 import os from 'node:os'
 import path from 'node:path'
 import ssri from 'ssri'
-import type { BuildConfig } from '../config/build-config.ts'
-import { toConfigRecord } from '../config/build-config.ts'
-import { resolveBuildHostSettings } from '../config/build-env.ts'
-import { loadBuildConfig } from '../config/load-build-config.ts'
+import type { BuildConfig } from '../config/index.ts'
+import { loadBuildConfig, resolveBuildHostSettings, toConfigRecord } from '../config/index.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
@@ -879,5 +877,6 @@ function toToolchainRecord(t: ResolvedToolchain, npmVersion: string): BuildFacts
   }
 }
 
+export { initProject, lockToolchain } from './init.ts'
 export { BUILD_STEPS, type BuildStep, toBuildSteps } from './steps.ts'
 export type { BuildConfig }

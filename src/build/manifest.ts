@@ -3,7 +3,7 @@
  * a SLSA Provenance v1 predicate. Deterministic: no clock, no random ids, no absolute paths.
  */
 
-import type { NetworkMode } from '../config/build-config.ts'
+import type { NetworkMode } from '../config/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'

@@ -5,8 +5,7 @@
  */
 import { chmod, lstat, mkdir, readFile, readlink, realpath, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { BuildConfig } from '../config/build-config.ts'
-import type { RoomChoice } from '../config/build-env.ts'
+import type { BuildConfig, RoomChoice } from '../config/index.ts'
 import { IncompleteError, InternalError } from '../errors.ts'
 import type { Isolation } from './manifest.ts'
 import {

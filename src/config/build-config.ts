@@ -2,8 +2,9 @@
  * The build configuration (`detbuild.config.json` / `.yaml`): types, defaults and the pure resolution
  * of a parsed document into a frozen, validated config. Validation errors name the key.
  */
-import { isWithheldEnvName, looksLikeSecretEnvName } from '../build/env.ts'
+
 import { InputError } from '../errors.ts'
+import { isWithheldEnvName, looksLikeSecretEnvName } from '../util/secret-env.ts'
 
 export type NetworkMode = 'deny' | 'allow'
 

@@ -6,8 +6,8 @@
  */
 import { createGunzip } from 'node:zlib'
 import { Parser, type ReadEntry } from 'tar'
-import { gzipFixed, normalizeEntries, writeTar } from '../build/archive.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
+import { gzipFixed, normalizeEntries, writeTar } from '../util/tar.ts'
 import type { ArchiveLimits, EvidenceFailureCode } from './types.ts'
 
 /** Packs `files` (path → bytes) into a .tar.gz: sorted, mtime = epoch, 0644, uid/gid 0, no names. */

@@ -2,12 +2,12 @@
  * The checks of `verify --evidence` that need no I/O: the manifest signature (verify's pure core), the
  * artifact against the provenance subjects and build.json outputs, and policy inputs from archive data.
  */
-import type { PolicyInputs } from '../policy/types.ts'
+import type { PolicyInputs } from '../policy/index.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import type { Trust } from '../verify/trust.ts'
-import { type ArtifactInput, type VerifyReport, verifyBundle } from '../verify/verify-bundle.ts'
+import type { Trust } from '../verify/index.ts'
+import { type ArtifactInput, type VerifyReport, verifyBundle } from '../verify/index.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import type { EvidenceFailure, EvidenceFailureCode, EvidenceManifest, SignerSummary } from './types.ts'
 

@@ -6,7 +6,7 @@
 import { lstat, readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { InputError } from '../errors.ts'
-import { POLICIES_DIR } from '../policy/policy-files.ts'
+import { POLICIES_DIR } from '../policy/index.ts'
 import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'

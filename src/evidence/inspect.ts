@@ -3,7 +3,7 @@
  * signer is read from the signature bundle as it claims, not verified (that is `verify --evidence`).
  */
 import type { SerializedBundle } from '@sigstore/bundle'
-import { bundleCertificate, certificateIdentity } from '../sign/certificate.ts'
+import { bundleCertificate, certificateIdentity } from '../sign/index.ts'
 import { digestBytes } from '../util/digest.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'

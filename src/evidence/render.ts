@@ -1,5 +1,5 @@
 /** Terminal text for bundle, verify --evidence and inspect. Pure. */
-import type { ScanSource } from '../scan/types.ts'
+import type { ScanSource } from '../scan/index.ts'
 import type { BundleResult } from './bundle.ts'
 import type { InspectSummary } from './inspect.ts'
 import type { SignerSummary } from './types.ts'

@@ -5,7 +5,7 @@
 import path from 'node:path'
 import { stableJson } from '../util/canonical-json.ts'
 import { writeFileAtomic } from '../util/fs.ts'
-import type { TrustFlags } from '../verify/trust.ts'
+import type { TrustFlags } from '../verify/index.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { evaluatePolicy } from './evaluate.ts'
 import { readPolicy, readPolicyInputs } from './policy-files.ts'
@@ -15,7 +15,13 @@ import type { PolicyResult } from './types.ts'
 
 export { evaluatePolicy } from './evaluate.ts'
 export { parsePolicy } from './parse-policy.ts'
-export { listBuiltinPolicies, readPolicy, readPolicyInputs, readPolicySchema } from './policy-files.ts'
+export {
+  listBuiltinPolicies,
+  POLICIES_DIR,
+  readPolicy,
+  readPolicyInputs,
+  readPolicySchema,
+} from './policy-files.ts'
 export { toMarkdown, toText } from './render.ts'
 export { signatureTrust } from './signature-trust.ts'
 export type * from './types.ts'

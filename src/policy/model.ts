@@ -3,7 +3,7 @@
  * shape checks the rules rely on. A malformed input is an InputError naming the file (exit 2).
  */
 import { InputError } from '../errors.ts'
-import { specVersionProblem } from '../sbom/input-shapes.ts'
+import { specVersionProblem } from '../util/input-shapes.ts'
 import type { InputFile } from './types.ts'
 
 export type Obj = Record<string, unknown>

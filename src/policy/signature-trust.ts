@@ -2,9 +2,7 @@
  * Edge (files, network through src/verify): the trust material for the signing rules, from the same
  * flags as `detbuild verify` (TrustFlags). The policy core only sees a `SignatureTrust` function.
  */
-import { resolvePolicy } from '../verify/options.ts'
-import { loadTrust, type Trust, type TrustFlags } from '../verify/trust.ts'
-import { verifyBundle } from '../verify/verify-bundle.ts'
+import { loadTrust, resolvePolicy, type Trust, type TrustFlags, verifyBundle } from '../verify/index.ts'
 import type { Policy, PolicyInputs, SignatureTrust } from './types.ts'
 
 /** Whether any trust flag was given (`insecureIgnoreTlog: false` is commander's default, not a choice). */

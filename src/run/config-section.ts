@@ -4,13 +4,13 @@
  * config itself when it runs.
  */
 import path from 'node:path'
-import { describeIssue } from '../config/build-config.ts'
 import {
   assertConfigObject,
   CONFIG_FILES,
+  describeIssue,
   loadConfigValidator,
   parseConfigText,
-} from '../config/load-build-config.ts'
+} from '../config/index.ts'
 import { InputError } from '../errors.ts'
 import { exists, readTextFile, toPosixRelative } from '../util/fs.ts'
 import type { FailOn } from './options.ts'

@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { InputError } from '../errors.ts'
-import { generateKeyPairPem } from '../sign/keys.ts'
+import { generateKeyPairPem } from '../sign/index.ts'
 import { exists, writeFileAtomic } from '../util/fs.ts'
 import { EMPTY_TRUSTED_ROOT } from './step-runners.ts'
 

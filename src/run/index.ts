@@ -9,6 +9,7 @@ import { createStepRunners } from './step-runners.ts'
 import type { RunReport } from './types.ts'
 
 export { createLiveProgress, createPlainProgress, type Progress } from '../util/progress.ts'
+export { type Demo, prepareDemo } from './demo.ts'
 export type { RunOptions } from './options.ts'
 export type { PipelineHooks } from './pipeline.ts'
 export { type RunInput, resolveRunOptions } from './resolve.ts'

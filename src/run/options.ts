@@ -1,6 +1,6 @@
 /** The resolved options of one `detbuild run` (built by the CLI command or the Action). Data only. */
 import type { Logger } from '../util/log.ts'
-import type { TrustFlags } from '../verify/trust.ts'
+import type { TrustFlags } from '../verify/index.ts'
 import type { SignMode, StepName } from './steps.ts'
 
 export type FailOn = 'any' | 'low' | 'medium' | 'high' | 'critical'

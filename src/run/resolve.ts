@@ -4,7 +4,7 @@
  */
 import { InputError } from '../errors.ts'
 import type { Logger } from '../util/log.ts'
-import { checkAnchoredRegExp } from '../verify/identity-regexp.ts'
+import { checkAnchoredRegExp } from '../verify/index.ts'
 import { readRunSection } from './config-section.ts'
 import type { FailOn, RunOptions } from './options.ts'
 import { UNAVAILABLE_STEPS } from './step-runners.ts'

@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { ExitCode, InputError } from '../errors.ts'
-import { failsThreshold } from '../scan/findings.ts'
-import type { SignerInfo, SigningConfig } from '../sign/sign-bundle.ts'
+import { failsThreshold } from '../scan/index.ts'
+import type { SignerInfo, SigningConfig } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { readJsonFile, readTextFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import { resolveSourceDate } from '../util/source-date.ts'
-import type { TrustFlags } from '../verify/trust.ts'
+import type { TrustFlags } from '../verify/index.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import type { RunOptions } from './options.ts'
 import type { StepResult, StepRunner } from './pipeline.ts'
@@ -64,7 +64,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
   const runners: Record<StepName, StepRunner> = {
     async build() {
       const { runBuild } = await import('../build/index.ts')
-      const { isWithheldEnvName } = await import('../build/env.ts')
+      const { isWithheldEnvName } = await import('../util/secret-env.ts')
       const passwordEnv = o.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'
       // the build step never holds this run's own credentials, whatever its config says
       const buildEnv: NodeJS.ProcessEnv = {}
@@ -388,8 +388,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
 
   /** The public half of this run's signing key, in a scratch file for verify. */
   async function publicKeyOf(): Promise<string> {
-    const { toPrivateKey } = await import('../sign/keys.ts')
-    const { PEM_KEY_DISPLAY } = await import('../sign/config.ts')
+    const { PEM_KEY_DISPLAY, toPrivateKey } = await import('../sign/index.ts')
     let pem: string
     let shown: string
     if (o.sign.keyPem !== undefined) {
@@ -441,7 +440,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
     if (mode === 'key' && !hasKey()) throw new InputError('RUN_USAGE', '--sign key needs --key FILE')
     const resolved = mode
     signing ??= (async () => {
-      const { resolveSigningConfig } = await import('../sign/config.ts')
+      const { resolveSigningConfig } = await import('../sign/index.ts')
       return resolveSigningConfig(
         {
           ...(resolved === 'key' && o.sign.keyPem !== undefined ? { keyPem: o.sign.keyPem } : {}),

@@ -14,6 +14,7 @@ import { startJsonValidation, type ValidationOutcome, validateXml } from './vali
 
 export { OMIT_TYPES, type OmitType } from './model.ts'
 export { SPEC_VERSIONS, type SpecVersion } from './serialize.ts'
+export { startJsonValidation, validateXml } from './validate.ts'
 
 export type SbomFormat = 'json' | 'xml' | 'both'
 

@@ -27,9 +27,10 @@ import { applySuppressions, type IgnoreEntry, toDetbuildIgnore, toOsvScannerIgno
 import type { Finding, ScanComponent, ScanSource, ScanSourceProblem, VulnsReport } from './types.ts'
 
 export type { FailOn } from './findings.ts'
-export { FailOnLevels } from './findings.ts'
+export { countFindings, FailOnLevels, failsThreshold, sortFindings } from './findings.ts'
 export { defaultCacheDir } from './osv-cache.ts'
 export { DefaultMaxResponseBytes, DefaultOsvUrl } from './osv-client.ts'
+export type { Finding, ScanSource, VulnsReport } from './types.ts'
 
 /** Options of {@link runScan} (`detbuild scan`). */
 export interface ScanOptions {

@@ -18,10 +18,10 @@ import path from 'node:path'
 import { InputError } from '../errors.ts'
 import { readBytesFile } from '../util/fs.ts'
 import { compareCodePoint } from '../util/sort.ts'
+import { forEachZipEntry, isZip, readZipEntries, type ZipFail } from '../util/zip.ts'
 import { entriesFor, OfflineCollector, toEcosystemCounts, toIndexCache } from './offline-collect.ts'
 import { readIndexCache, writeIndexCache } from './offline-index-cache.ts'
 import type { OsvIndex } from './osv-index.ts'
-import { forEachZipEntry, isZip, readZipEntries } from './zip.ts'
 
 export interface OfflineDb {
   index: OsvIndex
@@ -89,7 +89,8 @@ export async function loadOfflineDb(
       },
     )
   }
-  const entries = readZipEntries(bytes, display).filter((e) => isRecordName(e.name))
+  const fail = zipFailure(display)
+  const entries = readZipEntries(bytes, fail).filter((e) => isRecordName(e.name))
   // archive order is not meaningful; sorting makes "first record wins" deterministic
   entries.sort((a, b) => compareCodePoint(a.name, b.name))
   const cacheDir =
@@ -102,7 +103,7 @@ export async function loadOfflineDb(
     if (cached !== null) {
       const collector = new OfflineCollector(names, false)
       // every entry listed names a package of interest: straight to the full parse
-      forEachZipEntry(bytes, entries, entriesFor(cached, names), display, (i, data) =>
+      forEachZipEntry(bytes, entries, entriesFor(cached, names), fail, (i, data) =>
         collector.addFull(data, `${display}:${entries[i]!.name}`, i),
       )
       return {
@@ -119,7 +120,7 @@ export async function loadOfflineDb(
   }
 
   const collector = new OfflineCollector(names, cacheDir !== null)
-  forEachZipEntry(bytes, entries, null, display, (i, data) =>
+  forEachZipEntry(bytes, entries, null, fail, (i, data) =>
     collector.add(data, `${display}:${entries[i]!.name}`, i),
   )
   let state: OfflineDb['indexCache'] = 'off'
@@ -147,6 +148,13 @@ function result(
 }
 
 /** Whether an entry or file name is an OSV record's: `.json` in any letter case. */
+/** A damaged export is bad input naming the file: exit 2, SCAN_EXPORT_INVALID. */
+export function zipFailure(file: string): ZipFail {
+  return (why: string): never => {
+    throw new InputError('SCAN_EXPORT_INVALID', `not a readable ZIP archive: ${why}`, { file })
+  }
+}
+
 export function isRecordName(name: string): boolean {
   return name.toLowerCase().endsWith('.json')
 }

@@ -5,7 +5,7 @@
  */
 import { PackageURL } from 'packageurl-js'
 import { InputError } from '../errors.ts'
-import { specVersionProblem } from '../sbom/input-shapes.ts'
+import { specVersionProblem } from '../util/input-shapes.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { nameFromInstallPath } from './lockfile.ts'
 import { ecosystemForPurlType } from './osv-index.ts'

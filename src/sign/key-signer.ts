@@ -6,7 +6,7 @@
  */
 import { createPublicKey, type KeyObject, sign } from 'node:crypto'
 import type { Signature, Signer } from '@sigstore/sign'
-import { keyIdOf } from './key-id.ts'
+import { keyIdOf } from '../util/key-id.ts'
 
 export class KeySigner implements Signer {
   readonly #privateKey: KeyObject

@@ -9,6 +9,8 @@ import { loadTrust } from './trust.ts'
 import { type ArtifactInput, type VerifyReport, verifyBundle } from './verify-bundle.ts'
 
 export { bundleShapeProblem } from './bundle-shape.ts'
+export { checkAnchoredRegExp } from './identity-regexp.ts'
+export { parseDigestArtifact, resolvePolicy, type VerifyCliOptions } from './options.ts'
 export { loadTrust, type Trust, type TrustFlags } from './trust.ts'
 export { checkTrustedRoot, toTrustedRoot } from './trusted-root.ts'
 export type { ArtifactInput, IdentityPolicy, VerifyReport, VerifyRequest } from './verify-bundle.ts'

@@ -22,8 +22,8 @@ import {
   VerificationError,
   Verifier,
 } from '@sigstore/verify'
-import { keyIdOf } from '../sign/key-id.ts'
 import { parseJsonText } from '../util/json-parse.ts'
+import { keyIdOf } from '../util/key-id.ts'
 import { bundleShapeProblem } from './bundle-shape.ts'
 import { canVerifyPrehashed, verifyPrehashedEcdsa } from './ecdsa-prehashed.ts'
 import { toAnchoredRegExp } from './identity-regexp.ts'

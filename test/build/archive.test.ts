@@ -6,18 +6,15 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import {
-  type ArchiveEntry,
   archiveKindOf,
-  gzipFixed,
   normalizeArchive,
-  normalizeEntries,
   readArchive,
   readTarEntries,
   readZipEntries,
   toDosTime,
-  writeTar,
   writeZip,
 } from '../../src/build/archive.ts'
+import { type ArchiveEntry, gzipFixed, normalizeEntries, writeTar } from '../../src/util/tar.ts'
 
 const EPOCH = 1700000000
 

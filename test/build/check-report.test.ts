@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { type ArchiveEntry, gzipFixed, writeTar, writeZip } from '../../src/build/archive.ts'
+import { writeZip } from '../../src/build/archive.ts'
 import {
   CHECK_CLOCK_SHIFT_S,
   describeShift,
@@ -25,6 +25,7 @@ import {
   unifiedDiff,
 } from '../../src/build/compare.ts'
 import { stableJson } from '../../src/util/canonical-json.ts'
+import { type ArchiveEntry, gzipFixed, writeTar } from '../../src/util/tar.ts'
 import { assertGolden, assertMarkdown, assertOwnSchema } from '../golden/golden.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'detbuild-report-test-'))

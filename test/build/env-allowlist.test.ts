@@ -8,10 +8,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { isWithheldEnvName, looksLikeSecretEnvName, toBuildEnv } from '../../src/build/env.ts'
+import { toBuildEnv } from '../../src/build/env.ts'
 import { resolveBuildConfig } from '../../src/config/build-config.ts'
 import { loadConfigValidator } from '../../src/config/load-build-config.ts'
 import { isDetbuildError } from '../../src/errors.ts'
+import { isWithheldEnvName, looksLikeSecretEnvName } from '../../src/util/secret-env.ts'
 import { runCli } from './helpers.ts'
 
 const dirs: string[] = []

@@ -11,7 +11,7 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import ssri from 'ssri'
-import { type ArchiveEntry, writeTar } from '../../src/build/archive.ts'
+import { type ArchiveEntry, writeTar } from '../../src/util/tar.ts'
 import { makeProject, removeProject, runCli } from './helpers.ts'
 
 const cleanup: string[] = []

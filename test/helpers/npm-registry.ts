@@ -8,7 +8,7 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import ssri from 'ssri'
-import { type ArchiveEntry, writeTar } from '../../src/build/archive.ts'
+import { type ArchiveEntry, writeTar } from '../../src/util/tar.ts'
 
 export interface FakePackage {
   name: string

@@ -8,7 +8,7 @@ import { readPolicy, readPolicyInputs } from '../../src/policy/policy-files.ts'
 import { RULE_IDS } from '../../src/policy/rule-ids.ts'
 import type { PolicyInputs } from '../../src/policy/types.ts'
 import { NTIA_ELEMENTS } from '../../src/policy/types.ts'
-import { keyIdOf } from '../../src/sign/key-id.ts'
+import { keyIdOf } from '../../src/util/key-id.ts'
 import {
   component,
   evaluate,

@@ -92,11 +92,22 @@ export async function writeDirectSbom(file: string, pkgs: Pkg[]): Promise<void> 
 
 /**
  * A minimal ZIP writer (deflate), the way osv.dev publishes `all.zip`; `stored` writes an entry
- * uncompressed, `crc` writes a (wrong) CRC-32 into the central directory.
+ * uncompressed, `crc` writes a (wrong) CRC-32 and `size` a (wrong) size into the central directory,
+ * `flags` its general purpose flags. `zip64` writes every entry's sizes and offset in a ZIP64 extra
+ * field and ends with a ZIP64 directory, as streaming writers do; it is used anyway from 65,535 entries.
  */
 export function makeZip(
-  entries: Array<{ name: string; data: Buffer | string; stored?: boolean; crc?: number }>,
+  entries: Array<{
+    name: string
+    data: Buffer | string
+    stored?: boolean
+    crc?: number
+    size?: number
+    flags?: number
+  }>,
+  options: { zip64?: boolean } = {},
 ): Buffer {
+  const zip64 = options.zip64 === true
   const locals: Buffer[] = []
   const centrals: Buffer[] = []
   let offset = 0
@@ -115,17 +126,27 @@ export function makeZip(
     local.writeUInt32LE(data.length, 22)
     local.writeUInt16LE(name.length, 26)
     locals.push(local, name, comp)
+    const extra = Buffer.alloc(zip64 ? 28 : 0)
+    if (zip64) {
+      extra.writeUInt16LE(0x0001, 0)
+      extra.writeUInt16LE(24, 2)
+      extra.writeBigUInt64LE(BigInt(e.size ?? data.length), 4)
+      extra.writeBigUInt64LE(BigInt(comp.length), 12)
+      extra.writeBigUInt64LE(BigInt(offset), 20)
+    }
     const central = Buffer.alloc(46)
     central.writeUInt32LE(0x02014b50, 0)
     central.writeUInt16LE(20, 4)
     central.writeUInt16LE(20, 6)
+    central.writeUInt16LE(e.flags ?? 0, 8)
     central.writeUInt16LE(method, 10)
     central.writeUInt32LE(e.crc ?? crc, 16)
-    central.writeUInt32LE(comp.length, 20)
-    central.writeUInt32LE(data.length, 24)
+    central.writeUInt32LE(zip64 ? 0xffffffff : comp.length, 20)
+    central.writeUInt32LE(zip64 ? 0xffffffff : (e.size ?? data.length), 24)
     central.writeUInt16LE(name.length, 28)
-    central.writeUInt32LE(offset, 42)
-    centrals.push(central, name)
+    central.writeUInt16LE(extra.length, 30)
+    central.writeUInt32LE(zip64 ? 0xffffffff : offset, 42)
+    centrals.push(central, name, extra)
     offset += 30 + name.length + comp.length
   }
   const cd = Buffer.concat(centrals)
@@ -136,7 +157,7 @@ export function makeZip(
   eocd.writeUInt16LE(Math.min(count, 0xffff), 10)
   eocd.writeUInt32LE(cd.length, 12)
   eocd.writeUInt32LE(offset, 16)
-  if (count < 0xffff) return Buffer.concat([...locals, cd, eocd])
+  if (count < 0xffff && !zip64) return Buffer.concat([...locals, cd, eocd])
   // ZIP64 end of central directory + locator when there are 65,535 entries or more
   const z64 = Buffer.alloc(56)
   z64.writeUInt32LE(0x06064b50, 0)

@@ -10,12 +10,12 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { DetbuildError } from '../../src/errors.ts'
 import { runScan, type ScanOptions } from '../../src/scan/index.ts'
-import { loadOfflineDb, type OfflineDb } from '../../src/scan/offline-db.ts'
+import { loadOfflineDb, type OfflineDb, zipFailure } from '../../src/scan/offline-db.ts'
 import { assertOsvRecord, OsvIndex } from '../../src/scan/osv-index.ts'
 import { type RecordSummary, scanRecord } from '../../src/scan/record-scan.ts'
-import { forEachZipEntry, readZipEntries, readZipEntry } from '../../src/scan/zip.ts'
 import { parseJsonText } from '../../src/util/json-parse.ts'
 import { silentLogger } from '../../src/util/log.ts'
+import { forEachZipEntry, readZipEntries, readZipEntry } from '../../src/util/zip.ts'
 import { generatedDir, makeZip, recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
 
 const fixtureTexts = [recordsDir, generatedDir].flatMap((dir) =>
@@ -295,9 +295,9 @@ test('batched inflation reads stored entries, wrong central CRCs, and fails on a
       ...(i === 3 ? { crc: 12345 } : {}),
     })),
   )
-  const entries = readZipEntries(zip, 'x.zip')
+  const entries = readZipEntries(zip, zipFailure('x.zip'))
   const seen: string[] = []
-  forEachZipEntry(zip, entries, null, 'x.zip', (i, bytes) => {
+  forEachZipEntry(zip, entries, null, zipFailure('x.zip'), (i, bytes) => {
     seen.push(`${entries[i]!.name}:${bytes.toString('utf8') === data[i]!.data}`)
   })
   assert.deepEqual(
@@ -305,24 +305,24 @@ test('batched inflation reads stored entries, wrong central CRCs, and fails on a
     data.map((e) => `${e.name}:true`),
   )
   const some: number[] = []
-  forEachZipEntry(zip, entries, [2, 3, 9], 'x.zip', (i, bytes) => {
+  forEachZipEntry(zip, entries, [2, 3, 9], zipFailure('x.zip'), (i, bytes) => {
     assert.equal(bytes.toString('utf8'), data[i]!.data)
     some.push(i)
   })
   assert.deepEqual(some, [2, 3, 9])
 
   // entry 4's compressed size cut short in the central directory: the batch fails, one-by-one names it
-  const damaged = readZipEntries(zip, 'x.zip').map((e, i) =>
+  const damaged = readZipEntries(zip, zipFailure('x.zip')).map((e, i) =>
     i === 4 ? { ...e, compressedSize: e.compressedSize - 7 } : e,
   )
   const visited: number[] = []
   assert.throws(
-    () => forEachZipEntry(zip, damaged, null, 'x.zip', (i) => visited.push(i)),
+    () => forEachZipEntry(zip, damaged, null, zipFailure('x.zip'), (i) => visited.push(i)),
     (e: unknown) =>
       e instanceof DetbuildError && e.code === 'SCAN_EXPORT_INVALID' && e.message.includes('E004.json'),
   )
   assert.deepEqual(visited, [0, 1, 2, 3], 'entries before the damaged one were read, in order')
-  assert.throws(() => readZipEntry(zip, damaged[4]!, 'x.zip'), { code: 'SCAN_EXPORT_INVALID' })
+  assert.throws(() => readZipEntry(zip, damaged[4]!, zipFailure('x.zip')), { code: 'SCAN_EXPORT_INVALID' })
 })
 
 test('a number beyond ±1.8e308 anywhere in a record: the scanner abstains, the full parse refuses', async () => {

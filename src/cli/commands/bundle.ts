@@ -1,6 +1,6 @@
 /** `detbuild bundle`: the signed, deterministic evidence archive (flags → options → core). */
 import { ExitCode } from '../../errors.ts'
-import type { SignFlags } from '../../sign/config.ts'
+import type { SignFlags } from '../../sign/index.ts'
 import type { RegisterCommand } from '../context.ts'
 import { addSigningOptions } from '../signing-options.ts'
 
@@ -23,7 +23,7 @@ export const register: RegisterCommand = (program, registrar) => {
     )
   addSigningOptions(command).action(
     registrar.wrap<BundleFlags>(async (flags, env) => {
-      const { resolveSigningConfig } = await import('../../sign/config.ts')
+      const { resolveSigningConfig } = await import('../../sign/index.ts')
       const { createEvidenceBundle, renderBundleText } = await import('../../evidence/index.ts')
       const signing = await resolveSigningConfig(flags, { cwd: env.globals.cwd, env: env.env })
       env.log.info(

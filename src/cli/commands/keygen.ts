@@ -26,8 +26,8 @@ export const register: RegisterCommand = (program, registrar) => {
       registrar.wrap<KeygenOptions>(async (options, env) => {
         const path = await import('node:path')
         const { exists, isDirectory, toPosixRelative, writeFileAtomic } = await import('../../util/fs.ts')
-        const { generateKeyPairPem, KEY_ALGORITHMS } = await import('../../sign/keys.ts')
-        const { keyIdOf } = await import('../../sign/key-id.ts')
+        const { generateKeyPairPem, KEY_ALGORITHMS } = await import('../../sign/index.ts')
+        const { keyIdOf } = await import('../../util/key-id.ts')
         const { createPublicKey } = await import('node:crypto')
         const algorithm = KEY_ALGORITHMS.find((a) => a === options.algorithm)
         if (!algorithm)

@@ -18,7 +18,7 @@ export const register: RegisterCommand = (program, registrar) => {
     .option('--platform <os-arch...>', 'also lock node for these platforms, e.g. linux-x64 darwin-arm64')
     .action(
       registrar.wrap<LockFlags>(async (flags, env) => {
-        const { lockToolchain } = await import('../../build/init.ts')
+        const { lockToolchain } = await import('../../build/index.ts')
         const result = await lockToolchain({
           cwd: env.globals.cwd,
           configFile: flags.config,

@@ -1,7 +1,7 @@
 /** `detbuild policy`: evaluate the workspace against a policy (flags → options → core). */
 import type { Command } from 'commander'
 import { ExitCode } from '../../errors.ts'
-import type { TrustFlags } from '../../verify/trust.ts'
+import type { TrustFlags } from '../../verify/index.ts'
 import type { CommandAction, RegisterCommand } from '../context.ts'
 import { addTrustOptions } from '../signing-options.ts'
 

@@ -1,7 +1,7 @@
 /** `detbuild run`: flags → RunOptions → the pipeline (src/run), with a live step list or plain lines. */
 import path from 'node:path'
 import { Option } from 'commander'
-import type { RunInput } from '../../run/resolve.ts'
+import type { Demo, RunInput } from '../../run/index.ts'
 import type { RegisterCommand } from '../context.ts'
 
 /** What commander hands over: the pipeline's inputs (src/run/resolve.ts) as flags. */
@@ -84,10 +84,10 @@ export const register: RegisterCommand = (program, registrar) => {
         let cwd = globals.cwd
         let out = globals.out
         let hostEnv = env.env
-        let demo: Awaited<ReturnType<typeof import('../../run/demo.ts').prepareDemo>> | undefined
+        let demo: Demo | undefined
         const input: Partial<import('../../run/index.ts').RunInput> = {}
         if (flags.demo) {
-          const { prepareDemo } = await import('../../run/demo.ts')
+          const { prepareDemo } = await import('../../run/index.ts')
           demo = await prepareDemo()
           // an --out left at its default follows the demo project
           if (out === path.join(cwd, '.detbuild')) out = path.join(demo.cwd, '.detbuild')

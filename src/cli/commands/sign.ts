@@ -1,5 +1,5 @@
 import { ExitCode } from '../../errors.ts'
-import type { SignFlags } from '../../sign/config.ts'
+import type { SignFlags } from '../../sign/index.ts'
 import type { RegisterCommand } from '../context.ts'
 import { addSigningOptions } from '../signing-options.ts'
 
@@ -16,7 +16,7 @@ export const register: RegisterCommand = (program, registrar) => {
     .option('--artifacts', 'also sign each file in <out>/artifacts/ (message signatures)', false)
   addSigningOptions(command).action(
     registrar.wrap<SignOptions>(async (options, env) => {
-      const { resolveSigningConfig } = await import('../../sign/config.ts')
+      const { resolveSigningConfig } = await import('../../sign/index.ts')
       const { signWorkspace } = await import('../../sign/index.ts')
       const signing = await resolveSigningConfig(options, { cwd: env.globals.cwd, env: env.env })
       env.log.info(signing.mode === 'key' ? 'signing with a key' : 'signing keyless (Fulcio)')

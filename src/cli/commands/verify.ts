@@ -1,5 +1,5 @@
 import { ExitCode, InputError } from '../../errors.ts'
-import type { VerifyCliOptions } from '../../verify/options.ts'
+import type { VerifyCliOptions } from '../../verify/index.ts'
 import type { RegisterCommand } from '../context.ts'
 import { addTrustOptions } from '../signing-options.ts'
 

@@ -4,12 +4,12 @@
  * worker file to start; the CycloneDX schemas themselves are embedded in the bundle.
  */
 import * as CDX from '@cyclonedx/cyclonedx-library'
-import type { SpecVersion } from '../sbom/serialize.ts'
-import type { JsonValidation, ValidationOutcome } from '../sbom/validate.ts'
-import { describeValidationError } from '../sbom/validate-errors.ts'
+import type { SpecVersion } from './serialize.ts'
+import type { JsonValidation, ValidationOutcome } from './validate.ts'
+import { describeValidationError } from './validate-errors.ts'
 
-export type { JsonValidation, ValidationOutcome } from '../sbom/validate.ts'
-export { validateXml } from '../sbom/validate.ts'
+export type { JsonValidation, ValidationOutcome } from './validate.ts'
+export { validateXml } from './validate.ts'
 
 export function startJsonValidation(version: SpecVersion): JsonValidation {
   const validator = new CDX.Validation.JsonStrictValidator(version as CDX.Spec.Version)

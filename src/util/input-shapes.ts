@@ -1,12 +1,13 @@
 /**
  * Pure: the shapes of `package.json` and `package-lock.json` / `npm-shrinkwrap.json`, checked before
- * they reach Arborist, which crashes with TypeErrors (or quietly drops data) on type-confused input.
- * Each problem is exit 2 naming the file and the JSON path, e.g.
+ * they reach Arborist (sbom), and the CycloneDX spec versions an SBOM input may declare (scan, policy);
+ * in util/ so that reading an SBOM does not load the SBOM writer. Arborist crashes with TypeErrors (or
+ * quietly drops data) on type-confused input. Each problem is exit 2 naming the file and the JSON path, e.g.
  * `package-lock.json: packages["node_modules/a"].version must be a string, not a number`.
  */
 import ssri from 'ssri'
 import { InputError } from '../errors.ts'
-import { describeJsonType } from '../util/json-parse.ts'
+import { describeJsonType } from './json-parse.ts'
 
 type Json = Record<string, unknown>
 

@@ -1,13 +1,21 @@
 /**
- * Pure: a minimal ZIP reader (stored and deflated entries, ZIP64) for OSV exports such as
- * `https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip`. The central directory is read
- * into plain data (which can be handed to a worker thread); entries are decompressed one at a time,
- * on demand, so that only one decompressed record is held at once.
+ * Pure: detbuild's one ZIP reader (stored and deflated entries, ZIP64), for the build's archive normalizer
+ * and for OSV exports such as `https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip`. Every
+ * archive is hostile: offsets and sizes are checked against the buffer before use, a declared size beyond
+ * what deflate can produce is refused, and inflation is capped at the declared size, so a bomb costs no
+ * more memory than its honest size. The central directory is read into plain data (which can be handed
+ * to a worker thread); entries are decompressed one at a time, on demand.
+ *
+ * No ZIP library is among detbuild's dependencies (Node's zlib inflates; the container format is read
+ * here), so this stays hand-written; callers pass `fail` to throw their own error code and message.
  */
-import { gunzipSync, inflateRawSync } from 'node:zlib'
-import { InputError } from '../errors.ts'
+import { crc32 as crc32Of, gunzipSync, inflateRawSync } from 'node:zlib'
+
+/** Throws the caller's error for a problem described by `why` (e.g. `entry a.json is truncated`). */
+export type ZipFail = (why: string) => never
 
 export interface ZipEntry {
+  /** UTF-8 when the entry says so (general purpose flag 11), otherwise Latin-1 */
   name: string
   /** 0 stored, 8 deflated (others are refused when read) */
   method: number
@@ -18,6 +26,11 @@ export interface ZipEntry {
   size: number
   /** CRC-32 of the uncompressed bytes, from the central directory */
   crc32: number
+  /** DOS date and time fields, as written */
+  dosDate: number
+  dosTime: number
+  /** Unix type and permission bits when the entry was made on Unix, else 0 */
+  unixMode: number
 }
 
 /** Deflate cannot expand more than about 1032:1; a declared size beyond that is a lie. */
@@ -29,15 +42,17 @@ const ZIP64_EOCD = 0x06064b50
 const CENTRAL = 0x02014b50
 const LOCAL = 0x04034b50
 
+/** Whether the bytes start like a ZIP archive (a local file header). */
 export function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04
 }
 
-export function readZipEntries(buf: Buffer, file: string): ZipEntry[] {
+/**
+ * The entries of the central directory, directories included, in archive order. Each entry's local
+ * header is checked and its data must lie inside the buffer; encrypted entries are refused.
+ */
+export function readZipEntries(buf: Buffer, fail: ZipFail): ZipEntry[] {
   const out: ZipEntry[] = []
-  const fail = (why: string): never => {
-    throw new InputError('SCAN_EXPORT_INVALID', `not a readable ZIP archive: ${why}`, { file })
-  }
   let eocd = -1
   for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
     if (buf.readUInt32LE(i) === EOCD) {
@@ -45,15 +60,14 @@ export function readZipEntries(buf: Buffer, file: string): ZipEntry[] {
       break
     }
   }
-  if (eocd < 0) fail('end of central directory not found (truncated?)')
+  if (eocd < 0) fail('end of central directory not found (not a ZIP, or truncated)')
   let count = buf.readUInt16LE(eocd + 10)
   let cdOffset = buf.readUInt32LE(eocd + 16)
   if (count === 0xffff || cdOffset === 0xffffffff) {
     const loc = eocd - 20
     if (loc < 0 || buf.readUInt32LE(loc) !== ZIP64_LOCATOR) fail('ZIP64 locator missing')
     const z64 = Number(buf.readBigUInt64LE(loc + 8))
-    if (z64 < 0 || z64 + 56 > buf.length || buf.readUInt32LE(z64) !== ZIP64_EOCD)
-      fail('ZIP64 directory missing')
+    if (z64 + 56 > buf.length || buf.readUInt32LE(z64) !== ZIP64_EOCD) fail('ZIP64 directory missing')
     count = Number(buf.readBigUInt64LE(z64 + 32))
     cdOffset = Number(buf.readBigUInt64LE(z64 + 48))
   }
@@ -61,62 +75,69 @@ export function readZipEntries(buf: Buffer, file: string): ZipEntry[] {
   for (let n = 0; n < count; n++) {
     if (p + 46 > buf.length || buf.readUInt32LE(p) !== CENTRAL)
       fail(`central directory entry ${n} is damaged`)
+    const madeBy = buf.readUInt16LE(p + 4)
+    const flags = buf.readUInt16LE(p + 8)
     const method = buf.readUInt16LE(p + 10)
+    const dosTime = buf.readUInt16LE(p + 12)
+    const dosDate = buf.readUInt16LE(p + 14)
     const crc32 = buf.readUInt32LE(p + 16)
-    let compSize = buf.readUInt32LE(p + 20)
+    let compressedSize = buf.readUInt32LE(p + 20)
     let size = buf.readUInt32LE(p + 24)
     const nameLen = buf.readUInt16LE(p + 28)
     const extraLen = buf.readUInt16LE(p + 30)
     const commentLen = buf.readUInt16LE(p + 32)
+    const external = buf.readUInt32LE(p + 38)
     let localOffset = buf.readUInt32LE(p + 42)
-    const name = buf.toString('utf8', p + 46, p + 46 + nameLen)
+    const extraEnd = p + 46 + nameLen + extraLen
+    if (extraEnd + commentLen > buf.length) fail(`central directory entry ${n} is damaged`)
+    const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen)
     // ZIP64 extended information: only the fields whose 32-bit value is saturated are present
     let e = p + 46 + nameLen
-    const extraEnd = e + extraLen
     while (e + 4 <= extraEnd) {
       const id = buf.readUInt16LE(e)
-      const len = buf.readUInt16LE(e + 2)
+      const end = e + 4 + buf.readUInt16LE(e + 2)
       if (id === 0x0001) {
         let q = e + 4
-        if (size === 0xffffffff) {
-          size = Number(buf.readBigUInt64LE(q))
+        const next = (): number => {
+          if (q + 8 > Math.min(end, extraEnd)) fail(`entry ${name} has a damaged ZIP64 field`)
+          const value = Number(buf.readBigUInt64LE(q))
           q += 8
+          return value
         }
-        if (compSize === 0xffffffff) {
-          compSize = Number(buf.readBigUInt64LE(q))
-          q += 8
-        }
-        if (localOffset === 0xffffffff) localOffset = Number(buf.readBigUInt64LE(q))
+        if (size === 0xffffffff) size = next()
+        if (compressedSize === 0xffffffff) compressedSize = next()
+        if (localOffset === 0xffffffff) localOffset = next()
       }
-      e += 4 + len
+      e = end
     }
     p = extraEnd + commentLen
-    if (name.endsWith('/')) continue
+    if (flags & 0x1) fail(`entry ${name} is encrypted`)
     if (localOffset + 30 > buf.length || buf.readUInt32LE(localOffset) !== LOCAL)
       fail(`entry ${name} is damaged`)
     const start = localOffset + 30 + buf.readUInt16LE(localOffset + 26) + buf.readUInt16LE(localOffset + 28)
-    if (start + compSize > buf.length) fail(`entry ${name} is truncated`)
-    out.push({ name, method, start, compressedSize: compSize, size, crc32 })
+    if (start + compressedSize > buf.length) fail(`entry ${name} is truncated`)
+    const unixMode = madeBy >> 8 === 3 ? external >>> 16 : 0
+    out.push({ name, method, start, compressedSize, size, crc32, dosDate, dosTime, unixMode })
   }
   return out
 }
 
 /**
- * The bytes of an entry (`file` names the archive in errors). Stored entries are not copied; a
- * deflated entry is inflated into one buffer of its declared size.
+ * The bytes of an entry, exactly its declared size (checked against its CRC-32 too with `checkCrc`).
+ * Stored entries are not copied; a deflated entry is inflated into one buffer of its declared size.
  */
-export function readZipEntry(buf: Buffer, e: ZipEntry, file: string): Buffer {
-  const fail = (why: string): never => {
-    throw new InputError('SCAN_EXPORT_INVALID', `not a readable ZIP archive: entry ${e.name} ${why}`, {
-      file,
-    })
-  }
+export function readZipEntry(
+  buf: Buffer,
+  e: ZipEntry,
+  fail: ZipFail,
+  options: { checkCrc?: boolean } = {},
+): Buffer {
   const raw = buf.subarray(e.start, e.start + e.compressedSize)
   const expected = e.size
   let data: Buffer
   if (e.method === 0) data = raw
   else if (e.method === 8) {
-    if (expected > raw.length * MAX_RATIO + 64) fail('has the wrong size')
+    if (expected > raw.length * MAX_RATIO + 64) fail(`entry ${e.name} has the wrong size`)
     try {
       // one output buffer of the declared size (+1 to see an overrun): the default 16 KiB chunk per
       // small entry made inflating a 50,000-record export mostly allocation and garbage collection
@@ -125,10 +146,11 @@ export function readZipEntry(buf: Buffer, e: ZipEntry, file: string): Buffer {
         maxOutputLength: Math.max(1, expected + 1),
       })
     } catch {
-      return fail('cannot be inflated')
+      return fail(`entry ${e.name} cannot be inflated`)
     }
-  } else return fail(`uses unsupported compression method ${e.method}`)
-  if (data.length !== expected) fail('has the wrong size')
+  } else return fail(`entry ${e.name} uses unsupported compression method ${e.method}`)
+  if (data.length !== expected) fail(`entry ${e.name} has the wrong size`)
+  if (options.checkCrc && crc32Of(data) !== e.crc32) fail(`entry ${e.name} fails its CRC-32 check`)
   return data
 }
 
@@ -152,7 +174,7 @@ export function forEachZipEntry(
   buf: Buffer,
   entries: readonly ZipEntry[],
   only: readonly number[] | null,
-  file: string,
+  fail: ZipFail,
   visit: (index: number, bytes: Buffer) => void,
 ): void {
   const count = only === null ? entries.length : only.length
@@ -174,13 +196,13 @@ export function forEachZipEntry(
     if (end === k) {
       // stored, or a size the reader must judge: one at a time
       const i = at(k)
-      visit(i, readZipEntry(buf, entries[i]!, file))
+      visit(i, readZipEntry(buf, entries[i]!, fail))
       k++
       continue
     }
     const data = end - k > 1 ? inflateBatch(buf, entries, at, k, end, input, out) : null
     if (data === null) {
-      for (let j = k; j < end; j++) visit(at(j), readZipEntry(buf, entries[at(j)]!, file))
+      for (let j = k; j < end; j++) visit(at(j), readZipEntry(buf, entries[at(j)]!, fail))
     } else {
       let offset = 0
       for (let j = k; j < end; j++) {
