@@ -1,4 +1,8 @@
-/** Plain data describing an npm dependency tree; produced by inventory.ts, consumed by the pure steps. */
+/**
+ * Plain data describing a project's dependency tree, as every ecosystem's reader produces it
+ * (`Ecosystem.readInventory`) and the SBOM step consumes it. The flags follow npm's model (the first
+ * ecosystem); an ecosystem without dev / optional / peer dependencies sets them false.
+ */
 
 export type DependencyKind = 'root' | 'registry' | 'git' | 'remote' | 'file' | 'directory' | 'workspace'
 
@@ -50,10 +54,10 @@ export interface Inventory {
   warnings: string[]
   lockfile: string | undefined
   lockfileVersion: number | undefined
-  source: 'lockfile' | 'installed'
+  source: TreeSource
   /** workspace name → folder relative to the project */
   workspaces: Map<string, string>
 }
 
-export const OMIT_TYPES = ['dev', 'optional', 'peer'] as const
-export type OmitType = (typeof OMIT_TYPES)[number]
+/** Where a reader takes the tree from: the lock file (what would be installed), or what is installed. */
+export type TreeSource = 'lockfile' | 'installed'

@@ -4,6 +4,7 @@
  * Fails closed: a package that could not be checked makes the scan incomplete (exit 3), never clean.
  */
 import path from 'node:path'
+import { defaultEcosystems, type EcosystemRegistry } from '../ecosystems/index.ts'
 import { ExitCode, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex } from '../util/digest.ts'
@@ -13,6 +14,7 @@ import type { Logger } from '../util/log.ts'
 import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
+import { uncheckableReason } from './checkable.ts'
 import { countFindings, type FailOn, failsThreshold, sortFindings, toFindings } from './findings.ts'
 import { type LockInfo, lockfileSpelling, toLockInfo } from './lockfile.ts'
 import { loadOfflineDb, type OfflineDb } from './offline-db.ts'
@@ -21,7 +23,6 @@ import { DefaultOsvUrl, OsvClient, type OsvClientOptions, toOsvEndpoint, useEnvP
 import { OsvIndex, type RecordMatch } from './osv-index.ts'
 import { OsvFailure, toReason } from './osv-reply.ts'
 import { toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
-import { isComparableVersion } from './range-match.ts'
 import { npmNameFromPurl, toSbomInput } from './sbom-input.ts'
 import { applySuppressions, type IgnoreEntry, toDetbuildIgnore, toOsvScannerIgnore } from './suppressions.ts'
 import type { Finding, ScanComponent, ScanSource, ScanSourceProblem, VulnsReport } from './types.ts'
@@ -56,6 +57,8 @@ export interface ScanOptions {
   log: Logger
   /** network knobs (tests) */
   client?: Partial<Omit<OsvClientOptions, 'baseUrl' | 'log' | 'cache'>>
+  /** the ecosystems that map purl types and match versions; default: every one detbuild supports */
+  ecosystems?: EcosystemRegistry
 }
 
 export interface ScanResult {
@@ -84,7 +87,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   }
   const sbomText = await readTextFile(sbomPath, 'SCAN_SBOM_MISSING', sbomDisplay)
   const sbomRaw = parseJson(sbomText, sbomDisplay, 'SCAN_SBOM_INVALID') as Record<string, unknown>
-  const input = toSbomInput(sbomRaw, sbomDisplay)
+  const ecosystems = o.ecosystems ?? defaultEcosystems
+  const input = toSbomInput(sbomRaw, sbomDisplay, ecosystems)
 
   const lockPath = path.join(o.cwd, 'package-lock.json')
   const lock: LockInfo | null = (await exists(lockPath))
@@ -107,12 +111,9 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const excludedDev = all.length - components.length
   const toCheck: ScanComponent[] = []
   for (const c of components) {
-    if (c.ecosystem === null) unchecked.set(c.purl, 'package type not supported by OSV matching')
-    else if (o.offlineDb && c.ecosystem !== 'npm')
-      unchecked.set(c.purl, 'offline matching supports npm packages only')
-    else if (c.ecosystem === 'npm' && !isComparableVersion(c.version))
-      unchecked.set(c.purl, `version "${c.version}" is not a semver version`)
-    else toCheck.push(c)
+    const reason = uncheckableReason(c, ecosystems, Boolean(o.offlineDb))
+    if (reason === null) toCheck.push(c)
+    else unchecked.set(c.purl, reason)
   }
 
   const matches = new Map<ScanComponent, RecordMatch[]>()
@@ -142,7 +143,10 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     // stale data still shows what it knows (the packages stay unchecked); no data checks nothing
     const none = new Set(problem?.code === 'SCAN_EXPORT_NO_RECORDS' ? problem.unchecked : [])
     for (const c of toCheck)
-      if (!none.has(c)) matches.set(c, db.index.match('npm', c.name, c.version, !c.exactName))
+      if (!none.has(c)) {
+        const eco = c.ecosystem!
+        matches.set(c, db.index.match(eco, c.name, c.version, !c.exactName, ecosystems.versionsFor(eco)))
+      }
   } else {
     const endpoint = toOsvEndpoint(o.osvUrl ?? DefaultOsvUrl)
     // the message never quotes the URL: it may carry credentials
@@ -185,7 +189,10 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             continue
           }
           if (record.withdrawn) continue
-          list.push(helper.fixesFor(record, c.ecosystem!, c.name, c.version, !c.exactName))
+          const eco = c.ecosystem!
+          list.push(
+            helper.fixesFor(record, eco, c.name, c.version, !c.exactName, ecosystems.versionsFor(eco)),
+          )
           if (source.lastUpdate === null || record.modified > source.lastUpdate)
             source.lastUpdate = record.modified
         }
@@ -200,7 +207,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   }
 
   let findings: Finding[] = []
-  for (const [c, list] of matches) findings.push(...toFindings(c, list, lock))
+  for (const [c, list] of matches)
+    findings.push(...toFindings(c, list, lock, ecosystems.versionsFor(c.ecosystem!)))
   // expiry is judged by the real clock: SOURCE_DATE_EPOCH (the source's time) would never expire anything
   const applied = applySuppressions(findings, ignores, o.now)
   findings = sortFindings(applied.findings)
@@ -290,21 +298,26 @@ interface ExportProblem {
 }
 
 /**
- * What keeps an export from answering for these packages: no usable npm record at all (an empty folder,
- * another ecosystem's export, a ZIP of other files), or data older than --max-db-age. Null when none.
+ * What keeps an export from answering for these packages: no usable record of their ecosystem at all
+ * (an empty folder, another ecosystem's export, a ZIP of other files), or data older than --max-db-age.
+ * Null when none. (Offline, every package to check has an ecosystem adapter.)
  */
 function exportProblem(db: OfflineDb, toCheck: ScanComponent[], o: ScanOptions): ExportProblem | null {
-  const npm = toCheck.filter((c) => c.ecosystem === 'npm')
-  if (npm.length === 0) return null
-  const held = db.ecosystems.find(([e]) => e === 'npm')?.[1] ?? 0
-  if (held === 0) {
+  if (toCheck.length === 0) return null
+  const held = (e: string): number => db.ecosystems.find(([x]) => x === e)?.[1] ?? 0
+  const empty = [...new Set(toCheck.map((c) => c.ecosystem!))]
+    .sort(compareCodePoint)
+    .filter((e) => held(e) === 0)
+  if (empty.length > 0) {
+    const none = toCheck.filter((c) => empty.includes(c.ecosystem!))
     const others = db.ecosystems.map(([e, n]) => `${e} ${n}`).join(', ') || 'none'
-    const holds = `export ${db.name} holds 0 npm records (records: ${others})`
+    const names = empty.join(', ')
+    const holds = `export ${db.name} holds 0 ${names} records (records: ${others})`
     return {
       code: 'SCAN_EXPORT_NO_RECORDS',
-      message: `${holds}; ${npm.length} npm package(s) unchecked`,
+      message: `${holds}; ${none.length} ${names} package(s) unchecked`,
       reason: holds,
-      unchecked: npm,
+      unchecked: none,
     }
   }
   if (o.maxDbAgeDays === undefined) return null

@@ -4,11 +4,11 @@
  * flags and the shortest paths from the root.
  */
 import { PackageURL } from 'packageurl-js'
+import { defaultEcosystems, type EcosystemRegistry } from '../ecosystems/index.ts'
 import { InputError } from '../errors.ts'
 import { specVersionProblem } from '../sbom/input-shapes.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { nameFromInstallPath } from './lockfile.ts'
-import { ecosystemForPurlType } from './osv-index.ts'
 import type { ScanComponent } from './types.ts'
 
 export interface SbomComponentRaw {
@@ -34,7 +34,15 @@ export interface SbomInput {
 /** Maximum number of paths from the root kept per component. */
 export const MAX_PATHS = 5
 
-export function toSbomInput(raw: unknown, file: string): SbomInput {
+/**
+ * Reads the SBOM; each component's OSV ecosystem comes from its purl type through `ecosystems` (null
+ * when no ecosystem and no OSV mapping knows the type: the scan then leaves it unchecked).
+ */
+export function toSbomInput(
+  raw: unknown,
+  file: string,
+  ecosystems: EcosystemRegistry = defaultEcosystems,
+): SbomInput {
   const fail = (why: string): never => {
     throw new InputError('SCAN_SBOM_INVALID', `not a CycloneDX JSON SBOM: ${why}`, { file })
   }
@@ -129,7 +137,7 @@ export function toSbomInput(raw: unknown, file: string): SbomInput {
       name,
       exactName,
       version,
-      ecosystem: ecosystemForPurlType(purl.type),
+      ecosystem: ecosystems.osvEcosystemForPurlType(purl.type),
       dev,
       direct: direct.has(ref),
       installPaths,

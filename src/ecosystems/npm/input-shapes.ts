@@ -5,8 +5,8 @@
  * `package-lock.json: packages["node_modules/a"].version must be a string, not a number`.
  */
 import ssri from 'ssri'
-import { InputError } from '../errors.ts'
-import { describeJsonType } from '../util/json-parse.ts'
+import { InputError } from '../../errors.ts'
+import { describeJsonType } from '../../util/json-parse.ts'
 
 type Json = Record<string, unknown>
 
@@ -179,13 +179,4 @@ export function assertLockfileShape(raw: unknown, file: string): void {
       if (e.dependencies !== undefined) stack.push([e.dependencies, child(where, 'dependencies')])
     }
   }
-}
-
-/** The CycloneDX versions detbuild reads (the ones it writes and validates against). */
-export const READABLE_SPEC_VERSIONS = ['1.4', '1.5', '1.6'] as const
-
-/** Why an SBOM's `specVersion` cannot be read, or undefined when it can. */
-export function specVersionProblem(value: unknown): string | undefined {
-  if ((READABLE_SPEC_VERSIONS as readonly unknown[]).includes(value)) return undefined
-  return `specVersion must be one of ${READABLE_SPEC_VERSIONS.join(', ')}, not ${typeof value === 'string' ? JSON.stringify(value) : describeJsonType(value)}`
 }

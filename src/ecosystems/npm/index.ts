@@ -1,0 +1,20 @@
+/**
+ * The npm ecosystem: projects with package.json and package-lock.json / npm-shrinkwrap.json (read with
+ * @npmcli/arborist), `pkg:npm` package URLs, OSV's "npm" advisories, semver versions.
+ */
+import type { Ecosystem } from '../ecosystem.ts'
+import { semverOrder } from '../semver-order.ts'
+import { toPurl } from './purl.ts'
+import { detectNpmProject, readInventory } from './read-inventory.ts'
+
+/** The npm adapter. */
+export const npmEcosystem: Ecosystem = Object.freeze({
+  id: 'npm',
+  purlType: 'npm',
+  osvEcosystem: 'npm',
+  ...semverOrder,
+  detect: detectNpmProject,
+  readInventory: (projectDir: string, options: { source: 'lockfile' | 'installed' }) =>
+    readInventory(projectDir, options.source),
+  toPurl,
+})
