@@ -49,4 +49,21 @@ export interface Ecosystem extends VersionOrder {
   readInventory(projectDir: string, options: ReadInventoryOptions): Promise<Inventory>
   /** Pure: the package URL of an inventory node (also the SBOM's bom-ref). */
   toPurl(node: Pick<InventoryNode, 'name' | 'version' | 'kind' | 'resolved'>): string
+  /**
+   * Pure, optional: the package name as the ecosystem spells it, from an SBOM component (its own
+   * `name`/`group`, its purl, its install paths), and whether that spelling is certain (`exactName`:
+   * false makes matching take every spelling that differs only in letter case). Default: `fromPurl`
+   * (the purl's `namespace/name`), exact.
+   */
+  componentName?(
+    component: { name?: string; group?: string },
+    purl: string,
+    installPaths: readonly string[],
+    fromPurl: string,
+  ): { name: string; exactName: boolean }
+  /**
+   * Pure, optional: the purl to ask the OSV API about, given the SBOM's (without qualifiers) and the
+   * name as `componentName` read it. Default: the SBOM's.
+   */
+  queryPurl?(purl: string, component: { name: string; version: string; exactName: boolean }): string
 }

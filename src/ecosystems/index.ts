@@ -11,6 +11,8 @@ import { semverOrder } from './semver-order.ts'
 
 export type { Ecosystem, ReadInventoryOptions, VersionOrder } from './ecosystem.ts'
 export type { DependencyKind, Inventory, InventoryNode, Manifest, TreeSource } from './inventory.ts'
+/** npm install paths → package names; scan's package-lock enrichment reads them (see docs/architecture.md). */
+export { nameFromInstallPath } from './npm/names.ts'
 export {
   inRangeWith,
   type OsvRangeEvent,

@@ -23,7 +23,7 @@ import { DefaultOsvUrl, OsvClient, type OsvClientOptions, toOsvEndpoint, useEnvP
 import { OsvIndex, type RecordMatch } from './osv-index.ts'
 import { OsvFailure, toReason } from './osv-reply.ts'
 import { toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
-import { npmNameFromPurl, toSbomInput } from './sbom-input.ts'
+import { toSbomInput } from './sbom-input.ts'
 import { applySuppressions, type IgnoreEntry, toDetbuildIgnore, toOsvScannerIgnore } from './suppressions.ts'
 import type { Finding, ScanComponent, ScanSource, ScanSourceProblem, VulnsReport } from './types.ts'
 
@@ -161,7 +161,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         // records are cached per source: what one server sent never answers a scan against another
         cache: o.cacheDir ? new OsvCache(o.cacheDir, `api ${endpoint.display}`) : null,
       })
-      const queryPurl = new Map(toCheck.map((c) => [c, queryPurlOf(c)]))
+      const queryPurl = new Map(toCheck.map((c) => [c, queryPurlOf(c, ecosystems)]))
       const q = await client.queryBatch(uniqueSortedValues(queryPurl))
       const hydrated = await client.getVulns([...q.vulns.values()].flat())
       const helper = new OsvIndex()
@@ -274,19 +274,11 @@ function canonicalPurl(c: ScanComponent): string {
   return c.purl.replace(/[?#].*$/, '')
 }
 
-/**
- * The purl to ask OSV about: the SBOM's, unless it lost the letter case of an npm name the SBOM
- * spells elsewhere (`pkg:npm/jsonstream` for `JSONStream`); then the purl with the exact name, as the
- * npm purl type now requires (names are case-sensitive).
- */
-function queryPurlOf(c: ScanComponent): string {
+/** The purl to ask OSV about: the SBOM's, as the component's ecosystem spells it (`Ecosystem.queryPurl`). */
+function queryPurlOf(c: ScanComponent, ecosystems: EcosystemRegistry): string {
   const purl = canonicalPurl(c)
-  if (c.ecosystem !== 'npm' || !c.exactName || npmNameFromPurl(purl) === c.name) return purl
-  const slash = c.name.lastIndexOf('/')
-  const encode = (s: string): string => encodeURIComponent(s)
-  const path =
-    slash > 0 ? `${encode(c.name.slice(0, slash))}/${encode(c.name.slice(slash + 1))}` : encode(c.name)
-  return `pkg:npm/${path}@${encode(c.version)}`
+  const adapter = c.ecosystem === null ? undefined : ecosystems.byOsvEcosystem(c.ecosystem)
+  return adapter?.queryPurl?.(purl, c) ?? purl
 }
 
 interface ExportProblem {

@@ -3,6 +3,7 @@
  * `"node_modules/…"` key (SARIF locations) and the ranges dependents declare (fix advice).
  */
 import semver from 'semver'
+import { nameFromInstallPath } from '../ecosystems/index.ts'
 import { InputError } from '../errors.ts'
 import { parseJson } from '../util/json-parse.ts'
 
@@ -41,12 +42,6 @@ export function toLockInfo(text: string, file: string): LockInfo {
     if (m && packages.has(m[1]!) && !lines.has(m[1]!)) lines.set(m[1]!, i + 1)
   }
   return { file, lines, packages }
-}
-
-/** The package name an install path holds (`node_modules/a/node_modules/@s/b` → `@s/b`). */
-export function nameFromInstallPath(installPath: string): string {
-  const i = installPath.lastIndexOf('node_modules/')
-  return i === -1 ? installPath : installPath.slice(i + 'node_modules/'.length)
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 import { makeSbom } from '../../src/sbom/index.ts'
 import { uncheckableReason } from '../../src/scan/checkable.ts'
 import { runScan, type ScanOptions } from '../../src/scan/index.ts'
+import { toSbomInput } from '../../src/scan/sbom-input.ts'
 import { silentLogger } from '../../src/util/log.ts'
 import { WorkspaceFiles } from '../../src/workspace.ts'
 import { tempDir, writeJson } from '../scan/helpers.ts'
@@ -308,4 +309,24 @@ test('npm version matching is semver, pure: data in, data out', () => {
   assert.equal(npmEcosystem.inRange('1.0.0', { type: 'GIT', events: [{ introduced: '0' }] }).affected, false)
   assert.ok(npmEcosystem.compareVersions('1.10.0', '1.9.0') > 0)
   assert.equal(npmEcosystem.isValidVersion('1.2'), false)
+})
+
+test("an ecosystem's name hook spells its components' names; other types keep the purl's namespace/name", () => {
+  const shouting: Ecosystem = {
+    ...fake,
+    componentName: (_c, _purl, _paths, fromPurl) => ({ name: fromPurl.toUpperCase(), exactName: false }),
+  }
+  const registry = createRegistry([shouting], { serverMatched: SERVER_MATCHED, fallbackOrder: semverOrder })
+  const input = toSbomInput(
+    sbomOf(['pkg:fake/ns/thing@beta', 'pkg:pypi/requests@2.0.0']),
+    'sbom.json',
+    registry,
+  )
+  assert.deepEqual(
+    input.components.map((c) => [c.purl, c.name, c.exactName, c.ecosystem]),
+    [
+      ['pkg:fake/ns/thing@beta', 'NS/THING', false, 'Fake'],
+      ['pkg:pypi/requests@2.0.0', 'requests', true, 'PyPI'],
+    ],
+  )
 })

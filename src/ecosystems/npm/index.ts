@@ -4,6 +4,7 @@
  */
 import type { Ecosystem } from '../ecosystem.ts'
 import { semverOrder } from '../semver-order.ts'
+import { npmQueryPurl, toNpmName } from './names.ts'
 import { toPurl } from './purl.ts'
 import { detectNpmProject, readInventory } from './read-inventory.ts'
 
@@ -17,4 +18,6 @@ export const npmEcosystem: Ecosystem = Object.freeze({
   readInventory: (projectDir: string, options: { source: 'lockfile' | 'installed' }) =>
     readInventory(projectDir, options.source),
   toPurl,
+  componentName: toNpmName,
+  queryPurl: npmQueryPurl,
 })
