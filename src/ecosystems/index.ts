@@ -2,7 +2,7 @@
  * The door to package ecosystems: the `Ecosystem` interface (read a project into an inventory; order
  * versions and match them against OSV ranges), the registry that finds an ecosystem by id, purl type
  * or OSV name, and the default registry. To add an ecosystem: a new folder `ecosystems/<id>/` that
- * implements `Ecosystem`, and one line in `defaultEcosystems` below.
+ * implements `Ecosystem`, and one line in `ECOSYSTEMS` below.
  */
 import type { Ecosystem } from './ecosystem.ts'
 import { npmEcosystem } from './npm/index.ts'
@@ -19,7 +19,6 @@ export {
   type OsvRangeInput,
   type ParsedOrder,
   type RangeVerdict,
-  rangeCovers,
 } from './osv-range.ts'
 export { baseEcosystem, createRegistry, type EcosystemRegistry, type RegistryOptions } from './registry.ts'
 export { npmEcosystem, semverOrder }
@@ -40,7 +39,7 @@ export const SERVER_MATCHED: Readonly<Record<string, string>> = Object.freeze({
 })
 
 /** Every ecosystem detbuild supports, in detection order. */
-export const ECOSYSTEMS: readonly Ecosystem[] = Object.freeze([npmEcosystem])
+const ECOSYSTEMS: readonly Ecosystem[] = Object.freeze([npmEcosystem])
 
 /** The registry the SBOM and scan steps use unless given another (`ecosystems` option). */
 export const defaultEcosystems: EcosystemRegistry = createRegistry(ECOSYSTEMS, {
