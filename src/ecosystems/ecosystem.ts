@@ -40,6 +40,8 @@ export interface Ecosystem extends VersionOrder {
   readonly purlType: string
   /** the OSV ecosystem name its advisories are filed under (`npm`; Go's is `Go`) */
   readonly osvEcosystem: string
+  /** the project's manifest, relative to the project (`package.json`; Go's is `go.mod`): SARIF's location without a lock */
+  readonly manifestFile: string
   /**
    * Edge: whether `projectDir` is a project of this ecosystem (a manifest is there). Never throws for
    * an unreadable manifest: the reader reports that, with its own error code.
@@ -66,4 +68,28 @@ export interface Ecosystem extends VersionOrder {
    * name as `componentName` read it. Default: the SBOM's.
    */
   queryPurl?(purl: string, component: { name: string; version: string; exactName: boolean }): string
+  /**
+   * Edge, optional: the project's lock file as the scan uses it (advice and locations), or null when
+   * the project has none. Default: none.
+   */
+  readProjectLock?(projectDir: string): Promise<ProjectLock | null>
+}
+
+/**
+ * What a project's lock file adds to a scan: where each package is written (SARIF locations), how a
+ * name is spelled when the SBOM lost its letter case, and whether a fix is within the ranges the
+ * dependents declare (an update without manifest edits picks it).
+ */
+export interface ProjectLock {
+  /** the lock file, relative to the project */
+  readonly file: string
+  /** 1-based line of a (top-level) package's entry, or null */
+  lineOf(packageName: string): number | null
+  /** the one spelling of `name` (in another letter case) at `version`, or null when it cannot say */
+  spelling(name: string, version: string): string | null
+  /** true / false, or null when the declared ranges are unknown or not of this ecosystem's range syntax */
+  fixWithinDeclared(
+    fixed: string,
+    component: { name: string; installPaths: readonly string[] },
+  ): boolean | null
 }

@@ -9,10 +9,8 @@ import { npmEcosystem } from './npm/index.ts'
 import { createRegistry, type EcosystemRegistry } from './registry.ts'
 import { semverOrder } from './semver-order.ts'
 
-export type { Ecosystem, ReadInventoryOptions, VersionOrder } from './ecosystem.ts'
+export type { Ecosystem, ProjectLock, ReadInventoryOptions, VersionOrder } from './ecosystem.ts'
 export type { DependencyKind, Inventory, InventoryNode, Manifest, TreeSource } from './inventory.ts'
-/** npm install paths → package names; scan's package-lock enrichment reads them (see docs/architecture.md). */
-export { nameFromInstallPath } from './npm/names.ts'
 export {
   inRangeWith,
   type OsvRangeEvent,

@@ -2,9 +2,8 @@
  * Pure: matched OSV records → findings. Records that name each other (id or alias) are merged into
  * one finding per component; severity, fix advice and paths are attached; the list is sorted.
  */
-import type { VersionOrder } from '../ecosystems/index.ts'
+import type { ProjectLock, VersionOrder } from '../ecosystems/index.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
-import { declaredRanges, fixWithinRanges, type LockInfo } from './lockfile.ts'
 import type { RecordMatch } from './osv-index.ts'
 import { toRecordSeverity } from './severity.ts'
 import {
@@ -72,7 +71,7 @@ function groupFix(group: RecordMatch[], version: string, order: VersionOrder): s
 export function toFindings(
   component: ScanComponent,
   matches: RecordMatch[],
-  lock: LockInfo | null,
+  lock: ProjectLock | null,
   order: VersionOrder,
 ): Finding[] {
   const out: Finding[] = []
@@ -97,12 +96,7 @@ export function toFindings(
     }
     const fixed = groupFix(group, component.version, order)
     let fixInRange: boolean | null = null
-    if (lock && fixed) {
-      const paths =
-        component.installPaths.length > 0 ? component.installPaths : [`node_modules/${component.name}`]
-      const ranges = paths.flatMap((p) => declaredRanges(lock, p))
-      fixInRange = fixWithinRanges(fixed, ranges)
-    }
+    if (lock && fixed) fixInRange = lock.fixWithinDeclared(fixed, component)
     const cwes = uniqueSorted(
       group.flatMap((m) => {
         const c = m.record.database_specific?.cwe_ids

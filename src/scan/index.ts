@@ -16,7 +16,6 @@ import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { uncheckableReason } from './checkable.ts'
 import { countFindings, type FailOn, failsThreshold, sortFindings, toFindings } from './findings.ts'
-import { type LockInfo, lockfileSpelling, toLockInfo } from './lockfile.ts'
 import { loadOfflineDb, type OfflineDb } from './offline-db.ts'
 import { OsvCache } from './osv-cache.ts'
 import { DefaultOsvUrl, OsvClient, type OsvClientOptions, toOsvEndpoint, useEnvProxy } from './osv-client.ts'
@@ -90,10 +89,9 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const ecosystems = o.ecosystems ?? defaultEcosystems
   const input = toSbomInput(sbomRaw, sbomDisplay, ecosystems)
 
-  const lockPath = path.join(o.cwd, 'package-lock.json')
-  const lock: LockInfo | null = (await exists(lockPath))
-    ? toLockInfo(await readTextFile(lockPath), 'package-lock.json')
-    : null
+  // the project's ecosystem reads its lock file (advice, SARIF locations)
+  const project = await ecosystems.detect(o.cwd)
+  const lock = (await project.readProjectLock?.(o.cwd)) ?? null
   if (o.maxDbAgeDays !== undefined && !o.offlineDb)
     throw new InputError('SCAN_USAGE', '--max-db-age applies to an offline export (--offline-db) only')
   const ignores = await loadIgnores(o)
@@ -101,10 +99,10 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
 
   const unchecked = new Map<string, string>()
   for (const u of input.unchecked) unchecked.set(u.ref, u.reason)
-  // a name the SBOM gave only in lowercase: the lockfile may know how npm spells it
+  // a name the SBOM gave only in lowercase: the project's lock file may know how it is spelled
   const all = input.components.map((c) => {
-    if (c.exactName || c.ecosystem !== 'npm' || lock === null) return c
-    const spelled = lockfileSpelling(lock, c.name, c.version)
+    if (c.exactName || c.ecosystem !== project.osvEcosystem || lock === null) return c
+    const spelled = lock.spelling(c.name, c.version)
     return spelled === null ? c : { ...c, name: spelled, exactName: true }
   })
   const components = o.omitDev ? all.filter((c) => !c.dev) : all
@@ -234,7 +232,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const vulnsJson = stableJson(report)
   const files = {
     [WorkspaceFiles.vulns]: vulnsJson,
-    [WorkspaceFiles.vulnsSarif]: stableJson(toSarif(report, { lock, lockPath: 'package-lock.json' })),
+    [WorkspaceFiles.vulnsSarif]: stableJson(toSarif(report, { lock, manifest: project.manifestFile })),
     [WorkspaceFiles.vulnsMarkdown]: toMarkdown(report),
     [WorkspaceFiles.vulnsSbom]: stableJson(toEnrichedSbom(sbomRaw, report)),
     [WorkspaceFiles.vulnsStatement]: stableJson(

@@ -57,6 +57,7 @@ const fake: Ecosystem = {
   id: 'fake',
   purlType: 'fake',
   osvEcosystem: 'Fake',
+  manifestFile: 'fake.lock',
   scheme: 'greek',
   isValidVersion: (v) => greekOrder.parse(v) !== null,
   compareVersions: (a, b) => greekOrder.compare(greekOrder.parse(a)!, greekOrder.parse(b)!),

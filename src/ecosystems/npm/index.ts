@@ -6,13 +6,14 @@ import type { Ecosystem } from '../ecosystem.ts'
 import { semverOrder } from '../semver-order.ts'
 import { npmQueryPurl, toNpmName } from './names.ts'
 import { toPurl } from './purl.ts'
-import { detectNpmProject, readInventory } from './read-inventory.ts'
+import { detectNpmProject, readInventory, readProjectLock } from './read-inventory.ts'
 
 /** The npm adapter. */
 export const npmEcosystem: Ecosystem = Object.freeze({
   id: 'npm',
   purlType: 'npm',
   osvEcosystem: 'npm',
+  manifestFile: 'package.json',
   ...semverOrder,
   detect: detectNpmProject,
   readInventory: (projectDir: string, options: { source: 'lockfile' | 'installed' }) =>
@@ -20,4 +21,5 @@ export const npmEcosystem: Ecosystem = Object.freeze({
   toPurl,
   componentName: toNpmName,
   queryPurl: npmQueryPurl,
+  readProjectLock,
 })

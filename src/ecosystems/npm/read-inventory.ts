@@ -10,8 +10,10 @@ import { InputError } from '../../errors.ts'
 import { exists, isDirectory, readTextFile } from '../../util/fs.ts'
 import { parseJson } from '../../util/json-parse.ts'
 import { compareCodePoint } from '../../util/sort.ts'
+import type { ProjectLock } from '../ecosystem.ts'
 import type { DependencyKind, Inventory, InventoryNode, Manifest, TreeSource } from '../inventory.ts'
 import { assertLockfileShape, assertPackageJsonShape } from './input-shapes.ts'
+import { toLockInfo, toProjectLock } from './lock-info.ts'
 import { toPurl } from './purl.ts'
 
 const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'] as const
@@ -348,4 +350,14 @@ export async function detectNpmProject(cwd: string): Promise<boolean> {
     const code = (e as NodeJS.ErrnoException).code
     return code !== 'ENOENT' && code !== 'ENOTDIR'
   }
+}
+
+/**
+ * The project's package-lock.json for scan's advice and SARIF locations, or null when there is none
+ * (a malformed one is SCAN_LOCKFILE_INVALID, exit 2).
+ */
+export async function readProjectLock(cwd: string): Promise<ProjectLock | null> {
+  const lockPath = path.join(cwd, 'package-lock.json')
+  if (!(await exists(lockPath))) return null
+  return toProjectLock(toLockInfo(await readTextFile(lockPath), 'package-lock.json'))
 }

@@ -1,11 +1,13 @@
 /**
  * Pure: what scan needs from `package-lock.json` (lockfile v2/v3 `packages`): the line of each
- * `"node_modules/…"` key (SARIF locations) and the ranges dependents declare (fix advice).
+ * `"node_modules/…"` key (SARIF locations), the ranges dependents declare (fix advice) and how the
+ * lockfile spells names; `toProjectLock` offers them to scan as the npm `ProjectLock`.
  */
 import semver from 'semver'
-import { nameFromInstallPath } from '../ecosystems/index.ts'
-import { InputError } from '../errors.ts'
-import { parseJson } from '../util/json-parse.ts'
+import { InputError } from '../../errors.ts'
+import { parseJson } from '../../util/json-parse.ts'
+import type { ProjectLock } from '../ecosystem.ts'
+import { nameFromInstallPath } from './names.ts'
 
 interface LockEntry {
   name?: string
@@ -102,4 +104,22 @@ export function fixWithinRanges(fixed: string | null, ranges: string[]): boolean
     if (!semver.satisfies(fixed, r, { includePrerelease: false })) return false
   }
   return true
+}
+
+/** The lockfile as scan sees it: SARIF lines, name spellings and fix-within-range advice, npm's way. */
+export function toProjectLock(lock: LockInfo): ProjectLock {
+  return {
+    file: lock.file,
+    lineOf: (name) => lock.lines.get(`node_modules/${name}`) ?? null,
+    spelling: (name, version) => lockfileSpelling(lock, name, version),
+    fixWithinDeclared: (fixed, component) => {
+      // a component without install paths is looked for where npm would hoist it
+      const paths =
+        component.installPaths.length > 0 ? component.installPaths : [`node_modules/${component.name}`]
+      return fixWithinRanges(
+        fixed,
+        paths.flatMap((p) => declaredRanges(lock, p)),
+      )
+    },
+  }
 }
