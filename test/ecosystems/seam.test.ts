@@ -57,7 +57,7 @@ const fake: Ecosystem = {
   id: 'fake',
   purlType: 'fake',
   osvEcosystem: 'Fake',
-  manifestFile: 'fake.lock',
+  manifestFile: 'fake.mod',
   scheme: 'greek',
   isValidVersion: (v) => greekOrder.parse(v) !== null,
   compareVersions: (a, b) => greekOrder.compare(greekOrder.parse(a)!, greekOrder.parse(b)!),
@@ -126,12 +126,13 @@ function sbomOf(purls: string[]): Record<string, unknown> {
   }
 }
 
-async function scan(purls: string[], ecosystems?: ScanOptions['ecosystems']) {
+async function scan(purls: string[], ecosystems?: ScanOptions['ecosystems'], projectFiles: string[] = []) {
   const t = await tempDir('detbuild-ecosystems-')
   try {
     await mkdir(path.join(t.dir, 'export'))
     await writeFile(path.join(t.dir, 'export', 'FAKE-2026-1.json'), JSON.stringify(RECORD))
     await writeJson(path.join(t.dir, 'sbom.json'), sbomOf(purls))
+    for (const f of projectFiles) await writeFile(path.join(t.dir, f), '')
     const out = path.join(t.dir, '.detbuild')
     const r = await runScan({
       cwd: t.dir,
@@ -147,7 +148,8 @@ async function scan(purls: string[], ecosystems?: ScanOptions['ecosystems']) {
       ...(ecosystems ? { ecosystems } : {}),
     })
     const vulns = JSON.parse(await readFile(path.join(out, WorkspaceFiles.vulns), 'utf8'))
-    return { ...r, vulns }
+    const sarif = JSON.parse(await readFile(path.join(out, WorkspaceFiles.vulnsSarif), 'utf8'))
+    return { ...r, vulns, sarif }
   } finally {
     await t.cleanup()
   }
@@ -330,4 +332,36 @@ test("an ecosystem's name hook spells its components' names; other types keep th
       ['pkg:pypi/requests@2.0.0', 'requests', true, 'PyPI'],
     ],
   )
+})
+
+test("the scan takes lock-file advice and SARIF locations from the project's ecosystem", async () => {
+  const asked: string[] = []
+  const locked: Ecosystem = {
+    ...fake,
+    readProjectLock: async (dir) => {
+      asked.push(path.basename(dir))
+      return {
+        file: 'fake.lock',
+        lineOf: (name) => (name === 'thing' ? 7 : null),
+        spelling: () => null,
+        fixWithinDeclared: (fixed, c) => fixed === 'delta' && c.name === 'thing',
+      }
+    },
+  }
+  const registry = createRegistry([npmEcosystem, locked], {
+    serverMatched: SERVER_MATCHED,
+    fallbackOrder: semverOrder,
+  })
+  const r = await scan(['pkg:fake/thing@gamma'], registry, ['fake.lock'])
+  assert.equal(asked.length, 1, 'the lock file is read once')
+  assert.equal(r.report.findings[0]!.fixInRange, true)
+  const location = r.sarif.runs[0].results[0].locations[0].physicalLocation
+  assert.equal(location.artifactLocation.uri, 'fake.lock')
+  assert.equal(location.region.startLine, 7)
+  // an ecosystem without lock-file support: no advice, and the location is its manifest
+  const bare = await scan(['pkg:fake/thing@gamma'], withFake, ['fake.lock'])
+  assert.equal(bare.report.findings[0]!.fixInRange, null)
+  const at = bare.sarif.runs[0].results[0].locations[0].physicalLocation
+  assert.equal(at.artifactLocation.uri, 'fake.mod')
+  assert.equal(at.region, undefined)
 })
