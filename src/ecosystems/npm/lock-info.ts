@@ -51,7 +51,7 @@ export function toLockInfo(text: string, file: string): LockInfo {
  * own `name`, for aliases, else its `node_modules/` key) equal to `name` but for letter case, at
  * `version`. Null when the lockfile has none, or several spellings (then it cannot decide either).
  */
-export function lockfileSpelling(lock: LockInfo, name: string, version: string): string | null {
+function lockfileSpelling(lock: LockInfo, name: string, version: string): string | null {
   const lower = name.toLowerCase()
   const found = new Set<string>()
   for (const [key, entry] of lock.packages) {
@@ -63,7 +63,7 @@ export function lockfileSpelling(lock: LockInfo, name: string, version: string):
 }
 
 /** Where npm resolves `name` required from the package at `from` (walks up node_modules folders). */
-export function resolveFrom(lock: LockInfo, from: string, name: string): string | null {
+function resolveFrom(lock: LockInfo, from: string, name: string): string | null {
   let base = from
   for (;;) {
     const candidate = base === '' ? `node_modules/${name}` : `${base}/node_modules/${name}`
@@ -75,7 +75,7 @@ export function resolveFrom(lock: LockInfo, from: string, name: string): string 
 }
 
 /** Ranges declared for the package installed at `installPath` by the dependents that resolve to it. */
-export function declaredRanges(lock: LockInfo, installPath: string): string[] {
+function declaredRanges(lock: LockInfo, installPath: string): string[] {
   const name = nameFromInstallPath(installPath)
   const out: string[] = []
   for (const [from, entry] of lock.packages) {
@@ -97,7 +97,7 @@ export function declaredRanges(lock: LockInfo, installPath: string): string[] {
  * Whether `fixed` satisfies every range the dependents declare (an `npm update` can pick it):
  * true / false, or null when no range is known or a range is not a semver range (git, file, alias).
  */
-export function fixWithinRanges(fixed: string | null, ranges: string[]): boolean | null {
+function fixWithinRanges(fixed: string | null, ranges: string[]): boolean | null {
   if (fixed === null || ranges.length === 0) return null
   for (const r of ranges) {
     if (semver.validRange(r) === null) return null
