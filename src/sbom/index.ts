@@ -1,11 +1,11 @@
 /** `detbuild sbom`: project tree → CycloneDX SBOM in the workspace. */
 import path from 'node:path'
+import { defaultEcosystems, type EcosystemRegistry, type TreeSource } from '../ecosystems/index.ts'
 import { InternalError } from '../errors.ts'
 import { type AtomicFile, writeFilesAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { VERSION } from '../version.ts'
 import { WorkspaceFiles } from '../workspace.ts'
-import { readInventory, type TreeSource } from './inventory.ts'
 import type { OmitType } from './model.ts'
 import { selectPackages } from './select.ts'
 import { type SpecVersion, serializeBom } from './serialize.ts'
@@ -31,6 +31,8 @@ export interface SbomOptions {
   /** seconds since 1970, from SOURCE_DATE_EPOCH / git (resolved at the edge) */
   sourceDateEpoch: number
   log: Logger
+  /** the ecosystems a project is detected among; default: every one detbuild supports */
+  ecosystems?: EcosystemRegistry
 }
 
 /** The SBOM files {@link runSbom} wrote, with counts, the serial number and the schema validation outcome. */
@@ -48,12 +50,15 @@ export interface SbomResult {
 
 /** Builds the SBOM text without writing anything (used by `detbuild sbom` and `detbuild run`). */
 export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
-  const inventory = await readInventory(options.cwd, options.from)
+  // the project's ecosystem reads it; everything after the inventory is ecosystem-neutral
+  const ecosystem = await (options.ecosystems ?? defaultEcosystems).detect(options.cwd)
+  const inventory = await ecosystem.readInventory(options.cwd, { source: options.from })
   const selection = selectPackages(inventory, { omit: new Set(options.omit), workspaces: options.workspaces })
   const timestamp = new Date(options.sourceDateEpoch * 1000)
   const { bom, componentCount } = toBom(inventory, selection, {
     timestamp,
     tool: { name: 'detbuild', version: VERSION },
+    toPurl: ecosystem.toPurl,
   })
   const withXml = options.format !== 'json'
   const serialized = serializeBom(bom, options.spec, withXml)

@@ -1,10 +1,10 @@
 /** Pure: an inventory selection → a CycloneDX BOM model (@cyclonedx/cyclonedx-library). */
 import { createRequire } from 'node:module'
 import * as CDX from '@cyclonedx/cyclonedx-library'
+import type { Ecosystem } from '../ecosystems/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
 import type { Inventory, InventoryNode } from './model.ts'
-import { toPurl } from './purl.ts'
 import type { Selection } from './select.ts'
 
 const { Models, Enums } = CDX
@@ -14,6 +14,8 @@ export interface BomOptions {
   /** SBOM timestamp (from SOURCE_DATE_EPOCH) */
   timestamp: Date
   tool: { name: string; version: string }
+  /** the package URL of a node: the ecosystem's (also each component's bom-ref) */
+  toPurl: Ecosystem['toPurl']
 }
 
 const HASH_ALGORITHMS: Record<string, CDX.Enums.HashAlgorithm> = {
@@ -41,7 +43,7 @@ interface Group {
   nodes: InventoryNode[]
 }
 
-function groupByPurl(nodes: Iterable<InventoryNode>): Map<string, Group> {
+function groupByPurl(nodes: Iterable<InventoryNode>, toPurl: Ecosystem['toPurl']): Map<string, Group> {
   const groups = new Map<string, Group>()
   for (const n of nodes) {
     const purl = toPurl(n)
@@ -109,8 +111,8 @@ export interface BuiltBom {
 /** Builds the BOM: every selected package once (bom-ref = purl), the full dependency graph, metadata. */
 export function toBom(inventory: Inventory, selection: Selection, options: BomOptions): BuiltBom {
   const included = [...selection.included].map((k) => inventory.nodes.get(k)!)
-  const groups = groupByPurl(included)
-  const rootPurl = toPurl({ ...selection.root, kind: 'registry' })
+  const groups = groupByPurl(included, options.toPurl)
+  const rootPurl = options.toPurl({ ...selection.root, kind: 'registry' })
   // the root is described once, in metadata, even if a package of the same name@version is installed
   groups.delete(rootPurl)
 

@@ -2,9 +2,8 @@
  * Pure: matched OSV records → findings. Records that name each other (id or alias) are merged into
  * one finding per component; severity, fix advice and paths are attached; the list is sorted.
  */
-import semver from 'semver'
+import type { ProjectLock, VersionOrder } from '../ecosystems/index.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
-import { declaredRanges, fixWithinRanges, type LockInfo } from './lockfile.ts'
 import type { RecordMatch } from './osv-index.ts'
 import { toRecordSeverity } from './severity.ts'
 import {
@@ -56,22 +55,24 @@ function severityBetter(a: Severity, b: Severity): boolean {
   return SeverityRank[a] > SeverityRank[b]
 }
 
-/** The version that fixes every merged record (null when one of them has no fix). */
-function groupFix(group: RecordMatch[], version: string): string | null {
+/** The version that fixes every merged record (null when one of them has no fix), in `order`. */
+function groupFix(group: RecordMatch[], version: string, order: VersionOrder): string | null {
   let needed: string | null = null
   for (const m of group) {
-    const candidates = m.fixed.filter((f) => semver.valid(f) && semver.gt(f, version))
+    const candidates = m.fixed.filter((f) => order.isValidVersion(f) && order.compareVersions(f, version) > 0)
     if (candidates.length === 0) return null
-    const lowest = candidates.sort(semver.compare)[0]!
-    if (needed === null || semver.gt(lowest, needed)) needed = lowest
+    const lowest = candidates.sort(order.compareVersions)[0]!
+    if (needed === null || order.compareVersions(lowest, needed) > 0) needed = lowest
   }
   return needed
 }
 
+/** The findings of one component; fix advice orders versions by `order`, the component's ecosystem's. */
 export function toFindings(
   component: ScanComponent,
   matches: RecordMatch[],
-  lock: LockInfo | null,
+  lock: ProjectLock | null,
+  order: VersionOrder,
 ): Finding[] {
   const out: Finding[] = []
   for (const group of groupByAlias(matches)) {
@@ -93,14 +94,9 @@ export function toFindings(
         source = s.source
       }
     }
-    const fixed = groupFix(group, component.version)
+    const fixed = groupFix(group, component.version, order)
     let fixInRange: boolean | null = null
-    if (lock && fixed) {
-      const paths =
-        component.installPaths.length > 0 ? component.installPaths : [`node_modules/${component.name}`]
-      const ranges = paths.flatMap((p) => declaredRanges(lock, p))
-      fixInRange = fixWithinRanges(fixed, ranges)
-    }
+    if (lock && fixed) fixInRange = lock.fixWithinDeclared(fixed, component)
     const cwes = uniqueSorted(
       group.flatMap((m) => {
         const c = m.record.database_specific?.cwe_ids

@@ -4,6 +4,7 @@
  * Fails closed: a package that could not be checked makes the scan incomplete (exit 3), never clean.
  */
 import path from 'node:path'
+import { defaultEcosystems, type EcosystemRegistry } from '../ecosystems/index.ts'
 import { ExitCode, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex } from '../util/digest.ts'
@@ -13,16 +14,15 @@ import type { Logger } from '../util/log.ts'
 import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace.ts'
+import { uncheckableReason } from './checkable.ts'
 import { countFindings, type FailOn, failsThreshold, sortFindings, toFindings } from './findings.ts'
-import { type LockInfo, lockfileSpelling, toLockInfo } from './lockfile.ts'
 import { loadOfflineDb, type OfflineDb } from './offline-db.ts'
 import { OsvCache } from './osv-cache.ts'
 import { DefaultOsvUrl, OsvClient, type OsvClientOptions, toOsvEndpoint, useEnvProxy } from './osv-client.ts'
 import { OsvIndex, type RecordMatch } from './osv-index.ts'
 import { OsvFailure, toReason } from './osv-reply.ts'
 import { toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
-import { isComparableVersion } from './range-match.ts'
-import { npmNameFromPurl, toSbomInput } from './sbom-input.ts'
+import { toSbomInput } from './sbom-input.ts'
 import { applySuppressions, type IgnoreEntry, toDetbuildIgnore, toOsvScannerIgnore } from './suppressions.ts'
 import type { Finding, ScanComponent, ScanSource, ScanSourceProblem, VulnsReport } from './types.ts'
 
@@ -58,6 +58,8 @@ export interface ScanOptions {
   log: Logger
   /** network knobs (tests) */
   client?: Partial<Omit<OsvClientOptions, 'baseUrl' | 'log' | 'cache'>>
+  /** the ecosystems that map purl types and match versions; default: every one detbuild supports */
+  ecosystems?: EcosystemRegistry
 }
 
 /** The vulnerability report {@link runScan} wrote, and the exit code `--fail-on` gives it. */
@@ -88,12 +90,12 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   }
   const sbomText = await readTextFile(sbomPath, 'SCAN_SBOM_MISSING', sbomDisplay)
   const sbomRaw = parseJson(sbomText, sbomDisplay, 'SCAN_SBOM_INVALID') as Record<string, unknown>
-  const input = toSbomInput(sbomRaw, sbomDisplay)
+  const ecosystems = o.ecosystems ?? defaultEcosystems
+  const input = toSbomInput(sbomRaw, sbomDisplay, ecosystems)
 
-  const lockPath = path.join(o.cwd, 'package-lock.json')
-  const lock: LockInfo | null = (await exists(lockPath))
-    ? toLockInfo(await readTextFile(lockPath), 'package-lock.json')
-    : null
+  // the project's ecosystem reads its lock file (advice, SARIF locations)
+  const project = await ecosystems.detect(o.cwd)
+  const lock = (await project.readProjectLock?.(o.cwd)) ?? null
   if (o.maxDbAgeDays !== undefined && !o.offlineDb)
     throw new InputError('SCAN_USAGE', '--max-db-age applies to an offline export (--offline-db) only')
   const ignores = await loadIgnores(o)
@@ -101,22 +103,19 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
 
   const unchecked = new Map<string, string>()
   for (const u of input.unchecked) unchecked.set(u.ref, u.reason)
-  // a name the SBOM gave only in lowercase: the lockfile may know how npm spells it
+  // a name the SBOM gave only in lowercase: the project's lock file may know how it is spelled
   const all = input.components.map((c) => {
-    if (c.exactName || c.ecosystem !== 'npm' || lock === null) return c
-    const spelled = lockfileSpelling(lock, c.name, c.version)
+    if (c.exactName || c.ecosystem !== project.osvEcosystem || lock === null) return c
+    const spelled = lock.spelling(c.name, c.version)
     return spelled === null ? c : { ...c, name: spelled, exactName: true }
   })
   const components = o.omitDev ? all.filter((c) => !c.dev) : all
   const excludedDev = all.length - components.length
   const toCheck: ScanComponent[] = []
   for (const c of components) {
-    if (c.ecosystem === null) unchecked.set(c.purl, 'package type not supported by OSV matching')
-    else if (o.offlineDb && c.ecosystem !== 'npm')
-      unchecked.set(c.purl, 'offline matching supports npm packages only')
-    else if (c.ecosystem === 'npm' && !isComparableVersion(c.version))
-      unchecked.set(c.purl, `version "${c.version}" is not a semver version`)
-    else toCheck.push(c)
+    const reason = uncheckableReason(c, ecosystems, Boolean(o.offlineDb))
+    if (reason === null) toCheck.push(c)
+    else unchecked.set(c.purl, reason)
   }
 
   const matches = new Map<ScanComponent, RecordMatch[]>()
@@ -146,7 +145,10 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     // stale data still shows what it knows (the packages stay unchecked); no data checks nothing
     const none = new Set(problem?.code === 'SCAN_EXPORT_NO_RECORDS' ? problem.unchecked : [])
     for (const c of toCheck)
-      if (!none.has(c)) matches.set(c, db.index.match('npm', c.name, c.version, !c.exactName))
+      if (!none.has(c)) {
+        const eco = c.ecosystem!
+        matches.set(c, db.index.match(eco, c.name, c.version, !c.exactName, ecosystems.versionsFor(eco)))
+      }
   } else {
     const endpoint = toOsvEndpoint(o.osvUrl ?? DefaultOsvUrl)
     // the message never quotes the URL: it may carry credentials
@@ -161,7 +163,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         // records are cached per source: what one server sent never answers a scan against another
         cache: o.cacheDir ? new OsvCache(o.cacheDir, `api ${endpoint.display}`) : null,
       })
-      const queryPurl = new Map(toCheck.map((c) => [c, queryPurlOf(c)]))
+      const queryPurl = new Map(toCheck.map((c) => [c, queryPurlOf(c, ecosystems)]))
       const q = await client.queryBatch(uniqueSortedValues(queryPurl))
       const hydrated = await client.getVulns([...q.vulns.values()].flat())
       const helper = new OsvIndex()
@@ -189,7 +191,10 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             continue
           }
           if (record.withdrawn) continue
-          list.push(helper.fixesFor(record, c.ecosystem!, c.name, c.version, !c.exactName))
+          const eco = c.ecosystem!
+          list.push(
+            helper.fixesFor(record, eco, c.name, c.version, !c.exactName, ecosystems.versionsFor(eco)),
+          )
           if (source.lastUpdate === null || record.modified > source.lastUpdate)
             source.lastUpdate = record.modified
         }
@@ -204,7 +209,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   }
 
   let findings: Finding[] = []
-  for (const [c, list] of matches) findings.push(...toFindings(c, list, lock))
+  for (const [c, list] of matches)
+    findings.push(...toFindings(c, list, lock, ecosystems.versionsFor(c.ecosystem!)))
   // expiry is judged by the real clock: SOURCE_DATE_EPOCH (the source's time) would never expire anything
   const applied = applySuppressions(findings, ignores, o.now)
   findings = sortFindings(applied.findings)
@@ -230,7 +236,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const vulnsJson = stableJson(report)
   const files = {
     [WorkspaceFiles.vulns]: vulnsJson,
-    [WorkspaceFiles.vulnsSarif]: stableJson(toSarif(report, { lock, lockPath: 'package-lock.json' })),
+    [WorkspaceFiles.vulnsSarif]: stableJson(toSarif(report, { lock, manifest: project.manifestFile })),
     [WorkspaceFiles.vulnsMarkdown]: toMarkdown(report),
     [WorkspaceFiles.vulnsSbom]: stableJson(toEnrichedSbom(sbomRaw, report)),
     [WorkspaceFiles.vulnsStatement]: stableJson(
@@ -270,19 +276,11 @@ function canonicalPurl(c: ScanComponent): string {
   return c.purl.replace(/[?#].*$/, '')
 }
 
-/**
- * The purl to ask OSV about: the SBOM's, unless it lost the letter case of an npm name the SBOM
- * spells elsewhere (`pkg:npm/jsonstream` for `JSONStream`); then the purl with the exact name, as the
- * npm purl type now requires (names are case-sensitive).
- */
-function queryPurlOf(c: ScanComponent): string {
+/** The purl to ask OSV about: the SBOM's, as the component's ecosystem spells it (`Ecosystem.queryPurl`). */
+function queryPurlOf(c: ScanComponent, ecosystems: EcosystemRegistry): string {
   const purl = canonicalPurl(c)
-  if (c.ecosystem !== 'npm' || !c.exactName || npmNameFromPurl(purl) === c.name) return purl
-  const slash = c.name.lastIndexOf('/')
-  const encode = (s: string): string => encodeURIComponent(s)
-  const path =
-    slash > 0 ? `${encode(c.name.slice(0, slash))}/${encode(c.name.slice(slash + 1))}` : encode(c.name)
-  return `pkg:npm/${path}@${encode(c.version)}`
+  const adapter = c.ecosystem === null ? undefined : ecosystems.byOsvEcosystem(c.ecosystem)
+  return adapter?.queryPurl?.(purl, c) ?? purl
 }
 
 interface ExportProblem {
@@ -294,21 +292,26 @@ interface ExportProblem {
 }
 
 /**
- * What keeps an export from answering for these packages: no usable npm record at all (an empty folder,
- * another ecosystem's export, a ZIP of other files), or data older than --max-db-age. Null when none.
+ * What keeps an export from answering for these packages: no usable record of their ecosystem at all
+ * (an empty folder, another ecosystem's export, a ZIP of other files), or data older than --max-db-age.
+ * Null when none. (Offline, every package to check has an ecosystem adapter.)
  */
 function exportProblem(db: OfflineDb, toCheck: ScanComponent[], o: ScanOptions): ExportProblem | null {
-  const npm = toCheck.filter((c) => c.ecosystem === 'npm')
-  if (npm.length === 0) return null
-  const held = db.ecosystems.find(([e]) => e === 'npm')?.[1] ?? 0
-  if (held === 0) {
+  if (toCheck.length === 0) return null
+  const held = (e: string): number => db.ecosystems.find(([x]) => x === e)?.[1] ?? 0
+  const empty = [...new Set(toCheck.map((c) => c.ecosystem!))]
+    .sort(compareCodePoint)
+    .filter((e) => held(e) === 0)
+  if (empty.length > 0) {
+    const none = toCheck.filter((c) => empty.includes(c.ecosystem!))
     const others = db.ecosystems.map(([e, n]) => `${e} ${n}`).join(', ') || 'none'
-    const holds = `export ${db.name} holds 0 npm records (records: ${others})`
+    const names = empty.join(', ')
+    const holds = `export ${db.name} holds 0 ${names} records (records: ${others})`
     return {
       code: 'SCAN_EXPORT_NO_RECORDS',
-      message: `${holds}; ${npm.length} npm package(s) unchecked`,
+      message: `${holds}; ${none.length} ${names} package(s) unchecked`,
       reason: holds,
-      unchecked: npm,
+      unchecked: none,
     }
   }
   if (o.maxDbAgeDays === undefined) return null

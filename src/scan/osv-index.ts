@@ -4,6 +4,7 @@
  * `JSONStream` and `jsonstream` are different packages. Only when the SBOM cannot say how a name is
  * spelled (a lowercased purl and nothing else) does the caller ask for every spelling (`anyCase`).
  */
+import { baseEcosystem, defaultEcosystems, type VersionOrder } from '../ecosystems/index.ts'
 import { InputError } from '../errors.ts'
 import { findShapeError, RecordShape } from './osv-schema.ts'
 import { matchAffected } from './range-match.ts'
@@ -22,11 +23,7 @@ export interface RecordMatch {
 
 const key = (ecosystem: string, name: string): string => `${ecosystem}\u0000${name}`
 
-/** Ecosystem names compared the OSV way: the part before `:` (e.g. `Debian:12` → `Debian`). */
-export function baseEcosystem(ecosystem: string): string {
-  const i = ecosystem.indexOf(':')
-  return i === -1 ? ecosystem : ecosystem.slice(0, i)
-}
+export { baseEcosystem }
 
 export class OsvIndex {
   private readonly byPackage = new Map<string, IndexedEntry[]>()
@@ -79,15 +76,22 @@ export class OsvIndex {
   /**
    * Records affecting `name@version` in `ecosystem`, one per record id, in id order. With `anyCase`,
    * records for every spelling of the name that differs only in letter case (fail closed when the
-   * SBOM lost the case: the finding may belong to either package, so it is not dropped).
+   * SBOM lost the case: the finding may belong to either package, so it is not dropped). Versions
+   * are ordered by `order`, the ecosystem's (default: the default registry's).
    */
-  match(ecosystem: string, name: string, version: string, anyCase = false): RecordMatch[] {
+  match(
+    ecosystem: string,
+    name: string,
+    version: string,
+    anyCase = false,
+    order: VersionOrder = defaultEcosystems.versionsFor(ecosystem),
+  ): RecordMatch[] {
     const names = anyCase ? [...(this.spellings.get(key(ecosystem, name.toLowerCase())) ?? [])] : [name]
     const list = names.flatMap((n) => this.byPackage.get(key(ecosystem, n)) ?? [])
     if (list.length === 0) return []
     const byId = new Map<string, RecordMatch>()
     for (const { record, entry } of list) {
-      const m = matchAffected(entry, version)
+      const m = matchAffected(entry, version, order)
       if (!m.affected) continue
       const prev = byId.get(record.id)
       if (prev) {
@@ -102,7 +106,7 @@ export class OsvIndex {
 
   /**
    * Fixed versions listed for a package in a record (used when the API chose the record); `anyCase`
-   * as for `match`.
+   * and `order` as for `match`.
    */
   fixesFor(
     record: OsvRecord,
@@ -110,13 +114,14 @@ export class OsvIndex {
     name: string,
     version: string,
     anyCase = false,
+    order: VersionOrder = defaultEcosystems.versionsFor(ecosystem),
   ): RecordMatch {
     const out: RecordMatch = { record, fixed: [], unparsable: false }
     const same = anyCase ? (n: string) => n.toLowerCase() === name.toLowerCase() : (n: string) => n === name
     for (const entry of record.affected ?? []) {
       if (!entry.package || !same(entry.package.name) || baseEcosystem(entry.package.ecosystem) !== ecosystem)
         continue
-      const m = matchAffected(entry, version)
+      const m = matchAffected(entry, version, order)
       out.fixed.push(...m.fixed)
       out.unparsable ||= m.unparsable
     }
@@ -138,30 +143,6 @@ export function assertOsvRecord(raw: unknown, file: string): OsvRecord {
     })
   }
   return raw as OsvRecord
-}
-
-/** Maps a purl type to its OSV ecosystem name (null when not mapped). */
-export function ecosystemForPurlType(type: string): string | null {
-  switch (type) {
-    case 'npm':
-      return 'npm'
-    case 'pypi':
-      return 'PyPI'
-    case 'maven':
-      return 'Maven'
-    case 'golang':
-      return 'Go'
-    case 'cargo':
-      return 'crates.io'
-    case 'gem':
-      return 'RubyGems'
-    case 'nuget':
-      return 'NuGet'
-    case 'composer':
-      return 'Packagist'
-    default:
-      return null
-  }
 }
 
 /** The fields findings and outputs use; drops `details` and the like to bound memory. */

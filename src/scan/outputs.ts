@@ -2,10 +2,10 @@
  * Pure: the scan's output documents — SARIF 2.1.0, the markdown summary, the SBOM enriched with
  * CycloneDX `vulnerabilities`, and the in-toto statement with the vulnerability-scan predicate.
  */
+import type { ProjectLock } from '../ecosystems/index.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
-import type { LockInfo } from './lockfile.ts'
 import { type Finding, type Rating, type Severity, SeverityRank, type VulnsReport } from './types.ts'
 
 const severityOrder = (a: Finding, b: Finding): number =>
@@ -29,9 +29,10 @@ const sarifLevel = (s: Severity): 'error' | 'warning' | 'note' =>
   s === 'critical' || s === 'high' ? 'error' : s === 'medium' || s === 'unknown' ? 'warning' : 'note'
 
 export interface SarifOptions {
-  /** lockfile info and its path relative to the project root, when present */
-  lock: LockInfo | null
-  lockPath: string
+  /** the project's lock file, when present */
+  lock: ProjectLock | null
+  /** the project's manifest, the location when there is no lock file */
+  manifest: string
 }
 
 export function toSarif(report: VulnsReport, options: SarifOptions): unknown {
@@ -60,9 +61,8 @@ export function toSarif(report: VulnsReport, options: SarifOptions): unknown {
     })
   }
   const results = report.findings.map((f) => {
-    const installPath = `node_modules/${f.name}`
-    const line = options.lock?.lines.get(installPath) ?? null
-    const uri = options.lock ? options.lockPath : 'package.json'
+    const line = options.lock?.lineOf(f.name) ?? null
+    const uri = options.lock ? options.lock.file : options.manifest
     return {
       ruleId: f.id,
       level: sarifLevel(f.severity),

@@ -4,11 +4,10 @@
  * flags and the shortest paths from the root.
  */
 import { PackageURL } from 'packageurl-js'
+import { defaultEcosystems, type EcosystemRegistry } from '../ecosystems/index.ts'
 import { InputError } from '../errors.ts'
 import { specVersionProblem } from '../util/input-shapes.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { nameFromInstallPath } from './lockfile.ts'
-import { ecosystemForPurlType } from './osv-index.ts'
 import type { ScanComponent } from './types.ts'
 
 export interface SbomComponentRaw {
@@ -34,7 +33,15 @@ export interface SbomInput {
 /** Maximum number of paths from the root kept per component. */
 export const MAX_PATHS = 5
 
-export function toSbomInput(raw: unknown, file: string): SbomInput {
+/**
+ * Reads the SBOM; each component's OSV ecosystem comes from its purl type through `ecosystems` (null
+ * when no ecosystem and no OSV mapping knows the type: the scan then leaves it unchecked).
+ */
+export function toSbomInput(
+  raw: unknown,
+  file: string,
+  ecosystems: EcosystemRegistry = defaultEcosystems,
+): SbomInput {
   const fail = (why: string): never => {
     throw new InputError('SCAN_SBOM_INVALID', `not a CycloneDX JSON SBOM: ${why}`, { file })
   }
@@ -116,10 +123,11 @@ export function toSbomInput(raw: unknown, file: string): SbomInput {
       .filter((p) => p.name === 'cdx:npm:package:path' && typeof p.value === 'string')
       .map((p) => p.value)
       .sort(compareCodePoint)
-    const { name, exactName } =
-      purl.type === 'npm'
-        ? toNpmName(c, c.purl, installPaths, `${purl.namespace ? `${purl.namespace}/` : ''}${purl.name}`)
-        : { name: purl.namespace ? `${purl.namespace}/${purl.name}` : purl.name, exactName: true }
+    // the ecosystem says how its names are spelled; by default the purl's namespace/name, exactly
+    const fromPurl = purl.namespace ? `${purl.namespace}/${purl.name}` : purl.name
+    const { name, exactName } = ecosystems
+      .byPurlType(purl.type)
+      ?.componentName?.(c, c.purl, installPaths, fromPurl) ?? { name: fromPurl, exactName: true }
     const dev =
       c.scope === 'excluded' ||
       props.some((p) => p.name === 'cdx:npm:package:development' && p.value === 'true')
@@ -129,7 +137,7 @@ export function toSbomInput(raw: unknown, file: string): SbomInput {
       name,
       exactName,
       version,
-      ecosystem: ecosystemForPurlType(purl.type),
+      ecosystem: ecosystems.osvEcosystemForPurlType(purl.type),
       dev,
       direct: direct.has(ref),
       installPaths,
@@ -139,63 +147,6 @@ export function toSbomInput(raw: unknown, file: string): SbomInput {
   components.sort((a, b) => compareCodePoint(a.purl, b.purl) || compareCodePoint(a.bomRef, b.bomRef))
   unchecked.sort((a, b) => compareCodePoint(a.ref, b.ref))
   return { rootName, rootRef, components, unchecked }
-}
-
-/**
- * The npm name of a component as npm spells it. A purl cannot always say: the npm purl type lowercased
- * names until 2026 (and packageurl-js still does), which turns `JSONStream` into `jsonstream`, another
- * package. So the component's own `name`/`group` come first, then an install path
- * (`node_modules/JSONStream`), each only when it is the purl's package in another letter case (an npm
- * alias installs `bar` under `node_modules/foo`: the path is not the package); then the purl, decoded
- * without changing case. A lowercase name from the purl alone is not exact (`exactName: false`).
- */
-export function toNpmName(
-  c: Pick<SbomComponentRaw, 'name' | 'group'>,
-  purl: string,
-  installPaths: readonly string[],
-  /** packageurl-js's reading of the name, for a purl the decoder here cannot read */
-  fallback: string,
-): { name: string; exactName: boolean } {
-  const fromPurl = npmNameFromPurl(purl) ?? fallback
-  const same = (n: string): boolean => n.toLowerCase() === fromPurl.toLowerCase()
-  const candidates: string[] = []
-  if (typeof c.name === 'string' && c.name !== '') {
-    const group = typeof c.group === 'string' ? c.group : ''
-    // CycloneDX puts the npm scope in `group`, with or without its `@` depending on the tool
-    if (group === '') candidates.push(c.name)
-    else candidates.push(`${group}/${c.name}`, `@${group}/${c.name}`)
-  }
-  for (const p of installPaths) candidates.push(nameFromInstallPath(p))
-  const exact = candidates.find(same)
-  if (exact !== undefined) return { name: exact, exactName: true }
-  return { name: fromPurl, exactName: fromPurl !== fromPurl.toLowerCase() }
-}
-
-/**
- * `@scope/name` or `name` from an npm purl, percent-decoded as the purl spec says and with its letter
- * case kept (packageurl-js lowercases npm names); null when it is not an npm purl.
- */
-export function npmNameFromPurl(purl: string): string | null {
-  const m = /^pkg:\/*npm\/([^?#]*)/i.exec(purl)
-  if (!m) return null
-  const path = m[1]!.replace(/\/+$/, '')
-  const slash = path.lastIndexOf('/')
-  const last = path.slice(slash + 1)
-  const at = last.indexOf('@')
-  const rawName = at === -1 ? last : last.slice(0, at)
-  const rawNamespace = slash === -1 ? '' : path.slice(0, slash)
-  try {
-    const name = decodeURIComponent(rawName)
-    const namespace = rawNamespace
-      .split('/')
-      .filter((s) => s !== '')
-      .map((s) => decodeURIComponent(s))
-      .join('/')
-    if (name === '') return null
-    return namespace ? `${namespace}/${name}` : name
-  } catch {
-    return null
-  }
 }
 
 /** The fields the scan reads have their CycloneDX types (a purl that is an array is bad input, not a crash). */

@@ -15,8 +15,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { PackageURL } from 'packageurl-js'
+import { npmNameFromPurl } from '../../src/ecosystems/npm/names.ts'
 import { OsvIndex } from '../../src/scan/osv-index.ts'
-import { npmNameFromPurl } from '../../src/scan/sbom-input.ts'
 import type { OsvRecord } from '../../src/scan/types.ts'
 
 export type Fault =

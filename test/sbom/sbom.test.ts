@@ -5,7 +5,7 @@ import path from 'node:path'
 import { describe, test } from 'node:test'
 import { promisify } from 'node:util'
 import * as CDX from '@cyclonedx/cyclonedx-library'
-import { canonicalPurl } from '../../src/sbom/purl.ts'
+import { canonicalPurl } from '../../src/ecosystems/npm/purl.ts'
 import { cli } from '../helpers/cli.ts'
 import { fixture, tempDir } from '../helpers/paths.ts'
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
+import { npmEcosystem } from '../../src/ecosystems/index.ts'
 import { OsvIndex } from '../../src/scan/osv-index.ts'
 import { matchAffected } from '../../src/scan/range-match.ts'
 import type { OsvRecord } from '../../src/scan/types.ts'
@@ -84,21 +85,25 @@ test('limit events, explicit versions lists and SEMVER ranges', () => {
     ranges: [{ type: 'SEMVER', events: [{ introduced: '1.0.0' }, { limit: '2.0.0' }] }],
     versions: ['3.0.0'],
   }
-  assert.equal(matchAffected(entry, '1.5.0').affected, true)
-  assert.equal(matchAffected(entry, '2.1.0').affected, false, 'beyond the limit')
-  assert.equal(matchAffected(entry, '3.0.0').affected, true, 'listed explicitly')
-  assert.equal(matchAffected(entry, '0.9.0').affected, false)
+  assert.equal(matchAffected(entry, '1.5.0', npmEcosystem).affected, true)
+  assert.equal(matchAffected(entry, '2.1.0', npmEcosystem).affected, false, 'beyond the limit')
+  assert.equal(matchAffected(entry, '3.0.0', npmEcosystem).affected, true, 'listed explicitly')
+  assert.equal(matchAffected(entry, '0.9.0', npmEcosystem).affected, false)
   const git = {
     package: { ecosystem: 'npm', name: 'x' },
     ranges: [{ type: 'GIT', repo: 'r', events: [{ introduced: '0' }] }],
   }
-  assert.equal(matchAffected(git, '1.0.0').affected, false, 'GIT ranges do not apply to versions')
+  assert.equal(
+    matchAffected(git, '1.0.0', npmEcosystem).affected,
+    false,
+    'GIT ranges do not apply to versions',
+  )
   const bad = {
     package: { ecosystem: 'npm', name: 'x' },
     ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: 'not-a-version' }] }],
   }
   assert.deepEqual(
-    matchAffected(bad, '1.0.0'),
+    matchAffected(bad, '1.0.0', npmEcosystem),
     { affected: true, fixed: [], unparsable: true },
     'fail closed',
   )

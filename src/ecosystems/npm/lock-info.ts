@@ -1,10 +1,13 @@
 /**
  * Pure: what scan needs from `package-lock.json` (lockfile v2/v3 `packages`): the line of each
- * `"node_modules/…"` key (SARIF locations) and the ranges dependents declare (fix advice).
+ * `"node_modules/…"` key (SARIF locations), the ranges dependents declare (fix advice) and how the
+ * lockfile spells names; `toProjectLock` offers them to scan as the npm `ProjectLock`.
  */
 import semver from 'semver'
-import { InputError } from '../errors.ts'
-import { parseJson } from '../util/json-parse.ts'
+import { InputError } from '../../errors.ts'
+import { parseJson } from '../../util/json-parse.ts'
+import type { ProjectLock } from '../ecosystem.ts'
+import { nameFromInstallPath } from './names.ts'
 
 interface LockEntry {
   name?: string
@@ -43,18 +46,12 @@ export function toLockInfo(text: string, file: string): LockInfo {
   return { file, lines, packages }
 }
 
-/** The package name an install path holds (`node_modules/a/node_modules/@s/b` → `@s/b`). */
-export function nameFromInstallPath(installPath: string): string {
-  const i = installPath.lastIndexOf('node_modules/')
-  return i === -1 ? installPath : installPath.slice(i + 'node_modules/'.length)
-}
-
 /**
  * How the lockfile spells a package that an SBOM names only in lowercase: the one name (the entry's
  * own `name`, for aliases, else its `node_modules/` key) equal to `name` but for letter case, at
  * `version`. Null when the lockfile has none, or several spellings (then it cannot decide either).
  */
-export function lockfileSpelling(lock: LockInfo, name: string, version: string): string | null {
+function lockfileSpelling(lock: LockInfo, name: string, version: string): string | null {
   const lower = name.toLowerCase()
   const found = new Set<string>()
   for (const [key, entry] of lock.packages) {
@@ -66,7 +63,7 @@ export function lockfileSpelling(lock: LockInfo, name: string, version: string):
 }
 
 /** Where npm resolves `name` required from the package at `from` (walks up node_modules folders). */
-export function resolveFrom(lock: LockInfo, from: string, name: string): string | null {
+function resolveFrom(lock: LockInfo, from: string, name: string): string | null {
   let base = from
   for (;;) {
     const candidate = base === '' ? `node_modules/${name}` : `${base}/node_modules/${name}`
@@ -78,7 +75,7 @@ export function resolveFrom(lock: LockInfo, from: string, name: string): string 
 }
 
 /** Ranges declared for the package installed at `installPath` by the dependents that resolve to it. */
-export function declaredRanges(lock: LockInfo, installPath: string): string[] {
+function declaredRanges(lock: LockInfo, installPath: string): string[] {
   const name = nameFromInstallPath(installPath)
   const out: string[] = []
   for (const [from, entry] of lock.packages) {
@@ -100,11 +97,29 @@ export function declaredRanges(lock: LockInfo, installPath: string): string[] {
  * Whether `fixed` satisfies every range the dependents declare (an `npm update` can pick it):
  * true / false, or null when no range is known or a range is not a semver range (git, file, alias).
  */
-export function fixWithinRanges(fixed: string | null, ranges: string[]): boolean | null {
+function fixWithinRanges(fixed: string | null, ranges: string[]): boolean | null {
   if (fixed === null || ranges.length === 0) return null
   for (const r of ranges) {
     if (semver.validRange(r) === null) return null
     if (!semver.satisfies(fixed, r, { includePrerelease: false })) return false
   }
   return true
+}
+
+/** The lockfile as scan sees it: SARIF lines, name spellings and fix-within-range advice, npm's way. */
+export function toProjectLock(lock: LockInfo): ProjectLock {
+  return {
+    file: lock.file,
+    lineOf: (name) => lock.lines.get(`node_modules/${name}`) ?? null,
+    spelling: (name, version) => lockfileSpelling(lock, name, version),
+    fixWithinDeclared: (fixed, component) => {
+      // a component without install paths is looked for where npm would hoist it
+      const paths =
+        component.installPaths.length > 0 ? component.installPaths : [`node_modules/${component.name}`]
+      return fixWithinRanges(
+        fixed,
+        paths.flatMap((p) => declaredRanges(lock, p)),
+      )
+    },
+  }
 }

@@ -2,19 +2,19 @@
  * Edge: reads an npm project's dependency tree with @npmcli/arborist (from the lockfile, or the installed
  * node_modules) and turns it into plain data. Everything after this file is pure.
  */
-import { copyFile, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import semver from 'semver'
-import { InputError } from '../errors.ts'
-import { exists, isDirectory, readTextFile } from '../util/fs.ts'
-import { assertLockfileShape, assertPackageJsonShape } from '../util/input-shapes.ts'
-import { parseJson } from '../util/json-parse.ts'
-import { compareCodePoint } from '../util/sort.ts'
-import type { DependencyKind, Inventory, InventoryNode, Manifest } from './model.ts'
+import { InputError } from '../../errors.ts'
+import { exists, isDirectory, readTextFile } from '../../util/fs.ts'
+import { parseJson } from '../../util/json-parse.ts'
+import { compareCodePoint } from '../../util/sort.ts'
+import type { ProjectLock } from '../ecosystem.ts'
+import type { DependencyKind, Inventory, InventoryNode, Manifest, TreeSource } from '../inventory.ts'
+import { assertLockfileShape, assertPackageJsonShape } from './input-shapes.ts'
+import { toLockInfo, toProjectLock } from './lock-info.ts'
 import { toPurl } from './purl.ts'
-
-export type TreeSource = 'lockfile' | 'installed'
 
 const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'] as const
 
@@ -336,4 +336,28 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
     )
   }
   return { root, nodes, warnings, lockfile: lock?.file, lockfileVersion: lock?.version, source, workspaces }
+}
+
+/**
+ * Whether `cwd` is an npm project: it has a package.json. Any error but "not there" counts as yes, so
+ * that the reader reports it with its own code (SBOM_PACKAGE_JSON_UNREADABLE).
+ */
+export async function detectNpmProject(cwd: string): Promise<boolean> {
+  try {
+    await stat(path.join(cwd, 'package.json'))
+    return true
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return code !== 'ENOENT' && code !== 'ENOTDIR'
+  }
+}
+
+/**
+ * The project's package-lock.json for scan's advice and SARIF locations, or null when there is none
+ * (a malformed one is SCAN_LOCKFILE_INVALID, exit 2).
+ */
+export async function readProjectLock(cwd: string): Promise<ProjectLock | null> {
+  const lockPath = path.join(cwd, 'package-lock.json')
+  if (!(await exists(lockPath))) return null
+  return toProjectLock(toLockInfo(await readTextFile(lockPath), 'package-lock.json'))
 }

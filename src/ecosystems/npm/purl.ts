@@ -1,6 +1,6 @@
 /** Pure: package URLs for npm packages, as npm itself writes them (`npm sbom`), built with packageurl-js. */
 import { PackageURL } from 'packageurl-js'
-import type { InventoryNode } from './model.ts'
+import type { InventoryNode } from '../inventory.ts'
 
 export function splitName(name: string): { namespace: string | undefined; name: string } {
   if (name.startsWith('@')) {

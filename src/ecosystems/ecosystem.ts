@@ -1,0 +1,95 @@
+/**
+ * The seam between the pipeline and a package ecosystem (npm today; Go next): what the SBOM step needs
+ * to read a project into an inventory, and what the scan step needs to match versions against OSV.
+ * Types only; each ecosystem implements them in its own folder (`ecosystems/<id>/`).
+ */
+import type { Inventory, InventoryNode, TreeSource } from './inventory.ts'
+import type { OsvRangeInput, RangeVerdict } from './osv-range.ts'
+
+/**
+ * How an ecosystem orders its versions and evaluates OSV ranges over them. Pure: data in, data out,
+ * so matching is testable without a project, a network or a registry.
+ */
+export interface VersionOrder {
+  /** The version scheme's name, for messages (`version "x" is not a semver version`). */
+  readonly scheme: string
+  /** Whether a component's version is one of this ecosystem's versions (else it is not checked: exit 3). */
+  isValidVersion(version: string): boolean
+  /** Orders two valid versions: negative, zero or positive. */
+  compareVersions(a: string, b: string): number
+  /**
+   * Whether an OSV range covers `version` (the OSV schema's walk over introduced / fixed /
+   * last_affected / limit), with the fix that ends the covering interval. Ranges of other types (GIT)
+   * cover nothing; an event version that cannot be parsed covers everything (`unparsable`: fail closed).
+   * A `version` that cannot be parsed is covered by no range.
+   */
+  inRange(version: string, range: OsvRangeInput): RangeVerdict
+}
+
+/** Options of `Ecosystem.readInventory`. */
+export interface ReadInventoryOptions {
+  /** the lock file (what would be installed) or what is installed */
+  source: TreeSource
+}
+
+/** One package ecosystem. Register it in `ecosystems/index.ts`; nothing else in the tree names it. */
+export interface Ecosystem extends VersionOrder {
+  /** short stable id, also the folder name (`npm`, later `go`) */
+  readonly id: string
+  /** the package-URL type of its packages (`npm`; Go's is `golang`) */
+  readonly purlType: string
+  /** the OSV ecosystem name its advisories are filed under (`npm`; Go's is `Go`) */
+  readonly osvEcosystem: string
+  /** the project's manifest, relative to the project (`package.json`; Go's is `go.mod`): SARIF's location without a lock */
+  readonly manifestFile: string
+  /**
+   * Edge: whether `projectDir` is a project of this ecosystem (a manifest is there). Never throws for
+   * an unreadable manifest: the reader reports that, with its own error code.
+   */
+  detect(projectDir: string): Promise<boolean>
+  /** Edge: reads the project's dependency tree into plain data; bad input is an InputError naming the file. */
+  readInventory(projectDir: string, options: ReadInventoryOptions): Promise<Inventory>
+  /** Pure: the package URL of an inventory node (also the SBOM's bom-ref). */
+  toPurl(node: Pick<InventoryNode, 'name' | 'version' | 'kind' | 'resolved'>): string
+  /**
+   * Pure, optional: the package name as the ecosystem spells it, from an SBOM component (its own
+   * `name`/`group`, its purl, its install paths), and whether that spelling is certain (`exactName`:
+   * false makes matching take every spelling that differs only in letter case). Default: `fromPurl`
+   * (the purl's `namespace/name`), exact.
+   */
+  componentName?(
+    component: { name?: string; group?: string },
+    purl: string,
+    installPaths: readonly string[],
+    fromPurl: string,
+  ): { name: string; exactName: boolean }
+  /**
+   * Pure, optional: the purl to ask the OSV API about, given the SBOM's (without qualifiers) and the
+   * name as `componentName` read it. Default: the SBOM's.
+   */
+  queryPurl?(purl: string, component: { name: string; version: string; exactName: boolean }): string
+  /**
+   * Edge, optional: the project's lock file as the scan uses it (advice and locations), or null when
+   * the project has none. Default: none.
+   */
+  readProjectLock?(projectDir: string): Promise<ProjectLock | null>
+}
+
+/**
+ * What a project's lock file adds to a scan: where each package is written (SARIF locations), how a
+ * name is spelled when the SBOM lost its letter case, and whether a fix is within the ranges the
+ * dependents declare (an update without manifest edits picks it).
+ */
+export interface ProjectLock {
+  /** the lock file, relative to the project */
+  readonly file: string
+  /** 1-based line of a (top-level) package's entry, or null */
+  lineOf(packageName: string): number | null
+  /** the one spelling of `name` (in another letter case) at `version`, or null when it cannot say */
+  spelling(name: string, version: string): string | null
+  /** true / false, or null when the declared ranges are unknown or not of this ecosystem's range syntax */
+  fixWithinDeclared(
+    fixed: string,
+    component: { name: string; installPaths: readonly string[] },
+  ): boolean | null
+}

@@ -1,0 +1,46 @@
+/**
+ * The door to package ecosystems: the `Ecosystem` interface (read a project into an inventory; order
+ * versions and match them against OSV ranges), the registry that finds an ecosystem by id, purl type
+ * or OSV name, and the default registry. To add an ecosystem: a new folder `ecosystems/<id>/` that
+ * implements `Ecosystem`, and one line in `ECOSYSTEMS` below.
+ */
+import type { Ecosystem } from './ecosystem.ts'
+import { npmEcosystem } from './npm/index.ts'
+import { createRegistry, type EcosystemRegistry } from './registry.ts'
+import { semverOrder } from './semver-order.ts'
+
+export type { Ecosystem, ProjectLock, ReadInventoryOptions, VersionOrder } from './ecosystem.ts'
+export type { DependencyKind, Inventory, InventoryNode, Manifest, TreeSource } from './inventory.ts'
+export {
+  inRangeWith,
+  type OsvRangeEvent,
+  type OsvRangeInput,
+  type ParsedOrder,
+  type RangeVerdict,
+} from './osv-range.ts'
+export { baseEcosystem, createRegistry, type EcosystemRegistry, type RegistryOptions } from './registry.ts'
+export { npmEcosystem, semverOrder }
+
+/**
+ * Package types the OSV API matches on the server, for which detbuild has no adapter yet: the API
+ * scan checks them (fix advice uses semver ordering, best effort); an offline scan cannot and leaves
+ * them unchecked (exit 3). A new adapter for one of them takes over its purl type.
+ */
+export const SERVER_MATCHED: Readonly<Record<string, string>> = Object.freeze({
+  pypi: 'PyPI',
+  maven: 'Maven',
+  golang: 'Go',
+  cargo: 'crates.io',
+  gem: 'RubyGems',
+  nuget: 'NuGet',
+  composer: 'Packagist',
+})
+
+/** Every ecosystem detbuild supports, in detection order. */
+const ECOSYSTEMS: readonly Ecosystem[] = Object.freeze([npmEcosystem])
+
+/** The registry the SBOM and scan steps use unless given another (`ecosystems` option). */
+export const defaultEcosystems: EcosystemRegistry = createRegistry(ECOSYSTEMS, {
+  serverMatched: SERVER_MATCHED,
+  fallbackOrder: semverOrder,
+})
