@@ -3,6 +3,9 @@
  * `DOMAIN_REASON` code and the exit code the README documents. Only the CLI and Action entries turn
  * errors into text.
  */
+import type { ErrorCode } from './error-codes.ts'
+
+export type { ErrorCode } from './error-codes.ts'
 
 export const ExitCode = {
   /** success */
@@ -27,12 +30,12 @@ export interface ErrorOptions {
 }
 
 export class DetbuildError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly exitCode: ExitCode
   readonly file: string | undefined
   readonly details: Record<string, unknown> | undefined
 
-  constructor(code: string, exitCode: ExitCode, message: string, options: ErrorOptions = {}) {
+  constructor(code: ErrorCode, exitCode: ExitCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = code
@@ -46,7 +49,7 @@ export class DetbuildError extends Error {
     return this.file && !this.message.startsWith(this.file) ? `${this.file}: ${this.message}` : this.message
   }
 
-  toJSON(): { code: string; message: string; file?: string; details?: Record<string, unknown> } {
+  toJSON(): { code: ErrorCode; message: string; file?: string; details?: Record<string, unknown> } {
     return {
       code: this.code,
       message: this.message,
@@ -58,28 +61,28 @@ export class DetbuildError extends Error {
 
 /** Bad usage or bad input (exit 2). */
 export class InputError extends DetbuildError {
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
     super(code, ExitCode.badInput, message, options)
   }
 }
 
 /** A check said no (exit 1). */
 export class CheckFailedError extends DetbuildError {
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
     super(code, ExitCode.checkFailed, message, options)
   }
 }
 
 /** Could not answer: network, service, truncated data (exit 3). Never reported as success. */
 export class IncompleteError extends DetbuildError {
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
     super(code, ExitCode.incomplete, message, options)
   }
 }
 
 /** A bug: an invariant that should hold did not (exit 70). */
 export class InternalError extends DetbuildError {
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
     super(code, ExitCode.internal, message, options)
   }
 }

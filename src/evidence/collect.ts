@@ -16,6 +16,7 @@ import { resolveSourceDate } from '../util/source-date.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { pathProblem } from './archive.ts'
 import { APPLIED_POLICY_DIR, DEFAULT_LIMITS } from './types.ts'
+import type { ErrorCode } from '../errors.ts'
 
 /** Workspace files taken when present, in no particular order (the archive sorts). */
 export const EVIDENCE_FILES: readonly string[] = [
@@ -49,7 +50,7 @@ export interface CollectedEvidence {
   /** expected evidence that is absent (for a warning) */
   absent: string[]
   /** what makes the workspace unfit to sign, found while collecting (e.g. an artifact build.json names is gone) */
-  problems: Array<{ code: string; file: string; message: string }>
+  problems: Array<{ code: ErrorCode; file: string; message: string }>
 }
 
 export interface CollectOptions {

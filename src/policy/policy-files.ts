@@ -14,6 +14,7 @@ import { WorkspaceFiles } from '../workspace.ts'
 import { isObject, str } from './model.ts'
 import { parsePolicy } from './parse-policy.ts'
 import type { InputFile, Policy, PolicyInputs, PolicySource } from './types.ts'
+import type { ErrorCode } from '../errors.ts'
 
 /** The package root: `src/policy/` and `dist/policy/` both sit two levels below it. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -26,7 +27,7 @@ export const PROJECT_POLICY = 'detbuild.policy.yaml'
 async function readBytes(
   file: string,
   display: string,
-  code: string,
+  code: ErrorCode,
   kind: InputKind = 'data',
 ): Promise<Buffer | undefined> {
   try {
@@ -41,9 +42,9 @@ let schemaCache: object | undefined
 
 export async function readPolicySchema(): Promise<object> {
   if (!schemaCache) {
-    const bytes = await readBytes(SCHEMA_FILE, 'schema/policy.schema.json', 'INTERNAL_SCHEMA_MISSING')
+    const bytes = await readBytes(SCHEMA_FILE, 'schema/policy.schema.json', 'POLICY_SCHEMA_MISSING')
     if (!bytes)
-      throw new InputError('INTERNAL_SCHEMA_MISSING', 'the policy schema is missing from the package')
+      throw new InputError('POLICY_SCHEMA_MISSING', 'the policy schema is missing from the package')
     schemaCache = parseJson(bytes.toString('utf8'), 'schema/policy.schema.json') as object
   }
   return schemaCache
@@ -125,7 +126,7 @@ export interface InputPaths {
 async function readJsonInput(
   cwd: string,
   file: string,
-  code: string,
+  code: ErrorCode,
   required: boolean,
 ): Promise<{ file: InputFile; data: unknown } | undefined> {
   const display = toPosixRelative(cwd, file)

@@ -7,6 +7,7 @@
 import ssri from 'ssri'
 import { InputError } from '../errors.ts'
 import { describeJsonType } from '../util/json-parse.ts'
+import type { ErrorCode } from '../errors.ts'
 
 type Json = Record<string, unknown>
 
@@ -38,9 +39,9 @@ function quote(value: string): string {
 
 class ShapeChecker {
   private readonly file: string
-  private readonly code: string
+  private readonly code: ErrorCode
 
-  constructor(file: string, code: string) {
+  constructor(file: string, code: ErrorCode) {
     this.file = file
     this.code = code
   }
