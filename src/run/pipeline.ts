@@ -2,7 +2,7 @@
  * The orchestrator: runs the selected steps in order through injected runners, stops at the first
  * failure with that step's exit code, and collects one record per step. No I/O of its own.
  */
-import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
+import { type ErrorCode, DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
 import { fromStrayErrno } from '../util/fs-errors.ts'
 import type { StepName } from './steps.ts'
 import type { RunFacts, StepRecord } from './types.ts'
@@ -16,7 +16,7 @@ export interface StepResult {
   skipped?: boolean
   facts?: RunFacts
   /** the error code of a check that said no (exit 1/3 without an exception) */
-  code?: string
+  code?: ErrorCode
 }
 
 export type StepRunner = () => Promise<StepResult>

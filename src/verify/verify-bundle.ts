@@ -9,6 +9,7 @@
  * - a `sha256:<hex>` artifact for message signatures (ECDSA over the digest, see ecdsa-prehashed.ts)
  *   and Ed25519 message signatures (the library hashes before verifying, which Ed25519 refuses).
  */
+import type { ErrorCode } from '../errors.ts'
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle'
 import { X509Certificate } from '@sigstore/core'
@@ -73,7 +74,7 @@ export const VerifyFailureCodes = [
   'VERIFY_TLOG_INVALID',
   'VERIFY_TIMESTAMP_INVALID',
   'VERIFY_UNSUPPORTED',
-] as const
+] as const satisfies readonly ErrorCode[]
 export type VerifyFailureCode = (typeof VerifyFailureCodes)[number]
 
 export type SignerReport =
