@@ -22,8 +22,14 @@ type Domain<P extends string> = Record<`${P}_${string}`, ErrorCodeInfo>
 
 /** The GitHub Action's own inputs and outputs. */
 export const ACTION = {
-  ACTION_ARTIFACT_NAME_INVALID: { exit: 2, hint: 'rename the output file: an artifact name must be a plain file name' },
-  ACTION_BUILD_MANIFEST_INVALID: { exit: 2, hint: 'run the build step again; build.json was changed or damaged' },
+  ACTION_ARTIFACT_NAME_INVALID: {
+    exit: 2,
+    hint: 'rename the output file: an artifact name must be a plain file name',
+  },
+  ACTION_BUILD_MANIFEST_INVALID: {
+    exit: 2,
+    hint: 'run the build step again; build.json was changed or damaged',
+  },
   ACTION_INPUT_INVALID: { exit: 2, hint: 'fix the input in the workflow file (see docs/run-action.md)' },
   ACTION_OUTPUT_INVALID: { exit: 2, hint: 'rename the file: an output value cannot hold a line break' },
   ACTION_OUTPUT_NAME_INVALID: { exit: 70, hint: 'a bug in detbuild: please report it' },
@@ -31,34 +37,73 @@ export const ACTION = {
 
 /** `build` and `init`: the build configuration, the toolchain, the build room, the outputs. */
 export const BUILD = {
-  BUILD_ARCHIVE_INVALID: { exit: 2, hint: 'an output archive cannot be normalized: check the file the message names' },
+  BUILD_ARCHIVE_INVALID: {
+    exit: 2,
+    hint: 'an output archive cannot be normalized: check the file the message names',
+  },
   BUILD_CA_INVALID: { exit: 2, hint: 'point NODE_EXTRA_CA_CERTS / npm_config_cafile at a readable PEM file' },
   BUILD_COMMAND_FAILED: { exit: 1, hint: 'read the build log (build-log.txt) and fix the build command' },
   BUILD_GITIGNORE_INVALID: { exit: 2, hint: 'shrink the .gitignore the message names' },
-  BUILD_GIT_NOT_A_REPOSITORY: { exit: 2, hint: 'run detbuild inside a git checkout, or set "source" in the configuration' },
-  BUILD_GIT_ROOM_FAILED: { exit: 2, hint: 'check that git works in the project (git status) and read what git said' },
-  BUILD_LOCKFILE_INVALID: { exit: 2, hint: 'fix the lockfile entry the message names, or regenerate it with npm install' },
+  BUILD_GIT_NOT_A_REPOSITORY: {
+    exit: 2,
+    hint: 'run detbuild inside a git checkout, or set "source" in the configuration',
+  },
+  BUILD_GIT_ROOM_FAILED: {
+    exit: 2,
+    hint: 'check that git works in the project (git status) and read what git said',
+  },
+  BUILD_LOCKFILE_INVALID: {
+    exit: 2,
+    hint: 'fix the lockfile entry the message names, or regenerate it with npm install',
+  },
   BUILD_LOCK_INVALID: { exit: 2, hint: 'run "detbuild lock" again to rewrite detbuild.lock' },
   BUILD_LOCK_MISSING: { exit: 2, hint: 'run "detbuild lock" to pin the toolchain' },
-  BUILD_NOT_REPRODUCIBLE: { exit: 1, hint: 'read repro-report.md for the outputs that differ and the variation that changed them' },
+  BUILD_NOT_REPRODUCIBLE: {
+    exit: 1,
+    hint: 'read repro-report.md for the outputs that differ and the variation that changed them',
+  },
   BUILD_NO_OUTPUTS: { exit: 1, hint: 'fix "outputs" in the configuration, or the build so it writes them' },
   BUILD_OUTPUT_COLLISION: { exit: 2, hint: 'give the outputs distinct file names: artifacts/ is flat' },
   BUILD_OUTPUT_NAME_INVALID: { exit: 2, hint: 'rename the output to a plain, portable file name' },
-  BUILD_OUTPUT_OUTSIDE: { exit: 2, hint: 'make the output a regular file inside the build tree, not a symlink out of it' },
+  BUILD_OUTPUT_OUTSIDE: {
+    exit: 2,
+    hint: 'make the output a regular file inside the build tree, not a symlink out of it',
+  },
   BUILD_PACKAGE_JSON_INVALID: { exit: 2, hint: 'fix package.json (or lerna.json) so it is a JSON object' },
   BUILD_PACKAGE_JSON_MISSING: { exit: 2, hint: 'run init in the folder that holds package.json (-C)' },
   BUILD_PREFETCH_FAILED: { exit: 3, hint: 'check the network and the registry, then run again' },
-  BUILD_PREFETCH_INTEGRITY: { exit: 1, hint: 'the registry served other bytes than the lockfile pins: investigate before trusting it' },
-  BUILD_PREFETCH_UNSUPPORTED: { exit: 2, hint: 'use network: "allow" or a published version of the git dependency' },
+  BUILD_PREFETCH_INTEGRITY: {
+    exit: 1,
+    hint: 'the registry served other bytes than the lockfile pins: investigate before trusting it',
+  },
+  BUILD_PREFETCH_UNSUPPORTED: {
+    exit: 2,
+    hint: 'use network: "allow" or a published version of the git dependency',
+  },
   BUILD_ROOM_INVALID: { exit: 2, hint: 'fix DETBUILD_ROOM / DETBUILD_ROOM_MOUNTS (see docs/build.md)' },
   BUILD_ROOM_OPTIONS_INVALID: { exit: 70, hint: 'a bug in detbuild: please report it' },
-  BUILD_ROOM_UNAVAILABLE: { exit: 3, hint: 'install what the message names (e.g. bubblewrap), or choose another DETBUILD_ROOM' },
-  BUILD_SOURCE_DATE_EPOCH_INVALID: { exit: 2, hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it' },
+  BUILD_ROOM_UNAVAILABLE: {
+    exit: 3,
+    hint: 'install what the message names (e.g. bubblewrap), or choose another DETBUILD_ROOM',
+  },
+  BUILD_SOURCE_DATE_EPOCH_INVALID: {
+    exit: 2,
+    hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it',
+  },
   BUILD_SOURCE_EMPTY: { exit: 2, hint: 'commit the sources, or fix the "include" globs' },
-  BUILD_TOOLCHAIN_INTEGRITY: { exit: 1, hint: 'the toolchain is not the one detbuild.lock pins: investigate, or run "detbuild lock" on purpose' },
-  BUILD_TOOLCHAIN_NOT_FOUND: { exit: 2, hint: 'pin a published Node version, or put node on PATH for "system"' },
+  BUILD_TOOLCHAIN_INTEGRITY: {
+    exit: 1,
+    hint: 'the toolchain is not the one detbuild.lock pins: investigate, or run "detbuild lock" on purpose',
+  },
+  BUILD_TOOLCHAIN_NOT_FOUND: {
+    exit: 2,
+    hint: 'pin a published Node version, or put node on PATH for "system"',
+  },
   BUILD_TOOLCHAIN_UNAVAILABLE: { exit: 3, hint: 'check the network and the registry, then run again' },
-  BUILD_VARIATION_SKIPPED: { exit: 1, hint: 'install what the variation needs (see docs/build.md), or drop --strict' },
+  BUILD_VARIATION_SKIPPED: {
+    exit: 1,
+    hint: 'install what the variation needs (see docs/build.md), or drop --strict',
+  },
 } as const satisfies Domain<'BUILD'>
 
 /** `bundle`: the workspace checked before anything is signed. */
@@ -66,26 +111,44 @@ export const BUNDLE = {
   BUNDLE_ARTIFACT_MISSING: { exit: 2, hint: 'run detbuild build again, or drop --include-artifacts' },
   BUNDLE_FILE_INVALID: { exit: 2, hint: 'run the step that writes the file again' },
   BUNDLE_INPUT_MISSING: { exit: 2, hint: 'run the step that writes the missing file' },
-  BUNDLE_STALE_INPUT: { exit: 2, hint: 'run the steps after build again, so every file describes the same build' },
-  BUNDLE_VALIDATION_UNAVAILABLE: { exit: 3, hint: 'run again; the check could not run here (see the message)' },
+  BUNDLE_STALE_INPUT: {
+    exit: 2,
+    hint: 'run the steps after build again, so every file describes the same build',
+  },
+  BUNDLE_VALIDATION_UNAVAILABLE: {
+    exit: 3,
+    hint: 'run again; the check could not run here (see the message)',
+  },
 } as const satisfies Domain<'BUNDLE'>
 
 /** The configuration file and the environment it is resolved with. */
 export const CONFIG = {
-  CONFIG_ENV_SECRET: { exit: 2, hint: 'remove the variable from the configuration: secrets never reach a build' },
+  CONFIG_ENV_SECRET: {
+    exit: 2,
+    hint: 'remove the variable from the configuration: secrets never reach a build',
+  },
   CONFIG_EXISTS: { exit: 2, hint: 'pass --force to overwrite the configuration file' },
   CONFIG_INVALID: { exit: 2, hint: 'fix the configuration file at the path the message names' },
   CONFIG_MISSING: { exit: 2, hint: 'run "detbuild init" to write a configuration file' },
-  CONFIG_SOURCE_DATE_EPOCH_INVALID: { exit: 2, hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it' },
+  CONFIG_SOURCE_DATE_EPOCH_INVALID: {
+    exit: 2,
+    hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it',
+  },
 } as const satisfies Domain<'CONFIG'>
 
 /** `bundle`, `inspect`, `verify --evidence`: the evidence archive and what it holds. */
 export const EVIDENCE = {
   EVIDENCE_ARCHIVE_INVALID: { exit: 2, hint: 'pass the evidence.tar.gz that detbuild bundle wrote' },
-  EVIDENCE_ARCHIVE_TOO_LARGE: { exit: 1, hint: 'refuse the archive: it is larger than any evidence detbuild writes' },
+  EVIDENCE_ARCHIVE_TOO_LARGE: {
+    exit: 1,
+    hint: 'refuse the archive: it is larger than any evidence detbuild writes',
+  },
   EVIDENCE_ARCHIVE_UNREADABLE: { exit: 2, hint: 'check the path of the evidence archive' },
   EVIDENCE_ARTIFACT_NOT_IN_BUILD: { exit: 1, hint: 'the artifact is not the one this evidence is about' },
-  EVIDENCE_ARTIFACT_NOT_IN_PROVENANCE: { exit: 1, hint: 'the artifact is not the one this evidence is about' },
+  EVIDENCE_ARTIFACT_NOT_IN_PROVENANCE: {
+    exit: 1,
+    hint: 'the artifact is not the one this evidence is about',
+  },
   EVIDENCE_BUILD_MISSING: { exit: 1, hint: 'bundle again from a workspace that holds build.json' },
   EVIDENCE_ENTRY_ABSOLUTE: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
   EVIDENCE_ENTRY_DEVICE: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
@@ -99,31 +162,67 @@ export const EVIDENCE = {
   EVIDENCE_FILE_INVALID: { exit: 1, hint: 'a file in the archive is damaged: refuse the archive' },
   EVIDENCE_FILE_MISSING: { exit: 1, hint: 'the archive lost a file its manifest lists: refuse it' },
   EVIDENCE_FILE_MODIFIED: { exit: 1, hint: 'a file changed after signing: refuse the archive' },
-  EVIDENCE_FILE_TOO_LARGE: { exit: 2, hint: 'keep the file out of the workspace: no verifier would accept it' },
+  EVIDENCE_FILE_TOO_LARGE: {
+    exit: 2,
+    hint: 'keep the file out of the workspace: no verifier would accept it',
+  },
   EVIDENCE_FILE_UNLISTED: { exit: 1, hint: 'a file was added after signing: refuse the archive' },
   EVIDENCE_INPUT_MISSING: { exit: 1, hint: 'the evidence is incomplete: bundle again after every step ran' },
-  EVIDENCE_MANIFEST_CONTRADICTED: { exit: 1, hint: 'the manifest and the files disagree: refuse the archive' },
+  EVIDENCE_MANIFEST_CONTRADICTED: {
+    exit: 1,
+    hint: 'the manifest and the files disagree: refuse the archive',
+  },
   EVIDENCE_MANIFEST_INVALID: { exit: 1, hint: 'the manifest is damaged: refuse the archive' },
   EVIDENCE_MANIFEST_MISSING: { exit: 1, hint: 'pass an archive written by detbuild bundle' },
   EVIDENCE_MANIFEST_MODIFIED: { exit: 1, hint: 'the manifest changed after signing: refuse the archive' },
   EVIDENCE_POLICY_FAILED: { exit: 1, hint: 'the evidence fails the policy: read the rules that fail' },
   EVIDENCE_POLICY_FILE_CHANGED: { exit: 2, hint: 'run detbuild policy again, then bundle' },
   EVIDENCE_POLICY_FILE_MISSING: { exit: 2, hint: 'run detbuild policy again, then bundle' },
-  EVIDENCE_PROVENANCE_MISSING: { exit: 1, hint: 'bundle again from a workspace that holds provenance.intoto.json' },
+  EVIDENCE_PROVENANCE_MISSING: {
+    exit: 1,
+    hint: 'bundle again from a workspace that holds provenance.intoto.json',
+  },
   EVIDENCE_SBOM_MISSING: { exit: 1, hint: 'bundle again from a workspace that holds sbom.cdx.json' },
-  EVIDENCE_SIGNATURE_BUNDLE_INVALID: { exit: 1, hint: 'the manifest signature is damaged: refuse the archive' },
-  EVIDENCE_SIGNATURE_CHAIN_UNTRUSTED: { exit: 1, hint: 'pass the trusted root the signer used (--trusted-root)' },
-  EVIDENCE_SIGNATURE_IDENTITY_MISMATCH: { exit: 1, hint: 'check --certificate-identity / --certificate-oidc-issuer' },
+  EVIDENCE_SIGNATURE_BUNDLE_INVALID: {
+    exit: 1,
+    hint: 'the manifest signature is damaged: refuse the archive',
+  },
+  EVIDENCE_SIGNATURE_CHAIN_UNTRUSTED: {
+    exit: 1,
+    hint: 'pass the trusted root the signer used (--trusted-root)',
+  },
+  EVIDENCE_SIGNATURE_IDENTITY_MISMATCH: {
+    exit: 1,
+    hint: 'check --certificate-identity / --certificate-oidc-issuer',
+  },
   EVIDENCE_SIGNATURE_INVALID: { exit: 1, hint: 'the manifest signature does not verify: refuse the archive' },
-  EVIDENCE_SIGNATURE_KEY_MISMATCH: { exit: 1, hint: 'verify with the key (or identity) the archive was signed with' },
+  EVIDENCE_SIGNATURE_KEY_MISMATCH: {
+    exit: 1,
+    hint: 'verify with the key (or identity) the archive was signed with',
+  },
   EVIDENCE_SIGNATURE_MISSING: { exit: 1, hint: 'bundle with signing: an unsigned manifest proves nothing' },
-  EVIDENCE_SIGNATURE_TIMESTAMP_INVALID: { exit: 1, hint: 'the signature timestamp does not verify: refuse the archive' },
-  EVIDENCE_SIGNATURE_TLOG_INVALID: { exit: 1, hint: 'the transparency-log entry does not verify: refuse the archive' },
-  EVIDENCE_SIGNATURE_TLOG_MISSING: { exit: 1, hint: 'sign with a transparency log, or verify a key signature with the documented waiver' },
+  EVIDENCE_SIGNATURE_TIMESTAMP_INVALID: {
+    exit: 1,
+    hint: 'the signature timestamp does not verify: refuse the archive',
+  },
+  EVIDENCE_SIGNATURE_TLOG_INVALID: {
+    exit: 1,
+    hint: 'the transparency-log entry does not verify: refuse the archive',
+  },
+  EVIDENCE_SIGNATURE_TLOG_MISSING: {
+    exit: 1,
+    hint: 'sign with a transparency log, or verify a key signature with the documented waiver',
+  },
   EVIDENCE_SIGNATURE_UNSUPPORTED: { exit: 1, hint: 'sign the manifest with detbuild bundle' },
-  EVIDENCE_STALE_INPUT: { exit: 1, hint: 'the files describe different builds: bundle again after running every step' },
+  EVIDENCE_STALE_INPUT: {
+    exit: 1,
+    hint: 'the files describe different builds: bundle again after running every step',
+  },
   EVIDENCE_SUBJECTS_MISMATCH: { exit: 1, hint: 'the provenance and build.json disagree: refuse the archive' },
-  EVIDENCE_TOO_MANY_ENTRIES: { exit: 1, hint: 'refuse the archive: it has more members than any evidence detbuild writes' },
+  EVIDENCE_TOO_MANY_ENTRIES: {
+    exit: 1,
+    hint: 'refuse the archive: it has more members than any evidence detbuild writes',
+  },
   EVIDENCE_WORKSPACE_EMPTY: { exit: 2, hint: 'run detbuild build, sbom, scan, policy and sign first' },
   EVIDENCE_WORKSPACE_MISSING: { exit: 2, hint: 'run the other steps first, or pass --out' },
   EVIDENCE_WORKSPACE_UNREADABLE: { exit: 2, hint: 'run the step that writes the file again' },
@@ -164,7 +263,10 @@ export const KEYGEN = {
 
 /** Output files and folders. */
 export const OUTPUT = {
-  OUTPUT_UNWRITABLE: { exit: 2, hint: 'fix --out (or the path the message names) so it is a writable folder' },
+  OUTPUT_UNWRITABLE: {
+    exit: 2,
+    hint: 'fix --out (or the path the message names) so it is a writable folder',
+  },
 } as const satisfies Domain<'OUTPUT'>
 
 /** `policy`: the policy file, its inputs and the signing rules. */
@@ -178,17 +280,29 @@ export const POLICY = {
   POLICY_SCHEMA_MISSING: { exit: 2, hint: 'reinstall detbuild: the package is incomplete' },
   POLICY_SIGNATURE_KIND_MISMATCH: { exit: 1, hint: 'sign the file the way the policy asks (keyless or key)' },
   POLICY_SIGNATURE_MISSING: { exit: 1, hint: 'run detbuild sign before policy' },
-  POLICY_SIGNATURE_SUBJECT_MISMATCH: { exit: 1, hint: 'sign the file again: the signature covers other bytes' },
+  POLICY_SIGNATURE_SUBJECT_MISMATCH: {
+    exit: 1,
+    hint: 'sign the file again: the signature covers other bytes',
+  },
   POLICY_SIGNED_FILE_CHANGED: { exit: 1, hint: 'sign the file again: it changed after signing' },
   POLICY_SIGNED_FILE_MISSING: { exit: 1, hint: 'run the step that writes the signed file, then sign' },
-  POLICY_SIGNER_NOT_ALLOWED: { exit: 1, hint: 'sign with an identity the policy allows, or change the policy' },
-  POLICY_SIGNING_NO_TRUST: { exit: 1, hint: 'give policy the trust material (--trusted-root or --key) to check signatures' },
+  POLICY_SIGNER_NOT_ALLOWED: {
+    exit: 1,
+    hint: 'sign with an identity the policy allows, or change the policy',
+  },
+  POLICY_SIGNING_NO_TRUST: {
+    exit: 1,
+    hint: 'give policy the trust material (--trusted-root or --key) to check signatures',
+  },
   POLICY_VEX_INVALID: { exit: 2, hint: 'fix the VEX document at the path the message names' },
 } as const satisfies Domain<'POLICY'>
 
 /** `run` and the Action's pipeline. */
 export const RUN = {
-  RUN_BUILD_MANIFEST_INVALID: { exit: 2, hint: 'run the build step again; build.json was changed or damaged' },
+  RUN_BUILD_MANIFEST_INVALID: {
+    exit: 2,
+    hint: 'run the build step again; build.json was changed or damaged',
+  },
   RUN_DEMO_UNAVAILABLE: { exit: 2, hint: 'run the demo from a source checkout (./scripts/setup.sh demo)' },
   RUN_NO_ARTIFACTS: { exit: 2, hint: 'fix "outputs" in the configuration so the build yields artifacts' },
   RUN_STEP_UNAVAILABLE: { exit: 2, hint: 'skip the step, or use a full build of detbuild' },
@@ -213,16 +327,32 @@ export const SBOM = {
 
 /** `scan`: OSV online and offline. */
 export const SCAN = {
-  SCAN_EXPORT_INVALID: { exit: 2, hint: 'download the OSV export again (a ZIP or a folder of OSV JSON files)' },
+  SCAN_EXPORT_INVALID: {
+    exit: 2,
+    hint: 'download the OSV export again (a ZIP or a folder of OSV JSON files)',
+  },
   SCAN_EXPORT_MISSING: { exit: 2, hint: 'fix the --offline-db path' },
   SCAN_EXPORT_NO_RECORDS: { exit: 3, hint: 'use an export that holds npm records (npm/all.zip)' },
   SCAN_EXPORT_STALE: { exit: 3, hint: 'download a fresh OSV export, or raise --max-db-age' },
   SCAN_EXPORT_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of the OSV export' },
   SCAN_FINDINGS_AT_FAIL_ON: { exit: 1, hint: 'fix or suppress the findings at or above --fail-on' },
-  SCAN_IGNORE_FILE_INVALID: { exit: 2, hint: 'fix the ignore file at the path the message names (see docs/scan.md)' },
-  SCAN_INCOMPLETE: { exit: 3, hint: 'run again when OSV answers; the unchecked packages are listed in vulns.json' },
-  SCAN_LOCKFILE_INVALID: { exit: 2, hint: 'regenerate the lockfile (v2 or v3) with npm install --package-lock-only' },
-  SCAN_OSV_RECORD_INVALID: { exit: 3, alsoExit: 2, hint: 'run again later, or use an export whose records are valid OSV' },
+  SCAN_IGNORE_FILE_INVALID: {
+    exit: 2,
+    hint: 'fix the ignore file at the path the message names (see docs/scan.md)',
+  },
+  SCAN_INCOMPLETE: {
+    exit: 3,
+    hint: 'run again when OSV answers; the unchecked packages are listed in vulns.json',
+  },
+  SCAN_LOCKFILE_INVALID: {
+    exit: 2,
+    hint: 'regenerate the lockfile (v2 or v3) with npm install --package-lock-only',
+  },
+  SCAN_OSV_RECORD_INVALID: {
+    exit: 3,
+    alsoExit: 2,
+    hint: 'run again later, or use an export whose records are valid OSV',
+  },
   SCAN_OSV_REDIRECT: { exit: 3, hint: 'point --osv-url at the API itself: detbuild follows no redirect' },
   SCAN_OSV_REPLY_INVALID: { exit: 3, hint: 'run again later, or check the OSV server at --osv-url' },
   SCAN_OSV_REPLY_TOO_LARGE: { exit: 3, hint: 'raise --max-response-bytes if the server is trusted' },
@@ -230,7 +360,10 @@ export const SCAN = {
   SCAN_OSV_UNAVAILABLE: { exit: 3, hint: 'check the network, then run again (or scan with --offline-db)' },
   SCAN_SBOM_INVALID: { exit: 2, hint: 'run detbuild sbom again, or pass a CycloneDX 1.4–1.6 JSON SBOM' },
   SCAN_SBOM_MISSING: { exit: 2, hint: 'run detbuild sbom first, or pass --sbom' },
-  SCAN_SOURCE_DATE_EPOCH_INVALID: { exit: 2, hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it' },
+  SCAN_SOURCE_DATE_EPOCH_INVALID: {
+    exit: 2,
+    hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it',
+  },
   SCAN_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild scan --help)' },
 } as const satisfies Domain<'SCAN'>
 
@@ -239,11 +372,20 @@ export const SIGN = {
   SIGN_FAILED: { exit: 3, hint: 'run again; read the cause in the message' },
   SIGN_FULCIO_FAILED: { exit: 3, hint: 'run again later, or check --fulcio-url' },
   SIGN_IDENTITY_TOKEN_INVALID: { exit: 2, hint: 'pass an OIDC identity token (a JWT)' },
-  SIGN_IDENTITY_TOKEN_MISSING: { exit: 2, hint: 'pass --identity-token, set SIGSTORE_ID_TOKEN, or grant id-token: write in Actions' },
+  SIGN_IDENTITY_TOKEN_MISSING: {
+    exit: 2,
+    hint: 'pass --identity-token, set SIGSTORE_ID_TOKEN, or grant id-token: write in Actions',
+  },
   SIGN_IDENTITY_TOKEN_UNAVAILABLE: { exit: 3, hint: 'run again; the token service did not answer' },
   SIGN_KEY_INVALID: { exit: 2, hint: 'pass a PKCS#8 PEM private key (detbuild keygen makes one)' },
-  SIGN_KEY_PASSPHRASE_REQUIRED: { exit: 2, hint: 'set the passphrase in the variable --key-password-env names' },
-  SIGN_KEY_PASSPHRASE_WRONG: { exit: 2, hint: 'check the passphrase in the variable --key-password-env names' },
+  SIGN_KEY_PASSPHRASE_REQUIRED: {
+    exit: 2,
+    hint: 'set the passphrase in the variable --key-password-env names',
+  },
+  SIGN_KEY_PASSPHRASE_WRONG: {
+    exit: 2,
+    hint: 'check the passphrase in the variable --key-password-env names',
+  },
   SIGN_KEY_UNSUPPORTED: { exit: 2, hint: 'use an ECDSA P-256 or Ed25519 key (detbuild keygen)' },
   SIGN_NO_ARTIFACTS: { exit: 2, hint: 'run detbuild build first, or drop --artifacts' },
   SIGN_PROVENANCE_INVALID: { exit: 2, hint: 'run detbuild build again to rewrite the provenance' },
@@ -269,14 +411,23 @@ export const VERIFY = {
   VERIFY_IDENTITY_MISMATCH: { exit: 1, hint: 'check --certificate-identity / --certificate-oidc-issuer' },
   VERIFY_IDENTITY_REGEXP_INVALID: { exit: 2, hint: 'fix the regular expression the message names' },
   VERIFY_KEY_INVALID: { exit: 2, hint: 'pass a PEM public key (the .pub file keygen wrote)' },
-  VERIFY_KEY_MISMATCH: { exit: 1, hint: 'verify with --key for key signatures, with an identity for keyless ones' },
+  VERIFY_KEY_MISMATCH: {
+    exit: 1,
+    hint: 'verify with --key for key signatures, with an identity for keyless ones',
+  },
   VERIFY_SIGNATURE_INVALID: { exit: 1, hint: 'the signature does not verify: refuse the artifact' },
   VERIFY_TIMESTAMP_INVALID: { exit: 1, hint: 'the timestamp does not verify: refuse the artifact' },
   VERIFY_TLOG_INVALID: { exit: 1, hint: 'the transparency-log entry does not verify: refuse the artifact' },
-  VERIFY_TLOG_MISSING: { exit: 1, hint: 'sign with a transparency log, or verify a key signature with the documented waiver' },
+  VERIFY_TLOG_MISSING: {
+    exit: 1,
+    hint: 'sign with a transparency log, or verify a key signature with the documented waiver',
+  },
   VERIFY_TRUSTED_ROOT_INVALID: { exit: 2, hint: 'pass a Sigstore trusted_root.json' },
   VERIFY_TRUSTED_ROOT_UNAVAILABLE: { exit: 3, hint: 'run again later, or pass --trusted-root' },
-  VERIFY_UNSUPPORTED: { exit: 1, hint: 'the bundle uses a form detbuild does not verify (see docs/sign-verify.md)' },
+  VERIFY_UNSUPPORTED: {
+    exit: 1,
+    hint: 'the bundle uses a form detbuild does not verify (see docs/sign-verify.md)',
+  },
   VERIFY_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild verify --help)' },
 } as const satisfies Domain<'VERIFY'>
 

@@ -91,6 +91,28 @@ export function isDetbuildError(e: unknown): e is DetbuildError {
   return e instanceof DetbuildError
 }
 
+/**
+ * Any thrown value as a DetbuildError, the one place that decides what is a bug: a DetbuildError is kept;
+ * `recognise` may name what else is not a bug (the entries pass `fromStrayErrno`, so that a file-system
+ * error naming a path stays a path problem); anything left is `INTERNAL_ERROR` (exit 70) with the value as
+ * its `cause`. Used by every entry that reports errors: the CLI, the Action and each step of `run`.
+ */
+export function toDetbuildError(
+  e: unknown,
+  recognise?: (e: unknown) => DetbuildError | undefined,
+): DetbuildError {
+  if (isDetbuildError(e)) return e
+  return (
+    recognise?.(e) ??
+    new InternalError('INTERNAL_ERROR', e instanceof Error ? e.message : String(e), { cause: e })
+  )
+}
+
+/** True when `err` is `toDetbuildError`'s wrapping of a value that was not a DetbuildError: a bug. */
+export function isWrappedBug(err: DetbuildError): boolean {
+  return err.code === 'INTERNAL_ERROR' && !isDetbuildError(err.cause)
+}
+
 export function assertNever(value: never, what = 'value'): never {
   throw new InternalError('INTERNAL_UNREACHABLE', `unexpected ${what}: ${String(value)}`)
 }

@@ -5,6 +5,7 @@
  */
 import { lstat, readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
 import { POLICIES_DIR } from '../policy/policy-files.ts'
 import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
@@ -16,7 +17,6 @@ import { resolveSourceDate } from '../util/source-date.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { pathProblem } from './archive.ts'
 import { APPLIED_POLICY_DIR, DEFAULT_LIMITS } from './types.ts'
-import type { ErrorCode } from '../errors.ts'
 
 /** Workspace files taken when present, in no particular order (the archive sorts). */
 export const EVIDENCE_FILES: readonly string[] = [

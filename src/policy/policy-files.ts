@@ -5,6 +5,7 @@
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { ErrorCode } from '../errors.ts'
 import { InputError, isDetbuildError } from '../errors.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { exists, type InputKind, readBytesFile, toPosixRelative } from '../util/fs.ts'
@@ -14,7 +15,6 @@ import { WorkspaceFiles } from '../workspace.ts'
 import { isObject, str } from './model.ts'
 import { parsePolicy } from './parse-policy.ts'
 import type { InputFile, Policy, PolicyInputs, PolicySource } from './types.ts'
-import type { ErrorCode } from '../errors.ts'
 
 /** The package root: `src/policy/` and `dist/policy/` both sit two levels below it. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -43,8 +43,7 @@ let schemaCache: object | undefined
 export async function readPolicySchema(): Promise<object> {
   if (!schemaCache) {
     const bytes = await readBytes(SCHEMA_FILE, 'schema/policy.schema.json', 'POLICY_SCHEMA_MISSING')
-    if (!bytes)
-      throw new InputError('POLICY_SCHEMA_MISSING', 'the policy schema is missing from the package')
+    if (!bytes) throw new InputError('POLICY_SCHEMA_MISSING', 'the policy schema is missing from the package')
     schemaCache = parseJson(bytes.toString('utf8'), 'schema/policy.schema.json') as object
   }
   return schemaCache

@@ -4,7 +4,6 @@
  */
 import type { ErrorCode } from '../errors.ts'
 
-
 export const SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const
 export type Severity = (typeof SEVERITIES)[number]
 

@@ -5,9 +5,9 @@
  * `package-lock.json: packages["node_modules/a"].version must be a string, not a number`.
  */
 import ssri from 'ssri'
+import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
 import { describeJsonType } from '../util/json-parse.ts'
-import type { ErrorCode } from '../errors.ts'
 
 type Json = Record<string, unknown>
 

@@ -129,7 +129,10 @@ export interface ScanSource {
 }
 
 /** Data problems that make a scan incomplete (exit 3) rather than clean. */
-export const ScanSourceProblems = ['SCAN_EXPORT_NO_RECORDS', 'SCAN_EXPORT_STALE'] as const satisfies readonly ErrorCode[]
+export const ScanSourceProblems = [
+  'SCAN_EXPORT_NO_RECORDS',
+  'SCAN_EXPORT_STALE',
+] as const satisfies readonly ErrorCode[]
 export type ScanSourceProblem = (typeof ScanSourceProblems)[number]
 
 export interface ExpiredSuppression {

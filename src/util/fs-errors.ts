@@ -3,8 +3,9 @@
  * the path. A path the user gave that is missing, of the wrong kind or refused is bad input (exit 2);
  * a full disk or a failing device is "could not finish" (exit 3). Everything else stays a bug (exit 70).
  */
-import { type DetbuildError, IncompleteError, InputError, isDetbuildError } from '../errors.ts'
+
 import type { ErrorCode } from '../errors.ts'
+import { type DetbuildError, IncompleteError, InputError, isDetbuildError } from '../errors.ts'
 
 /** What the failed call tried to do, for the wording of the message. */
 export type FsOperation = 'read' | 'write' | 'mkdir' | 'list'

@@ -1,10 +1,10 @@
 /** Edge: files. Atomic writes and capped reads that fail with one clear line naming the file. */
 import { link, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
 import { toFsError } from './fs-errors.ts'
 import { parseJson } from './json-parse.ts'
-import type { ErrorCode } from '../errors.ts'
 
 export { fromStrayErrno, isErrnoError, toFsError } from './fs-errors.ts'
 
@@ -34,7 +34,11 @@ export function maxInputBytesFor(kind: InputKind): number {
 }
 
 /** Creates a folder (and its parents); a file in the way or a refused path is an error naming it. */
-export async function ensureDir(dir: string, display = dir, code: ErrorCode = 'OUTPUT_UNWRITABLE'): Promise<void> {
+export async function ensureDir(
+  dir: string,
+  display = dir,
+  code: ErrorCode = 'OUTPUT_UNWRITABLE',
+): Promise<void> {
   try {
     await mkdir(dir, { recursive: true })
   } catch (e) {
@@ -273,7 +277,11 @@ export async function readJsonFile(
 }
 
 /** True when `file` exists; false only when it is absent (a symlink loop or a refused path throws). */
-export async function exists(file: string, display = file, code: ErrorCode = 'INPUT_UNREADABLE'): Promise<boolean> {
+export async function exists(
+  file: string,
+  display = file,
+  code: ErrorCode = 'INPUT_UNREADABLE',
+): Promise<boolean> {
   try {
     await stat(file)
     return true

@@ -1,6 +1,6 @@
+import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
 import { firstJsonErrorOffset } from './json-locate.ts'
-import type { ErrorCode } from '../errors.ts'
 
 /** 1-based line and column of a character offset. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
@@ -134,7 +134,12 @@ export function describeJsonType(value: unknown): string {
  * a `!!binary`, `!!timestamp`, `!!set` or `!!omap`) is `code`, exit 2, naming its path. Other parse
  * errors pass through for the caller to word.
  */
-export function parseYamlCapped<T>(text: string, file: string, parse: (text: string) => T, code: ErrorCode): T {
+export function parseYamlCapped<T>(
+  text: string,
+  file: string,
+  parse: (text: string) => T,
+  code: ErrorCode,
+): T {
   let value: T
   try {
     value = parse(text)

@@ -9,7 +9,7 @@
  * - a `sha256:<hex>` artifact for message signatures (ECDSA over the digest, see ecdsa-prehashed.ts)
  *   and Ed25519 message signatures (the library hashes before verifying, which Ed25519 refuses).
  */
-import type { ErrorCode } from '../errors.ts'
+
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle'
 import { X509Certificate } from '@sigstore/core'
@@ -23,6 +23,7 @@ import {
   VerificationError,
   Verifier,
 } from '@sigstore/verify'
+import type { ErrorCode } from '../errors.ts'
 import { keyIdOf } from '../sign/key-id.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { bundleShapeProblem } from './bundle-shape.ts'
