@@ -9,7 +9,7 @@
  */
 
 /** One catalogue entry. */
-export interface ErrorCodeInfo {
+interface ErrorCodeInfo {
   /** the exit code (1 check failed, 2 bad input, 3 incomplete, 70 internal) */
   readonly exit: 1 | 2 | 3 | 70
   /** another exit code the same code is reported with, in a second situation (docs/errors.md says which) */
@@ -21,7 +21,7 @@ export interface ErrorCodeInfo {
 type Domain<P extends string> = Record<`${P}_${string}`, ErrorCodeInfo>
 
 /** The GitHub Action's own inputs and outputs. */
-export const ACTION = {
+const ACTION = {
   ACTION_ARTIFACT_NAME_INVALID: {
     exit: 2,
     hint: 'rename the output file: an artifact name must be a plain file name',
@@ -36,7 +36,7 @@ export const ACTION = {
 } as const satisfies Domain<'ACTION'>
 
 /** `build` and `init`: the build configuration, the toolchain, the build room, the outputs. */
-export const BUILD = {
+const BUILD = {
   BUILD_ARCHIVE_INVALID: {
     exit: 2,
     hint: 'an output archive cannot be normalized: check the file the message names',
@@ -107,7 +107,7 @@ export const BUILD = {
 } as const satisfies Domain<'BUILD'>
 
 /** `bundle`: the workspace checked before anything is signed. */
-export const BUNDLE = {
+const BUNDLE = {
   BUNDLE_ARTIFACT_MISSING: { exit: 2, hint: 'run detbuild build again, or drop --include-artifacts' },
   BUNDLE_FILE_INVALID: { exit: 2, hint: 'run the step that writes the file again' },
   BUNDLE_INPUT_MISSING: { exit: 2, hint: 'run the step that writes the missing file' },
@@ -122,7 +122,7 @@ export const BUNDLE = {
 } as const satisfies Domain<'BUNDLE'>
 
 /** The configuration file and the environment it is resolved with. */
-export const CONFIG = {
+const CONFIG = {
   CONFIG_ENV_SECRET: {
     exit: 2,
     hint: 'remove the variable from the configuration: secrets never reach a build',
@@ -137,7 +137,7 @@ export const CONFIG = {
 } as const satisfies Domain<'CONFIG'>
 
 /** `bundle`, `inspect`, `verify --evidence`: the evidence archive and what it holds. */
-export const EVIDENCE = {
+const EVIDENCE = {
   EVIDENCE_ARCHIVE_INVALID: { exit: 2, hint: 'pass the evidence.tar.gz that detbuild bundle wrote' },
   EVIDENCE_ARCHIVE_TOO_LARGE: {
     exit: 1,
@@ -229,7 +229,7 @@ export const EVIDENCE = {
 } as const satisfies Domain<'EVIDENCE'>
 
 /** Input files shared by every command: size, depth, JSON and YAML. */
-export const INPUT = {
+const INPUT = {
   INPUT_JSON_INVALID: { exit: 2, hint: 'fix the JSON at the line and column the message names' },
   INPUT_PATH_UNUSABLE: { exit: 2, hint: 'fix the path the message names' },
   INPUT_TOO_DEEP: { exit: 2, hint: 'the file is nested too deep to be real data: check where it came from' },
@@ -239,30 +239,30 @@ export const INPUT = {
 } as const satisfies Domain<'INPUT'>
 
 /** `inspect`. */
-export const INSPECT = {
+const INSPECT = {
   INSPECT_USAGE: { exit: 2, hint: 'pass the evidence archive: detbuild inspect evidence.tar.gz' },
 } as const satisfies Domain<'INSPECT'>
 
 /** Bugs: an invariant that should hold did not. */
-export const INTERNAL = {
+const INTERNAL = {
   INTERNAL_ERROR: { exit: 70, hint: 'a bug in detbuild: please report it with the command line' },
   INTERNAL_UNREACHABLE: { exit: 70, hint: 'a bug in detbuild: please report it' },
 } as const satisfies Domain<'INTERNAL'>
 
 /** The machine, not the input: disk full, device errors. */
-export const IO = {
+const IO = {
   IO_FAILED: { exit: 3, hint: 'check the disk and the process limits, then run again' },
   IO_NO_SPACE: { exit: 3, hint: 'free disk space (or quota), then run again' },
 } as const satisfies Domain<'IO'>
 
 /** `keygen`. */
-export const KEYGEN = {
+const KEYGEN = {
   KEYGEN_EXISTS: { exit: 2, hint: 'pass --force to overwrite, or another --output-prefix' },
   KEYGEN_USAGE: { exit: 2, hint: 'fix the flag the message names (detbuild keygen --help)' },
 } as const satisfies Domain<'KEYGEN'>
 
 /** Output files and folders. */
-export const OUTPUT = {
+const OUTPUT = {
   OUTPUT_UNWRITABLE: {
     exit: 2,
     hint: 'fix --out (or the path the message names) so it is a writable folder',
@@ -270,7 +270,7 @@ export const OUTPUT = {
 } as const satisfies Domain<'OUTPUT'>
 
 /** `policy`: the policy file, its inputs and the signing rules. */
-export const POLICY = {
+const POLICY = {
   POLICY_FAILED: { exit: 1, hint: 'read policy.md for the rules that fail' },
   POLICY_INPUT_INVALID: { exit: 2, hint: 'run detbuild scan again to rewrite vulns.json' },
   POLICY_INVALID: { exit: 2, hint: 'fix the policy file at the path the message names (see docs/policy.md)' },
@@ -298,7 +298,7 @@ export const POLICY = {
 } as const satisfies Domain<'POLICY'>
 
 /** `run` and the Action's pipeline. */
-export const RUN = {
+const RUN = {
   RUN_BUILD_MANIFEST_INVALID: {
     exit: 2,
     hint: 'run the build step again; build.json was changed or damaged',
@@ -310,7 +310,7 @@ export const RUN = {
 } as const satisfies Domain<'RUN'>
 
 /** `sbom`: the project read into an inventory and written as CycloneDX. */
-export const SBOM = {
+const SBOM = {
   SBOM_INPUT_INVALID: { exit: 2, hint: 'fix the file the message names' },
   SBOM_LOCKFILE_INVALID: { exit: 2, hint: 'regenerate the lockfile with npm install --package-lock-only' },
   SBOM_LOCKFILE_MISSING: { exit: 2, hint: 'create one with npm install --package-lock-only' },
@@ -326,7 +326,7 @@ export const SBOM = {
 } as const satisfies Domain<'SBOM'>
 
 /** `scan`: OSV online and offline. */
-export const SCAN = {
+const SCAN = {
   SCAN_EXPORT_INVALID: {
     exit: 2,
     hint: 'download the OSV export again (a ZIP or a folder of OSV JSON files)',
@@ -368,7 +368,7 @@ export const SCAN = {
 } as const satisfies Domain<'SCAN'>
 
 /** `sign`: keys, identity tokens, Sigstore services. */
-export const SIGN = {
+const SIGN = {
   SIGN_FAILED: { exit: 3, hint: 'run again; read the cause in the message' },
   SIGN_FULCIO_FAILED: { exit: 3, hint: 'run again later, or check --fulcio-url' },
   SIGN_IDENTITY_TOKEN_INVALID: { exit: 2, hint: 'pass an OIDC identity token (a JWT)' },
@@ -396,13 +396,13 @@ export const SIGN = {
 } as const satisfies Domain<'SIGN'>
 
 /** Global command-line options. */
-export const USAGE = {
+const USAGE = {
   USAGE_CWD_INVALID: { exit: 2, hint: 'pass an existing folder to -C/--cwd' },
   USAGE_MAX_INPUT_BYTES: { exit: 2, hint: 'pass a positive whole number of bytes' },
 } as const satisfies Domain<'USAGE'>
 
 /** `verify`: a Sigstore bundle against an artifact and a trust policy. */
-export const VERIFY = {
+const VERIFY = {
   VERIFY_ARTIFACT_UNREADABLE: { exit: 2, hint: 'fix the path of the artifact' },
   VERIFY_BUNDLE_INVALID: { exit: 1, hint: 'the bundle is damaged or not a Sigstore bundle: refuse it' },
   VERIFY_BUNDLE_NOT_JSON: { exit: 2, hint: 'pass the .sigstore.json bundle that detbuild sign wrote' },
@@ -431,7 +431,7 @@ export const VERIFY = {
   VERIFY_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild verify --help)' },
 } as const satisfies Domain<'VERIFY'>
 
-/** Every domain, by prefix. */
+/** Every domain, by prefix: one object per domain (`ERROR_CODE_DOMAINS.SCAN.SCAN_OSV_UNAVAILABLE.hint`). */
 export const ERROR_CODE_DOMAINS = {
   ACTION,
   BUILD,
@@ -453,7 +453,7 @@ export const ERROR_CODE_DOMAINS = {
   VERIFY,
 } as const
 
-/** Every code, flat. */
+/** Every code, flat: `ERROR_CODES[err.code]` gives its exit code and a one-line hint (docs/errors.md). */
 export const ERROR_CODES = {
   ...ACTION,
   ...BUILD,
