@@ -46,7 +46,7 @@ const BUILD = {
   BUILD_GITIGNORE_INVALID: { exit: 2, hint: 'shrink the .gitignore the message names' },
   BUILD_GIT_NOT_A_REPOSITORY: {
     exit: 2,
-    hint: 'run detbuild inside a git checkout, or set "source" in the configuration',
+    hint: 'drop "git": true from the configuration, or build a git checkout with a commit',
   },
   BUILD_GIT_ROOM_FAILED: {
     exit: 2,
@@ -84,7 +84,7 @@ const BUILD = {
   BUILD_ROOM_OPTIONS_INVALID: { exit: 70, hint: 'a bug in detbuild: please report it' },
   BUILD_ROOM_UNAVAILABLE: {
     exit: 3,
-    hint: 'install what the message names (e.g. bubblewrap), or choose another DETBUILD_ROOM',
+    hint: 'install what the message names (bwrap or unshare), or choose another DETBUILD_ROOM',
   },
   BUILD_SOURCE_DATE_EPOCH_INVALID: {
     exit: 2,
@@ -211,7 +211,7 @@ const EVIDENCE = {
   },
   EVIDENCE_SIGNATURE_TLOG_MISSING: {
     exit: 1,
-    hint: 'sign with a transparency log, or verify a key signature with the documented waiver',
+    hint: 'sign with a transparency log; for a key signature, --insecure-ignore-tlog accepts none',
   },
   EVIDENCE_SIGNATURE_UNSUPPORTED: { exit: 1, hint: 'sign the manifest with detbuild bundle' },
   EVIDENCE_STALE_INPUT: {
@@ -332,7 +332,7 @@ const SCAN = {
     hint: 'download the OSV export again (a ZIP or a folder of OSV JSON files)',
   },
   SCAN_EXPORT_MISSING: { exit: 2, hint: 'fix the --offline-db path' },
-  SCAN_EXPORT_NO_RECORDS: { exit: 3, hint: 'use an export that holds npm records (npm/all.zip)' },
+  SCAN_EXPORT_NO_RECORDS: { exit: 3, hint: 'use the npm export osv.dev publishes (npm/all.zip)' },
   SCAN_EXPORT_STALE: { exit: 3, hint: 'download a fresh OSV export, or raise --max-db-age' },
   SCAN_EXPORT_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of the OSV export' },
   SCAN_FINDINGS_AT_FAIL_ON: { exit: 1, hint: 'fix or suppress the findings at or above --fail-on' },
@@ -386,7 +386,7 @@ const SIGN = {
     exit: 2,
     hint: 'check the passphrase in the variable --key-password-env names',
   },
-  SIGN_KEY_UNSUPPORTED: { exit: 2, hint: 'use an ECDSA P-256 or Ed25519 key (detbuild keygen)' },
+  SIGN_KEY_UNSUPPORTED: { exit: 2, hint: 'use an ECDSA P-256/P-384 or Ed25519 key (detbuild keygen)' },
   SIGN_NO_ARTIFACTS: { exit: 2, hint: 'run detbuild build first, or drop --artifacts' },
   SIGN_PROVENANCE_INVALID: { exit: 2, hint: 'run detbuild build again to rewrite the provenance' },
   SIGN_PROVENANCE_MISSING: { exit: 2, hint: 'run detbuild build first' },
@@ -420,7 +420,7 @@ const VERIFY = {
   VERIFY_TLOG_INVALID: { exit: 1, hint: 'the transparency-log entry does not verify: refuse the artifact' },
   VERIFY_TLOG_MISSING: {
     exit: 1,
-    hint: 'sign with a transparency log, or verify a key signature with the documented waiver',
+    hint: 'sign with a transparency log; for a key signature, --insecure-ignore-tlog accepts none',
   },
   VERIFY_TRUSTED_ROOT_INVALID: { exit: 2, hint: 'pass a Sigstore trusted_root.json' },
   VERIFY_TRUSTED_ROOT_UNAVAILABLE: { exit: 3, hint: 'run again later, or pass --trusted-root' },
