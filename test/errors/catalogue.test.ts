@@ -18,7 +18,8 @@ import {
   isWrappedBug,
   toDetbuildError,
 } from '../../src/errors.ts'
-import { repoRoot } from '../helpers/paths.ts'
+import { cli } from '../helpers/cli.ts'
+import { repoRoot, tempDir } from '../helpers/paths.ts'
 import {
   type CatalogueExits,
   CODE_SHAPE,
@@ -141,6 +142,13 @@ test('renamed codes are gone from src/ and listed in docs/errors.md', () => {
     assert.ok(used.has(now), `${now} is not used`)
     assert.ok(page.includes(`| \`${old}\` | \`${now}\` |`), `docs/errors.md does not list ${old} → ${now}`)
   }
+})
+
+test('a renamed code is what the CLI prints: sbom --omit with a bad value is SBOM_USAGE, exit 2', async () => {
+  const r = await cli(['sbom', '--omit', 'bogus', '--json'], { cwd: tempDir() })
+  assert.equal(r.code, 2)
+  assert.equal(JSON.parse(r.stdout).error.code, 'SBOM_USAGE')
+  assert.match(r.stderr, /\[SBOM_USAGE\]: --omit takes dev, optional or peer, not "bogus"/)
 })
 
 test('toDetbuildError keeps a DetbuildError, lets the caller recognise a non-bug, and wraps the rest as a bug', () => {
