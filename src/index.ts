@@ -5,9 +5,11 @@
  * subclasses with a stable `code` and the `exitCode` the CLI would exit with.
  */
 export { type BuildOptions, type BuildResult, runBuild } from './build/index.ts'
+export { ERROR_CODES } from './error-codes.ts'
 export {
   CheckFailedError,
   DetbuildError,
+  type ErrorCode,
   ExitCode,
   IncompleteError,
   InputError,

@@ -38,7 +38,7 @@ test("import('detbuild') gives the step functions, the error classes and the ver
   ])
     assert.equal(typeof (api as Record<string, unknown>)[name], 'function', name)
   assert.equal(api.VERSION, pkg.version)
-  assert.equal(new api.InputError('X_Y', 'm').exitCode, 2)
+  assert.equal(new api.InputError('INPUT_UNREADABLE', 'm').exitCode, 2)
 })
 
 test('runBuild through the API builds a project and returns its artifacts; bad input is an InputError', async () => {
@@ -65,6 +65,6 @@ test('runBuild through the API builds a project and returns its artifacts; bad i
   writeFileSync(path.join(p, 'detbuild.config.json'), '{"toolchain": 1}')
   await assert.rejects(
     api.runBuild({ cwd: p, out: path.join(p, '.detbuild'), hostEnv: process.env, log }),
-    (e: unknown) => api.isDetbuildError(e) && e.code === 'BUILD_CONFIG_INVALID' && e.exitCode === 2,
+    (e: unknown) => api.isDetbuildError(e) && e.code === 'CONFIG_INVALID' && e.exitCode === 2,
   )
 })

@@ -7,12 +7,12 @@
  */
 import { appendFile } from 'node:fs/promises'
 import path from 'node:path'
-import { DetbuildError, ExitCode, InputError, isDetbuildError } from '../errors.ts'
+import { InputError, isDetbuildError, toDetbuildError } from '../errors.ts'
 import type { ArtifactFact, RunReport } from '../run/index.ts'
 import { createPlainProgress, resolveRunOptions, runDetbuild, toSummaryText } from '../run/index.ts'
 import { canonicalJson } from '../util/canonical-json.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
-import { exists, openWorkspace, readJsonFile, toPosixRelative } from '../util/fs.ts'
+import { exists, fromStrayErrno, openWorkspace, readJsonFile, toPosixRelative } from '../util/fs.ts'
 import { createLogger } from '../util/log.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { redactSecrets } from '../util/redact.ts'
@@ -142,11 +142,8 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     await writeOutputs(io.env, outputs)
     return { exitCode: report.exitCode, report, outputs }
   } catch (e) {
-    const err: DetbuildError = isDetbuildError(e)
-      ? e
-      : new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
-          cause: e,
-        })
+    // a file-system error naming a path is about that path (exit 2/3), as in the CLI and each step of run
+    const err = toDetbuildError(e, (x) => fromStrayErrno(x, (file) => toPosixRelative(io.cwd, file)))
     if (!isDetbuildError(e)) log.debug((e as Error)?.stack ?? String(e))
     out.annotate({ level: 'error', title: `detbuild [${err.code}]`, message: err.toLine() })
     outputs['exit-code'] = String(err.exitCode)

@@ -99,7 +99,7 @@ export function toNetworkEnvNames(hostEnv: NodeJS.ProcessEnv, offline: boolean):
 /** Builds the environment for every command: nothing from the host but the allowlisted names. */
 export function toBuildEnv(input: BuildEnvInput): Record<string, string> {
   const env: Record<string, string> = {}
-  // the config was checked when it was read (BUILD_CONFIG_ENV_SECRET); this is the last gate: a
+  // the config was checked when it was read (CONFIG_ENV_SECRET); this is the last gate: a
   // withheld name never passes, whoever built the list
   const secretNames = input.secretAllowlist ?? []
   for (const name of toNetworkEnvNames(input.hostEnv, input.offline)) {

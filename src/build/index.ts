@@ -94,7 +94,7 @@ export interface BuildOptions {
   progress?: ProgressHooks<BuildStep>
   /**
    * variables the caller holds its own credentials in (the key passphrase's `--key-password-env`):
-   * a config that passes one to the build is refused (BUILD_CONFIG_ENV_SECRET)
+   * a config that passes one to the build is refused (CONFIG_ENV_SECRET)
    */
   withheldEnv?: readonly string[]
   /** platform/arch of the node package to fetch (default: this machine's) */
@@ -776,7 +776,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
 
 /**
  * The config may not pass the variables the caller keeps its own credentials in (the key passphrase):
- * exit 2, BUILD_CONFIG_ENV_SECRET, naming the key.
+ * exit 2, CONFIG_ENV_SECRET, naming the key.
  */
 function assertNotWithheld(
   loaded: Awaited<ReturnType<typeof loadBuildConfig>>,
@@ -790,7 +790,7 @@ function assertNotWithheld(
     for (const [i, name] of names.entries())
       if (withheld.includes(name))
         throw new InputError(
-          'BUILD_CONFIG_ENV_SECRET',
+          'CONFIG_ENV_SECRET',
           `"${list}[${i}]" names ${name}, which holds detbuild's signing key passphrase: it never reaches a build`,
           { file, details: { key: `${list}[${i}]`, name } },
         )

@@ -529,7 +529,7 @@ export async function initProject(
 ): Promise<{ file: string; config: Record<string, unknown>; warnings: string[] }> {
   for (const name of CONFIG_FILES)
     if (!options.force && (await exists(path.join(cwd, name))))
-      throw new InputError('BUILD_CONFIG_EXISTS', `${name} already exists (use --force to overwrite)`, {
+      throw new InputError('CONFIG_EXISTS', `${name} already exists (use --force to overwrite)`, {
         file: name,
       })
   const npmBin = await findOnPath('npm', options.hostPath)

@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 import { CommanderError } from 'commander'
-import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
+import { ExitCode, isWrappedBug, toDetbuildError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { showControls } from '../util/file-name.ts'
 import { setMaxInputBytes } from '../util/fs.ts'
@@ -79,14 +79,10 @@ function report(
     return ExitCode.badInput
   }
   // an errno error naming a path that escaped the readers and writers is about that path, not a bug
-  const stray = fromStrayErrno(e, (file) => displayPath(file, globals?.cwd ?? io.cwd))
-  const known = isDetbuildError(e) || stray !== undefined
-  const err: DetbuildError = isDetbuildError(e)
-    ? e
-    : (stray ??
-      new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
-        cause: e,
-      }))
+  const err = toDetbuildError(e, (x) =>
+    fromStrayErrno(x, (file) => displayPath(file, globals?.cwd ?? io.cwd)),
+  )
+  const known = !isWrappedBug(err)
   if (json) io.stdout(stableJson({ error: redactDeep(err.toJSON()) }))
   const hint = known || debug ? '' : ' (this is a bug in detbuild; run with --debug for a stack trace)'
   // one line, whatever the message quotes (a file name, a server's reply): controls are shown, not obeyed

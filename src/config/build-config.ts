@@ -124,7 +124,7 @@ function toPin(value: unknown): ToolPin {
 
 /**
  * Validates a parsed config document (`validate` is the JSON Schema check, injected so this stays pure)
- * and applies defaults. Throws InputError BUILD_CONFIG_INVALID naming the first bad key.
+ * and applies defaults. Throws InputError CONFIG_INVALID naming the first bad key.
  */
 export function resolveBuildConfig(
   raw: unknown,
@@ -132,11 +132,11 @@ export function resolveBuildConfig(
   validate: (doc: unknown) => readonly SchemaIssue[],
 ): BuildConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    throw new InputError('BUILD_CONFIG_INVALID', 'the configuration must be an object', { file })
+    throw new InputError('CONFIG_INVALID', 'the configuration must be an object', { file })
   const issues = validate(raw)
   if (issues.length > 0) {
     const { key, message } = describeIssue(pickIssue(issues))
-    throw new InputError('BUILD_CONFIG_INVALID', message, { file, details: { key } })
+    throw new InputError('CONFIG_INVALID', message, { file, details: { key } })
   }
   const doc = raw as Record<string, unknown>
   const toolchain = doc.toolchain as Record<string, unknown>
@@ -147,7 +147,7 @@ export function resolveBuildConfig(
       : toCommands(doc.install)
   const build = toCommands(doc.build)
   if (build.length === 0)
-    throw new InputError('BUILD_CONFIG_INVALID', '"build" must hold at least one command', {
+    throw new InputError('CONFIG_INVALID', '"build" must hold at least one command', {
       file,
       details: { key: 'build' },
     })
@@ -173,11 +173,11 @@ export function resolveBuildConfig(
  * Build code is every dependency's scripts: a credential reaches it only when the config says so by
  * name. `env` may not name a credential-looking variable (move it to `secretEnv`), and neither list may
  * name the runner's or detbuild's own credentials (the OIDC token endpoint, `INPUT_*`, the key
- * passphrase). Exit 2, BUILD_CONFIG_ENV_SECRET, naming the key.
+ * passphrase). Exit 2, CONFIG_ENV_SECRET, naming the key.
  */
 function assertEnvNames(env: readonly string[], secretEnv: readonly string[], file: string): void {
   const refuse = (key: string, name: string, why: string): never => {
-    throw new InputError('BUILD_CONFIG_ENV_SECRET', `"${key}" names ${name}: ${why}`, {
+    throw new InputError('CONFIG_ENV_SECRET', `"${key}" names ${name}: ${why}`, {
       file,
       details: { key, name },
     })

@@ -48,11 +48,11 @@ export async function loadBuildConfig(cwd: string, explicit?: string): Promise<L
   }
   if (!abs)
     throw new InputError(
-      'BUILD_CONFIG_MISSING',
+      'CONFIG_MISSING',
       `no ${CONFIG_FILES.join(' / ')} in ${cwd} (run "detbuild init" to write one)`,
     )
   const display = toPosixRelative(cwd, abs)
-  const text = await readTextFile(abs, 'BUILD_CONFIG_MISSING', display, 'config')
+  const text = await readTextFile(abs, 'CONFIG_MISSING', display, 'config')
   const raw = parseConfigText(text, display)
   const config = resolveBuildConfig(raw, display, await loadConfigValidator())
   return { config, file: display, sha256: sha256Hex(text) }
@@ -62,7 +62,7 @@ export async function loadBuildConfig(cwd: string, explicit?: string): Promise<L
 export function assertConfigObject(raw: unknown, display: string): asserts raw is Record<string, unknown> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new InputError(
-      'BUILD_CONFIG_INVALID',
+      'CONFIG_INVALID',
       `the configuration must be an object, not ${describeJsonType(raw)}`,
       { file: display, details: { key: '' } },
     )
@@ -72,18 +72,18 @@ export function assertConfigObject(raw: unknown, display: string): asserts raw i
 export function parseConfigText(text: string, display: string): unknown {
   if (/\.ya?ml$/i.test(display)) {
     try {
-      return parseYamlCapped(text, display, parseYamlStrict, 'BUILD_CONFIG_INVALID')
+      return parseYamlCapped(text, display, parseYamlStrict, 'CONFIG_INVALID')
     } catch (e) {
       if (e instanceof InputError) throw e
       const err = e as { linePos?: Array<{ line: number; col: number }>; message?: string }
       const pos = err.linePos?.[0]
       const where = pos ? ` at line ${pos.line}, column ${pos.col}` : ''
       const reason = String(err.message ?? e).split('\n')[0]
-      throw new InputError('BUILD_CONFIG_INVALID', `invalid YAML${where}: ${reason}`, {
+      throw new InputError('CONFIG_INVALID', `invalid YAML${where}: ${reason}`, {
         file: display,
         cause: e,
       })
     }
   }
-  return parseJson(text, display, 'BUILD_CONFIG_INVALID')
+  return parseJson(text, display, 'CONFIG_INVALID')
 }

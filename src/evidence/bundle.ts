@@ -92,7 +92,7 @@ async function assertSignable(collected: CollectedEvidence, o: BundleOptions): P
   const shown = (name: string) => toPosixRelative(o.cwd, path.join(o.out, name))
   const { problems, unchecked } = await validateFiles(collected.files, { sboms: true })
   const invalid = problems.map((p) => ({
-    code: 'BUNDLE_FILE_INVALID',
+    code: 'BUNDLE_FILE_INVALID' as const,
     file: shown(p.file),
     message: p.message,
   }))
@@ -100,7 +100,7 @@ async function assertSignable(collected: CollectedEvidence, o: BundleOptions): P
     collected.files,
     collected.artifacts.map((a) => ({ path: a.path, ...digestBytes(a.data) })),
   ).map((p) => ({
-    code: p.kind === 'missing' ? 'BUNDLE_INPUT_MISSING' : 'BUNDLE_STALE_INPUT',
+    code: p.kind === 'missing' ? ('BUNDLE_INPUT_MISSING' as const) : ('BUNDLE_STALE_INPUT' as const),
     file: shown(p.file),
     message: p.message,
     ...(p.expected !== undefined ? { expected: p.expected } : {}),

@@ -5,6 +5,7 @@
  */
 import { lstat, readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
 import { POLICIES_DIR } from '../policy/index.ts'
 import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
@@ -49,7 +50,7 @@ export interface CollectedEvidence {
   /** expected evidence that is absent (for a warning) */
   absent: string[]
   /** what makes the workspace unfit to sign, found while collecting (e.g. an artifact build.json names is gone) */
-  problems: Array<{ code: string; file: string; message: string }>
+  problems: Array<{ code: ErrorCode; file: string; message: string }>
 }
 
 export interface CollectOptions {

@@ -1,4 +1,5 @@
 /** Data shapes of the evidence step: the signed manifest, archive limits and the verification report. */
+import type { ErrorCode } from '../errors.ts'
 
 /** Archive member names that are not listed in the manifest (the manifest and its signature). */
 export const MANIFEST_FILE = 'manifest.json'
@@ -99,7 +100,7 @@ export const EvidenceFailureCodes = [
   // re-evaluations
   'EVIDENCE_SBOM_MISSING',
   'EVIDENCE_POLICY_FAILED',
-] as const
+] as const satisfies readonly ErrorCode[]
 export type EvidenceFailureCode = (typeof EvidenceFailureCodes)[number]
 
 export interface EvidenceFailure {

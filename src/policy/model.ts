@@ -2,7 +2,7 @@
  * Read-only views over the inputs (CycloneDX SBOM, vulns.json, build.json, signatures.json) with the
  * shape checks the rules rely on. A malformed input is an InputError naming the file (exit 2).
  */
-import { InputError } from '../errors.ts'
+import { type ErrorCode, InputError } from '../errors.ts'
 import { specVersionProblem } from '../util/input-shapes.ts'
 import type { InputFile } from './types.ts'
 
@@ -33,7 +33,7 @@ export interface SbomView {
   dependencies: Array<{ ref: string; dependsOn: string[] }> | undefined
 }
 
-function invalid(file: InputFile, code: string, why: string): InputError {
+function invalid(file: InputFile, code: ErrorCode, why: string): InputError {
   return new InputError(code, why, { file: file.file })
 }
 

@@ -5,6 +5,7 @@
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { ErrorCode } from '../errors.ts'
 import { InputError, isDetbuildError } from '../errors.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { exists, type InputKind, readBytesFile, toPosixRelative } from '../util/fs.ts'
@@ -26,7 +27,7 @@ export const PROJECT_POLICY = 'detbuild.policy.yaml'
 async function readBytes(
   file: string,
   display: string,
-  code: string,
+  code: ErrorCode,
   kind: InputKind = 'data',
 ): Promise<Buffer | undefined> {
   try {
@@ -41,9 +42,8 @@ let schemaCache: object | undefined
 
 export async function readPolicySchema(): Promise<object> {
   if (!schemaCache) {
-    const bytes = await readBytes(SCHEMA_FILE, 'schema/policy.schema.json', 'INTERNAL_SCHEMA_MISSING')
-    if (!bytes)
-      throw new InputError('INTERNAL_SCHEMA_MISSING', 'the policy schema is missing from the package')
+    const bytes = await readBytes(SCHEMA_FILE, 'schema/policy.schema.json', 'POLICY_SCHEMA_MISSING')
+    if (!bytes) throw new InputError('POLICY_SCHEMA_MISSING', 'the policy schema is missing from the package')
     schemaCache = parseJson(bytes.toString('utf8'), 'schema/policy.schema.json') as object
   }
   return schemaCache
@@ -125,7 +125,7 @@ export interface InputPaths {
 async function readJsonInput(
   cwd: string,
   file: string,
-  code: string,
+  code: ErrorCode,
   required: boolean,
 ): Promise<{ file: InputFile; data: unknown } | undefined> {
   const display = toPosixRelative(cwd, file)

@@ -6,6 +6,7 @@
  * identity and issuer, or the key. Without trust material a bundle cannot be judged: that is a violation
  * (`POLICY_SIGNING_NO_TRUST`), never a pass.
  */
+import type { ErrorCode } from '../errors.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { WorkspaceFiles } from '../workspace.ts'
@@ -24,7 +25,7 @@ export const SigningViolationCodes = {
   signerNotAllowed: 'POLICY_SIGNER_NOT_ALLOWED',
   changed: 'POLICY_SIGNED_FILE_CHANGED',
   bundleInvalid: 'VERIFY_BUNDLE_INVALID',
-} as const
+} as const satisfies Record<string, ErrorCode>
 
 const NO_TRUST_HINT =
   'no trust material to verify it (give --key FILE, or --certificate-identity / --certificate-identity-regexp with --certificate-oidc-issuer, and --trusted-root)'
@@ -104,7 +105,7 @@ function checkBundle(
   signers: SignerPattern[] | undefined,
 ): Checked {
   const at = { subject: b.subject, bundle: b.file }
-  const fail = (code: string, message: string, extra: Obj = {}): Checked => ({
+  const fail = (code: ErrorCode, message: string, extra: Obj = {}): Checked => ({
     file: b.file,
     signer: null,
     problems: [{ ...at, code, message, ...extra }],

@@ -2,6 +2,7 @@
  * The policy language (as validated by schema/policy.schema.json), the inputs the evaluator reads and the
  * result it returns. Data only.
  */
+import type { ErrorCode } from '../errors.ts'
 
 export const SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const
 export type Severity = (typeof SEVERITIES)[number]
@@ -175,7 +176,7 @@ export type VerifiedSigner =
 /** A verifier's answer for one bundle (`detbuild verify`'s VerifyReport has this shape). */
 export interface SignatureCheck {
   verified: boolean
-  failure: { code: string; message: string } | null
+  failure: { code: ErrorCode; message: string } | null
   kind: 'dsse' | 'message' | null
   signer: VerifiedSigner | null
 }

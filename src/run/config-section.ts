@@ -35,14 +35,14 @@ export async function readRunSection(cwd: string, explicit?: string): Promise<Ru
   // an explicit --config that is missing is an error, not "no config"
   if (!abs) return {}
   const display = toPosixRelative(cwd, abs)
-  const raw = parseConfigText(await readTextFile(abs, 'BUILD_CONFIG_MISSING', display, 'config'), display)
+  const raw = parseConfigText(await readTextFile(abs, 'CONFIG_MISSING', display, 'config'), display)
   assertConfigObject(raw, display)
   const section = (raw as { run?: unknown }).run
   if (section === undefined) return {}
   const issues = (await loadConfigValidator())(raw).filter((i) => i.instancePath.startsWith('/run'))
   if (issues.length > 0) {
     const { key, message } = describeIssue(issues[0]!)
-    throw new InputError('BUILD_CONFIG_INVALID', message, { file: display, details: { key } })
+    throw new InputError('CONFIG_INVALID', message, { file: display, details: { key } })
   }
   return section as RunSection
 }

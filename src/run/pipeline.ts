@@ -2,7 +2,7 @@
  * The orchestrator: runs the selected steps in order through injected runners, stops at the first
  * failure with that step's exit code, and collects one record per step. No I/O of its own.
  */
-import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
+import { type ErrorCode, ExitCode, isWrappedBug, toDetbuildError } from '../errors.ts'
 import { fromStrayErrno } from '../util/fs-errors.ts'
 import type { StepName } from './steps.ts'
 import type { RunFacts, StepRecord } from './types.ts'
@@ -16,7 +16,7 @@ export interface StepResult {
   skipped?: boolean
   facts?: RunFacts
   /** the error code of a check that said no (exit 1/3 without an exception) */
-  code?: string
+  code?: ErrorCode
 }
 
 export type StepRunner = () => Promise<StepResult>
@@ -72,14 +72,8 @@ export async function runPipeline(
       }
     } catch (e) {
       // an errno error naming a path is about that path (exit 2/3), as in the CLI entry
-      const stray = isDetbuildError(e) ? undefined : fromStrayErrno(e, (file) => file)
-      const err: DetbuildError = isDetbuildError(e)
-        ? e
-        : (stray ??
-          new DetbuildError('INTERNAL_ERROR', ExitCode.internal, e instanceof Error ? e.message : String(e), {
-            cause: e,
-          }))
-      if (!isDetbuildError(e) && !stray) hooks.onBug?.(name, e)
+      const err = toDetbuildError(e, (x) => fromStrayErrno(x, (file) => file))
+      if (isWrappedBug(err)) hooks.onBug?.(name, e)
       record = {
         name,
         status: 'failed',

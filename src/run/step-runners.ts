@@ -6,7 +6,7 @@ import { createPublicKey } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { ExitCode, InputError } from '../errors.ts'
+import { type ErrorCode, ExitCode, InputError } from '../errors.ts'
 import { failsThreshold } from '../scan/index.ts'
 import type { SignerInfo, SigningConfig } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
@@ -295,7 +295,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
       const artifacts = await readBuiltArtifacts(o.out)
       const trust = await verifyTrust()
       const failures: string[] = []
-      let code: string | undefined
+      let code: ErrorCode | undefined
       let exitCode: ExitCode = ExitCode.ok
       for (const artifact of artifacts) {
         const { report, exitCode: e } = await verifyEvidence({

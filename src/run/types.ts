@@ -1,11 +1,11 @@
 /** The data a run produces: one record per step and the summary facts. Data only. */
-import type { ExitCode } from '../errors.ts'
+import type { ErrorCode, ExitCode } from '../errors.ts'
 import type { StepName } from './steps.ts'
 
 export type StepStatus = 'ok' | 'failed' | 'skipped' | 'not-run'
 
 export interface StepError {
-  code: string
+  code: ErrorCode
   message: string
   file?: string
 }

@@ -4,6 +4,7 @@
  * checked; anything else is not trusted. A reply that fails a check never becomes "no vulnerabilities": the
  * packages it was about are reported unchecked with one of the codes below (exit 3).
  */
+import type { ErrorCode } from '../errors.ts'
 import type { OsvRecord } from './types.ts'
 
 /** Why a package could not be checked online; each code is documented in docs/scan.md (exit 3). */
@@ -20,7 +21,7 @@ export const OsvFailure = {
   recordInvalid: 'SCAN_OSV_RECORD_INVALID',
   /** the server kept paginating beyond the limit */
   tooManyPages: 'SCAN_OSV_TOO_MANY_PAGES',
-} as const
+} as const satisfies Record<string, ErrorCode>
 export type OsvFailureCode = (typeof OsvFailure)[keyof typeof OsvFailure]
 
 /** A package (or record) that could not be checked, and why. */

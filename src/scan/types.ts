@@ -1,4 +1,5 @@
 /** Data shapes of the scan step: OSV records in, findings and the vulns.json contract out. */
+import type { ErrorCode } from '../errors.ts'
 
 export const Severities = ['critical', 'high', 'medium', 'low', 'none', 'unknown'] as const
 export type Severity = (typeof Severities)[number]
@@ -128,7 +129,10 @@ export interface ScanSource {
 }
 
 /** Data problems that make a scan incomplete (exit 3) rather than clean. */
-export const ScanSourceProblems = ['SCAN_EXPORT_NO_RECORDS', 'SCAN_EXPORT_STALE'] as const
+export const ScanSourceProblems = [
+  'SCAN_EXPORT_NO_RECORDS',
+  'SCAN_EXPORT_STALE',
+] as const satisfies readonly ErrorCode[]
 export type ScanSourceProblem = (typeof ScanSourceProblems)[number]
 
 export interface ExpiredSuppression {

@@ -3,6 +3,8 @@
  * the path. A path the user gave that is missing, of the wrong kind or refused is bad input (exit 2);
  * a full disk or a failing device is "could not finish" (exit 3). Everything else stays a bug (exit 70).
  */
+
+import type { ErrorCode } from '../errors.ts'
 import { type DetbuildError, IncompleteError, InputError, isDetbuildError } from '../errors.ts'
 
 /** What the failed call tried to do, for the wording of the message. */
@@ -49,7 +51,7 @@ export function isErrnoError(e: unknown): e is NodeJS.ErrnoException & { code: s
  * `code` is the stable code for a bad path (exit 2); a full disk is `IO_NO_SPACE` and a failing device
  * `IO_FAILED` (exit 3). A DetbuildError passes through unchanged.
  */
-export function toFsError(e: unknown, display: string, code: string, op: FsOperation): DetbuildError {
+export function toFsError(e: unknown, display: string, code: ErrorCode, op: FsOperation): DetbuildError {
   if (isDetbuildError(e)) return e
   const errno = isErrnoError(e) ? e.code : undefined
   const finish = errno ? CANNOT_FINISH[errno] : undefined

@@ -1,6 +1,7 @@
 /** Edge: files. Atomic writes and capped reads that fail with one clear line naming the file. */
 import { link, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
 import { toFsError } from './fs-errors.ts'
 import { parseJson } from './json-parse.ts'
@@ -33,7 +34,11 @@ export function maxInputBytesFor(kind: InputKind): number {
 }
 
 /** Creates a folder (and its parents); a file in the way or a refused path is an error naming it. */
-export async function ensureDir(dir: string, display = dir, code = 'OUTPUT_UNWRITABLE'): Promise<void> {
+export async function ensureDir(
+  dir: string,
+  display = dir,
+  code: ErrorCode = 'OUTPUT_UNWRITABLE',
+): Promise<void> {
   try {
     await mkdir(dir, { recursive: true })
   } catch (e) {
@@ -200,7 +205,7 @@ function isAlive(pid: number): boolean {
  * Reads a file's bytes, refusing one larger than the cap for its kind before reading it (fstat), and
  * again if it grows while being read. Any failure is a DetbuildError naming `display`.
  */
-async function readCapped(file: string, code: string, display: string, kind: InputKind): Promise<Buffer> {
+async function readCapped(file: string, code: ErrorCode, display: string, kind: InputKind): Promise<Buffer> {
   const cap = maxInputBytesFor(kind)
   const tooLarge = (size: string) =>
     new InputError(
@@ -244,7 +249,7 @@ async function readCapped(file: string, code: string, display: string, kind: Inp
 /** Reads a text file (capped by its kind); a missing or unreadable file is an InputError naming it. */
 export async function readTextFile(
   file: string,
-  code = 'INPUT_UNREADABLE',
+  code: ErrorCode = 'INPUT_UNREADABLE',
   display = file,
   kind: InputKind = 'data',
 ): Promise<string> {
@@ -254,7 +259,7 @@ export async function readTextFile(
 /** Reads a file's bytes (capped by its kind); a missing or unreadable file is an InputError naming it. */
 export async function readBytesFile(
   file: string,
-  code = 'INPUT_UNREADABLE',
+  code: ErrorCode = 'INPUT_UNREADABLE',
   display = file,
   kind: InputKind = 'data',
 ): Promise<Buffer> {
@@ -264,7 +269,7 @@ export async function readBytesFile(
 /** Reads and parses a JSON file (capped, depth-checked) with file/line/column errors. */
 export async function readJsonFile(
   file: string,
-  code = 'INPUT_JSON_INVALID',
+  code: ErrorCode = 'INPUT_JSON_INVALID',
   display = file,
   kind: InputKind = 'data',
 ): Promise<unknown> {
@@ -272,7 +277,11 @@ export async function readJsonFile(
 }
 
 /** True when `file` exists; false only when it is absent (a symlink loop or a refused path throws). */
-export async function exists(file: string, display = file, code = 'INPUT_UNREADABLE'): Promise<boolean> {
+export async function exists(
+  file: string,
+  display = file,
+  code: ErrorCode = 'INPUT_UNREADABLE',
+): Promise<boolean> {
   try {
     await stat(file)
     return true

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
 import { firstJsonErrorOffset } from './json-locate.ts'
 
@@ -133,7 +134,12 @@ export function describeJsonType(value: unknown): string {
  * a `!!binary`, `!!timestamp`, `!!set` or `!!omap`) is `code`, exit 2, naming its path. Other parse
  * errors pass through for the caller to word.
  */
-export function parseYamlCapped<T>(text: string, file: string, parse: (text: string) => T, code: string): T {
+export function parseYamlCapped<T>(
+  text: string,
+  file: string,
+  parse: (text: string) => T,
+  code: ErrorCode,
+): T {
   let value: T
   try {
     value = parse(text)
@@ -157,7 +163,7 @@ export function parseYamlCapped<T>(text: string, file: string, parse: (text: str
  * JSON path of the first value that is not JSON data (a non-finite number, a Date, bytes, a Set or Map).
  * Iterative: safe on any depth.
  */
-export function assertPlainData(value: unknown, file: string, code: string): void {
+export function assertPlainData(value: unknown, file: string, code: ErrorCode): void {
   const stack: Array<[unknown, number, string]> = [[value, 0, '$']]
   while (stack.length > 0) {
     const [v, depth, at] = stack.pop()!
@@ -225,7 +231,7 @@ function shortNumber(number: string): string {
  * deeper than MAX_INPUT_DEPTH (INPUT_TOO_DEEP). `code` is the stable error code to raise for invalid
  * JSON, e.g. `SBOM_LOCKFILE_INVALID`.
  */
-export function parseJson(text: string, file: string, code = 'INPUT_JSON_INVALID'): unknown {
+export function parseJson(text: string, file: string, code: ErrorCode = 'INPUT_JSON_INVALID'): unknown {
   const problem = prescanJson(text)
   if (problem) {
     const { line, column } = lineColumn(text, problem.at)
@@ -250,7 +256,7 @@ export function parseJson(text: string, file: string, code = 'INPUT_JSON_INVALID
 }
 
 /** A number beyond a double's range: `code` is the reader's invalid-JSON code (exit 2). */
-export function numberTooLarge(file: string, code: string, number: string, where: string): InputError {
+export function numberTooLarge(file: string, code: ErrorCode, number: string, where: string): InputError {
   const shown =
     number.length > 40 ? `${number.slice(0, 20)}…${number.slice(-10)} (${number.length} characters)` : number
   return new InputError(
@@ -260,6 +266,6 @@ export function numberTooLarge(file: string, code: string, number: string, where
   )
 }
 
-function failEmpty(file: string, code: string): never {
+function failEmpty(file: string, code: ErrorCode): never {
   throw new InputError(code, 'invalid JSON: the file is empty', { file })
 }

@@ -10,10 +10,10 @@
  * wrapper's `(?:` and `)` are exactly its own group; the non-capturing wrapper also keeps backreference
  * numbers unchanged.
  */
-import { InputError } from '../errors.ts'
+import { type ErrorCode, InputError } from '../errors.ts'
 
 /** The code of a rejected identity or issuer regular expression (exit 2). */
-export const IDENTITY_REGEXP_INVALID = 'VERIFY_IDENTITY_REGEXP_INVALID'
+export const IDENTITY_REGEXP_INVALID: ErrorCode = 'VERIFY_IDENTITY_REGEXP_INVALID'
 
 /** Why `pattern` cannot be used anchored, or undefined when it can. */
 export function anchoredRegExpProblem(pattern: string): string | undefined {

@@ -7,9 +7,9 @@
  * (conformance case `trust-root-tlog-missing-validity-start_fail`).
  */
 import { TrustedRoot } from '@sigstore/protobuf-specs'
-import { InputError } from '../errors.ts'
+import { type ErrorCode, InputError } from '../errors.ts'
 
-const CODE = 'VERIFY_TRUSTED_ROOT_INVALID'
+const CODE: ErrorCode = 'VERIFY_TRUSTED_ROOT_INVALID'
 const MEDIA_TYPE_PREFIX = 'application/vnd.dev.sigstore.trustedroot'
 
 type Json = Record<string, unknown>

@@ -9,6 +9,7 @@
  * - a `sha256:<hex>` artifact for message signatures (ECDSA over the digest, see ecdsa-prehashed.ts)
  *   and Ed25519 message signatures (the library hashes before verifying, which Ed25519 refuses).
  */
+
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle'
 import { X509Certificate } from '@sigstore/core'
@@ -22,6 +23,7 @@ import {
   VerificationError,
   Verifier,
 } from '@sigstore/verify'
+import type { ErrorCode } from '../errors.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { keyIdOf } from '../util/key-id.ts'
 import { bundleShapeProblem } from './bundle-shape.ts'
@@ -73,7 +75,7 @@ export const VerifyFailureCodes = [
   'VERIFY_TLOG_INVALID',
   'VERIFY_TIMESTAMP_INVALID',
   'VERIFY_UNSUPPORTED',
-] as const
+] as const satisfies readonly ErrorCode[]
 export type VerifyFailureCode = (typeof VerifyFailureCodes)[number]
 
 export type SignerReport =

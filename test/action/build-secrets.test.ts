@@ -196,6 +196,6 @@ test('a config that names a credential in env is refused before anything runs (e
   )
   const r = await run(p, { command: 'build' })
   assert.equal(r.exitCode, 2, r.stdout)
-  assert.match(r.stdout, /BUILD_CONFIG_ENV_SECRET/)
+  assert.match(r.stdout, /CONFIG_ENV_SECRET/)
   assert.match(r.stdout, /env\[1\]/)
 })

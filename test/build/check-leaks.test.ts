@@ -299,7 +299,7 @@ test('an unknown clock setting is refused before anything runs (exit 2, the key 
   const run = await runCli(['build', '-C', p, '--config', 'detbuild.ci.json', '--check', '--json'])
   assert.equal(run.code, 2, run.stderr)
   const err = JSON.parse(run.stdout).error
-  assert.equal(err.code, 'BUILD_CONFIG_INVALID')
+  assert.equal(err.code, 'CONFIG_INVALID')
   assert.equal(err.details.key, 'clock')
   assert.match(err.message, /"clock" must be one of "real", "source-date"/)
 })

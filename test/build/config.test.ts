@@ -58,12 +58,12 @@ const badConfigs: Array<[string, unknown, string]> = [
 ]
 
 for (const [name, doc, key] of badConfigs) {
-  test(`bad config (${name}) → exit 2, BUILD_CONFIG_INVALID naming ${key}`, async () => {
+  test(`bad config (${name}) → exit 2, CONFIG_INVALID naming ${key}`, async () => {
     await withConfig('detbuild.config.json', JSON.stringify(doc), async (dir) => {
       await assert.rejects(
         loadBuildConfig(dir),
         (e: { code: string; exitCode: number; details: { key: string } }) => {
-          assert.equal(e.code, 'BUILD_CONFIG_INVALID')
+          assert.equal(e.code, 'CONFIG_INVALID')
           assert.equal(e.exitCode, 2)
           assert.equal(e.details.key, key)
           return true
@@ -72,7 +72,7 @@ for (const [name, doc, key] of badConfigs) {
       const run = await runCli(['build', '-C', dir, '--json'])
       assert.equal(run.code, 2)
       const err = JSON.parse(run.stdout).error
-      assert.equal(err.code, 'BUILD_CONFIG_INVALID')
+      assert.equal(err.code, 'CONFIG_INVALID')
       assert.equal(err.details.key, key)
       assert.equal(err.file, 'detbuild.config.json')
     })
@@ -83,12 +83,12 @@ test('invalid JSON and invalid YAML name the file and exit 2', async () => {
   await withConfig('detbuild.config.json', '{ "toolchain": ', async (dir) => {
     const run = await runCli(['build', '-C', dir])
     assert.equal(run.code, 2)
-    assert.match(run.stderr, /BUILD_CONFIG_INVALID.*detbuild\.config\.json/)
+    assert.match(run.stderr, /CONFIG_INVALID.*detbuild\.config\.json/)
   })
   await withConfig('detbuild.config.yaml', 'toolchain: [unclosed\n', async (dir) => {
     const run = await runCli(['build', '-C', dir])
     assert.equal(run.code, 2)
-    assert.match(run.stderr, /BUILD_CONFIG_INVALID/)
+    assert.match(run.stderr, /CONFIG_INVALID/)
   })
 })
 
@@ -105,12 +105,12 @@ test('a YAML config is read and validated like JSON', async () => {
   )
 })
 
-test('a missing config → exit 2 BUILD_CONFIG_MISSING', async () => {
+test('a missing config → exit 2 CONFIG_MISSING', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'detbuild-config-'))
   try {
     const run = await runCli(['build', '-C', dir, '--json'])
     assert.equal(run.code, 2)
-    assert.equal(JSON.parse(run.stdout).error.code, 'BUILD_CONFIG_MISSING')
+    assert.equal(JSON.parse(run.stdout).error.code, 'CONFIG_MISSING')
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -78,10 +78,10 @@ test('credential-looking names: the class', () => {
   assert.ok(!isWithheldEnvName('NPM_TOKEN'), 'a registry token may be passed on purpose')
 })
 
-test('env naming a credential is exit 2 BUILD_CONFIG_ENV_SECRET naming the key; secretEnv passes it on purpose', async () => {
+test('env naming a credential is exit 2 CONFIG_ENV_SECRET naming the key; secretEnv passes it on purpose', async () => {
   for (const name of ['NPM_TOKEN', 'GITHUB_TOKEN', 'DB_PASSWORD'])
     assert.deepEqual(await configError({ env: ['CI', name] }), {
-      code: 'BUILD_CONFIG_ENV_SECRET',
+      code: 'CONFIG_ENV_SECRET',
       key: 'env[1]',
       exit: 2,
     })
@@ -102,10 +102,10 @@ test('env naming a credential is exit 2 BUILD_CONFIG_ENV_SECRET naming the key; 
     [{ env: ['DETBUILD_KEY_PASSWORD'], secretEnv: [] }, 'env[0]'],
     [{ secretEnv: ['SIGSTORE_ID_TOKEN'] }, 'secretEnv[0]'],
   ] as const)
-    assert.deepEqual(await configError(doc), { code: 'BUILD_CONFIG_ENV_SECRET', key, exit: 2 })
+    assert.deepEqual(await configError(doc), { code: 'CONFIG_ENV_SECRET', key, exit: 2 })
   // a bad name in secretEnv is a schema error naming the key
   assert.deepEqual(await configError({ secretEnv: ['NOT-A-NAME'] }), {
-    code: 'BUILD_CONFIG_INVALID',
+    code: 'CONFIG_INVALID',
     key: 'secretEnv[0]',
     exit: 2,
   })
@@ -229,7 +229,7 @@ test("the key passphrase's variable (--key-password-env) is withheld from the bu
   assert.equal(r.code, 2, r.stdout + r.stderr)
   const report = JSON.parse(r.stdout)
   const build = report.steps.find((s: { name: string }) => s.name === 'build')
-  assert.equal(build.error.code, 'BUILD_CONFIG_ENV_SECRET')
+  assert.equal(build.error.code, 'CONFIG_ENV_SECRET')
   assert.match(build.error.message, /env\[1\]/)
   // without the flag, the same config builds (RELEASE_PW is then just a variable)
   const plain = await runCli(['run', '-C', p, '--steps', 'build'], { RELEASE_PW: 'pw' })

@@ -170,7 +170,7 @@ test('the git key is validated and recorded', async () => {
   const r = await runCli(['--json', 'build', '-C', p])
   assert.equal(r.code, 2)
   const err = JSON.parse(r.stdout).error
-  assert.equal(err.code, 'BUILD_CONFIG_INVALID')
+  assert.equal(err.code, 'CONFIG_INVALID')
   assert.equal(err.details.key, 'git')
   const ok = makeRepo({ git: true })
   assert.equal((await runCli(['build', '-C', ok])).code, 0)

@@ -188,7 +188,7 @@ test('--check adds the check step; concurrent steps are reported in list order',
   // isolation finishes first, toolchain fails: both reported in list order, the failure thrown
   const results = await Promise.allSettled([
     new Promise<string>((_, reject) =>
-      setTimeout(() => reject(new InputError('BUILD_X', 'no toolchain')), 5),
+      setTimeout(() => reject(new InputError('BUILD_TOOLCHAIN_NOT_FOUND', 'no toolchain')), 5),
     ),
     Promise.resolve('probe'),
   ])
@@ -198,7 +198,7 @@ test('--check adds the check step; concurrent steps are reported in list order',
         ['toolchain', results[0], (v) => ({ detail: v })],
         ['isolation', results[1], (v) => ({ detail: v })],
       ]),
-    { code: 'BUILD_X' },
+    { code: 'BUILD_TOOLCHAIN_NOT_FOUND' },
   )
   assert.deepEqual(lines, [
     '[1/9] toolchain',

@@ -178,9 +178,9 @@ test('the errno mapping: bad paths are exit 2, a full disk or a failing device e
     'ENAMETOOLONG',
   ]) {
     for (const op of ['read', 'write', 'mkdir', 'list'] as const) {
-      const e = toFsError(errno(code), 'some/file', 'X_BAD', op)
+      const e = toFsError(errno(code), 'some/file', 'SBOM_LOCKFILE_UNREADABLE', op)
       assert.equal(e.exitCode, 2, `${code} ${op}`)
-      assert.equal(e.code, 'X_BAD')
+      assert.equal(e.code, 'SBOM_LOCKFILE_UNREADABLE')
       assert.equal(e.file, 'some/file')
       assert.equal(e.details?.errno, code)
     }
@@ -191,13 +191,13 @@ test('the errno mapping: bad paths are exit 2, a full disk or a failing device e
     ['EIO', 'IO_FAILED'],
     ['EMFILE', 'IO_FAILED'],
   ]) {
-    const e = toFsError(errno(code!), 'out/sbom.cdx.json', 'X_BAD', 'write')
+    const e = toFsError(errno(code!), 'out/sbom.cdx.json', 'SBOM_LOCKFILE_UNREADABLE', 'write')
     assert.equal(e.exitCode, 3, code)
     assert.equal(e.code, expected)
     assert.equal(e.file, 'out/sbom.cdx.json')
   }
   // an unknown errno is still about the path
-  assert.equal(toFsError(errno('EWHATEVER'), 'f', 'X_BAD', 'read').exitCode, 2)
+  assert.equal(toFsError(errno('EWHATEVER'), 'f', 'SBOM_LOCKFILE_UNREADABLE', 'read').exitCode, 2)
 })
 
 test('the CLI entry: a stray errno error naming a path is exit 2/3 naming it; without a path it stays a bug', async () => {

@@ -33,7 +33,7 @@ test('the pipeline stops at the first failure, keeps its exit code and marks the
     ['sbom', 'scan', 'policy'],
     runners({
       scan: async () => {
-        throw new CheckFailedError('SCAN_SOMETHING', 'no', { file: 'x.json' })
+        throw new CheckFailedError('SCAN_FINDINGS_AT_FAIL_ON', 'no', { file: 'x.json' })
       },
     }),
     hooks,
@@ -49,7 +49,11 @@ test('the pipeline stops at the first failure, keeps its exit code and marks the
       ['policy', 'not-run'],
     ],
   )
-  assert.deepEqual(result.steps[1]!.error, { code: 'SCAN_SOMETHING', message: 'no', file: 'x.json' })
+  assert.deepEqual(result.steps[1]!.error, {
+    code: 'SCAN_FINDINGS_AT_FAIL_ON',
+    message: 'no',
+    file: 'x.json',
+  })
   // an unexpected error is an internal error (70), reported to onBug
   const bugs: unknown[] = []
   const bug = await runPipeline(

@@ -145,7 +145,7 @@ test('stops at the first failing step with its exit code: build without a config
   assert.equal(run.code, 2)
   const report = run.json() as Report
   assert.equal(report.failedStep, 'build')
-  assert.equal(report.steps[0]!.error?.code, 'BUILD_CONFIG_MISSING')
+  assert.equal(report.steps[0]!.error?.code, 'CONFIG_MISSING')
   assert.ok(report.steps.slice(1).every((s) => s.status === 'not-run'))
   assert.equal(statuses(report).sign, undefined, '--sign none drops the sign step')
 })
@@ -213,7 +213,7 @@ test('the config file run section chooses steps, policy and fail-on; flags win',
   const bad = await runCli(['--json', 'run'], project)
   assert.equal(bad.code, 2)
   const err = (bad.json() as { error: { code: string; details: { key: string } } }).error
-  assert.deepEqual([err.code, err.details.key], ['BUILD_CONFIG_INVALID', 'run.steps[1]'])
+  assert.deepEqual([err.code, err.details.key], ['CONFIG_INVALID', 'run.steps[1]'])
   await writeFile(
     path.join(project, 'detbuild.config.json'),
     JSON.stringify({ ...config, run: { stepz: ['sbom'] } }),

@@ -231,7 +231,7 @@ test('the cap holds for a file whose size fstat cannot tell (a pipe), while read
   const writer = spawn('sh', ['-c', `head -c 300000 /dev/zero | tr '\\0' ' ' > ${fifo} 2>/dev/null || true`])
   setMaxInputBytes(100_000)
   try {
-    await assert.rejects(readTextFile(fifo, 'X_UNREADABLE', 'pipe.json'), {
+    await assert.rejects(readTextFile(fifo, 'SBOM_LOCKFILE_UNREADABLE', 'pipe.json'), {
       code: 'INPUT_TOO_LARGE',
       file: 'pipe.json',
     })

@@ -282,7 +282,7 @@ for (const [what, text] of [
   ['a number', '42'],
   ['null', 'null'],
 ] as const) {
-  test(`a config file that is ${what} is exit 2 BUILD_CONFIG_INVALID naming it (build, lock, run)`, async () => {
+  test(`a config file that is ${what} is exit 2 CONFIG_INVALID naming it (build, lock, run)`, async () => {
     const dir = project(() => undefined)
     writeFileSync(path.join(dir, 'detbuild.config.json'), text)
     for (const args of [
@@ -294,7 +294,7 @@ for (const [what, text] of [
       assert.equal(r.code, 2, `${args[0]}: ${r.stdout}`)
       const doc = JSON.parse(r.stdout) as { error?: ErrorJson; steps?: Array<{ error?: ErrorJson }> }
       const error = doc.error ?? doc.steps?.find((s) => s.error)?.error
-      assert.equal(error?.code, 'BUILD_CONFIG_INVALID', `${args[0]}: ${r.stdout}`)
+      assert.equal(error?.code, 'CONFIG_INVALID', `${args[0]}: ${r.stdout}`)
       assert.equal(error?.file, 'detbuild.config.json')
     }
   })

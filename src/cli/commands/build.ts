@@ -1,4 +1,4 @@
-import { ExitCode } from '../../errors.ts'
+import { type ErrorCode, ExitCode } from '../../errors.ts'
 import type { RegisterCommand } from '../context.ts'
 
 interface BuildFlags {
@@ -66,7 +66,7 @@ export const register: RegisterCommand = (program, registrar) => {
         const notReproducible = result.reproducible === false
         // --strict: a variation that did not take effect leaves the answer open, and that is a "no"
         const skippedFails = flags.strict === true && result.skipped.length > 0
-        const code = notReproducible
+        const code: ErrorCode | null = notReproducible
           ? 'BUILD_NOT_REPRODUCIBLE'
           : skippedFails
             ? 'BUILD_VARIATION_SKIPPED'

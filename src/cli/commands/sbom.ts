@@ -60,7 +60,7 @@ export const register: RegisterCommand = (program, { wrap }) => {
           .filter(Boolean)
         for (const o of omit) {
           if (!(OMIT_TYPES as readonly string[]).includes(o)) {
-            throw new InputError('USAGE_OMIT_INVALID', `--omit takes dev, optional or peer, not "${o}"`)
+            throw new InputError('SBOM_USAGE', `--omit takes dev, optional or peer, not "${o}"`)
           }
         }
         const sourceDate = await resolveSourceDate(globals.cwd, env)

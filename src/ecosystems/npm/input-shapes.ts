@@ -5,6 +5,7 @@
  * `package-lock.json: packages["node_modules/a"].version must be a string, not a number`.
  */
 import ssri from 'ssri'
+import type { ErrorCode } from '../../errors.ts'
 import { InputError } from '../../errors.ts'
 import { describeJsonType } from '../../util/json-parse.ts'
 
@@ -38,9 +39,9 @@ function quote(value: string): string {
 
 class ShapeChecker {
   private readonly file: string
-  private readonly code: string
+  private readonly code: ErrorCode
 
-  constructor(file: string, code: string) {
+  constructor(file: string, code: ErrorCode) {
     this.file = file
     this.code = code
   }

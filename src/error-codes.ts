@@ -1,0 +1,487 @@
+/**
+ * The catalogue of every error and reason code detbuild reports, one `as const` object per domain. A
+ * code is `DOMAIN_REASON`; its entry gives the exit code it ends a command with (`exit`; `alsoExit` when the
+ * same code is reported in a second situation) and a one-line hint for the user. `ErrorCode` is the union of
+ * all keys: the error classes in `errors.ts` take it, so a mistyped code does not compile. docs/errors.md
+ * documents every entry, and test/errors/catalogue.test.ts checks that both lists match what `src/` uses.
+ *
+ * The exit codes are plain numbers (the values of `ExitCode` in errors.ts) so that this file imports nothing.
+ */
+
+/** One catalogue entry. */
+interface ErrorCodeInfo {
+  /** the exit code (1 check failed, 2 bad input, 3 incomplete, 70 internal) */
+  readonly exit: 1 | 2 | 3 | 70
+  /** another exit code the same code is reported with, in a second situation (docs/errors.md says which) */
+  readonly alsoExit?: 1 | 2 | 3 | 70
+  /** what to do, in one line */
+  readonly hint: string
+}
+
+type Domain<P extends string> = Record<`${P}_${string}`, ErrorCodeInfo>
+
+/** The GitHub Action's own inputs and outputs. */
+const ACTION = {
+  ACTION_ARTIFACT_NAME_INVALID: {
+    exit: 2,
+    hint: 'rename the output file: an artifact name must be a plain file name',
+  },
+  ACTION_BUILD_MANIFEST_INVALID: {
+    exit: 2,
+    hint: 'run the build step again; build.json was changed or damaged',
+  },
+  ACTION_INPUT_INVALID: { exit: 2, hint: 'fix the input in the workflow file (see docs/run-action.md)' },
+  ACTION_OUTPUT_INVALID: { exit: 2, hint: 'rename the file: an output value cannot hold a line break' },
+  ACTION_OUTPUT_NAME_INVALID: { exit: 70, hint: 'a bug in detbuild: please report it' },
+} as const satisfies Domain<'ACTION'>
+
+/** `build` and `init`: the build configuration, the toolchain, the build room, the outputs. */
+const BUILD = {
+  BUILD_ARCHIVE_INVALID: {
+    exit: 2,
+    hint: 'an output archive cannot be normalized: check the file the message names',
+  },
+  BUILD_CA_INVALID: { exit: 2, hint: 'point NODE_EXTRA_CA_CERTS / npm_config_cafile at a readable PEM file' },
+  BUILD_COMMAND_FAILED: { exit: 1, hint: 'read the build log (build-log.txt) and fix the build command' },
+  BUILD_GITIGNORE_INVALID: { exit: 2, hint: 'shrink the .gitignore the message names' },
+  BUILD_GIT_NOT_A_REPOSITORY: {
+    exit: 2,
+    hint: 'drop "git": true from the configuration, or build a git checkout with a commit',
+  },
+  BUILD_GIT_ROOM_FAILED: {
+    exit: 2,
+    hint: 'check that git works in the project (git status) and read what git said',
+  },
+  BUILD_LOCKFILE_INVALID: {
+    exit: 2,
+    hint: 'fix the lockfile entry the message names, or regenerate it with npm install',
+  },
+  BUILD_LOCK_INVALID: { exit: 2, hint: 'run "detbuild lock" again to rewrite detbuild.lock' },
+  BUILD_LOCK_MISSING: { exit: 2, hint: 'run "detbuild lock" to pin the toolchain' },
+  BUILD_NOT_REPRODUCIBLE: {
+    exit: 1,
+    hint: 'read repro-report.md for the outputs that differ and the variation that changed them',
+  },
+  BUILD_NO_OUTPUTS: { exit: 1, hint: 'fix "outputs" in the configuration, or the build so it writes them' },
+  BUILD_OUTPUT_COLLISION: { exit: 2, hint: 'give the outputs distinct file names: artifacts/ is flat' },
+  BUILD_OUTPUT_NAME_INVALID: { exit: 2, hint: 'rename the output to a plain, portable file name' },
+  BUILD_OUTPUT_OUTSIDE: {
+    exit: 2,
+    hint: 'make the output a regular file inside the build tree, not a symlink out of it',
+  },
+  BUILD_PACKAGE_JSON_INVALID: { exit: 2, hint: 'fix package.json (or lerna.json) so it is a JSON object' },
+  BUILD_PACKAGE_JSON_MISSING: { exit: 2, hint: 'run init in the folder that holds package.json (-C)' },
+  BUILD_PREFETCH_FAILED: { exit: 3, hint: 'check the network and the registry, then run again' },
+  BUILD_PREFETCH_INTEGRITY: {
+    exit: 1,
+    hint: 'the registry served other bytes than the lockfile pins: investigate before trusting it',
+  },
+  BUILD_PREFETCH_UNSUPPORTED: {
+    exit: 2,
+    hint: 'use network: "allow" or a published version of the git dependency',
+  },
+  BUILD_ROOM_INVALID: { exit: 2, hint: 'fix DETBUILD_ROOM / DETBUILD_ROOM_MOUNTS (see docs/build.md)' },
+  BUILD_ROOM_OPTIONS_INVALID: { exit: 70, hint: 'a bug in detbuild: please report it' },
+  BUILD_ROOM_UNAVAILABLE: {
+    exit: 3,
+    hint: 'install what the message names (bwrap or unshare), or choose another DETBUILD_ROOM',
+  },
+  BUILD_SOURCE_DATE_EPOCH_INVALID: {
+    exit: 2,
+    hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it',
+  },
+  BUILD_SOURCE_EMPTY: { exit: 2, hint: 'commit the sources, or fix the "include" globs' },
+  BUILD_TOOLCHAIN_INTEGRITY: {
+    exit: 1,
+    hint: 'the toolchain is not the one detbuild.lock pins: investigate, or run "detbuild lock" on purpose',
+  },
+  BUILD_TOOLCHAIN_NOT_FOUND: {
+    exit: 2,
+    hint: 'pin a published Node version, or put node on PATH for "system"',
+  },
+  BUILD_TOOLCHAIN_UNAVAILABLE: { exit: 3, hint: 'check the network and the registry, then run again' },
+  BUILD_VARIATION_SKIPPED: {
+    exit: 1,
+    hint: 'install what the variation needs (see docs/build.md), or drop --strict',
+  },
+} as const satisfies Domain<'BUILD'>
+
+/** `bundle`: the workspace checked before anything is signed. */
+const BUNDLE = {
+  BUNDLE_ARTIFACT_MISSING: { exit: 2, hint: 'run detbuild build again, or drop --include-artifacts' },
+  BUNDLE_FILE_INVALID: { exit: 2, hint: 'run the step that writes the file again' },
+  BUNDLE_INPUT_MISSING: { exit: 2, hint: 'run the step that writes the missing file' },
+  BUNDLE_STALE_INPUT: {
+    exit: 2,
+    hint: 'run the steps after build again, so every file describes the same build',
+  },
+  BUNDLE_VALIDATION_UNAVAILABLE: {
+    exit: 3,
+    hint: 'run again; the check could not run here (see the message)',
+  },
+} as const satisfies Domain<'BUNDLE'>
+
+/** The configuration file and the environment it is resolved with. */
+const CONFIG = {
+  CONFIG_ENV_SECRET: {
+    exit: 2,
+    hint: 'remove the variable from the configuration: secrets never reach a build',
+  },
+  CONFIG_EXISTS: { exit: 2, hint: 'pass --force to overwrite the configuration file' },
+  CONFIG_INVALID: { exit: 2, hint: 'fix the configuration file at the path the message names' },
+  CONFIG_MISSING: { exit: 2, hint: 'run "detbuild init" to write a configuration file' },
+  CONFIG_SOURCE_DATE_EPOCH_INVALID: {
+    exit: 2,
+    hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it',
+  },
+} as const satisfies Domain<'CONFIG'>
+
+/** The ecosystem registry (src/ecosystems/): programming errors only. */
+const ECOSYSTEM = {
+  ECOSYSTEM_DUPLICATE: { exit: 70, hint: 'a bug in detbuild: please report it' },
+  ECOSYSTEM_REGISTRY_EMPTY: { exit: 70, hint: 'a bug in detbuild: please report it' },
+} as const satisfies Domain<'ECOSYSTEM'>
+
+/** `bundle`, `inspect`, `verify --evidence`: the evidence archive and what it holds. */
+const EVIDENCE = {
+  EVIDENCE_ARCHIVE_INVALID: { exit: 2, hint: 'pass the evidence.tar.gz that detbuild bundle wrote' },
+  EVIDENCE_ARCHIVE_TOO_LARGE: {
+    exit: 1,
+    hint: 'refuse the archive: it is larger than any evidence detbuild writes',
+  },
+  EVIDENCE_ARCHIVE_UNREADABLE: { exit: 2, hint: 'check the path of the evidence archive' },
+  EVIDENCE_ARTIFACT_NOT_IN_BUILD: { exit: 1, hint: 'the artifact is not the one this evidence is about' },
+  EVIDENCE_ARTIFACT_NOT_IN_PROVENANCE: {
+    exit: 1,
+    hint: 'the artifact is not the one this evidence is about',
+  },
+  EVIDENCE_BUILD_MISSING: { exit: 1, hint: 'bundle again from a workspace that holds build.json' },
+  EVIDENCE_ENTRY_ABSOLUTE: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
+  EVIDENCE_ENTRY_DEVICE: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
+  EVIDENCE_ENTRY_DUPLICATE: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
+  EVIDENCE_ENTRY_HARDLINK: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
+  EVIDENCE_ENTRY_PATH_INVALID: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
+  EVIDENCE_ENTRY_SYMLINK: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
+  EVIDENCE_ENTRY_TOO_LARGE: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
+  EVIDENCE_ENTRY_TRAVERSAL: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
+  EVIDENCE_ENTRY_TYPE: { exit: 1, hint: 'refuse the archive: detbuild never writes such a member' },
+  EVIDENCE_FILE_INVALID: { exit: 1, hint: 'a file in the archive is damaged: refuse the archive' },
+  EVIDENCE_FILE_MISSING: { exit: 1, hint: 'the archive lost a file its manifest lists: refuse it' },
+  EVIDENCE_FILE_MODIFIED: { exit: 1, hint: 'a file changed after signing: refuse the archive' },
+  EVIDENCE_FILE_TOO_LARGE: {
+    exit: 2,
+    hint: 'keep the file out of the workspace: no verifier would accept it',
+  },
+  EVIDENCE_FILE_UNLISTED: { exit: 1, hint: 'a file was added after signing: refuse the archive' },
+  EVIDENCE_INPUT_MISSING: { exit: 1, hint: 'the evidence is incomplete: bundle again after every step ran' },
+  EVIDENCE_MANIFEST_CONTRADICTED: {
+    exit: 1,
+    hint: 'the manifest and the files disagree: refuse the archive',
+  },
+  EVIDENCE_MANIFEST_INVALID: { exit: 1, hint: 'the manifest is damaged: refuse the archive' },
+  EVIDENCE_MANIFEST_MISSING: { exit: 1, hint: 'pass an archive written by detbuild bundle' },
+  EVIDENCE_MANIFEST_MODIFIED: { exit: 1, hint: 'the manifest changed after signing: refuse the archive' },
+  EVIDENCE_POLICY_FAILED: { exit: 1, hint: 'the evidence fails the policy: read the rules that fail' },
+  EVIDENCE_POLICY_FILE_CHANGED: { exit: 2, hint: 'run detbuild policy again, then bundle' },
+  EVIDENCE_POLICY_FILE_MISSING: { exit: 2, hint: 'run detbuild policy again, then bundle' },
+  EVIDENCE_PROVENANCE_MISSING: {
+    exit: 1,
+    hint: 'bundle again from a workspace that holds provenance.intoto.json',
+  },
+  EVIDENCE_SBOM_MISSING: { exit: 1, hint: 'bundle again from a workspace that holds sbom.cdx.json' },
+  EVIDENCE_SIGNATURE_BUNDLE_INVALID: {
+    exit: 1,
+    hint: 'the manifest signature is damaged: refuse the archive',
+  },
+  EVIDENCE_SIGNATURE_CHAIN_UNTRUSTED: {
+    exit: 1,
+    hint: 'pass the trusted root the signer used (--trusted-root)',
+  },
+  EVIDENCE_SIGNATURE_IDENTITY_MISMATCH: {
+    exit: 1,
+    hint: 'check --certificate-identity / --certificate-oidc-issuer',
+  },
+  EVIDENCE_SIGNATURE_INVALID: { exit: 1, hint: 'the manifest signature does not verify: refuse the archive' },
+  EVIDENCE_SIGNATURE_KEY_MISMATCH: {
+    exit: 1,
+    hint: 'verify with the key (or identity) the archive was signed with',
+  },
+  EVIDENCE_SIGNATURE_MISSING: { exit: 1, hint: 'bundle with signing: an unsigned manifest proves nothing' },
+  EVIDENCE_SIGNATURE_TIMESTAMP_INVALID: {
+    exit: 1,
+    hint: 'the signature timestamp does not verify: refuse the archive',
+  },
+  EVIDENCE_SIGNATURE_TLOG_INVALID: {
+    exit: 1,
+    hint: 'the transparency-log entry does not verify: refuse the archive',
+  },
+  EVIDENCE_SIGNATURE_TLOG_MISSING: {
+    exit: 1,
+    hint: 'sign with a transparency log; for a key signature, --insecure-ignore-tlog accepts none',
+  },
+  EVIDENCE_SIGNATURE_UNSUPPORTED: { exit: 1, hint: 'sign the manifest with detbuild bundle' },
+  EVIDENCE_STALE_INPUT: {
+    exit: 1,
+    hint: 'the files describe different builds: bundle again after running every step',
+  },
+  EVIDENCE_SUBJECTS_MISMATCH: { exit: 1, hint: 'the provenance and build.json disagree: refuse the archive' },
+  EVIDENCE_TOO_MANY_ENTRIES: {
+    exit: 1,
+    hint: 'refuse the archive: it has more members than any evidence detbuild writes',
+  },
+  EVIDENCE_WORKSPACE_EMPTY: { exit: 2, hint: 'run detbuild build, sbom, scan, policy and sign first' },
+  EVIDENCE_WORKSPACE_MISSING: { exit: 2, hint: 'run the other steps first, or pass --out' },
+  EVIDENCE_WORKSPACE_UNREADABLE: { exit: 2, hint: 'run the step that writes the file again' },
+} as const satisfies Domain<'EVIDENCE'>
+
+/** Input files shared by every command: size, depth, JSON and YAML. */
+const INPUT = {
+  INPUT_JSON_INVALID: { exit: 2, hint: 'fix the JSON at the line and column the message names' },
+  INPUT_PATH_UNUSABLE: { exit: 2, hint: 'fix the path the message names' },
+  INPUT_TOO_DEEP: { exit: 2, hint: 'the file is nested too deep to be real data: check where it came from' },
+  INPUT_TOO_LARGE: { exit: 2, hint: 'raise the cap with --max-input-bytes if the file is genuine' },
+  INPUT_UNREADABLE: { exit: 2, hint: 'fix the path, or the permissions, of the file the message names' },
+  INPUT_YAML_ALIASES: { exit: 2, hint: 'expand the aliases in the file by hand' },
+} as const satisfies Domain<'INPUT'>
+
+/** `inspect`. */
+const INSPECT = {
+  INSPECT_USAGE: { exit: 2, hint: 'pass the evidence archive: detbuild inspect evidence.tar.gz' },
+} as const satisfies Domain<'INSPECT'>
+
+/** Bugs: an invariant that should hold did not. */
+const INTERNAL = {
+  INTERNAL_ERROR: { exit: 70, hint: 'a bug in detbuild: please report it with the command line' },
+  INTERNAL_UNREACHABLE: { exit: 70, hint: 'a bug in detbuild: please report it' },
+} as const satisfies Domain<'INTERNAL'>
+
+/** The machine, not the input: disk full, device errors. */
+const IO = {
+  IO_FAILED: { exit: 3, hint: 'check the disk and the process limits, then run again' },
+  IO_NO_SPACE: { exit: 3, hint: 'free disk space (or quota), then run again' },
+} as const satisfies Domain<'IO'>
+
+/** `keygen`. */
+const KEYGEN = {
+  KEYGEN_EXISTS: { exit: 2, hint: 'pass --force to overwrite, or another --output-prefix' },
+  KEYGEN_USAGE: { exit: 2, hint: 'fix the flag the message names (detbuild keygen --help)' },
+} as const satisfies Domain<'KEYGEN'>
+
+/** Output files and folders. */
+const OUTPUT = {
+  OUTPUT_UNWRITABLE: {
+    exit: 2,
+    hint: 'fix --out (or the path the message names) so it is a writable folder',
+  },
+} as const satisfies Domain<'OUTPUT'>
+
+/** `policy`: the policy file, its inputs and the signing rules. */
+const POLICY = {
+  POLICY_FAILED: { exit: 1, hint: 'read policy.md for the rules that fail' },
+  POLICY_INPUT_INVALID: { exit: 2, hint: 'run detbuild scan again to rewrite vulns.json' },
+  POLICY_INVALID: { exit: 2, hint: 'fix the policy file at the path the message names (see docs/policy.md)' },
+  POLICY_NOT_FOUND: { exit: 2, hint: 'pass a policy file, or the name of a shipped policy' },
+  POLICY_SBOM_INVALID: { exit: 2, hint: 'run detbuild sbom again to rewrite the SBOM' },
+  POLICY_SBOM_MISSING: { exit: 2, hint: 'run detbuild sbom first' },
+  POLICY_SCHEMA_MISSING: { exit: 2, hint: 'reinstall detbuild: the package is incomplete' },
+  POLICY_SIGNATURE_KIND_MISMATCH: { exit: 1, hint: 'sign the file the way the policy asks (keyless or key)' },
+  POLICY_SIGNATURE_MISSING: { exit: 1, hint: 'run detbuild sign before policy' },
+  POLICY_SIGNATURE_SUBJECT_MISMATCH: {
+    exit: 1,
+    hint: 'sign the file again: the signature covers other bytes',
+  },
+  POLICY_SIGNED_FILE_CHANGED: { exit: 1, hint: 'sign the file again: it changed after signing' },
+  POLICY_SIGNED_FILE_MISSING: { exit: 1, hint: 'run the step that writes the signed file, then sign' },
+  POLICY_SIGNER_NOT_ALLOWED: {
+    exit: 1,
+    hint: 'sign with an identity the policy allows, or change the policy',
+  },
+  POLICY_SIGNING_NO_TRUST: {
+    exit: 1,
+    hint: 'give policy the trust material (--trusted-root or --key) to check signatures',
+  },
+  POLICY_VEX_INVALID: { exit: 2, hint: 'fix the VEX document at the path the message names' },
+} as const satisfies Domain<'POLICY'>
+
+/** `run` and the Action's pipeline. */
+const RUN = {
+  RUN_BUILD_MANIFEST_INVALID: {
+    exit: 2,
+    hint: 'run the build step again; build.json was changed or damaged',
+  },
+  RUN_DEMO_UNAVAILABLE: { exit: 2, hint: 'run the demo from a source checkout (./scripts/setup.sh demo)' },
+  RUN_NO_ARTIFACTS: { exit: 2, hint: 'fix "outputs" in the configuration so the build yields artifacts' },
+  RUN_STEP_UNAVAILABLE: { exit: 2, hint: 'skip the step, or use a full build of detbuild' },
+  RUN_USAGE: { exit: 2, hint: 'fix the options the message names (detbuild run --help)' },
+} as const satisfies Domain<'RUN'>
+
+/** `sbom`: the project read into an inventory and written as CycloneDX. */
+const SBOM = {
+  SBOM_INPUT_INVALID: { exit: 2, hint: 'fix the file the message names' },
+  SBOM_LOCKFILE_INVALID: { exit: 2, hint: 'regenerate the lockfile with npm install --package-lock-only' },
+  SBOM_LOCKFILE_MISSING: { exit: 2, hint: 'create one with npm install --package-lock-only' },
+  SBOM_LOCKFILE_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of the lockfile' },
+  SBOM_NODE_MODULES_MISSING: { exit: 2, hint: 'run npm ci first, or use --from lockfile' },
+  SBOM_PACKAGE_JSON_INVALID: { exit: 2, hint: 'fix package.json at the JSON path the message names' },
+  SBOM_PACKAGE_JSON_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of package.json' },
+  SBOM_SCHEMA_INVALID: { exit: 70, hint: 'a bug in detbuild: please report it with the lockfile' },
+  SBOM_TREE_UNREADABLE: { exit: 2, hint: 'fix the package the message names, or run npm ci again' },
+  SBOM_USAGE: { exit: 2, hint: 'fix the flag the message names (detbuild sbom --help)' },
+  SBOM_WORKSPACE_UNKNOWN: { exit: 2, hint: 'name a workspace the message lists' },
+  SBOM_XML_UNAVAILABLE: { exit: 2, hint: 'write JSON (--format json), or fix what the message names' },
+} as const satisfies Domain<'SBOM'>
+
+/** `scan`: OSV online and offline. */
+const SCAN = {
+  SCAN_EXPORT_INVALID: {
+    exit: 2,
+    hint: 'download the OSV export again (a ZIP or a folder of OSV JSON files)',
+  },
+  SCAN_EXPORT_MISSING: { exit: 2, hint: 'fix the --offline-db path' },
+  SCAN_EXPORT_NO_RECORDS: { exit: 3, hint: 'use the npm export osv.dev publishes (npm/all.zip)' },
+  SCAN_EXPORT_STALE: { exit: 3, hint: 'download a fresh OSV export, or raise --max-db-age' },
+  SCAN_EXPORT_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of the OSV export' },
+  SCAN_FINDINGS_AT_FAIL_ON: { exit: 1, hint: 'fix or suppress the findings at or above --fail-on' },
+  SCAN_IGNORE_FILE_INVALID: {
+    exit: 2,
+    hint: 'fix the ignore file at the path the message names (see docs/scan.md)',
+  },
+  SCAN_INCOMPLETE: {
+    exit: 3,
+    hint: 'run again when OSV answers; the unchecked packages are listed in vulns.json',
+  },
+  SCAN_LOCKFILE_INVALID: {
+    exit: 2,
+    hint: 'regenerate the lockfile (v2 or v3) with npm install --package-lock-only',
+  },
+  SCAN_OSV_RECORD_INVALID: {
+    exit: 3,
+    alsoExit: 2,
+    hint: 'run again later, or use an export whose records are valid OSV',
+  },
+  SCAN_OSV_REDIRECT: { exit: 3, hint: 'point --osv-url at the API itself: detbuild follows no redirect' },
+  SCAN_OSV_REPLY_INVALID: { exit: 3, hint: 'run again later, or check the OSV server at --osv-url' },
+  SCAN_OSV_REPLY_TOO_LARGE: { exit: 3, hint: 'raise --max-response-bytes if the server is trusted' },
+  SCAN_OSV_TOO_MANY_PAGES: { exit: 3, hint: 'run again later, or check the OSV server at --osv-url' },
+  SCAN_OSV_UNAVAILABLE: { exit: 3, hint: 'check the network, then run again (or scan with --offline-db)' },
+  SCAN_SBOM_INVALID: { exit: 2, hint: 'run detbuild sbom again, or pass a CycloneDX 1.4–1.6 JSON SBOM' },
+  SCAN_SBOM_MISSING: { exit: 2, hint: 'run detbuild sbom first, or pass --sbom' },
+  SCAN_SOURCE_DATE_EPOCH_INVALID: {
+    exit: 2,
+    hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it',
+  },
+  SCAN_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild scan --help)' },
+} as const satisfies Domain<'SCAN'>
+
+/** `sign`: keys, identity tokens, Sigstore services. */
+const SIGN = {
+  SIGN_FAILED: { exit: 3, hint: 'run again; read the cause in the message' },
+  SIGN_FULCIO_FAILED: { exit: 3, hint: 'run again later, or check --fulcio-url' },
+  SIGN_IDENTITY_TOKEN_INVALID: { exit: 2, hint: 'pass an OIDC identity token (a JWT)' },
+  SIGN_IDENTITY_TOKEN_MISSING: {
+    exit: 2,
+    hint: 'pass --identity-token, set SIGSTORE_ID_TOKEN, or grant id-token: write in Actions',
+  },
+  SIGN_IDENTITY_TOKEN_UNAVAILABLE: { exit: 3, hint: 'run again; the token service did not answer' },
+  SIGN_KEY_INVALID: { exit: 2, hint: 'pass a PKCS#8 PEM private key (detbuild keygen makes one)' },
+  SIGN_KEY_PASSPHRASE_REQUIRED: {
+    exit: 2,
+    hint: 'set the passphrase in the variable --key-password-env names',
+  },
+  SIGN_KEY_PASSPHRASE_WRONG: {
+    exit: 2,
+    hint: 'check the passphrase in the variable --key-password-env names',
+  },
+  SIGN_KEY_UNSUPPORTED: { exit: 2, hint: 'use an ECDSA P-256/P-384 or Ed25519 key (detbuild keygen)' },
+  SIGN_NO_ARTIFACTS: { exit: 2, hint: 'run detbuild build first, or drop --artifacts' },
+  SIGN_PROVENANCE_INVALID: { exit: 2, hint: 'run detbuild build again to rewrite the provenance' },
+  SIGN_PROVENANCE_MISSING: { exit: 2, hint: 'run detbuild build first' },
+  SIGN_REKOR_FAILED: { exit: 3, hint: 'run again later, or check --rekor-url' },
+  SIGN_TSA_FAILED: { exit: 3, hint: 'run again later, or check --tsa-url' },
+  SIGN_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild sign --help)' },
+} as const satisfies Domain<'SIGN'>
+
+/** Global command-line options. */
+const USAGE = {
+  USAGE_CWD_INVALID: { exit: 2, hint: 'pass an existing folder to -C/--cwd' },
+  USAGE_MAX_INPUT_BYTES: { exit: 2, hint: 'pass a positive whole number of bytes' },
+} as const satisfies Domain<'USAGE'>
+
+/** `verify`: a Sigstore bundle against an artifact and a trust policy. */
+const VERIFY = {
+  VERIFY_ARTIFACT_UNREADABLE: { exit: 2, hint: 'fix the path of the artifact' },
+  VERIFY_BUNDLE_INVALID: { exit: 1, hint: 'the bundle is damaged or not a Sigstore bundle: refuse it' },
+  VERIFY_BUNDLE_NOT_JSON: { exit: 2, hint: 'pass the .sigstore.json bundle that detbuild sign wrote' },
+  VERIFY_CHAIN_UNTRUSTED: { exit: 1, hint: 'pass the trusted root the signer used (--trusted-root)' },
+  VERIFY_DIGEST_MISMATCH: { exit: 1, hint: 'the artifact is not the one that was signed: refuse it' },
+  VERIFY_IDENTITY_MISMATCH: { exit: 1, hint: 'check --certificate-identity / --certificate-oidc-issuer' },
+  VERIFY_IDENTITY_REGEXP_INVALID: { exit: 2, hint: 'fix the regular expression the message names' },
+  VERIFY_KEY_INVALID: { exit: 2, hint: 'pass a PEM public key (the .pub file keygen wrote)' },
+  VERIFY_KEY_MISMATCH: {
+    exit: 1,
+    hint: 'verify with --key for key signatures, with an identity for keyless ones',
+  },
+  VERIFY_SIGNATURE_INVALID: { exit: 1, hint: 'the signature does not verify: refuse the artifact' },
+  VERIFY_TIMESTAMP_INVALID: { exit: 1, hint: 'the timestamp does not verify: refuse the artifact' },
+  VERIFY_TLOG_INVALID: { exit: 1, hint: 'the transparency-log entry does not verify: refuse the artifact' },
+  VERIFY_TLOG_MISSING: {
+    exit: 1,
+    hint: 'sign with a transparency log; for a key signature, --insecure-ignore-tlog accepts none',
+  },
+  VERIFY_TRUSTED_ROOT_INVALID: { exit: 2, hint: 'pass a Sigstore trusted_root.json' },
+  VERIFY_TRUSTED_ROOT_UNAVAILABLE: { exit: 3, hint: 'run again later, or pass --trusted-root' },
+  VERIFY_UNSUPPORTED: {
+    exit: 1,
+    hint: 'the bundle uses a form detbuild does not verify (see docs/sign-verify.md)',
+  },
+  VERIFY_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild verify --help)' },
+} as const satisfies Domain<'VERIFY'>
+
+/** Every domain, by prefix: one object per domain (`ERROR_CODE_DOMAINS.SCAN.SCAN_OSV_UNAVAILABLE.hint`). */
+export const ERROR_CODE_DOMAINS = {
+  ACTION,
+  BUILD,
+  BUNDLE,
+  CONFIG,
+  ECOSYSTEM,
+  EVIDENCE,
+  INPUT,
+  INSPECT,
+  INTERNAL,
+  IO,
+  KEYGEN,
+  OUTPUT,
+  POLICY,
+  RUN,
+  SBOM,
+  SCAN,
+  SIGN,
+  USAGE,
+  VERIFY,
+} as const
+
+/** Every code, flat: `ERROR_CODES[err.code]` gives its exit code and a one-line hint (docs/errors.md). */
+export const ERROR_CODES = {
+  ...ACTION,
+  ...BUILD,
+  ...BUNDLE,
+  ...CONFIG,
+  ...ECOSYSTEM,
+  ...EVIDENCE,
+  ...INPUT,
+  ...INSPECT,
+  ...INTERNAL,
+  ...IO,
+  ...KEYGEN,
+  ...OUTPUT,
+  ...POLICY,
+  ...RUN,
+  ...SBOM,
+  ...SCAN,
+  ...SIGN,
+  ...USAGE,
+  ...VERIFY,
+} as const
+
+/** A stable `DOMAIN_REASON` code: every error and reason code detbuild reports. */
+export type ErrorCode = keyof typeof ERROR_CODES
