@@ -16,7 +16,7 @@ import { exists, openWorkspace, readJsonFile, toPosixRelative } from '../util/fs
 import { createLogger } from '../util/log.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { redactSecrets } from '../util/redact.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import { type ActionInputs, readInputs, toActionSecrets } from './inputs.ts'
 import { PROVENANCE_BUNDLE, RELEASE_ASSETS_DIR, writeReleaseAssets } from './release-assets.ts'
 import { toAnnotations, toJobSummary } from './report.ts'

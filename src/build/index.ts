@@ -22,7 +22,7 @@ import type { Logger } from '../util/log.ts'
 import type { ProgressHooks } from '../util/progress.ts'
 import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import { archiveKindOf, normalizeArchive } from './archive.ts'
 import { type BuildLog, openBuildLog } from './build-log.ts'
 import {

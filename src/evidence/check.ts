@@ -8,7 +8,7 @@ import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import type { Trust } from '../verify/trust.ts'
 import { type ArtifactInput, type VerifyReport, verifyBundle } from '../verify/verify-bundle.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import type { EvidenceFailure, EvidenceFailureCode, EvidenceManifest, SignerSummary } from './types.ts'
 
 export interface SignatureCheck {

@@ -13,7 +13,7 @@ import { toPosixRelative } from '../util/fs.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { resolveSourceDate } from '../util/source-date.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import { pathProblem } from './archive.ts'
 import { APPLIED_POLICY_DIR, DEFAULT_LIMITS } from './types.ts'
 

@@ -12,7 +12,7 @@ import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex, sriToHex } from '../util/digest.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import { APPLIED_POLICY_DIR } from './types.ts'
 
 /**

@@ -17,7 +17,7 @@ import type { Finding, ScanSource, VulnsReport } from '../scan/types.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { writeFileAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 
 export interface RescanOptions {
   /** the bundled SBOM bytes */

@@ -14,7 +14,7 @@ import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { bundleShapeProblem } from '../verify/index.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import { APPLIED_POLICY_DIR } from './types.ts'
 
 /** What a workspace file is, by name. */

@@ -19,7 +19,7 @@ import { compareCodePoint } from '../util/sort.ts'
 import { readArtifact } from '../verify/index.ts'
 import { parseDigestArtifact } from '../verify/options.ts'
 import { loadTrust, type TrustFlags } from '../verify/trust.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import { readEvidenceArchive } from './archive.ts'
 import {
   type ArtifactDigest,
