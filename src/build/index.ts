@@ -14,7 +14,6 @@ import { toConfigRecord } from '../config/build-config.ts'
 import { resolveBuildHostSettings } from '../config/build-env.ts'
 import { loadBuildConfig } from '../config/load-build-config.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
-import { stableJson } from '../util/canonical-json.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
@@ -22,7 +21,13 @@ import type { Logger } from '../util/log.ts'
 import type { ProgressHooks } from '../util/progress.ts'
 import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { WorkspaceFiles } from '../workspace/index.ts'
+import {
+  type BuildManifest,
+  WorkspaceFiles,
+  writeBuildManifest,
+  writeProvenance,
+  writeReproReport,
+} from '../workspace/index.ts'
 import { archiveKindOf, normalizeArchive } from './archive.ts'
 import { type BuildLog, openBuildLog } from './build-log.ts'
 import {
@@ -104,7 +109,7 @@ export interface BuildOptions {
 }
 
 export interface BuildResult {
-  manifest: Record<string, unknown>
+  manifest: BuildManifest
   outputs: OutputRecord[]
   reproducible: boolean | null
   report: ReproReport | null
@@ -697,7 +702,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     }
     skipped = skippedVariations(report)
     await Promise.all([
-      writeFileAtomic(path.join(out, WorkspaceFiles.reproReport), stableJson(report)),
+      writeReproReport(out, report),
       writeFileAtomic(path.join(out, WorkspaceFiles.reproReportMd), toReportMarkdown(report)),
     ])
     // a difference (or, with --strict, a variation that did not take effect) is the check's answer, not
@@ -753,10 +758,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
         outputs: written,
       })
       const manifest = toBuildManifest(facts)
-      await Promise.all([
-        writeFileAtomic(path.join(out, WorkspaceFiles.buildManifest), stableJson(manifest)),
-        writeFileAtomic(path.join(out, WorkspaceFiles.provenance), stableJson(toProvenance(facts))),
-      ])
+      await Promise.all([writeBuildManifest(out, manifest), writeProvenance(out, toProvenance(facts))])
       return { written, manifest }
     },
     (r) => ({

@@ -79,7 +79,11 @@ export function toWorkspaceJson(value: unknown): string {
 
 /** Pure apart from the schema: JSON text → a value its schema accepts, or an InputError (exit 2). */
 function parseDocument<T>(spec: DocumentSpec, bytes: Uint8Array, name: string, code: string): T {
-  const value = parseJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'), name, code)
+  const value = parseJson(
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'),
+    name,
+    code,
+  )
   const problem = schemaProblem(spec.schema, value)
   if (problem)
     throw new InputError(code, `${problem.path} ${problem.message} (schema/${spec.schema}.schema.json)`, {
@@ -167,6 +171,13 @@ export function readVulnsStatement(dir: string, o: WorkspaceReadOptions = {}): P
 /** Parses vulns.intoto.json bytes with the same checks as readVulnsStatement. */
 export function parseVulnsStatement(bytes: Uint8Array, name: string = D.vulnsStatement.file, code?: string) {
   return parseDocument<InTotoStatement>(D.vulnsStatement, bytes, name, code ?? D.vulnsStatement.code)
+}
+/**
+ * Parses any in-toto Statement v1 (schema/in-toto-statement.schema.json), e.g. a provenance file a step
+ * signs without needing its predicate: `code` is the reading step's.
+ */
+export function parseInTotoStatement(bytes: Uint8Array, name: string, code: string): InTotoStatement {
+  return parseDocument<InTotoStatement>(D.vulnsStatement, bytes, name, code)
 }
 /** Writes `<dir>/vulns.intoto.json` atomically. */
 export function writeVulnsStatement(dir: string, value: InTotoStatement): Promise<void> {

@@ -5,6 +5,7 @@
  */
 export {
   parseBuildManifest,
+  parseInTotoStatement,
   parsePolicyResult,
   parseProvenance,
   parseReproReport,

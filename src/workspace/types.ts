@@ -104,7 +104,12 @@ export interface ProvenanceStatement {
       buildType: string
       externalParameters: Record<string, unknown>
       internalParameters?: Record<string, unknown>
-      resolvedDependencies?: Array<{ name?: string; uri?: string; digest?: Record<string, string> }>
+      resolvedDependencies?: Array<{
+        name?: string
+        uri?: string
+        digest?: Record<string, string>
+        annotations?: Record<string, unknown>
+      }>
     }
     runDetails: {
       builder: { id: string } & Record<string, unknown>
@@ -142,7 +147,7 @@ export interface VulnsFinding {
   severity: VulnSeverity
   score?: number | null
   severitySource?: string
-  ratings?: Array<Record<string, unknown>>
+  ratings?: object[]
   cwes?: string[]
   fixed: string | null
   suppressed: unknown
@@ -167,7 +172,7 @@ export interface VulnsDocument {
   counts: Record<VulnSeverity, number>
   suppressedCount?: number
   excludedDev?: number
-  expiredSuppressions?: Array<Record<string, unknown>>
+  expiredSuppressions?: object[]
   componentsChecked?: number
 }
 
@@ -186,7 +191,7 @@ export interface PolicyResultDocument {
     summary: string
     evidence: Record<string, unknown>
   }>
-  exceptions: Array<Record<string, unknown>>
+  exceptions: object[]
 }
 
 /** Who signed a bundle (signatures.json `bundles[].signer`). */
