@@ -23,6 +23,12 @@ import type {
   VulnsDocument,
 } from './types.ts'
 
+/**
+ * A workspace file that is JSON but not what its schema says (exit 2, the file's code). A reader that
+ * collects every problem before it fails (`bundle`) tells it from unreadable bytes by this class.
+ */
+export class WorkspaceSchemaError extends InputError {}
+
 /** How a reader names what it reads, when the caller knows better than the defaults. */
 export interface WorkspaceReadOptions {
   /**
@@ -86,10 +92,14 @@ function parseDocument<T>(spec: DocumentSpec, bytes: Uint8Array, name: string, c
   )
   const problem = schemaProblem(spec.schema, value)
   if (problem)
-    throw new InputError(code, `${problem.path} ${problem.message} (schema/${spec.schema}.schema.json)`, {
-      file: name,
-      details: { path: problem.path, schema: `schema/${spec.schema}.schema.json` },
-    })
+    throw new WorkspaceSchemaError(
+      code,
+      `${problem.path} ${problem.message} (schema/${spec.schema}.schema.json)`,
+      {
+        file: name,
+        details: { path: problem.path, schema: `schema/${spec.schema}.schema.json` },
+      },
+    )
   return value as T
 }
 

@@ -23,6 +23,7 @@ export {
   toWorkspaceJson,
   WorkspaceDocuments,
   type WorkspaceReadOptions,
+  WorkspaceSchemaError,
   writeBuildManifest,
   writePolicyResult,
   writeProvenance,
