@@ -100,6 +100,7 @@ function parseDocument<T>(spec: DocumentSpec, bytes: Uint8Array, name: string, c
         details: { path: problem.path, schema: `schema/${spec.schema}.schema.json` },
       },
     )
+  // the schema has just accepted it, and T is written to match the schema
   return value as T
 }
 
@@ -127,7 +128,11 @@ export function readBuildManifest(dir: string, o: WorkspaceReadOptions = {}): Pr
   return readDocument(D.buildManifest, dir, o)
 }
 /** Parses build.json bytes (e.g. an evidence member) with the same checks as readBuildManifest. */
-export function parseBuildManifest(bytes: Uint8Array, name: string = D.buildManifest.file, code?: string) {
+export function parseBuildManifest(
+  bytes: Uint8Array,
+  name: string = D.buildManifest.file,
+  code?: string,
+): BuildManifest {
   return parseDocument<BuildManifest>(D.buildManifest, bytes, name, code ?? D.buildManifest.code)
 }
 /** Writes `<dir>/build.json` atomically. */
@@ -140,7 +145,11 @@ export function readProvenance(dir: string, o: WorkspaceReadOptions = {}): Promi
   return readDocument(D.provenance, dir, o)
 }
 /** Parses provenance bytes with the same checks as readProvenance. */
-export function parseProvenance(bytes: Uint8Array, name: string = D.provenance.file, code?: string) {
+export function parseProvenance(
+  bytes: Uint8Array,
+  name: string = D.provenance.file,
+  code?: string,
+): ProvenanceStatement {
   return parseDocument<ProvenanceStatement>(D.provenance, bytes, name, code ?? D.provenance.code)
 }
 /** Writes `<dir>/provenance.intoto.json` atomically. */
@@ -153,7 +162,11 @@ export function readReproReport(dir: string, o: WorkspaceReadOptions = {}): Prom
   return readDocument(D.reproReport, dir, o)
 }
 /** Parses repro-report bytes with the same checks as readReproReport. */
-export function parseReproReport(bytes: Uint8Array, name: string = D.reproReport.file, code?: string) {
+export function parseReproReport(
+  bytes: Uint8Array,
+  name: string = D.reproReport.file,
+  code?: string,
+): ReproReportDocument {
   return parseDocument<ReproReportDocument>(D.reproReport, bytes, name, code ?? D.reproReport.code)
 }
 /** Writes `<dir>/repro-report.json` atomically. */
@@ -166,7 +179,11 @@ export function readVulnsReport(dir: string, o: WorkspaceReadOptions = {}): Prom
   return readDocument(D.vulns, dir, o)
 }
 /** Parses vulns.json bytes with the same checks as readVulnsReport. */
-export function parseVulnsReport(bytes: Uint8Array, name: string = D.vulns.file, code?: string) {
+export function parseVulnsReport(
+  bytes: Uint8Array,
+  name: string = D.vulns.file,
+  code?: string,
+): VulnsDocument {
   return parseDocument<VulnsDocument>(D.vulns, bytes, name, code ?? D.vulns.code)
 }
 /** Writes `<dir>/vulns.json` atomically. */
@@ -179,7 +196,11 @@ export function readVulnsStatement(dir: string, o: WorkspaceReadOptions = {}): P
   return readDocument(D.vulnsStatement, dir, o)
 }
 /** Parses vulns.intoto.json bytes with the same checks as readVulnsStatement. */
-export function parseVulnsStatement(bytes: Uint8Array, name: string = D.vulnsStatement.file, code?: string) {
+export function parseVulnsStatement(
+  bytes: Uint8Array,
+  name: string = D.vulnsStatement.file,
+  code?: string,
+): InTotoStatement {
   return parseDocument<InTotoStatement>(D.vulnsStatement, bytes, name, code ?? D.vulnsStatement.code)
 }
 /**
@@ -199,7 +220,11 @@ export function readPolicyResult(dir: string, o: WorkspaceReadOptions = {}): Pro
   return readDocument(D.policy, dir, o)
 }
 /** Parses policy.json bytes with the same checks as readPolicyResult. */
-export function parsePolicyResult(bytes: Uint8Array, name: string = D.policy.file, code?: string) {
+export function parsePolicyResult(
+  bytes: Uint8Array,
+  name: string = D.policy.file,
+  code?: string,
+): PolicyResultDocument {
   return parseDocument<PolicyResultDocument>(D.policy, bytes, name, code ?? D.policy.code)
 }
 /** Writes `<dir>/policy.json` atomically. */
@@ -212,7 +237,11 @@ export function readSignatures(dir: string, o: WorkspaceReadOptions = {}): Promi
   return readDocument(D.signatures, dir, o)
 }
 /** Parses signatures.json bytes with the same checks as readSignatures. */
-export function parseSignatures(bytes: Uint8Array, name: string = D.signatures.file, code?: string) {
+export function parseSignatures(
+  bytes: Uint8Array,
+  name: string = D.signatures.file,
+  code?: string,
+): SignaturesDocument {
   return parseDocument<SignaturesDocument>(D.signatures, bytes, name, code ?? D.signatures.code)
 }
 /** The set entry for `<dir>/signatures.json`, for a writer that writes it with its bundles as one set. */
