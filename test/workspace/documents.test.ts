@@ -287,3 +287,19 @@ test('JSON Pointers become JSON paths', () => {
   assert.equal(toJsonPath('/outputs/0/size'), '$.outputs[0].size')
   assert.equal(toJsonPath('/inputs/a b/x~1y~0'), '$.inputs["a b"]["x/y~"]')
 })
+
+test('sign: a hand-edited provenance that is no in-toto statement is refused before anything is signed', async () => {
+  const { signWorkspace } = await import('../../src/sign/index.ts')
+  const dir = tempDir()
+  writeFileSync(
+    path.join(dir, 'provenance.intoto.json'),
+    stableJson({ ...provenance, subject: [{ name: 'a' }] }),
+  )
+  // the statement is checked first: a signer is never asked, so none is given
+  await assert.rejects(signWorkspace({ out: dir, signing: undefined as never, artifacts: false }), {
+    code: 'SIGN_PROVENANCE_INVALID',
+    exitCode: 2,
+    file: 'provenance.intoto.json',
+    message: /^\$\.subject\[0\] must have required property 'digest'/,
+  })
+})
