@@ -305,10 +305,6 @@ const POLICY = {
 
 /** `run` and the Action's pipeline. */
 const RUN = {
-  RUN_BUILD_MANIFEST_INVALID: {
-    exit: 2,
-    hint: 'run the build step again; build.json was changed or damaged',
-  },
   RUN_DEMO_UNAVAILABLE: { exit: 2, hint: 'run the demo from a source checkout (./scripts/setup.sh demo)' },
   RUN_NO_ARTIFACTS: { exit: 2, hint: 'fix "outputs" in the configuration so the build yields artifacts' },
   RUN_STEP_UNAVAILABLE: { exit: 2, hint: 'skip the step, or use a full build of detbuild' },
@@ -437,6 +433,38 @@ const VERIFY = {
   VERIFY_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild verify --help)' },
 } as const satisfies Domain<'VERIFY'>
 
+/** The workspace files' typed readers (src/workspace/): a file that is not JSON or breaks its schema. */
+const WORKSPACE = {
+  WORKSPACE_BUILD_INVALID: {
+    exit: 2,
+    hint: 'run the step that writes build.json again; the file was changed or damaged',
+  },
+  WORKSPACE_PROVENANCE_INVALID: {
+    exit: 2,
+    hint: 'run the step that writes provenance.intoto.json again; the file was changed or damaged',
+  },
+  WORKSPACE_REPRO_REPORT_INVALID: {
+    exit: 2,
+    hint: 'run the step that writes repro-report.json again; the file was changed or damaged',
+  },
+  WORKSPACE_VULNS_INVALID: {
+    exit: 2,
+    hint: 'run the step that writes vulns.json again; the file was changed or damaged',
+  },
+  WORKSPACE_VULNS_STATEMENT_INVALID: {
+    exit: 2,
+    hint: 'run the step that writes vulns.intoto.json again; the file was changed or damaged',
+  },
+  WORKSPACE_POLICY_RESULT_INVALID: {
+    exit: 2,
+    hint: 'run the step that writes policy.json again; the file was changed or damaged',
+  },
+  WORKSPACE_SIGNATURES_INVALID: {
+    exit: 2,
+    hint: 'run the step that writes signatures.json again; the file was changed or damaged',
+  },
+} as const satisfies Domain<'WORKSPACE'>
+
 /** Every domain, by prefix: one object per domain (`ERROR_CODE_DOMAINS.SCAN.SCAN_OSV_UNAVAILABLE.hint`). */
 export const ERROR_CODE_DOMAINS = {
   ACTION,
@@ -458,6 +486,7 @@ export const ERROR_CODE_DOMAINS = {
   SIGN,
   USAGE,
   VERIFY,
+  WORKSPACE,
 } as const
 
 /** Every code, flat: `ERROR_CODES[err.code]` gives its exit code and a one-line hint (docs/errors.md). */
@@ -481,6 +510,7 @@ export const ERROR_CODES = {
   ...SIGN,
   ...USAGE,
   ...VERIFY,
+  ...WORKSPACE,
 } as const
 
 /** A stable `DOMAIN_REASON` code: every error and reason code detbuild reports. */

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { exists, writeFileAtomic } from '../util/fs.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 
 export const RELEASE_ASSETS_DIR = 'release-assets'
 export const PROVENANCE_BUNDLE = 'provenance.sigstore.json'

@@ -16,7 +16,7 @@ import { exists, fromStrayErrno, openWorkspace, readJsonFile, toPosixRelative } 
 import { createLogger } from '../util/log.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { redactSecrets } from '../util/redact.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { readBuildManifest, WorkspaceFiles } from '../workspace/index.ts'
 import { type ActionInputs, readInputs, toActionSecrets } from './inputs.ts'
 import { PROVENANCE_BUNDLE, RELEASE_ASSETS_DIR, writeReleaseAssets } from './release-assets.ts'
 import { toAnnotations, toJobSummary } from './report.ts'
@@ -164,32 +164,22 @@ async function workspaceFile(out: string, file: string, fromRoot: (abs: string) 
 
 /**
  * The outputs build.json lists, or none when there is no build.json. The file was written by an earlier
- * call (or by anyone): an entry that is not `artifacts/<name>` with a SHA-256 and a size is refused.
+ * call (or by anyone): one its schema refuses (e.g. an entry that is not `artifacts/<name>` with a SHA-256
+ * and a size), or that names an artifact a runner would misread, is refused.
  */
 async function readBuildOutputs(ws: string, fromRoot: (abs: string) => string): Promise<ArtifactFact[]> {
-  const file = path.join(ws, 'build.json')
+  const file = path.join(ws, WorkspaceFiles.buildManifest)
   if (!(await exists(file))) return []
   const shown = fromRoot(file)
-  const doc = (await readJsonFile(file, 'ACTION_BUILD_MANIFEST_INVALID', shown)) as { outputs?: unknown }
-  const list = doc.outputs ?? []
-  if (!Array.isArray(list))
-    throw new InputError('ACTION_BUILD_MANIFEST_INVALID', '$.outputs is not an array', { file: shown })
-  return list.map((o: Partial<ArtifactFact> | null, i): ArtifactFact => {
-    if (
-      typeof o?.path !== 'string' ||
-      !/^artifacts\/[^/]+$/.test(o.path) ||
-      typeof o.sha256 !== 'string' ||
-      !/^[0-9a-f]{64}$/.test(o.sha256) ||
-      !Number.isSafeInteger(o.size) ||
-      (o.size as number) < 0
-    )
-      throw new InputError(
-        'ACTION_BUILD_MANIFEST_INVALID',
-        `$.outputs[${i}] is not {path: "artifacts/<name>", sha256, size}`,
-        { file: shown },
-      )
+  const doc = await readBuildManifest(ws, { code: 'ACTION_BUILD_MANIFEST_INVALID', display: shown })
+  return doc.outputs.map((o, i): ArtifactFact => {
+    // the schema holds an integer; a size past 2^53 would be printed rounded
+    if (!Number.isSafeInteger(o.size))
+      throw new InputError('ACTION_BUILD_MANIFEST_INVALID', `$.outputs[${i}].size is not a safe integer`, {
+        file: shown,
+      })
     assertArtifactName(o.path.slice('artifacts/'.length), `${quoteFileName(shown)} $.outputs[${i}].path`)
-    return { path: o.path, sha256: o.sha256, size: o.size as number }
+    return { path: o.path, sha256: o.sha256, size: o.size }
   })
 }
 

@@ -12,7 +12,6 @@ import ssri from 'ssri'
 import type { BuildConfig } from '../config/index.ts'
 import { loadBuildConfig, resolveBuildHostSettings, toConfigRecord } from '../config/index.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
-import { stableJson } from '../util/canonical-json.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
@@ -20,7 +19,13 @@ import type { Logger } from '../util/log.ts'
 import type { ProgressHooks } from '../util/progress.ts'
 import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import {
+  type BuildManifest,
+  WorkspaceFiles,
+  writeBuildManifest,
+  writeProvenance,
+  writeReproReport,
+} from '../workspace/index.ts'
 import { archiveKindOf, normalizeArchive } from './archive.ts'
 import { type BuildLog, openBuildLog } from './build-log.ts'
 import {
@@ -104,7 +109,7 @@ export interface BuildOptions {
 
 /** What {@link runBuild} wrote: the build.json manifest, the output artifacts and, with `check`, the repro verdict. */
 export interface BuildResult {
-  manifest: Record<string, unknown>
+  manifest: BuildManifest
   outputs: OutputRecord[]
   reproducible: boolean | null
   report: ReproReport | null
@@ -697,7 +702,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     }
     skipped = skippedVariations(report)
     await Promise.all([
-      writeFileAtomic(path.join(out, WorkspaceFiles.reproReport), stableJson(report)),
+      writeReproReport(out, report),
       writeFileAtomic(path.join(out, WorkspaceFiles.reproReportMd), toReportMarkdown(report)),
     ])
     // a difference (or, with --strict, a variation that did not take effect) is the check's answer, not
@@ -753,10 +758,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
         outputs: written,
       })
       const manifest = toBuildManifest(facts)
-      await Promise.all([
-        writeFileAtomic(path.join(out, WorkspaceFiles.buildManifest), stableJson(manifest)),
-        writeFileAtomic(path.join(out, WorkspaceFiles.provenance), stableJson(toProvenance(facts))),
-      ])
+      await Promise.all([writeBuildManifest(out, manifest), writeProvenance(out, toProvenance(facts))])
       return { written, manifest }
     },
     (r) => ({

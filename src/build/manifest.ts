@@ -7,6 +7,7 @@ import type { NetworkMode } from '../config/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
+import type { BuildManifest, ProvenanceStatement } from '../workspace/index.ts'
 
 export const BUILD_TYPE = 'https://detbuild.dev/build-types/npm/v1'
 export const BUILDER_ID = 'https://detbuild.dev/builders/local/v1'
@@ -72,12 +73,12 @@ export interface BuildFacts {
   env: string[]
   fixedEnv: Record<string, string>
   isolation: Isolation
-  reproducibility: { checked: boolean; reproducible: boolean | null; report: string | null }
+  reproducibility: BuildManifest['reproducibility']
   outputs: OutputRecord[]
 }
 
 /** `<out>/build.json`. */
-export function toBuildManifest(f: BuildFacts): Record<string, unknown> {
+export function toBuildManifest(f: BuildFacts): BuildManifest {
   return {
     schemaVersion: 1,
     detbuild: { version: VERSION },
@@ -106,7 +107,7 @@ export function toRfc3339(epoch: number): string {
 }
 
 /** `<out>/provenance.intoto.json`: in-toto Statement v1 + SLSA Provenance v1. */
-export function toProvenance(f: BuildFacts): Record<string, unknown> {
+export function toProvenance(f: BuildFacts): ProvenanceStatement {
   const subject = [...f.outputs]
     .sort((a, b) => compareCodePoint(a.path, b.path))
     .map((o) => ({
@@ -114,7 +115,7 @@ export function toProvenance(f: BuildFacts): Record<string, unknown> {
       digest: { sha256: o.sha256, sha512: o.sha512 },
     }))
 
-  const deps: Array<Record<string, unknown>> = []
+  const deps: NonNullable<ProvenanceStatement['predicate']['buildDefinition']['resolvedDependencies']> = []
   if (f.source.commit) {
     deps.push({
       name: 'source',

@@ -8,7 +8,7 @@ import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import type { Trust } from '../verify/index.ts'
 import { type ArtifactInput, type VerifyReport, verifyBundle } from '../verify/index.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { type BuildOutput, parseBuildManifest, parseProvenance, WorkspaceFiles } from '../workspace/index.ts'
 import type { EvidenceFailure, EvidenceFailureCode, EvidenceManifest, SignerSummary } from './types.ts'
 
 export interface SignatureCheck {
@@ -101,8 +101,8 @@ export function checkManifestClaims(
   members: ReadonlyMap<string, Uint8Array>,
 ): EvidenceFailure[] {
   const failures: EvidenceFailure[] = []
-  const build = parse(members.get(WorkspaceFiles.buildManifest))
-  if (isObject(build) && build.sourceDateEpoch !== manifest.sourceDateEpoch)
+  const build = typedMember(parseBuildManifest, members.get(WorkspaceFiles.buildManifest))
+  if (build && build.sourceDateEpoch !== manifest.sourceDateEpoch)
     failures.push({
       code: 'EVIDENCE_MANIFEST_CONTRADICTED',
       message: "the manifest's sourceDateEpoch is not the one build.json records",
@@ -160,8 +160,27 @@ function parse(data: Uint8Array | undefined): unknown {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
+/**
+ * A member as its schema types it (the readers' own check); null when it is there but not what its
+ * schema says — the consistency check reports that as EVIDENCE_FILE_INVALID — and undefined when absent.
+ */
+function typedMember<T>(
+  parseMember: (bytes: Uint8Array) => T,
+  data: Uint8Array | undefined,
+): T | null | undefined {
+  if (data === undefined) return undefined
+  try {
+    return parseMember(data)
+  } catch {
+    return null
+  }
+}
+
+/** An output's hex digest by algorithm: build.json records sha256 and sha512, a hand-made one maybe more. */
+function digestOf(output: BuildOutput, algorithm: string): string | undefined {
+  const v: unknown = Object.getOwnPropertyDescriptor(output, algorithm)?.value
+  return typeof v === 'string' ? v.toLowerCase() : undefined
+}
 
 /** The artifact's digest among the provenance subjects and build.json outputs. */
 export function checkArtifact(
@@ -172,7 +191,7 @@ export function checkArtifact(
   const match: ArtifactMatch = { provenanceSubject: null, buildOutput: null }
   const shown = `${digest.algorithm}:${digest.hex}`
 
-  const provenance = parse(members.get(WorkspaceFiles.provenance))
+  const provenance = typedMember(parseProvenance, members.get(WorkspaceFiles.provenance))
   if (provenance === undefined)
     failures.push({
       code: 'EVIDENCE_PROVENANCE_MISSING',
@@ -180,14 +199,10 @@ export function checkArtifact(
       file: WorkspaceFiles.provenance,
     })
   else {
-    const subjects = isObject(provenance) && Array.isArray(provenance.subject) ? provenance.subject : []
-    const hit = subjects.find(
-      (s): s is Record<string, unknown> =>
-        isObject(s) &&
-        isObject(s.digest) &&
-        String(s.digest[digest.algorithm] ?? '').toLowerCase() === digest.hex,
+    const hit = provenance?.subject.find(
+      (s) => (s.digest[digest.algorithm] ?? '').toLowerCase() === digest.hex,
     )
-    if (hit) match.provenanceSubject = String(hit.name ?? '')
+    if (hit) match.provenanceSubject = hit.name
     else
       failures.push({
         code: 'EVIDENCE_ARTIFACT_NOT_IN_PROVENANCE',
@@ -197,7 +212,7 @@ export function checkArtifact(
       })
   }
 
-  const build = parse(members.get(WorkspaceFiles.buildManifest))
+  const build = typedMember(parseBuildManifest, members.get(WorkspaceFiles.buildManifest))
   if (build === undefined)
     failures.push({
       code: 'EVIDENCE_BUILD_MISSING',
@@ -205,12 +220,8 @@ export function checkArtifact(
       file: WorkspaceFiles.buildManifest,
     })
   else {
-    const outputs = isObject(build) && Array.isArray(build.outputs) ? build.outputs : []
-    const hit = outputs.find(
-      (o): o is Record<string, unknown> =>
-        isObject(o) && String(o[digest.algorithm] ?? '').toLowerCase() === digest.hex,
-    )
-    if (hit) match.buildOutput = String(hit.path ?? '')
+    const hit = build?.outputs.find((o) => digestOf(o, digest.algorithm) === digest.hex)
+    if (hit) match.buildOutput = hit.path
     else
       failures.push({
         code: 'EVIDENCE_ARTIFACT_NOT_IN_BUILD',

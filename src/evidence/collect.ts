@@ -11,10 +11,15 @@ import { POLICIES_DIR } from '../policy/index.ts'
 import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
-import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { resolveSourceDate } from '../util/source-date.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import {
+  parseBuildManifest,
+  parsePolicyResult,
+  parseSignatures,
+  WorkspaceFiles,
+  WorkspaceSchemaError,
+} from '../workspace/index.ts'
 import { pathProblem } from './archive.ts'
 import { APPLIED_POLICY_DIR, DEFAULT_LIMITS } from './types.ts'
 
@@ -146,18 +151,34 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectedEvide
   }
 }
 
-/** The output paths build.json lists (shape problems are reported by the validator). */
+/** The output paths build.json lists (a file its schema refuses is reported by the validator). */
 function outputsOf(buildJson: Buffer | undefined): string[] {
   if (!buildJson) return []
   try {
-    const outputs = (parseJsonText(buildJson.toString('utf8')) as { outputs?: unknown }).outputs
-    return Array.isArray(outputs)
-      ? outputs
-          .map((x) => (x as { path?: unknown } | null)?.path)
-          .filter((p): p is string => typeof p === 'string' && pathProblem(p) === null)
-      : []
+    return parseBuildManifest(buildJson)
+      .outputs.map((o) => o.path)
+      .filter((p) => pathProblem(p) === null)
   } catch {
     return []
+  }
+}
+
+/**
+ * A workspace file as its schema types it, or undefined when absent or when its schema refuses it: the
+ * validator reports that with every other problem, so that bundle names them all at once. Bytes that are
+ * not JSON at all are unreadable evidence (EVIDENCE_WORKSPACE_UNREADABLE, exit 2).
+ */
+function typed<T>(
+  parse: (bytes: Uint8Array, name: string, code: ErrorCode) => T,
+  bytes: Buffer | undefined,
+  name: string,
+): T | undefined {
+  if (!bytes) return undefined
+  try {
+    return parse(bytes, name, 'EVIDENCE_WORKSPACE_UNREADABLE')
+  } catch (e) {
+    if (e instanceof WorkspaceSchemaError) return undefined
+    throw e
   }
 }
 
@@ -202,16 +223,11 @@ async function listFiles(dir: string): Promise<string[]> {
 
 /** Bundle files named in signatures.json that are safe workspace-relative paths. */
 function listedBundles(signatures: Buffer | undefined): string[] {
-  if (!signatures) return []
-  try {
-    const data = parseJsonText(signatures.toString('utf8')) as { bundles?: Array<{ file?: unknown }> }
-    return (data.bundles ?? [])
-      .map((b) => b.file)
-      .filter((f): f is string => typeof f === 'string' && pathProblem(f) === null)
-      .sort(compareCodePoint)
-  } catch {
-    throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', 'not JSON', { file: SIGNATURES_FILE })
-  }
+  const data = typed(parseSignatures, signatures, SIGNATURES_FILE)
+  return (data?.bundles ?? [])
+    .map((b) => b.file)
+    .filter((f) => pathProblem(f) === null)
+    .sort(compareCodePoint)
 }
 
 /** The policy file policy.json says was applied, re-read and checked against its recorded sha256. */
@@ -219,19 +235,9 @@ async function readAppliedPolicy(
   cwd: string,
   policyJson: Buffer | undefined,
 ): Promise<{ name: string; data: Buffer } | undefined> {
-  if (!policyJson) return undefined
-  let source: unknown
-  let sha256: unknown
-  try {
-    const p = (
-      parseJsonText(policyJson.toString('utf8')) as { policy?: { source?: unknown; sha256?: unknown } }
-    ).policy
-    source = p?.source
-    sha256 = p?.sha256
-  } catch {
-    throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', 'not JSON', { file: WorkspaceFiles.policy })
-  }
-  if (typeof source !== 'string' || typeof sha256 !== 'string') return undefined
+  const result = typed(parsePolicyResult, policyJson, WorkspaceFiles.policy)
+  if (!result) return undefined
+  const { source, sha256 } = result.policy
   const builtin = /^builtin:([A-Za-z0-9][A-Za-z0-9_-]*)$/.exec(source)
   const file = builtin ? path.join(POLICIES_DIR, `${builtin[1]}.yaml`) : path.resolve(cwd, source)
   const data = await readRegular(file, source)
@@ -254,18 +260,8 @@ async function sourceDateOf(
   buildJson: Buffer | undefined,
   o: CollectOptions,
 ): Promise<{ epoch: number; from: CollectedEvidence['epochFrom'] }> {
-  if (buildJson) {
-    try {
-      const epoch = (parseJsonText(buildJson.toString('utf8')) as { sourceDateEpoch?: unknown })
-        .sourceDateEpoch
-      if (typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 0)
-        return { epoch, from: 'build.json' }
-    } catch {
-      throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', 'not JSON', {
-        file: WorkspaceFiles.buildManifest,
-      })
-    }
-  }
+  const epoch = typed(parseBuildManifest, buildJson, WorkspaceFiles.buildManifest)?.sourceDateEpoch
+  if (epoch !== undefined && Number.isSafeInteger(epoch)) return { epoch, from: 'build.json' }
   const sd = await resolveSourceDate(o.cwd, o.env)
   return { epoch: sd.epoch, from: sd.from }
 }

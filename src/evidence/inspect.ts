@@ -7,7 +7,7 @@ import { bundleCertificate, certificateIdentity } from '../sign/index.ts'
 import { digestBytes } from '../util/digest.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import { checkContents, isFailure, parseManifest } from './manifest.ts'
 import {
   type EvidenceFailure,

@@ -12,7 +12,16 @@ import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex, sriToHex } from '../util/digest.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import {
+  parseBuildManifest,
+  parsePolicyResult,
+  parseProvenance,
+  parseReproReport,
+  parseSignatures,
+  parseVulnsReport,
+  parseVulnsStatement,
+  WorkspaceFiles,
+} from '../workspace/index.ts'
 import { APPLIED_POLICY_DIR } from './types.ts'
 
 /**
@@ -52,6 +61,19 @@ function json(data: Uint8Array | undefined): Obj | undefined {
     return isObject(v) ? v : undefined
   } catch {
     // an unreadable file is the validator's finding, not a link problem
+    return undefined
+  }
+}
+
+/**
+ * A workspace file as its schema types it (the readers' own check), or undefined: a file that is absent,
+ * unreadable or refused by its schema is the validator's finding, not a link problem.
+ */
+function typed<T>(parse: (bytes: Uint8Array) => T, data: Uint8Array | undefined): T | undefined {
+  if (data === undefined) return undefined
+  try {
+    return parse(data)
+  } catch {
     return undefined
   }
 }
@@ -103,8 +125,8 @@ export function checkLinks(
   }
 
   // the artifacts, the provenance subjects and the build outputs: one set, by name and digest
-  const build = json(files.get(WorkspaceFiles.buildManifest))
-  const provenance = json(files.get(WorkspaceFiles.provenance))
+  const build = typed(parseBuildManifest, files.get(WorkspaceFiles.buildManifest))
+  const provenance = typed(parseProvenance, files.get(WorkspaceFiles.provenance))
   const present = new Set(artifacts.map((a) => `${a.path} sha256:${a.sha256}`))
   if (build) {
     const outputs = new Set(arrayOf(build.outputs).map((o) => `${str(o.path)} sha256:${str(o.sha256)}`))
@@ -167,9 +189,9 @@ export function checkLinks(
   }
 
   // repro-report.json: only when build.json says this build was checked, and about these artifacts
-  const repro = json(files.get(WorkspaceFiles.reproReport))
+  const repro = typed(parseReproReport, files.get(WorkspaceFiles.reproReport))
   if (files.has(WorkspaceFiles.reproReport) && build) {
-    const r = isObject(build.reproducibility) ? build.reproducibility : {}
+    const r = build.reproducibility
     if (r.report !== WorkspaceFiles.reproReport)
       problems.push({
         kind: 'stale',
@@ -187,10 +209,7 @@ export function checkLinks(
           found: String(repro.reproducible),
         })
       const compared = new Set(
-        arrayOf(repro.outputs).map((o) => {
-          const d = isObject(o.sha256) ? o.sha256 : {}
-          return `${WorkspaceFiles.artifactsDir}/${str(o.name)} sha256:${str(d.first)}`
-        }),
+        repro.outputs.map((o) => `${WorkspaceFiles.artifactsDir}/${o.name} sha256:${o.sha256?.first}`),
       )
       if (setText(compared) !== setText(present))
         problems.push({
@@ -203,7 +222,7 @@ export function checkLinks(
     }
   }
   if (build && !files.has(WorkspaceFiles.reproReport)) {
-    const r = isObject(build.reproducibility) ? build.reproducibility : {}
+    const r = build.reproducibility
     if (r.report === WorkspaceFiles.reproReport)
       problems.push({
         kind: 'missing',
@@ -219,15 +238,14 @@ export function checkLinks(
     })
 
   // the scan: vulns.json → the SBOM it read; its derived files → vulns.json
-  const vulns = json(files.get(WorkspaceFiles.vulns))
+  const vulns = typed(parseVulnsReport, files.get(WorkspaceFiles.vulns))
   if (vulns) {
-    const sbom = isObject(vulns.sbom) ? vulns.sbom : {}
-    const recorded = str(sbom.sha256)
-    const name = path.posix.basename(str(sbom.file) ?? WorkspaceFiles.sbomJson)
+    const recorded = vulns.sbom.sha256
+    const name = path.posix.basename(vulns.sbom.file)
     const candidate = files.has(name) ? name : WorkspaceFiles.sbomJson
     linkTo(WorkspaceFiles.vulns, candidate, recorded, 'the SBOM it scanned')
   }
-  const statement = json(files.get(WorkspaceFiles.vulnsStatement))
+  const statement = typed(parseVulnsStatement, files.get(WorkspaceFiles.vulnsStatement))
   if (statement) {
     const detbuild = isObject(statement.predicate) && isObject(statement.predicate.detbuild)
     const v = detbuild ? (statement.predicate as Obj).detbuild : undefined
@@ -269,9 +287,9 @@ export function checkLinks(
   }
 
   // the policy result → the inputs it read, and the policy file it applied
-  const policy = json(files.get(WorkspaceFiles.policy))
+  const policy = typed(parsePolicyResult, files.get(WorkspaceFiles.policy))
   if (policy) {
-    const inputs = isObject(policy.inputs) ? policy.inputs : {}
+    const inputs: Record<string, unknown> = policy.inputs
     const named: Array<[string, string]> = [
       ['sbom', WorkspaceFiles.sbomJson],
       ['vulns', WorkspaceFiles.vulns],
@@ -296,20 +314,20 @@ export function checkLinks(
           message: `policy.json was evaluated without ${fallback}, which is in the evidence: run detbuild policy again`,
         })
     }
-    const p = isObject(policy.policy) ? policy.policy : {}
+    const p = policy.policy
     for (const [name, data] of files)
-      if (name.startsWith(`${APPLIED_POLICY_DIR}/`) && sha256Hex(data) !== str(p.sha256))
+      if (name.startsWith(`${APPLIED_POLICY_DIR}/`) && sha256Hex(data) !== p.sha256)
         problems.push({
           kind: 'stale',
           file: name,
           message: `${name} is not the policy file policy.json applied`,
-          expected: String(p.sha256),
+          expected: p.sha256,
           found: sha256Hex(data),
         })
   }
 
   // signatures.json → each bundle and its subject; every bundle → what it signs
-  const signatures = json(files.get(SIGNATURES_FILE))
+  const signatures = typed(parseSignatures, files.get(SIGNATURES_FILE))
   const listed = new Set<string>()
   for (const entry of arrayOf(signatures?.bundles)) {
     const file = str(entry.file) ?? ''

@@ -16,7 +16,7 @@ import { countFindings, runScan, type ScanOptions, sortFindings } from '../scan/
 import { stableJson } from '../util/canonical-json.ts'
 import { writeFileAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 
 export interface RescanOptions {
   /** the bundled SBOM bytes */

@@ -1,11 +1,10 @@
 /**
  * One reader per workspace file type: every file `detbuild bundle` signs, and every file
  * `verify --evidence` relies on, is checked against its shape before it is trusted. detbuild's own files
- * against the JSON Schemas in schema/ (ajv), sigstore bundles through @sigstore/bundle, SBOMs through
- * the CycloneDX validators of the sbom step. Edge: reads the schema files once; the SBOM schema check
+ * against the JSON Schemas in schema/ (ajv, the same validators the workspace readers use), sigstore bundles through @sigstore/bundle, SBOMs through
+ * the CycloneDX validators of the sbom step. Edge: the schema files are read once; the SBOM schema check
  * runs in a worker thread.
  */
-import { readFile } from 'node:fs/promises'
 import { bundleFromJSON } from '@sigstore/bundle'
 import { Ajv, type ValidateFunction } from 'ajv'
 import { SPEC_VERSIONS, type SpecVersion, startJsonValidation, validateXml } from '../sbom/index.ts'
@@ -13,7 +12,7 @@ import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { bundleShapeProblem } from '../verify/index.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { schemaProblem, WorkspaceFiles } from '../workspace/index.ts'
 import { APPLIED_POLICY_DIR } from './types.ts'
 
 /** What a workspace file is, by name. */
@@ -32,17 +31,6 @@ export type FileKind =
   | 'spdx-json'
   | 'text'
   | 'opaque'
-
-const SCHEMA_KINDS = [
-  'vulns',
-  'policy-result',
-  'build',
-  'provenance',
-  'repro-report',
-  'signatures',
-  'in-toto-statement',
-] as const
-type SchemaKind = (typeof SCHEMA_KINDS)[number]
 
 /** The kind of an archive/workspace path; artifacts and the applied policy file are opaque here. */
 export function kindOf(name: string): FileKind {
@@ -93,22 +81,6 @@ export interface ValidateOptions {
   sboms: boolean
 }
 
-let compiled: Promise<Record<SchemaKind, ValidateFunction>> | undefined
-
-/** Compiles detbuild's workspace schemas once per process. */
-function schemas(): Promise<Record<SchemaKind, ValidateFunction>> {
-  compiled ??= (async () => {
-    const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true })
-    const out = {} as Record<SchemaKind, ValidateFunction>
-    for (const kind of SCHEMA_KINDS) {
-      const url = new URL(`../../schema/${kind}.schema.json`, import.meta.url)
-      out[kind] = ajv.compile(JSON.parse(await readFile(url, 'utf8')) as object)
-    }
-    return out
-  })()
-  return compiled
-}
-
 function parse(data: Uint8Array): { value: unknown } | { error: string } {
   const text = Buffer.from(data).toString('utf8')
   if (text.includes('\uFFFD')) return { error: 'not UTF-8 text' }
@@ -132,7 +104,6 @@ export async function validateFiles(
 ): Promise<ValidationResult> {
   const problems: FileProblem[] = []
   const unchecked: FileProblem[] = []
-  const validators = await schemas()
   const cdx = new Map<SpecVersion, ReturnType<typeof startJsonValidation>>()
   try {
     for (const [file, data] of [...files].sort((a, b) => compareCodePoint(a[0], b[0]))) {
@@ -171,11 +142,9 @@ export async function validateFiles(
         case 'repro-report':
         case 'signatures':
         case 'in-toto-statement': {
-          const check = validators[kind]
-          if (!check(value)) {
-            const e = check.errors?.[0]
-            problem(`not a valid ${kind} document: ${e?.instancePath || '/'} ${e?.message ?? 'invalid'}`)
-          }
+          // the schemas the workspace readers check against: a file bundle packs, every step reads
+          const found = schemaProblem(kind, value)
+          if (found) problem(`not a valid ${kind} document: ${found.pointer || '/'} ${found.message}`)
           break
         }
         case 'sigstore-bundle':

@@ -16,7 +16,7 @@ import { parseJsonText } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { loadTrust, parseDigestArtifact, readArtifact, type TrustFlags } from '../verify/index.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import { readEvidenceArchive } from './archive.ts'
 import {
   type ArtifactDigest,

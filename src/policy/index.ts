@@ -3,10 +3,9 @@
  * policy.md (edge). `evaluatePolicy` is exported for `detbuild run` and the evidence step.
  */
 import path from 'node:path'
-import { stableJson } from '../util/canonical-json.ts'
 import { writeFileAtomic } from '../util/fs.ts'
 import type { TrustFlags } from '../verify/index.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles, writePolicyResult } from '../workspace/index.ts'
 import { evaluatePolicy } from './evaluate.ts'
 import { readPolicy, readPolicyInputs } from './policy-files.ts'
 import { toMarkdown, toText } from './render.ts'
@@ -64,7 +63,7 @@ export async function runPolicy(o: RunPolicyOptions): Promise<RunPolicyResult> {
   const result = evaluatePolicy(policy, inputs, { now: o.now, source, ...(trust ? { trust } : {}) })
   const jsonFile = path.join(o.out, WorkspaceFiles.policy)
   const mdFile = path.join(o.out, WorkspaceFiles.policyMarkdown)
-  await writeFileAtomic(jsonFile, stableJson(result))
+  await writePolicyResult(o.out, result)
   await writeFileAtomic(mdFile, toMarkdown(result))
   const rel = (f: string) => path.relative(o.cwd, f).split(path.sep).join('/')
   return { result, written: [rel(jsonFile), rel(mdFile)] }

@@ -9,7 +9,7 @@
 import type { ErrorCode } from '../errors.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { parseJsonText } from '../util/json-parse.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import type { RuleContext } from './context.ts'
 import { isObject, type Obj, str } from './model.ts'
 import { draft, notEvaluated, type RuleDraft } from './rule.ts'

@@ -236,7 +236,7 @@ export interface PolicyResult {
   evaluatedAt: string
   verdict: RuleStatus
   counts: Record<RuleStatus, number>
-  inputs: Record<string, InputFile | InputFile[] | null>
+  inputs: { sbom: InputFile } & Record<string, InputFile | InputFile[] | null>
   rules: RuleResult[]
   exceptions: ExceptionReport[]
 }

@@ -10,10 +10,10 @@ import { type ErrorCode, ExitCode, InputError } from '../errors.ts'
 import { failsThreshold } from '../scan/index.ts'
 import type { SignerInfo, SigningConfig } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
-import { readJsonFile, readTextFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
+import { readTextFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import { resolveSourceDate } from '../util/source-date.ts'
 import type { TrustFlags } from '../verify/index.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { readBuildManifest, WorkspaceFiles } from '../workspace/index.ts'
 import type { RunOptions } from './options.ts'
 import type { StepResult, StepRunner } from './pipeline.ts'
 import type { StepName } from './steps.ts'
@@ -83,10 +83,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
         withheldEnv: [passwordEnv],
         log: o.log,
       })
-      const m = result.manifest as {
-        sourceDateEpoch?: number
-        isolation?: { network?: string; sealed?: boolean; mechanism?: string }
-      }
+      const m = result.manifest
       if ((env.SOURCE_DATE_EPOCH ?? '') === '' && typeof m.sourceDateEpoch === 'number')
         env = { ...env, SOURCE_DATE_EPOCH: String(m.sourceDateEpoch) }
       const failed = result.reproducible === false
@@ -461,11 +458,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
 
 /** The artifact paths build.json lists (workspace-relative). */
 async function readBuiltArtifacts(out: string): Promise<string[]> {
-  const file = path.join(out, WorkspaceFiles.buildManifest)
-  const manifest = (await readJsonFile(file, 'RUN_BUILD_MANIFEST_INVALID', WorkspaceFiles.buildManifest)) as {
-    outputs?: Array<{ path?: unknown }>
-  }
-  const paths = (manifest.outputs ?? []).map((x) => x.path).filter((p): p is string => typeof p === 'string')
+  const paths = (await readBuildManifest(out)).outputs.map((x) => x.path)
   if (paths.length === 0)
     throw new InputError('RUN_NO_ARTIFACTS', 'build.json lists no artifacts to verify the evidence for', {
       file: WorkspaceFiles.buildManifest,

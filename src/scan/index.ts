@@ -13,7 +13,7 @@ import { parseJson } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { toWorkspaceJson, WorkspaceFiles } from '../workspace/index.ts'
 import { uncheckableReason } from './checkable.ts'
 import { countFindings, type FailOn, failsThreshold, sortFindings, toFindings } from './findings.ts'
 import { loadOfflineDb, type OfflineDb } from './offline-db.ts'
@@ -233,13 +233,13 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     componentsChecked: matches.size,
   })
 
-  const vulnsJson = stableJson(report)
+  const vulnsJson = toWorkspaceJson(report)
   const files = {
     [WorkspaceFiles.vulns]: vulnsJson,
     [WorkspaceFiles.vulnsSarif]: stableJson(toSarif(report, { lock, manifest: project.manifestFile })),
     [WorkspaceFiles.vulnsMarkdown]: toMarkdown(report),
     [WorkspaceFiles.vulnsSbom]: stableJson(toEnrichedSbom(sbomRaw, report)),
-    [WorkspaceFiles.vulnsStatement]: stableJson(
+    [WorkspaceFiles.vulnsStatement]: toWorkspaceJson(
       toStatement(report, {
         vulnsSha256: sha256Hex(vulnsJson),
         scanTime: scanTime.toISOString(),

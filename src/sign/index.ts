@@ -13,7 +13,7 @@ import { readBytesFile, writeFilesAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
 import { keyIdOf } from '../util/key-id.ts'
 import { byKey, compareCodePoint } from '../util/sort.ts'
-import { WorkspaceFiles } from '../workspace.ts'
+import { parseInTotoStatement, signaturesFile, WorkspaceFiles } from '../workspace/index.ts'
 import { bundleCertificate, certificateIdentity } from './certificate.ts'
 import { type SignerInfo, type SigningConfig, signDsse, signFile } from './sign-bundle.ts'
 
@@ -25,7 +25,7 @@ export type { SignerInfo, SigningConfig } from './sign-bundle.ts'
 export { PUBLIC_GOOD, signDsse, signFile } from './sign-bundle.ts'
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
-export const SIGNATURES_FILE = 'signatures.json'
+export const SIGNATURES_FILE = WorkspaceFiles.signatures
 export const PROVENANCE_BUNDLE = 'provenance.sigstore.json'
 export const BUNDLE_SUFFIX = '.sigstore.json'
 
@@ -102,7 +102,7 @@ export async function signWorkspace(options: SignWorkspaceOptions): Promise<Sign
   const manifest = toManifest(outputs.map((o) => o.entry))
   await writeFilesAtomic([
     ...outputs.map((o) => ({ file: path.join(options.out, o.file), data: stableJson(o.bundle) })),
-    { file: path.join(options.out, SIGNATURES_FILE), data: stableJson(manifest) },
+    signaturesFile(options.out, manifest),
   ])
   await removeSupersededBundles(options.out, new Set(manifest.bundles.map((b) => b.file)))
   return manifest
@@ -140,21 +140,8 @@ export function signerOf(bundle: SerializedBundle, signing: SigningConfig): Sign
 }
 
 function checkStatement(data: Buffer): void {
-  // file, line and column on bad JSON; depth capped
-  const statement = parseJson(data.toString('utf8'), WorkspaceFiles.provenance, 'SIGN_PROVENANCE_INVALID')
-  const s = statement as { _type?: unknown; subject?: unknown }
-  if (
-    typeof s?._type !== 'string' ||
-    !s._type.startsWith('https://in-toto.io/Statement/') ||
-    !Array.isArray(s.subject)
-  )
-    throw new InputError(
-      'SIGN_PROVENANCE_INVALID',
-      'not an in-toto statement (_type and subject are required)',
-      {
-        file: WorkspaceFiles.provenance,
-      },
-    )
+  // file, line and column on bad JSON; depth capped; the JSON path of what the in-toto schema refuses
+  parseInTotoStatement(data, WorkspaceFiles.provenance, 'SIGN_PROVENANCE_INVALID')
 }
 
 /**

@@ -177,8 +177,19 @@ function workspaceWith(repo: string, names: string[], files: string[] = names): 
   const ws = path.join(repo, '.detbuild')
   mkdirSync(path.join(ws, 'artifacts'), { recursive: true })
   for (const f of files) writeFileSync(path.join(ws, 'artifacts', f), 'x')
-  const outputs = names.map((n) => ({ path: `artifacts/${n}`, sha256: 'a'.repeat(64), size: 1 }))
-  writeFileSync(path.join(ws, 'build.json'), JSON.stringify({ outputs }))
+  const outputs = names.map((n) => ({
+    path: `artifacts/${n}`,
+    sha256: 'a'.repeat(64),
+    sha512: 'b'.repeat(128),
+    integrity: `sha512-${'A'.repeat(86)}==`,
+    size: 1,
+  }))
+  // a build.json its schema accepts: the names are what these tests are about
+  const reproducibility = { checked: false, reproducible: null, report: null }
+  writeFileSync(
+    path.join(ws, 'build.json'),
+    JSON.stringify({ schemaVersion: 1, sourceDateEpoch: 0, reproducibility, outputs }),
+  )
 }
 
 test('artifact names with %, comma and colon: digests and artifacts outputs read back exactly', async () => {

@@ -23,7 +23,7 @@ import { uncheckableReason } from '../../src/scan/checkable.ts'
 import { runScan, type ScanOptions } from '../../src/scan/index.ts'
 import { toSbomInput } from '../../src/scan/sbom-input.ts'
 import { silentLogger } from '../../src/util/log.ts'
-import { WorkspaceFiles } from '../../src/workspace.ts'
+import { WorkspaceFiles } from '../../src/workspace/index.ts'
 import { tempDir, writeJson } from '../scan/helpers.ts'
 
 /** Versions of the fake ecosystem: Greek letters, ordered as the alphabet (not as strings: "delta" < "gamma"). */

@@ -13,6 +13,7 @@ const A = digestBytes(ARTIFACT)
 const ARTIFACTS: LinkArtifact[] = [{ path: 'artifacts/app-1.0.0.tgz', ...A }]
 const json = (v: unknown) => Buffer.from(stableJson(v))
 
+/** A consistent set; each workspace file is one its schema accepts (checkLinks reads them typed). */
 function consistent(): Map<string, Buffer> {
   const files = new Map<string, Buffer>()
   const sbom = json({ bomFormat: 'CycloneDX', specVersion: '1.6', components: [] })
@@ -30,7 +31,10 @@ function consistent(): Map<string, Buffer> {
     _type: 'https://in-toto.io/Statement/v1',
     subject: [{ name: 'app-1.0.0.tgz', digest: { sha256: A.sha256, sha512: A.sha512 } }],
     predicateType: 'https://slsa.dev/provenance/v1',
-    predicate: {},
+    predicate: {
+      buildDefinition: { buildType: 'https://detbuild.dev/build-types/npm/v1', externalParameters: {} },
+      runDetails: { builder: { id: 'https://detbuild.dev/builders/local/v1' } },
+    },
   })
   files.set('provenance.intoto.json', provenance)
   files.set(
@@ -48,7 +52,11 @@ function consistent(): Map<string, Buffer> {
   const vulns = json({
     schemaVersion: 1,
     sbom: { file: 'sbom.cdx.json', sha256: sha256Hex(sbom) },
+    source: { kind: 'api' },
+    complete: true,
+    unchecked: [],
     findings: [],
+    counts: { critical: 0, high: 0, medium: 0, low: 0, none: 0, unknown: 0 },
   })
   files.set('vulns.json', vulns)
   files.set(
@@ -70,7 +78,13 @@ function consistent(): Map<string, Buffer> {
   files.set(
     'policy.json',
     json({
+      schemaVersion: 1,
       policy: { name: 'default', source: 'builtin:default', sha256: sha256Hex(applied) },
+      evaluatedAt: '2023-11-14T22:13:20.000Z',
+      verdict: 'pass',
+      counts: { pass: 0, warn: 0, fail: 0 },
+      rules: [],
+      exceptions: [],
       inputs: {
         sbom: input('sbom.cdx.json'),
         vulns: input('vulns.json'),
@@ -101,13 +115,19 @@ function consistent(): Map<string, Buffer> {
       bundles: [
         {
           file: 'artifacts/app-1.0.0.tgz.sigstore.json',
+          kind: 'message',
           subject: 'artifacts/app-1.0.0.tgz',
           sha256: A.sha256,
+          signer: { type: 'key', keyId: 'k' },
+          tlog: false,
         },
         {
           file: 'provenance.sigstore.json',
+          kind: 'dsse',
           subject: 'provenance.intoto.json',
           sha256: sha256Hex(provenance),
+          signer: { type: 'key', keyId: 'k' },
+          tlog: false,
         },
       ],
     }),
@@ -209,4 +229,16 @@ test('signatures: what each bundle signs, and bundles signatures.json does not l
   const dropped = new Map(consistent())
   dropped.delete('provenance.sigstore.json')
   assert.deepEqual(found(dropped), ['missing signatures.json'])
+})
+
+test('a file its schema refuses is not read for links: the validator names it, so nothing is signed', async () => {
+  const { validateFiles } = await import('../../src/evidence/validate-files.ts')
+  const files = edit(consistent(), 'build.json', (v) => {
+    ;(v.outputs as Array<{ size: unknown }>)[0]!.size = 'big'
+  })
+  assert.ok(!found(files).includes('subjects build.json'), 'no link is read from an invalid build.json')
+  // (the sigstore bundles of this set are stand-ins: only build.json matters here)
+  const { problems } = await validateFiles(files, { sboms: false })
+  const build = problems.find((p) => p.file === 'build.json')
+  assert.match(build?.message ?? '', /\/outputs\/0\/size must be integer/)
 })

@@ -314,7 +314,20 @@ test('the Action: a skipped bundle or sign step neither points to nor publishes 
   writeFileSync(path.join(out, 'artifacts', 'app-1.0.0.tgz'), 'tarball bytes\n')
   writeFileSync(
     path.join(out, 'build.json'),
-    `${JSON.stringify({ outputs: [{ path: 'artifacts/app-1.0.0.tgz', size: 14, sha256: 'ab'.repeat(32) }] })}\n`,
+    `${JSON.stringify({
+      schemaVersion: 1,
+      sourceDateEpoch: 0,
+      reproducibility: { checked: false, reproducible: null, report: null },
+      outputs: [
+        {
+          path: 'artifacts/app-1.0.0.tgz',
+          size: 14,
+          sha256: 'ab'.repeat(32),
+          sha512: 'cd'.repeat(64),
+          integrity: `sha512-${'A'.repeat(86)}==`,
+        },
+      ],
+    })}\n`,
   )
   writeFileSync(path.join(out, 'provenance.sigstore.json'), '{"earlier":true}\n')
   writeFileSync(path.join(out, 'evidence.tar.gz'), 'earlier evidence bytes')

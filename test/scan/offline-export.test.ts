@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
 import { main } from '../../src/cli/main.ts'
-import { WorkspaceFiles } from '../../src/workspace.ts'
+import { WorkspaceFiles } from '../../src/workspace/index.ts'
 import { makeZip, recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
 
 const NOW = new Date('2026-01-01T00:00:00Z')

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library'
 import { main } from '../../src/cli/main.ts'
-import { WorkspaceFiles } from '../../src/workspace.ts'
+import { WorkspaceFiles } from '../../src/workspace/index.ts'
 import {
   generatedDir,
   makeSbom,

@@ -11,7 +11,7 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { runScan, type ScanOptions, type ScanResult } from '../../src/scan/index.ts'
 import { silentLogger } from '../../src/util/log.ts'
-import { WorkspaceFiles } from '../../src/workspace.ts'
+import { WorkspaceFiles } from '../../src/workspace/index.ts'
 import { EndlessLimit, type Fault, loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
 import { recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
 

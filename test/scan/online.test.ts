@@ -6,7 +6,7 @@ import { runScan, type ScanOptions } from '../../src/scan/index.ts'
 import { OsvCache, RecordCacheFolder } from '../../src/scan/osv-cache.ts'
 import { parseRetryAfter } from '../../src/scan/osv-client.ts'
 import { silentLogger } from '../../src/util/log.ts'
-import { WorkspaceFiles } from '../../src/workspace.ts'
+import { WorkspaceFiles } from '../../src/workspace/index.ts'
 import { loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
 import { recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
 

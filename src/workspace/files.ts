@@ -18,5 +18,6 @@ export const WorkspaceFiles = {
   vulnsStatement: 'vulns.intoto.json',
   policy: 'policy.json',
   policyMarkdown: 'policy.md',
+  signatures: 'signatures.json',
   evidence: 'evidence.tar.gz',
 } as const
