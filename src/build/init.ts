@@ -3,7 +3,8 @@ import { glob, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import semver from 'semver'
 import { resolveBuildHostSettings } from '../config/build-env.ts'
-import { CONFIG_FILES, loadBuildConfig } from '../config/load-build-config.ts'
+import { type Context, resolveContext } from '../config/index.ts'
+import { CONFIG_FILES, toLoadedConfig } from '../config/load-build-config.ts'
 import { InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
@@ -555,17 +556,25 @@ export async function initProject(
 /** `detbuild lock`: records (and fetches, verifying) every pinned toolchain package. */
 export async function lockToolchain(options: {
   cwd: string
+  /** the resolved context (cache root, config file read with `readConfig`); else resolved from the options */
+  context?: Context
   configFile?: string
   hostEnv: NodeJS.ProcessEnv
   cacheDir?: string
   registry?: string
   platforms?: string[]
 }): Promise<{ file: string; added: string[]; packages: string[] }> {
-  const { config } = await loadBuildConfig(options.cwd, options.configFile)
-  const settings = resolveBuildHostSettings(options.hostEnv, options.cwd, {
-    cacheDir: options.cacheDir,
-    registry: options.registry,
-  })
+  const context =
+    options.context ??
+    (await resolveContext({
+      cwd: options.cwd,
+      env: options.hostEnv,
+      readConfig: true,
+      ...(options.configFile ? { configFile: options.configFile } : {}),
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    }))
+  const { config } = await toLoadedConfig(context.configFile, options.cwd)
+  const settings = resolveBuildHostSettings(options.hostEnv, context.cacheRoot, { registry: options.registry })
   const lockPath = path.join(options.cwd, LOCK_FILE)
   const lock = (await exists(lockPath))
     ? parseLock(await readTextFile(lockPath, 'BUILD_LOCK_INVALID', LOCK_FILE))

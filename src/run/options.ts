@@ -1,4 +1,5 @@
 /** The resolved options of one `detbuild run` (built by the CLI command or the Action). Data only. */
+import type { Context, HostEnv } from '../config/index.ts'
 import type { Logger } from '../util/log.ts'
 import type { TrustFlags } from '../verify/trust.ts'
 import type { SignMode, StepName } from './steps.ts'
@@ -52,8 +53,10 @@ export interface RunOptions {
   }
   /** who must have signed the evidence: `detbuild verify`'s own flags (`key` is a public key file) */
   verify: TrustFlags
-  /** the host environment (values read by the steps: SOURCE_DATE_EPOCH, tokens, proxies, registry) */
-  env: NodeJS.ProcessEnv
+  /** the resolved context: one source date, cache root and config file for every step */
+  context: Context
+  /** the context's environment (values read by the steps: tokens, proxies, registry) */
+  env: HostEnv
   /**
    * receives each credential the run obtains on its way (a keyless OIDC identity token), before it is
    * used: the Action masks it (`::add-mask::`)

@@ -11,7 +11,6 @@ import { failsThreshold } from '../scan/findings.ts'
 import type { SignerInfo, SigningConfig } from '../sign/sign-bundle.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { readJsonFile, readTextFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
-import { resolveSourceDate } from '../util/source-date.ts'
 import type { TrustFlags } from '../verify/trust.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import type { RunOptions } from './options.ts'
@@ -51,8 +50,8 @@ export function hasAmbientIdentity(o: Pick<RunOptions, 'env' | 'sign'>): boolean
 }
 
 export function createStepRunners(o: RunOptions): StepRunners {
-  // one source date for the whole run: the build's, unless SOURCE_DATE_EPOCH is set already
-  let env: NodeJS.ProcessEnv = o.env
+  // one source date, cache root and config file for the whole run: the context's (config/context.ts)
+  const env = o.env
   const ws = (f: string) => toPosixRelative(o.out, f)
 
   let signing: Promise<SigningConfig> | undefined
@@ -74,8 +73,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
         cwd: o.cwd,
         out: o.out,
         check: o.build.check,
-        configFile: o.build.configFile,
-        cacheDir: o.build.cacheDir,
+        context: o.context,
         registry: o.build.registry,
         frozenLock: o.build.frozenLock,
         hostEnv: buildEnv,
@@ -87,8 +85,6 @@ export function createStepRunners(o: RunOptions): StepRunners {
         sourceDateEpoch?: number
         isolation?: { network?: string; sealed?: boolean; mechanism?: string }
       }
-      if ((env.SOURCE_DATE_EPOCH ?? '') === '' && typeof m.sourceDateEpoch === 'number')
-        env = { ...env, SOURCE_DATE_EPOCH: String(m.sourceDateEpoch) }
       const failed = result.reproducible === false
       const artifacts = result.outputs.map((a) => ({ path: a.path, size: a.size, sha256: a.sha256 }))
       return {
@@ -113,7 +109,6 @@ export function createStepRunners(o: RunOptions): StepRunners {
 
     async sbom() {
       const { runSbom } = await import('../sbom/index.ts')
-      const sourceDate = await resolveSourceDate(o.cwd, env)
       const result = await runSbom({
         cwd: o.cwd,
         out: o.out,
@@ -123,7 +118,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
         omit: [],
         workspaces: [],
         validate: true,
-        sourceDateEpoch: sourceDate.epoch,
+        sourceDateEpoch: o.context.sourceDate.epoch,
         log: o.log,
       })
       const validated = result.validation.json.ok === true
@@ -149,10 +144,12 @@ export function createStepRunners(o: RunOptions): StepRunners {
         out: o.out,
         ...(o.scan.offlineDb ? { offlineDb: o.scan.offlineDb } : {}),
         osvUrl: o.scan.osvUrl ?? core.DefaultOsvUrl,
-        cacheDir: o.scan.cacheDir === undefined ? core.defaultCacheDir(env) : o.scan.cacheDir,
+        cacheDir:
+          o.scan.cacheDir === undefined ? path.join(o.context.cacheRoot, core.OsvCacheFolder) : o.scan.cacheDir,
         failOn: o.scan.failOn,
         omitDev: o.scan.omitDev,
         env,
+        sourceDateEpoch: o.context.sourceDate.epoch,
         now: o.now,
         log: o.log,
       })
@@ -271,6 +268,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
         out: o.out,
         signing: signing.config,
         includeArtifacts: false,
+        sourceDate: o.context.sourceDate,
         env,
         log: o.log,
       })

@@ -1,0 +1,25 @@
+/** The config folder's door: the resolved context, the build config and the host settings a build reads. */
+export {
+  allowEnv,
+  type Context,
+  type ContextInput,
+  DEFAULT_SOURCE_DATE_EPOCH,
+  type HostEnv,
+  hostEnvironment,
+  parseSourceDateEpoch,
+  resolveCacheRoot,
+  resolveContext,
+  resolveSourceDate,
+  SOURCE_DATE_SHOWN,
+  type SourceDate,
+  type SourceDateFrom,
+  scrubHostEnvironment,
+} from './context.ts'
+export {
+  type ConfigFile,
+  CONFIG_FILES,
+  type LoadedConfig,
+  loadBuildConfig,
+  readConfigFile,
+  toLoadedConfig,
+} from './load-build-config.ts'
