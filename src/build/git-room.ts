@@ -109,25 +109,29 @@ export async function makeGitRoom(
   await git(stageDir, ['init', '-q', '--template=', `--object-format=${format}`], hostEnv)
   await git(stageDir, ['config', 'core.logAllRefUpdates', 'false'], hostEnv)
   // a linked worktree or a submodule is fetched through its own top folder too
-  await git(stageDir, [
-    '-c',
-    'fetch.unpackLimit=2147483647',
-    '-c',
-    'transfer.unpackLimit=2147483647',
-    '-c',
-    'core.compression=9',
-    '-c',
-    'protocol.file.allow=always',
-    'fetch',
-    '-q',
-    '--depth=1',
-    '--no-tags',
-    '--no-write-fetch-head',
-    '--no-recurse-submodules',
-    pathToFileURL(top).href,
-    commit,
-    ...tags.map((t) => `+refs/tags/${t}:refs/tags/${t}`),
-  ], hostEnv)
+  await git(
+    stageDir,
+    [
+      '-c',
+      'fetch.unpackLimit=2147483647',
+      '-c',
+      'transfer.unpackLimit=2147483647',
+      '-c',
+      'core.compression=9',
+      '-c',
+      'protocol.file.allow=always',
+      'fetch',
+      '-q',
+      '--depth=1',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--no-recurse-submodules',
+      pathToFileURL(top).href,
+      commit,
+      ...tags.map((t) => `+refs/tags/${t}:refs/tags/${t}`),
+    ],
+    hostEnv,
+  )
   await git(stageDir, ['update-ref', '--no-deref', 'HEAD', commit], hostEnv)
   // the index of HEAD's tree — of the project's folder when the project is a subfolder of the repository,
   // as that is what was staged (`git ls-files` lists the staged files) —, with no stat data of this

@@ -312,7 +312,9 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
       ...(options.configFile ? { configFile: options.configFile } : {}),
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
     }))
-  const settings = resolveBuildHostSettings(options.hostEnv, context.cacheRoot, { registry: options.registry })
+  const settings = resolveBuildHostSettings(options.hostEnv, context.cacheRoot, {
+    registry: options.registry,
+  })
   const loaded = await toLoadedConfig(context.configFile, cwd)
   assertNotWithheld(loaded, options.withheldEnv ?? [])
   const lockPath = path.join(cwd, LOCK_FILE)

@@ -574,7 +574,9 @@ export async function lockToolchain(options: {
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
     }))
   const { config } = await toLoadedConfig(context.configFile, options.cwd)
-  const settings = resolveBuildHostSettings(options.hostEnv, context.cacheRoot, { registry: options.registry })
+  const settings = resolveBuildHostSettings(options.hostEnv, context.cacheRoot, {
+    registry: options.registry,
+  })
   const lockPath = path.join(options.cwd, LOCK_FILE)
   const lock = (await exists(lockPath))
     ? parseLock(await readTextFile(lockPath, 'BUILD_LOCK_INVALID', LOCK_FILE))

@@ -4,12 +4,12 @@
  */
 import path from 'node:path'
 import { CommanderError } from 'commander'
+import { type HostEnv, hostEnvironment } from '../config/index.ts'
 import { DetbuildError, ExitCode, isDetbuildError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { showControls } from '../util/file-name.ts'
 import { setMaxInputBytes } from '../util/fs.ts'
 import { fromStrayErrno } from '../util/fs-errors.ts'
-import { type HostEnv, hostEnvironment } from '../config/index.ts'
 import { wantsColor } from '../util/log.ts'
 import { redactDeep, redactSecrets } from '../util/redact.ts'
 import type { GlobalOptions } from './context.ts'

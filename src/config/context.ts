@@ -132,7 +132,8 @@ export function allowEnv(env: HostEnv, extra: readonly string[] = []): HostEnv {
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue
-    if (ENV_NAMES.has(name) || also.has(name) || ENV_PREFIXES.some((p) => name.startsWith(p))) out[name] = value
+    if (ENV_NAMES.has(name) || also.has(name) || ENV_PREFIXES.some((p) => name.startsWith(p)))
+      out[name] = value
   }
   return Object.freeze(out)
 }
@@ -163,7 +164,11 @@ export async function resolveSourceDate(cwd: string, env: HostEnv): Promise<Sour
     const { stdout } = await promisify(execFile)(
       'git',
       ['log', '-1', '--no-show-signature', '--format=%ct', '--', '.'],
-      { cwd, env: { ...env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' }, timeout: 10_000 },
+      {
+        cwd,
+        env: { ...env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
+        timeout: 10_000,
+      },
     )
     const t = stdout.trim()
     if (/^\d{1,12}$/.test(t)) return { epoch: Number(t), from: 'git' }

@@ -16,8 +16,8 @@ export {
   scrubHostEnvironment,
 } from './context.ts'
 export {
-  type ConfigFile,
   CONFIG_FILES,
+  type ConfigFile,
   type LoadedConfig,
   loadBuildConfig,
   readConfigFile,

@@ -145,7 +145,9 @@ export function createStepRunners(o: RunOptions): StepRunners {
         ...(o.scan.offlineDb ? { offlineDb: o.scan.offlineDb } : {}),
         osvUrl: o.scan.osvUrl ?? core.DefaultOsvUrl,
         cacheDir:
-          o.scan.cacheDir === undefined ? path.join(o.context.cacheRoot, core.OsvCacheFolder) : o.scan.cacheDir,
+          o.scan.cacheDir === undefined
+            ? path.join(o.context.cacheRoot, core.OsvCacheFolder)
+            : o.scan.cacheDir,
         failOn: o.scan.failOn,
         omitDev: o.scan.omitDev,
         env,

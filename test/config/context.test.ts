@@ -129,7 +129,10 @@ test('environment allowlist: what the steps read, the config’s names and the c
 test('resolveContext: frozen; the config read once when asked (its env names pass), not otherwise', async () => {
   const root = monorepo()
   const pkg = path.join(root, 'pkg')
-  writeFileSync(path.join(pkg, 'detbuild.config.json'), JSON.stringify({ env: ['FROM_CONFIG'], secretEnv: ['A_TOKEN'] }))
+  writeFileSync(
+    path.join(pkg, 'detbuild.config.json'),
+    JSON.stringify({ env: ['FROM_CONFIG'], secretEnv: ['A_TOKEN'] }),
+  )
   const host = { ...PATH_ONLY, HOME: '/h', FROM_CONFIG: '1', A_TOKEN: 't', OTHER: 'x' }
   const now = () => new Date(0)
   const ctx = await resolveContext({ cwd: pkg, env: host, readConfig: true, now })
@@ -160,5 +163,8 @@ test('resolveContext: frozen; the config read once when asked (its env names pas
   )
   assert.equal((await resolveContext({ cwd: root, env: host, readConfig: true })).configFile, null)
   // the cache root flag is relative to the project
-  assert.equal((await resolveContext({ cwd: root, env: host, cacheDir: 'c' })).cacheRoot, path.join(root, 'c'))
+  assert.equal(
+    (await resolveContext({ cwd: root, env: host, cacheDir: 'c' })).cacheRoot,
+    path.join(root, 'c'),
+  )
 })

@@ -86,7 +86,10 @@ export const register: RegisterCommand = (program, registrar) => {
           ...(flags.offlineDb ? { offlineDb: flags.offlineDb } : {}),
           ...(flags.maxDbAge !== undefined ? { maxDbAgeDays: toInt(flags.maxDbAge, '--max-db-age', 1) } : {}),
           osvUrl: flags.osvUrl ?? core.DefaultOsvUrl,
-          cacheDir: flags.cache === false ? null : (flags.cacheDir ?? path.join(context.cacheRoot, core.OsvCacheFolder)),
+          cacheDir:
+            flags.cache === false
+              ? null
+              : (flags.cacheDir ?? path.join(context.cacheRoot, core.OsvCacheFolder)),
           failOn: flags.failOn ?? null,
           omitDev: flags.omit.includes('dev'),
           ignoreFiles: flags.ignoreFile,
