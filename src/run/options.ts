@@ -53,9 +53,12 @@ export interface RunOptions {
   }
   /** who must have signed the evidence: `detbuild verify`'s own flags (`key` is a public key file) */
   verify: TrustFlags
-  /** the resolved context: one source date, cache root and config file for every step */
-  context: Context
-  /** the context's environment (values read by the steps: tokens, proxies, registry) */
+  /**
+   * the resolved context: one source date, cache root and config file for every step; without one,
+   * `runDetbuild` resolves it from `cwd`, `env`, `build.configFile` and `build.cacheDir`
+   */
+  context?: Context
+  /** the host environment; the steps see the context's allowlisted part of it (tokens, proxies, registry) */
   env: HostEnv
   /**
    * receives each credential the run obtains on its way (a keyless OIDC identity token), before it is

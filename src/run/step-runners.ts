@@ -6,6 +6,7 @@ import { createPublicKey } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import type { Context } from '../config/index.ts'
 import { ExitCode, InputError } from '../errors.ts'
 import { failsThreshold } from '../scan/findings.ts'
 import type { SignerInfo, SigningConfig } from '../sign/sign-bundle.ts'
@@ -49,9 +50,9 @@ export function hasAmbientIdentity(o: Pick<RunOptions, 'env' | 'sign'>): boolean
   )
 }
 
-export function createStepRunners(o: RunOptions): StepRunners {
+export function createStepRunners(o: RunOptions & { context: Context }): StepRunners {
   // one source date, cache root and config file for the whole run: the context's (config/context.ts)
-  const env = o.env
+  const env = o.context.env
   const ws = (f: string) => toPosixRelative(o.out, f)
 
   let signing: Promise<SigningConfig> | undefined
