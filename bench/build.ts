@@ -29,7 +29,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { toBuildEnv } from '../src/build/env.ts'
 import { findOnPath } from '../src/build/run.ts'
-import { DEFAULT_REGISTRY, resolveCacheDir } from '../src/config/build-env.ts'
+import { DEFAULT_REGISTRY } from '../src/config/build-env.ts'
+import { resolveCacheRoot } from '../src/config/index.ts'
 import { type Measure, report } from './lib.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -116,7 +117,7 @@ async function handEnv(): Promise<Record<string, string>> {
     tmp,
     pathDirs: [path.dirname(realpathSync(process.execPath)), ...(npm ? [path.dirname(npm)] : [])],
     sourceDateEpoch: 1700000000,
-    npmCache: path.join(resolveCacheDir(process.env, root), 'npm'),
+    npmCache: path.join(resolveCacheRoot(process.env, root), 'npm'),
     registry: process.env.npm_config_registry ?? DEFAULT_REGISTRY,
     offline: true,
   })

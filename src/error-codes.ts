@@ -86,10 +86,6 @@ const BUILD = {
     exit: 3,
     hint: 'install what the message names (bwrap or unshare), or choose another DETBUILD_ROOM',
   },
-  BUILD_SOURCE_DATE_EPOCH_INVALID: {
-    exit: 2,
-    hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it',
-  },
   BUILD_SOURCE_EMPTY: { exit: 2, hint: 'commit the sources, or fix the "include" globs' },
   BUILD_TOOLCHAIN_INTEGRITY: {
     exit: 1,
@@ -362,10 +358,6 @@ const SCAN = {
   SCAN_OSV_UNAVAILABLE: { exit: 3, hint: 'check the network, then run again (or scan with --offline-db)' },
   SCAN_SBOM_INVALID: { exit: 2, hint: 'run detbuild sbom again, or pass a CycloneDX 1.4–1.6 JSON SBOM' },
   SCAN_SBOM_MISSING: { exit: 2, hint: 'run detbuild sbom first, or pass --sbom' },
-  SCAN_SOURCE_DATE_EPOCH_INVALID: {
-    exit: 2,
-    hint: 'set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it',
-  },
   SCAN_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild scan --help)' },
 } as const satisfies Domain<'SCAN'>
 

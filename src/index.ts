@@ -5,6 +5,7 @@
  * subclasses with a stable `code` and the `exitCode` the CLI would exit with.
  */
 export { type BuildOptions, type BuildResult, runBuild } from './build/index.ts'
+export { type Context, type ContextInput, resolveContext, type SourceDate } from './config/index.ts'
 export { ERROR_CODES } from './error-codes.ts'
 export {
   CheckFailedError,

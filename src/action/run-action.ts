@@ -7,12 +7,13 @@
  */
 import { appendFile } from 'node:fs/promises'
 import path from 'node:path'
+import { resolveContext } from '../config/index.ts'
 import { InputError, isDetbuildError, toDetbuildError } from '../errors.ts'
 import type { ArtifactFact, RunReport } from '../run/index.ts'
 import { createPlainProgress, resolveRunOptions, runDetbuild, toSummaryText } from '../run/index.ts'
 import { canonicalJson } from '../util/canonical-json.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
-import { exists, fromStrayErrno, openWorkspace, readJsonFile, toPosixRelative } from '../util/fs.ts'
+import { exists, fromStrayErrno, openWorkspace, toPosixRelative } from '../util/fs.ts'
 import { createLogger } from '../util/log.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { redactSecrets } from '../util/redact.ts'
@@ -56,6 +57,14 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     // where build code (every dependency's scripts, run before signing) could look for it
     const keyPem = inputs.key.includes('-----BEGIN') ? inputs.key : ''
     const keyFile = keyPem === '' ? inputs.key : ''
+    // the edge: one context for the run (source date, cache root, the config file read once)
+    const context = await resolveContext({
+      cwd,
+      env,
+      readConfig: true,
+      ...(inputs.config.trim() !== '' ? { configFile: inputs.config } : {}),
+      now: () => io.now,
+    })
     const options = await resolveRunOptions({
       cwd,
       out: ws,
@@ -78,7 +87,7 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
       certificateIdentity: inputs.certificateIdentity,
       certificateIdentityRegexp: inputs.certificateIdentityRegexp,
       certificateOidcIssuer: inputs.certificateOidcIssuer,
-      env,
+      context,
       // a keyless OIDC token this run obtains is hidden from every later line before it is used
       onSecret: (value) => out.mask([value]),
       now: io.now,

@@ -24,17 +24,17 @@ const run = promisify(execFile)
  * But no variable that points git at another repository, index or object store (GIT_DIR, GIT_WORK_TREE,
  * GIT_INDEX_FILE, … as a git hook that runs detbuild has them): `init` and `update-ref` would write there.
  */
-function gitEnv(): NodeJS.ProcessEnv {
+function gitEnv(hostEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env))
+  for (const [name, value] of Object.entries(hostEnv))
     if (!name.startsWith('GIT_') || /^GIT_(CONFIG(_.*)?|EXEC_PATH)$/.test(name)) env[name] = value
   return { ...env, GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }
 }
 
-async function git(cwd: string, args: readonly string[]): Promise<string> {
+async function git(cwd: string, args: readonly string[], hostEnv: NodeJS.ProcessEnv): Promise<string> {
   try {
     const { stdout } = await run('git', ['-C', cwd, ...args], {
-      env: gitEnv(),
+      env: gitEnv(hostEnv),
       maxBuffer: 64 * 1024 * 1024,
     })
     return stdout
@@ -91,47 +91,53 @@ export async function makeGitRoom(
   stageDir: string,
   commit: string,
   sourceDateEpoch: number,
+  /** the environment git runs with (the context's) */
+  hostEnv: NodeJS.ProcessEnv,
 ): Promise<GitRoom> {
   const format = commit.length === 64 ? 'sha256' : 'sha1'
   // the repository's top folder (the project may be a subfolder of it), and the project's place in it
-  const [top, prefix] = (await git(project, ['rev-parse', '--show-toplevel', '--show-prefix']))
+  const [top, prefix] = (await git(project, ['rev-parse', '--show-toplevel', '--show-prefix'], hostEnv))
     .split('\n')
     .map((l) => l.trim())
   if (!top) throw new InputError('BUILD_GIT_ROOM_FAILED', 'git did not name the repository top folder')
   // annotated or not, a tag whose commit is HEAD; names are refs, so they are passed as refspecs only
-  const tags = (await git(project, ['tag', '--points-at', commit]))
+  const tags = (await git(project, ['tag', '--points-at', commit], hostEnv))
     .split('\n')
     .filter((t) => t !== '')
     .sort(compareCodePoint)
   // no template: no sample hooks, no description file; reflogs off before the first ref is written
-  await git(stageDir, ['init', '-q', '--template=', `--object-format=${format}`])
-  await git(stageDir, ['config', 'core.logAllRefUpdates', 'false'])
+  await git(stageDir, ['init', '-q', '--template=', `--object-format=${format}`], hostEnv)
+  await git(stageDir, ['config', 'core.logAllRefUpdates', 'false'], hostEnv)
   // a linked worktree or a submodule is fetched through its own top folder too
-  await git(stageDir, [
-    '-c',
-    'fetch.unpackLimit=2147483647',
-    '-c',
-    'transfer.unpackLimit=2147483647',
-    '-c',
-    'core.compression=9',
-    '-c',
-    'protocol.file.allow=always',
-    'fetch',
-    '-q',
-    '--depth=1',
-    '--no-tags',
-    '--no-write-fetch-head',
-    '--no-recurse-submodules',
-    pathToFileURL(top).href,
-    commit,
-    ...tags.map((t) => `+refs/tags/${t}:refs/tags/${t}`),
-  ])
-  await git(stageDir, ['update-ref', '--no-deref', 'HEAD', commit])
+  await git(
+    stageDir,
+    [
+      '-c',
+      'fetch.unpackLimit=2147483647',
+      '-c',
+      'transfer.unpackLimit=2147483647',
+      '-c',
+      'core.compression=9',
+      '-c',
+      'protocol.file.allow=always',
+      'fetch',
+      '-q',
+      '--depth=1',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--no-recurse-submodules',
+      pathToFileURL(top).href,
+      commit,
+      ...tags.map((t) => `+refs/tags/${t}:refs/tags/${t}`),
+    ],
+    hostEnv,
+  )
+  await git(stageDir, ['update-ref', '--no-deref', 'HEAD', commit], hostEnv)
   // the index of HEAD's tree — of the project's folder when the project is a subfolder of the repository,
   // as that is what was staged (`git ls-files` lists the staged files) —, with no stat data of this
   // machine (git compares contents when asked)
   const sub = (prefix ?? '').replace(/\/$/, '')
-  await git(stageDir, ['read-tree', sub === '' ? commit : `${commit}:${sub}`])
+  await git(stageDir, ['read-tree', sub === '' ? commit : `${commit}:${sub}`], hostEnv)
   const dotGit = path.join(stageDir, '.git')
   for (const leftover of ['FETCH_HEAD', 'ORIG_HEAD', 'logs', 'description', 'hooks', 'info'])
     await rm(path.join(dotGit, leftover), { recursive: true, force: true })

@@ -9,8 +9,15 @@ import { glob, mkdir, mkdtemp, readFile, realpath, rm, stat, utimes } from 'node
 import os from 'node:os'
 import path from 'node:path'
 import ssri from 'ssri'
-import type { BuildConfig } from '../config/index.ts'
-import { loadBuildConfig, resolveBuildHostSettings, toConfigRecord } from '../config/index.ts'
+import {
+  type BuildConfig,
+  type Context,
+  resolveBuildHostSettings,
+  resolveContext,
+  type SourceDate,
+  toConfigRecord,
+  toLoadedConfig,
+} from '../config/index.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
@@ -77,17 +84,28 @@ import { inspectSource, type SourceInfo, type StagedFile, stageSource, treeDiges
 import { type BuildStep, createStepTracker, toBuildSteps } from './steps.ts'
 import { type ResolvedToolchain, resolveToolchain, UNKNOWN_NPM_VERSION } from './toolchain.ts'
 
-/** Used when neither SOURCE_DATE_EPOCH nor a git commit gives a time: 1980-01-01T00:00:00Z (zip's epoch). */
-export const DEFAULT_SOURCE_DATE_EPOCH = 315532800
+/** build.json's `sourceDateEpochFrom` names the context's source (kept as build.json has always spelled it). */
+const SOURCE_DATE_RECORDED: Readonly<Record<SourceDate['from'], BuildFacts['sourceDateEpochFrom']>> = {
+  env: 'env',
+  git: 'commit',
+  default: 'default',
+}
 
 /** Options of {@link runBuild} (`detbuild build`): the project, the workspace folder and the build's knobs. */
 export interface BuildOptions {
   cwd: string
   out: string
+  /**
+   * the resolved context (source date, cache root, config file: resolved with `readConfig`); without
+   * one, it is resolved from `cwd`, `hostEnv`, `configFile` and `cacheDir`
+   */
+  context?: Context
+  /** without a context: the config file (`--config`) */
   configFile?: string
   check?: boolean
   /** with check: a variation that did not take effect makes the check fail (BUILD_VARIATION_SKIPPED) */
   strict?: boolean
+  /** without a context: the cache root (`--cache-dir`) */
   cacheDir?: string
   registry?: string
   frozenLock?: boolean
@@ -248,7 +266,7 @@ async function prepareRun(
   cwd: string,
   files: readonly string[],
   onPrivateKey?: (rel: string) => void,
-  git?: { commit: string; sourceDateEpoch: number },
+  git?: { commit: string; sourceDateEpoch: number; hostEnv: NodeJS.ProcessEnv },
 ): Promise<StagedRun> {
   const root = await mkdtemp(path.join(tmpRoot, `${variant.label}-`))
   const stageDir = path.join(root, variant.stagingName)
@@ -259,7 +277,7 @@ async function prepareRun(
     reverse: variant.reverse,
     ...(onPrivateKey ? { onPrivateKey } : {}),
   })
-  if (git) await makeGitRoom(cwd, stageDir, git.commit, git.sourceDateEpoch)
+  if (git) await makeGitRoom(cwd, stageDir, git.commit, git.sourceDateEpoch, git.hostEnv)
   return { root, stageDir, home, tmp, staged }
 }
 
@@ -296,11 +314,19 @@ async function prepareRoom(
 /** Runs the whole build and writes build.json, provenance, artifacts and (with check) the report. */
 export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const { cwd, out, log } = options
-  const settings = resolveBuildHostSettings(options.hostEnv, cwd, {
-    cacheDir: options.cacheDir,
+  const context =
+    options.context ??
+    (await resolveContext({
+      cwd,
+      env: options.hostEnv,
+      readConfig: true,
+      ...(options.configFile ? { configFile: options.configFile } : {}),
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    }))
+  const settings = resolveBuildHostSettings(options.hostEnv, context.cacheRoot, {
     registry: options.registry,
   })
-  const loaded = await loadBuildConfig(cwd, options.configFile)
+  const loaded = await toLoadedConfig(context.configFile, cwd)
   assertNotWithheld(loaded, options.withheldEnv ?? [])
   const lockPath = path.join(cwd, LOCK_FILE)
   const lock: ToolchainLock = (await exists(lockPath))
@@ -314,7 +340,16 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     // a credential the config passes on purpose is never written to the log
     const secrets = loaded.config.secretEnv.map((name) => options.hostEnv[name] ?? '')
     buildLog = await openBuildLog(path.join(out, WorkspaceFiles.buildLog), secrets)
-    const result = await buildInto(options, { settings, loaded, lock, lockPath, tmpRoot, buildLog, cleanups })
+    const result = await buildInto(options, {
+      settings,
+      sourceDate: context.sourceDate,
+      loaded,
+      lock,
+      lockPath,
+      tmpRoot,
+      buildLog,
+      cleanups,
+    })
     await buildLog.close()
     return result
   } catch (e) {
@@ -330,7 +365,9 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
 
 interface BuildContext {
   settings: ReturnType<typeof resolveBuildHostSettings>
-  loaded: Awaited<ReturnType<typeof loadBuildConfig>>
+  /** the context's source date: every time the build stamps */
+  sourceDate: SourceDate
+  loaded: Awaited<ReturnType<typeof toLoadedConfig>>
   lock: ToolchainLock
   lockPath: string
   tmpRoot: string
@@ -380,7 +417,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     return toolchain
   })()
   const isolationP = resolveIsolation(config.network, settings.room, path.join(tmpRoot, 'room-probe'))
-  const inspectP = inspectSource(cwd, config.include, out)
+  const inspectP = inspectSource(cwd, config.include, out, options.hostEnv)
   // a private key in the source is left out of every run's staged tree, and said once
   const keysLeftOut = new Set<string>()
   const onPrivateKey = (rel: string): void => {
@@ -393,7 +430,8 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     assertGitSource(source)
     return {
       commit: source.commit,
-      sourceDateEpoch: settings.sourceDateEpoch ?? source.commitTime ?? DEFAULT_SOURCE_DATE_EPOCH,
+      sourceDateEpoch: ctx.sourceDate.epoch,
+      hostEnv: options.hostEnv,
     }
   }
   const sourceP = inspectP.then(async (source) => ({
@@ -460,9 +498,8 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     : []
   const roomBin = path.join(tmpRoot, 'room-bin')
   if (isolation.runner) await writeRoomBin(roomBin, toolchain.npmRoot !== null)
-  const sourceDateEpoch = ctx.settings.sourceDateEpoch ?? source.commitTime ?? DEFAULT_SOURCE_DATE_EPOCH
-  const sourceDateEpochFrom: BuildFacts['sourceDateEpochFrom'] =
-    settings.sourceDateEpoch !== undefined ? 'env' : source.commitTime !== null ? 'commit' : 'default'
+  const sourceDateEpoch = ctx.sourceDate.epoch
+  const sourceDateEpochFrom = SOURCE_DATE_RECORDED[ctx.sourceDate.from]
 
   let npmVersion = toolchain.npm.version
   const outcomes: RunOutcome[] = []
@@ -781,7 +818,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
  * exit 2, CONFIG_ENV_SECRET, naming the key.
  */
 function assertNotWithheld(
-  loaded: Awaited<ReturnType<typeof loadBuildConfig>>,
+  loaded: Awaited<ReturnType<typeof toLoadedConfig>>,
   withheld: readonly string[],
 ): void {
   const { config, file } = loaded

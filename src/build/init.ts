@@ -2,7 +2,13 @@
 import { glob, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import semver from 'semver'
-import { CONFIG_FILES, loadBuildConfig, resolveBuildHostSettings } from '../config/index.ts'
+import {
+  CONFIG_FILES,
+  type Context,
+  resolveBuildHostSettings,
+  resolveContext,
+  toLoadedConfig,
+} from '../config/index.ts'
 import { InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
@@ -554,15 +560,25 @@ export async function initProject(
 /** `detbuild lock`: records (and fetches, verifying) every pinned toolchain package. */
 export async function lockToolchain(options: {
   cwd: string
+  /** the resolved context (cache root, config file read with `readConfig`); else resolved from the options */
+  context?: Context
   configFile?: string
   hostEnv: NodeJS.ProcessEnv
   cacheDir?: string
   registry?: string
   platforms?: string[]
 }): Promise<{ file: string; added: string[]; packages: string[] }> {
-  const { config } = await loadBuildConfig(options.cwd, options.configFile)
-  const settings = resolveBuildHostSettings(options.hostEnv, options.cwd, {
-    cacheDir: options.cacheDir,
+  const context =
+    options.context ??
+    (await resolveContext({
+      cwd: options.cwd,
+      env: options.hostEnv,
+      readConfig: true,
+      ...(options.configFile ? { configFile: options.configFile } : {}),
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    }))
+  const { config } = await toLoadedConfig(context.configFile, options.cwd)
+  const settings = resolveBuildHostSettings(options.hostEnv, context.cacheRoot, {
     registry: options.registry,
   })
   const lockPath = path.join(options.cwd, LOCK_FILE)

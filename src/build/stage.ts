@@ -21,8 +21,6 @@ export interface SourceInfo {
   commit: string | null
   /** tracked files differ from HEAD (git only) */
   dirty: boolean
-  /** HEAD commit time (seconds), or null */
-  commitTime: number | null
   /** POSIX paths relative to the project root, sorted by code point */
   files: string[]
 }
@@ -33,11 +31,11 @@ export interface StagedFile {
   sha256: string
 }
 
-async function git(cwd: string, args: string[]): Promise<string | null> {
+async function git(cwd: string, args: string[], hostEnv: NodeJS.ProcessEnv): Promise<string | null> {
   try {
     const { stdout } = await run('git', ['-C', cwd, ...args], {
       maxBuffer: 256 * 1024 * 1024,
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
+      env: { ...hostEnv, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
     })
     return stdout
   } catch {
@@ -57,6 +55,8 @@ export async function inspectSource(
   cwd: string,
   include: readonly string[],
   outDir: string,
+  /** the environment git runs with (the context's) */
+  hostEnv: NodeJS.ProcessEnv,
 ): Promise<SourceInfo> {
   const outRel = path.relative(cwd, outDir).split(path.sep).join('/')
   const excluded = (p: string) =>
@@ -65,24 +65,23 @@ export async function inspectSource(
   // all git questions at once: each one fails (null) outside a repository (so a listing means a
   // repository, even an empty one), `log` also in one without commits, `config` when there is no remote
   const [listed, head, status, remote] = await Promise.all([
-    git(cwd, ['ls-files', '-z', '--cached', '.']),
-    git(cwd, ['log', '-1', '--no-show-signature', '--format=%H %ct', 'HEAD']),
-    git(cwd, ['status', '--porcelain', '--untracked-files=no', '-z', '--', '.']),
-    git(cwd, ['config', '--get', 'remote.origin.url']),
+    git(cwd, ['ls-files', '-z', '--cached', '.'], hostEnv),
+    git(cwd, ['log', '-1', '--no-show-signature', '--format=%H', 'HEAD'], hostEnv),
+    git(cwd, ['status', '--porcelain', '--untracked-files=no', '-z', '--', '.'], hostEnv),
+    git(cwd, ['config', '--get', 'remote.origin.url'], hostEnv),
   ])
   if (listed !== null) {
     const files = listed
       .split('\0')
       .filter((f) => f !== '' && !excluded(f))
       .sort(compareCodePoint)
-    const [commit, time] = (head?.trim() ?? '').split(' ')
+    const commit = head?.trim() ?? ''
     const url = remote?.trim() || null
     return {
       kind: 'git',
       repo: url ? stripCredentials(url) : null,
       commit: commit && /^[0-9a-f]{40,64}$/.test(commit) ? commit : null,
       dirty: (status ?? '') !== '',
-      commitTime: commit && time && /^\d+$/.test(time) ? Number(time) : null,
       files,
     }
   }
@@ -94,7 +93,6 @@ export async function inspectSource(
     repo: null,
     commit: null,
     dirty: false,
-    commitTime: null,
     files: files.sort(compareCodePoint),
   }
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { Context, ContextInput, HostEnv } from '../config/index.ts'
 import type { ExitCode } from '../errors.ts'
 import type { Logger } from '../util/log.ts'
 
@@ -21,11 +22,21 @@ export interface CommandOutcome {
   text: string
 }
 
+/** What a command may change when it resolves its context (the project folder, the config, the cache root). */
+export type ContextRequest = Partial<Omit<ContextInput, 'env' | 'now'>> & {
+  /** variables added to the host's (the demo project's) */
+  extraEnv?: HostEnv
+}
+
 export interface CommandEnv {
   readonly globals: GlobalOptions
   readonly log: Logger
-  readonly env: NodeJS.ProcessEnv
   readonly now: () => Date
+  /**
+   * Resolves this command's context (config/context.ts) from the host environment the entry was given,
+   * the project folder (-C) and the clock: the only way a command sees the environment. Call it once.
+   */
+  readonly resolveContext: (request?: ContextRequest) => Promise<Context>
 }
 
 export type CommandAction<O> = (options: O, env: CommandEnv, args: string[]) => Promise<CommandOutcome>

@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { CommanderError } from 'commander'
+import { type HostEnv, hostEnvironment } from '../config/index.ts'
 import { ExitCode, isWrappedBug, toDetbuildError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { showControls } from '../util/file-name.ts'
@@ -15,7 +16,8 @@ import type { GlobalOptions } from './context.ts'
 import { buildProgram } from './program.ts'
 
 export interface MainIo {
-  env: NodeJS.ProcessEnv
+  /** the host environment (the context resolves what the commands see: config/context.ts) */
+  env: HostEnv
   cwd: string
   stdout: (text: string) => void
   stderr: (text: string) => void
@@ -99,12 +101,13 @@ function displayPath(file: string, cwd: string): string {
 
 /** Process entry used by bin/detbuild.js. */
 export async function runCli(): Promise<never> {
+  const env = hostEnvironment()
   const code = await main(process.argv.slice(2), {
-    env: process.env,
+    env,
     cwd: process.cwd(),
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
-    color: wantsColor(process.stderr, process.env),
+    color: wantsColor(process.stderr, env),
   })
   // let pending stdout writes drain before exiting
   process.exitCode = code

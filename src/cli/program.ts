@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Command, Option } from 'commander'
+import { type HostEnv, resolveContext } from '../config/index.ts'
 import { InputError } from '../errors.ts'
 import { setMaxInputBytes, toFsError } from '../util/fs.ts'
 import { createLogger } from '../util/log.ts'
@@ -8,7 +9,8 @@ import { VERSION } from '../version.ts'
 import type { CommandEnv, CommandOutcome, GlobalOptions, RegisterCommand, Registrar } from './context.ts'
 
 export interface ProgramIo {
-  env: NodeJS.ProcessEnv
+  /** the host environment: handed to the context (config/context.ts), which passes on the allowlisted part */
+  env: HostEnv
   processCwd: string
   color: boolean
   stdout: (text: string) => void
@@ -89,8 +91,14 @@ export async function buildProgram(io: ProgramIo): Promise<Command> {
         io.onGlobals(globals)
         const env: CommandEnv = {
           globals,
-          env: io.env,
           now: io.now,
+          resolveContext: ({ extraEnv, ...request } = {}) =>
+            resolveContext({
+              cwd: globals.cwd,
+              ...request,
+              env: extraEnv ? { ...io.env, ...extraEnv } : io.env,
+              now: io.now,
+            }),
           log: createLogger({
             quiet: globals.quiet || globals.json,
             debug: globals.debug,

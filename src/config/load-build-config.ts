@@ -34,8 +34,21 @@ export interface LoadedConfig {
   sha256: string
 }
 
-/** Finds the config in `cwd` (or reads `explicit`), parses JSON or YAML and validates it. */
-export async function loadBuildConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
+/** A config file as read from disk: once per invocation (see context.ts), validated by each reader. */
+export interface ConfigFile {
+  /** config path relative to the project root (POSIX) */
+  readonly file: string
+  /** sha256 of the file's bytes */
+  readonly sha256: string
+  /** the parsed document (JSON or YAML), not yet validated */
+  readonly document: unknown
+}
+
+/**
+ * Finds the config in `cwd` (or reads `explicit`) and parses JSON or YAML; null when there is none
+ * (an explicit file that is missing is CONFIG_MISSING).
+ */
+export async function readConfigFile(cwd: string, explicit?: string): Promise<ConfigFile | null> {
   let abs: string | undefined
   if (explicit) abs = path.resolve(cwd, explicit)
   else {
@@ -46,16 +59,26 @@ export async function loadBuildConfig(cwd: string, explicit?: string): Promise<L
       }
     }
   }
-  if (!abs)
+  if (!abs) return null
+  const display = toPosixRelative(cwd, abs)
+  const text = await readTextFile(abs, 'CONFIG_MISSING', display, 'config')
+  return Object.freeze({ file: display, sha256: sha256Hex(text), document: parseConfigText(text, display) })
+}
+
+/** Validates a config file read by {@link readConfigFile}: none is CONFIG_MISSING. */
+export async function toLoadedConfig(file: ConfigFile | null, cwd: string): Promise<LoadedConfig> {
+  if (!file)
     throw new InputError(
       'CONFIG_MISSING',
       `no ${CONFIG_FILES.join(' / ')} in ${cwd} (run "detbuild init" to write one)`,
     )
-  const display = toPosixRelative(cwd, abs)
-  const text = await readTextFile(abs, 'CONFIG_MISSING', display, 'config')
-  const raw = parseConfigText(text, display)
-  const config = resolveBuildConfig(raw, display, await loadConfigValidator())
-  return { config, file: display, sha256: sha256Hex(text) }
+  const config = resolveBuildConfig(file.document, file.file, await loadConfigValidator())
+  return { config, file: file.file, sha256: file.sha256 }
+}
+
+/** Finds the config in `cwd` (or reads `explicit`), parses JSON or YAML and validates it. */
+export async function loadBuildConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
+  return toLoadedConfig(await readConfigFile(cwd, explicit), cwd)
 }
 
 /** A config document is a mapping of settings: an array or a scalar is bad input naming the file. */

@@ -3,6 +3,7 @@
  * archive (pure), write it atomically (edge). One signature over manifest.json covers every file.
  */
 import path from 'node:path'
+import type { SourceDate } from '../config/index.ts'
 import { IncompleteError, InputError } from '../errors.ts'
 import { type SigningConfig, signerOf, signFile } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
@@ -25,6 +26,8 @@ export interface BundleOptions {
   output?: string
   signing: SigningConfig
   includeArtifacts: boolean
+  /** the context's source date: member times when build.json records none (else resolved from `env`) */
+  sourceDate?: SourceDate
   env: NodeJS.ProcessEnv
   log: Logger
 }
@@ -50,6 +53,7 @@ export async function createEvidenceBundle(o: BundleOptions): Promise<BundleResu
     cwd: o.cwd,
     out: o.out,
     includeArtifacts: o.includeArtifacts,
+    ...(o.sourceDate ? { sourceDate: o.sourceDate } : {}),
     env: o.env,
   })
   for (const name of collected.absent) o.log.warn(`no ${name} in the workspace; the bundle will not hold it`)

@@ -5,6 +5,7 @@
  */
 import { lstat, readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { resolveSourceDate, SOURCE_DATE_SHOWN, type SourceDate } from '../config/index.ts'
 import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
 import { POLICIES_DIR } from '../policy/index.ts'
@@ -12,7 +13,6 @@ import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index
 import { sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { resolveSourceDate } from '../util/source-date.ts'
 import {
   parseBuildManifest,
   parsePolicyResult,
@@ -62,6 +62,9 @@ export interface CollectOptions {
   cwd: string
   out: string
   includeArtifacts: boolean
+  /** the context's source date: member times when build.json records none */
+  sourceDate?: SourceDate
+  /** without a source date: the environment it is resolved from (config/context.ts) */
   env: NodeJS.ProcessEnv
 }
 
@@ -262,6 +265,6 @@ async function sourceDateOf(
 ): Promise<{ epoch: number; from: CollectedEvidence['epochFrom'] }> {
   const epoch = typed(parseBuildManifest, buildJson, WorkspaceFiles.buildManifest)?.sourceDateEpoch
   if (epoch !== undefined && Number.isSafeInteger(epoch)) return { epoch, from: 'build.json' }
-  const sd = await resolveSourceDate(o.cwd, o.env)
-  return { epoch: sd.epoch, from: sd.from }
+  const sd = o.sourceDate ?? (await resolveSourceDate(o.cwd, o.env))
+  return { epoch: sd.epoch, from: SOURCE_DATE_SHOWN[sd.from] }
 }

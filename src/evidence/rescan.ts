@@ -27,6 +27,8 @@ export interface RescanOptions {
   offlineDb?: string
   osvUrl?: string
   env: NodeJS.ProcessEnv
+  /** the rescan's scan time (seconds): the caller's source date */
+  sourceDateEpoch: number
   now: Date
   log: Logger
   client?: ScanOptions['client']
@@ -119,6 +121,7 @@ export async function rescan(o: RescanOptions): Promise<RescanResult> {
       omitDev: false,
       ignoreFiles: [],
       env: o.env,
+      sourceDateEpoch: o.sourceDateEpoch,
       now: o.now,
       log: o.log,
       ...(o.client ? { client: o.client } : {}),

@@ -6,7 +6,6 @@
  * runs in a worker thread.
  */
 import { bundleFromJSON } from '@sigstore/bundle'
-import { Ajv, type ValidateFunction } from 'ajv'
 import { SPEC_VERSIONS, type SpecVersion, startJsonValidation, validateXml } from '../sbom/index.ts'
 import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
 import { parseJsonText } from '../util/json-parse.ts'

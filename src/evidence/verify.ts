@@ -7,6 +7,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { resolveSourceDate } from '../config/index.ts'
 import { CheckFailedError, ExitCode, IncompleteError, InputError, isDetbuildError } from '../errors.ts'
 import { evaluatePolicy, readPolicy, signatureTrust } from '../policy/index.ts'
 import type { ScanOptions, VulnsReport } from '../scan/index.ts'
@@ -56,6 +57,11 @@ export interface VerifyEvidenceOptions extends TrustFlags {
   offlineDb?: string
   osvUrl?: string
   env: NodeJS.ProcessEnv
+  /**
+   * --rescan: the scan time of the fresh vulns.json (seconds), the context's source date; without it,
+   * resolved from `cwd` and `env` (config/context.ts)
+   */
+  sourceDateEpoch?: number
   now: Date
   log: Logger
   limits?: ArchiveLimits
@@ -250,6 +256,7 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
           ...(o.offlineDb !== undefined ? { offlineDb: path.resolve(o.cwd, o.offlineDb) } : {}),
           ...(o.osvUrl !== undefined ? { osvUrl: o.osvUrl } : {}),
           env: o.env,
+          sourceDateEpoch: o.sourceDateEpoch ?? (await resolveSourceDate(o.cwd, o.env)).epoch,
           now: o.now,
           log: o.log,
           ...(o.client ? { client: o.client } : {}),

@@ -1,18 +1,10 @@
 /**
- * Edge: the `run` section of the project's detbuild.config.{json,yaml,yml} (validated by the same
- * schema as the rest of the file). No config file means no section; the build step reports a missing
- * config itself when it runs.
+ * The `run` section of the project's detbuild.config.{json,yaml,yml} (validated by the same schema as
+ * the rest of the file), from the config file the context read. No config file means no section; the
+ * build step reports a missing config itself when it runs.
  */
-import path from 'node:path'
-import {
-  assertConfigObject,
-  CONFIG_FILES,
-  describeIssue,
-  loadConfigValidator,
-  parseConfigText,
-} from '../config/index.ts'
+import { assertConfigObject, type ConfigFile, describeIssue, loadConfigValidator } from '../config/index.ts'
 import { InputError } from '../errors.ts'
-import { exists, readTextFile, toPosixRelative } from '../util/fs.ts'
 import type { FailOn } from './options.ts'
 import type { SignMode, StepName } from './steps.ts'
 
@@ -23,19 +15,11 @@ export interface RunSection {
   sign?: SignMode
 }
 
-export async function readRunSection(cwd: string, explicit?: string): Promise<RunSection> {
-  let abs: string | undefined
-  if (explicit) abs = path.resolve(cwd, explicit)
-  else
-    for (const name of CONFIG_FILES)
-      if (await exists(path.join(cwd, name))) {
-        abs = path.join(cwd, name)
-        break
-      }
-  // an explicit --config that is missing is an error, not "no config"
-  if (!abs) return {}
-  const display = toPosixRelative(cwd, abs)
-  const raw = parseConfigText(await readTextFile(abs, 'CONFIG_MISSING', display, 'config'), display)
+export async function readRunSection(file: ConfigFile | null): Promise<RunSection> {
+  // an explicit --config that is missing was an error when the context read it, not "no config"
+  if (!file) return {}
+  const display = file.file
+  const raw = file.document
   assertConfigObject(raw, display)
   const section = (raw as { run?: unknown }).run
   if (section === undefined) return {}

@@ -2,6 +2,7 @@
  * `detbuild run`: the whole pipeline in one step (build → sbom → scan → policy → sign → bundle →
  * verify), calling each step's core in order. The programmatic API the CLI and the Action share.
  */
+import { resolveContext } from '../config/index.ts'
 import { toPosixRelative } from '../util/fs.ts'
 import type { RunOptions } from './options.ts'
 import { type PipelineHooks, runPipeline } from './pipeline.ts'
@@ -23,7 +24,19 @@ export type * from './types.ts'
  * is removed up front: a step that runs replaces its own outputs, a skipped step leaves them alone.
  */
 export async function runDetbuild(options: RunOptions, hooks: PipelineHooks = {}): Promise<RunReport> {
-  const { runners, dispose } = createStepRunners(options)
+  // a caller that resolved no context (the programmatic API) gets the one the CLI would resolve
+  const context =
+    options.context ??
+    (await resolveContext({
+      cwd: options.cwd,
+      env: options.env,
+      readConfig: true,
+      ...(options.build.configFile ? { configFile: options.build.configFile } : {}),
+      ...(options.build.cacheDir ? { cacheDir: options.build.cacheDir } : {}),
+      allowEnv: [options.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'],
+      now: () => options.now,
+    }))
+  const { runners, dispose } = createStepRunners({ ...options, context })
   let result: Awaited<ReturnType<typeof runPipeline>>
   try {
     result = await runPipeline(options.steps, runners, hooks)

@@ -1,4 +1,5 @@
 /** The resolved options of one `detbuild run` (built by the CLI command or the Action). Data only. */
+import type { Context, HostEnv } from '../config/index.ts'
 import type { Logger } from '../util/log.ts'
 import type { TrustFlags } from '../verify/index.ts'
 import type { SignMode, StepName } from './steps.ts'
@@ -53,8 +54,13 @@ export interface RunOptions {
   }
   /** who must have signed the evidence: `detbuild verify`'s own flags (`key` is a public key file) */
   verify: TrustFlags
-  /** the host environment (values read by the steps: SOURCE_DATE_EPOCH, tokens, proxies, registry) */
-  env: NodeJS.ProcessEnv
+  /**
+   * the resolved context: one source date, cache root and config file for every step; without one,
+   * `runDetbuild` resolves it from `cwd`, `env`, `build.configFile` and `build.cacheDir`
+   */
+  context?: Context
+  /** the host environment; the steps see the context's allowlisted part of it (tokens, proxies, registry) */
+  env: HostEnv
   /**
    * receives each credential the run obtains on its way (a keyless OIDC identity token), before it is
    * used: the Action masks it (`::add-mask::`)

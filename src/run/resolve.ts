@@ -2,6 +2,7 @@
  * Flags (CLI) or inputs (Action) → one frozen RunOptions. Shared by both entries so that they run the
  * same pipeline the same way. Reads only the config file's `run` section.
  */
+import { type Context, type HostEnv, resolveContext } from '../config/index.ts'
 import { InputError } from '../errors.ts'
 import type { Logger } from '../util/log.ts'
 import { checkAnchoredRegExp } from '../verify/index.ts'
@@ -50,7 +51,13 @@ export interface RunInput {
   certificateIdentityRegexp?: string
   certificateOidcIssuer?: string
   insecureIgnoreTlog?: boolean
-  env: NodeJS.ProcessEnv
+  /**
+   * the resolved context, made once at the edge (the CLI, the Action) with `readConfig`, the `config`
+   * and `cacheDir` above; without one, it is resolved here from `cwd`, `env`, `config` and `cacheDir`
+   */
+  context?: Context
+  /** without a context: the host environment (default: this process's) */
+  env?: HostEnv
   onSecret?: (value: string) => void
   now: Date
   log: Logger
@@ -60,7 +67,21 @@ const blank = (v: string | undefined): string | undefined =>
   v === undefined || v.trim() === '' ? undefined : v
 
 export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
-  const section = await readRunSection(input.cwd, blank(input.config))
+  const opt = <K extends string, V>(key: K, value: V | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>
+  const context =
+    input.context ??
+    (await resolveContext({
+      cwd: input.cwd,
+      ...(input.env ? { env: input.env } : {}),
+      readConfig: true,
+      ...opt('configFile', blank(input.config)),
+      ...opt('cacheDir', blank(input.cacheDir)),
+      allowEnv: [blank(input.keyPasswordEnv) ?? 'DETBUILD_KEY_PASSWORD'],
+      now: () => input.now,
+    }))
+  // the config file is read once, by the context: the run section here, the build's settings in build
+  const section = await readRunSection(context.configFile)
   const failOn = blank(input.failOn) ?? section.failOn
   if (failOn !== undefined && !(FAIL_ON_LEVELS as readonly string[]).includes(failOn))
     throw new InputError('RUN_USAGE', `fail-on must be one of ${FAIL_ON_LEVELS.join(', ')}, not "${failOn}"`)
@@ -84,8 +105,6 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
   })
   const identityRegexp = blank(input.certificateIdentityRegexp)
   if (identityRegexp !== undefined) checkAnchoredRegExp(identityRegexp, '--certificate-identity-regexp')
-  const opt = <K extends string, V>(key: K, value: V | undefined) =>
-    (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>
   return Object.freeze({
     cwd: input.cwd,
     out: input.out,
@@ -129,7 +148,8 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
       ...opt('certificateOidcIssuer', blank(input.certificateOidcIssuer)),
       ...(input.insecureIgnoreTlog ? { insecureIgnoreTlog: true } : {}),
     },
-    env: input.env,
+    context,
+    env: context.env,
     ...(input.onSecret ? { onSecret: input.onSecret } : {}),
     now: input.now,
     log: input.log,

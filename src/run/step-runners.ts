@@ -6,12 +6,12 @@ import { createPublicKey } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import type { Context } from '../config/index.ts'
 import { type ErrorCode, ExitCode, InputError } from '../errors.ts'
 import { failsThreshold } from '../scan/index.ts'
 import type { SignerInfo, SigningConfig } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { readTextFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
-import { resolveSourceDate } from '../util/source-date.ts'
 import type { TrustFlags } from '../verify/index.ts'
 import { readBuildManifest, WorkspaceFiles } from '../workspace/index.ts'
 import type { RunOptions } from './options.ts'
@@ -50,9 +50,9 @@ export function hasAmbientIdentity(o: Pick<RunOptions, 'env' | 'sign'>): boolean
   )
 }
 
-export function createStepRunners(o: RunOptions): StepRunners {
-  // one source date for the whole run: the build's, unless SOURCE_DATE_EPOCH is set already
-  let env: NodeJS.ProcessEnv = o.env
+export function createStepRunners(o: RunOptions & { context: Context }): StepRunners {
+  // one source date, cache root and config file for the whole run: the context's (config/context.ts)
+  const env = o.context.env
   const ws = (f: string) => toPosixRelative(o.out, f)
 
   let signing: Promise<SigningConfig> | undefined
@@ -74,8 +74,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
         cwd: o.cwd,
         out: o.out,
         check: o.build.check,
-        configFile: o.build.configFile,
-        cacheDir: o.build.cacheDir,
+        context: o.context,
         registry: o.build.registry,
         frozenLock: o.build.frozenLock,
         hostEnv: buildEnv,
@@ -84,8 +83,6 @@ export function createStepRunners(o: RunOptions): StepRunners {
         log: o.log,
       })
       const m = result.manifest
-      if ((env.SOURCE_DATE_EPOCH ?? '') === '' && typeof m.sourceDateEpoch === 'number')
-        env = { ...env, SOURCE_DATE_EPOCH: String(m.sourceDateEpoch) }
       const failed = result.reproducible === false
       const artifacts = result.outputs.map((a) => ({ path: a.path, size: a.size, sha256: a.sha256 }))
       return {
@@ -110,7 +107,6 @@ export function createStepRunners(o: RunOptions): StepRunners {
 
     async sbom() {
       const { runSbom } = await import('../sbom/index.ts')
-      const sourceDate = await resolveSourceDate(o.cwd, env)
       const result = await runSbom({
         cwd: o.cwd,
         out: o.out,
@@ -120,7 +116,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
         omit: [],
         workspaces: [],
         validate: true,
-        sourceDateEpoch: sourceDate.epoch,
+        sourceDateEpoch: o.context.sourceDate.epoch,
         log: o.log,
       })
       const validated = result.validation.json.ok === true
@@ -146,10 +142,14 @@ export function createStepRunners(o: RunOptions): StepRunners {
         out: o.out,
         ...(o.scan.offlineDb ? { offlineDb: o.scan.offlineDb } : {}),
         osvUrl: o.scan.osvUrl ?? core.DefaultOsvUrl,
-        cacheDir: o.scan.cacheDir === undefined ? core.defaultCacheDir(env) : o.scan.cacheDir,
+        cacheDir:
+          o.scan.cacheDir === undefined
+            ? path.join(o.context.cacheRoot, core.OsvCacheFolder)
+            : o.scan.cacheDir,
         failOn: o.scan.failOn,
         omitDev: o.scan.omitDev,
         env,
+        sourceDateEpoch: o.context.sourceDate.epoch,
         now: o.now,
         log: o.log,
       })
@@ -268,6 +268,7 @@ export function createStepRunners(o: RunOptions): StepRunners {
         out: o.out,
         signing: signing.config,
         includeArtifacts: false,
+        sourceDate: o.context.sourceDate,
         env,
         log: o.log,
       })

@@ -4,6 +4,7 @@
  * Fails closed: a package that could not be checked makes the scan incomplete (exit 3), never clean.
  */
 import path from 'node:path'
+import { resolveSourceDate } from '../config/index.ts'
 import { defaultEcosystems, type EcosystemRegistry } from '../ecosystems/index.ts'
 import { ExitCode, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
@@ -28,7 +29,7 @@ import type { Finding, ScanComponent, ScanSource, ScanSourceProblem, VulnsReport
 
 export type { FailOn } from './findings.ts'
 export { countFindings, FailOnLevels, failsThreshold, sortFindings } from './findings.ts'
-export { defaultCacheDir } from './osv-cache.ts'
+export { OsvCacheFolder } from './osv-cache.ts'
 export { DefaultMaxResponseBytes, DefaultOsvUrl } from './osv-client.ts'
 export type { Finding, ScanSource, VulnsReport } from './types.ts'
 
@@ -52,8 +53,14 @@ export interface ScanOptions {
   omitDev: boolean
   /** explicit ignore files; default: detbuild.ignore.{json,yaml,yml} and osv-scanner.toml in cwd */
   ignoreFiles?: string[]
+  /** the environment the scan may see (the proxy settings) */
   env: NodeJS.ProcessEnv
-  /** the clock: suppression expiry; also the scan time unless SOURCE_DATE_EPOCH is set */
+  /**
+   * the scan time written to vulns.json and vulns.intoto.json: the context's source date (seconds);
+   * without it, resolved from `cwd` and `env` by the one rule (config/context.ts)
+   */
+  sourceDateEpoch?: number
+  /** the clock: suppression expiry and the offline export's age */
   now: Date
   log: Logger
   /** network knobs (tests) */
@@ -99,7 +106,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   if (o.maxDbAgeDays !== undefined && !o.offlineDb)
     throw new InputError('SCAN_USAGE', '--max-db-age applies to an offline export (--offline-db) only')
   const ignores = await loadIgnores(o)
-  const scanTime = scanTimeOf(o)
+  const scanTime = new Date((o.sourceDateEpoch ?? (await resolveSourceDate(o.cwd, o.env)).epoch) * 1000)
 
   const unchecked = new Map<string, string>()
   for (const u of input.unchecked) unchecked.set(u.ref, u.reason)
@@ -342,19 +349,6 @@ function displayPath(o: ScanOptions, file: string): string {
 function displaySbomName(o: ScanOptions, sbomPath: string): string {
   if (path.dirname(sbomPath) === o.out) return path.basename(sbomPath)
   return displayPath(o, sbomPath)
-}
-
-function scanTimeOf(o: ScanOptions): Date {
-  const sde = o.env.SOURCE_DATE_EPOCH
-  if (sde !== undefined && sde !== '') {
-    if (!/^\d+$/.test(sde))
-      throw new InputError(
-        'SCAN_SOURCE_DATE_EPOCH_INVALID',
-        `SOURCE_DATE_EPOCH must be an integer, got "${sde}"`,
-      )
-    return new Date(Number(sde) * 1000)
-  }
-  return o.now
 }
 
 async function loadIgnores(o: ScanOptions): Promise<IgnoreEntry[]> {

@@ -1,6 +1,6 @@
 /**
- * Edge (files): the disk cache of OSV records fetched from the API, under
- * `$XDG_CACHE_HOME/detbuild/osv/records` (or `~/.cache/detbuild/osv/records`).
+ * Edge (files): the disk cache of OSV records fetched from the API, under `<cache root>/osv/records`
+ * (the cache root is the context's: `$XDG_CACHE_HOME/detbuild` or `$HOME/.cache/detbuild`).
  *
  * What a server sends is hostile, so it never chooses a file name or meets another source's data: an
  * entry's name is the sha256 of (source scope, id, modified) — the scope being the API's URL — and entries
@@ -9,7 +9,6 @@
  * checked again, and anything that does not hold is ignored (then fetched again), never trusted.
  */
 import { readFile } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { sha256Hex } from '../util/digest.ts'
 import { writeFileAtomic } from '../util/fs.ts'
@@ -17,13 +16,8 @@ import { parseJsonText } from '../util/json-parse.ts'
 import { toCheckedRecord } from './osv-reply.ts'
 import type { OsvRecord } from './types.ts'
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
-  const base =
-    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
-      ? env.XDG_CACHE_HOME
-      : path.join(os.homedir(), '.cache')
-  return path.join(base, 'detbuild', 'osv')
-}
+/** The OSV cache's folder inside the cache root (`scan --cache-dir` replaces the whole of it). */
+export const OsvCacheFolder = 'osv'
 
 /** The record cache's folder inside the cache dir; the offline package index has its own (`offline-index`). */
 export const RecordCacheFolder = 'records'

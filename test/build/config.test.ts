@@ -120,6 +120,6 @@ test('a bad SOURCE_DATE_EPOCH → exit 2', async () => {
   await withConfig('detbuild.config.json', JSON.stringify(valid), async (dir) => {
     const run = await runCli(['build', '-C', dir, '--json'], { SOURCE_DATE_EPOCH: 'yesterday' })
     assert.equal(run.code, 2)
-    assert.equal(JSON.parse(run.stdout).error.code, 'BUILD_SOURCE_DATE_EPOCH_INVALID')
+    assert.equal(JSON.parse(run.stdout).error.code, 'CONFIG_SOURCE_DATE_EPOCH_INVALID')
   })
 })

@@ -182,7 +182,7 @@ test('git that cannot make the room (here: a commit the project does not have) i
   const p = makeRepo({ git: true })
   const stage = path.join(path.dirname(p), 'stage')
   mkdirSync(stage)
-  await assert.rejects(makeGitRoom(p, stage, 'f'.repeat(40), T1), (e: unknown) => {
+  await assert.rejects(makeGitRoom(p, stage, 'f'.repeat(40), T1, process.env), (e: unknown) => {
     assert.ok(isDetbuildError(e))
     assert.equal(e.code, 'BUILD_GIT_ROOM_FAILED')
     assert.equal(e.exitCode, 2)
@@ -231,7 +231,7 @@ test('a GIT_DIR in the environment (detbuild run from a git hook) never points t
   process.env.GIT_DIR = path.join(p, '.git')
   process.env.GIT_WORK_TREE = p
   try {
-    await makeGitRoom(p, stage, head, T2)
+    await makeGitRoom(p, stage, head, T2, process.env)
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k]

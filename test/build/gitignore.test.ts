@@ -70,7 +70,7 @@ function gitWouldAdd(p: string): string[] {
 
 test('outside git, the staged file list is what git would add: nested .gitignore files, negations, dot files', async () => {
   const p = makeTree()
-  const source = await inspectSource(p, ['**'], path.join(p, '.detbuild'))
+  const source = await inspectSource(p, ['**'], path.join(p, '.detbuild'), process.env)
   assert.equal(source.kind, 'files')
   const expected = gitWouldAdd(p)
   assert.deepEqual(source.files, expected)
@@ -95,7 +95,7 @@ test('outside git, the staged file list is what git would add: nested .gitignore
 
 test('include globs still choose, and match dot files; .gitignore still applies within them', async () => {
   const p = makeTree()
-  const source = await inspectSource(p, ['src/**', '.npmrc'], path.join(p, '.detbuild'))
+  const source = await inspectSource(p, ['src/**', '.npmrc'], path.join(p, '.detbuild'), process.env)
   assert.deepEqual(source.files, ['.npmrc', 'src/.gitignore', 'src/b.log', 'src/local.md', 'src/secret.txt'])
 })
 
@@ -133,12 +133,12 @@ test('a .gitignore that is not a regular file is not read; an oversized one is e
   writeFileSync(path.join(p, 'everything.txt'), '*\n')
   symlinkSync('../everything.txt', path.join(p, 'linked', '.gitignore'))
   writeFileSync(path.join(p, 'linked', 'kept.js'), 'x')
-  const linked = await inspectSource(p, ['**'], path.join(p, '.detbuild'))
+  const linked = await inspectSource(p, ['**'], path.join(p, '.detbuild'), process.env)
   assert.ok(linked.files.includes('linked/kept.js'), linked.files.join(' '))
   assert.ok(linked.files.includes('linked/.gitignore'), 'the link itself is staged, as git would')
   writeFileSync(path.join(p, 'src', '.gitignore'), Buffer.alloc(1024 * 1024 + 1, 0x61))
   await assert.rejects(
-    inspectSource(p, ['**'], path.join(p, '.detbuild')),
+    inspectSource(p, ['**'], path.join(p, '.detbuild'), process.env),
     (e: Error & { code?: string; exitCode?: number; file?: string }) => {
       assert.equal(e.code, 'BUILD_GITIGNORE_INVALID')
       assert.equal(e.exitCode, 2)

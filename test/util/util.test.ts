@@ -8,7 +8,6 @@ import { firstJsonErrorOffset } from '../../src/util/json-locate.ts'
 import { lineColumn, parseJson } from '../../src/util/json-parse.ts'
 import { wantsColor } from '../../src/util/log.ts'
 import { compareCodePoint } from '../../src/util/sort.ts'
-import { parseSourceDateEpoch, resolveSourceDate } from '../../src/util/source-date.ts'
 import { tempDir } from '../helpers/paths.ts'
 
 test('canonicalJson: sorted keys at every depth, array order kept, undefined dropped, toJSON used', () => {
@@ -78,19 +77,6 @@ test('colours: only on a TTY, never with NO_COLOR or TERM=dumb, FORCE_COLOR wins
   assert.equal(wantsColor({ isTTY: true }, { NO_COLOR: '1' }), false)
   assert.equal(wantsColor({ isTTY: true }, { TERM: 'dumb' }), false)
   assert.equal(wantsColor({ isTTY: false }, { FORCE_COLOR: '1' }), true)
-})
-
-test('SOURCE_DATE_EPOCH: validated; else the last commit touching the folder; else the fixed fallback', async () => {
-  assert.equal(parseSourceDateEpoch('1700000000'), 1700000000)
-  assert.throws(
-    () => parseSourceDateEpoch('yesterday'),
-    (e: { code: string }) => e.code === 'CONFIG_SOURCE_DATE_EPOCH_INVALID',
-  )
-  assert.deepEqual(await resolveSourceDate(tempDir(), { SOURCE_DATE_EPOCH: '42' }), {
-    epoch: 42,
-    from: 'SOURCE_DATE_EPOCH',
-  })
-  assert.deepEqual(await resolveSourceDate(tempDir(), {}), { epoch: 315532800, from: 'fallback' })
 })
 
 test('stableJson and canonicalJson write exactly what JSON.stringify writes for the key-sorted value', () => {

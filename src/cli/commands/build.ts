@@ -38,9 +38,15 @@ export const register: RegisterCommand = (program, registrar) => {
         const { runBuild, toBuildSteps } = await import('../../build/index.ts')
         const { createLiveProgress, createPlainProgress } = await import('../../util/progress.ts')
         const { globals } = env
+        // the edge: the source date, the cache root and the config file, resolved once
+        const context = await env.resolveContext({
+          readConfig: true,
+          ...(flags.config ? { configFile: flags.config } : {}),
+          ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+        })
         // a live step list on a TTY; plain lines (no timestamps) in CI and pipes; nothing with --quiet
         const live =
-          process.stderr.isTTY === true && !globals.quiet && !globals.json && (env.env.CI ?? '') === ''
+          process.stderr.isTTY === true && !globals.quiet && !globals.json && (context.env.CI ?? '') === ''
         const progress = live
           ? createLiveProgress(toBuildSteps(flags.check === true || flags.strict === true), process.stderr, {
               color: globals.color,
@@ -54,12 +60,11 @@ export const register: RegisterCommand = (program, registrar) => {
           out: env.globals.out,
           check: flags.check === true || flags.strict === true,
           strict: flags.strict === true,
-          configFile: flags.config,
-          cacheDir: flags.cacheDir,
+          context,
           registry: flags.registry,
           frozenLock: flags.frozenLock === true,
           keepStaging: flags.keepStaging === true,
-          hostEnv: env.env,
+          hostEnv: context.env,
           log,
           ...(progress ? { progress } : {}),
         }).finally(() => progress?.finish())

@@ -25,7 +25,10 @@ export const register: RegisterCommand = (program, registrar) => {
     registrar.wrap<BundleFlags>(async (flags, env) => {
       const { resolveSigningConfig } = await import('../../sign/index.ts')
       const { createEvidenceBundle, renderBundleText } = await import('../../evidence/index.ts')
-      const signing = await resolveSigningConfig(flags, { cwd: env.globals.cwd, env: env.env })
+      const context = await env.resolveContext(
+        flags.keyPasswordEnv ? { allowEnv: [flags.keyPasswordEnv] } : {},
+      )
+      const signing = await resolveSigningConfig(flags, { cwd: env.globals.cwd, env: context.env })
       env.log.info(
         signing.mode === 'key' ? 'signing the manifest with a key' : 'signing the manifest keyless (Fulcio)',
       )
@@ -35,7 +38,8 @@ export const register: RegisterCommand = (program, registrar) => {
         ...(flags.output !== undefined ? { output: flags.output } : {}),
         signing,
         includeArtifacts: flags.includeArtifacts === true,
-        env: env.env,
+        sourceDate: context.sourceDate,
+        env: context.env,
         log: env.log,
       })
       return { exitCode: ExitCode.ok, data: result, text: renderBundleText(result) }

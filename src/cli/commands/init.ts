@@ -11,10 +11,11 @@ export const register: RegisterCommand = (program, registrar) => {
     .action(
       registrar.wrap<{ force?: boolean }>(async (flags, env) => {
         const { initProject } = await import('../../build/index.ts')
+        const context = await env.resolveContext()
         const result = await initProject(env.globals.cwd, {
           force: flags.force === true,
           currentNode: process.versions.node,
-          hostPath: env.env.PATH,
+          hostPath: context.env.PATH,
         })
         for (const w of result.warnings) env.log.warn(w)
         return { exitCode: ExitCode.ok, data: result, text: `wrote ${result.file}` }

@@ -49,7 +49,8 @@ export const register: RegisterCommand = (program, registrar) => {
             throw new InputError('KEYGEN_EXISTS', 'already exists (use --force to overwrite)', {
               file: toPosixRelative(env.globals.cwd, f),
             })
-        const passphrase = env.env[options.keyPasswordEnv] || undefined
+        const context = await env.resolveContext({ allowEnv: [options.keyPasswordEnv] })
+        const passphrase = context.env[options.keyPasswordEnv] || undefined
         if (!passphrase)
           env.log.warn(
             `${options.keyPasswordEnv} is not set: the private key is written unencrypted; keep it secret`,
@@ -58,7 +59,7 @@ export const register: RegisterCommand = (program, registrar) => {
         await writeFileAtomic(keyFile, pair.privateKeyPem, 0o600, toPosixRelative(env.globals.cwd, keyFile))
         await writeFileAtomic(pubFile, pair.publicKeyPem, 0o644, toPosixRelative(env.globals.cwd, pubFile))
         // a private key in a repository that does not ignore it is one `git add -A` away from being published
-        if (await notIgnoredByGit(keyFile))
+        if (await notIgnoredByGit(keyFile, context.env))
           env.log.warn(
             `${toPosixRelative(env.globals.cwd, keyFile)} is inside a git repository that does not ignore it: add it to .gitignore (build never stages it, but a push would publish it)`,
           )
@@ -79,12 +80,12 @@ export const register: RegisterCommand = (program, registrar) => {
 }
 
 /** True when `file` is inside a git work tree and git does not ignore it (false outside git or without git). */
-async function notIgnoredByGit(file: string): Promise<boolean> {
+async function notIgnoredByGit(file: string, hostEnv: NodeJS.ProcessEnv): Promise<boolean> {
   const { execFile } = await import('node:child_process')
   const path = await import('node:path')
   const git = (args: string[]) =>
     new Promise<number | null>((resolve) => {
-      execFile('git', ['-C', path.dirname(file), ...args], { env: { ...process.env, LC_ALL: 'C' } }, (e) =>
+      execFile('git', ['-C', path.dirname(file), ...args], { env: { ...hostEnv, LC_ALL: 'C' } }, (e) =>
         resolve(e ? (typeof e.code === 'number' ? e.code : null) : 0),
       )
     })

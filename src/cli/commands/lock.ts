@@ -19,11 +19,15 @@ export const register: RegisterCommand = (program, registrar) => {
     .action(
       registrar.wrap<LockFlags>(async (flags, env) => {
         const { lockToolchain } = await import('../../build/index.ts')
+        const context = await env.resolveContext({
+          readConfig: true,
+          ...(flags.config ? { configFile: flags.config } : {}),
+          ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+        })
         const result = await lockToolchain({
           cwd: env.globals.cwd,
-          configFile: flags.config,
-          hostEnv: env.env,
-          cacheDir: flags.cacheDir,
+          context,
+          hostEnv: context.env,
           registry: flags.registry,
           platforms: flags.platform,
         })

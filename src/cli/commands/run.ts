@@ -5,7 +5,7 @@ import type { Demo, RunInput } from '../../run/index.ts'
 import type { RegisterCommand } from '../context.ts'
 
 /** What commander hands over: the pipeline's inputs (src/run/resolve.ts) as flags. */
-type RunFlags = Omit<RunInput, 'cwd' | 'out' | 'env' | 'now' | 'log' | 'omitDev'> & {
+type RunFlags = Omit<RunInput, 'cwd' | 'out' | 'env' | 'context' | 'now' | 'log' | 'omitDev'> & {
   steps: string[]
   skip: string[]
   demo?: boolean
@@ -83,7 +83,7 @@ export const register: RegisterCommand = (program, registrar) => {
         const { globals } = env
         let cwd = globals.cwd
         let out = globals.out
-        let hostEnv = env.env
+        let extraEnv: Record<string, string> | undefined
         let demo: Demo | undefined
         const input: Partial<import('../../run/index.ts').RunInput> = {}
         if (flags.demo) {
@@ -92,7 +92,7 @@ export const register: RegisterCommand = (program, registrar) => {
           // an --out left at its default follows the demo project
           if (out === path.join(cwd, '.detbuild')) out = path.join(demo.cwd, '.detbuild')
           cwd = demo.cwd
-          hostEnv = { ...env.env, ...demo.env }
+          extraEnv = demo.env
           Object.assign(input, {
             config: demo.config,
             offlineDb: demo.offlineDb,
@@ -106,6 +106,16 @@ export const register: RegisterCommand = (program, registrar) => {
           })
         }
         try {
+          // the edge: one context for the whole run (the demo's project when --demo), the config read once
+          const config = flags.config ?? (input.config as string | undefined)
+          const context = await env.resolveContext({
+            cwd,
+            readConfig: true,
+            ...(config?.trim() ? { configFile: config } : {}),
+            ...(flags.cacheDir?.trim() ? { cacheDir: flags.cacheDir } : {}),
+            allowEnv: [flags.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'],
+            ...(extraEnv ? { extraEnv } : {}),
+          })
           const options = await run.resolveRunOptions({
             cwd,
             out,
@@ -144,12 +154,12 @@ export const register: RegisterCommand = (program, registrar) => {
             signArtifacts: flags.signArtifacts,
             verify: flags.verify,
             ...(flags.insecureIgnoreTlog ? { insecureIgnoreTlog: true } : {}),
-            env: hostEnv,
-            now: env.now(),
+            context,
+            now: context.clock(),
             log: env.log,
           })
           const live =
-            process.stderr.isTTY === true && !globals.quiet && !globals.json && (hostEnv.CI ?? '') === ''
+            process.stderr.isTTY === true && !globals.quiet && !globals.json && (context.env.CI ?? '') === ''
           const progress = live
             ? run.createLiveProgress(options.steps, process.stderr, { color: globals.color })
             : globals.quiet || globals.json

@@ -51,9 +51,9 @@ export const register: RegisterCommand = (program, { wrap }) => {
       '\nExamples:\n  detbuild sbom\n  detbuild sbom --omit dev --format both\n  detbuild sbom -w @acme/api --spec 1.5',
     )
     .action(
-      wrap<SbomFlags>(async (flags, { globals, log, env }) => {
+      wrap<SbomFlags>(async (flags, { globals, log, resolveContext }) => {
         const { runSbom, OMIT_TYPES } = await import('../../sbom/index.ts')
-        const { resolveSourceDate } = await import('../../util/source-date.ts')
+        const { SOURCE_DATE_SHOWN } = await import('../../config/index.ts')
         const omit = flags.omit
           .flatMap((o) => o.split(','))
           .map((o) => o.trim())
@@ -63,7 +63,8 @@ export const register: RegisterCommand = (program, { wrap }) => {
             throw new InputError('SBOM_USAGE', `--omit takes dev, optional or peer, not "${o}"`)
           }
         }
-        const sourceDate = await resolveSourceDate(globals.cwd, env)
+        const { sourceDate } = await resolveContext()
+        const from = SOURCE_DATE_SHOWN[sourceDate.from]
         const result = await runSbom({
           cwd: globals.cwd,
           out: globals.out,
@@ -80,7 +81,7 @@ export const register: RegisterCommand = (program, { wrap }) => {
         const valid = result.validation.json.ok === true ? 'schema-valid' : 'not validated'
         const text = [
           `SBOM of ${result.root.name}@${result.root.version}: ${result.components} components, ${result.dependencyEdges} dependency edges`,
-          `CycloneDX ${result.specVersion}, ${valid}, serial ${result.serialNumber}, timestamp ${result.timestamp} (${sourceDate.from})`,
+          `CycloneDX ${result.specVersion}, ${valid}, serial ${result.serialNumber}, timestamp ${result.timestamp} (${from})`,
           ...result.files.map((f) => `wrote ${rel(f)}`),
           ...(result.warnings.length ? [`${result.warnings.length} tree warning(s), see above`] : []),
         ].join('\n')
@@ -90,7 +91,7 @@ export const register: RegisterCommand = (program, { wrap }) => {
           data: {
             ...result,
             files: result.files.map((f) => path.relative(globals.out, f)),
-            sourceDateEpoch: { value: sourceDate.epoch, from: sourceDate.from },
+            sourceDateEpoch: { value: sourceDate.epoch, from },
           },
         }
       }),

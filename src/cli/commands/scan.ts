@@ -1,4 +1,5 @@
 /** `detbuild scan`: flags → options → the scan core (loaded lazily). */
+import path from 'node:path'
 import { Option } from 'commander'
 import { InputError } from '../../errors.ts'
 import type { RegisterCommand } from '../context.ts'
@@ -77,6 +78,7 @@ export const register: RegisterCommand = (program, registrar) => {
           throw new InputError('SCAN_USAGE', '--offline-db and --osv-url cannot be used together')
         }
         const core = await import('../../scan/index.ts')
+        const context = await env.resolveContext()
         const result = await core.runScan({
           cwd: env.globals.cwd,
           out: env.globals.out,
@@ -84,12 +86,16 @@ export const register: RegisterCommand = (program, registrar) => {
           ...(flags.offlineDb ? { offlineDb: flags.offlineDb } : {}),
           ...(flags.maxDbAge !== undefined ? { maxDbAgeDays: toInt(flags.maxDbAge, '--max-db-age', 1) } : {}),
           osvUrl: flags.osvUrl ?? core.DefaultOsvUrl,
-          cacheDir: flags.cache === false ? null : (flags.cacheDir ?? core.defaultCacheDir(env.env)),
+          cacheDir:
+            flags.cache === false
+              ? null
+              : (flags.cacheDir ?? path.join(context.cacheRoot, core.OsvCacheFolder)),
           failOn: flags.failOn ?? null,
           omitDev: flags.omit.includes('dev'),
           ignoreFiles: flags.ignoreFile,
-          env: env.env,
-          now: env.now(),
+          env: context.env,
+          sourceDateEpoch: context.sourceDate.epoch,
+          now: context.clock(),
           log: env.log,
           client: { timeoutMs, retries, maxResponseBytes },
         })

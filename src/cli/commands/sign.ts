@@ -18,7 +18,10 @@ export const register: RegisterCommand = (program, registrar) => {
     registrar.wrap<SignOptions>(async (options, env) => {
       const { resolveSigningConfig } = await import('../../sign/index.ts')
       const { signWorkspace } = await import('../../sign/index.ts')
-      const signing = await resolveSigningConfig(options, { cwd: env.globals.cwd, env: env.env })
+      const context = await env.resolveContext(
+        options.keyPasswordEnv ? { allowEnv: [options.keyPasswordEnv] } : {},
+      )
+      const signing = await resolveSigningConfig(options, { cwd: env.globals.cwd, env: context.env })
       env.log.info(signing.mode === 'key' ? 'signing with a key' : 'signing keyless (Fulcio)')
       const manifest = await signWorkspace({
         out: env.globals.out,

@@ -36,6 +36,7 @@ export const register: RegisterCommand = (program, registrar) => {
       if (options.evidence !== undefined) {
         const { verifyEvidence, renderVerifyText } = await import('../../evidence/index.ts')
         const { evidence, policy, rescan, offlineDb, osvUrl, bundle: _bundle, ...trust } = options
+        const context = await env.resolveContext()
         const { report, exitCode } = await verifyEvidence({
           ...trust,
           cwd: env.globals.cwd,
@@ -45,8 +46,9 @@ export const register: RegisterCommand = (program, registrar) => {
           rescan: rescan === true,
           ...(offlineDb !== undefined ? { offlineDb } : {}),
           ...(osvUrl !== undefined ? { osvUrl } : {}),
-          env: env.env,
-          now: env.now(),
+          env: context.env,
+          sourceDateEpoch: context.sourceDate.epoch,
+          now: context.clock(),
           log: env.log,
         })
         return { exitCode, data: report, text: renderVerifyText(report) }
