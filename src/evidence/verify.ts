@@ -18,7 +18,7 @@ import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { readArtifact } from '../verify/index.ts'
 import { parseDigestArtifact } from '../verify/options.ts'
-import { loadTrust, type TrustFlags } from '../verify/trust.ts'
+import { loadTrust, type TrustInput } from '../verify/trust.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { readEvidenceArchive } from './archive.ts'
 import {
@@ -45,7 +45,8 @@ import {
 } from './types.ts'
 import { validateFiles } from './validate-files.ts'
 
-export interface VerifyEvidenceOptions extends TrustFlags {
+/** The trust flags may hold the key and the trusted root in memory (TrustInput) instead of naming files. */
+export interface VerifyEvidenceOptions extends TrustInput {
   cwd: string
   /** the evidence archive */
   evidence: string

@@ -5,7 +5,7 @@
 import path from 'node:path'
 import { stableJson } from '../util/canonical-json.ts'
 import { writeFileAtomic } from '../util/fs.ts'
-import type { TrustFlags } from '../verify/trust.ts'
+import type { TrustInput } from '../verify/trust.ts'
 import { WorkspaceFiles } from '../workspace.ts'
 import { evaluatePolicy } from './evaluate.ts'
 import { readPolicy, readPolicyInputs } from './policy-files.ts'
@@ -35,7 +35,7 @@ export interface RunPolicyOptions {
    * who must have signed (verify's flags): the signing rules verify every bundle with it; without it
    * they cannot trust any bundle (POLICY_SIGNING_NO_TRUST)
    */
-  trust?: TrustFlags
+  trust?: TrustInput
   /** where the public-good trusted root is cached (TUF), when trust.trustedRoot is not given */
   tufCachePath?: string
   now: Date

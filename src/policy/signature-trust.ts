@@ -3,12 +3,12 @@
  * flags as `detbuild verify` (TrustFlags). The policy core only sees a `SignatureTrust` function.
  */
 import { resolvePolicy } from '../verify/options.ts'
-import { loadTrust, type Trust, type TrustFlags } from '../verify/trust.ts'
+import { loadTrust, type Trust, type TrustInput } from '../verify/trust.ts'
 import { verifyBundle } from '../verify/verify-bundle.ts'
 import type { Policy, PolicyInputs, SignatureTrust } from './types.ts'
 
 /** Whether any trust flag was given (`insecureIgnoreTlog: false` is commander's default, not a choice). */
-export function trustGiven(flags: TrustFlags | undefined): flags is TrustFlags {
+export function trustGiven(flags: TrustInput | undefined): flags is TrustInput {
   return flags !== undefined && Object.values(flags).some((v) => v !== undefined && v !== false)
 }
 
@@ -39,7 +39,7 @@ export function needsSignatureTrust(policy: Policy, inputs: PolicyInputs): boole
  * loads the key or trusted root only when the policy verifies bundles (a TUF fetch is network).
  */
 export function prepareSignatureTrust(
-  flags: TrustFlags | undefined,
+  flags: TrustInput | undefined,
   cwd: string,
   tufCachePath?: string,
 ): (policy: Policy, inputs: PolicyInputs) => Promise<SignatureTrust | undefined> {

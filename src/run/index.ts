@@ -22,13 +22,8 @@ export type * from './types.ts'
  * is removed up front: a step that runs replaces its own outputs, a skipped step leaves them alone.
  */
 export async function runDetbuild(options: RunOptions, hooks: PipelineHooks = {}): Promise<RunReport> {
-  const { runners, dispose } = createStepRunners(options)
-  let result: Awaited<ReturnType<typeof runPipeline>>
-  try {
-    result = await runPipeline(options.steps, runners, hooks)
-  } finally {
-    await dispose()
-  }
+  const { runners, initial } = createStepRunners(options)
+  const result = await runPipeline(options.steps, runners, hooks, initial)
   return {
     schemaVersion: 1,
     exitCode: result.exitCode,
