@@ -12,8 +12,8 @@ import {
   parseConfigText,
 } from '../config/load-build-config.ts'
 import { InputError } from '../errors.ts'
+import type { FailOn } from '../scan/fail-on.ts'
 import { exists, readTextFile, toPosixRelative } from '../util/fs.ts'
-import type { FailOn } from './options.ts'
 import type { SignMode, StepName } from './steps.ts'
 
 export interface RunSection {

@@ -8,8 +8,6 @@ import type { Logger } from '../util/log.ts'
 import type { TrustFlags } from '../verify/trust.ts'
 import type { SignMode, StepName } from './steps.ts'
 
-export type FailOn = 'any' | 'low' | 'medium' | 'high' | 'critical'
-
 /**
  * Each section holds the choices a user makes for one step, typed by that step's own options (declared
  * once, in the step); the adapters in ./adapters/ add what the run supplies (folders, clock, log, env).

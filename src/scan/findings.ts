@@ -4,6 +4,7 @@
  */
 import semver from 'semver'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
+import type { FailOn } from './fail-on.ts'
 import { declaredRanges, fixWithinRanges, type LockInfo } from './lockfile.ts'
 import type { RecordMatch } from './osv-index.ts'
 import { toRecordSeverity } from './severity.ts'
@@ -166,8 +167,7 @@ export function countFindings(findings: Finding[]): SeverityCounts {
   return counts
 }
 
-export const FailOnLevels = ['any', 'low', 'medium', 'high', 'critical'] as const
-export type FailOn = (typeof FailOnLevels)[number]
+export { type FailOn, FailOnLevels } from './fail-on.ts'
 
 /**
  * Whether a finding fails `--fail-on`: its severity is at or above the threshold. An `unknown`

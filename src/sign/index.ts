@@ -17,6 +17,7 @@ import { bundleCertificate, certificateIdentity } from './certificate.ts'
 import { keyIdOf } from './key-id.ts'
 import { type SignerInfo, type SigningConfig, signDsse, signFile } from './sign-bundle.ts'
 
+export { SIGNING_FLAGS } from './flags.ts'
 export { identityTokenProvider, tokenSource } from './identity.ts'
 export { generateKeyPairPem, KEY_ALGORITHMS, type KeyAlgorithm, toPrivateKey } from './keys.ts'
 export type { SignerInfo, SigningConfig } from './sign-bundle.ts'

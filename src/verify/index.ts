@@ -9,6 +9,7 @@ import { loadTrust } from './trust.ts'
 import { type ArtifactInput, type VerifyReport, verifyBundle } from './verify-bundle.ts'
 
 export { bundleShapeProblem } from './bundle-shape.ts'
+export { TRUST_FLAGS } from './flags.ts'
 export { loadTrust, type Trust, type TrustFlags, type TrustInput } from './trust.ts'
 export { checkTrustedRoot, toTrustedRoot } from './trusted-root.ts'
 export type { ArtifactInput, IdentityPolicy, VerifyReport, VerifyRequest } from './verify-bundle.ts'

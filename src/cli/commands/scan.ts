@@ -1,6 +1,7 @@
 /** `detbuild scan`: flags → options → the scan core (loaded lazily). */
 import { Option } from 'commander'
 import { InputError } from '../../errors.ts'
+import { type FailOn, FailOnLevels } from '../../scan/fail-on.ts'
 import type { RegisterCommand } from '../context.ts'
 
 interface ScanFlags {
@@ -9,7 +10,7 @@ interface ScanFlags {
   osvUrl?: string
   cacheDir?: string
   cache: boolean
-  failOn?: 'any' | 'low' | 'medium' | 'high' | 'critical'
+  failOn?: FailOn
   omit: string[]
   ignoreFile: string[]
   timeout: string
@@ -36,13 +37,9 @@ export const register: RegisterCommand = (program, registrar) => {
     )
     .option('--no-cache', 'do not read or write the OSV record cache')
     .addOption(
-      new Option('--fail-on <severity>', 'exit 1 when an open finding is at or above this severity').choices([
-        'any',
-        'low',
-        'medium',
-        'high',
-        'critical',
-      ]),
+      new Option('--fail-on <severity>', 'exit 1 when an open finding is at or above this severity').choices(
+        FailOnLevels,
+      ),
     )
     .addOption(
       new Option('--omit <type>', 'leave out dependencies of this type (dev)')
