@@ -710,29 +710,7 @@ async function runOnce(variant: RunVariant, s: RunScope, knownNpmVersion: string
           )
       }
     }
-    const collect = async (): Promise<RunOutcome> => {
-      const found = await collectOutputs(staged.stageDir, config.outputs)
-      if (found.size === 0)
-        throw new CheckFailedError(
-          'BUILD_NO_OUTPUTS',
-          `no file matches outputs ${JSON.stringify(config.outputs)} after the build`,
-          { details: { key: 'outputs' } },
-        )
-      const entries = await Promise.all(
-        [...found].map(async ([name, abs]) => {
-          const kind = archiveKindOf(name)
-          const bytes = await readFile(abs)
-          const normalized = kind ? await normalizeArchive(kind, bytes, sourceDateEpoch, name) : bytes
-          return [name, normalized, kind] as const
-        }),
-      )
-      return {
-        outputs: new Map(entries.map(([name, bytes]) => [name, bytes])),
-        normalized: new Map(entries.map(([name, , kind]) => [name, kind])),
-        treeSha256: treeDigest(staged.staged),
-        files: staged.staged.length,
-      }
-    }
+    const collect = () => collectRun(staged, config.outputs, sourceDateEpoch)
     let outcome: RunOutcome
     if (isFirst) {
       const phase = async (name: 'install' | 'build', commands: readonly string[]) => {
@@ -765,6 +743,35 @@ async function runOnce(variant: RunVariant, s: RunScope, knownNpmVersion: string
     return { outcome, facts: facts as RunFacts, npmVersion, ...(fixedEnv ? { fixedEnv } : {}) }
   }
   return runVariant()
+}
+
+/** The outputs of one run, in memory, archives normalized (entry order, times, owners). */
+async function collectRun(
+  staged: StagedRun,
+  outputs: readonly string[],
+  sourceDateEpoch: number,
+): Promise<RunOutcome> {
+  const found = await collectOutputs(staged.stageDir, outputs)
+  if (found.size === 0)
+    throw new CheckFailedError(
+      'BUILD_NO_OUTPUTS',
+      `no file matches outputs ${JSON.stringify(outputs)} after the build`,
+      { details: { key: 'outputs' } },
+    )
+  const entries = await Promise.all(
+    [...found].map(async ([name, abs]) => {
+      const kind = archiveKindOf(name)
+      const bytes = await readFile(abs)
+      const normalized = kind ? await normalizeArchive(kind, bytes, sourceDateEpoch, name) : bytes
+      return [name, normalized, kind] as const
+    }),
+  )
+  return {
+    outputs: new Map(entries.map(([name, bytes]) => [name, bytes])),
+    normalized: new Map(entries.map(([name, , kind]) => [name, kind])),
+    treeSha256: treeDigest(staged.staged),
+    files: staged.staged.length,
+  }
 }
 
 /** Compares the two runs' outputs and describes what was varied. */
