@@ -3,8 +3,11 @@
  * Every input action.yml declares is listed here; a test keeps the two in step.
  */
 import { InputError } from '../errors.ts'
+import { SIGNING_FLAGS, TRUST_FLAGS } from '../flags/index.ts'
+import type { SignFlags } from '../sign/index.ts'
+import type { FlagSpec } from '../util/flag-spec.ts'
 import { urlSecrets } from '../util/redact.ts'
-import { checkAnchoredRegExp } from '../verify/index.ts'
+import { checkAnchoredRegExp, type TrustFlags } from '../verify/index.ts'
 
 export const ACTION_COMMANDS = ['run', 'build', 'sbom', 'scan', 'policy', 'sign', 'bundle', 'verify'] as const
 export type ActionCommand = (typeof ACTION_COMMANDS)[number]
@@ -61,14 +64,10 @@ export interface ActionInputs {
   /** a key file path, or the PEM itself (a secret) */
   key: string
   keyPassword: string
-  fulcioUrl: string
-  rekorUrl: string
-  tsaUrl: string
-  verifyKey: string
-  trustedRoot: string
-  certificateIdentity: string
-  certificateIdentityRegexp: string
-  certificateOidcIssuer: string
+  /** the sign step's inputs (sign/flags.ts): Fulcio, Rekor and TSA URLs; "" when not given */
+  signing: StringOptions<SignFlags>
+  /** verify's inputs (verify/flags.ts): who must have signed, and the trusted root; "" when not given */
+  trust: StringOptions<TrustFlags>
   releaseAssets: boolean
 }
 
@@ -95,7 +94,8 @@ export function readInputs(env: Readonly<Record<string, string | undefined>>): A
   // a PEM key keeps its line breaks; everything else is trimmed
   const rawKey = env[inputVariable('key')] ?? ''
   // anchored as a whole: a pattern that escapes `^(?:…)$` (`a)|(.*`) is rejected here, before any step runs
-  const identityRegexp = get('certificate-identity-regexp')
+  const trust = fromTable<TrustFlags>(TRUST_FLAGS, get)
+  const identityRegexp = trust.certificateIdentityRegexp ?? ''
   if (identityRegexp !== '') checkAnchoredRegExp(identityRegexp, 'input "certificate-identity-regexp"')
   return {
     workingDirectory: get('working-directory'),
@@ -113,16 +113,33 @@ export function readInputs(env: Readonly<Record<string, string | undefined>>): A
     sign: get('sign'),
     key: rawKey.includes('-----BEGIN') ? rawKey : rawKey.trim(),
     keyPassword: env[inputVariable('key-password')] ?? '',
-    fulcioUrl: get('fulcio-url'),
-    rekorUrl: get('rekor-url'),
-    tsaUrl: get('tsa-url'),
-    verifyKey: get('verify-key'),
-    trustedRoot: get('trusted-root'),
-    certificateIdentity: get('certificate-identity'),
-    certificateIdentityRegexp: identityRegexp,
-    certificateOidcIssuer: get('certificate-oidc-issuer'),
+    signing: fromTable<SignFlags>(SIGNING_FLAGS, get),
+    trust,
     releaseAssets: toBoolean('release-assets', get('release-assets')),
   }
+}
+
+/** The string-valued options of a step's options type (an input is always a string). */
+type StringOptions<T> = Partial<
+  Pick<T, { [K in keyof T]-?: NonNullable<T[K]> extends string ? K : never }[keyof T]>
+>
+
+/** The table's plain string inputs, under the step's own option names. */
+function fromTable<T extends object>(
+  table: readonly FlagSpec<keyof T & string>[],
+  get: (name: InputName) => string,
+): StringOptions<T> {
+  const values: Record<string, string> = {}
+  for (const f of table) if (f.input !== undefined) values[f.key] = get(inputName(f.input))
+  // the tables give inputs only to options that take a string (test/action/metadata.test.ts)
+  return values as StringOptions<T>
+}
+
+/** A table's input name, checked against the inputs action.yml declares. */
+function inputName(name: string): InputName {
+  if (!(INPUT_NAMES as readonly string[]).includes(name))
+    throw new Error(`a flag table names input "${name}", which action.yml does not declare`)
+  return name as InputName
 }
 
 /** Inputs that are URLs: their user info and secret query values are credentials. */

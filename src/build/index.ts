@@ -81,7 +81,7 @@ import {
 } from './room-host.ts'
 import { captureOutput, runShell } from './run.ts'
 import { inspectSource, type SourceInfo, type StagedFile, stageSource, treeDigest } from './stage.ts'
-import { type BuildStep, createStepTracker, toBuildSteps } from './steps.ts'
+import { type BuildStep, createStepTracker, type StepTracker, toBuildSteps } from './steps.ts'
 import { type ResolvedToolchain, resolveToolchain, UNKNOWN_NPM_VERSION } from './toolchain.ts'
 
 /** build.json's `sourceDateEpochFrom` names the context's source (kept as build.json has always spelled it). */
@@ -91,7 +91,6 @@ const SOURCE_DATE_RECORDED: Readonly<Record<SourceDate['from'], BuildFacts['sour
   default: 'default',
 }
 
-/** Options of {@link runBuild} (`detbuild build`): the project, the workspace folder and the build's knobs. */
 export interface BuildOptions {
   cwd: string
   out: string
@@ -125,7 +124,6 @@ export interface BuildOptions {
   arch?: string
 }
 
-/** What {@link runBuild} wrote: the build.json manifest, the output artifacts and, with `check`, the repro verdict. */
 export interface BuildResult {
   manifest: BuildManifest
   outputs: OutputRecord[]
@@ -376,12 +374,14 @@ interface BuildContext {
   cleanups: Promise<void>[]
 }
 
+/** Load → run → compare → write: prepares, runs once (twice with check), compares, attests. */
 async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<BuildResult> {
-  const { cwd, out, log } = options
-  const { settings, loaded, tmpRoot, buildLog, cleanups } = ctx
-  const config = loaded.config
+  const { out, log } = options
+  const config = ctx.loaded.config
   const check = options.check === true || options.strict === true
-  const steps = createStepTracker(toBuildSteps(check), options.progress, log, (text) => buildLog.write(text))
+  const steps = createStepTracker(toBuildSteps(check), options.progress, log, (text) =>
+    ctx.buildLog.write(text),
+  )
   const tools = await findCheckTools(options.hostEnv.PATH)
   const variants = planVariants({
     check,
@@ -390,8 +390,96 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
     hostEnv: options.hostEnv,
     hostCpus: tools.hostCpus,
   })
-  const npmCache = path.join(settings.cacheDir, 'npm')
+  const p = await prepareBuild(options, ctx, steps, variants[0] as RunVariant)
+  const scope: RunScope = { options, ctx, p, steps, tools, check }
 
+  const runs: VariantRun[] = []
+  let npmVersion = p.toolchain.npm.version
+  for (const variant of variants) {
+    const isFirst = variant.label === 'first'
+    if (!isFirst) {
+      steps.start('check')
+      steps.note('check', `${variant.label} run under varied conditions`)
+    }
+    try {
+      const run = await runOnce(variant, scope, npmVersion)
+      npmVersion = run.npmVersion
+      runs.push(run)
+    } catch (e) {
+      if (!isFirst) steps.fail('check', e)
+      throw e
+    }
+  }
+  const first = runs[0] as VariantRun
+
+  if (!check && config.clock === 'source-date') warnClock(first.facts, log)
+  let report: ReproReport | null = null
+  let skipped: string[] = []
+  if (check) {
+    report = await compareRuns(scope, variants, runs)
+    skipped = skippedVariations(report)
+    await Promise.all([
+      writeReproReport(out, report),
+      writeFileAtomic(path.join(out, WorkspaceFiles.reproReportMd), toReportMarkdown(report)),
+    ])
+    // a difference (or, with --strict, a variation that did not take effect) is the check's answer, not
+    // a failure of the step: the command exits 1 on it
+    const strictFails = options.strict === true && skipped.length > 0
+    steps.end('check', {
+      failed: !report.reproducible || strictFails,
+      detail: strictFails ? `${report.verdict} (--strict)` : report.verdict,
+    })
+  }
+
+  const checked = report
+  const records = await steps.run(
+    'attest',
+    () =>
+      writeAttestation(out, first.outcome, p.sourceDateEpoch, (written) =>
+        toBuildFacts(options, ctx, p, first, npmVersion, checked, written),
+      ),
+    (r) => ({
+      detail: `${r.written.length} artifact(s) in ${WorkspaceFiles.artifactsDir}/, ${WorkspaceFiles.buildManifest}, ${WorkspaceFiles.provenance}`,
+    }),
+  )
+  return {
+    manifest: records.manifest,
+    outputs: records.written,
+    reproducible: report ? report.reproducible : null,
+    report,
+    verdict: report ? report.verdict : null,
+    skipped,
+    lockWritten: p.toolchain.lockChanged,
+  }
+}
+
+/** What the runs share, prepared at once: the toolchain, the build room, the staged source, the cache. */
+interface Prepared {
+  toolchain: ResolvedToolchain
+  isolation: IsolationProbe
+  /** the source, and the first run's staged copy of it */
+  prepared: { source: SourceInfo; run: StagedRun }
+  lockfile: BuildFacts['lockfile']
+  extraMounts: string[]
+  roomBin: string
+  npmCache: string
+  sourceDateEpoch: number
+  sourceDateEpochFrom: BuildFacts['sourceDateEpochFrom']
+  /** stages a later run's own copy of the source */
+  stage: (variant: RunVariant) => Promise<StagedRun>
+}
+
+/** Load: the toolchain, the isolation probe, the source (inspected, staged) and the prefetch, at once. */
+async function prepareBuild(
+  options: BuildOptions,
+  ctx: BuildContext,
+  steps: StepTracker,
+  first: RunVariant,
+): Promise<Prepared> {
+  const { cwd, out, log } = options
+  const { settings, loaded, tmpRoot } = ctx
+  const config = loaded.config
+  const npmCache = path.join(settings.cacheDir, 'npm')
   // independent preparations run at once: the toolchain, the isolation probe, the source (inspect, then
   // stage the first run) and the prefetch of the locked packages (once the lockfile is known)
   for (const s of ['toolchain', 'isolation', 'source', 'prefetch'] as const) steps.start(s)
@@ -436,14 +524,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   }
   const sourceP = inspectP.then(async (source) => ({
     source,
-    run: await prepareRun(
-      tmpRoot,
-      variants[0] as RunVariant,
-      cwd,
-      source.files,
-      onPrivateKey,
-      gitRoomFor(source),
-    ),
+    run: await prepareRun(tmpRoot, first, cwd, source.files, onPrivateKey, gitRoomFor(source)),
   }))
   const prefetchP = inspectP.then(
     async (source) => prefetchFor(source, cwd, config, npmCache, settings.registry, await fetchOptionsP),
@@ -501,316 +582,344 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
   const sourceDateEpoch = ctx.sourceDate.epoch
   const sourceDateEpochFrom = SOURCE_DATE_RECORDED[ctx.sourceDate.from]
 
-  let npmVersion = toolchain.npm.version
-  const outcomes: RunOutcome[] = []
-  const runFacts: RunFacts[] = []
-  let fixedEnv: Record<string, string> = {}
-  for (const variant of variants) {
-    const isFirst = variant.label === 'first'
-    const runVariant = async () => {
-      const staged = isFirst
-        ? prepared.run
-        : await prepareRun(tmpRoot, variant, cwd, source.files, onPrivateKey, gitRoomFor(source))
-      if (!isFirst) await shiftSourceTimes(staged.stageDir, staged.staged, variant.clock.shiftS, Date.now())
-      // the second run's source is listed through disorderfs; it is unmounted whatever happens
-      const disorder = variant.disorder ? await mountDisorderfs(staged.stageDir, tools) : null
-      try {
-        return await runStaged(staged, disorder?.mounted === true, disorder?.note ?? null)
-      } finally {
-        await disorder?.release()
-      }
+  return {
+    toolchain,
+    isolation,
+    prepared,
+    lockfile,
+    extraMounts,
+    roomBin,
+    npmCache,
+    sourceDateEpoch,
+    sourceDateEpochFrom,
+    stage: (variant) => prepareRun(tmpRoot, variant, cwd, source.files, onPrivateKey, gitRoomFor(source)),
+  }
+}
+
+/** One run's result: its outputs (in memory), the conditions it ran under, the npm version seen. */
+interface VariantRun {
+  outcome: RunOutcome
+  facts: RunFacts
+  npmVersion: string
+  /** the first run's fixed environment, as build.json records it */
+  fixedEnv?: Record<string, string>
+}
+
+/** What every run of one build shares. */
+interface RunScope {
+  options: BuildOptions
+  ctx: BuildContext
+  p: Prepared
+  steps: StepTracker
+  tools: Awaited<ReturnType<typeof findCheckTools>>
+  check: boolean
+}
+
+/** Runs the install and build commands once (staged, in the room, under the variant's conditions). */
+async function runOnce(variant: RunVariant, s: RunScope, knownNpmVersion: string): Promise<VariantRun> {
+  const { options, ctx, p, steps, tools, check } = s
+  const { log } = options
+  const { settings, buildLog, cleanups } = ctx
+  const config = ctx.loaded.config
+  const { isolation, toolchain, roomBin, npmCache, extraMounts, sourceDateEpoch } = p
+  const isFirst = variant.label === 'first'
+  let npmVersion = knownNpmVersion
+  let facts: RunFacts | undefined
+  let fixedEnv: Record<string, string> | undefined
+  const runVariant = async (): Promise<VariantRun> => {
+    const staged = isFirst ? p.prepared.run : await p.stage(variant)
+    if (!isFirst) await shiftSourceTimes(staged.stageDir, staged.staged, variant.clock.shiftS, Date.now())
+    // the second run's source is listed through disorderfs; it is unmounted whatever happens
+    const disorder = variant.disorder ? await mountDisorderfs(staged.stageDir, tools) : null
+    try {
+      return await runStaged(staged, disorder?.mounted === true, disorder?.note ?? null)
+    } finally {
+      await disorder?.release()
     }
-    const runStaged = async (
-      staged: StagedRun,
-      disordered: boolean,
-      disorderNote: string | null,
-    ): Promise<RunOutcome> => {
-      const runner = isolation.runner
-      let room = runner
-        ? await prepareRoom(
-            // the check's second run gets another hostname and user (see roomIdentityFor)
-            roomIdentityFor(variant, true).options,
-            runner,
-            staged,
-            toolchain,
-            roomBin,
-            npmCache,
-            extraMounts,
-            config.network === 'allow',
-          )
-        : null
-      // in the room every path the build sees is fixed; on the host they are this run's folders
-      let baseEnv = toBuildEnv({
-        hostEnv: options.hostEnv,
-        allowlist: config.env,
-        secretAllowlist: config.secretEnv,
-        git: config.git,
-        home: room ? ROOM_PATHS.home : staged.home,
-        tmp: room ? ROOM_PATHS.tmp : staged.tmp,
-        pathDirs: room ? [ROOM_PATHS.toolchainBin] : toolchain.pathDirs,
-        sourceDateEpoch,
-        npmCache: room ? ROOM_PATHS.npmCache : npmCache,
-        registry: settings.registry,
-        offline: config.network === 'deny',
-        ...(variant.variation ? { variation: variant.variation } : {}),
-      })
-      if (room && config.network === 'allow') {
-        // the host's private CA files, at fixed paths in the room
-        const withCa = withRoomCaFiles(room.layout, baseEnv)
-        room = { ...room, layout: withCa.layout }
-        baseEnv = withCa.env
-      }
-      if (isFirst) fixedEnv = fixedEnvRecord(baseEnv, config.env, room !== null)
-      // the clock and CPU count the commands see (preload, libfaketime, taskset), and what took effect
-      const shaped = await shapeRun({
-        variant,
-        env: baseEnv,
-        hostHome: staged.home,
-        tools,
-        sourceDateEpoch,
-        probe: check || config.clock === 'source-date',
-        runProbe: async (env, wrappers) => {
-          let output = ''
-          const code = await runShell(PROBE_COMMAND, {
-            cwd: staged.stageDir,
-            env,
-            umask: variant.umask,
-            unshare: null,
-            room,
-            ...wrappers,
-            onOutput: (chunk) => {
-              output += chunk
-            },
-          })
-          return { code, output }
-        },
-      })
-      shaped.facts.disorderfs = disordered
-      shaped.facts.disorderfsNote = disorderNote
-      runFacts.push(shaped.facts)
-      const env = shaped.env
-      if (npmVersion === UNKNOWN_NPM_VERSION) {
-        if (room) {
-          let printed = ''
-          const code = await runShell('npm --version', {
-            cwd: staged.stageDir,
-            env,
-            umask: variant.umask,
-            unshare: null,
-            room,
-            onOutput: (chunk) => {
-              printed += chunk
-            },
-          })
-          if (code === 0 && /^\d+\.\d+\.\d+\S*$/.test(printed.trim())) npmVersion = printed.trim()
-        } else
-          npmVersion =
-            (await captureOutput('npm', ['--version'], env, staged.stageDir)) ?? UNKNOWN_NPM_VERSION
-      }
-      const runPhase = async (phase: 'install' | 'build', commands: readonly string[]) => {
-        for (const command of commands) {
-          buildLog.write(`$ ${command}\n`)
-          log.debug(`${phase}: ${command}`)
-          const phaseEnv =
-            phase === 'install' && !config.scripts ? { ...env, npm_config_ignore_scripts: 'true' } : env
-          const code = await runShell(command, {
-            cwd: staged.stageDir,
-            env: phaseEnv,
-            umask: variant.umask,
-            unshare: isolation.unshare,
-            room,
-            // with network allowed, TLS during install needs the real time (node's own clock is shifted)
-            faketime: phase === 'install' && config.network === 'allow' ? null : shaped.faketime,
-            taskset: shaped.taskset,
-            onOutput: (chunk) => buildLog.write(chunk),
-          })
-          // each command's output is on disk before the next command starts
-          await buildLog.flush()
-          if (code !== 0)
-            throw new CheckFailedError(
-              'BUILD_COMMAND_FAILED',
-              `${phase} command "${command}" exited with ${code} (${variant.label} run; see ${WorkspaceFiles.buildLog})`,
-              { details: { phase, command, exitCode: code, run: variant.label } },
-            )
-        }
-      }
-      const collect = async (): Promise<RunOutcome> => {
-        const found = await collectOutputs(staged.stageDir, config.outputs)
-        if (found.size === 0)
-          throw new CheckFailedError(
-            'BUILD_NO_OUTPUTS',
-            `no file matches outputs ${JSON.stringify(config.outputs)} after the build`,
-            { details: { key: 'outputs' } },
-          )
-        const entries = await Promise.all(
-          [...found].map(async ([name, abs]) => {
-            const kind = archiveKindOf(name)
-            const bytes = await readFile(abs)
-            const normalized = kind ? await normalizeArchive(kind, bytes, sourceDateEpoch, name) : bytes
-            return [name, normalized, kind] as const
-          }),
+  }
+  const runStaged = async (
+    staged: StagedRun,
+    disordered: boolean,
+    disorderNote: string | null,
+  ): Promise<VariantRun> => {
+    const runner = isolation.runner
+    let room = runner
+      ? await prepareRoom(
+          // the check's second run gets another hostname and user (see roomIdentityFor)
+          roomIdentityFor(variant, true).options,
+          runner,
+          staged,
+          toolchain,
+          roomBin,
+          npmCache,
+          extraMounts,
+          config.network === 'allow',
         )
-        return {
-          outputs: new Map(entries.map(([name, bytes]) => [name, bytes])),
-          normalized: new Map(entries.map(([name, , kind]) => [name, kind])),
-          treeSha256: treeDigest(staged.staged),
-          files: staged.staged.length,
-        }
-      }
-      let outcome: RunOutcome
-      if (isFirst) {
-        const phase = async (name: 'install' | 'build', commands: readonly string[]) => {
-          if (commands.length === 0) {
-            steps.start(name)
-            steps.end(name, { detail: `no ${name} command`, skipped: true })
-            return
-          }
-          await steps.run(
-            name,
-            async () => {
-              steps.note(name, `${variant.label} run`)
-              await runPhase(name, commands)
-            },
-            () => ({ detail: `${commands.length} command(s)` }),
-          )
-        }
-        await phase('install', config.install)
-        await phase('build', config.build)
-        outcome = await steps.run('outputs', collect, (o) => ({
-          detail: `${o.outputs.size} output(s): ${[...o.outputs.keys()].join(', ')}`,
-        }))
-      } else {
-        await runPhase('install', config.install)
-        await runPhase('build', config.build)
-        outcome = await collect()
-      }
-      // the outputs are in memory: the staging folder goes while the build goes on (awaited at the end)
-      if (!options.keepStaging)
-        cleanups.push(rm(staged.root, { recursive: true, force: true }).catch(() => {}))
-      return outcome
-    }
-    if (isFirst) outcomes.push(await runVariant())
-    else {
-      steps.start('check')
-      steps.note('check', `${variant.label} run under varied conditions`)
-      try {
-        outcomes.push(await runVariant())
-      } catch (e) {
-        steps.fail('check', e)
-        throw e
-      }
-    }
-  }
-
-  const first = outcomes[0] as RunOutcome
-  let report: ReproReport | null = null
-  let skipped: string[] = []
-  if (!check && config.clock === 'source-date') {
-    const f = runFacts[0] as RunFacts
-    const held = nodeClockHeld(f)
-    if (!held)
-      log.warn(
-        `clock "source-date" did not take effect for node processes: ${f.preloadNote ?? f.probeNote ?? 'the probe did not see it'}`,
-      )
-    if (f.offsetS !== null && !f.faketime)
-      log.warn('clock "source-date": faketime is not on PATH: only node processes start at SOURCE_DATE_EPOCH')
-  }
-  if (check) {
-    const second = outcomes[1] as RunOutcome
-    const comparisons = await compareOutputs(first.outputs, second.outputs)
-    const reproducible = comparisons.every((c) => c.status === 'identical')
-    const { variations, fixed } = describeVariations({
-      variants,
-      facts: runFacts,
-      tools,
-      allowlist: config.env,
+      : null
+    // in the room every path the build sees is fixed; on the host they are this run's folders
+    let baseEnv = toBuildEnv({
       hostEnv: options.hostEnv,
-      network: config.network,
-      creationOrderMatters: await probeCreationOrder(tmpRoot),
-      sealed: isolation.isolation.sealed,
+      allowlist: config.env,
+      secretAllowlist: config.secretEnv,
+      git: config.git,
+      home: room ? ROOM_PATHS.home : staged.home,
+      tmp: room ? ROOM_PATHS.tmp : staged.tmp,
+      pathDirs: room ? [ROOM_PATHS.toolchainBin] : toolchain.pathDirs,
+      sourceDateEpoch,
+      npmCache: room ? ROOM_PATHS.npmCache : npmCache,
+      registry: settings.registry,
+      offline: config.network === 'deny',
+      ...(variant.variation ? { variation: variant.variation } : {}),
     })
-    report = {
-      schemaVersion: 1,
-      reproducible,
-      verdict: toVerdict(reproducible, variations, comparisons),
-      variations,
-      fixed,
-      outputs: comparisons,
+    if (room && config.network === 'allow') {
+      // the host's private CA files, at fixed paths in the room
+      const withCa = withRoomCaFiles(room.layout, baseEnv)
+      room = { ...room, layout: withCa.layout }
+      baseEnv = withCa.env
     }
-    skipped = skippedVariations(report)
-    await Promise.all([
-      writeReproReport(out, report),
-      writeFileAtomic(path.join(out, WorkspaceFiles.reproReportMd), toReportMarkdown(report)),
-    ])
-    // a difference (or, with --strict, a variation that did not take effect) is the check's answer, not
-    // a failure of the step: the command exits 1 on it
-    const strictFails = options.strict === true && skipped.length > 0
-    steps.end('check', {
-      failed: !reproducible || strictFails,
-      detail: strictFails ? `${report.verdict} (--strict)` : report.verdict,
+    if (isFirst) fixedEnv = fixedEnvRecord(baseEnv, config.env, room !== null)
+    // the clock and CPU count the commands see (preload, libfaketime, taskset), and what took effect
+    const shaped = await shapeRun({
+      variant,
+      env: baseEnv,
+      hostHome: staged.home,
+      tools,
+      sourceDateEpoch,
+      probe: check || config.clock === 'source-date',
+      runProbe: async (env, wrappers) => {
+        let output = ''
+        const code = await runShell(PROBE_COMMAND, {
+          cwd: staged.stageDir,
+          env,
+          umask: variant.umask,
+          unshare: null,
+          room,
+          ...wrappers,
+          onOutput: (chunk) => {
+            output += chunk
+          },
+        })
+        return { code, output }
+      },
     })
+    shaped.facts.disorderfs = disordered
+    shaped.facts.disorderfsNote = disorderNote
+    facts = shaped.facts
+    const env = shaped.env
+    if (npmVersion === UNKNOWN_NPM_VERSION) {
+      if (room) {
+        let printed = ''
+        const code = await runShell('npm --version', {
+          cwd: staged.stageDir,
+          env,
+          umask: variant.umask,
+          unshare: null,
+          room,
+          onOutput: (chunk) => {
+            printed += chunk
+          },
+        })
+        if (code === 0 && /^\d+\.\d+\.\d+\S*$/.test(printed.trim())) npmVersion = printed.trim()
+      } else
+        npmVersion = (await captureOutput('npm', ['--version'], env, staged.stageDir)) ?? UNKNOWN_NPM_VERSION
+    }
+    const runPhase = async (phase: 'install' | 'build', commands: readonly string[]) => {
+      for (const command of commands) {
+        buildLog.write(`$ ${command}\n`)
+        log.debug(`${phase}: ${command}`)
+        const phaseEnv =
+          phase === 'install' && !config.scripts ? { ...env, npm_config_ignore_scripts: 'true' } : env
+        const code = await runShell(command, {
+          cwd: staged.stageDir,
+          env: phaseEnv,
+          umask: variant.umask,
+          unshare: isolation.unshare,
+          room,
+          // with network allowed, TLS during install needs the real time (node's own clock is shifted)
+          faketime: phase === 'install' && config.network === 'allow' ? null : shaped.faketime,
+          taskset: shaped.taskset,
+          onOutput: (chunk) => buildLog.write(chunk),
+        })
+        // each command's output is on disk before the next command starts
+        await buildLog.flush()
+        if (code !== 0)
+          throw new CheckFailedError(
+            'BUILD_COMMAND_FAILED',
+            `${phase} command "${command}" exited with ${code} (${variant.label} run; see ${WorkspaceFiles.buildLog})`,
+            { details: { phase, command, exitCode: code, run: variant.label } },
+          )
+      }
+    }
+    const collect = () => collectRun(staged, config.outputs, sourceDateEpoch)
+    let outcome: RunOutcome
+    if (isFirst) {
+      const phase = async (name: 'install' | 'build', commands: readonly string[]) => {
+        if (commands.length === 0) {
+          steps.start(name)
+          steps.end(name, { detail: `no ${name} command`, skipped: true })
+          return
+        }
+        await steps.run(
+          name,
+          async () => {
+            steps.note(name, `${variant.label} run`)
+            await runPhase(name, commands)
+          },
+          () => ({ detail: `${commands.length} command(s)` }),
+        )
+      }
+      await phase('install', config.install)
+      await phase('build', config.build)
+      outcome = await steps.run('outputs', collect, (o) => ({
+        detail: `${o.outputs.size} output(s): ${[...o.outputs.keys()].join(', ')}`,
+      }))
+    } else {
+      await runPhase('install', config.install)
+      await runPhase('build', config.build)
+      outcome = await collect()
+    }
+    // the outputs are in memory: the staging folder goes while the build goes on (awaited at the end)
+    if (!options.keepStaging) cleanups.push(rm(staged.root, { recursive: true, force: true }).catch(() => {}))
+    return { outcome, facts: facts as RunFacts, npmVersion, ...(fixedEnv ? { fixedEnv } : {}) }
   }
+  return runVariant()
+}
 
-  const records = await steps.run(
-    'attest',
-    async () => {
-      // artifacts: written once, mtime = SOURCE_DATE_EPOCH, hashed from the bytes that are written
-      const artifactsDir = path.join(out, WorkspaceFiles.artifactsDir)
-      await rm(artifactsDir, { recursive: true, force: true })
-      const written = await Promise.all(
-        [...first.outputs].map(async ([name, bytes]): Promise<OutputRecord> => {
-          const file = path.join(artifactsDir, name)
-          await writeFileAtomic(file, bytes)
-          await utimes(file, sourceDateEpoch, sourceDateEpoch)
-          return {
-            path: `${WorkspaceFiles.artifactsDir}/${name}`,
-            ...hashBytes(bytes),
-            normalized: first.normalized.get(name) ?? null,
-          }
-        }),
-      )
-      // commands and config are recorded as written: a URL in them may carry credentials
-      const facts: BuildFacts = redactDeep({
-        source: toSourceRecord(source, first),
-        sourceDateEpoch,
-        sourceDateEpochFrom,
-        config: { file: loaded.file, sha256: loaded.sha256, record: toConfigRecord(config) },
-        lockfile,
-        toolchain: toToolchainRecord(toolchain, npmVersion),
-        commands: { install: [...config.install], build: [...config.build] },
-        env: [
-          ...new Set([
-            ...config.env,
-            ...config.secretEnv,
-            ...toNetworkEnvNames(options.hostEnv, config.network === 'deny'),
-          ]),
-        ],
-        fixedEnv,
-        isolation: isolation.isolation,
-        reproducibility: {
-          checked: check,
-          reproducible: report ? report.reproducible : null,
-          report: report ? WorkspaceFiles.reproReport : null,
-        },
-        outputs: written,
-      })
-      const manifest = toBuildManifest(facts)
-      await Promise.all([writeBuildManifest(out, manifest), writeProvenance(out, toProvenance(facts))])
-      return { written, manifest }
-    },
-    (r) => ({
-      detail: `${r.written.length} artifact(s) in ${WorkspaceFiles.artifactsDir}/, ${WorkspaceFiles.buildManifest}, ${WorkspaceFiles.provenance}`,
+/** The outputs of one run, in memory, archives normalized (entry order, times, owners). */
+async function collectRun(
+  staged: StagedRun,
+  outputs: readonly string[],
+  sourceDateEpoch: number,
+): Promise<RunOutcome> {
+  const found = await collectOutputs(staged.stageDir, outputs)
+  if (found.size === 0)
+    throw new CheckFailedError(
+      'BUILD_NO_OUTPUTS',
+      `no file matches outputs ${JSON.stringify(outputs)} after the build`,
+      { details: { key: 'outputs' } },
+    )
+  const entries = await Promise.all(
+    [...found].map(async ([name, abs]) => {
+      const kind = archiveKindOf(name)
+      const bytes = await readFile(abs)
+      const normalized = kind ? await normalizeArchive(kind, bytes, sourceDateEpoch, name) : bytes
+      return [name, normalized, kind] as const
     }),
   )
   return {
-    manifest: records.manifest,
-    outputs: records.written,
-    reproducible: report ? report.reproducible : null,
-    report,
-    verdict: report ? report.verdict : null,
-    skipped,
-    lockWritten: toolchain.lockChanged,
+    outputs: new Map(entries.map(([name, bytes]) => [name, bytes])),
+    normalized: new Map(entries.map(([name, , kind]) => [name, kind])),
+    treeSha256: treeDigest(staged.staged),
+    files: staged.staged.length,
   }
+}
+
+/** Compares the two runs' outputs and describes what was varied. */
+async function compareRuns(
+  s: RunScope,
+  variants: readonly RunVariant[],
+  runs: readonly VariantRun[],
+): Promise<ReproReport> {
+  const config = s.ctx.loaded.config
+  const comparisons = await compareOutputs(
+    (runs[0] as VariantRun).outcome.outputs,
+    (runs[1] as VariantRun).outcome.outputs,
+  )
+  const reproducible = comparisons.every((c) => c.status === 'identical')
+  const { variations, fixed } = describeVariations({
+    variants,
+    facts: runs.map((r) => r.facts),
+    tools: s.tools,
+    allowlist: config.env,
+    hostEnv: s.options.hostEnv,
+    network: config.network,
+    creationOrderMatters: await probeCreationOrder(s.ctx.tmpRoot),
+    sealed: s.p.isolation.isolation.sealed,
+  })
+  return {
+    schemaVersion: 1,
+    reproducible,
+    verdict: toVerdict(reproducible, variations, comparisons),
+    variations,
+    fixed,
+    outputs: comparisons,
+  }
+}
+
+/** Without check: says when "clock": "source-date" did not take effect. */
+function warnClock(f: RunFacts, log: Logger): void {
+  const held = nodeClockHeld(f)
+  if (!held)
+    log.warn(
+      `clock "source-date" did not take effect for node processes: ${f.preloadNote ?? f.probeNote ?? 'the probe did not see it'}`,
+    )
+  if (f.offsetS !== null && !f.faketime)
+    log.warn('clock "source-date": faketime is not on PATH: only node processes start at SOURCE_DATE_EPOCH')
+}
+
+/** Pure: build.json's facts (commands and config as written: a URL in them may carry credentials). */
+function toBuildFacts(
+  options: BuildOptions,
+  ctx: BuildContext,
+  p: Prepared,
+  first: VariantRun,
+  npmVersion: string,
+  report: ReproReport | null,
+  written: OutputRecord[],
+): BuildFacts {
+  const { loaded } = ctx
+  const config = loaded.config
+  return redactDeep({
+    source: toSourceRecord(p.prepared.source, first.outcome),
+    sourceDateEpoch: p.sourceDateEpoch,
+    sourceDateEpochFrom: p.sourceDateEpochFrom,
+    config: { file: loaded.file, sha256: loaded.sha256, record: toConfigRecord(config) },
+    lockfile: p.lockfile,
+    toolchain: toToolchainRecord(p.toolchain, npmVersion),
+    commands: { install: [...config.install], build: [...config.build] },
+    env: [
+      ...new Set([
+        ...config.env,
+        ...config.secretEnv,
+        ...toNetworkEnvNames(options.hostEnv, config.network === 'deny'),
+      ]),
+    ],
+    fixedEnv: first.fixedEnv ?? {},
+    isolation: p.isolation.isolation,
+    reproducibility: {
+      checked: report !== null,
+      reproducible: report ? report.reproducible : null,
+      report: report ? WorkspaceFiles.reproReport : null,
+    },
+    outputs: written,
+  })
+}
+
+/** Write: the artifacts (mtime = SOURCE_DATE_EPOCH, hashed from the bytes written), build.json, provenance. */
+async function writeAttestation(
+  out: string,
+  first: RunOutcome,
+  sourceDateEpoch: number,
+  toFacts: (written: OutputRecord[]) => BuildFacts,
+): Promise<{ written: OutputRecord[]; manifest: BuildManifest }> {
+  const artifactsDir = path.join(out, WorkspaceFiles.artifactsDir)
+  await rm(artifactsDir, { recursive: true, force: true })
+  const written = await Promise.all(
+    [...first.outputs].map(async ([name, bytes]): Promise<OutputRecord> => {
+      const file = path.join(artifactsDir, name)
+      await writeFileAtomic(file, bytes)
+      await utimes(file, sourceDateEpoch, sourceDateEpoch)
+      return {
+        path: `${WorkspaceFiles.artifactsDir}/${name}`,
+        ...hashBytes(bytes),
+        normalized: first.normalized.get(name) ?? null,
+      }
+    }),
+  )
+  const facts = toFacts(written)
+  const manifest = toBuildManifest(facts)
+  await Promise.all([writeBuildManifest(out, manifest), writeProvenance(out, toProvenance(facts))])
+  return { written, manifest }
 }
 
 /**

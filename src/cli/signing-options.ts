@@ -1,44 +1,49 @@
-import type { Command } from 'commander'
+import { type Command, Option } from 'commander'
+import { SIGNING_FLAGS, TRUST_FLAGS } from '../flags/index.ts'
+import type { FlagSpec } from '../util/flag-spec.ts'
 
-/** The signing flags `detbuild sign` and `detbuild bundle` share (resolved by sign/config.ts). */
-export function addSigningOptions(command: Command): Command {
+/** The step's own flags from its table, with the step's own help and defaults. */
+function addFlags(command: Command, table: readonly FlagSpec[]): Command {
+  for (const f of table)
+    if (f.default === undefined) command.option(f.flag, f.description)
+    else command.option(f.flag, f.description, f.default)
   return command
-    .option(
-      '--key <file>',
-      'sign with a PKCS#8 PEM private key (ECDSA P-256/P-384 or Ed25519) instead of keyless',
-    )
-    .option(
-      '--key-password-env <name>',
-      'environment variable holding the key passphrase',
-      'DETBUILD_KEY_PASSWORD',
-    )
-    .option(
-      '--identity-token <jwt>',
-      'OIDC identity token for keyless signing (else SIGSTORE_ID_TOKEN or GitHub Actions)',
-    )
-    .option('--fulcio-url <url>', 'Fulcio certificate authority (default https://fulcio.sigstore.dev)')
-    .option('--rekor-url <url>', 'Rekor transparency log (default https://rekor.sigstore.dev)')
-    .option('--tsa-url <url>', 'RFC 3161 timestamp authority (default: none)')
-    .option('--no-tlog', 'with --key: do not upload to the transparency log')
-    .option('--timeout <seconds>', 'per-request timeout for Fulcio, Rekor and the TSA', '10')
+}
+
+/** The signing flags `detbuild sign` and `detbuild bundle` share (sign/flags.ts; resolved by sign/config.ts). */
+export function addSigningOptions(command: Command): Command {
+  return addFlags(command, SIGNING_FLAGS)
 }
 
 /**
  * Who must have signed, and the trust root: the flags `detbuild verify` and `detbuild policy` share
- * (resolved by verify/options.ts into src/verify's TrustFlags).
+ * (verify/flags.ts; resolved by verify/options.ts into src/verify's TrustFlags).
  */
 export function addTrustOptions(command: Command): Command {
+  return addFlags(command, TRUST_FLAGS)
+}
+
+/** `detbuild run`'s flags for one step's table: its run name, `<step>: ` help, no defaults. */
+export function addRunFlags(command: Command, table: readonly FlagSpec[], step: string): Command {
+  for (const f of table) if (f.run) command.option(f.run.flag ?? f.flag, `${step}: ${f.run.description}`)
   return command
-    .option('--certificate-identity <id>', 'exact signer identity (certificate SAN: workflow URI or e-mail)')
-    .option('--certificate-identity-regexp <re>', 'signer identity as a regular expression, matched whole')
-    .option(
-      '--certificate-oidc-issuer <url>',
-      'exact OIDC issuer, e.g. https://token.actions.githubusercontent.com',
-    )
-    .option('--key <file>', 'PEM public key for a key-signed bundle')
-    .option(
-      '--trusted-root <file>',
-      'sigstore trusted_root.json for offline verification (default: public-good via TUF)',
-    )
-    .option('--insecure-ignore-tlog', 'with --key: accept a bundle without a transparency-log entry', false)
+}
+
+/**
+ * The values commander parsed for a step's run flags, under the step's own option names (`--verify-key`
+ * → TrustFlags' `key`); flags not given are absent (a `--no-x` flag only when given: false).
+ */
+export function runFlagValues<T extends object>(
+  flags: Readonly<Record<string, unknown>>,
+  table: readonly FlagSpec<keyof T & string>[],
+): Partial<T> {
+  // a flag with an argument gives a string, a switch a boolean: the step's options type says the same
+  const values: Record<string, string | boolean> = {}
+  for (const f of table) {
+    if (!f.run) continue
+    const option = new Option(f.run.flag ?? f.flag)
+    const value = flags[option.attributeName()]
+    if (typeof value === 'string' || value === !option.negate) values[f.key] = value
+  }
+  return values as Partial<T>
 }

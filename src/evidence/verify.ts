@@ -16,7 +16,7 @@ import { toPosixRelative } from '../util/fs.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { loadTrust, parseDigestArtifact, readArtifact, type TrustFlags } from '../verify/index.ts'
+import { loadTrust, parseDigestArtifact, readArtifact, type Trust, type TrustInput } from '../verify/index.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
 import { readEvidenceArchive } from './archive.ts'
 import {
@@ -43,8 +43,11 @@ import {
 } from './types.ts'
 import { validateFiles } from './validate-files.ts'
 
-/** Options of {@link verifyEvidence} (`detbuild verify --evidence`): the archive, the artifact, who must have signed. */
-export interface VerifyEvidenceOptions extends TrustFlags {
+/**
+ * Options of {@link verifyEvidence} (`detbuild verify --evidence`): the archive, the artifact, who must have
+ * signed. The trust flags may hold the key and the trusted root in memory (TrustInput) instead of naming files.
+ */
+export interface VerifyEvidenceOptions extends TrustInput {
   cwd: string
   /** the evidence archive */
   evidence: string
@@ -117,22 +120,53 @@ export interface VerifyEvidenceResult {
 /**
  * Checks an evidence archive against an artifact (`detbuild verify --evidence`): the signed manifest, every
  * member's digest and, with `rescan`, today's advisories. A failed check is in the result (`exitCode`),
- * bad input is thrown.
+ * bad input is thrown. Load → check → report: every check adds to one report.
  */
 export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEvidenceResult> {
+  const loaded = await loadEvidenceInputs(o)
+  let report = newReport(o, loaded)
+  const archive = await checkArchive(loaded.bytes, loaded.limits, report.evidence)
+  report = merge(report, archive.part)
+  if (!archive.members) return finish(report)
+  const signed = await checkSigned(archive.members, loaded.trust, loaded.digest)
+  report = merge(report, signed.part)
+  if (!signed.manifest) return finish(report)
+  const fresh = o.rescan ? await rescanEvidence(o, archive.members, signed.vulnsReadable) : undefined
+  if (fresh) report = merge(report, fresh.part)
+  if (o.policy !== undefined)
+    report = merge(
+      report,
+      await reevaluatePolicy(o, o.policy, archive.members, signed.manifest, loaded.trust, fresh?.vulns),
+    )
+  return finish(report, fresh?.incomplete === true)
+}
+
+/** What verification reads before any check: the trust material, the artifact's digest, the archive. */
+interface EvidenceInputs {
+  limits: ArchiveLimits
+  trust: Trust
+  digest: ArtifactDigest
+  bytes: Buffer
+}
+
+/** Load: usage and inputs first, so that a wrong flag is exit 2 before any check runs. */
+async function loadEvidenceInputs(o: VerifyEvidenceOptions): Promise<EvidenceInputs> {
   const limits = o.limits ?? DEFAULT_LIMITS
-  const display = (file: string) => toPosixRelative(o.cwd, path.resolve(o.cwd, file))
   if ((o.offlineDb !== undefined || o.osvUrl !== undefined) && !o.rescan)
     throw new InputError('VERIFY_USAGE', '--offline-db and --osv-url are for --rescan')
   if (o.offlineDb !== undefined && o.osvUrl !== undefined)
     throw new InputError('VERIFY_USAGE', '--offline-db and --osv-url cannot be used together')
-  // usage and inputs first: a wrong flag is exit 2 before any check runs
   const trust = await loadTrust(o, o.cwd, o.tufCachePath)
   const digest = await artifactDigest(o.cwd, o.artifact)
-  const shownDigest = `${digest.algorithm}:${digest.hex}`
   const bytes = await readArchiveFile(o.cwd, o.evidence, limits)
+  return { limits, trust, digest, bytes }
+}
 
-  const report: EvidenceReport = {
+/** Pure: the report before any check (every check skipped). */
+function newReport(o: VerifyEvidenceOptions, { trust, digest }: EvidenceInputs): EvidenceReport {
+  const display = (file: string) => toPosixRelative(o.cwd, path.resolve(o.cwd, file))
+  const shownDigest = `${digest.algorithm}:${digest.hex}`
+  return {
     verified: false,
     evidence: display(o.evidence),
     artifact: parseDigestArtifact(o.artifact) ? shownDigest : display(o.artifact),
@@ -156,162 +190,210 @@ export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEv
     policy: null,
     rescan: null,
   }
-  const finish = (incomplete = false): VerifyEvidenceResult => {
-    report.failures.sort(
-      (a, b) => compareCodePoint(a.file ?? '', b.file ?? '') || compareCodePoint(a.code, b.code),
-    )
-    report.failure = report.failures[0] ?? null
-    report.verified = report.failures.length === 0 && !incomplete
-    return {
-      report,
-      exitCode:
-        report.failures.length > 0 ? ExitCode.checkFailed : incomplete ? ExitCode.incomplete : ExitCode.ok,
-    }
-  }
+}
 
-  let members: Map<string, Buffer>
+/** What one check adds to the report: its statuses, its failures, and the facts it found. */
+type ReportPart = Partial<Omit<EvidenceReport, 'checks' | 'failures'>> & {
+  checks?: Partial<EvidenceReport['checks']>
+  failures?: EvidenceFailure[]
+}
+
+/** Pure. */
+function merge(report: EvidenceReport, { checks, failures, ...facts }: ReportPart): EvidenceReport {
+  return {
+    ...report,
+    ...facts,
+    checks: { ...report.checks, ...checks },
+    failures: [...report.failures, ...(failures ?? [])],
+  }
+}
+
+/** Pure: the verdict; any failure is exit 1, else a check that could not look is exit 3. */
+function finish(report: EvidenceReport, incomplete = false): VerifyEvidenceResult {
+  const failures = [...report.failures].sort(
+    (a, b) => compareCodePoint(a.file ?? '', b.file ?? '') || compareCodePoint(a.code, b.code),
+  )
+  return {
+    report: {
+      ...report,
+      failures,
+      failure: failures[0] ?? null,
+      verified: failures.length === 0 && !incomplete,
+    },
+    exitCode: failures.length > 0 ? ExitCode.checkFailed : incomplete ? ExitCode.incomplete : ExitCode.ok,
+  }
+}
+
+/** In memory: the archive's members, or why it cannot be read safely (a failed check). */
+async function checkArchive(
+  bytes: Buffer,
+  limits: ArchiveLimits,
+  shown: string,
+): Promise<{ part: ReportPart; members?: Map<string, Buffer> }> {
   try {
-    members = await readEvidenceArchive(bytes, limits, report.evidence)
+    const members = await readEvidenceArchive(bytes, limits, shown)
+    return { part: { checks: { archive: 'pass' } }, members }
   } catch (e) {
     if (!(e instanceof CheckFailedError)) throw e
     const entry = e.details?.entry
-    report.checks.archive = 'fail'
-    report.failures.push({
+    const failure: EvidenceFailure = {
       code: e.code as EvidenceFailureCode,
       message: e.message,
       ...(typeof entry === 'string' ? { file: entry } : {}),
-    })
-    return finish()
+    }
+    return { part: { checks: { archive: 'fail' }, failures: [failure] } }
   }
-  report.checks.archive = 'pass'
+}
 
-  // the manifest and its signature
+/**
+ * The manifest and its signature, every file against the manifest, the artifact against the
+ * provenance and build.json, and the claims the files make about each other. In memory.
+ */
+async function checkSigned(
+  members: ReadonlyMap<string, Buffer>,
+  trust: Trust,
+  digest: ArtifactDigest,
+): Promise<{ part: ReportPart; manifest?: EvidenceManifest; vulnsReadable: boolean }> {
   const manifestBytes = members.get(MANIFEST_FILE)
   if (manifestBytes === undefined) {
-    report.failures.push({
+    const failure: EvidenceFailure = {
       code: 'EVIDENCE_MANIFEST_MISSING',
       message: 'the archive holds no manifest.json',
       file: MANIFEST_FILE,
-    })
-    report.checks.signature = 'fail'
-    report.checks.files = 'fail'
-    return finish()
+    }
+    return {
+      part: { checks: { signature: 'fail', files: 'fail' }, failures: [failure] },
+      vulnsReadable: false,
+    }
   }
   const signature = checkSignature(manifestBytes, members.get(MANIFEST_BUNDLE), trust)
-  report.signer = signature.signer
-  report.tlogEntries = signature.tlogEntries
-  report.checks.signature = signature.failure ? 'fail' : 'pass'
-  if (signature.failure) report.failures.push(signature.failure)
-
+  const signed: ReportPart = {
+    signer: signature.signer,
+    tlogEntries: signature.tlogEntries,
+    checks: { signature: signature.failure ? 'fail' : 'pass' },
+    failures: signature.failure ? [signature.failure] : [],
+  }
   const parsed = parseManifest(manifestBytes)
-  if (isFailure(parsed)) {
-    report.failures.push(parsed)
-    report.checks.files = 'fail'
-    return finish()
-  }
+  if (isFailure(parsed))
+    return {
+      part: {
+        ...signed,
+        checks: { ...signed.checks, files: 'fail' },
+        failures: [...signed.failures!, parsed],
+      },
+      vulnsReadable: false,
+    }
   const manifest: EvidenceManifest = parsed
-  report.manifest = {
-    detbuildVersion: manifest.detbuild.version,
-    sourceDateEpoch: manifest.sourceDateEpoch,
-    files: manifest.files.length,
-  }
   const contents = checkContents(manifest, members)
-  report.failures.push(...contents)
-  report.checks.files = contents.length > 0 ? 'fail' : 'pass'
-
   const artifact = checkArtifact(digest, members)
-  report.artifactMatch = artifact.match
-  report.failures.push(...artifact.failures)
-  report.checks.artifact = artifact.failures.length > 0 ? 'fail' : 'pass'
-
   // every claim one signed file makes about another must hold, as `detbuild bundle` checked it; when
   // the files do not match the manifest they are untrusted already (and their links would only echo that)
   const consistency = contents.length > 0 ? null : await checkConsistency(manifest, members)
-  report.failures.push(...(consistency ?? []))
-  report.checks.consistency = consistency === null ? 'skipped' : consistency.length > 0 ? 'fail' : 'pass'
-  // the signed findings a rescan adds to: only a vulns.json that passed its schema is read
+  return {
+    manifest,
+    part: {
+      ...signed,
+      manifest: {
+        detbuildVersion: manifest.detbuild.version,
+        sourceDateEpoch: manifest.sourceDateEpoch,
+        files: manifest.files.length,
+      },
+      artifactMatch: artifact.match,
+      checks: {
+        ...signed.checks,
+        files: contents.length > 0 ? 'fail' : 'pass',
+        artifact: artifact.failures.length > 0 ? 'fail' : 'pass',
+        consistency: consistency === null ? 'skipped' : consistency.length > 0 ? 'fail' : 'pass',
+      },
+      failures: [...signed.failures!, ...contents, ...artifact.failures, ...(consistency ?? [])],
+    },
+    // the signed findings a rescan adds to: only a vulns.json that passed its schema is read
+    vulnsReadable:
+      consistency !== null &&
+      !consistency.some((f) => f.code === 'EVIDENCE_FILE_INVALID' && f.file === WorkspaceFiles.vulns),
+  }
+}
+
+/** Edge (network, or an OSV export): the bundled SBOM scanned now, added to the signed findings. */
+async function rescanEvidence(
+  o: VerifyEvidenceOptions,
+  members: ReadonlyMap<string, Buffer>,
+  vulnsReadable: boolean,
+): Promise<{ part: ReportPart; vulns?: Buffer; incomplete: boolean }> {
+  const sbom = members.get(WorkspaceFiles.sbomJson)
+  if (!sbom)
+    return { part: { checks: { rescan: 'fail' }, failures: [sbomMissing('--rescan')] }, incomplete: false }
   const signedVulns = members.get(WorkspaceFiles.vulns)
-  const vulnsReadable =
-    consistency !== null &&
-    !consistency.some((f) => f.code === 'EVIDENCE_FILE_INVALID' && f.file === WorkspaceFiles.vulns)
-
-  let incomplete = false
-  let freshVulns: Buffer | undefined
-  if (o.rescan) {
-    const sbom = members.get(WorkspaceFiles.sbomJson)
-    if (!sbom) {
-      report.failures.push(sbomMissing('--rescan'))
-      report.checks.rescan = 'fail'
-    } else {
-      try {
-        const result = await rescan({
-          sbom,
-          bundledVulns:
-            signedVulns && vulnsReadable
-              ? {
-                  report: parseJsonText(signedVulns.toString('utf8')) as VulnsReport,
-                  sha256: sha256Hex(signedVulns),
-                }
-              : undefined,
-          ...(o.offlineDb !== undefined ? { offlineDb: path.resolve(o.cwd, o.offlineDb) } : {}),
-          ...(o.osvUrl !== undefined ? { osvUrl: o.osvUrl } : {}),
-          env: o.env,
-          sourceDateEpoch: o.sourceDateEpoch ?? (await resolveSourceDate(o.cwd, o.env)).epoch,
-          now: o.now,
-          log: o.log,
-          ...(o.client ? { client: o.client } : {}),
-        })
-        const { vulns, ...rest } = result
-        report.rescan = rest
-        if (result.complete) {
-          report.checks.rescan = 'pass'
-          freshVulns = vulns
-        } else {
-          report.checks.rescan = 'incomplete'
-          incomplete = true
-        }
-      } catch (e) {
-        if (!(e instanceof IncompleteError)) throw e
-        o.log.warn(e.message)
-        report.checks.rescan = 'incomplete'
-        incomplete = true
-      }
-    }
+  try {
+    const result = await rescan({
+      sbom,
+      bundledVulns:
+        signedVulns && vulnsReadable
+          ? {
+              report: parseJsonText(signedVulns.toString('utf8')) as VulnsReport,
+              sha256: sha256Hex(signedVulns),
+            }
+          : undefined,
+      ...(o.offlineDb !== undefined ? { offlineDb: path.resolve(o.cwd, o.offlineDb) } : {}),
+      ...(o.osvUrl !== undefined ? { osvUrl: o.osvUrl } : {}),
+      env: o.env,
+      sourceDateEpoch: o.sourceDateEpoch ?? (await resolveSourceDate(o.cwd, o.env)).epoch,
+      now: o.now,
+      log: o.log,
+      ...(o.client ? { client: o.client } : {}),
+    })
+    const { vulns, ...rest } = result
+    return result.complete
+      ? { part: { rescan: rest, checks: { rescan: 'pass' } }, vulns, incomplete: false }
+      : { part: { rescan: rest, checks: { rescan: 'incomplete' } }, incomplete: true }
+  } catch (e) {
+    if (!(e instanceof IncompleteError)) throw e
+    o.log.warn(e.message)
+    return { part: { checks: { rescan: 'incomplete' } }, incomplete: true }
   }
+}
 
-  if (o.policy !== undefined) {
-    const { policy, source } = await readPolicy(o.cwd, o.policy)
-    const inputs = toPolicyInputs(
-      members,
-      manifest,
-      freshVulns ? { name: 'vulns.json (signed + rescan)', data: freshVulns } : undefined,
-    )
-    if (!inputs) {
-      report.failures.push(sbomMissing('--policy'))
-      report.checks.policy = 'fail'
-    } else {
-      // the signing rules verify the bundled signatures with this command's trust material
-      const given = parseDigestArtifact(o.artifact) ? [] : [await readArtifact(o.cwd, o.artifact)]
-      const trusted = signatureTrust(trust.request, (name) => members.get(name), given)
-      const result = evaluatePolicy(policy, inputs, { now: o.now, source, trust: trusted })
-      const failing = result.rules.filter((r) => r.status === 'fail').map((r) => r.id)
-      report.policy = {
-        name: result.policy.name,
-        source: result.policy.source,
-        verdict: result.verdict,
-        counts: result.counts,
-        failing,
-        vulnsFrom: freshVulns ? 'bundle+rescan' : 'bundle',
-      }
-      report.checks.policy = result.verdict === 'fail' ? 'fail' : 'pass'
-      if (result.verdict === 'fail')
-        report.failures.push({
-          code: 'EVIDENCE_POLICY_FAILED',
-          message: `policy ${result.policy.name} fails: ${failing.join(', ')}`,
-        })
-    }
+/** Reads the policy (and the artifact, for its signature), then evaluates it on the signed data. */
+async function reevaluatePolicy(
+  o: VerifyEvidenceOptions,
+  name: string,
+  members: ReadonlyMap<string, Buffer>,
+  manifest: EvidenceManifest,
+  trust: Trust,
+  freshVulns: Buffer | undefined,
+): Promise<ReportPart> {
+  const { policy, source } = await readPolicy(o.cwd, name)
+  const inputs = toPolicyInputs(
+    members,
+    manifest,
+    freshVulns ? { name: 'vulns.json (signed + rescan)', data: freshVulns } : undefined,
+  )
+  if (!inputs) return { checks: { policy: 'fail' }, failures: [sbomMissing('--policy')] }
+  // the signing rules verify the bundled signatures with this command's trust material
+  const given = parseDigestArtifact(o.artifact) ? [] : [await readArtifact(o.cwd, o.artifact)]
+  const trusted = signatureTrust(trust.request, (file) => members.get(file), given)
+  const result = evaluatePolicy(policy, inputs, { now: o.now, source, trust: trusted })
+  const failing = result.rules.filter((r) => r.status === 'fail').map((r) => r.id)
+  return {
+    policy: {
+      name: result.policy.name,
+      source: result.policy.source,
+      verdict: result.verdict,
+      counts: result.counts,
+      failing,
+      vulnsFrom: freshVulns ? 'bundle+rescan' : 'bundle',
+    },
+    checks: { policy: result.verdict === 'fail' ? 'fail' : 'pass' },
+    failures:
+      result.verdict === 'fail'
+        ? [
+            {
+              code: 'EVIDENCE_POLICY_FAILED',
+              message: `policy ${result.policy.name} fails: ${failing.join(', ')}`,
+            },
+          ]
+        : [],
   }
-  return finish(incomplete)
 }
 
 const LINK_CODES: Record<LinkProblemKind, EvidenceFailureCode> = {

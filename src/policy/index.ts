@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 import { writeFileAtomic } from '../util/fs.ts'
-import type { TrustFlags } from '../verify/index.ts'
+import type { TrustInput } from '../verify/index.ts'
 import { WorkspaceFiles, writePolicyResult } from '../workspace/index.ts'
 import { evaluatePolicy } from './evaluate.ts'
 import { readPolicy, readPolicyInputs } from './policy-files.ts'
@@ -41,7 +41,7 @@ export interface RunPolicyOptions {
    * who must have signed (verify's flags): the signing rules verify every bundle with it; without it
    * they cannot trust any bundle (POLICY_SIGNING_NO_TRUST)
    */
-  trust?: TrustFlags
+  trust?: TrustInput
   /** where the public-good trusted root is cached (TUF), when trust.trustedRoot is not given */
   tufCachePath?: string
   now: Date

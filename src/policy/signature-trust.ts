@@ -2,11 +2,11 @@
  * Edge (files, network through src/verify): the trust material for the signing rules, from the same
  * flags as `detbuild verify` (TrustFlags). The policy core only sees a `SignatureTrust` function.
  */
-import { loadTrust, resolvePolicy, type Trust, type TrustFlags, verifyBundle } from '../verify/index.ts'
+import { loadTrust, resolvePolicy, type Trust, type TrustInput, verifyBundle } from '../verify/index.ts'
 import type { Policy, PolicyInputs, SignatureTrust } from './types.ts'
 
 /** Whether any trust flag was given (`insecureIgnoreTlog: false` is commander's default, not a choice). */
-export function trustGiven(flags: TrustFlags | undefined): flags is TrustFlags {
+export function trustGiven(flags: TrustInput | undefined): flags is TrustInput {
   return flags !== undefined && Object.values(flags).some((v) => v !== undefined && v !== false)
 }
 
@@ -37,7 +37,7 @@ export function needsSignatureTrust(policy: Policy, inputs: PolicyInputs): boole
  * loads the key or trusted root only when the policy verifies bundles (a TUF fetch is network).
  */
 export function prepareSignatureTrust(
-  flags: TrustFlags | undefined,
+  flags: TrustInput | undefined,
   cwd: string,
   tufCachePath?: string,
 ): (policy: Policy, inputs: PolicyInputs) => Promise<SignatureTrust | undefined> {

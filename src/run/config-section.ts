@@ -5,7 +5,7 @@
  */
 import { assertConfigObject, type ConfigFile, describeIssue, loadConfigValidator } from '../config/index.ts'
 import { InputError } from '../errors.ts'
-import type { FailOn } from './options.ts'
+import type { FailOn } from '../scan/index.ts'
 import type { SignMode, StepName } from './steps.ts'
 
 export interface RunSection {

@@ -36,13 +36,8 @@ export async function runDetbuild(options: RunOptions, hooks: PipelineHooks = {}
       allowEnv: [options.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'],
       now: () => options.now,
     }))
-  const { runners, dispose } = createStepRunners({ ...options, context })
-  let result: Awaited<ReturnType<typeof runPipeline>>
-  try {
-    result = await runPipeline(options.steps, runners, hooks)
-  } finally {
-    await dispose()
-  }
+  const { runners, initial } = createStepRunners({ ...options, context })
+  const result = await runPipeline(options.steps, runners, hooks, initial)
   return {
     schemaVersion: 1,
     exitCode: result.exitCode,

@@ -1,12 +1,17 @@
 /** The resolved options of one `detbuild run` (built by the CLI command or the Action). Data only. */
+import type { BuildOptions } from '../build/index.ts'
 import type { Context, HostEnv } from '../config/index.ts'
+import type { RunPolicyOptions } from '../policy/index.ts'
+import type { ScanOptions } from '../scan/index.ts'
+import type { SignFlags, SignWorkspaceOptions } from '../sign/index.ts'
 import type { Logger } from '../util/log.ts'
 import type { TrustFlags } from '../verify/index.ts'
 import type { SignMode, StepName } from './steps.ts'
 
-export type FailOn = 'any' | 'low' | 'medium' | 'high' | 'critical'
-
-/** Options of `runDetbuild` (`detbuild run` and the Action): the steps and each step's options. */
+/**
+ * Each section holds the choices a user makes for one step, typed by that step's own options (declared
+ * once, in the step); the adapters in ./adapters/ add what the run supplies (folders, clock, log, env).
+ */
 export interface RunOptions {
   /** project folder (absolute) */
   cwd: string
@@ -14,43 +19,26 @@ export interface RunOptions {
   out: string
   /** resolved by `resolveSteps`, in pipeline order */
   steps: readonly StepName[]
-  build: {
-    configFile?: string
-    check: boolean
-    cacheDir?: string
-    registry?: string
-    frozenLock: boolean
+  build: Pick<BuildOptions, 'configFile' | 'cacheDir' | 'registry'> &
+    Required<Pick<BuildOptions, 'check' | 'frozenLock'>>
+  scan: Pick<ScanOptions, 'offlineDb' | 'osvUrl' | 'failOn' | 'omitDev'> & {
+    /** null: no OSV cache; absent: the default cache folder */
+    cacheDir?: ScanOptions['cacheDir']
   }
-  scan: {
-    offlineDb?: string
-    osvUrl?: string
-    /** null: no OSV cache */
-    cacheDir?: string | null
-    failOn: FailOn | null
-    omitDev: boolean
-  }
-  policy: {
-    policy?: string
-    vex?: string[]
-    warnOnly: boolean
-  }
-  sign: {
+  policy: Pick<RunPolicyOptions, 'policy' | 'vex'> & { warnOnly: boolean }
+  /**
+   * `key` is a file; `keyPem` is the PEM private key itself (the Action's `key` input holding a secret),
+   * kept in memory, never written to disk, so no build command can find it
+   */
+  sign: Pick<
+    SignFlags,
+    'key' | 'keyPem' | 'keyPasswordEnv' | 'identityToken' | 'fulcioUrl' | 'rekorUrl' | 'tsaUrl'
+  > & {
     mode: SignMode
-    key?: string
-    /**
-     * the PEM private key itself (the Action's `key` input holding a secret): kept in memory, never
-     * written to disk, so no build command can find it
-     */
-    keyPem?: string
-    keyPasswordEnv?: string
-    identityToken?: string
-    fulcioUrl?: string
-    rekorUrl?: string
-    tsaUrl?: string
     /** false: key signatures without a transparency-log entry */
     tlog: boolean
     /** also sign each artifact (message signatures) */
-    artifacts: boolean
+    artifacts: SignWorkspaceOptions['artifacts']
   }
   /** who must have signed the evidence: `detbuild verify`'s own flags (`key` is a public key file) */
   verify: TrustFlags

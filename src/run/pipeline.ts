@@ -1,13 +1,14 @@
 /**
  * The orchestrator: runs the selected steps in order through injected runners, stops at the first
- * failure with that step's exit code, and collects one record per step. No I/O of its own.
+ * failure with that step's exit code, and collects one record per step. What a step hands to later
+ * steps travels explicitly: each runner gets what the steps before it carried. No I/O of its own.
  */
 import { type ErrorCode, ExitCode, isWrappedBug, toDetbuildError } from '../errors.ts'
 import { fromStrayErrno } from '../util/fs-errors.ts'
 import type { StepName } from './steps.ts'
 import type { RunFacts, StepRecord } from './types.ts'
 
-export interface StepResult {
+export interface StepResult<C = object> {
   /** 0, or the step's own failing exit code (scan at --fail-on, policy fail, verification failed) */
   exitCode: ExitCode
   /** one line about the outcome */
@@ -17,9 +18,12 @@ export interface StepResult {
   facts?: RunFacts
   /** the error code of a check that said no (exit 1/3 without an exception) */
   code?: ErrorCode
+  /** what later steps need from this one (merged into what they are given) */
+  carry?: Partial<C>
 }
 
-export type StepRunner = () => Promise<StepResult>
+/** One step: given what the earlier steps carried, it runs and says how it went. */
+export type StepRunner<C = object> = (carried: Readonly<C>) => Promise<StepResult<C>>
 
 /** Progress callbacks of `runDetbuild`: each step's start and end, and unexpected errors. */
 export interface PipelineHooks {
@@ -36,11 +40,13 @@ export interface PipelineResult {
   facts: RunFacts
 }
 
-export async function runPipeline(
+export async function runPipeline<C extends object = object>(
   steps: readonly StepName[],
-  runners: Readonly<Record<StepName, StepRunner>>,
+  runners: Readonly<Record<StepName, StepRunner<C>>>,
   hooks: PipelineHooks = {},
+  initial?: C,
 ): Promise<PipelineResult> {
+  let carried = (initial ?? {}) as C
   const records: StepRecord[] = []
   let facts: RunFacts = {}
   let failed: StepName | null = null
@@ -59,8 +65,9 @@ export async function runPipeline(
     hooks.onStart?.(name, index, steps.length)
     let record: StepRecord
     try {
-      const result = await runners[name]()
+      const result = await runners[name](carried)
       if (result.facts) facts = { ...facts, ...result.facts }
+      if (result.carry) carried = { ...carried, ...result.carry }
       record = {
         name,
         status: result.exitCode !== ExitCode.ok ? 'failed' : result.skipped ? 'skipped' : 'ok',

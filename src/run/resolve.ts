@@ -4,14 +4,15 @@
  */
 import { type Context, type HostEnv, resolveContext } from '../config/index.ts'
 import { InputError } from '../errors.ts'
+import { type FailOn, FailOnLevels } from '../flags/index.ts'
+import type { SignFlags } from '../sign/index.ts'
 import type { Logger } from '../util/log.ts'
+import type { TrustFlags } from '../verify/index.ts'
 import { checkAnchoredRegExp } from '../verify/index.ts'
 import { readRunSection } from './config-section.ts'
-import type { FailOn, RunOptions } from './options.ts'
+import type { RunOptions } from './options.ts'
 import { UNAVAILABLE_STEPS } from './step-runners.ts'
 import { resolveSteps, SIGN_MODES, type SignMode } from './steps.ts'
-
-export const FAIL_ON_LEVELS = ['any', 'low', 'medium', 'high', 'critical'] as const
 
 /** The raw choices, as strings and booleans, before validation. */
 export interface RunInput {
@@ -34,23 +35,15 @@ export interface RunInput {
   vex?: string[]
   warnOnly?: boolean
   sign?: string
-  key?: string
-  /** the PEM private key itself (kept in memory); exclusive with `key` */
-  keyPem?: string
-  keyPasswordEnv?: string
-  identityToken?: string
-  fulcioUrl?: string
-  rekorUrl?: string
-  tsaUrl?: string
-  tlog?: boolean
+  /**
+   * the sign step's own flags (sign/flags.ts); `keyPem` is the PEM private key itself, kept in memory,
+   * exclusive with `key`
+   */
+  signing?: Pick<SignFlags, RunSignFlag>
   signArtifacts?: boolean
   verify?: boolean
-  verifyKey?: string
-  trustedRoot?: string
-  certificateIdentity?: string
-  certificateIdentityRegexp?: string
-  certificateOidcIssuer?: string
-  insecureIgnoreTlog?: boolean
+  /** verify's own flags (flags/trust.ts): who must have signed the evidence; `key` is a public key file */
+  trust?: TrustFlags
   /**
    * the resolved context, made once at the edge (the CLI, the Action) with `readConfig`, the `config`
    * and `cacheDir` above; without one, it is resolved here from `cwd`, `env`, `config` and `cacheDir`
@@ -63,10 +56,22 @@ export interface RunInput {
   log: Logger
 }
 
+type RunSignFlag =
+  | 'key'
+  | 'keyPem'
+  | 'keyPasswordEnv'
+  | 'identityToken'
+  | 'fulcioUrl'
+  | 'rekorUrl'
+  | 'tsaUrl'
+  | 'tlog'
+
 const blank = (v: string | undefined): string | undefined =>
   v === undefined || v.trim() === '' ? undefined : v
 
 export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
+  const s = input.signing ?? {}
+  const t = input.trust ?? {}
   const opt = <K extends string, V>(key: K, value: V | undefined) =>
     (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>
   const context =
@@ -77,21 +82,21 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
       readConfig: true,
       ...opt('configFile', blank(input.config)),
       ...opt('cacheDir', blank(input.cacheDir)),
-      allowEnv: [blank(input.keyPasswordEnv) ?? 'DETBUILD_KEY_PASSWORD'],
+      allowEnv: [blank(s.keyPasswordEnv) ?? 'DETBUILD_KEY_PASSWORD'],
       now: () => input.now,
     }))
   // the config file is read once, by the context: the run section here, the build's settings in build
   const section = await readRunSection(context.configFile)
   const failOn = blank(input.failOn) ?? section.failOn
-  if (failOn !== undefined && !(FAIL_ON_LEVELS as readonly string[]).includes(failOn))
-    throw new InputError('RUN_USAGE', `fail-on must be one of ${FAIL_ON_LEVELS.join(', ')}, not "${failOn}"`)
+  if (failOn !== undefined && !(FailOnLevels as readonly string[]).includes(failOn))
+    throw new InputError('RUN_USAGE', `fail-on must be one of ${FailOnLevels.join(', ')}, not "${failOn}"`)
   const sign = blank(input.sign) ?? section.sign ?? 'auto'
   if (!(SIGN_MODES as readonly string[]).includes(sign))
     throw new InputError('RUN_USAGE', `sign must be one of ${SIGN_MODES.join(', ')}, not "${sign}"`)
   const signMode = sign as SignMode
-  if (blank(input.key) !== undefined && blank(input.keyPem) !== undefined)
+  if (blank(s.key) !== undefined && blank(s.keyPem) !== undefined)
     throw new InputError('RUN_USAGE', 'a key file and a PEM key cannot be used together')
-  if (signMode === 'key' && blank(input.key) === undefined && blank(input.keyPem) === undefined)
+  if (signMode === 'key' && blank(s.key) === undefined && blank(s.keyPem) === undefined)
     throw new InputError('RUN_USAGE', 'signing with a key needs the key file (--key FILE)')
   if (blank(input.offlineDb) && blank(input.osvUrl))
     throw new InputError('RUN_USAGE', 'an offline OSV export and an OSV URL cannot be used together')
@@ -103,7 +108,7 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
     signMode,
     verify: input.verify !== false,
   })
-  const identityRegexp = blank(input.certificateIdentityRegexp)
+  const identityRegexp = blank(t.certificateIdentityRegexp)
   if (identityRegexp !== undefined) checkAnchoredRegExp(identityRegexp, '--certificate-identity-regexp')
   return Object.freeze({
     cwd: input.cwd,
@@ -130,23 +135,23 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
     },
     sign: {
       mode: signMode,
-      ...opt('key', blank(input.key)),
-      ...opt('keyPem', blank(input.keyPem)),
-      ...opt('keyPasswordEnv', blank(input.keyPasswordEnv)),
-      ...opt('identityToken', blank(input.identityToken)),
-      ...opt('fulcioUrl', blank(input.fulcioUrl)),
-      ...opt('rekorUrl', blank(input.rekorUrl)),
-      ...opt('tsaUrl', blank(input.tsaUrl)),
-      tlog: input.tlog !== false,
+      ...opt('key', blank(s.key)),
+      ...opt('keyPem', blank(s.keyPem)),
+      ...opt('keyPasswordEnv', blank(s.keyPasswordEnv)),
+      ...opt('identityToken', blank(s.identityToken)),
+      ...opt('fulcioUrl', blank(s.fulcioUrl)),
+      ...opt('rekorUrl', blank(s.rekorUrl)),
+      ...opt('tsaUrl', blank(s.tsaUrl)),
+      tlog: s.tlog !== false,
       artifacts: input.signArtifacts !== false,
     },
     verify: {
-      ...opt('key', blank(input.verifyKey)),
-      ...opt('trustedRoot', blank(input.trustedRoot)),
-      ...opt('certificateIdentity', blank(input.certificateIdentity)),
+      ...opt('key', blank(t.key)),
+      ...opt('trustedRoot', blank(t.trustedRoot)),
+      ...opt('certificateIdentity', blank(t.certificateIdentity)),
       ...opt('certificateIdentityRegexp', identityRegexp),
-      ...opt('certificateOidcIssuer', blank(input.certificateOidcIssuer)),
-      ...(input.insecureIgnoreTlog ? { insecureIgnoreTlog: true } : {}),
+      ...opt('certificateOidcIssuer', blank(t.certificateOidcIssuer)),
+      ...(t.insecureIgnoreTlog ? { insecureIgnoreTlog: true } : {}),
     },
     context,
     env: context.env,

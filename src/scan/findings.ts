@@ -3,6 +3,7 @@
  * one finding per component; severity, fix advice and paths are attached; the list is sorted.
  */
 import type { ProjectLock, VersionOrder } from '../ecosystems/index.ts'
+import type { FailOn } from '../flags/index.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
 import type { RecordMatch } from './osv-index.ts'
 import { toRecordSeverity } from './severity.ts'
@@ -162,8 +163,7 @@ export function countFindings(findings: Finding[]): SeverityCounts {
   return counts
 }
 
-export const FailOnLevels = ['any', 'low', 'medium', 'high', 'critical'] as const
-export type FailOn = (typeof FailOnLevels)[number]
+export { type FailOn, FailOnLevels } from '../flags/index.ts'
 
 /**
  * Whether a finding fails `--fail-on`: its severity is at or above the threshold. An `unknown`

@@ -5,7 +5,12 @@
  */
 import path from 'node:path'
 import { resolveSourceDate } from '../config/index.ts'
-import { defaultEcosystems, type EcosystemRegistry } from '../ecosystems/index.ts'
+import {
+  defaultEcosystems,
+  type Ecosystem,
+  type EcosystemRegistry,
+  type ProjectLock,
+} from '../ecosystems/index.ts'
 import { ExitCode, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex } from '../util/digest.ts'
@@ -33,7 +38,6 @@ export { OsvCacheFolder } from './osv-cache.ts'
 export { DefaultMaxResponseBytes, DefaultOsvUrl } from './osv-client.ts'
 export type { Finding, ScanSource, VulnsReport } from './types.ts'
 
-/** Options of {@link runScan} (`detbuild scan`). */
 export interface ScanOptions {
   cwd: string
   out: string
@@ -69,7 +73,6 @@ export interface ScanOptions {
   ecosystems?: EcosystemRegistry
 }
 
-/** The vulnerability report {@link runScan} wrote, and the exit code `--fail-on` gives it. */
 export interface ScanResult {
   report: VulnsReport
   exitCode: ExitCode
@@ -84,8 +87,37 @@ export const DefaultIgnoreFiles = [
   'osv-scanner.toml',
 ]
 
-/** Matches the SBOM's packages against OSV advisories (online or an offline database) (`detbuild scan`). */
+/** Load → compute → write: reads the SBOM, lockfile and ignores, matches, writes the five outputs. */
 export async function runScan(o: ScanOptions): Promise<ScanResult> {
+  const loaded = await loadScanInputs(o)
+  const selected = selectComponents(loaded, o)
+  const matched = o.offlineDb
+    ? await matchOffline(o, selected.toCheck)
+    : await matchOnline(o, selected.toCheck)
+  const unchecked = new Map([...selected.unchecked, ...matched.unchecked])
+  const { report, expired } = toVulnsReport(loaded, o, { ...selected, ...matched, unchecked })
+  for (const e of expired)
+    o.log.warn(`suppression of ${e.id} (${e.source}) expired on ${e.until}; it no longer applies`)
+  const files = toScanFiles(report, loaded, o)
+  for (const [name, content] of Object.entries(files)) await writeFileAtomic(path.join(o.out, name), content)
+  return toScanResult(report, o.failOn, Object.keys(files))
+}
+
+/** What a scan reads: the SBOM, the lockfile (for spellings and fix ranges), the suppressions. */
+interface ScanInputs {
+  sbomPath: string
+  sbomText: string
+  sbomRaw: Record<string, unknown>
+  input: ReturnType<typeof toSbomInput>
+  /** the project's ecosystem: its lock file gives advice and SARIF locations */
+  project: Ecosystem
+  lock: ProjectLock | null
+  ignores: IgnoreEntry[]
+  scanTime: Date
+}
+
+/** Load: the SBOM, package-lock.json when there is one, the ignore files, the scan time. */
+async function loadScanInputs(o: ScanOptions): Promise<ScanInputs> {
   const sbomPath = o.sbom ? path.resolve(o.cwd, o.sbom) : path.join(o.out, WorkspaceFiles.sbomJson)
   const sbomDisplay = displayPath(o, sbomPath)
   if (!(await exists(sbomPath))) {
@@ -107,7 +139,19 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     throw new InputError('SCAN_USAGE', '--max-db-age applies to an offline export (--offline-db) only')
   const ignores = await loadIgnores(o)
   const scanTime = new Date((o.sourceDateEpoch ?? (await resolveSourceDate(o.cwd, o.env)).epoch) * 1000)
+  return { sbomPath, sbomText, sbomRaw, input, project, lock, ignores, scanTime }
+}
 
+interface Selection {
+  /** purl (or SBOM ref) → why it was not checked */
+  unchecked: Map<string, string>
+  toCheck: ScanComponent[]
+  excludedDev: number
+}
+
+/** Pure: the components to match, and those no source can answer for (with the reason). */
+function selectComponents({ input, project, lock }: ScanInputs, o: ScanOptions): Selection {
+  const ecosystems = o.ecosystems ?? defaultEcosystems
   const unchecked = new Map<string, string>()
   for (const u of input.unchecked) unchecked.set(u.ref, u.reason)
   // a name the SBOM gave only in lowercase: the project's lock file may know how it is spelled
@@ -124,106 +168,129 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     if (reason === null) toCheck.push(c)
     else unchecked.set(c.purl, reason)
   }
+  return { unchecked, toCheck, excludedDev }
+}
 
+interface Matched {
+  matches: Map<ScanComponent, RecordMatch[]>
+  source: ScanSource
+  /** packages the source could not answer for, with the reason */
+  unchecked: Map<string, string>
+}
+
+/** Load + compute: the offline export's records for the packages to check. */
+async function matchOffline(o: ScanOptions, toCheck: ScanComponent[]): Promise<Matched> {
+  const ecosystems = o.ecosystems ?? defaultEcosystems
+  const unchecked = new Map<string, string>()
   const matches = new Map<ScanComponent, RecordMatch[]>()
-  let source: ScanSource
-  if (o.offlineDb) {
-    const dbPath = path.resolve(o.cwd, o.offlineDb)
-    const db = await loadOfflineDb(dbPath, displayPath(o, dbPath), {
-      // only records naming an SBOM package are parsed and kept: memory follows the SBOM, not the export
-      names: new Set(toCheck.map((c) => c.name)),
-      indexCacheDir: o.cacheDir === null ? null : path.join(o.cacheDir, 'offline-index'),
+  const dbPath = path.resolve(o.cwd, o.offlineDb!)
+  const db = await loadOfflineDb(dbPath, displayPath(o, dbPath), {
+    // only records naming an SBOM package are parsed and kept: memory follows the SBOM, not the export
+    names: new Set(toCheck.map((c) => c.name)),
+    indexCacheDir: o.cacheDir === null ? null : path.join(o.cacheDir, 'offline-index'),
+  })
+  o.log.debug(
+    `osv: ${db.records} records, ${db.withdrawn} withdrawn skipped, ${db.index.size} kept; index cache ${db.indexCache}`,
+  )
+  const source: ScanSource = {
+    kind: 'offline',
+    export: db.name,
+    exportSha256: db.sha256,
+    records: Object.fromEntries(db.ecosystems),
+    lastUpdate: db.lastUpdate,
+  }
+  const problem = exportProblem(db, toCheck, o)
+  if (problem !== null) {
+    source.problem = { code: problem.code, message: problem.message }
+    for (const c of problem.unchecked) unchecked.set(c.purl, problem.reason)
+  }
+  // stale data still shows what it knows (the packages stay unchecked); no data checks nothing
+  const none = new Set(problem?.code === 'SCAN_EXPORT_NO_RECORDS' ? problem.unchecked : [])
+  for (const c of toCheck)
+    if (!none.has(c)) {
+      const eco = c.ecosystem!
+      matches.set(c, db.index.match(eco, c.name, c.version, !c.exactName, ecosystems.versionsFor(eco)))
+    }
+  return { matches, source, unchecked }
+}
+
+/** Load (network) + compute: the OSV API's records for the packages to check. */
+async function matchOnline(o: ScanOptions, toCheck: ScanComponent[]): Promise<Matched> {
+  const ecosystems = o.ecosystems ?? defaultEcosystems
+  const unchecked = new Map<string, string>()
+  const matches = new Map<ScanComponent, RecordMatch[]>()
+  const endpoint = toOsvEndpoint(o.osvUrl ?? DefaultOsvUrl)
+  // the message never quotes the URL: it may carry credentials
+  if ('invalid' in endpoint) throw new InputError('SCAN_USAGE', `--osv-url ${endpoint.invalid}`)
+  const source: ScanSource = { kind: 'api', url: endpoint.display, lastUpdate: null }
+  const restore = o.client?.fetch ? () => {} : await useEnvProxy(o.env, o.log)
+  try {
+    const client = new OsvClient({
+      ...o.client,
+      baseUrl: o.osvUrl ?? DefaultOsvUrl,
+      log: o.log,
+      // records are cached per source: what one server sent never answers a scan against another
+      cache: o.cacheDir ? new OsvCache(o.cacheDir, `api ${endpoint.display}`) : null,
     })
-    o.log.debug(
-      `osv: ${db.records} records, ${db.withdrawn} withdrawn skipped, ${db.index.size} kept; index cache ${db.indexCache}`,
-    )
-    source = {
-      kind: 'offline',
-      export: db.name,
-      exportSha256: db.sha256,
-      records: Object.fromEntries(db.ecosystems),
-      lastUpdate: db.lastUpdate,
-    }
-    const problem = exportProblem(db, toCheck, o)
-    if (problem !== null) {
-      source.problem = { code: problem.code, message: problem.message }
-      for (const c of problem.unchecked) unchecked.set(c.purl, problem.reason)
-    }
-    // stale data still shows what it knows (the packages stay unchecked); no data checks nothing
-    const none = new Set(problem?.code === 'SCAN_EXPORT_NO_RECORDS' ? problem.unchecked : [])
-    for (const c of toCheck)
-      if (!none.has(c)) {
-        const eco = c.ecosystem!
-        matches.set(c, db.index.match(eco, c.name, c.version, !c.exactName, ecosystems.versionsFor(eco)))
+    const queryPurl = new Map(toCheck.map((c) => [c, queryPurlOf(c, ecosystems)]))
+    const q = await client.queryBatch(uniqueSortedValues(queryPurl))
+    const hydrated = await client.getVulns([...q.vulns.values()].flat())
+    const helper = new OsvIndex()
+    for (const c of toCheck) {
+      const purl = queryPurl.get(c)!
+      const failed = q.failed.get(purl)
+      if (failed !== undefined) {
+        unchecked.set(c.purl, toReason(failed))
+        continue
       }
-  } else {
-    const endpoint = toOsvEndpoint(o.osvUrl ?? DefaultOsvUrl)
-    // the message never quotes the URL: it may carry credentials
-    if ('invalid' in endpoint) throw new InputError('SCAN_USAGE', `--osv-url ${endpoint.invalid}`)
-    source = { kind: 'api', url: endpoint.display, lastUpdate: null }
-    const restore = o.client?.fetch ? () => {} : await useEnvProxy(o.env, o.log)
-    try {
-      const client = new OsvClient({
-        ...o.client,
-        baseUrl: o.osvUrl ?? DefaultOsvUrl,
-        log: o.log,
-        // records are cached per source: what one server sent never answers a scan against another
-        cache: o.cacheDir ? new OsvCache(o.cacheDir, `api ${endpoint.display}`) : null,
-      })
-      const queryPurl = new Map(toCheck.map((c) => [c, queryPurlOf(c, ecosystems)]))
-      const q = await client.queryBatch(uniqueSortedValues(queryPurl))
-      const hydrated = await client.getVulns([...q.vulns.values()].flat())
-      const helper = new OsvIndex()
-      for (const c of toCheck) {
-        const purl = queryPurl.get(c)!
-        const failed = q.failed.get(purl)
-        if (failed !== undefined) {
-          unchecked.set(c.purl, toReason(failed))
+      const list: RecordMatch[] = []
+      for (const ref of q.vulns.get(purl) ?? []) {
+        const record = hydrated.records.get(ref.id)
+        if (!record) {
+          // the vulnerability is known to apply; its details are not: report it, and say so
+          const why = hydrated.failed.get(ref.id) ?? {
+            code: OsvFailure.unavailable,
+            message: 'not fetched',
+          }
+          unchecked.set(
+            c.purl,
+            toReason({ ...why, message: `details of ${ref.id} unavailable: ${why.message}` }),
+          )
+          list.push({ record: { id: ref.id, modified: ref.modified }, fixed: [], unparsable: false })
           continue
         }
-        const list: RecordMatch[] = []
-        for (const ref of q.vulns.get(purl) ?? []) {
-          const record = hydrated.records.get(ref.id)
-          if (!record) {
-            // the vulnerability is known to apply; its details are not: report it, and say so
-            const why = hydrated.failed.get(ref.id) ?? {
-              code: OsvFailure.unavailable,
-              message: 'not fetched',
-            }
-            unchecked.set(
-              c.purl,
-              toReason({ ...why, message: `details of ${ref.id} unavailable: ${why.message}` }),
-            )
-            list.push({ record: { id: ref.id, modified: ref.modified }, fixed: [], unparsable: false })
-            continue
-          }
-          if (record.withdrawn) continue
-          const eco = c.ecosystem!
-          list.push(
-            helper.fixesFor(record, eco, c.name, c.version, !c.exactName, ecosystems.versionsFor(eco)),
-          )
-          if (source.lastUpdate === null || record.modified > source.lastUpdate)
-            source.lastUpdate = record.modified
-        }
-        matches.set(
-          c,
-          list.sort((a, b) => compareCodePoint(a.record.id, b.record.id)),
-        )
+        if (record.withdrawn) continue
+        const eco = c.ecosystem!
+        list.push(helper.fixesFor(record, eco, c.name, c.version, !c.exactName, ecosystems.versionsFor(eco)))
+        if (source.lastUpdate === null || record.modified > source.lastUpdate)
+          source.lastUpdate = record.modified
       }
-    } finally {
-      restore()
+      matches.set(
+        c,
+        list.sort((a, b) => compareCodePoint(a.record.id, b.record.id)),
+      )
     }
+  } finally {
+    restore()
   }
+  return { matches, source, unchecked }
+}
 
+/**
+ * Pure: the findings (suppressions applied, by the real clock: SOURCE_DATE_EPOCH, the source's time,
+ * would never expire anything) and vulns.json's report; `expired` are the suppressions that lapsed.
+ */
+function toVulnsReport(
+  { sbomPath, sbomText, lock, ignores }: ScanInputs,
+  o: ScanOptions,
+  { matches, source, unchecked, excludedDev }: Matched & Selection,
+): { report: VulnsReport; expired: ReturnType<typeof applySuppressions>['expired'] } {
   let findings: Finding[] = []
+  const ecosystems = o.ecosystems ?? defaultEcosystems
   for (const [c, list] of matches)
     findings.push(...toFindings(c, list, lock, ecosystems.versionsFor(c.ecosystem!)))
-  // expiry is judged by the real clock: SOURCE_DATE_EPOCH (the source's time) would never expire anything
   const applied = applySuppressions(findings, ignores, o.now)
   findings = sortFindings(applied.findings)
-  for (const e of applied.expired)
-    o.log.warn(`suppression of ${e.id} (${e.source}) expired on ${e.until}; it no longer applies`)
-
   const uncheckedList = [...unchecked.keys()].sort(compareCodePoint)
   const report: VulnsReport = redactDeep({
     schemaVersion: 1,
@@ -239,19 +306,27 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     expiredSuppressions: applied.expired,
     componentsChecked: matches.size,
   })
+  return { report, expired: applied.expired }
+}
 
+/** Pure: the five outputs' bytes, by workspace file name. */
+function toScanFiles(
+  report: VulnsReport,
+  { sbomRaw, project, lock, ignores, scanTime }: ScanInputs,
+  o: ScanOptions,
+): Record<string, string> {
   const vulnsJson = toWorkspaceJson(report)
-  const files = {
+  return {
     [WorkspaceFiles.vulns]: vulnsJson,
     [WorkspaceFiles.vulnsSarif]: stableJson(toSarif(report, { lock, manifest: project.manifestFile })),
     [WorkspaceFiles.vulnsMarkdown]: toMarkdown(report),
     [WorkspaceFiles.vulnsSbom]: stableJson(toEnrichedSbom(sbomRaw, report)),
-    [WorkspaceFiles.vulnsStatement]: toWorkspaceJson(
+    [WorkspaceFiles.vulnsStatement]: stableJson(
       toStatement(report, {
         vulnsSha256: sha256Hex(vulnsJson),
         scanTime: scanTime.toISOString(),
         parameters: {
-          source: source.kind,
+          source: report.source.kind,
           ...(o.failOn ? { failOn: o.failOn } : {}),
           omitDev: o.omitDev,
           ignoreFiles: [...new Set(ignores.map((i) => i.file))].sort(compareCodePoint),
@@ -259,9 +334,11 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
       }),
     ),
   }
-  for (const [name, content] of Object.entries(files)) await writeFileAtomic(path.join(o.out, name), content)
+}
 
-  const failing = o.failOn ? findings.filter((f) => failsThreshold(f, o.failOn!)) : []
+/** Pure: incomplete (exit 3) wins over findings at --fail-on (exit 1). */
+function toScanResult(report: VulnsReport, failOn: FailOn | null, written: string[]): ScanResult {
+  const failing = failOn ? report.findings.filter((f) => failsThreshold(f, failOn)) : []
   const exitCode: ExitCode = !report.complete
     ? ExitCode.incomplete
     : failing.length > 0
@@ -270,8 +347,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   return {
     report,
     exitCode,
-    text: summaryText(report, o.failOn, failing.length),
-    files: Object.keys(files).sort(compareCodePoint),
+    text: summaryText(report, failOn, failing.length),
+    files: written.sort(compareCodePoint),
   }
 }
 

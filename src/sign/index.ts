@@ -17,7 +17,7 @@ import { bundleCertificate, certificateIdentity } from './certificate.ts'
 import { type SignerInfo, type SigningConfig, signDsse, signFile } from './sign-bundle.ts'
 
 export { bundleCertificate, certificateIdentity } from './certificate.ts'
-export { PEM_KEY_DISPLAY, resolveSigningConfig, type SignFlags } from './config.ts'
+export { DEFAULT_PASSWORD_ENV, PEM_KEY_DISPLAY, resolveSigningConfig, type SignFlags } from './config.ts'
 export { identityTokenProvider, tokenSource } from './identity.ts'
 export { generateKeyPairPem, KEY_ALGORITHMS, type KeyAlgorithm, toPrivateKey } from './keys.ts'
 export type { SignerInfo, SigningConfig } from './sign-bundle.ts'

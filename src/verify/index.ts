@@ -11,7 +11,7 @@ import { type ArtifactInput, type VerifyReport, verifyBundle } from './verify-bu
 export { bundleShapeProblem } from './bundle-shape.ts'
 export { checkAnchoredRegExp } from './identity-regexp.ts'
 export { parseDigestArtifact, resolvePolicy, type VerifyCliOptions } from './options.ts'
-export { loadTrust, type Trust, type TrustFlags } from './trust.ts'
+export { loadTrust, type Trust, type TrustFlags, type TrustInput } from './trust.ts'
 export { checkTrustedRoot, toTrustedRoot } from './trusted-root.ts'
 export type { ArtifactInput, IdentityPolicy, VerifyReport, VerifyRequest } from './verify-bundle.ts'
 export { verifyBundle } from './verify-bundle.ts'

@@ -14,17 +14,44 @@ import type { VerifyRequest } from './verify-bundle.ts'
 
 export type TrustFlags = Omit<VerifyCliOptions, 'bundle'>
 
+/**
+ * The trust flags, with the key and the trusted root optionally held in memory instead of named by a
+ * file: `detbuild run` verifies with its own signing key's public half and, for key signatures without
+ * a log entry, a trusted root that trusts nothing, and writes neither to disk.
+ */
+export interface TrustInput extends TrustFlags {
+  /** the public key itself, instead of the file `key` names */
+  publicKey?: KeyObject
+  /** a parsed trusted_root.json and the name reports show for it, instead of the file `trustedRoot` names */
+  trustedRootData?: { json: unknown; name: string }
+}
+
+/** How errors and reports name a public key held in memory. */
+const IN_MEMORY_KEY = 'the public key given in memory'
+
 export interface Trust {
   /** everything of a VerifyRequest but the bundle and the artifact */
   request: Omit<VerifyRequest, 'bundle' | 'artifact'>
   trustedRootName: string
 }
 
-export async function loadTrust(flags: TrustFlags, cwd: string, tufCachePath?: string): Promise<Trust> {
-  const policy = resolvePolicy(flags)
+/** Reads the key and trusted root files the flags name (those not given in memory), then builds the request. */
+export async function loadTrust(flags: TrustInput, cwd: string, tufCachePath?: string): Promise<Trust> {
+  if (flags.key !== undefined && flags.publicKey !== undefined)
+    throw new InputError(
+      'VERIFY_USAGE',
+      'a public key file and a public key in memory cannot be used together',
+    )
+  if (flags.trustedRoot !== undefined && flags.trustedRootData !== undefined)
+    throw new InputError(
+      'VERIFY_USAGE',
+      'a trusted root file and a trusted root in memory cannot be used together',
+    )
+  const policy = resolvePolicy(flags.publicKey !== undefined ? { ...flags, key: IN_MEMORY_KEY } : flags)
   const display = (file: string): string => toPosixRelative(cwd, path.resolve(cwd, file))
   let key: KeyObject | undefined
-  if (policy.mode === 'key') {
+  if (policy.mode === 'key' && flags.publicKey !== undefined) key = flags.publicKey
+  else if (policy.mode === 'key') {
     const pem = await readTextFile(
       path.resolve(cwd, policy.keyFile),
       'VERIFY_KEY_INVALID',
@@ -41,7 +68,10 @@ export async function loadTrust(flags: TrustFlags, cwd: string, tufCachePath?: s
   }
   let trustedRoot: TrustedRoot
   let trustedRootName: string
-  if (flags.trustedRoot !== undefined) {
+  if (flags.trustedRootData !== undefined) {
+    trustedRootName = flags.trustedRootData.name
+    trustedRoot = toTrustedRoot(flags.trustedRootData.json, trustedRootName)
+  } else if (flags.trustedRoot !== undefined) {
     trustedRootName = display(flags.trustedRoot)
     const json = await readJsonFile(
       path.resolve(cwd, flags.trustedRoot),

@@ -5,7 +5,8 @@ import path from 'node:path'
 import { test } from 'node:test'
 import YAML from 'yaml'
 import { buildAction, OUTFILE, staleness } from '../../scripts/build-action.ts'
-import { INPUT_DEFAULTS, INPUT_NAMES } from '../../src/action/inputs.ts'
+import { INPUT_DEFAULTS, INPUT_NAMES, readInputs } from '../../src/action/inputs.ts'
+import { FailOnLevels, SIGNING_FLAGS, TRUST_FLAGS } from '../../src/flags/index.ts'
 import { ROOT } from './helpers.ts'
 
 interface ActionMeta {
@@ -15,6 +16,10 @@ interface ActionMeta {
   outputs: Record<string, { description: string }>
   runs: { using: string; main: string }
 }
+
+const TABLE_INPUTS: string[] = [...SIGNING_FLAGS, ...TRUST_FLAGS].flatMap((f) =>
+  'input' in f && f.input !== undefined ? [f.input] : [],
+)
 
 const readMeta = async () => YAML.parse(await readFile(path.join(ROOT, 'action.yml'), 'utf8')) as ActionMeta
 
@@ -58,6 +63,8 @@ test('action.yml: every input is documented, has a string default, and is read b
     assert.equal(input.required, false, `${name} is optional`)
     assert.equal(typeof input.default, 'string', `${name} has a string default`)
     assert.equal(input.default, INPUT_DEFAULTS[name as keyof typeof INPUT_DEFAULTS], `${name} default`)
+    // an input of a flag table (sign/flags.ts, verify/flags.ts) is read through the table
+    if (TABLE_INPUTS.includes(name)) continue
     assert.ok(source.includes(`'${name}'`) && /get\('|inputVariable\('/.test(source), `${name} is read`)
     assert.ok(
       source.includes(`get('${name}')`) || source.includes(`inputVariable('${name}')`),
@@ -95,4 +102,38 @@ test('the freshness check names a missing or stale bundle and passes an identica
     staleness(Buffer.from('old bundle'), fresh),
     `${OUTFILE} is stale (10 bytes committed, 6 built from src/): run node scripts/build-action.ts and commit the result`,
   )
+})
+
+test("action.yml: the signing and verify inputs are the flag tables' own, read under the step's option names", async () => {
+  const meta = await readMeta()
+  assert.ok(TABLE_INPUTS.length >= 8, 'the tables name the URL and trust inputs')
+  const env: Record<string, string> = {}
+  for (const [i, f] of [...SIGNING_FLAGS, ...TRUST_FLAGS].entries()) {
+    if (!('input' in f) || f.input === undefined) continue
+    assert.ok(meta.inputs[f.input], `action.yml declares input ${f.input} (${f.flag})`)
+    assert.equal(meta.inputs[f.input]!.default, '', `${f.input} defaults to ""`)
+    // an input is a string: only flags that take an argument have one
+    assert.match(f.flag, /<[a-z]+>$/, `${f.input} belongs to a flag with an argument`)
+    env[`INPUT_${f.input.toUpperCase()}`] = `value-${i}`
+  }
+  const inputs = readInputs(env)
+  for (const [i, f] of SIGNING_FLAGS.entries())
+    if ('input' in f && f.input !== undefined)
+      assert.equal(inputs.signing[f.key as 'fulcioUrl'], `value-${i}`)
+  for (const [i, f] of TRUST_FLAGS.entries())
+    if ('input' in f && f.input !== undefined)
+      assert.equal(inputs.trust[f.key as 'key'], `value-${i + SIGNING_FLAGS.length}`, f.key)
+  // every action.yml input about who signs or who must have signed is in a table, or read on its own
+  const own = ['sign', 'key', 'key-password']
+  for (const name of Object.keys(meta.inputs))
+    if (/url$|key|certificate|trusted/.test(name) && name !== 'osv-url')
+      assert.ok(TABLE_INPUTS.includes(name) || own.includes(name), `${name} comes from a flag table`)
+})
+
+test('the --fail-on levels: one table, the same in action.yml and the config schema', async () => {
+  const meta = await readMeta()
+  const described = meta.inputs['fail-on']!.description
+  for (const level of FailOnLevels) assert.ok(described.includes(level), `action.yml fail-on names ${level}`)
+  const schema = JSON.parse(await readFile(path.join(ROOT, 'schema', 'config.schema.json'), 'utf8'))
+  assert.deepEqual(schema.properties.run.properties.failOn.enum, [...FailOnLevels])
 })

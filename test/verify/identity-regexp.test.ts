@@ -86,7 +86,8 @@ test('Action input certificate-identity-regexp: escapes are rejected while readi
     )
   }
   assert.equal(
-    readInputs({ 'INPUT_CERTIFICATE-IDENTITY-REGEXP': 'https://github\\.com/.+' }).certificateIdentityRegexp,
+    readInputs({ 'INPUT_CERTIFICATE-IDENTITY-REGEXP': 'https://github\\.com/.+' }).trust
+      .certificateIdentityRegexp,
     'https://github\\.com/.+',
   )
 })

@@ -1,6 +1,7 @@
 /** `detbuild policy`: evaluate the workspace against a policy (flags → options → core). */
 import type { Command } from 'commander'
 import { ExitCode } from '../../errors.ts'
+import { TRUST_FLAGS } from '../../flags/index.ts'
 import type { TrustFlags } from '../../verify/index.ts'
 import type { CommandAction, RegisterCommand } from '../context.ts'
 import { addTrustOptions } from '../signing-options.ts'
@@ -15,22 +16,13 @@ interface PolicyFlags extends TrustFlags {
   signatures?: string
 }
 
-const TRUST_FLAGS = [
-  'key',
-  'certificateIdentity',
-  'certificateIdentityRegexp',
-  'certificateOidcIssuer',
-  'trustedRoot',
-  'insecureIgnoreTlog',
-] as const satisfies ReadonlyArray<keyof TrustFlags>
-
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
 export const action: CommandAction<PolicyFlags> = async (flags, env) => {
   const { runPolicy, toText } = await import('../../policy/index.ts')
   const { globals } = env
   const trust: TrustFlags = {}
-  for (const k of TRUST_FLAGS) if (flags[k] !== undefined) Object.assign(trust, { [k]: flags[k] })
+  for (const { key } of TRUST_FLAGS) if (flags[key] !== undefined) Object.assign(trust, { [key]: flags[key] })
   const { result, written } = await runPolicy({
     cwd: globals.cwd,
     out: globals.out,

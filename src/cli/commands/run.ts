@@ -1,22 +1,33 @@
 /** `detbuild run`: flags → RunOptions → the pipeline (src/run), with a live step list or plain lines. */
 import path from 'node:path'
 import { Option } from 'commander'
+import { FailOnLevels, SIGNING_FLAGS, TRUST_FLAGS } from '../../flags/index.ts'
 import type { Demo, RunInput } from '../../run/index.ts'
+import type { SignFlags } from '../../sign/index.ts'
+import type { TrustFlags } from '../../verify/index.ts'
 import type { RegisterCommand } from '../context.ts'
+import { addRunFlags, runFlagValues } from '../signing-options.ts'
 
-/** What commander hands over: the pipeline's inputs (src/run/resolve.ts) as flags. */
-type RunFlags = Omit<RunInput, 'cwd' | 'out' | 'env' | 'context' | 'now' | 'log' | 'omitDev'> & {
+/**
+ * What commander hands over: the pipeline's inputs (src/run/resolve.ts) as flags; the sign and verify
+ * flags are their steps' own (flags/signing.ts, flags/trust.ts), read by `runFlagValues`.
+ */
+type RunFlags = Omit<
+  RunInput,
+  'cwd' | 'out' | 'env' | 'context' | 'now' | 'log' | 'omitDev' | 'signing' | 'trust'
+> & {
   steps: string[]
   skip: string[]
   demo?: boolean
   omit: string[]
   vex: string[]
+  key?: string
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
 export const register: RegisterCommand = (program, registrar) => {
-  program
+  const command = program
     .command('run')
     .summary('run the whole pipeline: build, sbom, scan, policy, sign, bundle, verify')
     .description(
@@ -36,13 +47,9 @@ export const register: RegisterCommand = (program, registrar) => {
     .option('--osv-url <url>', 'scan: OSV API base URL (default https://api.osv.dev)')
     .option('--no-osv-cache', 'scan: do not read or write the OSV record cache')
     .addOption(
-      new Option('--fail-on <severity>', 'scan: fail on open findings at or above this severity').choices([
-        'any',
-        'low',
-        'medium',
-        'high',
-        'critical',
-      ]),
+      new Option('--fail-on <severity>', 'scan: fail on open findings at or above this severity').choices(
+        FailOnLevels,
+      ),
     )
     .addOption(
       new Option('--omit <type>', 'scan: leave out dev dependencies')
@@ -58,21 +65,10 @@ export const register: RegisterCommand = (program, registrar) => {
         .choices(['auto', 'none', 'keyless', 'key'])
         .default(undefined),
     )
-    .option('--key <file>', 'sign: PKCS#8 PEM private key (with --sign key)')
-    .option('--key-password-env <name>', 'sign: environment variable holding the key passphrase')
-    .option('--identity-token <jwt>', 'sign: OIDC identity token for keyless signing')
-    .option('--fulcio-url <url>', 'sign: Fulcio URL')
-    .option('--rekor-url <url>', 'sign: Rekor URL')
-    .option('--tsa-url <url>', 'sign: RFC 3161 timestamp authority URL')
-    .option('--no-tlog', 'sign: with a key, do not upload to the transparency log')
+  addRunFlags(command, SIGNING_FLAGS, 'sign')
     .option('--no-sign-artifacts', 'sign: sign the provenance only, not each artifact')
     .option('--no-verify', 'do not verify the evidence at the end')
-    .option('--verify-key <file>', 'verify: PEM public key of key-signed evidence')
-    .option('--trusted-root <file>', 'verify: sigstore trusted_root.json (offline verification)')
-    .option('--certificate-identity <id>', 'verify: exact keyless signer identity')
-    .option('--certificate-identity-regexp <re>', 'verify: keyless signer identity as a regular expression')
-    .option('--certificate-oidc-issuer <url>', 'verify: OIDC issuer of the keyless signer')
-    .option('--insecure-ignore-tlog', 'verify: accept key-signed bundles without a log entry')
+  addRunFlags(command, TRUST_FLAGS, 'verify')
     .addHelpText(
       'after',
       '\nExamples:\n  detbuild run --demo\n  detbuild run --offline-db osv/npm-all.zip --fail-on high --sign key --key detbuild.key\n  detbuild run --steps sbom,scan,policy',
@@ -97,13 +93,18 @@ export const register: RegisterCommand = (program, registrar) => {
             config: demo.config,
             offlineDb: demo.offlineDb,
             sign: 'key',
-            // the throwaway key stays in memory; a --key given with --demo wins
-            ...(flags.key === undefined ? { keyPem: demo.keyPem } : {}),
-            tlog: false,
-            verifyKey: demo.publicKey,
-            trustedRoot: demo.trustedRoot,
-            insecureIgnoreTlog: true,
           })
+        }
+        // the demo's choices are defaults: explicit flags win
+        const signing: NonNullable<RunInput['signing']> = {
+          // the throwaway key stays in memory; a --key given with --demo wins
+          ...(demo && flags.key === undefined ? { keyPem: demo.keyPem } : {}),
+          ...(demo ? { tlog: false } : {}),
+          ...runFlagValues<SignFlags>(flags, SIGNING_FLAGS),
+        }
+        const trust: NonNullable<RunInput['trust']> = {
+          ...(demo ? { key: demo.publicKey, trustedRoot: demo.trustedRoot, insecureIgnoreTlog: true } : {}),
+          ...runFlagValues<TrustFlags>(flags, TRUST_FLAGS),
         }
         try {
           // the edge: one context for the whole run (the demo's project when --demo), the config read once
@@ -113,7 +114,7 @@ export const register: RegisterCommand = (program, registrar) => {
             readConfig: true,
             ...(config?.trim() ? { configFile: config } : {}),
             ...(flags.cacheDir?.trim() ? { cacheDir: flags.cacheDir } : {}),
-            allowEnv: [flags.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'],
+            allowEnv: [signing.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'],
             ...(extraEnv ? { extraEnv } : {}),
           })
           const options = await run.resolveRunOptions({
@@ -132,28 +133,17 @@ export const register: RegisterCommand = (program, registrar) => {
               failOn: flags.failOn,
               policy: flags.policy,
               sign: flags.sign,
-              key: flags.key,
-              keyPasswordEnv: flags.keyPasswordEnv,
-              identityToken: flags.identityToken,
-              fulcioUrl: flags.fulcioUrl,
-              rekorUrl: flags.rekorUrl,
-              tsaUrl: flags.tsaUrl,
-              verifyKey: flags.verifyKey,
-              trustedRoot: flags.trustedRoot,
-              certificateIdentity: flags.certificateIdentity,
-              certificateIdentityRegexp: flags.certificateIdentityRegexp,
-              certificateOidcIssuer: flags.certificateOidcIssuer,
             }),
+            signing,
+            trust,
             check: flags.check === true,
             frozenLock: flags.frozenLock === true,
             osvCache: flags.osvCache,
             omitDev: flags.omit.includes('dev'),
             vex: flags.vex,
             warnOnly: flags.warnOnly === true,
-            ...(flags.tlog === false ? { tlog: false } : {}),
             signArtifacts: flags.signArtifacts,
             verify: flags.verify,
-            ...(flags.insecureIgnoreTlog ? { insecureIgnoreTlog: true } : {}),
             context,
             now: context.clock(),
             log: env.log,

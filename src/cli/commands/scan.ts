@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { Option } from 'commander'
 import { InputError } from '../../errors.ts'
+import { type FailOn, FailOnLevels } from '../../flags/index.ts'
 import type { RegisterCommand } from '../context.ts'
 
 interface ScanFlags {
@@ -10,7 +11,7 @@ interface ScanFlags {
   osvUrl?: string
   cacheDir?: string
   cache: boolean
-  failOn?: 'any' | 'low' | 'medium' | 'high' | 'critical'
+  failOn?: FailOn
   omit: string[]
   ignoreFile: string[]
   timeout: string
@@ -37,13 +38,9 @@ export const register: RegisterCommand = (program, registrar) => {
     )
     .option('--no-cache', 'do not read or write the OSV record cache')
     .addOption(
-      new Option('--fail-on <severity>', 'exit 1 when an open finding is at or above this severity').choices([
-        'any',
-        'low',
-        'medium',
-        'high',
-        'critical',
-      ]),
+      new Option('--fail-on <severity>', 'exit 1 when an open finding is at or above this severity').choices(
+        FailOnLevels,
+      ),
     )
     .addOption(
       new Option('--omit <type>', 'leave out dependencies of this type (dev)')
