@@ -248,7 +248,6 @@ const INSPECT = {
 /** Bugs: an invariant that should hold did not. */
 const INTERNAL = {
   INTERNAL_ERROR: { exit: 70, hint: 'a bug in detbuild: please report it with the command line' },
-  INTERNAL_UNREACHABLE: { exit: 70, hint: 'a bug in detbuild: please report it' },
 } as const satisfies Domain<'INTERNAL'>
 
 /** The machine, not the input: disk full, device errors. */

@@ -7,6 +7,7 @@ import type { ErrorCode } from './error-codes.ts'
 
 export type { ErrorCode } from './error-codes.ts'
 
+/** The exit codes detbuild documents: 0 ok, 1 a check said no, 2 bad input, 3 incomplete, 70 a bug. */
 export const ExitCode = {
   /** success */
   ok: 0,
@@ -113,8 +114,4 @@ export function toDetbuildError(
 /** True when `err` is `toDetbuildError`'s wrapping of a value that was not a DetbuildError: a bug. */
 export function isWrappedBug(err: DetbuildError): boolean {
   return err.code === 'INTERNAL_ERROR' && !isDetbuildError(err.cause)
-}
-
-export function assertNever(value: never, what = 'value'): never {
-  throw new InternalError('INTERNAL_UNREACHABLE', `unexpected ${what}: ${String(value)}`)
 }

@@ -3,12 +3,9 @@
  * environment (no network where the OS allows it), normalize and hash the outputs, write build.json and
  * the SLSA provenance. `check` builds a second time under varied conditions and compares.
  */
-import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { glob, mkdir, mkdtemp, readFile, realpath, rm, stat, utimes } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import ssri from 'ssri'
 import {
   type BuildConfig,
   type Context,
@@ -19,6 +16,7 @@ import {
   toLoadedConfig,
 } from '../config/index.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
+import { digestBytes, sha256Hex } from '../util/digest.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
@@ -91,6 +89,7 @@ const SOURCE_DATE_RECORDED: Readonly<Record<SourceDate['from'], BuildFacts['sour
   default: 'default',
 }
 
+/** Options of {@link runBuild} (`detbuild build`): the project, the workspace folder and the build's knobs. */
 export interface BuildOptions {
   cwd: string
   out: string
@@ -124,6 +123,7 @@ export interface BuildOptions {
   arch?: string
 }
 
+/** What {@link runBuild} wrote: the build.json manifest, the output artifacts and, with `check`, the repro verdict. */
 export interface BuildResult {
   manifest: BuildManifest
   outputs: OutputRecord[]
@@ -141,23 +141,6 @@ interface RunOutcome {
   normalized: Map<string, OutputRecord['normalized']>
   treeSha256: string
   files: number
-}
-
-/** Streams a file once through sha256 and sha512. */
-export async function hashFile(
-  file: string,
-): Promise<{ size: number; sha256: string; sha512: string; integrity: string }> {
-  const s256 = createHash('sha256')
-  const s512 = createHash('sha512')
-  let size = 0
-  for await (const chunk of createReadStream(file)) {
-    const b = chunk as Buffer
-    s256.update(b)
-    s512.update(b)
-    size += b.length
-  }
-  const sha512 = s512.digest('hex')
-  return { size, sha256: s256.digest('hex'), sha512, integrity: ssri.fromHex(sha512, 'sha512').toString() }
 }
 
 function fixedEnvRecord(
@@ -236,17 +219,6 @@ async function collectOutputs(stageDir: string, patterns: readonly string[]): Pr
     found.set(entry.name, abs)
   }
   return new Map([...found].sort((a, b) => compareCodePoint(a[0], b[0])))
-}
-
-/** Hashes bytes already in memory (the normalized output) the way `hashFile` hashes a file. */
-function hashBytes(bytes: Uint8Array): { size: number; sha256: string; sha512: string; integrity: string } {
-  const sha512 = createHash('sha512').update(bytes).digest('hex')
-  return {
-    size: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    sha512,
-    integrity: ssri.fromHex(sha512, 'sha512').toString(),
-  }
 }
 
 interface StagedRun {
@@ -911,7 +883,7 @@ async function writeAttestation(
       await utimes(file, sourceDateEpoch, sourceDateEpoch)
       return {
         path: `${WorkspaceFiles.artifactsDir}/${name}`,
-        ...hashBytes(bytes),
+        ...digestBytes(bytes),
         normalized: first.normalized.get(name) ?? null,
       }
     }),
@@ -971,7 +943,7 @@ async function prefetchFor(
     ['npm-shrinkwrap.json', 'package-lock.json'].find((f) => source.files.includes(f)) ?? null
   if (!lockfileName) return { lockfile: null, items: null, why: 'no npm lockfile' }
   const text = await readFile(path.join(cwd, lockfileName))
-  const lockfile = { file: lockfileName, sha256: createHash('sha256').update(text).digest('hex') }
+  const lockfile = { file: lockfileName, sha256: sha256Hex(text) }
   if (config.network !== 'deny') return { lockfile, items: null, why: 'network allowed: npm fetches itself' }
   if (config.install.length === 0) return { lockfile, items: null, why: 'no install command' }
   // the root lockfile, and the lockfile of each package an install command installs on its own (a lerna
@@ -1026,5 +998,4 @@ function toToolchainRecord(t: ResolvedToolchain, npmVersion: string): BuildFacts
 }
 
 export { initProject, lockToolchain } from './init.ts'
-export { BUILD_STEPS, type BuildStep, toBuildSteps } from './steps.ts'
-export type { BuildConfig }
+export { type BuildStep, toBuildSteps } from './steps.ts'

@@ -3,11 +3,10 @@
  * a SLSA Provenance v1 predicate. Deterministic: no clock, no random ids, no absolute paths.
  */
 
-import type { NetworkMode } from '../config/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
-import type { BuildManifest, ProvenanceStatement } from '../workspace/index.ts'
+import type { BuildIsolation, BuildManifest, ProvenanceStatement } from '../workspace/index.ts'
 
 export const BUILD_TYPE = 'https://detbuild.dev/build-types/npm/v1'
 export const BUILDER_ID = 'https://detbuild.dev/builders/local/v1'
@@ -25,26 +24,8 @@ export interface OutputRecord {
   normalized: 'tar' | 'tgz' | 'zip' | null
 }
 
-/** How the install and build commands were isolated (see README "What a build does"). */
-export interface Isolation {
-  /** the config's `network` */
-  requested: NetworkMode
-  /** none: only loopback; allowed: the host's network (as asked); best-effort: asked none, not held */
-  network: 'none' | 'best-effort' | 'allowed'
-  /**
-   * bwrap or unshare: the sealed build room; unshare-net: only a network namespace (the room could not
-   * be made); none: the commands ran on the host
-   */
-  mechanism: 'bwrap' | 'unshare' | 'unshare-net' | 'none'
-  /** the filesystem was sealed: fixed layout, read-only system and toolchain, nothing else of the host */
-  sealed: boolean
-  /** the commands had their own PID namespace (and a fresh /proc) */
-  pidNamespace: boolean
-  /** last names of the extra read-only folders (DETBUILD_ROOM_MOUNTS) the room had */
-  extraMounts: string[]
-  /** why the isolation is weaker than a sealed room with the network asked for, or null */
-  note: string | null
-}
+/** How the install and build commands were isolated: build.json's own type (workspace/types.ts). */
+export type Isolation = BuildIsolation
 
 export interface BuildFacts {
   source: {

@@ -29,6 +29,7 @@ export const SOURCE_DATE_SHOWN: Readonly<Record<SourceDateFrom, 'SOURCE_DATE_EPO
   default: 'fallback',
 }
 
+/** The one source date every command stamps, and where it came from (SOURCE_DATE_EPOCH, git, the 1980 default). */
 export interface SourceDate {
   /** seconds since 1970 */
   readonly epoch: number
@@ -51,6 +52,7 @@ export interface Context {
   readonly clock: () => Date
 }
 
+/** What {@link resolveContext} resolves the context from: the project folder, the host environment, the flags. */
 export interface ContextInput {
   /** the project folder (absolute, or relative to the process's folder) */
   cwd: string

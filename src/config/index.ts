@@ -8,7 +8,6 @@ export {
   type BuildConfig,
   type ClockMode,
   describeIssue,
-  type NetworkMode,
   type ToolPin,
   toConfigRecord,
 } from './build-config.ts'
@@ -26,17 +25,12 @@ export {
   resolveSourceDate,
   SOURCE_DATE_SHOWN,
   type SourceDate,
-  type SourceDateFrom,
   scrubHostEnvironment,
 } from './context.ts'
 export {
   assertConfigObject,
   CONFIG_FILES,
   type ConfigFile,
-  type LoadedConfig,
-  loadBuildConfig,
   loadConfigValidator,
-  parseConfigText,
-  readConfigFile,
   toLoadedConfig,
 } from './load-build-config.ts'

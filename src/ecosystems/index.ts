@@ -9,16 +9,10 @@ import { npmEcosystem } from './npm/index.ts'
 import { createRegistry, type EcosystemRegistry } from './registry.ts'
 import { semverOrder } from './semver-order.ts'
 
-export type { Ecosystem, ProjectLock, ReadInventoryOptions, VersionOrder } from './ecosystem.ts'
-export type { DependencyKind, Inventory, InventoryNode, Manifest, TreeSource } from './inventory.ts'
-export {
-  inRangeWith,
-  type OsvRangeEvent,
-  type OsvRangeInput,
-  type ParsedOrder,
-  type RangeVerdict,
-} from './osv-range.ts'
-export { baseEcosystem, createRegistry, type EcosystemRegistry, type RegistryOptions } from './registry.ts'
+export type { Ecosystem, ProjectLock, VersionOrder } from './ecosystem.ts'
+export type { Inventory, InventoryNode, TreeSource } from './inventory.ts'
+export { inRangeWith } from './osv-range.ts'
+export { baseEcosystem, createRegistry, type EcosystemRegistry } from './registry.ts'
 export { npmEcosystem, semverOrder }
 
 /**

@@ -9,11 +9,11 @@ import { type InspectSummary, toInspectSummary } from './inspect.ts'
 import { type ArchiveLimits, DEFAULT_LIMITS } from './types.ts'
 import { readArchiveFile } from './verify.ts'
 
-export { packEvidence, pathProblem, readEvidenceArchive } from './archive.ts'
+export { packEvidence, readEvidenceArchive } from './archive.ts'
 export { type BundleOptions, type BundleResult, createEvidenceBundle } from './bundle.ts'
 export type { InspectSummary } from './inspect.ts'
-export { checkContents, parseManifest, toManifest } from './manifest.ts'
-export { describeSigner, renderBundleText, renderInspectText, renderVerifyText } from './render.ts'
+export { toManifest } from './manifest.ts'
+export { renderBundleText, renderInspectText, renderVerifyText } from './render.ts'
 export * from './types.ts'
 export {
   type EvidenceReport,

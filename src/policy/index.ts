@@ -8,20 +8,13 @@ import type { TrustInput } from '../verify/index.ts'
 import { WorkspaceFiles, writePolicyResult } from '../workspace/index.ts'
 import { evaluatePolicy } from './evaluate.ts'
 import { readPolicy, readPolicyInputs } from './policy-files.ts'
-import { toMarkdown, toText } from './render.ts'
+import { toMarkdown } from './render.ts'
 import { prepareSignatureTrust } from './signature-trust.ts'
 import type { PolicyResult } from './types.ts'
 
 export { evaluatePolicy } from './evaluate.ts'
-export { parsePolicy } from './parse-policy.ts'
-export {
-  listBuiltinPolicies,
-  POLICIES_DIR,
-  readPolicy,
-  readPolicyInputs,
-  readPolicySchema,
-} from './policy-files.ts'
-export { toMarkdown, toText } from './render.ts'
+export { POLICIES_DIR, readPolicy, readPolicyInputs } from './policy-files.ts'
+export { toText } from './render.ts'
 export { signatureTrust } from './signature-trust.ts'
 export type * from './types.ts'
 
@@ -68,5 +61,3 @@ export async function runPolicy(o: RunPolicyOptions): Promise<RunPolicyResult> {
   const rel = (f: string) => path.relative(o.cwd, f).split(path.sep).join('/')
   return { result, written: [rel(jsonFile), rel(mdFile)] }
 }
-
-export { toText as renderPolicyText }

@@ -3,6 +3,7 @@
  * result it returns. Data only.
  */
 import type { ErrorCode } from '../errors.ts'
+import type { SignerReport } from '../verify/index.ts'
 
 export const SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const
 export type Severity = (typeof SEVERITIES)[number]
@@ -168,10 +169,8 @@ export type SignedArtifact =
   | { kind: 'bytes'; data: Uint8Array }
   | { kind: 'digest'; algorithm: 'sha256' | 'sha384' | 'sha512'; hex: string }
 
-/** The verified signer of a bundle: taken from the verified certificate or the verifying key only. */
-export type VerifiedSigner =
-  | { type: 'keyless'; identity: string; issuer: string }
-  | { type: 'key'; keyId: string }
+/** The verified signer of a bundle (verify's own type): taken from the verified certificate or the verifying key only. */
+export type VerifiedSigner = SignerReport
 
 /** A verifier's answer for one bundle (`detbuild verify`'s VerifyReport has this shape). */
 export interface SignatureCheck {

@@ -9,14 +9,12 @@ import { type PipelineHooks, runPipeline } from './pipeline.ts'
 import { createStepRunners } from './step-runners.ts'
 import type { RunReport } from './types.ts'
 
-export { createLiveProgress, createPlainProgress, type Progress } from '../util/progress.ts'
+export { createLiveProgress, createPlainProgress } from '../util/progress.ts'
 export { type Demo, prepareDemo } from './demo.ts'
 export type { RunOptions } from './options.ts'
 export type { PipelineHooks } from './pipeline.ts'
 export { type RunInput, resolveRunOptions } from './resolve.ts'
-export { UNAVAILABLE_STEPS } from './step-runners.ts'
-export { SIGN_MODES, type SignMode, STEP_NAMES, type StepName } from './steps.ts'
-export { toCountsLine, toSummaryText } from './summary.ts'
+export { toSummaryText } from './summary.ts'
 export type * from './types.ts'
 
 /**

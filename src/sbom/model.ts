@@ -1,5 +1,5 @@
 /** The SBOM step's options model; the inventory it reads is the ecosystems' shared model. */
-export type { DependencyKind, Inventory, InventoryNode, Manifest } from '../ecosystems/index.ts'
+export type { Inventory, InventoryNode } from '../ecosystems/index.ts'
 
 export const OMIT_TYPES = ['dev', 'optional', 'peer'] as const
 export type OmitType = (typeof OMIT_TYPES)[number]

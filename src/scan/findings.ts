@@ -163,7 +163,7 @@ export function countFindings(findings: Finding[]): SeverityCounts {
   return counts
 }
 
-export { type FailOn, FailOnLevels } from '../flags/index.ts'
+export type { FailOn } from '../flags/index.ts'
 
 /**
  * Whether a finding fails `--fail-on`: its severity is at or above the threshold. An `unknown`

@@ -33,11 +33,12 @@ import { applySuppressions, type IgnoreEntry, toDetbuildIgnore, toOsvScannerIgno
 import type { Finding, ScanComponent, ScanSource, ScanSourceProblem, VulnsReport } from './types.ts'
 
 export type { FailOn } from './findings.ts'
-export { countFindings, FailOnLevels, failsThreshold, sortFindings } from './findings.ts'
+export { countFindings, failsThreshold, sortFindings } from './findings.ts'
 export { OsvCacheFolder } from './osv-cache.ts'
-export { DefaultMaxResponseBytes, DefaultOsvUrl } from './osv-client.ts'
+export { DefaultOsvUrl } from './osv-client.ts'
 export type { Finding, ScanSource, VulnsReport } from './types.ts'
 
+/** Options of {@link runScan} (`detbuild scan`): the SBOM, the OSV source (API or offline export), the gates. */
 export interface ScanOptions {
   cwd: string
   out: string
@@ -73,6 +74,7 @@ export interface ScanOptions {
   ecosystems?: EcosystemRegistry
 }
 
+/** What {@link runScan} found and wrote: the vulns report, the exit code it earns and the files written. */
 export interface ScanResult {
   report: VulnsReport
   exitCode: ExitCode

@@ -18,10 +18,9 @@ import { type SignerInfo, type SigningConfig, signDsse, signFile } from './sign-
 
 export { bundleCertificate, certificateIdentity } from './certificate.ts'
 export { DEFAULT_PASSWORD_ENV, PEM_KEY_DISPLAY, resolveSigningConfig, type SignFlags } from './config.ts'
-export { identityTokenProvider, tokenSource } from './identity.ts'
-export { generateKeyPairPem, KEY_ALGORITHMS, type KeyAlgorithm, toPrivateKey } from './keys.ts'
+export { generateKeyPairPem, KEY_ALGORITHMS, toPrivateKey } from './keys.ts'
 export type { SignerInfo, SigningConfig } from './sign-bundle.ts'
-export { PUBLIC_GOOD, signDsse, signFile } from './sign-bundle.ts'
+export { signFile } from './sign-bundle.ts'
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
 export const SIGNATURES_FILE = WorkspaceFiles.signatures

@@ -6,7 +6,7 @@ import { InputError } from '../errors.ts'
 import { toFsError } from './fs-errors.ts'
 import { parseJson } from './json-parse.ts'
 
-export { fromStrayErrno, isErrnoError, toFsError } from './fs-errors.ts'
+export { fromStrayErrno, toFsError } from './fs-errors.ts'
 
 /**
  * How large an input may be before reading it is refused (exit 2, `INPUT_TOO_LARGE`): SBOMs,

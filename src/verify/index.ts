@@ -12,8 +12,7 @@ export { bundleShapeProblem } from './bundle-shape.ts'
 export { checkAnchoredRegExp } from './identity-regexp.ts'
 export { parseDigestArtifact, resolvePolicy, type VerifyCliOptions } from './options.ts'
 export { loadTrust, type Trust, type TrustFlags, type TrustInput } from './trust.ts'
-export { checkTrustedRoot, toTrustedRoot } from './trusted-root.ts'
-export type { ArtifactInput, IdentityPolicy, VerifyReport, VerifyRequest } from './verify-bundle.ts'
+export type { ArtifactInput, SignerReport, VerifyReport } from './verify-bundle.ts'
 export { verifyBundle } from './verify-bundle.ts'
 
 /** Options of {@link verifyArtifact} (`detbuild verify --bundle`): the artifact, its bundle and who must have signed. */

@@ -21,8 +21,6 @@ export {
   readVulnsStatement,
   signaturesFile,
   toWorkspaceJson,
-  WorkspaceDocuments,
-  type WorkspaceReadOptions,
   WorkspaceSchemaError,
   writeBuildManifest,
   writePolicyResult,
@@ -32,5 +30,5 @@ export {
   writeVulnsStatement,
 } from './documents.ts'
 export { WorkspaceFiles } from './files.ts'
-export { SCHEMA_KINDS, type SchemaKind, type SchemaProblem, schemaProblem, toJsonPath } from './schemas.ts'
+export { schemaProblem, toJsonPath } from './schemas.ts'
 export type * from './types.ts'

@@ -178,7 +178,7 @@ test('toDetbuildError keeps a DetbuildError, lets the caller recognise a non-bug
   assert.equal(toDetbuildError('a string').message, 'a string')
 
   // an InternalError thrown on purpose is known, not a wrapped bug
-  assert.equal(isWrappedBug(new InternalError('INTERNAL_UNREACHABLE', 'x')), false)
+  assert.equal(isWrappedBug(new InternalError('ECOSYSTEM_DUPLICATE', 'x')), false)
   assert.equal(new CheckFailedError('VERIFY_DIGEST_MISMATCH', 'x').exitCode, 1)
   assert.ok(new InputError('SBOM_USAGE', 'x') instanceof DetbuildError)
 })
