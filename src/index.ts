@@ -4,7 +4,7 @@
  * (`runDetbuild`). The CLI and the GitHub Action are thin layers over these; errors are DetbuildError
  * subclasses with a stable `code` and the `exitCode` the CLI would exit with.
  */
-export { type BuildOptions, type BuildResult, runBuild } from './build/index.ts'
+export { type BuildOptions, type BuildResult, runBuild } from './builder/index.ts'
 export { type Context, type ContextInput, resolveContext, type SourceDate } from './config/index.ts'
 export { ERROR_CODES } from './error-codes.ts'
 export {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { makeProject, ROOT, removeProject } from './build/helpers.ts'
+import { makeProject, ROOT, removeProject } from './builder/helpers.ts'
 
 /** The compiled package, typed from its source (so the typecheck does not depend on a built dist/). */
 const loadApi = async () => (await import('detbuild' as string)) as typeof import('../src/index.ts')

@@ -1,5 +1,5 @@
 /** The resolved options of one `detbuild run` (built by the CLI command or the Action). Data only. */
-import type { BuildOptions } from '../build/index.ts'
+import type { BuildOptions } from '../builder/index.ts'
 import type { Context, HostEnv } from '../config/index.ts'
 import type { RunPolicyOptions } from '../policy/index.ts'
 import type { ScanOptions } from '../scan/index.ts'

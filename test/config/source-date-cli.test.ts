@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { runCli } from '../build/helpers.ts'
+import { runCli } from '../builder/helpers.ts'
 import { tempDir } from '../helpers/paths.ts'
 
 const T1 = 1700000000

@@ -10,7 +10,7 @@ import { readEvidenceArchive } from '../../src/evidence/archive.ts'
 import type { InspectSummary } from '../../src/evidence/index.ts'
 import { DEFAULT_LIMITS } from '../../src/evidence/types.ts'
 import { VERSION } from '../../src/version.ts'
-import { makeProject, removeProject, TSC_ENV } from '../build/helpers.ts'
+import { makeProject, removeProject, TSC_ENV } from '../builder/helpers.ts'
 import { type CraftEntry, craftTarGz, runCli, toEntries } from './helpers.ts'
 
 const RECORDS = path.resolve(import.meta.dirname, '../../fixtures/osv/records')

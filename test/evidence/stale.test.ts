@@ -13,7 +13,7 @@ import { DEFAULT_LIMITS } from '../../src/evidence/types.ts'
 import { resolveSigningConfig } from '../../src/sign/config.ts'
 import { signFile } from '../../src/sign/index.ts'
 import { stableJson } from '../../src/util/canonical-json.ts'
-import { makeProject, removeProject, TSC_ENV } from '../build/helpers.ts'
+import { makeProject, removeProject, TSC_ENV } from '../builder/helpers.ts'
 import { runCli } from './helpers.ts'
 
 const RECORDS = path.resolve(import.meta.dirname, '../../fixtures/osv/records')

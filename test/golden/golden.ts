@@ -18,7 +18,7 @@ export const GOLDEN_DIR = path.join(ROOT, 'test', 'golden', 'files')
 /** The switch: rewrite the golden files from the outputs instead of comparing. */
 export const UPDATE = process.env.DETBUILD_UPDATE_GOLDEN === '1'
 const HOW =
-  "DETBUILD_UPDATE_GOLDEN=1 node --test 'test/golden/*.test.ts' test/build/check-report.test.ts (then review the change)"
+  "DETBUILD_UPDATE_GOLDEN=1 node --test 'test/golden/*.test.ts' test/builder/check-report.test.ts (then review the change)"
 /** Lines of the unified diff shown on a mismatch: enough to see the first differences, no flood. */
 const MAX_DIFF_LINES = 40
 

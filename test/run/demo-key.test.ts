@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
-import { holdsPrivateKey } from '../../src/build/stage.ts'
+import { holdsPrivateKey } from '../../src/builder/stage.ts'
 import { prepareDemo } from '../../src/run/demo.ts'
 import { toPrivateKey } from '../../src/sign/keys.ts'
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { readZipEntries as readBuildZip } from '../../src/build/archive.ts'
+import { readZipEntries as readBuildZip } from '../../src/builder/archive.ts'
 import { DetbuildError } from '../../src/errors.ts'
 import { zipFailure } from '../../src/scan/offline-db.ts'
 import { forEachZipEntry, readZipEntries, readZipEntry, type ZipFail } from '../../src/util/zip.ts'

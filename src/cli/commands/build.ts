@@ -35,7 +35,7 @@ export const register: RegisterCommand = (program, registrar) => {
     .option('--keep-staging', 'keep the staging folders for debugging')
     .action(
       registrar.wrap<BuildFlags>(async (flags, env) => {
-        const { runBuild, toBuildSteps } = await import('../../build/index.ts')
+        const { runBuild, toBuildSteps } = await import('../../builder/index.ts')
         const { createLiveProgress, createPlainProgress } = await import('../../util/progress.ts')
         const { globals } = env
         // the edge: the source date, the cache root and the config file, resolved once

@@ -10,7 +10,7 @@ export const register: RegisterCommand = (program, registrar) => {
     .option('--force', 'overwrite an existing configuration')
     .action(
       registrar.wrap<{ force?: boolean }>(async (flags, env) => {
-        const { initProject } = await import('../../build/index.ts')
+        const { initProject } = await import('../../builder/index.ts')
         const context = await env.resolveContext()
         const result = await initProject(env.globals.cwd, {
           force: flags.force === true,

@@ -18,7 +18,7 @@ export const register: RegisterCommand = (program, registrar) => {
     .option('--platform <os-arch...>', 'also lock node for these platforms, e.g. linux-x64 darwin-arm64')
     .action(
       registrar.wrap<LockFlags>(async (flags, env) => {
-        const { lockToolchain } = await import('../../build/index.ts')
+        const { lockToolchain } = await import('../../builder/index.ts')
         const context = await env.resolveContext({
           readConfig: true,
           ...(flags.config ? { configFile: flags.config } : {}),

@@ -1,5 +1,5 @@
 /** `run` → the build step: RunOptions → BuildOptions → runBuild → summary facts. */
-import type { BuildOptions, BuildResult } from '../../build/index.ts'
+import type { BuildOptions, BuildResult } from '../../builder/index.ts'
 import { ExitCode } from '../../errors.ts'
 import { DEFAULT_PASSWORD_ENV } from '../../sign/index.ts'
 import { isWithheldEnvName } from '../../util/secret-env.ts'
@@ -53,6 +53,6 @@ export function toBuildStepResult(result: BuildResult): StepResult {
 }
 
 export const buildStep: StepAdapter = async (o, c) => {
-  const { runBuild } = await import('../../build/index.ts')
+  const { runBuild } = await import('../../builder/index.ts')
   return toBuildStepResult(await runBuild(toBuildOptions(o, c.env)))
 }

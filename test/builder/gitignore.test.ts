@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { inspectSource } from '../../src/build/stage.ts'
+import { inspectSource } from '../../src/builder/stage.ts'
 import { runCli } from './helpers.ts'
 
 const dirs: string[] = []

@@ -18,7 +18,7 @@ import {
   toBuildScripts,
   toInitialConfig,
   toPackRoot,
-} from '../../src/build/init.ts'
+} from '../../src/builder/init.ts'
 import { makeProject, ROOT, runCli } from './helpers.ts'
 
 const NODE = '24.21.0'

@@ -8,14 +8,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { writeZip } from '../../src/build/archive.ts'
+import { writeZip } from '../../src/builder/archive.ts'
 import {
   CHECK_CLOCK_SHIFT_S,
   describeShift,
   toPreloadLocation,
   toPreloadSource,
   withPreload,
-} from '../../src/build/clock-shift.ts'
+} from '../../src/builder/clock-shift.ts'
 import {
   compareOutputs,
   REPORT_LIMITS,
@@ -23,7 +23,7 @@ import {
   toReportMarkdown,
   toVerdict,
   unifiedDiff,
-} from '../../src/build/compare.ts'
+} from '../../src/builder/compare.ts'
 import { stableJson } from '../../src/util/canonical-json.ts'
 import { type ArchiveEntry, gzipFixed, writeTar } from '../../src/util/tar.ts'
 import { assertGolden, assertMarkdown, assertOwnSchema } from '../golden/golden.ts'

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { makeGitRoom } from '../../src/build/git-room.ts'
+import { makeGitRoom } from '../../src/builder/git-room.ts'
 import { isDetbuildError } from '../../src/errors.ts'
 import { runCli } from './helpers.ts'
 

@@ -18,7 +18,7 @@ import {
   prefetchPackages,
   toPrefetchList,
   toScopeRegistries,
-} from '../../src/build/prefetch.ts'
+} from '../../src/builder/prefetch.ts'
 import { type FakeRegistry, packTarball, startRegistry } from '../helpers/npm-registry.ts'
 
 const PACKAGES = [

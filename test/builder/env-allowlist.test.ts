@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { toBuildEnv } from '../../src/build/env.ts'
+import { toBuildEnv } from '../../src/builder/env.ts'
 import { resolveBuildConfig } from '../../src/config/build-config.ts'
 import { loadConfigValidator } from '../../src/config/load-build-config.ts'
 import { isDetbuildError } from '../../src/errors.ts'

@@ -13,7 +13,7 @@ import {
   readZipEntries,
   toDosTime,
   writeZip,
-} from '../../src/build/archive.ts'
+} from '../../src/builder/archive.ts'
 import { type ArchiveEntry, gzipFixed, normalizeEntries, writeTar } from '../../src/util/tar.ts'
 
 const EPOCH = 1700000000

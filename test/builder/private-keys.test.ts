@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { holdsPrivateKey } from '../../src/build/stage.ts'
+import { holdsPrivateKey } from '../../src/builder/stage.ts'
 import { generateKeyPairPem } from '../../src/sign/keys.ts'
 import { makeProject, removeProject, runCli } from './helpers.ts'
 

@@ -13,8 +13,8 @@ import {
   toRoomLayout,
   toUnshareArgv,
   toUnshareScript,
-} from '../../src/build/room.ts'
-import { type IsolationProbes, resolveIsolation } from '../../src/build/room-host.ts'
+} from '../../src/builder/room.ts'
+import { type IsolationProbes, resolveIsolation } from '../../src/builder/room-host.ts'
 import { parseRoomChoice, parseRoomMounts } from '../../src/config/build-env.ts'
 import { DetbuildError } from '../../src/errors.ts'
 

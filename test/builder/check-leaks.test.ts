@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import { Ajv } from 'ajv'
-import { CHECK_CLOCK_SHIFT_S } from '../../src/build/clock-shift.ts'
+import { CHECK_CLOCK_SHIFT_S } from '../../src/builder/clock-shift.ts'
 import { COMMIT_TIME, makeProject, ROOT, removeProject, runCli } from './helpers.ts'
 
 const cleanup: string[] = []

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { compareEntries, toReportMarkdown, unifiedDiff } from '../../src/build/compare.ts'
-import { type BuildFacts, toBuildManifest, toProvenance, toRfc3339 } from '../../src/build/manifest.ts'
+import { compareEntries, toReportMarkdown, unifiedDiff } from '../../src/builder/compare.ts'
+import { type BuildFacts, toBuildManifest, toProvenance, toRfc3339 } from '../../src/builder/manifest.ts'
 import { canonicalJson } from '../../src/util/canonical-json.ts'
 
 type Loose = any

@@ -13,9 +13,9 @@ import {
   planVariants,
   type RunFacts,
   shapeRun,
-} from '../../src/build/check-variants.ts'
-import { PROBE_COMMAND } from '../../src/build/clock-shift.ts'
-import { toBuildEnv } from '../../src/build/env.ts'
+} from '../../src/builder/check-variants.ts'
+import { PROBE_COMMAND } from '../../src/builder/clock-shift.ts'
+import { toBuildEnv } from '../../src/builder/env.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'detbuild-variants-test-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))

@@ -18,7 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import ssri from 'ssri'
-import { ensurePackage } from '../../src/build/toolchain.ts'
+import { ensurePackage } from '../../src/builder/toolchain.ts'
 import { type FakeRegistry, startRegistry } from '../helpers/npm-registry.ts'
 import { makeProject, runCli } from './helpers.ts'
 

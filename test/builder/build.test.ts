@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { FIXED_ENV_NAMES } from '../../src/build/env.ts'
+import { FIXED_ENV_NAMES } from '../../src/builder/env.ts'
 import { COMMIT_TIME, makeProject, removeProject, runCli, TSC_ENV } from './helpers.ts'
 
 const cleanup: string[] = []
@@ -166,7 +166,7 @@ test('the build environment is scrubbed to the allowlist, with a fresh HOME, uma
   assert.equal(manifest.sourceDateEpochFrom, 'env')
   // build.json records what really happened: with a network namespace only the loopback interface exists
   const interfaces = read(p, 'artifacts/net.txt').toString().trim().split('\n')
-  // (this machine and CI can make the room: test/build/room.test.ts proves what it holds)
+  // (this machine and CI can make the room: test/builder/room.test.ts proves what it holds)
   assert.equal(manifest.isolation.network, 'none')
   assert.equal(manifest.isolation.sealed, true)
   assert.deepEqual(interfaces, ['lo'])
