@@ -141,7 +141,7 @@ test('the tarball carries the compiled package and its resources, not sources, t
   )
   const inside = files.map((f) => f.slice('package/'.length))
   const top = [...new Set(inside.map((f) => f.split('/')[0]))].sort()
-  assert.deepEqual(top, ['README.md', 'bin', 'dist', 'package.json', 'policies', 'schema'])
+  assert.deepEqual(top, ['LICENSE', 'README.md', 'bin', 'dist', 'package.json', 'policies', 'schema'])
   for (const needed of ['bin/detbuild.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js'])
     assert.ok(inside.includes(needed), needed)
   // resources found relative to the compiled files at run time (import.meta.url)

@@ -153,11 +153,16 @@ export function parseSourceDateEpoch(value: string): number {
   return Number(value)
 }
 
+/** Folders a build never stages, as git pathspecs relative to the project folder. */
+const NEVER_STAGED_PATHSPECS = [':(exclude,glob)**/.detbuild/**', ':(exclude,glob)**/node_modules/**']
+
 /**
  * The one source-date rule, for every command: SOURCE_DATE_EPOCH when set (and not empty), else the
  * commit time of the last commit touching the project folder (`git log -1 --format=%ct -- .` run in
  * `cwd`: in a monorepo package, that package's last change, not HEAD's; a shallow clone's boundary commit
- * counts as touching everything), else {@link DEFAULT_SOURCE_DATE_EPOCH}.
+ * counts as touching everything), else {@link DEFAULT_SOURCE_DATE_EPOCH}. Commits that touch only what a
+ * build never stages (the default workspace `.detbuild/`, `node_modules/`) do not count: a committed
+ * workspace would otherwise move the source date of the next build.
  */
 export async function resolveSourceDate(cwd: string, env: HostEnv): Promise<SourceDate> {
   const raw = env.SOURCE_DATE_EPOCH
@@ -165,7 +170,7 @@ export async function resolveSourceDate(cwd: string, env: HostEnv): Promise<Sour
   try {
     const { stdout } = await promisify(execFile)(
       'git',
-      ['log', '-1', '--no-show-signature', '--format=%ct', '--', '.'],
+      ['log', '-1', '--no-show-signature', '--format=%ct', '--', '.', ...NEVER_STAGED_PATHSPECS],
       {
         cwd,
         env: { ...env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },

@@ -75,6 +75,43 @@ test('source date: the last commit touching the project folder, not HEAD (a mono
   assert.deepEqual(await resolveSourceDate(root, PATH_ONLY), { epoch: T2, from: 'git' })
 })
 
+test('source date: a commit touching only what a build never stages (.detbuild/, node_modules/) does not count', async () => {
+  const root = monorepo()
+  for (const dir of ['.detbuild', 'node_modules/x'])
+    mkdirSync(path.join(root, 'pkg', dir), { recursive: true })
+  writeFileSync(path.join(root, 'pkg', '.detbuild', 'build.json'), '{}\n')
+  writeFileSync(path.join(root, 'pkg', 'node_modules', 'x', 'index.js'), 'x\n')
+  const T3 = T2 + 1000
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.test', 'add', '-A'], { cwd: root })
+  execFileSync(
+    'git',
+    ['-c', 'user.name=t', '-c', 'user.email=t@example.test', 'commit', '-qm', 'workspace'],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_DATE: `@${T3} +0000`,
+        GIT_COMMITTER_DATE: `@${T3} +0000`,
+        GIT_CONFIG_GLOBAL: '/dev/null',
+      },
+    },
+  )
+  // the package's sources last changed at T1: a committed workspace does not move its source date
+  assert.deepEqual(await resolveSourceDate(path.join(root, 'pkg'), PATH_ONLY), { epoch: T1, from: 'git' })
+  // a real change after it does
+  writeFileSync(path.join(root, 'pkg', 'a.txt'), 'a2\n')
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.test', 'commit', '-qam', 'pkg'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      GIT_AUTHOR_DATE: `@${T3 + 5} +0000`,
+      GIT_COMMITTER_DATE: `@${T3 + 5} +0000`,
+      GIT_CONFIG_GLOBAL: '/dev/null',
+    },
+  })
+  assert.deepEqual(await resolveSourceDate(path.join(root, 'pkg'), PATH_ONLY), { epoch: T3 + 5, from: 'git' })
+})
+
 test('source date: outside git the fixed 1980-01-01 default, never the clock', async () => {
   const dir = tempDir()
   assert.equal(DEFAULT_SOURCE_DATE_EPOCH, 315532800)
