@@ -1,12 +1,10 @@
 /** Edge: finds and reads the build configuration and the JSON Schema that validates it. */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { Ajv } from 'ajv'
-import { InputError } from '../errors.ts'
+import { InputError, InternalError } from '../errors.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { exists, readTextFile, toPosixRelative } from '../util/fs.ts'
 import { describeJsonType, parseJson, parseYamlCapped } from '../util/json-parse.ts'
-import { parseYamlStrict } from '../util/yaml-parse.ts'
 import { type BuildConfig, resolveBuildConfig, type SchemaIssue } from './build-config.ts'
 
 /** Config file names, in lookup order. */
@@ -20,6 +18,8 @@ let validator: ((doc: unknown) => readonly SchemaIssue[]) | undefined
 export async function loadConfigValidator(): Promise<(doc: unknown) => readonly SchemaIssue[]> {
   if (validator) return validator
   const schema = JSON.parse(await readFile(CONFIG_SCHEMA_URL, 'utf8')) as Record<string, unknown>
+  // loaded on first use: a command that reads no config never loads the schema validator
+  const { Ajv } = await import('ajv')
   const ajv = new Ajv({ allErrors: true, strict: true })
   const check = ajv.compile(schema)
   validator = (doc) => (check(doc) ? [] : ((check.errors ?? []) as SchemaIssue[]))
@@ -62,7 +62,13 @@ export async function readConfigFile(cwd: string, explicit?: string): Promise<Co
   if (!abs) return null
   const display = toPosixRelative(cwd, abs)
   const text = await readTextFile(abs, 'CONFIG_MISSING', display, 'config')
-  return Object.freeze({ file: display, sha256: sha256Hex(text), document: parseConfigText(text, display) })
+  // the YAML library is loaded only for a YAML config: every command starts without it
+  const yaml = isYamlName(display) ? (await import('../util/yaml-parse.ts')).parseYamlStrict : undefined
+  return Object.freeze({
+    file: display,
+    sha256: sha256Hex(text),
+    document: parseConfigText(text, display, yaml),
+  })
 }
 
 /** Validates a config file read by {@link readConfigFile}: none is CONFIG_MISSING. */
@@ -91,11 +97,22 @@ export function assertConfigObject(raw: unknown, display: string): asserts raw i
     )
 }
 
-/** Parses a config document by extension: JSON, or YAML for .yaml/.yml (aliases and depth capped). */
-export function parseConfigText(text: string, display: string): unknown {
-  if (/\.ya?ml$/i.test(display)) {
+const isYamlName = (display: string): boolean => /\.ya?ml$/i.test(display)
+
+/**
+ * Parses a config document by extension: JSON, or YAML for .yaml/.yml (aliases and depth capped) with
+ * `parseYaml` (util/yaml-parse.ts's parseYamlStrict, which the caller loads when it reads a YAML file).
+ */
+export function parseConfigText(
+  text: string,
+  display: string,
+  parseYaml?: (text: string) => unknown,
+): unknown {
+  if (isYamlName(display)) {
+    if (!parseYaml)
+      throw new InternalError('INTERNAL_ERROR', `${display}: a YAML config was read without the YAML parser`)
     try {
-      return parseYamlCapped(text, display, parseYamlStrict, 'CONFIG_INVALID')
+      return parseYamlCapped(text, display, parseYaml, 'CONFIG_INVALID')
     } catch (e) {
       if (e instanceof InputError) throw e
       const err = e as { linePos?: Array<{ line: number; col: number }>; message?: string }

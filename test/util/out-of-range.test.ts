@@ -98,7 +98,7 @@ test('YAML: warnings are refused, never printed; values JSON cannot carry are re
     ]
     for (const [text, message] of cases) {
       for (const [expected, f] of [
-        ['CONFIG_INVALID', () => parseConfigText(text, 'detbuild.config.yaml')],
+        ['CONFIG_INVALID', () => parseConfigText(text, 'detbuild.config.yaml', parseYamlStrict)],
         ['SCAN_IGNORE_FILE_INVALID', () => toDetbuildIgnore(text, 'detbuild.ignore.yaml')],
         ['POLICY_INVALID', () => parsePolicy(text, 'policy.yaml', {})],
       ] as const) {
