@@ -9,6 +9,7 @@ import { compareCodePoint } from '../util/sort.ts'
 import type { Trust } from '../verify/index.ts'
 import { type ArtifactInput, type VerifyReport, verifyBundle } from '../verify/index.ts'
 import { type BuildOutput, parseBuildManifest, parseProvenance, WorkspaceFiles } from '../workspace/index.ts'
+import { typedMember } from './typed-member.ts'
 import type { EvidenceFailure, EvidenceFailureCode, EvidenceManifest, SignerSummary } from './types.ts'
 
 export interface SignatureCheck {
@@ -155,22 +156,6 @@ function parse(data: Uint8Array | undefined): unknown {
   if (data === undefined) return undefined
   try {
     return parseJsonText(Buffer.from(data).toString('utf8'))
-  } catch {
-    return null
-  }
-}
-
-/**
- * A member as its schema types it (the readers' own check); null when it is there but not what its
- * schema says — the consistency check reports that as EVIDENCE_FILE_INVALID — and undefined when absent.
- */
-function typedMember<T>(
-  parseMember: (bytes: Uint8Array) => T,
-  data: Uint8Array | undefined,
-): T | null | undefined {
-  if (data === undefined) return undefined
-  try {
-    return parseMember(data)
   } catch {
     return null
   }

@@ -22,6 +22,7 @@ import {
   parseVulnsStatement,
   WorkspaceFiles,
 } from '../workspace/index.ts'
+import { typedMember } from './typed-member.ts'
 import { APPLIED_POLICY_DIR } from './types.ts'
 
 /**
@@ -70,12 +71,7 @@ function json(data: Uint8Array | undefined): Obj | undefined {
  * unreadable or refused by its schema is the validator's finding, not a link problem.
  */
 function typed<T>(parse: (bytes: Uint8Array) => T, data: Uint8Array | undefined): T | undefined {
-  if (data === undefined) return undefined
-  try {
-    return parse(data)
-  } catch {
-    return undefined
-  }
+  return typedMember(parse, data) ?? undefined
 }
 
 const sha512Of = (a: LinkArtifact): string | undefined => {

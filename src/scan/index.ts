@@ -19,7 +19,7 @@ import { parseJson } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { toWorkspaceJson, WorkspaceFiles } from '../workspace/index.ts'
+import { WorkspaceFiles } from '../workspace/index.ts'
 import { uncheckableReason } from './checkable.ts'
 import { countFindings, type FailOn, failsThreshold, sortFindings, toFindings } from './findings.ts'
 import { loadOfflineDb, type OfflineDb } from './offline-db.ts'
@@ -94,8 +94,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const loaded = await loadScanInputs(o)
   const selected = selectComponents(loaded, o)
   const matched = o.offlineDb
-    ? await matchOffline(o, selected.toCheck)
-    : await matchOnline(o, selected.toCheck)
+    ? await matchOffline(o, selected.toCheck, loaded.ecosystems)
+    : await matchOnline(o, selected.toCheck, loaded.ecosystems)
   const unchecked = new Map([...selected.unchecked, ...matched.unchecked])
   const { report, expired } = toVulnsReport(loaded, o, { ...selected, ...matched, unchecked })
   for (const e of expired)
@@ -111,6 +111,8 @@ interface ScanInputs {
   sbomText: string
   sbomRaw: Record<string, unknown>
   input: ReturnType<typeof toSbomInput>
+  /** the ecosystems that map purl types and order versions (`o.ecosystems`, else every one detbuild has) */
+  ecosystems: EcosystemRegistry
   /** the project's ecosystem: its lock file gives advice and SARIF locations */
   project: Ecosystem
   lock: ProjectLock | null
@@ -141,7 +143,7 @@ async function loadScanInputs(o: ScanOptions): Promise<ScanInputs> {
     throw new InputError('SCAN_USAGE', '--max-db-age applies to an offline export (--offline-db) only')
   const ignores = await loadIgnores(o)
   const scanTime = new Date((o.sourceDateEpoch ?? (await resolveSourceDate(o.cwd, o.env)).epoch) * 1000)
-  return { sbomPath, sbomText, sbomRaw, input, project, lock, ignores, scanTime }
+  return { sbomPath, sbomText, sbomRaw, input, ecosystems, project, lock, ignores, scanTime }
 }
 
 interface Selection {
@@ -152,8 +154,7 @@ interface Selection {
 }
 
 /** Pure: the components to match, and those no source can answer for (with the reason). */
-function selectComponents({ input, project, lock }: ScanInputs, o: ScanOptions): Selection {
-  const ecosystems = o.ecosystems ?? defaultEcosystems
+function selectComponents({ input, ecosystems, project, lock }: ScanInputs, o: ScanOptions): Selection {
   const unchecked = new Map<string, string>()
   for (const u of input.unchecked) unchecked.set(u.ref, u.reason)
   // a name the SBOM gave only in lowercase: the project's lock file may know how it is spelled
@@ -181,8 +182,11 @@ interface Matched {
 }
 
 /** Load + compute: the offline export's records for the packages to check. */
-async function matchOffline(o: ScanOptions, toCheck: ScanComponent[]): Promise<Matched> {
-  const ecosystems = o.ecosystems ?? defaultEcosystems
+async function matchOffline(
+  o: ScanOptions,
+  toCheck: ScanComponent[],
+  ecosystems: EcosystemRegistry,
+): Promise<Matched> {
   const unchecked = new Map<string, string>()
   const matches = new Map<ScanComponent, RecordMatch[]>()
   const dbPath = path.resolve(o.cwd, o.offlineDb!)
@@ -217,8 +221,11 @@ async function matchOffline(o: ScanOptions, toCheck: ScanComponent[]): Promise<M
 }
 
 /** Load (network) + compute: the OSV API's records for the packages to check. */
-async function matchOnline(o: ScanOptions, toCheck: ScanComponent[]): Promise<Matched> {
-  const ecosystems = o.ecosystems ?? defaultEcosystems
+async function matchOnline(
+  o: ScanOptions,
+  toCheck: ScanComponent[],
+  ecosystems: EcosystemRegistry,
+): Promise<Matched> {
   const unchecked = new Map<string, string>()
   const matches = new Map<ScanComponent, RecordMatch[]>()
   const endpoint = toOsvEndpoint(o.osvUrl ?? DefaultOsvUrl)
@@ -283,12 +290,11 @@ async function matchOnline(o: ScanOptions, toCheck: ScanComponent[]): Promise<Ma
  * would never expire anything) and vulns.json's report; `expired` are the suppressions that lapsed.
  */
 function toVulnsReport(
-  { sbomPath, sbomText, lock, ignores }: ScanInputs,
+  { sbomPath, sbomText, ecosystems, lock, ignores }: ScanInputs,
   o: ScanOptions,
   { matches, source, unchecked, excludedDev }: Matched & Selection,
 ): { report: VulnsReport; expired: ReturnType<typeof applySuppressions>['expired'] } {
   let findings: Finding[] = []
-  const ecosystems = o.ecosystems ?? defaultEcosystems
   for (const [c, list] of matches)
     findings.push(...toFindings(c, list, lock, ecosystems.versionsFor(c.ecosystem!)))
   const applied = applySuppressions(findings, ignores, o.now)
@@ -317,7 +323,7 @@ function toScanFiles(
   { sbomRaw, project, lock, ignores, scanTime }: ScanInputs,
   o: ScanOptions,
 ): Record<string, string> {
-  const vulnsJson = toWorkspaceJson(report)
+  const vulnsJson = stableJson(report)
   return {
     [WorkspaceFiles.vulns]: vulnsJson,
     [WorkspaceFiles.vulnsSarif]: stableJson(toSarif(report, { lock, manifest: project.manifestFile })),

@@ -75,14 +75,6 @@ export const WorkspaceDocuments = {
   },
 } as const satisfies Record<string, DocumentSpec>
 
-/**
- * The one serialization of every workspace JSON file: sorted keys, 2-space indent, final newline.
- * Writers that write several files as one set (`writeFilesAtomic`) serialize with it.
- */
-export function toWorkspaceJson(value: unknown): string {
-  return stableJson(value)
-}
-
 /** Pure apart from the schema: JSON text → a value its schema accepts, or an InputError (exit 2). */
 function parseDocument<T>(spec: DocumentSpec, bytes: Uint8Array, name: string, code: ErrorCode): T {
   const value = parseJson(
@@ -113,7 +105,7 @@ async function readDocument<T>(spec: DocumentSpec, dir: string, o: WorkspaceRead
 
 /** The set entry for writing one workspace file with others (`writeFilesAtomic`). */
 function fileOf(spec: DocumentSpec, dir: string, value: unknown): AtomicFile {
-  return { file: path.join(dir, spec.file), data: toWorkspaceJson(value) }
+  return { file: path.join(dir, spec.file), data: stableJson(value) }
 }
 
 async function writeDocument(spec: DocumentSpec, dir: string, value: unknown): Promise<void> {

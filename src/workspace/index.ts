@@ -20,7 +20,6 @@ export {
   readVulnsReport,
   readVulnsStatement,
   signaturesFile,
-  toWorkspaceJson,
   WorkspaceSchemaError,
   writeBuildManifest,
   writePolicyResult,

@@ -12,6 +12,7 @@ import {
   resolveSourceDate,
 } from '../../src/config/index.ts'
 import { ExitCode, InputError } from '../../src/errors.ts'
+import { gitAt } from '../helpers/git.ts'
 import { tempDir } from '../helpers/paths.ts'
 
 const T1 = 1700000000
@@ -25,17 +26,7 @@ function monorepo(): string {
   mkdirSync(path.join(root, 'other'))
   writeFileSync(path.join(root, 'pkg', 'a.txt'), 'a\n')
   writeFileSync(path.join(root, 'other', 'b.txt'), 'b\n')
-  const git = (time: number, ...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.test', ...args], {
-      cwd: root,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_DATE: `@${time} +0000`,
-        GIT_COMMITTER_DATE: `@${time} +0000`,
-        GIT_CONFIG_GLOBAL: '/dev/null',
-      },
-      stdio: 'ignore',
-    })
+  const git = (time: number, ...args: string[]) => gitAt(root, time, ...args)
   git(T1, 'init', '-q')
   git(T1, 'add', '-A')
   git(T1, 'commit', '-qm', 'pkg and other')
@@ -82,33 +73,13 @@ test('source date: a commit touching only what a build never stages (.detbuild/,
   writeFileSync(path.join(root, 'pkg', '.detbuild', 'build.json'), '{}\n')
   writeFileSync(path.join(root, 'pkg', 'node_modules', 'x', 'index.js'), 'x\n')
   const T3 = T2 + 1000
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.test', 'add', '-A'], { cwd: root })
-  execFileSync(
-    'git',
-    ['-c', 'user.name=t', '-c', 'user.email=t@example.test', 'commit', '-qm', 'workspace'],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_DATE: `@${T3} +0000`,
-        GIT_COMMITTER_DATE: `@${T3} +0000`,
-        GIT_CONFIG_GLOBAL: '/dev/null',
-      },
-    },
-  )
+  gitAt(root, T3, 'add', '-A')
+  gitAt(root, T3, 'commit', '-qm', 'workspace')
   // the package's sources last changed at T1: a committed workspace does not move its source date
   assert.deepEqual(await resolveSourceDate(path.join(root, 'pkg'), PATH_ONLY), { epoch: T1, from: 'git' })
   // a real change after it does
   writeFileSync(path.join(root, 'pkg', 'a.txt'), 'a2\n')
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.test', 'commit', '-qam', 'pkg'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      GIT_AUTHOR_DATE: `@${T3 + 5} +0000`,
-      GIT_COMMITTER_DATE: `@${T3 + 5} +0000`,
-      GIT_CONFIG_GLOBAL: '/dev/null',
-    },
-  })
+  gitAt(root, T3 + 5, 'commit', '-qam', 'pkg')
   assert.deepEqual(await resolveSourceDate(path.join(root, 'pkg'), PATH_ONLY), { epoch: T3 + 5, from: 'git' })
 })
 

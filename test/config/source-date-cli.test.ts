@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import { runCli } from '../builder/helpers.ts'
+import { gitAt } from '../helpers/git.ts'
 import { tempDir } from '../helpers/paths.ts'
 
 const T1 = 1700000000
@@ -37,17 +37,7 @@ function monorepo(): { root: string; pkg: string } {
     }),
   )
   writeFileSync(path.join(root, 'other', 'b.txt'), 'b\n')
-  const git = (time: number, ...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.test', ...args], {
-      cwd: root,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_DATE: `@${time} +0000`,
-        GIT_COMMITTER_DATE: `@${time} +0000`,
-        GIT_CONFIG_GLOBAL: '/dev/null',
-      },
-      stdio: 'ignore',
-    })
+  const git = (time: number, ...args: string[]) => gitAt(root, time, ...args)
   git(T1, 'init', '-q')
   git(T1, 'add', '-A')
   git(T1, 'commit', '-qm', 'pkg')
