@@ -25,7 +25,7 @@ import path from 'node:path'
 import { benchCacheDir, repoRoot } from '../lib.ts'
 
 /** bump when the generated lockfile changes */
-const GENERATOR = 1
+const GENERATOR = 2
 
 const SOURCES = [
   'fixtures/large-app/package-lock.json',
@@ -56,9 +56,20 @@ function namesOf(key: string): string[] {
     .map((n) => n.replace(/\/$/, ''))
 }
 
+const REGISTRY = 'https://registry.npmjs.org/'
+
+/** A registry tarball URL of the renamed package. */
+const tarball = (name: string, version: string): string =>
+  `${REGISTRY}${name}/-/${name.replace(/^@[^/]+\//, '')}-${version}.tgz`
+
+/** A dependency spec naming a package (`npm:` alias, registry tarball URL) names the renamed one. */
 function renameSpec(spec: string, suffix: string): string {
-  const m = /^npm:((?:@[^/]+\/)?[^@]+)@(.*)$/.exec(spec)
-  return m ? `npm:${rename(m[1]!, suffix)}@${m[2]}` : spec
+  if (suffix === '') return spec
+  const alias = /^npm:((?:@[^/]+\/)?[^@]+)@(.*)$/.exec(spec)
+  if (alias) return `npm:${rename(alias[1]!, suffix)}@${alias[2]}`
+  const url = /^https:\/\/registry\.npmjs\.org\/((?:@[^/]+\/)?[^/]+)\/-\/[^/]+-(\d[^/]*)\.tgz$/.exec(spec)
+  if (url) return tarball(rename(url[1]!, suffix), url[2]!)
+  return spec
 }
 
 /** One source tree as entries under `prefix` (`''` or `packages/ws-N/`), names renamed by `suffix`. */
@@ -73,19 +84,22 @@ function layer(lock: Lock, prefix: string, suffix: string): { entries: Record<st
     for (const f of DEP_FIELDS) {
       const deps = e[f] as Record<string, string> | undefined
       if (!deps) continue
-      e[f] = Object.fromEntries(Object.entries(deps).map(([n, s]) => [rename(n, suffix), renameSpec(s, suffix)]))
+      e[f] = Object.fromEntries(
+        Object.entries(deps).map(([n, s]) => [rename(n, suffix), renameSpec(s, suffix)]),
+      )
     }
     const meta = e.peerDependenciesMeta as Record<string, unknown> | undefined
-    if (meta) e.peerDependenciesMeta = Object.fromEntries(Object.entries(meta).map(([n, v]) => [rename(n, suffix), v]))
+    if (meta)
+      e.peerDependenciesMeta = Object.fromEntries(
+        Object.entries(meta).map(([n, v]) => [rename(n, suffix), v]),
+      )
     if (Array.isArray(e.bundleDependencies))
       e.bundleDependencies = (e.bundleDependencies as string[]).map((n) => rename(n, suffix))
     const real = (e.name as string | undefined) ?? names.at(-1)!
     if (e.name !== undefined) e.name = rename(real, suffix)
     const resolved = e.resolved as string | undefined
-    if (suffix !== '' && resolved?.startsWith('https://registry.npmjs.org/')) {
-      const renamed = rename(real, suffix)
-      e.resolved = `https://registry.npmjs.org/${renamed}/-/${renamed.replace(/^@[^/]+\//, '')}-${e.version}.tgz`
-    }
+    if (suffix !== '' && resolved?.startsWith(REGISTRY))
+      e.resolved = tarball(rename(real, suffix), `${e.version}`)
     entries[newKey] = e
   }
   // the tree's root dependencies: the source root's, kept when the tree holds them
@@ -113,7 +127,10 @@ function mergeRoots(into: Entry, from: Entry): void {
  * The generated project (package.json, packages/ws-N/package.json, package-lock.json) in the bench cache,
  * made once; returns its folder and its lockfile's entry count.
  */
-export async function monorepoProject(target = 20_000, workspaces = 9): Promise<{ dir: string; entries: number }> {
+export async function monorepoProject(
+  target = 20_000,
+  workspaces = 9,
+): Promise<{ dir: string; entries: number }> {
   const require = createRequire(import.meta.url)
   const arboristPkg = require('@npmcli/arborist/package.json') as { version: string }
   const hash = createHash('sha256').update(`${GENERATOR}\0${target}\0${workspaces}\0${arboristPkg.version}\0`)
@@ -124,7 +141,8 @@ export async function monorepoProject(target = 20_000, workspaces = 9): Promise<
   })
   const dir = path.join(benchCacheDir(), `monorepo-${hash.digest('hex').slice(0, 16)}`)
   const lockFile = path.join(dir, 'package-lock.json')
-  if (existsSync(lockFile)) return { dir, entries: Object.keys((JSON.parse(readFileSync(lockFile, 'utf8')) as Lock).packages).length }
+  if (existsSync(lockFile))
+    return { dir, entries: Object.keys((JSON.parse(readFileSync(lockFile, 'utf8')) as Lock).packages).length }
 
   const tmp = `${dir}.${process.pid}.tmp`
   rmSync(tmp, { recursive: true, force: true })
@@ -165,11 +183,19 @@ export async function monorepoProject(target = 20_000, workspaces = 9): Promise<
   writeFileSync(path.join(tmp, 'package.json'), `${JSON.stringify(rootPkg, null, 2)}\n`)
   // sorted as npm writes them: a folder before what it holds (loadVirtual wires edges in this order)
   const sorted = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => a.localeCompare(b, 'en')))
-  const raw = { name: rootPkg.name, version: rootPkg.version, lockfileVersion: 3, requires: true, packages: sorted }
+  const raw = {
+    name: rootPkg.name,
+    version: rootPkg.version,
+    lockfileVersion: 3,
+    requires: true,
+    packages: sorted,
+  }
   writeFileSync(path.join(tmp, 'package-lock.json'), `${JSON.stringify(raw, null, 2)}\n`)
 
   // npm's own flag computation over the whole workspace tree, written back the way npm writes lockfiles
-  const Arborist = require('@npmcli/arborist') as new (o: { path: string }) => {
+  const Arborist = require('@npmcli/arborist') as new (o: {
+    path: string
+  }) => {
     loadVirtual(): Promise<{ meta: { toString(): string } }>
   }
   const resetDepFlags = require('@npmcli/arborist/lib/reset-dep-flags.js') as (t: unknown) => void
