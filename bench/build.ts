@@ -5,25 +5,16 @@
  * npm pack) and install + build (npm ci + tsc + npm pack) of the ts-lib fixture, and install + build
  * of bench/fixtures/no-resolved-app (347 packages, a lockfile without `resolved` URLs, fetched from
  * the real registry by the warm-up; DETBUILD_BENCH_ONLY=<part of a name> runs one). Each side is
- * a whole process, detbuild's own start-up included: the sources are compiled once into a scratch
- * package (what `npm run build` makes, run through bin/detbuild.js as users run it). One warm-up
+ * a whole process, detbuild's own start-up included: the shipped CLI, bin/detbuild.js after
+ * `npm run build` (scratch projects and homes live in os.tmpdir(), nothing is written into the
+ * repository). One warm-up
  * of each (detbuild's fills the npm cache), then N rounds that alternate which side goes first, so a
  * machine that gets busier or quieter during the run weighs on both; medians are compared. Target
  * (issue #3): overhead under 10% or 1 s, whichever is larger.
- * Run: node bench/build.ts [runs]
+ * Run: node bench/build.ts [runs]   (or BENCH_RUNS; default 5)
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,11 +22,11 @@ import { toBuildEnv } from '../src/builder/env.ts'
 import { findOnPath } from '../src/builder/run.ts'
 import { DEFAULT_REGISTRY } from '../src/config/build-env.ts'
 import { resolveCacheRoot } from '../src/config/index.ts'
-import { type Measure, report } from './lib.ts'
+import { detbuildCli, header, type Measure, report, runsFromEnv } from './lib.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-const runs = Number(process.argv[2] ?? 5)
+const runs = process.argv[2] ? Number(process.argv[2]) : runsFromEnv(5)
 const work = mkdtempSync(path.join(os.tmpdir(), 'detbuild-bench-'))
 
 interface Scenario {
@@ -161,33 +152,10 @@ function toMeasure(side: Side): Measure {
   }
 }
 
-/** detbuild as users run it: the sources compiled to dist/ beside bin/, schema/ and node_modules/. */
-function compileDetbuild(): string {
-  const pkg = path.join(work, 'pkg')
-  execFileSync(
-    process.execPath,
-    [
-      tsc,
-      '-p',
-      path.join(root, 'tsconfig.build.json'),
-      '--outDir',
-      path.join(pkg, 'dist'),
-      '--declaration',
-      'false',
-    ],
-    { stdio: 'inherit' },
-  )
-  mkdirSync(path.join(pkg, 'bin'))
-  copyFileSync(path.join(root, 'bin', 'detbuild.js'), path.join(pkg, 'bin', 'detbuild.js'))
-  copyFileSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'))
-  symlinkSync(path.join(root, 'schema'), path.join(pkg, 'schema'))
-  symlinkSync(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'))
-  return path.join(pkg, 'bin', 'detbuild.js')
-}
-
 try {
   const env = await handEnv()
-  const detbuild = compileDetbuild()
+  const detbuild = detbuildCli()[1]!
+  header('build: detbuild build vs the same commands by hand')
   const rows: string[] = [
     `load average at start: ${os
       .loadavg()

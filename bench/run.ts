@@ -1,4 +1,7 @@
-/** `npm run bench`: every benchmark in bench/, one after another. */
+/**
+ * `npm run bench [-- name…]`: every benchmark in bench/ (or the named ones: sbom, scan, build, hash, tar), one
+ * after another, after `npm run build` (the benchmarks run the shipped CLI). A benchmark that fails fails the run.
+ */
 import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -6,14 +9,22 @@ import { fileURLToPath } from 'node:url'
 
 const dir = path.dirname(fileURLToPath(import.meta.url))
 const only = process.argv.slice(2)
-const benches = readdirSync(dir)
+const all = readdirSync(dir)
   .filter((f) => f.endsWith('.ts') && !['run.ts', 'lib.ts'].includes(f))
-  .filter((f) => only.length === 0 || only.includes(f.replace(/\.ts$/, '')))
+  .map((f) => f.replace(/\.ts$/, ''))
   .sort()
-let failed = 0
-for (const file of benches) {
-  console.log(`\n## bench/${file}`)
-  const r = spawnSync(process.execPath, [path.join(dir, file)], { stdio: 'inherit' })
-  if (r.status !== 0) failed++
+const unknown = only.filter((n) => !all.includes(n))
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')} (there are: ${all.join(', ')})`)
+  process.exit(2)
 }
-process.exit(failed > 0 ? 1 : 0)
+const failed: string[] = []
+for (const name of all.filter((n) => only.length === 0 || only.includes(n))) {
+  console.log(`\n## bench/${name}.ts`)
+  const r = spawnSync(process.execPath, [path.join(dir, `${name}.ts`)], { stdio: 'inherit' })
+  if (r.status !== 0) failed.push(name)
+}
+if (failed.length > 0) {
+  console.error(`\nFAILED: ${failed.join(', ')}`)
+  process.exit(1)
+}
