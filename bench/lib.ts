@@ -134,7 +134,8 @@ const median = (xs: number[]): number => {
 export function sideBySide(contenders: Contender[], options: { runs?: number } = {}): Measure[] {
   const runs = options.runs ?? 5
   const withTime = existsSync(GNU_TIME)
-  for (const c of contenders) once(c, withTime, null)
+  // BENCH_WARMUP=0 skips the warm-up round (for a quick check at large sizes; figures then include cold caches)
+  if (process.env.BENCH_WARMUP !== '0') for (const c of contenders) once(c, withTime, null)
   const tallies = contenders.map((): Tally => ({ times: [], peakKiB: 0 }))
   for (let r = 0; r < runs; r++) {
     for (const [i, c] of contenders.entries()) once(c, withTime, tallies[i]!)
