@@ -33,6 +33,12 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 const GNU_TIME = '/usr/bin/time'
 
+/** How the medians were taken, for a table's title (BENCH_WARMUP=0 skips the warm-up round). */
+export function roundsNote(runs: number): string {
+  const warm = process.env.BENCH_WARMUP === '0' ? 'no warm-up' : 'after a warm-up round'
+  return `median of ${runs} alternating run${runs === 1 ? '' : 's'}, ${warm}`
+}
+
 /** Prints what a figure needs beside it: the machine's load, Node's version, the CPU count. */
 export function header(title: string): void {
   const load = os

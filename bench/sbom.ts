@@ -10,7 +10,7 @@
  * repository. Runs per size: BENCH_RUNS, else 5 (1 package, large-app) and 3 (20k). Needs `npm run build`.
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import os, { tmpdir } from 'node:os'
 import path from 'node:path'
 import { cdxgenBin } from './data/cdxgen.ts'
 import { monorepoProject } from './data/monorepo.ts'
@@ -22,6 +22,7 @@ import {
   type Measure,
   repoRoot,
   report,
+  roundsNote,
   runsFromEnv,
   sideBySide,
 } from './lib.ts'
@@ -171,10 +172,7 @@ try {
     const out = path.join(scratch, `out-${size.key}`)
     const runs = runsFromEnv(size.defaultRuns)
     const measures = sideBySide(contenders(project, out), { runs })
-    report(
-      `SBOM of ${size.title}: ${entries} lockfile entries (median of ${runs} alternating runs after a warm-up)`,
-      measures,
-    )
+    report(`SBOM of ${size.title}: ${entries} lockfile entries (${roundsNote(runs)})`, measures)
     const [validated, unvalidated, npm] = measures as [Measure, Measure, Measure]
     console.log(goal('detbuild sbom (validated) / npm sbom', validated.wallMs / npm.wallMs, size.goal))
     console.log(`detbuild sbom --no-validate / npm sbom: ${(unvalidated.wallMs / npm.wallMs).toFixed(2)}×`)
@@ -195,7 +193,7 @@ try {
     }
   }
   console.log(
-    `\nload average at end: ${(await import('node:os'))
+    `\nload average at end: ${os
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,

@@ -25,6 +25,7 @@ import {
   header,
   type Measure,
   report,
+  roundsNote,
   run,
   runsFromEnv,
   sideBySide,
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
       if (!a.equals(b)) throw new Error('the cached scan gave a different vulns.json')
       const v = JSON.parse(a.toString('utf8')) as { findings: unknown[]; complete: boolean }
       report(
-        `Offline scan: ${c.components} components × ${c.records} OSV records (median of ${runs} alternating runs after a warm-up)`,
+        `Offline scan: ${c.components} components × ${c.records} OSV records (${roundsNote(runs)})`,
         measures,
       )
       console.log(
