@@ -82,6 +82,11 @@ function nameFromFolder(dir: string): string {
   return parent.startsWith('@') ? `${parent}/${base}` : base
 }
 
+/** @npmcli/map-workspaces: a workspace's name is its package.json's, else its folder's. */
+function workspaceName(dir: string, pkg: Json): string {
+  return typeof pkg.name === 'string' && pkg.name ? pkg.name : nameFromFolder(dir)
+}
+
 /** A lockfile location npm would write and Arborist keeps as is: relative, normal, inside the project. */
 function isPlainLocation(loc: string): boolean {
   if (loc === '') return true
@@ -430,6 +435,9 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
   }
   // parents: the nearest ancestor folder that holds a (non-link) node; a parent when the node sits in
   // its node_modules folder, else an fsParent
+  // Arborist builds nodes in the lockfile's order and a node's edges as it is built: one listed before
+  // the package that holds it is built as a top (with its devDependencies); npm writes parents first
+  const order = new Map([...nodes.keys()].map((k, i) => [k, i]))
   for (const node of nodes.values()) {
     if (node.isRoot) continue
     let dir = node.location
@@ -438,6 +446,7 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
       dir = i === -1 ? '' : dir.slice(0, i)
       const p = nodes.get(dir)
       if (p && !p.isLink) {
+        if (order.get(dir)! > order.get(node.location)!) giveUp('a package listed before its parent')
         if (node.location === `${dir}${dir ? '/' : ''}node_modules/${node.folderName}`) {
           node.parent = p
           p.children.set(node.folderName, node)
@@ -461,7 +470,7 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
   }
   const workspaces = new Map<string, string>()
   for (const { dir, pkg } of input.workspaceFolders) {
-    const name = typeof pkg.name === 'string' && pkg.name ? pkg.name : nameFromFolder(dir)
+    const name = workspaceName(dir, pkg)
     if (workspaces.has(name) && workspaces.get(name) !== dir) giveUp('duplicate workspace')
     workspaces.set(name, dir)
   }
@@ -538,6 +547,7 @@ function toInventory(input: LockfileInput): Inventory {
     const node = nodes.get(target)
     if (node) node.linkedFrom = paths
   }
+  const workspaceDirs = new Map(input.workspaceFolders.map(({ dir, pkg }) => [workspaceName(dir, pkg), dir]))
   const warnings: string[] = []
   const outOfSync: string[] = []
   for (const n of all) {
@@ -552,7 +562,9 @@ function toInventory(input: LockfileInput): Inventory {
       const optional = edge.type === 'optional' || edge.type === 'peerOptional'
       if (!to) {
         if (edge.type === 'peerOptional') continue
-        if (own && !peer) outOfSync.push(`${edge.name}@${edge.spec} is not in ${lockfile}`)
+        // a workspace's spec is shown relative to the project (Arborist's is an absolute path)
+        const shown = edge.type === 'workspace' ? `file:${workspaceDirs.get(edge.name)}` : edge.spec
+        if (own && !peer) outOfSync.push(`${edge.name}@${shown} is not in ${lockfile}`)
         else if (!optional)
           warnings.push(`missing ${peer ? 'peer ' : ''}dependency ${edge.name}@${edge.spec} (required by ${who})`)
         continue
@@ -573,11 +585,6 @@ function toInventory(input: LockfileInput): Inventory {
     warnings.unshift(
       `${lockfile} is out of sync with package.json (run npm install): ${outOfSync.sort(compareCodePoint).join('; ')}`,
     )
-  const workspaces = new Map<string, string>()
-  for (const { dir, pkg } of input.workspaceFolders) {
-    const name = typeof pkg.name === 'string' && pkg.name ? pkg.name : nameFromFolder(dir)
-    workspaces.set(name, dir)
-  }
   return {
     root: nodes.get(treeRoot.location)!,
     nodes,
@@ -585,7 +592,7 @@ function toInventory(input: LockfileInput): Inventory {
     lockfile,
     lockfileVersion: input.lockfileVersion,
     source: 'lockfile',
-    workspaces,
+    workspaces: workspaceDirs,
   }
 }
 

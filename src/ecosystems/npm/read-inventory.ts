@@ -111,6 +111,12 @@ function satisfiesQuickly(edge: ArbEdge, to: ArbNode): boolean {
   return satisfiesPlainRange(edge.spec, to.version) ?? !edge.invalid
 }
 
+/** An edge's spec for a message: a workspace's (`file:<absolute path>` in Arborist) relative to the project. */
+function shownSpec(edge: { type: string; spec: string }, projectDir: string): string {
+  if (edge.type !== 'workspace' || !edge.spec.startsWith('file:')) return edge.spec
+  return `file:${path.relative(projectDir, edge.spec.slice(5)).split(path.sep).join('/')}`
+}
+
 /**
  * A temporary folder whose entries link to the project's, with the shrinkwrap as package-lock.json, so
  * that Arborist (which no longer reads npm-shrinkwrap.json) sees the same tree npm would install.
@@ -212,7 +218,7 @@ async function findWorkspaceFolders(
 async function readLockfileDirectly(
   cwd: string,
   rootPackage: Record<string, unknown>,
-  lock: { file: string; version: number; data: Record<string, unknown> },
+  lock: CheckedLock,
 ): Promise<Inventory | null> {
   const workspaceFolders = await findWorkspaceFolders(cwd, rootPackage)
   if (workspaceFolders === null) return null
@@ -222,7 +228,7 @@ async function readLockfileDirectly(
     if (pkg === null) return null
     if (pkg !== undefined) linkTargetPackages.set(loc, pkg)
   }
-  return readLockfileInventory({
+  const inventory = readLockfileInventory({
     lockfile: lock.file,
     lockfileVersion: lock.version,
     lock: lock.data,
@@ -231,6 +237,8 @@ async function readLockfileDirectly(
     workspaceFolders,
     linkTargetPackages,
   })
+  if (inventory) for (const node of inventory.nodes.values()) assertNamed(node, lock.file)
+  return inventory
 }
 
 /**
@@ -243,19 +251,36 @@ export async function readInventory(
   source: TreeSource,
   options: { via?: 'arborist' } = {},
 ): Promise<Inventory> {
+  const { rootPackage, lock } = await readProjectFiles(cwd, source)
+  if (lock && lock.version >= 2 && options.via !== 'arborist') {
+    const direct = await readLockfileDirectly(cwd, rootPackage, lock)
+    if (direct !== null) return direct
+  }
+  return readWithArborist(cwd, source, lock)
+}
+
+/**
+ * The direct read alone, for tests: the inventory, or null when the lockfile is v1 or the direct
+ * reader leaves it to Arborist. Checks the inputs exactly as readInventory does.
+ */
+export async function readInventoryDirectly(cwd: string): Promise<Inventory | null> {
+  const { rootPackage, lock } = await readProjectFiles(cwd, 'lockfile')
+  return lock && lock.version >= 2 ? readLockfileDirectly(cwd, rootPackage, lock) : null
+}
+
+type CheckedLock = Awaited<ReturnType<typeof checkLockfile>>
+
+/** package.json and the lockfile, read and checked (shape, version) before any tree is built. */
+async function readProjectFiles(
+  cwd: string,
+  source: TreeSource,
+): Promise<{ rootPackage: Record<string, unknown>; lock: CheckedLock | undefined }> {
   const pkgFile = path.join(cwd, 'package.json')
   const pkgText = await readTextFile(pkgFile, 'SBOM_PACKAGE_JSON_UNREADABLE', 'package.json')
   const rootPackage = parseJson(pkgText, 'package.json', 'SBOM_PACKAGE_JSON_INVALID')
   // Arborist crashes (or drops data) on a type-confused manifest: check its shape first
   assertPackageJsonShape(rootPackage)
   const lock = source === 'lockfile' ? await checkLockfile(cwd) : undefined
-  if (lock && lock.version >= 2 && options.via !== 'arborist') {
-    const direct = await readLockfileDirectly(cwd, rootPackage as Record<string, unknown>, lock)
-    if (direct !== null) {
-      for (const node of direct.nodes.values()) assertNamed(node, lock.file)
-      return direct
-    }
-  }
   // an installed tree without node_modules is an empty tree: a clean scan of nothing, so refuse it
   if (source === 'installed' && !(await isDirectory(path.join(cwd, 'node_modules'))))
     throw new InputError(
@@ -263,7 +288,15 @@ export async function readInventory(
       'no node_modules folder to read with --from installed (run npm ci first, or use --from lockfile)',
       { file: 'node_modules' },
     )
+  return { rootPackage: rootPackage as Record<string, unknown>, lock }
+}
 
+/** The Arborist read: loadVirtual (lockfile) or loadActual (installed), turned into plain data. */
+async function readWithArborist(
+  cwd: string,
+  source: TreeSource,
+  lock: CheckedLock | undefined,
+): Promise<Inventory> {
   const { default: Arborist } = await import('@npmcli/arborist')
   // Arborist reads only package-lock.json: a shrinkwrap is shown to it through a shadow folder
   const shadow = lock?.file === 'npm-shrinkwrap.json' ? await shadowWithShrinkwrap(cwd) : undefined
@@ -360,7 +393,8 @@ export async function readInventory(
       if (!to) {
         // an absent optional peer is not a problem; any other absent edge is
         if (edge.type === 'peerOptional') continue
-        if (own && lock && !edge.peer) outOfSync.push(`${edge.name}@${edge.spec} is not in ${lock.file}`)
+        if (own && lock && !edge.peer)
+          outOfSync.push(`${edge.name}@${shownSpec(edge, shadow ?? cwd)} is not in ${lock.file}`)
         else if (!edge.optional) {
           warnings.push(
             `missing ${edge.peer ? 'peer ' : ''}dependency ${edge.name}@${edge.spec} (required by ${who})`,
