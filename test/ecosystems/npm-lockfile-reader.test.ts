@@ -139,9 +139,17 @@ const entryArb = fc.record({
 
 const projectArb = fc.record({
   entries: fc.array(
-    fc.tuple(fc.array(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 3 }), entryArb),
+    fc.tuple(
+      fc.array(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 3 }),
+      entryArb,
+      // installed under the first workspace's own node_modules
+      fc.constantFrom(false, false, false, true),
+    ),
     { maxLength: 14 },
   ),
+  // the second workspace depends on the first: by range, by folder, or not
+  wsCross: fc.constantFrom('none', '*', '^0.1.0', '^9.0.0', 'file:../w1'),
+  overrides: fc.constantFrom(false, false, false, false, true),
   rootDeps: depMap,
   rootDev: depMap,
   rootOptional: fc.option(depMap, { freq: 3 }),
@@ -161,8 +169,9 @@ type Project = typeof projectArb extends fc.Arbitrary<infer T> ? T : never
 
 function toFiles(p: Project): { pkg: Record<string, unknown>; lock: Record<string, unknown>; disk: string[] } {
   const packages: Record<string, Record<string, unknown>> = {}
-  for (const [chain, e] of p.entries) {
-    const loc = chain.map((n) => `node_modules/${n}`).join('/')
+  for (const [chain, e, underWs] of p.entries) {
+    const prefix = underWs && p.workspaces.length > 0 ? `packages/${p.workspaces[0]}/` : ''
+    const loc = prefix + chain.map((n) => `node_modules/${n}`).join('/')
     const name = e.alias ?? chain[chain.length - 1]!
     const entry: Record<string, unknown> = { version: e.version }
     if (e.alias) entry.name = e.alias
@@ -189,17 +198,15 @@ function toFiles(p: Project): { pkg: Record<string, unknown>; lock: Record<strin
   if (Object.keys(p.rootDev).length) pkg.devDependencies = p.rootDev
   if (p.rootOptional) pkg.optionalDependencies = p.rootOptional
   if (p.rootPeer) pkg.peerDependencies = p.rootPeer
+  if (p.overrides) pkg.overrides = { a: '1.0.0' }
   const disk: string[] = []
   if (p.workspaces.length) {
     pkg.workspaces = ['packages/*']
     p.workspaces.forEach((w, i) => {
       const wsName = i === 1 ? `@ws/${w}` : w
-      packages[`packages/${w}`] = {
-        name: wsName,
-        version: '0.1.0',
-        dependencies: p.wsDeps,
-        devDependencies: p.wsDev,
-      }
+      const dependencies: Record<string, string> = { ...p.wsDeps }
+      if (i === 1 && p.wsCross !== 'none') dependencies[p.workspaces[0]!] = p.wsCross
+      packages[`packages/${w}`] = { name: wsName, version: '0.1.0', dependencies, devDependencies: p.wsDev }
       if (!(p.missingLink && i === 0))
         packages[`node_modules/${wsName}`] = { resolved: `packages/${w}`, link: true }
       disk.push(`packages/${w}`)
