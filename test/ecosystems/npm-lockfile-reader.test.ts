@@ -167,7 +167,11 @@ const projectArb = fc.record({
 
 type Project = typeof projectArb extends fc.Arbitrary<infer T> ? T : never
 
-function toFiles(p: Project): { pkg: Record<string, unknown>; lock: Record<string, unknown>; disk: string[] } {
+function toFiles(p: Project): {
+  pkg: Record<string, unknown>
+  lock: Record<string, unknown>
+  disk: string[]
+} {
   const packages: Record<string, Record<string, unknown>> = {}
   for (const [chain, e, underWs] of p.entries) {
     const prefix = underWs && p.workspaces.length > 0 ? `packages/${p.workspaces[0]}/` : ''

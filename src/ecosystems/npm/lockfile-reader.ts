@@ -254,11 +254,14 @@ function lockfileWorkspaces(rootEntry: Json, keys: readonly string[], packages: 
     const dir = star ? p.slice(0, -2) : p
     for (const k of candidates) {
       const match = star
-        ? k.startsWith(`${dir}/`) && !k.slice(dir.length + 1).includes('/') && !k.slice(dir.length + 1).startsWith('.')
+        ? k.startsWith(`${dir}/`) &&
+          !k.slice(dir.length + 1).includes('/') &&
+          !k.slice(dir.length + 1).startsWith('.')
         : k === dir
       if (!match) continue
       const entry = packages[k]
-      const name = isObject(entry) && typeof entry.name === 'string' && entry.name ? entry.name : nameFromFolder(k)
+      const name =
+        isObject(entry) && typeof entry.name === 'string' && entry.name ? entry.name : nameFromFolder(k)
       byPath.set(k, name)
     }
   }
@@ -307,7 +310,8 @@ function calcDepFlags(root: Node): void {
   for (let node = queue.pop(); node; node = queue.pop()) {
     seen.add(node)
     if (!node.extraneous)
-      for (let n = node.parent ?? node.fsParent; n?.extraneous; n = n.parent ?? n.fsParent) n.extraneous = false
+      for (let n = node.parent ?? node.fsParent; n?.extraneous; n = n.parent ?? n.fsParent)
+        n.extraneous = false
     if (node.isLink) {
       const t = node.target
       let changed = false
@@ -379,7 +383,8 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
       extraneous: !!pkg.extraneous,
       resolved: null as string | null,
       integrity: typeof pkg.integrity === 'string' && pkg.integrity ? pkg.integrity : null,
-      packageName: typeof pkg.name === 'string' && pkg.name ? pkg.name : nameFromFolder(location || input.projectDir),
+      packageName:
+        typeof pkg.name === 'string' && pkg.name ? pkg.name : nameFromFolder(location || input.projectDir),
       version: '',
       isRoot: location === '',
       isWorkspace: false,
@@ -409,7 +414,11 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
     const r = meta.resolved
     if (r !== undefined && !(typeof r === 'string' && REGISTRY_TARBALL.test(r))) giveUp('resolved')
     // loadVirtual gives an entry without a name its folder name (as the manifest's name)
-    const node = make(loc, typeof meta.name === 'string' && meta.name ? meta : { ...meta, name: nameFromFolder(loc) }, false)
+    const node = make(
+      loc,
+      typeof meta.name === 'string' && meta.name ? meta : { ...meta, name: nameFromFolder(loc) },
+      false,
+    )
     node.resolved = (r as string | undefined) ?? null
     nodes.set(loc, node)
   }
@@ -487,7 +496,12 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
     node.isWorkspace = edge?.type === 'workspace' && !!edge.to && edge.to.target === node
   }
   const rootEntry = isObject(packages['']) ? packages[''] : {}
-  const suspect = flagsSuspect(root, rootEntry, lockfileWorkspaces(rootEntry, keys, packages), input.projectDir)
+  const suspect = flagsSuspect(
+    root,
+    rootEntry,
+    lockfileWorkspaces(rootEntry, keys, packages),
+    input.projectDir,
+  )
   if (suspect) {
     for (const node of nodes.values())
       if (!node.isRoot) node.dev = node.optional = node.devOptional = node.peer = node.extraneous = true
@@ -566,7 +580,9 @@ function toInventory(input: LockfileInput): Inventory {
         const shown = edge.type === 'workspace' ? `file:${workspaceDirs.get(edge.name)}` : edge.spec
         if (own && !peer) outOfSync.push(`${edge.name}@${shown} is not in ${lockfile}`)
         else if (!optional)
-          warnings.push(`missing ${peer ? 'peer ' : ''}dependency ${edge.name}@${edge.spec} (required by ${who})`)
+          warnings.push(
+            `missing ${peer ? 'peer ' : ''}dependency ${edge.name}@${edge.spec} (required by ${who})`,
+          )
         continue
       }
       if (!satisfied(edge, to, projectDir)) {
@@ -579,7 +595,8 @@ function toInventory(input: LockfileInput): Inventory {
       if (nodes.has(to.location)) deps.add(to.location)
     }
     from.deps = [...deps]
-    if (n.extraneous && !n.isRoot) warnings.push(`extraneous package ${from.name}@${from.version} at ${n.location}`)
+    if (n.extraneous && !n.isRoot)
+      warnings.push(`extraneous package ${from.name}@${from.version} at ${n.location}`)
   }
   if (outOfSync.length > 0)
     warnings.unshift(

@@ -10,7 +10,7 @@ import { exists, isDirectory, readTextFile } from '../../util/fs.ts'
 import { parseJson } from '../../util/json-parse.ts'
 import { compareCodePoint } from '../../util/sort.ts'
 import type { ProjectLock } from '../ecosystem.ts'
-import type { DependencyKind, Inventory, InventoryNode, Manifest, TreeSource } from '../inventory.ts'
+import type { Inventory, InventoryNode, TreeSource } from '../inventory.ts'
 import { assertLockfileShape, assertPackageJsonShape } from './input-shapes.ts'
 import { toLockInfo, toProjectLock } from './lock-info.ts'
 import {
