@@ -54,16 +54,29 @@ export function pickManifest(pkg: Record<string, unknown>): Manifest {
 
 const PLAIN_RANGE = /^[\d\s^~<>=|.*xX-]*$/
 
+/** Parsed plain ranges (a lockfile repeats a few hundred ranges thousands of times); bounded. */
+const RANGES = new Map<string, semver.Range | null>()
+
 /**
  * Whether `version` satisfies a plain semver range (nearly every edge), checked with semver exactly as
  * Arborist's dep-valid does (loose); undefined for any other spec (git, file, alias, tag), which each
  * reader decides as Arborist does. Arborist works every spec out through npm-package-arg and
- * hosted-git-info, which is most of its load time on large trees.
+ * hosted-git-info, which is most of its load time on large trees. `new Range(spec, true)` is what
+ * semver's validRange (null when it throws) and satisfies (false when it throws) both build.
  */
 export function satisfiesPlainRange(rawSpec: string, version: string): boolean | undefined {
   const spec = rawSpec.trim()
   if (spec === '' || spec === '*') return true
-  if (PLAIN_RANGE.test(spec) && semver.validRange(spec, true) !== null)
-    return semver.satisfies(version, spec, true)
-  return undefined
+  if (!PLAIN_RANGE.test(spec)) return undefined
+  let range = RANGES.get(spec)
+  if (range === undefined) {
+    try {
+      range = new semver.Range(spec, true)
+    } catch {
+      range = null
+    }
+    if (RANGES.size >= 10_000) RANGES.clear()
+    RANGES.set(spec, range)
+  }
+  return range === null ? undefined : range.test(version)
 }
