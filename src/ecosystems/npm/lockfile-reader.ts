@@ -359,7 +359,9 @@ function calcDepFlags(root: Node): void {
 
 /** The tree Arborist's loadVirtual builds, or null when only Arborist can say. */
 function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node; suspect: boolean } {
-  const packages = (input.lock.packages ?? {}) as Json
+  // without `packages` (or its root entry) Arborist falls back to the v1 `dependencies` listing
+  if (!isObject(input.lock.packages) || !isObject(input.lock.packages[''])) giveUp('no packages[""]')
+  const packages = input.lock.packages as Json
   if (input.rootPackage.overrides !== undefined) {
     const ov = input.rootPackage.overrides
     if (isObject(ov) && Object.keys(ov).length > 0) giveUp('overrides')
@@ -495,7 +497,7 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
     const edge = node.packageName === null ? undefined : root.edgesOut.get(node.packageName)
     node.isWorkspace = edge?.type === 'workspace' && !!edge.to && edge.to.target === node
   }
-  const rootEntry = isObject(packages['']) ? packages[''] : {}
+  const rootEntry = packages[''] as Json
   const suspect = flagsSuspect(
     root,
     rootEntry,
