@@ -93,6 +93,121 @@ test('a v2/v3 lockfile is read without loading Arborist; a v1 lockfile loads it'
   assert.ok(run('fixtures/lockfile-v1').arborist > 0)
 })
 
+const reg = (name: string, version: string) => ({
+  version,
+  resolved: `https://registry.npmjs.org/${name}/-/${name}-${version}.tgz`,
+})
+
+/** Small projects at the edges: each must read as Arborist reads it, directly or through Arborist. */
+const CASES: Array<{
+  name: string
+  direct: boolean
+  pkg: Record<string, unknown>
+  packages: Record<string, unknown>
+  files?: Record<string, unknown>
+}> = [
+  {
+    name: 'a package both prod and dev need stays prod; the lockfile disagrees with package.json',
+    direct: true,
+    pkg: { name: 'r', version: '1.0.0', dependencies: { a: '^1.0.0' }, devDependencies: { b: '^1.0.0' } },
+    packages: {
+      '': { name: 'r', version: '1.0.0', dependencies: { a: '^1.0.0' } },
+      'node_modules/a': { ...reg('a', '1.0.0'), dependencies: { c: '^1.0.0' }, dev: true },
+      'node_modules/b': { ...reg('b', '1.0.0'), dependencies: { c: '^1.0.0' }, dev: true },
+      'node_modules/c': { ...reg('c', '1.0.0'), dev: true },
+      'node_modules/d': { ...reg('d', '1.0.0'), extraneous: true },
+    },
+  },
+  {
+    name: 'a link without its target',
+    direct: false,
+    pkg: { name: 'r', version: '1.0.0', dependencies: { l: 'file:lib' } },
+    packages: {
+      '': { name: 'r', version: '1.0.0', dependencies: { l: 'file:lib' } },
+      'node_modules/l': { resolved: 'lib', link: true },
+    },
+  },
+  {
+    name: 'workspaces as an object without a packages list',
+    direct: false,
+    pkg: { name: 'r', version: '1.0.0', workspaces: { nohoist: ['x'] } },
+    packages: { '': { name: 'r', version: '1.0.0' } },
+  },
+  {
+    name: 'a key that leaves the project',
+    direct: false,
+    pkg: { name: 'r', version: '1.0.0', dependencies: { a: '^1.0.0' } },
+    packages: {
+      '': { name: 'r', version: '1.0.0', dependencies: { a: '^1.0.0' } },
+      'node_modules/a': reg('a', '1.0.0'),
+      '../outside': { version: '1.0.0' },
+    },
+  },
+  {
+    name: 'two workspaces with one name',
+    direct: false,
+    pkg: { name: 'r', version: '1.0.0', workspaces: ['p/*'] },
+    packages: {
+      '': { name: 'r', version: '1.0.0', workspaces: ['p/*'] },
+      'node_modules/w': { resolved: 'p/a', link: true },
+      'p/a': { name: 'w', version: '1.0.0' },
+      'p/b': { name: 'w', version: '1.0.0' },
+    },
+    files: { 'p/a/package.json': { name: 'w', version: '1.0.0' }, 'p/b/package.json': { name: 'w' } },
+  },
+  {
+    name: 'bundled packages, an alias, a tag and a workspace read from disk',
+    direct: true,
+    pkg: {
+      name: 'r',
+      version: '1.0.0',
+      workspaces: ['p/w'],
+      dependencies: { b: '^1.0.0', al: 'npm:a@^1.0.0', t: 'latest' },
+    },
+    packages: {
+      '': {
+        name: 'r',
+        version: '1.0.0',
+        workspaces: ['p/w'],
+        dependencies: { b: '^1.0.0', al: 'npm:a@^1.0.0', t: 'latest' },
+      },
+      'node_modules/al': { ...reg('a', '1.1.0'), name: 'a' },
+      'node_modules/b': { ...reg('b', '1.0.0'), bundleDependencies: ['c'], dependencies: { c: '*' } },
+      'node_modules/b/node_modules/c': { version: '2.0.0', inBundle: true, dependencies: { e: '^1.0.0' } },
+      'node_modules/b/node_modules/e': { version: '1.0.0', inBundle: true },
+      'node_modules/t': reg('t', '3.0.0'),
+      'node_modules/w': { resolved: 'p/w', link: true },
+      'p/w': { name: 'w', version: '0.0.1', dependencies: { b: '^2.0.0' } },
+    },
+    files: { 'p/w/package.json': { name: 'w', version: '0.2.0', dependencies: { al: '^1.0.0' } } },
+  },
+]
+
+for (const c of CASES)
+  test(`the direct reader equals Arborist: ${c.name}`, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'detbuild-lockfile-case-'))
+    try {
+      await writeFile(path.join(dir, 'package.json'), JSON.stringify(c.pkg))
+      await writeFile(
+        path.join(dir, 'package-lock.json'),
+        JSON.stringify({
+          name: 'r',
+          version: '1.0.0',
+          lockfileVersion: 3,
+          requires: true,
+          packages: c.packages,
+        }),
+      )
+      for (const [file, content] of Object.entries(c.files ?? {})) {
+        await mkdir(path.dirname(path.join(dir, file)), { recursive: true })
+        await writeFile(path.join(dir, file), JSON.stringify(content))
+      }
+      assert.equal(await compare(dir), c.direct)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
 // ---------------------------------------------------------------- generated lockfiles
 
 const NAMES = ['a', 'b', 'c', '@s/d', 'E'] as const

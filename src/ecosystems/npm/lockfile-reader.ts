@@ -98,7 +98,8 @@ function isPlainLocation(loc: string): boolean {
 export function simpleWorkspacePatterns(pkg: Json): string[] | null {
   const ws = pkg.workspaces
   if (ws === undefined) return []
-  const list = isObject(ws) ? (ws.packages ?? []) : ws
+  // map-workspaces throws on an object without a `packages` list: Arborist reports it
+  const list = isObject(ws) ? ws.packages : ws
   if (!Array.isArray(list)) return null
   const out: string[] = []
   for (const raw of list) {
@@ -396,7 +397,9 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
   }
   const rootPkg = normalizePackage(input.rootPackage)
   // Arborist reads these legacy fields as a resolution and an integrity of the package
-  for (const f of ['_resolved', '_integrity', 'resolved', 'integrity'])
+  // `directories` sends @npmcli/package-json to the disk (binDir), which may fail: then Arborist falls
+  // back to the lockfile's root entry as the root's manifest
+  for (const f of ['_resolved', '_integrity', 'resolved', 'integrity', 'directories'])
     if (rootPkg[f] !== undefined) giveUp('root resolution')
   const root = make('', rootPkg, false)
   // loadVirtual gives the root's manifest its folder name when it has none

@@ -168,6 +168,16 @@ async function readPackageJsonIfAny(file: string): Promise<Record<string, unknow
   }
 }
 
+/** Whether `dir` is a folder (symlinks followed, as glob does); null on any other error than absence. */
+async function folderOrNull(dir: string): Promise<boolean | null> {
+  try {
+    return (await stat(dir)).isDirectory()
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return code === 'ENOENT' || code === 'ENOTDIR' ? false : null
+  }
+}
+
 /**
  * The workspace folders @npmcli/map-workspaces finds for `a/b` and `a/*` patterns (in its order: sorted,
  * then by pattern), each with its package.json; null when only Arborist can say (other globs, an
@@ -193,9 +203,15 @@ async function findWorkspaceFolders(
       }
       for (const e of entries) {
         if (e.startsWith('.') || e === 'node_modules') continue
-        if (await isDirectory(path.join(cwd, dir, e))) found.push(`${dir}/${e}`)
+        const isDir = await folderOrNull(path.join(cwd, dir, e))
+        if (isDir === null) return null
+        if (isDir) found.push(`${dir}/${e}`)
       }
-    } else if (await isDirectory(path.join(cwd, p))) found.push(p)
+    } else {
+      const isDir = await folderOrNull(path.join(cwd, p))
+      if (isDir === null) return null
+      if (isDir) found.push(p)
+    }
     for (const f of found) matches.add(f)
     perPattern.push(found)
   }
