@@ -263,7 +263,9 @@ const projectArb = fc.record({
     { maxLength: 14 },
   ),
   // the second workspace depends on the first: by range, by folder, or not
-  wsCross: fc.constantFrom('none', '*', '^0.1.0', '^9.0.0', 'file:../w1'),
+  wsCross: fc.constantFrom('none', '*', '^0.1.0', '^9.0.0', 'file:../w1', '>=0.2.0-rc.1', 'npm:w1@^0.2.0'),
+  // the package.json on disk (which Arborist reads for a link target) differs from the lockfile
+  diskBump: fc.boolean(),
   overrides: fc.constantFrom(false, false, false, false, true),
   rootDeps: depMap,
   rootDev: depMap,
@@ -369,7 +371,9 @@ test('the direct reader equals Arborist on generated v2/v3 lockfiles', async () 
         for (const d of disk) {
           await mkdir(path.join(dir, d), { recursive: true })
           const entry = (lock.packages as Record<string, Record<string, unknown>>)[d]!
-          await writeFile(path.join(dir, d, 'package.json'), JSON.stringify(entry))
+          const deps = { ...(entry.dependencies as object), a: '^2.0.0' }
+          const onDisk = p.diskBump ? { ...entry, version: '0.2.0', dependencies: deps } : entry
+          await writeFile(path.join(dir, d, 'package.json'), JSON.stringify(onDisk))
         }
         if (await compare(dir)) direct++
         await rm(path.dirname(dir), { recursive: true, force: true })

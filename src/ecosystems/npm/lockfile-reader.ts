@@ -168,6 +168,7 @@ function depValid(to: Node, spec: string, from: Node, projectDir: string): boole
   }
   if (spec.startsWith('file:')) {
     const rest = spec.slice(5)
+    if (rest === '') giveUp('empty file spec')
     if (/[#?%~\\]/.test(rest) || /\.(tgz|tar|tar\.gz)$/i.test(rest) || rest.startsWith('//'))
       giveUp('file spec')
     if (from.resolved !== null && !from.isLink) giveUp('file spec from a resolved package')
@@ -479,8 +480,10 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
     node.pkg = normalizePackage(onDisk)
     node.packageName = typeof onDisk.name === 'string' && onDisk.name ? onDisk.name : null
   }
+  // a link's version is its target's (Arborist's Link), read from disk or not
   for (const node of nodes.values()) {
-    node.version = typeof node.pkg.version === 'string' ? node.pkg.version : ''
+    const pkg = node.target.pkg
+    node.version = typeof pkg.version === 'string' ? pkg.version : ''
   }
   const workspaces = new Map<string, string>()
   for (const { dir, pkg } of input.workspaceFolders) {
