@@ -144,6 +144,19 @@ const CASES: Array<{
     },
   },
   {
+    name: 'a linked folder whose package.json on disk has neither name nor version',
+    direct: true,
+    pkg: { name: 'r', version: '1.0.0', dependencies: { l: 'file:lib', m: 'file:m' } },
+    packages: {
+      '': { name: 'r', version: '1.0.0', dependencies: { l: 'file:lib', m: 'file:m' } },
+      lib: { name: 'l', version: '1.0.0' },
+      m: { name: 'm', version: '1.0.0', dependencies: { l: '^1.0.0' } },
+      'node_modules/l': { resolved: 'lib', link: true },
+      'node_modules/m': { resolved: 'm', link: true },
+    },
+    files: { 'lib/package.json': { description: 'no name' }, 'm/package.json': { dependencies: { l: '*' } } },
+  },
+  {
     name: 'two workspaces with one name',
     direct: false,
     pkg: { name: 'r', version: '1.0.0', workspaces: ['p/*'] },

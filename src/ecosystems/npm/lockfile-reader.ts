@@ -539,6 +539,8 @@ function toInventory(input: LockfileInput): Inventory {
   const nodes = new Map<string, InventoryNode>()
   for (const n of all) {
     if (n.isLink) continue
+    // as the Arborist reader: a package with neither name nor version (a link target's empty package.json)
+    if (!n.isRoot && !n.version && n.packageName === null) continue
     const node: InventoryNode = {
       key: n.location,
       name: n.packageName ?? n.folderName,
@@ -574,7 +576,8 @@ function toInventory(input: LockfileInput): Inventory {
   const outOfSync: string[] = []
   for (const n of all) {
     if (n.isLink) continue
-    const from = nodes.get(n.location)!
+    const from = nodes.get(n.location)
+    if (!from) continue
     const deps = new Set<string>()
     const own = n.isRoot || n.isWorkspace
     const who = n.isRoot ? 'package.json' : `${from.name}@${from.version}`
