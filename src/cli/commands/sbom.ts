@@ -19,7 +19,8 @@ export const register: RegisterCommand = (program, { wrap }) => {
     .command('sbom')
     .summary('write a CycloneDX SBOM of the project (sbom.cdx.json)')
     .description(
-      'Reads the dependency tree (lockfile or installed node_modules) with @npmcli/arborist and writes a\n' +
+      'Reads the dependency tree (a v2/v3 lockfile directly, a v1 lockfile or installed node_modules with\n' +
+        '@npmcli/arborist) and writes a ' +
         'schema-valid, byte-reproducible CycloneDX SBOM to <out>/sbom.cdx.json (and .xml).',
     )
     .addOption(

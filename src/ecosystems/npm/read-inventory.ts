@@ -2,24 +2,32 @@
  * Edge: reads an npm project's dependency tree with @npmcli/arborist (from the lockfile, or the installed
  * node_modules) and turns it into plain data. Everything after this file is pure.
  */
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import semver from 'semver'
 import { InputError } from '../../errors.ts'
 import { exists, isDirectory, readTextFile } from '../../util/fs.ts'
 import { parseJson } from '../../util/json-parse.ts'
 import { compareCodePoint } from '../../util/sort.ts'
 import type { ProjectLock } from '../ecosystem.ts'
-import type { DependencyKind, Inventory, InventoryNode, Manifest, TreeSource } from '../inventory.ts'
+import type { Inventory, InventoryNode, TreeSource } from '../inventory.ts'
 import { assertLockfileShape, assertPackageJsonShape } from './input-shapes.ts'
 import { toLockInfo, toProjectLock } from './lock-info.ts'
+import {
+  type LockfileInput,
+  linkTargetLocations,
+  readLockfileInventory,
+  simpleWorkspacePatterns,
+} from './lockfile-reader.ts'
 import { toPurl } from './purl.ts'
+import { kindOf, pickManifest, satisfiesPlainRange } from './tree-node.ts'
 
 const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'] as const
 
 /** Finds and checks the lockfile: present, valid JSON, a known lockfileVersion. */
-export async function checkLockfile(cwd: string): Promise<{ file: string; version: number }> {
+async function checkLockfile(
+  cwd: string,
+): Promise<{ file: string; version: number; data: Record<string, unknown> }> {
   for (const name of LOCKFILES) {
     const file = path.join(cwd, name)
     if (!(await exists(file, name, 'SBOM_LOCKFILE_UNREADABLE'))) continue
@@ -52,7 +60,7 @@ export async function checkLockfile(cwd: string): Promise<{ file: string; versio
       )
     }
     assertLockfileShape(data, name)
-    return { file: name, version }
+    return { file: name, version, data: data as Record<string, unknown> }
   }
   throw new InputError(
     'SBOM_LOCKFILE_MISSING',
@@ -98,21 +106,15 @@ interface ArbNode {
   workspaces?: Map<string, string> | null
 }
 
-const PLAIN_RANGE = /^[\d\s^~<>=|.*xX-]*$/
-
-/**
- * Whether an edge's target satisfies its spec. Arborist works this out through npm-package-arg and
- * hosted-git-info for every edge, which is most of its load time on large trees; a plain semver range
- * (nearly every edge) is checked here with semver exactly as Arborist's dep-valid does (loose), and
- * anything else (git, file, alias, tag) is left to Arborist.
- */
+/** Whether an edge's target satisfies its spec: a plain range by semver, anything else by Arborist. */
 function satisfiesQuickly(edge: ArbEdge, to: ArbNode): boolean {
-  const spec = edge.spec.trim()
-  if (spec === '' || spec === '*') return true
-  if (PLAIN_RANGE.test(spec) && semver.validRange(spec, true) !== null) {
-    return semver.satisfies(to.version, spec, true)
-  }
-  return !edge.invalid
+  return satisfiesPlainRange(edge.spec, to.version) ?? !edge.invalid
+}
+
+/** An edge's spec for a message: a workspace's (`file:<absolute path>` in Arborist) relative to the project. */
+function shownSpec(edge: { type: string; spec: string }, projectDir: string): string {
+  if (edge.type !== 'workspace' || !edge.spec.startsWith('file:')) return edge.spec
+  return `file:${path.relative(projectDir, edge.spec.slice(5)).split(path.sep).join('/')}`
 }
 
 /**
@@ -129,43 +131,6 @@ async function shadowWithShrinkwrap(cwd: string): Promise<string> {
   }
   await copyFile(path.join(cwd, 'npm-shrinkwrap.json'), path.join(dir, 'package-lock.json'))
   return dir
-}
-
-function kindOf(node: ArbNode): DependencyKind {
-  if (node.isWorkspace) return 'workspace'
-  const r = node.resolved
-  if (!r)
-    return node.location.startsWith('node_modules/') || node.location.includes('/node_modules/')
-      ? 'registry'
-      : 'directory'
-  if (/^git\+|^git:|^github:|^gitlab:|^bitbucket:|^gist:/.test(r)) return 'git'
-  if (r.startsWith('file:'))
-    return r.endsWith('.tgz') || r.endsWith('.tar.gz') || r.endsWith('.tar') ? 'file' : 'directory'
-  if (/^https?:\/\//.test(r)) return /\/-\/[^/]+\.tgz$/.test(r) ? 'registry' : 'remote'
-  return 'registry'
-}
-
-function pickManifest(pkg: Record<string, unknown>): Manifest {
-  const keys = [
-    'name',
-    'version',
-    'description',
-    'license',
-    'licenses',
-    'author',
-    'contributors',
-    'maintainers',
-    'repository',
-    'homepage',
-    'bugs',
-    'engines',
-    'os',
-    'cpu',
-    'private',
-  ] as const
-  const out: Manifest = {}
-  for (const k of keys) if (pkg[k] !== undefined) (out as Record<string, unknown>)[k] = pkg[k]
-  return out
 }
 
 /**
@@ -185,12 +150,152 @@ function assertNamed(node: InventoryNode, lockfile: string | undefined): void {
   }
 }
 
-/** Loads the tree and returns plain data; tree problems become warnings, never failures. */
-export async function readInventory(cwd: string, source: TreeSource): Promise<Inventory> {
+/** A package.json on disk as Arborist would use it, or undefined when there is none or it is not plain. */
+async function readPackageJsonIfAny(file: string): Promise<Record<string, unknown> | null | undefined> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return code === 'ENOENT' || code === 'ENOTDIR' ? undefined : null
+  }
+  try {
+    const data = JSON.parse(text) as unknown
+    assertPackageJsonShape(data)
+    return data as Record<string, unknown>
+  } catch {
+    return null
+  }
+}
+
+/** Whether `dir` is a folder (symlinks followed, as glob does); null on any other error than absence. */
+async function folderOrNull(dir: string): Promise<boolean | null> {
+  try {
+    return (await stat(dir)).isDirectory()
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return code === 'ENOENT' || code === 'ENOTDIR' ? false : null
+  }
+}
+
+/**
+ * The workspace folders @npmcli/map-workspaces finds for `a/b` and `a/*` patterns (in its order: sorted,
+ * then by pattern), each with its package.json; null when only Arborist can say (other globs, an
+ * unreadable package.json).
+ */
+async function findWorkspaceFolders(
+  cwd: string,
+  rootPackage: Record<string, unknown>,
+): Promise<LockfileInput['workspaceFolders'] | null> {
+  const patterns = simpleWorkspacePatterns(rootPackage)
+  if (patterns === null) return null
+  const perPattern: string[][] = []
+  const matches = new Set<string>()
+  for (const p of patterns) {
+    const found: string[] = []
+    if (p.endsWith('/*')) {
+      const dir = p.slice(0, -2)
+      let entries: string[]
+      try {
+        entries = await readdir(path.join(cwd, dir))
+      } catch {
+        entries = []
+      }
+      for (const e of entries) {
+        if (e.startsWith('.') || e === 'node_modules') continue
+        const isDir = await folderOrNull(path.join(cwd, dir, e))
+        if (isDir === null) return null
+        if (isDir) found.push(`${dir}/${e}`)
+      }
+    } else {
+      const isDir = await folderOrNull(path.join(cwd, p))
+      if (isDir === null) return null
+      if (isDir) found.push(p)
+    }
+    for (const f of found) matches.add(f)
+    perPattern.push(found)
+  }
+  const sorted = [...matches].sort((a, b) => a.localeCompare(b, 'en'))
+  const ordered: string[] = []
+  for (const found of perPattern) for (const m of sorted) if (found.includes(m)) ordered.push(m)
+  const out: Array<{ dir: string; pkg: Record<string, unknown> }> = []
+  const seen = new Set<string>()
+  for (const dir of ordered) {
+    if (seen.has(dir)) continue
+    seen.add(dir)
+    const pkg = await readPackageJsonIfAny(path.join(cwd, dir, 'package.json'))
+    if (pkg === null) return null
+    if (pkg !== undefined) out.push({ dir, pkg })
+  }
+  return out
+}
+
+/** The direct read of a v2/v3 lockfile (lockfile-reader.ts), or null when Arborist must read it. */
+async function readLockfileDirectly(
+  cwd: string,
+  rootPackage: Record<string, unknown>,
+  lock: CheckedLock,
+): Promise<Inventory | null> {
+  const workspaceFolders = await findWorkspaceFolders(cwd, rootPackage)
+  if (workspaceFolders === null) return null
+  const linkTargetPackages = new Map<string, Record<string, unknown>>()
+  for (const loc of linkTargetLocations(lock.data)) {
+    const pkg = await readPackageJsonIfAny(path.join(cwd, loc, 'package.json'))
+    if (pkg === null) return null
+    if (pkg !== undefined) linkTargetPackages.set(loc, pkg)
+  }
+  const inventory = readLockfileInventory({
+    lockfile: lock.file,
+    lockfileVersion: lock.version,
+    lock: lock.data,
+    rootPackage,
+    projectDir: path.resolve(cwd),
+    workspaceFolders,
+    linkTargetPackages,
+  })
+  if (inventory) for (const node of inventory.nodes.values()) assertNamed(node, lock.file)
+  return inventory
+}
+
+/**
+ * Loads the tree and returns plain data; tree problems become warnings, never failures. A v2/v3 lockfile
+ * is read directly (lockfile-reader.ts); v1 lockfiles, `installed` trees and whatever the direct reader
+ * leaves to it go through Arborist (`via: 'arborist'` forces that path: the oracle in tests).
+ */
+export async function readInventory(
+  cwd: string,
+  source: TreeSource,
+  options: { via?: 'arborist' } = {},
+): Promise<Inventory> {
+  const { rootPackage, lock } = await readProjectFiles(cwd, source)
+  if (lock && lock.version >= 2 && options.via !== 'arborist') {
+    const direct = await readLockfileDirectly(cwd, rootPackage, lock)
+    if (direct !== null) return direct
+  }
+  return readWithArborist(cwd, source, lock)
+}
+
+/**
+ * The direct read alone, for tests: the inventory, or null when the lockfile is v1 or the direct
+ * reader leaves it to Arborist. Checks the inputs exactly as readInventory does.
+ */
+export async function readInventoryDirectly(cwd: string): Promise<Inventory | null> {
+  const { rootPackage, lock } = await readProjectFiles(cwd, 'lockfile')
+  return lock && lock.version >= 2 ? readLockfileDirectly(cwd, rootPackage, lock) : null
+}
+
+type CheckedLock = Awaited<ReturnType<typeof checkLockfile>>
+
+/** package.json and the lockfile, read and checked (shape, version) before any tree is built. */
+async function readProjectFiles(
+  cwd: string,
+  source: TreeSource,
+): Promise<{ rootPackage: Record<string, unknown>; lock: CheckedLock | undefined }> {
   const pkgFile = path.join(cwd, 'package.json')
   const pkgText = await readTextFile(pkgFile, 'SBOM_PACKAGE_JSON_UNREADABLE', 'package.json')
+  const rootPackage = parseJson(pkgText, 'package.json', 'SBOM_PACKAGE_JSON_INVALID')
   // Arborist crashes (or drops data) on a type-confused manifest: check its shape first
-  assertPackageJsonShape(parseJson(pkgText, 'package.json', 'SBOM_PACKAGE_JSON_INVALID'))
+  assertPackageJsonShape(rootPackage)
   const lock = source === 'lockfile' ? await checkLockfile(cwd) : undefined
   // an installed tree without node_modules is an empty tree: a clean scan of nothing, so refuse it
   if (source === 'installed' && !(await isDirectory(path.join(cwd, 'node_modules'))))
@@ -199,7 +304,15 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
       'no node_modules folder to read with --from installed (run npm ci first, or use --from lockfile)',
       { file: 'node_modules' },
     )
+  return { rootPackage: rootPackage as Record<string, unknown>, lock }
+}
 
+/** The Arborist read: loadVirtual (lockfile) or loadActual (installed), turned into plain data. */
+async function readWithArborist(
+  cwd: string,
+  source: TreeSource,
+  lock: CheckedLock | undefined,
+): Promise<Inventory> {
   const { default: Arborist } = await import('@npmcli/arborist')
   // Arborist reads only package-lock.json: a shrinkwrap is shown to it through a shadow folder
   const shadow = lock?.file === 'npm-shrinkwrap.json' ? await shadowWithShrinkwrap(cwd) : undefined
@@ -296,7 +409,8 @@ export async function readInventory(cwd: string, source: TreeSource): Promise<In
       if (!to) {
         // an absent optional peer is not a problem; any other absent edge is
         if (edge.type === 'peerOptional') continue
-        if (own && lock && !edge.peer) outOfSync.push(`${edge.name}@${edge.spec} is not in ${lock.file}`)
+        if (own && lock && !edge.peer)
+          outOfSync.push(`${edge.name}@${shownSpec(edge, shadow ?? cwd)} is not in ${lock.file}`)
         else if (!edge.optional) {
           warnings.push(
             `missing ${edge.peer ? 'peer ' : ''}dependency ${edge.name}@${edge.spec} (required by ${who})`,
