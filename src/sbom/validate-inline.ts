@@ -4,7 +4,7 @@
  * worker file to start; the CycloneDX schemas themselves are embedded in the bundle.
  */
 import * as CDX from '@cyclonedx/cyclonedx-library'
-import type { SpecVersion } from './serialize.ts'
+import type { SpecVersion } from './spec.ts'
 import type { JsonValidation, ValidationOutcome } from './validate.ts'
 import { describeValidationError } from './validate-errors.ts'
 

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import * as CDX from '@cyclonedx/cyclonedx-library'
-import type { SpecVersion } from './serialize.ts'
+import type { SpecVersion } from './spec.ts'
 import { describeValidationError } from './validate-errors.ts'
 
 const require = createRequire(import.meta.url)
