@@ -9,7 +9,7 @@ import { WorkspaceFiles } from '../workspace/index.ts'
 import type { OmitType } from './model.ts'
 import { selectPackages } from './select.ts'
 import type { SpecVersion } from './spec.ts'
-import { startJsonValidation, type ValidationOutcome, validateXml } from './validate.ts'
+import { type ValidationOutcome, validateJson, validateXml } from './validate.ts'
 import { writeJsonBom } from './write-json.ts'
 
 export { OMIT_TYPES, type OmitType } from './model.ts'
@@ -93,18 +93,12 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
 
 /** Writes the project's CycloneDX SBOM (JSON and/or XML), schema-validated, into the workspace (`detbuild sbom`). */
 export async function runSbom(options: SbomOptions): Promise<SbomResult> {
-  // schema compilation starts now, on another core, while the tree loads
-  const jsonValidation = options.validate ? startJsonValidation(options.spec) : undefined
-  let made: Awaited<ReturnType<typeof makeSbom>>
+  const made = await makeSbom(options)
   const validation: SbomResult['validation'] = {
     json: { ok: 'skipped', reason: 'disabled with --no-validate' },
   }
-  try {
-    made = await makeSbom(options)
-    if (jsonValidation) validation.json = await jsonValidation.validate(made.serialized.json)
-  } finally {
-    await jsonValidation?.close()
-  }
+  // the compiled schema is loaded only now, when the document is ready (nothing competes with the tree)
+  if (options.validate) validation.json = await validateJson(made.serialized.json, options.spec)
   const { serialized } = made
   if (options.validate) {
     if (serialized.xml !== undefined) validation.xml = await validateXml(serialized.xml, options.spec)
