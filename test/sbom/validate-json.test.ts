@@ -34,7 +34,10 @@ type Json = Record<string, unknown>
 const oracles = new Map<SpecVersion, CDX.Validation.JsonStrictValidator>()
 async function oracle(json: string, version: SpecVersion): Promise<{ ok: boolean; error?: string }> {
   let v = oracles.get(version)
-  if (!v) oracles.set(version, (v = new CDX.Validation.JsonStrictValidator(version as CDX.Spec.Version)))
+  if (!v) {
+    v = new CDX.Validation.JsonStrictValidator(version as CDX.Spec.Version)
+    oracles.set(version, v)
+  }
   const result = await v.validate(json)
   return result === null ? { ok: true } : { ok: false, error: describeValidationError(result) }
 }
@@ -191,7 +194,7 @@ const jsonValue = fc.oneof(
 
 function paths(value: unknown, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []) {
   out.push(prefix)
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...prefix, i], out))
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) paths(v, [...prefix, i], out)
   else if (value !== null && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) paths(v, [...prefix, k], out)
   return out
