@@ -296,7 +296,7 @@ function componentJson(group: Group, type: ComponentType, forceRequired: boolean
     first.resolved && (first.kind === 'registry' || first.kind === 'remote')
       ? { tarball: first.resolved, integrity: first.integrity }
       : undefined
-  const [splitName, group_] = splitNameGroup(first.name)
+  const [splitName, splitGroup] = splitNameGroup(first.name)
   const built = splitName.length > 0
   const name = built ? splitName : first.name
   let author: string | undefined
@@ -349,11 +349,11 @@ function componentJson(group: Group, type: ComponentType, forceRequired: boolean
   flag('private', first.manifest.private === true)
   const paths = uniqueSorted(nodes.flatMap((n) => [n.location, ...(n.linkedFrom ?? [])]))
   for (const p of paths) props.push({ name: 'cdx:npm:package:path', value: p })
-  const version = (built ? data.version : first.version) ?? ''
+  const version = first.version
   return {
     type,
     name,
-    group: (built ? group_ : undefined) || undefined,
+    group: (built ? splitGroup : undefined) || undefined,
     version: version.length > 0 ? version : undefined,
     'bom-ref': group.purl || undefined,
     author: author || undefined,
