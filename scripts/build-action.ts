@@ -7,10 +7,9 @@
  *                                          (its own CI step in scripts/setup.sh test, not a unit test)
  *
  * A node24 action has no node_modules, so the bundle must not reach for files at run time that only
- * exist in a development checkout. Three things need help, each done by a plugin below:
+ * exist in a development checkout. Two things need help, each done by a plugin below:
  * - first-party files find resources (schema/, policies/) relative to `import.meta.url`: each gets the URL
  *   of its own source path, so `new URL('../../schema/…', …)` lands in the action's checkout as in the repo;
- * - the SBOM schema check normally runs in a worker file: the bundle uses an in-thread stand-in;
  * - @cyclonedx/cyclonedx-library reads its JSON schemas from its package folder: they are embedded.
  */
 import { createHash } from 'node:crypto'
@@ -73,14 +72,6 @@ function applyPatches(rel: string, text: string): string {
 const plugin: esbuild.Plugin = {
   name: 'detbuild-action',
   setup(build) {
-    // the in-thread SBOM validator instead of the worker-based one, for every importer (sbom, evidence)
-    const inline = path.join(ROOT, 'src', 'sbom', 'validate-inline.ts')
-    build.onResolve({ filter: /validate\.ts$/ }, (args) =>
-      args.importer !== inline &&
-      path.resolve(path.dirname(args.importer), args.path) === path.join(ROOT, 'src', 'sbom', 'validate.ts')
-        ? { path: inline }
-        : undefined,
-    )
     // node's own punycode module is deprecated (a warning on every run); the userland copy is the same code
     build.onResolve({ filter: /^punycode$/ }, () => ({
       path: path.join(ROOT, 'node_modules', 'punycode', 'punycode.js'),

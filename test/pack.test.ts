@@ -145,10 +145,14 @@ test('the tarball carries the compiled package and its resources, not sources, t
   for (const needed of ['bin/detbuild.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js'])
     assert.ok(inside.includes(needed), needed)
   // resources found relative to the compiled files at run time (import.meta.url)
-  assert.ok(inside.includes('dist/sbom/validate-worker.js'), 'the SBOM validation worker')
   for (const dir of ['schema', 'policies'])
-    for (const f of readdirSync(path.join(ROOT, dir)))
-      assert.ok(inside.includes(`${dir}/${f}`), `${dir}/${f}`)
+    for (const f of readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true }))
+      if (f.isFile()) {
+        const rel = path.relative(ROOT, path.join(f.parentPath, f.name)).split(path.sep).join('/')
+        assert.ok(inside.includes(rel), rel)
+      }
+  // the compiled SBOM validators (schema/cyclonedx/) are found relative to dist/sbom/validate.js
+  assert.ok(inside.includes('schema/cyclonedx/validate-1.6.cjs'), 'the compiled SBOM validator')
   // the Action is used from the repository (action.yml), never from npm
   assert.ok(!inside.includes('dist/action.js'), 'dist/action.js is not in the package')
   const unwanted = inside.filter((f) => (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.includes('.test.'))
@@ -251,7 +255,7 @@ test('npx detbuild in that project runs the installed bin: --version, and an SBO
       env,
     })
   assert.equal((await npx(['--version'])).stdout.trim(), pkg.version)
-  // a real step through the bin: the worker, the CycloneDX schemas and the dependencies, all from the install
+  // a real step through the bin: the compiled CycloneDX validator and the dependencies, all from the install
   const app = path.join(work, 'small-app')
   cpSync(fixture('small-app'), app, { recursive: true })
   const out = path.join(work, 'sbom-out')

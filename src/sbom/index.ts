@@ -8,12 +8,12 @@ import { VERSION } from '../version.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
 import type { OmitType } from './model.ts'
 import { selectPackages } from './select.ts'
-import { type SpecVersion, serializeBom } from './serialize.ts'
-import { toBom } from './to-bom.ts'
-import { startJsonValidation, type ValidationOutcome, validateXml } from './validate.ts'
+import type { SpecVersion } from './spec.ts'
+import { type ValidationOutcome, validateJson, validateXml } from './validate.ts'
+import { writeJsonBom } from './write-json.ts'
 
 export { OMIT_TYPES, type OmitType } from './model.ts'
-export { SPEC_VERSIONS, type SpecVersion } from './serialize.ts'
+export { SPEC_VERSIONS, type SpecVersion } from './spec.ts'
 export { startJsonValidation, validateXml } from './validate.ts'
 
 export type SbomFormat = 'json' | 'xml' | 'both'
@@ -55,13 +55,29 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   const inventory = await ecosystem.readInventory(options.cwd, { source: options.from })
   const selection = selectPackages(inventory, { omit: new Set(options.omit), workspaces: options.workspaces })
   const timestamp = new Date(options.sourceDateEpoch * 1000)
-  const { bom, componentCount } = toBom(inventory, selection, {
-    timestamp,
-    tool: { name: 'detbuild', version: VERSION },
-    toPurl: ecosystem.toPurl,
-  })
-  const withXml = options.format !== 'json'
-  const serialized = serializeBom(bom, options.spec, withXml)
+  const tool = { name: 'detbuild', version: VERSION }
+  const root = { name: inventory.nodes.get(selection.root.key)!.name }
+  if (options.format === 'json') {
+    // JSON only: written directly, without loading the CycloneDX library (write-json.ts)
+    const written = writeJsonBom(inventory, selection, {
+      timestamp,
+      tool,
+      toPurl: ecosystem.toPurl,
+      spec: options.spec,
+    })
+    return {
+      inventory,
+      serialized: { json: written.json, xml: undefined, serialNumber: written.serialNumber },
+      componentCount: written.componentCount,
+      dependencyEdges: written.dependencyEdges,
+      timestamp,
+      root: { ...root, ...written.root },
+    }
+  }
+  // XML needs the library's model and XML serializer; the JSON comes from the same model
+  const [{ toBom }, { serializeBom }] = await Promise.all([import('./to-bom.ts'), import('./serialize.ts')])
+  const { bom, componentCount } = toBom(inventory, selection, { timestamp, tool, toPurl: ecosystem.toPurl })
+  const serialized = serializeBom(bom, options.spec, true)
   const doc = JSON.parse(serialized.json) as { dependencies?: Array<{ dependsOn?: string[] }> }
   const dependencyEdges = (doc.dependencies ?? []).reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0)
   const rootComponent = bom.metadata.component!
@@ -71,28 +87,18 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
     componentCount,
     dependencyEdges,
     timestamp,
-    root: {
-      name: inventory.nodes.get(selection.root.key)!.name,
-      version: rootComponent.version ?? '',
-      purl: String(rootComponent.purl ?? ''),
-    },
+    root: { ...root, version: rootComponent.version ?? '', purl: String(rootComponent.purl ?? '') },
   }
 }
 
 /** Writes the project's CycloneDX SBOM (JSON and/or XML), schema-validated, into the workspace (`detbuild sbom`). */
 export async function runSbom(options: SbomOptions): Promise<SbomResult> {
-  // schema compilation starts now, on another core, while the tree loads
-  const jsonValidation = options.validate ? startJsonValidation(options.spec) : undefined
-  let made: Awaited<ReturnType<typeof makeSbom>>
+  const made = await makeSbom(options)
   const validation: SbomResult['validation'] = {
     json: { ok: 'skipped', reason: 'disabled with --no-validate' },
   }
-  try {
-    made = await makeSbom(options)
-    if (jsonValidation) validation.json = await jsonValidation.validate(made.serialized.json)
-  } finally {
-    await jsonValidation?.close()
-  }
+  // the compiled schema is loaded only now, when the document is ready (nothing competes with the tree)
+  if (options.validate) validation.json = await validateJson(made.serialized.json, options.spec)
   const { serialized } = made
   if (options.validate) {
     if (serialized.xml !== undefined) validation.xml = await validateXml(serialized.xml, options.spec)

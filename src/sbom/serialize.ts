@@ -1,11 +1,8 @@
 /** Pure: BOM model → deterministic JSON / XML text with a content-derived serial number. */
-import { createHash } from 'node:crypto'
 import * as CDX from '@cyclonedx/cyclonedx-library'
 import { InputError } from '../errors.ts'
 import { compareCodePoint } from '../util/sort.ts'
-
-export const SPEC_VERSIONS = ['1.6', '1.5', '1.4'] as const
-export type SpecVersion = (typeof SPEC_VERSIONS)[number]
+import { type SpecVersion, serialFromContent } from './spec.ts'
 
 export function toSpec(version: SpecVersion): typeof CDX.Spec.Spec1dot6 {
   switch (version) {
@@ -16,15 +13,6 @@ export function toSpec(version: SpecVersion): typeof CDX.Spec.Spec1dot6 {
     case '1.4':
       return CDX.Spec.Spec1dot4
   }
-}
-
-/** A UUID (RFC 9562 version 8, i.e. custom) made from a sha256 of the BOM content. */
-export function serialFromContent(content: string): string {
-  const h = createHash('sha256').update(content).digest()
-  h[6] = (h[6]! & 0x0f) | 0x80
-  h[8] = (h[8]! & 0x3f) | 0x80
-  const x = h.subarray(0, 16).toString('hex')
-  return `urn:uuid:${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`
 }
 
 interface JsonBom {

@@ -1,10 +1,15 @@
-/** Schema validation with the CycloneDX library's validators (the official CycloneDX schemas). */
+/**
+ * Schema validation. JSON: the CycloneDX JSON schemas compiled ahead of time by ajv's standalone code
+ * generation (schema/cyclonedx/validate-<version>.cjs, made by scripts/gen-cdx-validators.ts with the
+ * CycloneDX library's validator options and formats; uniqueItems checked in linear time), loaded when a
+ * document is to be checked and run on this thread: there is no schema to compile any more, so nothing is
+ * worth a worker. XML: the library's validator, or the same XSD in WebAssembly.
+ */
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { Worker } from 'node:worker_threads'
-import * as CDX from '@cyclonedx/cyclonedx-library'
-import type { SpecVersion } from './serialize.ts'
+import type { Spec } from '@cyclonedx/cyclonedx-library'
+import type { SpecVersion } from './spec.ts'
 import { describeValidationError } from './validate-errors.ts'
 
 const require = createRequire(import.meta.url)
@@ -19,27 +24,51 @@ export interface JsonValidation {
   close(): Promise<void>
 }
 
+type Version = Spec.Version
+type CompiledValidator = ((data: unknown) => boolean) & { errors?: unknown[] | null }
+
+/** Literal paths, so that a bundler (the Action, the bundled CLI) takes the compiled validators in. */
+async function compiledValidator(version: SpecVersion): Promise<CompiledValidator> {
+  switch (version) {
+    case '1.6':
+      return (await import('../../schema/cyclonedx/validate-1.6.cjs')).default
+    case '1.5':
+      return (await import('../../schema/cyclonedx/validate-1.5.cjs')).default
+    case '1.4':
+      return (await import('../../schema/cyclonedx/validate-1.4.cjs')).default
+  }
+}
+
+/** Checks one CycloneDX JSON document against the official schema of `version`. */
+export async function validateJson(json: string, version: SpecVersion): Promise<ValidationOutcome> {
+  let validator: CompiledValidator
+  try {
+    validator = await compiledValidator(version)
+  } catch (e) {
+    return { ok: 'skipped', reason: `validator failed to load: ${(e as Error).message}` }
+  }
+  let data: unknown
+  try {
+    data = JSON.parse(json)
+  } catch (e) {
+    return { ok: false, error: `not JSON: ${(e as Error).message}` }
+  }
+  try {
+    return validator(data) ? { ok: true } : { ok: false, error: describeValidationError(validator.errors) }
+  } catch (e) {
+    // a document nested deeper than the stack: not checked, which the caller reports
+    return { ok: 'skipped', reason: (e as Error).message }
+  }
+}
+
 /**
- * Starts compiling the JSON schema in a worker thread right away; `validate` hands it the document.
- * Call it before the slow work that produces the document.
+ * The validator of one spec version for several documents (evidence checks every SBOM of a bundle);
+ * nothing is loaded before the first `validate`.
  */
 export function startJsonValidation(version: SpecVersion): JsonValidation {
-  const self = import.meta.url
-  const file = new URL(self.endsWith('.ts') ? './validate-worker.ts' : './validate-worker.js', self)
-  const worker = new Worker(file, { workerData: { version } })
-  worker.unref()
-  const failed = new Promise<ValidationOutcome>((resolve) => {
-    worker.once('error', (e) => resolve({ ok: 'skipped', reason: `validator failed to start: ${e.message}` }))
-  })
   return {
-    validate(json) {
-      const answer = new Promise<ValidationOutcome>((resolve) => worker.once('message', resolve))
-      worker.postMessage(json)
-      return Promise.race([answer, failed])
-    },
-    async close() {
-      await worker.terminate()
-    },
+    validate: (json) => validateJson(json, version),
+    async close() {},
   }
 }
 
@@ -54,8 +83,9 @@ export async function validateXml(
   engine: 'auto' | 'wasm' = 'auto',
 ): Promise<ValidationOutcome> {
   if (engine === 'auto') {
+    const CDX = await import('@cyclonedx/cyclonedx-library')
     try {
-      const result = await new CDX.Validation.XmlValidator(version as CDX.Spec.Version).validate(xml)
+      const result = await new CDX.Validation.XmlValidator(version as Version).validate(xml)
       return result === null ? { ok: true } : { ok: false, error: describeValidationError(result) }
     } catch (e) {
       if (!(e instanceof CDX.Validation.MissingOptionalDependencyError)) throw e

@@ -37,7 +37,7 @@ test('the XML validator rejects a document that breaks the schema, naming the li
   }
 })
 
-test('the JSON validator (worker) accepts detbuild output and rejects a broken document', async () => {
+test('the JSON validator accepts detbuild output and rejects a broken document', async () => {
   const { json } = await xmlOf(fixture('small-app'), '1.6')
   const v = startJsonValidation('1.6')
   try {

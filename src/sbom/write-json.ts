@@ -1,0 +1,474 @@
+/**
+ * Pure: an inventory selection → CycloneDX JSON text, written directly (no BOM model, no serializer, no
+ * parse/re-sort/stringify round trip).
+ *
+ * Hand-written on purpose: the CycloneDX library's model + JSON serializer cost ~127 ms of module loading
+ * and a JSON round trip per run. This file reproduces, field by field, what to-bom.ts (with the library's
+ * `ComponentBuilder`, `ExternalReferenceFactory` and `LicenseFactory`) followed by serialize.ts produce:
+ * the same key order, the same list order (the library's locale-ordered `sortLists`, then components and
+ * dependencies by code point), the same omissions and escapes. The library stays the oracle:
+ * test/sbom/write-json.test.ts renders every fixture both ways and asserts equal bytes, and a property
+ * test does the same for generated manifests. The library's SPDX list module (`/SPDX`, a leaf module with
+ * the SPDX id list) is the one piece used here, so that licence ids are fixed up exactly as the library does.
+ * One deliberate difference: a licence string naming an Object.prototype member ('constructor',
+ * '__proto__') is not taken for an SPDX id (the library writes `{"license":{}}` for it, which fails the
+ * schema check).
+ */
+import { createRequire } from 'node:module'
+import { fixupSpdxId } from '@cyclonedx/cyclonedx-library/SPDX'
+import type { Ecosystem } from '../ecosystems/index.ts'
+import { sriToHex } from '../util/digest.ts'
+import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
+import type { Inventory, InventoryNode } from './model.ts'
+import type { Selection } from './select.ts'
+import { type SpecVersion, serialFromContent } from './spec.ts'
+
+export interface JsonBomOptions {
+  /** SBOM timestamp (from SOURCE_DATE_EPOCH) */
+  timestamp: Date
+  tool: { name: string; version: string }
+  /** the package URL of a node: the ecosystem's (also each component's bom-ref) */
+  toPurl: Ecosystem['toPurl']
+  spec: SpecVersion
+}
+
+export interface WrittenJsonBom {
+  json: string
+  serialNumber: string
+  componentCount: number
+  dependencyEdges: number
+  root: { version: string; purl: string }
+}
+
+// spdx-expression-parse throws on anything that is not a valid SPDX expression (as in to-bom.ts)
+const parseSpdx = createRequire(import.meta.url)('spdx-expression-parse') as (expression: string) => unknown
+
+const HASH_ALGORITHMS: Record<string, string> = {
+  sha1: 'SHA-1',
+  sha256: 'SHA-256',
+  sha384: 'SHA-384',
+  sha512: 'SHA-512',
+}
+/** the library's hash value pattern (the same for every spec version detbuild writes) */
+const HASH_VALUE =
+  /^([a-fA-F0-9]{32})$|^([a-fA-F0-9]{40})$|^([a-fA-F0-9]{64})$|^([a-fA-F0-9]{96})$|^([a-fA-F0-9]{128})$/
+/** the library's parsePackageIntegrity: one SRI hash of exactly this shape, first match wins */
+const INTEGRITY: Array<[string, RegExp]> = [
+  ['SHA-512', /^sha512-([a-z0-9+/]{86}==)$/i],
+  ['SHA-1', /^sha1-([a-z0-9+/]{27}=)$/i],
+  ['SHA-256', /^sha256-([a-z0-9+/]{43}=)$/i],
+  ['SHA-384', /^sha384-([a-z0-9+/]{64})$/i],
+]
+const SSH_CONN = /^(?<user>[^@:]+)@(?<host>[^:]+):(?<path>.*)$/
+const URI_ESCAPES: Array<[RegExp, string]> = [
+  [/ /g, '%20'],
+  [/"/g, '%22'],
+  [/'/g, '%27'],
+  [/\[/g, '%5B'],
+  [/]/g, '%5D'],
+  [/</g, '%3C'],
+  [/>/g, '%3E'],
+  [/\{/g, '%7B'],
+  [/}/g, '%7D'],
+]
+
+// biome-ignore lint/suspicious/noExplicitAny: manifests are untyped package.json data, read as loosely as the library does
+type Loose = any
+
+/** The library's ordering: `localeCompare`, as its `sortLists` uses (stable sort keeps insertion order on ties). */
+const locale = (a: string, b: string) => a.localeCompare(b)
+
+function isObject(o: unknown): o is Record<string, unknown> {
+  return o !== null && typeof o === 'object' && !Array.isArray(o)
+}
+
+function escapeUri(value: string): string {
+  let v = value
+  for (const [s, r] of URI_ESCAPES) v = v.replace(s, r)
+  return v
+}
+
+function splitNameGroup(data: string): [string, string | undefined] {
+  const delim = data.startsWith('@') ? data.indexOf('/', 2) : 0
+  return delim > 0 ? [data.slice(delim + 1), data.slice(0, delim)] : [data, undefined]
+}
+
+function tryCanonicalizeGitUrl(value: Loose): Loose {
+  if (value === undefined || value.length <= 0) return undefined
+  try {
+    return new URL(value)
+  } catch {}
+  const ssh = SSH_CONN.exec(value)?.groups
+  if (ssh !== undefined) {
+    try {
+      const u = new URL(`git+ssh://${ssh.host}`)
+      u.username = ssh.user!
+      u.pathname = ssh.path!
+      return u
+    } catch {}
+  }
+  return value
+}
+
+interface Hash {
+  alg: string
+  content: string
+}
+interface ExtRef {
+  url: Loose
+  type: string
+  hashes: Hash[]
+  comment: string
+}
+type License =
+  | { cls: 'LicenseExpression'; expression: string }
+  | { cls: 'NamedLicense'; name: string; url?: string | undefined }
+  | { cls: 'SpdxLicense'; id: string; url?: string | undefined }
+interface Property {
+  name: string
+  value: string
+}
+
+function makeVcs(data: Loose): ExtRef | undefined {
+  const repository = data.repository
+  let url: Loose
+  let comment: string
+  if (isObject(repository)) {
+    url = tryCanonicalizeGitUrl(repository.url)
+    comment = 'as detected from PackageJson property "repository.url"'
+    if (typeof repository.directory === 'string' && url instanceof URL) {
+      url.hash = repository.directory.replace(/#/g, '%23')
+      comment += ' and "repository.directory"'
+    }
+  } else {
+    url = tryCanonicalizeGitUrl(repository)
+    comment = 'as detected from PackageJson property "repository"'
+  }
+  return url === undefined ? undefined : { url: url.toString(), type: 'vcs', hashes: [], comment }
+}
+
+function makeHomepage(data: Loose): ExtRef | undefined {
+  const url = data.homepage
+  return typeof url === 'string' && url.length > 0
+    ? { url, type: 'website', hashes: [], comment: 'as detected from PackageJson property "homepage"' }
+    : undefined
+}
+
+function makeIssueTracker(data: Loose): ExtRef | undefined {
+  const bugs = data.bugs
+  let url: Loose
+  let comment: string
+  if (isObject(bugs)) {
+    url = bugs.url
+    comment = 'as detected from PackageJson property "bugs.url"'
+  } else {
+    url = bugs
+    comment = 'as detected from PackageJson property "bugs"'
+  }
+  return typeof url === 'string' && url.length > 0
+    ? { url, type: 'issue-tracker', hashes: [], comment }
+    : undefined
+}
+
+function makeDist(tarball: string, integrity: string | undefined): ExtRef {
+  const hashes: Hash[] = []
+  let comment = 'as detected from PackageJson property "dist.tarball"'
+  if (typeof integrity === 'string') {
+    for (const [alg, re] of INTEGRITY) {
+      const m = re.exec(integrity)
+      if (m) {
+        hashes.push({ alg, content: Buffer.from(m[1]!, 'base64').toString('hex') })
+        comment += ' and property "dist.integrity"'
+        break
+      }
+    }
+  }
+  return { url: tarball, type: 'distribution', hashes, comment }
+}
+
+function extRefsOf(
+  data: Loose,
+  dist: { tarball: string; integrity: string | undefined } | undefined,
+): ExtRef[] {
+  const refs: Array<ExtRef | undefined> = []
+  for (const make of [makeVcs, makeHomepage, makeIssueTracker]) {
+    try {
+      refs.push(make(data))
+    } catch {}
+  }
+  if (dist) refs.push(makeDist(dist.tarball, dist.integrity))
+  return refs.filter((r): r is ExtRef => r !== undefined)
+}
+
+function spdxLicense(value: Loose): License | undefined {
+  const id: unknown = fixupSpdxId(String(value))
+  // the library's id table is a plain object: 'constructor' or '__proto__' find Object.prototype's
+  // members there and it then writes a schema-invalid licence; here only a real id is an id
+  return typeof id === 'string' ? { cls: 'SpdxLicense', id } : undefined
+}
+
+function licenseFromString(value: string): License {
+  const spdx = spdxLicense(value)
+  if (spdx) return spdx
+  try {
+    parseSpdx(value)
+    return { cls: 'LicenseExpression', expression: value }
+  } catch {}
+  return { cls: 'NamedLicense', name: value }
+}
+
+function licensesOf(data: Loose): License[] {
+  const out: License[] = []
+  if (typeof data.license === 'string') out.push(licenseFromString(data.license))
+  if (Array.isArray(data.licenses)) {
+    for (const l of data.licenses) {
+      if (!isObject(l) || typeof l.type !== 'string') continue
+      const license: License = spdxLicense(l.type) ?? { cls: 'NamedLicense', name: String(l.type) }
+      const url = typeof l.url === 'string' && l.url !== '' ? l.url : undefined
+      ;(license as { url?: string | undefined }).url = url
+      out.push(license)
+    }
+  }
+  return out
+}
+
+function compareLicense(a: License, b: License): number {
+  if (a.cls !== b.cls) return a.cls.localeCompare(b.cls)
+  switch (a.cls) {
+    case 'LicenseExpression':
+      return a.expression.localeCompare((b as typeof a).expression)
+    case 'NamedLicense':
+      return a.name.localeCompare((b as typeof a).name)
+    case 'SpdxLicense':
+      return a.id.localeCompare((b as typeof a).id)
+  }
+}
+
+function normalizeLicenses(licenses: License[]): unknown[] {
+  const sorted = [...licenses].sort(compareLicense)
+  if (sorted.length > 1) {
+    const expression = sorted.find((l) => l.cls === 'LicenseExpression')
+    if (expression) return [{ expression: expression.expression }]
+  }
+  return sorted.map((l) => {
+    if (l.cls === 'LicenseExpression') return { expression: l.expression }
+    const url = l.url === undefined ? undefined : escapeUri(l.url)
+    const urlField = url !== undefined && url.length > 0 ? url : undefined
+    return l.cls === 'SpdxLicense'
+      ? { license: { id: l.id, url: urlField } }
+      : { license: { name: l.name, url: urlField } }
+  })
+}
+
+function normalizeHashes(hashes: Hash[]): Hash[] {
+  return [...hashes]
+    .sort((a, b) => a.alg.localeCompare(b.alg) || a.content.localeCompare(b.content))
+    .filter((h) => HASH_VALUE.test(h.content))
+    .map((h) => ({ alg: h.alg, content: h.content }))
+}
+
+function normalizeExtRefs(refs: ExtRef[]): unknown[] {
+  return [...refs]
+    .sort((a, b) => a.type.localeCompare(b.type) || String(a.url).localeCompare(String(b.url)))
+    .map((r) => ({
+      url: escapeUri(String(r.url)),
+      type: r.type,
+      hashes: r.hashes.length > 0 ? normalizeHashes(r.hashes) : undefined,
+      comment: r.comment || undefined,
+    }))
+}
+
+/** Several install paths of one name@version become one component: merged here. */
+interface Group {
+  purl: string
+  nodes: InventoryNode[]
+}
+
+type ComponentType = 'application' | 'library'
+
+/** One component's JSON object, in the library's key order (undefined values are left out by stringify). */
+function componentJson(group: Group, type: ComponentType, forceRequired: boolean): Record<string, unknown> {
+  // the node with the richest manifest describes the group; all share name and version
+  const nodes = [...group.nodes].sort((a, b) => compareCodePoint(a.location, b.location))
+  const first = nodes[0]!
+  const data: Loose = { ...first.manifest, name: first.name, version: first.version }
+  const dist =
+    first.resolved && (first.kind === 'registry' || first.kind === 'remote')
+      ? { tarball: first.resolved, integrity: first.integrity }
+      : undefined
+  const [splitName, splitGroup] = splitNameGroup(first.name)
+  const built = splitName.length > 0
+  const name = built ? splitName : first.name
+  let author: string | undefined
+  let description: string | undefined
+  let licenses: License[] = []
+  let extRefs: ExtRef[] = []
+  const props: Property[] = []
+  if (built) {
+    author =
+      typeof data.author === 'string'
+        ? data.author
+        : typeof data.author?.name === 'string'
+          ? data.author.name
+          : undefined
+    description = typeof data.description === 'string' ? data.description : undefined
+    extRefs = extRefsOf(data, dist)
+    licenses = licensesOf(data)
+    if (isObject(data.engines)) {
+      for (const [engine, constraint] of Object.entries(data.engines)) {
+        if (typeof constraint === 'string')
+          props.push({ name: `cdx:npm:package:constraint:engine:${engine}`, value: constraint })
+      }
+    }
+  }
+  const hashes = new Map<string, string>()
+  if (first.integrity) {
+    for (const [alg, hex] of sriToHex(first.integrity)) {
+      const algorithm = HASH_ALGORITHMS[alg]
+      if (algorithm) hashes.set(algorithm, hex)
+    }
+  }
+  const all = (f: (n: InventoryNode) => boolean) => nodes.every(f)
+  const dev = all((n) => n.dev)
+  const optional = all((n) => n.optional || n.devOptional)
+  let scope: string | undefined
+  if (first.kind !== 'root') scope = dev ? 'excluded' : optional ? 'optional' : 'required'
+  if (forceRequired) scope = 'required'
+  const flag = (flagName: string, on: boolean) => {
+    if (on) props.push({ name: `cdx:npm:package:${flagName}`, value: 'true' })
+  }
+  flag('development', dev)
+  flag(
+    'extraneous',
+    all((n) => n.extraneous),
+  )
+  flag(
+    'bundled',
+    all((n) => n.bundled),
+  )
+  flag('private', first.manifest.private === true)
+  const paths = uniqueSorted(nodes.flatMap((n) => [n.location, ...(n.linkedFrom ?? [])]))
+  for (const p of paths) props.push({ name: 'cdx:npm:package:path', value: p })
+  const version = first.version
+  return {
+    type,
+    name,
+    group: (built ? splitGroup : undefined) || undefined,
+    version: version.length > 0 ? version : undefined,
+    'bom-ref': group.purl || undefined,
+    author: author || undefined,
+    description: description || undefined,
+    scope,
+    hashes:
+      hashes.size > 0 ? normalizeHashes([...hashes].map(([alg, content]) => ({ alg, content }))) : undefined,
+    licenses: licenses.length > 0 ? normalizeLicenses(licenses) : undefined,
+    purl: group.purl,
+    externalReferences: extRefs.length > 0 ? normalizeExtRefs(extRefs) : undefined,
+    properties:
+      props.length > 0
+        ? props
+            .sort((a, b) => locale(a.name, b.name) || locale(a.value, b.value))
+            .map((p) => ({ name: p.name, value: p.value }))
+        : undefined,
+  }
+}
+
+const SCHEMA_URL: Record<SpecVersion, string> = {
+  '1.6': 'http://cyclonedx.org/schema/bom-1.6.schema.json',
+  '1.5': 'http://cyclonedx.org/schema/bom-1.5.schema.json',
+  '1.4': 'http://cyclonedx.org/schema/bom-1.4.schema.json',
+}
+
+/**
+ * Writes the SBOM: every selected package once (bom-ref = purl), the full dependency graph, metadata;
+ * the serial number is derived from the content without it (the rule of serialize.ts).
+ */
+export function writeJsonBom(
+  inventory: Inventory,
+  selection: Selection,
+  options: JsonBomOptions,
+): WrittenJsonBom {
+  const included = [...selection.included].map((k) => inventory.nodes.get(k)!)
+  const groups = new Map<string, Group>()
+  for (const n of included) {
+    const purl = options.toPurl(n)
+    const g = groups.get(purl)
+    if (g) g.nodes.push(n)
+    else groups.set(purl, { purl, nodes: [n] })
+  }
+  const rootPurl = options.toPurl({ ...selection.root, kind: 'registry' })
+  // the root is described once, in metadata, even if a package of the same name@version is installed
+  groups.delete(rootPurl)
+
+  const refOf = new Map<string, string>()
+  const components: Array<Record<string, unknown>> = []
+  for (const group of groups.values()) {
+    const isWorkspace = group.nodes.some((n) => n.kind === 'workspace')
+    components.push(componentJson(group, isWorkspace ? 'application' : 'library', isWorkspace))
+    for (const n of group.nodes) refOf.set(n.key, group.purl)
+  }
+  components.sort((a, b) => compareCodePoint(a['bom-ref'] as string, b['bom-ref'] as string))
+  const rootComponent = componentJson({ purl: rootPurl, nodes: [selection.root] }, 'application', false)
+  refOf.set(selection.root.key, rootPurl)
+
+  // edges: union over every install path of a component, no self-edges, no duplicates
+  const edges = new Map<string, Set<string>>([[rootPurl, new Set()]])
+  for (const g of groups.values()) edges.set(g.purl, new Set())
+  for (const n of [selection.root, ...included]) {
+    const from = refOf.get(n.key)
+    if (from === undefined) continue
+    const set = edges.get(from)!
+    for (const k of n.deps) {
+      const to = refOf.get(k)
+      if (to !== undefined && to !== from && (selection.included.has(k) || k === selection.root.key))
+        set.add(to)
+    }
+  }
+  let dependencyEdges = 0
+  const dependencies = [...edges.keys()].sort(compareCodePoint).map((ref) => {
+    const dependsOn = [...edges.get(ref)!].sort(compareCodePoint)
+    dependencyEdges += dependsOn.length
+    return { ref, dependsOn: dependsOn.length > 0 ? dependsOn : undefined }
+  })
+
+  const { spec, tool } = options
+  const toolRef = `pkg:npm/${tool.name}@${tool.version}`
+  const doc: Record<string, unknown> = {
+    $schema: SCHEMA_URL[spec],
+    bomFormat: 'CycloneDX',
+    specVersion: spec,
+    version: 1,
+    serialNumber: undefined,
+    metadata: {
+      timestamp: options.timestamp.toISOString(),
+      lifecycles: spec === '1.4' ? undefined : [{ phase: 'build' }],
+      tools:
+        spec === '1.4'
+          ? [{ name: tool.name || undefined, version: tool.version || undefined }]
+          : {
+              components: [
+                {
+                  type: 'application',
+                  name: tool.name,
+                  version: tool.version.length > 0 ? tool.version : undefined,
+                  'bom-ref': toolRef,
+                },
+              ],
+            },
+      component: rootComponent,
+      properties: [{ name: 'cdx:reproducible', value: 'true' }],
+    },
+    components,
+    dependencies,
+  }
+  // the serial is a hash of the document without it; it then takes its place after `version`
+  const serialNumber = serialFromContent(JSON.stringify(doc))
+  doc.serialNumber = serialNumber
+  return {
+    json: `${JSON.stringify(doc, null, 2)}\n`,
+    serialNumber,
+    componentCount: groups.size,
+    dependencyEdges,
+    root: { version: selection.root.version, purl: rootPurl },
+  }
+}
