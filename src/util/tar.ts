@@ -8,7 +8,7 @@
  * encoders are used here, so the bytes stay what they were).
  */
 
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { Transform, type TransformCallback, type Writable } from 'node:stream'
 import { finished, pipeline } from 'node:stream/promises'
@@ -52,6 +52,15 @@ export function normalizeMode(type: EntryType, mode: number): number {
 
 /** Entries with normalized metadata, sorted by path (code point; stable for duplicates). */
 export function normalizeEntries(entries: readonly ArchiveEntry[], epoch: number): ArchiveEntry[] {
+  return normalizeAny(entries, epoch)
+}
+
+/** {@link normalizeEntries} for entries whose data may wait on disk. */
+export function normalizeStreamEntries(entries: readonly StreamEntry[], epoch: number): StreamEntry[] {
+  return normalizeAny(entries, epoch)
+}
+
+function normalizeAny<E extends ArchiveEntry | StreamEntry>(entries: readonly E[], epoch: number): E[] {
   return entries
     .map((e) => ({
       ...e,
@@ -131,6 +140,38 @@ const READ_CHUNK = 1024 * 1024
 type Write = (chunk: Buffer) => Promise<void>
 
 /**
+ * Collects headers, padding and small members into writes of about {@link READ_CHUNK}: each write is a
+ * round trip to zlib's thread, and 10,000 small members written one by one spent most of their time there.
+ */
+class Batch {
+  private parts: Buffer[] = []
+  private bytes = 0
+  private readonly write: Write
+  constructor(write: Write) {
+    this.write = write
+  }
+  async add(chunk: Buffer): Promise<void> {
+    this.parts.push(chunk)
+    this.bytes += chunk.length
+    if (this.bytes >= READ_CHUNK) await this.flush()
+  }
+  async flush(): Promise<void> {
+    if (this.bytes === 0) return
+    const chunk = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.bytes)
+    this.parts = []
+    this.bytes = 0
+    await this.write(chunk)
+  }
+}
+
+/** A member file's bytes when it is small, checked against the size its header already holds. */
+function readSmall(e: StreamEntry, file: string, size: number): Buffer {
+  const data = readFileSync(file)
+  if (data.length !== size) throw new Error(`${e.path} changed size while it was archived`)
+  return data
+}
+
+/**
  * Writes one member's data from its file through `write`, in two alternating read buffers: one is read
  * into while zlib compresses the other, and a buffer is reused only once its write has completed (zlib
  * has consumed it), so memory stays at two buffers however large the member.
@@ -162,17 +203,26 @@ async function writeFileData(e: StreamEntry, file: string, size: number, write: 
 
 /** Writes the tar stream of `entries` (already normalized and sorted) through `write`. */
 async function writeTarTo(entries: Iterable<StreamEntry>, write: Write): Promise<void> {
+  const batch = new Batch(write)
   for (const e of entries) {
     const data = e.type === 'file' ? e.data : Buffer.alloc(0)
     const size = Buffer.isBuffer(data) ? data.length : data.size
-    for (const block of headerBlocks(e, size)) await write(block)
+    for (const block of headerBlocks(e, size)) await batch.add(block)
     if (Buffer.isBuffer(data)) {
-      if (data.length > 0) await write(data)
-    } else await writeFileData(e, data.file, size, write)
+      if (data.length > 0) await batch.add(data)
+    } else if (size < READ_CHUNK) {
+      // a small member is read at once (synchronously: zlib compresses the previous batch meanwhile)
+      if (size > 0) await batch.add(readSmall(e, data.file, size))
+      else readSmall(e, data.file, 0)
+    } else {
+      await batch.flush()
+      await writeFileData(e, data.file, size, write)
+    }
     const pad = padding(size)
-    if (pad) await write(Buffer.alloc(pad))
+    if (pad) await batch.add(Buffer.alloc(pad))
   }
-  await write(Buffer.alloc(1024))
+  await batch.add(Buffer.alloc(1024))
+  await batch.flush()
 }
 
 /** Sets gzip's header time to 0 and its OS byte to 3 (Unix), as {@link gzipFixed} does, while it streams. */
