@@ -92,6 +92,11 @@ export function sideBySide(contenders: Contender[], options: { runs?: number } =
   }
   return contenders.map((c, i) => {
     const sorted = [...times[i]!].sort((a, b) => a - b)
-    return { name: c.name, wallMs: sorted[Math.floor(sorted.length / 2)]!, peakMiB: withTime ? peaks[i]! : null, runs }
+    return {
+      name: c.name,
+      wallMs: sorted[Math.floor(sorted.length / 2)]!,
+      peakMiB: withTime ? peaks[i]! : null,
+      runs,
+    }
   })
 }

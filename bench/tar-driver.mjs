@@ -19,7 +19,16 @@ const walk = (rel) => {
     const r = rel ? `${rel}/${name}` : name
     const abs = path.join(dir, r)
     const st = lstatSync(abs)
-    const meta = { path: r, mode: st.mode & 0o7777, mtime: 0, uid: 0, gid: 0, uname: '', gname: '', linkpath: '' }
+    const meta = {
+      path: r,
+      mode: st.mode & 0o7777,
+      mtime: 0,
+      uid: 0,
+      gid: 0,
+      uname: '',
+      gname: '',
+      linkpath: '',
+    }
     if (st.isDirectory()) {
       entries.push({ ...meta, type: 'directory', data: Buffer.alloc(0) })
       walk(r)
