@@ -3,20 +3,7 @@
  * environment (no network where the OS allows it), normalize and hash the outputs, write build.json and
  * the SLSA provenance. `check` builds a second time under varied conditions and compares.
  */
-import {
-  chmod,
-  copyFile,
-  glob,
-  link,
-  mkdir,
-  mkdtemp,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  stat,
-  utimes,
-} from 'node:fs/promises'
+import { copyFile, glob, link, mkdir, mkdtemp, readFile, realpath, rm, stat, utimes } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {
@@ -31,7 +18,7 @@ import {
 import { CheckFailedError, InputError } from '../errors.ts'
 import { type Digests, digestFile, sha256Hex } from '../util/digest.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
-import { ensureDir, exists, readTextFile, tempNameFor, toFsError, writeFileAtomic } from '../util/fs.ts'
+import { copyFileAtomic, exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import type { ProgressHooks } from '../util/progress.ts'
@@ -953,20 +940,10 @@ async function writeAttestation(
 ): Promise<{ written: OutputRecord[]; manifest: BuildManifest }> {
   const artifactsDir = path.join(out, WorkspaceFiles.artifactsDir)
   await rm(artifactsDir, { recursive: true, force: true })
-  await ensureDir(artifactsDir)
   const written = await Promise.all(
     [...first.outputs].map(async ([name, output]): Promise<OutputRecord> => {
       const file = path.join(artifactsDir, name)
-      const tmp = tempNameFor(file)
-      try {
-        // copy_file_range or a reflink: the bytes do not pass through this process
-        await copyFile(output.file, tmp)
-        await chmod(tmp, 0o644)
-        await rename(tmp, file)
-      } catch (e) {
-        await rm(tmp, { force: true })
-        throw toFsError(e, file, 'OUTPUT_UNWRITABLE', 'write')
-      }
+      await copyFileAtomic(output.file, file)
       await utimes(file, sourceDateEpoch, sourceDateEpoch)
       return {
         path: `${WorkspaceFiles.artifactsDir}/${name}`,
