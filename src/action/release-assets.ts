@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { exists, writeFileAtomic } from '../util/fs.ts'
+import { copyFileAtomic, exists, writeFileAtomic } from '../util/fs.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
@@ -49,7 +49,7 @@ export async function writeReleaseAssets(
     if (!exclude.has(name) && (await exists(path.join(out, name)))) copies.set(name, path.join(out, name))
   const names: string[] = []
   for (const [name, from] of [...copies].sort((a, b) => compareCodePoint(a[0], b[0]))) {
-    await writeFileAtomic(path.join(dir, name), await readFile(from))
+    await copyFileAtomic(from, path.join(dir, name))
     names.push(name)
   }
   if (copies.has(PROVENANCE_BUNDLE)) {

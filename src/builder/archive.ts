@@ -1,12 +1,29 @@
 /**
- * Archive normalization, pure (bytes in, bytes out): tar, gzip'd tar and zip are re-packed with sorted
- * entries, one fixed time, uid/gid 0, no user/group names and normalized modes, so that the same
- * content gives the same bytes whatever umask, clock, user or directory order the build ran with.
+ * Archive normalization: tar, gzip'd tar and zip are re-packed with sorted entries, one fixed time,
+ * uid/gid 0, no user/group names and normalized modes, so that the same content gives the same bytes
+ * whatever umask, clock, user or directory order the build ran with. `normalizeArchive` is pure (bytes
+ * in, bytes out); `normalizeArchiveFile` (the build's edge) streams a tar or .tgz through the same
+ * checks, each member's data into a private folder, and writes the result from there: memory stays
+ * bounded whatever the archive's size.
  */
-import { constants, crc32, deflateRawSync, gunzipSync } from 'node:zlib'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { constants, crc32, createGunzip, deflateRawSync, gunzipSync } from 'node:zlib'
 import { Parser } from 'tar'
 import { InputError } from '../errors.ts'
-import { type ArchiveEntry, type EntryType, gzipFixed, normalizeEntries, writeTar } from '../util/tar.ts'
+import {
+  type ArchiveEntry,
+  type EntryType,
+  GZIP_LEVEL,
+  gzipFixed,
+  normalizeEntries,
+  normalizeStreamEntries,
+  type StreamEntry,
+  writeArchiveFile,
+  writeTar,
+} from '../util/tar.ts'
 import { readZipEntries as listZip, readZipEntry } from '../util/zip.ts'
 
 export type ArchiveKind = 'tar' | 'tgz' | 'zip'
@@ -122,6 +139,9 @@ export function toDosTime(epoch: number): { date: number; time: number } {
   }
 }
 
+/** Deflate level of every re-packed zip member (build.json records it, with zlib's version). */
+export const ZIP_DEFLATE_LEVEL = 9
+
 /**
  * Writes a zip from normalized entries: no extra fields, no comments, no data descriptors, one fixed
  * DOS time, Unix modes in the external attributes, raw deflate at level 9 (stored when smaller).
@@ -137,7 +157,7 @@ export function writeZip(entries: readonly ArchiveEntry[]): Buffer {
     const content = e.type === 'symlink' ? Buffer.from(e.linkpath, 'utf8') : e.data
     const deflated =
       content.length > 0
-        ? deflateRawSync(content, { level: 9, strategy: constants.Z_DEFAULT_STRATEGY })
+        ? deflateRawSync(content, { level: ZIP_DEFLATE_LEVEL, strategy: constants.Z_DEFAULT_STRATEGY })
         : content
     const useDeflate = content.length > 0 && deflated.length < content.length
     const body = useDeflate ? deflated : content
@@ -229,4 +249,97 @@ export async function normalizeArchive(
     case 'zip':
       return writeZip(entries)
   }
+}
+
+/**
+ * Reads a tar (gzip'd when `gzipped`) from `file` as a stream: every member's data goes to its own file
+ * in `workDir`, named by its position (never by its member name, which is hostile), and the member's
+ * metadata is kept. The same member types and parser warnings are refused as {@link readTarEntries}'.
+ */
+async function readTarToDisk(
+  file: string,
+  gzipped: boolean,
+  workDir: string,
+  display: string,
+): Promise<StreamEntry[]> {
+  const entries: StreamEntry[] = []
+  const problems: string[] = []
+  const written: Promise<void>[] = []
+  const parser = new Parser({
+    strict: true,
+    onwarn: (_code: string, message: string | Error) => problems.push(String(message)),
+  })
+  parser.on('entry', (entry) => {
+    const type = TAR_TYPES[entry.type]
+    if (!type) {
+      problems.push(`unsupported member type ${entry.type} at ${entry.path}`)
+      entry.resume()
+      return
+    }
+    const meta = {
+      path: entry.path,
+      type,
+      mode: entry.mode ?? 0,
+      mtime: entry.mtime ? Math.floor(entry.mtime.getTime() / 1000) : 0,
+      uid: entry.uid ?? 0,
+      gid: entry.gid ?? 0,
+      uname: entry.uname ?? '',
+      gname: entry.gname ?? '',
+      linkpath: entry.linkpath ?? '',
+    }
+    if (type !== 'file') {
+      entry.resume()
+      entries.push({ ...meta, data: Buffer.alloc(0) })
+      return
+    }
+    // the header's size: the parser fails on a short member, and the writer checks the file's size
+    const data = { file: path.join(workDir, String(entries.length)), size: entry.size ?? 0 }
+    entries.push({ ...meta, data })
+    // the entry pauses while the file is slow, and the parser (and the read) with it
+    written.push(pipeline(entry, createWriteStream(data.file)))
+  })
+  const source = createReadStream(file)
+  try {
+    if (gzipped) {
+      const gunzip = createGunzip()
+      await pipeline(source, gunzip, parser).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code?.startsWith('Z_'))
+          throw new InputError('BUILD_ARCHIVE_INVALID', `cannot normalize ${display}: not a gzip file`, {
+            file: display,
+            cause: e,
+          })
+        throw e
+      })
+    } else await pipeline(source, parser)
+    await Promise.all(written)
+  } catch (e) {
+    await Promise.allSettled(written)
+    throw e
+  }
+  if (problems.length > 0)
+    throw new InputError('BUILD_ARCHIVE_INVALID', `cannot normalize ${display}: ${problems[0]}`, {
+      file: display,
+    })
+  return entries
+}
+
+/**
+ * Re-packs the archive in `input` deterministically into `output` (same content ⇒ same bytes as
+ * {@link normalizeArchive}). A tar or .tgz streams through `workDir` (an empty private folder); a zip
+ * is still read whole (its reader and writer work on bytes).
+ */
+export async function normalizeArchiveFile(
+  kind: ArchiveKind,
+  input: string,
+  output: string,
+  epoch: number,
+  workDir: string,
+  display = 'archive',
+): Promise<void> {
+  if (kind === 'zip') {
+    await writeFile(output, await normalizeArchive(kind, await readFile(input), epoch, display))
+    return
+  }
+  const entries = normalizeStreamEntries(await readTarToDisk(input, kind === 'tgz', workDir, display), epoch)
+  await writeArchiveFile(entries, output, { gzipLevel: kind === 'tgz' ? GZIP_LEVEL : null })
 }

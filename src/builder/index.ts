@@ -3,7 +3,7 @@
  * environment (no network where the OS allows it), normalize and hash the outputs, write build.json and
  * the SLSA provenance. `check` builds a second time under varied conditions and compares.
  */
-import { glob, mkdir, mkdtemp, readFile, realpath, rm, stat, utimes } from 'node:fs/promises'
+import { copyFile, glob, link, mkdir, mkdtemp, readFile, realpath, rm, stat, utimes } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {
@@ -16,14 +16,15 @@ import {
   toLoadedConfig,
 } from '../config/index.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
-import { digestBytes, sha256Hex } from '../util/digest.ts'
+import { type Digests, digestFile, sha256Hex } from '../util/digest.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
-import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
+import { copyFileAtomic, exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import type { ProgressHooks } from '../util/progress.ts'
 import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
+import { GZIP_LEVEL } from '../util/tar.ts'
 import {
   type BuildManifest,
   WorkspaceFiles,
@@ -31,7 +32,7 @@ import {
   writeProvenance,
   writeReproReport,
 } from '../workspace/index.ts'
-import { archiveKindOf, normalizeArchive } from './archive.ts'
+import { archiveKindOf, normalizeArchiveFile, ZIP_DEFLATE_LEVEL } from './archive.ts'
 import { type BuildLog, openBuildLog } from './build-log.ts'
 import {
   describeVariations,
@@ -49,6 +50,7 @@ import {
 import { PROBE_COMMAND } from './clock-shift.ts'
 import {
   compareOutputs,
+  type OutputComparison,
   type ReproReport,
   skippedVariations,
   toReportMarkdown,
@@ -136,8 +138,14 @@ export interface BuildResult {
   lockWritten: boolean
 }
 
+/** One output of a run: a private copy (an archive re-packed) outside the staging folder, and its digests. */
+interface OutputFile {
+  file: string
+  digests: Digests
+}
+
 interface RunOutcome {
-  outputs: Map<string, Buffer>
+  outputs: Map<string, OutputFile>
   normalized: Map<string, OutputRecord['normalized']>
   treeSha256: string
   files: number
@@ -750,14 +758,17 @@ async function runOnce(variant: RunVariant, s: RunScope, knownNpmVersion: string
       await runPhase('build', config.build)
       outcome = await collect()
     }
-    // the outputs are in memory: the staging folder goes while the build goes on (awaited at the end)
+    // the outputs are in a private folder: the staging folder goes while the build goes on (awaited at the end)
     if (!options.keepStaging) cleanups.push(rm(staged.root, { recursive: true, force: true }).catch(() => {}))
     return { outcome, facts: facts as RunFacts, npmVersion, ...(fixedEnv ? { fixedEnv } : {}) }
   }
   return runVariant()
 }
 
-/** The outputs of one run, in memory, archives normalized (entry order, times, owners). */
+/**
+ * The outputs of one run, linked (or copied) into a private folder beside the staging folder, archives
+ * normalized (entry order, times, owners), each hashed once: nothing is held in memory, whatever its size.
+ */
 async function collectRun(
   staged: StagedRun,
   outputs: readonly string[],
@@ -770,16 +781,22 @@ async function collectRun(
       `no file matches outputs ${JSON.stringify(outputs)} after the build`,
       { details: { key: 'outputs' } },
     )
+  const dir = await mkdtemp(`${staged.root}-outputs-`)
   const entries = await Promise.all(
-    [...found].map(async ([name, abs]) => {
+    [...found].map(async ([name, abs], i) => {
       const kind = archiveKindOf(name)
-      const bytes = await readFile(abs)
-      const normalized = kind ? await normalizeArchive(kind, bytes, sourceDateEpoch, name) : bytes
-      return [name, normalized, kind] as const
+      const file = path.join(dir, String(i))
+      if (kind) {
+        const members = path.join(dir, `${i}.members`)
+        await mkdir(members)
+        await normalizeArchiveFile(kind, abs, file, sourceDateEpoch, members, name)
+        await rm(members, { recursive: true, force: true })
+      } else await link(abs, file).catch(() => copyFile(abs, file))
+      return [name, { file, digests: await digestFile(file) }, kind] as const
     }),
   )
   return {
-    outputs: new Map(entries.map(([name, bytes]) => [name, bytes])),
+    outputs: new Map(entries.map(([name, output]) => [name, output])),
     normalized: new Map(entries.map(([name, , kind]) => [name, kind])),
     treeSha256: treeDigest(staged.staged),
     files: staged.staged.length,
@@ -793,7 +810,7 @@ async function compareRuns(
   runs: readonly VariantRun[],
 ): Promise<ReproReport> {
   const config = s.ctx.loaded.config
-  const comparisons = await compareOutputs(
+  const comparisons = await compareOutputFiles(
     (runs[0] as VariantRun).outcome.outputs,
     (runs[1] as VariantRun).outcome.outputs,
   )
@@ -816,6 +833,49 @@ async function compareRuns(
     fixed,
     outputs: comparisons,
   }
+}
+
+/** Outputs larger than this that differ are reported by size and digests, without reading them to show how. */
+const COMPARE_READ_LIMIT = 256 * 1024 * 1024
+
+/**
+ * Compares two runs' outputs by their digests; only outputs that differ are read (up to a size) for
+ * {@link compareOutputs} to show how, so two identical 3 GiB artifacts cost nothing more to compare.
+ */
+async function compareOutputFiles(
+  first: ReadonlyMap<string, OutputFile>,
+  second: ReadonlyMap<string, OutputFile>,
+): Promise<OutputComparison[]> {
+  const settled: OutputComparison[] = []
+  const toRead: [Map<string, Uint8Array>, Map<string, Uint8Array>] = [new Map(), new Map()]
+  const empty = Buffer.alloc(0)
+  for (const name of new Set([...first.keys(), ...second.keys()])) {
+    const a = first.get(name)
+    const b = second.get(name)
+    if (a && b) {
+      const [x, y] = [a.digests, b.digests]
+      const sha256 = { first: x.sha256, second: y.sha256 }
+      if (x.size === y.size && x.sha256 === y.sha256 && x.sha512 === y.sha512) {
+        settled.push({ name, status: 'identical', sha256 })
+        continue
+      }
+      if (Math.max(x.size, y.size) > COMPARE_READ_LIMIT) {
+        settled.push({
+          name,
+          status: 'differs',
+          size: { first: x.size, second: y.size },
+          sha256,
+          note: `larger than ${COMPARE_READ_LIMIT / 1024 / 1024} MiB: what differs inside is not shown`,
+        })
+        continue
+      }
+    }
+    // an output only one run made is named, not read
+    if (a) toRead[0].set(name, b ? await readFile(a.file) : empty)
+    if (b) toRead[1].set(name, a ? await readFile(b.file) : empty)
+  }
+  const shown = await compareOutputs(toRead[0], toRead[1])
+  return [...settled, ...shown].sort((p, q) => compareCodePoint(p.name, q.name))
 }
 
 /** Without check: says when "clock": "source-date" did not take effect. */
@@ -863,11 +923,15 @@ function toBuildFacts(
       reproducible: report ? report.reproducible : null,
       report: report ? WorkspaceFiles.reproReport : null,
     },
+    archives: { gzipLevel: GZIP_LEVEL, zipDeflateLevel: ZIP_DEFLATE_LEVEL, zlib: process.versions.zlib },
     outputs: written,
   })
 }
 
-/** Write: the artifacts (mtime = SOURCE_DATE_EPOCH, hashed from the bytes written), build.json, provenance. */
+/**
+ * Write: the artifacts (copied from the run's private folder, each through a temporary file and a rename;
+ * mtime = SOURCE_DATE_EPOCH; the digests taken of those bytes when they were collected), build.json, provenance.
+ */
 async function writeAttestation(
   out: string,
   first: RunOutcome,
@@ -877,13 +941,13 @@ async function writeAttestation(
   const artifactsDir = path.join(out, WorkspaceFiles.artifactsDir)
   await rm(artifactsDir, { recursive: true, force: true })
   const written = await Promise.all(
-    [...first.outputs].map(async ([name, bytes]): Promise<OutputRecord> => {
+    [...first.outputs].map(async ([name, output]): Promise<OutputRecord> => {
       const file = path.join(artifactsDir, name)
-      await writeFileAtomic(file, bytes)
+      await copyFileAtomic(output.file, file)
       await utimes(file, sourceDateEpoch, sourceDateEpoch)
       return {
         path: `${WorkspaceFiles.artifactsDir}/${name}`,
-        ...digestBytes(bytes),
+        ...output.digests,
         normalized: first.normalized.get(name) ?? null,
       }
     }),

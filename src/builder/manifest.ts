@@ -6,7 +6,12 @@
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
-import type { BuildIsolation, BuildManifest, ProvenanceStatement } from '../workspace/index.ts'
+import type {
+  ArchiveCompression,
+  BuildIsolation,
+  BuildManifest,
+  ProvenanceStatement,
+} from '../workspace/index.ts'
 
 export const BUILD_TYPE = 'https://detbuild.dev/build-types/npm/v1'
 export const BUILDER_ID = 'https://detbuild.dev/builders/local/v1'
@@ -55,6 +60,7 @@ export interface BuildFacts {
   fixedEnv: Record<string, string>
   isolation: Isolation
   reproducibility: BuildManifest['reproducibility']
+  archives: ArchiveCompression
   outputs: OutputRecord[]
 }
 
@@ -73,6 +79,7 @@ export function toBuildManifest(f: BuildFacts): BuildManifest {
     env: [...f.env].sort(compareCodePoint),
     isolation: f.isolation,
     reproducibility: f.reproducibility,
+    archives: f.archives,
     outputs: [...f.outputs].sort((a, b) => compareCodePoint(a.path, b.path)),
   }
 }

@@ -7,24 +7,56 @@
 import { createGunzip } from 'node:zlib'
 import { Parser, type ReadEntry } from 'tar'
 import { CheckFailedError, InputError } from '../errors.ts'
-import { gzipFixed, normalizeEntries, writeTar } from '../util/tar.ts'
+import {
+  GZIP_LEVEL,
+  gzipFixed,
+  normalizeEntries,
+  normalizeStreamEntries,
+  type StreamEntry,
+  writeArchiveFile,
+  writeTar,
+} from '../util/tar.ts'
 import type { ArchiveLimits, EvidenceFailureCode } from './types.ts'
+
+const member = (path: string, epoch: number) => ({
+  path,
+  type: 'file' as const,
+  mode: 0o644,
+  mtime: epoch,
+  uid: 0,
+  gid: 0,
+  uname: '',
+  gname: '',
+  linkpath: '',
+})
 
 /** Packs `files` (path → bytes) into a .tar.gz: sorted, mtime = epoch, 0644, uid/gid 0, no names. */
 export function packEvidence(files: ReadonlyMap<string, Uint8Array>, epoch: number): Buffer {
   const entries = [...files].map(([path, data]) => ({
-    path,
-    type: 'file' as const,
-    mode: 0o644,
-    mtime: epoch,
-    uid: 0,
-    gid: 0,
-    uname: '',
-    gname: '',
-    linkpath: '',
+    ...member(path, epoch),
     data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
   }))
   return gzipFixed(writeTar(normalizeEntries(entries, epoch)))
+}
+
+/**
+ * Writes what {@link packEvidence} gives for the same members to `target` (atomically), streaming the
+ * members that stay on disk (artifacts) instead of holding them in memory.
+ */
+export async function writeEvidenceArchive(
+  files: ReadonlyMap<string, Uint8Array>,
+  onDisk: ReadonlyArray<{ path: string; file: string; size: number }>,
+  epoch: number,
+  target: string,
+): Promise<void> {
+  const entries: StreamEntry[] = [
+    ...[...files].map(([path, data]) => ({
+      ...member(path, epoch),
+      data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    })),
+    ...onDisk.map((m) => ({ ...member(m.path, epoch), data: { file: m.file, size: m.size } })),
+  ]
+  await writeArchiveFile(normalizeStreamEntries(entries, epoch), target, { gzipLevel: GZIP_LEVEL })
 }
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile'])

@@ -7,11 +7,11 @@ import type { SourceDate } from '../config/index.ts'
 import { IncompleteError, InputError } from '../errors.ts'
 import { type SigningConfig, signerOf, signFile } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
-import { digestBytes } from '../util/digest.ts'
-import { toPosixRelative, writeFileAtomic } from '../util/fs.ts'
+import { digestFile } from '../util/digest.ts'
+import { ensureDir, toFsError, toPosixRelative } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
-import { packEvidence } from './archive.ts'
+import { writeEvidenceArchive } from './archive.ts'
 import { type CollectedEvidence, collectEvidence } from './collect.ts'
 import { checkLinks } from './links.ts'
 import { toManifest } from './manifest.ts'
@@ -69,11 +69,20 @@ export async function createEvidenceBundle(o: BundleOptions): Promise<BundleResu
   const members = new Map<string, Uint8Array>(collected.files)
   members.set(MANIFEST_FILE, manifestBytes)
   members.set(MANIFEST_BUNDLE, Buffer.from(stableJson(bundle)))
-  const archive = packEvidence(members, collected.sourceDateEpoch)
+  // included artifacts are streamed from the workspace into the archive, never held in memory
+  const onDisk = collected.artifacts
+    .filter((a) => a.included)
+    .map((a) => ({ path: a.path, file: a.file, size: a.digests.size }))
 
   const target = o.output ? path.resolve(o.cwd, o.output) : path.join(o.out, WorkspaceFiles.evidence)
-  await writeFileAtomic(target, archive)
-  const d = digestBytes(archive)
+  const shown = toPosixRelative(o.cwd, target)
+  await ensureDir(path.dirname(target), path.dirname(shown))
+  try {
+    await writeEvidenceArchive(members, onDisk, collected.sourceDateEpoch, target)
+  } catch (e) {
+    throw toFsError(e, shown, 'OUTPUT_UNWRITABLE', 'write')
+  }
+  const d = await digestFile(target)
   return {
     file: toPosixRelative(o.cwd, target),
     size: d.size,
@@ -102,7 +111,7 @@ async function assertSignable(collected: CollectedEvidence, o: BundleOptions): P
   }))
   const links = checkLinks(
     collected.files,
-    collected.artifacts.map((a) => ({ path: a.path, ...digestBytes(a.data) })),
+    collected.artifacts.map((a) => ({ path: a.path, ...a.digests })),
   ).map((p) => ({
     code: p.kind === 'missing' ? ('BUNDLE_INPUT_MISSING' as const) : ('BUNDLE_STALE_INPUT' as const),
     file: shown(p.file),

@@ -10,7 +10,7 @@ import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
 import { POLICIES_DIR } from '../policy/index.ts'
 import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
-import { sha256Hex } from '../util/digest.ts'
+import { type Digests, digestFile, sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import {
@@ -47,9 +47,10 @@ export const EVIDENCE_FILES: readonly string[] = [
 const SBOM_NAME = /\.(cdx|spdx)\.(json|xml)$/
 
 export interface CollectedEvidence {
-  /** archive path → bytes (artifacts only with includeArtifacts) */
+  /** archive path → bytes, artifacts aside (they stay on disk: see `artifacts`) */
   files: Map<string, Buffer>
-  artifacts: Array<{ path: string; data: Buffer; included: boolean }>
+  /** every artifact, hashed from its file (streamed: an artifact may be larger than memory); included ones are members */
+  artifacts: Array<{ path: string; file: string; digests: Digests; included: boolean }>
   sourceDateEpoch: number
   epochFrom: 'build.json' | 'SOURCE_DATE_EPOCH' | 'git' | 'fallback'
   /** expected evidence that is absent (for a warning) */
@@ -101,10 +102,10 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectedEvide
       if (!files.has(rel)) await take(rel)
       continue
     }
-    const data = await readRegular(path.join(o.out, rel), display(rel))
-    if (!data) continue
-    artifacts.push({ path: rel, data, included: o.includeArtifacts })
-    if (o.includeArtifacts) files.set(rel, data)
+    const file = path.join(o.out, rel)
+    const digests = await digestRegular(file, display(rel))
+    if (!digests) continue
+    artifacts.push({ path: rel, file, digests, included: o.includeArtifacts })
   }
 
   // every output build.json names must be there: its digest goes into the manifest, its bytes with
@@ -127,11 +128,13 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectedEvide
       'the workspace holds no evidence: run detbuild build, sbom, scan, policy and sign first',
       { file: toPosixRelative(o.cwd, o.out) },
     )
-  for (const [name, data] of files)
-    if (data.length > DEFAULT_LIMITS.maxEntryBytes)
+  const sizes = [...files].map(([name, data]) => [name, data.length] as const)
+  for (const a of artifacts) if (a.included) sizes.push([a.path, a.digests.size])
+  for (const [name, size] of sizes)
+    if (size > DEFAULT_LIMITS.maxEntryBytes)
       throw new InputError(
         'EVIDENCE_FILE_TOO_LARGE',
-        `${data.length} bytes, over the ${DEFAULT_LIMITS.maxEntryBytes}-byte limit a verifier accepts`,
+        `${size} bytes, over the ${DEFAULT_LIMITS.maxEntryBytes}-byte limit a verifier accepts`,
         { file: display(name) },
       )
 
@@ -187,11 +190,32 @@ function typed<T>(
 
 /** A regular file's bytes, undefined when absent; a symlink or folder in its place is refused. */
 async function readRegular(file: string, display: string): Promise<Buffer | undefined> {
+  return (await assertRegular(file, display)) ? readOrFail(() => readFile(file), display) : undefined
+}
+
+/** A regular file's digests, read as a stream (any size), with {@link readRegular}'s checks. */
+async function digestRegular(file: string, display: string): Promise<Digests | undefined> {
+  return (await assertRegular(file, display)) ? readOrFail(() => digestFile(file), display) : undefined
+}
+
+async function readOrFail<T>(read: () => Promise<T>, display: string): Promise<T> {
+  try {
+    return await read()
+  } catch (e) {
+    throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', `cannot read (${(e as Error).message})`, {
+      file: display,
+      cause: e,
+    })
+  }
+}
+
+/** False when `file` is absent; a symlink or folder in its place is refused. */
+async function assertRegular(file: string, display: string): Promise<boolean> {
   let info: Awaited<ReturnType<typeof lstat>>
   try {
     info = await lstat(file)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false
     throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', `cannot read (${(e as Error).message})`, {
       file: display,
       cause: e,
@@ -203,14 +227,7 @@ async function readRegular(file: string, display: string): Promise<Buffer | unde
       info.isSymbolicLink() ? 'is a symbolic link; evidence must be regular files' : 'not a regular file',
       { file: display },
     )
-  try {
-    return await readFile(file)
-  } catch (e) {
-    throw new InputError('EVIDENCE_WORKSPACE_UNREADABLE', `cannot read (${(e as Error).message})`, {
-      file: display,
-      cause: e,
-    })
-  }
+  return true
 }
 
 async function listFiles(dir: string): Promise<string[]> {

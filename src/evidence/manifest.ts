@@ -1,5 +1,5 @@
 /** The evidence manifest: built from file bytes, parsed back strictly, and compared with an archive. Pure. */
-import { digestBytes } from '../util/digest.ts'
+import { type Digests, digestBytes } from '../util/digest.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { byKey, compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
@@ -20,19 +20,34 @@ export function toManifestFile(path: string, data: Uint8Array): ManifestFile {
   return { path, size: d.size, sha256: d.sha256, integrity: d.integrity }
 }
 
+/** An artifact the manifest lists: its bytes, or the digests {@link digestFile} took of its file. */
+export type ManifestArtifactInput = { path: string; included: boolean } & (
+  | { data: Uint8Array }
+  | { digests: Digests }
+)
+
+function artifactFile(a: ManifestArtifactInput): ManifestFile {
+  if ('data' in a) return toManifestFile(a.path, a.data)
+  const d = a.digests
+  return { path: a.path, size: d.size, sha256: d.sha256, integrity: d.integrity }
+}
+
+/** The manifest: `files` are the members held in memory; an included artifact is a member too. */
 export function toManifest(
   files: ReadonlyMap<string, Uint8Array>,
-  artifacts: ReadonlyArray<{ path: string; data: Uint8Array; included: boolean }>,
+  artifacts: readonly ManifestArtifactInput[],
   sourceDateEpoch: number,
 ): EvidenceManifest {
+  const members = [...files].map(([p, data]) => toManifestFile(p, data))
+  for (const a of artifacts) if (a.included && !files.has(a.path)) members.push(artifactFile(a))
   return {
     schemaVersion: 1,
     kind: MANIFEST_KIND,
     detbuild: { version: VERSION },
     sourceDateEpoch,
-    files: [...files].map(([p, data]) => toManifestFile(p, data)).sort(byKey((f) => f.path)),
+    files: members.sort(byKey((f) => f.path)),
     artifacts: artifacts
-      .map((a) => ({ ...toManifestFile(a.path, a.data), included: a.included }))
+      .map((a) => ({ ...artifactFile(a), included: a.included }))
       .sort(byKey((a) => a.path)),
   }
 }

@@ -11,12 +11,19 @@ import { resolveSourceDate } from '../config/index.ts'
 import { CheckFailedError, ExitCode, IncompleteError, InputError, isDetbuildError } from '../errors.ts'
 import { evaluatePolicy, readPolicy, signatureTrust } from '../policy/index.ts'
 import type { ScanOptions, VulnsReport } from '../scan/index.ts'
-import { digestBytes, sha256Hex } from '../util/digest.ts'
+import { sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { loadTrust, parseDigestArtifact, readArtifact, type Trust, type TrustInput } from '../verify/index.ts'
+import {
+  digestArtifact,
+  loadTrust,
+  parseDigestArtifact,
+  readArtifact,
+  type Trust,
+  type TrustInput,
+} from '../verify/index.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
 import { readEvidenceArchive } from './archive.ts'
 import {
@@ -434,7 +441,7 @@ function sbomMissing(flag: string): EvidenceFailure {
 async function artifactDigest(cwd: string, spec: string): Promise<ArtifactDigest> {
   const given = parseDigestArtifact(spec)
   if (given) return given
-  return { kind: 'digest', algorithm: 'sha256', hex: digestBytes(await readArtifact(cwd, spec)).sha256 }
+  return { kind: 'digest', algorithm: 'sha256', hex: (await digestArtifact(cwd, spec)).sha256 }
 }
 
 /** Reads the archive file; too large is a failed check, unreadable is bad input. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { open } from 'node:fs/promises'
 import ssri from 'ssri'
 
 export interface Digests {
@@ -19,6 +20,44 @@ export function digestBytes(data: Uint8Array | string): Digests {
     sha512: s512.toString('hex'),
     integrity: ssri.fromHex(s512.toString('hex'), 'sha512').toString(),
     size: bytes.byteLength,
+  }
+}
+
+/**
+ * Bytes read per call by {@link digestFile}: measured on 1 GiB (bench/hash.ts), 1 MiB and 4 MiB reads hash
+ * at the same speed and 64 KiB reads are a few % slower; one 2 MiB buffer is the whole memory cost.
+ */
+const READ_CHUNK = 2 * 1024 * 1024
+
+/**
+ * sha256 and sha512 of a file in ONE read, streamed through both hashes: memory stays at one read buffer
+ * whatever the file's size (an artifact may be larger than memory, or than the 2 GiB a Buffer can hold).
+ */
+export async function digestFile(file: string): Promise<Digests> {
+  const s256 = createHash('sha256')
+  const s512 = createHash('sha512')
+  const buffer = Buffer.allocUnsafe(READ_CHUNK)
+  let size = 0
+  const handle = await open(file, 'r')
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, null)
+      if (bytesRead === 0) break
+      // update() copies nothing and keeps no reference: the buffer is reused by the next read
+      const chunk = buffer.subarray(0, bytesRead)
+      s256.update(chunk)
+      s512.update(chunk)
+      size += bytesRead
+    }
+  } finally {
+    await handle.close()
+  }
+  const hex512 = s512.digest('hex')
+  return {
+    sha256: s256.digest('hex'),
+    sha512: hex512,
+    integrity: ssri.fromHex(hex512, 'sha512').toString(),
+    size,
   }
 }
 

@@ -1,5 +1,5 @@
 /** Edge: files. Atomic writes and capped reads that fail with one clear line naming the file. */
-import { link, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, link, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
@@ -77,6 +77,25 @@ export async function writeFileAtomic(
   display = file,
 ): Promise<void> {
   await writeFilesAtomic([{ file, data, mode, display }])
+}
+
+/**
+ * Copies a file atomically (a temporary file beside `to`, then a rename), mode 0644: the kernel copies
+ * (copy_file_range or a reflink), so the bytes never pass through this process whatever their size.
+ * Failures name `display` (exit 2; a full disk exit 3).
+ */
+export async function copyFileAtomic(from: string, to: string, display = to): Promise<void> {
+  const shownDir = path.dirname(display)
+  await ensureDir(path.dirname(to), shownDir === '.' ? path.dirname(to) : shownDir)
+  const tmp = tempNameFor(to)
+  try {
+    await copyFile(from, tmp)
+    await chmod(tmp, 0o644)
+    await rename(tmp, to)
+  } catch (e) {
+    await rm(tmp, { force: true })
+    throw toFsError(e, display, 'OUTPUT_UNWRITABLE', 'write')
+  }
 }
 
 export interface AtomicFile {

@@ -2,8 +2,10 @@
  * `detbuild verify`: reads the artifact, bundle, key and trusted root (the edge), then hands plain
  * data to the pure core in verify-bundle.ts. Writes nothing.
  */
+import { stat } from 'node:fs/promises'
 import path from 'node:path'
-import { readBytesFile, readJsonFile, toPosixRelative } from '../util/fs.ts'
+import { type Digests, digestFile } from '../util/digest.ts'
+import { readBytesFile, readJsonFile, toFsError, toPosixRelative } from '../util/fs.ts'
 import { parseDigestArtifact, type VerifyCliOptions } from './options.ts'
 import { loadTrust } from './trust.ts'
 import { type ArtifactInput, type VerifyReport, verifyBundle } from './verify-bundle.ts'
@@ -56,6 +58,20 @@ export async function verifyArtifact(options: VerifyArtifactOptions): Promise<Ve
     artifact: digest ? `${digest.algorithm}:${digest.hex}` : display(options.artifact),
     bundle: display(options.bundle),
     trustedRoot: trust.trustedRootName,
+  }
+}
+
+/**
+ * Edge: an artifact's digests, read as a stream (any size, constant memory), failing as
+ * {@link readArtifact} does; for `verify --evidence`, which compares digests only.
+ */
+export async function digestArtifact(cwd: string, file: string): Promise<Digests> {
+  const full = path.resolve(cwd, file)
+  try {
+    if (!(await stat(full)).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' })
+    return await digestFile(full)
+  } catch (e) {
+    throw toFsError(e, toPosixRelative(cwd, full), 'VERIFY_ARTIFACT_UNREADABLE', 'read')
   }
 }
 

@@ -77,7 +77,17 @@ export interface BuildManifest {
     reproducible: boolean | null
     report: 'repro-report.json' | null
   }
+  /** how re-packed archives were compressed (absent before detbuild recorded it: level 9, zlib unknown) */
+  archives?: ArchiveCompression
   outputs: BuildOutput[]
+}
+
+/** build.json's `archives`: re-packed .tgz/.zip bytes depend on the deflate level and on zlib's version. */
+export interface ArchiveCompression {
+  gzipLevel: number
+  zipDeflateLevel: number
+  /** `process.versions.zlib` of the detbuild that re-packed them */
+  zlib: string
 }
 
 /** One subject of an in-toto statement. */

@@ -193,3 +193,66 @@ test('corrupt archives are refused with BUILD_ARCHIVE_INVALID', async () => {
     code: 'BUILD_ARCHIVE_INVALID',
   })
 })
+
+test('normalizeArchiveFile streams through disk to the same bytes, and refuses what normalizeArchive refuses', async () => {
+  const { normalizeArchiveFile } = await import('../../src/builder/archive.ts')
+  const { readFileSync, mkdirSync } = await import('node:fs')
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'detbuild-archive-file-'))
+  try {
+    let n = 0
+    const viaFile = async (
+      kind: 'tar' | 'tgz' | 'zip',
+      bytes: Buffer,
+    ): Promise<Buffer | { code: string }> => {
+      n += 1
+      const input = path.join(dir, `in-${n}`)
+      const work = path.join(dir, `work-${n}`)
+      mkdirSync(work)
+      writeFileSync(input, bytes)
+      try {
+        await normalizeArchiveFile(kind, input, path.join(dir, `out-${n}`), EPOCH, work, `x.${kind}`)
+        return readFileSync(path.join(dir, `out-${n}`))
+      } catch (e) {
+        return { code: String((e as { code?: string }).code) }
+      }
+    }
+    const viaBytes = async (
+      kind: 'tar' | 'tgz' | 'zip',
+      bytes: Buffer,
+    ): Promise<Buffer | { code: string }> => {
+      try {
+        return await normalizeArchive(kind, bytes, EPOCH, `x.${kind}`)
+      } catch (e) {
+        return { code: String((e as { code?: string }).code) }
+      }
+    }
+    const big = entry('package/big.bin', 'file', 0o600, '')
+    big.data = Buffer.alloc(3 * 1024 * 1024 + 5, 7)
+    const tar = writeTar([...messy('b'), big])
+    const device = Buffer.from(tar)
+    device[156] = '3'.charCodeAt(0) // the first member's type flag: a character device
+    device.fill(0x20, 148, 156) // its checksum, recomputed below
+    let sum = 0
+    for (let i = 0; i < 512; i++) sum += device[i] as number
+    device.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1')
+    const cases: Array<['tar' | 'tgz' | 'zip', Buffer]> = [
+      ['tgz', gzipFixed(tar)],
+      ['tar', tar],
+      ['zip', writeZip(messy('b'))],
+      ['tgz', Buffer.from('not gzip')],
+      ['tgz', gzipFixed(tar).subarray(0, 200)],
+      ['tar', device],
+      ['tgz', gzipFixed(device)],
+      ['zip', Buffer.from('not a zip at all, really')],
+    ]
+    for (const [i, [kind, bytes]] of cases.entries()) {
+      const expected = await viaBytes(kind, bytes)
+      const found = await viaFile(kind, bytes)
+      assert.deepEqual(found, expected, `case ${i} (${kind})`)
+    }
+    assert.ok(Buffer.isBuffer(await viaBytes('tgz', gzipFixed(tar))), 'the good archives were re-packed')
+    assert.deepEqual(await viaBytes('tar', device), { code: 'BUILD_ARCHIVE_INVALID' })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -114,6 +114,7 @@ function facts(overrides: Partial<BuildFacts> = {}): BuildFacts {
     commands: { install: ['npm ci --ignore-scripts'], build: ['npm run build'] },
     env: ['NODE_ENV'],
     fixedEnv: { TZ: 'UTC' },
+    archives: { gzipLevel: 9, zipDeflateLevel: 9, zlib: '1.3.1' },
     isolation: {
       requested: 'deny',
       network: 'none',

@@ -165,3 +165,29 @@ test('bytes that are not a gzip tar are bad input (exit 2)', async () => {
   assert.equal(await codeOf(gzipSync(gzipSync(good))), '2 EVIDENCE_ARCHIVE_INVALID', 'nested gzip')
   assert.equal(await codeOf(gzipSync(Buffer.from('garbage'.repeat(200)))), '2 EVIDENCE_ARCHIVE_INVALID')
 })
+
+test('writeEvidenceArchive streams artifacts from disk into the bytes packEvidence gives in memory', async () => {
+  const { writeEvidenceArchive } = await import('../../src/evidence/archive.ts')
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const path = await import('node:path')
+  const dir = mkdtempSync(path.join(tmpdir(), 'detbuild-evidence-stream-'))
+  try {
+    const artifact = Buffer.alloc(3 * 1024 * 1024 + 11, 'a')
+    const file = path.join(dir, 'app.tgz')
+    writeFileSync(file, artifact)
+    const target = path.join(dir, 'evidence.tar.gz')
+    await writeEvidenceArchive(
+      files(),
+      [{ path: 'artifacts/app.tgz', file, size: artifact.length }],
+      1700000000,
+      target,
+    )
+    const inMemory = packEvidence(new Map([...files(), ['artifacts/app.tgz', artifact]]), 1700000000)
+    assert.ok(readFileSync(target).equals(inMemory))
+    const members = await readEvidenceArchive(inMemory, DEFAULT_LIMITS)
+    assert.ok(members.get('artifacts/app.tgz')?.equals(artifact))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -22,6 +22,7 @@ import { after, before, describe, test } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import { Header } from 'tar'
 import { writeReleaseAssets } from '../../src/action/release-assets.ts'
+import { ZIP_DEFLATE_LEVEL } from '../../src/builder/archive.ts'
 import { compareOutputs, type ReproReport, toReportMarkdown, toVerdict } from '../../src/builder/compare.ts'
 import { type BuildFacts, toBuildManifest, toProvenance } from '../../src/builder/manifest.ts'
 import { toConfigRecord } from '../../src/config/build-config.ts'
@@ -38,6 +39,7 @@ import {
 import { toPrivateKey } from '../../src/sign/index.ts'
 import { stableJson } from '../../src/util/canonical-json.ts'
 import { digestBytes, sha256Hex } from '../../src/util/digest.ts'
+import { GZIP_LEVEL } from '../../src/util/tar.ts'
 import {
   assertCycloneDxJson,
   assertCycloneDxXml,
@@ -146,6 +148,8 @@ async function writeBuild(project: string, out: string): Promise<void> {
       note: null,
     },
     reproducibility: { checked: true, reproducible: true, report: 'repro-report.json' },
+    // a fixed zlib version: the golden build.json must not depend on the Node that runs the test
+    archives: { gzipLevel: GZIP_LEVEL, zipDeflateLevel: ZIP_DEFLATE_LEVEL, zlib: '1.3.1' },
     outputs: [{ path: `artifacts/${ARTIFACT}`, ...digestBytes(ARTIFACT_BYTES), normalized: null }],
   }
   await writeFile(path.join(out, 'build.json'), stableJson(toBuildManifest(facts)))
