@@ -10,6 +10,7 @@
  * It can also note which entries affect which package, for the on-disk index cache.
  */
 import { parseJson } from '../util/json-parse.ts'
+import type { SummaryRow } from './offline-batch.ts'
 import { assertOsvRecord, baseEcosystem, OsvIndex } from './osv-index.ts'
 import { type RecordSummary, scanRecord } from './record-scan.ts'
 import type { OsvRecord } from './types.ts'
@@ -57,6 +58,17 @@ export class OfflineCollector {
   /** Accounts for a record the scanner summarised and `wants` does not keep. */
   addSummary(s: RecordSummary, entry: number): void {
     if (this.account(s.id, s.modified, s.withdrawn, s.ecosystems)) this.note(s.names, entry)
+  }
+
+  /**
+   * Accounts for a record read elsewhere (offline-batch.ts) from its summary row, and keeps `record`
+   * (the row's record, parsed and checked in full) when it is the one kept for its id.
+   */
+  addRow(row: SummaryRow, record: OsvRecord | null, where: string): void {
+    const [entry, id, modified, withdrawn, ecosystems, names] = row
+    if (!this.account(id, modified, withdrawn, ecosystems)) return
+    this.note(names, entry)
+    if (record !== null) this.index.add(record, where)
   }
 
   /** Parses, validates and, when it names a package of interest, keeps the record in `bytes`. */

@@ -5,8 +5,7 @@
  * spelled (a lowercased purl and nothing else) does the caller ask for every spelling (`anyCase`).
  */
 import { baseEcosystem, defaultEcosystems, type VersionOrder } from '../ecosystems/index.ts'
-import { InputError } from '../errors.ts'
-import { findShapeError, RecordShape } from './osv-schema.ts'
+import { assertOsvRecord, slimRecord } from './osv-schema.ts'
 import { matchAffected } from './range-match.ts'
 import type { OsvAffected, OsvRecord } from './types.ts'
 
@@ -23,7 +22,7 @@ export interface RecordMatch {
 
 const key = (ecosystem: string, name: string): string => `${ecosystem}\u0000${name}`
 
-export { baseEcosystem }
+export { assertOsvRecord, baseEcosystem }
 
 export class OsvIndex {
   private readonly byPackage = new Map<string, IndexedEntry[]>()
@@ -126,45 +125,5 @@ export class OsvIndex {
       out.unparsable ||= m.unparsable
     }
     return out
-  }
-}
-
-/**
- * Checks the fields detbuild relies on (see osv-schema.ts); a malformed record is bad input naming the
- * file and the JSON path of the first field that does not fit.
- */
-export function assertOsvRecord(raw: unknown, file: string): OsvRecord {
-  const problem = findShapeError(raw, RecordShape)
-  if (problem !== null) {
-    const [at, why] = problem
-    throw new InputError('SCAN_OSV_RECORD_INVALID', `not an OSV record: ${at} ${why}`, {
-      file,
-      details: { path: at },
-    })
-  }
-  return raw as OsvRecord
-}
-
-/** The fields findings and outputs use; drops `details` and the like to bound memory. */
-function slimRecord(r: OsvRecord): OsvRecord {
-  const ds = r.database_specific
-  return {
-    id: r.id,
-    modified: r.modified,
-    ...(r.published ? { published: r.published } : {}),
-    ...(r.aliases ? { aliases: r.aliases } : {}),
-    ...(r.summary !== undefined
-      ? { summary: r.summary }
-      : r.details
-        ? { summary: r.details.split('\n')[0]!.slice(0, 200) }
-        : {}),
-    ...(r.severity ? { severity: r.severity } : {}),
-    affected: (r.affected ?? []).map((a) => ({
-      ...(a.package ? { package: a.package } : {}),
-      ...(a.ranges ? { ranges: a.ranges } : {}),
-      ...(a.versions ? { versions: a.versions } : {}),
-    })),
-    ...(r.references ? { references: r.references.slice(0, 20) } : {}),
-    ...(ds ? { database_specific: { severity: ds.severity, cwe_ids: ds.cwe_ids } } : {}),
   }
 }

@@ -1,0 +1,152 @@
+/**
+ * Pure: the per-record work of loading a ZIP export, on one batch of entries — run in a worker thread
+ * (export-worker.ts) or, when no worker can start, in the loading thread, with the same result.
+ *
+ * A batch holds the compressed bytes of some entries of the export, back to back. Each is inflated
+ * (util/zip.ts, with every check of the one ZIP reader) and summarised: records the byte-level scanner
+ * (record-scan.ts) is certain name no package of interest are only validated and summarised; every
+ * other record — one that names a package of interest, or that the scanner is not certain about — is
+ * parsed and checked in full (`parseJson` + `assertOsvRecord`), exactly as strictly as one read alone.
+ * Errors are not thrown but returned, the one of the lowest entry number first, so that the loader can
+ * fail with the error the sequential reading (in entry-name order) would have met first.
+ */
+import { DetbuildError, InputError } from '../errors.ts'
+import { parseJson } from '../util/json-parse.ts'
+import { forEachZipEntry, type ZipEntry, type ZipFail } from '../util/zip.ts'
+import { assertOsvRecord, slimRecord } from './osv-schema.ts'
+import { scanRecord } from './record-scan.ts'
+import type { OsvRecord } from './types.ts'
+
+/** What every batch of one load shares. */
+export interface BatchSetup {
+  /** the export as errors name it */
+  display: string
+  /** package names of interest (any letter case); null keeps every record */
+  names: string[] | null
+}
+
+export interface BatchEntry {
+  /** the entry's number in the loader's order (entry names sorted) */
+  k: number
+  name: string
+  method: number
+  /** offset of its compressed bytes in the batch's `data` */
+  start: number
+  compressedSize: number
+  size: number
+  crc32: number
+}
+
+export interface ExportBatch {
+  data: Uint8Array
+  entries: BatchEntry[]
+  /** parse every record in full (the cached path: every entry listed names a package of interest) */
+  full: boolean
+}
+
+/** An error as data (it crosses threads): rebuilt by the loader as the InputError it was. */
+export interface BatchError {
+  k: number
+  code: string
+  message: string
+  file: string | undefined
+  details: Record<string, unknown> | undefined
+}
+
+/** `[k, id, modified, withdrawn, ecosystems, names]` of one record (names and ecosystems pair up). */
+export type SummaryRow = [number, string, string, boolean, string[], string[]]
+
+export interface BatchResult {
+  /** JSON text of SummaryRow[]: one string crosses threads far faster than many small objects */
+  summaries: string
+  /** the records naming a package of interest that are not withdrawn, slimmed, with their `k` */
+  records: Array<[number, OsvRecord]>
+  /** the error of the lowest `k` in the batch, if any */
+  error: BatchError | null
+}
+
+/** Where a record is named in errors: `<export>:<entry name>`, as the sequential loader did. */
+export function entryLabel(display: string, name: string): string {
+  return `${display}:${name}`
+}
+
+export function processBatch(setup: BatchSetup, batch: ExportBatch): BatchResult {
+  const wanted = setup.names === null ? null : new Set(setup.names.map((n) => n.toLowerCase()))
+  const wants = (names: readonly string[]): boolean =>
+    wanted === null || names.some((n) => wanted.has(n.toLowerCase()))
+  const rows: SummaryRow[] = []
+  const records: Array<[number, OsvRecord]> = []
+  let error: BatchError | null = null
+  const note = (k: number, e: unknown): void => {
+    if (!(e instanceof DetbuildError)) throw e
+    if (error === null || k < error.k)
+      error = { k, code: e.code, message: e.message, file: e.file, details: e.details }
+  }
+  const data = Buffer.from(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength)
+  const entries: ZipEntry[] = batch.entries.map((e) => ({
+    name: e.name,
+    method: e.method,
+    start: e.start,
+    compressedSize: e.compressedSize,
+    size: e.size,
+    crc32: e.crc32,
+    dosDate: 0,
+    dosTime: 0,
+    unixMode: 0,
+  }))
+  const fail: ZipFail = (why) => {
+    throw new ZipEntryFailure(why)
+  }
+  const visit = (i: number, bytes: Buffer): void => {
+    const { k, name } = batch.entries[i]!
+    if (wanted !== null && !batch.full) {
+      const s = scanRecord(bytes)
+      if (s !== null && !wants(s.names)) {
+        rows.push([k, s.id, s.modified, s.withdrawn, s.ecosystems, s.names])
+        return
+      }
+    }
+    const where = entryLabel(setup.display, name)
+    let record: OsvRecord
+    try {
+      record = assertOsvRecord(parseJson(bytes.toString('utf8'), where, 'SCAN_EXPORT_INVALID'), where)
+    } catch (e) {
+      note(k, e)
+      return
+    }
+    const names: string[] = []
+    const ecosystems: string[] = []
+    for (const a of record.affected ?? []) {
+      if (!a.package) continue
+      ecosystems.push(a.package.ecosystem)
+      names.push(a.package.name)
+    }
+    rows.push([k, record.id, record.modified, Boolean(record.withdrawn), ecosystems, names])
+    if (!record.withdrawn && wants(names)) records.push([k, slimRecord(record)])
+  }
+  // an entry that cannot be inflated stops forEachZipEntry: note it and go on after it
+  let rest = entries.map((_, i) => i)
+  while (rest.length > 0) {
+    let last = -1
+    try {
+      forEachZipEntry(data, entries, rest, fail, (i, bytes) => {
+        last = i
+        visit(i, bytes)
+      })
+      break
+    } catch (e) {
+      if (!(e instanceof ZipEntryFailure)) throw e
+      const failed = rest[rest.indexOf(last) + 1]!
+      note(batch.entries[failed]!.k, zipEntryError(setup.display, e.message))
+      rest = rest.slice(rest.indexOf(failed) + 1)
+    }
+  }
+  return { summaries: JSON.stringify(rows), records, error }
+}
+
+class ZipEntryFailure extends Error {}
+
+/** The error of a ZIP export that cannot be read (exit 2, SCAN_EXPORT_INVALID), naming the export. */
+export function zipEntryError(display: string, why: string): InputError {
+  return new InputError('SCAN_EXPORT_INVALID', `not a readable ZIP archive: ${why}`, { file: display })
+}
