@@ -25,21 +25,19 @@ export interface BatchSetup {
   names: string[] | null
 }
 
-export interface BatchEntry {
-  /** the entry's number in the loader's order (entry names sorted) */
-  k: number
-  name: string
-  method: number
-  /** offset of its compressed bytes in the batch's `data` */
-  start: number
-  compressedSize: number
-  size: number
-  crc32: number
-}
+/** Numbers per entry in `ExportBatch.meta`: k, method, start, compressedSize, size, crc32. */
+export const META = 6
 
 export interface ExportBatch {
+  /** the compressed bytes of the entries, back to back */
   data: Uint8Array
-  entries: BatchEntry[]
+  /**
+   * per entry, META numbers: its number in the loader's order (entry names sorted), its compression
+   * method, the offset of its bytes in `data`, its compressed size, size and CRC-32
+   */
+  meta: Float64Array
+  /** JSON text of the entries' names, in the same order */
+  names: string
   /** parse every record in full (the cached path: every entry listed names a package of interest) */
   full: boolean
 }
@@ -53,14 +51,18 @@ export interface BatchError {
   details: Record<string, unknown> | undefined
 }
 
-/** `[k, id, modified, withdrawn, ecosystems, names]` of one record (names and ecosystems pair up). */
-export type SummaryRow = [number, string, string, boolean, string[], string[]]
+/** `[k, id, ecosystems, names]` of one record that is not withdrawn (names and ecosystems pair up). */
+export type SummaryRow = [number, string, string[], string[]]
 
 export interface BatchResult {
   /** JSON text of SummaryRow[]: one string crosses threads far faster than many small objects */
   summaries: string
   /** the records naming a package of interest that are not withdrawn, slimmed, with their `k` */
   records: Array<[number, OsvRecord]>
+  /** the latest `modified` of the batch's records (withdrawn ones too), null when it has none */
+  lastUpdate: string | null
+  /** withdrawn records in the batch */
+  withdrawn: number
   /** the error of the lowest `k` in the batch, if any */
   error: BatchError | null
 }
@@ -77,19 +79,35 @@ export function processBatch(setup: BatchSetup, batch: ExportBatch): BatchResult
   const rows: SummaryRow[] = []
   const records: Array<[number, OsvRecord]> = []
   let error: BatchError | null = null
+  let lastUpdate: string | null = null
+  let withdrawn = 0
+  const summary = (
+    k: number,
+    id: string,
+    modified: string,
+    gone: boolean,
+    ecosystems: string[],
+    names: string[],
+  ): void => {
+    if (lastUpdate === null || modified > lastUpdate) lastUpdate = modified
+    if (gone) withdrawn++
+    else rows.push([k, id, ecosystems, names])
+  }
+  const meta = batch.meta
+  const entryNames = JSON.parse(batch.names) as string[]
   const note = (k: number, e: unknown): void => {
     if (!(e instanceof DetbuildError)) throw e
     if (error === null || k < error.k)
       error = { k, code: e.code, message: e.message, file: e.file, details: e.details }
   }
   const data = Buffer.from(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength)
-  const entries: ZipEntry[] = batch.entries.map((e) => ({
-    name: e.name,
-    method: e.method,
-    start: e.start,
-    compressedSize: e.compressedSize,
-    size: e.size,
-    crc32: e.crc32,
+  const entries: ZipEntry[] = entryNames.map((name, i) => ({
+    name,
+    method: meta[i * META + 1]!,
+    start: meta[i * META + 2]!,
+    compressedSize: meta[i * META + 3]!,
+    size: meta[i * META + 4]!,
+    crc32: meta[i * META + 5]!,
     dosDate: 0,
     dosTime: 0,
     unixMode: 0,
@@ -98,11 +116,12 @@ export function processBatch(setup: BatchSetup, batch: ExportBatch): BatchResult
     throw new ZipEntryFailure(why)
   }
   const visit = (i: number, bytes: Buffer): void => {
-    const { k, name } = batch.entries[i]!
+    const k = meta[i * META]!
+    const name = entryNames[i]!
     if (wanted !== null && !batch.full) {
       const s = scanRecord(bytes)
       if (s !== null && !wants(s.names)) {
-        rows.push([k, s.id, s.modified, s.withdrawn, s.ecosystems, s.names])
+        summary(k, s.id, s.modified, s.withdrawn, s.ecosystems, s.names)
         return
       }
     }
@@ -121,7 +140,7 @@ export function processBatch(setup: BatchSetup, batch: ExportBatch): BatchResult
       ecosystems.push(a.package.ecosystem)
       names.push(a.package.name)
     }
-    rows.push([k, record.id, record.modified, Boolean(record.withdrawn), ecosystems, names])
+    summary(k, record.id, record.modified, Boolean(record.withdrawn), ecosystems, names)
     if (!record.withdrawn && wants(names)) records.push([k, slimRecord(record)])
   }
   // an entry that cannot be inflated stops forEachZipEntry: note it and go on after it
@@ -137,11 +156,11 @@ export function processBatch(setup: BatchSetup, batch: ExportBatch): BatchResult
     } catch (e) {
       if (!(e instanceof ZipEntryFailure)) throw e
       const failed = rest[rest.indexOf(last) + 1]!
-      note(batch.entries[failed]!.k, zipEntryError(setup.display, e.message))
+      note(meta[failed * META]!, zipEntryError(setup.display, e.message))
       rest = rest.slice(rest.indexOf(failed) + 1)
     }
   }
-  return { summaries: JSON.stringify(rows), records, error }
+  return { summaries: JSON.stringify(rows), records, lastUpdate, withdrawn, error }
 }
 
 class ZipEntryFailure extends Error {}

@@ -26,22 +26,17 @@ import { compareCodePoint } from '../util/sort.ts'
 import {
   isZip,
   LOCAL_HEADER,
-  locateZipEntry,
   readZipDirectory,
   type ZipCentralEntry,
   type ZipFail,
+  zipDataStart,
 } from '../util/zip.ts'
-import type { BatchEntry, BatchError, BatchResult, SummaryRow } from './offline-batch.ts'
-import { entryLabel, zipEntryError } from './offline-batch.ts'
-import {
-  entriesFor,
-  OfflineCollector,
-  toEcosystemCounts,
-  toIndexCache,
-} from './offline-collect.ts'
-import { findIndexCache, writeIndexCache } from './offline-index-cache.ts'
 import { ExportPool, exportThreads } from './export-pool.ts'
+import type { BatchError, BatchResult, SummaryRow } from './offline-batch.ts'
+import { entryLabel, zipEntryError } from './offline-batch.ts'
+import { entriesFor, OfflineCollector, toEcosystemCounts, toIndexCache } from './offline-collect.ts'
 import { IndexCacheMinEntries, type OfflineDb, type OfflineDbOptions } from './offline-db.ts'
+import { findIndexCache, writeIndexCache } from './offline-index-cache.ts'
 import type { OsvRecord } from './types.ts'
 
 /** Bytes read per step. */
@@ -58,6 +53,8 @@ interface Plan {
   damage: string | null
   /** `k` (entry-name order) of each record entry by central index, -1 for other entries */
   kOf: Int32Array
+  /** the entry name of each record entry, by `k` */
+  nameOfK: string[]
   records: number
 }
 
@@ -132,7 +129,10 @@ export async function loadZip(
     const collector = new OfflineCollector(names, cacheDir !== null)
     merge(read, collector, plan, null, display, fail)
     let state: OfflineDb['indexCache'] = 'off'
-    if (cacheDir !== null && (await writeIndexCache(cacheDir, toIndexCache(collector, read.sha256, plan.records))))
+    if (
+      cacheDir !== null &&
+      (await writeIndexCache(cacheDir, toIndexCache(collector, read.sha256, plan.records)))
+    )
       state = 'written'
     return {
       index: collector.index,
@@ -159,7 +159,7 @@ function toPlan(central: ZipCentralEntry[], damage: string | null): Plan {
   recordIdx.forEach((i, k) => {
     kOf[i] = k
   })
-  return { central, damage, kOf, records: recordIdx.length }
+  return { central, damage, kOf, nameOfK: recordIdx.map((i) => central[i]!.name), records: recordIdx.length }
 }
 
 function isRecordName(name: string): boolean {
@@ -181,8 +181,11 @@ interface Read {
   zipError: { rank: number; why: string } | null
   /** the first record problem, in entry-name order */
   recordError: BatchError | null
+  /** rows of the records that are not withdrawn, by entry number */
   rows: Array<SummaryRow | undefined>
   records: Map<number, OsvRecord>
+  lastUpdate: string | null
+  withdrawn: number
 }
 
 /**
@@ -199,7 +202,10 @@ async function readPass(
 ): Promise<Read> {
   const wantedK = only === null ? null : new Set(only)
   const toRead = only === null ? plan.records : only.length
-  const threads = toRead >= MIN_RECORDS_FOR_WORKERS || options.threads !== undefined ? (options.threads ?? exportThreads()) : 1
+  const threads =
+    toRead >= MIN_RECORDS_FOR_WORKERS || options.threads !== undefined
+      ? (options.threads ?? exportThreads())
+      : 1
   const pool = new ExportPool(
     { display: src.display, names: names === null ? null : [...names] },
     threads > 1 ? threads : 0,
@@ -220,7 +226,7 @@ async function streamOnce(
   pool: ExportPool,
   threads: number,
 ): Promise<Read> {
-  const { central, kOf } = plan
+  const { central, kOf, nameOfK } = plan
   const hash = createHash('sha256')
   const out: Read = {
     sha256: '',
@@ -228,24 +234,49 @@ async function streamOnce(
     recordError: null,
     rows: new Array(plan.records),
     records: new Map(),
+    lastUpdate: null,
+    withdrawn: 0,
   }
   const inFlight = new Set<Promise<void>>()
   const maxInFlight = Math.max(2, threads * 3)
   const take = (r: BatchResult): void => {
     for (const row of JSON.parse(r.summaries) as SummaryRow[]) out.rows[row[0]] = row
     for (const [k, record] of r.records) out.records.set(k, record)
+    if (r.lastUpdate !== null && (out.lastUpdate === null || r.lastUpdate > out.lastUpdate))
+      out.lastUpdate = r.lastUpdate
+    out.withdrawn += r.withdrawn
     if (r.error !== null && (out.recordError === null || r.error.k < out.recordError.k))
       out.recordError = r.error
   }
   let failure: unknown = null
-  const send = async (entries: BatchEntry[], parts: Buffer[], bytes: number): Promise<void> => {
-    const data = Buffer.concat(parts, bytes)
-    const p = pool.run({ data, entries, full: only !== null }).then(take, (e: unknown) => {
-      failure ??= e
-    })
-    const tracked = p.then(() => {
-      inFlight.delete(tracked)
-    })
+
+  // the batch being filled: compressed bytes back to back, META numbers and a name per entry
+  let data = Buffer.allocUnsafeSlow(BATCH)
+  let used = 0
+  let meta: number[] = []
+  let names: string[] = []
+  const send = async (): Promise<void> => {
+    if (names.length === 0) return
+    // exactly sized, so that the copy made for the worker carries no spare bytes
+    const bytes = used === data.length ? data : Buffer.from(data.subarray(0, used))
+    const batch = {
+      data: bytes,
+      meta: Float64Array.from(meta),
+      names: JSON.stringify(names),
+      full: only !== null,
+    }
+    data = Buffer.allocUnsafeSlow(BATCH)
+    used = 0
+    meta = []
+    names = []
+    const tracked: Promise<void> = pool
+      .run(batch)
+      .then(take, (e: unknown) => {
+        failure ??= e
+      })
+      .then(() => {
+        inFlight.delete(tracked)
+      })
     inFlight.add(tracked)
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight)
   }
@@ -269,66 +300,57 @@ async function streamOnce(
     }
     return null
   }
-  /** Makes the window hold the file's bytes through `end` (or through its end). */
-  const ensure = async (end: number): Promise<void> => {
+  /** Makes the window hold the file's bytes from `from` (no later entry starts before) through `end`. */
+  const ensure = async (from: number, end: number): Promise<void> => {
+    const drop = (): void => {
+      if (from <= winStart) return
+      const cut = Math.min(from - winStart, win.length)
+      win = win.subarray(cut)
+      winStart += cut
+    }
+    drop()
     while (winStart + win.length < Math.min(end, src.size)) {
       const chunk = await pull()
       if (chunk === null) return
-      win = win.length === 0 ? chunk : Buffer.concat([win, chunk])
+      if (win.length === 0) {
+        // nothing kept (the window always ends where reading is): the window moves to the chunk
+        win = chunk
+        winStart = readPos - chunk.length
+      } else win = Buffer.concat([win, chunk])
+      drop()
     }
-  }
-  /** Drops the window's bytes before `offset` (no later entry starts before it). */
-  const drop = (offset: number): void => {
-    if (offset <= winStart) return
-    const cut = Math.min(offset - winStart, win.length)
-    win = win.subarray(cut)
-    winStart += cut
-    // a window that is mostly dropped bytes of a chunk would keep the chunk alive: copy the rest
-    if (win.length < CHUNK / 4 && win.buffer.byteLength > CHUNK) win = Buffer.from(win)
   }
 
-  const order = central.map((_, i) => i).sort((a, b) => central[a]!.localOffset - central[b]!.localOffset || a - b)
-  let batch: BatchEntry[] = []
-  let parts: Buffer[] = []
-  let batchBytes = 0
+  let order = central.map((_, i) => i)
+  for (let i = 1; i < central.length; i++)
+    if (central[i]!.localOffset < central[i - 1]!.localOffset) {
+      order = order.sort((a, b) => central[a]!.localOffset - central[b]!.localOffset || a - b)
+      break
+    }
   for (const i of order) {
     const c = central[i]!
-    if (c.localOffset >= src.size) {
-      noteZip(out, i, () => locateZipEntry(win, winStart, src.size, c, src.fail))
+    await ensure(c.localOffset, c.localOffset + LOCAL_HEADER)
+    let start: number
+    try {
+      start = zipDataStart(win, winStart, src.size, c, src.fail)
+    } catch (e) {
+      noteZip(out, i, e)
       continue
     }
-    drop(c.localOffset)
-    if (winStart > c.localOffset) {
-      // an entry that starts where the window has already moved on (cannot happen in offset order)
-      throw new Error('zip stream out of order')
-    }
-    await ensure(c.localOffset + LOCAL_HEADER)
-    const located = noteZip(out, i, () => locateZipEntry(win, winStart, src.size, c, src.fail))
     const k = kOf[i]!
-    if (located === null || k < 0 || out.zipError !== null) continue
-    if (wantedK !== null && !wantedK.has(k)) continue
-    await ensure(located.start + located.compressedSize)
-    const from = located.start - winStart
-    const bytes = win.subarray(from, from + located.compressedSize)
-    batch.push({
-      k,
-      name: c.name,
-      method: c.method,
-      start: batchBytes,
-      compressedSize: c.compressedSize,
-      size: c.size,
-      crc32: c.crc32,
-    })
-    parts.push(bytes)
-    batchBytes += bytes.length
-    if (batchBytes >= BATCH) {
-      await send(batch, parts, batchBytes)
-      batch = []
-      parts = []
-      batchBytes = 0
+    if (k < 0 || out.zipError !== null || (wantedK !== null && !wantedK.has(k))) continue
+    const n = c.compressedSize
+    await ensure(c.localOffset, start + n)
+    if (used + n > data.length) {
+      await send()
+      if (n > data.length) data = Buffer.allocUnsafeSlow(n)
     }
+    win.copy(data, used, start - winStart, start - winStart + n)
+    meta.push(k, c.method, used, n, c.size, c.crc32)
+    names.push(nameOfK[k]!)
+    used += n
   }
-  if (batch.length > 0) await send(batch, parts, batchBytes)
+  await send()
   // the rest of the file, for the digest
   win = Buffer.alloc(0)
   while ((await pull()) !== null) {}
@@ -338,16 +360,11 @@ async function streamOnce(
   return out
 }
 
-/** Runs a local-header check; a problem is kept (the first in archive order), not thrown. */
-function noteZip<T>(out: Read, rank: number, check: () => T): T | null {
-  try {
-    return check()
-  } catch (e) {
-    if (!(e instanceof InputError) || e.code !== 'SCAN_EXPORT_INVALID') throw e
-    const why = e.message.replace(/^not a readable ZIP archive: /, '')
-    if (out.zipError === null || rank < out.zipError.rank) out.zipError = { rank, why }
-    return null
-  }
+/** Keeps a local-header problem (the first in archive order) for `merge`; anything else is thrown. */
+function noteZip(out: Read, rank: number, e: unknown): void {
+  if (!(e instanceof InputError) || e.code !== 'SCAN_EXPORT_INVALID') throw e
+  const why = e.message.replace(/^not a readable ZIP archive: /, '')
+  if (out.zipError === null || rank < out.zipError.rank) out.zipError = { rank, why }
 }
 
 /** Fails with the first problem, or feeds the summaries to the collector in entry-name order. */
@@ -366,18 +383,24 @@ function merge(
       file: e.file,
       details: e.details,
     })
-  const ks = only ?? Array.from({ length: plan.records }, (_, k) => k)
-  const nameOf = new Map<number, string>()
-  for (let i = 0; i < plan.central.length; i++) if (plan.kOf[i]! >= 0) nameOf.set(plan.kOf[i]!, plan.central[i]!.name)
-  for (const k of ks) {
+  collector.addFacts(read.lastUpdate, read.withdrawn)
+  const visit = (k: number): void => {
     const row = read.rows[k]
-    if (row === undefined) throw new Error(`offline export: entry ${k} was not read`)
+    // withdrawn (counted in the facts), or never read: only the first is possible
+    if (row === undefined) return
     const record = read.records.get(k) ?? null
-    collector.addRow(row, record, entryLabel(display, nameOf.get(k)!))
+    collector.addRow(row, record, record === null ? '' : entryLabel(display, plan.nameOfK[k]!))
   }
+  if (only !== null) for (const k of only) visit(k)
+  else for (let k = 0; k < plan.records; k++) visit(k)
 }
 
-async function readAt(handle: FileHandle, position: number, length: number, display: string): Promise<Buffer> {
+async function readAt(
+  handle: FileHandle,
+  position: number,
+  length: number,
+  display: string,
+): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length)
   let done = 0
   try {
@@ -390,9 +413,12 @@ async function readAt(handle: FileHandle, position: number, length: number, disp
     throw toFsError(e, display, 'SCAN_EXPORT_UNREADABLE', 'read')
   }
   if (done < length)
-    throw new InputError('SCAN_EXPORT_UNREADABLE', 'OSV export cannot be read (it changed while being read)', {
-      file: display,
-    })
+    throw new InputError(
+      'SCAN_EXPORT_UNREADABLE',
+      'OSV export cannot be read (it changed while being read)',
+      {
+        file: display,
+      },
+    )
   return buf
 }
-

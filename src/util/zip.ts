@@ -55,7 +55,10 @@ export function readZipEntries(buf: Buffer, fail: ZipFail): ZipEntry[] {
   const dir = readZipDirectory(buf, 0, buf.length, fail)
   if ('need' in dir) return fail('central directory not found')
   const out: ZipEntry[] = []
-  for (const c of dir.entries) out.push(locateZipEntry(buf, 0, buf.length, c, fail))
+  for (const c of dir.entries) {
+    const { localOffset: _offset, encrypted: _encrypted, ...entry } = c
+    out.push({ ...entry, start: zipDataStart(buf, 0, buf.length, c, fail) })
+  }
   if (dir.damage !== null) fail(dir.damage)
   return out
 }
@@ -180,26 +183,25 @@ export function readZipDirectory(
 export const LOCAL_HEADER = 30
 
 /**
- * The entry with its data offset, from its local header. `bytes` holds the archive's bytes from
- * offset `bytesStart`, at least through the local header's fixed part (`LOCAL_HEADER` bytes) when the
- * archive (`size` bytes) has them; the data itself must lie inside the archive. Refuses an encrypted
- * entry, a damaged local header and truncated data, in that order.
+ * Where an entry's data starts, from its local header. `bytes` holds the archive's bytes from offset
+ * `bytesStart`, at least through the local header's fixed part (`LOCAL_HEADER` bytes) when the archive
+ * (`size` bytes) has them; the data itself must lie inside the archive. Refuses an encrypted entry, a
+ * damaged local header and truncated data, in that order.
  */
-export function locateZipEntry(
+export function zipDataStart(
   bytes: Buffer,
   bytesStart: number,
   size: number,
   c: ZipCentralEntry,
   fail: ZipFail,
-): ZipEntry {
-  const { localOffset, encrypted: _encrypted, ...rest } = c
+): number {
   if (c.encrypted) fail(`entry ${c.name} is encrypted`)
-  const q = localOffset - bytesStart
-  if (localOffset + LOCAL_HEADER > size || q < 0 || bytes.readUInt32LE(q) !== LOCAL)
+  const q = c.localOffset - bytesStart
+  if (c.localOffset + LOCAL_HEADER > size || q < 0 || bytes.readUInt32LE(q) !== LOCAL)
     fail(`entry ${c.name} is damaged`)
-  const start = localOffset + LOCAL_HEADER + bytes.readUInt16LE(q + 26) + bytes.readUInt16LE(q + 28)
+  const start = c.localOffset + LOCAL_HEADER + bytes.readUInt16LE(q + 26) + bytes.readUInt16LE(q + 28)
   if (start + c.compressedSize > size) fail(`entry ${c.name} is truncated`)
-  return { ...rest, start }
+  return start
 }
 
 /**
