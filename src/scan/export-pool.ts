@@ -106,7 +106,7 @@ export class ExportPool {
 
   private here(batch: ExportBatch): BatchResult {
     this.inThread++
-    return processBatch(this.setup, batch)
+    return processBatch(this.setup, batch, false)
   }
 
   private settleHere(p: Pending): void {

@@ -9,7 +9,7 @@ const setup = workerData as BatchSetup
 
 parentPort!.on('message', (m: { id: number; batch: ExportBatch }) => {
   try {
-    parentPort!.postMessage({ id: m.id, result: processBatch(setup, m.batch) })
+    parentPort!.postMessage({ id: m.id, result: processBatch(setup, m.batch, true) })
   } catch (e) {
     // not an input error (those are results): the loader runs the batch again in its own thread
     parentPort!.postMessage({ id: m.id, failed: e instanceof Error ? e.message : String(e) })

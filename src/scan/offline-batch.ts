@@ -23,6 +23,8 @@ export interface BatchSetup {
   display: string
   /** package names of interest (any letter case); null keeps every record */
   names: string[] | null
+  /** whether the rows carry the package names (only the index cache needs them) */
+  noteNames: boolean
 }
 
 /** Numbers per entry in `ExportBatch.meta`: k, method, start, compressedSize, size, crc32. */
@@ -55,8 +57,8 @@ export interface BatchError {
 export type SummaryRow = [number, string, string[], string[]]
 
 export interface BatchResult {
-  /** JSON text of SummaryRow[]: one string crosses threads far faster than many small objects */
-  summaries: string
+  /** the rows, as JSON text from a worker: one string crosses threads far faster than many objects */
+  summaries: string | SummaryRow[]
   /** the records naming a package of interest that are not withdrawn, slimmed, with their `k` */
   records: Array<[number, OsvRecord]>
   /** the latest `modified` of the batch's records (withdrawn ones too), null when it has none */
@@ -72,7 +74,8 @@ export function entryLabel(display: string, name: string): string {
   return `${display}:${name}`
 }
 
-export function processBatch(setup: BatchSetup, batch: ExportBatch): BatchResult {
+/** The batch's result; `asText`: the rows as JSON text (to cross threads). */
+export function processBatch(setup: BatchSetup, batch: ExportBatch, asText: boolean): BatchResult {
   const wanted = setup.names === null ? null : new Set(setup.names.map((n) => n.toLowerCase()))
   const wants = (names: readonly string[]): boolean =>
     wanted === null || names.some((n) => wanted.has(n.toLowerCase()))
@@ -91,7 +94,7 @@ export function processBatch(setup: BatchSetup, batch: ExportBatch): BatchResult
   ): void => {
     if (lastUpdate === null || modified > lastUpdate) lastUpdate = modified
     if (gone) withdrawn++
-    else rows.push([k, id, ecosystems, names])
+    else rows.push([k, id, ecosystems, setup.noteNames ? names : []])
   }
   const meta = batch.meta
   const entryNames = JSON.parse(batch.names) as string[]
@@ -160,7 +163,7 @@ export function processBatch(setup: BatchSetup, batch: ExportBatch): BatchResult
       rest = rest.slice(rest.indexOf(failed) + 1)
     }
   }
-  return { summaries: JSON.stringify(rows), records, lastUpdate, withdrawn, error }
+  return { summaries: asText ? JSON.stringify(rows) : rows, records, lastUpdate, withdrawn, error }
 }
 
 class ZipEntryFailure extends Error {}

@@ -62,14 +62,14 @@ export class OfflineCollector {
 
   /**
    * Accounts for a record that is not withdrawn, read elsewhere (offline-batch.ts), from its summary
-   * row, and keeps `record` (the row's record, parsed and checked in full) when it is the one kept for
-   * its id. The dates and withdrawn records of those rows come through `addFacts`.
+   * row, and keeps `record` (the row's record, parsed, checked in full and slimmed there) when it is the
+   * one kept for its id. The dates and withdrawn records of those rows come through `addFacts`.
    */
-  addRow(row: SummaryRow, record: OsvRecord | null, where: string): void {
+  addRow(row: SummaryRow, record: OsvRecord | null): void {
     const [entry, id, ecosystems, names] = row
     if (!this.accept(id, ecosystems)) return
     this.note(names, entry)
-    if (record !== null) this.index.add(record, where)
+    if (record !== null) this.index.addChecked(record, true)
   }
 
   /** The latest `modified` and the number of withdrawn records of rows read elsewhere. */

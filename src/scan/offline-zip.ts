@@ -108,7 +108,7 @@ export async function loadZip(
     const source: Source = { handle, size, tail, tailStart, display, fail }
     if (candidate !== null && names !== null) {
       const only = entriesFor(candidate.cache, names)
-      const read = await readPass(source, plan, names, options, only)
+      const read = await readPass(source, plan, names, options, only, false)
       if (read.sha256 === candidate.sha256) {
         const collector = new OfflineCollector(names, false)
         merge(read, collector, plan, only, display, fail)
@@ -125,7 +125,7 @@ export async function loadZip(
         }
       }
     }
-    const read = await readPass(source, plan, names, options, null)
+    const read = await readPass(source, plan, names, options, null, cacheDir !== null)
     const collector = new OfflineCollector(names, cacheDir !== null)
     merge(read, collector, plan, null, display, fail)
     let state: OfflineDb['indexCache'] = 'off'
@@ -199,6 +199,7 @@ async function readPass(
   names: ReadonlySet<string> | null,
   options: OfflineDbOptions,
   only: number[] | null,
+  noteNames: boolean,
 ): Promise<Read> {
   const wantedK = only === null ? null : new Set(only)
   const toRead = only === null ? plan.records : only.length
@@ -207,7 +208,7 @@ async function readPass(
       ? (options.threads ?? exportThreads())
       : 1
   const pool = new ExportPool(
-    { display: src.display, names: names === null ? null : [...names] },
+    { display: src.display, names: names === null ? null : [...names], noteNames },
     threads > 1 ? threads : 0,
     options.workerUrl,
   )
@@ -240,7 +241,8 @@ async function streamOnce(
   const inFlight = new Set<Promise<void>>()
   const maxInFlight = Math.max(2, threads * 3)
   const take = (r: BatchResult): void => {
-    for (const row of JSON.parse(r.summaries) as SummaryRow[]) out.rows[row[0]] = row
+    const rows = typeof r.summaries === 'string' ? (JSON.parse(r.summaries) as SummaryRow[]) : r.summaries
+    for (const row of rows) out.rows[row[0]] = row
     for (const [k, record] of r.records) out.records.set(k, record)
     if (r.lastUpdate !== null && (out.lastUpdate === null || r.lastUpdate > out.lastUpdate))
       out.lastUpdate = r.lastUpdate
@@ -281,44 +283,41 @@ async function streamOnce(
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight)
   }
 
-  // the file as a stream of chunks: [0, tailStart) read now, then the tail already in memory
+  // The file as a stream: [0, tailStart) read in chunks, then the tail already in memory. The window
+  // holds the bytes from the entry being read to where reading is; two buffers take turns to hold it,
+  // so each read lands once, after the few bytes kept from the window before.
   let win: Buffer = Buffer.alloc(0)
   let winStart = 0
   let readPos = 0
-  const pull = async (): Promise<Buffer | null> => {
-    if (readPos < src.tailStart) {
-      const n = Math.min(CHUNK, src.tailStart - readPos)
-      const chunk = await readAt(src.handle, readPos, n, src.display)
-      readPos += n
-      hash.update(chunk)
-      return chunk
-    }
-    if (readPos < src.size) {
-      readPos = src.size
-      hash.update(src.tail)
-      return src.tail
-    }
-    return null
+  const spare: Buffer[] = [Buffer.allocUnsafeSlow(2 * CHUNK), Buffer.allocUnsafeSlow(2 * CHUNK)]
+  /** Reads the next part of the file onto the end of the window; false at the end of the file. */
+  const pull = async (): Promise<boolean> => {
+    if (readPos >= src.size) return false
+    const fromTail = readPos >= src.tailStart
+    const n = fromTail ? src.size - readPos : Math.min(CHUNK, src.tailStart - readPos)
+    const turn = win.buffer === spare[0]!.buffer ? 1 : 0
+    if (spare[turn]!.length < win.length + n) spare[turn] = Buffer.allocUnsafeSlow(win.length + n)
+    const next = spare[turn]!
+    win.copy(next, 0)
+    const part = next.subarray(win.length, win.length + n)
+    if (fromTail) src.tail.copy(part, 0, readPos - src.tailStart)
+    else await readInto(src.handle, part, readPos, src.display)
+    hash.update(part)
+    winStart = readPos - win.length
+    win = next.subarray(0, win.length + n)
+    readPos += n
+    return true
   }
-  /** Makes the window hold the file's bytes from `from` (no later entry starts before) through `end`. */
-  const ensure = async (from: number, end: number): Promise<void> => {
-    const drop = (): void => {
-      if (from <= winStart) return
-      const cut = Math.min(from - winStart, win.length)
-      win = win.subarray(cut)
-      winStart += cut
-    }
-    drop()
-    while (winStart + win.length < Math.min(end, src.size)) {
-      const chunk = await pull()
-      if (chunk === null) return
-      if (win.length === 0) {
-        // nothing kept (the window always ends where reading is): the window moves to the chunk
-        win = chunk
-        winStart = readPos - chunk.length
-      } else win = Buffer.concat([win, chunk])
-      drop()
-    }
+  /** Drops the window's bytes before `from` (no later entry starts before it). */
+  const drop = (from: number): void => {
+    if (from <= winStart) return
+    const cut = Math.min(from - winStart, win.length)
+    win = win.subarray(cut)
+    winStart += cut
+  }
+  /** Makes the window hold the file's bytes through `end` (or through the end of the file). */
+  const ensure = async (end: number): Promise<void> => {
+    while (winStart + win.length < Math.min(end, src.size)) if (!(await pull())) return
   }
 
   let order = central.map((_, i) => i)
@@ -329,7 +328,9 @@ async function streamOnce(
     }
   for (const i of order) {
     const c = central[i]!
-    await ensure(c.localOffset, c.localOffset + LOCAL_HEADER)
+    drop(c.localOffset)
+    if (winStart + win.length < Math.min(c.localOffset + LOCAL_HEADER, src.size))
+      await ensure(c.localOffset + LOCAL_HEADER)
     let start: number
     try {
       start = zipDataStart(win, winStart, src.size, c, src.fail)
@@ -340,7 +341,7 @@ async function streamOnce(
     const k = kOf[i]!
     if (k < 0 || out.zipError !== null || (wantedK !== null && !wantedK.has(k))) continue
     const n = c.compressedSize
-    await ensure(c.localOffset, start + n)
+    if (winStart + win.length < start + n) await ensure(start + n)
     if (used + n > data.length) {
       await send()
       if (n > data.length) data = Buffer.allocUnsafeSlow(n)
@@ -352,8 +353,10 @@ async function streamOnce(
   }
   await send()
   // the rest of the file, for the digest
-  win = Buffer.alloc(0)
-  while ((await pull()) !== null) {}
+  for (;;) {
+    win = Buffer.alloc(0)
+    if (!(await pull())) break
+  }
   await Promise.all(inFlight)
   if (failure !== null) throw failure
   out.sha256 = hash.digest('hex')
@@ -388,11 +391,31 @@ function merge(
     const row = read.rows[k]
     // withdrawn (counted in the facts), or never read: only the first is possible
     if (row === undefined) return
-    const record = read.records.get(k) ?? null
-    collector.addRow(row, record, record === null ? '' : entryLabel(display, plan.nameOfK[k]!))
+    collector.addRow(row, read.records.get(k) ?? null)
   }
   if (only !== null) for (const k of only) visit(k)
   else for (let k = 0; k < plan.records; k++) visit(k)
+}
+
+async function readInto(handle: FileHandle, buf: Buffer, position: number, display: string): Promise<void> {
+  let done = 0
+  try {
+    while (done < buf.length) {
+      const { bytesRead } = await handle.read(buf, done, buf.length - done, position + done)
+      if (bytesRead === 0) break
+      done += bytesRead
+    }
+  } catch (e) {
+    throw toFsError(e, display, 'SCAN_EXPORT_UNREADABLE', 'read')
+  }
+  if (done < buf.length)
+    throw new InputError(
+      'SCAN_EXPORT_UNREADABLE',
+      'OSV export cannot be read (it changed while being read)',
+      {
+        file: display,
+      },
+    )
 }
 
 async function readAt(

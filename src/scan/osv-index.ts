@@ -46,7 +46,15 @@ export class OsvIndex {
 
   /** Adds a record; `file` names it in errors. Withdrawn records are counted and skipped. */
   add(raw: unknown, file: string): void {
-    let record = assertOsvRecord(raw, file)
+    this.addChecked(assertOsvRecord(raw, file), false)
+  }
+
+  /**
+   * Adds a record `assertOsvRecord` has accepted (offline-batch.ts checks it where it parses it);
+   * `slimmed`: it is already `slimRecord`'s output, which is not redone.
+   */
+  addChecked(checked: OsvRecord, slimmed: boolean): void {
+    let record = checked
     if (this.lastUpdate === null || record.modified > this.lastUpdate) this.lastUpdate = record.modified
     if (record.withdrawn) {
       this.withdrawn++
@@ -54,7 +62,7 @@ export class OsvIndex {
     }
     if (this.ids.has(record.id)) return
     this.ids.add(record.id)
-    if (this.slim) record = slimRecord(record)
+    if (this.slim && !slimmed) record = slimRecord(record)
     for (const entry of record.affected ?? []) {
       const pkg = entry.package
       if (!pkg || typeof pkg.name !== 'string' || typeof pkg.ecosystem !== 'string') continue
