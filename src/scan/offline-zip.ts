@@ -33,7 +33,7 @@ import {
 } from '../util/zip.ts'
 import { ExportPool, exportThreads } from './export-pool.ts'
 import type { BatchError, BatchResult, SummaryRow } from './offline-batch.ts'
-import { entryLabel, zipEntryError } from './offline-batch.ts'
+import { zipEntryError } from './offline-batch.ts'
 import { entriesFor, OfflineCollector, toEcosystemCounts, toIndexCache } from './offline-collect.ts'
 import { IndexCacheMinEntries, type OfflineDb, type OfflineDbOptions } from './offline-db.ts'
 import { findIndexCache, writeIndexCache } from './offline-index-cache.ts'
@@ -111,7 +111,7 @@ export async function loadZip(
       const read = await readPass(source, plan, names, options, only, false)
       if (read.sha256 === candidate.sha256) {
         const collector = new OfflineCollector(names, false)
-        merge(read, collector, plan, only, display, fail)
+        merge(read, collector, plan, only, fail)
         const c = candidate.cache
         return {
           index: collector.index,
@@ -127,7 +127,7 @@ export async function loadZip(
     }
     const read = await readPass(source, plan, names, options, null, cacheDir !== null)
     const collector = new OfflineCollector(names, cacheDir !== null)
-    merge(read, collector, plan, null, display, fail)
+    merge(read, collector, plan, null, fail)
     let state: OfflineDb['indexCache'] = 'off'
     if (
       cacheDir !== null &&
@@ -376,7 +376,6 @@ function merge(
   collector: OfflineCollector,
   plan: Plan,
   only: number[] | null,
-  display: string,
   fail: ZipFail,
 ): void {
   if (read.zipError !== null) fail(read.zipError.why)
