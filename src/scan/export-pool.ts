@@ -51,7 +51,7 @@ export class ExportPool {
     for (let i = 0; i < threads; i++) {
       let worker: Worker
       try {
-        worker = new Worker(url, { workerData: setup })
+        worker = new Worker(url, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 8 } })
       } catch {
         continue
       }

@@ -44,7 +44,7 @@ const CHUNK = 4 * 1024 * 1024
 /** Compressed bytes per batch handed to a worker. */
 const BATCH = 512 * 1024
 /** Exports with fewer records to read are read in this thread: starting workers costs more. */
-const MIN_RECORDS_FOR_WORKERS = 1000
+const MIN_RECORDS_FOR_WORKERS = 10_000
 
 interface Plan {
   /** central entries, archive order */
