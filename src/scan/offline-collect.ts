@@ -10,6 +10,7 @@
  * It can also note which entries affect which package, for the on-disk index cache.
  */
 import { parseJson } from '../util/json-parse.ts'
+import type { SummaryRow } from './offline-batch.ts'
 import { assertOsvRecord, baseEcosystem, OsvIndex } from './osv-index.ts'
 import { type RecordSummary, scanRecord } from './record-scan.ts'
 import type { OsvRecord } from './types.ts'
@@ -59,6 +60,25 @@ export class OfflineCollector {
     if (this.account(s.id, s.modified, s.withdrawn, s.ecosystems)) this.note(s.names, entry)
   }
 
+  /**
+   * Accounts for a record that is not withdrawn, read elsewhere (offline-batch.ts), from its summary
+   * row, and keeps `record` (the row's record, parsed, checked in full and slimmed there) when it is the
+   * one kept for its id. The dates and withdrawn records of those rows come through `addFacts`.
+   */
+  addRow(row: SummaryRow, record: OsvRecord | null): void {
+    const [entry, id, ecosystems, names] = row
+    if (!this.accept(id, ecosystems)) return
+    this.note(names, entry)
+    if (record !== null) this.index.addChecked(record, true)
+  }
+
+  /** The latest `modified` and the number of withdrawn records of rows read elsewhere. */
+  addFacts(lastUpdate: string | null, withdrawn: number): void {
+    if (lastUpdate !== null && (this.lastUpdate === null || lastUpdate > this.lastUpdate))
+      this.lastUpdate = lastUpdate
+    this.withdrawn += withdrawn
+  }
+
   /** Parses, validates and, when it names a package of interest, keeps the record in `bytes`. */
   addFull(bytes: Buffer, where: string, entry: number): void {
     const record = assertOsvRecord(parseJson(bytes.toString('utf8'), where, 'SCAN_EXPORT_INVALID'), where)
@@ -71,17 +91,22 @@ export class OfflineCollector {
 
   /** `OsvIndex.add`'s bookkeeping; true when the record is the one kept for its id. */
   private account(id: string, modified: string, withdrawn: boolean, ecosystems: string[]): boolean {
-    if (this.lastUpdate === null || modified > this.lastUpdate) this.lastUpdate = modified
-    if (withdrawn) {
-      this.withdrawn++
-      return false
-    }
+    this.addFacts(modified, withdrawn ? 1 : 0)
+    return !withdrawn && this.accept(id, ecosystems)
+  }
+
+  /** A record that is not withdrawn: true when it is the first with its id (then it is counted). */
+  private accept(id: string, ecosystems: string[]): boolean {
     if (this.ids.has(id)) return false
     this.ids.add(id)
     this.records++
-    for (const e of new Set(ecosystems.map(baseEcosystem)))
-      this.ecosystems.set(e, (this.ecosystems.get(e) ?? 0) + 1)
+    if (ecosystems.length === 1) this.count(baseEcosystem(ecosystems[0]!))
+    else for (const e of new Set(ecosystems.map(baseEcosystem))) this.count(e)
     return true
+  }
+
+  private count(ecosystem: string): void {
+    this.ecosystems.set(ecosystem, (this.ecosystems.get(ecosystem) ?? 0) + 1)
   }
 
   private note(names: string[], entry: number): void {

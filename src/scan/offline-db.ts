@@ -18,9 +18,10 @@ import path from 'node:path'
 import { InputError } from '../errors.ts'
 import { readBytesFile } from '../util/fs.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { forEachZipEntry, isZip, readZipEntries, type ZipFail } from '../util/zip.ts'
-import { entriesFor, OfflineCollector, toEcosystemCounts, toIndexCache } from './offline-collect.ts'
-import { readIndexCache, writeIndexCache } from './offline-index-cache.ts'
+import type { ZipFail } from '../util/zip.ts'
+import { zipEntryError } from './offline-batch.ts'
+import { OfflineCollector, toEcosystemCounts } from './offline-collect.ts'
+import { loadZip } from './offline-zip.ts'
 import type { OsvIndex } from './osv-index.ts'
 
 export interface OfflineDb {
@@ -46,6 +47,10 @@ export interface OfflineDbOptions {
   indexCacheDir?: string | null
   /** smaller exports are not cached: reading them is faster than the cache would save */
   indexCacheMinEntries?: number
+  /** worker threads for a ZIP export (default: by the machine; 1: none) — for tests */
+  threads?: number
+  /** the worker's module (default: export-worker next to export-pool) — tests point it elsewhere */
+  workerUrl?: URL
 }
 
 /** Exports with fewer entries are read in full every time (well under 100 ms). */
@@ -78,55 +83,7 @@ export async function loadOfflineDb(
     return result(collector, name, digest.digest('hex'), 'off')
   }
   if (!info.isFile()) throw unreadable(display, new Error('not a file or folder'))
-  const bytes = await readExport(dbPath, display)
-  const sha256 = createHash('sha256').update(bytes).digest('hex')
-  if (!isZip(bytes)) {
-    throw new InputError(
-      'SCAN_EXPORT_INVALID',
-      'expected a ZIP of OSV records or a folder of OSV JSON files',
-      {
-        file: display,
-      },
-    )
-  }
-  const fail = zipFailure(display)
-  const entries = readZipEntries(bytes, fail).filter((e) => isRecordName(e.name))
-  // archive order is not meaningful; sorting makes "first record wins" deterministic
-  entries.sort((a, b) => compareCodePoint(a.name, b.name))
-  const cacheDir =
-    names !== null && entries.length >= (options.indexCacheMinEntries ?? IndexCacheMinEntries)
-      ? (options.indexCacheDir ?? null)
-      : null
-
-  if (cacheDir !== null && names !== null) {
-    const cached = await readIndexCache(cacheDir, sha256, entries.length)
-    if (cached !== null) {
-      const collector = new OfflineCollector(names, false)
-      // every entry listed names a package of interest: straight to the full parse
-      forEachZipEntry(bytes, entries, entriesFor(cached, names), fail, (i, data) =>
-        collector.addFull(data, `${display}:${entries[i]!.name}`, i),
-      )
-      return {
-        index: collector.index,
-        name,
-        sha256,
-        records: cached.records,
-        ecosystems: cached.ecosystems,
-        withdrawn: cached.withdrawn,
-        lastUpdate: cached.lastUpdate,
-        indexCache: 'hit',
-      }
-    }
-  }
-
-  const collector = new OfflineCollector(names, cacheDir !== null)
-  forEachZipEntry(bytes, entries, null, fail, (i, data) =>
-    collector.add(data, `${display}:${entries[i]!.name}`, i),
-  )
-  let state: OfflineDb['indexCache'] = 'off'
-  if (cacheDir !== null && (await writeIndexCache(cacheDir, toIndexCache(collector, sha256, entries.length))))
-    state = 'written'
-  return result(collector, name, sha256, state)
+  return loadZip(dbPath, display, name, names, options)
 }
 
 function result(
@@ -151,7 +108,7 @@ function result(
 /** A damaged export is bad input naming the file: exit 2, SCAN_EXPORT_INVALID. */
 export function zipFailure(file: string): ZipFail {
   return (why: string): never => {
-    throw new InputError('SCAN_EXPORT_INVALID', `not a readable ZIP archive: ${why}`, { file })
+    throw zipEntryError(file, why)
   }
 }
 

@@ -16,17 +16,33 @@ export function indexCacheFile(dir: string, exportSha256: string): string {
   return path.join(dir, `${exportSha256}.json`)
 }
 
-export async function readIndexCache(
+/**
+ * The one well-formed index in `dir` made for an export of `entries` records, with the digest its
+ * name gives, or null (none, or more than one). It is only a candidate: the loader uses it only when
+ * the export it reads has that digest.
+ */
+export async function findIndexCache(
   dir: string,
-  exportSha256: string,
   entries: number,
-): Promise<IndexCache | null> {
+): Promise<{ sha256: string; cache: IndexCache } | null> {
+  let files: string[]
   try {
-    const raw: unknown = parseJsonText(await readFile(indexCacheFile(dir, exportSha256), 'utf8'))
-    return toValidIndexCache(raw, exportSha256, entries)
+    files = (await readdir(dir)).filter((f) => INDEX_FILE.test(f)).sort()
   } catch {
     return null
   }
+  const found: Array<{ sha256: string; cache: IndexCache }> = []
+  for (const f of files) {
+    const sha256 = f.slice(0, 64)
+    try {
+      const raw: unknown = parseJsonText(await readFile(path.join(dir, f), 'utf8'))
+      const cache = toValidIndexCache(raw, sha256, entries)
+      if (cache !== null) found.push({ sha256, cache })
+    } catch {
+      // damaged or unreadable: not a candidate (rebuilt by the next full read)
+    }
+  }
+  return found.length === 1 ? found[0]! : null
 }
 
 /** Writes the index of one export and removes the indexes of other exports (the disk use stays bounded). */

@@ -5,8 +5,7 @@
  * spelled (a lowercased purl and nothing else) does the caller ask for every spelling (`anyCase`).
  */
 import { baseEcosystem, defaultEcosystems, type VersionOrder } from '../ecosystems/index.ts'
-import { InputError } from '../errors.ts'
-import { findShapeError, RecordShape } from './osv-schema.ts'
+import { assertOsvRecord, slimRecord } from './osv-schema.ts'
 import { matchAffected } from './range-match.ts'
 import type { OsvAffected, OsvRecord } from './types.ts'
 
@@ -23,7 +22,7 @@ export interface RecordMatch {
 
 const key = (ecosystem: string, name: string): string => `${ecosystem}\u0000${name}`
 
-export { baseEcosystem }
+export { assertOsvRecord, baseEcosystem }
 
 export class OsvIndex {
   private readonly byPackage = new Map<string, IndexedEntry[]>()
@@ -47,7 +46,15 @@ export class OsvIndex {
 
   /** Adds a record; `file` names it in errors. Withdrawn records are counted and skipped. */
   add(raw: unknown, file: string): void {
-    let record = assertOsvRecord(raw, file)
+    this.addChecked(assertOsvRecord(raw, file), false)
+  }
+
+  /**
+   * Adds a record `assertOsvRecord` has accepted (offline-batch.ts checks it where it parses it);
+   * `slimmed`: it is already `slimRecord`'s output, which is not redone.
+   */
+  addChecked(checked: OsvRecord, slimmed: boolean): void {
+    let record = checked
     if (this.lastUpdate === null || record.modified > this.lastUpdate) this.lastUpdate = record.modified
     if (record.withdrawn) {
       this.withdrawn++
@@ -55,7 +62,7 @@ export class OsvIndex {
     }
     if (this.ids.has(record.id)) return
     this.ids.add(record.id)
-    if (this.slim) record = slimRecord(record)
+    if (this.slim && !slimmed) record = slimRecord(record)
     for (const entry of record.affected ?? []) {
       const pkg = entry.package
       if (!pkg || typeof pkg.name !== 'string' || typeof pkg.ecosystem !== 'string') continue
@@ -126,45 +133,5 @@ export class OsvIndex {
       out.unparsable ||= m.unparsable
     }
     return out
-  }
-}
-
-/**
- * Checks the fields detbuild relies on (see osv-schema.ts); a malformed record is bad input naming the
- * file and the JSON path of the first field that does not fit.
- */
-export function assertOsvRecord(raw: unknown, file: string): OsvRecord {
-  const problem = findShapeError(raw, RecordShape)
-  if (problem !== null) {
-    const [at, why] = problem
-    throw new InputError('SCAN_OSV_RECORD_INVALID', `not an OSV record: ${at} ${why}`, {
-      file,
-      details: { path: at },
-    })
-  }
-  return raw as OsvRecord
-}
-
-/** The fields findings and outputs use; drops `details` and the like to bound memory. */
-function slimRecord(r: OsvRecord): OsvRecord {
-  const ds = r.database_specific
-  return {
-    id: r.id,
-    modified: r.modified,
-    ...(r.published ? { published: r.published } : {}),
-    ...(r.aliases ? { aliases: r.aliases } : {}),
-    ...(r.summary !== undefined
-      ? { summary: r.summary }
-      : r.details
-        ? { summary: r.details.split('\n')[0]!.slice(0, 200) }
-        : {}),
-    ...(r.severity ? { severity: r.severity } : {}),
-    affected: (r.affected ?? []).map((a) => ({
-      ...(a.package ? { package: a.package } : {}),
-      ...(a.ranges ? { ranges: a.ranges } : {}),
-      ...(a.versions ? { versions: a.versions } : {}),
-    })),
-    ...(r.references ? { references: r.references.slice(0, 20) } : {}),
-    ...(ds ? { database_specific: { severity: ds.severity, cwe_ids: ds.cwe_ids } } : {}),
   }
 }

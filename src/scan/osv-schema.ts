@@ -6,7 +6,10 @@
  * silently by the matcher and hide a finding: it is bad input instead.
  *
  * Fields not listed here may hold anything; listed fields that are absent are fine unless `required`.
+ * (It imports nothing heavy: the export worker threads load it.)
  */
+import { InputError } from '../errors.ts'
+import type { OsvRecord } from './types.ts'
 
 /** What the scanner records from a string field while it validates it. */
 export const Capture = {
@@ -180,5 +183,45 @@ function locateShapeError(value: unknown, shape: Shape, at: string): [string, st
       }
       return null
     }
+  }
+}
+
+/**
+ * Checks the fields detbuild relies on (see osv-schema.ts); a malformed record is bad input naming the
+ * file and the JSON path of the first field that does not fit.
+ */
+export function assertOsvRecord(raw: unknown, file: string): OsvRecord {
+  const problem = findShapeError(raw, RecordShape)
+  if (problem !== null) {
+    const [at, why] = problem
+    throw new InputError('SCAN_OSV_RECORD_INVALID', `not an OSV record: ${at} ${why}`, {
+      file,
+      details: { path: at },
+    })
+  }
+  return raw as OsvRecord
+}
+
+/** The fields findings and outputs use; drops `details` and the like to bound memory. */
+export function slimRecord(r: OsvRecord): OsvRecord {
+  const ds = r.database_specific
+  return {
+    id: r.id,
+    modified: r.modified,
+    ...(r.published ? { published: r.published } : {}),
+    ...(r.aliases ? { aliases: r.aliases } : {}),
+    ...(r.summary !== undefined
+      ? { summary: r.summary }
+      : r.details
+        ? { summary: r.details.split('\n')[0]!.slice(0, 200) }
+        : {}),
+    ...(r.severity ? { severity: r.severity } : {}),
+    affected: (r.affected ?? []).map((a) => ({
+      ...(a.package ? { package: a.package } : {}),
+      ...(a.ranges ? { ranges: a.ranges } : {}),
+      ...(a.versions ? { versions: a.versions } : {}),
+    })),
+    ...(r.references ? { references: r.references.slice(0, 20) } : {}),
+    ...(ds ? { database_specific: { severity: ds.severity, cwe_ids: ds.cwe_ids } } : {}),
   }
 }

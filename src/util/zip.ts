@@ -52,74 +52,156 @@ export function isZip(bytes: Uint8Array): boolean {
  * header is checked and its data must lie inside the buffer; encrypted entries are refused.
  */
 export function readZipEntries(buf: Buffer, fail: ZipFail): ZipEntry[] {
+  const dir = readZipDirectory(buf, 0, buf.length, fail)
+  if ('need' in dir) return fail('central directory not found')
   const out: ZipEntry[] = []
+  for (const c of dir.entries) {
+    const { localOffset: _offset, encrypted: _encrypted, ...entry } = c
+    out.push({ ...entry, start: zipDataStart(buf, 0, buf.length, c, fail) })
+  }
+  if (dir.damage !== null) fail(dir.damage)
+  return out
+}
+
+/** A central directory entry: a ZipEntry whose data start is not known until its local header is read. */
+export interface ZipCentralEntry extends Omit<ZipEntry, 'start'> {
+  /** offset of the entry's local header */
+  localOffset: number
+  /** general purpose flag 0 (refused by `locateZipEntry`, in archive order) */
+  encrypted: boolean
+}
+
+/**
+ * The central directory, read from `tail`: the bytes of the archive from offset `tailStart` to its end
+ * (`size` bytes in all), so a large archive need not be in memory to be indexed. When the directory
+ * (or the ZIP64 record) starts before `tailStart`, the answer is `{ need }`: call again with the bytes
+ * from that offset. A damaged directory entry ends the list: `damage` says why, and the caller fails
+ * with it after it has checked the local headers of the entries before it (`readZipEntries`'s order).
+ */
+export function readZipDirectory(
+  tail: Buffer,
+  tailStart: number,
+  size: number,
+  fail: ZipFail,
+): { entries: ZipCentralEntry[]; damage: string | null } | { need: number } {
+  const buf = tail
+  const at = (abs: number): number => abs - tailStart
   let eocd = -1
-  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
-    if (buf.readUInt32LE(i) === EOCD) {
+  for (let i = size - 22; i >= Math.max(tailStart, size - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(at(i)) === EOCD) {
       eocd = i
       break
     }
   }
-  if (eocd < 0) fail('end of central directory not found (not a ZIP, or truncated)')
-  let count = buf.readUInt16LE(eocd + 10)
-  let cdOffset = buf.readUInt32LE(eocd + 16)
+  if (eocd < 0) {
+    if (tailStart > 0 && tailStart > size - 22 - 0xffff) return { need: Math.max(0, size - 22 - 0xffff) }
+    fail('end of central directory not found (not a ZIP, or truncated)')
+  }
+  let count = buf.readUInt16LE(at(eocd + 10))
+  let cdOffset = buf.readUInt32LE(at(eocd + 16))
   if (count === 0xffff || cdOffset === 0xffffffff) {
     const loc = eocd - 20
-    if (loc < 0 || buf.readUInt32LE(loc) !== ZIP64_LOCATOR) fail('ZIP64 locator missing')
-    const z64 = Number(buf.readBigUInt64LE(loc + 8))
-    if (z64 + 56 > buf.length || buf.readUInt32LE(z64) !== ZIP64_EOCD) fail('ZIP64 directory missing')
-    count = Number(buf.readBigUInt64LE(z64 + 32))
-    cdOffset = Number(buf.readBigUInt64LE(z64 + 48))
+    if (loc < 0) fail('ZIP64 locator missing')
+    if (loc < tailStart) return { need: loc }
+    if (buf.readUInt32LE(at(loc)) !== ZIP64_LOCATOR) fail('ZIP64 locator missing')
+    const z64 = Number(buf.readBigUInt64LE(at(loc + 8)))
+    if (z64 + 56 > size) fail('ZIP64 directory missing')
+    if (z64 < tailStart) return { need: z64 }
+    if (buf.readUInt32LE(at(z64)) !== ZIP64_EOCD) fail('ZIP64 directory missing')
+    count = Number(buf.readBigUInt64LE(at(z64 + 32)))
+    cdOffset = Number(buf.readBigUInt64LE(at(z64 + 48)))
   }
+  // a directory said to start before the tail is read from there (never from before the archive)
+  if (count > 0 && cdOffset < tailStart && cdOffset + 46 <= size) return { need: cdOffset }
+  const out: ZipCentralEntry[] = []
   let p = cdOffset
   for (let n = 0; n < count; n++) {
-    if (p + 46 > buf.length || buf.readUInt32LE(p) !== CENTRAL)
-      fail(`central directory entry ${n} is damaged`)
-    const madeBy = buf.readUInt16LE(p + 4)
-    const flags = buf.readUInt16LE(p + 8)
-    const method = buf.readUInt16LE(p + 10)
-    const dosTime = buf.readUInt16LE(p + 12)
-    const dosDate = buf.readUInt16LE(p + 14)
-    const crc32 = buf.readUInt32LE(p + 16)
-    let compressedSize = buf.readUInt32LE(p + 20)
-    let size = buf.readUInt32LE(p + 24)
-    const nameLen = buf.readUInt16LE(p + 28)
-    const extraLen = buf.readUInt16LE(p + 30)
-    const commentLen = buf.readUInt16LE(p + 32)
-    const external = buf.readUInt32LE(p + 38)
-    let localOffset = buf.readUInt32LE(p + 42)
-    const extraEnd = p + 46 + nameLen + extraLen
-    if (extraEnd + commentLen > buf.length) fail(`central directory entry ${n} is damaged`)
-    const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen)
+    if (p + 46 > size || p < tailStart || buf.readUInt32LE(at(p)) !== CENTRAL)
+      return { entries: out, damage: `central directory entry ${n} is damaged` }
+    const q = at(p)
+    const madeBy = buf.readUInt16LE(q + 4)
+    const flags = buf.readUInt16LE(q + 8)
+    const method = buf.readUInt16LE(q + 10)
+    const dosTime = buf.readUInt16LE(q + 12)
+    const dosDate = buf.readUInt16LE(q + 14)
+    const crc32 = buf.readUInt32LE(q + 16)
+    let compressedSize = buf.readUInt32LE(q + 20)
+    let entrySize = buf.readUInt32LE(q + 24)
+    const nameLen = buf.readUInt16LE(q + 28)
+    const extraLen = buf.readUInt16LE(q + 30)
+    const commentLen = buf.readUInt16LE(q + 32)
+    const external = buf.readUInt32LE(q + 38)
+    let localOffset = buf.readUInt32LE(q + 42)
+    const extraEnd = q + 46 + nameLen + extraLen
+    if (extraEnd + commentLen > buf.length)
+      return { entries: out, damage: `central directory entry ${n} is damaged` }
+    const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', q + 46, q + 46 + nameLen)
     // ZIP64 extended information: only the fields whose 32-bit value is saturated are present
-    let e = p + 46 + nameLen
+    let e = q + 46 + nameLen
+    let damagedField = false
     while (e + 4 <= extraEnd) {
       const id = buf.readUInt16LE(e)
       const end = e + 4 + buf.readUInt16LE(e + 2)
       if (id === 0x0001) {
-        let q = e + 4
-        const next = (): number => {
-          if (q + 8 > Math.min(end, extraEnd)) fail(`entry ${name} has a damaged ZIP64 field`)
-          const value = Number(buf.readBigUInt64LE(q))
-          q += 8
-          return value
+        let r = e + 4
+        const next = (value: number): number => {
+          if (value !== 0xffffffff) return value
+          if (r + 8 > Math.min(end, extraEnd)) {
+            damagedField = true
+            return value
+          }
+          const wide = Number(buf.readBigUInt64LE(r))
+          r += 8
+          return wide
         }
-        if (size === 0xffffffff) size = next()
-        if (compressedSize === 0xffffffff) compressedSize = next()
-        if (localOffset === 0xffffffff) localOffset = next()
+        entrySize = next(entrySize)
+        if (!damagedField) compressedSize = next(compressedSize)
+        if (!damagedField) localOffset = next(localOffset)
       }
+      if (damagedField) return { entries: out, damage: `entry ${name} has a damaged ZIP64 field` }
       e = end
     }
-    p = extraEnd + commentLen
-    if (flags & 0x1) fail(`entry ${name} is encrypted`)
-    if (localOffset + 30 > buf.length || buf.readUInt32LE(localOffset) !== LOCAL)
-      fail(`entry ${name} is damaged`)
-    const start = localOffset + 30 + buf.readUInt16LE(localOffset + 26) + buf.readUInt16LE(localOffset + 28)
-    if (start + compressedSize > buf.length) fail(`entry ${name} is truncated`)
+    p = extraEnd + commentLen + tailStart
     const unixMode = madeBy >> 8 === 3 ? external >>> 16 : 0
-    out.push({ name, method, start, compressedSize, size, crc32, dosDate, dosTime, unixMode })
+    out.push({
+      name,
+      method,
+      localOffset,
+      encrypted: (flags & 0x1) !== 0,
+      compressedSize,
+      size: entrySize,
+      crc32,
+      dosDate,
+      dosTime,
+      unixMode,
+    })
   }
-  return out
+  return { entries: out, damage: null }
+}
+
+/** Bytes of a local file header before its name and extra field. */
+export const LOCAL_HEADER = 30
+
+/**
+ * Where an entry's data starts, from its local header. `bytes` holds the archive's bytes from offset
+ * `bytesStart`, at least through the local header's fixed part (`LOCAL_HEADER` bytes) when the archive
+ * (`size` bytes) has them; the data itself must lie inside the archive. Refuses an encrypted entry, a
+ * damaged local header and truncated data, in that order.
+ */
+export function zipDataStart(
+  bytes: Buffer,
+  bytesStart: number,
+  size: number,
+  c: ZipCentralEntry,
+  fail: ZipFail,
+): number {
+  if (c.encrypted) fail(`entry ${c.name} is encrypted`)
+  const q = c.localOffset - bytesStart
+  if (c.localOffset + LOCAL_HEADER > size || q < 0 || bytes.readUInt32LE(q) !== LOCAL)
+    fail(`entry ${c.name} is damaged`)
+  const start = c.localOffset + LOCAL_HEADER + bytes.readUInt16LE(q + 26) + bytes.readUInt16LE(q + 28)
+  if (start + c.compressedSize > size) fail(`entry ${c.name} is truncated`)
+  return start
 }
 
 /**

@@ -1,0 +1,446 @@
+/**
+ * Edge (files, threads): loads a ZIP export for offline-db.ts in one pass over the file, in bounded memory.
+ *
+ * The central directory is read first, from the end of the file (util/zip.ts). Then the file is read
+ * once, front to back, in chunks: every chunk goes through sha256 (the export's digest, the cache key),
+ * every local header is checked as it passes, and the compressed bytes of the records to read are
+ * handed, in batches, to worker threads (export-pool.ts) that inflate and summarise them
+ * (offline-batch.ts). The bytes in memory are the chunk being read, the entries not yet handed over and
+ * a bounded number of batches in flight — never the whole export.
+ *
+ * The result is the sequential reader's, exactly: errors are ranked as it would have met them (the ZIP
+ * structure in archive order first, then the records in entry-name order), and the summaries are
+ * merged in entry-name order, so "the first record with an id wins" and every count are unchanged.
+ *
+ * With the package index cache, the file is still read and hashed in full, but only the entries the
+ * cache lists for the packages of interest are inflated and parsed. The cache file is named by the
+ * digest, which is known only at the end: the one cache file made for an export with this many records
+ * is taken as a candidate, and its answer is used only if the digest then matches; otherwise the
+ * export is read again, in full (a changed export, or a cache that is not what it says).
+ */
+import { createHash } from 'node:crypto'
+import { type FileHandle, open } from 'node:fs/promises'
+import { InputError } from '../errors.ts'
+import { maxInputBytesFor, toFsError } from '../util/fs.ts'
+import { compareCodePoint } from '../util/sort.ts'
+import {
+  isZip,
+  LOCAL_HEADER,
+  readZipDirectory,
+  type ZipCentralEntry,
+  type ZipFail,
+  zipDataStart,
+} from '../util/zip.ts'
+import { ExportPool, exportThreads } from './export-pool.ts'
+import type { BatchError, BatchResult, SummaryRow } from './offline-batch.ts'
+import { zipEntryError } from './offline-batch.ts'
+import { entriesFor, OfflineCollector, toEcosystemCounts, toIndexCache } from './offline-collect.ts'
+import { IndexCacheMinEntries, type OfflineDb, type OfflineDbOptions } from './offline-db.ts'
+import { findIndexCache, writeIndexCache } from './offline-index-cache.ts'
+import type { OsvRecord } from './types.ts'
+
+/** Bytes read per step. */
+const CHUNK = 4 * 1024 * 1024
+/** Compressed bytes per batch handed to a worker. */
+const BATCH = 512 * 1024
+/** Exports with fewer records to read are read in this thread: starting workers costs more. */
+const MIN_RECORDS_FOR_WORKERS = 10_000
+
+interface Plan {
+  /** central entries, archive order */
+  central: ZipCentralEntry[]
+  /** why the directory ends early (after its listed entries), if it does */
+  damage: string | null
+  /** `k` (entry-name order) of each record entry by central index, -1 for other entries */
+  kOf: Int32Array
+  /** the entry name of each record entry, by `k` */
+  nameOfK: string[]
+  records: number
+}
+
+export async function loadZip(
+  dbPath: string,
+  display: string,
+  name: string,
+  names: ReadonlySet<string> | null,
+  options: OfflineDbOptions,
+): Promise<OfflineDb> {
+  const fail: ZipFail = (why) => {
+    throw zipEntryError(display, why)
+  }
+  let handle: FileHandle
+  try {
+    handle = await open(dbPath, 'r')
+  } catch (e) {
+    throw toFsError(e, display, 'SCAN_EXPORT_UNREADABLE', 'read')
+  }
+  try {
+    const size = (await handle.stat()).size
+    const cap = maxInputBytesFor('export')
+    if (size > cap)
+      throw new InputError(
+        'INPUT_TOO_LARGE',
+        `${size} bytes is over the ${cap}-byte input limit (raise it with --max-input-bytes)`,
+        { file: display, details: { limit: cap } },
+      )
+    const head = await readAt(handle, 0, Math.min(4, size), display)
+    if (!isZip(head))
+      throw new InputError(
+        'SCAN_EXPORT_INVALID',
+        'expected a ZIP of OSV records or a folder of OSV JSON files',
+        { file: display },
+      )
+    let tailStart = Math.max(0, size - (0xffff + 22))
+    let tail = await readAt(handle, tailStart, size - tailStart, display)
+    let dir = readZipDirectory(tail, tailStart, size, fail)
+    while ('need' in dir) {
+      const more = await readAt(handle, dir.need, tailStart - dir.need, display)
+      tail = Buffer.concat([more, tail])
+      tailStart = dir.need
+      dir = readZipDirectory(tail, tailStart, size, fail)
+    }
+    const plan = toPlan(dir.entries, dir.damage)
+    const cacheDir =
+      names !== null && plan.records >= (options.indexCacheMinEntries ?? IndexCacheMinEntries)
+        ? (options.indexCacheDir ?? null)
+        : null
+    const candidate = cacheDir !== null ? await findIndexCache(cacheDir, plan.records) : null
+    const source: Source = { handle, size, tail, tailStart, display, fail }
+    if (candidate !== null && names !== null) {
+      const only = entriesFor(candidate.cache, names)
+      const read = await readPass(source, plan, names, options, only, false)
+      if (read.sha256 === candidate.sha256) {
+        const collector = new OfflineCollector(names, false)
+        merge(read, collector, plan, only, fail)
+        const c = candidate.cache
+        return {
+          index: collector.index,
+          name,
+          sha256: read.sha256,
+          records: c.records,
+          ecosystems: c.ecosystems,
+          withdrawn: c.withdrawn,
+          lastUpdate: c.lastUpdate,
+          indexCache: 'hit',
+        }
+      }
+    }
+    const read = await readPass(source, plan, names, options, null, cacheDir !== null)
+    const collector = new OfflineCollector(names, cacheDir !== null)
+    merge(read, collector, plan, null, fail)
+    let state: OfflineDb['indexCache'] = 'off'
+    if (
+      cacheDir !== null &&
+      (await writeIndexCache(cacheDir, toIndexCache(collector, read.sha256, plan.records)))
+    )
+      state = 'written'
+    return {
+      index: collector.index,
+      name,
+      sha256: read.sha256,
+      records: collector.records,
+      ecosystems: toEcosystemCounts(collector.ecosystems),
+      withdrawn: collector.withdrawn,
+      lastUpdate: collector.lastUpdate,
+      indexCache: state,
+    }
+  } finally {
+    await handle.close()
+  }
+}
+
+function toPlan(central: ZipCentralEntry[], damage: string | null): Plan {
+  const recordIdx: number[] = []
+  for (let i = 0; i < central.length; i++) if (isRecordName(central[i]!.name)) recordIdx.push(i)
+  // archive order is not meaningful; sorting makes "first record wins" deterministic (a stable sort:
+  // equal names keep archive order)
+  recordIdx.sort((a, b) => compareCodePoint(central[a]!.name, central[b]!.name))
+  const kOf = new Int32Array(central.length).fill(-1)
+  recordIdx.forEach((i, k) => {
+    kOf[i] = k
+  })
+  return { central, damage, kOf, nameOfK: recordIdx.map((i) => central[i]!.name), records: recordIdx.length }
+}
+
+function isRecordName(name: string): boolean {
+  return name.toLowerCase().endsWith('.json')
+}
+
+interface Source {
+  handle: FileHandle
+  size: number
+  tail: Buffer
+  tailStart: number
+  display: string
+  fail: ZipFail
+}
+
+interface Read {
+  sha256: string
+  /** the first problem of the ZIP structure, in archive order */
+  zipError: { rank: number; why: string } | null
+  /** the first record problem, in entry-name order */
+  recordError: BatchError | null
+  /** rows of the records that are not withdrawn, by entry number */
+  rows: Array<SummaryRow | undefined>
+  records: Map<number, OsvRecord>
+  lastUpdate: string | null
+  withdrawn: number
+}
+
+/**
+ * One pass over the file: hashes every byte, checks every local header, and has the records
+ * (all, or the `only` entry numbers, parsed in full) read by the pool. Throws only when the file
+ * cannot be read; problems of the export are in the answer, for `merge` to rank.
+ */
+async function readPass(
+  src: Source,
+  plan: Plan,
+  names: ReadonlySet<string> | null,
+  options: OfflineDbOptions,
+  only: number[] | null,
+  noteNames: boolean,
+): Promise<Read> {
+  const wantedK = only === null ? null : new Set(only)
+  const toRead = only === null ? plan.records : only.length
+  const threads =
+    toRead >= MIN_RECORDS_FOR_WORKERS || options.threads !== undefined
+      ? (options.threads ?? exportThreads())
+      : 1
+  const pool = new ExportPool(
+    { display: src.display, names: names === null ? null : [...names], noteNames },
+    threads > 1 ? threads : 0,
+    options.workerUrl,
+  )
+  try {
+    return await streamOnce(src, plan, only, wantedK, pool, threads)
+  } finally {
+    await pool.close()
+  }
+}
+
+async function streamOnce(
+  src: Source,
+  plan: Plan,
+  only: number[] | null,
+  wantedK: Set<number> | null,
+  pool: ExportPool,
+  threads: number,
+): Promise<Read> {
+  const { central, kOf, nameOfK } = plan
+  const hash = createHash('sha256')
+  const out: Read = {
+    sha256: '',
+    zipError: plan.damage === null ? null : { rank: central.length, why: plan.damage },
+    recordError: null,
+    rows: new Array(plan.records),
+    records: new Map(),
+    lastUpdate: null,
+    withdrawn: 0,
+  }
+  const inFlight = new Set<Promise<void>>()
+  const maxInFlight = Math.max(2, threads * 3)
+  const take = (r: BatchResult): void => {
+    const rows = typeof r.summaries === 'string' ? (JSON.parse(r.summaries) as SummaryRow[]) : r.summaries
+    for (const row of rows) out.rows[row[0]] = row
+    for (const [k, record] of r.records) out.records.set(k, record)
+    if (r.lastUpdate !== null && (out.lastUpdate === null || r.lastUpdate > out.lastUpdate))
+      out.lastUpdate = r.lastUpdate
+    out.withdrawn += r.withdrawn
+    if (r.error !== null && (out.recordError === null || r.error.k < out.recordError.k))
+      out.recordError = r.error
+  }
+  let failure: unknown = null
+
+  // the batch being filled: compressed bytes back to back, META numbers and a name per entry
+  let data = Buffer.allocUnsafeSlow(BATCH)
+  let used = 0
+  let meta: number[] = []
+  let names: string[] = []
+  const send = async (): Promise<void> => {
+    if (names.length === 0) return
+    // exactly sized, so that the copy made for the worker carries no spare bytes
+    const bytes = used === data.length ? data : Buffer.from(data.subarray(0, used))
+    const batch = {
+      data: bytes,
+      meta: Float64Array.from(meta),
+      names: JSON.stringify(names),
+      full: only !== null,
+    }
+    data = Buffer.allocUnsafeSlow(BATCH)
+    used = 0
+    meta = []
+    names = []
+    const tracked: Promise<void> = pool
+      .run(batch)
+      .then(take, (e: unknown) => {
+        failure ??= e
+      })
+      .then(() => {
+        inFlight.delete(tracked)
+      })
+    inFlight.add(tracked)
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight)
+  }
+
+  // The file as a stream: [0, tailStart) read in chunks, then the tail already in memory. The window
+  // holds the bytes from the entry being read to where reading is; two buffers take turns to hold it,
+  // so each read lands once, after the few bytes kept from the window before.
+  let win: Buffer = Buffer.alloc(0)
+  let winStart = 0
+  let readPos = 0
+  const spare: Buffer[] = [Buffer.allocUnsafeSlow(2 * CHUNK), Buffer.allocUnsafeSlow(2 * CHUNK)]
+  /** Reads the next part of the file onto the end of the window; false at the end of the file. */
+  const pull = async (): Promise<boolean> => {
+    if (readPos >= src.size) return false
+    const fromTail = readPos >= src.tailStart
+    const n = fromTail ? src.size - readPos : Math.min(CHUNK, src.tailStart - readPos)
+    const turn = win.buffer === spare[0]!.buffer ? 1 : 0
+    if (spare[turn]!.length < win.length + n) spare[turn] = Buffer.allocUnsafeSlow(win.length + n)
+    const next = spare[turn]!
+    win.copy(next, 0)
+    const part = next.subarray(win.length, win.length + n)
+    if (fromTail) src.tail.copy(part, 0, readPos - src.tailStart)
+    else await readInto(src.handle, part, readPos, src.display)
+    hash.update(part)
+    winStart = readPos - win.length
+    win = next.subarray(0, win.length + n)
+    readPos += n
+    return true
+  }
+  /** Drops the window's bytes before `from` (no later entry starts before it). */
+  const drop = (from: number): void => {
+    if (from <= winStart) return
+    const cut = Math.min(from - winStart, win.length)
+    win = win.subarray(cut)
+    winStart += cut
+  }
+  /** Makes the window hold the file's bytes through `end` (or through the end of the file). */
+  const ensure = async (end: number): Promise<void> => {
+    while (winStart + win.length < Math.min(end, src.size)) if (!(await pull())) return
+  }
+
+  let order = central.map((_, i) => i)
+  for (let i = 1; i < central.length; i++)
+    if (central[i]!.localOffset < central[i - 1]!.localOffset) {
+      order = order.sort((a, b) => central[a]!.localOffset - central[b]!.localOffset || a - b)
+      break
+    }
+  for (const i of order) {
+    const c = central[i]!
+    drop(c.localOffset)
+    if (winStart + win.length < Math.min(c.localOffset + LOCAL_HEADER, src.size))
+      await ensure(c.localOffset + LOCAL_HEADER)
+    let start: number
+    try {
+      start = zipDataStart(win, winStart, src.size, c, src.fail)
+    } catch (e) {
+      noteZip(out, i, e)
+      continue
+    }
+    const k = kOf[i]!
+    if (k < 0 || out.zipError !== null || (wantedK !== null && !wantedK.has(k))) continue
+    const n = c.compressedSize
+    if (winStart + win.length < start + n) await ensure(start + n)
+    if (used + n > data.length) {
+      await send()
+      if (n > data.length) data = Buffer.allocUnsafeSlow(n)
+    }
+    win.copy(data, used, start - winStart, start - winStart + n)
+    meta.push(k, c.method, used, n, c.size, c.crc32)
+    names.push(nameOfK[k]!)
+    used += n
+  }
+  await send()
+  // the rest of the file, for the digest
+  for (;;) {
+    win = Buffer.alloc(0)
+    if (!(await pull())) break
+  }
+  await Promise.all(inFlight)
+  if (failure !== null) throw failure
+  out.sha256 = hash.digest('hex')
+  return out
+}
+
+/** Keeps a local-header problem (the first in archive order) for `merge`; anything else is thrown. */
+function noteZip(out: Read, rank: number, e: unknown): void {
+  if (!(e instanceof InputError) || e.code !== 'SCAN_EXPORT_INVALID') throw e
+  const why = e.message.replace(/^not a readable ZIP archive: /, '')
+  if (out.zipError === null || rank < out.zipError.rank) out.zipError = { rank, why }
+}
+
+/** Fails with the first problem, or feeds the summaries to the collector in entry-name order. */
+function merge(
+  read: Read,
+  collector: OfflineCollector,
+  plan: Plan,
+  only: number[] | null,
+  fail: ZipFail,
+): void {
+  if (read.zipError !== null) fail(read.zipError.why)
+  const e = read.recordError
+  if (e !== null)
+    throw new InputError(e.code as ConstructorParameters<typeof InputError>[0], e.message, {
+      file: e.file,
+      details: e.details,
+    })
+  collector.addFacts(read.lastUpdate, read.withdrawn)
+  const visit = (k: number): void => {
+    const row = read.rows[k]
+    // withdrawn (counted in the facts), or never read: only the first is possible
+    if (row === undefined) return
+    collector.addRow(row, read.records.get(k) ?? null)
+  }
+  if (only !== null) for (const k of only) visit(k)
+  else for (let k = 0; k < plan.records; k++) visit(k)
+}
+
+async function readInto(handle: FileHandle, buf: Buffer, position: number, display: string): Promise<void> {
+  let done = 0
+  try {
+    while (done < buf.length) {
+      const { bytesRead } = await handle.read(buf, done, buf.length - done, position + done)
+      if (bytesRead === 0) break
+      done += bytesRead
+    }
+  } catch (e) {
+    throw toFsError(e, display, 'SCAN_EXPORT_UNREADABLE', 'read')
+  }
+  if (done < buf.length)
+    throw new InputError(
+      'SCAN_EXPORT_UNREADABLE',
+      'OSV export cannot be read (it changed while being read)',
+      {
+        file: display,
+      },
+    )
+}
+
+async function readAt(
+  handle: FileHandle,
+  position: number,
+  length: number,
+  display: string,
+): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length)
+  let done = 0
+  try {
+    while (done < length) {
+      const { bytesRead } = await handle.read(buf, done, length - done, position + done)
+      if (bytesRead === 0) break
+      done += bytesRead
+    }
+  } catch (e) {
+    throw toFsError(e, display, 'SCAN_EXPORT_UNREADABLE', 'read')
+  }
+  if (done < length)
+    throw new InputError(
+      'SCAN_EXPORT_UNREADABLE',
+      'OSV export cannot be read (it changed while being read)',
+      {
+        file: display,
+      },
+    )
+  return buf
+}
