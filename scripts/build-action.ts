@@ -49,16 +49,24 @@ const PATCHES: Array<{ file: string; find: string; replace: string; why: string 
   },
 ]
 
-const BANNER = [
-  '// detbuild GitHub Action, bundled by scripts/build-action.ts from src/action/main.ts. Do not edit.',
+/** What bundled CommonJS code expects of a module scope, for an ESM bundle (the CLI bundle shares it). */
+export const NODE_SHIMS = [
   "import { createRequire as __detbuildCreateRequire } from 'node:module';",
   "import { dirname as __detbuildDirname } from 'node:path';",
   "import { fileURLToPath as __detbuildFileURLToPath } from 'node:url';",
   'const require = __detbuildCreateRequire(import.meta.url);',
   'const __filename = __detbuildFileURLToPath(import.meta.url);',
   'const __dirname = __detbuildDirname(__filename);',
+]
+
+const BANNER = [
+  '// detbuild GitHub Action, bundled by scripts/build-action.ts from src/action/main.ts. Do not edit.',
+  ...NODE_SHIMS,
   "const __detbuildSourceUrl = (rel) => new URL('../' + rel, import.meta.url).href;",
 ].join('\n')
+
+/** node's own punycode module is deprecated (a warning on every run); the userland copy is the same code */
+export const userlandPunycode = () => ({ path: path.join(ROOT, 'node_modules', 'punycode', 'punycode.js') })
 
 function applyPatches(rel: string, text: string): string {
   let out = text
@@ -81,10 +89,7 @@ const plugin: esbuild.Plugin = {
         ? { path: inline }
         : undefined,
     )
-    // node's own punycode module is deprecated (a warning on every run); the userland copy is the same code
-    build.onResolve({ filter: /^punycode$/ }, () => ({
-      path: path.join(ROOT, 'node_modules', 'punycode', 'punycode.js'),
-    }))
+    build.onResolve({ filter: /^punycode$/ }, userlandPunycode)
     build.onResolve({ filter: /^detbuild:cdx-schemas$/ }, () => ({
       path: 'cdx-schemas',
       namespace: 'detbuild',
