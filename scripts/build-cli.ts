@@ -27,6 +27,7 @@
  */
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { isBuiltin } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
@@ -47,6 +48,16 @@ const EXTERNAL: Record<string, string> = {
   '@npmcli/arborist':
     'large (pacote, sigstore, the npm fetch stack) and only loaded for v1 lockfiles and --from installed',
   pacote: 'runs lifecycle scripts with @npmcli/run-script, which finds node-gyp from its package folder',
+}
+
+/**
+ * Optional packages a bundled library tries to load inside a `try` (esbuild leaves such a load as it is
+ * when the package is not installed). Any other import esbuild cannot resolve fails the build.
+ */
+export const OPTIONAL_ABSENT: Record<string, string> = {
+  kerberos:
+    "proxy-agent-negotiate's Kerberos proxy authentication (the npm fetch stack), off unless installed",
+  'supports-color': "debug's colour detection, plain output without it",
 }
 
 /**
@@ -111,20 +122,27 @@ function packageOfFile(rel: string): string | undefined {
   return at < 0 ? undefined : packageName(rel.slice(at + 'node_modules/'.length))
 }
 
-/** Every `src/**\/*-worker.ts`, keyed by its output name; two workers with one basename fail the build. */
+/** Every `src/**\/*-worker.ts`, keyed by its output name (see {@link workerEntryMap}). */
 export async function workerEntries(): Promise<Record<string, string>> {
-  const files = (await readdir(path.join(ROOT, 'src'), { recursive: true }))
-    .map((f) => posix(f))
-    .filter((f) => /(^|\/)[^/]+-worker\.ts$/.test(f))
-    .sort()
+  return workerEntryMap(
+    (await readdir(path.join(ROOT, 'src'), { recursive: true })).map((f) => `src/${posix(f)}`),
+  )
+}
+
+/**
+ * The worker files among `files` (repository paths), keyed by basename: the name the bundle writes each under
+ * and its callers look for (`new URL('./x-worker.js', import.meta.url)`). Two with one basename (or one named
+ * like the CLI entry) fail the build: one would overwrite the other.
+ */
+export function workerEntryMap(files: readonly string[]): Record<string, string> {
   const entries: Record<string, string> = {}
-  for (const f of files) {
+  for (const f of files.filter((x) => /^src\/(.+\/)?[^/]+-worker\.ts$/.test(x)).sort()) {
     const name = path.posix.basename(f, '.ts')
     if (Object.hasOwn(entries, name) || name === ENTRY)
       throw new Error(
-        `build-cli: two entries would be written as ${OUTDIR}/${name}.js (src/${f} and ${entries[name] ?? 'the CLI entry'}): rename one`,
+        `build-cli: two entries would be written as ${OUTDIR}/${name}.js (${f} and ${entries[name] ?? 'the CLI entry'}): rename one`,
       )
-    entries[name] = `src/${f}`
+    entries[name] = f
   }
   return entries
 }
@@ -241,6 +259,22 @@ export async function buildCli(): Promise<CliBundle> {
   const state: BuildState = { problems: [], patched: new Set() }
   const result = await esbuild.build(await cliBuildOptions(state))
   const { problems } = state
+  const manifest = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>
+  }
+  for (const name of Object.keys(EXTERNAL))
+    if (!Object.hasOwn(manifest.dependencies, name))
+      problems.push(`${name} is external but not in package.json's dependencies: an install would lack it`)
+  for (const [input, { imports }] of Object.entries(result.metafile?.inputs ?? {}))
+    for (const i of imports) {
+      if (!i.external || isBuiltin(i.path)) continue
+      const name = packageName(i.path)
+      const optional = Object.hasOwn(OPTIONAL_ABSENT, name) && i.kind !== 'import-statement'
+      if (!Object.hasOwn(EXTERNAL, name) && !optional)
+        problems.push(
+          `${input} imports ${i.path}, which is neither bundled nor listed in EXTERNAL or OPTIONAL_ABSENT`,
+        )
+    }
   for (const p of PATCHES)
     if (!state.patched.has(p.file))
       problems.push(`the patch for ${p.file} was not used (${p.why}): is it still bundled?`)
