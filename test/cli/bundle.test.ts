@@ -5,16 +5,14 @@
  * from node_modules, and neither node:crypto nor node:child_process. test/pack.test.ts runs it installed.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 import { pathToFileURL } from 'node:url'
-import { promisify } from 'node:util'
 import { buildCli, ENTRY, OUTDIR, workerEntryMap } from '../../scripts/build-cli.ts'
-import { repoRoot, tempDir } from '../helpers/paths.ts'
+import { runTraced } from '../helpers/loaded-modules.ts'
+import { repoRoot } from '../helpers/paths.ts'
 
-const run = promisify(execFile)
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }
 const outdir = path.join(repoRoot, OUTDIR)
 const bin = path.join(repoRoot, 'bin', 'detbuild.js')
@@ -40,7 +38,8 @@ test('two builds give the same bytes, and they are the bundle npm run build wrot
       `${OUTDIR}/${f.name} is stale: run npm run build`,
     )
   // nothing of the machine it was built on
-  for (const f of a.files) assert.ok(!Buffer.from(f.bytes).includes(repoRoot), `${f.name} names the build folder`)
+  for (const f of a.files)
+    assert.ok(!Buffer.from(f.bytes).includes(repoRoot), `${f.name} names the build folder`)
 })
 
 test('every src/**/*-worker.ts is written next to the chunks under its basename; a clash fails the build', () => {
@@ -48,7 +47,8 @@ test('every src/**/*-worker.ts is written next to the chunks under its basename;
     .map((f) => f.split(path.sep).join('/'))
     .filter((f) => f.endsWith('-worker.ts'))
   const shipped = readdirSync(outdir)
-  for (const w of workers) assert.ok(shipped.includes(`${path.posix.basename(w, '.ts')}.js`), `${w} is bundled`)
+  for (const w of workers)
+    assert.ok(shipped.includes(`${path.posix.basename(w, '.ts')}.js`), `${w} is bundled`)
   assert.ok(
     shipped.every((f) => f.endsWith('.js') && !f.includes('/')),
     'one flat folder: a worker sits next to the chunks that start it',
@@ -63,31 +63,7 @@ test('every src/**/*-worker.ts is written next to the chunks under its basename;
   )
 })
 
-/** Runs the shipped bin with a hook that records every module loaded (files and node's own). */
-async function traced(args: string[]): Promise<{ stdout: string; files: string[]; builtins: string[] }> {
-  const dir = tempDir('detbuild-bundle-')
-  const hook = path.join(dir, 'hook.mjs')
-  const log = path.join(dir, 'loaded.json')
-  writeFileSync(
-    hook,
-    [
-      "import module from 'node:module'",
-      "import { writeFileSync } from 'node:fs'",
-      'const files = new Set()',
-      'module.registerHooks({ load(url, context, next) { files.add(url); return next(url, context) } })',
-      "process.on('exit', () => writeFileSync(process.env.DETBUILD_TEST_LOADED, JSON.stringify({",
-      "  files: [...files].filter((u) => u.startsWith('file:')),",
-      "  builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)),",
-      '})))',
-      '',
-    ].join('\n'),
-  )
-  const { stdout } = await run(process.execPath, ['--import', pathToFileURL(hook).href, bin, ...args], {
-    env: { ...process.env, DETBUILD_TEST_LOADED: log },
-  })
-  const loaded = JSON.parse(readFileSync(log, 'utf8')) as { files: string[]; builtins: string[] }
-  return { stdout, ...loaded }
-}
+const traced = (args: string[]) => runTraced(bin, args)
 
 test('the bundled detbuild --version is package.json version, and starts from the bundle alone', async () => {
   const { stdout, files, builtins } = await traced(['--version'])
@@ -107,7 +83,9 @@ test('the bundled detbuild --version is package.json version, and starts from th
 test("every command's --help loads no more than --version: the commands' cores load only when they run", async () => {
   const startup = new Set((await traced(['--version'])).files)
   const help = await traced(['--help'])
-  const commands = [...help.stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help')
+  const commands = [...help.stdout.matchAll(/^ {2}([a-z]+)\b/gm)]
+    .map((m) => m[1]!)
+    .filter((c) => c !== 'help')
   assert.ok(commands.length >= 10 && commands.includes('sbom') && commands.includes('scan'), `${commands}`)
   for (const command of ['', ...commands]) {
     const r = command ? await traced([command, '--help']) : help
