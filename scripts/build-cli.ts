@@ -31,7 +31,7 @@ import { isBuiltin } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
-import { NODE_SHIMS, ROOT, userlandPunycode } from './build-action.ts'
+import { NODE_SHIMS, ROOT, staticRequires, userlandPunycode } from './build-action.ts'
 
 export const OUTDIR = 'dist/cli-bundle'
 /** the entry bin/detbuild.js imports: dist/cli-bundle/detbuild.js */
@@ -192,10 +192,7 @@ function plugin({ problems, patched: patchedFiles }: BuildState): esbuild.Plugin
         const text = await readFile(args.path, 'utf8')
         if (rel.startsWith('src/')) {
           // a runtime require from the source folder is a static one in the bundle (the package is bundled)
-          const out = rewriteImportMeta(
-            rel,
-            text.replace(/createRequire\(import\.meta\.url\)\((['"][^'"]+['"])\)/g, 'require($1)'),
-          )
+          const out = rewriteImportMeta(rel, staticRequires(text))
           return {
             contents: out,
             loader: rel.endsWith('.ts') ? 'ts' : 'js',
