@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// detbuild CLI: the compiled entry lives in dist/ (npm run build).
+// detbuild CLI: the bundled entry lives in dist/cli-bundle/ (npm run build: scripts/build-cli.ts).
 import module from 'node:module'
 
 const [major, minor] = process.versions.node.split('.').map(Number)
@@ -11,5 +11,5 @@ if (major < 22 || (major === 22 && minor < 22)) {
 }
 // V8's on-disk code cache: most of a short run is module loading (DETBUILD_NO_COMPILE_CACHE=1 turns it off)
 if (!process.env.DETBUILD_NO_COMPILE_CACHE) module.enableCompileCache?.()
-const { runCli } = await import('../dist/cli/main.js')
+const { runCli } = await import('../dist/cli-bundle/detbuild.js')
 await runCli()

@@ -35,12 +35,6 @@ const CDX_SCHEMA_DIR = 'node_modules/@cyclonedx/cyclonedx-library/res/schema'
 /** Exact source rewrites; the build fails when a pattern is not found exactly once (the source moved). */
 const PATCHES: Array<{ file: string; find: string; replace: string; why: string }> = [
   {
-    file: 'src/sbom/to-bom.ts',
-    find: "createRequire(import.meta.url)('spdx-expression-parse')",
-    replace: "require('spdx-expression-parse')",
-    why: 'a runtime require from the source folder would need node_modules; a static one is bundled',
-  },
-  {
     file: 'node_modules/@cyclonedx/cyclonedx-library/dist.node/_optPlug.node/__jsonValidators/ajv.js',
     find: 'require("node:fs/promises")',
     replace: 'require("detbuild:cdx-schemas")',
@@ -48,16 +42,32 @@ const PATCHES: Array<{ file: string; find: string; replace: string; why: string 
   },
 ]
 
-const BANNER = [
-  '// detbuild GitHub Action, bundled by scripts/build-action.ts from src/action/main.ts. Do not edit.',
+/** What bundled CommonJS code expects of a module scope, for an ESM bundle (the CLI bundle shares it). */
+export const NODE_SHIMS = [
   "import { createRequire as __detbuildCreateRequire } from 'node:module';",
   "import { dirname as __detbuildDirname } from 'node:path';",
   "import { fileURLToPath as __detbuildFileURLToPath } from 'node:url';",
   'const require = __detbuildCreateRequire(import.meta.url);',
   'const __filename = __detbuildFileURLToPath(import.meta.url);',
   'const __dirname = __detbuildDirname(__filename);',
+]
+
+const BANNER = [
+  '// detbuild GitHub Action, bundled by scripts/build-action.ts from src/action/main.ts. Do not edit.',
+  ...NODE_SHIMS,
   "const __detbuildSourceUrl = (rel) => new URL('../' + rel, import.meta.url).href;",
 ].join('\n')
+
+/** node's own punycode module is deprecated (a warning on every run); the userland copy is the same code */
+export const userlandPunycode = () => ({ path: path.join(ROOT, 'node_modules', 'punycode', 'punycode.js') })
+
+/**
+ * A first-party `createRequire(import.meta.url)('x')` (a synchronous load on first use) becomes a plain
+ * `require('x')`, which the bundle resolves at build time: a runtime require from the source folder would
+ * need node_modules. The CLI bundle does the same.
+ */
+export const staticRequires = (text: string): string =>
+  text.replace(/createRequire\(import\.meta\.url\)\((['"][^'"]+['"])\)/g, 'require($1)')
 
 function applyPatches(rel: string, text: string): string {
   let out = text
@@ -73,9 +83,7 @@ const plugin: esbuild.Plugin = {
   name: 'detbuild-action',
   setup(build) {
     // node's own punycode module is deprecated (a warning on every run); the userland copy is the same code
-    build.onResolve({ filter: /^punycode$/ }, () => ({
-      path: path.join(ROOT, 'node_modules', 'punycode', 'punycode.js'),
-    }))
+    build.onResolve({ filter: /^punycode$/ }, userlandPunycode)
     build.onResolve({ filter: /^detbuild:cdx-schemas$/ }, () => ({
       path: 'cdx-schemas',
       namespace: 'detbuild',
@@ -107,7 +115,11 @@ const plugin: esbuild.Plugin = {
       const patched = PATCHES.some((p) => p.file === rel)
       if (!firstParty && !patched) return undefined
       let text = applyPatches(rel, await readFile(args.path, 'utf8'))
-      if (firstParty) text = text.replaceAll('import.meta.url', `__detbuildSourceUrl(${JSON.stringify(rel)})`)
+      if (firstParty)
+        text = staticRequires(text).replaceAll(
+          'import.meta.url',
+          `__detbuildSourceUrl(${JSON.stringify(rel)})`,
+        )
       return {
         contents: text,
         loader: rel.endsWith('.ts') ? 'ts' : 'js',

@@ -12,7 +12,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "detbuild setup: installing dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi
-if [ ! -f dist/cli/main.js ] || [ -n "$(find src -newer dist/cli/main.js -name '*.ts' -print -quit)" ]; then
+# dist/ (tsc, the API) and dist/cli-bundle/ (the CLI the bin runs), both older than no source, script or lockfile
+stale() { [ ! -f "$1" ] || [ -n "$(find src scripts package-lock.json -newer "$1" \( -name '*.ts' -o -name package-lock.json \) -print -quit)" ]; }
+if stale dist/cli/main.js || stale dist/cli-bundle/detbuild.js; then
   echo "detbuild setup: building (npm run build)" >&2
   npm run --silent build
 fi

@@ -12,6 +12,8 @@
  *
  * The package is made from dist/, which `npm run build` writes (scripts/setup.sh and `npm test` build
  * before the tests): a missing or out-of-date dist/ fails here, loudly, rather than testing old code.
+ * The bin runs the CLI bundle (dist/cli-bundle/, scripts/build-cli.ts): the last test runs it installed, on
+ * every path that finds files at run time (the schemas, the worker files, the external libraries).
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -29,9 +31,13 @@ import { rm } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import * as tar from 'tar'
+import { ENTRY, OPTIONAL_ABSENT, OUTDIR, workerEntries } from '../scripts/build-cli.ts'
+import { runTraced } from './helpers/loaded-modules.ts'
 import { fixture, repoRoot as ROOT, tempDir } from './helpers/paths.ts'
+import { makeZip } from './scan/helpers.ts'
 
 const run = promisify(execFile)
 
@@ -99,7 +105,7 @@ let tarball = ''
 const entries = new Map<string, number>()
 
 before(async () => {
-  for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js'])
+  for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', `${OUTDIR}/${ENTRY}.js`])
     assert.ok(existsSync(path.join(ROOT, needed)), `${needed} is missing: run npm run build before the tests`)
   const stale = staleDist()
   assert.deepEqual(stale, [], `dist/ is older than these src/ files: run npm run build (${stale.join(', ')})`)
@@ -133,7 +139,7 @@ before(async () => {
 
 after(() => rm(work, { recursive: true, force: true }))
 
-test('the tarball carries the compiled package and its resources, not sources, tests, fixtures or the Action', () => {
+test('the tarball carries the compiled package and its resources, not sources, tests, fixtures or the Action', async () => {
   const files = [...entries.keys()]
   assert.ok(
     files.every((f) => f.startsWith('package/')),
@@ -142,9 +148,12 @@ test('the tarball carries the compiled package and its resources, not sources, t
   const inside = files.map((f) => f.slice('package/'.length))
   const top = [...new Set(inside.map((f) => f.split('/')[0]))].sort()
   assert.deepEqual(top, ['LICENSE', 'README.md', 'bin', 'dist', 'package.json', 'policies', 'schema'])
-  for (const needed of ['bin/detbuild.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js'])
+  for (const needed of ['bin/detbuild.js', 'dist/index.js', 'dist/index.d.ts', `${OUTDIR}/${ENTRY}.js`])
     assert.ok(inside.includes(needed), needed)
   // resources found relative to the compiled files at run time (import.meta.url)
+  // the bundle's workers sit next to its chunks, under their basenames
+  for (const name of Object.keys(await workerEntries()))
+    assert.ok(inside.includes(`${OUTDIR}/${name}.js`), `the bundled ${name}`)
   for (const dir of ['schema', 'policies'])
     for (const f of readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true }))
       if (f.isFile()) {
@@ -175,11 +184,18 @@ test('every package the compiled code imports is a declared dependency', () => {
       const spec = m[1]!
       if (spec.startsWith('.') || isBuiltin(spec)) continue
       const parts = spec.split('/')
-      imported.set(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!, file)
+      const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!
+      // a bundled library's optional load of a package that is not installed (the build allows only these)
+      if (file.startsWith(`${OUTDIR}/`) && Object.hasOwn(OPTIONAL_ABSENT, name)) continue
+      imported.set(name, file)
     }
   // the scan is not vacuous: it finds static, dynamic and createRequire imports
   for (const known of ['@cyclonedx/cyclonedx-library', 'pacote', 'spdx-expression-parse'])
     assert.ok(imported.has(known), `finds ${known}`)
+  assert.ok(
+    [...imported.values()].some((f) => f.startsWith(`${OUTDIR}/`)),
+    'the bundle loads external packages too (scanned)',
+  )
   const undeclared = [...imported].filter(([name]) => !Object.hasOwn(manifest.dependencies, name))
   assert.deepEqual(undeclared, [], 'imported by dist/ but not in "dependencies"')
 })
@@ -247,23 +263,37 @@ test("import('detbuild') in a project that installed the tarball gives the API, 
   assert.equal(got.schemaTitle, 'string')
 })
 
-test('npx detbuild in that project runs the installed bin: --version, and an SBOM from its packaged schemas', async () => {
+test('npx detbuild in that project runs the installed bin: --version, a validated SBOM and an offline scan', async () => {
   const npm = npmCommand()
-  const npx = async (args: string[]) =>
+  const npx = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
     run(npm.file, [...npm.prefix, 'exec', '--offline', '--no', '--', 'detbuild', ...args], {
       cwd: project,
-      env,
+      env: { ...env, ...extraEnv },
     })
   assert.equal((await npx(['--version'])).stdout.trim(), pkg.version)
-  // a real step through the bin: the compiled CycloneDX validator and the dependencies, all from the install
+  // the installed bin runs the installed bundle, nothing from this checkout
+  const traced = await runTraced(path.join(project, 'node_modules', '.bin', 'detbuild'), ['--version'], {
+    cwd: project,
+    env,
+  })
+  assert.equal(traced.stdout.trim(), pkg.version)
+  const bundleUrl = pathToFileURL(path.join(installed, OUTDIR)).href
+  assert.ok(traced.files.includes(`${bundleUrl}/${ENTRY}.js`), 'the bin loads the bundle')
+  assert.deepEqual(
+    traced.files.filter((u) => !u.startsWith(`${bundleUrl}/`) && !u.endsWith('/bin/detbuild.js')),
+    [],
+    '--version loads nothing but the bundle',
+  )
+  // a real step through the bin: the compiled CycloneDX validator, the worker, the XML schemas and the dependencies,
+  // all found from the install
   const app = path.join(work, 'small-app')
   cpSync(fixture('small-app'), app, { recursive: true })
   const out = path.join(work, 'sbom-out')
-  await run(
-    npm.file,
-    [...npm.prefix, 'exec', '--offline', '--no', '--', 'detbuild', 'sbom', '-C', app, '--out', out],
-    { cwd: project, env: { ...env, SOURCE_DATE_EPOCH: '1700000000' } },
-  )
+  const sbom = await npx(['sbom', '-C', app, '--out', out, '--format', 'both', '--json'], {
+    SOURCE_DATE_EPOCH: '1700000000',
+  })
+  const result = JSON.parse(sbom.stdout) as { validation: { json: { ok: unknown }; xml: { ok: unknown } } }
+  assert.deepEqual(result.validation, { json: { ok: true }, xml: { ok: true } }, 'both files schema-valid')
   const bom = JSON.parse(readFileSync(path.join(out, 'sbom.cdx.json'), 'utf8')) as {
     metadata: { timestamp: string; tools: { components: Array<{ name: string; version: string }> } }
     components: unknown[]
@@ -274,4 +304,30 @@ test('npx detbuild in that project runs the installed bin: --version, and an SBO
     'made by the installed detbuild',
   )
   assert.ok(bom.components.length > 0, 'components')
+  // an offline scan of a vulnerable project against an OSV export (zip), as the installed CLI runs it
+  const vulnerable = path.join(work, 'vulnerable-app')
+  cpSync(fixture('vulnerable-app'), vulnerable, { recursive: true })
+  await npx(['sbom', '-C', vulnerable, '-q'], { SOURCE_DATE_EPOCH: '1700000000' })
+  const records = path.join(ROOT, 'fixtures', 'osv', 'records')
+  const exportZip = path.join(work, 'osv-export.zip')
+  writeFileSync(
+    exportZip,
+    makeZip(
+      readdirSync(records)
+        .sort()
+        .map((name) => ({ name, data: readFileSync(path.join(records, name)) })),
+    ),
+  )
+  const scan = JSON.parse(
+    (
+      await npx(['scan', '-C', vulnerable, '--offline-db', exportZip, '--json'], {
+        SOURCE_DATE_EPOCH: '1700000000',
+      })
+    ).stdout,
+  ) as { complete: boolean; findings: Array<{ id: string; name: string }> }
+  assert.equal(scan.complete, true)
+  assert.ok(
+    scan.findings.some((f) => f.id === 'GHSA-29mw-wpgm-hmr9' && f.name === 'lodash'),
+    `the lodash advisory is found: ${scan.findings.map((f) => f.id)}`,
+  )
 })

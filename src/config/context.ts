@@ -3,10 +3,8 @@
  * file (read once), the environment the steps may see and the clock — made once by the CLI, the Action or
  * the programmatic API, frozen, and passed down. No step reads `process.env` or asks git for a time itself.
  */
-import { execFile } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { InputError } from '../errors.ts'
 import { type ConfigFile, readConfigFile } from './load-build-config.ts'
 
@@ -168,6 +166,11 @@ export async function resolveSourceDate(cwd: string, env: HostEnv): Promise<Sour
   const raw = env.SOURCE_DATE_EPOCH
   if (raw !== undefined && raw !== '') return { epoch: parseSourceDateEpoch(raw), from: 'env' }
   try {
+    // node:child_process loads only when git is asked: `--version` and `--help` start without it
+    const [{ execFile }, { promisify }] = await Promise.all([
+      import('node:child_process'),
+      import('node:util'),
+    ])
     const { stdout } = await promisify(execFile)(
       'git',
       ['log', '-1', '--no-show-signature', '--format=%ct', '--', '.', ...NEVER_STAGED_PATHSPECS],

@@ -2,7 +2,6 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { InputError, InternalError } from '../errors.ts'
-import { sha256Hex } from '../util/digest.ts'
 import { exists, readTextFile, toPosixRelative } from '../util/fs.ts'
 import { describeJsonType, parseJson, parseYamlCapped } from '../util/json-parse.ts'
 import { type BuildConfig, resolveBuildConfig, type SchemaIssue } from './build-config.ts'
@@ -64,6 +63,8 @@ export async function readConfigFile(cwd: string, explicit?: string): Promise<Co
   const text = await readTextFile(abs, 'CONFIG_MISSING', display, 'config')
   // the YAML library is loaded only for a YAML config: every command starts without it
   const yaml = isYamlName(display) ? (await import('../util/yaml-parse.ts')).parseYamlStrict : undefined
+  // node:crypto (and ssri) load only when there is a config to hash: `--version` and `--help` start without
+  const { sha256Hex } = await import('../util/digest.ts')
   return Object.freeze({
     file: display,
     sha256: sha256Hex(text),

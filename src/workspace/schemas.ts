@@ -4,7 +4,8 @@
  * these, so a file one of them accepts the other accepts too.
  */
 import { readFileSync } from 'node:fs'
-import { Ajv, type ValidateFunction } from 'ajv'
+import { createRequire } from 'node:module'
+import type { Ajv, ValidateFunction } from 'ajv'
 
 /** The schema of each workspace file: `schema/<kind>.schema.json`. */
 export const SCHEMA_KINDS = [
@@ -32,7 +33,12 @@ const compiled = new Map<SchemaKind, ValidateFunction>()
 function validator(kind: SchemaKind): ValidateFunction {
   let check = compiled.get(kind)
   if (!check) {
-    ajv ??= new Ajv({ allErrors: false, strict: true, allowUnionTypes: true })
+    // ajv loads on the first check, not with the workspace's file names (`sbom` needs only those)
+    ajv ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({
+      allErrors: false,
+      strict: true,
+      allowUnionTypes: true,
+    })
     // `schema/` sits two levels above both `src/workspace/` and `dist/workspace/`
     const url = new URL(`../../schema/${kind}.schema.json`, import.meta.url)
     check = ajv.compile(JSON.parse(readFileSync(url, 'utf8')) as object)

@@ -1,0 +1,101 @@
+/**
+ * The CLI bundle (scripts/build-cli.ts → dist/cli-bundle/, run by bin/detbuild.js): reproducible and fresh
+ * (two builds give the bytes `npm run build` wrote), complete (every worker next to the chunks, under its
+ * basename) and lazy: `--version` and every command's `--help` load only the start-up chunks, no library
+ * from node_modules, and neither node:crypto nor node:child_process. test/pack.test.ts runs it installed.
+ */
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { test } from 'node:test'
+import { pathToFileURL } from 'node:url'
+import { buildCli, ENTRY, OUTDIR, workerEntryMap } from '../../scripts/build-cli.ts'
+import { runTraced } from '../helpers/loaded-modules.ts'
+import { repoRoot } from '../helpers/paths.ts'
+
+const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }
+const outdir = path.join(repoRoot, OUTDIR)
+const bin = path.join(repoRoot, 'bin', 'detbuild.js')
+
+test('two builds give the same bytes, and they are the bundle npm run build wrote', async () => {
+  const [a, b] = [await buildCli(), await buildCli()]
+  assert.ok(a.files.length > 1, 'an entry and chunks')
+  assert.deepEqual(
+    b.files.map((f) => f.name),
+    a.files.map((f) => f.name),
+  )
+  for (const [i, f] of a.files.entries())
+    assert.ok(Buffer.from(f.bytes).equals(Buffer.from(b.files[i]!.bytes)), `${f.name} differs between builds`)
+  const onDisk = readdirSync(outdir).sort()
+  assert.deepEqual(
+    onDisk,
+    a.files.map((f) => f.name),
+    `${OUTDIR}/ is not what the sources build: run npm run build`,
+  )
+  for (const f of a.files)
+    assert.ok(
+      readFileSync(path.join(outdir, f.name)).equals(Buffer.from(f.bytes)),
+      `${OUTDIR}/${f.name} is stale: run npm run build`,
+    )
+  // nothing of the machine it was built on
+  for (const f of a.files)
+    assert.ok(!Buffer.from(f.bytes).includes(repoRoot), `${f.name} names the build folder`)
+})
+
+test('every src/**/*-worker.ts is written next to the chunks under its basename; a clash fails the build', () => {
+  const workers = (readdirSync(path.join(repoRoot, 'src'), { recursive: true }) as string[])
+    .map((f) => f.split(path.sep).join('/'))
+    .filter((f) => f.endsWith('-worker.ts'))
+  const shipped = readdirSync(outdir)
+  for (const w of workers)
+    assert.ok(shipped.includes(`${path.posix.basename(w, '.ts')}.js`), `${w} is bundled`)
+  assert.ok(
+    shipped.every((f) => f.endsWith('.js') && !f.includes('/')),
+    'one flat folder: a worker sits next to the chunks that start it',
+  )
+  assert.deepEqual(workerEntryMap(['src/a/x-worker.ts', 'src/b/y.ts', 'src/c/d/z-worker.ts', 'src/e/x.ts']), {
+    'x-worker': 'src/a/x-worker.ts',
+    'z-worker': 'src/c/d/z-worker.ts',
+  })
+  assert.throws(
+    () => workerEntryMap(['src/a/x-worker.ts', 'src/b/x-worker.ts']),
+    /two entries would be written as dist\/cli-bundle\/x-worker\.js/,
+  )
+})
+
+const traced = (args: string[]) => runTraced(bin, args)
+
+test('the bundled detbuild --version is package.json version, and starts from the bundle alone', async () => {
+  const { stdout, files, builtins } = await traced(['--version'])
+  assert.equal(stdout.trim(), pkg.version)
+  const inBundle = pathToFileURL(outdir).href
+  const rest = files.filter((u) => u !== pathToFileURL(bin).href)
+  assert.ok(rest.includes(`${inBundle}/${ENTRY}.js`), 'bin/detbuild.js runs the bundle')
+  assert.deepEqual(
+    rest.filter((u) => !u.startsWith(`${inBundle}/`)),
+    [],
+    'nothing outside the bundle (no dist/ per-file output, no node_modules)',
+  )
+  for (const heavy of ['crypto', 'child_process', 'worker_threads'])
+    assert.ok(!builtins.includes(heavy), `--version loads node:${heavy}`)
+})
+
+test("every command's --help loads no more than --version: the commands' cores load only when they run", async () => {
+  const startup = new Set((await traced(['--version'])).files)
+  const help = await traced(['--help'])
+  const commands = [...help.stdout.matchAll(/^ {2}([a-z]+)\b/gm)]
+    .map((m) => m[1]!)
+    .filter((c) => c !== 'help')
+  assert.ok(commands.length >= 10 && commands.includes('sbom') && commands.includes('scan'), `${commands}`)
+  for (const command of ['', ...commands]) {
+    const r = command ? await traced([command, '--help']) : help
+    assert.match(r.stdout, /Usage: detbuild/)
+    assert.deepEqual(
+      r.files.filter((u) => !startup.has(u)),
+      [],
+      `detbuild ${command} --help loads more than --version`,
+    )
+    for (const heavy of ['crypto', 'child_process'])
+      assert.ok(!r.builtins.includes(heavy), `detbuild ${command} --help loads node:${heavy}`)
+  }
+})
