@@ -1,6 +1,6 @@
 /**
- * The npm ecosystem: projects with package.json and package-lock.json / npm-shrinkwrap.json (read with
- * @npmcli/arborist), `pkg:npm` package URLs, OSV's "npm" advisories, semver versions.
+ * The npm ecosystem: projects with package.json and package-lock.json / npm-shrinkwrap.json (v2/v3 read
+ * directly, v1 and installed trees with @npmcli/arborist), `pkg:npm` package URLs, OSV's "npm" advisories, semver versions.
  */
 import type { Ecosystem, ReadInventoryOptions } from '../ecosystem.ts'
 import { semverOrder } from '../semver-order.ts'

@@ -1,6 +1,7 @@
 /**
- * Edge: reads an npm project's dependency tree with @npmcli/arborist (from the lockfile, or the installed
- * node_modules) and turns it into plain data. Everything after this file is pure.
+ * Edge: reads an npm project's dependency tree and turns it into plain data: a v2/v3 lockfile directly
+ * (lockfile-reader.ts, pure; this file reads the files it needs), a v1 lockfile or the installed
+ * node_modules with @npmcli/arborist (loaded only then). Everything after this file is pure.
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
