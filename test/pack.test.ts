@@ -174,9 +174,10 @@ test('every package the compiled code imports is a declared dependency', () => {
   assert.equal(manifest.name, 'detbuild')
   assert.equal(manifest.version, pkg.version)
   const imported = new Map<string, string>()
-  // a specifier has no white space: prose in a string (a hint that says "…came from") is not an import
+  // a specifier has no white space and starts like a package name or a path: prose in a string (a hint
+  // that says "…came from", a schema description ending in 'from"},…') is not an import
   const specifier =
-    /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*|createRequire\([^)]*\)\(\s*)['"]([^'"\s]+)['"]/g
+    /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*|createRequire\([^)]*\)\(\s*)['"]([@\w.][^'"\s]*)['"]/g
   const code = walk(installed).filter((f) => f.endsWith('.js'))
   assert.ok(code.length > 50, `compiled files found (${code.length})`)
   for (const file of code)
