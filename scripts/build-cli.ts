@@ -159,7 +159,7 @@ function rewriteImportMeta(rel: string, text: string): string {
       `build-cli: ${rel} uses import.meta.url and names a worker: only files directly in a src/<folder>/ can start workers from the bundle`,
     )
   const up = depth < 2 ? '../'.repeat(2 - depth) : './'
-  const down = rel.split('/').slice(3, -1).join('/')
+  const down = rel.split('/').slice(2, -1).join('/')
   const virtual = `${up}${down ? `${down}/` : ''}${path.posix.basename(rel, '.ts')}.js`
   return text.replaceAll('import.meta.url', `new URL(${JSON.stringify(virtual)}, import.meta.url).href`)
 }
