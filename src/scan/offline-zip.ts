@@ -315,9 +315,15 @@ async function streamOnce(
     win = win.subarray(cut)
     winStart += cut
   }
-  /** Makes the window hold the file's bytes through `end` (or through the end of the file). */
-  const ensure = async (end: number): Promise<void> => {
-    while (winStart + win.length < Math.min(end, src.size)) if (!(await pull())) return
+  /**
+   * Makes the window hold the file's bytes from `from` through `end` (or through the end of the file),
+   * dropping what lies before `from` as it reads: a gap between entries is never held.
+   */
+  const ensure = async (from: number, end: number): Promise<void> => {
+    while (winStart + win.length < Math.min(end, src.size)) {
+      drop(from)
+      if (!(await pull())) return
+    }
   }
 
   let order = central.map((_, i) => i)
@@ -330,7 +336,7 @@ async function streamOnce(
     const c = central[i]!
     drop(c.localOffset)
     if (winStart + win.length < Math.min(c.localOffset + LOCAL_HEADER, src.size))
-      await ensure(c.localOffset + LOCAL_HEADER)
+      await ensure(c.localOffset, c.localOffset + LOCAL_HEADER)
     let start: number
     try {
       start = zipDataStart(win, winStart, src.size, c, src.fail)
@@ -341,7 +347,7 @@ async function streamOnce(
     const k = kOf[i]!
     if (k < 0 || out.zipError !== null || (wantedK !== null && !wantedK.has(k))) continue
     const n = c.compressedSize
-    if (winStart + win.length < start + n) await ensure(start + n)
+    if (winStart + win.length < start + n) await ensure(c.localOffset, start + n)
     if (used + n > data.length) {
       await send()
       if (n > data.length) data = Buffer.allocUnsafeSlow(n)
