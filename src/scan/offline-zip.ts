@@ -290,30 +290,30 @@ async function streamOnce(
   let winStart = 0
   let readPos = 0
   const spare: Buffer[] = [Buffer.allocUnsafeSlow(2 * CHUNK), Buffer.allocUnsafeSlow(2 * CHUNK)]
-  /** Reads the next part of the file onto the end of the window; false at the end of the file. */
+  /** Bytes before this offset are no longer needed (no later entry starts before it). */
+  let keepFrom = 0
+  /** Reads the next part of the file onto the end of the window's kept bytes; false at the end of the file. */
   const pull = async (): Promise<boolean> => {
     if (readPos >= src.size) return false
+    const kept = win.subarray(Math.min(Math.max(keepFrom - winStart, 0), win.length))
     const fromTail = readPos >= src.tailStart
     const n = fromTail ? src.size - readPos : Math.min(CHUNK, src.tailStart - readPos)
-    const turn = win.buffer === spare[0]!.buffer ? 1 : 0
-    if (spare[turn]!.length < win.length + n) spare[turn] = Buffer.allocUnsafeSlow(win.length + n)
+    const turn = kept.buffer === spare[0]!.buffer ? 1 : 0
+    if (spare[turn]!.length < kept.length + n) spare[turn] = Buffer.allocUnsafeSlow(kept.length + n)
     const next = spare[turn]!
-    win.copy(next, 0)
-    const part = next.subarray(win.length, win.length + n)
+    kept.copy(next, 0)
+    const part = next.subarray(kept.length, kept.length + n)
     if (fromTail) src.tail.copy(part, 0, readPos - src.tailStart)
     else await readInto(src.handle, part, readPos, src.display)
     hash.update(part)
-    winStart = readPos - win.length
-    win = next.subarray(0, win.length + n)
+    winStart = readPos - kept.length
+    win = next.subarray(0, kept.length + n)
     readPos += n
     return true
   }
-  /** Drops the window's bytes before `from` (no later entry starts before it). */
+  /** Marks the window's bytes before `from` as dropped (no later entry starts before it). */
   const drop = (from: number): void => {
-    if (from <= winStart) return
-    const cut = Math.min(from - winStart, win.length)
-    win = win.subarray(cut)
-    winStart += cut
+    if (from > keepFrom) keepFrom = from
   }
   /**
    * Makes the window hold the file's bytes from `from` through `end` (or through the end of the file),
@@ -360,7 +360,7 @@ async function streamOnce(
   await send()
   // the rest of the file, for the digest
   for (;;) {
-    win = Buffer.alloc(0)
+    keepFrom = readPos
     if (!(await pull())) break
   }
   await Promise.all(inFlight)
