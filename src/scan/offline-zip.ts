@@ -290,34 +290,40 @@ async function streamOnce(
   let winStart = 0
   let readPos = 0
   const spare: Buffer[] = [Buffer.allocUnsafeSlow(2 * CHUNK), Buffer.allocUnsafeSlow(2 * CHUNK)]
-  /** Reads the next part of the file onto the end of the window; false at the end of the file. */
+  /** Bytes before this offset are no longer needed (no later entry starts before it). */
+  let keepFrom = 0
+  /** Reads the next part of the file onto the end of the window's kept bytes; false at the end of the file. */
   const pull = async (): Promise<boolean> => {
     if (readPos >= src.size) return false
+    const kept = win.subarray(Math.min(Math.max(keepFrom - winStart, 0), win.length))
     const fromTail = readPos >= src.tailStart
     const n = fromTail ? src.size - readPos : Math.min(CHUNK, src.tailStart - readPos)
-    const turn = win.buffer === spare[0]!.buffer ? 1 : 0
-    if (spare[turn]!.length < win.length + n) spare[turn] = Buffer.allocUnsafeSlow(win.length + n)
+    const turn = kept.buffer === spare[0]!.buffer ? 1 : 0
+    if (spare[turn]!.length < kept.length + n) spare[turn] = Buffer.allocUnsafeSlow(kept.length + n)
     const next = spare[turn]!
-    win.copy(next, 0)
-    const part = next.subarray(win.length, win.length + n)
+    kept.copy(next, 0)
+    const part = next.subarray(kept.length, kept.length + n)
     if (fromTail) src.tail.copy(part, 0, readPos - src.tailStart)
     else await readInto(src.handle, part, readPos, src.display)
     hash.update(part)
-    winStart = readPos - win.length
-    win = next.subarray(0, win.length + n)
+    winStart = readPos - kept.length
+    win = next.subarray(0, kept.length + n)
     readPos += n
     return true
   }
-  /** Drops the window's bytes before `from` (no later entry starts before it). */
+  /** Marks the window's bytes before `from` as dropped (no later entry starts before it). */
   const drop = (from: number): void => {
-    if (from <= winStart) return
-    const cut = Math.min(from - winStart, win.length)
-    win = win.subarray(cut)
-    winStart += cut
+    if (from > keepFrom) keepFrom = from
   }
-  /** Makes the window hold the file's bytes through `end` (or through the end of the file). */
-  const ensure = async (end: number): Promise<void> => {
-    while (winStart + win.length < Math.min(end, src.size)) if (!(await pull())) return
+  /**
+   * Makes the window hold the file's bytes from `from` through `end` (or through the end of the file),
+   * dropping what lies before `from` as it reads: a gap between entries is never held.
+   */
+  const ensure = async (from: number, end: number): Promise<void> => {
+    while (winStart + win.length < Math.min(end, src.size)) {
+      drop(from)
+      if (!(await pull())) return
+    }
   }
 
   let order = central.map((_, i) => i)
@@ -330,7 +336,7 @@ async function streamOnce(
     const c = central[i]!
     drop(c.localOffset)
     if (winStart + win.length < Math.min(c.localOffset + LOCAL_HEADER, src.size))
-      await ensure(c.localOffset + LOCAL_HEADER)
+      await ensure(c.localOffset, c.localOffset + LOCAL_HEADER)
     let start: number
     try {
       start = zipDataStart(win, winStart, src.size, c, src.fail)
@@ -341,7 +347,7 @@ async function streamOnce(
     const k = kOf[i]!
     if (k < 0 || out.zipError !== null || (wantedK !== null && !wantedK.has(k))) continue
     const n = c.compressedSize
-    if (winStart + win.length < start + n) await ensure(start + n)
+    if (winStart + win.length < start + n) await ensure(c.localOffset, start + n)
     if (used + n > data.length) {
       await send()
       if (n > data.length) data = Buffer.allocUnsafeSlow(n)
@@ -354,7 +360,7 @@ async function streamOnce(
   await send()
   // the rest of the file, for the digest
   for (;;) {
-    win = Buffer.alloc(0)
+    keepFrom = readPos
     if (!(await pull())) break
   }
   await Promise.all(inFlight)

@@ -199,3 +199,27 @@ test('the first error is the sequential reader’s: ZIP structure first, then re
     await t.cleanup()
   }
 })
+
+test('entries far apart (a large file that is not a record between them) read the same', async () => {
+  const t = await tempDir()
+  try {
+    const list = entries()
+    const padded = [
+      ...list.slice(0, 40),
+      // stored: 10 MB in the archive, more than two of the loader's 4 MiB reads
+      { name: 'padding.bin', data: Buffer.alloc(10 * 1024 * 1024, 0x61), stored: true },
+      ...list.slice(40),
+    ]
+    const file = path.join(t.dir, 'all.zip')
+    await writeFile(file, makeZip(list))
+    const plain = await loadOfflineDb(file, 'all.zip', { names: NAMES, threads: 1 })
+    await writeFile(file, makeZip(padded))
+    for (const threads of [1, 2]) {
+      const db = await loadOfflineDb(file, 'all.zip', { names: NAMES, threads })
+      assert.deepEqual({ ...(facts(db) as object), sha256: '' }, { ...(facts(plain) as object), sha256: '' })
+      assert.equal(db.sha256, createHash('sha256').update(readFileSync(file)).digest('hex'))
+    }
+  } finally {
+    await t.cleanup()
+  }
+})
