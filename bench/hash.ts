@@ -6,12 +6,11 @@
  * over dist/), so its peak RSS is measured by GNU time like the others'. `--before` adds the way build
  * hashed before (the whole file read into memory; a 3 GiB file cannot be).
  */
-import { spawnSync } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Contender, report, sideBySide } from './lib.ts'
+import { type Contender, detbuildCli, header, report, sideBySide } from './lib.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const driver = path.join(root, 'bench', 'hash-driver.mjs')
@@ -19,8 +18,9 @@ const GiB = 1024 * 1024 * 1024
 const before = process.argv.includes('--before')
 const runs = Number(process.env.BENCH_RUNS ?? 3)
 
-const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' })
-if (build.status !== 0) process.exit(1)
+// `npm run bench` builds dist/ first; detbuildCli() fails clearly when it is missing
+detbuildCli()
+header('Hashing: detbuild digestFile vs openssl dgst and sha256sum/sha512sum')
 
 /** A file of `size` pseudo-random bytes (random, so no storage layer can shortcut zeros). */
 function randomFile(file: string, size: number): void {

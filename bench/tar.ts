@@ -6,20 +6,20 @@
  * `--before` adds the in-memory writer (every member read, then gzipFixed(writeTar(…))); `--levels`
  * prints the time and size of detbuild's archive at each gzip level 1–9 (how GZIP_LEVEL was chosen).
  */
-import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Contender, report, sideBySide } from './lib.ts'
+import { type Contender, detbuildCli, header, report, sideBySide } from './lib.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const driver = path.join(root, 'bench', 'tar-driver.mjs')
 const FILES = 10_190
 const runs = Number(process.env.BENCH_RUNS ?? 3)
 
-const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' })
-if (build.status !== 0) process.exit(1)
+// `npm run bench` builds dist/ first; detbuildCli() fails clearly when it is missing
+detbuildCli()
+header('Deterministic tar+gzip: detbuild vs GNU tar | gzip -n')
 const { GZIP_LEVEL } = (await import(path.join(root, 'dist', 'util', 'tar.js'))) as { GZIP_LEVEL: number }
 
 /** Files under `dir` (relative, POSIX), in code point order, without following links. */
