@@ -64,9 +64,8 @@ test('the direct reader equals Arborist on every lockfile under fixtures/ and te
   assert.ok(dirs.length >= 10, `found ${dirs.length} lockfiles`)
   const leftToArborist: string[] = []
   for (const dir of dirs) if (!(await compare(dir))) leftToArborist.push(path.relative(ROOT, dir))
-  // v1; git and remote tarball specs; negated and outside-the-project workspace globs
+  // v1; negated and outside-the-project workspace globs (git and remote tarball specs are read directly)
   assert.deepEqual(leftToArborist.sort(), [
-    'fixtures/dep-kinds',
     'fixtures/init/monorepo',
     'fixtures/lockfile-v1',
   ])
@@ -93,6 +92,9 @@ test('a v2/v3 lockfile is read without loading Arborist; a v1 lockfile loads it'
   assert.ok(run('fixtures/lockfile-v1').arborist > 0)
 })
 
+const SHA = '0123456789abcdef0123456789abcdef01234567'
+const OTHER_SHA = 'fedcba9876543210fedcba9876543210fedcba98'
+
 const reg = (name: string, version: string) => ({
   version,
   resolved: `https://registry.npmjs.org/${name}/-/${name}-${version}.tgz`,
@@ -105,6 +107,10 @@ const CASES: Array<{
   pkg: Record<string, unknown>
   packages: Record<string, unknown>
   files?: Record<string, unknown>
+  /** what the inventory must warn (Arborist's and the direct reader's alike) */
+  warnings?: RegExp[]
+  /** kinds of some nodes, by location */
+  kinds?: Record<string, string>
 }> = [
   {
     name: 'a package both prod and dev need stays prod; the lockfile disagrees with package.json',
@@ -194,6 +200,129 @@ const CASES: Array<{
     },
     files: { 'p/w/package.json': { name: 'w', version: '0.2.0', dependencies: { al: '^1.0.0' } } },
   },
+  {
+    name: 'git (commit, semver: range, github shorthand, other host), remote and file tarball dependencies',
+    direct: true,
+    pkg: {
+      name: 'r',
+      version: '1.0.0',
+      dependencies: {
+        c: `git+ssh://git@github.com/x/c.git#${SHA}`,
+        s: 'github:x/s#semver:^1.0.0',
+        g: 'github:x/g#v1.0.0',
+        h: 'git+https://github.com/x/h.git',
+        o: 'git+https://git.example.com/x/o.git#semver:~2.0.0',
+        rt: 'https://example.com/rt-1.0.0.tgz',
+        ft: 'file:vendor/ft-1.0.0.tgz',
+        t: 'latest',
+      },
+    },
+    packages: {
+      '': {
+        name: 'r',
+        version: '1.0.0',
+        dependencies: {
+          c: `git+ssh://git@github.com/x/c.git#${SHA}`,
+          s: 'github:x/s#semver:^1.0.0',
+          g: 'github:x/g#v1.0.0',
+          h: 'git+https://github.com/x/h.git',
+          o: 'git+https://git.example.com/x/o.git#semver:~2.0.0',
+          rt: 'https://example.com/rt-1.0.0.tgz',
+          ft: 'file:vendor/ft-1.0.0.tgz',
+          t: 'latest',
+        },
+      },
+      'node_modules/c': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/c.git#${SHA}` },
+      'node_modules/s': { version: '1.4.0', resolved: `git+ssh://git@github.com/x/s.git#${SHA}` },
+      'node_modules/g': {
+        version: '1.0.0',
+        resolved: `github:x/g#${SHA}`,
+        dependencies: { ft2: 'file:ft2-1.0.0.tgz', w: 'github:x/w' },
+      },
+      'node_modules/h': { version: '3.0.0', resolved: `git+https://github.com/x/h.git#${SHA}` },
+      'node_modules/o': { version: '2.0.5', resolved: `git+https://git.example.com/x/o.git#${SHA}` },
+      'node_modules/rt': {
+        version: '1.0.0',
+        resolved: 'https://example.com/rt-1.0.0.tgz',
+        integrity: 'sha512-AAAA',
+        dependencies: { ft3: 'file:ft3.tgz' },
+      },
+      'node_modules/ft': {
+        version: '1.0.0',
+        resolved: 'file:vendor/ft-1.0.0.tgz',
+        integrity: 'sha512-BBBB',
+        dependencies: { ft2: 'file:ft2-1.0.0.tgz' },
+      },
+      'node_modules/ft/node_modules/ft2': { version: '1.0.0', resolved: 'file:vendor/ft2-1.0.0.tgz' },
+      'node_modules/ft2': { version: '1.0.0', resolved: 'file:vendor/ft2-1.0.0.tgz' },
+      'node_modules/ft3': { version: '1.0.0', resolved: 'file:ft3.tgz' },
+      'node_modules/t': { version: '1.0.0', resolved: 'https://example.com/t-1.0.0.tgz' },
+      'node_modules/w': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/w.git#${SHA}` },
+    },
+    kinds: {
+      'node_modules/c': 'git',
+      'node_modules/g': 'git',
+      'node_modules/rt': 'remote',
+      'node_modules/ft': 'file',
+      'node_modules/t': 'remote',
+    },
+    warnings: [
+      // g's file: spec is read from g's own folder (not a tarball): it does not match the one at the top
+      /^invalid dependency ft2: g@1\.0\.0 wants file:ft2-1\.0\.0\.tgz, found 1\.0\.0$/,
+      // a remote package's file: spec is read from the project folder: ft3.tgz is there
+    ],
+  },
+  {
+    name: 'git and remote dependencies that do not match what the lockfile resolved',
+    direct: true,
+    pkg: {
+      name: 'r',
+      version: '1.0.0',
+      dependencies: {
+        a: '^1.0.0',
+        g: 'github:x/g#v2.0.0',
+        s: 'github:x/s#semver:^2.0.0',
+        c: `github:x/c#${OTHER_SHA}`,
+      },
+    },
+    packages: {
+      '': {
+        name: 'r',
+        version: '1.0.0',
+        dependencies: {
+          a: '^1.0.0',
+          g: 'github:x/g#v1.0.0',
+          s: 'github:x/s#semver:^2.0.0',
+          c: `github:x/c#${OTHER_SHA}`,
+        },
+      },
+      'node_modules/a': {
+        ...reg('a', '1.0.0'),
+        dependencies: {
+          other: 'github:y/other#v1',
+          rt: 'https://example.com/rt-2.0.0.tgz',
+          t: 'next',
+          tg: 'next',
+          ft: 'file:ft.tgz',
+        },
+      },
+      'node_modules/g': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/g.git#${SHA}` },
+      'node_modules/s': { version: '1.4.0', resolved: `git+ssh://git@github.com/x/s.git#${SHA}` },
+      'node_modules/c': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/c.git#${SHA}` },
+      'node_modules/other': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/other.git#${SHA}` },
+      'node_modules/rt': { version: '1.0.0', resolved: 'https://example.com/rt-1.0.0.tgz' },
+      'node_modules/t': reg('t', '1.0.0'),
+      'node_modules/tg': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/tg.git#${SHA}` },
+      'node_modules/ft': reg('ft', '1.0.0'),
+    },
+    warnings: [
+      /^package-lock\.json is out of sync with package\.json \(run npm install\): c: package\.json wants github:x\/c#f[0-9a-f]+, package-lock\.json has 1\.0\.0; g: package\.json wants github:x\/g#v2\.0\.0, package-lock\.json has 1\.0\.0; s: package\.json wants github:x\/s#semver:\^2\.0\.0, package-lock\.json has 1\.4\.0$/,
+      /^invalid dependency other: a@1\.0\.0 wants github:y\/other#v1, found 1\.0\.0$/,
+      /^invalid dependency rt: a@1\.0\.0 wants https:\/\/example\.com\/rt-2\.0\.0\.tgz, found 1\.0\.0$/,
+      /^invalid dependency tg: a@1\.0\.0 wants next, found 1\.0\.0$/,
+      /^invalid dependency ft: a@1\.0\.0 wants file:ft\.tgz, found 1\.0\.0$/,
+    ],
+  },
 ]
 
 for (const c of CASES)
@@ -216,10 +345,35 @@ for (const c of CASES)
         await writeFile(path.join(dir, file), JSON.stringify(content))
       }
       assert.equal(await compare(dir), c.direct)
+      const inv = await readInventory(dir, 'lockfile')
+      for (const w of c.warnings ?? [])
+        assert.ok(
+          inv.warnings.some((x) => w.test(x)),
+          `${w} not in:\n${inv.warnings.join('\n')}`,
+        )
+      for (const [loc, kind] of Object.entries(c.kinds ?? {})) assert.equal(inv.nodes.get(loc)?.kind, kind, loc)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+test('a local tarball in a shrinkwrap is left to Arborist (which reads a temporary copy of the project)', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'detbuild-lockfile-case-'))
+  try {
+    const pkg = { name: 'r', version: '1.0.0', dependencies: { ft: 'file:ft.tgz' } }
+    const packages = { '': pkg, 'node_modules/ft': { version: '1.0.0', resolved: 'file:ft.tgz' } }
+    await writeFile(path.join(dir, 'package.json'), JSON.stringify(pkg))
+    const lock = { name: 'r', version: '1.0.0', lockfileVersion: 3, requires: true, packages }
+    await writeFile(path.join(dir, 'npm-shrinkwrap.json'), JSON.stringify(lock))
+    assert.equal(await readInventoryDirectly(dir), null)
+    await writeFile(path.join(dir, 'package-lock.json'), JSON.stringify(lock))
+    await rm(path.join(dir, 'npm-shrinkwrap.json'))
+    const direct = await readInventoryDirectly(dir)
+    assert.equal(direct?.nodes.get('node_modules/ft')?.resolved, `file:${path.join(dir, 'ft.tgz')}`)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
 
 // ---------------------------------------------------------------- generated lockfiles
 

@@ -17,6 +17,7 @@ import { toLockInfo, toProjectLock } from './lock-info.ts'
 import {
   type LockfileInput,
   linkTargetLocations,
+  NEEDS_SPEC_PARSER,
   readLockfileInventory,
   simpleWorkspacePatterns,
 } from './lockfile-reader.ts'
@@ -245,7 +246,7 @@ async function readLockfileDirectly(
     if (pkg === null) return null
     if (pkg !== undefined) linkTargetPackages.set(loc, pkg)
   }
-  const inventory = readLockfileInventory({
+  const input: LockfileInput = {
     lockfile: lock.file,
     lockfileVersion: lock.version,
     lock: lock.data,
@@ -253,7 +254,14 @@ async function readLockfileDirectly(
     projectDir: path.resolve(cwd),
     workspaceFolders,
     linkTargetPackages,
-  })
+  }
+  let inventory = readLockfileInventory(input)
+  // git, remote or tarball specs and resolutions: read again with npm-package-arg (loaded only then)
+  if (inventory === NEEDS_SPEC_PARSER) {
+    const { default: npa } = await import('npm-package-arg')
+    inventory = readLockfileInventory({ ...input, npa })
+    if (inventory === NEEDS_SPEC_PARSER) return null
+  }
   if (inventory) for (const node of inventory.nodes.values()) assertNamed(node, lock.file)
   return inventory
 }
