@@ -392,6 +392,16 @@ const SPECS = [
   'npm:b@^1.0.0',
   'npm:@s/d',
   '1.0.0 - 2.0.0',
+  // git, remote and tarball specs: each matches what some generated entries resolved to, not others
+  'github:x/a#v1.0.0',
+  `git+ssh://git@github.com/x/b.git#${SHA}`,
+  `github:x/c#${OTHER_SHA}`,
+  'github:x/a#semver:^1.0.0',
+  'git+https://github.com/x/b.git',
+  'git+https://git.example.com/x/c.git#semver:>=2',
+  'https://example.com/a-1.0.0.tgz',
+  'file:vendor/b-1.2.0.tgz',
+  'file:../c.tgz',
 ] as const
 
 const depMap = fc.dictionary(fc.constantFrom(...NAMES), fc.constantFrom(...SPECS), { maxKeys: 3 })
@@ -402,9 +412,13 @@ const entryArb = fc.record({
   version: fc.constantFrom(...VERSIONS),
   alias: fc.option(fc.constantFrom(...NAMES), { freq: 5 }),
   resolved: fc.oneof(
-    { weight: 20, arbitrary: fc.constantFrom('registry', 'none', 'registry') },
-    { weight: 1, arbitrary: fc.constant('git') },
+    { weight: 12, arbitrary: fc.constantFrom('registry', 'none', 'registry') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom('git', 'github', 'git-https', 'git-other', 'remote', 'file', 'odd'),
+    },
   ),
+  commit: fc.constantFrom(SHA, OTHER_SHA),
   dependencies: depMap,
   optionalDependencies: fc.option(depMap, { freq: 4 }),
   peerDependencies: fc.option(depMap, { freq: 3 }),
@@ -464,7 +478,19 @@ function toFiles(p: Project): {
     const entry: Record<string, unknown> = { version: e.version }
     if (e.alias) entry.name = e.alias
     if (e.resolved === 'registry') entry.resolved = registry(name, e.version)
-    if (e.resolved === 'git') entry.resolved = `git+ssh://git@github.com/x/${name}.git#${'a'.repeat(40)}`
+    const slug = name.replace(/[@/]/g, '')
+    const gitResolved: Record<string, string> = {
+      git: `git+ssh://git@github.com/x/${slug}.git#${e.commit}`,
+      github: `github:x/${slug}#${e.commit}`,
+      'git-https': `git+https://github.com/x/${slug}.git#${e.commit}`,
+      'git-other': `git+https://git.example.com/x/${slug}.git#${e.commit}`,
+      remote: `https://example.com/${slug}-${e.version}.tgz`,
+      file: `file:vendor/${slug}-${e.version}.tgz`,
+      odd: 'git+ssh://not a url',
+    }
+    // (a local tarball in a shrinkwrap: Arborist, the oracle, reports the path of a temporary copy)
+    const kind = e.resolved === 'file' && p.shrinkwrap ? 'remote' : e.resolved
+    if (gitResolved[kind]) entry.resolved = gitResolved[kind]
     if (Object.keys(e.dependencies).length) entry.dependencies = e.dependencies
     if (e.optionalDependencies) entry.optionalDependencies = e.optionalDependencies
     if (e.peerDependencies) {
@@ -550,7 +576,7 @@ test('the direct reader equals Arborist on generated v2/v3 lockfiles', async () 
   } finally {
     await rm(base, { recursive: true, force: true })
   }
-  // the generator mostly writes what the direct reader handles (git resolutions go to Arborist)
+  // the generator mostly writes what the direct reader handles
   if (process.env.FUZZ_RUNS) process.stderr.write(`${direct} of ${total} read directly\n`)
   assert.ok(direct >= total / 3, `${direct} of ${total} read directly`)
 })

@@ -190,6 +190,9 @@ const REGISTRY_TARBALL = /^https?:\/\/[^\s#?]+\/-\/[^/\s#?]+\.tgz$/
  * node).
  */
 function depValid(to: Node, spec: string, from: Node, ctx: Context): boolean {
+  // Arborist parses the requesting package's own resolution for every spec (from-path.js): past a
+  // registry tarball, only the port decides as it does
+  if (from.resolved !== null && !REGISTRY_TARBALL.test(from.resolved)) return validByNpa(to, spec, from, ctx)
   if (spec !== spec.trim()) giveUp('spec with spaces')
   if (spec === '' || spec === '*') return true
   if (spec.startsWith('npm:')) {
@@ -209,8 +212,7 @@ function depValid(to: Node, spec: string, from: Node, ctx: Context): boolean {
       rest === '' ||
       /[#?%~\\]/.test(rest) ||
       /\.(tgz|tar|tar\.gz)$/i.test(rest) ||
-      rest.startsWith('//') ||
-      (from.resolved !== null && !REGISTRY_TARBALL.test(from.resolved))
+      rest.startsWith('//')
     )
       return validByNpa(to, spec, from, ctx)
     const fetchSpec = path.resolve(path.join(ctx.projectDir, from.location), rest)
