@@ -1,8 +1,8 @@
 /**
  * Arborist is the oracle of the direct lockfile reader: on every lockfile under fixtures/ and test/, and
  * on generated v2/v3 lockfiles (nesting, dev/optional/peer mixes, shared prod+dev dependencies, aliases,
- * tags, workspaces, links, bundles, extraneous and missing packages, a lockfile out of sync with
- * package.json), the inventory read directly equals the one read through Arborist, node for node, field
+ * tags, git/remote/tarball resolutions and specs that match or not, workspaces, links, bundles, extraneous
+ * and missing packages, a lockfile out of sync with package.json), the inventory read directly equals the one read through Arborist, node for node, field
  * for field, with the same warnings, or both fail with the same error. A v2/v3 read never loads Arborist.
  */
 import assert from 'node:assert/strict'
@@ -65,28 +65,30 @@ test('the direct reader equals Arborist on every lockfile under fixtures/ and te
   const leftToArborist: string[] = []
   for (const dir of dirs) if (!(await compare(dir))) leftToArborist.push(path.relative(ROOT, dir))
   // v1; negated and outside-the-project workspace globs (git and remote tarball specs are read directly)
-  assert.deepEqual(leftToArborist.sort(), [
-    'fixtures/init/monorepo',
-    'fixtures/lockfile-v1',
-  ])
+  assert.deepEqual(leftToArborist.sort(), ['fixtures/init/monorepo', 'fixtures/lockfile-v1'])
 })
 
-test('a v2/v3 lockfile is read without loading Arborist; a v1 lockfile loads it', () => {
+test('a v2/v3 lockfile is read without loading Arborist (npm-package-arg only for git, remote or tarball deps); a v1 lockfile loads it', () => {
   const script = (dir: string) => `
     import { createRequire } from 'node:module'
     import { readInventory } from ${JSON.stringify(path.join(ROOT, 'src/ecosystems/npm/read-inventory.ts'))}
     const inv = await readInventory(${JSON.stringify(dir)}, 'lockfile')
-    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('@npmcli/arborist'))
-    console.log(JSON.stringify({ nodes: inv.nodes.size, arborist: loaded.length }))`
+    const cached = Object.keys(createRequire(import.meta.url).cache)
+    const count = (name) => cached.filter((k) => k.includes(\`/node_modules/\${name}/\`)).length
+    console.log(JSON.stringify({ nodes: inv.nodes.size, arborist: count('@npmcli/arborist'), npa: count('npm-package-arg') }))`
   const run = (dir: string) =>
     JSON.parse(
       execFileSync(process.execPath, ['--input-type=module', '-e', script(path.join(ROOT, dir))], {
         encoding: 'utf8',
       }),
-    ) as { nodes: number; arborist: number }
+    ) as { nodes: number; arborist: number; npa: number }
   const large = run('fixtures/large-app')
   assert.ok(large.nodes > 1000)
   assert.equal(large.arborist, 0)
+  assert.equal(large.npa, 0)
+  const depKinds = run('fixtures/dep-kinds')
+  assert.equal(depKinds.arborist, 0)
+  assert.ok(depKinds.npa > 0)
   const monorepo = run('fixtures/monorepo')
   assert.equal(monorepo.arborist, 0)
   assert.ok(run('fixtures/lockfile-v1').arborist > 0)
@@ -107,7 +109,7 @@ const CASES: Array<{
   pkg: Record<string, unknown>
   packages: Record<string, unknown>
   files?: Record<string, unknown>
-  /** what the inventory must warn (Arborist's and the direct reader's alike) */
+  /** every warning the inventory gives, one pattern each (Arborist's and the direct reader's alike) */
   warnings?: RegExp[]
   /** kinds of some nodes, by location */
   kinds?: Record<string, string>
@@ -269,7 +271,8 @@ const CASES: Array<{
     warnings: [
       // g's file: spec is read from g's own folder (not a tarball): it does not match the one at the top
       /^invalid dependency ft2: g@1\.0\.0 wants file:ft2-1\.0\.0\.tgz, found 1\.0\.0$/,
-      // a remote package's file: spec is read from the project folder: ft3.tgz is there
+      // nor is a remote package's (ft's own file: spec is read from its tarball's folder: valid)
+      /^invalid dependency ft3: rt@1\.0\.0 wants file:ft3\.tgz, found 1\.0\.0$/,
     ],
   },
   {
@@ -345,13 +348,16 @@ for (const c of CASES)
         await writeFile(path.join(dir, file), JSON.stringify(content))
       }
       assert.equal(await compare(dir), c.direct)
+      if (!c.warnings && !c.kinds) return
       const inv = await readInventory(dir, 'lockfile')
       for (const w of c.warnings ?? [])
         assert.ok(
           inv.warnings.some((x) => w.test(x)),
           `${w} not in:\n${inv.warnings.join('\n')}`,
         )
-      for (const [loc, kind] of Object.entries(c.kinds ?? {})) assert.equal(inv.nodes.get(loc)?.kind, kind, loc)
+      if (c.warnings) assert.equal(inv.warnings.length, c.warnings.length, inv.warnings.join('\n'))
+      for (const [loc, kind] of Object.entries(c.kinds ?? {}))
+        assert.equal(inv.nodes.get(loc)?.kind, kind, loc)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

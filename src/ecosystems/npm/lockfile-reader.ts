@@ -208,12 +208,7 @@ function depValid(to: Node, spec: string, from: Node, ctx: Context): boolean {
   }
   if (spec.startsWith('file:')) {
     const rest = spec.slice(5)
-    if (
-      rest === '' ||
-      /[#?%~\\]/.test(rest) ||
-      /\.(tgz|tar|tar\.gz)$/i.test(rest) ||
-      rest.startsWith('//')
-    )
+    if (rest === '' || /[#?%~\\]/.test(rest) || /\.(tgz|tar|tar\.gz)$/i.test(rest) || rest.startsWith('//'))
       return validByNpa(to, spec, from, ctx)
     const fetchSpec = path.resolve(path.join(ctx.projectDir, from.location), rest)
     return to.isLink && path.relative(path.join(ctx.projectDir, to.target.location), fetchSpec) === ''
@@ -705,9 +700,7 @@ function buildTree(
 }
 
 /** The lockfile as an Inventory exactly as the Arborist reader gives it, or null to ask Arborist. */
-export function readLockfileInventory(
-  input: LockfileInput,
-): Inventory | null | typeof NEEDS_SPEC_PARSER {
+export function readLockfileInventory(input: LockfileInput): Inventory | null | typeof NEEDS_SPEC_PARSER {
   try {
     return toInventory(input)
   } catch (e) {
