@@ -161,6 +161,18 @@ export function linkTargetLocations(lock: Json): string[] {
   return out
 }
 
+/**
+ * Whether a package resolved elsewhere than a registry tarball (git, a remote or local tarball): then the
+ * reader needs npm-package-arg from the start (a cheap look, so as not to read such a lockfile twice).
+ */
+export function resolvesOutsideRegistry(lock: Json): boolean {
+  const packages = isObject(lock.packages) ? lock.packages : {}
+  for (const meta of Object.values(packages))
+    if (isObject(meta) && meta.link !== true && typeof meta.resolved === 'string' && meta.resolved)
+      if (!REGISTRY_TARBALL.test(meta.resolved)) return true
+  return false
+}
+
 /** The manifest normalization (@npmcli/package-json `normalize`) steps that change what is read here. */
 function normalizePackage(raw: Json): Json {
   const data: Json = { ...raw }

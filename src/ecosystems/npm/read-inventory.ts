@@ -19,6 +19,7 @@ import {
   linkTargetLocations,
   NEEDS_SPEC_PARSER,
   readLockfileInventory,
+  resolvesOutsideRegistry,
   simpleWorkspacePatterns,
 } from './lockfile-reader.ts'
 import { toPurl } from './purl.ts'
@@ -255,11 +256,13 @@ async function readLockfileDirectly(
     workspaceFolders,
     linkTargetPackages,
   }
+  // git, remote or tarball resolutions and specs need npm-package-arg (loaded only then): a resolution
+  // says so up front, a spec alone when the reader meets it (then it reads again)
+  const loadNpa = async () => (await import('npm-package-arg')).default
+  if (resolvesOutsideRegistry(lock.data)) input.npa = await loadNpa()
   let inventory = readLockfileInventory(input)
-  // git, remote or tarball specs and resolutions: read again with npm-package-arg (loaded only then)
   if (inventory === NEEDS_SPEC_PARSER) {
-    const { default: npa } = await import('npm-package-arg')
-    inventory = readLockfileInventory({ ...input, npa })
+    inventory = readLockfileInventory({ ...input, npa: await loadNpa() })
     if (inventory === NEEDS_SPEC_PARSER) return null
   }
   if (inventory) for (const node of inventory.nodes.values()) assertNamed(node, lock.file)
