@@ -326,6 +326,34 @@ const CASES: Array<{
       /^invalid dependency ft: a@1\.0\.0 wants file:ft\.tgz, found 1\.0\.0$/,
     ],
   },
+  {
+    name: 'a named git ref is checked against the one the lockfile recorded for the requesting package',
+    direct: true,
+    pkg: { name: 'r', version: '1.0.0', workspaces: ['p/*'], dependencies: { a: '^1.0.0' } },
+    packages: {
+      '': { name: 'r', version: '1.0.0', workspaces: ['p/*'], dependencies: { a: '^1.0.0' } },
+      // both in dependencies and optionalDependencies: Arborist's own manifest normalization keeps the optional one
+      'node_modules/a': {
+        ...reg('a', '1.0.0'),
+        dependencies: { g: 'github:x/g#v9.0.0', h: 'github:x/h#main' },
+        optionalDependencies: { g: 'github:x/g#v1.0.0' },
+      },
+      'node_modules/g': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/g.git#${SHA}` },
+      'node_modules/h': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/h.git#${SHA}` },
+      'node_modules/same': { resolved: 'p/same', link: true },
+      'node_modules/moved': { resolved: 'p/moved', link: true },
+      'p/same': { name: 'same', version: '1.0.0', dependencies: { g: 'github:x/g#v1.0.0' } },
+      'p/moved': { name: 'moved', version: '1.0.0', dependencies: { g: 'github:x/g#v1.0.0' } },
+    },
+    files: {
+      'p/same/package.json': { name: 'same', version: '1.0.0', dependencies: { g: 'github:x/g#v1.0.0' } },
+      // the workspace's package.json names another tag than its lockfile entry: out of sync
+      'p/moved/package.json': { name: 'moved', version: '1.0.0', dependencies: { g: 'github:x/g#v2.0.0' } },
+    },
+    warnings: [
+      /^package-lock\.json is out of sync with package\.json \(run npm install\): g: moved@1\.0\.0 wants github:x\/g#v2\.0\.0, package-lock\.json has 1\.0\.0$/,
+    ],
+  },
 ]
 
 for (const c of CASES)
