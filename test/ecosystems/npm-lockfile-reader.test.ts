@@ -1,8 +1,8 @@
 /**
  * Arborist is the oracle of the direct lockfile reader: on every lockfile under fixtures/ and test/, and
  * on generated v2/v3 lockfiles (nesting, dev/optional/peer mixes, shared prod+dev dependencies, aliases,
- * tags, workspaces, links, bundles, extraneous and missing packages, a lockfile out of sync with
- * package.json), the inventory read directly equals the one read through Arborist, node for node, field
+ * tags, git/remote/tarball resolutions and specs that match or not, workspaces, links, bundles, extraneous
+ * and missing packages, a lockfile out of sync with package.json), the inventory read directly equals the one read through Arborist, node for node, field
  * for field, with the same warnings, or both fail with the same error. A v2/v3 read never loads Arborist.
  */
 import assert from 'node:assert/strict'
@@ -64,34 +64,38 @@ test('the direct reader equals Arborist on every lockfile under fixtures/ and te
   assert.ok(dirs.length >= 10, `found ${dirs.length} lockfiles`)
   const leftToArborist: string[] = []
   for (const dir of dirs) if (!(await compare(dir))) leftToArborist.push(path.relative(ROOT, dir))
-  // v1; git and remote tarball specs; negated and outside-the-project workspace globs
-  assert.deepEqual(leftToArborist.sort(), [
-    'fixtures/dep-kinds',
-    'fixtures/init/monorepo',
-    'fixtures/lockfile-v1',
-  ])
+  // v1; negated and outside-the-project workspace globs (git and remote tarball specs are read directly)
+  assert.deepEqual(leftToArborist.sort(), ['fixtures/init/monorepo', 'fixtures/lockfile-v1'])
 })
 
-test('a v2/v3 lockfile is read without loading Arborist; a v1 lockfile loads it', () => {
+test('a v2/v3 lockfile is read without loading Arborist (npm-package-arg only for git, remote or tarball deps); a v1 lockfile loads it', () => {
   const script = (dir: string) => `
     import { createRequire } from 'node:module'
     import { readInventory } from ${JSON.stringify(path.join(ROOT, 'src/ecosystems/npm/read-inventory.ts'))}
     const inv = await readInventory(${JSON.stringify(dir)}, 'lockfile')
-    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('@npmcli/arborist'))
-    console.log(JSON.stringify({ nodes: inv.nodes.size, arborist: loaded.length }))`
+    const cached = Object.keys(createRequire(import.meta.url).cache)
+    const count = (name) => cached.filter((k) => k.includes(\`/node_modules/\${name}/\`)).length
+    console.log(JSON.stringify({ nodes: inv.nodes.size, arborist: count('@npmcli/arborist'), npa: count('npm-package-arg') }))`
   const run = (dir: string) =>
     JSON.parse(
       execFileSync(process.execPath, ['--input-type=module', '-e', script(path.join(ROOT, dir))], {
         encoding: 'utf8',
       }),
-    ) as { nodes: number; arborist: number }
+    ) as { nodes: number; arborist: number; npa: number }
   const large = run('fixtures/large-app')
   assert.ok(large.nodes > 1000)
   assert.equal(large.arborist, 0)
+  assert.equal(large.npa, 0)
+  const depKinds = run('fixtures/dep-kinds')
+  assert.equal(depKinds.arborist, 0)
+  assert.ok(depKinds.npa > 0)
   const monorepo = run('fixtures/monorepo')
   assert.equal(monorepo.arborist, 0)
   assert.ok(run('fixtures/lockfile-v1').arborist > 0)
 })
+
+const SHA = '0123456789abcdef0123456789abcdef01234567'
+const OTHER_SHA = 'fedcba9876543210fedcba9876543210fedcba98'
 
 const reg = (name: string, version: string) => ({
   version,
@@ -105,6 +109,10 @@ const CASES: Array<{
   pkg: Record<string, unknown>
   packages: Record<string, unknown>
   files?: Record<string, unknown>
+  /** every warning the inventory gives, one pattern each (Arborist's and the direct reader's alike) */
+  warnings?: RegExp[]
+  /** kinds of some nodes, by location */
+  kinds?: Record<string, string>
 }> = [
   {
     name: 'a package both prod and dev need stays prod; the lockfile disagrees with package.json',
@@ -194,6 +202,158 @@ const CASES: Array<{
     },
     files: { 'p/w/package.json': { name: 'w', version: '0.2.0', dependencies: { al: '^1.0.0' } } },
   },
+  {
+    name: 'git (commit, semver: range, github shorthand, other host), remote and file tarball dependencies',
+    direct: true,
+    pkg: {
+      name: 'r',
+      version: '1.0.0',
+      dependencies: {
+        c: `git+ssh://git@github.com/x/c.git#${SHA}`,
+        s: 'github:x/s#semver:^1.0.0',
+        g: 'github:x/g#v1.0.0',
+        h: 'git+https://github.com/x/h.git',
+        o: 'git+https://git.example.com/x/o.git#semver:~2.0.0',
+        rt: 'https://example.com/rt-1.0.0.tgz',
+        ft: 'file:vendor/ft-1.0.0.tgz',
+        t: 'latest',
+      },
+    },
+    packages: {
+      '': {
+        name: 'r',
+        version: '1.0.0',
+        dependencies: {
+          c: `git+ssh://git@github.com/x/c.git#${SHA}`,
+          s: 'github:x/s#semver:^1.0.0',
+          g: 'github:x/g#v1.0.0',
+          h: 'git+https://github.com/x/h.git',
+          o: 'git+https://git.example.com/x/o.git#semver:~2.0.0',
+          rt: 'https://example.com/rt-1.0.0.tgz',
+          ft: 'file:vendor/ft-1.0.0.tgz',
+          t: 'latest',
+        },
+      },
+      'node_modules/c': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/c.git#${SHA}` },
+      'node_modules/s': { version: '1.4.0', resolved: `git+ssh://git@github.com/x/s.git#${SHA}` },
+      'node_modules/g': {
+        version: '1.0.0',
+        resolved: `github:x/g#${SHA}`,
+        dependencies: { ft2: 'file:ft2-1.0.0.tgz', w: 'github:x/w' },
+      },
+      'node_modules/h': { version: '3.0.0', resolved: `git+https://github.com/x/h.git#${SHA}` },
+      'node_modules/o': { version: '2.0.5', resolved: `git+https://git.example.com/x/o.git#${SHA}` },
+      'node_modules/rt': {
+        version: '1.0.0',
+        resolved: 'https://example.com/rt-1.0.0.tgz',
+        integrity: 'sha512-AAAA',
+        dependencies: { ft3: 'file:ft3.tgz' },
+      },
+      'node_modules/ft': {
+        version: '1.0.0',
+        resolved: 'file:vendor/ft-1.0.0.tgz',
+        integrity: 'sha512-BBBB',
+        dependencies: { ft2: 'file:ft2-1.0.0.tgz' },
+      },
+      'node_modules/ft/node_modules/ft2': { version: '1.0.0', resolved: 'file:vendor/ft2-1.0.0.tgz' },
+      'node_modules/ft2': { version: '1.0.0', resolved: 'file:vendor/ft2-1.0.0.tgz' },
+      'node_modules/ft3': { version: '1.0.0', resolved: 'file:ft3.tgz' },
+      'node_modules/t': { version: '1.0.0', resolved: 'https://example.com/t-1.0.0.tgz' },
+      'node_modules/w': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/w.git#${SHA}` },
+    },
+    kinds: {
+      'node_modules/c': 'git',
+      'node_modules/g': 'git',
+      'node_modules/rt': 'remote',
+      'node_modules/ft': 'file',
+      'node_modules/t': 'remote',
+    },
+    warnings: [
+      // g's file: spec is read from g's own folder (not a tarball): it does not match the one at the top
+      /^invalid dependency ft2: g@1\.0\.0 wants file:ft2-1\.0\.0\.tgz, found 1\.0\.0$/,
+      // nor is a remote package's (ft's own file: spec is read from its tarball's folder: valid)
+      /^invalid dependency ft3: rt@1\.0\.0 wants file:ft3\.tgz, found 1\.0\.0$/,
+    ],
+  },
+  {
+    name: 'git and remote dependencies that do not match what the lockfile resolved',
+    direct: true,
+    pkg: {
+      name: 'r',
+      version: '1.0.0',
+      dependencies: {
+        a: '^1.0.0',
+        g: 'github:x/g#v2.0.0',
+        s: 'github:x/s#semver:^2.0.0',
+        c: `github:x/c#${OTHER_SHA}`,
+      },
+    },
+    packages: {
+      '': {
+        name: 'r',
+        version: '1.0.0',
+        dependencies: {
+          a: '^1.0.0',
+          g: 'github:x/g#v1.0.0',
+          s: 'github:x/s#semver:^2.0.0',
+          c: `github:x/c#${OTHER_SHA}`,
+        },
+      },
+      'node_modules/a': {
+        ...reg('a', '1.0.0'),
+        dependencies: {
+          other: 'github:y/other#v1',
+          rt: 'https://example.com/rt-2.0.0.tgz',
+          t: 'next',
+          tg: 'next',
+          ft: 'file:ft.tgz',
+        },
+      },
+      'node_modules/g': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/g.git#${SHA}` },
+      'node_modules/s': { version: '1.4.0', resolved: `git+ssh://git@github.com/x/s.git#${SHA}` },
+      'node_modules/c': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/c.git#${SHA}` },
+      'node_modules/other': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/other.git#${SHA}` },
+      'node_modules/rt': { version: '1.0.0', resolved: 'https://example.com/rt-1.0.0.tgz' },
+      'node_modules/t': reg('t', '1.0.0'),
+      'node_modules/tg': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/tg.git#${SHA}` },
+      'node_modules/ft': reg('ft', '1.0.0'),
+    },
+    warnings: [
+      /^package-lock\.json is out of sync with package\.json \(run npm install\): c: package\.json wants github:x\/c#f[0-9a-f]+, package-lock\.json has 1\.0\.0; g: package\.json wants github:x\/g#v2\.0\.0, package-lock\.json has 1\.0\.0; s: package\.json wants github:x\/s#semver:\^2\.0\.0, package-lock\.json has 1\.4\.0$/,
+      /^invalid dependency other: a@1\.0\.0 wants github:y\/other#v1, found 1\.0\.0$/,
+      /^invalid dependency rt: a@1\.0\.0 wants https:\/\/example\.com\/rt-2\.0\.0\.tgz, found 1\.0\.0$/,
+      /^invalid dependency tg: a@1\.0\.0 wants next, found 1\.0\.0$/,
+      /^invalid dependency ft: a@1\.0\.0 wants file:ft\.tgz, found 1\.0\.0$/,
+    ],
+  },
+  {
+    name: 'a named git ref is checked against the one the lockfile recorded for the requesting package',
+    direct: true,
+    pkg: { name: 'r', version: '1.0.0', workspaces: ['p/*'], dependencies: { a: '^1.0.0' } },
+    packages: {
+      '': { name: 'r', version: '1.0.0', workspaces: ['p/*'], dependencies: { a: '^1.0.0' } },
+      // both in dependencies and optionalDependencies: Arborist's own manifest normalization keeps the optional one
+      'node_modules/a': {
+        ...reg('a', '1.0.0'),
+        dependencies: { g: 'github:x/g#v9.0.0', h: 'github:x/h#main' },
+        optionalDependencies: { g: 'github:x/g#v1.0.0' },
+      },
+      'node_modules/g': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/g.git#${SHA}` },
+      'node_modules/h': { version: '1.0.0', resolved: `git+ssh://git@github.com/x/h.git#${SHA}` },
+      'node_modules/same': { resolved: 'p/same', link: true },
+      'node_modules/moved': { resolved: 'p/moved', link: true },
+      'p/same': { name: 'same', version: '1.0.0', dependencies: { g: 'github:x/g#v1.0.0' } },
+      'p/moved': { name: 'moved', version: '1.0.0', dependencies: { g: 'github:x/g#v1.0.0' } },
+    },
+    files: {
+      'p/same/package.json': { name: 'same', version: '1.0.0', dependencies: { g: 'github:x/g#v1.0.0' } },
+      // the workspace's package.json names another tag than its lockfile entry: out of sync
+      'p/moved/package.json': { name: 'moved', version: '1.0.0', dependencies: { g: 'github:x/g#v2.0.0' } },
+    },
+    warnings: [
+      /^package-lock\.json is out of sync with package\.json \(run npm install\): g: moved@1\.0\.0 wants github:x\/g#v2\.0\.0, package-lock\.json has 1\.0\.0$/,
+    ],
+  },
 ]
 
 for (const c of CASES)
@@ -216,10 +376,38 @@ for (const c of CASES)
         await writeFile(path.join(dir, file), JSON.stringify(content))
       }
       assert.equal(await compare(dir), c.direct)
+      if (!c.warnings && !c.kinds) return
+      const inv = await readInventory(dir, 'lockfile')
+      for (const w of c.warnings ?? [])
+        assert.ok(
+          inv.warnings.some((x) => w.test(x)),
+          `${w} not in:\n${inv.warnings.join('\n')}`,
+        )
+      if (c.warnings) assert.equal(inv.warnings.length, c.warnings.length, inv.warnings.join('\n'))
+      for (const [loc, kind] of Object.entries(c.kinds ?? {}))
+        assert.equal(inv.nodes.get(loc)?.kind, kind, loc)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+test('a local tarball in a shrinkwrap is left to Arborist (which reads a temporary copy of the project)', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'detbuild-lockfile-case-'))
+  try {
+    const pkg = { name: 'r', version: '1.0.0', dependencies: { ft: 'file:ft.tgz' } }
+    const packages = { '': pkg, 'node_modules/ft': { version: '1.0.0', resolved: 'file:ft.tgz' } }
+    await writeFile(path.join(dir, 'package.json'), JSON.stringify(pkg))
+    const lock = { name: 'r', version: '1.0.0', lockfileVersion: 3, requires: true, packages }
+    await writeFile(path.join(dir, 'npm-shrinkwrap.json'), JSON.stringify(lock))
+    assert.equal(await readInventoryDirectly(dir), null)
+    await writeFile(path.join(dir, 'package-lock.json'), JSON.stringify(lock))
+    await rm(path.join(dir, 'npm-shrinkwrap.json'))
+    const direct = await readInventoryDirectly(dir)
+    assert.equal(direct?.nodes.get('node_modules/ft')?.resolved, `file:${path.join(dir, 'ft.tgz')}`)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
 
 // ---------------------------------------------------------------- generated lockfiles
 
@@ -238,6 +426,16 @@ const SPECS = [
   'npm:b@^1.0.0',
   'npm:@s/d',
   '1.0.0 - 2.0.0',
+  // git, remote and tarball specs: each matches what some generated entries resolved to, not others
+  'github:x/a#v1.0.0',
+  `git+ssh://git@github.com/x/b.git#${SHA}`,
+  `github:x/c#${OTHER_SHA}`,
+  'github:x/a#semver:^1.0.0',
+  'git+https://github.com/x/b.git',
+  'git+https://git.example.com/x/c.git#semver:>=2',
+  'https://example.com/a-1.0.0.tgz',
+  'file:vendor/b-1.2.0.tgz',
+  'file:../c.tgz',
 ] as const
 
 const depMap = fc.dictionary(fc.constantFrom(...NAMES), fc.constantFrom(...SPECS), { maxKeys: 3 })
@@ -248,9 +446,13 @@ const entryArb = fc.record({
   version: fc.constantFrom(...VERSIONS),
   alias: fc.option(fc.constantFrom(...NAMES), { freq: 5 }),
   resolved: fc.oneof(
-    { weight: 20, arbitrary: fc.constantFrom('registry', 'none', 'registry') },
-    { weight: 1, arbitrary: fc.constant('git') },
+    { weight: 12, arbitrary: fc.constantFrom('registry', 'none', 'registry') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom('git', 'github', 'git-https', 'git-other', 'remote', 'file', 'odd'),
+    },
   ),
+  commit: fc.constantFrom(SHA, OTHER_SHA),
   dependencies: depMap,
   optionalDependencies: fc.option(depMap, { freq: 4 }),
   peerDependencies: fc.option(depMap, { freq: 3 }),
@@ -310,7 +512,19 @@ function toFiles(p: Project): {
     const entry: Record<string, unknown> = { version: e.version }
     if (e.alias) entry.name = e.alias
     if (e.resolved === 'registry') entry.resolved = registry(name, e.version)
-    if (e.resolved === 'git') entry.resolved = `git+ssh://git@github.com/x/${name}.git#${'a'.repeat(40)}`
+    const slug = name.replace(/[@/]/g, '')
+    const gitResolved: Record<string, string> = {
+      git: `git+ssh://git@github.com/x/${slug}.git#${e.commit}`,
+      github: `github:x/${slug}#${e.commit}`,
+      'git-https': `git+https://github.com/x/${slug}.git#${e.commit}`,
+      'git-other': `git+https://git.example.com/x/${slug}.git#${e.commit}`,
+      remote: `https://example.com/${slug}-${e.version}.tgz`,
+      file: `file:vendor/${slug}-${e.version}.tgz`,
+      odd: 'git+ssh://not a url',
+    }
+    // (a local tarball in a shrinkwrap: Arborist, the oracle, reports the path of a temporary copy)
+    const kind = e.resolved === 'file' && p.shrinkwrap ? 'remote' : e.resolved
+    if (gitResolved[kind]) entry.resolved = gitResolved[kind]
     if (Object.keys(e.dependencies).length) entry.dependencies = e.dependencies
     if (e.optionalDependencies) entry.optionalDependencies = e.optionalDependencies
     if (e.peerDependencies) {
@@ -396,7 +610,7 @@ test('the direct reader equals Arborist on generated v2/v3 lockfiles', async () 
   } finally {
     await rm(base, { recursive: true, force: true })
   }
-  // the generator mostly writes what the direct reader handles (git resolutions go to Arborist)
+  // the generator mostly writes what the direct reader handles
   if (process.env.FUZZ_RUNS) process.stderr.write(`${direct} of ${total} read directly\n`)
   assert.ok(direct >= total / 3, `${direct} of ${total} read directly`)
 })

@@ -9,11 +9,17 @@
  * Hand-written rather than Arborist because loading Arborist's modules and building its Node/Edge graph is
  * most of an SBOM's time (about 0.5 s on 2,200 entries); Arborist stays the oracle (test/ecosystems/
  * lockfile-reader.test.ts compares both on every fixture and on generated lockfiles). Whatever this file
- * cannot decide exactly as Arborist would (overrides, git/remote/tarball specs and resolutions, unusual
- * workspace globs, non-normal paths, a link without its target, …) returns `null`: the caller then
- * asks Arborist, so a lockfile is never read differently, only more slowly.
+ * cannot decide exactly as Arborist would (overrides, unusual workspace globs, non-normal paths, a link
+ * without its target, …) returns `null`: the caller then asks Arborist, so a lockfile is never read
+ * differently, only more slowly.
+ *
+ * Git, remote (non-registry URL) and local tarball (`file:x.tgz`) resolutions and specs are worked out
+ * with npm-package-arg, the parser Arborist itself uses (consistent-resolve.js, dep-valid.js and
+ * from-path.js are ported below line for line): the caller passes it in (`npa`) only when the lockfile
+ * needs it (`NEEDS_SPEC_PARSER`), so that the common all-registry lockfile does not pay for loading it.
  */
 import path from 'node:path'
+import type npaType from 'npm-package-arg'
 import semver from 'semver'
 import { compareCodePoint } from '../../util/sort.ts'
 import type { DependencyKind, Inventory, InventoryNode } from '../inventory.ts'
@@ -35,6 +41,29 @@ export interface LockfileInput {
   workspaceFolders: ReadonlyArray<{ dir: string; pkg: Json }>
   /** package.json on disk of link targets (by location); absent when there is none */
   linkTargetPackages: ReadonlyMap<string, Json>
+  /** npm-package-arg, given when a first read answered `NEEDS_SPEC_PARSER` */
+  npa?: typeof npaType
+}
+
+/** readLockfileInventory's answer when the lockfile needs npm-package-arg: read again with `npa`. */
+export const NEEDS_SPEC_PARSER = 'needs npm-package-arg'
+
+/** The hosted-git-info object npm-package-arg attaches (its typings leave the methods out). */
+interface Hosted {
+  auth?: string
+  default?: string
+  ssh(opts: { noCommittish: boolean }): string | undefined
+  https(opts: { noCommittish: boolean }): string
+  sshurl(opts: { noCommittish: boolean }): string
+}
+
+const hostedOf = (r: npaType.Result): Hosted | undefined => r.hosted as unknown as Hosted | undefined
+
+/** What edge checks read besides the nodes. */
+interface Context {
+  projectDir: string
+  packages: Json
+  npa: typeof npaType | undefined
 }
 
 interface Edge {
@@ -68,6 +97,13 @@ interface Node extends RawNode {
 
 /** Thrown inside to give up on the direct path; never escapes `readLockfileInventory`. */
 class NeedsArborist extends Error {}
+/** Thrown inside when npm-package-arg is needed and was not given. */
+class NeedsSpecParser extends Error {}
+
+function parser(ctx: Context): typeof npaType {
+  if (ctx.npa === undefined) throw new NeedsSpecParser()
+  return ctx.npa
+}
 
 const giveUp = (why: string): never => {
   throw new NeedsArborist(why)
@@ -125,6 +161,18 @@ export function linkTargetLocations(lock: Json): string[] {
   return out
 }
 
+/**
+ * Whether a package resolved elsewhere than a registry tarball (git, a remote or local tarball): then the
+ * reader needs npm-package-arg from the start (a cheap look, so as not to read such a lockfile twice).
+ */
+export function resolvesOutsideRegistry(lock: Json): boolean {
+  const packages = isObject(lock.packages) ? lock.packages : {}
+  for (const meta of Object.values(packages))
+    if (isObject(meta) && meta.link !== true && typeof meta.resolved === 'string' && meta.resolved)
+      if (!REGISTRY_TARBALL.test(meta.resolved)) return true
+  return false
+}
+
 /** The manifest normalization (@npmcli/package-json `normalize`) steps that change what is read here. */
 function normalizePackage(raw: Json): Json {
   const data: Json = { ...raw }
@@ -149,10 +197,14 @@ function normalizePackage(raw: Json): Json {
 const REGISTRY_TARBALL = /^https?:\/\/[^\s#?]+\/-\/[^/\s#?]+\.tgz$/
 
 /**
- * Arborist's dep-valid for the specs this reader understands; anything else gives up. `to` is what the
- * edge resolved to (a link or a node).
+ * Arborist's dep-valid: the common specs (ranges, aliases, tags, folders) without npm-package-arg, the
+ * others (git, remote and tarball URLs, paths) with it. `to` is what the edge resolved to (a link or a
+ * node).
  */
-function depValid(to: Node, spec: string, from: Node, projectDir: string): boolean {
+function depValid(to: Node, spec: string, from: Node, ctx: Context): boolean {
+  // Arborist parses the requesting package's own resolution for every spec (from-path.js): past a
+  // registry tarball, only the port decides as it does
+  if (from.resolved !== null && !REGISTRY_TARBALL.test(from.resolved)) return validByNpa(to, spec, from, ctx)
   if (spec !== spec.trim()) giveUp('spec with spaces')
   if (spec === '' || spec === '*') return true
   if (spec.startsWith('npm:')) {
@@ -168,18 +220,153 @@ function depValid(to: Node, spec: string, from: Node, projectDir: string): boole
   }
   if (spec.startsWith('file:')) {
     const rest = spec.slice(5)
-    if (rest === '') giveUp('empty file spec')
-    if (/[#?%~\\]/.test(rest) || /\.(tgz|tar|tar\.gz)$/i.test(rest) || rest.startsWith('//'))
-      giveUp('file spec')
-    if (from.resolved !== null && !from.isLink) giveUp('file spec from a resolved package')
-    const fetchSpec = path.resolve(path.join(projectDir, from.location), rest)
-    return to.isLink && path.relative(path.join(projectDir, to.target.location), fetchSpec) === ''
+    if (rest === '' || /[#?%~\\]/.test(rest) || /\.(tgz|tar|tar\.gz)$/i.test(rest) || rest.startsWith('//'))
+      return validByNpa(to, spec, from, ctx)
+    const fetchSpec = path.resolve(path.join(ctx.projectDir, from.location), rest)
+    return to.isLink && path.relative(path.join(ctx.projectDir, to.target.location), fetchSpec) === ''
   }
-  if (/[/:\\]/.test(spec) || spec.startsWith('.') || spec.startsWith('~')) giveUp('url or path spec')
+  if (/[/:\\]/.test(spec) || spec.startsWith('.') || spec.startsWith('~'))
+    return validByNpa(to, spec, from, ctx)
   if (semver.validRange(spec, true) !== null) return semver.satisfies(to.version, spec, true)
   if (encodeURIComponent(spec) !== spec) giveUp('tag name')
-  // a tag: valid when it resolved to a tarball from somewhere
-  return !to.isLink && to.resolved !== null && REGISTRY_TARBALL.test(to.resolved)
+  return tagValid(to, ctx)
+}
+
+/** A tag: valid when the package resolved to a tarball from somewhere (npa's `remote`). */
+function tagValid(to: Node, ctx: Context): boolean {
+  if (to.isLink || to.resolved === null) return false
+  if (REGISTRY_TARBALL.test(to.resolved)) return true
+  return parseOrGiveUp(ctx, to.resolved).type === 'remote'
+}
+
+/** npa(spec) where Arborist does not catch its error (it would throw out of the edge check). */
+function parseOrGiveUp(ctx: Context, spec: string): npaType.Result {
+  const npa = parser(ctx)
+  try {
+    return npa(spec)
+  } catch {
+    return giveUp('unparsable resolution')
+  }
+}
+
+/** Arborist's from-path.js (no overrides here): where a package's own `file:` specs are resolved from. */
+function fromPath(from: Node, ctx: Context): string {
+  if (from.resolved && !REGISTRY_TARBALL.test(from.resolved)) {
+    const spec = parser(ctx)(from.resolved)
+    if (spec.type === 'file') return path.dirname(spec.fetchSpec!)
+  }
+  return path.join(ctx.projectDir, from.location)
+}
+
+/** Arborist's dep-valid.js for a string spec, through npm-package-arg. */
+function validByNpa(to: Node, spec: string, from: Node, ctx: Context): boolean {
+  const npa = parser(ctx)
+  let requested: npaType.Result
+  try {
+    requested = npa.resolve(to.folderName, spec || '*', fromPath(from, ctx))
+  } catch (e) {
+    if (e instanceof NeedsSpecParser) throw e
+    // an unsupported spec: nothing can satisfy it
+    return false
+  }
+  return validRequest(to, requested, from, ctx)
+}
+
+function validRequest(to: Node, requested: npaType.Result, from: Node, ctx: Context): boolean {
+  switch (requested.type) {
+    case 'range':
+      if (requested.fetchSpec === '*') return true
+      return semver.satisfies(to.version, requested.fetchSpec!, true)
+    case 'version':
+      return semver.satisfies(to.version, requested.fetchSpec!, true)
+    case 'directory':
+      // installLinks is off: a folder spec wants a link to that folder
+      return (
+        to.isLink && path.relative(path.join(ctx.projectDir, to.target.location), requested.fetchSpec!) === ''
+      )
+    case 'file':
+      if (to.isLink) return false
+      if (to.resolved)
+        return to.resolved.replace(/\\/g, '/') === `file:${requested.fetchSpec!.replace(/\\/g, '/')}`
+      if (to.pkg._requested !== undefined) giveUp('_requested')
+      return false
+    case 'alias':
+      return validRequest(to, (requested as npaType.AliasResult).subSpec, from, ctx)
+    case 'tag':
+      return tagValid(to, ctx)
+    case 'remote':
+      return to.resolved === requested.fetchSpec
+    case 'git':
+      return gitValid(to, requested, from, ctx)
+    default:
+      return false
+  }
+}
+
+/** dep-valid.js's git case: the same repository, the same commit when one is named, the semver: range. */
+function gitValid(to: Node, requested: npaType.Result, from: Node, ctx: Context): boolean {
+  // a link's package is its target's as loaded from the lockfile, not from disk: leave it to Arborist
+  if (to.isLink) giveUp('git spec resolved to a link')
+  const resRepo = parseOrGiveUp(ctx, to.resolved || '')
+  const resHost = hostedOf(resRepo)
+  const reqHost = hostedOf(requested)
+  const reqCommit = /^[a-fA-F0-9]{40,64}$/.test(requested.gitCommittish || '')
+  const nc = { noCommittish: !reqCommit }
+  if (!resHost) {
+    if (resRepo.fetchSpec !== requested.fetchSpec) return false
+  } else if (reqHost?.ssh(nc) !== resHost.ssh(nc)) return false
+  if (!requested.gitRange) {
+    // a named ref cannot be checked offline: valid while it is the one the lockfile recorded
+    if (!reqCommit) {
+      const locked = lockedGitCommittish(to, from, ctx)
+      if (locked !== null && locked !== (requested.gitCommittish || '')) return false
+    }
+    return true
+  }
+  return semver.satisfies(to.pkg.version as string, requested.gitRange, { loose: true })
+}
+
+/** dep-valid.js's lockedGitCommittish: the committish of the spec the lockfile's entry records. */
+function lockedGitCommittish(to: Node, from: Node, ctx: Context): string | null {
+  const lock = ctx.packages[from.location]
+  if (!isObject(lock)) return null
+  const name = to.folderName
+  const field = (f: string): unknown => (isObject(lock[f]) ? (lock[f] as Json)[name] : undefined)
+  // Arborist normalizes a lockfile entry in place when it builds its node (optionalDedupe drops
+  // `dependencies` that are also optional); the root's entry is not a node's manifest
+  const dedupe = from.location !== '' && isObject(lock.dependencies) && isObject(lock.optionalDependencies)
+  const prod = dedupe && name in (lock.optionalDependencies as Json) ? undefined : field('dependencies')
+  const spec = prod || field('optionalDependencies') || field('devDependencies') || field('peerDependencies')
+  if (!spec) return null
+  if (typeof spec !== 'string') giveUp('locked spec')
+  try {
+    const parsed = parser(ctx).resolve(name, spec as string, path.join(ctx.projectDir, from.location))
+    return parsed.type === 'git' ? parsed.gitCommittish || '' : null
+  } catch (e) {
+    if (e instanceof NeedsSpecParser) throw e
+    return null
+  }
+}
+
+/** Arborist's consistent-resolve.js as loadVirtual calls it: a lockfile `resolved` made canonical. */
+function consistentResolve(resolved: string, ctx: Context): string {
+  if (REGISTRY_TARBALL.test(resolved)) return resolved
+  const npa = parser(ctx)
+  try {
+    const parsed = npa(resolved, ctx.projectDir)
+    const { fetchSpec, saveSpec, type, rawSpec, raw } = parsed
+    const hosted = hostedOf(parsed)
+    if (type === 'file' || type === 'directory') return `file:${fetchSpec}`
+    if (hosted) {
+      const opt = { noCommittish: false }
+      return `git+${hosted.auth || hosted.default === 'https' ? hosted.https(opt) : hosted.sshurl(opt)}`
+    }
+    if (type === 'git') return saveSpec!
+    if (rawSpec === '*') return raw
+    return rawSpec
+  } catch {
+    return resolved
+  }
 }
 
 function getBundler(node: Node, seen: Node[] = []): Node | null {
@@ -360,10 +547,11 @@ function calcDepFlags(root: Node): void {
 }
 
 /** The tree Arborist's loadVirtual builds, or null when only Arborist can say. */
-function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node; suspect: boolean } {
-  // without `packages` (or its root entry) Arborist falls back to the v1 `dependencies` listing
-  if (!isObject(input.lock.packages) || !isObject(input.lock.packages[''])) giveUp('no packages[""]')
-  const packages = input.lock.packages as Json
+function buildTree(
+  input: LockfileInput,
+  ctx: Context,
+): { nodes: Map<string, Node>; root: Node; suspect: boolean } {
+  const packages = ctx.packages
   if (input.rootPackage.overrides !== undefined) {
     const ov = input.rootPackage.overrides
     if (isObject(ov) && Object.keys(ov).length > 0) giveUp('overrides')
@@ -418,14 +606,19 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
       continue
     }
     const r = meta.resolved
-    if (r !== undefined && !(typeof r === 'string' && REGISTRY_TARBALL.test(r))) giveUp('resolved')
+    if (r !== undefined && typeof r !== 'string') giveUp('resolved')
+    // loadVirtual: consistentResolve(sw.resolved, root path, node path), falsy as null
+    const resolved = r ? consistentResolve(r as string, ctx) || null : null
+    // a local path made absolute from the project folder: for a shrinkwrap, Arborist reads a temporary
+    // copy of the project, whose path it would then report
+    if (resolved?.startsWith('file:') && input.lockfile !== 'package-lock.json') giveUp('shrinkwrap file:')
     // loadVirtual gives an entry without a name its folder name (as the manifest's name)
     const node = make(
       loc,
       typeof meta.name === 'string' && meta.name ? meta : { ...meta, name: nameFromFolder(loc) },
       false,
     )
-    node.resolved = (r as string | undefined) ?? null
+    node.resolved = resolved
     nodes.set(loc, node)
   }
   const linkNodes: Node[] = []
@@ -519,18 +712,22 @@ function buildTree(input: LockfileInput): { nodes: Map<string, Node>; root: Node
 }
 
 /** The lockfile as an Inventory exactly as the Arborist reader gives it, or null to ask Arborist. */
-export function readLockfileInventory(input: LockfileInput): Inventory | null {
+export function readLockfileInventory(input: LockfileInput): Inventory | null | typeof NEEDS_SPEC_PARSER {
   try {
     return toInventory(input)
   } catch (e) {
     if (e instanceof NeedsArborist) return null
+    if (e instanceof NeedsSpecParser) return NEEDS_SPEC_PARSER
     throw e
   }
 }
 
 function toInventory(input: LockfileInput): Inventory {
-  const { nodes: tree, root: treeRoot } = buildTree(input)
-  const { lockfile, projectDir } = input
+  // without `packages` (or its root entry) Arborist falls back to the v1 `dependencies` listing
+  if (!isObject(input.lock.packages) || !isObject(input.lock.packages[''])) giveUp('no packages[""]')
+  const ctx: Context = { projectDir: input.projectDir, packages: input.lock.packages as Json, npa: input.npa }
+  const { nodes: tree, root: treeRoot } = buildTree(input, ctx)
+  const { lockfile } = input
   const all = [...tree.values()]
   const hasBundles = all.some((n) => {
     const b = n.pkg.bundleDependencies ?? n.pkg.bundledDependencies
@@ -596,7 +793,7 @@ function toInventory(input: LockfileInput): Inventory {
           )
         continue
       }
-      if (!satisfied(edge, to, projectDir)) {
+      if (!satisfied(edge, to, ctx)) {
         if (own) outOfSync.push(`${edge.name}: ${who} wants ${edge.spec}, ${lockfile} has ${to.version}`)
         else
           warnings.push(
@@ -625,12 +822,12 @@ function toInventory(input: LockfileInput): Inventory {
 }
 
 /** readInventory's check: a plain semver range as semver says, anything else as Arborist's edge.invalid. */
-function satisfied(edge: Edge, to: Node, projectDir: string): boolean {
+function satisfied(edge: Edge, to: Node, ctx: Context): boolean {
   const quick = satisfiesPlainRange(edge.spec, to.version)
   if (quick !== undefined) return quick
   const raw = edge.to!
   // PEER LOCAL is an error but not an invalid edge
   if ((edge.type === 'peer' || edge.type === 'peerOptional') && edge.from === raw.parent && edge.from.parent)
     return true
-  return depValid(raw, edge.spec, edge.from, projectDir)
+  return depValid(raw, edge.spec, edge.from, ctx)
 }

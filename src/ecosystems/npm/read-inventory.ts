@@ -17,7 +17,9 @@ import { toLockInfo, toProjectLock } from './lock-info.ts'
 import {
   type LockfileInput,
   linkTargetLocations,
+  NEEDS_SPEC_PARSER,
   readLockfileInventory,
+  resolvesOutsideRegistry,
   simpleWorkspacePatterns,
 } from './lockfile-reader.ts'
 import { toPurl } from './purl.ts'
@@ -245,7 +247,7 @@ async function readLockfileDirectly(
     if (pkg === null) return null
     if (pkg !== undefined) linkTargetPackages.set(loc, pkg)
   }
-  const inventory = readLockfileInventory({
+  const input: LockfileInput = {
     lockfile: lock.file,
     lockfileVersion: lock.version,
     lock: lock.data,
@@ -253,7 +255,16 @@ async function readLockfileDirectly(
     projectDir: path.resolve(cwd),
     workspaceFolders,
     linkTargetPackages,
-  })
+  }
+  // git, remote or tarball resolutions and specs need npm-package-arg (loaded only then): a resolution
+  // says so up front, a spec alone when the reader meets it (then it reads again)
+  const loadNpa = async () => (await import('npm-package-arg')).default
+  if (resolvesOutsideRegistry(lock.data)) input.npa = await loadNpa()
+  let inventory = readLockfileInventory(input)
+  if (inventory === NEEDS_SPEC_PARSER) {
+    inventory = readLockfileInventory({ ...input, npa: await loadNpa() })
+    if (inventory === NEEDS_SPEC_PARSER) return null
+  }
   if (inventory) for (const node of inventory.nodes.values()) assertNamed(node, lock.file)
   return inventory
 }
