@@ -59,7 +59,7 @@ try {
       cwd: work,
     },
     {
-      name: 'GNU tar --sort=name … | gzip -n',
+      name: 'GNU tar --sort=name … piped to gzip -n',
       cmd: [
         'sh',
         '-c',
