@@ -35,8 +35,14 @@ import {
   zipDataStart,
 } from '../util/zip.ts'
 import { ExportPool, exportThreads } from './export-pool.ts'
-import type { BatchError, BatchResult, SummaryRow } from './offline-batch.ts'
-import { entryLabel, zipEntryError } from './offline-batch.ts'
+import {
+  type BatchError,
+  type BatchResult,
+  entryLabel,
+  META,
+  type SummaryRow,
+  zipEntryError,
+} from './offline-batch.ts'
 import { entriesFor, OfflineCollector, toEcosystemCounts, toIndexCache } from './offline-collect.ts'
 import { IndexCacheMinEntries, type OfflineDb, type OfflineDbOptions } from './offline-db.ts'
 import { findIndexCache, writeIndexCache } from './offline-index-cache.ts'
@@ -114,10 +120,10 @@ export async function loadZip(
     const source: Source = { handle, size, tail, tailStart, display, fail }
     if (candidate !== null && names !== null) {
       const only = entriesFor(candidate.cache, names)
-      const read = await readPass(source, plan, names, options, only, false)
+      const collector = new OfflineCollector(names, false)
+      const read = await readPass(source, plan, names, options, only, false, collector)
       if (read.sha256 === candidate.sha256) {
-        const collector = new OfflineCollector(names, false)
-        merge(read, collector, plan, only, fail)
+        settle(read, collector, fail)
         const c = candidate.cache
         return {
           index: collector.index,
@@ -131,9 +137,9 @@ export async function loadZip(
         }
       }
     }
-    const read = await readPass(source, plan, names, options, null, cacheDir !== null)
     const collector = new OfflineCollector(names, cacheDir !== null)
-    merge(read, collector, plan, null, fail)
+    const read = await readPass(source, plan, names, options, null, cacheDir !== null, collector)
+    settle(read, collector, fail)
     await recheck(source, plan, collector.recheck)
     let state: OfflineDb['indexCache'] = 'off'
     if (
@@ -195,9 +201,8 @@ interface Read {
   zipError: { rank: number; why: string } | null
   /** the first record problem, in entry-name order */
   recordError: BatchError | null
-  /** rows of the records that are not withdrawn, by entry number */
-  rows: Array<SummaryRow | undefined>
-  records: Map<number, OsvRecord>
+  /** entries (by `k`) merged into the collector, in order: all of them once the pass is done */
+  merged: number
   lastUpdate: string | null
   withdrawn: number
 }
@@ -214,6 +219,7 @@ async function readPass(
   options: OfflineDbOptions,
   only: number[] | null,
   noteNames: boolean,
+  collector: OfflineCollector,
 ): Promise<Read> {
   const wantedK = only === null ? null : new Set(only)
   const toRead = only === null ? plan.records : only.length
@@ -227,7 +233,7 @@ async function readPass(
     options.workerUrl,
   )
   try {
-    return await streamOnce(src, plan, only, wantedK, pool, threads)
+    return await streamOnce(src, plan, only, wantedK, pool, threads, collector)
   } finally {
     await pool.close()
   }
@@ -240,6 +246,7 @@ async function streamOnce(
   wantedK: Set<number> | null,
   pool: ExportPool,
   threads: number,
+  collector: OfflineCollector,
 ): Promise<Read> {
   const { central, kOf, nameOfK } = plan
   const hash = createHash('sha256')
@@ -247,51 +254,80 @@ async function streamOnce(
     sha256: '',
     zipError: plan.damage === null ? null : { rank: central.length, why: plan.damage },
     recordError: null,
-    rows: new Array(plan.records),
-    records: new Map(),
+    merged: 0,
     lastUpdate: null,
     withdrawn: 0,
   }
   const inFlight = new Set<Promise<void>>()
   const maxInFlight = Math.max(2, threads * 3)
-  const take = (r: BatchResult): void => {
+  // Results arrive in no fixed order; they are merged into the collector in entry-name order as soon
+  // as every entry before them is in, so only the rows of entries still waiting for an earlier one
+  // are held (with the archive in name order, as exports are, hardly any).
+  const arrived = new Uint8Array(plan.records)
+  if (wantedK !== null) for (let k = 0; k < plan.records; k++) if (!wantedK.has(k)) arrived[k] = 1
+  const waiting = new Map<number, SummaryRow>()
+  const records = new Map<number, OsvRecord>()
+  const advance = (): void => {
+    let k = out.merged
+    while (k < plan.records && arrived[k] === 1) {
+      const row = waiting.get(k)
+      // withdrawn (counted in the facts), failed (the error is thrown), or not read: no row
+      if (row !== undefined) {
+        waiting.delete(k)
+        const record = records.get(k) ?? null
+        if (record !== null) records.delete(k)
+        collector.addRow(row, record)
+      }
+      k++
+    }
+    out.merged = k
+  }
+  const take = (r: BatchResult, ks: Float64Array): void => {
     const rows = typeof r.summaries === 'string' ? (JSON.parse(r.summaries) as SummaryRow[]) : r.summaries
-    for (const row of rows) out.rows[row[0]] = row
-    for (const [k, record] of r.records) out.records.set(k, record)
+    for (const row of rows) waiting.set(row[0], row)
+    for (const [k, record] of r.records) records.set(k, record)
+    for (let j = 0; j < ks.length; j += META) arrived[ks[j]!] = 1
     if (r.lastUpdate !== null && (out.lastUpdate === null || r.lastUpdate > out.lastUpdate))
       out.lastUpdate = r.lastUpdate
     out.withdrawn += r.withdrawn
     if (r.error !== null && (out.recordError === null || r.error.k < out.recordError.k))
       out.recordError = r.error
+    if (out.recordError === null) advance()
   }
   let failure: unknown = null
 
-  // the batch being filled: compressed bytes back to back, META numbers and a name per entry
-  let data = Buffer.allocUnsafeSlow(BATCH)
+  // the batch being filled: compressed bytes back to back, META numbers and a name per entry. Batch
+  // buffers are reused once their batch is done: a new one per batch is garbage the heap grows by.
+  const free: Buffer[] = []
+  let data: Buffer = Buffer.allocUnsafeSlow(BATCH)
   let used = 0
   let meta: number[] = []
   let names: string[] = []
   const send = async (): Promise<void> => {
     if (names.length === 0) return
-    // exactly sized, so that the copy made for the worker carries no spare bytes
-    const bytes = used === data.length ? data : Buffer.from(data.subarray(0, used))
+    // a view of the bytes used: the copy made for a worker carries no spare bytes
+    const full = data
     const batch = {
-      data: bytes,
+      data: data.subarray(0, used),
       meta: Float64Array.from(meta),
       names: JSON.stringify(names),
       full: only !== null,
     }
-    data = Buffer.allocUnsafeSlow(BATCH)
+    data = free.pop() ?? Buffer.allocUnsafeSlow(BATCH)
     used = 0
     meta = []
     names = []
     const tracked: Promise<void> = pool
       .run(batch)
-      .then(take, (e: unknown) => {
-        failure ??= e
-      })
+      .then(
+        (r) => take(r, batch.meta),
+        (e: unknown) => {
+          failure ??= e
+        },
+      )
       .then(() => {
         inFlight.delete(tracked)
+        if (full.length === BATCH) free.push(full)
       })
     inFlight.add(tracked)
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight)
@@ -390,14 +426,8 @@ function noteZip(out: Read, rank: number, e: unknown): void {
   if (out.zipError === null || rank < out.zipError.rank) out.zipError = { rank, why }
 }
 
-/** Fails with the first problem, or feeds the summaries to the collector in entry-name order. */
-function merge(
-  read: Read,
-  collector: OfflineCollector,
-  plan: Plan,
-  only: number[] | null,
-  fail: ZipFail,
-): void {
+/** Fails with the first problem, or adds the facts of the rows the pass merged into the collector. */
+function settle(read: Read, collector: OfflineCollector, fail: ZipFail): void {
   if (read.zipError !== null) fail(read.zipError.why)
   const e = read.recordError
   if (e !== null)
@@ -406,14 +436,6 @@ function merge(
       details: e.details,
     })
   collector.addFacts(read.lastUpdate, read.withdrawn)
-  const visit = (k: number): void => {
-    const row = read.rows[k]
-    // withdrawn (counted in the facts), or never read: only the first is possible
-    if (row === undefined) return
-    collector.addRow(row, read.records.get(k) ?? null)
-  }
-  if (only !== null) for (const k of only) visit(k)
-  else for (let k = 0; k < plan.records; k++) visit(k)
 }
 
 /**
