@@ -27,12 +27,13 @@ import { compareCodePoint } from '../util/sort.ts'
 import {
   isZip,
   LOCAL_HEADER,
-  readZipDirectory,
   readZipEntry,
-  type ZipCentralEntry,
+  readZipTable,
   type ZipEntry,
   type ZipFail,
+  type ZipTable,
   zipDataStart,
+  zipTableDataStart,
 } from '../util/zip.ts'
 import { ExportPool, exportThreads } from './export-pool.ts'
 import {
@@ -57,14 +58,12 @@ const BATCH = 512 * 1024
 const MIN_RECORDS_FOR_WORKERS = 10_000
 
 interface Plan {
-  /** central entries, archive order */
-  central: ZipCentralEntry[]
+  /** the central directory, archive order (columns: no object per entry) */
+  table: ZipTable
   /** why the directory ends early (after its listed entries), if it does */
   damage: string | null
   /** `k` (entry-name order) of each record entry by central index, -1 for other entries */
   kOf: Int32Array
-  /** the entry name of each record entry, by `k` */
-  nameOfK: string[]
   /** the central index of each record entry, by `k` */
   iOfK: number[]
   records: number
@@ -104,14 +103,14 @@ export async function loadZip(
       )
     let tailStart = Math.max(0, size - (0xffff + 22))
     let tail = await readAt(handle, tailStart, size - tailStart, display)
-    let dir = readZipDirectory(tail, tailStart, size, fail)
+    let dir = readZipTable(tail, tailStart, size, fail)
     while ('need' in dir) {
       const more = await readAt(handle, dir.need, tailStart - dir.need, display)
       tail = Buffer.concat([more, tail])
       tailStart = dir.need
-      dir = readZipDirectory(tail, tailStart, size, fail)
+      dir = readZipTable(tail, tailStart, size, fail)
     }
-    const plan = toPlan(dir.entries, dir.damage)
+    const plan = toPlan(dir.table, dir.damage)
     const cacheDir =
       names !== null && plan.records >= (options.indexCacheMinEntries ?? IndexCacheMinEntries)
         ? (options.indexCacheDir ?? null)
@@ -162,24 +161,55 @@ export async function loadZip(
   }
 }
 
-function toPlan(central: ZipCentralEntry[], damage: string | null): Plan {
+function toPlan(table: ZipTable, damage: string | null): Plan {
+  const { bytes, nameAt, nameLen } = table
   const recordIdx: number[] = []
-  for (let i = 0; i < central.length; i++) if (isRecordName(central[i]!.name)) recordIdx.push(i)
+  let ascii = true
+  for (let i = 0; i < table.count; i++) {
+    const at = nameAt[i]!
+    const end = at + nameLen[i]!
+    let plain = true
+    for (let j = at; j < end; j++)
+      if (bytes[j]! >= 0x80) {
+        plain = false
+        break
+      }
+    // an ASCII name is judged from its bytes, others from their text
+    if (plain ? endsWithJson(bytes, at, end) : isRecordName(table.name(i))) {
+      recordIdx.push(i)
+      if (!plain) ascii = false
+    }
+  }
   // archive order is not meaningful; sorting makes "first record wins" deterministic (a stable sort:
-  // equal names keep archive order)
-  recordIdx.sort((a, b) => compareCodePoint(central[a]!.name, central[b]!.name))
-  const kOf = new Int32Array(central.length).fill(-1)
+  // equal names keep archive order). ASCII names compare as their bytes (code point order); exports
+  // are usually in name order already, which one pass confirms.
+  const names = ascii ? null : recordIdx.map((i) => table.name(i))
+  const pos = names === null ? null : new Map(recordIdx.map((i, k) => [i, k]))
+  const compare = (a: number, b: number): number =>
+    names === null
+      ? bytes.compare(bytes, nameAt[b]!, nameAt[b]! + nameLen[b]!, nameAt[a]!, nameAt[a]! + nameLen[a]!)
+      : compareCodePoint(names[pos!.get(a)!]!, names[pos!.get(b)!]!)
+  let sorted = true
+  for (let k = 1; k < recordIdx.length && sorted; k++)
+    if (compare(recordIdx[k - 1]!, recordIdx[k]!) > 0) sorted = false
+  if (!sorted) recordIdx.sort(compare)
+  const kOf = new Int32Array(table.count).fill(-1)
   recordIdx.forEach((i, k) => {
     kOf[i] = k
   })
-  return {
-    central,
-    damage,
-    kOf,
-    nameOfK: recordIdx.map((i) => central[i]!.name),
-    iOfK: recordIdx,
-    records: recordIdx.length,
-  }
+  return { table, damage, kOf, iOfK: recordIdx, records: recordIdx.length }
+}
+
+/** Whether `bytes[at, end)` ends in `.json`, in any letter case. */
+function endsWithJson(bytes: Buffer, at: number, end: number): boolean {
+  if (end - at < 5) return false
+  return (
+    bytes[end - 5] === 0x2e &&
+    (bytes[end - 4]! | 0x20) === 0x6a &&
+    (bytes[end - 3]! | 0x20) === 0x73 &&
+    (bytes[end - 2]! | 0x20) === 0x6f &&
+    (bytes[end - 1]! | 0x20) === 0x6e
+  )
 }
 
 function isRecordName(name: string): boolean {
@@ -248,11 +278,12 @@ async function streamOnce(
   threads: number,
   collector: OfflineCollector,
 ): Promise<Read> {
-  const { central, kOf, nameOfK } = plan
+  const { table, kOf, iOfK } = plan
+  const { localOffset, compressedSize } = table
   const hash = createHash('sha256')
   const out: Read = {
     sha256: '',
-    zipError: plan.damage === null ? null : { rank: central.length, why: plan.damage },
+    zipError: plan.damage === null ? null : { rank: table.count, why: plan.damage },
     recordError: null,
     merged: 0,
     lastUpdate: null,
@@ -376,35 +407,46 @@ async function streamOnce(
     }
   }
 
-  let order = central.map((_, i) => i)
-  for (let i = 1; i < central.length; i++)
-    if (central[i]!.localOffset < central[i - 1]!.localOffset) {
-      order = order.sort((a, b) => central[a]!.localOffset - central[b]!.localOffset || a - b)
+  // file order: the archive's, unless its entries are not laid out in it
+  let order: number[] | null = null
+  for (let i = 1; i < table.count; i++)
+    if (localOffset[i]! < localOffset[i - 1]!) {
+      order = Array.from({ length: table.count }, (_, j) => j)
+      order.sort((a, b) => localOffset[a]! - localOffset[b]! || a - b)
       break
     }
-  for (const i of order) {
-    const c = central[i]!
-    drop(c.localOffset)
-    if (winStart + win.length < Math.min(c.localOffset + LOCAL_HEADER, src.size))
-      await ensure(c.localOffset, c.localOffset + LOCAL_HEADER)
+  for (let step = 0; step < table.count; step++) {
+    const i = order === null ? step : order[step]!
+    const at = localOffset[i]!
+    drop(at)
+    if (winStart + win.length < Math.min(at + LOCAL_HEADER, src.size)) await ensure(at, at + LOCAL_HEADER)
     let start: number
     try {
-      start = zipDataStart(win, winStart, src.size, c, src.fail)
+      start = zipTableDataStart(
+        win,
+        winStart,
+        src.size,
+        table.encrypted(i),
+        at,
+        compressedSize[i]!,
+        () => table.name(i),
+        src.fail,
+      )
     } catch (e) {
       noteZip(out, i, e)
       continue
     }
     const k = kOf[i]!
     if (k < 0 || out.zipError !== null || (wantedK !== null && !wantedK.has(k))) continue
-    const n = c.compressedSize
-    if (winStart + win.length < start + n) await ensure(c.localOffset, start + n)
+    const n = compressedSize[i]!
+    if (winStart + win.length < start + n) await ensure(at, start + n)
     if (used + n > data.length) {
       await send()
       if (n > data.length) data = Buffer.allocUnsafeSlow(n)
     }
     win.copy(data, used, start - winStart, start - winStart + n)
-    meta.push(k, c.method, used, n, c.size, c.crc32)
-    names.push(nameOfK[k]!)
+    meta.push(k, table.method[i]!, used, n, table.size[i]!, table.crc32[i]!)
+    names.push(table.name(iOfK[k]!))
     used += n
   }
   await send()
@@ -446,7 +488,7 @@ function settle(read: Read, collector: OfflineCollector, fail: ZipFail): void {
  */
 async function recheck(src: Source, plan: Plan, entries: ReadonlySet<number>): Promise<void> {
   for (const k of [...entries].sort((a, b) => a - b)) {
-    const c = plan.central[plan.iOfK[k]!]!
+    const c = plan.table.entry(plan.iOfK[k]!)
     const head = await readAt(
       src.handle,
       c.localOffset,
@@ -467,7 +509,7 @@ async function recheck(src: Source, plan: Plan, entries: ReadonlySet<number>): P
       unixMode: c.unixMode,
     }
     const bytes = readZipEntry(raw, entry, src.fail)
-    const where = entryLabel(src.display, plan.nameOfK[k]!)
+    const where = entryLabel(src.display, c.name)
     assertOsvRecord(parseJson(bytes.toString('utf8'), where, 'SCAN_EXPORT_INVALID'), where)
   }
 }
