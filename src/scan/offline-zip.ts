@@ -11,6 +11,12 @@
  * The result is the sequential reader's, exactly: errors are ranked as it would have met them (the ZIP
  * structure in archive order first, then the records in entry-name order), and the summaries are
  * merged in entry-name order, so "the first record with an id wins" and every count are unchanged.
+ * They are merged as they arrive, once every entry before them is in, so that only the rows of entries
+ * waiting for an earlier one are held. The central directory is held as columns (util/zip.ts ZipTable),
+ * not as an object per entry, and batch buffers are reused: at 200,000 records, objects and garbage
+ * were most of the memory. Records that name no package of interest are only skimmed
+ * (offline-batch.ts); one of them that took its id from a later, inspected record is read again here
+ * and checked in full (`recheck`).
  *
  * With the package index cache, the file is still read and hashed in full, but only the entries the
  * cache lists for the packages of interest are inflated and parsed. The cache file is named by the

@@ -632,3 +632,35 @@ test('detbuild scan with the index cache: the same bytes on the first, cached an
     await t.cleanup()
   }
 })
+
+test('entry names: non-ASCII and upper-case `.JSON` names are ordered by code point, as before', async () => {
+  const t = await tempDir()
+  try {
+    const rec = (id: string, name: string) => JSON.stringify(synthetic(id, name))
+    // archive order unlike name order; 'Z' (U+005A) < 'é' (U+00E9) < 'ü' (U+00FC): the first wins its id
+    const entries = [
+      { name: 'ü.json', data: rec('DUP', 'lodash'), flags: 0x800 },
+      { name: 'é.JSON', data: rec('DUP', 'lodash'), flags: 0x800 },
+      { name: 'Z.json', data: rec('DUP', 'nobody-uses-this') },
+      { name: 'b.Json', data: rec('B', 'lodash') },
+      { name: 'not-a-record.txt', data: 'x' },
+    ]
+    await writeFile(path.join(t.dir, 'all.zip'), makeZip(entries))
+    const db = await loadOfflineDb(path.join(t.dir, 'all.zip'), 'all.zip', { names: new Set(['lodash']) })
+    assert.equal(db.records, 2)
+    assert.deepEqual(
+      db.index.match('npm', 'lodash', '1.0.0').map((m) => m.record.id),
+      ['B'],
+      'Z.json took the id DUP',
+    )
+    // without Z.json, é.JSON comes before ü.json
+    await writeFile(path.join(t.dir, 'all.zip'), makeZip(entries.filter((e) => e.name !== 'Z.json')))
+    const two = await loadOfflineDb(path.join(t.dir, 'all.zip'), 'all.zip', { names: new Set(['lodash']) })
+    assert.deepEqual(
+      two.index.match('npm', 'lodash', '1.0.0').map((m) => m.record.id),
+      ['B', 'DUP'],
+    )
+  } finally {
+    await t.cleanup()
+  }
+})
