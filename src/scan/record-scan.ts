@@ -39,8 +39,23 @@ const RBRACE = 0x7d
 const LBRACKET = 0x5b
 const RBRACKET = 0x5d
 
-/** The top-level members `skimRecord` reads; it skips the others. */
-const SKIM_READS = new Set(['id', 'modified', 'withdrawn', 'affected'])
+/** Whether a shape holds a captured value (`skimRecord` reads those members and skips the others). */
+function captures(shape: Shape): boolean {
+  let known = CAPTURES.get(shape)
+  if (known === undefined) {
+    known =
+      shape.kind === 'string'
+        ? shape.capture !== Capture.none
+        : shape.kind === 'array'
+          ? captures(shape.of)
+          : shape.kind === 'fields'
+            ? shape.list.some((f) => captures(f.shape))
+            : false
+    CAPTURES.set(shape, known)
+  }
+  return known
+}
+const CAPTURES = new Map<Shape, boolean>()
 
 /** Nesting deeper than this is left to JSON.parse (no recursion limits to worry about here). */
 const MAX_DEPTH = 64
@@ -160,7 +175,8 @@ class Scanner {
 
   /**
    * `skimRecord`: the record's top-level members, reading only those the summary needs (`id`,
-   * `modified`, `withdrawn`, `affected`) as `record` does and skipping the others by their brackets.
+   * `modified`, `withdrawn`, `affected[].package`) as `record` does and skipping the others by their
+   * brackets.
    */
   skim(): RecordSummary {
     const b = this.b
@@ -178,7 +194,7 @@ class Scanner {
         else {
           if (seen & field.bit) unsure()
           seen |= field.bit
-          if (SKIM_READS.has(field.name)) this.typed(field.shape, 2)
+          if (captures(field.shape)) this.typed(field.shape, 2)
           else this.skipValue()
         }
         this.ws()
@@ -281,7 +297,9 @@ class Scanner {
               // JSON.parse keeps the last duplicate; simpler to leave such records to it
               if (seen & field.bit) unsure()
               seen |= field.bit
-              this.typed(field.shape, depth + 1)
+              // a skim reads only what holds a captured value (`ranges`, `versions`… are skipped)
+              if (this.lenient && !captures(field.shape)) this.skipValue()
+              else this.typed(field.shape, depth + 1)
             }
             this.ws()
             if (this.more(RBRACE)) continue
