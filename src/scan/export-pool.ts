@@ -9,6 +9,9 @@ import os from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { type BatchResult, type BatchSetup, type ExportBatch, processBatch } from './offline-batch.ts'
 
+/** Smallest buffer made for a worker's copy (the loader's batches are at most this, but for one large entry). */
+const COPY_BYTES = 512 * 1024
+
 /** More threads than this only contend for the file and the main thread's merging. */
 export const MaxExportThreads = 4
 
@@ -29,6 +32,9 @@ interface Pending {
   reject: (e: unknown) => void
 }
 
+/** Copies for the workers are reused (they come back with the result), up to this many. */
+const MAX_SPARE_COPIES = 16
+
 interface Slot {
   worker: Worker
   pending: Map<number, Pending>
@@ -41,6 +47,8 @@ export class ExportPool {
   private readonly setup: BatchSetup
   /** batches this thread ran itself (no worker could) */
   inThread = 0
+  /** buffers the workers handed back, for the next copies */
+  private readonly copies: ArrayBuffer[] = []
 
   /**
    * @param threads worker threads to start (0: none)
@@ -56,7 +64,8 @@ export class ExportPool {
         continue
       }
       const slot: Slot = { worker, pending: new Map(), dead: false }
-      worker.on('message', (m: { id: number; result?: BatchResult; failed?: string }) => {
+      worker.on('message', (m: { id: number; result?: BatchResult; failed?: string; back?: ArrayBuffer }) => {
+        if (m.back !== undefined && this.copies.length < MAX_SPARE_COPIES) this.copies.push(m.back)
         const p = slot.pending.get(m.id)
         if (!p) return
         slot.pending.delete(m.id)
@@ -92,9 +101,15 @@ export class ExportPool {
     return new Promise((resolve, reject) => {
       const id = this.nextId++
       slot.pending.set(id, { batch, resolve, reject })
-      // the worker gets its own copy, moved rather than cloned (far cheaper); this one stays for a fallback
-      const data = new Uint8Array(batch.data)
-      slot.worker.postMessage({ id, batch: { ...batch, data } }, [data.buffer])
+      // the worker gets its own copy, moved rather than cloned (far cheaper); this one stays for a
+      // fallback. The copy's buffer comes back with the result and is used again: a new one per batch
+      // is garbage that only a full collection frees.
+      const n = batch.data.byteLength
+      let buffer = this.copies.pop()
+      if (buffer === undefined || buffer.byteLength < n) buffer = new ArrayBuffer(Math.max(n, COPY_BYTES))
+      const data = new Uint8Array(buffer, 0, n)
+      data.set(batch.data)
+      slot.worker.postMessage({ id, batch: { ...batch, data } }, [buffer])
     })
   }
 

@@ -8,10 +8,13 @@ import { type BatchSetup, type ExportBatch, processBatch } from './offline-batch
 const setup = workerData as BatchSetup
 
 parentPort!.on('message', (m: { id: number; batch: ExportBatch }) => {
+  // the batch's buffer goes back with the answer, for the next batch (nothing in the answer refers to it)
+  const back = m.batch.data.buffer as ArrayBuffer
   try {
-    parentPort!.postMessage({ id: m.id, result: processBatch(setup, m.batch, true) })
+    const result = processBatch(setup, m.batch, true)
+    parentPort!.postMessage({ id: m.id, result, back }, [back])
   } catch (e) {
     // not an input error (those are results): the loader runs the batch again in its own thread
-    parentPort!.postMessage({ id: m.id, failed: e instanceof Error ? e.message : String(e) })
+    parentPort!.postMessage({ id: m.id, failed: e instanceof Error ? e.message : String(e), back }, [back])
   }
 })

@@ -3,10 +3,13 @@
  * (export-worker.ts) or, when no worker can start, in the loading thread, with the same result.
  *
  * A batch holds the compressed bytes of some entries of the export, back to back. Each is inflated
- * (util/zip.ts, with every check of the one ZIP reader) and summarised: records the byte-level scanner
- * (record-scan.ts) is certain name no package of interest are only validated and summarised; every
- * other record — one that names a package of interest, or that the scanner is not certain about — is
- * parsed and checked in full (`parseJson` + `assertOsvRecord`), exactly as strictly as one read alone.
+ * (util/zip.ts, with every check of the one ZIP reader) and summarised. A record that provably names
+ * no package of interest (`nameTokens`: no `"name"` member of it has one of their names, ignoring
+ * letter case) is skipped without inspection: only what the export-wide counts need is read from it
+ * (`skimRecord`: id, modified, withdrawn, ecosystems), and its row is marked `light`. Every other
+ * record — one that may name a package of interest, or one the skim cannot read — is checked as
+ * strictly as before: the byte-level scanner (record-scan.ts) validates it, or it is parsed and checked
+ * in full (`parseJson` + `assertOsvRecord`), exactly as one read alone.
  * Errors are not thrown but returned, the one of the lowest entry number first, so that the loader can
  * fail with the error the sequential reading (in entry-name order) would have met first.
  */
@@ -14,7 +17,7 @@ import { DetbuildError, InputError } from '../errors.ts'
 import { parseJson } from '../util/json-parse.ts'
 import { forEachZipEntry, type ZipEntry, type ZipFail } from '../util/zip.ts'
 import { assertOsvRecord, slimRecord } from './osv-schema.ts'
-import { scanRecord } from './record-scan.ts'
+import { nameTokens, scanRecord, skimRecord } from './record-scan.ts'
 import type { OsvRecord } from './types.ts'
 
 /** What every batch of one load shares. */
@@ -23,7 +26,7 @@ export interface BatchSetup {
   display: string
   /** package names of interest (any letter case); null keeps every record */
   names: string[] | null
-  /** whether the rows carry the package names (only the index cache needs them) */
+  /** whether the rows carry the record's name tokens (only the index cache needs them) */
   noteNames: boolean
 }
 
@@ -53,8 +56,13 @@ export interface BatchError {
   details: Record<string, unknown> | undefined
 }
 
-/** `[k, id, ecosystems, names]` of one record that is not withdrawn (names and ecosystems pair up). */
-export type SummaryRow = [number, string, string[], string[]]
+/**
+ * `[k, id, ecosystems, names, light]` of one record that is not withdrawn. `names`: its `nameTokens`
+ * (every `"name"` member's value: a superset of its package names) when the setup asks for them, null
+ * when it must always be inspected (`nameTokens` has no answer), else empty. `light`: 1 when the record
+ * was skipped (skimmed, not validated), else 0.
+ */
+export type SummaryRow = [number, string, string[], string[] | null, 0 | 1]
 
 export interface BatchResult {
   /** the rows, as JSON text from a worker: one string crosses threads far faster than many objects */
@@ -90,11 +98,12 @@ export function processBatch(setup: BatchSetup, batch: ExportBatch, asText: bool
     modified: string,
     gone: boolean,
     ecosystems: string[],
-    names: string[],
+    tokens: string[] | null,
+    light: 0 | 1,
   ): void => {
     if (lastUpdate === null || modified > lastUpdate) lastUpdate = modified
     if (gone) withdrawn++
-    else rows.push([k, id, ecosystems, setup.noteNames ? names : []])
+    else rows.push([k, id, ecosystems, setup.noteNames ? tokens : [], light])
   }
   const meta = batch.meta
   const entryNames = JSON.parse(batch.names) as string[]
@@ -121,10 +130,19 @@ export function processBatch(setup: BatchSetup, batch: ExportBatch, asText: bool
   const visit = (i: number, bytes: Buffer): void => {
     const k = meta[i * META]!
     const name = entryNames[i]!
+    let tokens: string[] | null = null
     if (wanted !== null && !batch.full) {
+      tokens = nameTokens(bytes)
+      if (tokens !== null && !wants(tokens)) {
+        const s = skimRecord(bytes)
+        if (s !== null) {
+          summary(k, s.id, s.modified, s.withdrawn, s.ecosystems, tokens, 1)
+          return
+        }
+      }
       const s = scanRecord(bytes)
       if (s !== null && !wants(s.names)) {
-        summary(k, s.id, s.modified, s.withdrawn, s.ecosystems, s.names)
+        summary(k, s.id, s.modified, s.withdrawn, s.ecosystems, tokens, 0)
         return
       }
     }
@@ -143,7 +161,7 @@ export function processBatch(setup: BatchSetup, batch: ExportBatch, asText: bool
       ecosystems.push(a.package.ecosystem)
       names.push(a.package.name)
     }
-    summary(k, record.id, record.modified, Boolean(record.withdrawn), ecosystems, names)
+    summary(k, record.id, record.modified, Boolean(record.withdrawn), ecosystems, tokens, 0)
     if (!record.withdrawn && wants(names)) records.push([k, slimRecord(record)])
   }
   // an entry that cannot be inflated stops forEachZipEntry: note it and go on after it

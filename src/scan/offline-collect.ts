@@ -23,9 +23,20 @@ export class OfflineCollector {
   readonly ecosystems = new Map<string, number>()
   withdrawn = 0
   lastUpdate: string | null = null
-  /** package name → numbers of the accepted entries naming it (only when asked for) */
+  /**
+   * name → numbers of the accepted entries that may name it (only when asked for): each record's
+   * `nameTokens`, so that the cache lists every entry a later scan of any SBOM would inspect
+   */
   readonly packages: Map<string, number[]> | null
-  private readonly ids = new Set<string>()
+  /** accepted entries that are always inspected (`nameTokens` has no answer), when asked for */
+  readonly always: number[] | null
+  /**
+   * Entries of skipped (light) records that won their id over a later record: the loader inspects
+   * them in full, so that a malformed record can never take the place of one that is checked.
+   */
+  readonly recheck = new Set<number>()
+  /** id → the entry number that took it when that record was skipped (light), else -1 */
+  private readonly ids = new Map<string, number>()
   private readonly names: ReadonlySet<string> | null
 
   /**
@@ -35,6 +46,7 @@ export class OfflineCollector {
   constructor(names: ReadonlySet<string> | null, notePackages: boolean) {
     this.names = names === null ? null : new Set([...names].map((n) => n.toLowerCase()))
     this.packages = notePackages ? new Map() : null
+    this.always = notePackages ? [] : null
   }
 
   /** Adds the record in `bytes` (entry number `entry`, named `where` in errors). */
@@ -66,8 +78,8 @@ export class OfflineCollector {
    * one kept for its id. The dates and withdrawn records of those rows come through `addFacts`.
    */
   addRow(row: SummaryRow, record: OsvRecord | null): void {
-    const [entry, id, ecosystems, names] = row
-    if (!this.accept(id, ecosystems)) return
+    const [entry, id, ecosystems, names, light] = row
+    if (!this.accept(id, ecosystems, light === 1 ? entry : -1)) return
     this.note(names, entry)
     if (record !== null) this.index.addChecked(record, true)
   }
@@ -92,13 +104,20 @@ export class OfflineCollector {
   /** `OsvIndex.add`'s bookkeeping; true when the record is the one kept for its id. */
   private account(id: string, modified: string, withdrawn: boolean, ecosystems: string[]): boolean {
     this.addFacts(modified, withdrawn ? 1 : 0)
-    return !withdrawn && this.accept(id, ecosystems)
+    return !withdrawn && this.accept(id, ecosystems, -1)
   }
 
-  /** A record that is not withdrawn: true when it is the first with its id (then it is counted). */
-  private accept(id: string, ecosystems: string[]): boolean {
-    if (this.ids.has(id)) return false
-    this.ids.add(id)
+  /**
+   * A record that is not withdrawn: true when it is the first with its id (then it is counted).
+   * `light`: its entry number when it was skipped, else -1.
+   */
+  private accept(id: string, ecosystems: string[], light: number): boolean {
+    const winner = this.ids.get(id)
+    if (winner !== undefined) {
+      if (winner >= 0) this.recheck.add(winner)
+      return false
+    }
+    this.ids.set(id, light)
     this.records++
     if (ecosystems.length === 1) this.count(baseEcosystem(ecosystems[0]!))
     else for (const e of new Set(ecosystems.map(baseEcosystem))) this.count(e)
@@ -109,8 +128,12 @@ export class OfflineCollector {
     this.ecosystems.set(ecosystem, (this.ecosystems.get(ecosystem) ?? 0) + 1)
   }
 
-  private note(names: string[], entry: number): void {
+  private note(names: string[] | null, entry: number): void {
     if (this.packages === null) return
+    if (names === null) {
+      this.always!.push(entry)
+      return
+    }
     for (const name of names) {
       let list = this.packages.get(name)
       if (!list) {
@@ -132,7 +155,7 @@ function packageNames(record: OsvRecord): string[] {
 }
 
 /** Version of the index cache's format; bump it when the meaning of a field changes. */
-export const IndexCacheFormat = 2
+export const IndexCacheFormat = 3
 
 /**
  * The on-disk package index of one export: which entries (numbers in the loader's sorted entry order)
@@ -147,8 +170,10 @@ export interface IndexCache {
   lastUpdate: string | null
   /** [ecosystem, records naming it], sorted by ecosystem */
   ecosystems: Array<[string, number]>
-  /** [package name, entry numbers ascending], sorted by name */
+  /** [name, entry numbers ascending], sorted by name: the entries that may name it (`nameTokens`) */
   packages: Array<[string, number[]]>
+  /** entry numbers, ascending, of the records any scan inspects (`nameTokens` has no answer) */
+  always: number[]
 }
 
 export function toIndexCache(c: OfflineCollector, exportSha256: string, entries: number): IndexCache {
@@ -164,6 +189,7 @@ export function toIndexCache(c: OfflineCollector, exportSha256: string, entries:
     lastUpdate: c.lastUpdate,
     ecosystems: toEcosystemCounts(c.ecosystems),
     packages,
+    always: c.always ?? [],
   }
 }
 
@@ -175,7 +201,8 @@ export function toValidIndexCache(raw: unknown, exportSha256: string, entries: n
   if (c.format !== IndexCacheFormat || c.exportSha256 !== exportSha256 || c.entries !== entries) return null
   if (!count(c.records) || !count(c.withdrawn)) return null
   if (c.lastUpdate !== null && typeof c.lastUpdate !== 'string') return null
-  if (!Array.isArray(c.ecosystems) || !Array.isArray(c.packages)) return null
+  if (!Array.isArray(c.ecosystems) || !Array.isArray(c.packages) || !Array.isArray(c.always)) return null
+  for (const i of c.always) if (!count(i) || (i as number) >= entries) return null
   for (const e of c.ecosystems)
     if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || !count(e[1])) return null
   for (const p of c.packages) {
@@ -185,10 +212,13 @@ export function toValidIndexCache(raw: unknown, exportSha256: string, entries: n
   return c as IndexCache
 }
 
-/** Entry numbers, ascending, of the records naming one of `names` (ignoring letter case). */
+/**
+ * Entry numbers, ascending, of the records a full read would inspect for `names` (ignoring letter
+ * case): those that may name one of them, and those always inspected.
+ */
 export function entriesFor(cache: IndexCache, names: ReadonlySet<string>): number[] {
   const wanted = new Set([...names].map((n) => n.toLowerCase()))
-  const out = new Set<number>()
+  const out = new Set<number>(cache.always)
   for (const [name, list] of cache.packages)
     if (wanted.has(name.toLowerCase())) for (const i of list) out.add(i)
   return [...out].sort((a, b) => a - b)

@@ -8,7 +8,7 @@
  *
  * Memory stays bounded by what matters: given the package names of interest, only the records naming
  * one of them are parsed and kept; the others are validated from their bytes and counted (see
- * offline-collect.ts). For a ZIP, an index of which entries name which package can be cached on disk,
+ * offline-collect.ts) — in a ZIP, those that provably name none are only skimmed (offline-batch.ts). For a ZIP, an index of which entries name which package can be cached on disk,
  * keyed by the export's sha256, so that scanning the same export again inflates only those entries.
  */
 import { createHash } from 'node:crypto'

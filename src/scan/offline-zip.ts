@@ -11,6 +11,12 @@
  * The result is the sequential reader's, exactly: errors are ranked as it would have met them (the ZIP
  * structure in archive order first, then the records in entry-name order), and the summaries are
  * merged in entry-name order, so "the first record with an id wins" and every count are unchanged.
+ * They are merged as they arrive, once every entry before them is in, so that only the rows of entries
+ * waiting for an earlier one are held. The central directory is held as columns (util/zip.ts ZipTable),
+ * not as an object per entry, and batch buffers are reused: at 200,000 records, objects and garbage
+ * were most of the memory. Records that name no package of interest are only skimmed
+ * (offline-batch.ts); one of them that took its id from a later, inspected record is read again here
+ * and checked in full (`recheck`).
  *
  * With the package index cache, the file is still read and hashed in full, but only the entries the
  * cache lists for the packages of interest are inflated and parsed. The cache file is named by the
@@ -22,21 +28,32 @@ import { createHash } from 'node:crypto'
 import { type FileHandle, open } from 'node:fs/promises'
 import { InputError } from '../errors.ts'
 import { maxInputBytesFor, toFsError } from '../util/fs.ts'
+import { parseJson } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import {
   isZip,
   LOCAL_HEADER,
-  readZipDirectory,
-  type ZipCentralEntry,
+  readZipEntry,
+  readZipTable,
+  type ZipEntry,
   type ZipFail,
+  type ZipTable,
   zipDataStart,
+  zipTableDataStart,
 } from '../util/zip.ts'
 import { ExportPool, exportThreads } from './export-pool.ts'
-import type { BatchError, BatchResult, SummaryRow } from './offline-batch.ts'
-import { zipEntryError } from './offline-batch.ts'
+import {
+  type BatchError,
+  type BatchResult,
+  entryLabel,
+  META,
+  type SummaryRow,
+  zipEntryError,
+} from './offline-batch.ts'
 import { entriesFor, OfflineCollector, toEcosystemCounts, toIndexCache } from './offline-collect.ts'
 import { IndexCacheMinEntries, type OfflineDb, type OfflineDbOptions } from './offline-db.ts'
 import { findIndexCache, writeIndexCache } from './offline-index-cache.ts'
+import { assertOsvRecord } from './osv-schema.ts'
 import type { OsvRecord } from './types.ts'
 
 /** Bytes read per step. */
@@ -47,14 +64,14 @@ const BATCH = 512 * 1024
 const MIN_RECORDS_FOR_WORKERS = 10_000
 
 interface Plan {
-  /** central entries, archive order */
-  central: ZipCentralEntry[]
+  /** the central directory, archive order (columns: no object per entry) */
+  table: ZipTable
   /** why the directory ends early (after its listed entries), if it does */
   damage: string | null
   /** `k` (entry-name order) of each record entry by central index, -1 for other entries */
   kOf: Int32Array
-  /** the entry name of each record entry, by `k` */
-  nameOfK: string[]
+  /** the central index of each record entry, by `k` */
+  iOfK: number[]
   records: number
 }
 
@@ -92,14 +109,14 @@ export async function loadZip(
       )
     let tailStart = Math.max(0, size - (0xffff + 22))
     let tail = await readAt(handle, tailStart, size - tailStart, display)
-    let dir = readZipDirectory(tail, tailStart, size, fail)
+    let dir = readZipTable(tail, tailStart, size, fail)
     while ('need' in dir) {
       const more = await readAt(handle, dir.need, tailStart - dir.need, display)
       tail = Buffer.concat([more, tail])
       tailStart = dir.need
-      dir = readZipDirectory(tail, tailStart, size, fail)
+      dir = readZipTable(tail, tailStart, size, fail)
     }
-    const plan = toPlan(dir.entries, dir.damage)
+    const plan = toPlan(dir.table, dir.damage)
     const cacheDir =
       names !== null && plan.records >= (options.indexCacheMinEntries ?? IndexCacheMinEntries)
         ? (options.indexCacheDir ?? null)
@@ -108,10 +125,10 @@ export async function loadZip(
     const source: Source = { handle, size, tail, tailStart, display, fail }
     if (candidate !== null && names !== null) {
       const only = entriesFor(candidate.cache, names)
-      const read = await readPass(source, plan, names, options, only, false)
+      const collector = new OfflineCollector(names, false)
+      const read = await readPass(source, plan, names, options, only, false, collector)
       if (read.sha256 === candidate.sha256) {
-        const collector = new OfflineCollector(names, false)
-        merge(read, collector, plan, only, fail)
+        settle(read, collector, fail)
         const c = candidate.cache
         return {
           index: collector.index,
@@ -125,9 +142,10 @@ export async function loadZip(
         }
       }
     }
-    const read = await readPass(source, plan, names, options, null, cacheDir !== null)
     const collector = new OfflineCollector(names, cacheDir !== null)
-    merge(read, collector, plan, null, fail)
+    const read = await readPass(source, plan, names, options, null, cacheDir !== null, collector)
+    settle(read, collector, fail)
+    await recheck(source, plan, collector.recheck)
     let state: OfflineDb['indexCache'] = 'off'
     if (
       cacheDir !== null &&
@@ -149,17 +167,55 @@ export async function loadZip(
   }
 }
 
-function toPlan(central: ZipCentralEntry[], damage: string | null): Plan {
+function toPlan(table: ZipTable, damage: string | null): Plan {
+  const { bytes, nameAt, nameLen } = table
   const recordIdx: number[] = []
-  for (let i = 0; i < central.length; i++) if (isRecordName(central[i]!.name)) recordIdx.push(i)
+  let ascii = true
+  for (let i = 0; i < table.count; i++) {
+    const at = nameAt[i]!
+    const end = at + nameLen[i]!
+    let plain = true
+    for (let j = at; j < end; j++)
+      if (bytes[j]! >= 0x80) {
+        plain = false
+        break
+      }
+    // an ASCII name is judged from its bytes, others from their text
+    if (plain ? endsWithJson(bytes, at, end) : isRecordName(table.name(i))) {
+      recordIdx.push(i)
+      if (!plain) ascii = false
+    }
+  }
   // archive order is not meaningful; sorting makes "first record wins" deterministic (a stable sort:
-  // equal names keep archive order)
-  recordIdx.sort((a, b) => compareCodePoint(central[a]!.name, central[b]!.name))
-  const kOf = new Int32Array(central.length).fill(-1)
+  // equal names keep archive order). ASCII names compare as their bytes (code point order); exports
+  // are usually in name order already, which one pass confirms.
+  const names = ascii ? null : recordIdx.map((i) => table.name(i))
+  const pos = names === null ? null : new Map(recordIdx.map((i, k) => [i, k]))
+  const compare = (a: number, b: number): number =>
+    names === null
+      ? bytes.compare(bytes, nameAt[b]!, nameAt[b]! + nameLen[b]!, nameAt[a]!, nameAt[a]! + nameLen[a]!)
+      : compareCodePoint(names[pos!.get(a)!]!, names[pos!.get(b)!]!)
+  let sorted = true
+  for (let k = 1; k < recordIdx.length && sorted; k++)
+    if (compare(recordIdx[k - 1]!, recordIdx[k]!) > 0) sorted = false
+  if (!sorted) recordIdx.sort(compare)
+  const kOf = new Int32Array(table.count).fill(-1)
   recordIdx.forEach((i, k) => {
     kOf[i] = k
   })
-  return { central, damage, kOf, nameOfK: recordIdx.map((i) => central[i]!.name), records: recordIdx.length }
+  return { table, damage, kOf, iOfK: recordIdx, records: recordIdx.length }
+}
+
+/** Whether `bytes[at, end)` ends in `.json`, in any letter case. */
+function endsWithJson(bytes: Buffer, at: number, end: number): boolean {
+  if (end - at < 5) return false
+  return (
+    bytes[end - 5] === 0x2e &&
+    (bytes[end - 4]! | 0x20) === 0x6a &&
+    (bytes[end - 3]! | 0x20) === 0x73 &&
+    (bytes[end - 2]! | 0x20) === 0x6f &&
+    (bytes[end - 1]! | 0x20) === 0x6e
+  )
 }
 
 function isRecordName(name: string): boolean {
@@ -181,9 +237,8 @@ interface Read {
   zipError: { rank: number; why: string } | null
   /** the first record problem, in entry-name order */
   recordError: BatchError | null
-  /** rows of the records that are not withdrawn, by entry number */
-  rows: Array<SummaryRow | undefined>
-  records: Map<number, OsvRecord>
+  /** entries (by `k`) merged into the collector, in order: all of them once the pass is done */
+  merged: number
   lastUpdate: string | null
   withdrawn: number
 }
@@ -200,6 +255,7 @@ async function readPass(
   options: OfflineDbOptions,
   only: number[] | null,
   noteNames: boolean,
+  collector: OfflineCollector,
 ): Promise<Read> {
   const wantedK = only === null ? null : new Set(only)
   const toRead = only === null ? plan.records : only.length
@@ -213,7 +269,7 @@ async function readPass(
     options.workerUrl,
   )
   try {
-    return await streamOnce(src, plan, only, wantedK, pool, threads)
+    return await streamOnce(src, plan, only, wantedK, pool, threads, collector)
   } finally {
     await pool.close()
   }
@@ -226,58 +282,89 @@ async function streamOnce(
   wantedK: Set<number> | null,
   pool: ExportPool,
   threads: number,
+  collector: OfflineCollector,
 ): Promise<Read> {
-  const { central, kOf, nameOfK } = plan
+  const { table, kOf, iOfK } = plan
+  const { localOffset, compressedSize } = table
   const hash = createHash('sha256')
   const out: Read = {
     sha256: '',
-    zipError: plan.damage === null ? null : { rank: central.length, why: plan.damage },
+    zipError: plan.damage === null ? null : { rank: table.count, why: plan.damage },
     recordError: null,
-    rows: new Array(plan.records),
-    records: new Map(),
+    merged: 0,
     lastUpdate: null,
     withdrawn: 0,
   }
   const inFlight = new Set<Promise<void>>()
   const maxInFlight = Math.max(2, threads * 3)
-  const take = (r: BatchResult): void => {
+  // Results arrive in no fixed order; they are merged into the collector in entry-name order as soon
+  // as every entry before them is in, so only the rows of entries still waiting for an earlier one
+  // are held (with the archive in name order, as exports are, hardly any).
+  const arrived = new Uint8Array(plan.records)
+  if (wantedK !== null) for (let k = 0; k < plan.records; k++) if (!wantedK.has(k)) arrived[k] = 1
+  const waiting = new Map<number, SummaryRow>()
+  const records = new Map<number, OsvRecord>()
+  const advance = (): void => {
+    let k = out.merged
+    while (k < plan.records && arrived[k] === 1) {
+      const row = waiting.get(k)
+      // withdrawn (counted in the facts), failed (the error is thrown), or not read: no row
+      if (row !== undefined) {
+        waiting.delete(k)
+        const record = records.get(k) ?? null
+        if (record !== null) records.delete(k)
+        collector.addRow(row, record)
+      }
+      k++
+    }
+    out.merged = k
+  }
+  const take = (r: BatchResult, ks: Float64Array): void => {
     const rows = typeof r.summaries === 'string' ? (JSON.parse(r.summaries) as SummaryRow[]) : r.summaries
-    for (const row of rows) out.rows[row[0]] = row
-    for (const [k, record] of r.records) out.records.set(k, record)
+    for (const row of rows) waiting.set(row[0], row)
+    for (const [k, record] of r.records) records.set(k, record)
+    for (let j = 0; j < ks.length; j += META) arrived[ks[j]!] = 1
     if (r.lastUpdate !== null && (out.lastUpdate === null || r.lastUpdate > out.lastUpdate))
       out.lastUpdate = r.lastUpdate
     out.withdrawn += r.withdrawn
     if (r.error !== null && (out.recordError === null || r.error.k < out.recordError.k))
       out.recordError = r.error
+    if (out.recordError === null) advance()
   }
   let failure: unknown = null
 
-  // the batch being filled: compressed bytes back to back, META numbers and a name per entry
-  let data = Buffer.allocUnsafeSlow(BATCH)
+  // the batch being filled: compressed bytes back to back, META numbers and a name per entry. Batch
+  // buffers are reused once their batch is done: a new one per batch is garbage the heap grows by.
+  const free: Buffer[] = []
+  let data: Buffer = Buffer.allocUnsafeSlow(BATCH)
   let used = 0
   let meta: number[] = []
   let names: string[] = []
   const send = async (): Promise<void> => {
     if (names.length === 0) return
-    // exactly sized, so that the copy made for the worker carries no spare bytes
-    const bytes = used === data.length ? data : Buffer.from(data.subarray(0, used))
+    // a view of the bytes used: the copy made for a worker carries no spare bytes
+    const full = data
     const batch = {
-      data: bytes,
+      data: data.subarray(0, used),
       meta: Float64Array.from(meta),
       names: JSON.stringify(names),
       full: only !== null,
     }
-    data = Buffer.allocUnsafeSlow(BATCH)
+    data = free.pop() ?? Buffer.allocUnsafeSlow(BATCH)
     used = 0
     meta = []
     names = []
     const tracked: Promise<void> = pool
       .run(batch)
-      .then(take, (e: unknown) => {
-        failure ??= e
-      })
+      .then(
+        (r) => take(r, batch.meta),
+        (e: unknown) => {
+          failure ??= e
+        },
+      )
       .then(() => {
         inFlight.delete(tracked)
+        if (full.length === BATCH) free.push(full)
       })
     inFlight.add(tracked)
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight)
@@ -326,35 +413,46 @@ async function streamOnce(
     }
   }
 
-  let order = central.map((_, i) => i)
-  for (let i = 1; i < central.length; i++)
-    if (central[i]!.localOffset < central[i - 1]!.localOffset) {
-      order = order.sort((a, b) => central[a]!.localOffset - central[b]!.localOffset || a - b)
+  // file order: the archive's, unless its entries are not laid out in it
+  let order: number[] | null = null
+  for (let i = 1; i < table.count; i++)
+    if (localOffset[i]! < localOffset[i - 1]!) {
+      order = Array.from({ length: table.count }, (_, j) => j)
+      order.sort((a, b) => localOffset[a]! - localOffset[b]! || a - b)
       break
     }
-  for (const i of order) {
-    const c = central[i]!
-    drop(c.localOffset)
-    if (winStart + win.length < Math.min(c.localOffset + LOCAL_HEADER, src.size))
-      await ensure(c.localOffset, c.localOffset + LOCAL_HEADER)
+  for (let step = 0; step < table.count; step++) {
+    const i = order === null ? step : order[step]!
+    const at = localOffset[i]!
+    drop(at)
+    if (winStart + win.length < Math.min(at + LOCAL_HEADER, src.size)) await ensure(at, at + LOCAL_HEADER)
     let start: number
     try {
-      start = zipDataStart(win, winStart, src.size, c, src.fail)
+      start = zipTableDataStart(
+        win,
+        winStart,
+        src.size,
+        table.encrypted(i),
+        at,
+        compressedSize[i]!,
+        () => table.name(i),
+        src.fail,
+      )
     } catch (e) {
       noteZip(out, i, e)
       continue
     }
     const k = kOf[i]!
     if (k < 0 || out.zipError !== null || (wantedK !== null && !wantedK.has(k))) continue
-    const n = c.compressedSize
-    if (winStart + win.length < start + n) await ensure(c.localOffset, start + n)
+    const n = compressedSize[i]!
+    if (winStart + win.length < start + n) await ensure(at, start + n)
     if (used + n > data.length) {
       await send()
       if (n > data.length) data = Buffer.allocUnsafeSlow(n)
     }
     win.copy(data, used, start - winStart, start - winStart + n)
-    meta.push(k, c.method, used, n, c.size, c.crc32)
-    names.push(nameOfK[k]!)
+    meta.push(k, table.method[i]!, used, n, table.size[i]!, table.crc32[i]!)
+    names.push(table.name(iOfK[k]!))
     used += n
   }
   await send()
@@ -376,14 +474,8 @@ function noteZip(out: Read, rank: number, e: unknown): void {
   if (out.zipError === null || rank < out.zipError.rank) out.zipError = { rank, why }
 }
 
-/** Fails with the first problem, or feeds the summaries to the collector in entry-name order. */
-function merge(
-  read: Read,
-  collector: OfflineCollector,
-  plan: Plan,
-  only: number[] | null,
-  fail: ZipFail,
-): void {
+/** Fails with the first problem, or adds the facts of the rows the pass merged into the collector. */
+function settle(read: Read, collector: OfflineCollector, fail: ZipFail): void {
   if (read.zipError !== null) fail(read.zipError.why)
   const e = read.recordError
   if (e !== null)
@@ -392,14 +484,40 @@ function merge(
       details: e.details,
     })
   collector.addFacts(read.lastUpdate, read.withdrawn)
-  const visit = (k: number): void => {
-    const row = read.rows[k]
-    // withdrawn (counted in the facts), or never read: only the first is possible
-    if (row === undefined) return
-    collector.addRow(row, read.records.get(k) ?? null)
+}
+
+/**
+ * Inspects in full the skipped records `collector.recheck` lists (each took its id from a later record):
+ * read again from the file, inflated with every check, parsed and checked as any inspected record. A
+ * malformed one fails the scan, as it did before records were skipped; a well-formed one was read
+ * exactly by the skim, so nothing else changes.
+ */
+async function recheck(src: Source, plan: Plan, entries: ReadonlySet<number>): Promise<void> {
+  for (const k of [...entries].sort((a, b) => a - b)) {
+    const c = plan.table.entry(plan.iOfK[k]!)
+    const head = await readAt(
+      src.handle,
+      c.localOffset,
+      Math.min(LOCAL_HEADER, src.size - c.localOffset),
+      src.display,
+    )
+    const start = zipDataStart(head, c.localOffset, src.size, c, src.fail)
+    const raw = await readAt(src.handle, start, c.compressedSize, src.display)
+    const entry: ZipEntry = {
+      name: c.name,
+      method: c.method,
+      start: 0,
+      compressedSize: c.compressedSize,
+      size: c.size,
+      crc32: c.crc32,
+      dosDate: c.dosDate,
+      dosTime: c.dosTime,
+      unixMode: c.unixMode,
+    }
+    const bytes = readZipEntry(raw, entry, src.fail)
+    const where = entryLabel(src.display, c.name)
+    assertOsvRecord(parseJson(bytes.toString('utf8'), where, 'SCAN_EXPORT_INVALID'), where)
   }
-  if (only !== null) for (const k of only) visit(k)
-  else for (let k = 0; k < plan.records; k++) visit(k)
 }
 
 async function readInto(handle: FileHandle, buf: Buffer, position: number, display: string): Promise<void> {

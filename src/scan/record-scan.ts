@@ -39,6 +39,24 @@ const RBRACE = 0x7d
 const LBRACKET = 0x5b
 const RBRACKET = 0x5d
 
+/** Whether a shape holds a captured value (`skimRecord` reads those members and skips the others). */
+function captures(shape: Shape): boolean {
+  let known = CAPTURES.get(shape)
+  if (known === undefined) {
+    known =
+      shape.kind === 'string'
+        ? shape.capture !== Capture.none
+        : shape.kind === 'array'
+          ? captures(shape.of)
+          : shape.kind === 'fields'
+            ? shape.list.some((f) => captures(f.shape))
+            : false
+    CAPTURES.set(shape, known)
+  }
+  return known
+}
+const CAPTURES = new Map<Shape, boolean>()
+
 /** Nesting deeper than this is left to JSON.parse (no recursion limits to worry about here). */
 const MAX_DEPTH = 64
 
@@ -48,11 +66,68 @@ const MAX_DEPTH = 64
  */
 export function scanRecord(bytes: Buffer): RecordSummary | null {
   try {
-    return new Scanner(bytes).record()
+    return new Scanner(bytes, false).record()
   } catch {
     // UNSURE, or anything unexpected: either way only "not certain"
     return null
   }
+}
+
+/**
+ * The same summary as `scanRecord`, read more quickly and NOT a validation: the contents of strings
+ * that are not captured are skipped without being checked (a control character or a bad escape in
+ * `details` goes unnoticed), everything else is read as `scanRecord` reads it. On a record
+ * `JSON.parse` and `assertOsvRecord` accept, the answer is exactly theirs; on others it may be an
+ * answer, or null. Only for records that name no package of interest (`nameTokens`), whose contents
+ * the scan does not use: their id, date, withdrawal and ecosystems still count.
+ */
+export function skimRecord(bytes: Buffer): RecordSummary | null {
+  try {
+    return new Scanner(bytes, true).skim()
+  } catch {
+    return null
+  }
+}
+
+const NAME_KEY = Buffer.from('"name"')
+const UNICODE_ESCAPE = Buffer.from('\\u')
+
+/**
+ * The value of every `"name"` member anywhere in the record (package names, and others such as
+ * `credits[].name`), from the raw bytes — or null when the record must be inspected in full: it holds
+ * a `\u` escape anywhere (a key or a name could be spelled with one), or a `"name"` member whose value
+ * is not a plain string (one with a backslash: `\/` writes a scope's slash).
+ *
+ * Without `\u`, a member named `name` can only be written `"name"`, and a plain string's value is its
+ * bytes: so a record for which this answers a list names, in `affected[].package.name`, only names
+ * in the list (it may hold more: other members, strings that merely look like members). Any JSON
+ * text, valid or not, gets an answer that is either null or such a superset.
+ */
+export function nameTokens(b: Buffer): string[] | null {
+  if (b.indexOf(UNICODE_ESCAPE) >= 0) return null
+  const out: string[] = []
+  let from = 0
+  for (;;) {
+    const at = b.indexOf(NAME_KEY, from)
+    if (at < 0) return out
+    // the next match may start on this one's closing quote (`"name"name"`): look from there
+    from = at + NAME_KEY.length - 1
+    let p = at + NAME_KEY.length
+    while (isSpace(b[p])) p++
+    // a string that is not a member name (a value, or the end of another string)
+    if (b[p] !== COLON) continue
+    p++
+    while (isSpace(b[p])) p++
+    if (b[p] !== QUOTE) return null
+    const end = b.indexOf(QUOTE, p + 1)
+    if (end < 0) return null
+    for (let i = p + 1; i < end; i++) if (b[i] === BACKSLASH) return null
+    out.push(b.toString('utf8', p + 1, end))
+  }
+}
+
+function isSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 }
 
 class Scanner {
@@ -73,8 +148,11 @@ class Scanner {
   private readonly ecosystems: string[] = []
   private pkgName: string | null = null
   private pkgEcosystem: string | null = null
+  /** skim: string contents that are not captured are skipped unchecked (see `skimRecord`) */
+  private readonly lenient: boolean
 
-  constructor(buf: Buffer) {
+  constructor(buf: Buffer, lenient: boolean) {
+    this.lenient = lenient
     this.buf = buf
     this.b = new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
     this.n = buf.length
@@ -95,6 +173,78 @@ class Scanner {
     }
   }
 
+  /**
+   * `skimRecord`: the record's top-level members, reading only those the summary needs (`id`,
+   * `modified`, `withdrawn`, `affected[].package`) as `record` does and skipping the others by their
+   * brackets.
+   */
+  skim(): RecordSummary {
+    const b = this.b
+    this.ws()
+    if (b[this.p] !== LBRACE) unsure()
+    this.p++
+    this.ws()
+    let seen = 0
+    if (b[this.p] === RBRACE) this.p++
+    else
+      for (;;) {
+        this.key()
+        const field = this.field(RecordShape.list)
+        if (field === undefined) this.skipValue()
+        else {
+          if (seen & field.bit) unsure()
+          seen |= field.bit
+          if (captures(field.shape)) this.typed(field.shape, 2)
+          else this.skipValue()
+        }
+        this.ws()
+        if (this.more(RBRACE)) continue
+        break
+      }
+    if ((RecordShape.required & seen) !== RecordShape.required) unsure()
+    this.ws()
+    if (this.p !== this.n || this.id === null || this.id === '' || this.modified === null) unsure()
+    return {
+      id: this.id!,
+      modified: this.modified!,
+      withdrawn: this.withdrawn,
+      names: this.names,
+      ecosystems: this.ecosystems,
+    }
+  }
+
+  /**
+   * Skim only: moves past any value starting at `p` by counting brackets outside strings, without
+   * checking it; a number or literal ends at the next comma or closing bracket.
+   */
+  private skipValue(): void {
+    const b = this.b
+    let depth = 0
+    let p = this.p
+    for (;;) {
+      const c = b[p]
+      if (c === QUOTE) {
+        this.p = p
+        this.skipString()
+        if (depth === 0) return
+        p = this.p
+        continue
+      }
+      if (c === LBRACE || c === LBRACKET) depth++
+      else if (c === RBRACE || c === RBRACKET) {
+        if (depth === 0) break
+        if (--depth === 0) {
+          p++
+          break
+        }
+      } else if (c === COMMA) {
+        if (depth === 0) break
+      } else if (c === undefined) unsure()
+      p++
+    }
+    this.p = p
+  }
+
   /** A value that must have `shape`; anything else (or anything unusual) is UNSURE. */
   private typed(shape: Shape, depth: number): void {
     const b = this.b
@@ -102,6 +252,10 @@ class Scanner {
     switch (shape.kind) {
       case 'string':
         if (c !== QUOTE) unsure()
+        if (this.lenient && shape.capture === Capture.none && !shape.nonEmpty) {
+          this.skipString()
+          return
+        }
         this.string()
         if (shape.nonEmpty && this.e === this.s) unsure()
         if (shape.capture !== Capture.none) this.capture(shape.capture)
@@ -143,7 +297,9 @@ class Scanner {
               // JSON.parse keeps the last duplicate; simpler to leave such records to it
               if (seen & field.bit) unsure()
               seen |= field.bit
-              this.typed(field.shape, depth + 1)
+              // a skim reads only what holds a captured value (`ranges`, `versions`… are skipped)
+              if (this.lenient && !captures(field.shape)) this.skipValue()
+              else this.typed(field.shape, depth + 1)
             }
             this.ws()
             if (this.more(RBRACE)) continue
@@ -224,7 +380,8 @@ class Scanner {
     const b = this.b
     const c = b[this.p]
     if (c === QUOTE) {
-      this.string()
+      if (this.lenient) this.skipString()
+      else this.string()
       return
     }
     if (c === LBRACE || c === LBRACKET) {
@@ -339,6 +496,35 @@ class Scanner {
     this.e = q
     this.escaped = escaped
     this.p = q + 1
+  }
+
+  /**
+   * Skim only: moves past a string starting at `p` (on its quote) without checking its contents. The
+   * closing quote is the first one not escaped, that is not after an odd run of backslashes.
+   */
+  private skipString(): void {
+    const b = this.b
+    let q = this.p + 1
+    // short strings (most keys and values) in this loop, long ones by the native search
+    for (let i = 0; i < 16; i++, q++) {
+      const c = b[q]
+      if (c === QUOTE) {
+        this.p = q + 1
+        return
+      }
+      if (c === BACKSLASH || c === undefined) break
+    }
+    for (;;) {
+      const end = this.buf.indexOf(QUOTE, q)
+      if (end < 0) unsure()
+      let back = end - 1
+      while (b[back] === BACKSLASH) back--
+      if ((end - 1 - back) % 2 === 0) {
+        this.p = end + 1
+        return
+      }
+      q = end + 1
+    }
   }
 
   /** The decoded value of the last string read. */

@@ -84,6 +84,83 @@ export function readZipDirectory(
   size: number,
   fail: ZipFail,
 ): { entries: ZipCentralEntry[]; damage: string | null } | { need: number } {
+  const dir = readZipTable(tail, tailStart, size, fail)
+  if ('need' in dir) return dir
+  const entries: ZipCentralEntry[] = []
+  for (let i = 0; i < dir.table.count; i++) entries.push(dir.table.entry(i))
+  return { entries, damage: dir.damage }
+}
+
+/**
+ * The central directory as columns, one typed array per field (no object per entry: an export of
+ * 200,000 records would otherwise hold 200,000 objects and names for the whole read). Names are decoded
+ * on demand from the directory's bytes, which it keeps.
+ */
+export class ZipTable {
+  count = 0
+  localOffset: Float64Array
+  compressedSize: Float64Array
+  size: Float64Array
+  crc32: Uint32Array
+  method: Uint16Array
+  flags: Uint16Array
+  dosDate: Uint16Array
+  dosTime: Uint16Array
+  unixMode: Uint32Array
+  /** where each entry's name is in `bytes`, and its length */
+  nameAt: Uint32Array
+  nameLen: Uint16Array
+  /** the directory's bytes (the tail it was read from) */
+  readonly bytes: Buffer
+
+  constructor(bytes: Buffer, capacity: number) {
+    this.bytes = bytes
+    this.localOffset = new Float64Array(capacity)
+    this.compressedSize = new Float64Array(capacity)
+    this.size = new Float64Array(capacity)
+    this.crc32 = new Uint32Array(capacity)
+    this.method = new Uint16Array(capacity)
+    this.flags = new Uint16Array(capacity)
+    this.dosDate = new Uint16Array(capacity)
+    this.dosTime = new Uint16Array(capacity)
+    this.unixMode = new Uint32Array(capacity)
+    this.nameAt = new Uint32Array(capacity)
+    this.nameLen = new Uint16Array(capacity)
+  }
+
+  /** UTF-8 when the entry says so (general purpose flag 11), otherwise Latin-1 */
+  name(i: number): string {
+    const at = this.nameAt[i]!
+    return this.bytes.toString(this.flags[i]! & 0x800 ? 'utf8' : 'latin1', at, at + this.nameLen[i]!)
+  }
+
+  encrypted(i: number): boolean {
+    return (this.flags[i]! & 0x1) !== 0
+  }
+
+  entry(i: number): ZipCentralEntry {
+    return {
+      name: this.name(i),
+      method: this.method[i]!,
+      localOffset: this.localOffset[i]!,
+      encrypted: this.encrypted(i),
+      compressedSize: this.compressedSize[i]!,
+      size: this.size[i]!,
+      crc32: this.crc32[i]!,
+      dosDate: this.dosDate[i]!,
+      dosTime: this.dosTime[i]!,
+      unixMode: this.unixMode[i]!,
+    }
+  }
+}
+
+/** `readZipDirectory`, as a ZipTable: the same checks, the same answers. */
+export function readZipTable(
+  tail: Buffer,
+  tailStart: number,
+  size: number,
+  fail: ZipFail,
+): { table: ZipTable; damage: string | null } | { need: number } {
   const buf = tail
   const at = (abs: number): number => abs - tailStart
   let eocd = -1
@@ -113,18 +190,15 @@ export function readZipDirectory(
   }
   // a directory said to start before the tail is read from there (never from before the archive)
   if (count > 0 && cdOffset < tailStart && cdOffset + 46 <= size) return { need: cdOffset }
-  const out: ZipCentralEntry[] = []
+  // no more entries than the bytes can hold (46 bytes each): a lying count allocates nothing
+  const t = new ZipTable(buf, Math.min(count, Math.floor(buf.length / 46) + 1))
   let p = cdOffset
   for (let n = 0; n < count; n++) {
-    if (p + 46 > size || p < tailStart || buf.readUInt32LE(at(p)) !== CENTRAL)
-      return { entries: out, damage: `central directory entry ${n} is damaged` }
+    if (p + 46 > size || p < tailStart || n >= t.nameAt.length || buf.readUInt32LE(at(p)) !== CENTRAL)
+      return { table: t, damage: `central directory entry ${n} is damaged` }
     const q = at(p)
     const madeBy = buf.readUInt16LE(q + 4)
     const flags = buf.readUInt16LE(q + 8)
-    const method = buf.readUInt16LE(q + 10)
-    const dosTime = buf.readUInt16LE(q + 12)
-    const dosDate = buf.readUInt16LE(q + 14)
-    const crc32 = buf.readUInt32LE(q + 16)
     let compressedSize = buf.readUInt32LE(q + 20)
     let entrySize = buf.readUInt32LE(q + 24)
     const nameLen = buf.readUInt16LE(q + 28)
@@ -134,49 +208,51 @@ export function readZipDirectory(
     let localOffset = buf.readUInt32LE(q + 42)
     const extraEnd = q + 46 + nameLen + extraLen
     if (extraEnd + commentLen > buf.length)
-      return { entries: out, damage: `central directory entry ${n} is damaged` }
-    const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', q + 46, q + 46 + nameLen)
+      return { table: t, damage: `central directory entry ${n} is damaged` }
     // ZIP64 extended information: only the fields whose 32-bit value is saturated are present
     let e = q + 46 + nameLen
-    let damagedField = false
     while (e + 4 <= extraEnd) {
       const id = buf.readUInt16LE(e)
       const end = e + 4 + buf.readUInt16LE(e + 2)
       if (id === 0x0001) {
+        const limit = Math.min(end, extraEnd)
         let r = e + 4
-        const next = (value: number): number => {
-          if (value !== 0xffffffff) return value
-          if (r + 8 > Math.min(end, extraEnd)) {
+        let damagedField = false
+        for (const field of [0, 1, 2]) {
+          const value = field === 0 ? entrySize : field === 1 ? compressedSize : localOffset
+          if (value !== 0xffffffff) continue
+          if (r + 8 > limit) {
             damagedField = true
-            return value
+            break
           }
           const wide = Number(buf.readBigUInt64LE(r))
           r += 8
-          return wide
+          if (field === 0) entrySize = wide
+          else if (field === 1) compressedSize = wide
+          else localOffset = wide
         }
-        entrySize = next(entrySize)
-        if (!damagedField) compressedSize = next(compressedSize)
-        if (!damagedField) localOffset = next(localOffset)
+        if (damagedField) {
+          const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', q + 46, q + 46 + nameLen)
+          return { table: t, damage: `entry ${name} has a damaged ZIP64 field` }
+        }
       }
-      if (damagedField) return { entries: out, damage: `entry ${name} has a damaged ZIP64 field` }
       e = end
     }
     p = extraEnd + commentLen + tailStart
-    const unixMode = madeBy >> 8 === 3 ? external >>> 16 : 0
-    out.push({
-      name,
-      method,
-      localOffset,
-      encrypted: (flags & 0x1) !== 0,
-      compressedSize,
-      size: entrySize,
-      crc32,
-      dosDate,
-      dosTime,
-      unixMode,
-    })
+    t.method[n] = buf.readUInt16LE(q + 10)
+    t.dosTime[n] = buf.readUInt16LE(q + 12)
+    t.dosDate[n] = buf.readUInt16LE(q + 14)
+    t.crc32[n] = buf.readUInt32LE(q + 16)
+    t.flags[n] = flags
+    t.compressedSize[n] = compressedSize
+    t.size[n] = entrySize
+    t.localOffset[n] = localOffset
+    t.unixMode[n] = madeBy >> 8 === 3 ? external >>> 16 : 0
+    t.nameAt[n] = q + 46
+    t.nameLen[n] = nameLen
+    t.count = n + 1
   }
-  return { entries: out, damage: null }
+  return { table: t, damage: null }
 }
 
 /** Bytes of a local file header before its name and extra field. */
@@ -195,12 +271,35 @@ export function zipDataStart(
   c: ZipCentralEntry,
   fail: ZipFail,
 ): number {
-  if (c.encrypted) fail(`entry ${c.name} is encrypted`)
-  const q = c.localOffset - bytesStart
-  if (c.localOffset + LOCAL_HEADER > size || q < 0 || bytes.readUInt32LE(q) !== LOCAL)
-    fail(`entry ${c.name} is damaged`)
-  const start = c.localOffset + LOCAL_HEADER + bytes.readUInt16LE(q + 26) + bytes.readUInt16LE(q + 28)
-  if (start + c.compressedSize > size) fail(`entry ${c.name} is truncated`)
+  return zipTableDataStart(
+    bytes,
+    bytesStart,
+    size,
+    c.encrypted,
+    c.localOffset,
+    c.compressedSize,
+    () => c.name,
+    fail,
+  )
+}
+
+/** `zipDataStart` for an entry of a ZipTable (the name is decoded only for a message). */
+export function zipTableDataStart(
+  bytes: Buffer,
+  bytesStart: number,
+  size: number,
+  encrypted: boolean,
+  localOffset: number,
+  compressedSize: number,
+  name: () => string,
+  fail: ZipFail,
+): number {
+  if (encrypted) fail(`entry ${name()} is encrypted`)
+  const q = localOffset - bytesStart
+  if (localOffset + LOCAL_HEADER > size || q < 0 || bytes.readUInt32LE(q) !== LOCAL)
+    fail(`entry ${name()} is damaged`)
+  const start = localOffset + LOCAL_HEADER + bytes.readUInt16LE(q + 26) + bytes.readUInt16LE(q + 28)
+  if (start + compressedSize > size) fail(`entry ${name()} is truncated`)
   return start
 }
 

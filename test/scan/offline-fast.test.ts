@@ -10,9 +10,14 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { DetbuildError } from '../../src/errors.ts'
 import { runScan, type ScanOptions } from '../../src/scan/index.ts'
-import { loadOfflineDb, type OfflineDb, zipFailure } from '../../src/scan/offline-db.ts'
+import {
+  loadOfflineDb,
+  type OfflineDb,
+  type OfflineDbOptions,
+  zipFailure,
+} from '../../src/scan/offline-db.ts'
 import { assertOsvRecord, OsvIndex } from '../../src/scan/osv-index.ts'
-import { type RecordSummary, scanRecord } from '../../src/scan/record-scan.ts'
+import { nameTokens, type RecordSummary, scanRecord, skimRecord } from '../../src/scan/record-scan.ts'
 import { parseJsonText } from '../../src/util/json-parse.ts'
 import { silentLogger } from '../../src/util/log.ts'
 import { forEachZipEntry, readZipEntries, readZipEntry } from '../../src/util/zip.ts'
@@ -139,6 +144,21 @@ function trickyEntries(): Array<{ name: string; data: string }> {
       '"n\\u0061me":"lo"',
     ),
   })
+  // a package name in a duplicate key (JSON.parse keeps the last), and odd whitespace around the colon
+  out.push({
+    name: 'SYN-DUPKEY.json',
+    data: JSON.stringify(synthetic('SYN-DUPKEY', 'PLACEHOLDER')).replace(
+      '"name":"PLACEHOLDER"',
+      '"name":"nobody-uses-this","name" \r\n\t:\t "lodash"',
+    ),
+  })
+  out.push({
+    name: 'SYN-SCOPED.json',
+    data: JSON.stringify(synthetic('SYN-SCOPED', '@cypress/request')).replace(
+      '"@cypress/request"',
+      '"@cypress\\/request"',
+    ),
+  })
   // a newer `modified` in a record nobody matches: still the export's date
   out.push({
     name: 'ZZZ-LATEST.json',
@@ -195,6 +215,57 @@ test('scanRecord summarises every fixture record exactly as JSON.parse reads it'
     }
   }
   for (const e of trickyEntries()) assertSound(Buffer.from(e.data), e.name)
+})
+
+/**
+ * The skip rule's two reads agree with the full parse on every record it accepts: `nameTokens` lists
+ * (at least) every package name, or abstains; `skimRecord` reads the summary exactly, or abstains.
+ */
+function assertSkipSound(bytes: Buffer, label: string): void {
+  const t = truth(bytes)
+  if (t === 'invalid') return
+  const tokens = nameTokens(bytes)
+  if (tokens !== null) for (const n of t.names) assert.ok(tokens.includes(n), `${label}: ${n} in ${tokens}`)
+  const s = skimRecord(bytes)
+  if (s !== null) assert.deepEqual(s, t, `${label}: skim`)
+}
+
+test('the skip rule: nameTokens lists every package name, skimRecord reads what JSON.parse reads', () => {
+  let skimmed = 0
+  let listed = 0
+  for (const text of fixtureTexts) {
+    for (const t of [
+      text,
+      JSON.stringify(JSON.parse(text)),
+      JSON.stringify(JSON.parse(text), null, '\t').replaceAll('\n', '\r\n'),
+    ]) {
+      assertSkipSound(Buffer.from(t), t.slice(0, 40))
+      if (skimRecord(Buffer.from(t)) !== null) skimmed++
+      if (nameTokens(Buffer.from(t)) !== null) listed++
+    }
+  }
+  assert.ok(skimmed > fixtureTexts.length && listed > fixtureTexts.length, 'the fixtures take the skip path')
+  for (const e of trickyEntries()) assertSkipSound(Buffer.from(e.data), e.name)
+  // escapes that could spell a name or a key: no answer, the record is inspected
+  const scoped = JSON.stringify(synthetic('S', '@cypress/request')).replaceAll('/', '\\/')
+  assert.equal(nameTokens(Buffer.from(scoped)), null)
+  const esc = JSON.stringify(synthetic('S', 'PLACEHOLDER')).replace(
+    '"PLACEHOLDER"',
+    `"${escapeAll('lodash')}"`,
+  )
+  assert.equal(nameTokens(Buffer.from(esc)), null)
+  const detailsU = JSON.stringify(synthetic('S', 'x', { details: 'caf\u00e9' })).replace('é', '\\u00e9')
+  assert.equal(nameTokens(Buffer.from(detailsU)), null, 'a \\u escape anywhere')
+  assert.equal(nameTokens(Buffer.from('{"package": {"name": 5}}')), null, 'a name that is not a string')
+  assert.deepEqual(nameTokens(Buffer.from('{"name" : "b", "x": "name", "y": ["name", "c"]}')), ['b'])
+  // mutations of valid records that stay valid: still exact
+  const base = fixtureTexts[0]!
+  for (let i = 0; i < base.length; i += 7) {
+    for (const c of [' ', '"', '}', '[', ',', '\\']) {
+      const text = base.slice(0, i) + c + base.slice(i + 1)
+      assertSkipSound(Buffer.from(text), `mutation ${i} ${c}`)
+    }
+  }
 })
 
 test('scanRecord never accepts a damaged record: every truncation and deterministic byte mutations', () => {
@@ -325,7 +396,7 @@ test('batched inflation reads stored entries, wrong central CRCs, and fails on a
   assert.throws(() => readZipEntry(zip, damaged[4]!, zipFailure('x.zip')), { code: 'SCAN_EXPORT_INVALID' })
 })
 
-test('a number beyond ±1.8e308 anywhere in a record: the scanner abstains, the full parse refuses', async () => {
+test('a number beyond ±1.8e308 in a record: the scanner abstains, the full parse refuses (a skipped record passes)', async () => {
   const base = JSON.parse(fixtureTexts[0]!) as Record<string, unknown>
   for (const raw of ['1e400', '-1e400', '1E+309', '1'.repeat(310), '-0.5e99999']) {
     const text = JSON.stringify({ ...base, database_specific: { n: '@@' } }).replace('"@@"', raw)
@@ -349,8 +420,18 @@ test('a number beyond ±1.8e308 anywhere in a record: the scanner abstains, the 
         { name: 'bad.json', data: bad },
       ]),
     )
+    // it names no package of the SBOM: skipped, only counted
+    const db = await loadOfflineDb(path.join(t.dir, 'all.zip'), 'all.zip', {
+      names: new Set(['no-such-package']),
+    })
+    assert.equal(
+      db.records,
+      referenceIndex(fixtureTexts.map((d, i) => ({ name: `E${i}.json`, data: d }))).size + 1,
+    )
+    // one it names is inspected: refused, as before
+    const named = (base as { affected: Array<{ package: { name: string } }> }).affected[0]!.package.name
     await assert.rejects(
-      loadOfflineDb(path.join(t.dir, 'all.zip'), 'all.zip', { names: new Set(['no-such-package']) }),
+      loadOfflineDb(path.join(t.dir, 'all.zip'), 'all.zip', { names: new Set([named]) }),
       (e: { code?: string; message?: string }) =>
         e.code === 'SCAN_EXPORT_INVALID' && /the number -1e400 is out of range/.test(e.message ?? ''),
     )
@@ -359,31 +440,65 @@ test('a number beyond ±1.8e308 anywhere in a record: the scanner abstains, the 
   }
 })
 
-test('a malformed record that names no SBOM package still fails the scan (exit 2)', async () => {
+test('a malformed record that names no SBOM package is skipped; one that could matter still fails (exit 2)', async () => {
   const t = await tempDir()
+  const zipPath = path.join(t.dir, 'all.zip')
+  const load = (names: string[], extra: Partial<OfflineDbOptions> = {}) =>
+    loadOfflineDb(zipPath, 'all.zip', { names: new Set(names), ...extra })
   try {
-    const entries = [
-      ...fixtureTexts.map((d, i) => ({ name: `E${i}.json`, data: d })),
-      {
-        name: 'bad.json',
-        data: '{"id": "X", "modified": "2024-01-01T00:00:00Z", "details": "raw\tcontrol"}',
-      },
-    ]
-    await writeFile(path.join(t.dir, 'all.zip'), makeZip(entries))
-    await assert.rejects(
-      loadOfflineDb(path.join(t.dir, 'all.zip'), 'all.zip', { names: new Set(['minimist']) }),
-      {
-        code: 'SCAN_EXPORT_INVALID',
-      },
+    const good = fixtureTexts.map((d, i) => ({ name: `E${i}.json`, data: d }))
+    const raw = (id: string, name: string) =>
+      `{"id": "${id}", "modified": "2024-01-01T00:00:00Z", "details": "raw\tcontrol", "affected": [{"package": {"ecosystem": "npm", "name": "${name}"}}]}`
+    const bad = { name: 'bad.json', data: raw('X', 'left-pad') }
+    await writeFile(zipPath, makeZip([...good, bad]))
+    // names no package of the SBOM: skipped without validation, still counted
+    const skipped = await load(['minimist'])
+    assert.equal(skipped.records, referenceIndex(good).size + 1)
+    assert.equal(
+      skipped.lastUpdate,
+      referenceIndex([...good, { name: 'z.json', data: raw('X', 'left-pad').replace('\t', ' ') }]).lastUpdate,
     )
-    entries[entries.length - 1] = { name: 'bad.json', data: '{"modified": "2024-01-01T00:00:00Z"}' }
-    await writeFile(path.join(t.dir, 'all.zip'), makeZip(entries))
-    await assert.rejects(
-      loadOfflineDb(path.join(t.dir, 'all.zip'), 'all.zip', { names: new Set(['minimist']) }),
-      {
-        code: 'SCAN_OSV_RECORD_INVALID',
-      },
+    // names one (in any letter case): inspected, refused as before
+    for (const names of [['left-pad'], ['LEFT-PAD', 'minimist']])
+      await assert.rejects(load(names), { code: 'SCAN_EXPORT_INVALID' }, names.join())
+    // takes its id from a later record that is inspected: read again in full, and refused
+    await writeFile(
+      zipPath,
+      makeZip([
+        ...good,
+        { name: 'a-bad.json', data: raw('DUP', 'left-pad') },
+        { name: 'b.json', data: raw('DUP', 'minimist').replace('\t', ' ') },
+      ]),
     )
+    await assert.rejects(
+      load(['minimist']),
+      (e: { code?: string; file?: string }) =>
+        e.code === 'SCAN_EXPORT_INVALID' && e.file === 'all.zip:a-bad.json',
+    )
+    // the same with a well-formed first record: it wins, as it always did
+    await writeFile(
+      zipPath,
+      makeZip([
+        ...good,
+        { name: 'a-good.json', data: raw('DUP', 'left-pad').replace('\t', ' ') },
+        { name: 'b.json', data: raw('DUP', 'minimist').replace('\t', ' ') },
+      ]),
+    )
+    const dup = await load(['minimist'])
+    assert.ok(dup.index.match('npm', 'minimist', '1.0.0').every((m) => m.record.id !== 'DUP'))
+    // the facts it cannot be counted without (here: no id) still fail the scan
+    await writeFile(
+      zipPath,
+      makeZip([...good, { name: 'bad.json', data: '{"modified": "2024-01-01T00:00:00Z"}' }]),
+    )
+    await assert.rejects(load(['minimist']), { code: 'SCAN_OSV_RECORD_INVALID' })
+    // the index cache, built by a scan that skipped the record, sends a scan that needs it to inspect it
+    await writeFile(zipPath, makeZip([...good, bad]))
+    const cache = { indexCacheDir: path.join(t.dir, 'cache'), indexCacheMinEntries: 0 }
+    assert.equal((await load(['minimist'], cache)).indexCache, 'written')
+    assert.equal((await load(['minimist'], cache)).indexCache, 'hit')
+    await assert.rejects(load(['left-pad'], cache), { code: 'SCAN_EXPORT_INVALID' })
+    await assert.rejects(load(['left-pad']), { code: 'SCAN_EXPORT_INVALID' })
   } finally {
     await t.cleanup()
   }
@@ -441,7 +556,7 @@ test('the package index cache: found by content (not time), rebuilt when the exp
     await writeFile(file, JSON.stringify({ ...good, exportSha256: first.sha256 }))
     assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
     // an index of an older format (no per-ecosystem counts, records checked less strictly) is rebuilt
-    assert.equal(good.format, 2)
+    assert.equal(good.format, 3)
     assert.ok(Array.isArray(good.ecosystems))
     await writeFile(file, JSON.stringify({ ...good, format: 1 }))
     assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
@@ -513,6 +628,38 @@ test('detbuild scan with the index cache: the same bytes on the first, cached an
       assert.ok(a.equals(await readFile(path.join(t.dir, 'b', name))), `${name}: first cached run`)
       assert.ok(a.equals(await readFile(path.join(t.dir, 'c', name))), `${name}: cached run`)
     }
+  } finally {
+    await t.cleanup()
+  }
+})
+
+test('entry names: non-ASCII and upper-case `.JSON` names are ordered by code point, as before', async () => {
+  const t = await tempDir()
+  try {
+    const rec = (id: string, name: string) => JSON.stringify(synthetic(id, name))
+    // archive order unlike name order; 'Z' (U+005A) < 'é' (U+00E9) < 'ü' (U+00FC): the first wins its id
+    const entries = [
+      { name: 'ü.json', data: rec('DUP', 'lodash'), flags: 0x800 },
+      { name: 'é.JSON', data: rec('DUP', 'lodash'), flags: 0x800 },
+      { name: 'Z.json', data: rec('DUP', 'nobody-uses-this') },
+      { name: 'b.Json', data: rec('B', 'lodash') },
+      { name: 'not-a-record.txt', data: 'x' },
+    ]
+    await writeFile(path.join(t.dir, 'all.zip'), makeZip(entries))
+    const db = await loadOfflineDb(path.join(t.dir, 'all.zip'), 'all.zip', { names: new Set(['lodash']) })
+    assert.equal(db.records, 2)
+    assert.deepEqual(
+      db.index.match('npm', 'lodash', '1.0.0').map((m) => m.record.id),
+      ['B'],
+      'Z.json took the id DUP',
+    )
+    // without Z.json, é.JSON comes before ü.json
+    await writeFile(path.join(t.dir, 'all.zip'), makeZip(entries.filter((e) => e.name !== 'Z.json')))
+    const two = await loadOfflineDb(path.join(t.dir, 'all.zip'), 'all.zip', { names: new Set(['lodash']) })
+    assert.deepEqual(
+      two.index.match('npm', 'lodash', '1.0.0').map((m) => m.record.id),
+      ['B', 'DUP'],
+    )
   } finally {
     await t.cleanup()
   }
