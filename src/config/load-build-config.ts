@@ -18,7 +18,9 @@ export async function loadConfigValidator(): Promise<(doc: unknown) => readonly 
   if (validator) return validator
   const schema = JSON.parse(await readFile(CONFIG_SCHEMA_URL, 'utf8')) as Record<string, unknown>
   // loaded on first use: a command that reads no config never loads the schema validator
-  const { Ajv } = await import('ajv')
+  // `.default` (module.exports), never a named export: the bundled CLI's lazy chunk of a CommonJS package
+  // has only a default export (test/cli/bundle.test.ts checks every such import)
+  const { Ajv } = (await import('ajv')).default
   const ajv = new Ajv({ allErrors: true, strict: true })
   const check = ajv.compile(schema)
   validator = (doc) => (check(doc) ? [] : ((check.errors ?? []) as SchemaIssue[]))

@@ -82,7 +82,8 @@ export async function loadTrust(flags: TrustInput, cwd: string, tufCachePath?: s
   } else {
     trustedRootName = 'sigstore public-good (TUF)'
     try {
-      const tuf = await import('@sigstore/tuf')
+      // `.default` (module.exports): the bundled CLI's lazy chunk of a CommonJS package has only that
+      const tuf = (await import('@sigstore/tuf')).default
       trustedRoot = await tuf.getTrustedRoot(tufCachePath ? { cachePath: tufCachePath } : {})
     } catch (e) {
       throw new IncompleteError(
