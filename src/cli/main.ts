@@ -102,15 +102,27 @@ function displayPath(file: string, cwd: string): string {
 /** Process entry used by bin/detbuild.js. */
 export async function runCli(): Promise<never> {
   const env = hostEnvironment()
+  // a reader that stops early (`detbuild sbom --help | head -1`) closes the pipe: the rest of that stream is
+  // dropped and the command still ends with its own exit code, without a stack trace
+  const closed = new Set<NodeJS.WriteStream>()
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e
+      closed.add(stream)
+    })
+  const write = (stream: NodeJS.WriteStream, t: string) => {
+    if (!closed.has(stream)) stream.write(t)
+  }
   const code = await main(process.argv.slice(2), {
     env,
     cwd: process.cwd(),
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: (t) => write(process.stdout, t),
+    stderr: (t) => write(process.stderr, t),
     color: wantsColor(process.stderr, env),
   })
   // let pending stdout writes drain before exiting
   process.exitCode = code
-  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()))
+  if (!closed.has(process.stdout))
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()))
   process.exit(code)
 }

@@ -138,3 +138,17 @@ test('the shipped bin runs the whole pipeline (run --demo): config, build, SBOM,
     rmSync(out, { recursive: true, force: true })
   }
 })
+
+test('a reader that closes the pipe early (| head, | true) ends the output quietly, with the exit code kept', async () => {
+  for (const args of ['sbom --help', '--help', 'scan --help']) {
+    // `true` reads nothing and exits: detbuild's writes meet a closed pipe (EPIPE)
+    const r = await execFileP('bash', [
+      '-c',
+      `"$0" "$1" ${args} | true; echo "status=\${PIPESTATUS[0]}" >&2`,
+      process.execPath,
+      bin,
+    ])
+    assert.doesNotMatch(r.stderr, /EPIPE|Error|at /, `detbuild ${args}`)
+    assert.match(r.stderr, /status=0/, `detbuild ${args}`)
+  }
+})
