@@ -129,30 +129,35 @@ const plugin: esbuild.Plugin = {
   },
 }
 
+/** The esbuild options both bundles (the Action and the CLI) share: nothing depends on the machine or the time. */
+export const FIXED_BUNDLE_OPTIONS = {
+  absWorkingDir: ROOT,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  mainFields: ['module', 'main'],
+  conditions: ['node', 'import'],
+  charset: 'utf8',
+  legalComments: 'eof',
+  sourcemap: false,
+  minifySyntax: true,
+  minifyWhitespace: true,
+  minifyIdentifiers: false,
+  keepNames: false,
+  treeShaking: true,
+  logLevel: 'silent',
+  metafile: true,
+} satisfies esbuild.BuildOptions
+
 /** The fixed build options: nothing here depends on the machine, the time or the environment. */
 export function actionBuildOptions(): esbuild.BuildOptions {
   return {
-    absWorkingDir: ROOT,
+    ...FIXED_BUNDLE_OPTIONS,
     entryPoints: ['src/action/main.ts'],
     outfile: OUTFILE,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
     target: 'node24',
-    mainFields: ['module', 'main'],
-    conditions: ['node', 'import'],
-    charset: 'utf8',
-    legalComments: 'eof',
-    sourcemap: false,
-    minifySyntax: true,
-    minifyWhitespace: true,
-    minifyIdentifiers: false,
-    keepNames: false,
-    treeShaking: true,
     banner: { js: BANNER },
     define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'silent',
-    metafile: true,
     write: false,
     plugins: [plugin],
   }

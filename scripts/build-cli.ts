@@ -31,7 +31,7 @@ import { isBuiltin } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
-import { NODE_SHIMS, ROOT, staticRequires, userlandPunycode } from './build-action.ts'
+import { FIXED_BUNDLE_OPTIONS, NODE_SHIMS, ROOT, staticRequires, userlandPunycode } from './build-action.ts'
 
 export const OUTDIR = 'dist/cli-bundle'
 /** the entry bin/detbuild.js imports: dist/cli-bundle/detbuild.js */
@@ -216,29 +216,14 @@ function plugin({ problems, patched: patchedFiles }: BuildState): esbuild.Plugin
 /** The fixed build options: nothing here depends on the machine, the time or the environment. */
 export async function cliBuildOptions(state: BuildState): Promise<esbuild.BuildOptions> {
   return {
-    absWorkingDir: ROOT,
+    ...FIXED_BUNDLE_OPTIONS,
     entryPoints: { [ENTRY]: 'src/cli/main.ts', ...(await workerEntries()) },
     outdir: OUTDIR,
     entryNames: '[name]',
     chunkNames: '[name]-[hash]',
-    bundle: true,
     splitting: true,
-    platform: 'node',
-    format: 'esm',
     target: 'node22',
-    mainFields: ['module', 'main'],
-    conditions: ['node', 'import'],
-    charset: 'utf8',
-    legalComments: 'eof',
-    sourcemap: false,
-    minifySyntax: true,
-    minifyWhitespace: true,
-    minifyIdentifiers: false,
-    keepNames: false,
-    treeShaking: true,
     banner: { js: BANNER },
-    logLevel: 'silent',
-    metafile: true,
     write: false,
     plugins: [plugin(state)],
   }
