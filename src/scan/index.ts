@@ -100,9 +100,14 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const { report, expired } = toVulnsReport(loaded, o, { ...selected, ...matched, unchecked })
   for (const e of expired)
     o.log.warn(`suppression of ${e.id} (${e.source}) expired on ${e.until}; it no longer applies`)
+  // made and written one at a time: only one output's text is held at once
   const files = toScanFiles(report, loaded, o)
-  for (const [name, content] of Object.entries(files)) await writeFileAtomic(path.join(o.out, name), content)
-  return toScanResult(report, o.failOn, Object.keys(files))
+  for (const [name, content] of files) await writeFileAtomic(path.join(o.out, name), content())
+  return toScanResult(
+    report,
+    o.failOn,
+    files.map(([name]) => name),
+  )
 }
 
 /** What a scan reads: the SBOM, the lockfile (for spellings and fix ranges), the suppressions. */
@@ -317,31 +322,36 @@ function toVulnsReport(
   return { report, expired: applied.expired }
 }
 
-/** Pure: the five outputs' bytes, by workspace file name. */
+/** Pure: the five outputs, by workspace file name, each made when asked for. */
 function toScanFiles(
   report: VulnsReport,
   { sbomRaw, project, lock, ignores, scanTime }: ScanInputs,
   o: ScanOptions,
-): Record<string, string> {
+): Array<[string, () => string]> {
   const vulnsJson = stableJson(report)
-  return {
-    [WorkspaceFiles.vulns]: vulnsJson,
-    [WorkspaceFiles.vulnsSarif]: stableJson(toSarif(report, { lock, manifest: project.manifestFile })),
-    [WorkspaceFiles.vulnsMarkdown]: toMarkdown(report),
-    [WorkspaceFiles.vulnsSbom]: stableJson(toEnrichedSbom(sbomRaw, report)),
-    [WorkspaceFiles.vulnsStatement]: stableJson(
-      toStatement(report, {
-        vulnsSha256: sha256Hex(vulnsJson),
-        scanTime: scanTime.toISOString(),
-        parameters: {
-          source: report.source.kind,
-          ...(o.failOn ? { failOn: o.failOn } : {}),
-          omitDev: o.omitDev,
-          ignoreFiles: [...new Set(ignores.map((i) => i.file))].sort(compareCodePoint),
-        },
-      }),
-    ),
-  }
+  const vulnsSha256 = sha256Hex(vulnsJson)
+  return [
+    [WorkspaceFiles.vulns, () => vulnsJson],
+    [WorkspaceFiles.vulnsSarif, () => stableJson(toSarif(report, { lock, manifest: project.manifestFile }))],
+    [WorkspaceFiles.vulnsMarkdown, () => toMarkdown(report)],
+    [WorkspaceFiles.vulnsSbom, () => stableJson(toEnrichedSbom(sbomRaw, report))],
+    [
+      WorkspaceFiles.vulnsStatement,
+      () =>
+        stableJson(
+          toStatement(report, {
+            vulnsSha256,
+            scanTime: scanTime.toISOString(),
+            parameters: {
+              source: report.source.kind,
+              ...(o.failOn ? { failOn: o.failOn } : {}),
+              omitDev: o.omitDev,
+              ignoreFiles: [...new Set(ignores.map((i) => i.file))].sort(compareCodePoint),
+            },
+          }),
+        ),
+    ],
+  ]
 }
 
 /** Pure: incomplete (exit 3) wins over findings at --fail-on (exit 1). */

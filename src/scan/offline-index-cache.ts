@@ -8,7 +8,7 @@ import { readdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomic } from '../util/fs.ts'
 import { parseJsonText } from '../util/json-parse.ts'
-import { type IndexCache, toValidIndexCache } from './offline-collect.ts'
+import { type IndexCache, toValidIndexCache, type ValidIndexCache } from './offline-collect.ts'
 
 const INDEX_FILE = /^[0-9a-f]{64}\.json$/
 
@@ -24,14 +24,14 @@ export function indexCacheFile(dir: string, exportSha256: string): string {
 export async function findIndexCache(
   dir: string,
   entries: number,
-): Promise<{ sha256: string; cache: IndexCache } | null> {
+): Promise<{ sha256: string; cache: ValidIndexCache } | null> {
   let files: string[]
   try {
     files = (await readdir(dir)).filter((f) => INDEX_FILE.test(f)).sort()
   } catch {
     return null
   }
-  const found: Array<{ sha256: string; cache: IndexCache }> = []
+  const found: Array<{ sha256: string; cache: ValidIndexCache }> = []
   for (const f of files) {
     const sha256 = f.slice(0, 64)
     try {

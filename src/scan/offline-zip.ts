@@ -57,7 +57,7 @@ import { assertOsvRecord } from './osv-schema.ts'
 import type { OsvRecord } from './types.ts'
 
 /** Bytes read per step. */
-const CHUNK = 4 * 1024 * 1024
+const CHUNK = 1024 * 1024
 /** Compressed bytes per batch handed to a worker. */
 const BATCH = 512 * 1024
 /** Exports with fewer records to read are read in this thread: starting workers costs more. */
@@ -111,9 +111,10 @@ export async function loadZip(
     let tail = await readAt(handle, tailStart, size - tailStart, display)
     let dir = readZipTable(tail, tailStart, size, fail)
     while ('need' in dir) {
-      const more = await readAt(handle, dir.need, tailStart - dir.need, display)
-      tail = Buffer.concat([more, tail])
+      // one buffer from where the directory starts (re-reading the few bytes already read): a joined
+      // copy would hold the directory twice until the next collection
       tailStart = dir.need
+      tail = await readAt(handle, tailStart, size - tailStart, display)
       dir = readZipTable(tail, tailStart, size, fail)
     }
     const plan = toPlan(dir.table, dir.damage)
@@ -129,7 +130,7 @@ export async function loadZip(
       const read = await readPass(source, plan, names, options, only, false, collector)
       if (read.sha256 === candidate.sha256) {
         settle(read, collector, fail)
-        const c = candidate.cache
+        const c = candidate.cache.cache
         return {
           index: collector.index,
           name,

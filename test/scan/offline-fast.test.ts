@@ -556,17 +556,25 @@ test('the package index cache: found by content (not time), rebuilt when the exp
     await writeFile(file, JSON.stringify({ ...good, exportSha256: first.sha256 }))
     assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
     // an index of an older format (no per-ecosystem counts, records checked less strictly) is rebuilt
-    assert.equal(good.format, 3)
+    assert.equal(good.format, 4)
     assert.ok(Array.isArray(good.ecosystems))
     await writeFile(file, JSON.stringify({ ...good, format: 1 }))
     assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
     const hit = await loadOfflineDb(zipPath, 'all.zip', opts)
     assert.equal(hit.indexCache, 'hit')
     assert.deepEqual(hit.ecosystems, third.ecosystems, 'the cached counts are the counted ones')
-    await writeFile(file, JSON.stringify({ ...good, packages: [['lodash', [999999]]] }))
+    // an entry past the export's end, or names out of order (a lookup could miss one): rebuilt
+    const list = Buffer.from(good.list as string, 'base64')
+    list.writeUInt32LE(999999, 0)
+    await writeFile(file, JSON.stringify({ ...good, list: list.toString('base64') }))
     const rebuilt = await loadOfflineDb(zipPath, 'all.zip', opts)
     assert.equal(rebuilt.indexCache, 'written')
     check(rebuilt, referenceIndex(changed), 'rebuilt')
+    const cachedNames = good.names as string[]
+    assert.ok(cachedNames.length > 2 && cachedNames.includes('lodash'))
+    await writeFile(file, JSON.stringify({ ...good, names: [...cachedNames].reverse() }))
+    assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
+    check(await loadOfflineDb(zipPath, 'all.zip', opts), referenceIndex(changed), 'after unordered names')
 
     // small exports and runs without a name filter do not use the cache
     assert.equal(

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Option } from 'commander'
 import { InputError } from '../../errors.ts'
 import { type FailOn, FailOnLevels } from '../../flags/index.ts'
+import { keepYoungGenerationSmall } from '../../util/heap.ts'
 import type { RegisterCommand } from '../context.ts'
 
 interface ScanFlags {
@@ -76,6 +77,7 @@ export const register: RegisterCommand = (program, registrar) => {
         }
         const core = await import('../../scan/index.ts')
         const context = await env.resolveContext()
+        keepYoungGenerationSmall()
         const result = await core.runScan({
           cwd: env.globals.cwd,
           out: env.globals.out,
