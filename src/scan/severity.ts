@@ -16,8 +16,26 @@ export function severityFromScore(score: number): Severity {
   return 'critical'
 }
 
+/**
+ * Scores already worked out, by type and vector: the same vector recurs across records (one advisory
+ * per affected range, aliases), and scoring is most of the time a scan spends turning matches into
+ * findings. Bounded: a hostile export cannot grow it without limit.
+ */
+const scored = new Map<string, Rating | null>()
+const MAX_SCORED = 10_000
+
 /** Scores one vector; null when the vector is not one the calculator accepts. */
 export function scoreVector(type: string, vector: string): Rating | null {
+  const key = `${type}\u0000${vector}`
+  const known = scored.get(key)
+  if (known !== undefined) return known === null ? null : { ...known }
+  const rating = scoreOnce(type, vector)
+  if (scored.size >= MAX_SCORED) scored.clear()
+  scored.set(key, rating)
+  return rating === null ? null : { ...rating }
+}
+
+function scoreOnce(type: string, vector: string): Rating | null {
   try {
     let score: number | undefined
     let method: Rating['method']
