@@ -91,11 +91,16 @@ function sortedCopy(value: unknown, level: number): unknown {
     })
   if (Array.isArray(value)) return value.map((v) => sortedCopy(v, level + 1))
   const record = value as Record<string, unknown>
-  // no prototype: a "__proto__" key (JSON.parse makes it an own property) stays a plain key
-  const out: Record<string, unknown> = Object.create(null)
+  // A plain object, not a prototype-less one: V8 keeps those in dictionary mode, and both building
+  // and stringifying them measured about twice as slow. A "__proto__" key (JSON.parse makes it an own
+  // property) is defined as an own property, so it stays a plain key and never sets the prototype.
+  const out: Record<string, unknown> = {}
   for (const key of Object.keys(record).sort(compareCodePoint)) {
     if (ARRAY_INDEX.test(key)) throw NEEDS_WRITER
-    out[key] = sortedCopy(record[key], level + 1)
+    const v = sortedCopy(record[key], level + 1)
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
+    else out[key] = v
   }
   return out
 }

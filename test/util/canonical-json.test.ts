@@ -56,6 +56,11 @@ test('the fast path writes the same bytes as the writer, indented and canonical'
 test('keys in code-point order at every depth, "__proto__" kept, integer-like keys sorted as strings', () => {
   const v = JSON.parse('{"b":1,"__proto__":{"y":1,"x":2},"10":true,"9":false,"a":[{"d":1,"c":2}]}') as unknown
   assert.equal(canonicalJson(v), '{"10":true,"9":false,"__proto__":{"x":2,"y":1},"a":[{"c":2,"d":1}],"b":1}')
+  // without integer-like keys (the fast path): "__proto__" is still a plain key, never the prototype
+  const p = JSON.parse('{"b":1,"__proto__":{"y":1,"x":2,"polluted":true},"a":0}') as unknown
+  assert.equal(canonicalJson(p), '{"__proto__":{"polluted":true,"x":2,"y":1},"a":0,"b":1}')
+  assert.equal(stableJson(p).split('\n')[1], '  "__proto__": {')
+  assert.equal(({} as { polluted?: boolean }).polluted, undefined)
   assert.equal(
     canonicalJson({ z: 1, y: { b: undefined, a: [undefined, () => 1] } }),
     '{"y":{"a":[null,null]},"z":1}',
