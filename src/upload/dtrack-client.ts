@@ -127,19 +127,24 @@ export class DtrackClient {
       const left = deadline - this.o.clock()
       if (left <= 0) break
       try {
-        return await this.attempt(method, route, body, Math.min(left, this.o.requestTimeoutMs))
+        // AbortSignal.timeout takes whole milliseconds
+        return await this.attempt(method, route, body, Math.ceil(Math.min(left, this.o.requestTimeoutMs)))
       } catch (e) {
         if (!(e instanceof AttemptFailed)) throw e
         last = e
         if (!e.retryable) throw e.error
       }
     }
-    throw (
-      last?.error ??
-      new IncompleteError('UPLOAD_TIMEOUT', `${method} ${route}: no time left within --wait`, {
-        details: { server: this.server },
-      })
-    )
+    // out of time: what ran out is --wait, whatever the last attempt saw (a timeout it was cut to)
+    if (last === null || this.o.clock() >= deadline)
+      throw new IncompleteError(
+        'UPLOAD_TIMEOUT',
+        this.clean(
+          `${method} ${route}: no answer within --wait${last ? ` (last attempt: ${last.message})` : ''}`,
+        ),
+        { details: { server: this.server } },
+      )
+    throw last.error
   }
 
   private fail(code: ErrorCode, message: string, retryable: boolean, status?: number): AttemptFailed {

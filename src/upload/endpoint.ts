@@ -43,9 +43,6 @@ export function toDtrackEndpoint(raw: string, allowHttp: boolean): DtrackEndpoin
   return { base: u.toString().replace(/\/+$/, '') }
 }
 
-/** Names of the environment variable holding the API key, by default. */
-export const DefaultApiKeyEnv = 'DEPENDENCY_TRACK_API_KEY'
-
 /**
  * The API key from `env[name]`: set, and only visible ASCII (an HTTP header value; a line break would
  * let a key forge a header, and fetch's own error would quote the value). The message names the variable.

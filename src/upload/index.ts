@@ -2,7 +2,7 @@
  * `detbuild upload`: the workspace's SBOM, and a CycloneDX VEX made from the policy's exceptions, sent to
  * a Dependency-Track server through its REST API (docs/upload.md). The door of `src/upload/`.
  */
-export { DefaultApiKeyEnv, type ParentRef, toUuid } from './endpoint.ts'
+export { toDtrackEndpoint, toUuid } from './endpoint.ts'
 export {
   runUpload,
   toUploadText,

@@ -50,7 +50,7 @@ export interface UploadOptions {
   waitMs: number
   sourceDateEpoch: number
   log: Logger
-  /** tests: the first pause between two processing checks (default 1 s, growing to 5 s) */
+  /** the first pause between two processing checks (default 0.5 s, growing by half to 5 s) */
   pollIntervalMs?: number
   fetch?: typeof fetch
   sleep?: (ms: number) => Promise<void>
@@ -189,7 +189,7 @@ export async function runUpload(o: UploadOptions): Promise<UploadResult> {
   })
   const shownProject = 'uuid' in project ? project.uuid : `${project.name} ${project.version}`
   const waitFor = async (what: string, token: string): Promise<void> => {
-    let pause = o.pollIntervalMs ?? 1000
+    let pause = o.pollIntervalMs ?? 500
     for (;;) {
       if (!(await client.isProcessing(token, deadline))) return
       const left = deadline - clock()
@@ -201,7 +201,7 @@ export async function runUpload(o: UploadOptions): Promise<UploadResult> {
         )
       o.log.debug(`upload: ${what} is being processed (token ${token})`)
       await sleep(Math.min(pause, left))
-      pause = Math.min(pause * 1.5, 5000)
+      pause = Math.min(Math.round(pause * 1.5), 5000)
     }
   }
 

@@ -18,7 +18,7 @@ interface UploadFlags {
   wait: string
 }
 
-/** DefaultApiKeyEnv, as a literal: the upload core loads only when the command runs. */
+/** The variable the API key is read from by default (the Action reads the same: action/upload-step.ts). */
 const API_KEY_ENV = 'DEPENDENCY_TRACK_API_KEY'
 
 export const register: RegisterCommand = (program, registrar) => {
