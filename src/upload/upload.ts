@@ -71,6 +71,7 @@ export interface UploadRecord {
   tokens: { bom: string; vex?: string }
 }
 
+/** What {@link runUpload} sent and recorded. */
 export interface UploadResult {
   record: UploadRecord
   /** exceptions or findings the VEX did not state, and why */
