@@ -11,6 +11,7 @@ import path from 'node:path'
 import { IncompleteError, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex } from '../util/digest.ts'
+import { showControls } from '../util/file-name.ts'
 import { exists, readBytesFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
@@ -207,7 +208,19 @@ export async function runUpload(o: UploadOptions): Promise<UploadResult> {
   }
 
   o.log.info(`uploading ${sbomShown} to ${endpoint.base} (project ${shownProject})`)
-  const bom = await client.put('bom', bomBody, deadline)
+  const bom = await client.put('bom', bomBody, deadline).catch((e: unknown) => {
+    // the one 404 a flag fixes: say which
+    if (
+      e instanceof InputError &&
+      e.code === 'UPLOAD_PROJECT_NOT_FOUND' &&
+      !('uuid' in project) &&
+      !o.autoCreate
+    )
+      throw new InputError(e.code, `${e.message}; pass --auto-create to create it`, {
+        ...(e.details ? { details: e.details } : {}),
+      })
+    throw e
+  })
   await waitFor('the SBOM', bom.token)
   let vexToken: string | undefined
   if (vex && vexBody) {
@@ -244,5 +257,6 @@ export function toUploadText(r: UploadResult): string {
     )
   for (const n of r.notes) lines.push(`note: ${n}`)
   lines.push(`recorded in ${r.files[r.files.length - 1]}`)
-  return lines.join('\n')
+  // notes quote policy.json and vulns.json (refs, purls): shown, never obeyed as terminal controls
+  return lines.map(showControls).join('\n')
 }

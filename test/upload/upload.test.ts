@@ -384,7 +384,7 @@ describe('the server says no', () => {
     assert.equal(r.code, 2)
     assert.match(
       r.stderr,
-      /\ndetbuild: error \[UPLOAD_PROJECT_NOT_FOUND\]: PUT \/api\/v1\/bom: HTTP 404 \(The project could not be found\.\)\n$/,
+      /\ndetbuild: error \[UPLOAD_PROJECT_NOT_FOUND\]: PUT \/api\/v1\/bom: HTTP 404 \(The project could not be found\.\); pass --auto-create to create it\n$/,
     )
   })
 })
