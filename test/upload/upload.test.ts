@@ -662,3 +662,16 @@ test('the core: polling backs off, bounded by the deadline (injected clock, no r
     20_000,
   )
 })
+
+test('notes quoting a hostile policy.json show its control characters, never obey them', async () => {
+  reset()
+  const p = project()
+  const file = path.join(p.out, 'policy.json')
+  const doc = JSON.parse(readFileSync(file, 'utf8'))
+  doc.exceptions[3].ref = 'policy:x\u001b[2J\u001b]0;pwned\u0007'
+  writeFileSync(file, JSON.stringify(doc))
+  const r = await cli(['-C', p.dir, 'upload', '--url', fake.url, '--auto-create'], { env: ENV })
+  assert.equal(r.code, 0, r.stderr)
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f]/.test(r.stdout), JSON.stringify(r.stdout))
+  assert.match(r.stdout, /note: policy:x\\u001b\[2J\\u001b\]0;pwned\\u0007: no finding/)
+})
