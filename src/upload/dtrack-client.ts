@@ -85,11 +85,27 @@ export class DtrackClient {
     return { token: reply.token.toLowerCase(), projectUuid: projectUuid?.toLowerCase() ?? null }
   }
 
-  /** `GET /api/v1/event/token/{token}`: whether the server is still processing the upload. */
+  /** A server without `/api/v1/event/token` (Dependency-Track before 4.11) is asked the older route. */
+  private legacyToken = false
+
+  /**
+   * `GET /api/v1/event/token/{token}`: whether the server is still processing the upload. Before 4.11
+   * Dependency-Track had only `GET /api/v1/bom/token/{token}` (deprecated since, still served): a 404 on
+   * the first route moves to the second; a 404 there too is not a Dependency-Track API.
+   */
   async isProcessing(token: string, deadline: number): Promise<boolean> {
-    const reply = await this.request('GET', `/api/v1/event/token/${token}`, undefined, deadline)
+    const route = this.legacyToken ? 'bom/token' : 'event/token'
+    let reply: unknown
+    try {
+      reply = await this.request('GET', `/api/v1/${route}/${token}`, undefined, deadline)
+    } catch (e) {
+      if (!(e instanceof InputError && e.code === 'UPLOAD_PROJECT_NOT_FOUND')) throw e
+      if (this.legacyToken) throw this.invalid(`GET /api/v1/${route}: HTTP 404 (no processing status route)`)
+      this.legacyToken = true
+      return this.isProcessing(token, deadline)
+    }
     if (!isObject(reply) || typeof reply.processing !== 'boolean')
-      throw this.invalid('GET /api/v1/event/token: the reply has no boolean "processing"')
+      throw this.invalid(`GET /api/v1/${route}: the reply has no boolean "processing"`)
     return reply.processing
   }
 

@@ -9,7 +9,7 @@
  *   a BOM that is not CycloneDX JSON is 400 problem+json ("The uploaded BOM is invalid").
  * - `PUT /api/v1/vex`: the same project rules, no auto-create (404), 200 `{"token", "projectUuid"}`.
  * - `GET /api/v1/event/token/{uuid}`: `{"processing": …}`, true for the first `processingPolls` polls of
- *   each token (or forever with `neverFinish`).
+ *   each token (or forever with `neverFinish`); with `legacy`, only the pre-4.11 `/api/v1/bom/token/{uuid}`.
  *
  * Hostile switches: `next` replaces the next replies (any status, body, content type or headers, a
  * redirect, a body that never ends, a hang), `always` replaces every reply.
@@ -56,6 +56,8 @@ export interface DtFake {
   canCreate: boolean
   /** whether replies carry `projectUuid` (Dependency-Track ≥ 5) or only `token` (4.x) */
   v4: boolean
+  /** only the pre-4.11 `GET /api/v1/bom/token/{uuid}` (no `/api/v1/event/token`) */
+  legacy: boolean
   close(): Promise<void>
 }
 
@@ -80,6 +82,7 @@ export async function startDtrackFake(options: { apiKey: string; projects?: DtPr
     neverFinish: false,
     canCreate: true,
     v4: false,
+    legacy: false,
     close: async () => {
       for (const s of sockets) s.destroy()
       await new Promise<void>((r) => server.close(() => r()))
@@ -147,7 +150,9 @@ export async function startDtrackFake(options: { apiKey: string; projects?: DtPr
     }
     if (req.headers['x-api-key'] !== options.apiKey) return text(res, 401, 'Unauthorized')
 
-    const token = /^\/api\/v1\/event\/token\/([^/]+)$/.exec(url.pathname)
+    const token = (
+      fake.legacy ? /^\/api\/v1\/bom\/token\/([^/]+)$/ : /^\/api\/v1\/event\/token\/([^/]+)$/
+    ).exec(url.pathname)
     if (req.method === 'GET' && token) {
       const t = token[1]!
       if (!UUID.test(t)) return text(res, 400, 'Invalid UUID')

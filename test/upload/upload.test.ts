@@ -103,6 +103,7 @@ function reset(): void {
   fake.neverFinish = false
   fake.canCreate = true
   fake.v4 = false
+  fake.legacy = false
   fake.projects.splice(1)
 }
 
@@ -674,4 +675,36 @@ test('notes quoting a hostile policy.json show its control characters, never obe
   assert.equal(r.code, 0, r.stderr)
   assert.ok(!/[\u0000-\u0009\u000b-\u001f]/.test(r.stdout), JSON.stringify(r.stdout))
   assert.match(r.stdout, /note: policy:x\\u001b\[2J\\u001b\]0;pwned\\u0007: no finding/)
+})
+
+test('a server before 4.11 (only GET /api/v1/bom/token): the older route is asked; a server with neither fails closed', async () => {
+  reset()
+  fake.legacy = true
+  fake.processingPolls = 1
+  const p = project()
+  const r = await upload(p, fake, ['--project', PROJECT_UUID, '--no-vex'])
+  assert.equal(r.code, 0, r.stdout)
+  assert.deepEqual(
+    fake.requests.map((q) => `${q.method} ${q.path.replace(/[0-9a-f-]{36}$/, '{token}')}`),
+    [
+      'PUT /api/v1/bom',
+      'GET /api/v1/event/token/{token}',
+      'GET /api/v1/bom/token/{token}',
+      'GET /api/v1/bom/token/{token}',
+    ],
+  )
+  reset()
+  fake.next.push(
+    {
+      kind: 'reply',
+      status: 200,
+      body: JSON.stringify({ token: PROJECT_UUID }),
+      contentType: 'application/json',
+    },
+    { kind: 'reply', status: 404, body: 'Not Found' },
+    { kind: 'reply', status: 404, body: 'Not Found' },
+  )
+  const none = await upload(p, fake, ['--project', PROJECT_UUID, '--no-vex'])
+  assert.equal(none.code, 3)
+  assert.equal(JSON.parse(none.stdout).error.code, 'UPLOAD_REPLY_INVALID')
 })
