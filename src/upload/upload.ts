@@ -221,6 +221,13 @@ export async function runUpload(o: UploadOptions): Promise<UploadResult> {
       })
     throw e
   })
+  // a server that stored the SBOM in another project than the one named by UUID is not to be believed
+  if ('uuid' in project && bom.projectUuid !== null && bom.projectUuid !== project.uuid)
+    throw new IncompleteError(
+      'UPLOAD_REPLY_INVALID',
+      `PUT /api/v1/bom: the server says it stored the SBOM in project ${bom.projectUuid}, not ${project.uuid}`,
+      { details: { server: endpoint.base } },
+    )
   await waitFor('the SBOM', bom.token)
   let vexToken: string | undefined
   if (vex && vexBody) {

@@ -495,6 +495,16 @@ describe('could not complete (exit 3)', () => {
       code: 'UPLOAD_REDIRECT',
     },
     {
+      name: 'the SBOM stored in another project than the UUID named',
+      fault: {
+        kind: 'reply',
+        status: 200,
+        body: JSON.stringify({ token: PROJECT_UUID, projectUuid: PROJECT_UUID.replace('c0', 'dd') }),
+        contentType: 'application/json',
+      },
+      code: 'UPLOAD_REPLY_INVALID',
+    },
+    {
       name: 'processing that is not a boolean',
       fault: { kind: 'reply', status: 200, body: '{"processing":"false"}', contentType: 'application/json' },
       code: 'UPLOAD_REPLY_INVALID',
