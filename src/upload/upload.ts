@@ -192,17 +192,18 @@ export async function runUpload(o: UploadOptions): Promise<UploadResult> {
   const shownProject = 'uuid' in project ? project.uuid : `${project.name} ${project.version}`
   const waitFor = async (what: string, token: string): Promise<void> => {
     let pause = o.pollIntervalMs ?? 500
+    const stillProcessing = () =>
+      new IncompleteError(
+        'UPLOAD_TIMEOUT',
+        `${what}: Dependency-Track was still processing it after --wait ${Math.round(o.waitMs / 1000)} s (token ${token})`,
+        { details: { server: endpoint.base, token } },
+      )
     for (;;) {
       if (!(await client.isProcessing(token, deadline))) return
-      const left = deadline - clock()
-      if (left <= 0)
-        throw new IncompleteError(
-          'UPLOAD_TIMEOUT',
-          `${what}: Dependency-Track was still processing it after --wait ${Math.round(o.waitMs / 1000)} s (token ${token})`,
-          { details: { server: endpoint.base, token } },
-        )
+      if (deadline - clock() <= 0) throw stillProcessing()
       o.log.debug(`upload: ${what} is being processed (token ${token})`)
-      await sleep(Math.min(pause, left))
+      await sleep(Math.min(pause, deadline - clock()))
+      if (deadline - clock() <= 0) throw stillProcessing()
       pause = Math.min(Math.round(pause * 1.5), 5000)
     }
   }

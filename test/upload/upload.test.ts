@@ -398,6 +398,10 @@ describe('could not complete (exit 3)', () => {
     const r = await upload(p, fake, ['--project', PROJECT_UUID, '--wait', '1', '--no-vex'])
     assert.equal(r.code, 3)
     assert.equal(JSON.parse(r.stdout).error.code, 'UPLOAD_TIMEOUT')
+    assert.match(
+      JSON.parse(r.stdout).error.message,
+      /^the SBOM: Dependency-Track was still processing it after --wait 1 s/,
+    )
     assert.ok(
       fake.requests.filter((q) => q.method === 'GET').length >= 2,
       JSON.stringify([r.stdout, fake.requests.map((q) => q.method + q.path)]),
