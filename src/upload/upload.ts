@@ -233,8 +233,21 @@ export async function runUpload(o: UploadOptions): Promise<UploadResult> {
   let vexToken: string | undefined
   if (vex && vexBody) {
     o.log.info(`uploading the VEX (${vex.statements} statements)`)
-    vexToken = (await client.put('vex', vexBody, deadline)).token
-    await waitFor('the VEX', vexToken)
+    try {
+      vexToken = (await client.put('vex', vexBody, deadline)).token
+      await waitFor('the VEX', vexToken)
+    } catch (e) {
+      // the SBOM is in: say so, with the same code and exit
+      if (!(e instanceof InputError || e instanceof IncompleteError)) throw e
+      const Same = e instanceof InputError ? InputError : IncompleteError
+      throw new Same(
+        e.code,
+        `the SBOM was uploaded and processed (token ${bom.token}), the VEX was not: ${e.message}`,
+        {
+          details: { ...e.details, bomToken: bom.token },
+        },
+      )
+    }
   }
 
   const record: UploadRecord = {

@@ -722,3 +722,29 @@ test('a server before 4.11 (only GET /api/v1/bom/token): the older route is aske
   assert.equal(none.code, 3)
   assert.equal(JSON.parse(none.stdout).error.code, 'UPLOAD_REPLY_INVALID')
 })
+
+test('a VEX the server refuses after the SBOM went in: the message says the SBOM is in; nothing recorded', async () => {
+  reset()
+  const p = project()
+  fake.next.push(
+    {
+      kind: 'reply',
+      status: 200,
+      body: JSON.stringify({ token: PROJECT_UUID }),
+      contentType: 'application/json',
+    },
+    { kind: 'reply', status: 200, body: '{"processing":false}', contentType: 'application/json' },
+    { kind: 'reply', status: 403, body: 'Forbidden' },
+  )
+  const r = await upload(p, fake, ['--project', PROJECT_UUID])
+  assert.equal(r.code, 2)
+  const err = JSON.parse(r.stdout).error
+  assert.equal(err.code, 'UPLOAD_FORBIDDEN')
+  assert.match(
+    err.message,
+    new RegExp(
+      `^the SBOM was uploaded and processed \\(token ${PROJECT_UUID}\\), the VEX was not: PUT /api/v1/vex: HTTP 403`,
+    ),
+  )
+  assert.equal(existsSync(path.join(p.out, 'upload.json')), false)
+})
