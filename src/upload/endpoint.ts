@@ -35,6 +35,11 @@ export function toDtrackEndpoint(raw: string, allowHttp: boolean): DtrackEndpoin
   if (u.username !== '' || u.password !== '')
     throw bad('must not carry credentials: the API key is read from the environment')
   if (u.search !== '' || u.hash !== '') throw bad('must not have a query or a fragment')
+  // requests go to `${base}/api/v1/…`: a URL copied from a curl example would double the prefix
+  if (/\/api(\/v1)?(\/bom)?\/*$/i.test(u.pathname))
+    throw bad(
+      `is the server's base URL, without ${/\/api\/v1\/bom\/*$/i.test(u.pathname) ? '/api/v1/bom' : /\/v1\/*$/i.test(u.pathname) ? '/api/v1' : '/api'}`,
+    )
   if (u.protocol === 'http:' && !allowHttp && !isLoopback(u.hostname))
     throw new InputError(
       'UPLOAD_INSECURE_URL',

@@ -198,8 +198,16 @@ export async function runUpload(o: UploadOptions): Promise<UploadResult> {
         `${what}: Dependency-Track was still processing it after --wait ${Math.round(o.waitMs / 1000)} s (token ${token})`,
         { details: { server: endpoint.base, token } },
       )
-    for (;;) {
-      if (!(await client.isProcessing(token, deadline))) return
+    for (let polled = false; ; polled = true) {
+      let processing: boolean
+      try {
+        processing = await client.isProcessing(token, deadline)
+      } catch (e) {
+        // --wait ran out during a check: the last answer was "still processing"
+        if (polled && e instanceof IncompleteError && e.code === 'UPLOAD_TIMEOUT') throw stillProcessing()
+        throw e
+      }
+      if (!processing) return
       if (deadline - clock() <= 0) throw stillProcessing()
       o.log.debug(`upload: ${what} is being processed (token ${token})`)
       await sleep(Math.min(pause, deadline - clock()))

@@ -568,6 +568,11 @@ describe('bad input (exit 2), before any request', () => {
     },
     { name: 'not a URL', args: ['--url', 'dtrack'], code: 'UPLOAD_URL_INVALID' },
     { name: 'ftp', args: ['--url', 'ftp://dtrack.example.com'], code: 'UPLOAD_URL_INVALID' },
+    {
+      name: 'the /api prefix in the URL',
+      args: ['--url', 'https://dtrack.example.com/api/v1/bom'],
+      code: 'UPLOAD_URL_INVALID',
+    },
     { name: 'a bad project UUID', args: ['--project', 'not-a-uuid'], code: 'UPLOAD_USAGE' },
     {
       name: '--project with --project-name',
