@@ -388,6 +388,61 @@ const SIGN = {
   SIGN_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild sign --help)' },
 } as const satisfies Domain<'SIGN'>
 
+/** `upload`: the SBOM (and a VEX from policy exceptions) to a Dependency-Track server. */
+const UPLOAD = {
+  UPLOAD_API_KEY_INVALID: {
+    exit: 2,
+    hint: 'the API key variable holds characters an HTTP header cannot carry: copy the key again',
+  },
+  UPLOAD_API_KEY_MISSING: {
+    exit: 2,
+    hint: 'set DEPENDENCY_TRACK_API_KEY (or the variable --api-key-env names) to an API key',
+  },
+  UPLOAD_CONFLICT: { exit: 3, hint: 'run again: the project was created at the same time by another upload' },
+  UPLOAD_FORBIDDEN: {
+    exit: 2,
+    hint: "give the API key's team BOM_UPLOAD (and VULNERABILITY_ANALYSIS for the VEX) and access to the project",
+  },
+  UPLOAD_INSECURE_URL: {
+    exit: 2,
+    hint: 'use https://, or pass --allow-http if the network between you and the server is trusted',
+  },
+  UPLOAD_PROJECT_NOT_FOUND: {
+    exit: 2,
+    hint: 'check the project name, version or UUID, or pass --auto-create',
+  },
+  UPLOAD_REDIRECT: { exit: 3, hint: 'point --url at the API server itself: detbuild follows no redirect' },
+  UPLOAD_REJECTED: { exit: 2, hint: "read the server's reason in the message and fix the SBOM or the flags" },
+  UPLOAD_REPLY_INVALID: {
+    exit: 3,
+    hint: 'check that --url is a Dependency-Track API server, then run again',
+  },
+  UPLOAD_SBOM_INVALID: {
+    exit: 2,
+    hint: 'run detbuild sbom again, or pass a CycloneDX JSON SBOM with --sbom',
+  },
+  UPLOAD_SBOM_MISSING: { exit: 2, hint: 'run detbuild sbom first, or pass --sbom' },
+  UPLOAD_TIMEOUT: {
+    exit: 3,
+    hint: 'raise --wait, or check the server: it did not finish processing in time',
+  },
+  UPLOAD_TOO_LARGE: {
+    exit: 2,
+    hint: "the SBOM is above the server's 20,000,000-character limit for one upload",
+  },
+  UPLOAD_UNAUTHORIZED: { exit: 2, hint: 'the API key is wrong or revoked: check the variable that holds it' },
+  UPLOAD_UNAVAILABLE: { exit: 3, hint: 'check the network and the server, then run again' },
+  UPLOAD_URL_INVALID: {
+    exit: 2,
+    hint: 'pass the API server base URL, e.g. https://dtrack.example.com (no credentials, query or fragment)',
+  },
+  UPLOAD_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild upload --help)' },
+  UPLOAD_VEX_STALE: {
+    exit: 2,
+    hint: 'run detbuild scan and policy again for this SBOM, or pass --no-vex',
+  },
+} as const satisfies Domain<'UPLOAD'>
+
 /** Global command-line options. */
 const USAGE = {
   USAGE_CWD_INVALID: { exit: 2, hint: 'pass an existing folder to -C/--cwd' },
@@ -475,6 +530,7 @@ export const ERROR_CODE_DOMAINS = {
   SBOM,
   SCAN,
   SIGN,
+  UPLOAD,
   USAGE,
   VERIFY,
   WORKSPACE,
@@ -499,6 +555,7 @@ export const ERROR_CODES = {
   ...SBOM,
   ...SCAN,
   ...SIGN,
+  ...UPLOAD,
   ...USAGE,
   ...VERIFY,
   ...WORKSPACE,

@@ -33,6 +33,12 @@ export { type PipelineHooks, type RunOptions, runDetbuild } from './run/index.ts
 export { runSbom, type SbomOptions, type SbomResult } from './sbom/index.ts'
 export { runScan, type ScanOptions, type ScanResult } from './scan/index.ts'
 export { type SignaturesManifest, type SignWorkspaceOptions, signWorkspace } from './sign/index.ts'
+export {
+  runUpload,
+  type UploadOptions,
+  type UploadRecord,
+  type UploadResult,
+} from './upload/index.ts'
 export { createLogger, type Logger, type LoggerOptions } from './util/log.ts'
 export { type VerifyArtifactOptions, type VerifyResult, verifyArtifact } from './verify/index.ts'
 export { VERSION } from './version.ts'

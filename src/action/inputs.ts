@@ -5,9 +5,11 @@
 import { InputError } from '../errors.ts'
 import { SIGNING_FLAGS, TRUST_FLAGS } from '../flags/index.ts'
 import type { SignFlags } from '../sign/index.ts'
+import { toDtrackEndpoint } from '../upload/index.ts'
 import type { FlagSpec } from '../util/flag-spec.ts'
 import { urlSecrets } from '../util/redact.ts'
 import { checkAnchoredRegExp, type TrustFlags } from '../verify/index.ts'
+import { API_KEY_ENV } from './upload-step.ts'
 
 export const ACTION_COMMANDS = ['run', 'build', 'sbom', 'scan', 'policy', 'sign', 'bundle', 'verify'] as const
 export type ActionCommand = (typeof ACTION_COMMANDS)[number]
@@ -38,6 +40,13 @@ export const INPUT_DEFAULTS = {
   'certificate-identity-regexp': '',
   'certificate-oidc-issuer': '',
   'release-assets': 'true',
+  'dependency-track-url': '',
+  'dependency-track-project': '',
+  'dependency-track-project-name': '',
+  'dependency-track-project-version': '',
+  'dependency-track-auto-create': 'false',
+  'dependency-track-parent-name': '',
+  'dependency-track-parent-version': '',
 } as const
 export type InputName = keyof typeof INPUT_DEFAULTS
 export const INPUT_NAMES = Object.keys(INPUT_DEFAULTS) as InputName[]
@@ -69,6 +78,16 @@ export interface ActionInputs {
   /** verify's inputs (verify/flags.ts): who must have signed, and the trusted root; "" when not given */
   trust: StringOptions<TrustFlags>
   releaseAssets: boolean
+  /** the upload after the run (upload-step.ts); `url` "" when not asked for */
+  dependencyTrack: {
+    url: string
+    project: string
+    projectName: string
+    projectVersion: string
+    autoCreate: boolean
+    parentName: string
+    parentVersion: string
+  }
 }
 
 function toBoolean(name: string, value: string): boolean {
@@ -116,7 +135,50 @@ export function readInputs(env: Readonly<Record<string, string | undefined>>): A
     signing: fromTable<SignFlags>(SIGNING_FLAGS, get),
     trust,
     releaseAssets: toBoolean('release-assets', get('release-assets')),
+    dependencyTrack: toDependencyTrack(env, get),
   }
+}
+
+/**
+ * The Dependency-Track inputs, checked before any step runs: a URL detbuild will send the key to, a
+ * project UUID in its shape, the key in the job's environment, and no project input without the URL.
+ */
+function toDependencyTrack(
+  env: Readonly<Record<string, string | undefined>>,
+  get: (name: InputName) => string,
+): ActionInputs['dependencyTrack'] {
+  const dt = {
+    url: get('dependency-track-url'),
+    project: get('dependency-track-project').toLowerCase(),
+    projectName: get('dependency-track-project-name'),
+    projectVersion: get('dependency-track-project-version'),
+    autoCreate: toBoolean('dependency-track-auto-create', get('dependency-track-auto-create')),
+    parentName: get('dependency-track-parent-name'),
+    parentVersion: get('dependency-track-parent-version'),
+  }
+  const invalid = (message: string) => new InputError('ACTION_INPUT_INVALID', message)
+  if (dt.url === '') {
+    const set = INPUT_NAMES.filter(
+      (n) =>
+        n.startsWith('dependency-track-') && n !== 'dependency-track-url' && get(n) !== INPUT_DEFAULTS[n],
+    )
+    if (set.length > 0) throw invalid(`input "${set[0]}" is set but "dependency-track-url" is not`)
+    return dt
+  }
+  try {
+    toDtrackEndpoint(dt.url, false)
+  } catch (e) {
+    throw invalid(`input "dependency-track-url": ${(e as Error).message.replace(/^--url /, '')}`)
+  }
+  if (dt.project !== '' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(dt.project))
+    throw invalid('input "dependency-track-project" must be a project UUID')
+  if (dt.project !== '' && (dt.projectName !== '' || dt.projectVersion !== '' || dt.autoCreate))
+    throw invalid(
+      'input "dependency-track-project" names the project by UUID: not with its name, version or auto-create',
+    )
+  if (!env[API_KEY_ENV]?.trim())
+    throw invalid(`input "dependency-track-url" is set, but the job's environment has no ${API_KEY_ENV}`)
+  return dt
 }
 
 /** The string-valued options of a step's options type (an input is always a string). */
@@ -143,7 +205,13 @@ function inputName(name: string): InputName {
 }
 
 /** Inputs that are URLs: their user info and secret query values are credentials. */
-const URL_INPUTS: readonly InputName[] = ['osv-url', 'fulcio-url', 'rekor-url', 'tsa-url']
+const URL_INPUTS: readonly InputName[] = [
+  'osv-url',
+  'fulcio-url',
+  'rekor-url',
+  'tsa-url',
+  'dependency-track-url',
+]
 /** Environment variables detbuild reads that are URLs (a registry, a proxy) and may carry credentials. */
 const URL_ENV = [
   'npm_config_registry',
@@ -157,12 +225,17 @@ const URL_ENV = [
 ] as const
 
 /** Variables holding tokens this run may read or be handed. */
-const TOKEN_ENV = ['SIGSTORE_ID_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_RUNTIME_TOKEN'] as const
+const TOKEN_ENV = [
+  'SIGSTORE_ID_TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+  'ACTIONS_RUNTIME_TOKEN',
+  API_KEY_ENV,
+] as const
 
 /**
  * The credential values this run reads from its inputs and environment, for `::add-mask::`: a PEM key
  * and its passphrase, `DETBUILD_KEY_PASSWORD`, identity tokens (`SIGSTORE_ID_TOKEN`, the runner's
- * `ACTIONS_ID_TOKEN_REQUEST_TOKEN` and `ACTIONS_RUNTIME_TOKEN`), and the user info and secret query values of URL inputs
+ * `ACTIONS_ID_TOKEN_REQUEST_TOKEN` and `ACTIONS_RUNTIME_TOKEN`), the Dependency-Track API key, and the user info and secret query values of URL inputs
  * and URL variables. Read from the raw environment, so they are masked even when an input is invalid.
  */
 export function toActionSecrets(env: Readonly<Record<string, string | undefined>>): string[] {

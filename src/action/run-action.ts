@@ -21,6 +21,7 @@ import { readBuildManifest, WorkspaceFiles } from '../workspace/index.ts'
 import { type ActionInputs, readInputs, toActionSecrets } from './inputs.ts'
 import { PROVENANCE_BUNDLE, RELEASE_ASSETS_DIR, writeReleaseAssets } from './release-assets.ts'
 import { toAnnotations, toJobSummary } from './report.ts'
+import { uploadAfterRun } from './upload-step.ts'
 import { createWorkflowStdout, isSingleLine, toOutputFile } from './workflow-commands.ts'
 
 export interface ActionIo {
@@ -97,6 +98,24 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
       onBug: (step, e) => log.debug(`${step}: ${(e as Error)?.stack ?? String(e)}`),
     })
     print(toSummaryText(report).trimEnd())
+    // after every step: the SBOM (and a VEX) to Dependency-Track, when asked (upload-step.ts)
+    const upload = await uploadAfterRun({
+      inputs,
+      report,
+      cwd,
+      out: ws,
+      env: io.env,
+      sourceDateEpoch: context.sourceDate.epoch,
+      log,
+    })
+    if (upload) print(`dependency-track: ${upload.line}`)
+    if (upload?.error)
+      out.annotate({
+        level: 'error',
+        title: `detbuild upload [${upload.error.code}]`,
+        message: upload.error.toLine(),
+      })
+    const exitCode = report.exitCode !== 0 ? report.exitCode : (upload?.error?.exitCode ?? 0)
 
     const fromRoot = (abs: string) => toPosixRelative(root, abs)
     const lockfile = (await exists(path.join(cwd, 'package-lock.json')))
@@ -124,8 +143,8 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
 
     const f = report.facts
     Object.assign(outputs, {
-      'exit-code': String(report.exitCode),
-      'failed-step': report.failedStep ?? '',
+      'exit-code': String(exitCode),
+      'failed-step': report.failedStep ?? (upload?.error ? 'upload' : ''),
       workspace: fromRoot(ws),
       sbom: await workspaceFile(ws, f.sbom?.file ?? 'sbom.cdx.json', fromRoot),
       evidence: stale.has(WorkspaceFiles.evidence)
@@ -139,9 +158,13 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
       findings: f.scan ? canonicalJson(f.scan.counts) : '{}',
       'release-assets': assets.length > 0 ? fromRoot(path.join(ws, RELEASE_ASSETS_DIR)) : '',
     })
-    await writeSummary(io.env, toJobSummary(report, { workspace: fromRoot(ws) }))
+    await writeSummary(
+      io.env,
+      toJobSummary(report, { workspace: fromRoot(ws) }) +
+        (upload ? `\n**Dependency-Track:** ${mdText(redactSecrets(upload.line))}\n` : ''),
+    )
     await writeOutputs(io.env, outputs)
-    return { exitCode: report.exitCode, report, outputs }
+    return { exitCode, report, outputs }
   } catch (e) {
     // a file-system error naming a path is about that path (exit 2/3), as in the CLI and each step of run
     const err = toDetbuildError(e, (x) => fromStrayErrno(x, (file) => toPosixRelative(io.cwd, file)))

@@ -17,6 +17,7 @@ import { register as registerRun } from './commands/run.ts'
 import { register as registerSbom } from './commands/sbom.ts'
 import { register as registerScan } from './commands/scan.ts'
 import { register as registerSign } from './commands/sign.ts'
+import { register as registerUpload } from './commands/upload.ts'
 import { register as registerVerify } from './commands/verify.ts'
 import type { CommandEnv, CommandOutcome, GlobalOptions, RegisterCommand, Registrar } from './context.ts'
 
@@ -49,6 +50,7 @@ const commands: readonly RegisterCommand[] = [
   registerSign,
   registerVerify,
   registerBundle,
+  registerUpload,
   registerInspect,
   registerKeygen,
 ]
@@ -64,6 +66,7 @@ const WRITES_WORKSPACE: ReadonlySet<string> = new Set([
   'policy',
   'sign',
   'bundle',
+  'upload',
 ])
 
 export async function buildProgram(io: ProgramIo): Promise<Command> {

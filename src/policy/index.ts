@@ -14,6 +14,7 @@ import type { PolicyResult } from './types.ts'
 
 export { evaluatePolicy } from './evaluate.ts'
 export { POLICIES_DIR, readPolicy, readPolicyInputs } from './policy-files.ts'
+export { matchesPurl } from './purl.ts'
 export { toText } from './render.ts'
 export { signatureTrust } from './signature-trust.ts'
 export type * from './types.ts'

@@ -20,4 +20,7 @@ export const WorkspaceFiles = {
   policyMarkdown: 'policy.md',
   signatures: 'signatures.json',
   evidence: 'evidence.tar.gz',
+  /** `detbuild upload`: what was sent to Dependency-Track, and the VEX it sent */
+  upload: 'upload.json',
+  uploadVex: 'upload.vex.cdx.json',
 } as const

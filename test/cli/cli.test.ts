@@ -19,6 +19,7 @@ const COMMANDS = [
   'sign',
   'verify',
   'bundle',
+  'upload',
   'inspect',
   'keygen',
   'run',
