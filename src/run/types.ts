@@ -80,6 +80,8 @@ export interface RunFacts {
     verdict: 'pass' | 'warn' | 'fail'
     counts: Record<string, number>
     rules: RuleFact[]
+    /** signing rules not evaluated yet (the run had not signed); absent once the whole policy ran */
+    deferred?: string[]
   }
   sign?: {
     mode: 'keyless' | 'key'
