@@ -17,6 +17,7 @@ import { register as registerRun } from './commands/run.ts'
 import { register as registerSbom } from './commands/sbom.ts'
 import { register as registerScan } from './commands/scan.ts'
 import { register as registerSign } from './commands/sign.ts'
+import { register as registerTrust } from './commands/trust.ts'
 import { register as registerVerify } from './commands/verify.ts'
 import type { CommandEnv, CommandOutcome, GlobalOptions, RegisterCommand, Registrar } from './context.ts'
 
@@ -48,6 +49,7 @@ const commands: readonly RegisterCommand[] = [
   registerPolicy,
   registerSign,
   registerVerify,
+  registerTrust,
   registerBundle,
   registerInspect,
   registerKeygen,

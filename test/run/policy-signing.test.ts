@@ -39,7 +39,12 @@ interface Report {
 }
 interface PolicyJson {
   verdict: string
-  rules: Array<{ id: string; status: string; summary: string; evidence: { violations?: Array<{ code: string }> } }>
+  rules: Array<{
+    id: string
+    status: string
+    summary: string
+    evidence: { violations?: Array<{ code: string }> }
+  }>
 }
 
 const statuses = (r: Report) => Object.fromEntries(r.steps.map((s) => [s.name, s.status]))
@@ -65,7 +70,8 @@ function fixedKey(dir: string): { key: string; pub: string } {
   return { key, pub }
 }
 
-const readPolicy = (out: string) => JSON.parse(readFileSync(path.join(out, 'policy.json'), 'utf8')) as PolicyJson
+const readPolicy = (out: string) =>
+  JSON.parse(readFileSync(path.join(out, 'policy.json'), 'utf8')) as PolicyJson
 
 test('a policy that requires signatures passes run: its signing rules are evaluated after sign, then again by verify --evidence', async () => {
   const base = tempDir()
@@ -73,7 +79,18 @@ test('a policy that requires signatures passes run: its signing rules are evalua
   const out = path.join(base, 'ws')
   const policy = signingPolicy(base)
   const { key, pub } = fixedKey(base)
-  const run = await runCli(['--out', out, 'run', '--demo', '--key', key, '--verify-key', pub, '--policy', policy])
+  const run = await runCli([
+    '--out',
+    out,
+    'run',
+    '--demo',
+    '--key',
+    key,
+    '--verify-key',
+    pub,
+    '--policy',
+    policy,
+  ])
   assert.equal(run.code, 0, run.stderr + run.stdout)
   assert.match(run.stdout, /^detbuild run: 7 step\(s\) done, exit 0$/m)
   assert.match(
@@ -83,7 +100,9 @@ test('a policy that requires signatures passes run: its signing rules are evalua
   assert.match(run.stdout, /^policy: signed: PASS \(2 passed, 0 warned, 0 failed\)$/m)
   // the gate first (signing rules left for later), then the whole policy after sign
   const lines = run.stderr.split('\n')
-  const gate = lines.findIndex((l) => /^\[4\/7\] policy: ok: .*signing\.provenance, signing\.artifacts after sign$/.test(l))
+  const gate = lines.findIndex((l) =>
+    /^\[4\/7\] policy: ok: .*signing\.provenance, signing\.artifacts after sign$/.test(l),
+  )
   const sign = lines.findIndex((l) => /^\[5\/7\] sign: ok: /.test(l))
   const whole = lines.findIndex((l) => /^\[4\/7\] policy: ok: signed: PASS \(2 passed/.test(l))
   const bundle = lines.findIndex((l) => /^\[6\/7\] bundle: ok/.test(l))
@@ -103,7 +122,15 @@ test('a policy that requires signatures passes run: its signing rules are evalua
   // at deploy time: the same policy on the bundled signatures, with the public key
   const artifact = path.join(out, 'artifacts', 'ts-lib-fixture-1.0.0.tgz')
   const evidence = path.join(out, 'evidence.tar.gz')
-  const verifyArgs = ['verify', artifact, '--evidence', evidence, '--insecure-ignore-tlog', '--policy', policy]
+  const verifyArgs = [
+    'verify',
+    artifact,
+    '--evidence',
+    evidence,
+    '--insecure-ignore-tlog',
+    '--policy',
+    policy,
+  ]
   const ok = await runCli(['--json', ...verifyArgs, '--key', pub])
   assert.equal(ok.code, 0, ok.stdout + ok.stderr)
   const verified = ok.json() as { checks: { policy: string }; policy: { verdict: string } }
@@ -181,7 +208,10 @@ test('a run that signs nothing cannot pass a policy that requires signatures', a
   assert.equal(report.failedStep, 'policy')
   assert.equal(statuses(report).sign, 'skipped')
   const rules = readPolicy(path.join(project, '.detbuild')).rules
-  assert.match(rules.find((r) => r.id === 'signing.provenance')!.summary, /not evaluated: no signatures\.json/)
+  assert.match(
+    rules.find((r) => r.id === 'signing.provenance')!.summary,
+    /not evaluated: no signatures\.json/,
+  )
 })
 
 test('the Action, keyless: a policy that requires signatures passes with this run’s signatures', async () => {
@@ -195,7 +225,10 @@ test('the Action, keyless: a policy that requires signatures passes with this ru
     const inputs: Record<string, string> = {
       config: 'detbuild.offline.json',
       'offline-db': OSV_RECORDS,
-      policy: signingPolicy(base, `  signers:\n    - issuer: ${GITHUB_ISSUER}\n      identity: https://github.com/acme/*\n`),
+      policy: signingPolicy(
+        base,
+        `  signers:\n    - issuer: ${GITHUB_ISSUER}\n      identity: https://github.com/acme/*\n`,
+      ),
       sign: 'keyless',
       'fulcio-url': mock.url,
       'rekor-url': mock.url,
@@ -222,9 +255,15 @@ test('the Action, keyless: a policy that requires signatures passes with this ru
     })
     assert.equal(result.exitCode, 0, stdout)
     assert.equal(result.outputs.verdict, 'pass')
-    assert.match(stdout, /policy: ok: signed: PASS \(2 passed, 0 warned, 0 failed\); signing rules evaluated after sign/)
+    assert.match(
+      stdout,
+      /policy: ok: signed: PASS \(2 passed, 0 warned, 0 failed\); signing rules evaluated after sign/,
+    )
     const rules = readPolicy(path.join(project, '.detbuild')).rules
-    assert.match(rules.find((r) => r.id === 'signing.provenance')!.summary, new RegExp(`by ${WORKFLOW_IDENTITY}`))
+    assert.match(
+      rules.find((r) => r.id === 'signing.provenance')!.summary,
+      new RegExp(`by ${WORKFLOW_IDENTITY}`),
+    )
   } finally {
     await oidc.close()
   }

@@ -88,10 +88,6 @@ export const policyStep: StepAdapter = async (o) => {
 export const policyAfterSignStep: StepAdapter = async (o, c) => {
   const { runPolicy } = await import('../../policy/index.ts')
   const signedNow = c.signing?.mode === 'key' || c.signing?.mode === 'keyless'
-  const trust = hasVerifyTrust(o.verify)
-    ? givenTrust(o)
-    : signedNow
-      ? await verifyTrust(o, c)
-      : undefined
+  const trust = hasVerifyTrust(o.verify) ? givenTrust(o) : signedNow ? await verifyTrust(o, c) : undefined
   return toPolicyStepResult(o, await runPolicy(toPolicyOptions(o, trust, { signedNow })), true)
 }
