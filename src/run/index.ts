@@ -42,6 +42,7 @@ export async function runDetbuild(options: RunOptions, hooks: PipelineHooks = {}
     failedStep: result.failedStep,
     workspace: toPosixRelative(options.cwd, options.out),
     steps: result.steps,
+    notSelected: [...(options.leftOut ?? [])],
     facts: result.facts,
   }
 }
