@@ -41,7 +41,8 @@ export function toSummaryText(report: RunReport): string {
     const s = report.steps.find((r) => r.name === name)
     if (!s) {
       const reason = left.get(name)
-      if (reason !== undefined) lines.push(`  ${MARK.skipped.padEnd(4)} ${name.padEnd(width)}  not selected: ${reason}`)
+      if (reason !== undefined)
+        lines.push(`  ${MARK.skipped.padEnd(4)} ${name.padEnd(width)}  not selected: ${reason}`)
       continue
     }
     const code = s.error && s.status === 'failed' ? ` [${s.error.code}]` : ''
