@@ -21,6 +21,7 @@ const COMMANDS = [
   'bundle',
   'inspect',
   'keygen',
+  'trust',
   'run',
 ]
 
