@@ -48,7 +48,8 @@ export function prepareSignatureTrust(
   tufCachePath?: string,
 ): (policy: Policy, inputs: PolicyInputs) => Promise<SignatureTrust | undefined> {
   if (!trustGiven(flags)) return async () => undefined
-  resolvePolicy(flags)
+  // a public key held in memory (`detbuild run`'s own signing key) is checked when it is loaded
+  if (flags.publicKey === undefined) resolvePolicy(flags)
   return async (policy, inputs) =>
     needsSignatureTrust(policy, inputs)
       ? signatureTrust((await loadTrust(flags, cwd, tufCachePath)).request)

@@ -268,3 +268,76 @@ test('the Action, keyless: a policy that requires signatures passes with this ru
     await oidc.close()
   }
 })
+
+test('the Action step by step (the README release workflow): policy and sign in one call, then bundle and verify', async () => {
+  const project = copyFixture('ts-lib')
+  const base = path.dirname(project)
+  dirs.push(base)
+  const trustedRoot = path.join(base, 'trusted_root.json')
+  writeFileSync(trustedRoot, JSON.stringify(mock.trustedRoot))
+  const pem = generateKeyPairPem('ecdsa-p256', undefined).privateKeyPem
+  const common = { config: 'detbuild.offline.json', 'offline-db': OSV_RECORDS, 'release-assets': 'false' }
+  const signing = { sign: 'key', key: pem, 'rekor-url': mock.url, 'trusted-root': trustedRoot }
+  const policy = signingPolicy(base)
+  const calls: Array<Record<string, string>> = [
+    { command: 'build' },
+    { command: 'sbom' },
+    { command: 'scan', 'fail-on': 'high' },
+    { command: 'run', steps: 'policy,sign', policy, ...signing },
+    { command: 'run', steps: 'bundle,verify', ...signing },
+  ]
+  const outputs: Array<Record<string, string>> = []
+  for (const call of calls) {
+    const env: Record<string, string | undefined> = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...TSC_ENV,
+    }
+    for (const [name, value] of Object.entries({ ...common, ...call })) env[inputVariable(name)] = value
+    let stdout = ''
+    const result = await runAction({
+      env,
+      cwd: project,
+      stdout: (t) => {
+        stdout += t
+      },
+      now: new Date('2026-01-02T03:04:05Z'),
+    })
+    assert.equal(result.exitCode, 0, `${call.command} ${call.steps ?? ''}: ${stdout}`)
+    outputs.push(result.outputs)
+  }
+  assert.equal(outputs[3]!.verdict, 'pass')
+  assert.equal(outputs[4]!.evidence, '.detbuild/evidence.tar.gz')
+  // the bundled policy.json is the whole policy, judged on the signatures
+  assert.deepEqual(
+    readPolicy(path.join(project, '.detbuild')).rules.map((r) => [r.id, r.status]),
+    [
+      ['signing.provenance', 'pass'],
+      ['signing.artifacts', 'pass'],
+    ],
+  )
+})
+
+test('run --sign key --no-tlog without --verify-key: the signing rules verify with this run’s own key, offline', async () => {
+  const project = copyFixture('ts-lib')
+  const base = path.dirname(project)
+  dirs.push(base)
+  const { key } = fixedKey(base)
+  const policy = signingPolicy(base)
+  const argv = [
+    '--json',
+    '--cwd',
+    project,
+    'run',
+    '--config',
+    'detbuild.offline.json',
+    '--offline-db',
+    OSV_RECORDS,
+  ]
+  argv.push('--sign', 'key', '--key', key, '--no-tlog', '--policy', policy)
+  const run = await runCli(argv, ROOT, TSC_ENV)
+  assert.equal(run.code, 0, run.stdout + run.stderr)
+  const report = run.json() as Report
+  assert.equal(report.facts.policy?.verdict, 'pass')
+  assert.deepEqual(Object.values(statuses(report)), ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'])
+})
