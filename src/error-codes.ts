@@ -463,6 +463,10 @@ const VERIFY = {
     exit: 1,
     hint: 'verify with --key for key signatures, with an identity for keyless ones',
   },
+  VERIFY_OFFLINE_NETWORK_NEEDED: {
+    exit: 2,
+    hint: 'pass --trusted-root FILE (detbuild trust export) or --offline-db, or drop --offline',
+  },
   VERIFY_SIGNATURE_INVALID: { exit: 1, hint: 'the signature does not verify: refuse the artifact' },
   VERIFY_TIMESTAMP_INVALID: { exit: 1, hint: 'the timestamp does not verify: refuse the artifact' },
   VERIFY_TLOG_INVALID: { exit: 1, hint: 'the transparency-log entry does not verify: refuse the artifact' },

@@ -18,6 +18,7 @@ import { register as registerSbom } from './commands/sbom.ts'
 import { register as registerScan } from './commands/scan.ts'
 import { register as registerSign } from './commands/sign.ts'
 import { register as registerUpload } from './commands/upload.ts'
+import { register as registerTrust } from './commands/trust.ts'
 import { register as registerVerify } from './commands/verify.ts'
 import type { CommandEnv, CommandOutcome, GlobalOptions, RegisterCommand, Registrar } from './context.ts'
 
@@ -49,6 +50,7 @@ const commands: readonly RegisterCommand[] = [
   registerPolicy,
   registerSign,
   registerVerify,
+  registerTrust,
   registerBundle,
   registerUpload,
   registerInspect,

@@ -163,6 +163,11 @@ async function loadEvidenceInputs(o: VerifyEvidenceOptions): Promise<EvidenceInp
     throw new InputError('VERIFY_USAGE', '--offline-db and --osv-url are for --rescan')
   if (o.offlineDb !== undefined && o.osvUrl !== undefined)
     throw new InputError('VERIFY_USAGE', '--offline-db and --osv-url cannot be used together')
+  if (o.offline === true && o.rescan && o.offlineDb === undefined)
+    throw new InputError(
+      'VERIFY_OFFLINE_NETWORK_NEEDED',
+      '--offline: --rescan asks the OSV API; pass --offline-db FILE|DIR (an OSV export) to rescan offline',
+    )
   const trust = await loadTrust(o, o.cwd, o.tufCachePath)
   const digest = await artifactDigest(o.cwd, o.artifact)
   const bytes = await readArchiveFile(o.cwd, o.evidence, limits)

@@ -50,4 +50,11 @@ export const TRUST_FLAGS = [
     default: false,
     run: { description: 'accept key-signed bundles without a log entry' },
   },
+  {
+    key: 'offline',
+    flag: '--offline',
+    description:
+      'never use the network: what would need it (the public-good trusted root, an OSV API rescan) is an error',
+    default: false,
+  },
 ] as const satisfies readonly FlagSpec<keyof TrustFlags>[]

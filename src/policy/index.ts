@@ -10,7 +10,7 @@ import { evaluatePolicy } from './evaluate.ts'
 import { readPolicy, readPolicyInputs } from './policy-files.ts'
 import { toMarkdown } from './render.ts'
 import { prepareSignatureTrust } from './signature-trust.ts'
-import type { PolicyResult } from './types.ts'
+import type { Policy, PolicyResult } from './types.ts'
 
 export { evaluatePolicy } from './evaluate.ts'
 export { POLICIES_DIR, readPolicy, readPolicyInputs } from './policy-files.ts'
@@ -38,6 +38,11 @@ export interface RunPolicyOptions {
   trust?: TrustInput
   /** where the public-good trusted root is cached (TUF), when trust.trustedRoot is not given */
   tufCachePath?: string
+  /**
+   * leave the signing rules out (`detbuild run` before its sign step: the other rules gate signing, and
+   * the whole policy is evaluated again once this run's signatures exist)
+   */
+  deferSigning?: boolean
   now: Date
 }
 
@@ -46,12 +51,18 @@ export interface RunPolicyResult {
   result: PolicyResult
   /** POSIX paths relative to the project */
   written: string[]
+  /** the ids of the signing rules left out by `deferSigning` (none: nothing to evaluate later) */
+  deferred: string[]
 }
 
 /** Judges the workspace's SBOM, findings, build and signatures against a policy (`detbuild policy`). */
 export async function runPolicy(o: RunPolicyOptions): Promise<RunPolicyResult> {
   const loadTrust = prepareSignatureTrust(o.trust, o.cwd, o.tufCachePath)
-  const { policy, source } = await readPolicy(o.cwd, o.policy)
+  const read = await readPolicy(o.cwd, o.policy)
+  const { source } = read
+  const deferred = o.deferSigning ? signingRuleIds(read.policy) : []
+  // the policy's source and digest stay the file's: only which rules are evaluated now changes
+  const policy = deferred.length > 0 ? withoutSigning(read.policy) : read.policy
   const inputs = await readPolicyInputs(o)
   const trust = await loadTrust(policy, inputs)
   const result = evaluatePolicy(policy, inputs, { now: o.now, source, ...(trust ? { trust } : {}) })
@@ -60,5 +71,18 @@ export async function runPolicy(o: RunPolicyOptions): Promise<RunPolicyResult> {
   await writePolicyResult(o.out, result)
   await writeFileAtomic(mdFile, toMarkdown(result))
   const rel = (f: string) => path.relative(o.cwd, f).split(path.sep).join('/')
-  return { result, written: [rel(jsonFile), rel(mdFile)] }
+  return { result, written: [rel(jsonFile), rel(mdFile)], deferred }
+}
+
+function withoutSigning(policy: Policy): Policy {
+  const copy = { ...policy }
+  delete copy.signing
+  return copy
+}
+
+/** The signing rules a policy enables (pure). */
+function signingRuleIds(policy: Policy): string[] {
+  const s = policy.signing
+  if (!s) return []
+  return [...(s.provenance ? ['signing.provenance'] : []), ...(s.artifacts ? ['signing.artifacts'] : [])]
 }

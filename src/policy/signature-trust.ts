@@ -5,9 +5,15 @@
 import { loadTrust, resolvePolicy, type Trust, type TrustInput, verifyBundle } from '../verify/index.ts'
 import type { Policy, PolicyInputs, SignatureTrust } from './types.ts'
 
-/** Whether any trust flag was given (`insecureIgnoreTlog: false` is commander's default, not a choice). */
+/**
+ * Whether any trust flag was given (`insecureIgnoreTlog: false` is commander's default, not a choice;
+ * `offline` says how to get trust material, not whom to trust).
+ */
 export function trustGiven(flags: TrustInput | undefined): flags is TrustInput {
-  return flags !== undefined && Object.values(flags).some((v) => v !== undefined && v !== false)
+  return (
+    flags !== undefined &&
+    Object.entries(flags).some(([k, v]) => k !== 'offline' && v !== undefined && v !== false)
+  )
 }
 
 /**
@@ -42,7 +48,8 @@ export function prepareSignatureTrust(
   tufCachePath?: string,
 ): (policy: Policy, inputs: PolicyInputs) => Promise<SignatureTrust | undefined> {
   if (!trustGiven(flags)) return async () => undefined
-  resolvePolicy(flags)
+  // a public key held in memory (`detbuild run`'s own signing key) is checked when it is loaded
+  if (flags.publicKey === undefined) resolvePolicy(flags)
   return async (policy, inputs) =>
     needsSignatureTrust(policy, inputs)
       ? signatureTrust((await loadTrust(flags, cwd, tufCachePath)).request)

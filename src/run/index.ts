@@ -34,14 +34,15 @@ export async function runDetbuild(options: RunOptions, hooks: PipelineHooks = {}
       allowEnv: [options.sign.keyPasswordEnv ?? 'DETBUILD_KEY_PASSWORD'],
       now: () => options.now,
     }))
-  const { runners, initial } = createStepRunners({ ...options, context })
-  const result = await runPipeline(options.steps, runners, hooks, initial)
+  const { runners, initial, followUps } = createStepRunners({ ...options, context })
+  const result = await runPipeline(options.steps, runners, hooks, initial, followUps)
   return {
     schemaVersion: 1,
     exitCode: result.exitCode,
     failedStep: result.failedStep,
     workspace: toPosixRelative(options.cwd, options.out),
     steps: result.steps,
+    notSelected: [...(options.leftOut ?? [])],
     facts: result.facts,
   }
 }

@@ -6,7 +6,7 @@ import type { ScanOptions } from '../scan/index.ts'
 import type { SignFlags, SignWorkspaceOptions } from '../sign/index.ts'
 import type { Logger } from '../util/log.ts'
 import type { TrustFlags } from '../verify/index.ts'
-import type { SignMode, StepName } from './steps.ts'
+import type { LeftOutStep, SignMode, StepName } from './steps.ts'
 
 /**
  * Each section holds the choices a user makes for one step, typed by that step's own options (declared
@@ -19,6 +19,8 @@ export interface RunOptions {
   out: string
   /** resolved by `resolveSteps`, in pipeline order */
   steps: readonly StepName[]
+  /** the pipeline's other steps, and why each is left out (absent: not said) */
+  leftOut?: readonly LeftOutStep[]
   build: Pick<BuildOptions, 'configFile' | 'cacheDir' | 'registry'> &
     Required<Pick<BuildOptions, 'check' | 'frozenLock'>>
   scan: Pick<ScanOptions, 'offlineDb' | 'osvUrl' | 'failOn' | 'omitDev'> & {

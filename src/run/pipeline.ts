@@ -25,6 +25,17 @@ export interface StepResult<C = object> {
 /** One step: given what the earlier steps carried, it runs and says how it went. */
 export type StepRunner<C = object> = (carried: Readonly<C>) => Promise<StepResult<C>>
 
+/**
+ * A step evaluated again once a later step is done (the policy's signing rules, after sign): when
+ * `after` ends without failing and `applies` to what was carried, `run` replaces `step`'s record.
+ */
+export interface FollowUp<C = object> {
+  after: StepName
+  step: StepName
+  applies: (carried: Readonly<C>) => boolean
+  run: StepRunner<C>
+}
+
 /** Progress callbacks of `runDetbuild`: each step's start and end, and unexpected errors. */
 export interface PipelineHooks {
   onStart?(step: StepName, index: number, total: number): void
@@ -45,27 +56,20 @@ export async function runPipeline<C extends object = object>(
   runners: Readonly<Record<StepName, StepRunner<C>>>,
   hooks: PipelineHooks = {},
   initial?: C,
+  followUps: readonly FollowUp<C>[] = [],
 ): Promise<PipelineResult> {
   let carried = (initial ?? {}) as C
   const records: StepRecord[] = []
   let facts: RunFacts = {}
   let failed: StepName | null = null
   let exitCode: ExitCode = ExitCode.ok
-  for (const [index, name] of steps.entries()) {
-    if (failed !== null) {
-      const record: StepRecord = {
-        name,
-        status: 'not-run',
-        exitCode: ExitCode.ok,
-        detail: `not run: ${failed} failed`,
-      }
-      records.push(record)
-      continue
-    }
+
+  /** Runs one runner as step `name` (at `index`), with its hooks; merges what it found and carried. */
+  const attempt = async (name: StepName, index: number, runner: StepRunner<C>): Promise<StepRecord> => {
     hooks.onStart?.(name, index, steps.length)
     let record: StepRecord
     try {
-      const result = await runners[name](carried)
+      const result = await runner(carried)
       if (result.facts) facts = { ...facts, ...result.facts }
       if (result.carry) carried = { ...carried, ...result.carry }
       record = {
@@ -89,11 +93,24 @@ export async function runPipeline<C extends object = object>(
         error: { code: err.code, message: err.message, ...(err.file ? { file: err.file } : {}) },
       }
     }
-    records.push(record)
     hooks.onEnd?.(record, index, steps.length)
     if (record.status === 'failed') {
       failed = name
       exitCode = record.exitCode
+    }
+    return record
+  }
+
+  for (const [index, name] of steps.entries()) {
+    if (failed !== null) {
+      records.push({ name, status: 'not-run', exitCode: ExitCode.ok, detail: `not run: ${failed} failed` })
+      continue
+    }
+    records.push(await attempt(name, index, runners[name]))
+    for (const f of followUps) {
+      const at = steps.indexOf(f.step)
+      if (failed !== null || f.after !== name || at < 0 || records[at]?.status !== 'ok') continue
+      if (f.applies(carried)) records[at] = await attempt(f.step, at, f.run)
     }
   }
   return { exitCode, failedStep: failed, steps: records, facts }

@@ -12,7 +12,7 @@ import { checkAnchoredRegExp } from '../verify/index.ts'
 import { readRunSection } from './config-section.ts'
 import type { RunOptions } from './options.ts'
 import { UNAVAILABLE_STEPS } from './step-runners.ts'
-import { resolveSteps, SIGN_MODES, type SignMode } from './steps.ts'
+import { leftOutSteps, resolveSteps, SIGN_MODES, type SignMode, type StepSelection } from './steps.ts'
 
 /** The raw choices, as strings and booleans, before validation. */
 export interface RunInput {
@@ -100,20 +100,22 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
     throw new InputError('RUN_USAGE', 'signing with a key needs the key file (--key FILE)')
   if (blank(input.offlineDb) && blank(input.osvUrl))
     throw new InputError('RUN_USAGE', 'an offline OSV export and an OSV URL cannot be used together')
-  const steps = resolveSteps({
+  const selection: StepSelection = {
     ...(input.steps ? { steps: input.steps } : {}),
     ...(input.skip ? { skip: input.skip } : {}),
     ...(section.steps ? { configSteps: section.steps } : {}),
     unavailable: UNAVAILABLE_STEPS,
     signMode,
     verify: input.verify !== false,
-  })
+  }
+  const steps = resolveSteps(selection)
   const identityRegexp = blank(t.certificateIdentityRegexp)
   if (identityRegexp !== undefined) checkAnchoredRegExp(identityRegexp, '--certificate-identity-regexp')
   return Object.freeze({
     cwd: input.cwd,
     out: input.out,
     steps: Object.freeze(steps),
+    leftOut: Object.freeze(leftOutSteps(selection, steps)),
     build: {
       ...opt('configFile', blank(input.config)),
       check: input.check === true,

@@ -7,12 +7,12 @@
 import { buildStep } from './adapters/build.ts'
 import { bundleStep } from './adapters/bundle.ts'
 import type { Carried, RunWithContext, StepAdapter } from './adapters/carried.ts'
-import { policyStep } from './adapters/policy.ts'
+import { policyAfterSignStep, policyStep } from './adapters/policy.ts'
 import { sbomStep } from './adapters/sbom.ts'
 import { scanStep } from './adapters/scan.ts'
 import { signStep } from './adapters/sign.ts'
 import { verifyStep } from './adapters/verify.ts'
-import type { StepRunner } from './pipeline.ts'
+import type { FollowUp, StepRunner } from './pipeline.ts'
 import type { StepName } from './steps.ts'
 
 export { EMPTY_TRUSTED_ROOT } from './adapters/trust.ts'
@@ -30,14 +30,26 @@ const ADAPTERS: Readonly<Record<StepName, StepAdapter>> = {
   verify: verifyStep,
 }
 
-/** The runners of one run, and what the first step is given (the host environment). */
+/**
+ * The runners of one run, what the first step is given (the host environment), and the policy's
+ * signing rules evaluated once the sign step is done (when the policy step left them for later).
+ */
 export function createStepRunners(o: RunWithContext): {
   runners: Record<StepName, StepRunner<Carried>>
   initial: Carried
+  followUps: FollowUp<Carried>[]
 } {
   const runners = Object.fromEntries(
     Object.entries(ADAPTERS).map(([name, adapter]) => [name, (c: Readonly<Carried>) => adapter(o, c)]),
   ) as Record<StepName, StepRunner<Carried>>
   // one source date, cache root and config file for the whole run: the context's (config/context.ts)
-  return { runners, initial: { env: o.context.env } }
+  const followUps: FollowUp<Carried>[] = [
+    {
+      after: 'sign',
+      step: 'policy',
+      applies: (c) => c.policyDeferred === true,
+      run: (c) => policyAfterSignStep(o, c),
+    },
+  ]
+  return { runners, initial: { env: o.context.env }, followUps }
 }

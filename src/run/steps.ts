@@ -70,3 +70,27 @@ export function resolveSteps(s: StepSelection): StepName[] {
   if (steps.length === 0) throw new InputError('RUN_USAGE', 'no step left to run')
   return steps
 }
+
+/** A step of the pipeline a run leaves out, and why (shown in the summary and the report). */
+export interface LeftOutStep {
+  name: StepName
+  reason: string
+}
+
+/**
+ * Why each step `resolveSteps` left out is not run, in pipeline order (pure; call it after
+ * `resolveSteps`, which has checked the names). Leaving a step out is a choice, never a failure.
+ */
+export function leftOutSteps(s: StepSelection, steps: readonly StepName[]): LeftOutStep[] {
+  const explicit = s.steps && s.steps.length > 0
+  const chosen = new Set<string>(explicit ? toNameList(s.steps) : (s.configSteps ?? STEP_NAMES))
+  const skip = new Set(toNameList(s.skip))
+  const reasonOf = (n: StepName): string => {
+    if (!chosen.has(n)) return explicit ? 'not in --steps' : 'not in run.steps of the config file'
+    if (skip.has(n)) return `--skip ${n}`
+    if (n === 'sign' && s.signMode === 'none') return '--sign none'
+    if (n === 'verify' && s.verify === false) return '--no-verify'
+    return 'not available in this build of detbuild'
+  }
+  return STEP_NAMES.filter((n) => !steps.includes(n)).map((name) => ({ name, reason: reasonOf(name) }))
+}

@@ -1,4 +1,5 @@
 /** Pure: a run report → the one summary printed at the end (plain text, no colours, no timestamps). */
+import { STEP_NAMES } from './steps.ts'
 import type { RunFacts, RunReport, StepRecord } from './types.ts'
 
 export const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'none', 'unknown'] as const
@@ -33,8 +34,17 @@ export function toSummaryText(report: RunReport): string {
       ? `detbuild run: ${ran} step(s) done, exit 0`
       : `detbuild run: FAILED at ${report.failedStep} (exit ${report.exitCode})`,
   )
-  const width = Math.max(...report.steps.map((s) => s.name.length))
-  for (const s of report.steps) {
+  const width = Math.max(...[...report.steps, ...report.notSelected].map((s) => s.name.length))
+  // every step of the pipeline, in its order: the ones left out on purpose say why
+  const left = new Map(report.notSelected.map((s) => [s.name, s.reason]))
+  for (const name of STEP_NAMES) {
+    const s = report.steps.find((r) => r.name === name)
+    if (!s) {
+      const reason = left.get(name)
+      if (reason !== undefined)
+        lines.push(`  ${MARK.skipped.padEnd(4)} ${name.padEnd(width)}  not selected: ${reason}`)
+      continue
+    }
     const code = s.error && s.status === 'failed' ? ` [${s.error.code}]` : ''
     lines.push(`  ${MARK[s.status].padEnd(4)} ${s.name.padEnd(width)}  ${s.detail}${code}`)
   }

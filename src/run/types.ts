@@ -1,6 +1,6 @@
 /** The data a run produces: one record per step and the summary facts. Data only. */
 import type { ErrorCode, ExitCode } from '../errors.ts'
-import type { StepName } from './steps.ts'
+import type { LeftOutStep, StepName } from './steps.ts'
 
 export type StepStatus = 'ok' | 'failed' | 'skipped' | 'not-run'
 
@@ -80,6 +80,8 @@ export interface RunFacts {
     verdict: 'pass' | 'warn' | 'fail'
     counts: Record<string, number>
     rules: RuleFact[]
+    /** signing rules not evaluated yet (the run had not signed); absent once the whole policy ran */
+    deferred?: string[]
   }
   sign?: {
     mode: 'keyless' | 'key'
@@ -113,5 +115,7 @@ export interface RunReport {
   /** the workspace, relative to the project (POSIX) */
   workspace: string
   steps: StepRecord[]
+  /** the pipeline's steps this run left out on purpose, and why (not failures) */
+  notSelected: LeftOutStep[]
   facts: RunFacts
 }

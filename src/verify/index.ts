@@ -14,6 +14,8 @@ export { bundleShapeProblem } from './bundle-shape.ts'
 export { checkAnchoredRegExp } from './identity-regexp.ts'
 export { parseDigestArtifact, resolvePolicy, type VerifyCliOptions } from './options.ts'
 export { loadTrust, type Trust, type TrustFlags, type TrustInput } from './trust.ts'
+export { exportTrustedRoot } from './trust-export.ts'
+export { EMPTY_TRUSTED_ROOT } from './trusted-root.ts'
 export type { ArtifactInput, SignerReport, VerifyReport } from './verify-bundle.ts'
 export { verifyBundle } from './verify-bundle.ts'
 

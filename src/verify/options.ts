@@ -11,6 +11,8 @@ export interface VerifyCliOptions {
   certificateOidcIssuer?: string
   trustedRoot?: string
   insecureIgnoreTlog?: boolean
+  /** never use the network: what would (the public-good trusted root through TUF) is an error instead */
+  offline?: boolean
 }
 
 export type VerifyPolicyOptions =

@@ -9,7 +9,7 @@ import type { TrustedRoot } from '@sigstore/protobuf-specs'
 import { IncompleteError, InputError } from '../errors.ts'
 import { readJsonFile, readTextFile, toPosixRelative } from '../util/fs.ts'
 import { resolvePolicy, type VerifyCliOptions } from './options.ts'
-import { toTrustedRoot } from './trusted-root.ts'
+import { EMPTY_TRUSTED_ROOT, toTrustedRoot } from './trusted-root.ts'
 import type { VerifyRequest } from './verify-bundle.ts'
 
 export type TrustFlags = Omit<VerifyCliOptions, 'bundle'>
@@ -25,6 +25,30 @@ export interface TrustInput extends TrustFlags {
   /** a parsed trusted_root.json and the name reports show for it, instead of the file `trustedRoot` names */
   trustedRootData?: { json: unknown; name: string }
 }
+
+/** How reports name sigstore's public-good trusted root. */
+export const PUBLIC_GOOD = 'sigstore public-good (TUF)'
+
+/**
+ * Edge (network, the TUF cache): sigstore's public-good trusted root through its TUF repository
+ * (verified and cached by @sigstore/tuf; the cache is refreshed when its metadata expired).
+ */
+export async function fetchPublicGoodRoot(tufCachePath?: string): Promise<TrustedRoot> {
+  try {
+    // `.default` (module.exports): the bundled CLI's lazy chunk of a CommonJS package has only that
+    const tuf = (await import('@sigstore/tuf')).default
+    return await tuf.getTrustedRoot(tufCachePath ? { cachePath: tufCachePath } : {})
+  } catch (e) {
+    throw new IncompleteError(
+      'VERIFY_TRUSTED_ROOT_UNAVAILABLE',
+      `cannot fetch the sigstore public-good trusted root (${e instanceof Error ? e.message : String(e)}); pass --trusted-root FILE to verify offline`,
+      { cause: e },
+    )
+  }
+}
+
+/** How reports name the trusted root of a key without a transparency-log requirement. */
+export const NO_TRUSTED_ROOT = 'none needed (a key, no transparency-log entry required)'
 
 /** How errors and reports name a public key held in memory. */
 const IN_MEMORY_KEY = 'the public key given in memory'
@@ -68,6 +92,7 @@ export async function loadTrust(flags: TrustInput, cwd: string, tufCachePath?: s
   }
   let trustedRoot: TrustedRoot
   let trustedRootName: string
+  let keyOnly = false
   if (flags.trustedRootData !== undefined) {
     trustedRootName = flags.trustedRootData.name
     trustedRoot = toTrustedRoot(flags.trustedRootData.json, trustedRootName)
@@ -79,25 +104,26 @@ export async function loadTrust(flags: TrustInput, cwd: string, tufCachePath?: s
       trustedRootName,
     )
     trustedRoot = toTrustedRoot(json, trustedRootName)
+  } else if (policy.mode === 'key' && !policy.requireTlog) {
+    // the key is the whole trust: no certificate authority, log or timestamp authority to fetch
+    trustedRootName = NO_TRUSTED_ROOT
+    trustedRoot = toTrustedRoot(EMPTY_TRUSTED_ROOT, trustedRootName)
+    keyOnly = true
+  } else if (flags.offline === true) {
+    throw new InputError(
+      'VERIFY_OFFLINE_NETWORK_NEEDED',
+      `--offline: ${policy.mode === 'key' ? 'a transparency-log entry' : 'a keyless signature'} is verified against a trusted root, and fetching the public-good one is network; pass --trusted-root FILE (written by \`detbuild trust export\` while online)${policy.mode === 'key' ? ', or --insecure-ignore-tlog for a signature made with --no-tlog' : ''}`,
+    )
   } else {
-    trustedRootName = 'sigstore public-good (TUF)'
-    try {
-      // `.default` (module.exports): the bundled CLI's lazy chunk of a CommonJS package has only that
-      const tuf = (await import('@sigstore/tuf')).default
-      trustedRoot = await tuf.getTrustedRoot(tufCachePath ? { cachePath: tufCachePath } : {})
-    } catch (e) {
-      throw new IncompleteError(
-        'VERIFY_TRUSTED_ROOT_UNAVAILABLE',
-        `cannot fetch the sigstore public-good trusted root (${e instanceof Error ? e.message : String(e)}); pass --trusted-root FILE to verify offline`,
-        { cause: e },
-      )
-    }
+    trustedRootName = PUBLIC_GOOD
+    trustedRoot = await fetchPublicGoodRoot(tufCachePath)
   }
   return {
     trustedRootName,
     request: {
       trustedRoot,
       ...(key ? { key, requireTlog: policy.mode === 'key' && policy.requireTlog } : {}),
+      ...(keyOnly ? { keyOnly } : {}),
       ...(policy.mode === 'keyless'
         ? {
             identity: {

@@ -10,6 +10,18 @@ import { TrustedRoot } from '@sigstore/protobuf-specs'
 import { type ErrorCode, InputError } from '../errors.ts'
 
 const CODE: ErrorCode = 'VERIFY_TRUSTED_ROOT_INVALID'
+
+/**
+ * A trusted root that trusts nothing: what a key-signed bundle needs when no transparency-log entry is
+ * required (the key is the whole trust; no certificate authority, log or timestamp authority is asked).
+ */
+export const EMPTY_TRUSTED_ROOT = {
+  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  tlogs: [],
+  ctlogs: [],
+  certificateAuthorities: [],
+  timestampAuthorities: [],
+} as const
 const MEDIA_TYPE_PREFIX = 'application/vnd.dev.sigstore.trustedroot'
 
 type Json = Record<string, unknown>

@@ -62,6 +62,12 @@ export interface VerifyRequest {
   key?: KeyObject
   /** require a transparency-log entry (default true; only a key-based check may waive it) */
   requireTlog?: boolean
+  /**
+   * key-based, no log required, and no trusted root to check a log entry or timestamp against: the key
+   * is the whole trust, so the bundle's log entries and timestamps are not checked (as cosign's
+   * `--insecure-ignore-tlog`); the signature still is
+   */
+  keyOnly?: boolean
 }
 
 export const VerifyFailureCodes = [
@@ -188,6 +194,8 @@ function run(request: VerifyRequest, report: VerifyReport): void {
   if (bundle.content.$case === 'messageSignature') {
     entity = { ...entity, signature: messageSignatureContent(entity.signature, bundle, request.artifact) }
   }
+  if (request.key && request.keyOnly === true && request.requireTlog === false)
+    entity = { ...entity, tlogEntries: [], timestamps: [] }
   // A chain that brings its own root tries to vouch for itself: reject a self-signed certificate in
   // the bundle unless it is byte for byte a root the trusted root already holds (old npm v0.1 bundles
   // carry the genuine Fulcio root, which is harmless). The library only reads the leaf.

@@ -22,6 +22,7 @@ const COMMANDS = [
   'upload',
   'inspect',
   'keygen',
+  'trust',
   'run',
 ]
 

@@ -14,6 +14,8 @@ export interface Carried {
   signer?: SignerInfo
   /** bundle was skipped: the evidence in the workspace is a previous run's */
   evidenceSkipped?: boolean
+  /** the policy step left its signing rules for after the sign step */
+  policyDeferred?: boolean
 }
 
 /** The run's options with the context resolved once at the edge (source date, cache root, config file). */

@@ -52,8 +52,12 @@ export async function signingOf(o: RunOptions, c: Readonly<Carried>): Promise<Ru
     else if (hasAmbientIdentity({ env: c.env, sign: o.sign })) mode = 'keyless'
     else {
       // a warning, so that even -q and --json say it: nothing of this run is signed
-      const bundles = o.steps.includes('bundle')
-      const affected = o.steps.filter((s) => s === 'sign' || s === 'bundle' || (s === 'verify' && bundles))
+      // verify is skipped too: of the evidence bundle did not make, or, without a bundle step, of the
+      // workspace's evidence when nobody said who must have signed it
+      const v = o.verify
+      const verifies =
+        !o.steps.includes('bundle') && Boolean(v.key || v.certificateIdentity || v.certificateIdentityRegexp)
+      const affected = o.steps.filter((s) => s === 'sign' || s === 'bundle' || (s === 'verify' && !verifies))
       o.log.warn(
         `no signing identity: ${affected.join(', ')} skipped, nothing is signed (use --sign key --key FILE, or run in CI with an OIDC token)`,
       )

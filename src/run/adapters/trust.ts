@@ -8,19 +8,12 @@ import path from 'node:path'
 import { InputError } from '../../errors.ts'
 import { DEFAULT_PASSWORD_ENV, PEM_KEY_DISPLAY } from '../../sign/index.ts'
 import { readTextFile, toPosixRelative } from '../../util/fs.ts'
-import type { TrustInput } from '../../verify/index.ts'
+import { EMPTY_TRUSTED_ROOT, type TrustInput } from '../../verify/index.ts'
 import type { RunOptions } from '../options.ts'
 import type { Carried } from './carried.ts'
 import { hasKey } from './signing.ts'
 
-/** A trusted root that trusts nothing: key-signed bundles without a log entry need no sigstore service. */
-export const EMPTY_TRUSTED_ROOT = {
-  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-  tlogs: [],
-  ctlogs: [],
-  certificateAuthorities: [],
-  timestampAuthorities: [],
-}
+export { EMPTY_TRUSTED_ROOT }
 
 const EMPTY_ROOT: NonNullable<TrustInput['trustedRootData']> = {
   json: EMPTY_TRUSTED_ROOT,

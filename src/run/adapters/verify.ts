@@ -6,7 +6,7 @@ import type { TrustInput } from '../../verify/index.ts'
 import { readBuildManifest, WorkspaceFiles } from '../../workspace/index.ts'
 import type { RunOptions } from '../options.ts'
 import type { StepAdapter } from './carried.ts'
-import { verifyTrust } from './trust.ts'
+import { hasVerifyTrust, verifyTrust } from './trust.ts'
 
 /** Pure: verify's options for one artifact (workspace-relative). */
 export function toVerifyOptions(
@@ -29,7 +29,22 @@ export function toVerifyOptions(
 export const verifyStep: StepAdapter = async (o, c) => {
   // the evidence in the workspace is a previous run's: verifying it would vouch for this run
   if (c.evidenceSkipped)
-    return { exitCode: ExitCode.ok, skipped: true, detail: 'skipped: this run made no evidence to verify' }
+    return {
+      exitCode: ExitCode.ok,
+      skipped: true,
+      detail: `skipped: this run made no evidence to verify (${c.signing?.mode === 'none' ? '--sign none' : 'nothing was signed'})`,
+    }
+  // no bundle step: the workspace's evidence is verified, against a signer someone must name
+  const signedNothing = c.signing
+    ? c.signing.mode === 'unsigned' || c.signing.mode === 'none'
+    : o.sign.mode === 'none'
+  if (signedNothing && !hasVerifyTrust(o.verify))
+    return {
+      exitCode: ExitCode.ok,
+      skipped: true,
+      detail:
+        'skipped: this run signed nothing, and no --verify-key or --certificate-identity names who must have signed the evidence in the workspace',
+    }
   const { verifyEvidence } = await import('../../evidence/index.ts')
   const artifacts = await readBuiltArtifacts(o.out)
   const trust = await verifyTrust(o, c)
