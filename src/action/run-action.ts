@@ -7,7 +7,7 @@
  */
 import { appendFile } from 'node:fs/promises'
 import path from 'node:path'
-import { resolveContext } from '../config/index.ts'
+import { resolveContext, resolveRepositoryPath } from '../config/index.ts'
 import { InputError, isDetbuildError, toDetbuildError } from '../errors.ts'
 import type { ArtifactFact, RunReport } from '../run/index.ts'
 import { createPlainProgress, resolveRunOptions, runDetbuild, toSummaryText } from '../run/index.ts'
@@ -85,8 +85,14 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
       now: io.now,
       log,
     })
+    // findings point at files from the repository's top folder (git's); a project in no git repository
+    // is placed by its path from GITHUB_WORKSPACE, as the runner reads an annotation's path
+    const fromWorkspace = toPosixRelative(root, cwd)
+    const repositoryPath =
+      (await resolveRepositoryPath(cwd, context.env)) ??
+      (fromWorkspace === '.' || fromWorkspace.startsWith('../') || fromWorkspace === '..' ? '' : fromWorkspace)
     const plain = createPlainProgress(print)
-    const report = await runDetbuild(options, {
+    const report = await runDetbuild({ ...options, scan: { ...options.scan, repositoryPath } }, {
       onStart(step, index, total) {
         out.group(`detbuild ${step} (${index + 1}/${total})`)
       },
@@ -99,10 +105,8 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     print(toSummaryText(report).trimEnd())
 
     const fromRoot = (abs: string) => toPosixRelative(root, abs)
-    const lockfile = (await exists(path.join(cwd, 'package-lock.json')))
-      ? fromRoot(path.join(cwd, 'package-lock.json'))
-      : undefined
-    for (const a of toAnnotations(report, lockfile)) out.annotate(a)
+    // findings point at the lock file's line, by its path from the repository's top folder (the scan's)
+    for (const a of toAnnotations(report)) out.annotate(a)
 
     // a step-by-step workflow builds in an earlier call: the workspace's build.json still says what was built
     const built = report.facts.build?.artifacts ?? (await readBuildOutputs(ws, fromRoot))

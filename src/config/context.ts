@@ -189,6 +189,36 @@ export async function resolveSourceDate(cwd: string, env: HostEnv): Promise<Sour
 }
 
 /**
+ * The project folder's path from the top folder of its git repository (`git rev-parse --show-prefix`
+ * run in `cwd`), POSIX, without a trailing slash: `''` at the top; null when `cwd` is in no git
+ * repository (or git is missing, or the prefix is not a plain relative path). Outputs that name files for
+ * a repository's tools (SARIF for code scanning, workflow annotations) join it to a project-relative
+ * path. Never an absolute path.
+ */
+export async function resolveRepositoryPath(cwd: string, env: HostEnv): Promise<string | null> {
+  try {
+    const [{ execFile }, { promisify }] = await Promise.all([
+      import('node:child_process'),
+      import('node:util'),
+    ])
+    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--show-prefix'], {
+      cwd,
+      env: { ...env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
+      timeout: 10_000,
+    })
+    // one line; git quotes nothing here (core.quotePath applies to other commands)
+    const prefix = stdout.replace(/\n$/, '').replace(/\/$/, '')
+    const parts = prefix.split('/')
+    if (prefix === '') return ''
+    if (parts.some((p) => p === '' || p === '.' || p === '..' || /[\0\n\r]/.test(p))) return null
+    return prefix
+  } catch {
+    // not a git repository, or no git
+    return null
+  }
+}
+
+/**
  * The cache root: `--cache-dir` (relative to `cwd`), else `$XDG_CACHE_HOME/detbuild` (when absolute),
  * else `$HOME/.cache/detbuild` (the user's home folder when HOME is unset).
  */
