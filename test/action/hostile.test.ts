@@ -143,7 +143,9 @@ test("hostile finding texts, ids, paths and inputs: only detbuild's commands, ex
   assert.equal(finding.name, 'error')
   assert.equal(finding.properties.title, `critical ${evilId} in minimist@1.2.5`)
   assert.ok(finding.data.startsWith(evilSummary))
+  // outside git, the lockfile's path from GITHUB_WORKSPACE; the line of minimist's entry
   assert.equal(finding.properties.file, `${sub}/package-lock.json`)
+  assert.equal(finding.properties.line, '21')
   const failed = commands.find(
     (c) => c.properties.title === 'detbuild scan failed [SCAN_FINDINGS_AT_FAIL_ON]',
   )
