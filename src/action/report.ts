@@ -3,6 +3,7 @@
  * from the run (names, paths, finding texts, messages) is escaped: none of it becomes markup.
  */
 import type { FindingFact, RunReport } from '../run/index.ts'
+import { toAdviceText } from '../scan/index.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { redactSecrets } from '../util/redact.ts'
 import type { Annotation } from './workflow-commands.ts'
@@ -128,22 +129,8 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
   return `${out.join('\n')}\n`
 }
 
-/** How many direct dependencies a summary row or an annotation names (vulns.json has every one). */
-const MAX_UPGRADES = 5
-
-/** The direct dependencies to upgrade for a finding, in a few words; '' when none is known. */
-function upgradeText(x: FindingFact): string {
-  const list = x.upgrade ?? []
-  const shown = list.slice(0, MAX_UPGRADES).map((u) => {
-    const major = u.major === true ? 'MAJOR' : u.major === false ? 'not major' : 'major: unknown'
-    if (u.to !== null) return `${u.name} ${u.version} → ${u.to} (${major})`
-    if (x.fixed === null) return `${u.name} ${u.version} (no fix known)`
-    return u.major === false
-      ? `${u.name} ${u.version} (npm update brings the fix; not major)`
-      : `${u.name} ${u.version} (to a version that brings ${x.fixed}; major: unknown)`
-  })
-  return `${shown.join('; ')}${list.length > MAX_UPGRADES ? `; and ${list.length - MAX_UPGRADES} more` : ''}`
-}
+/** The direct dependencies to upgrade for a finding, in a few words (the scan's wording); '' when none is known. */
+const upgradeText = (x: FindingFact): string => toAdviceText(x).replace(/^upgrade /, '')
 
 /**
  * Error annotations for the failed step and failing rules; findings as errors (at/above fail-on) or

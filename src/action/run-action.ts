@@ -90,18 +90,23 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     const fromWorkspace = toPosixRelative(root, cwd)
     const repositoryPath =
       (await resolveRepositoryPath(cwd, context.env)) ??
-      (fromWorkspace === '.' || fromWorkspace.startsWith('../') || fromWorkspace === '..' ? '' : fromWorkspace)
+      (fromWorkspace === '.' || fromWorkspace.startsWith('../') || fromWorkspace === '..'
+        ? ''
+        : fromWorkspace)
     const plain = createPlainProgress(print)
-    const report = await runDetbuild({ ...options, scan: { ...options.scan, repositoryPath } }, {
-      onStart(step, index, total) {
-        out.group(`detbuild ${step} (${index + 1}/${total})`)
+    const report = await runDetbuild(
+      { ...options, scan: { ...options.scan, repositoryPath } },
+      {
+        onStart(step, index, total) {
+          out.group(`detbuild ${step} (${index + 1}/${total})`)
+        },
+        onEnd(record, index, total) {
+          out.endGroup()
+          plain.onEnd?.(record, index, total)
+        },
+        onBug: (step, e) => log.debug(`${step}: ${(e as Error)?.stack ?? String(e)}`),
       },
-      onEnd(record, index, total) {
-        out.endGroup()
-        plain.onEnd?.(record, index, total)
-      },
-      onBug: (step, e) => log.debug(`${step}: ${(e as Error)?.stack ?? String(e)}`),
-    })
+    )
     print(toSummaryText(report).trimEnd())
 
     const fromRoot = (abs: string) => toPosixRelative(root, abs)

@@ -5,8 +5,8 @@
 import type { ProjectLock, VersionOrder } from '../ecosystems/index.ts'
 import type { FailOn } from '../flags/index.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
-import type { RecordMatch } from './osv-index.ts'
 import { toUpgrades } from './fix-advice.ts'
+import type { RecordMatch } from './osv-index.ts'
 import { toRecordSeverity } from './severity.ts'
 import {
   type Finding,

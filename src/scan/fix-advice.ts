@@ -41,7 +41,12 @@ export function toUpgrades(
           to: fixed,
           major: fixed === null ? null : isMajorBump(d.version, fixed),
         }
-      return { name: d.name, version: d.version, to: null, major: fixed !== null && fixInRange === true ? false : null }
+      return {
+        name: d.name,
+        version: d.version,
+        to: null,
+        major: fixed !== null && fixInRange === true ? false : null,
+      }
     })
     .sort((a, b) => compareCodePoint(a.name, b.name) || compareCodePoint(a.version, b.version))
 }

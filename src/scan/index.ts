@@ -30,12 +30,20 @@ import { OsvFailure, toReason } from './osv-reply.ts'
 import { toAdviceText, toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
 import { toDirectsOf, toSbomInput } from './sbom-input.ts'
 import { applySuppressions, type IgnoreEntry, toDetbuildIgnore, toOsvScannerIgnore } from './suppressions.ts'
-import type { Finding, ScanComponent, ScanLocation, ScanSource, ScanSourceProblem, VulnsReport } from './types.ts'
+import type {
+  Finding,
+  ScanComponent,
+  ScanLocation,
+  ScanSource,
+  ScanSourceProblem,
+  VulnsReport,
+} from './types.ts'
 
 export type { FailOn } from './findings.ts'
 export { countFindings, failsThreshold, sortFindings } from './findings.ts'
 export { OsvCacheFolder } from './osv-cache.ts'
 export { DefaultOsvUrl } from './osv-client.ts'
+export { toAdviceText } from './outputs.ts'
 export type { Finding, ScanSource, Upgrade, VulnsReport } from './types.ts'
 
 /** Options of {@link runScan} (`detbuild scan`): the SBOM, the OSV source (API or offline export), the gates. */

@@ -200,10 +200,11 @@ const capitalize = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1)
 /** How many direct dependencies the text advice names one by one (vulns.json has every one). */
 const MAX_UPGRADES_SHOWN = 5
 
-const majorWord = (m: boolean | null): string => (m === true ? 'MAJOR' : m === false ? 'not major' : 'major: unknown')
+const majorWord = (m: boolean | null): string =>
+  m === true ? 'MAJOR' : m === false ? 'not major' : 'major: unknown'
 
 /** One direct dependency to upgrade, in a few words. */
-export function toUpgradeText(f: Pick<Finding, 'fixed'>, u: Upgrade): string {
+function toUpgradeText(f: Pick<Finding, 'fixed'>, u: Upgrade): string {
   if (u.to !== null) return `${u.name} ${u.version} → ${u.to} (${majorWord(u.major)})`
   if (f.fixed === null) return `${u.name} ${u.version} (no fix known)`
   return u.major === false

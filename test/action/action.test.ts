@@ -206,7 +206,9 @@ test('findings at fail-on: exit 1, failed-step scan, escaped ::error annotations
   // worst first: critical, high, medium
   const order = ['GHSA-xvch-5gv4-984h', 'GHSA-35jh-r3h4-6jhm', 'GHSA-29mw-wpgm-hmr9']
   assert.deepEqual(
-    annotations.filter((l) => order.some((id) => l.includes(id))).map((l) => order.find((id) => l.includes(id))),
+    annotations
+      .filter((l) => order.some((id) => l.includes(id)))
+      .map((l) => order.find((id) => l.includes(id))),
     order,
   )
   assert.ok(run.summary.includes('## detbuild: ❌ scan failed (exit 1)'))

@@ -163,7 +163,10 @@ test('outside git, the project folder is the root; an explicit repositoryPath wi
     const r = await scan(p)
     assert.deepEqual(r.report.location, { projectPath: '.', file: 'package-lock.json' })
     const sarif = JSON.parse(await readOut(p.out, WorkspaceFiles.vulnsSarif))
-    assert.equal(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, 'package-lock.json')
+    assert.equal(
+      sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri,
+      'package-lock.json',
+    )
     const again = await runScan({
       cwd: p.cwd,
       out: p.out,
@@ -265,7 +268,9 @@ test('an incomplete scan: SARIF is an unsuccessful execution with error notifica
   const t = await tempDir()
   try {
     // a package no source can check (an unknown purl type), and an export too old for --max-db-age
-    const p = await project(t.dir, 'app', [{ name: 'thing', version: '1.0.0', purl: 'pkg:unknowntype/thing@1.0.0' }])
+    const p = await project(t.dir, 'app', [
+      { name: 'thing', version: '1.0.0', purl: 'pkg:unknowntype/thing@1.0.0' },
+    ])
     for (const [extra, problem] of [
       [{}, null],
       [{ maxDbAgeDays: 1 }, 'SCAN_EXPORT_STALE'],
@@ -281,9 +286,17 @@ test('an incomplete scan: SARIF is an unsuccessful execution with error notifica
       const notes = inv.toolExecutionNotifications as any[]
       assert.ok(notes.length >= 2)
       for (const n of notes) assert.equal(n.level, 'error')
-      assert.ok(notes.some((n) => n.descriptor?.id === 'SCAN_INCOMPLETE' && /not a clean result/.test(n.message.text)))
+      assert.ok(
+        notes.some(
+          (n) => n.descriptor?.id === 'SCAN_INCOMPLETE' && /not a clean result/.test(n.message.text),
+        ),
+      )
       assert.ok(notes.some((n) => n.message.text.startsWith('pkg:unknowntype/thing@1.0.0 was not checked: ')))
-      if (problem) assert.ok(notes.some((n) => n.descriptor?.id === problem), JSON.stringify(notes))
+      if (problem)
+        assert.ok(
+          notes.some((n) => n.descriptor?.id === problem),
+          JSON.stringify(notes),
+        )
       assert.equal(run.properties.complete, false)
 
       const v = JSON.parse(await readOut(p.out, WorkspaceFiles.vulns))
@@ -322,7 +335,9 @@ test('toSarif: an incomplete report with no findings is never a clean run; many 
     source: { kind: 'api' as const, url: 'https://api.osv.dev', lastUpdate: null },
     complete: false,
     unchecked,
-    uncheckedReasons: Object.fromEntries(unchecked.map((u) => [u, 'SCAN_OSV_UNAVAILABLE: connection refused'])),
+    uncheckedReasons: Object.fromEntries(
+      unchecked.map((u) => [u, 'SCAN_OSV_UNAVAILABLE: connection refused']),
+    ),
     findings: [],
     counts: { critical: 0, high: 0, medium: 0, low: 0, none: 0, unknown: 0 },
     suppressedCount: 0,
@@ -359,12 +374,16 @@ test('the scan outputs are byte-identical when run twice', async () => {
     const p = await project(t.dir, 'app')
     await scan(p)
     const first = await Promise.all(
-      [WorkspaceFiles.vulns, WorkspaceFiles.vulnsSarif, WorkspaceFiles.vulnsMarkdown].map((n) => readOut(p.out, n)),
+      [WorkspaceFiles.vulns, WorkspaceFiles.vulnsSarif, WorkspaceFiles.vulnsMarkdown].map((n) =>
+        readOut(p.out, n),
+      ),
     )
     await writeFile(path.join(p.out, WorkspaceFiles.vulnsSarif), '')
     await scan(p)
     const second = await Promise.all(
-      [WorkspaceFiles.vulns, WorkspaceFiles.vulnsSarif, WorkspaceFiles.vulnsMarkdown].map((n) => readOut(p.out, n)),
+      [WorkspaceFiles.vulns, WorkspaceFiles.vulnsSarif, WorkspaceFiles.vulnsMarkdown].map((n) =>
+        readOut(p.out, n),
+      ),
     )
     assert.deepEqual(second, first)
   } finally {
