@@ -89,7 +89,7 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     // is placed by its path from GITHUB_WORKSPACE, as the runner reads an annotation's path
     const fromWorkspace = toPosixRelative(root, cwd)
     const repositoryPath =
-      (await resolveRepositoryPath(cwd, context.env)) ??
+      (await resolveRepositoryPath(cwd)) ??
       (fromWorkspace === '.' || fromWorkspace.startsWith('../') || fromWorkspace === '..'
         ? ''
         : fromWorkspace)

@@ -189,32 +189,35 @@ export async function resolveSourceDate(cwd: string, env: HostEnv): Promise<Sour
 }
 
 /**
- * The project folder's path from the top folder of its git repository (`git rev-parse --show-prefix`
- * run in `cwd`), POSIX, without a trailing slash: `''` at the top; null when `cwd` is in no git
- * repository (or git is missing, or the prefix is not a plain relative path). Outputs that name files for
- * a repository's tools (SARIF for code scanning, workflow annotations) join it to a project-relative
- * path. Never an absolute path.
+ * The project folder's path from the top folder of its git repository, POSIX, without a trailing slash:
+ * `''` at the top; null when `cwd` is in no git repository. The top folder is found as git finds it
+ * (without GIT_DIR or GIT_WORK_TREE): the nearest folder, from `cwd`'s real path upwards, holding a `.git`
+ * folder or file (a linked worktree's or a submodule's `.git` is a file). Looked up in the file system
+ * rather than by running `git rev-parse --show-prefix`: the same answer without starting a process.
+ * Outputs that name files for a repository's tools (SARIF for code scanning, workflow annotations) join it
+ * to a project-relative path. Never an absolute path.
  */
-export async function resolveRepositoryPath(cwd: string, env: HostEnv): Promise<string | null> {
+export async function resolveRepositoryPath(cwd: string): Promise<string | null> {
+  const { lstat, realpath } = await import('node:fs/promises')
+  let start: string
   try {
-    const [{ execFile }, { promisify }] = await Promise.all([
-      import('node:child_process'),
-      import('node:util'),
-    ])
-    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--show-prefix'], {
-      cwd,
-      env: { ...env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
-      timeout: 10_000,
-    })
-    // one line; git quotes nothing here (core.quotePath applies to other commands)
-    const prefix = stdout.replace(/\n$/, '').replace(/\/$/, '')
-    const parts = prefix.split('/')
-    if (prefix === '') return ''
-    if (parts.some((p) => p === '' || p === '.' || p === '..' || /[\0\n\r]/.test(p))) return null
-    return prefix
+    start = await realpath(cwd)
   } catch {
-    // not a git repository, or no git
     return null
+  }
+  for (let dir = start; ; ) {
+    try {
+      const st = await lstat(path.join(dir, '.git'))
+      if (st.isDirectory() || st.isFile()) {
+        const rel = path.relative(dir, start)
+        return rel === '' ? '' : rel.split(path.sep).join('/')
+      }
+    } catch {
+      // no .git here: look further up
+    }
+    const up = path.dirname(dir)
+    if (up === dir) return null
+    dir = up
   }
 }
 

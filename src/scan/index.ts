@@ -159,7 +159,7 @@ async function loadScanInputs(o: ScanOptions): Promise<ScanInputs> {
   const ignores = await loadIgnores(o)
   const scanTime = new Date((o.sourceDateEpoch ?? (await resolveSourceDate(o.cwd, o.env)).epoch) * 1000)
   // outside git, the project folder stands for the repository's top folder
-  const repositoryPath = o.repositoryPath ?? (await resolveRepositoryPath(o.cwd, o.env)) ?? ''
+  const repositoryPath = o.repositoryPath ?? (await resolveRepositoryPath(o.cwd)) ?? ''
   const location = toScanLocation(repositoryPath, lock ? lock.file : project.manifestFile)
   return { sbomPath, sbomText, sbomRaw, input, ecosystems, project, lock, ignores, scanTime, location }
 }

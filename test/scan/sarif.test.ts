@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
+import { resolveRepositoryPath } from '../../src/config/index.ts'
 import { createLogger, runScan } from '../../src/index.ts'
 import { isMajorBump } from '../../src/scan/fix-advice.ts'
 import { LabelSecuritySeverity, toSarif } from '../../src/scan/outputs.ts'
@@ -386,6 +387,24 @@ test('the scan outputs are byte-identical when run twice', async () => {
       ),
     )
     assert.deepEqual(second, first)
+  } finally {
+    await t.cleanup()
+  }
+})
+
+test("resolveRepositoryPath: the path from the nearest folder holding .git (a folder, or a worktree's file)", async () => {
+  const t = await tempDir()
+  try {
+    await mkdir(path.join(t.dir, 'plain', 'a b', 'c'), { recursive: true })
+    assert.equal(await resolveRepositoryPath(path.join(t.dir, 'plain', 'a b', 'c')), null)
+    await mkdir(path.join(t.dir, 'repo', '.git'), { recursive: true })
+    await mkdir(path.join(t.dir, 'repo', 'packages', 'x'), { recursive: true })
+    assert.equal(await resolveRepositoryPath(path.join(t.dir, 'repo')), '')
+    assert.equal(await resolveRepositoryPath(path.join(t.dir, 'repo', 'packages', 'x')), 'packages/x')
+    // a linked worktree (or submodule) has a .git file: its own top folder
+    await writeFile(path.join(t.dir, 'repo', 'packages', '.git'), 'gitdir: /elsewhere\n')
+    assert.equal(await resolveRepositoryPath(path.join(t.dir, 'repo', 'packages', 'x')), 'x')
+    assert.equal(await resolveRepositoryPath(path.join(t.dir, 'missing')), null)
   } finally {
     await t.cleanup()
   }
