@@ -2,14 +2,13 @@
  * Pure: a run report → the job summary (markdown), the annotations and the step outputs. Every value
  * from the run (names, paths, finding texts, messages) is escaped: none of it becomes markup.
  */
-import type { RunReport } from '../run/index.ts'
+import type { FindingFact, RunReport } from '../run/index.ts'
+import { toAdviceText } from '../scan/index.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { redactSecrets } from '../util/redact.ts'
-import { compareCodePoint } from '../util/sort.ts'
 import type { Annotation } from './workflow-commands.ts'
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'none', 'unknown'] as const
-const RANK: Record<string, number> = { none: 0, low: 1, medium: 2, high: 3, critical: 4, unknown: 3 }
 /** annotations per run are capped by GitHub (10 errors and 10 warnings per step are shown) */
 export const MAX_FINDING_ANNOTATIONS = 10
 export const MAX_FINDING_ROWS = 50
@@ -84,12 +83,13 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
     if (open.length > 0) {
       out.push(
         '',
-        '| Severity | Package | Advisory | Fixed in | Summary |',
-        '| --- | --- | --- | --- | --- |',
+        '| Severity | Package | Advisory | Fixed in | Upgrade | Summary |',
+        '| --- | --- | --- | --- | --- | --- |',
       )
+      // worst first, as the scan lists them
       for (const x of open.slice(0, MAX_FINDING_ROWS))
         out.push(
-          `| ${cell(x.severity)} | ${code(`${x.name}@${x.version}`)}${x.dev ? ' (dev)' : ''} | ${cell(x.id)} | ${x.fixed ? cell(x.fixed) : 'no fix'} | ${cell(x.summary)} |`,
+          `| ${cell(x.severity)} | ${code(`${x.name}@${x.version}`)}${x.dev ? ' (dev)' : ''} | ${cell(x.id)} | ${x.fixed ? cell(x.fixed) : 'no fix'} | ${cell(upgradeText(x) || '—')} | ${cell(x.summary)} |`,
         )
       if (open.length > MAX_FINDING_ROWS)
         out.push('', `…and ${open.length - MAX_FINDING_ROWS} more (see vulns.md).`)
@@ -129,8 +129,15 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
   return `${out.join('\n')}\n`
 }
 
-/** Error annotations for the failed step and failing rules; findings as errors (at/above fail-on) or warnings. */
-export function toAnnotations(report: RunReport, lockfile: string | undefined): Annotation[] {
+/** The direct dependencies to upgrade for a finding, in a few words (the scan's wording); '' when none is known. */
+const upgradeText = (x: FindingFact): string => toAdviceText(x).replace(/^upgrade /, '')
+
+/**
+ * Error annotations for the failed step and failing rules; findings as errors (at/above fail-on) or
+ * warnings, worst first, on the line of the package's entry in the lock file (`file`: from the
+ * repository's top folder, as the runner and GitHub read an annotation's path).
+ */
+export function toAnnotations(report: RunReport): Annotation[] {
   const out: Annotation[] = []
   for (const s of report.steps)
     if (s.status === 'failed')
@@ -150,15 +157,16 @@ export function toAnnotations(report: RunReport, lockfile: string | undefined): 
       })
   const s = report.facts.scan
   if (s) {
-    const open = s.findings
-      .filter((x) => !x.suppressed)
-      .sort((a, b) => (RANK[b.severity] ?? 0) - (RANK[a.severity] ?? 0) || compareCodePoint(a.id, b.id))
+    // worst first, as the scan lists them
+    const open = s.findings.filter((x) => !x.suppressed)
     for (const x of open.slice(0, MAX_FINDING_ANNOTATIONS)) {
+      const upgrade = upgradeText(x)
       out.push({
         level: x.failing ? 'error' : 'warning',
         title: `${x.severity} ${x.id} in ${x.name}@${x.version}`,
-        message: `${x.summary}${x.fixed ? ` (fixed in ${x.fixed})` : ' (no fix yet)'}`,
-        ...(lockfile ? { file: lockfile } : {}),
+        message: `${x.summary}${x.fixed ? ` (fixed in ${x.fixed})` : ' (no fix yet)'}${upgrade ? `; upgrade ${upgrade}` : ''}`,
+        ...(s.file ? { file: s.file } : {}),
+        ...(typeof x.line === 'number' ? { line: x.line } : {}),
       })
     }
     if (open.length > MAX_FINDING_ANNOTATIONS)

@@ -7,7 +7,7 @@
  */
 import { appendFile } from 'node:fs/promises'
 import path from 'node:path'
-import { resolveContext } from '../config/index.ts'
+import { resolveContext, resolveRepositoryPath } from '../config/index.ts'
 import { InputError, isDetbuildError, toDetbuildError } from '../errors.ts'
 import type { ArtifactFact, RunReport } from '../run/index.ts'
 import { createPlainProgress, resolveRunOptions, runDetbuild, toSummaryText } from '../run/index.ts'
@@ -86,17 +86,28 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
       now: io.now,
       log,
     })
+    // findings point at files from the repository's top folder (git's); a project in no git repository
+    // is placed by its path from GITHUB_WORKSPACE, as the runner reads an annotation's path
+    const fromWorkspace = toPosixRelative(root, cwd)
+    const repositoryPath =
+      (await resolveRepositoryPath(cwd)) ??
+      (fromWorkspace === '.' || fromWorkspace.startsWith('../') || fromWorkspace === '..'
+        ? ''
+        : fromWorkspace)
     const plain = createPlainProgress(print)
-    const report = await runDetbuild(options, {
-      onStart(step, index, total) {
-        out.group(`detbuild ${step} (${index + 1}/${total})`)
+    const report = await runDetbuild(
+      { ...options, scan: { ...options.scan, repositoryPath } },
+      {
+        onStart(step, index, total) {
+          out.group(`detbuild ${step} (${index + 1}/${total})`)
+        },
+        onEnd(record, index, total) {
+          out.endGroup()
+          plain.onEnd?.(record, index, total)
+        },
+        onBug: (step, e) => log.debug(`${step}: ${(e as Error)?.stack ?? String(e)}`),
       },
-      onEnd(record, index, total) {
-        out.endGroup()
-        plain.onEnd?.(record, index, total)
-      },
-      onBug: (step, e) => log.debug(`${step}: ${(e as Error)?.stack ?? String(e)}`),
-    })
+    )
     print(toSummaryText(report).trimEnd())
     // after every step: the SBOM (and a VEX) to Dependency-Track, when asked (upload-step.ts)
     const upload = await uploadAfterRun({
@@ -118,10 +129,8 @@ export async function runAction(io: ActionIo): Promise<ActionResult> {
     const exitCode = report.exitCode !== 0 ? report.exitCode : (upload?.error?.exitCode ?? 0)
 
     const fromRoot = (abs: string) => toPosixRelative(root, abs)
-    const lockfile = (await exists(path.join(cwd, 'package-lock.json')))
-      ? fromRoot(path.join(cwd, 'package-lock.json'))
-      : undefined
-    for (const a of toAnnotations(report, lockfile)) out.annotate(a)
+    // findings point at the lock file's line, by its path from the repository's top folder (the scan's)
+    for (const a of toAnnotations(report)) out.annotate(a)
 
     // a step-by-step workflow builds in an earlier call: the workspace's build.json still says what was built
     const built = report.facts.build?.artifacts ?? (await readBuildOutputs(ws, fromRoot))

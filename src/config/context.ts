@@ -189,6 +189,39 @@ export async function resolveSourceDate(cwd: string, env: HostEnv): Promise<Sour
 }
 
 /**
+ * The project folder's path from the top folder of its git repository, POSIX, without a trailing slash:
+ * `''` at the top; null when `cwd` is in no git repository. The top folder is found as git finds it
+ * (without GIT_DIR or GIT_WORK_TREE): the nearest folder, from `cwd`'s real path upwards, holding a `.git`
+ * folder or file (a linked worktree's or a submodule's `.git` is a file). Looked up in the file system
+ * rather than by running `git rev-parse --show-prefix`: the same answer without starting a process.
+ * Outputs that name files for a repository's tools (SARIF for code scanning, workflow annotations) join it
+ * to a project-relative path. Never an absolute path.
+ */
+export async function resolveRepositoryPath(cwd: string): Promise<string | null> {
+  const { lstat, realpath } = await import('node:fs/promises')
+  let start: string
+  try {
+    start = await realpath(cwd)
+  } catch {
+    return null
+  }
+  for (let dir = start; ; ) {
+    try {
+      const st = await lstat(path.join(dir, '.git'))
+      if (st.isDirectory() || st.isFile()) {
+        const rel = path.relative(dir, start)
+        return rel === '' ? '' : rel.split(path.sep).join('/')
+      }
+    } catch {
+      // no .git here: look further up
+    }
+    const up = path.dirname(dir)
+    if (up === dir) return null
+    dir = up
+  }
+}
+
+/**
  * The cache root: `--cache-dir` (relative to `cwd`), else `$XDG_CACHE_HOME/detbuild` (when absolute),
  * else `$HOME/.cache/detbuild` (the user's home folder when HOME is unset).
  */

@@ -22,6 +22,7 @@ export {
   parseSourceDateEpoch,
   resolveCacheRoot,
   resolveContext,
+  resolveRepositoryPath,
   resolveSourceDate,
   SOURCE_DATE_SHOWN,
   type SourceDate,

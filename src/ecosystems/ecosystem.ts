@@ -83,8 +83,11 @@ export interface Ecosystem extends VersionOrder {
 export interface ProjectLock {
   /** the lock file, relative to the project */
   readonly file: string
-  /** 1-based line of a (top-level) package's entry, or null */
-  lineOf(packageName: string): number | null
+  /**
+   * 1-based line of a package's entry, or null: at the first of `installPaths` (the SBOM's install
+   * paths, e.g. `node_modules/a/node_modules/b`) the lock file lists, else the top-level entry
+   */
+  lineOf(packageName: string, installPaths?: readonly string[]): number | null
   /** the one spelling of `name` (in another letter case) at `version`, or null when it cannot say */
   spelling(name: string, version: string): string | null
   /** true / false, or null when the declared ranges are unknown or not of this ecosystem's range syntax */

@@ -23,7 +23,7 @@ export interface RunOptions {
   leftOut?: readonly LeftOutStep[]
   build: Pick<BuildOptions, 'configFile' | 'cacheDir' | 'registry'> &
     Required<Pick<BuildOptions, 'check' | 'frozenLock'>>
-  scan: Pick<ScanOptions, 'offlineDb' | 'osvUrl' | 'failOn' | 'omitDev'> & {
+  scan: Pick<ScanOptions, 'offlineDb' | 'osvUrl' | 'failOn' | 'omitDev' | 'repositoryPath'> & {
     /** null: no OSV cache; absent: the default cache folder */
     cacheDir?: ScanOptions['cacheDir']
   }

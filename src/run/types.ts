@@ -1,5 +1,6 @@
 /** The data a run produces: one record per step and the summary facts. Data only. */
 import type { ErrorCode, ExitCode } from '../errors.ts'
+import type { Upgrade } from '../scan/index.ts'
 import type { LeftOutStep, StepName } from './steps.ts'
 
 export type StepStatus = 'ok' | 'failed' | 'skipped' | 'not-run'
@@ -29,6 +30,10 @@ export interface FindingFact {
   dev: boolean
   /** at or above the scan's fail-on threshold */
   failing: boolean
+  /** 1-based line of the package's entry in the scan's `file` (the lock file), or null */
+  line: number | null
+  /** the direct dependencies to upgrade (vulns.json `upgrade`) */
+  upgrade: Upgrade[]
 }
 
 export interface RuleFact {
@@ -73,6 +78,9 @@ export interface RunFacts {
     open: number
     suppressed: number
     failOn: string | null
+    /** the lock file (else the manifest) findings point at, from the repository's top folder */
+    file: string
+    /** worst first */
     findings: FindingFact[]
   }
   policy?: {

@@ -5,6 +5,7 @@
 import type { ProjectLock, VersionOrder } from '../ecosystems/index.ts'
 import type { FailOn } from '../flags/index.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
+import { toUpgrades } from './fix-advice.ts'
 import type { RecordMatch } from './osv-index.ts'
 import { toRecordSeverity } from './severity.ts'
 import {
@@ -68,12 +69,16 @@ function groupFix(group: RecordMatch[], version: string, order: VersionOrder): s
   return needed
 }
 
-/** The findings of one component; fix advice orders versions by `order`, the component's ecosystem's. */
+/**
+ * The findings of one component; fix advice orders versions by `order`, the component's ecosystem's;
+ * `directs` are the project's direct dependencies that pull the component in (fix advice names them).
+ */
 export function toFindings(
   component: ScanComponent,
   matches: RecordMatch[],
   lock: ProjectLock | null,
   order: VersionOrder,
+  directs: readonly ScanComponent[],
 ): Finding[] {
   const out: Finding[] = []
   for (const group of groupByAlias(matches)) {
@@ -132,6 +137,8 @@ export function toFindings(
       references: references.slice(0, 20),
       modified: group.map((m) => m.record.modified).sort(compareCodePoint)[group.length - 1]!,
       records: uniqueSorted(group.map((m) => m.record.id)),
+      line: lock?.lineOf(component.name, component.installPaths) ?? null,
+      upgrade: toUpgrades(component, fixed, fixInRange, directs),
     })
   }
   return out
@@ -147,13 +154,40 @@ function dedupeRatings(ratings: Rating[]): Rating[] {
   })
 }
 
-export function sortFindings(findings: Finding[]): Finding[] {
-  return [...findings].sort(
-    (a, b) =>
-      compareCodePoint(a.purl, b.purl) ||
-      compareCodePoint(a.bomRef, b.bomRef) ||
-      compareCodePoint(a.id, b.id),
+/**
+ * Worst first: critical, high, unknown (detbuild does not guess an unrated vulnerability is harmless, but
+ * does not rank it above a rated high one), medium, low, none.
+ */
+const WorstFirst: Readonly<Record<Severity, number>> = {
+  critical: 0,
+  high: 1,
+  unknown: 2,
+  medium: 3,
+  low: 4,
+  none: 5,
+}
+
+type Sortable = Pick<Finding, 'severity' | 'score' | 'id' | 'name' | 'version' | 'purl' | 'bomRef'>
+
+/**
+ * The order of findings in every output: worst first — by severity, then score (highest first; none
+ * last), then advisory id, then package (name, version, purl, SBOM ref), by code point: deterministic.
+ */
+export function compareWorstFirst(a: Sortable, b: Sortable): number {
+  const score = (f: Sortable) => (typeof f.score === 'number' ? f.score : -1)
+  return (
+    (WorstFirst[a.severity] ?? 2) - (WorstFirst[b.severity] ?? 2) ||
+    score(b) - score(a) ||
+    compareCodePoint(a.id, b.id) ||
+    compareCodePoint(a.name, b.name) ||
+    compareCodePoint(a.version, b.version) ||
+    compareCodePoint(a.purl, b.purl) ||
+    compareCodePoint(a.bomRef ?? '', b.bomRef ?? '')
   )
+}
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort(compareWorstFirst)
 }
 
 /** Counts of findings that are not suppressed, by severity. */

@@ -4,7 +4,7 @@
  * Fails closed: a package that could not be checked makes the scan incomplete (exit 3), never clean.
  */
 import path from 'node:path'
-import { resolveSourceDate } from '../config/index.ts'
+import { resolveRepositoryPath, resolveSourceDate } from '../config/index.ts'
 import {
   defaultEcosystems,
   type Ecosystem,
@@ -27,16 +27,24 @@ import { OsvCache } from './osv-cache.ts'
 import { DefaultOsvUrl, OsvClient, type OsvClientOptions, toOsvEndpoint, useEnvProxy } from './osv-client.ts'
 import { OsvIndex, type RecordMatch } from './osv-index.ts'
 import { OsvFailure, toReason } from './osv-reply.ts'
-import { toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
-import { toSbomInput } from './sbom-input.ts'
+import { toAdviceText, toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
+import { toDirectsOf, toSbomInput } from './sbom-input.ts'
 import { applySuppressions, type IgnoreEntry, toDetbuildIgnore, toOsvScannerIgnore } from './suppressions.ts'
-import type { Finding, ScanComponent, ScanSource, ScanSourceProblem, VulnsReport } from './types.ts'
+import type {
+  Finding,
+  ScanComponent,
+  ScanLocation,
+  ScanSource,
+  ScanSourceProblem,
+  VulnsReport,
+} from './types.ts'
 
 export type { FailOn } from './findings.ts'
 export { countFindings, failsThreshold, sortFindings } from './findings.ts'
 export { OsvCacheFolder } from './osv-cache.ts'
 export { DefaultOsvUrl } from './osv-client.ts'
-export type { Finding, ScanSource, VulnsReport } from './types.ts'
+export { toAdviceText } from './outputs.ts'
+export type { Finding, ScanSource, Upgrade, VulnsReport } from './types.ts'
 
 /** Options of {@link runScan} (`detbuild scan`): the SBOM, the OSV source (API or offline export), the gates. */
 export interface ScanOptions {
@@ -72,6 +80,11 @@ export interface ScanOptions {
   client?: Partial<Omit<OsvClientOptions, 'baseUrl' | 'log' | 'cache'>>
   /** the ecosystems that map purl types and match versions; default: every one detbuild supports */
   ecosystems?: EcosystemRegistry
+  /**
+   * the project folder from the repository's top folder (POSIX, `''` at the top): SARIF and annotations
+   * name files from there; default: git's answer for `cwd` (`''` outside git: the project folder)
+   */
+  repositoryPath?: string
 }
 
 /** What {@link runScan} found and wrote: the vulns report, the exit code it earns and the files written. */
@@ -123,6 +136,8 @@ interface ScanInputs {
   lock: ProjectLock | null
   ignores: IgnoreEntry[]
   scanTime: Date
+  /** where findings point, from the repository's top folder */
+  location: ScanLocation
 }
 
 /** Load: the SBOM, package-lock.json when there is one, the ignore files, the scan time. */
@@ -148,7 +163,10 @@ async function loadScanInputs(o: ScanOptions): Promise<ScanInputs> {
     throw new InputError('SCAN_USAGE', '--max-db-age applies to an offline export (--offline-db) only')
   const ignores = await loadIgnores(o)
   const scanTime = new Date((o.sourceDateEpoch ?? (await resolveSourceDate(o.cwd, o.env)).epoch) * 1000)
-  return { sbomPath, sbomText, sbomRaw, input, ecosystems, project, lock, ignores, scanTime }
+  // outside git, the project folder stands for the repository's top folder
+  const repositoryPath = o.repositoryPath ?? (await resolveRepositoryPath(o.cwd)) ?? ''
+  const location = toScanLocation(repositoryPath, lock ? lock.file : project.manifestFile)
+  return { sbomPath, sbomText, sbomRaw, input, ecosystems, project, lock, ignores, scanTime, location }
 }
 
 interface Selection {
@@ -295,13 +313,15 @@ async function matchOnline(
  * would never expire anything) and vulns.json's report; `expired` are the suppressions that lapsed.
  */
 function toVulnsReport(
-  { sbomPath, sbomText, ecosystems, lock, ignores }: ScanInputs,
+  { sbomPath, sbomText, input, ecosystems, lock, ignores, location }: ScanInputs,
   o: ScanOptions,
   { matches, source, unchecked, excludedDev }: Matched & Selection,
 ): { report: VulnsReport; expired: ReturnType<typeof applySuppressions>['expired'] } {
   let findings: Finding[] = []
+  const directsOf = toDirectsOf(input)
   for (const [c, list] of matches)
-    findings.push(...toFindings(c, list, lock, ecosystems.versionsFor(c.ecosystem!)))
+    if (list.length > 0)
+      findings.push(...toFindings(c, list, lock, ecosystems.versionsFor(c.ecosystem!), directsOf(c.bomRef)))
   const applied = applySuppressions(findings, ignores, o.now)
   findings = sortFindings(applied.findings)
   const uncheckedList = [...unchecked.keys()].sort(compareCodePoint)
@@ -318,6 +338,7 @@ function toVulnsReport(
     excludedDev,
     expiredSuppressions: applied.expired,
     componentsChecked: matches.size,
+    location,
   })
   return { report, expired: applied.expired }
 }
@@ -325,14 +346,14 @@ function toVulnsReport(
 /** Pure: the five outputs, by workspace file name, each made when asked for. */
 function toScanFiles(
   report: VulnsReport,
-  { sbomRaw, project, lock, ignores, scanTime }: ScanInputs,
+  { sbomRaw, ignores, scanTime }: ScanInputs,
   o: ScanOptions,
 ): Array<[string, () => string]> {
   const vulnsJson = stableJson(report)
   const vulnsSha256 = sha256Hex(vulnsJson)
   return [
     [WorkspaceFiles.vulns, () => vulnsJson],
-    [WorkspaceFiles.vulnsSarif, () => stableJson(toSarif(report, { lock, manifest: project.manifestFile }))],
+    [WorkspaceFiles.vulnsSarif, () => stableJson(toSarif(report))],
     [WorkspaceFiles.vulnsMarkdown, () => toMarkdown(report)],
     [WorkspaceFiles.vulnsSbom, () => stableJson(toEnrichedSbom(sbomRaw, report))],
     [
@@ -432,6 +453,14 @@ function exportProblem(db: OfflineDb, toCheck: ScanComponent[], o: ScanOptions):
   }
 }
 
+/** Pure: the lock file's (or manifest's) path from the repository's top folder, POSIX. */
+function toScanLocation(repositoryPath: string, file: string): ScanLocation {
+  const rel = file.split(path.sep).join('/')
+  return repositoryPath === ''
+    ? { projectPath: '.', file: rel }
+    : { projectPath: repositoryPath, file: `${repositoryPath}/${rel}` }
+}
+
 function uniqueSortedValues(m: Map<unknown, string>): string[] {
   return [...new Set(m.values())].sort(compareCodePoint)
 }
@@ -475,10 +504,12 @@ function summaryText(r: VulnsReport, failOn: FailOn | null, failing: number): st
   lines.push(
     `findings: ${open} open (critical ${c.critical}, high ${c.high}, medium ${c.medium}, low ${c.low}, none ${c.none}, unknown ${c.unknown}), ${r.suppressedCount} suppressed`,
   )
+  // worst first (the findings' order); each with the direct dependencies to upgrade
   for (const f of r.findings) {
     if (f.suppressed) continue
+    const advice = toAdviceText(f)
     lines.push(
-      `  ${f.severity.padEnd(8)} ${f.name}@${f.version}  ${f.id}${f.fixed ? `  fixed in ${f.fixed}` : '  no fix'}`,
+      `  ${f.severity.padEnd(8)} ${f.name}@${f.version}  ${f.id}${f.fixed ? `  fixed in ${f.fixed}` : '  no fix'}${advice ? `  ${advice}` : ''}`,
     )
   }
   if (!r.complete) {

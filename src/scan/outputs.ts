@@ -2,18 +2,11 @@
  * Pure: the scan's output documents — SARIF 2.1.0, the markdown summary, the SBOM enriched with
  * CycloneDX `vulnerabilities`, and the in-toto statement with the vulnerability-scan predicate.
  */
-import type { ProjectLock } from '../ecosystems/index.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
-import { type Finding, type Rating, type Severity, SeverityRank, type VulnsReport } from './types.ts'
-
-const severityOrder = (a: Finding, b: Finding): number =>
-  (b.severity === 'unknown' ? 2.5 : SeverityRank[b.severity]) -
-    (a.severity === 'unknown' ? 2.5 : SeverityRank[a.severity]) ||
-  compareCodePoint(a.name, b.name) ||
-  compareCodePoint(a.version, b.version) ||
-  compareCodePoint(a.id, b.id)
+import { compareWorstFirst } from './findings.ts'
+import type { Finding, Rating, Severity, Upgrade, VulnsReport } from './types.ts'
 
 export function advisoryUrl(id: string): string {
   // ids come from the advisory source: encoded, so an id cannot change the URL's path or query
@@ -28,14 +21,95 @@ export function advisoryUrl(id: string): string {
 const sarifLevel = (s: Severity): 'error' | 'warning' | 'note' =>
   s === 'critical' || s === 'high' ? 'error' : s === 'medium' || s === 'unknown' ? 'warning' : 'note'
 
-export interface SarifOptions {
-  /** the project's lock file, when present */
-  lock: ProjectLock | null
-  /** the project's manifest, the location when there is no lock file */
-  manifest: string
+/**
+ * `security-severity` for a finding rated by a label only (no CVSS score, e.g. GitHub's
+ * `database_specific.severity`): a value inside the band GitHub code scanning maps to that label
+ * (docs "SARIF support for code scanning", reportingDescriptor `properties.security-severity`: over 9.0
+ * critical, 7.0–8.9 high, 4.0–6.9 medium, 0.1–3.9 low) — about its middle, so no rounding moves it
+ * across a border. `none` and `unknown` get none: GitHub reads 0.0 as "no security severity", and
+ * detbuild does not invent a rating (an `unknown` result is still a `warning`).
+ */
+export const LabelSecuritySeverity: Readonly<Partial<Record<Severity, string>>> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '2.0',
 }
 
-export function toSarif(report: VulnsReport, options: SarifOptions): unknown {
+/** The rule's `security-severity`: the CVSS score when there is one, else the label's band value. */
+function securitySeverity(f: Finding): string | undefined {
+  if (typeof f.score === 'number') return f.score > 0 ? f.score.toFixed(1) : undefined
+  return LabelSecuritySeverity[f.severity]
+}
+
+/**
+ * SARIF's base for every location: `%SRCROOT%`, the repository's top folder (git's top level; the
+ * project folder outside git). Its own location is left out on purpose: it would be an absolute host path.
+ * GitHub code scanning takes a relative URI as relative to the repository root.
+ */
+const SRCROOT = '%SRCROOT%'
+
+/** How many unchecked packages get a notification of their own (every one is in vulns.json). */
+const MAX_UNCHECKED_NOTIFICATIONS = 50
+
+/** A repository-relative POSIX path as a relative URI reference: each segment percent-encoded. */
+function toUriPath(file: string): string {
+  return file.split('/').map(encodeURIComponent).join('/')
+}
+
+/** The reason's leading `CODE:` (as uncheckedReasons write it), or null. */
+function reasonCode(reason: string): string | null {
+  return /^([A-Z][A-Z0-9_]+):/.exec(reason)?.[1] ?? null
+}
+
+/**
+ * The run's invocation. An incomplete scan is an unsuccessful execution (SARIF 2.1.0 §3.20.14, and
+ * Appendix "detecting incomplete result sets"), with an error notification saying what was not checked:
+ * GitHub code scanning answers such an upload with an "unsuccessful execution" processing error and
+ * keeps the open alerts, rather than closing every alert the missing results would have kept open.
+ */
+function toInvocation(report: VulnsReport): Record<string, unknown> {
+  if (report.complete) return { executionSuccessful: true }
+  const notifications: unknown[] = []
+  if (report.source.problem)
+    notifications.push({
+      level: 'error',
+      descriptor: { id: report.source.problem.code },
+      message: { text: report.source.problem.message },
+    })
+  notifications.push({
+    level: 'error',
+    descriptor: { id: 'SCAN_INCOMPLETE' },
+    message: {
+      text: `INCOMPLETE: ${report.unchecked.length} package(s) could not be checked; the results cover only the packages that were: this is not a clean result.`,
+    },
+  })
+  for (const u of report.unchecked.slice(0, MAX_UNCHECKED_NOTIFICATIONS)) {
+    const reason = report.uncheckedReasons[u] ?? 'not checked'
+    const code = reasonCode(reason)
+    notifications.push({
+      level: 'error',
+      ...(code ? { descriptor: { id: code } } : {}),
+      message: { text: `${u} was not checked: ${reason}` },
+    })
+  }
+  if (report.unchecked.length > MAX_UNCHECKED_NOTIFICATIONS)
+    notifications.push({
+      level: 'error',
+      descriptor: { id: 'SCAN_INCOMPLETE' },
+      message: {
+        text: `… and ${report.unchecked.length - MAX_UNCHECKED_NOTIFICATIONS} more package(s) not checked: every one is listed in vulns.json`,
+      },
+    })
+  return { executionSuccessful: false, toolExecutionNotifications: notifications }
+}
+
+/**
+ * SARIF 2.1.0 for code scanning. Locations are relative to `%SRCROOT%`, the repository's top folder
+ * (`report.location.file`: `sub/package-lock.json` for a project in `sub/`); an incomplete scan is marked
+ * as an unsuccessful execution (see {@link toInvocation}).
+ */
+export function toSarif(report: VulnsReport): unknown {
   const rules = new Map<string, unknown>()
   for (const f of report.findings) {
     if (rules.has(f.id)) continue
@@ -56,23 +130,24 @@ export function toSarif(report: VulnsReport, options: SarifOptions): unknown {
       defaultConfiguration: { level: sarifLevel(f.severity) },
       properties: {
         tags: ['security', 'vulnerability', ...f.cwes],
-        ...(f.score !== null ? { 'security-severity': f.score.toFixed(1) } : {}),
+        ...(securitySeverity(f) !== undefined ? { 'security-severity': securitySeverity(f) } : {}),
       },
     })
   }
-  const results = report.findings.map((f) => {
-    const line = options.lock?.lineOf(f.name) ?? null
-    const uri = options.lock ? options.lock.file : options.manifest
+  const uri = toUriPath(report.location.file)
+  const results = [...report.findings].sort(compareWorstFirst).map((f) => {
+    const line = f.line ?? null
+    const advice = toAdviceText(f)
     return {
       ruleId: f.id,
       level: sarifLevel(f.severity),
       message: {
-        text: `${f.name}@${f.version} is affected by ${f.id}${f.aliases.length ? ` (${f.aliases.join(', ')})` : ''}: ${f.summary}. Severity ${f.severity}${f.score !== null ? ` (${f.score})` : ''}. ${fixText(f)}`,
+        text: `${f.name}@${f.version} is affected by ${f.id}${f.aliases.length ? ` (${f.aliases.join(', ')})` : ''}: ${f.summary}. Severity ${f.severity}${f.score !== null ? ` (${f.score})` : ''}. ${fixText(f)}${advice ? ` ${capitalize(advice)}.` : ''}`,
       },
       locations: [
         {
           physicalLocation: {
-            artifactLocation: { uri },
+            artifactLocation: { uri, uriBaseId: SRCROOT },
             ...(line !== null ? { region: { startLine: line } } : {}),
           },
           logicalLocations: [{ name: f.purl, kind: 'package' }],
@@ -105,11 +180,45 @@ export function toSarif(report: VulnsReport, options: SarifOptions): unknown {
             rules: [...rules.values()],
           },
         },
+        originalUriBaseIds: {
+          [SRCROOT]: {
+            description: {
+              text: 'The top folder of the git repository that holds the project (the project folder when it is in none).',
+            },
+          },
+        },
+        invocations: [toInvocation(report)],
         results,
         properties: { complete: report.complete, unchecked: report.unchecked },
       },
     ],
   }
+}
+
+const capitalize = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1)
+
+/** How many direct dependencies the text advice names one by one (vulns.json has every one). */
+const MAX_UPGRADES_SHOWN = 5
+
+const majorWord = (m: boolean | null): string =>
+  m === true ? 'MAJOR' : m === false ? 'not major' : 'major: unknown'
+
+/** One direct dependency to upgrade, in a few words. */
+function toUpgradeText(f: Pick<Finding, 'fixed'>, u: Upgrade): string {
+  if (u.to !== null) return `${u.name} ${u.version} → ${u.to} (${majorWord(u.major)})`
+  if (f.fixed === null) return `${u.name} ${u.version} (no fix known)`
+  return u.major === false
+    ? `${u.name} ${u.version} (npm update brings the fix; not major)`
+    : `${u.name} ${u.version} (to a version that brings ${f.fixed}; major: unknown)`
+}
+
+/** The fix advice of a finding, in one line: the direct dependencies to upgrade; '' when none is known. */
+export function toAdviceText(f: Pick<Finding, 'fixed' | 'upgrade'>): string {
+  const list = f.upgrade ?? []
+  if (list.length === 0) return ''
+  const shown = list.slice(0, MAX_UPGRADES_SHOWN).map((u) => toUpgradeText(f, u))
+  const more = list.length > MAX_UPGRADES_SHOWN ? `; and ${list.length - MAX_UPGRADES_SHOWN} more` : ''
+  return `upgrade ${shown.join('; ')}${more}`
 }
 
 function fixText(f: Finding): string {
@@ -160,9 +269,9 @@ export function toMarkdown(report: VulnsReport): string {
       report.complete ? 'No known vulnerabilities.' : 'No findings among the packages that were checked.',
     )
   } else {
-    lines.push('| Severity | Package | ID | Aliases | Fixed in | Fix | Dependency | Status |')
-    lines.push('|---|---|---|---|---|---|---|---|')
-    for (const f of [...report.findings].sort(severityOrder)) {
+    lines.push('| Severity | Package | ID | Aliases | Fixed in | Fix | Upgrade | Dependency | Status |')
+    lines.push('|---|---|---|---|---|---|---|---|---|')
+    for (const f of [...report.findings].sort(compareWorstFirst)) {
       const fix = !f.fixed
         ? 'none known'
         : f.fixInRange === true
@@ -175,7 +284,7 @@ export function toMarkdown(report: VulnsReport): string {
         ? `suppressed${f.suppressed.until ? ` until ${f.suppressed.until}` : ''}: ${f.suppressed.reason}`
         : 'open'
       lines.push(
-        `| ${f.severity}${f.score !== null ? ` (${f.score})` : ''} | ${mdCode(`${f.name}@${f.version}`)} | [${md(f.id)}](${advisoryUrl(f.id)}) | ${md(f.aliases.join(', '))} | ${md(f.fixed ?? '—')} | ${fix} | ${md(dep)} | ${md(status)} |`,
+        `| ${f.severity}${f.score !== null ? ` (${f.score})` : ''} | ${mdCode(`${f.name}@${f.version}`)} | [${md(f.id)}](${advisoryUrl(f.id)}) | ${md(f.aliases.join(', '))} | ${md(f.fixed ?? '—')} | ${fix} | ${md(toAdviceText(f).replace(/^upgrade /, '') || '—')} | ${md(dep)} | ${md(status)} |`,
       )
     }
   }

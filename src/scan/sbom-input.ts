@@ -28,6 +28,8 @@ export interface SbomInput {
   components: ScanComponent[]
   /** components that cannot be checked, with the reason (no purl, no version, unknown type) */
   unchecked: Array<{ ref: string; reason: string }>
+  /** the dependency graph: ref → the refs it depends on (sorted) */
+  graph: ReadonlyMap<string, readonly string[]>
 }
 
 /** Maximum number of paths from the root kept per component. */
@@ -146,7 +148,46 @@ export function toSbomInput(
   }
   components.sort((a, b) => compareCodePoint(a.purl, b.purl) || compareCodePoint(a.bomRef, b.bomRef))
   unchecked.sort((a, b) => compareCodePoint(a.ref, b.ref))
-  return { rootName, rootRef, components, unchecked }
+  return { rootName, rootRef, components, unchecked, graph }
+}
+
+/**
+ * The direct dependencies of the root (its `dependsOn` in the SBOM, which detbuild writes from the
+ * manifest and the lock file) that pull a component in: every one from which the component is reachable
+ * in the dependency graph, the component itself when it is one. A function over the SBOM, made once: the
+ * reverse graph is built on the first call, each answer walks only the component's ancestors.
+ */
+export function toDirectsOf(input: SbomInput): (ref: string) => ScanComponent[] {
+  const direct = new Set(input.rootRef === null ? [] : (input.graph.get(input.rootRef) ?? []))
+  const byRef = new Map<string, ScanComponent>()
+  for (const c of input.components) if (direct.has(c.bomRef) && !byRef.has(c.bomRef)) byRef.set(c.bomRef, c)
+  let parents: Map<string, string[]> | null = null
+  return (ref) => {
+    if (direct.size === 0) return []
+    if (parents === null) {
+      parents = new Map()
+      for (const [from, deps] of input.graph)
+        for (const to of deps) {
+          const list = parents.get(to)
+          if (list) list.push(from)
+          else parents.set(to, [from])
+        }
+    }
+    const seen = new Set([ref])
+    const queue = [ref]
+    const out: ScanComponent[] = []
+    for (let i = 0; i < queue.length; i++) {
+      const at = queue[i]!
+      const c = byRef.get(at)
+      if (c) out.push(c)
+      for (const p of parents.get(at) ?? [])
+        if (p !== input.rootRef && !seen.has(p)) {
+          seen.add(p)
+          queue.push(p)
+        }
+    }
+    return out
+  }
 }
 
 /** The fields the scan reads have their CycloneDX types (a purl that is an array is bad input, not a crash). */

@@ -110,6 +110,43 @@ export interface Finding {
   modified: string
   /** all OSV record ids merged into this finding */
   records: string[]
+  /**
+   * 1-based line of the package's entry in the project's lock file (`project.file` of the report), or
+   * null when the lock file does not list it (or there is none)
+   */
+  line: number | null
+  /**
+   * Fix advice: the project's direct dependencies (from its manifest) that pull this package in, through
+   * the SBOM's dependency graph, each the one to upgrade to be rid of it; sorted by name, then version
+   */
+  upgrade: Upgrade[]
+}
+
+/** One direct dependency to upgrade for a finding (see `Finding.upgrade`). */
+export interface Upgrade {
+  /** the direct dependency, as its ecosystem spells it */
+  name: string
+  /** its version now */
+  version: string
+  /**
+   * the version of this direct dependency that fixes the finding: the fixed version when the direct
+   * dependency is the vulnerable package itself; else null (which version of it brings the fix is not
+   * in the SBOM or the lock file)
+   */
+  to: string | null
+  /**
+   * whether getting rid of the finding takes a MAJOR (breaking) bump of this direct dependency, in
+   * npm's caret sense (0.x: the minor; 0.0.x: the patch): true / false when known, else null
+   */
+  major: boolean | null
+}
+
+/** Where the scan points its findings: the project folder and file, from the repository's root. */
+export interface ScanLocation {
+  /** the project folder relative to the repository root (git top level), POSIX; `.` at the root */
+  projectPath: string
+  /** the lock file (else the manifest) relative to the repository root, POSIX */
+  file: string
 }
 
 export type SeverityCounts = Record<Severity, number>
@@ -154,4 +191,6 @@ export interface VulnsReport {
   excludedDev: number
   expiredSuppressions: ExpiredSuppression[]
   componentsChecked: number
+  /** where findings point (SARIF locations, annotations) */
+  location: ScanLocation
 }

@@ -161,6 +161,10 @@ export interface VulnsFinding {
   cwes?: string[]
   fixed: string | null
   suppressed: unknown
+  /** the line of the package's entry in `location.file` (since the fix-advice change) */
+  line?: number | null
+  /** the direct dependencies to upgrade (since the fix-advice change) */
+  upgrade?: Array<{ name: string; version: string; to: string | null; major: boolean | null }>
   [more: string]: unknown
 }
 
@@ -184,6 +188,8 @@ export interface VulnsDocument {
   excludedDev?: number
   expiredSuppressions?: object[]
   componentsChecked?: number
+  /** where findings point, from the repository's top folder */
+  location?: { projectPath: string; file: string }
 }
 
 /** `policy.json` (schema/policy-result.schema.json): the result of `detbuild policy`. */

@@ -1,5 +1,6 @@
 /** The bundled Action (node dist/action.js) in a simulated runner: outputs, job summary, annotations, exit status. */
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -192,17 +193,52 @@ test('findings at fail-on: exit 1, failed-step scan, escaped ::error annotations
   assert.ok(
     annotations.some((l) => l.startsWith('::error title=detbuild scan failed [SCAN_FINDINGS_AT_FAIL_ON]::')),
   )
-  // a critical finding is an error annotation on the lockfile; property values escape ':' and ','
+  // a critical finding is an error annotation on the line of minimist's entry in the lockfile, with the
+  // direct dependency to upgrade; property values escape ':' and ','
   const critical = annotations.find((l) => l.includes('GHSA-xvch-5gv4-984h'))
   assert.ok(critical, annotations.join('\n'))
   assert.match(
     critical,
-    /^::error file=package-lock\.json,title=critical GHSA-xvch-5gv4-984h in minimist@1\.2\.5::/,
+    /^::error file=package-lock\.json,line=21,title=critical GHSA-xvch-5gv4-984h in minimist@1\.2\.5::.*; upgrade minimist 1\.2\.5 → 1\.2\.6 \(not major\)$/,
   )
   const medium = annotations.find((l) => l.includes('GHSA-29mw-wpgm-hmr9'))
-  assert.match(medium ?? '', /^::warning /)
+  assert.match(medium ?? '', /^::warning file=package-lock\.json,line=16,/)
+  // worst first: critical, high, medium
+  const order = ['GHSA-xvch-5gv4-984h', 'GHSA-35jh-r3h4-6jhm', 'GHSA-29mw-wpgm-hmr9']
+  assert.deepEqual(
+    annotations
+      .filter((l) => order.some((id) => l.includes(id)))
+      .map((l) => order.find((id) => l.includes(id))),
+    order,
+  )
   assert.ok(run.summary.includes('## detbuild: ❌ scan failed (exit 1)'))
-  assert.ok(run.summary.includes('| critical | `minimist@1.2.5` | GHSA-xvch-5gv4-984h | 1.2.6 |'))
+  assert.ok(
+    run.summary.includes(
+      '| critical | `minimist@1.2.5` | GHSA-xvch-5gv4-984h | 1.2.6 | minimist 1.2.5 → 1.2.6 (not major) |',
+    ),
+    run.summary,
+  )
+})
+
+test('annotations name the lockfile from the git repository top, not from GITHUB_WORKSPACE', async () => {
+  // actions/checkout with `path: checkout`: the repository's top is a subfolder of the workspace
+  const workspace = newRepo('vulnerable-app', 'checkout/services/api')
+  execFileSync('git', ['init', '-q'], { cwd: path.join(workspace, 'checkout') })
+  const run = await runBundledAction(actionDir, workspace, {
+    'working-directory': 'checkout/services/api',
+    steps: 'sbom, scan',
+    'offline-db': OSV_RECORDS,
+  })
+  assert.equal(run.code, 0, run.stdout + run.stderr)
+  const critical = run.stdout.split('\n').find((l) => l.includes('GHSA-xvch-5gv4-984h') && l.startsWith('::'))
+  assert.match(critical ?? '', /^::warning file=services\/api\/package-lock\.json,line=21,/)
+  const sarif = JSON.parse(
+    await readFile(path.join(workspace, 'checkout/services/api/.detbuild/vulns.sarif'), 'utf8'),
+  )
+  assert.equal(
+    sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri,
+    'services/api/package-lock.json',
+  )
 })
 
 test('policy failure: exit 1 with an error annotation per failing rule, verdict fail', async () => {

@@ -143,7 +143,9 @@ test("hostile finding texts, ids, paths and inputs: only detbuild's commands, ex
   assert.equal(finding.name, 'error')
   assert.equal(finding.properties.title, `critical ${evilId} in minimist@1.2.5`)
   assert.ok(finding.data.startsWith(evilSummary))
+  // outside git, the lockfile's path from GITHUB_WORKSPACE; the line of minimist's entry
   assert.equal(finding.properties.file, `${sub}/package-lock.json`)
+  assert.equal(finding.properties.line, '21')
   const failed = commands.find(
     (c) => c.properties.title === 'detbuild scan failed [SCAN_FINDINGS_AT_FAIL_ON]',
   )
@@ -168,8 +170,8 @@ test("hostile finding texts, ids, paths and inputs: only detbuild's commands, ex
   assert.ok(!/^[\s]*::/m.test(r.summary))
   const findingsTable = r.summary.split('\n').filter((l) => l.includes('GHSA-evil'))
   assert.equal(findingsTable.length, 1, r.summary)
-  // the row keeps its five cells: every | inside a value is escaped
-  assert.equal(findingsTable[0]!.split(/(?<!\\)\|/).length - 2, 5, findingsTable[0])
+  // the row keeps its six cells: every | inside a value is escaped
+  assert.equal(findingsTable[0]!.split(/(?<!\\)\|/).length - 2, 6, findingsTable[0])
 })
 
 /** A workspace holding a build.json (written by an earlier call — or by anyone) and its artifacts. */

@@ -28,8 +28,8 @@ test('a hostile advisory id, alias and fixed version cannot inject markdown or H
     // the link target is the encoded id, so the id cannot end the URL
     assert.match(md, /\(https:\/\/github\.com\/advisories\/GHSA-x%5D\(https%3A%2F%2Fevil\.example\)%3Cimg/)
     const row = md.split('\n').find((l) => l.includes('minimist@1.2.5'))!
-    // 8 columns: 9 unescaped pipes
-    assert.equal(row.replace(/\\\|/g, '').split('|').length - 1, 9, row)
+    // 9 columns (with Upgrade): 10 unescaped pipes
+    assert.equal(row.replace(/\\\|/g, '').split('|').length - 1, 10, row)
   } finally {
     await t.cleanup()
   }

@@ -65,12 +65,16 @@ test('vulnerable-app offline: the findings are the published advisories, with fi
     assert.deepEqual(
       v.findings.map((f: any) => [f.name, f.version, f.id, f.aliases, f.fixed, f.severity]),
       [
-        ['lodash', '4.17.20', 'GHSA-29mw-wpgm-hmr9', ['CVE-2020-28500'], '4.17.21', 'medium'],
-        ['lodash', '4.17.20', 'GHSA-35jh-r3h4-6jhm', ['CVE-2021-23337'], '4.17.21', 'high'],
+        // worst first
         ['minimist', '1.2.5', 'GHSA-xvch-5gv4-984h', ['CVE-2021-44906'], '1.2.6', 'critical'],
+        ['lodash', '4.17.20', 'GHSA-35jh-r3h4-6jhm', ['CVE-2021-23337'], '4.17.21', 'high'],
+        ['lodash', '4.17.20', 'GHSA-29mw-wpgm-hmr9', ['CVE-2020-28500'], '4.17.21', 'medium'],
       ],
     )
-    const minimist = v.findings[2]
+    const minimist = v.findings[0]
+    // the direct dependency to upgrade is the package itself: 1.2.5 → 1.2.6 is not a major bump
+    assert.deepEqual(minimist.upgrade, [{ name: 'minimist', version: '1.2.5', to: '1.2.6', major: false }])
+    assert.equal(minimist.line, 21, 'the "node_modules/minimist" line of package-lock.json')
     assert.equal(minimist.score, 9.8)
     assert.equal(minimist.direct, true)
     assert.equal(minimist.dev, false)

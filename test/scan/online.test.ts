@@ -87,16 +87,17 @@ test('online and offline give identical findings for the same data (with paginat
   assert.deepEqual(online.report.counts, offline.report.counts)
   assert.deepEqual(
     online.report.findings.map((f) => `${f.name}@${f.version} ${f.id}`),
+    // worst first: severity, score, id, package
     [
-      '@cypress/request@2.88.11 GHSA-p8p7-x288-28g6',
+      'minimist@1.2.5 GHSA-xvch-5gv4-984h',
       'body-parser@1.20.2 GHSA-qwcr-r2fm-qrc7',
-      'cookie@0.6.0 GHSA-pxg6-pf52-xh8x',
-      'express@4.19.1 GHSA-qw6h-vgh9-j6wx',
+      'lodash@4.17.20 GHSA-35jh-r3h4-6jhm',
+      '@cypress/request@2.88.11 GHSA-p8p7-x288-28g6',
+      'request@2.88.2 GHSA-p8p7-x288-28g6',
       'express@4.19.1 GHSA-rv95-896h-c2vc',
       'lodash@4.17.20 GHSA-29mw-wpgm-hmr9',
-      'lodash@4.17.20 GHSA-35jh-r3h4-6jhm',
-      'minimist@1.2.5 GHSA-xvch-5gv4-984h',
-      'request@2.88.2 GHSA-p8p7-x288-28g6',
+      'express@4.19.1 GHSA-qw6h-vgh9-j6wx',
+      'cookie@0.6.0 GHSA-pxg6-pf52-xh8x',
     ],
   )
   assert.equal(online.report.source.kind, 'api')

@@ -110,7 +110,13 @@ function fixWithinRanges(fixed: string | null, ranges: string[]): boolean | null
 export function toProjectLock(lock: LockInfo): ProjectLock {
   return {
     file: lock.file,
-    lineOf: (name) => lock.lines.get(`node_modules/${name}`) ?? null,
+    lineOf: (name, installPaths = []) => {
+      for (const p of installPaths) {
+        const line = lock.lines.get(p)
+        if (line !== undefined) return line
+      }
+      return lock.lines.get(`node_modules/${name}`) ?? null
+    },
     spelling: (name, version) => lockfileSpelling(lock, name, version),
     fixWithinDeclared: (fixed, component) => {
       // a component without install paths is looked for where npm would hoist it

@@ -21,6 +21,7 @@ export function toScanOptions(
     cacheDir: o.scan.cacheDir === undefined ? defaults.cacheDir : o.scan.cacheDir,
     failOn: o.scan.failOn,
     omitDev: o.scan.omitDev,
+    ...(o.scan.repositoryPath !== undefined ? { repositoryPath: o.scan.repositoryPath } : {}),
     env,
     sourceDateEpoch: defaults.sourceDateEpoch,
     now: o.now,
@@ -43,6 +44,8 @@ export function toScanStepResult(o: RunOptions, result: ScanResult): StepResult 
     suppressed: f.suppressed !== null,
     dev: f.dev,
     failing: failOn !== null && failsThreshold(f, failOn),
+    line: f.line,
+    upgrade: f.upgrade,
   }))
   const open = findings.filter((f) => !f.suppressed).length
   const failing = findings.filter((f) => f.failing).length
@@ -71,6 +74,7 @@ export function toScanStepResult(o: RunOptions, result: ScanResult): StepResult 
         open,
         suppressed: r.suppressedCount,
         failOn,
+        file: r.location.file,
         findings,
       },
     },
