@@ -18,7 +18,16 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 import path from 'node:path'
@@ -179,7 +188,10 @@ test('the tarball carries the compiled package and its resources, not sources, t
 
 test('npm installed the tarball and its whole dependency tree from the loopback registry', () => {
   // installed as a copy, saved as the README says, its bin linked by npm
-  assert.ok(lstatSync(installed).isDirectory() && !lstatSync(installed).isSymbolicLink(), 'a copy, not a link')
+  assert.ok(
+    lstatSync(installed).isDirectory() && !lstatSync(installed).isSymbolicLink(),
+    'a copy, not a link',
+  )
   const consumer = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as PackageJson
   assert.equal(consumer.devDependencies.detbuild, `file:${path.basename(tarball)}`)
   assert.ok(existsSync(path.join(project, 'node_modules', '.bin', 'detbuild')), 'npm linked the bin')

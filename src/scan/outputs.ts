@@ -4,6 +4,7 @@
  */
 import type { ProjectLock } from '../ecosystems/index.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
+import { plural } from '../util/plural.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
 import { type Finding, type Rating, type Severity, SeverityRank, type VulnsReport } from './types.ts'
@@ -140,7 +141,7 @@ export function toMarkdown(report: VulnsReport): string {
   if (!report.complete) {
     lines.push(
       '',
-      `> **INCOMPLETE** — ${report.unchecked.length} package(s) were not checked; this is not a clean result:`,
+      `> **INCOMPLETE** — ${plural(report.unchecked.length, 'package')} ${report.unchecked.length === 1 ? 'was' : 'were'} not checked; this is not a clean result:`,
     )
     for (const u of report.unchecked)
       lines.push(`> - ${mdCode(u)}: ${md(report.uncheckedReasons[u] ?? 'not checked')}`)

@@ -57,7 +57,11 @@ function packFolder(dir: string): Buffer {
 }
 
 /** The lockfile location node would load `name` from when `from` requires it (its own node_modules, then up). */
-function resolveLocation(packages: Record<string, LockEntry>, from: string, name: string): string | undefined {
+function resolveLocation(
+  packages: Record<string, LockEntry>,
+  from: string,
+  name: string,
+): string | undefined {
   for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
     const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`
     if (packages[candidate]) return candidate
