@@ -12,7 +12,7 @@ import { parseDuration } from '../../src/util/duration.ts'
 import { wantsColor } from '../../src/util/log.ts'
 import { plural } from '../../src/util/plural.ts'
 import { cli } from '../helpers/cli.ts'
-import { fixture, tempDir } from '../helpers/paths.ts'
+import { fixture, repoRoot, tempDir } from '../helpers/paths.ts'
 
 const work = tempDir('detbuild-usage-')
 after(() => rm(work, { recursive: true, force: true }))
@@ -224,4 +224,23 @@ test('counts have their noun in the right number: 1 component, 2 components', as
   const r = await cli(['sbom', '-C', one])
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, /: 1 component, 1 dependency edge\n/)
+})
+
+test('a copy of the package that was never built says so (exit 2), not a stack trace', async () => {
+  const { cpSync, mkdirSync, writeFileSync } = await import('node:fs')
+  const { execFile } = await import('node:child_process')
+  const copy = `${work}/not built`
+  mkdirSync(`${copy}/bin`, { recursive: true })
+  cpSync(`${repoRoot}/bin/detbuild.js`, `${copy}/bin/detbuild.js`)
+  writeFileSync(`${copy}/package.json`, '{"type":"module"}\n')
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    execFile(process.execPath, [`${copy}/bin/detbuild.js`, '--version'], (e, _out, stderr) =>
+      resolve({ code: e ? (e.code as number) : 0, stderr }),
+    ),
+  )
+  assert.equal(r.code, 2)
+  assert.equal(
+    r.stderr,
+    'detbuild: error [INSTALL_NOT_BUILT]: dist/cli-bundle/detbuild.js is missing: this copy of detbuild was not built (run npm run build in it, or install a release tarball)\n',
+  )
 })
