@@ -77,6 +77,14 @@ test('usage errors: one line `detbuild: error [CODE]: …` naming the help to re
     assert.equal(json.code, 2)
     assert.equal(JSON.parse(json.stdout).error.code, code)
   }
+  // what the user typed is quoted back as it is printed everywhere: credentials redacted, controls shown
+  const secret = await cli(['scan', '--osv-ur=https://bot:s3cretTOKEN@osv.example'])
+  assert.equal(secret.code, 2)
+  assert.ok(!secret.stderr.includes('s3cretTOKEN'), secret.stderr)
+  const controls = await cli(['scan', '--bad\u001b[31mred'])
+  assert.equal(controls.code, 2)
+  assert.ok(!controls.stderr.includes('\u001b'), 'no raw escape sequence')
+  assert.match(controls.stderr, /--bad\\u001b\[31mred/)
   // help and version are not errors
   assert.equal((await cli(['--version'])).code, 0)
 })
