@@ -42,7 +42,7 @@ export async function main(argv: readonly string[], raw: MainIo): Promise<number
   const wantsJson = argv.includes('--json')
   const wantsDebug = argv.includes('--debug')
   /** the command a usage error is about, for its hint (the first argument that names one) */
-  let commandNames: string[] = []
+  let command: string | undefined
   try {
     const program = await buildProgram({
       env: io.env,
@@ -63,11 +63,11 @@ export async function main(argv: readonly string[], raw: MainIo): Promise<number
       },
     })
     const names = new Set(program.commands.map((c) => c.name()))
-    commandNames = argv.filter((a) => names.has(a)).slice(0, 1)
+    command = argv.find((a) => names.has(a))
     await program.parseAsync([...argv], { from: 'user' })
     return exitCode
   } catch (e) {
-    return report(e, globals, globals?.json ?? wantsJson, globals?.debug ?? wantsDebug, io, commandNames[0])
+    return report(e, globals, globals?.json ?? wantsJson, globals?.debug ?? wantsDebug, io, command)
   } finally {
     // --max-input-bytes holds for this run only
     setMaxInputBytes(undefined)
