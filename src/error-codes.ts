@@ -445,8 +445,15 @@ const UPLOAD = {
 
 /** Global command-line options. */
 const USAGE = {
+  USAGE_CONFLICTING_OPTIONS: { exit: 2, hint: 'drop one of the two options the message names' },
   USAGE_CWD_INVALID: { exit: 2, hint: 'pass an existing folder to -C/--cwd' },
+  USAGE_INVALID: { exit: 2, hint: 'see detbuild <command> --help' },
+  USAGE_INVALID_ARGUMENT: { exit: 2, hint: 'pass one of the values the message lists' },
   USAGE_MAX_INPUT_BYTES: { exit: 2, hint: 'pass a positive whole number of bytes' },
+  USAGE_MISSING_ARGUMENT: { exit: 2, hint: 'give the argument or the option value the message names' },
+  USAGE_TOO_MANY_ARGUMENTS: { exit: 2, hint: 'drop the extra arguments (detbuild <command> --help)' },
+  USAGE_UNKNOWN_COMMAND: { exit: 2, hint: 'see the commands in detbuild --help' },
+  USAGE_UNKNOWN_OPTION: { exit: 2, hint: 'see the options in detbuild <command> --help' },
 } as const satisfies Domain<'USAGE'>
 
 /** `verify`: a Sigstore bundle against an artifact and a trust policy. */

@@ -1,17 +1,18 @@
 /**
- * The npm package as a user gets it: `npm pack`, installed into a temporary project, then
- * `import('detbuild')` and the installed `detbuild` bin, all without a network.
+ * The npm package as a user gets it: `npm pack`, then a real `npm install` of that tarball into a temporary
+ * project, then `import('detbuild')` and `npx detbuild`, all without the internet.
  *
- * The install is done by hand, the way npm lays a package out: the tarball unpacked into
- * `node_modules/detbuild`, its `bin` linked in `node_modules/.bin`, and each of its declared
- * `dependencies` linked from this repository's node_modules (installed from the lockfile; a real
- * install resolves the same ranges). `npm install <tarball>` would need a registry for ~300 packages
- * (`--offline` only works with a warm npm cache, which a fresh CI machine does not have). What the
- * shortcut cannot see, an undeclared import that happens to resolve from the repository's hoisted
- * tree, the second test checks statically over every compiled file.
+ * The install is npm's own: `npm install --save-dev ./detbuild-<version>.tgz` resolves detbuild's
+ * `dependencies` from a loopback registry (test/helpers/npm-registry.ts) that serves exactly the runtime
+ * closure this repository's package-lock.json installed (test/helpers/installed-packages.ts re-packs each
+ * installed folder), with a fresh npm cache and empty user and global npmrc files, so nothing reaches
+ * the internet and a fresh CI machine needs no warm cache. A dependency missing from `dependencies` is
+ * then missing from the install (npm only installs what the package declares); an import that resolves
+ * from a transitive package anyway, the second test checks statically over every compiled file.
  *
- * The package is made from dist/, which `npm run build` writes (scripts/setup.sh and `npm test` build
- * before the tests): a missing or out-of-date dist/ fails here, loudly, rather than testing old code.
+ * The package is made from dist/, which `npm run build` writes (scripts/setup.sh, `npm test` and the
+ * package's `prepare` script build before): a missing or out-of-date dist/ fails here, loudly, rather than
+ * testing old code. `npm pack --ignore-scripts` here, so that the test does not rebuild the checkout.
  * The bin runs the CLI bundle (dist/cli-bundle/, scripts/build-cli.ts): the last test runs it installed, on
  * every path that finds files at run time (the schemas, the worker files, the external libraries).
  */
@@ -20,11 +21,11 @@ import { execFile } from 'node:child_process'
 import {
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   statSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { rm } from 'node:fs/promises'
@@ -35,7 +36,9 @@ import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import * as tar from 'tar'
 import { ENTRY, OPTIONAL_ABSENT, OUTDIR, workerEntries } from '../scripts/build-cli.ts'
+import { runtimePackages } from './helpers/installed-packages.ts'
 import { runTraced } from './helpers/loaded-modules.ts'
+import { type FakeRegistry, startRegistry } from './helpers/npm-registry.ts'
 import { fixture, repoRoot as ROOT, tempDir } from './helpers/paths.ts'
 import { makeZip } from './scan/helpers.ts'
 
@@ -46,6 +49,8 @@ interface PackageJson {
   version: string
   bin: Record<string, string>
   dependencies: Record<string, string>
+  devDependencies: Record<string, string>
+  scripts: Record<string, string>
 }
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as PackageJson
 
@@ -90,19 +95,23 @@ function staleDist(): string[] {
 const work = tempDir('detbuild-pack-')
 const project = path.join(work, 'project')
 const installed = path.join(project, 'node_modules', 'detbuild')
-/** a network that answers nothing: npm and detbuild must not need one */
+/** a network that answers nothing: npm and detbuild must not need one (the install gets the loopback registry) */
 const env = {
   PATH: process.env.PATH,
   HOME: path.join(work, 'home'),
   npm_config_registry: 'http://127.0.0.1:9/',
   npm_config_offline: 'true',
   npm_config_cache: path.join(work, 'npm-cache'),
+  npm_config_userconfig: path.join(work, 'home', '.npmrc'),
+  npm_config_globalconfig: path.join(work, 'global-npmrc'),
   npm_config_update_notifier: 'false',
   npm_config_fund: 'false',
   npm_config_audit: 'false',
 }
 let tarball = ''
 const entries = new Map<string, number>()
+let registry: FakeRegistry | undefined
+let install = { stdout: '', stderr: '' }
 
 before(async () => {
   for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', `${OUTDIR}/${ENTRY}.js`])
@@ -110,34 +119,39 @@ before(async () => {
   const stale = staleDist()
   assert.deepEqual(stale, [], `dist/ is older than these src/ files: run npm run build (${stale.join(', ')})`)
   mkdirSync(env.HOME, { recursive: true })
+  writeFileSync(env.npm_config_userconfig, '')
+  writeFileSync(env.npm_config_globalconfig, '')
+  mkdirSync(project, { recursive: true })
   const npm = npmCommand()
-  const packed = await run(npm.file, [...npm.prefix, 'pack', '--json', '--pack-destination', work], {
-    cwd: ROOT,
-    env,
-  })
+  // the tarball in the project folder, as the README's `npm install ./detbuild-<version>.tgz` has it
+  const packed = await run(
+    npm.file,
+    [...npm.prefix, 'pack', '--json', '--ignore-scripts', '--pack-destination', project],
+    { cwd: ROOT, env },
+  )
   const [report] = JSON.parse(packed.stdout) as Array<{ filename: string }>
-  tarball = path.join(work, report!.filename)
+  tarball = path.join(project, report!.filename)
   await tar.t({ file: tarball, onReadEntry: (e) => entries.set(e.path, e.mode ?? 0) })
-  // the install, as npm does it (see the header): unpack, link the bin, link the dependencies
-  mkdirSync(installed, { recursive: true })
-  await tar.x({ file: tarball, cwd: installed, strip: 1 })
+  // the install, by npm (see the header), from the loopback registry only
+  registry = await startRegistry(runtimePackages(ROOT))
   writeFileSync(
     path.join(project, 'package.json'),
-    `${JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { detbuild: pkg.version } })}\n`,
+    `${JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' })}\n`,
   )
-  const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as PackageJson
-  for (const dep of Object.keys(manifest.dependencies)) {
-    const link = path.join(project, 'node_modules', dep)
-    mkdirSync(path.dirname(link), { recursive: true })
-    assert.ok(existsSync(path.join(ROOT, 'node_modules', dep)), `${dep} is installed (npm ci)`)
-    symlinkSync(path.join(ROOT, 'node_modules', dep), link, 'dir')
-  }
-  mkdirSync(path.join(project, 'node_modules', '.bin'))
-  for (const [name, file] of Object.entries(manifest.bin))
-    symlinkSync(path.join('..', 'detbuild', file), path.join(project, 'node_modules', '.bin', name))
+  install = await run(
+    npm.file,
+    [...npm.prefix, 'install', '--save-dev', '--no-audit', '--no-fund', `./${path.basename(tarball)}`],
+    {
+      cwd: project,
+      env: { ...env, npm_config_offline: 'false', npm_config_registry: registry.url },
+    },
+  ).catch((e: { stderr?: string }) => assert.fail(`npm install of the tarball failed: ${e.stderr ?? e}`))
 })
 
-after(() => rm(work, { recursive: true, force: true }))
+after(async () => {
+  await registry?.close()
+  await rm(work, { recursive: true, force: true })
+})
 
 test('the tarball carries the compiled package and its resources, not sources, tests, fixtures or the Action', async () => {
   const files = [...entries.keys()]
@@ -164,9 +178,72 @@ test('the tarball carries the compiled package and its resources, not sources, t
   assert.ok(inside.includes('schema/cyclonedx/validate-1.6.cjs'), 'the compiled SBOM validator')
   // the Action is used from the repository (action.yml), never from npm
   assert.ok(!inside.includes('dist/action.js'), 'dist/action.js is not in the package')
+  // the per-file compile of the Action and of the CLI: the bin runs the CLI bundle, and `exports` reaches neither
+  const unreachable = inside.filter((f) => f.startsWith('dist/action/') || f.startsWith('dist/cli/'))
+  assert.deepEqual(unreachable, [], 'no dist/action/ or dist/cli/')
   const unwanted = inside.filter((f) => (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.includes('.test.'))
   assert.deepEqual(unwanted, [], 'no TypeScript sources or tests')
   assert.equal((entries.get('package/bin/detbuild.js') ?? 0) & 0o111, 0o111, 'the bin is executable')
+})
+
+test('npm installed the tarball and its whole dependency tree from the loopback registry', () => {
+  // installed as a copy, saved as the README says, its bin linked by npm
+  assert.ok(
+    lstatSync(installed).isDirectory() && !lstatSync(installed).isSymbolicLink(),
+    'a copy, not a link',
+  )
+  const consumer = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as PackageJson
+  assert.equal(consumer.devDependencies.detbuild, `file:${path.basename(tarball)}`)
+  assert.ok(existsSync(path.join(project, 'node_modules', '.bin', 'detbuild')), 'npm linked the bin')
+  assert.match(install.stdout, /added \d+ packages/)
+  // every other package came from the registry (nothing from this checkout, nothing from the internet),
+  // and every declared dependency is in the tree
+  const lock = JSON.parse(readFileSync(path.join(project, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; resolved?: string; integrity?: string }>
+  }
+  const fromElsewhere = Object.entries(lock.packages)
+    .filter(([where]) => where.startsWith('node_modules/') && where !== 'node_modules/detbuild')
+    .filter(([, entry]) => !entry.resolved?.startsWith(registry!.url) || !entry.integrity)
+    .map(([where, entry]) => `${where} ${entry.resolved}`)
+  assert.deepEqual(fromElsewhere, [], 'resolved from the loopback registry, with an integrity')
+  assert.ok(registry!.requests.tarballs > 50, `tarballs fetched: ${registry!.requests.tarballs}`)
+  for (const dep of Object.keys(pkg.dependencies))
+    assert.ok(lock.packages[`node_modules/${dep}`]?.version, `${dep} is installed at the top level`)
+  // the build and lint tools are not (a devDependency some runtime package also needs, @types/node, may be)
+  const tools = ['typescript', 'esbuild', '@biomejs/biome', 'knip', 'fast-check', '@sigstore/mock']
+  assert.ok(
+    tools.every((t) => Object.hasOwn(pkg.devDependencies, t)),
+    'the tools are devDependencies',
+  )
+  assert.deepEqual(
+    tools.filter((dep) => Object.keys(lock.packages).some((where) => where.endsWith(`node_modules/${dep}`))),
+    [],
+    'no build tool is installed',
+  )
+})
+
+test('the manifest is publishable: npm publish --dry-run passes without warnings, and prepare builds dist/', async () => {
+  // pack and publish run `prepare` (and a git install runs it after installing the devDependencies): the build
+  assert.equal(pkg.scripts.prepare, 'npm run build')
+  const npm = npmCommand()
+  const dry = await run(npm.file, [...npm.prefix, 'publish', '--dry-run', '--ignore-scripts', '--json'], {
+    cwd: ROOT,
+    env,
+  })
+  const published = JSON.parse(dry.stdout) as Record<string, { name: string; files: Array<{ path: string }> }>
+  const report = Object.values(published)[0]!
+  assert.equal(report.name, 'detbuild')
+  assert.ok(report.files.some((f) => f.path === 'bin/detbuild.js'))
+  // npm warns when it had to correct the manifest (a bin path, a repository URL) or dropped a file;
+  // the only warning left is that a dry run is not logged in
+  const warnings = dry.stderr.split('\n').filter((l) => /^npm (warn|WARN)/.test(l) && !/logged in/.test(l))
+  assert.deepEqual(warnings, [], dry.stderr)
+  const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >
+  for (const field of ['name', 'version', 'description', 'license', 'bin', 'engines', 'files', 'exports'])
+    assert.ok(manifest[field], `package.json has ${field}`)
 })
 
 test('every package the compiled code imports is a declared dependency', () => {
@@ -285,6 +362,26 @@ test('npx detbuild in that project runs the installed bin: --version, a validate
     [],
     '--version loads nothing but the bundle',
   )
+  // the README's first step, as written: `npx detbuild sbom` in the project that installed it
+  const npxCli = path.join(path.dirname(npm.prefix[0] ?? ''), 'npx-cli.js')
+  const own = await run(
+    npm.prefix.length ? npm.file : 'npx',
+    [...(npm.prefix.length ? [npxCli] : []), 'detbuild', 'sbom'],
+    { cwd: project, env: { ...env, SOURCE_DATE_EPOCH: '1700000000' } },
+  )
+  assert.match(own.stdout, /\bsbom\.cdx\.json\b/, own.stdout)
+  const ownBom = JSON.parse(readFileSync(path.join(project, '.detbuild', 'sbom.cdx.json'), 'utf8')) as {
+    metadata: { component: { name: string } }
+    components: Array<{ name: string; version: string; scope?: string }>
+  }
+  assert.equal(ownBom.metadata.component.name, 'consumer')
+  const listed = ownBom.components.find((c) => c.name === 'detbuild')
+  assert.equal(listed?.version, pkg.version, 'the SBOM lists the installed detbuild')
+  for (const dep of ['commander', '@sigstore/sign', 'pacote'])
+    assert.ok(
+      ownBom.components.some((c) => `${c.name}` === dep || c.name === dep.split('/')[1]),
+      `the SBOM lists ${dep}`,
+    )
   // a real step through the bin: the compiled CycloneDX validator, the worker, the XML schemas and the dependencies,
   // all found from the install
   const app = path.join(work, 'small-app')

@@ -5,6 +5,7 @@
 import type { FindingFact, RunReport } from '../run/index.ts'
 import { toAdviceText } from '../scan/index.ts'
 import { mdCode, mdText } from '../util/markdown.ts'
+import { plural } from '../util/plural.ts'
 import { redactSecrets } from '../util/redact.ts'
 import type { Annotation } from './workflow-commands.ts'
 
@@ -60,7 +61,7 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
       '',
       '### SBOM',
       '',
-      `${code(ws(f.sbom.file))}: CycloneDX ${cell(f.sbom.specVersion)}, ${f.sbom.components} components, ${f.sbom.dependencyEdges} dependency edges${f.sbom.validated ? ', schema-valid' : ''}`,
+      `${code(ws(f.sbom.file))}: CycloneDX ${cell(f.sbom.specVersion)}, ${plural(f.sbom.components, 'component')}, ${plural(f.sbom.dependencyEdges, 'dependency edge')}${f.sbom.validated ? ', schema-valid' : ''}`,
     )
   }
   if (f.scan) {
@@ -72,7 +73,10 @@ export function toJobSummary(report: RunReport, paths: ReportPaths): string {
       `Source: ${cell(s.source)}${s.failOn ? `; fail on: ${cell(s.failOn)}` : ''}`,
     )
     if (!s.complete)
-      out.push('', `> [!WARNING]\n> Incomplete scan: ${s.unchecked} package(s) were not checked.`)
+      out.push(
+        '',
+        `> [!WARNING]\n> Incomplete scan: ${plural(s.unchecked, 'package')} ${s.unchecked === 1 ? 'was' : 'were'} not checked.`,
+      )
     out.push(
       '',
       `| ${SEVERITIES.join(' | ')} | suppressed |`,
@@ -173,7 +177,7 @@ export function toAnnotations(report: RunReport): Annotation[] {
       out.push({
         level: 'warning',
         title: 'more findings',
-        message: `${open.length - MAX_FINDING_ANNOTATIONS} more open finding(s): see the job summary and vulns.md`,
+        message: `${plural(open.length - MAX_FINDING_ANNOTATIONS, 'more open finding')}: see the job summary and vulns.md`,
       })
   }
   return out

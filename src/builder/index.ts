@@ -21,6 +21,7 @@ import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { copyFileAtomic, exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
+import { plural } from '../util/plural.ts'
 import type { ProgressHooks } from '../util/progress.ts'
 import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
@@ -419,7 +420,7 @@ async function buildInto(options: BuildOptions, ctx: BuildContext): Promise<Buil
         toBuildFacts(options, ctx, p, first, npmVersion, checked, written),
       ),
     (r) => ({
-      detail: `${r.written.length} artifact(s) in ${WorkspaceFiles.artifactsDir}/, ${WorkspaceFiles.buildManifest}, ${WorkspaceFiles.provenance}`,
+      detail: `${plural(r.written.length, 'artifact')} in ${WorkspaceFiles.artifactsDir}/, ${WorkspaceFiles.buildManifest}, ${WorkspaceFiles.provenance}`,
     }),
   )
   return {
@@ -533,7 +534,7 @@ async function prepareBuild(
       'source',
       settled[2],
       (p) => ({
-        detail: `${p.run.staged.length} file(s) staged from ${p.source.kind === 'git' ? `git${p.source.commit ? ` ${p.source.commit.slice(0, 12)}` : ''}${p.source.dirty ? ' (dirty)' : ''}` : 'the include globs'}`,
+        detail: `${plural(p.run.staged.length, 'file')} staged from ${p.source.kind === 'git' ? `git${p.source.commit ? ` ${p.source.commit.slice(0, 12)}` : ''}${p.source.dirty ? ' (dirty)' : ''}` : 'the include globs'}`,
       }),
     ],
     [
@@ -544,7 +545,7 @@ async function prepareBuild(
           ? { detail: 'not run: source failed', skipped: true }
           : f.items === null
             ? { detail: f.why, skipped: true }
-            : { detail: `${f.items} locked package(s) in the npm cache` },
+            : { detail: `${plural(f.items, 'locked package')} in the npm cache` },
     ],
   ])
   const { source } = prepared
@@ -745,13 +746,13 @@ async function runOnce(variant: RunVariant, s: RunScope, knownNpmVersion: string
             steps.note(name, `${variant.label} run`)
             await runPhase(name, commands)
           },
-          () => ({ detail: `${commands.length} command(s)` }),
+          () => ({ detail: `${plural(commands.length, 'command')}` }),
         )
       }
       await phase('install', config.install)
       await phase('build', config.build)
       outcome = await steps.run('outputs', collect, (o) => ({
-        detail: `${o.outputs.size} output(s): ${[...o.outputs.keys()].join(', ')}`,
+        detail: `${plural(o.outputs.size, 'output')}: ${[...o.outputs.keys()].join(', ')}`,
       }))
     } else {
       await runPhase('install', config.install)

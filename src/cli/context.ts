@@ -10,7 +10,10 @@ export interface GlobalOptions {
   readonly json: boolean
   readonly quiet: boolean
   readonly debug: boolean
+  /** colour on stderr (logs, progress) */
   readonly color: boolean
+  /** colour on stdout (a command's result text) */
+  readonly stdoutColor: boolean
 }
 
 /** What a command hands back to the entry: nothing else prints results or exits. */

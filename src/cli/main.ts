@@ -5,7 +5,7 @@
 import path from 'node:path'
 import { CommanderError } from 'commander'
 import { type HostEnv, hostEnvironment } from '../config/index.ts'
-import { ExitCode, isWrappedBug, toDetbuildError } from '../errors.ts'
+import { type ErrorCode, ExitCode, InputError, isWrappedBug, toDetbuildError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { showControls } from '../util/file-name.ts'
 import { setMaxInputBytes } from '../util/fs.ts'
@@ -21,7 +21,10 @@ export interface MainIo {
   cwd: string
   stdout: (text: string) => void
   stderr: (text: string) => void
+  /** colour on stderr (logs, progress) */
   color: boolean
+  /** colour on stdout (a command's result text); default none */
+  stdoutColor?: boolean
   now?: () => Date
 }
 
@@ -38,11 +41,14 @@ export async function main(argv: readonly string[], raw: MainIo): Promise<number
   let exitCode: number = ExitCode.ok
   const wantsJson = argv.includes('--json')
   const wantsDebug = argv.includes('--debug')
+  /** the command a usage error is about, for its hint (the first argument that names one) */
+  let command: string | undefined
   try {
     const program = await buildProgram({
       env: io.env,
       processCwd: io.cwd,
       color: io.color,
+      stdoutColor: io.stdoutColor === true,
       stdout: io.stdout,
       stderr: io.stderr,
       now: io.now ?? (() => new Date()),
@@ -56,10 +62,12 @@ export async function main(argv: readonly string[], raw: MainIo): Promise<number
           io.stdout(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`)
       },
     })
+    const names = new Set(program.commands.map((c) => c.name()))
+    command = argv.find((a) => names.has(a))
     await program.parseAsync([...argv], { from: 'user' })
     return exitCode
   } catch (e) {
-    return report(e, globals, globals?.json ?? wantsJson, globals?.debug ?? wantsDebug, io)
+    return report(e, globals, globals?.json ?? wantsJson, globals?.debug ?? wantsDebug, io, command)
   } finally {
     // --max-input-bytes holds for this run only
     setMaxInputBytes(undefined)
@@ -72,13 +80,13 @@ function report(
   json: boolean,
   debug: boolean,
   io: MainIo,
+  command: string | undefined,
 ): number {
   if (e instanceof CommanderError) {
     // help and version are successes; everything else commander rejects is bad usage
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
       return ExitCode.ok
-    if (json) io.stdout(stableJson({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } }))
-    return ExitCode.badInput
+    return reportUsage(e, json, io, command)
   }
   // an errno error naming a path that escaped the readers and writers is about that path, not a bug
   const err = toDetbuildError(e, (x) =>
@@ -91,6 +99,38 @@ function report(
   io.stderr(`detbuild: error [${err.code}]: ${showControls(err.toLine())}${hint}\n`)
   if (debug) io.stderr(`${(e as Error)?.stack ?? ''}\n`)
   return err.exitCode
+}
+
+/** commander's error codes → detbuild's (error-codes.ts, USAGE): every usage error is exit 2. */
+const USAGE_CODES: Readonly<Record<string, ErrorCode>> = {
+  'commander.unknownOption': 'USAGE_UNKNOWN_OPTION',
+  'commander.unknownCommand': 'USAGE_UNKNOWN_COMMAND',
+  'commander.missingArgument': 'USAGE_MISSING_ARGUMENT',
+  'commander.optionMissingArgument': 'USAGE_MISSING_ARGUMENT',
+  'commander.missingMandatoryOptionValue': 'USAGE_MISSING_ARGUMENT',
+  'commander.invalidArgument': 'USAGE_INVALID_ARGUMENT',
+  'commander.excessArguments': 'USAGE_TOO_MANY_ARGUMENTS',
+  'commander.conflictingOption': 'USAGE_CONFLICTING_OPTIONS',
+}
+
+/**
+ * A usage error commander found (an unknown option, a missing argument, a value not among the choices):
+ * the one-line `detbuild: error [CODE]: …` form every other error has, naming where to find the usage.
+ */
+function reportUsage(e: CommanderError, json: boolean, io: MainIo, command: string | undefined): number {
+  const code = USAGE_CODES[e.code] ?? 'USAGE_INVALID'
+  // commander's message is `error: …`, sometimes with a second line (a suggestion: "Did you mean …?")
+  const message = e.message
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ')
+  const err = new InputError(code, message)
+  if (json) io.stdout(stableJson({ error: err.toJSON() }))
+  const help = code === 'USAGE_UNKNOWN_COMMAND' || !command ? 'detbuild --help' : `detbuild ${command} --help`
+  io.stderr(`detbuild: error [${code}]: ${showControls(message)} (see ${help})\n`)
+  return ExitCode.badInput
 }
 
 /** A path as the user should see it: relative to the project when inside it. */
@@ -119,6 +159,7 @@ export async function runCli(): Promise<never> {
     stdout: (t) => write(process.stdout, t),
     stderr: (t) => write(process.stderr, t),
     color: wantsColor(process.stderr, env),
+    stdoutColor: wantsColor(process.stdout, env),
   })
   // let pending stdout writes drain before exiting
   process.exitCode = code

@@ -26,7 +26,10 @@ export interface ProgramIo {
   /** the host environment: handed to the context (config/context.ts), which passes on the allowlisted part */
   env: HostEnv
   processCwd: string
+  /** colour on stderr (logs, progress) */
   color: boolean
+  /** colour on stdout (results): each stream's own terminal decides; default none */
+  stdoutColor?: boolean
   stdout: (text: string) => void
   stderr: (text: string) => void
   now: () => Date
@@ -87,9 +90,11 @@ export async function buildProgram(io: ProgramIo): Promise<Command> {
       'refuse input files larger than this (default: 256 MiB for SBOMs, lockfiles and results; 16 MiB for config, policy, ignore and key files)',
     )
     .addOption(new Option('--no-color', 'disable colours (also NO_COLOR)'))
-    .showHelpAfterError('(run with --help for usage)')
+    // every command's --help lists these options too (set before the commands: they inherit it)
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // commander's own usage errors are reported by the entry (main.ts), in detbuild's one-line form
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
 
   const registrar: Registrar = {
     wrap(action) {
@@ -106,6 +111,7 @@ export async function buildProgram(io: ProgramIo): Promise<Command> {
           quiet: raw.quiet === true,
           debug: raw.debug === true,
           color: io.color && raw.color !== false,
+          stdoutColor: io.stdoutColor === true && raw.color !== false,
         })
         io.onGlobals(globals)
         const env: CommandEnv = {

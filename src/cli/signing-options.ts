@@ -1,6 +1,8 @@
 import { type Command, Option } from 'commander'
 import { SIGNING_FLAGS, TRUST_FLAGS } from '../flags/index.ts'
+import { parseDuration } from '../util/duration.ts'
 import type { FlagSpec } from '../util/flag-spec.ts'
+import type { Logger } from '../util/log.ts'
 
 /** The step's own flags from its table, with the step's own help and defaults. */
 function addFlags(command: Command, table: readonly FlagSpec[]): Command {
@@ -13,6 +15,14 @@ function addFlags(command: Command, table: readonly FlagSpec[]): Command {
 /** The signing flags `detbuild sign` and `detbuild bundle` share (sign/flags.ts; resolved by sign/config.ts). */
 export function addSigningOptions(command: Command): Command {
   return addFlags(command, SIGNING_FLAGS)
+}
+
+/** Warns about a deprecated form of a signing flag: `--timeout` without a unit (read as seconds). */
+export function warnDeprecatedSigningFlags(flags: { timeout?: string }, log: Logger): void {
+  if (flags.timeout !== undefined && parseDuration(flags.timeout, 's')?.bare)
+    log.warn(
+      `--timeout ${flags.timeout} without a unit is deprecated: it is read as seconds; write --timeout ${flags.timeout}s`,
+    )
 }
 
 /**

@@ -10,6 +10,7 @@ import { stableJson } from '../util/canonical-json.ts'
 import { digestFile } from '../util/digest.ts'
 import { ensureDir, toFsError, toPosixRelative } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
+import { plural } from '../util/plural.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
 import { writeEvidenceArchive } from './archive.ts'
 import { type CollectedEvidence, collectEvidence } from './collect.ts'
@@ -125,7 +126,7 @@ async function assertSignable(collected: CollectedEvidence, o: BundleOptions): P
   if (first)
     throw new InputError(
       first.code,
-      `${first.message}${all.length > 1 ? ` (and ${all.length - 1} more problem(s): see details)` : ''}; nothing was signed`,
+      `${first.message}${all.length > 1 ? ` (and ${plural(all.length - 1, 'more problem')}: see details)` : ''}; nothing was signed`,
       { file: first.file, details: { problems: all } },
     )
   const notChecked = unchecked[0]

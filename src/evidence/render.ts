@@ -1,5 +1,6 @@
 /** Terminal text for bundle, verify --evidence and inspect. Pure. */
 import type { ScanSource } from '../scan/index.ts'
+import { plural } from '../util/plural.ts'
 import type { BundleResult } from './bundle.ts'
 import type { InspectSummary } from './inspect.ts'
 import type { SignerSummary } from './types.ts'
@@ -13,7 +14,7 @@ export function describeSigner(s: SignerSummary | null): string {
 export function renderBundleText(r: BundleResult): string {
   const lines = [
     `wrote ${r.file} (${r.size} bytes, sha256 ${r.sha256})`,
-    `  ${r.files.length} files + manifest.json, signed by ${describeSigner(r.signer)}${r.tlog ? ', logged' : ''}`,
+    `  ${plural(r.files.length, 'file')} + manifest.json, signed by ${describeSigner(r.signer)}${r.tlog ? ', logged' : ''}`,
     `  member times: SOURCE_DATE_EPOCH ${r.sourceDateEpoch} (${new Date(r.sourceDateEpoch * 1000).toISOString()})`,
   ]
   for (const a of r.artifacts)
@@ -39,7 +40,7 @@ export function renderVerifyText(r: EvidenceReport): string {
     lines.push(`  manifest signed by ${describeSigner(r.signer)} (trusted root: ${r.trustedRoot})`)
   if (r.manifest)
     lines.push(
-      `  ${r.manifest.files} files, detbuild ${r.manifest.detbuildVersion}, SOURCE_DATE_EPOCH ${r.manifest.sourceDateEpoch}`,
+      `  ${plural(r.manifest.files, 'file')}, detbuild ${r.manifest.detbuildVersion}, SOURCE_DATE_EPOCH ${r.manifest.sourceDateEpoch}`,
     )
   if (r.artifactMatch?.provenanceSubject || r.artifactMatch?.buildOutput)
     lines.push(
@@ -54,7 +55,7 @@ export function renderVerifyText(r: EvidenceReport): string {
     const fresh = describeSource(s.rescan)
     const signed = s.evidence ? `${s.evidence.file} sha256:${s.evidence.sha256}` : 'no vulns.json'
     lines.push(
-      `  rescan (${fresh}): ${r.rescan.newFindings.length} new finding(s) since the build${r.rescan.complete ? '' : `, INCOMPLETE (${r.rescan.unchecked.length} package(s) not checked)`}`,
+      `  rescan (${fresh}): ${plural(r.rescan.newFindings.length, 'new finding')} since the build${r.rescan.complete ? '' : `, INCOMPLETE (${plural(r.rescan.unchecked.length, 'package')} not checked)`}`,
     )
     lines.push(`  findings judged: ${r.rescan.findings.length} = signed evidence (${signed}) + rescan`)
     for (const f of r.rescan.findings)
@@ -71,10 +72,10 @@ export function renderInspectText(s: InspectSummary): string {
   lines.push(`evidence ${s.evidence} (${s.archive.size} bytes, sha256 ${s.archive.sha256})`)
   if (s.manifest)
     lines.push(
-      `  manifest: ${s.manifest.files} files, detbuild ${s.manifest.detbuildVersion}, source date ${s.manifest.sourceDate}`,
+      `  manifest: ${plural(s.manifest.files, 'file')}, detbuild ${s.manifest.detbuildVersion}, source date ${s.manifest.sourceDate}`,
     )
   lines.push(
-    `  contents: ${s.consistent ? 'consistent with the manifest' : `${s.problems.length} problem(s)`} (signature not checked: use verify --evidence)`,
+    `  contents: ${s.consistent ? 'consistent with the manifest' : plural(s.problems.length, 'problem')} (signature not checked: use verify --evidence)`,
   )
   for (const p of s.problems) lines.push(`    [${p.code}] ${p.message}`)
   lines.push(
@@ -95,7 +96,7 @@ export function renderInspectText(s: InspectSummary): string {
     )
   if (s.sbom)
     lines.push(
-      `  SBOM: CycloneDX ${s.sbom.specVersion ?? '?'}, ${s.sbom.components} components, ${s.sbom.dependencies} dependency edges${s.sbom.root ? `, root ${s.sbom.root}` : ''}`,
+      `  SBOM: CycloneDX ${s.sbom.specVersion ?? '?'}, ${plural(s.sbom.components, 'component')}, ${plural(s.sbom.dependencies, 'dependency edge')}${s.sbom.root ? `, root ${s.sbom.root}` : ''}`,
     )
   else lines.push('  SBOM: none')
   if (s.vulnerabilities) {

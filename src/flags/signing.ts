@@ -58,8 +58,8 @@ export const SIGNING_FLAGS = [
   },
   {
     key: 'timeout',
-    flag: '--timeout <seconds>',
-    description: 'per-request timeout for Fulcio, Rekor and the TSA',
-    default: '10',
+    flag: '--timeout <duration>',
+    description: 'per-request timeout for Fulcio, Rekor and the TSA, e.g. 10s or 500ms',
+    default: '10s',
   },
 ] as const satisfies readonly FlagSpec<keyof SignFlags>[]

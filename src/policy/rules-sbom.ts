@@ -1,4 +1,6 @@
 /** SBOM quality: the NTIA minimum elements and the share of components with hashes. */
+
+import { plural } from '../util/plural.ts'
 import type { RuleContext } from './context.ts'
 import { type ComponentView, isObject, type Obj, str } from './model.ts'
 import { draft, type RuleDraft } from './rule.ts'
@@ -176,10 +178,10 @@ export function sbomRules(ctx: RuleContext): RuleDraft[] {
     const pct = (x: number) => `${(Math.floor(x * 1000) / 10).toFixed(1)}%`
     if (share < minShare)
       d.violations.push({
-        message: `${withHash} of ${total} components (${pct(share)}) carry a${strongOnly ? ' strong' : ''} hash, below ${pct(minShare)}`,
+        message: `${withHash} of ${plural(total, 'component')} (${pct(share)}) carry a${strongOnly ? ' strong' : ''} hash, below ${pct(minShare)}`,
         withoutHash: without,
       })
-    d.passSummary = `${withHash} of ${total} components (${pct(share)}) carry a${strongOnly ? ' strong' : ''} hash`
+    d.passSummary = `${withHash} of ${plural(total, 'component')} (${pct(share)}) carry a${strongOnly ? ' strong' : ''} hash`
     d.evidence = {
       total,
       withHash,

@@ -1,4 +1,5 @@
 /** Pure: a run report → the one summary printed at the end (plain text, no colours, no timestamps). */
+import { plural } from '../util/plural.ts'
 import { STEP_NAMES } from './steps.ts'
 import type { RunFacts, RunReport, StepRecord } from './types.ts'
 
@@ -31,7 +32,7 @@ export function toSummaryText(report: RunReport): string {
   const ran = report.steps.filter((s) => s.status !== 'not-run').length
   lines.push(
     report.failedStep === null
-      ? `detbuild run: ${ran} step(s) done, exit 0`
+      ? `detbuild run: ${plural(ran, 'step')} done, exit 0`
       : `detbuild run: FAILED at ${report.failedStep} (exit ${report.exitCode})`,
   )
   const width = Math.max(...[...report.steps, ...report.notSelected].map((s) => s.name.length))
@@ -56,12 +57,12 @@ export function toSummaryText(report: RunReport): string {
   }
   if (f.sbom)
     lines.push(
-      `sbom: ${inWorkspace(report, f.sbom.file)}: ${f.sbom.components} components, ${f.sbom.dependencyEdges} dependency edges (CycloneDX ${f.sbom.specVersion}${f.sbom.validated ? ', schema-valid' : ''})`,
+      `sbom: ${inWorkspace(report, f.sbom.file)}: ${plural(f.sbom.components, 'component')}, ${plural(f.sbom.dependencyEdges, 'dependency edge')} (CycloneDX ${f.sbom.specVersion}${f.sbom.validated ? ', schema-valid' : ''})`,
     )
   if (f.scan) {
     lines.push(
       `findings: ${f.scan.open} open, ${f.scan.suppressed} suppressed (${toCountsLine(f.scan.counts)}) from ${f.scan.source}${
-        f.scan.complete ? '' : `; INCOMPLETE: ${f.scan.unchecked} package(s) not checked`
+        f.scan.complete ? '' : `; INCOMPLETE: ${plural(f.scan.unchecked, 'package')} not checked`
       }`,
     )
   }

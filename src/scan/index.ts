@@ -17,6 +17,7 @@ import { sha256Hex } from '../util/digest.ts'
 import { exists, readTextFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
+import { plural } from '../util/plural.ts'
 import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
@@ -432,7 +433,7 @@ function exportProblem(db: OfflineDb, toCheck: ScanComponent[], o: ScanOptions):
     const holds = `export ${db.name} holds 0 ${names} records (records: ${others})`
     return {
       code: 'SCAN_EXPORT_NO_RECORDS',
-      message: `${holds}; ${none.length} ${names} package(s) unchecked`,
+      message: `${holds}; ${plural(none.length, `${names} package`)} unchecked`,
       reason: holds,
       unchecked: none,
     }
@@ -443,11 +444,11 @@ function exportProblem(db: OfflineDb, toCheck: ScanComponent[], o: ScanOptions):
   if (newest >= limit) return null
   const age = Number.isNaN(newest)
     ? `its newest record date (${JSON.stringify(db.lastUpdate)}) is not a date`
-    : `its newest record was modified ${db.lastUpdate}, more than ${o.maxDbAgeDays} day(s) before ${o.now.toISOString()}`
+    : `its newest record was modified ${db.lastUpdate}, more than ${plural(o.maxDbAgeDays, 'day')} before ${o.now.toISOString()}`
   const reason = `export ${db.name} is older than --max-db-age ${o.maxDbAgeDays}: ${age}`
   return {
     code: 'SCAN_EXPORT_STALE',
-    message: `${reason}; ${toCheck.length} package(s) unchecked`,
+    message: `${reason}; ${plural(toCheck.length, 'package')} unchecked`,
     reason,
     unchecked: toCheck,
   }
@@ -499,7 +500,7 @@ function summaryText(r: VulnsReport, failOn: FailOn | null, failing: number): st
   const open = r.findings.length - r.suppressedCount
   if (r.source.problem) lines.push(`${r.source.problem.code}: ${r.source.problem.message}`)
   lines.push(
-    `scan: ${r.componentsChecked} packages checked against ${r.source.kind === 'api' ? r.source.url : `offline export ${r.source.export}`}`,
+    `scan: ${plural(r.componentsChecked, 'package')} checked against ${r.source.kind === 'api' ? r.source.url : `offline export ${r.source.export}`}`,
   )
   lines.push(
     `findings: ${open} open (critical ${c.critical}, high ${c.high}, medium ${c.medium}, low ${c.low}, none ${c.none}, unknown ${c.unknown}), ${r.suppressedCount} suppressed`,
@@ -513,7 +514,9 @@ function summaryText(r: VulnsReport, failOn: FailOn | null, failing: number): st
     )
   }
   if (!r.complete) {
-    lines.push(`INCOMPLETE: ${r.unchecked.length} package(s) were NOT checked; this is not a clean result:`)
+    lines.push(
+      `INCOMPLETE: ${plural(r.unchecked.length, 'package')} ${r.unchecked.length === 1 ? 'was' : 'were'} NOT checked; this is not a clean result:`,
+    )
     // the first ones here; every one of them, with its reason, in vulns.json and --json
     for (const u of r.unchecked.slice(0, MAX_UNCHECKED_SHOWN)) lines.push(`  ${u}: ${r.uncheckedReasons[u]}`)
     if (r.unchecked.length > MAX_UNCHECKED_SHOWN)
@@ -521,7 +524,7 @@ function summaryText(r: VulnsReport, failOn: FailOn | null, failing: number): st
         `  … and ${r.unchecked.length - MAX_UNCHECKED_SHOWN} more: every one is listed in vulns.json`,
       )
   } else if (failOn && failing > 0) {
-    lines.push(`FAIL: ${failing} finding(s) at or above --fail-on ${failOn}`)
+    lines.push(`FAIL: ${plural(failing, 'finding')} at or above --fail-on ${failOn}`)
   } else if (open === 0) {
     lines.push('no known vulnerabilities in the checked packages')
   }

@@ -3,6 +3,7 @@
  * CycloneDX `vulnerabilities`, and the in-toto statement with the vulnerability-scan predicate.
  */
 import { mdCode, mdText } from '../util/markdown.ts'
+import { plural } from '../util/plural.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
 import { compareWorstFirst } from './findings.ts'
@@ -249,7 +250,7 @@ export function toMarkdown(report: VulnsReport): string {
   if (!report.complete) {
     lines.push(
       '',
-      `> **INCOMPLETE** — ${report.unchecked.length} package(s) were not checked; this is not a clean result:`,
+      `> **INCOMPLETE** — ${plural(report.unchecked.length, 'package')} ${report.unchecked.length === 1 ? 'was' : 'were'} not checked; this is not a clean result:`,
     )
     for (const u of report.unchecked)
       lines.push(`> - ${mdCode(u)}: ${md(report.uncheckedReasons[u] ?? 'not checked')}`)

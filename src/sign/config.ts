@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { InputError } from '../errors.ts'
+import { parseDuration } from '../util/duration.ts'
 import { readTextFile, toPosixRelative } from '../util/fs.ts'
 import { identityTokenProvider } from './identity.ts'
 import { toPrivateKey } from './keys.ts'
@@ -46,9 +47,13 @@ export async function resolveSigningConfig(
     if (value !== undefined && !isHttpUrl(value))
       throw new InputError('SIGN_USAGE', `${flag} must be an http(s) URL: ${value}`)
   }
-  const timeoutMs = flags.timeout === undefined ? undefined : Number(flags.timeout) * 1000
-  if (timeoutMs !== undefined && !(timeoutMs > 0))
-    throw new InputError('SIGN_USAGE', '--timeout must be a positive number of seconds')
+  // a duration with a unit (10s, 500ms); a bare number is seconds (deprecated: the CLI warns)
+  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, 's')?.ms
+  if (flags.timeout !== undefined && timeoutMs === undefined)
+    throw new InputError(
+      'SIGN_USAGE',
+      `--timeout must be a duration such as 10s or 500ms (at most 24 days), not ${JSON.stringify(flags.timeout)}`,
+    )
   const common = {
     ...(flags.rekorUrl ? { rekorUrl: flags.rekorUrl } : {}),
     ...(flags.tsaUrl ? { tsaUrl: flags.tsaUrl } : {}),

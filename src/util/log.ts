@@ -44,9 +44,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 /** A logger that drops everything (library use and tests). */
 export const silentLogger: Logger = createLogger({ quiet: true, write: () => {} })
 
-/** Whether to use colour: a TTY and no NO_COLOR (https://no-color.org), FORCE_COLOR wins. */
+/**
+ * Whether to use colour on `stream` (each stream decides for itself: `detbuild policy | less` keeps a
+ * coloured stderr): FORCE_COLOR wins (`0` or `false` turns colour off, as in Node), then NO_COLOR
+ * (https://no-color.org), then whether the stream is a terminal.
+ */
 export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
   return stream.isTTY === true && env.TERM !== 'dumb'
 }

@@ -81,8 +81,8 @@ test('build.log streams each command output in order while the build runs, then 
     'streamed-while-running',
     '$ echo to-stderr',
     'to-stderr',
-    '# build: 3 command(s)',
-    '# outputs: 1 output(s): a.txt',
+    '# build: 3 commands',
+    '# outputs: 1 output: a.txt',
     '# attest: ',
   ].map((needle) => log.indexOf(needle))
   assert.ok(
@@ -138,7 +138,7 @@ test('plain progress: one line per step start and end, in step order, no timesta
     steps.map((s, i) => `[${i + 1}/8] ${s}`),
   )
   assert.ok(ends.includes('[5/8] install: skip: no install command'))
-  assert.ok(ends.includes('[6/8] build: ok: 1 command(s)'))
+  assert.ok(ends.includes('[6/8] build: ok: 1 command'))
   assert.ok(!/\d\d:\d\d|\d+(\.\d+)?s\b/.test(lines.join('\n')), 'no clock times or durations')
   assert.ok(!run.stderr.includes('\u001b['), 'no escape codes when not a TTY')
 

@@ -46,13 +46,17 @@ test('--help lists every command, and every command has its own --help', async (
 })
 
 test('bad usage exits 2: unknown command, unknown option, bad choice', async () => {
-  for (const args of [['frobnicate'], ['sbom', '--frobnicate'], ['sbom', '--spec', '9.9']]) {
-    const r = await cli(args)
+  for (const [args, code] of [
+    [['frobnicate'], 'USAGE_UNKNOWN_COMMAND'],
+    [['sbom', '--frobnicate'], 'USAGE_UNKNOWN_OPTION'],
+    [['sbom', '--spec', '9.9'], 'USAGE_INVALID_ARGUMENT'],
+  ] as const) {
+    const r = await cli([...args])
     assert.equal(r.code, 2, args.join(' '))
-    assert.match(r.stderr, /error:/)
+    assert.match(r.stderr, new RegExp(`^detbuild: error \\[${code}\\]: `))
   }
   const json = await cli(['--json', 'sbom', '--spec', '9.9'])
-  assert.equal(JSON.parse(json.stdout).error.code, 'USAGE')
+  assert.equal(JSON.parse(json.stdout).error.code, 'USAGE_INVALID_ARGUMENT')
 })
 
 test('an unexpected error is exit 70 with one line and a hint; --debug adds the stack trace', async () => {

@@ -177,7 +177,7 @@ test('an invalid version of a registered ecosystem and an unknown purl type make
     'pkg:zzz/thing@1.0.0': 'package type not supported by OSV matching',
   })
   assert.equal(r.report.findings.length, 1, 'what could be checked is still reported')
-  assert.match(r.text, /INCOMPLETE: 2 package\(s\) were NOT checked/)
+  assert.match(r.text, /INCOMPLETE: 2 packages were NOT checked/)
 })
 
 test('without the adapter the same components are unchecked (exit 3), never clean', async () => {

@@ -18,6 +18,10 @@ export interface FakePackage {
   bundled?: FakePackage[]
   /** extra files (path inside the package → content) */
   files?: Record<string, string>
+  /** a ready-made tarball, served as it is (instead of one made from the fields above) */
+  tarball?: Buffer
+  /** the packument's version document for a ready-made tarball (its package.json), without `dist` */
+  manifest?: Record<string, unknown>
 }
 
 /** A package tarball (npm's `package/` prefix), deterministic bytes. */
@@ -92,7 +96,7 @@ export async function startRegistry(
   const files = new Map<string, Buffer>()
   for (const p of packages) {
     byName.set(p.name, [...(byName.get(p.name) ?? []), p])
-    tarballs.set(`${p.name}@${p.version}`, packTarball(p))
+    tarballs.set(`${p.name}@${p.version}`, p.tarball ?? packTarball(p))
   }
   const requests = { packuments: 0, tarballs: 0, other: 0 }
   const refused = { count: 0 }
@@ -138,6 +142,7 @@ export async function startRegistry(
           return [
             p.version,
             {
+              ...p.manifest,
               name: p.name,
               version: p.version,
               ...(p.dependencies ? { dependencies: p.dependencies } : {}),
@@ -187,7 +192,7 @@ export async function startRegistry(
     },
     publish: (p) => {
       byName.set(p.name, [...(byName.get(p.name) ?? []), p])
-      tarballs.set(`${p.name}@${p.version}`, packTarball(p))
+      tarballs.set(`${p.name}@${p.version}`, p.tarball ?? packTarball(p))
     },
     addFile: (name, bytes) => {
       files.set(`/files/${name}`, bytes)

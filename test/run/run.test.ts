@@ -104,8 +104,8 @@ test('run --demo with its own throwaway key ends with verify --evidence passing;
   const out = path.join(base, 'ws')
   const run = await runCli(['--out', out, 'run', '--demo'])
   assert.equal(run.code, 0, run.stderr + run.stdout)
-  assert.match(run.stdout, /^detbuild run: 7 step\(s\) done, exit 0$/m)
-  assert.match(run.stdout, /^ {2}ok {3}verify {2}evidence verified for 1 artifact\(s\)$/m)
+  assert.match(run.stdout, /^detbuild run: 7 steps done, exit 0$/m)
+  assert.match(run.stdout, /^ {2}ok {3}verify {2}evidence verified for 1 artifact$/m)
   // CI-style progress on stderr: plain lines, no timestamps, no escape codes
   assert.match(run.stderr, /^\[7\/7\] verify: ok: /m)
   assert.doesNotMatch(run.stderr, /\u001b\[|\d\d:\d\d:\d\d/)

@@ -2,7 +2,7 @@
 import { ExitCode } from '../../errors.ts'
 import type { SignFlags } from '../../sign/index.ts'
 import type { RegisterCommand } from '../context.ts'
-import { addSigningOptions } from '../signing-options.ts'
+import { addSigningOptions, warnDeprecatedSigningFlags } from '../signing-options.ts'
 
 interface BundleFlags extends SignFlags {
   includeArtifacts?: boolean
@@ -28,6 +28,7 @@ export const register: RegisterCommand = (program, registrar) => {
       const context = await env.resolveContext(
         flags.keyPasswordEnv ? { allowEnv: [flags.keyPasswordEnv] } : {},
       )
+      warnDeprecatedSigningFlags(flags, env.log)
       const signing = await resolveSigningConfig(flags, { cwd: env.globals.cwd, env: context.env })
       env.log.info(
         signing.mode === 'key' ? 'signing the manifest with a key' : 'signing the manifest keyless (Fulcio)',

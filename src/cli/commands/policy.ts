@@ -40,7 +40,7 @@ export const action: CommandAction<PolicyFlags> = async (flags, env) => {
   return {
     exitCode: result.verdict === 'fail' && !warnOnly ? ExitCode.checkFailed : ExitCode.ok,
     data: result,
-    text: toText(result, { color: globals.color, warnOnly }),
+    text: toText(result, { color: globals.stdoutColor, warnOnly }),
   }
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { Option } from 'commander'
 import { ExitCode, InputError } from '../../errors.ts'
+import { plural } from '../../util/plural.ts'
 import type { RegisterCommand } from '../context.ts'
 
 interface SbomFlags {
@@ -81,10 +82,10 @@ export const register: RegisterCommand = (program, { wrap }) => {
         const rel = (f: string) => path.relative(process.cwd(), f) || f
         const valid = result.validation.json.ok === true ? 'schema-valid' : 'not validated'
         const text = [
-          `SBOM of ${result.root.name}@${result.root.version}: ${result.components} components, ${result.dependencyEdges} dependency edges`,
+          `SBOM of ${result.root.name}@${result.root.version}: ${plural(result.components, 'component')}, ${plural(result.dependencyEdges, 'dependency edge')}`,
           `CycloneDX ${result.specVersion}, ${valid}, serial ${result.serialNumber}, timestamp ${result.timestamp} (${from})`,
           ...result.files.map((f) => `wrote ${rel(f)}`),
-          ...(result.warnings.length ? [`${result.warnings.length} tree warning(s), see above`] : []),
+          ...(result.warnings.length ? [`${plural(result.warnings.length, 'tree warning')}, see above`] : []),
         ].join('\n')
         return {
           exitCode: ExitCode.ok,

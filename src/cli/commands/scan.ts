@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Option } from 'commander'
 import { InputError } from '../../errors.ts'
 import { type FailOn, FailOnLevels } from '../../flags/index.ts'
+import { parseDuration } from '../../util/duration.ts'
 import { keepYoungGenerationSmall } from '../../util/heap.ts'
 import type { RegisterCommand } from '../context.ts'
 
@@ -11,6 +12,8 @@ interface ScanFlags {
   offlineDb?: string
   osvUrl?: string
   cacheDir?: string
+  osvCache: boolean
+  /** the deprecated spelling of --no-osv-cache */
   cache: boolean
   failOn?: FailOn
   omit: string[]
@@ -37,7 +40,9 @@ export const register: RegisterCommand = (program, registrar) => {
       '--cache-dir <dir>',
       'OSV record cache (default: $XDG_CACHE_HOME/detbuild/osv or ~/.cache/detbuild/osv)',
     )
-    .option('--no-cache', 'do not read or write the OSV record cache')
+    .option('--no-osv-cache', 'do not read or write the OSV record cache')
+    // the name before `run --no-osv-cache` and this became one flag: still accepted, with a warning
+    .addOption(new Option('--no-cache').hideHelp())
     .addOption(
       new Option('--fail-on <severity>', 'exit 1 when an open finding is at or above this severity').choices(
         FailOnLevels,
@@ -59,7 +64,7 @@ export const register: RegisterCommand = (program, registrar) => {
       '--max-db-age <days>',
       "with --offline-db: incomplete (exit 3) when the export's newest record is older than this",
     )
-    .option('--timeout <ms>', 'per-request timeout for the OSV API', '30000')
+    .option('--timeout <duration>', 'per-request timeout for the OSV API, e.g. 30s or 500ms', '30s')
     .option('--retries <n>', 'retries per OSV request on 429/5xx/network errors', '4')
     .option(
       '--max-response-bytes <n>',
@@ -69,7 +74,18 @@ export const register: RegisterCommand = (program, registrar) => {
     )
     .action(
       registrar.wrap<ScanFlags>(async (flags, env) => {
-        const timeoutMs = toInt(flags.timeout, '--timeout', 1)
+        const timeout = parseDuration(flags.timeout, 'ms')
+        if (!timeout)
+          throw new InputError(
+            'SCAN_USAGE',
+            `--timeout must be a duration such as 30s or 500ms (at most 24 days), not ${JSON.stringify(flags.timeout)}`,
+          )
+        if (timeout.bare)
+          env.log.warn(
+            `--timeout ${flags.timeout} without a unit is deprecated: it is read as milliseconds; write --timeout ${flags.timeout}ms`,
+          )
+        if (flags.cache === false) env.log.warn('--no-cache is deprecated: use --no-osv-cache')
+        const timeoutMs = timeout.ms
         const retries = toInt(flags.retries, '--retries', 0)
         const maxResponseBytes = toInt(flags.maxResponseBytes, '--max-response-bytes', 1)
         if (flags.offlineDb && flags.osvUrl && flags.osvUrl !== 'https://api.osv.dev') {
@@ -86,7 +102,7 @@ export const register: RegisterCommand = (program, registrar) => {
           ...(flags.maxDbAge !== undefined ? { maxDbAgeDays: toInt(flags.maxDbAge, '--max-db-age', 1) } : {}),
           osvUrl: flags.osvUrl ?? core.DefaultOsvUrl,
           cacheDir:
-            flags.cache === false
+            flags.osvCache === false || flags.cache === false
               ? null
               : (flags.cacheDir ?? path.join(context.cacheRoot, core.OsvCacheFolder)),
           failOn: flags.failOn ?? null,

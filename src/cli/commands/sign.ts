@@ -1,7 +1,7 @@
 import { ExitCode } from '../../errors.ts'
 import type { SignFlags } from '../../sign/index.ts'
 import type { RegisterCommand } from '../context.ts'
-import { addSigningOptions } from '../signing-options.ts'
+import { addSigningOptions, warnDeprecatedSigningFlags } from '../signing-options.ts'
 
 interface SignOptions extends SignFlags {
   artifacts?: boolean
@@ -21,6 +21,7 @@ export const register: RegisterCommand = (program, registrar) => {
       const context = await env.resolveContext(
         options.keyPasswordEnv ? { allowEnv: [options.keyPasswordEnv] } : {},
       )
+      warnDeprecatedSigningFlags(options, env.log)
       const signing = await resolveSigningConfig(options, { cwd: env.globals.cwd, env: context.env })
       env.log.info(signing.mode === 'key' ? 'signing with a key' : 'signing keyless (Fulcio)')
       const manifest = await signWorkspace({

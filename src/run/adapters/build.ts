@@ -2,6 +2,7 @@
 import type { BuildOptions, BuildResult } from '../../builder/index.ts'
 import { ExitCode } from '../../errors.ts'
 import { DEFAULT_PASSWORD_ENV } from '../../sign/index.ts'
+import { plural } from '../../util/plural.ts'
 import { isWithheldEnvName } from '../../util/secret-env.ts'
 import { WorkspaceFiles } from '../../workspace/index.ts'
 import type { StepResult } from '../pipeline.ts'
@@ -37,7 +38,7 @@ export function toBuildStepResult(result: BuildResult): StepResult {
     ...(failed ? { code: 'BUILD_NOT_REPRODUCIBLE' } : {}),
     detail: failed
       ? `${result.verdict ?? 'NOT reproducible'} (see ${WorkspaceFiles.reproReportMd})`
-      : `${artifacts.length} artifact(s)${result.verdict ? `, ${result.verdict}` : ''}`,
+      : `${plural(artifacts.length, 'artifact')}${result.verdict ? `, ${result.verdict}` : ''}`,
     facts: {
       build: {
         artifacts,

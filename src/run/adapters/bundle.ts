@@ -4,6 +4,7 @@ import { ExitCode } from '../../errors.ts'
 import type { BundleOptions, BundleResult } from '../../evidence/index.ts'
 import type { SigningConfig } from '../../sign/index.ts'
 import { toPosixRelative } from '../../util/fs.ts'
+import { plural } from '../../util/plural.ts'
 import type { RunOptions } from '../options.ts'
 import type { StepResult } from '../pipeline.ts'
 import type { Carried, RunWithContext, StepAdapter } from './carried.ts'
@@ -34,7 +35,7 @@ export function toBundleStepResult(
 ): StepResult<Carried> {
   return {
     exitCode: ExitCode.ok,
-    detail: `${result.files.length} files + signed manifest, ${result.size} bytes`,
+    detail: `${plural(result.files.length, 'file')} + signed manifest, ${plural(result.size, 'byte')}`,
     facts: {
       evidence: { file: toPosixRelative(o.out, path.resolve(o.cwd, result.file)), sha256: result.sha256 },
     },

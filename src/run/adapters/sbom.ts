@@ -3,6 +3,7 @@ import path from 'node:path'
 import { ExitCode } from '../../errors.ts'
 import type { SbomOptions, SbomResult } from '../../sbom/index.ts'
 import { toPosixRelative } from '../../util/fs.ts'
+import { plural } from '../../util/plural.ts'
 import { WorkspaceFiles } from '../../workspace/index.ts'
 import type { RunOptions } from '../options.ts'
 import type { StepResult } from '../pipeline.ts'
@@ -29,7 +30,7 @@ export function toSbomStepResult(o: RunOptions, result: SbomResult): StepResult 
   const validated = result.validation.json.ok === true
   return {
     exitCode: ExitCode.ok,
-    detail: `${result.components} components, ${result.dependencyEdges} dependency edges${validated ? ', schema-valid' : ''}`,
+    detail: `${plural(result.components, 'component')}, ${plural(result.dependencyEdges, 'dependency edge')}${validated ? ', schema-valid' : ''}`,
     facts: {
       sbom: {
         file: toPosixRelative(o.out, result.files[0] ?? path.join(o.out, WorkspaceFiles.sbomJson)),

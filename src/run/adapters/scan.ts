@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { ExitCode } from '../../errors.ts'
 import { failsThreshold, type ScanOptions, type ScanResult } from '../../scan/index.ts'
+import { plural } from '../../util/plural.ts'
 import type { RunOptions } from '../options.ts'
 import type { StepResult } from '../pipeline.ts'
 import type { FindingFact } from '../types.ts'
@@ -57,8 +58,8 @@ export function toScanStepResult(o: RunOptions, result: ScanResult): StepResult 
         : undefined
   const detail =
     result.exitCode === ExitCode.incomplete
-      ? `INCOMPLETE: ${r.unchecked.length} package(s) not checked`
-      : `${r.componentsChecked} packages checked, ${open} open finding(s)${
+      ? `INCOMPLETE: ${plural(r.unchecked.length, 'package')} not checked`
+      : `${plural(r.componentsChecked, 'package')} checked, ${plural(open, 'open finding')}${
           result.exitCode === ExitCode.checkFailed ? `, ${failing} at or above fail-on ${failOn}` : ''
         }`
   return {

@@ -1,6 +1,7 @@
 /** `run` → the sign step: the run's signing choice → SignWorkspaceOptions → signWorkspace. */
 import { ExitCode } from '../../errors.ts'
 import type { SignaturesManifest, SignerInfo, SigningConfig, SignWorkspaceOptions } from '../../sign/index.ts'
+import { plural } from '../../util/plural.ts'
 import type { RunOptions } from '../options.ts'
 import type { StepResult } from '../pipeline.ts'
 import type { SignatureFact } from '../types.ts'
@@ -27,7 +28,7 @@ export function toSignStepResult(manifest: SignaturesManifest, mode: 'key' | 'ke
   const signer = manifest.bundles[0]?.signer
   return {
     exitCode: ExitCode.ok,
-    detail: `${signatures.length} signature bundle(s), ${mode}`,
+    detail: `${plural(signatures.length, 'signature bundle')}, ${mode}`,
     facts: { sign: { mode, signatures } },
     ...(signer ? { carry: { signer } } : {}),
   }

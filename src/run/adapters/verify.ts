@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { type ErrorCode, ExitCode, InputError } from '../../errors.ts'
 import type { VerifyEvidenceOptions } from '../../evidence/index.ts'
+import { plural } from '../../util/plural.ts'
 import type { TrustInput } from '../../verify/index.ts'
 import { readBuildManifest, WorkspaceFiles } from '../../workspace/index.ts'
 import type { RunOptions } from '../options.ts'
@@ -64,7 +65,7 @@ export const verifyStep: StepAdapter = async (o, c) => {
     ...(code ? { code } : {}),
     detail:
       failures.length === 0
-        ? `evidence verified for ${artifacts.length} artifact(s)`
+        ? `evidence verified for ${plural(artifacts.length, 'artifact')}`
         : `NOT verified: ${failures.join('; ')}`,
     facts: { verify: { verified: failures.length === 0, artifacts: artifacts.length } },
   }
