@@ -127,10 +127,13 @@ async function signedWorkspace(
   return ws
 }
 
-async function keyWorkspace(signArgs: string[]): Promise<{ dir: string; out: string }> {
+async function keyWorkspace(
+  signArgs: string[],
+  algorithm = 'ecdsa-p256',
+): Promise<{ dir: string; out: string }> {
   const ws = await makeWorkspace()
   dirs.push(ws.dir)
-  const gen = await runCli(['keygen', '--algorithm', 'ecdsa-p256', '--output-prefix', 'keys/signing'], ws.dir)
+  const gen = await runCli(['keygen', '--algorithm', algorithm, '--output-prefix', 'keys/signing'], ws.dir)
   assert.equal(gen.code, 0, gen.stderr)
   const signed = await signedWorkspace(['--key', path.join(ws.dir, 'keys/signing.key'), ...signArgs])
   await mkdir(path.join(signed.dir, 'keys'), { recursive: true })
@@ -217,6 +220,26 @@ test('cosign: key-signed message and DSSE bundles without a log entry (--insecur
     'DSSE, another key',
   )
 })
+
+for (const algorithm of ['ecdsa-p384', 'ed25519'])
+  test(`cosign: ${algorithm} key-signed message and DSSE bundles`, async () => {
+    const ws = await keyWorkspace(['--no-tlog'], algorithm)
+    const key = ['--key', 'keys/signing.pub', '--trusted-root', 'empty-root.json', '--insecure-ignore-tlog']
+    ok(await tool(COSIGN, ['verify-blob', ...key, '--bundle', MSG, ARTIFACT], ws.dir), 'message')
+    for (const [bundle, type, subject] of ATTESTATIONS)
+      ok(
+        await tool(
+          COSIGN,
+          ['verify-blob-attestation', ...key, '--type', type, '--bundle', bundle, subject],
+          ws.dir,
+        ),
+        bundle,
+      )
+    refused(
+      await tool(COSIGN, ['verify-blob', ...key, '--bundle', MSG, await tamperedCopy(ws.dir)], ws.dir),
+      'message, other artifact',
+    )
+  })
 
 test('cosign and sigstore-go: key-signed bundles logged in the mock Rekor', async () => {
   const ws = await keyWorkspace(['--rekor-url', mock.rekorUrl])
@@ -334,6 +357,51 @@ test('cosign and sigstore-go: keyless bundles from the mock Fulcio, Rekor and TS
 })
 
 const NPM_IDENTITY = 'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main'
+
+test("cosign and sigstore-go: npm's key-signed publish attestation (a real key-signed DSSE bundle)", async () => {
+  const dir = path.join(FIXTURES, 'npm', 'sigstore-1.3.0')
+  const key = path.join(FIXTURES, 'keys', 'npm-attestations-2022.pem')
+  const root = path.join(FIXTURES, 'trusted_root.json')
+  const publish = 'https://github.com/npm/attestation/tree/main/specs/publish/v0.1'
+  const cosign = (k: string) =>
+    tool(
+      COSIGN,
+      [
+        'verify-blob-attestation',
+        '--key',
+        k,
+        '--trusted-root',
+        root,
+        '--type',
+        publish,
+        '--digestAlg',
+        'sha512',
+        '--bundle',
+        'publish.sigstore.json',
+        'sigstore-1.3.0.tgz',
+      ],
+      dir,
+    )
+  ok(await cosign(key), 'cosign, npm 2022 key')
+  refused(await cosign(path.join(FIXTURES, 'keys', 'npm-attestations-2025.pem')), 'cosign, the other npm key')
+  ok(
+    await tool(
+      SIGSTORE_GO,
+      [
+        '-publicKey',
+        key,
+        '-trustedrootJSONpath',
+        root,
+        '-requireCTlog=false',
+        '-artifact',
+        'sigstore-1.3.0.tgz',
+        'publish.sigstore.json',
+      ],
+      dir,
+    ),
+    'sigstore-go, npm 2022 key',
+  )
+})
 
 test('cosign and sigstore-go: real npm provenance bundles, offline against the vendored trusted root', async () => {
   const root = path.join(FIXTURES, 'trusted_root.json')
