@@ -56,8 +56,12 @@ if [ ! -f "$KEYRING" ]; then
   as_root=()
   [ "$(id -u)" -eq 0 ] || as_root=(sudo -n)
   echo "detbuild interop-tools: installing debian-archive-keyring" >&2
-  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y --no-install-recommends debian-archive-keyring >/dev/null ||
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get install -y --no-install-recommends debian-archive-keyring >/dev/null 2>&1 ||
+    { "${as_root[@]}" apt-get update -qq >/dev/null &&
+      "${as_root[@]}" apt-get install -y --no-install-recommends debian-archive-keyring >/dev/null; } ||
     fail "cannot install debian-archive-keyring"
+  [ -f "$KEYRING" ] || fail "debian-archive-keyring is installed but $KEYRING is missing"
 fi
 
 apt_dir="$DEBS/apt"
