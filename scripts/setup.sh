@@ -2,7 +2,8 @@
 # One entry for a fresh machine: brings Node >= 22.22 (Node 24 from the npm registry when the system
 # node is older), installs dependencies from the lockfile, builds, then runs `npm run <script>`.
 #   ./scripts/setup.sh demo    # the main job on the embedded default fixture
-#   ./scripts/setup.sh test    # installs bubblewrap, faketime, disorderfs when missing; lint, typecheck,
+#   ./scripts/setup.sh test    # installs bubblewrap, faketime, disorderfs when missing, unpacks cosign and
+#                              # sigstore-go (scripts/interop-tools.sh); lint, typecheck,
 #                              # build and the test suite, then checks that dist/action.js is fresh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,6 +25,8 @@ shift
 if [ "$script" = test ]; then
   # the tests use real sandbox and variation tools (bubblewrap, faketime, disorderfs): installed when missing
   ./scripts/system-tools.sh
+  # cosign and sigstore-go's verifier for the interop tests: pinned Debian .debs unpacked into .tools/interop/
+  ./scripts/interop-tools.sh
   # two steps, both always run, each failing on its own: the suite, then the committed Action bundle's
   # freshness (a stale dist/action.js is not a unit-test failure, but CI must not pass with one)
   status=0

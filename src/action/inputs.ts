@@ -39,6 +39,7 @@ export const INPUT_DEFAULTS = {
   'certificate-identity': '',
   'certificate-identity-regexp': '',
   'certificate-oidc-issuer': '',
+  'certificate-oidc-issuer-regexp': '',
   'release-assets': 'true',
   'dependency-track-url': '',
   'dependency-track-project': '',
@@ -116,6 +117,8 @@ export function readInputs(env: Readonly<Record<string, string | undefined>>): A
   const trust = fromTable<TrustFlags>(TRUST_FLAGS, get)
   const identityRegexp = trust.certificateIdentityRegexp ?? ''
   if (identityRegexp !== '') checkAnchoredRegExp(identityRegexp, 'input "certificate-identity-regexp"')
+  const issuerRegexp = trust.certificateOidcIssuerRegexp ?? ''
+  if (issuerRegexp !== '') checkAnchoredRegExp(issuerRegexp, 'input "certificate-oidc-issuer-regexp"')
   return {
     workingDirectory: get('working-directory'),
     command: command as ActionCommand,

@@ -9,7 +9,7 @@ import { resolveSourceDate, SOURCE_DATE_SHOWN, type SourceDate } from '../config
 import type { ErrorCode } from '../errors.ts'
 import { InputError } from '../errors.ts'
 import { POLICIES_DIR } from '../policy/index.ts'
-import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
+import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE, VULNS_BUNDLE } from '../sign/index.ts'
 import { type Digests, digestFile, sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
 import { compareCodePoint } from '../util/sort.ts'
@@ -40,6 +40,7 @@ export const EVIDENCE_FILES: readonly string[] = [
   WorkspaceFiles.policy,
   WorkspaceFiles.policyMarkdown,
   PROVENANCE_BUNDLE,
+  VULNS_BUNDLE,
   SIGNATURES_FILE,
 ]
 

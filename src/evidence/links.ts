@@ -7,7 +7,7 @@
  * signed is exactly what is later re-checked.
  */
 import path from 'node:path'
-import { PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
+import { PROVENANCE_BUNDLE, SIGNATURES_FILE, VULNS_BUNDLE } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex, sriToHex } from '../util/digest.ts'
 import { parseJsonText } from '../util/json-parse.ts'
@@ -347,12 +347,12 @@ export function checkLinks(
         file: name,
         message: `${name} is not listed in signatures.json: it is from an earlier signing`,
       })
-    if (name === PROVENANCE_BUNDLE) {
+    if (name === PROVENANCE_BUNDLE || name === VULNS_BUNDLE) {
       const envelope = isObject(bundle.dsseEnvelope) ? bundle.dsseEnvelope : undefined
       const payload = str(envelope?.payload)
       linkTo(
         name,
-        WorkspaceFiles.provenance,
+        name === PROVENANCE_BUNDLE ? WorkspaceFiles.provenance : WorkspaceFiles.vulnsStatement,
         payload === undefined ? undefined : sha256Hex(Buffer.from(payload, 'base64')),
         'the statement its DSSE envelope signs',
       )

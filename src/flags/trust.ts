@@ -29,6 +29,13 @@ export const TRUST_FLAGS = [
     input: 'certificate-oidc-issuer',
   },
   {
+    key: 'certificateOidcIssuerRegexp',
+    flag: '--certificate-oidc-issuer-regexp <re>',
+    description: 'OIDC issuer as a regular expression, matched whole (instead of --certificate-oidc-issuer)',
+    run: { description: 'OIDC issuer of the keyless signer as a regular expression' },
+    input: 'certificate-oidc-issuer-regexp',
+  },
+  {
     key: 'key',
     flag: '--key <file>',
     description: 'PEM public key for a key-signed bundle',

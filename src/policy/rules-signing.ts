@@ -1,5 +1,6 @@
 /**
- * Signing rules: the provenance and every build output signed, by allowed signers. signatures.json only
+ * Signing rules: the provenance (and the scan's attestation when one is listed) and every build output
+ * signed, by allowed signers. signatures.json only
  * says which bundle to look at for which file; everything it claims (kind, digest, signer) is ignored.
  * Each bundle is verified cryptographically by the injected verifier (`detbuild verify`'s, with the trust
  * material given to the command), and signers are judged only from what verified: the certificate
@@ -223,6 +224,16 @@ export function signingRules(ctx: RuleContext): RuleDraft[] {
         .filter((c) => c.problems.length === 0)
         .map((c) => `${c.file} by ${describeSigner(c.signer)}`)
         .join(', ')
+      // the scan's attestation, when signatures.json lists one (sign signs it when the scan wrote it): it
+      // must verify like the provenance, by an allowed signer
+      const vulns = forSubject(WorkspaceFiles.vulnsStatement).map((b) =>
+        checkBundle(ctx, b, 'dsse', p.signers),
+      )
+      if (vulns.length > 0) {
+        if (!vulns.some((c) => c.problems.length === 0))
+          prov.violations.push(...vulns.flatMap((c) => c.problems))
+        prov.evidence.attestations = vulns.map(bundleEvidence)
+      }
     }
   }
 

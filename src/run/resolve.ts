@@ -111,6 +111,8 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
   const steps = resolveSteps(selection)
   const identityRegexp = blank(t.certificateIdentityRegexp)
   if (identityRegexp !== undefined) checkAnchoredRegExp(identityRegexp, '--certificate-identity-regexp')
+  const issuerRegexp = blank(t.certificateOidcIssuerRegexp)
+  if (issuerRegexp !== undefined) checkAnchoredRegExp(issuerRegexp, '--certificate-oidc-issuer-regexp')
   return Object.freeze({
     cwd: input.cwd,
     out: input.out,
@@ -153,6 +155,7 @@ export async function resolveRunOptions(input: RunInput): Promise<RunOptions> {
       ...opt('certificateIdentity', blank(t.certificateIdentity)),
       ...opt('certificateIdentityRegexp', identityRegexp),
       ...opt('certificateOidcIssuer', blank(t.certificateOidcIssuer)),
+      ...opt('certificateOidcIssuerRegexp', issuerRegexp),
       ...(t.insecureIgnoreTlog ? { insecureIgnoreTlog: true } : {}),
     },
     context,

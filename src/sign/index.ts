@@ -1,6 +1,7 @@
 /**
- * `detbuild sign`: signs the workspace's provenance (DSSE in-toto attestation) and optionally each
- * artifact (message signatures), then lists the bundles in signatures.json. Edge: reads and writes
+ * `detbuild sign`: signs the workspace's provenance and, when the scan wrote one, its vulnerability
+ * attestation (DSSE in-toto attestations), and optionally each artifact (message signatures), then lists
+ * the bundles in signatures.json. Edge: reads and writes
  * the workspace; signing itself is in sign-bundle.ts.
  */
 import { readdir, rm } from 'node:fs/promises'
@@ -25,6 +26,8 @@ export { signFile } from './sign-bundle.ts'
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
 export const SIGNATURES_FILE = WorkspaceFiles.signatures
 export const PROVENANCE_BUNDLE = 'provenance.sigstore.json'
+/** the vulnerability-scan attestation's bundle, beside vulns.intoto.json when the scan wrote one */
+export const VULNS_BUNDLE = 'vulns.sigstore.json'
 export const BUNDLE_SUFFIX = '.sigstore.json'
 
 export interface SignatureEntry {
@@ -75,6 +78,18 @@ export async function signWorkspace(options: SignWorkspaceOptions): Promise<Sign
     bundle,
     entry: toEntry(PROVENANCE_BUNDLE, 'dsse', WorkspaceFiles.provenance, provenance, bundle, options.signing),
   })
+
+  // the scan's attestation, when the scan ran: signed like the provenance (a DSSE bundle over its bytes)
+  const vulnsStatement = await readOptional(path.join(options.out, WorkspaceFiles.vulnsStatement))
+  if (vulnsStatement) {
+    parseInTotoStatement(vulnsStatement, WorkspaceFiles.vulnsStatement, 'WORKSPACE_VULNS_STATEMENT_INVALID')
+    const b = await signDsse(vulnsStatement, IN_TOTO_PAYLOAD_TYPE, options.signing)
+    outputs.push({
+      file: VULNS_BUNDLE,
+      bundle: b,
+      entry: toEntry(VULNS_BUNDLE, 'dsse', WorkspaceFiles.vulnsStatement, vulnsStatement, b, options.signing),
+    })
+  }
 
   if (options.artifacts) {
     const names = await listArtifacts(path.join(options.out, WorkspaceFiles.artifactsDir))
@@ -144,13 +159,25 @@ function checkStatement(data: Buffer): void {
 
 /**
  * Signing replaces the step's outputs: an `artifacts/*.sigstore.json` of an earlier signing that the new
- * signatures.json does not list (its artifact is gone, or artifacts are no longer signed) goes too.
+ * signatures.json does not list (its artifact is gone, or artifacts are no longer signed) goes too, and
+ * so does a vulns.sigstore.json when there is no vulns.intoto.json any more.
  */
 async function removeSupersededBundles(out: string, listed: ReadonlySet<string>): Promise<void> {
+  if (!listed.has(VULNS_BUNDLE)) await rm(path.join(out, VULNS_BUNDLE), { force: true })
   const dir = path.join(out, WorkspaceFiles.artifactsDir)
   for (const name of await readdir(dir).catch(() => [] as string[]))
     if (name.endsWith(BUNDLE_SUFFIX) && !listed.has(`${WorkspaceFiles.artifactsDir}/${name}`))
       await rm(path.join(dir, name), { force: true })
+}
+
+/** A workspace file's bytes, or undefined when it does not exist (any other failure is an error). */
+async function readOptional(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readBytesFile(file, 'INPUT_UNREADABLE', path.basename(file))
+  } catch (e) {
+    if (isDetbuildError(e) && e.details?.errno === 'ENOENT') return undefined
+    throw e
+  }
 }
 
 async function listArtifacts(dir: string): Promise<string[]> {

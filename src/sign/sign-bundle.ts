@@ -9,6 +9,7 @@ import {
   BUNDLE_V02_MEDIA_TYPE,
   BUNDLE_V03_MEDIA_TYPE,
   type Bundle,
+  type BundleWithDsseEnvelope,
   bundleToJSON,
   type SerializedBundle,
 } from '@sigstore/bundle'
@@ -66,8 +67,26 @@ export async function signDsse(
   payloadType: string,
   config: SigningConfig,
 ): Promise<SerializedBundle> {
-  const builder = new DSSEBundleBuilder(builderOptions(config))
+  const builder = new EnvelopeBuilder(builderOptions(config))
   return bundleToJSON(await create(() => builder.create({ data: Buffer.from(payload), type: payloadType })))
+}
+
+/**
+ * @sigstore/sign copies the key hint into the DSSE envelope's `keyid`. cosign and sigstore-go check an
+ * envelope keyid against their own id of the verifying key (not ours: a hex SHA-256 of the SPKI) and skip
+ * a signature whose keyid differs ("accepted signatures do not match threshold, Found: 0"). cosign writes
+ * no keyid, and the DSSE spec makes it optional and unauthenticated (outside the signed PAE), so detbuild
+ * writes none either; the bundle's `verificationMaterial.publicKey.hint` keeps detbuild's key id. The
+ * keyid is cleared before the witnesses run, so a Rekor entry logs the envelope exactly as the bundle has it.
+ */
+class EnvelopeBuilder extends DSSEBundleBuilder {
+  protected override async package(
+    ...args: Parameters<DSSEBundleBuilder['package']>
+  ): Promise<BundleWithDsseEnvelope> {
+    const bundle = await super.package(...args)
+    for (const signature of bundle.content.dsseEnvelope.signatures) signature.keyid = ''
+    return bundle
+  }
 }
 
 /** A message-signature bundle over the bytes of a file. */

@@ -9,6 +9,7 @@ export interface VerifyCliOptions {
   certificateIdentity?: string
   certificateIdentityRegexp?: string
   certificateOidcIssuer?: string
+  certificateOidcIssuerRegexp?: string
   trustedRoot?: string
   insecureIgnoreTlog?: boolean
   /** never use the network: what would (the public-good trusted root through TUF) is an error instead */
@@ -17,7 +18,7 @@ export interface VerifyCliOptions {
 
 export type VerifyPolicyOptions =
   | { mode: 'key'; keyFile: string; requireTlog: boolean }
-  | { mode: 'keyless'; identity?: string; identityRegexp?: string; issuer: string }
+  | { mode: 'keyless'; identity?: string; identityRegexp?: string; issuer?: string; issuerRegexp?: string }
 
 const HEX_LENGTH: Record<DigestAlgorithm, number> = { sha256: 64, sha384: 96, sha512: 128 }
 
@@ -43,12 +44,13 @@ export function resolvePolicy(o: VerifyCliOptions): VerifyPolicyOptions {
   const identityGiven =
     o.certificateIdentity !== undefined ||
     o.certificateIdentityRegexp !== undefined ||
-    o.certificateOidcIssuer !== undefined
+    o.certificateOidcIssuer !== undefined ||
+    o.certificateOidcIssuerRegexp !== undefined
   if (o.key !== undefined) {
     if (identityGiven)
       throw new InputError(
         'VERIFY_USAGE',
-        '--key cannot be combined with --certificate-identity/--certificate-oidc-issuer',
+        '--key cannot be combined with --certificate-identity/--certificate-oidc-issuer (or their -regexp forms)',
       )
     return { mode: 'key', keyFile: o.key, requireTlog: o.insecureIgnoreTlog !== true }
   }
@@ -64,11 +66,28 @@ export function resolvePolicy(o: VerifyCliOptions): VerifyPolicyOptions {
       'VERIFY_USAGE',
       'say who must have signed: --certificate-identity (or --certificate-identity-regexp) with --certificate-oidc-issuer, or --key for a key-signed bundle',
     )
-  if (o.certificateOidcIssuer === undefined || o.certificateOidcIssuer === '')
-    throw new InputError('VERIFY_USAGE', '--certificate-oidc-issuer is required with a certificate identity')
+  if (o.certificateOidcIssuer !== undefined && o.certificateOidcIssuerRegexp !== undefined)
+    throw new InputError(
+      'VERIFY_USAGE',
+      'give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both',
+    )
+  if (
+    (o.certificateOidcIssuer === undefined || o.certificateOidcIssuer === '') &&
+    o.certificateOidcIssuerRegexp === undefined
+  )
+    throw new InputError(
+      'VERIFY_USAGE',
+      '--certificate-oidc-issuer (or --certificate-oidc-issuer-regexp) is required with a certificate identity',
+    )
+  if (o.certificateOidcIssuerRegexp !== undefined)
+    checkAnchoredRegExp(o.certificateOidcIssuerRegexp, '--certificate-oidc-issuer-regexp')
+  const issuer =
+    o.certificateOidcIssuerRegexp !== undefined
+      ? { issuerRegexp: o.certificateOidcIssuerRegexp }
+      : { issuer: o.certificateOidcIssuer! }
   if (o.certificateIdentityRegexp !== undefined) {
     checkAnchoredRegExp(o.certificateIdentityRegexp, '--certificate-identity-regexp')
-    return { mode: 'keyless', identityRegexp: o.certificateIdentityRegexp, issuer: o.certificateOidcIssuer }
+    return { mode: 'keyless', identityRegexp: o.certificateIdentityRegexp, ...issuer }
   }
-  return { mode: 'keyless', identity: o.certificateIdentity!, issuer: o.certificateOidcIssuer }
+  return { mode: 'keyless', identity: o.certificateIdentity!, ...issuer }
 }

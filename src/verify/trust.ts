@@ -127,7 +127,8 @@ export async function loadTrust(flags: TrustInput, cwd: string, tufCachePath?: s
       ...(policy.mode === 'keyless'
         ? {
             identity: {
-              issuer: policy.issuer,
+              ...(policy.issuer !== undefined ? { issuer: policy.issuer } : {}),
+              ...(policy.issuerRegexp !== undefined ? { issuerRegexp: policy.issuerRegexp } : {}),
               ...(policy.identity !== undefined ? { identity: policy.identity } : {}),
               ...(policy.identityRegexp !== undefined ? { identityRegexp: policy.identityRegexp } : {}),
             },

@@ -5,7 +5,7 @@
  * trusted root; this module adds what the library leaves to the caller:
  * - the artifact digest must equal the message digest, or one in-toto subject digest for DSSE;
  * - identities match exactly (the library treats a string as a regular expression) or by an anchored
- *   regular expression, and the issuer matches exactly;
+ *   regular expression, and so does the issuer (exactly, or by an anchored regular expression);
  * - a `sha256:<hex>` artifact for message signatures (ECDSA over the digest, see ecdsa-prehashed.ts)
  *   and Ed25519 message signatures (the library hashes before verifying, which Ed25519 refuses).
  */
@@ -48,7 +48,9 @@ export interface IdentityPolicy {
   /** regular expression for the subject alternative name, matched anchored (whole string) */
   identityRegexp?: string
   /** exact OIDC issuer */
-  issuer: string
+  issuer?: string
+  /** regular expression for the OIDC issuer, matched anchored (whole string); instead of `issuer` */
+  issuerRegexp?: string
 }
 
 export interface VerifyRequest {
@@ -419,11 +421,29 @@ function checkIdentity(policy: IdentityPolicy, identity: string, issuer: string)
       'VERIFY_IDENTITY_MISMATCH',
       `certificate identity ${identity || '(none)'} does not match ^(?:${policy.identityRegexp})$`,
     )
-  if (issuer !== policy.issuer)
+  if (policy.issuer === undefined && policy.issuerRegexp === undefined)
+    throw new VerifyFailure(
+      'VERIFY_IDENTITY_MISMATCH',
+      'no OIDC issuer given to match the certificate against',
+    )
+  if (policy.issuer !== undefined && issuer !== policy.issuer)
     throw new VerifyFailure(
       'VERIFY_IDENTITY_MISMATCH',
       `certificate OIDC issuer is ${issuer || '(none)'}, expected ${policy.issuer}`,
     )
+  if (policy.issuerRegexp !== undefined) {
+    let anchoredIssuer: RegExp
+    try {
+      anchoredIssuer = toAnchoredRegExp(policy.issuerRegexp)
+    } catch (e) {
+      throw new VerifyFailure('VERIFY_IDENTITY_MISMATCH', `the issuer regexp is rejected: ${messageOf(e)}`)
+    }
+    if (!anchoredIssuer.test(issuer))
+      throw new VerifyFailure(
+        'VERIFY_IDENTITY_MISMATCH',
+        `certificate OIDC issuer ${issuer || '(none)'} does not match ^(?:${policy.issuerRegexp})$`,
+      )
+  }
 }
 
 export { toAnchoredRegExp }

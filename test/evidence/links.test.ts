@@ -231,6 +231,36 @@ test('signatures: what each bundle signs, and bundles signatures.json does not l
   assert.deepEqual(found(dropped), ['missing signatures.json'])
 })
 
+test("the scan's attestation bundle belongs to the vulns.intoto.json present", () => {
+  const files = consistent()
+  const statement = files.get('vulns.intoto.json')!
+  const withVulns = new Map(files).set(
+    'vulns.sigstore.json',
+    json({
+      dsseEnvelope: { payload: statement.toString('base64'), payloadType: 'application/vnd.in-toto+json' },
+    }),
+  )
+  const listed = edit(withVulns, 'signatures.json', (v) => {
+    ;(v.bundles as unknown[]).push({
+      file: 'vulns.sigstore.json',
+      kind: 'dsse',
+      subject: 'vulns.intoto.json',
+      sha256: sha256Hex(statement),
+      signer: { type: 'key', keyId: 'k' },
+      tlog: false,
+    })
+  })
+  assert.deepEqual(found(listed), [])
+  // signed before the scan ran again: the bundle signs another statement than the one present
+  const rescanned = edit(listed, 'vulns.intoto.json', (v) => {
+    v.predicate = { detbuild: { vulns: { file: 'vulns.json', digest: { sha256: '0'.repeat(64) } } } }
+  })
+  const p = found(rescanned)
+  assert.ok(p.includes('stale vulns.sigstore.json'), p.join('; '))
+  // a vulns bundle signatures.json does not list is from an earlier signing
+  assert.ok(found(withVulns).includes('stale vulns.sigstore.json'), found(withVulns).join('; '))
+})
+
 test('a file its schema refuses is not read for links: the validator names it, so nothing is signed', async () => {
   const { validateFiles } = await import('../../src/evidence/validate-files.ts')
   const files = edit(consistent(), 'build.json', (v) => {

@@ -369,13 +369,13 @@ test('evidence archives, re-packed with a changed, missing, extra or duplicated 
 
 // ---- real keyless bundles (sigstore public good, verified offline) ---------------------------------
 
-/** The shared sigstore fixtures (see test/verify/conformance.test.ts); SIGSTORE_FIXTURES overrides. */
+/** The vendored sigstore fixtures, fixtures/sigstore/ (see its README); SIGSTORE_FIXTURES overrides. */
 const SIGSTORE = process.env.SIGSTORE_FIXTURES ?? FIXTURES
 
 test('real keyless npm bundles, mutated: verify exits 0–3, passes only with unchanged signed bytes and certificate', async () => {
   if (!existsSync(path.join(SIGSTORE, 'cases.json')))
     throw new Error(
-      `sigstore fixtures missing: expected ${SIGSTORE} (../shared/sigstore-fixtures beside the repository)`,
+      `sigstore fixtures missing: expected ${SIGSTORE}/cases.json (fixtures/sigstore/ in the repository, or the folder SIGSTORE_FIXTURES names)`,
     )
   const cases = (
     JSON.parse(readFileSync(path.join(SIGSTORE, 'cases.json'), 'utf8')) as {

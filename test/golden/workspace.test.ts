@@ -279,6 +279,7 @@ const CHECKS: Array<[name: string, validate: (text: string) => void | Promise<vo
   ['repro-report.md', assertMarkdown],
   ['signatures.json', (t) => assertOwnSchema('signatures', t)],
   ['provenance.sigstore.json', assertSigstoreBundle],
+  ['vulns.sigstore.json', assertSigstoreBundle],
   [`artifacts/${ARTIFACT}.sigstore.json`, assertSigstoreBundle],
 ]
 

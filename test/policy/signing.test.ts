@@ -120,6 +120,70 @@ describe('signing rules with key-signed bundles (offline)', () => {
     }
   })
 
+  it("the scan's attestation (vulns.sigstore.json), when listed, must verify too", async () => {
+    const p = await project('good')
+    try {
+      const sbom = await readFile(path.join(p.out, 'sbom.cdx.json'))
+      const statement = {
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [
+          { name: 'sbom.cdx.json', digest: { sha256: createHash('sha256').update(sbom).digest('hex') } },
+        ],
+        predicateType: 'https://in-toto.io/attestation/vulns/v0.1',
+        predicate: { scanner: { uri: 'pkg:npm/detbuild', result: [] } },
+      }
+      await writeFile(path.join(p.out, 'vulns.intoto.json'), `${JSON.stringify(statement, null, 2)}\n`)
+      const signed = await runCli(
+        ['sign', '--key', path.join(KEYS, 'signing.key'), '--no-tlog', '--artifacts'],
+        p.dir,
+      )
+      assert.equal(signed.code, 0, signed.stderr)
+      const listed = JSON.parse(await readFile(path.join(p.out, 'signatures.json'), 'utf8')).bundles
+      assert.ok(
+        listed.some(
+          (b: { file: string; subject: string; kind: string }) =>
+            b.file === 'vulns.sigstore.json' && b.subject === 'vulns.intoto.json' && b.kind === 'dsse',
+        ),
+      )
+      const ok = await policy(p.dir, KEY_FLAGS)
+      assert.deepEqual(signing(ok.result)[0], ['signing.provenance', 'pass', null])
+      // the attestation signed by another key: the provenance rule fails on it
+      const other = await project('good')
+      try {
+        const stranger = await runCli(['keygen', '--output-prefix', 'stranger'], other.dir)
+        assert.equal(stranger.code, 0, stranger.stderr)
+        await writeFile(
+          path.join(other.out, 'vulns.intoto.json'),
+          await readFile(path.join(p.out, 'vulns.intoto.json')),
+        )
+        const resigned = await runCli(['sign', '--key', 'stranger.key', '--no-tlog'], other.dir)
+        assert.equal(resigned.code, 0, resigned.stderr)
+        await writeFile(
+          path.join(p.out, 'vulns.sigstore.json'),
+          await readFile(path.join(other.out, 'vulns.sigstore.json')),
+        )
+      } finally {
+        await other.cleanup()
+      }
+      const bad = await policy(p.dir, KEY_FLAGS)
+      assert.equal(bad.code, 1)
+      assert.deepEqual(signing(bad.result)[0], ['signing.provenance', 'fail', 'VERIFY_SIGNATURE_INVALID'])
+      // and a bundle over other bytes than vulns.intoto.json
+      await writeFile(
+        path.join(p.out, 'vulns.intoto.json'),
+        `${JSON.stringify({ ...statement, predicate: {} })}\n`,
+      )
+      const changed = await policy(p.dir, KEY_FLAGS)
+      assert.deepEqual(signing(changed.result)[0], [
+        'signing.provenance',
+        'fail',
+        'POLICY_SIGNATURE_SUBJECT_MISMATCH',
+      ])
+    } finally {
+      await p.cleanup()
+    }
+  })
+
   it('bad trust flags are exit 2 before anything is evaluated, escaping regexps included', async () => {
     const p = await project('good')
     try {

@@ -78,7 +78,8 @@ test('run --demo: the whole pipeline on the embedded default, twice, byte-identi
   assert.equal(facts.scan.complete, true)
   assert.match(facts.scan.source, /^offline export/)
   assert.equal(facts.sign.mode, 'key')
-  assert.equal(facts.sign.signatures.length, 2)
+  // the provenance, the scan's attestation and the artifact
+  assert.equal(facts.sign.signatures.length, 3)
   assert.equal(facts.evidence.file, 'evidence.tar.gz')
   assert.deepEqual(facts.verify, { verified: true, artifacts: 1 })
 

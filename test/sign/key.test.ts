@@ -1,5 +1,6 @@
 /** Key-based signing: keygen → sign --key → verify --key, tamper cases, determinism, key errors. */
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -198,4 +199,73 @@ test('keygen refuses to overwrite without --force; sign needs provenance', async
   const run = await runCli(['--json', 'sign', '--key', 'detbuild.key', '--no-tlog'], ws.dir)
   assert.equal(run.code, 2)
   assert.equal((run.json() as { error: { code: string } }).error.code, 'SIGN_PROVENANCE_MISSING')
+})
+
+test('vulns.intoto.json present: sign writes vulns.sigstore.json over it; gone: the bundle goes too', async () => {
+  const ws = await workspace()
+  const gen = await runCli(['keygen', '--output-prefix', 'k'], ws.dir)
+  assert.equal(gen.code, 0, gen.stderr)
+  const sbom = '{"bomFormat":"CycloneDX"}\n'
+  await writeFile(path.join(ws.out, 'sbom.cdx.json'), sbom)
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'sbom.cdx.json', digest: { sha256: createHash('sha256').update(sbom).digest('hex') } }],
+    predicateType: 'https://in-toto.io/attestation/vulns/v0.1',
+    predicate: { scanner: { result: [] } },
+  }
+  await writeFile(path.join(ws.out, 'vulns.intoto.json'), JSON.stringify(statement))
+  const sign = await runCli(['sign', '--key', 'k.key', '--no-tlog'], ws.dir)
+  assert.equal(sign.code, 0, sign.stderr)
+  const manifest = JSON.parse(await readFile(path.join(ws.out, 'signatures.json'), 'utf8'))
+  assert.deepEqual(
+    manifest.bundles.map((b: { file: string; kind: string; subject: string }) => [b.file, b.kind, b.subject]),
+    [
+      ['provenance.sigstore.json', 'dsse', 'provenance.intoto.json'],
+      ['vulns.sigstore.json', 'dsse', 'vulns.intoto.json'],
+    ],
+  )
+  const flags = ['--key', 'k.pub', '--trusted-root', 'root.json', '--insecure-ignore-tlog']
+  assert.deepEqual(
+    await verify(ws.dir, ['.detbuild/sbom.cdx.json', '--bundle', '.detbuild/vulns.sigstore.json', ...flags]),
+    {
+      code: 0,
+      failure: undefined,
+    },
+  )
+  assert.deepEqual(await verify(ws.dir, [ARTIFACT, '--bundle', '.detbuild/vulns.sigstore.json', ...flags]), {
+    code: 1,
+    failure: 'VERIFY_DIGEST_MISMATCH',
+  })
+  // not an in-toto statement: exit 2, nothing written
+  await writeFile(path.join(ws.out, 'vulns.intoto.json'), '{"_type": 1}')
+  const bad = await runCli(['--json', 'sign', '--key', 'k.key', '--no-tlog'], ws.dir)
+  assert.equal(bad.code, 2)
+  assert.equal((bad.json() as { error: { code: string } }).error.code, 'WORKSPACE_VULNS_STATEMENT_INVALID')
+  await rm(path.join(ws.out, 'vulns.intoto.json'))
+  const again = await runCli(['sign', '--key', 'k.key', '--no-tlog'], ws.dir)
+  assert.equal(again.code, 0, again.stderr)
+  await assert.rejects(readFile(path.join(ws.out, 'vulns.sigstore.json')), { code: 'ENOENT' })
+})
+
+test('DSSE envelopes carry no keyid (cosign skips a keyid it does not know); older bundles with one still verify', async () => {
+  const ws = await workspace()
+  const gen = await runCli(['--json', 'keygen', '--output-prefix', 'k'], ws.dir)
+  assert.equal(gen.code, 0, gen.stderr)
+  const keyId = (gen.json() as { keyId: string }).keyId
+  assert.equal((await runCli(['sign', '--key', 'k.key', '--no-tlog', '--artifacts'], ws.dir)).code, 0)
+  const bundle = JSON.parse(await readFile(path.join(ws.dir, PROV), 'utf8'))
+  assert.deepEqual(
+    bundle.dsseEnvelope.signatures.map((s: object) => Object.keys(s)),
+    [['sig']],
+  )
+  // the key id stays in the bundle's unauthenticated hint, as before (evidence inspect shows it)
+  assert.equal(bundle.verificationMaterial.publicKey.hint, keyId)
+  // a bundle as detbuild wrote it before (keyid = its key id; outside the signed bytes) still verifies
+  bundle.dsseEnvelope.signatures[0].keyid = keyId
+  await writeFile(path.join(ws.dir, 'old.sigstore.json'), JSON.stringify(bundle))
+  const flags = ['--key', 'k.pub', '--trusted-root', 'root.json', '--insecure-ignore-tlog']
+  assert.deepEqual(await verify(ws.dir, [ARTIFACT, '--bundle', 'old.sigstore.json', ...flags]), {
+    code: 0,
+    failure: undefined,
+  })
 })

@@ -163,6 +163,57 @@ test('wrong identity or issuer → VERIFY_IDENTITY_MISMATCH; exact match, anchor
   assert.equal((await re('acme/app')).failure, 'VERIFY_IDENTITY_MISMATCH')
 })
 
+test('--certificate-oidc-issuer-regexp: the issuer matched whole, as cosign has it', async () => {
+  const issuerRe = (pattern: string, identity = ['--certificate-identity', WORKFLOW_IDENTITY]) =>
+    verifyCode([
+      ARTIFACT,
+      '--bundle',
+      PROV,
+      '--trusted-root',
+      'root.json',
+      ...identity,
+      '--certificate-oidc-issuer-regexp',
+      pattern,
+    ])
+  assert.deepEqual(await issuerRe('https://token\\.actions\\.githubusercontent\\.com'), {
+    code: 0,
+    failure: undefined,
+  })
+  assert.deepEqual(await issuerRe('https://token\\.actions\\.githubusercontent\\.com|https://gitlab\\.com'), {
+    code: 0,
+    failure: undefined,
+  })
+  assert.equal(
+    (await issuerRe('https://.*', ['--certificate-identity-regexp', 'https://github\\.com/acme/.*'])).code,
+    0,
+  )
+  // anchored: a prefix or a part of the issuer is not a match
+  assert.deepEqual(await issuerRe('https://token'), { code: 1, failure: 'VERIFY_IDENTITY_MISMATCH' })
+  assert.deepEqual(await issuerRe('actions'), { code: 1, failure: 'VERIFY_IDENTITY_MISMATCH' })
+  assert.deepEqual(await issuerRe('https://accounts\\.google\\.com'), {
+    code: 1,
+    failure: 'VERIFY_IDENTITY_MISMATCH',
+  })
+  // a pattern that would escape the anchoring, or both issuer flags: exit 2 before anything is checked
+  assert.deepEqual(await issuerRe('a)|(.*'), { code: 2, failure: 'VERIFY_IDENTITY_REGEXP_INVALID' })
+  assert.deepEqual(
+    await verifyCode([ARTIFACT, ...verifyFlags(PROV), '--certificate-oidc-issuer-regexp', '.*']),
+    { code: 2, failure: 'VERIFY_USAGE' },
+  )
+  assert.deepEqual(
+    await verifyCode([
+      ARTIFACT,
+      '--bundle',
+      PROV,
+      '--key',
+      'root.json',
+      '--certificate-oidc-issuer-regexp',
+      '.*',
+    ]),
+    { code: 2, failure: 'VERIFY_USAGE' },
+  )
+})
+
 test('a bundle from another trust root → VERIFY_CHAIN_UNTRUSTED', async () => {
   const other = await startSigstoreMock()
   try {

@@ -125,3 +125,55 @@ test('CLI: verify, policy and run reject an escaping regexp with exit 2 and the 
     await rm(dir, { recursive: true, force: true })
   }
 })
+
+test('the issuer regexp: escapes are exit 2 in the verify flags, the Action input and verify/policy/run', async () => {
+  for (const p of ESCAPES) {
+    assert.throws(
+      () => resolvePolicy({ certificateIdentity: 'https://id', certificateOidcIssuerRegexp: p }),
+      (e: unknown) => isDetbuildError(e) && e.code === IDENTITY_REGEXP_INVALID && e.exitCode === 2,
+      JSON.stringify(p),
+    )
+    if (p.trim() !== '')
+      assert.throws(
+        () => readInputs({ 'INPUT_CERTIFICATE-OIDC-ISSUER-REGEXP': p }),
+        (e: unknown) =>
+          isDetbuildError(e) &&
+          e.code === IDENTITY_REGEXP_INVALID &&
+          e.message.includes('certificate-oidc-issuer-regexp'),
+        JSON.stringify(p),
+      )
+  }
+  assert.deepEqual(
+    resolvePolicy({
+      certificateIdentity: 'https://id',
+      certificateOidcIssuerRegexp: 'https://(a|b)\\.example',
+    }),
+    { mode: 'keyless', identity: 'https://id', issuerRegexp: 'https://(a|b)\\.example' },
+  )
+  assert.equal(
+    readInputs({
+      'INPUT_CERTIFICATE-OIDC-ISSUER-REGEXP': 'https://token\\.actions\\.githubusercontent\\.com',
+    }).trust.certificateOidcIssuerRegexp,
+    'https://token\\.actions\\.githubusercontent\\.com',
+  )
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
+  const os = await import('node:os')
+  const path = await import('node:path')
+  const { runCli } = await import('../helpers/sigstore-mock-server.ts')
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'detbuild-regexp-'))
+  try {
+    await writeFile(path.join(dir, 'b.json'), '{}')
+    const who = ['--certificate-identity', 'https://id', '--certificate-oidc-issuer-regexp', 'a)|(.*']
+    for (const argv of [
+      ['verify', `sha256:${'a'.repeat(64)}`, '--bundle', 'b.json', ...who],
+      ['policy', ...who],
+      ['run', '--steps', 'sbom', ...who],
+    ]) {
+      const r = await runCli(['--json', ...argv], dir)
+      assert.equal(r.code, 2, argv[0])
+      assert.equal((r.json() as { error: { code: string } }).error.code, IDENTITY_REGEXP_INVALID, argv[0])
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
