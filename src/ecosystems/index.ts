@@ -9,8 +9,16 @@ import { npmEcosystem } from './npm/index.ts'
 import { createRegistry, type EcosystemRegistry } from './registry.ts'
 import { semverOrder } from './semver-order.ts'
 
-export type { Ecosystem, ProjectLock, VersionOrder } from './ecosystem.ts'
-export type { Inventory, InventoryNode, TreeSource } from './inventory.ts'
+export type {
+  Ecosystem,
+  ProjectLock,
+  RegistryMetadata,
+  RegistryMetadataOptions,
+  RegistryPackage,
+  RegistryPackageFacts,
+  VersionOrder,
+} from './ecosystem.ts'
+export type { Inventory, InventoryNode, Manifest, TreeSource } from './inventory.ts'
 export { inRangeWith } from './osv-range.ts'
 export { baseEcosystem, createRegistry, type EcosystemRegistry } from './registry.ts'
 export { npmEcosystem, semverOrder }
