@@ -13,12 +13,10 @@ export type {
   Ecosystem,
   ProjectLock,
   RegistryMetadata,
-  RegistryMetadataOptions,
   RegistryPackage,
-  RegistryPackageFacts,
   VersionOrder,
 } from './ecosystem.ts'
-export type { Inventory, InventoryNode, Manifest, TreeSource } from './inventory.ts'
+export type { Inventory, InventoryNode, TreeSource } from './inventory.ts'
 export { inRangeWith } from './osv-range.ts'
 export { baseEcosystem, createRegistry, type EcosystemRegistry } from './registry.ts'
 export { npmEcosystem, semverOrder }

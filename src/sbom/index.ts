@@ -22,7 +22,7 @@ import { writeJsonBom } from './write-json.ts'
 
 export { OMIT_TYPES, type OmitType } from './model.ts'
 export { SPEC_VERSIONS, type SpecVersion } from './spec.ts'
-export { SUPPLIER_PROPERTY, SUPPLIER_SOURCES, type SupplierSource } from './supplier.ts'
+export type { SupplierSource } from './supplier.ts'
 export { startJsonValidation, validateXml } from './validate.ts'
 
 /** The registry metadata cache's folder inside the cache root (`sbom --supplier registry`). */

@@ -18,6 +18,8 @@ export interface FakePackage {
   bundled?: FakePackage[]
   /** extra files (path inside the package → content) */
   files?: Record<string, string>
+  /** extra fields of the version's packument entry only (author, `_npmUser`, description, …) */
+  meta?: Record<string, unknown>
 }
 
 /** A package tarball (npm's `package/` prefix), deterministic bytes. */
@@ -64,6 +66,8 @@ export interface FakeRegistry {
   /** the server's origin, without the prefix */
   origin: string
   requests: { packuments: number; tarballs: number; other: number }
+  /** the Authorization headers received, in order */
+  authorizations: string[]
   /** when true, every connection is dropped unanswered (counted in `refused`) */
   down: boolean
   readonly refused: number
@@ -95,12 +99,14 @@ export async function startRegistry(
     tarballs.set(`${p.name}@${p.version}`, packTarball(p))
   }
   const requests = { packuments: 0, tarballs: 0, other: 0 }
+  const authorizations: string[] = []
   const refused = { count: 0 }
   let origin = ''
   const tarballPath = (name: string, version: string) =>
     `${prefix}${name}/-/${name.slice(name.indexOf('/') + 1)}-${version}.tgz`
   const state = { down: false }
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.headers.authorization) authorizations.push(req.headers.authorization)
     if (state.down) {
       refused.count++
       req.socket.destroy()
@@ -138,6 +144,7 @@ export async function startRegistry(
           return [
             p.version,
             {
+              ...(p.meta ?? {}),
               name: p.name,
               version: p.version,
               ...(p.dependencies ? { dependencies: p.dependencies } : {}),
@@ -171,6 +178,7 @@ export async function startRegistry(
     url: `${origin}${prefix}`,
     origin,
     requests,
+    authorizations,
     get down() {
       return state.down
     },

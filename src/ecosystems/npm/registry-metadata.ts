@@ -171,6 +171,19 @@ export function toCheckedFacts(raw: unknown, want: RegistryPackage): CheckedFact
   } catch (e) {
     return { refused: (e as Error).message }
   }
+  for (const f of FIELDS) {
+    const v = manifest[f]
+    if (v === undefined) continue
+    const ok =
+      f === 'licenses'
+        ? Array.isArray(v)
+        : f === 'author'
+          ? typeof v === 'string' || (isObject(v) && typeof v.name === 'string')
+          : f === 'description' || f === 'license' || f === 'homepage'
+            ? typeof v === 'string'
+            : typeof v === 'string' || isObject(v)
+    if (!ok) return { refused: `${f} has the wrong type (${Array.isArray(v) ? 'array' : typeof v})` }
+  }
   let integrity: string | undefined
   const dist = isObject(raw.dist) ? raw.dist : undefined
   const given = typeof raw.integrity === 'string' ? raw.integrity : dist?.integrity
