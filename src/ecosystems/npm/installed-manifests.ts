@@ -52,10 +52,10 @@ async function readOne(projectReal: string, cwd: string, node: InventoryNode): P
       if (!info.isFile()) return { gap: 'not a file' }
       if (info.size > MAX_PACKAGE_JSON_BYTES)
         return { gap: `${info.size} bytes, more than the ${MAX_PACKAGE_JSON_BYTES} read` }
-      const buf = Buffer.alloc(MAX_PACKAGE_JSON_BYTES + 1)
+      // one byte more than stat said: a file that grew since is refused without reading it all
+      const buf = Buffer.allocUnsafe(info.size + 1)
       const { bytesRead } = await handle.read(buf, 0, buf.length, 0)
-      if (bytesRead > MAX_PACKAGE_JSON_BYTES)
-        return { gap: `more than the ${MAX_PACKAGE_JSON_BYTES} bytes read` }
+      if (bytesRead > info.size) return { gap: 'it grew while it was read' }
       text = buf.subarray(0, bytesRead).toString('utf8')
     } finally {
       await handle.close()
