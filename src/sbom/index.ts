@@ -3,6 +3,7 @@ import path from 'node:path'
 import {
   defaultEcosystems,
   type EcosystemRegistry,
+  type InventoryNode,
   type RegistryMetadata,
   type RegistryPackage,
   type TreeSource,
@@ -228,8 +229,8 @@ function summarize(
   source: SupplierSource,
   suppliers: ReturnType<typeof toSupplierPlan> | undefined,
   selection: ReturnType<typeof selectPackages>,
-  inventory: { nodes: ReadonlyMap<string, import('../ecosystems/index.ts').InventoryNode> },
-  toPurl: (n: import('../ecosystems/index.ts').InventoryNode) => string,
+  inventory: { nodes: ReadonlyMap<string, InventoryNode> },
+  toPurl: (n: InventoryNode) => string,
   registry: RegistryMetadata | undefined,
   options: Pick<SbomOptions, 'offline'>,
 ): SupplierSummary {
