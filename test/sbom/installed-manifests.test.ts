@@ -160,3 +160,20 @@ test('a malformed, oversized, wrong or escaping package.json is a recorded gap, 
   // the others are still read
   assert.equal(by('b').author, 'B Author')
 })
+
+test('a workspace without a version and a link inside the project are read without a gap', async () => {
+  const dir = tempDir()
+  const write = (rel: string, data: unknown) => {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true })
+    writeFileSync(path.join(dir, rel), JSON.stringify(data))
+  }
+  write('package.json', { name: 'mono', version: '1.0.0', workspaces: ['packages/*'] })
+  write('packages/w/package.json', { name: 'w', description: 'a workspace', author: 'W Team' })
+  mkdirSync(path.join(dir, 'node_modules'))
+  symlinkSync('../packages/w', path.join(dir, 'node_modules/w'))
+  const { components, stderr } = await installedSbom(dir)
+  assert.doesNotMatch(stderr, /package\.json:/)
+  const w = components.find((c) => c.name === 'w')!
+  assert.equal(w.description, 'a workspace')
+  assert.equal(w.author, 'W Team')
+})

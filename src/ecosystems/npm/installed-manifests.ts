@@ -73,7 +73,8 @@ async function readOne(projectReal: string, cwd: string, node: InventoryNode): P
   const pkg = data as Record<string, unknown>
   if (pkg.name !== undefined && pkg.name !== node.name)
     return { gap: `it names ${JSON.stringify(String(pkg.name).slice(0, 80))}, not ${node.name}: not used` }
-  if (pkg.version !== node.version)
+  // a folder package without a version (a workspace) is '' in the tree
+  if ((pkg.version ?? '') !== node.version)
     return {
       gap: `its version ${JSON.stringify(String(pkg.version).slice(0, 40))} is not ${JSON.stringify(node.version)}: not used`,
     }
