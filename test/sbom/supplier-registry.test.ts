@@ -5,7 +5,7 @@
  * NTIA supplier rule on detbuild's own lockfile. Also the default (`manifest`) and `none`.
  */
 import assert from 'node:assert/strict'
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -416,4 +416,26 @@ test('npm registry settings: the environment over the project .npmrc over the us
   )
   assert.equal(toNpmRegistryConfig([null, null], {}).registry, 'https://registry.npmjs.org/')
   assert.equal(publicRegistryUrl('https://me:pw@host.example/npm/?token=x'), 'https://host.example/npm/')
+})
+
+test('--from installed --supplier registry: the installed package.json author wins, the registry adds the publisher', async () => {
+  const reg = await registry()
+  const dir = project(reg, integrityOf(reg))
+  for (const p of PACKAGES) {
+    const folder = path.join(dir, 'node_modules', p.name)
+    mkdirSync(folder, { recursive: true })
+    writeFileSync(
+      path.join(folder, 'package.json'),
+      JSON.stringify({ name: p.name, version: p.version, ...(p.name === 'a' ? { author: 'Local A' } : {}) }),
+    )
+  }
+  const r = await sbom(dir, tempDir(), '--from', 'installed', '--supplier', 'registry')
+  assert.equal(r.code, 0, r.stderr)
+  const a = by(r.doc, 'a')
+  assert.deepEqual(a.supplier, { name: 'Local A' })
+  assert.equal(prop(a, 'detbuild:supplier'), 'manifest')
+  assert.equal(a.publisher, 'a-publisher')
+  assert.equal(a.description, 'the a package', 'the registry fills what the package.json lacks')
+  assert.deepEqual(by(r.doc, 'b').supplier, { name: 'b-publisher' })
+  assert.equal(prop(by(r.doc, 'c'), 'detbuild:supplier'), 'unknown')
 })
