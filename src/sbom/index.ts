@@ -67,7 +67,15 @@ export interface SupplierSummary {
   known: number
   unknown: number
   /** with `--supplier registry`: the registry (no credentials), entries fetched now and read from the cache, versions without data */
-  registry?: { url: string; fetched: number; cached: number; missing: number; offline: boolean }
+  registry?: {
+    url: string
+    fetched: number
+    cached: number
+    missing: number
+    offline: boolean
+    /** one line per version without registry data (also warned on stderr) */
+    gaps: readonly string[]
+  }
 }
 
 /** The SBOM files {@link runSbom} wrote, with counts, the serial number and the schema validation outcome. */
@@ -216,7 +224,7 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
     timestamp: made.timestamp.toISOString(),
     specVersion: options.spec,
     validation,
-    warnings: [...made.inventory.warnings, ...gaps],
+    warnings: made.inventory.warnings,
     supplier: made.supplier,
   }
 }
@@ -251,6 +259,7 @@ function summarize(
       cached: registry.cached,
       missing: registry.gaps.length,
       offline: options.offline === true,
+      gaps: registry.gaps,
     }
   return out
 }

@@ -152,7 +152,7 @@ test('registry metadata gives suppliers, publishers and descriptions; the .npmrc
       source: 'registry',
       known: 4,
       unknown: 1,
-      registry: { url: undefined, fetched: 4, cached: 0, missing: 0, offline: false },
+      registry: { url: undefined, fetched: 4, cached: 0, missing: 0, offline: false, gaps: [] },
     },
   )
   assert.ok(reg.authorizations.length > 0 && reg.authorizations.every((h) => h === `Bearer ${TOKEN}`))
