@@ -315,6 +315,10 @@ const SBOM = {
   SBOM_NODE_MODULES_MISSING: { exit: 2, hint: 'run npm ci first, or use --from lockfile' },
   SBOM_PACKAGE_JSON_INVALID: { exit: 2, hint: 'fix package.json at the JSON path the message names' },
   SBOM_PACKAGE_JSON_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of package.json' },
+  SBOM_REGISTRY_UNAVAILABLE: {
+    exit: 3,
+    hint: 'check the registry and its token in .npmrc, or use the cache only (--offline) or --supplier manifest',
+  },
   SBOM_SCHEMA_INVALID: { exit: 70, hint: 'a bug in detbuild: please report it with the lockfile' },
   SBOM_TREE_UNREADABLE: { exit: 2, hint: 'fix the package the message names, or run npm ci again' },
   SBOM_USAGE: { exit: 2, hint: 'fix the flag the message names (detbuild sbom --help)' },

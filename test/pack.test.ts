@@ -251,6 +251,8 @@ test('every package the compiled code imports is a declared dependency', () => {
   assert.equal(manifest.name, 'detbuild')
   assert.equal(manifest.version, pkg.version)
   const imported = new Map<string, string>()
+  // counted apart: the map keeps only the last file importing a name, which may lie outside the bundle
+  let bundleImports = 0
   // a specifier has no white space and starts like a package name or a path: prose in a string (a hint
   // that says "…came from", a schema description ending in 'from"},…') is not an import
   const specifier =
@@ -266,14 +268,12 @@ test('every package the compiled code imports is a declared dependency', () => {
       // a bundled library's optional load of a package that is not installed (the build allows only these)
       if (file.startsWith(`${OUTDIR}/`) && Object.hasOwn(OPTIONAL_ABSENT, name)) continue
       imported.set(name, file)
+      if (file.startsWith(`${OUTDIR}/`)) bundleImports++
     }
   // the scan is not vacuous: it finds static, dynamic and createRequire imports
   for (const known of ['@cyclonedx/cyclonedx-library', 'pacote', 'spdx-expression-parse'])
     assert.ok(imported.has(known), `finds ${known}`)
-  assert.ok(
-    [...imported.values()].some((f) => f.startsWith(`${OUTDIR}/`)),
-    'the bundle loads external packages too (scanned)',
-  )
+  assert.ok(bundleImports > 0, 'the bundle loads external packages too (scanned)')
   const undeclared = [...imported].filter(([name]) => !Object.hasOwn(manifest.dependencies, name))
   assert.deepEqual(undeclared, [], 'imported by dist/ but not in "dependencies"')
 })

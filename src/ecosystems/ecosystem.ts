@@ -3,7 +3,7 @@
  * to read a project into an inventory, and what the scan step needs to match versions against OSV.
  * Types only; each ecosystem implements them in its own folder (`ecosystems/<id>/`).
  */
-import type { Inventory, InventoryNode, TreeSource } from './inventory.ts'
+import type { Inventory, InventoryNode, Manifest, TreeSource } from './inventory.ts'
 import type { OsvRangeInput, RangeVerdict } from './osv-range.ts'
 
 /**
@@ -30,6 +30,48 @@ export interface VersionOrder {
 export interface ReadInventoryOptions {
   /** the lock file (what would be installed) or what is installed */
   source: TreeSource
+}
+
+/** A package version the registry is asked about (`name@version`, with the lock's integrity when known). */
+export interface RegistryPackage {
+  readonly name: string
+  readonly version: string
+  readonly integrity?: string | undefined
+}
+
+/** What the registry says about one package version. */
+export interface RegistryPackageFacts {
+  /** the version's manifest as the registry holds it (the package.json fields an SBOM uses) */
+  readonly manifest: Manifest
+  /** the registry account that published the version (npm's `_npmUser.name`), when recorded */
+  readonly publisher?: string | undefined
+}
+
+/** Registry metadata for a set of package versions, and how it was obtained. */
+export interface RegistryMetadata {
+  /** the registry asked (credentials removed) */
+  readonly registry: string
+  /** facts by `name@version` (a version without usable data is left out and named in `gaps`) */
+  readonly byPackage: ReadonlyMap<string, RegistryPackageFacts>
+  /** sha256 (hex) of every entry used, in order: same cache, same digest, same SBOM */
+  readonly digest: string
+  /** entries fetched now, and read from the cache */
+  readonly fetched: number
+  readonly cached: number
+  /** one line per version without usable data (not in the registry, refused reply, offline cache miss) */
+  readonly gaps: readonly string[]
+}
+
+/** Options of `Ecosystem.readRegistryMetadata`. */
+export interface RegistryMetadataOptions {
+  /** the project folder (its registry configuration) */
+  readonly projectDir: string
+  /** where fetched metadata is kept between runs */
+  readonly cacheDir: string
+  /** use the cache only: no network at all */
+  readonly offline: boolean
+  /** the environment the step may see (registry settings, HOME, the tokens a registry config names) */
+  readonly env: Readonly<Record<string, string | undefined>>
 }
 
 /** One package ecosystem. Register it in `ecosystems/index.ts`; nothing else in the tree names it. */
@@ -73,6 +115,15 @@ export interface Ecosystem extends VersionOrder {
    * the project has none. Default: none.
    */
   readProjectLock?(projectDir: string): Promise<ProjectLock | null>
+  /**
+   * Edge, optional: what the ecosystem's package registry says about these versions (author, publisher,
+   * description, links), cached on disk; `sbom --supplier registry`. Default: none (every supplier
+   * comes from the manifests).
+   */
+  readRegistryMetadata?(
+    packages: readonly RegistryPackage[],
+    options: RegistryMetadataOptions,
+  ): Promise<RegistryMetadata>
 }
 
 /**

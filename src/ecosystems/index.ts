@@ -9,7 +9,13 @@ import { npmEcosystem } from './npm/index.ts'
 import { createRegistry, type EcosystemRegistry } from './registry.ts'
 import { semverOrder } from './semver-order.ts'
 
-export type { Ecosystem, ProjectLock, VersionOrder } from './ecosystem.ts'
+export type {
+  Ecosystem,
+  ProjectLock,
+  RegistryMetadata,
+  RegistryPackage,
+  VersionOrder,
+} from './ecosystem.ts'
 export type { Inventory, InventoryNode, TreeSource } from './inventory.ts'
 export { inRangeWith } from './osv-range.ts'
 export { baseEcosystem, createRegistry, type EcosystemRegistry } from './registry.ts'

@@ -44,6 +44,14 @@ function supplierOf(c: Obj): { value: string; field: string } | undefined {
   return undefined
 }
 
+/** Whether detbuild's SBOM writer recorded that it found no supplier (property `detbuild:supplier` = `unknown`). */
+function markedUnknownSupplier(c: Obj): boolean {
+  return (
+    Array.isArray(c.properties) &&
+    c.properties.some((p) => isObject(p) && p.name === 'detbuild:supplier' && p.value === 'unknown')
+  )
+}
+
 function authorOf(metadata: Obj): { value: string; field: string } | undefined {
   const authors = Array.isArray(metadata.authors) ? metadata.authors.map(named).find((x) => x) : undefined
   if (authors) return { value: authors, field: 'metadata.authors' }
@@ -89,12 +97,19 @@ export function sbomRules(ctx: RuleContext): RuleDraft[] {
       switch (element) {
         case 'supplier': {
           const fields: Record<string, number> = {}
+          let markedUnknown = 0
           for (const c of all) {
             const s = supplierOf(c.raw)
             if (s) fields[s.field] = (fields[s.field] ?? 0) + 1
-            else d.violations.push({ ...subject(c), message: `${c.label} names no supplier` })
+            else if (markedUnknownSupplier(c.raw)) {
+              markedUnknown++
+              d.violations.push({
+                ...subject(c),
+                message: `${c.label} names no supplier (marked unknown in the SBOM; detbuild sbom --supplier registry may find it)`,
+              })
+            } else d.violations.push({ ...subject(c), message: `${c.label} names no supplier` })
           }
-          d.evidence = { checked: all.length, foundIn: fields }
+          d.evidence = { checked: all.length, foundIn: fields, markedUnknown }
           break
         }
         case 'name':

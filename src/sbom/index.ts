@@ -1,20 +1,33 @@
 /** `detbuild sbom`: project tree → CycloneDX SBOM in the workspace. */
 import path from 'node:path'
-import { defaultEcosystems, type EcosystemRegistry, type TreeSource } from '../ecosystems/index.ts'
-import { InternalError } from '../errors.ts'
+import {
+  defaultEcosystems,
+  type EcosystemRegistry,
+  type InventoryNode,
+  type RegistryMetadata,
+  type RegistryPackage,
+  type TreeSource,
+} from '../ecosystems/index.ts'
+import { InputError, InternalError } from '../errors.ts'
 import { type AtomicFile, writeFilesAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
+import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
 import type { OmitType } from './model.ts'
 import { selectPackages } from './select.ts'
 import type { SpecVersion } from './spec.ts'
+import { registryKey, type SupplierSource, toSupplierPlan, withRegistryManifests } from './supplier.ts'
 import { type ValidationOutcome, validateJson, validateXml } from './validate.ts'
 import { writeJsonBom } from './write-json.ts'
 
 export { OMIT_TYPES, type OmitType } from './model.ts'
 export { SPEC_VERSIONS, type SpecVersion } from './spec.ts'
+export type { SupplierSource } from './supplier.ts'
 export { startJsonValidation, validateXml } from './validate.ts'
+
+/** The registry metadata cache's folder inside the cache root (`sbom --supplier registry`). */
+export const REGISTRY_METADATA_FOLDER = 'registry-metadata'
 
 export type SbomFormat = 'json' | 'xml' | 'both'
 
@@ -33,6 +46,36 @@ export interface SbomOptions {
   log: Logger
   /** the ecosystems a project is detected among; default: every one detbuild supports */
   ecosystems?: EcosystemRegistry
+  /**
+   * where suppliers come from: the manifests the tree gives (`manifest`, the default), those and the
+   * package registry's metadata (`registry`: needs `registryCacheDir`), or nowhere (`none`: no supplier,
+   * publisher or `detbuild:supplier` property, as before)
+   */
+  supplier?: SupplierSource
+  /** `--supplier registry`: the registry metadata cache (`<cache root>/registry-metadata`) */
+  registryCacheDir?: string
+  /** `--supplier registry --offline`: the cache only, no network */
+  offline?: boolean
+  /** `--supplier registry`: the environment the step may see (registry settings, HOME, tokens) */
+  env?: Readonly<Record<string, string | undefined>>
+}
+
+/** How the SBOM's suppliers were found (`--json`'s `supplier`). */
+export interface SupplierSummary {
+  source: SupplierSource
+  /** components (the root included) that name a supplier, and those marked `unknown` */
+  known: number
+  unknown: number
+  /** with `--supplier registry`: the registry (no credentials), entries fetched now and read from the cache, versions without data */
+  registry?: {
+    url: string
+    fetched: number
+    cached: number
+    missing: number
+    offline: boolean
+    /** one line per version without registry data (also warned on stderr) */
+    gaps: readonly string[]
+  }
 }
 
 /** The SBOM files {@link runSbom} wrote, with counts, the serial number and the schema validation outcome. */
@@ -46,14 +89,44 @@ export interface SbomResult {
   specVersion: SpecVersion
   validation: { json: ValidationOutcome; xml?: ValidationOutcome }
   warnings: string[]
+  supplier: SupplierSummary
 }
 
 /** Builds the SBOM text without writing anything (used by `detbuild sbom` and `detbuild run`). */
 export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   // the project's ecosystem reads it; everything after the inventory is ecosystem-neutral
   const ecosystem = await (options.ecosystems ?? defaultEcosystems).detect(options.cwd)
-  const inventory = await ecosystem.readInventory(options.cwd, { source: options.from })
-  const selection = selectPackages(inventory, { omit: new Set(options.omit), workspaces: options.workspaces })
+  const tree = await ecosystem.readInventory(options.cwd, { source: options.from })
+  const selection = selectPackages(tree, { omit: new Set(options.omit), workspaces: options.workspaces })
+  const source = options.supplier ?? 'manifest'
+  let registry: RegistryMetadata | undefined
+  if (source === 'registry') {
+    if (!ecosystem.readRegistryMetadata)
+      throw new InputError('SBOM_USAGE', `--supplier registry: detbuild reads no ${ecosystem.id} registry`)
+    if (options.registryCacheDir === undefined)
+      throw new InternalError(
+        'INTERNAL_ERROR',
+        'makeSbom: --supplier registry without a registry cache folder',
+      )
+    const packages = new Map<string, RegistryPackage>()
+    for (const key of selection.included) {
+      const n = tree.nodes.get(key)!
+      if (n.kind === 'registry' && n.version)
+        packages.set(registryKey(n), { name: n.name, version: n.version, integrity: n.integrity })
+    }
+    registry = await ecosystem.readRegistryMetadata(
+      [...packages.values()].sort((a, b) => compareCodePoint(registryKey(a), registryKey(b))),
+      {
+        projectDir: options.cwd,
+        cacheDir: options.registryCacheDir,
+        offline: options.offline === true,
+        env: options.env ?? {},
+      },
+    )
+  }
+  const suppliers = source === 'none' ? undefined : toSupplierPlan(tree, registry)
+  const inventory = registry ? withRegistryManifests(tree, registry) : tree
+  const supplier = summarize(source, suppliers, selection, inventory, ecosystem.toPurl, registry, options)
   const timestamp = new Date(options.sourceDateEpoch * 1000)
   const tool = { name: 'detbuild', version: VERSION }
   const root = { name: inventory.nodes.get(selection.root.key)!.name }
@@ -64,9 +137,12 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
       tool,
       toPurl: ecosystem.toPurl,
       spec: options.spec,
+      suppliers,
     })
     return {
       inventory,
+      supplier,
+      registryGaps: registry?.gaps ?? [],
       serialized: { json: written.json, xml: undefined, serialNumber: written.serialNumber },
       componentCount: written.componentCount,
       dependencyEdges: written.dependencyEdges,
@@ -76,13 +152,20 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   }
   // XML needs the library's model and XML serializer; the JSON comes from the same model
   const [{ toBom }, { serializeBom }] = await Promise.all([import('./to-bom.ts'), import('./serialize.ts')])
-  const { bom, componentCount } = toBom(inventory, selection, { timestamp, tool, toPurl: ecosystem.toPurl })
+  const { bom, componentCount } = toBom(inventory, selection, {
+    timestamp,
+    tool,
+    toPurl: ecosystem.toPurl,
+    suppliers,
+  })
   const serialized = serializeBom(bom, options.spec, true)
   const doc = JSON.parse(serialized.json) as { dependencies?: Array<{ dependsOn?: string[] }> }
   const dependencyEdges = (doc.dependencies ?? []).reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0)
   const rootComponent = bom.metadata.component!
   return {
     inventory,
+    supplier,
+    registryGaps: registry?.gaps ?? [],
     serialized,
     componentCount,
     dependencyEdges,
@@ -114,6 +197,15 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
     }
   }
   for (const w of made.inventory.warnings) options.log.warn(w)
+  // a cold cache offline leaves every version without data: the first few, then a count
+  const gaps = made.registryGaps
+  for (const g of gaps.slice(0, GAPS_SHOWN)) options.log.warn(g)
+  if (gaps.length > GAPS_SHOWN)
+    options.log.warn(`${gaps.length - GAPS_SHOWN} more package versions have no registry metadata`)
+  if (made.supplier.unknown > 0)
+    options.log.info(
+      `${made.supplier.unknown} of ${made.supplier.known + made.supplier.unknown} components name no supplier (marked detbuild:supplier=unknown)`,
+    )
 
   const outputs: AtomicFile[] = []
   if (options.format !== 'xml')
@@ -133,5 +225,41 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
     specVersion: options.spec,
     validation,
     warnings: made.inventory.warnings,
+    supplier: made.supplier,
   }
+}
+
+/** Registry gaps shown one by one before a count. */
+const GAPS_SHOWN = 10
+
+/** Counts the components (root included, one per purl) with a known and an unknown supplier. */
+function summarize(
+  source: SupplierSource,
+  suppliers: ReturnType<typeof toSupplierPlan> | undefined,
+  selection: ReturnType<typeof selectPackages>,
+  inventory: { nodes: ReadonlyMap<string, InventoryNode> },
+  toPurl: (n: InventoryNode) => string,
+  registry: RegistryMetadata | undefined,
+  options: Pick<SbomOptions, 'offline'>,
+): SupplierSummary {
+  const byPurl = new Map<string, boolean>()
+  const rootPurl = toPurl({ ...selection.root, kind: 'registry' })
+  byPurl.set(rootPurl, suppliers?.byKey.get(selection.root.key)?.source !== 'unknown')
+  for (const key of selection.included) {
+    const n = inventory.nodes.get(key)!
+    const purl = toPurl(n)
+    if (!byPurl.has(purl)) byPurl.set(purl, suppliers?.byKey.get(key)?.source !== 'unknown')
+  }
+  const known = suppliers ? [...byPurl.values()].filter(Boolean).length : 0
+  const out: SupplierSummary = { source, known, unknown: suppliers ? byPurl.size - known : 0 }
+  if (registry)
+    out.registry = {
+      url: registry.registry,
+      fetched: registry.fetched,
+      cached: registry.cached,
+      missing: registry.gaps.length,
+      offline: options.offline === true,
+      gaps: registry.gaps,
+    }
+  return out
 }

@@ -6,6 +6,7 @@ import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
 import type { Inventory, InventoryNode } from './model.ts'
 import type { Selection } from './select.ts'
+import { SUPPLIER_PROPERTY, type SupplierPlan } from './supplier.ts'
 
 const { Models, Enums } = CDX
 type Component = CDX.Models.Component
@@ -16,6 +17,8 @@ export interface BomOptions {
   tool: { name: string; version: string }
   /** the package URL of a node: the ecosystem's (also each component's bom-ref) */
   toPurl: Ecosystem['toPurl']
+  /** each component's supplier, publisher and `detbuild:supplier` property; none without */
+  suppliers?: SupplierPlan | undefined
 }
 
 const HASH_ALGORITHMS: Record<string, CDX.Enums.HashAlgorithm> = {
@@ -54,7 +57,11 @@ function groupByPurl(nodes: Iterable<InventoryNode>, toPurl: Ecosystem['toPurl']
   return groups
 }
 
-function makeComponent(group: Group, type: CDX.Enums.ComponentType): Component {
+function makeComponent(
+  group: Group,
+  type: CDX.Enums.ComponentType,
+  suppliers: SupplierPlan | undefined,
+): Component {
   // the node with the richest manifest describes the group; all share name and version
   const nodes = [...group.nodes].sort((a, b) => compareCodePoint(a.location, b.location))
   const first = nodes[0]!
@@ -100,6 +107,12 @@ function makeComponent(group: Group, type: CDX.Enums.ComponentType): Component {
   flag('private', first.manifest.private === true)
   const paths = uniqueSorted(nodes.flatMap((n) => [n.location, ...(n.linkedFrom ?? [])]))
   for (const p of paths) props.add(new Models.Property('cdx:npm:package:path', p))
+  const supplied = suppliers?.byKey.get(first.key)
+  if (supplied) {
+    props.add(new Models.Property(SUPPLIER_PROPERTY, supplied.source))
+    if (supplied.supplier) component.supplier = new Models.OrganizationalEntity({ name: supplied.supplier })
+    if (supplied.publisher) component.publisher = supplied.publisher
+  }
   return component
 }
 
@@ -123,6 +136,7 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
     const c = makeComponent(
       group,
       isWorkspace ? Enums.ComponentType.Application : Enums.ComponentType.Library,
+      options.suppliers,
     )
     if (isWorkspace) c.scope = Enums.ComponentScope.Required
     bom.components.add(c)
@@ -131,6 +145,7 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
   const rootComponent = makeComponent(
     { purl: rootPurl, nodes: [selection.root] },
     Enums.ComponentType.Application,
+    options.suppliers,
   )
   byKey.set(selection.root.key, rootComponent)
 
@@ -158,5 +173,7 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
     }),
   )
   bom.metadata.properties.add(new Models.Property('cdx:reproducible', 'true'))
+  for (const p of options.suppliers?.properties ?? [])
+    bom.metadata.properties.add(new Models.Property(p.name, p.value))
   return { bom, componentCount: groups.size }
 }

@@ -22,6 +22,7 @@ import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
 import type { Inventory, InventoryNode } from './model.ts'
 import type { Selection } from './select.ts'
 import { type SpecVersion, serialFromContent } from './spec.ts'
+import { SUPPLIER_PROPERTY, type SupplierPlan } from './supplier.ts'
 
 export interface JsonBomOptions {
   /** SBOM timestamp (from SOURCE_DATE_EPOCH) */
@@ -30,6 +31,8 @@ export interface JsonBomOptions {
   /** the package URL of a node: the ecosystem's (also each component's bom-ref) */
   toPurl: Ecosystem['toPurl']
   spec: SpecVersion
+  /** each component's supplier, publisher and `detbuild:supplier` property; none without (`--supplier none`) */
+  suppliers?: SupplierPlan | undefined
 }
 
 export interface WrittenJsonBom {
@@ -287,7 +290,12 @@ interface Group {
 type ComponentType = 'application' | 'library'
 
 /** One component's JSON object, in the library's key order (undefined values are left out by stringify). */
-function componentJson(group: Group, type: ComponentType, forceRequired: boolean): Record<string, unknown> {
+function componentJson(
+  group: Group,
+  type: ComponentType,
+  forceRequired: boolean,
+  suppliers: SupplierPlan | undefined,
+): Record<string, unknown> {
   // the node with the richest manifest describes the group; all share name and version
   const nodes = [...group.nodes].sort((a, b) => compareCodePoint(a.location, b.location))
   const first = nodes[0]!
@@ -349,6 +357,8 @@ function componentJson(group: Group, type: ComponentType, forceRequired: boolean
   flag('private', first.manifest.private === true)
   const paths = uniqueSorted(nodes.flatMap((n) => [n.location, ...(n.linkedFrom ?? [])]))
   for (const p of paths) props.push({ name: 'cdx:npm:package:path', value: p })
+  const supplied = suppliers?.byKey.get(first.key)
+  if (supplied) props.push({ name: SUPPLIER_PROPERTY, value: supplied.source })
   const version = first.version
   return {
     type,
@@ -356,7 +366,9 @@ function componentJson(group: Group, type: ComponentType, forceRequired: boolean
     group: (built ? splitGroup : undefined) || undefined,
     version: version.length > 0 ? version : undefined,
     'bom-ref': group.purl || undefined,
+    supplier: supplied?.supplier ? { name: supplied.supplier } : undefined,
     author: author || undefined,
+    publisher: supplied?.publisher || undefined,
     description: description || undefined,
     scope,
     hashes:
@@ -404,11 +416,18 @@ export function writeJsonBom(
   const components: Array<Record<string, unknown>> = []
   for (const group of groups.values()) {
     const isWorkspace = group.nodes.some((n) => n.kind === 'workspace')
-    components.push(componentJson(group, isWorkspace ? 'application' : 'library', isWorkspace))
+    components.push(
+      componentJson(group, isWorkspace ? 'application' : 'library', isWorkspace, options.suppliers),
+    )
     for (const n of group.nodes) refOf.set(n.key, group.purl)
   }
   components.sort((a, b) => compareCodePoint(a['bom-ref'] as string, b['bom-ref'] as string))
-  const rootComponent = componentJson({ purl: rootPurl, nodes: [selection.root] }, 'application', false)
+  const rootComponent = componentJson(
+    { purl: rootPurl, nodes: [selection.root] },
+    'application',
+    false,
+    options.suppliers,
+  )
   refOf.set(selection.root.key, rootPurl)
 
   // edges: union over every install path of a component, no self-edges, no duplicates
@@ -456,7 +475,9 @@ export function writeJsonBom(
               ],
             },
       component: rootComponent,
-      properties: [{ name: 'cdx:reproducible', value: 'true' }],
+      properties: [{ name: 'cdx:reproducible', value: 'true' }, ...(options.suppliers?.properties ?? [])]
+        .sort((a, b) => locale(a.name, b.name) || locale(a.value, b.value))
+        .map((p) => ({ name: p.name, value: p.value })),
     },
     components,
     dependencies,

@@ -22,6 +22,8 @@ export interface FakePackage {
   tarball?: Buffer
   /** the packument's version document for a ready-made tarball (its package.json), without `dist` */
   manifest?: Record<string, unknown>
+  /** extra fields of the version's packument entry only (author, `_npmUser`, description, …) */
+  meta?: Record<string, unknown>
 }
 
 /** A package tarball (npm's `package/` prefix), deterministic bytes. */
@@ -68,6 +70,8 @@ export interface FakeRegistry {
   /** the server's origin, without the prefix */
   origin: string
   requests: { packuments: number; tarballs: number; other: number }
+  /** the Authorization headers received, in order */
+  authorizations: string[]
   /** when true, every connection is dropped unanswered (counted in `refused`) */
   down: boolean
   readonly refused: number
@@ -99,12 +103,14 @@ export async function startRegistry(
     tarballs.set(`${p.name}@${p.version}`, p.tarball ?? packTarball(p))
   }
   const requests = { packuments: 0, tarballs: 0, other: 0 }
+  const authorizations: string[] = []
   const refused = { count: 0 }
   let origin = ''
   const tarballPath = (name: string, version: string) =>
     `${prefix}${name}/-/${name.slice(name.indexOf('/') + 1)}-${version}.tgz`
   const state = { down: false }
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.headers.authorization) authorizations.push(req.headers.authorization)
     if (state.down) {
       refused.count++
       req.socket.destroy()
@@ -143,6 +149,7 @@ export async function startRegistry(
             p.version,
             {
               ...p.manifest,
+              ...(p.meta ?? {}),
               name: p.name,
               version: p.version,
               ...(p.dependencies ? { dependencies: p.dependencies } : {}),
@@ -176,6 +183,7 @@ export async function startRegistry(
     url: `${origin}${prefix}`,
     origin,
     requests,
+    authorizations,
     get down() {
       return state.down
     },

@@ -19,6 +19,7 @@ import type { OmitType } from '../../src/sbom/model.ts'
 import { selectPackages } from '../../src/sbom/select.ts'
 import { serializeBom } from '../../src/sbom/serialize.ts'
 import { SPEC_VERSIONS, type SpecVersion } from '../../src/sbom/spec.ts'
+import { toSupplierPlan, withRegistryManifests } from '../../src/sbom/supplier.ts'
 import { toBom } from '../../src/sbom/to-bom.ts'
 import { writeJsonBom } from '../../src/sbom/write-json.ts'
 import { fixture, repoRoot } from '../helpers/paths.ts'
@@ -296,4 +297,52 @@ test('generated inventories: the direct JSON writer gives the library path bytes
     ),
     { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
   )
+})
+
+test('suppliers: the direct JSON writer gives the library path bytes with supplier, publisher and markers', async () => {
+  for (const name of ['dep-kinds', 'monorepo', 'large-app']) {
+    const dir = fixture(name)
+    const inventory = await (await defaultEcosystems.detect(dir)).readInventory(dir, { source: 'lockfile' })
+    // a registry that knows every other registry package: an author for some, a publisher for others
+    const byPackage = new Map<string, { manifest: Record<string, unknown>; publisher?: string }>()
+    let i = 0
+    for (const n of inventory.nodes.values()) {
+      if (n.kind !== 'registry') continue
+      i++
+      if (i % 2 === 0) continue
+      byPackage.set(`${n.name}@${n.version}`, {
+        manifest: i % 3 === 0 ? { author: { name: `Author ${i} "quoted" <x>` }, description: 'd' } : {},
+        publisher: i % 5 === 0 ? undefined : `pub-${i}`,
+      })
+    }
+    const registry = {
+      registry: 'https://r.test/',
+      byPackage,
+      digest: '0'.repeat(64),
+      fetched: 0,
+      cached: 0,
+      gaps: [],
+    }
+    const suppliers = toSupplierPlan(inventory, registry as never)
+    const described = withRegistryManifests(inventory, registry as never)
+    const selection = selectPackages(described, { omit: new Set(), workspaces: [] })
+    for (const spec of SPEC_VERSIONS) {
+      const { bom } = toBom(described, selection, { timestamp, tool, toPurl: npmEcosystem.toPurl, suppliers })
+      const library = serializeBom(bom, spec, false).json
+      const direct = writeJsonBom(described, selection, {
+        timestamp,
+        tool,
+        toPurl: npmEcosystem.toPurl,
+        spec,
+        suppliers,
+      }).json
+      assert.equal(direct, library, `${name} spec ${spec}`)
+      const doc = JSON.parse(direct) as { components: Array<{ supplier?: unknown; properties?: unknown[] }> }
+      assert.ok(
+        doc.components.some((c) => c.supplier !== undefined),
+        name,
+      )
+      assert.ok(direct.includes('"detbuild:supplier"') && direct.includes('"unknown"'), name)
+    }
+  }
 })

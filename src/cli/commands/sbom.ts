@@ -11,6 +11,8 @@ interface SbomFlags {
   omit: string[]
   workspace: string[]
   validate: boolean
+  supplier: 'manifest' | 'registry' | 'none'
+  offline: boolean
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
@@ -48,13 +50,26 @@ export const register: RegisterCommand = (program, { wrap }) => {
       [],
     )
     .option('--no-validate', 'skip schema validation of the output')
+    .addOption(
+      new Option(
+        '--supplier <source>',
+        'where component suppliers come from: the manifests the tree gives, those and the npm registry (cached), or none',
+      )
+        .choices(['manifest', 'registry', 'none'])
+        .default('manifest'),
+    )
+    .option(
+      '--offline',
+      'with --supplier registry: use the registry metadata cache only, never the network',
+      false,
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  detbuild sbom\n  detbuild sbom --omit dev --format both\n  detbuild sbom -w @acme/api --spec 1.5',
+      '\nExamples:\n  detbuild sbom\n  detbuild sbom --omit dev --format both\n  detbuild sbom -w @acme/api --spec 1.5\n  detbuild sbom --supplier registry',
     )
     .action(
       wrap<SbomFlags>(async (flags, { globals, log, resolveContext }) => {
-        const { runSbom, OMIT_TYPES } = await import('../../sbom/index.ts')
+        const { runSbom, OMIT_TYPES, REGISTRY_METADATA_FOLDER } = await import('../../sbom/index.ts')
         const { SOURCE_DATE_SHOWN } = await import('../../config/index.ts')
         const omit = flags.omit
           .flatMap((o) => o.split(','))
@@ -65,7 +80,16 @@ export const register: RegisterCommand = (program, { wrap }) => {
             throw new InputError('SBOM_USAGE', `--omit takes dev, optional or peer, not "${o}"`)
           }
         }
-        const { sourceDate } = await resolveContext()
+        if (flags.offline && flags.supplier !== 'registry')
+          throw new InputError(
+            'SBOM_USAGE',
+            '--offline applies to --supplier registry (sbom reads no network otherwise)',
+          )
+        // the two conventional names a registry token in .npmrc refers to (`${NODE_AUTH_TOKEN}`)
+        const context = await resolveContext(
+          flags.supplier === 'registry' ? { allowEnv: ['NODE_AUTH_TOKEN', 'NPM_TOKEN'] } : {},
+        )
+        const { sourceDate } = context
         const from = SOURCE_DATE_SHOWN[sourceDate.from]
         const result = await runSbom({
           cwd: globals.cwd,
@@ -78,12 +102,25 @@ export const register: RegisterCommand = (program, { wrap }) => {
           validate: flags.validate,
           sourceDateEpoch: sourceDate.epoch,
           log,
+          supplier: flags.supplier,
+          offline: flags.offline,
+          registryCacheDir: path.join(context.cacheRoot, REGISTRY_METADATA_FOLDER),
+          env: context.env,
         })
         const rel = (f: string) => path.relative(process.cwd(), f) || f
         const valid = result.validation.json.ok === true ? 'schema-valid' : 'not validated'
         const text = [
           `SBOM of ${result.root.name}@${result.root.version}: ${plural(result.components, 'component')}, ${plural(result.dependencyEdges, 'dependency edge')}`,
           `CycloneDX ${result.specVersion}, ${valid}, serial ${result.serialNumber}, timestamp ${result.timestamp} (${from})`,
+          ...(result.supplier.source === 'none'
+            ? []
+            : [
+                `suppliers: ${result.supplier.known} of ${result.supplier.known + result.supplier.unknown} components name one${
+                  result.supplier.registry
+                    ? ` (registry ${result.supplier.registry.url}: ${result.supplier.registry.fetched} fetched, ${result.supplier.registry.cached} cached, ${result.supplier.registry.missing} without data${result.supplier.registry.offline ? ', offline' : ''})`
+                    : ''
+                }`,
+              ]),
           ...result.files.map((f) => `wrote ${rel(f)}`),
           ...(result.warnings.length ? [`${plural(result.warnings.length, 'tree warning')}, see above`] : []),
         ].join('\n')

@@ -7,6 +7,7 @@ import { semverOrder } from '../semver-order.ts'
 import { npmQueryPurl, toNpmName } from './names.ts'
 import { toPurl } from './purl.ts'
 import { detectNpmProject, readInventory, readProjectLock } from './read-inventory.ts'
+import { readNpmRegistryMetadata } from './registry-metadata.ts'
 
 /** The npm adapter (frozen: one shared instance). */
 export const npmEcosystem: Ecosystem = Object.freeze({
@@ -22,4 +23,5 @@ export const npmEcosystem: Ecosystem = Object.freeze({
   componentName: toNpmName,
   queryPurl: npmQueryPurl,
   readProjectLock,
+  readRegistryMetadata: readNpmRegistryMetadata,
 })

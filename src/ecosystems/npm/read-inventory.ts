@@ -13,6 +13,7 @@ import { compareCodePoint } from '../../util/sort.ts'
 import type { ProjectLock } from '../ecosystem.ts'
 import type { Inventory, InventoryNode, TreeSource } from '../inventory.ts'
 import { assertLockfileShape, assertPackageJsonShape } from './input-shapes.ts'
+import { readInstalledManifests } from './installed-manifests.ts'
 import { toLockInfo, toProjectLock } from './lock-info.ts'
 import {
   type LockfileInput,
@@ -395,6 +396,9 @@ async function readWithArborist(
     assertNamed(node, lock?.file)
     nodes.set(node.key, node)
   }
+  // Arborist takes an installed tree from npm's hidden lockfile when it is fresh, without the packages'
+  // own package.json files: read each one (authors, descriptions, links), a gap being a warning
+  if (source === 'installed') warnings.push(...(await readInstalledManifests(cwd, nodes.values())))
   // install paths of each real node: its own location plus every link that points at it
   const linkPaths = new Map<string, string[]>()
   for (const n of tree.inventory.values()) {
