@@ -109,7 +109,7 @@ async function main(): Promise<void> {
         [
           {
             name: 'detbuild scan, first run (--no-cache)',
-            cmd: [...scan, '--no-cache', '--out', path.join(out, 'a')],
+            cmd: [...scan, '--no-osv-cache', '--out', path.join(out, 'a')],
             cwd: data,
           },
           {

@@ -82,7 +82,7 @@ function toInvocation(report: VulnsReport): Record<string, unknown> {
     level: 'error',
     descriptor: { id: 'SCAN_INCOMPLETE' },
     message: {
-      text: `INCOMPLETE: ${report.unchecked.length} package(s) could not be checked; the results cover only the packages that were: this is not a clean result.`,
+      text: `INCOMPLETE: ${plural(report.unchecked.length, 'package')} could not be checked; the results cover only the packages that were: this is not a clean result.`,
     },
   })
   for (const u of report.unchecked.slice(0, MAX_UNCHECKED_NOTIFICATIONS)) {
@@ -99,7 +99,7 @@ function toInvocation(report: VulnsReport): Record<string, unknown> {
       level: 'error',
       descriptor: { id: 'SCAN_INCOMPLETE' },
       message: {
-        text: `… and ${report.unchecked.length - MAX_UNCHECKED_NOTIFICATIONS} more package(s) not checked: every one is listed in vulns.json`,
+        text: `… and ${plural(report.unchecked.length - MAX_UNCHECKED_NOTIFICATIONS, 'more package', 'more packages')} not checked: every one is listed in vulns.json`,
       },
     })
   return { executionSuccessful: false, toolExecutionNotifications: notifications }

@@ -217,7 +217,26 @@ export function parseJsonText(text: string): unknown {
         : `the number ${shortNumber(problem.number)} at line ${line}, column ${column} is out of range (beyond ±1.8e308)`,
     )
   }
-  return JSON.parse(text)
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    const at = firstJsonErrorOffset(text) ?? text.length
+    const { line, column } = lineColumn(text, at)
+    throw new SyntaxError(`${jsonReason(e)} at line ${line}, column ${column}`)
+  }
+}
+
+/**
+ * V8's JSON.parse message without the part that quotes the input ("…, "root:x:0:0:r"... is not valid
+ * JSON"): an input may be a link to a file that is not ours to show (a workspace file replaced by a link
+ * to /etc/shadow), and the reader's message goes to logs. The position is given as line and column instead.
+ */
+function jsonReason(e: unknown): string {
+  const raw = e instanceof Error ? e.message : String(e)
+  return raw
+    .replace(/\s*in JSON at position \d+.*$/s, '')
+    .replace(/,\s*".*$/s, '')
+    .replace(/^JSON\.parse: /, '')
 }
 
 function shortNumber(number: string): string {
@@ -247,10 +266,7 @@ export function parseJson(text: string, file: string, code: ErrorCode = 'INPUT_J
     const offset = pos?.[1] ? Number(pos[1]) : (firstJsonErrorOffset(text) ?? text.length)
     const { line, column } = lineColumn(text, offset)
     const where = ` at line ${line}, column ${column}${offset >= text.length ? ' (unexpected end)' : ''}`
-    const reason = raw
-      .replace(/\s*in JSON at position \d+.*$/s, '')
-      .replace(/, ".*" is not valid JSON$/s, '')
-      .replace(/^JSON\.parse: /, '')
+    const reason = jsonReason(e)
     throw new InputError(code, `invalid JSON${where}: ${reason}`, { file, cause: e })
   }
 }

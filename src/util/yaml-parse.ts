@@ -20,6 +20,12 @@ export const YAML_PARSE_OPTIONS = { logLevel: 'error', prettyErrors: true } as c
 export function parseYamlStrict(text: string): unknown {
   const doc = parseDocument(text, YAML_PARSE_OPTIONS)
   const problem = doc.errors[0] ?? doc.warnings[0]
-  if (problem) throw problem
+  if (problem) {
+    // the first line only: the library's "pretty" message goes on to quote the lines around the
+    // problem, and the text may be a file that is not ours to show (a link to a secret); line and
+    // column are in the first line and in `linePos`
+    problem.message = problem.message.split('\n')[0]!.replace(/:\s*$/, '')
+    throw problem
+  }
   return doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT })
 }

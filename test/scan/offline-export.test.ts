@@ -165,11 +165,12 @@ test('record names are matched ignoring case (.JSON), in a folder and in a zip',
       makeZip(records.map((r) => ({ name: r.name.replace(/\.json$/, '.Json'), data: r.data }))),
     )
     const ids = (v: any): string[] => v.findings.map((f: any) => `${f.name} ${f.id}`)
+    // worst first (critical, high, then by score and id)
     const expected = [
+      'minimist GHSA-xvch-5gv4-984h',
+      'lodash GHSA-35jh-r3h4-6jhm',
       '@cypress/request GHSA-p8p7-x288-28g6',
       'lodash GHSA-29mw-wpgm-hmr9',
-      'lodash GHSA-35jh-r3h4-6jhm',
-      'minimist GHSA-xvch-5gv4-984h',
     ]
     for (const db of ['upper', 'upper.zip']) {
       const r = await p.scan(db)

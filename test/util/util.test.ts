@@ -112,3 +112,23 @@ test('stableJson and canonicalJson write exactly what JSON.stringify writes for 
     assert.equal(canonicalJson(v), JSON.stringify(sortDeep(JSON.parse(JSON.stringify(v)))))
   }
 })
+
+test('JSON and YAML readers never quote the input in an error (it may be a link to a secret)', async () => {
+  const { parseJson, parseJsonText } = await import('../../src/util/json-parse.ts')
+  const { parseYamlStrict } = await import('../../src/util/yaml-parse.ts')
+  const secret = 'root:x:0:0:hunter2-secret:/root:/bin/bash\n'
+  assert.throws(
+    () => parseJson(secret, 'vulns.intoto.json', 'INPUT_JSON_INVALID'),
+    (e: Error) =>
+      !e.message.includes('root:x') && !e.message.includes('hunter2') && /line 1, column 1/.test(e.message),
+  )
+  assert.throws(
+    () => parseJsonText(`{"a": ${secret}}`),
+    (e: Error) =>
+      e instanceof SyntaxError && !e.message.includes('root:x') && /line 1, column \d+/.test(e.message),
+  )
+  assert.throws(
+    () => parseYamlStrict(`a: b\n c: [hunter2-secret\n`),
+    (e: Error) => !e.message.includes('hunter2') && /line \d+, column \d+/.test(e.message),
+  )
+})
