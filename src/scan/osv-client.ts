@@ -10,6 +10,7 @@
  * caller can fail closed.
  */
 
+import { readCappedBody } from '../util/http-body.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import { redactSecrets } from '../util/redact.ts'
@@ -241,28 +242,7 @@ export class OsvClient {
         `reply larger than ${max} bytes (--max-response-bytes); transfer aborted`,
         false,
       )
-    const declared = Number(res.headers.get('content-length'))
-    if (Number.isFinite(declared) && declared > max) {
-      abort.abort()
-      await res.body?.cancel().catch(() => {})
-      throw tooLarge()
-    }
-    if (!res.body) return new Uint8Array()
-    const reader = res.body.getReader()
-    const chunks: Uint8Array[] = []
-    let total = 0
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      total += value.byteLength
-      if (total > max) {
-        abort.abort()
-        await reader.cancel().catch(() => {})
-        throw tooLarge()
-      }
-      chunks.push(value)
-    }
-    return Buffer.concat(chunks)
+    return readCappedBody(res, abort, max, tooLarge)
   }
 
   /** Queries all purls; every purl ends up in `vulns` (checked) or `failed` (not checked, with why). */

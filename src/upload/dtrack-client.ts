@@ -13,6 +13,7 @@
  * else fails at once. Every message passes through `redactKey`: a server may echo what it was sent.
  */
 import { type ErrorCode, IncompleteError, InputError } from '../errors.ts'
+import { readCappedBody } from '../util/http-body.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import { redactSecrets } from '../util/redact.ts'
@@ -265,28 +266,9 @@ export class DtrackClient {
         `${what}: the reply is larger than ${max} bytes; transfer aborted`,
         false,
       )
-    const declared = Number(res.headers.get('content-length'))
-    if (Number.isFinite(declared) && declared > max) {
-      abort.abort()
-      await res.body?.cancel().catch(() => {})
-      throw tooLarge()
-    }
-    if (!res.body) return ''
-    const reader = res.body.getReader()
-    const chunks: Uint8Array[] = []
-    let total = 0
+    let body: Buffer
     try {
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        total += value.byteLength
-        if (total > max) {
-          abort.abort()
-          await reader.cancel().catch(() => {})
-          throw tooLarge()
-        }
-        chunks.push(value)
-      }
+      body = await readCappedBody(res, abort, max, tooLarge)
     } catch (e) {
       if (e instanceof AttemptFailed) throw e
       throw this.fail(
@@ -296,7 +278,7 @@ export class DtrackClient {
       )
     }
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+      return new TextDecoder('utf-8', { fatal: true }).decode(body)
     } catch {
       throw this.fail('UPLOAD_REPLY_INVALID', `${what}: the reply is not UTF-8 text`, false)
     }
