@@ -413,7 +413,7 @@ describe('could not complete (exit 3)', () => {
     reset()
     fake.always = { kind: 'hang' }
     const p = project()
-    const r = await upload(p, fake, ['--project', PROJECT_UUID, '--wait', '1', '--no-vex'])
+    const r = await upload(p, fake, ['--project', PROJECT_UUID, '--wait', '1s', '--no-vex'])
     assert.equal(r.code, 3)
     assert.match(JSON.parse(r.stdout).error.code, /^UPLOAD_(UNAVAILABLE|TIMEOUT)$/)
   })
@@ -586,6 +586,8 @@ describe('bad input (exit 2), before any request', () => {
     },
     { name: 'a parent without --auto-create', args: ['--parent-name', 'known'], code: 'UPLOAD_USAGE' },
     { name: '--wait 0', args: ['--wait', '0'], code: 'UPLOAD_USAGE' },
+    { name: '--wait 500ms (under a second)', args: ['--wait', '500ms'], code: 'UPLOAD_USAGE' },
+    { name: '--wait 5 minutes', args: ['--wait', '5 minutes'], code: 'UPLOAD_USAGE' },
     {
       name: 'a project name with a control character',
       args: ['--project-name', 'a\u001bb', '--project-version', '1'],

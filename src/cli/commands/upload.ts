@@ -1,5 +1,6 @@
 /** `detbuild upload`: flags → options → the upload core (loaded lazily). The API key comes from the environment only. */
 import { ExitCode, InputError } from '../../errors.ts'
+import { parseDuration } from '../../util/duration.ts'
 import type { RegisterCommand } from '../context.ts'
 
 interface UploadFlags {
@@ -43,12 +44,16 @@ export const register: RegisterCommand = (program, registrar) => {
       'allow http:// to a host other than the loopback address (the key is sent in clear)',
       false,
     )
-    .option('--wait <seconds>', 'how long the upload may take, server processing included', '300')
+    .option(
+      '--wait <duration>',
+      'how long the upload may take, server processing included (30s, 5m; a bare number is seconds)',
+      '5m',
+    )
     .action(
       registrar.wrap<UploadFlags>(async (flags, env) => {
-        const wait = Number(flags.wait)
-        if (!/^\d+$/.test(flags.wait.trim()) || wait < 1)
-          throw new InputError('UPLOAD_USAGE', '--wait must be a whole number of seconds ≥ 1')
+        const wait = parseDuration(flags.wait, 's')
+        if (wait === undefined || wait.ms < 1000)
+          throw new InputError('UPLOAD_USAGE', '--wait must be a duration of at least 1s (e.g. 30s, 5m)')
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(flags.apiKeyEnv))
           throw new InputError('UPLOAD_USAGE', '--api-key-env must be an environment variable name')
         if (
@@ -92,7 +97,7 @@ export const register: RegisterCommand = (program, registrar) => {
           ...(flags.sbom !== undefined ? { sbom: flags.sbom } : {}),
           vex: flags.vex,
           allowHttp: flags.allowHttp,
-          waitMs: wait * 1000,
+          waitMs: wait.ms,
           sourceDateEpoch: context.sourceDate.epoch,
           log: env.log,
         })
