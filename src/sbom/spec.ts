@@ -6,7 +6,12 @@ export type SpecVersion = (typeof SPEC_VERSIONS)[number]
 
 /** A UUID (RFC 9562 version 8, i.e. custom) made from a sha256 of the BOM content. */
 export function serialFromContent(content: string): string {
-  const h = createHash('sha256').update(content).digest()
+  return serialFromDigest(createHash('sha256').update(content).digest())
+}
+
+/** The serial of a content whose sha256 is `h` (see serialFromContent). */
+export function serialFromDigest(digest: Buffer): string {
+  const h = Buffer.from(digest)
   h[6] = (h[6]! & 0x0f) | 0x80
   h[8] = (h[8]! & 0x3f) | 0x80
   const x = h.subarray(0, 16).toString('hex')

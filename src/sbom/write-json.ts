@@ -14,6 +14,7 @@
  * '__proto__') is not taken for an SPDX id (the library writes `{"license":{}}` for it, which fails the
  * schema check).
  */
+import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { fixupSpdxId } from '@cyclonedx/cyclonedx-library/SPDX'
 import type { Ecosystem } from '../ecosystems/index.ts'
@@ -21,7 +22,7 @@ import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
 import type { Inventory, InventoryNode } from './model.ts'
 import type { Selection } from './select.ts'
-import { type SpecVersion, serialFromContent } from './spec.ts'
+import { type SpecVersion, serialFromDigest } from './spec.ts'
 import { SUPPLIER_PROPERTY, type SupplierPlan } from './supplier.ts'
 
 export interface JsonBomOptions {
@@ -482,14 +483,63 @@ export function writeJsonBom(
     components,
     dependencies,
   }
-  // the serial is a hash of the document without it; it then takes its place after `version`
-  const serialNumber = serialFromContent(JSON.stringify(doc))
-  doc.serialNumber = serialNumber
+  // The serial is a hash of the compact JSON of the document without it; it then takes its place after
+  // `version`. The document is written once, indented: the compact bytes are that text without its
+  // indentation (a third of the cost of a second JSON.stringify of a 27 MB document), and the serial's
+  // line goes in after `"version": 1,`, exactly where JSON.stringify would have put it.
+  const unsigned = JSON.stringify(doc, null, 2)
+  const serialNumber = serialOfIndented(unsigned)
+  const at = unsigned.indexOf(VERSION_LINE)
+  if (at < 0) throw new Error('the written SBOM has no top-level version line')
+  const after = at + VERSION_LINE.length
   return {
-    json: `${JSON.stringify(doc, null, 2)}\n`,
+    json: `${unsigned.slice(0, after)}  "serialNumber": ${JSON.stringify(serialNumber)},\n${unsigned.slice(after)}\n`,
     serialNumber,
     componentCount: groups.size,
     dependencyEdges,
     root: { version: selection.root.version, purl: rootPurl },
   }
+}
+
+/** The top-level `version` member as JSON.stringify(…, null, 2) writes it; the serial's line follows it. */
+const VERSION_LINE = '\n  "version": 1,\n'
+
+/** Characters of the text compacted at a time: memory stays at one piece, not a copy of the document. */
+const PIECE = 1 << 20
+
+/**
+ * The serial of the compact JSON of a text JSON.stringify wrote with an indent: the same bytes without the
+ * newlines and spaces it put between tokens, hashed piece by piece. Outside strings that is every space and
+ * newline (JSON.stringify writes no other whitespace, and escapes every control character inside strings);
+ * inside strings nothing changes. UTF-8 continuation bytes are never a quote, a backslash, a space or a
+ * newline, and a piece never ends between the two halves of a surrogate pair.
+ */
+export function serialOfIndented(text: string, piece = PIECE): string {
+  const hash = createHash('sha256')
+  let inString = false
+  let escaped = false
+  for (let from = 0; from < text.length; ) {
+    let to = Math.min(from + piece, text.length)
+    const last = text.charCodeAt(to - 1)
+    if (to < text.length && last >= 0xd800 && last <= 0xdbff) to++
+    const bytes = Buffer.from(text.slice(from, to), 'utf8')
+    let o = 0
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i]!
+      if (escaped) {
+        bytes[o++] = c
+        escaped = false
+      } else if (inString) {
+        bytes[o++] = c
+        if (c === 0x5c) escaped = true
+        else if (c === 0x22) inString = false
+      } else if (c === 0x22) {
+        inString = true
+        bytes[o++] = c
+      } else if (c !== 0x20 && c !== 0x0a) bytes[o++] = c
+    }
+    hash.update(bytes.subarray(0, o))
+    from = to
+  }
+  return serialFromDigest(hash.digest())
 }

@@ -346,3 +346,29 @@ test('suppliers: the direct JSON writer gives the library path bytes with suppli
     }
   }
 })
+
+test('the serial from the indented text is the serial of the compact JSON, whatever the pieces', async () => {
+  const { serialOfIndented } = await import('../../src/sbom/write-json.ts')
+  const { serialFromContent } = await import('../../src/sbom/spec.ts')
+  const tricky = [
+    'a "quoted" \\ back\\slash, spaces   inside, \n newline, \t tab',
+    'emoji 😀 and ü, ☃, 𝄞 astral',
+    '\\"',
+    '"',
+    ' ',
+    '',
+  ]
+  fc.assert(
+    fc.property(
+      fc.jsonValue({ maxDepth: 4 }),
+      fc.array(fc.constantFrom(...tricky), { maxLength: 6 }),
+      fc.integer({ min: 1, max: 40 }),
+      (value, strings, piece) => {
+        const doc = { strings, value, version: 1 }
+        const indented = JSON.stringify(doc, null, 2)
+        assert.equal(serialOfIndented(indented, piece), serialFromContent(JSON.stringify(doc)))
+      },
+    ),
+    { numRuns: 500 },
+  )
+})
