@@ -6,25 +6,8 @@ import { test } from 'node:test'
 import { promisify } from 'node:util'
 import { main } from '../../src/cli/main.ts'
 import { VERSION } from '../../src/version.ts'
-import { cli } from '../helpers/cli.ts'
+import { COMMANDS, cli } from '../helpers/cli.ts'
 import { fixture, repoRoot, tempDir } from '../helpers/paths.ts'
-
-const COMMANDS = [
-  'init',
-  'lock',
-  'build',
-  'sbom',
-  'scan',
-  'policy',
-  'sign',
-  'verify',
-  'bundle',
-  'upload',
-  'inspect',
-  'keygen',
-  'trust',
-  'run',
-]
 
 test('--version prints the package version (kept equal to package.json)', async () => {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'))

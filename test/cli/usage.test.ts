@@ -11,26 +11,11 @@ import { main } from '../../src/cli/main.ts'
 import { parseDuration } from '../../src/util/duration.ts'
 import { wantsColor } from '../../src/util/log.ts'
 import { plural } from '../../src/util/plural.ts'
-import { cli } from '../helpers/cli.ts'
+import { COMMANDS, cli } from '../helpers/cli.ts'
 import { fixture, repoRoot, tempDir } from '../helpers/paths.ts'
 
 const work = tempDir('detbuild-usage-')
 after(() => rm(work, { recursive: true, force: true }))
-
-const COMMANDS = [
-  'run',
-  'init',
-  'lock',
-  'build',
-  'sbom',
-  'scan',
-  'policy',
-  'sign',
-  'verify',
-  'bundle',
-  'inspect',
-  'keygen',
-]
 
 test("every command's --help lists the global options", async () => {
   for (const c of COMMANDS) {

@@ -3,12 +3,10 @@ import assert from 'node:assert/strict'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { stableJson } from '../../src/util/canonical-json.ts'
-import { digestBytes } from '../../src/util/digest.ts'
 import {
   fakeIdentityToken,
   GITHUB_ISSUER,
-  makeWorkspace,
+  makeBundlableWorkspace,
   type SigstoreMock,
   startSigstoreMock,
   WORKFLOW_IDENTITY,
@@ -16,31 +14,13 @@ import {
 import { runCli } from './helpers.ts'
 
 let mock: SigstoreMock
-let ws: Awaited<ReturnType<typeof makeWorkspace>>
+let ws: Awaited<ReturnType<typeof makeBundlableWorkspace>>
 const ARTIFACT = '.detbuild/artifacts/app-1.0.0.tgz'
 
 before(async () => {
   mock = await startSigstoreMock()
-  ws = await makeWorkspace()
+  ws = await makeBundlableWorkspace()
   await writeFile(path.join(ws.dir, 'root.json'), JSON.stringify(mock.trustedRoot))
-  const d = digestBytes(await readFile(ws.artifactPath))
-  await writeFile(
-    path.join(ws.out, 'build.json'),
-    stableJson({
-      schemaVersion: 1,
-      sourceDateEpoch: 1700000000,
-      reproducibility: { checked: false, reproducible: null, report: null },
-      outputs: [{ path: 'artifacts/app-1.0.0.tgz', ...d }],
-    }),
-  )
-  // bundle signs only a provenance of the SLSA v1 shape (the shared helper writes a minimal one)
-  const statementFile = path.join(ws.out, 'provenance.intoto.json')
-  const statement = JSON.parse(await readFile(statementFile, 'utf8'))
-  statement.predicate = {
-    buildDefinition: { buildType: 'https://detbuild.dev/build-types/npm/v1', externalParameters: {} },
-    runDetails: { builder: { id: 'https://detbuild.dev/builders/local/v1' } },
-  }
-  await writeFile(statementFile, stableJson(statement))
   const env = { SIGSTORE_ID_TOKEN: fakeIdentityToken({ sub: WORKFLOW_IDENTITY, iss: GITHUB_ISSUER }) }
   const urls = ['--fulcio-url', mock.url, '--rekor-url', mock.url, '--tsa-url', mock.url]
   for (const args of [

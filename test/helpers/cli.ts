@@ -1,6 +1,24 @@
 /** Runs the detbuild CLI in-process (src/, no build needed) and captures its output. */
 import { main } from '../../src/cli/main.ts'
 
+/** Every top-level command: test/cli/cli.test.ts checks `--help` lists each, and the other CLI tests iterate it. */
+export const COMMANDS = [
+  'init',
+  'lock',
+  'build',
+  'sbom',
+  'scan',
+  'policy',
+  'sign',
+  'verify',
+  'bundle',
+  'upload',
+  'inspect',
+  'keygen',
+  'trust',
+  'run',
+]
+
 export interface CliResult {
   code: number
   stdout: string

@@ -4,7 +4,7 @@
  * Fault switch: `fail` makes every request answer 500 (service down).
  */
 import { createHash, generateKeyPairSync } from 'node:crypto'
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
@@ -19,6 +19,8 @@ import {
   rekorHandler,
   tsaHandler,
 } from '@sigstore/mock'
+import { stableJson } from '../../src/util/canonical-json.ts'
+import { digestBytes } from '../../src/util/digest.ts'
 
 export interface SigstoreMock {
   url: string
@@ -209,6 +211,32 @@ export async function makeWorkspace(
   }
   await writeFile(path.join(out, 'provenance.intoto.json'), `${JSON.stringify(statement, null, 2)}\n`)
   return { dir, out, artifactPath }
+}
+
+/**
+ * makeWorkspace plus what `bundle` needs: a build.json listing the artifact and a provenance of the SLSA
+ * v1 shape (bundle signs only that).
+ */
+export async function makeBundlableWorkspace(): Promise<{ dir: string; out: string; artifactPath: string }> {
+  const ws = await makeWorkspace()
+  const d = digestBytes(await readFile(ws.artifactPath))
+  await writeFile(
+    path.join(ws.out, 'build.json'),
+    stableJson({
+      schemaVersion: 1,
+      sourceDateEpoch: 1700000000,
+      reproducibility: { checked: false, reproducible: null, report: null },
+      outputs: [{ path: 'artifacts/app-1.0.0.tgz', ...d }],
+    }),
+  )
+  const statementFile = path.join(ws.out, 'provenance.intoto.json')
+  const statement = JSON.parse(await readFile(statementFile, 'utf8'))
+  statement.predicate = {
+    buildDefinition: { buildType: 'https://detbuild.dev/build-types/npm/v1', externalParameters: {} },
+    runDetails: { builder: { id: 'https://detbuild.dev/builders/local/v1' } },
+  }
+  await writeFile(statementFile, stableJson(statement))
+  return ws
 }
 
 export interface CliRun {

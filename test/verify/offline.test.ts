@@ -12,13 +12,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { stableJson } from '../../src/util/canonical-json.ts'
 import { digestBytes } from '../../src/util/digest.ts'
 import { type RefusingProxy, startRefusingProxy } from '../helpers/refusing-proxy.ts'
 import {
   fakeIdentityToken,
   GITHUB_ISSUER,
-  makeWorkspace,
+  makeBundlableWorkspace,
   REPO_ROOT,
   runCli,
   type SigstoreMock,
@@ -35,25 +34,8 @@ const dirs: string[] = []
 
 /** A workspace signed and bundled with `sign`/`bundle` and these flags (build.json and a provenance). */
 async function signedWorkspace(flags: string[], env: Record<string, string> = {}): Promise<string> {
-  const ws = await makeWorkspace()
+  const ws = await makeBundlableWorkspace()
   dirs.push(ws.dir)
-  const d = digestBytes(await readFile(ws.artifactPath))
-  await writeFile(
-    path.join(ws.out, 'build.json'),
-    stableJson({
-      schemaVersion: 1,
-      sourceDateEpoch: 1700000000,
-      reproducibility: { checked: false, reproducible: null, report: null },
-      outputs: [{ path: 'artifacts/app-1.0.0.tgz', ...d }],
-    }),
-  )
-  const statementFile = path.join(ws.out, 'provenance.intoto.json')
-  const statement = JSON.parse(await readFile(statementFile, 'utf8'))
-  statement.predicate = {
-    buildDefinition: { buildType: 'https://detbuild.dev/build-types/npm/v1', externalParameters: {} },
-    runDetails: { builder: { id: 'https://detbuild.dev/builders/local/v1' } },
-  }
-  await writeFile(statementFile, stableJson(statement))
   const gen = await runCli(['keygen', '--algorithm', 'ed25519', '--output-prefix', 'k'], ws.dir)
   assert.equal(gen.code, 0, gen.stderr)
   for (const step of ['sign', 'bundle']) {
