@@ -1,5 +1,6 @@
 /** `detbuild trust export`: the trusted root a deploy gate pins for offline verification. */
 import { ExitCode } from '../../errors.ts'
+import { plural } from '../../util/plural.ts'
 import type { RegisterCommand } from '../context.ts'
 
 interface TrustExportFlags {
@@ -54,7 +55,7 @@ export const register: RegisterCommand = (program, registrar) => {
           data,
           text:
             `wrote ${shown} (sha256:${exported.sha256}) from ${exported.source}: ` +
-            `${c.certificateAuthorities} certificate authorities, ${c.tlogs} transparency logs, ${c.ctlogs} CT logs, ${c.timestampAuthorities} timestamp authorities`,
+            `${plural(c.certificateAuthorities, 'certificate authority', 'certificate authorities')}, ${plural(c.tlogs, 'transparency log')}, ${plural(c.ctlogs, 'CT log')}, ${plural(c.timestampAuthorities, 'timestamp authority', 'timestamp authorities')}`,
         }
       }),
     )
