@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The independent sigstore verifiers the interop tests run (test/interop/): cosign and sigstore-go's
-# verifier CLI, from Debian's own packages, without touching the machine's apt configuration:
+# The real tools the interop and Go tests run, from Debian's own packages, without touching the machine's apt
+# configuration: the independent sigstore verifiers (test/interop/: cosign and sigstore-go's verifier CLI) and
+# a Go toolchain (test/go/: builds Go fixtures and Go projects; bookworm's own golang-go is 1.19):
 #  - apt-get reads a PRIVATE sources list (Dir::Etc::sourcelist, sourceparts=-) with its own state and cache
 #    folders under .tools/debs/apt/; the machine's /etc/apt and /var/lib/apt are neither read nor written;
 #  - apt checks the suite's signed InRelease against the Debian archive keyring (signed-by) and the .deb
 #    against the signed Packages index; this script then checks each .deb against the sha256 pinned below
 #    and refuses anything else;
-#  - `dpkg -x` unpacks each package into .tools/interop/<package>/ (git-ignored; nothing is installed).
+#  - `dpkg -x` unpacks each package into .tools/interop/<folder>/ (git-ignored; nothing is installed); the Go
+#    compiler and its sources share one folder (GOROOT is .tools/interop/go/usr/lib/go-<version>).
 # Nothing is skipped: a missing tool, a changed package or an unreachable mirror fails here, loudly.
 # A re-run with the same pins and an intact unpack does nothing (the stamp holds the pinned sha256).
 #
@@ -20,13 +22,16 @@ MIRROR=http://deb.debian.org/debian
 SUITE=sid
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 ARCH=amd64
-# package  version  sha256 of the .deb (amd64)
+# folder  package  version  sha256 of the .deb (amd64)
 PINS=(
-  "cosign 3.1.1-2 d8622ebffce1d69197288fc030ff06a4c247af5507107f85c5a878870b686b23"
-  "sigstore-go 1.3.0-1 9a316dbb069b370ffd47c1a0cd0b07b42d45575f1f623c0301ebdad4bb19d83d"
+  "cosign cosign 3.1.1-2 d8622ebffce1d69197288fc030ff06a4c247af5507107f85c5a878870b686b23"
+  "sigstore-go sigstore-go 1.3.0-1 9a316dbb069b370ffd47c1a0cd0b07b42d45575f1f623c0301ebdad4bb19d83d"
+  "go golang-1.26-src 1.26.10-1 c535cfd05d879c7cb2b28577fc9011fe1639d36e957d5077bb5c862b07b87c02"
+  "go golang-1.26-go 1.26.10-1 497c936cb5050aaeb52021e757aafc8c959248a4c7015615f40390882b76683c"
 )
-# the binary each package must provide (checked after unpacking)
-declare -A BINARY=([cosign]=usr/bin/cosign [sigstore-go]=usr/bin/sigstore-go-verification)
+# the file each folder must provide once all its packages are unpacked
+declare -A BINARY=([cosign]=usr/bin/cosign [sigstore-go]=usr/bin/sigstore-go-verification
+  [go]=usr/lib/go-1.26/bin/go)
 
 TOOLS="$PWD/.tools"
 DEBS="$TOOLS/debs"
@@ -38,14 +43,21 @@ command -v apt-get >/dev/null && command -v dpkg >/dev/null && command -v sha256
 arch="$(dpkg --print-architecture)"
 [ "$arch" = "$ARCH" ] || fail "the pins are for $ARCH .debs; this machine is $arch (add pins for it)"
 
-up_to_date() { # package sha256
-  [ -f "$OUT/$1/.sha256" ] && [ "$(cat "$OUT/$1/.sha256")" = "$2" ] && [ -x "$OUT/$1/${BINARY[$1]}" ]
+# a folder's stamp: the pinned sha256 of every package unpacked into it, in PINS order
+stamp_of() { # folder
+  local pin folder sha
+  for pin in "${PINS[@]}"; do
+    read -r folder _ _ sha <<<"$pin"
+    [ "$folder" = "$1" ] && echo "$sha"
+  done
+}
+up_to_date() { # folder
+  [ -f "$OUT/$1/.sha256" ] && [ "$(cat "$OUT/$1/.sha256")" = "$(stamp_of "$1")" ] && [ -x "$OUT/$1/${BINARY[$1]}" ]
 }
 if [ "${1:-}" != --show ]; then
   all=1
-  for pin in "${PINS[@]}"; do
-    read -r name _ sha <<<"$pin"
-    up_to_date "$name" "$sha" || all=0
+  for folder in "${!BINARY[@]}"; do
+    up_to_date "$folder" || all=0
   done
   [ "$all" = 1 ] && exit 0
 fi
@@ -83,15 +95,15 @@ apt-get "${apt_opts[@]}" -qq --error-on=any update >&2 || fail "apt-get update a
 
 if [ "${1:-}" = --show ]; then
   for pin in "${PINS[@]}"; do
-    read -r name _ <<<"$pin"
+    read -r _ name _ <<<"$pin"
     apt-cache "${apt_opts[@]}" show "$name" | grep -E '^(Package|Version|SHA256):'
   done
   exit 0
 fi
 
 for pin in "${PINS[@]}"; do
-  read -r name version sha <<<"$pin"
-  up_to_date "$name" "$sha" && continue
+  read -r folder name version sha <<<"$pin"
+  up_to_date "$folder" && continue
   deb="$DEBS/${name}_${version}_$ARCH.deb"
   if [ ! -f "$deb" ] || [ "$(sha256sum "$deb" | cut -d' ' -f1)" != "$sha" ]; then
     rm -f "$deb"
@@ -109,10 +121,18 @@ for pin in "${PINS[@]}"; do
     rm -f "$deb"
     fail "$name $version: sha256 $found is not the pinned $sha (refused)"
   fi
-  rm -rf "$OUT/$name"
-  mkdir -p "$OUT/$name"
-  dpkg -x "$deb" "$OUT/$name" || fail "dpkg -x $deb failed"
-  [ -x "$OUT/$name/${BINARY[$name]}" ] || fail "$name $version has no ${BINARY[$name]}"
-  echo "$sha" >"$OUT/$name/.sha256"
-  echo "detbuild interop-tools: $name $version → .tools/interop/$name/${BINARY[$name]}" >&2
+done
+# unpack each folder that is not up to date, all its packages together (a stale folder is removed first)
+for folder in "${!BINARY[@]}"; do
+  up_to_date "$folder" && continue
+  rm -rf "${OUT:?}/$folder"
+  mkdir -p "$OUT/$folder"
+  for pin in "${PINS[@]}"; do
+    read -r f name version _ <<<"$pin"
+    [ "$f" = "$folder" ] || continue
+    dpkg -x "$DEBS/${name}_${version}_$ARCH.deb" "$OUT/$folder" || fail "dpkg -x of $name $version failed"
+  done
+  [ -x "$OUT/$folder/${BINARY[$folder]}" ] || fail "$folder: the packages unpacked give no ${BINARY[$folder]}"
+  stamp_of "$folder" >"$OUT/$folder/.sha256"
+  echo "detbuild interop-tools: $folder → .tools/interop/$folder/${BINARY[$folder]}" >&2
 done
