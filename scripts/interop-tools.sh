@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real tools the interop and Go tests run, from Debian's own packages, without touching the machine's apt
 # configuration: the independent sigstore verifiers (test/interop/: cosign and sigstore-go's verifier CLI) and
-# a Go toolchain (test/go/: builds Go fixtures and Go projects; bookworm's own golang-go is 1.19):
+# a Go toolchain (builds Go fixtures and Go projects; bookworm's own golang-go is 1.19) and govulncheck (the Go
+# team's own scanner: the oracle for detbuild's symbol-level Go findings):
 #  - apt-get reads a PRIVATE sources list (Dir::Etc::sourcelist, sourceparts=-) with its own state and cache
 #    folders under .tools/debs/apt/; the machine's /etc/apt and /var/lib/apt are neither read nor written;
 #  - apt checks the suite's signed InRelease against the Debian archive keyring (signed-by) and the .deb
@@ -28,10 +29,11 @@ PINS=(
   "sigstore-go sigstore-go 1.3.0-1 9a316dbb069b370ffd47c1a0cd0b07b42d45575f1f623c0301ebdad4bb19d83d"
   "go golang-1.26-src 1.26.10-1 c535cfd05d879c7cb2b28577fc9011fe1639d36e957d5077bb5c862b07b87c02"
   "go golang-1.26-go 1.26.10-1 497c936cb5050aaeb52021e757aafc8c959248a4c7015615f40390882b76683c"
+  "govulncheck govulncheck 1.9.0-1 7558c6bec296e53c73d8c36962876efb54e310eb48a23915978df598a4db8513"
 )
 # the file each folder must provide once all its packages are unpacked
 declare -A BINARY=([cosign]=usr/bin/cosign [sigstore-go]=usr/bin/sigstore-go-verification
-  [go]=usr/lib/go-1.26/bin/go)
+  [go]=usr/lib/go-1.26/bin/go [govulncheck]=usr/bin/govulncheck)
 
 TOOLS="$PWD/.tools"
 DEBS="$TOOLS/debs"
