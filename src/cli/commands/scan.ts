@@ -4,7 +4,7 @@ import { Option } from 'commander'
 import { InputError } from '../../errors.ts'
 import { type FailOn, FailOnLevels } from '../../flags/index.ts'
 import { parseDuration } from '../../util/duration.ts'
-import { keepYoungGenerationSmall } from '../../util/heap.ts'
+import { keepHeapSmall } from '../../util/heap.ts'
 import type { RegisterCommand } from '../context.ts'
 
 interface ScanFlags {
@@ -93,7 +93,7 @@ export const register: RegisterCommand = (program, registrar) => {
         }
         const core = await import('../../scan/index.ts')
         const context = await env.resolveContext()
-        keepYoungGenerationSmall()
+        keepHeapSmall()
         const result = await core.runScan({
           cwd: env.globals.cwd,
           out: env.globals.out,
