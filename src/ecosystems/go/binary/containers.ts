@@ -324,7 +324,7 @@ export async function parsePe(f: BinaryFile): Promise<Image | null> {
     const rawOffset = e.u32(table, o + 20)
     const characteristics = e.u32(table, o + 36)
     if (rawSize > 0) mappings.push({ addr: imageBase + va, size: rawSize, offset: rawOffset })
-    const DATA_RW = 0x00000040 | 0x40000000 | 0x80000000
+    const DATA_RW = (0x00000040 | 0x40000000 | 0x80000000) >>> 0
     const ALIGN_32 = 0x600000
     if (dataStart === null && va !== 0 && rawSize !== 0 && (characteristics & ~ALIGN_32) >>> 0 === DATA_RW)
       dataStart = { addr: imageBase + va, size: virtualSize }
