@@ -108,7 +108,7 @@ export async function parseElf(f: BinaryFile): Promise<Image> {
     if (shstrndx !== 0 && shstrndx < shnum) {
       const s = raw[shstrndx] as (typeof raw)[number]
       if (!isRange(s.offset, s.size, f.size))
-        throw f.fail('GO_BINARY_MALFORMED', `the ELF section-name table lies outside the file`)
+        throw f.fail('GO_BINARY_TRUNCATED', 'the ELF section-name table lies outside the file')
       names = await f.read(s.offset, Math.min(s.size, MAX_SHSTRTAB), 'ELF section-name table')
     }
     for (const s of raw) {
@@ -143,7 +143,7 @@ export async function parseElf(f: BinaryFile): Promise<Image> {
 
 function sectionRange(f: BinaryFile, s: { offset: number; size: number }, name: string): FileRange {
   if (!isRange(s.offset, s.size, f.size))
-    throw f.fail('GO_BINARY_MALFORMED', `the ${name} section lies outside the file`)
+    throw f.fail('GO_BINARY_TRUNCATED', `the ${name} section lies outside the file`)
   return { offset: s.offset, size: s.size }
 }
 
@@ -163,7 +163,7 @@ export async function parseMacho(f: BinaryFile): Promise<Image> {
     const offset = wide ? be.u64(entry, 8) : be.u32(entry, 8)
     const size = wide ? be.u64(entry, 16) : be.u32(entry, 12)
     if (!isRange(offset, size, f.size) || offset < 8)
-      throw f.fail('GO_BINARY_MALFORMED', 'the fat Mach-O architecture lies outside the file')
+      throw f.fail('GO_BINARY_TRUNCATED', 'the fat Mach-O architecture lies outside the file')
     return parseThinMacho(f, offset)
   }
   return parseThinMacho(f, 0)
