@@ -152,13 +152,13 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   }
   // XML needs the library's model and XML serializer; the JSON comes from the same model
   const [{ toBom }, { serializeBom }] = await Promise.all([import('./to-bom.ts'), import('./serialize.ts')])
-  const { bom, componentCount } = toBom(inventory, selection, {
+  const { bom, componentCount, compositions } = toBom(inventory, selection, {
     timestamp,
     tool,
     toPurl: ecosystem.toPurl,
     suppliers,
   })
-  const serialized = serializeBom(bom, options.spec, true)
+  const serialized = serializeBom(bom, options.spec, true, compositions)
   const doc = JSON.parse(serialized.json) as { dependencies?: Array<{ dependsOn?: string[] }> }
   const dependencyEdges = (doc.dependencies ?? []).reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0)
   const rootComponent = bom.metadata.component!
