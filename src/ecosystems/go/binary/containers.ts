@@ -31,6 +31,8 @@ export interface Image {
   pclntab: FileRange | null
   /** read-only ranges to search for the pclntab magic when no section names it */
   pclntabSearch: FileRange[]
+  /** whether the file names its sections (ELF with section headers, Mach-O): a Go linker names its pclntab */
+  namedSections: boolean
 }
 
 /** Section headers above this count are refused (ELF's own limit without the extension is 65535). */
@@ -135,6 +137,7 @@ export async function parseElf(f: BinaryFile): Promise<Image> {
     mappings,
     dataStart,
     pclntab: pcln ? sectionRange(f, pcln, '.gopclntab') : null,
+    namedSections: sections.length > 0,
     pclntabSearch: loads
       .filter((p) => (p.flags & 2) === 0)
       .map((p) => ({ offset: p.offset, size: p.filesz })),
@@ -279,6 +282,7 @@ async function parseThinMacho(f: BinaryFile, base: number): Promise<Image> {
     mappings,
     dataStart,
     pclntab: pcln ? sectionRange(f, pcln, '__gopclntab') : null,
+    namedSections: sections.length > 0,
     pclntabSearch: segments
       .filter((s) => s.filesz > 0 && s.name !== '__PAGEZERO' && (s.prot & 2) === 0)
       .map((s) => ({ offset: s.offset, size: s.filesz })),
@@ -334,5 +338,13 @@ export async function parsePe(f: BinaryFile): Promise<Image | null> {
     if (rawSize > 0 && (characteristics & (WRITE | CODE)) === 0 && (characteristics & INITIALIZED) !== 0)
       pclntabSearch.push({ offset: rawOffset, size: rawSize })
   }
-  return { container: 'pe', little: true, mappings, dataStart, pclntab: null, pclntabSearch }
+  return {
+    container: 'pe',
+    little: true,
+    mappings,
+    dataStart,
+    pclntab: null,
+    pclntabSearch,
+    namedSections: false,
+  }
 }

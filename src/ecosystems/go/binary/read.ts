@@ -8,7 +8,7 @@ import { parseModInfo, readRawBuildInfo } from './buildinfo.ts'
 import { type Image, parseElf, parseMacho, parsePe } from './containers.ts'
 import { BinaryFile, type ReadStats } from './file.ts'
 import { EXECUTABLE_HEAD_BYTES, executableFormat, type GoBuildInfo } from './index.ts'
-import { readSymbols } from './pclntab.ts'
+import { hasFunctionTable, readSymbols } from './pclntab.ts'
 
 export interface ReadGoExecutableOptions {
   symbols?: boolean
@@ -88,7 +88,7 @@ export async function shipsGoFunctionTable(file: string, display: string): Promi
     const f = new BinaryFile(handle, (await handle.stat()).size, display)
     const image = await openImage(f)
     if (image === null) return false
-    return (await readSymbols(f, image)) !== undefined
+    return await hasFunctionTable(f, image)
   } finally {
     await handle.close()
   }
