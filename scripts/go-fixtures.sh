@@ -24,6 +24,7 @@ NPM_PINS=(
   "@esbuild/darwin-arm64 0.25.0 sha512-mVwdUb5SRkPayVadIOI78K7aAnPamoeFR2bT5nszFUZ9P8UpK4ratOdYbZZXYSqPKMHfS1wdHCJk1P1EZpRdvw=="
   "@esbuild/win32-x64 0.25.0 sha512-ZENoHJBxA20C2zFzh6AI4fT6RraMzjYw4xKWemRTRmRVtN9c5DcH9r/f2ihEkMjOW5eGgrwCslG/+Y/3bL+DHQ=="
   "esbuild-linux-64 0.13.15 sha512-eCKzkNSLywNeQTRBxJRQ0jxRCl2YWdMB3+PkWFo2BBQYC5mISLIVIjThNtn6HUNqua1pnvgP5xX0nHbZbPj5oA=="
+  "esbuild-linux-64 0.7.22 sha512-E47AzXNOvy8uPvOka9eSDn77wY64EgqmuA6x9jIgscDSroWrWCSA/0iAbGGGJhfQyYmMkExQxstsyVWIbfb2Ow=="
 )
 # GOOS/GOARCH the app is built for (each stripped and not)
 TARGETS=(linux/amd64 linux/arm64 linux/386 darwin/arm64 windows/amd64)
