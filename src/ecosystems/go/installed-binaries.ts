@@ -21,7 +21,7 @@ import { lstat, open, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Inventory, InventoryNode } from '../inventory.ts'
 import { EXECUTABLE_HEAD_BYTES, executableFormat, type GoBuildInfo, type GoModule } from './binary/index.ts'
-import { readGoExecutable, shipsGoFunctionTable } from './binary/read.ts'
+import { READ_FLAGS, readGoExecutable, shipsGoFunctionTable } from './binary/read.ts'
 import { goModulePurl, stdlibPurl } from './purl.ts'
 import { GO_KEY_PREFIX, GO_PROPERTY } from './read-inventory.ts'
 
@@ -189,7 +189,7 @@ async function candidates(root: string, rel: string, out: string[]): Promise<voi
 async function sniff(file: string): Promise<boolean> {
   const st = await lstat(file)
   if (!st.isFile() || st.size < MIN_EXECUTABLE_BYTES) return false
-  const handle = await open(file, 'r')
+  const handle = await open(file, READ_FLAGS)
   try {
     const head = Buffer.alloc(EXECUTABLE_HEAD_BYTES)
     const { bytesRead } = await handle.read(head, 0, head.length, 0)

@@ -2,6 +2,7 @@
  * One executable: sniff, open the container, find and decode the build info, optionally the symbols.
  * See index.ts for the contract and why this is hand-written.
  */
+import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { InputError } from '../../../errors.ts'
 import { parseModInfo, readRawBuildInfo } from './buildinfo.ts'
@@ -9,6 +10,9 @@ import { type Image, parseElf, parseMacho, parsePe } from './containers.ts'
 import { BinaryFile, type ReadStats } from './file.ts'
 import { EXECUTABLE_HEAD_BYTES, executableFormat, type GoBuildInfo } from './index.ts'
 import { hasFunctionTable, readSymbols } from './pclntab.ts'
+
+/** Read-only, and never blocking on a FIFO put where a file was (the stat that follows refuses it). */
+export const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK
 
 export interface ReadGoExecutableOptions {
   symbols?: boolean
@@ -25,7 +29,7 @@ export async function readGoExecutable(
   const display = options.display ?? file
   let handle: Awaited<ReturnType<typeof open>>
   try {
-    handle = await open(file, 'r')
+    handle = await open(file, READ_FLAGS)
   } catch (error) {
     throw new InputError(
       'GO_BINARY_UNREADABLE',
@@ -83,7 +87,7 @@ async function readOpen(
  * `readGoBinary` returned null for; false for anything that is not an ELF, Mach-O or PE executable.
  */
 export async function shipsGoFunctionTable(file: string, display: string): Promise<boolean> {
-  const handle = await open(file, 'r')
+  const handle = await open(file, READ_FLAGS)
   try {
     const f = new BinaryFile(handle, (await handle.stat()).size, display)
     const image = await openImage(f)
