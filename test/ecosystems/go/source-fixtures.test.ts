@@ -37,7 +37,14 @@ function goModEdit(dir: string): ModEditJson {
   return JSON.parse(
     execFileSync(GO, ['mod', 'edit', '-json'], {
       cwd: dir,
-      env: { PATH: process.env.PATH, HOME: home, GOTOOLCHAIN: 'local', GOENV: 'off', GOPROXY: 'off', GOFLAGS: '' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        GOTOOLCHAIN: 'local',
+        GOENV: 'off',
+        GOPROXY: 'off',
+        GOFLAGS: '',
+      },
       encoding: 'utf8',
     }),
   ) as ModEditJson
@@ -75,7 +82,11 @@ for (const name of NAMES) {
         (oracle.Replace ?? []).find((x) => x.Old.Path === r.Path && x.Old.Version === r.Version) ??
         (oracle.Replace ?? []).find((x) => x.Old.Path === r.Path && x.Old.Version === undefined)
       if (rep && rep.New.Version === undefined) {
-        expected.set(r.Path, { purl: goModulePurl(r.Path, undefined), indirect: !!r.Indirect, dir: rep.New.Path })
+        expected.set(r.Path, {
+          purl: goModulePurl(r.Path, undefined),
+          indirect: !!r.Indirect,
+          dir: rep.New.Path,
+        })
         continue
       }
       const p = rep ? rep.New.Path : r.Path
@@ -107,7 +118,10 @@ for (const name of NAMES) {
     assert.equal(prop(stdlib, GO_PROPERTY.version), release)
     assert.deepEqual(
       [...inv.root.deps].sort(),
-      [...expected.keys()].map((p) => `go:${p}`).concat('go:stdlib').sort(),
+      [...expected.keys()]
+        .map((p) => `go:${p}`)
+        .concat('go:stdlib')
+        .sort(),
       'the main module requires every listed module and the Go release',
     )
     // without a module cache nothing is known of the modules' own dependencies: said, not hidden
@@ -120,7 +134,9 @@ for (const name of NAMES) {
 
 test('etcd: a local directory replacement whose folder is absent is a warning, not a failure', async () => {
   const inv = await readGoInventory(path.join(FIXTURES, 'etcd'), { env: {} })
-  assert.ok(inv.warnings.some((w) => w.includes('replace go.etcd.io/etcd/api/v3 => ./api: ./api/go.mod is missing')))
+  assert.ok(
+    inv.warnings.some((w) => w.includes('replace go.etcd.io/etcd/api/v3 => ./api: ./api/go.mod is missing')),
+  )
   const api = inv.nodes.get('go:go.etcd.io/etcd/api/v3')!
   assert.equal(api.purl, 'pkg:golang/go.etcd.io/etcd/api/v3')
 })
