@@ -38,6 +38,7 @@ export const GO_PROPERTY = {
   versionSource: 'detbuild:go:version-source',
   mainVersionSource: 'detbuild:go:main-version-source',
   revision: 'detbuild:go:vcs-revision',
+  modified: 'detbuild:go:vcs-modified',
 } as const
 
 type Property = { name: string; value: string }
@@ -180,6 +181,7 @@ export function toGoInventory(input: {
   const modulePath = mod.module!.path
   const rootProps: Property[] = [{ name: GO_PROPERTY.mainVersionSource, value: input.main.source }]
   if (input.main.revision) rootProps.push({ name: GO_PROPERTY.revision, value: input.main.revision })
+  if (input.main.dirty) rootProps.push({ name: GO_PROPERTY.modified, value: 'true' })
   const root = node(
     '',
     modulePath,
