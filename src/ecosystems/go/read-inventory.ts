@@ -26,6 +26,7 @@ import { type GoMod, type GoReplace, type ModuleVersion, parseGoMod } from './go
 import { type GoSum, parseGoSum } from './gosum.ts'
 import { type MainVersion, readMainVersion } from './main-version.ts'
 import { goModulePurl, stdlibPurl } from './purl.ts'
+import { goSemver } from './version-order.ts'
 
 /** Properties the Go reader writes (H2's binary reader and H3's scan read the same names). */
 export const GO_PROPERTY = {
@@ -228,9 +229,8 @@ export function toGoInventory(input: {
     root.deps.push(STDLIB_KEY)
   } else warnings.push('go.mod has no go directive: the Go release (stdlib) is unknown and not listed')
   // Go ≥ 1.17 lists every module the build needs in go.mod ("pruned module graph"); before, only some
-  const pruned =
-    mod.go !== undefined &&
-    semver.gte(`${mod.go.replace(/^(\d+\.\d+)$/, '$1.0').replace(/(rc|beta|alpha)\d+$/, '')}`, '1.17.0')
+  const language = mod.go === undefined ? null : goSemver(`go${mod.go}`)
+  const pruned = language !== null && semver.gte(language, '1.17.0-0')
   if (!pruned && modules.length > 0) {
     warnings.push(
       `go.mod says go ${mod.go ?? '(none: 1.16)'}: before Go 1.17 go.mod does not list every module the build needs; the module list and graph may be incomplete (run go mod tidy -go=1.17)`,
