@@ -156,3 +156,31 @@ test("a go.mod's h1 is Go's dirhash over the one file (as go.sum's /go.mod lines
   assert.match(goModH1(Buffer.from(text)), /^h1:[A-Za-z0-9+/]{43}=$/)
   assert.notEqual(goModH1(Buffer.from(text)), goModH1(Buffer.from(`${text}\n`)))
 })
+
+test('before go 1.17 go.mod does not list every module: the SBOM says the list and graph may be incomplete', async () => {
+  const { toGoInventory } = await import('../../../src/ecosystems/go/read-inventory.ts')
+  const main = { version: '(devel)', source: 'unknown' as const }
+  for (const [go, incomplete] of [
+    ['1.16', true],
+    ['1.17rc1', false],
+    ['1.21', false],
+    ['1.22.3', false],
+  ] as const) {
+    const mod = parseGoMod(`module m\ngo ${go}\nrequire a.io/b v1.0.0\n`)
+    const inv = toGoInventory({ mod, sum: undefined, main, depGoMods: new Map([['go:a.io/b', []]]) })
+    assert.equal(inv.incompleteDeps?.includes('') ?? false, incomplete, go)
+    assert.equal(
+      inv.warnings.some((w) => w.includes('before Go 1.17')),
+      incomplete,
+      go,
+    )
+  }
+  const none = toGoInventory({
+    mod: parseGoMod('module m\nrequire a.io/b v1.0.0\n'),
+    sum: undefined,
+    main,
+    depGoMods: new Map(),
+  })
+  assert.ok(none.warnings.some((w) => w.includes('no go directive')))
+  assert.equal(none.nodes.has('go:stdlib'), false)
+})
