@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { lstat, open, readdir } from 'node:fs/promises'
 import path from 'node:path'
+import { showControls } from '../../util/file-name.ts'
 import type { Inventory, InventoryNode } from '../inventory.ts'
 import { EXECUTABLE_HEAD_BYTES, executableFormat, type GoBuildInfo, type GoModule } from './binary/index.ts'
 import { READ_FLAGS, readGoExecutable, shipsGoFunctionTable } from './binary/read.ts'
@@ -239,7 +240,7 @@ export async function addInstalledGoBinaries(
       if (read === null) {
         if (await shipsGoFunctionTable(file, display)) {
           inventory.warnings.push(
-            `${display} is a Go executable without build info: the Go modules it holds are unknown (the SBOM marks ${node.name}@${node.version}'s dependencies incomplete)`,
+            `${showControls(display)} is a Go executable without build info: the Go modules it holds are unknown (the SBOM marks ${showControls(`${node.name}@${node.version}`)}'s dependencies incomplete)`,
           )
           incomplete.add(node.key)
         }

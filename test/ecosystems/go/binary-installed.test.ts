@@ -187,13 +187,19 @@ test('a Go executable without build info marks its package incomplete; a lying o
   Buffer.from([0xff, 0xff, 0x3f]).copy(lie, at + 32)
   const small = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(100)])
 
+  const evil = packageWith('evil', '1.0.0', small)
+  writeFileSync(path.join(evil, 'bin', 'x\n\u001b[31mred'), noInfo)
   const dir = project({
     stripped: packageWith('stripped', '1.0.0', noInfo),
     tiny: packageWith('tiny', '1.0.0', small),
+    evil,
   })
   const r = await sbom(dir)
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stderr, /node_modules\/stripped\/bin\/tool is a Go executable without build info/)
+  // a file name cannot write control characters to the terminal
+  assert.match(r.stderr, /node_modules\/evil\/bin\/x\\u000a\\u001b\[31mred is a Go executable/)
+  assert.doesNotMatch(r.stderr, /\u001b/)
   const ref = r.bom?.components.find((c) => c.name === 'stripped')?.['bom-ref']
   assert.ok(
     r.bom?.compositions?.some((c) => c.aggregate === 'incomplete' && c.dependencies?.includes(ref as string)),
