@@ -30,8 +30,9 @@ NPM_PINS=(
 TARGETS=(linux/amd64 linux/arm64 linux/386 darwin/arm64 windows/amd64)
 
 [ -x "$GO" ] || fail "no pinned Go at $GO: run ./scripts/interop-tools.sh first"
-command -v curl >/dev/null && command -v tar >/dev/null && command -v git >/dev/null && command -v sha256sum >/dev/null ||
-  fail "curl, tar, git and sha256sum are needed"
+for tool in curl tar git sha256sum openssl base64; do
+  command -v "$tool" >/dev/null || fail "$tool is needed (curl, tar, git, sha256sum, openssl, base64)"
+done
 
 stamp="$( (cat "${BASH_SOURCE[0]}"; "$GO" version; find "$SRC" -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -d' ' -f1)"
 if [ -f "$WORK/.stamp" ] && [ "$(cat "$WORK/.stamp")" = "$stamp" ] && [ -f "$WORK/manifest.txt" ]; then
@@ -48,8 +49,9 @@ chmod -R u+w "$WORK/gopath" 2>/dev/null || true
 rm -rf "$WORK/gopath"
 mkdir -p "$WORK/bin" "$WORK/npm" "$WORK/proxy"
 
+# GOPROXY is off except for the app's builds, which read the file-based proxy below (a local folder)
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOCACHE="$WORK/gocache" GOPATH="$WORK/gopath" GOMODCACHE="$WORK/gopath/pkg/mod"
-export GOPROXY=off GOSUMDB=off GOENV=off GOTELEMETRY=off GOWORK=off CGO_ENABLED=0 GONOSUMDB= GOPRIVATE= GOFLAGS=-mod=mod
+export GOPROXY=off GOSUMDB=off GOENV=off GOTELEMETRY=off GOWORK=off CGO_ENABLED=0 GONOSUMDB= GOPRIVATE=
 
 # the file-based module proxy: example.com/greet v1.2.3 and example.com/colour v1.0.1
 (cd "$SRC/mkzip" && "$GO" build -o "$WORK/mkzip" .) || fail "cannot build the zip helper"
