@@ -16,6 +16,7 @@ import {
   readGoBinary,
 } from '../../../src/ecosystems/go/binary/index.ts'
 import { InputError } from '../../../src/errors.ts'
+import { compareCodePoint } from '../../../src/util/sort.ts'
 import { GO_FIXTURES, goBinary, goEnv, goFixtureExecutables } from '../../helpers/go.ts'
 import { tempDir } from '../../helpers/paths.ts'
 
@@ -138,7 +139,7 @@ for (const [unstripped, stripped] of [
     const bare = await readGoBinary(path.join(GO_FIXTURES, stripped), { symbols: true })
     assert.ok(full?.symbols && bare?.symbols)
     assert.deepEqual(bare.symbols, full.symbols, 'stripping keeps the pclntab')
-    assert.deepEqual(full.symbols, [...full.symbols].sort(), 'sorted')
+    assert.deepEqual(full.symbols, [...full.symbols].sort(compareCodePoint), 'sorted by code point')
     assert.equal(new Set(full.symbols).size, full.symbols.length, 'unique')
     for (const name of [
       'main.main',

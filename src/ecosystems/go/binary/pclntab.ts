@@ -14,6 +14,7 @@
  * searched for a header that parses.
  */
 
+import { compareCodePoint } from '../../../util/sort.ts'
 import type { FileRange, Image } from './containers.ts'
 import { type BinaryFile, Endian, MAX_READ } from './file.ts'
 
@@ -104,7 +105,7 @@ function parse(data: Buffer, out: { names?: string[] }): string | null {
     if (total > data.length) return 'has function names that overlap'
     seen.add(data.toString('utf8', start, nul))
   }
-  out.names = [...seen].sort()
+  out.names = [...seen].sort(compareCodePoint)
   return null
 }
 
