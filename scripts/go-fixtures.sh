@@ -38,6 +38,7 @@ stamp="$( (cat "${BASH_SOURCE[0]}"; "$GO" version; find "$SRC" -type f | LC_ALL=
 if [ -f "$WORK/.stamp" ] && [ "$(cat "$WORK/.stamp")" = "$stamp" ] && [ -f "$WORK/manifest.txt" ]; then
   missing=0
   while read -r f; do [ -f "$WORK/$f" ] || missing=1; done <"$WORK/manifest.txt"
+  [ -x "$WORK/parsebi" ] || missing=1
   [ "$missing" = 0 ] && exit 0
 fi
 echo "detbuild go-fixtures: building and downloading Go executables into test/fixtures/go/.work/" >&2
@@ -55,6 +56,8 @@ export GOPROXY=off GOSUMDB=off GOENV=off GOTELEMETRY=off GOWORK=off CGO_ENABLED=
 
 # the file-based module proxy: example.com/greet v1.2.3 and example.com/colour v1.0.1
 (cd "$SRC/mkzip" && "$GO" build -o "$WORK/mkzip" .) || fail "cannot build the zip helper"
+# the oracle of the module-text parser test: Go's own runtime/debug.ParseBuildInfo
+(cd "$SRC/parsebi" && "$GO" build -o "$WORK/parsebi" .) || fail "cannot build the ParseBuildInfo oracle"
 serve() { # module version folder
   local dir="$WORK/proxy/$1/@v"
   mkdir -p "$dir"
