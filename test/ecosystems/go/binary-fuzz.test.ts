@@ -8,6 +8,7 @@
  * (No timing assertion.) Seeded: FUZZ_SEED replays, FUZZ_RUNS runs more.
  */
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
@@ -16,7 +17,7 @@ import type { ReadStats } from '../../../src/ecosystems/go/binary/file.ts'
 import { readGoExecutable } from '../../../src/ecosystems/go/binary/read.ts'
 import { InputError } from '../../../src/errors.ts'
 import { runs, SEED } from '../../fuzz/harness.ts'
-import { GO_FIXTURES, goFixtureExecutables } from '../../helpers/go.ts'
+import { GO_FIXTURES, goBinary, goEnv, goFixtureExecutables } from '../../helpers/go.ts'
 import { tempDir } from '../../helpers/paths.ts'
 
 const BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1')
@@ -269,4 +270,65 @@ test('each kind of lie has its code', async () => {
     'GO_BINARY_PCLNTAB_INVALID',
     true,
   )
+})
+
+test('where go version -m reads a mutated executable, the reader reads the same', async () => {
+  const dir = tempDir('detbuild-go-diff-')
+  const sources = loadSources()
+  let compared = 0
+  for (const source of [sources[0], sources[3], sources[4]] as Source[]) {
+    const bi = source.bytes.indexOf(BUILDINFO_MAGIC)
+    // mutations in and around the build info: its header, lengths, module text
+    const at = fc.integer({ min: bi, max: bi + 400 })
+    const arb = fc.tuple(at, fc.uint8Array({ minLength: 1, maxLength: 4 }))
+    const cases = fc.sample(arb, { seed: SEED, numRuns: runs(12) })
+    for (const [offset, patch] of cases) {
+      const bytes = Buffer.from(source.bytes)
+      Buffer.from(patch).copy(bytes, offset)
+      const file = path.join(dir, `diff-${compared++}`)
+      writeFileSync(file, bytes)
+      let go: unknown
+      try {
+        go = JSON.parse(
+          execFileSync(goBinary(), ['version', '-m', '-json', file], {
+            env: goEnv(),
+            encoding: 'utf8',
+            stdio: 'pipe',
+          }),
+        )
+      } catch {
+        go = undefined
+      }
+      const where = `${source.name} with ${Buffer.from(patch).toString('hex')} at ${offset} (seed ${SEED})`
+      let read: Awaited<ReturnType<typeof readGoExecutable>> | InputError
+      try {
+        read = await readGoExecutable(file, {})
+      } catch (error) {
+        assert.ok(error instanceof InputError, where)
+        read = error
+      }
+      if (go === undefined) {
+        // Go says "not a Go executable" or refuses the text: never a result from us
+        assert.ok(
+          read === null || read instanceof InputError,
+          `${where}: go version -m refused it, we read it`,
+        )
+        continue
+      }
+      assert.ok(
+        read !== null && !(read instanceof InputError),
+        `${where}: go version -m read it, we said ${String(read)}`,
+      )
+      const g = go as { GoVersion: string; Path?: string; Deps?: Array<{ Path: string; Version: string }> }
+      // invalid UTF-8 is replaced differently by Go's JSON and Node's decoder: runs of U+FFFD compare as one
+      const u = (t: string) => t.replace(/\uFFFD+/g, '\uFFFD')
+      assert.equal(u(read.buildInfo.goVersion), u(g.GoVersion), where)
+      assert.equal(u(read.buildInfo.path), u(g.Path ?? ''), where)
+      assert.deepEqual(
+        read.buildInfo.deps.map((d) => u(`${d.path}@${d.version}`)),
+        (g.Deps ?? []).map((d) => u(`${d.Path}@${d.Version}`)),
+        where,
+      )
+    }
+  }
 })
