@@ -117,7 +117,7 @@ test('the module cache gives each module its own requirements (verified against 
   })
   assert.equal(inv.incompleteDeps, undefined, 'every dependency list is known')
   const old = inv.nodes.get('go:example.com/old')!
-  assert.equal(old.purl, 'pkg:golang/example.com/new@v2.0.0+incompatible')
+  assert.equal(old.purl, 'pkg:golang/example.com/new@v2.0.0%2Bincompatible')
   assert.deepEqual(
     old.properties?.find((p) => p.name === 'detbuild:go:replaces'),
     { name: 'detbuild:go:replaces', value: 'example.com/old@v1.0.0' },
