@@ -182,7 +182,7 @@ test('before go 1.17 go.mod does not list every module: the SBOM says the list a
     depGoMods: new Map(),
   })
   assert.ok(none.warnings.some((w) => w.includes('no go directive')))
-  assert.equal(none.nodes.has('go:stdlib'), false)
+  assert.equal(none.nodes.has('go:#stdlib'), false)
 })
 
 test('purls: case kept, +incompatible as %2B (as Syft and Trivy), stdlib without "go", no version when unknown', async () => {
