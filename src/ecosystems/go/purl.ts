@@ -1,7 +1,8 @@
 /**
  * Pure: package URLs of Go modules, `pkg:golang/<module path>@<version>`, built with packageurl-js: the
  * namespace is the path up to its last `/`, the name the last element, letter case kept (module paths
- * are case-sensitive; Syft writes them so), each segment percent-encoded as the purl spec says. The Go
+ * are case-sensitive; Syft writes them so), each segment percent-encoded as the purl spec says (a `+` in a
+ * version as `%2B`, as Syft and Trivy write `+incompatible`). The Go
  * release is `pkg:golang/stdlib@<version without "go">`, as Syft writes it.
  */
 import { PackageURL } from 'packageurl-js'
@@ -11,7 +12,17 @@ export function goModulePurl(modulePath: string, version: string | undefined): s
   const slash = modulePath.lastIndexOf('/')
   const namespace = slash === -1 ? undefined : modulePath.slice(0, slash)
   const name = slash === -1 ? modulePath : modulePath.slice(slash + 1)
-  return new PackageURL('golang', namespace, name, version || undefined, undefined, undefined).toString()
+  const purl = new PackageURL(
+    'golang',
+    namespace,
+    name,
+    version || undefined,
+    undefined,
+    undefined,
+  ).toString()
+  // `+incompatible`: `%2B`, as Syft, Trivy and packageurl-go write it (packageurl-js leaves a `+` in a
+  // version as it is; both spellings parse to the same version)
+  return version?.includes('+') ? purl.replace(/\+(?=[^@]*$)/g, '%2B') : purl
 }
 
 /** The Go release's purl: `go1.22.1` → `pkg:golang/stdlib@1.22.1`. */

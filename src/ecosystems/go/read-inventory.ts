@@ -46,7 +46,8 @@ type Property = { name: string; value: string }
 
 /** Node keys of Go modules: prefixed, so that they never meet an npm install location in a mixed tree. */
 export const GO_KEY_PREFIX = 'go:'
-const STDLIB_KEY = `${GO_KEY_PREFIX}stdlib`
+/** `#` is in no module path: a module named `stdlib` cannot take its place */
+const STDLIB_KEY = `${GO_KEY_PREFIX}#stdlib`
 
 /** The selected module of one requirement, after replace. */
 export interface SelectedModule {

@@ -182,5 +182,22 @@ test('before go 1.17 go.mod does not list every module: the SBOM says the list a
     depGoMods: new Map(),
   })
   assert.ok(none.warnings.some((w) => w.includes('no go directive')))
-  assert.equal(none.nodes.has('go:stdlib'), false)
+  assert.equal(none.nodes.has('go:#stdlib'), false)
+})
+
+test('purls: case kept, +incompatible as %2B (as Syft and Trivy), stdlib without "go", no version when unknown', async () => {
+  const { goModulePurl, stdlibPurl } = await import('../../../src/ecosystems/go/purl.ts')
+  const { PackageURL } = await import('packageurl-js')
+  assert.equal(
+    goModulePurl('github.com/Azure/go-autorest', 'v14.2.0+incompatible'),
+    'pkg:golang/github.com/Azure/go-autorest@v14.2.0%2Bincompatible',
+  )
+  assert.equal(
+    PackageURL.fromString(goModulePurl('github.com/Azure/go-autorest', 'v14.2.0+incompatible')).version,
+    'v14.2.0+incompatible',
+  )
+  assert.equal(goModulePurl('gopkg.in/yaml.v3', 'v3.0.1'), 'pkg:golang/gopkg.in/yaml.v3@v3.0.1')
+  assert.equal(goModulePurl('example.com/a b', 'v1.0.0'), 'pkg:golang/example.com/a%20b@v1.0.0')
+  assert.equal(goModulePurl('cmd', undefined), 'pkg:golang/cmd')
+  assert.equal(stdlibPurl('go1.22.5'), 'pkg:golang/stdlib@1.22.5')
 })

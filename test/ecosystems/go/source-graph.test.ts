@@ -99,13 +99,13 @@ test('the module cache gives each module its own requirements (verified against 
   const inv = await readGoInventory(dir, { env })
   assert.deepEqual(edges(inv), {
     '(root)': [
+      'go:#stdlib',
       'go:example.com/Upper/x',
       'go:example.com/a',
       'go:example.com/b',
       'go:example.com/c',
       'go:example.com/local',
       'go:example.com/old',
-      'go:stdlib',
     ],
     'go:example.com/Upper/x': ['go:example.com/c'],
     'go:example.com/a': ['go:example.com/Upper/x', 'go:example.com/b'],
@@ -113,11 +113,11 @@ test('the module cache gives each module its own requirements (verified against 
     'go:example.com/c': [],
     'go:example.com/local': ['go:example.com/c'],
     'go:example.com/old': ['go:example.com/b'],
-    'go:stdlib': [],
+    'go:#stdlib': [],
   })
   assert.equal(inv.incompleteDeps, undefined, 'every dependency list is known')
   const old = inv.nodes.get('go:example.com/old')!
-  assert.equal(old.purl, 'pkg:golang/example.com/new@v2.0.0+incompatible')
+  assert.equal(old.purl, 'pkg:golang/example.com/new@v2.0.0%2Bincompatible')
   assert.deepEqual(
     old.properties?.find((p) => p.name === 'detbuild:go:replaces'),
     { name: 'detbuild:go:replaces', value: 'example.com/old@v1.0.0' },
