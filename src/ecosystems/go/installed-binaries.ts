@@ -128,7 +128,7 @@ export function goBinaryNodes(binaries: readonly FoundGoBinary[]): {
       return n
     }
     const stdlib = goNode(
-      keyOf('stdlib'),
+      `${keyOf('')}#stdlib`, // no module path holds '#': never a module's key
       'stdlib',
       info.goVersion,
       stdlibPurl(info.goVersion),
