@@ -138,6 +138,38 @@ const ECOSYSTEM = {
   ECOSYSTEM_REGISTRY_EMPTY: { exit: 70, hint: 'a bug in detbuild: please report it' },
 } as const satisfies Domain<'ECOSYSTEM'>
 
+/** Go projects and Go executables (docs/go.md). */
+const GO = {
+  GO_BINARY_BUILDINFO_INVALID: {
+    exit: 2,
+    hint: 'the executable carries Go build info that does not decode: rebuild it or replace the file',
+  },
+  GO_BINARY_MALFORMED: {
+    exit: 2,
+    hint: "the executable's headers contradict each other: replace the file with an intact copy",
+  },
+  GO_BINARY_PCLNTAB_INVALID: {
+    exit: 2,
+    hint: "the executable's Go function table does not decode: replace the file with an intact copy",
+  },
+  GO_BINARY_TOO_LARGE: { exit: 2, hint: 'a table in the executable is larger than detbuild reads (256 MiB)' },
+  GO_BINARY_TRUNCATED: {
+    exit: 2,
+    hint: 'the executable is cut short (an interrupted download?): replace the file with an intact copy',
+  },
+  GO_BINARY_UNREADABLE: { exit: 2, hint: 'check that the file exists and can be read' },
+  GO_LIST_FAILED: {
+    exit: 3,
+    hint: 'fill the module cache (go mod download) or leave out --go-list; the message names what go said',
+  },
+  GO_LIST_UNAVAILABLE: { exit: 3, hint: 'put a go command on PATH, or leave out --go-list' },
+  GO_MOD_INCONSISTENT: { exit: 2, hint: 'run go mod tidy, then detbuild sbom again' },
+  GO_MOD_SYNTAX: { exit: 2, hint: 'fix go.mod at the line the message names (go mod tidy rewrites it)' },
+  GO_MOD_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.mod' },
+  GO_SUM_SYNTAX: { exit: 2, hint: 'fix go.sum at the line the message names (go mod tidy rewrites it)' },
+  GO_SUM_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.sum' },
+} as const satisfies Domain<'GO'>
+
 /** `bundle`, `inspect`, `verify --evidence`: the evidence archive and what it holds. */
 const EVIDENCE = {
   EVIDENCE_ARCHIVE_INVALID: { exit: 2, hint: 'pass the evidence.tar.gz that detbuild bundle wrote' },
@@ -534,6 +566,7 @@ export const ERROR_CODE_DOMAINS = {
   CONFIG,
   ECOSYSTEM,
   EVIDENCE,
+  GO,
   INPUT,
   INSPECT,
   INTERNAL,
@@ -559,6 +592,7 @@ export const ERROR_CODES = {
   ...CONFIG,
   ...ECOSYSTEM,
   ...EVIDENCE,
+  ...GO,
   ...INPUT,
   ...INSPECT,
   ...INTERNAL,

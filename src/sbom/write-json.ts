@@ -21,6 +21,7 @@ import type { Ecosystem } from '../ecosystems/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
 import type { Inventory, InventoryNode } from './model.ts'
+import { nestedLayout } from './nested.ts'
 import type { Selection } from './select.ts'
 import { type SpecVersion, serialFromDigest } from './spec.ts'
 import { SUPPLIER_PROPERTY, type SupplierPlan } from './supplier.ts'
@@ -282,10 +283,27 @@ function normalizeExtRefs(refs: ExtRef[]): unknown[] {
     }))
 }
 
+/** The nodes' own properties (their reader's), each name=value once. */
+export function uniqueProperties(nodes: readonly InventoryNode[]): Property[] {
+  const seen = new Set<string>()
+  const out: Property[] = []
+  for (const n of nodes)
+    for (const p of n.properties ?? []) {
+      const id = `${p.name}\u0000${p.value}`
+      if (!seen.has(id)) {
+        seen.add(id)
+        out.push({ name: p.name, value: p.value })
+      }
+    }
+  return out
+}
+
 /** Several install paths of one name@version become one component: merged here. */
 interface Group {
   purl: string
   nodes: InventoryNode[]
+  /** the bom-ref, when it is not the purl (a nested component's) */
+  ref?: string
 }
 
 type ComponentType = 'application' | 'library'
@@ -305,8 +323,10 @@ function componentJson(
     first.resolved && (first.kind === 'registry' || first.kind === 'remote')
       ? { tarball: first.resolved, integrity: first.integrity }
       : undefined
-  const [splitName, splitGroup] = splitNameGroup(first.name)
-  const built = splitName.length > 0
+  // a node another ecosystem read (Go) carries its own name and properties, none of npm's
+  const npm = first.ecosystem === undefined || first.ecosystem === 'npm'
+  const [splitName, splitGroup] = npm ? splitNameGroup(first.name) : [first.name, undefined]
+  const built = npm && splitName.length > 0
   const name = built ? splitName : first.name
   let author: string | undefined
   let description: string | undefined
@@ -344,7 +364,7 @@ function componentJson(
   if (first.kind !== 'root') scope = dev ? 'excluded' : optional ? 'optional' : 'required'
   if (forceRequired) scope = 'required'
   const flag = (flagName: string, on: boolean) => {
-    if (on) props.push({ name: `cdx:npm:package:${flagName}`, value: 'true' })
+    if (on && npm) props.push({ name: `cdx:npm:package:${flagName}`, value: 'true' })
   }
   flag('development', dev)
   flag(
@@ -357,7 +377,8 @@ function componentJson(
   )
   flag('private', first.manifest.private === true)
   const paths = uniqueSorted(nodes.flatMap((n) => [n.location, ...(n.linkedFrom ?? [])]))
-  for (const p of paths) props.push({ name: 'cdx:npm:package:path', value: p })
+  if (npm) for (const p of paths) props.push({ name: 'cdx:npm:package:path', value: p })
+  for (const p of uniqueProperties(nodes)) props.push(p)
   const supplied = suppliers?.byKey.get(first.key)
   if (supplied) props.push({ name: SUPPLIER_PROPERTY, value: supplied.source })
   const version = first.version
@@ -366,7 +387,7 @@ function componentJson(
     name,
     group: (built ? splitGroup : undefined) || undefined,
     version: version.length > 0 ? version : undefined,
-    'bom-ref': group.purl || undefined,
+    'bom-ref': (group.ref ?? group.purl) || undefined,
     supplier: supplied?.supplier ? { name: supplied.supplier } : undefined,
     author: author || undefined,
     publisher: supplied?.publisher || undefined,
@@ -404,41 +425,62 @@ export function writeJsonBom(
   const included = [...selection.included].map((k) => inventory.nodes.get(k)!)
   const groups = new Map<string, Group>()
   for (const n of included) {
-    const purl = options.toPurl(n)
+    const purl = n.purl ?? options.toPurl(n)
     const g = groups.get(purl)
     if (g) g.nodes.push(n)
     else groups.set(purl, { purl, nodes: [n] })
   }
-  const rootPurl = options.toPurl({ ...selection.root, kind: 'registry' })
+  const rootPurl = selection.root.purl ?? options.toPurl({ ...selection.root, kind: 'registry' })
   // the root is described once, in metadata, even if a package of the same name@version is installed
   groups.delete(rootPurl)
 
   const refOf = new Map<string, string>()
   const components: Array<Record<string, unknown>> = []
+  // components nested in a component (Go modules of an executable a package ships): their refs by the
+  // parent node's key, and their edges
+  const nestedRefs = new Map<string, Map<string, string>>()
+  const edges = new Map<string, Set<string>>([[rootPurl, new Set()]])
+  let nestedCount = 0
+  const withNested = (c: Record<string, unknown>, group: Group) => {
+    if (!group.nodes.some((n) => n.nested !== undefined && n.nested.length > 0)) return c
+    const layout = nestedLayout(group.nodes, group.purl, options.toPurl)
+    for (const n of group.nodes) nestedRefs.set(n.key, layout.refOf)
+    for (const [ref, set] of layout.edges) edges.set(ref, set)
+    nestedCount += layout.groups.length
+    c.components = layout.groups.map((g) => componentJson(g, 'library', false, undefined))
+    return c
+  }
   for (const group of groups.values()) {
-    const isWorkspace = group.nodes.some((n) => n.kind === 'workspace')
+    const isWorkspace = group.nodes.some((n) => n.kind === 'workspace' || n.application === true)
     components.push(
-      componentJson(group, isWorkspace ? 'application' : 'library', isWorkspace, options.suppliers),
+      withNested(
+        componentJson(group, isWorkspace ? 'application' : 'library', isWorkspace, options.suppliers),
+        group,
+      ),
     )
     for (const n of group.nodes) refOf.set(n.key, group.purl)
   }
   components.sort((a, b) => compareCodePoint(a['bom-ref'] as string, b['bom-ref'] as string))
-  const rootComponent = componentJson(
-    { purl: rootPurl, nodes: [selection.root] },
-    'application',
-    false,
-    options.suppliers,
+  const rootGroup = { purl: rootPurl, nodes: [selection.root] }
+  const rootComponent = withNested(
+    componentJson(rootGroup, 'application', false, options.suppliers),
+    rootGroup,
   )
   refOf.set(selection.root.key, rootPurl)
 
   // edges: union over every install path of a component, no self-edges, no duplicates
-  const edges = new Map<string, Set<string>>([[rootPurl, new Set()]])
   for (const g of groups.values()) edges.set(g.purl, new Set())
   for (const n of [selection.root, ...included]) {
     const from = refOf.get(n.key)
     if (from === undefined) continue
     const set = edges.get(from)!
+    const local = nestedRefs.get(n.key)
     for (const k of n.deps) {
+      const inner = local?.get(k)
+      if (inner !== undefined) {
+        set.add(inner)
+        continue
+      }
       const to = refOf.get(k)
       if (to !== undefined && to !== from && (selection.included.has(k) || k === selection.root.key))
         set.add(to)
@@ -482,6 +524,7 @@ export function writeJsonBom(
     },
     components,
     dependencies,
+    compositions: incompleteComposition(inventory, refOf),
   }
   // The serial is a hash of the compact JSON of the document without it; it then takes its place after
   // `version`. The document is written once, indented: the compact bytes are that text without its
@@ -495,10 +538,26 @@ export function writeJsonBom(
   return {
     json: `${unsigned.slice(0, after)}  "serialNumber": ${JSON.stringify(serialNumber)},\n${unsigned.slice(after)}\n`,
     serialNumber,
-    componentCount: groups.size,
+    componentCount: groups.size + nestedCount,
     dependencyEdges,
     root: { version: selection.root.version, purl: rootPurl },
   }
+}
+
+/**
+ * The SBOM's `compositions`: the components whose dependency lists the reader could not see (a Go
+ * module whose go.mod was not in the module cache), as one `incomplete` aggregate, so that an empty
+ * `dependsOn` is not read as "depends on nothing"; undefined when every list is known (npm).
+ */
+export function incompleteComposition(
+  inventory: Inventory,
+  refOf: ReadonlyMap<string, string>,
+): Array<{ aggregate: string; dependencies: string[] }> | undefined {
+  if (inventory.incompleteDeps === undefined || inventory.incompleteDeps.length === 0) return undefined
+  const refs = uniqueSorted(
+    inventory.incompleteDeps.map((k) => refOf.get(k)).filter((r): r is string => r !== undefined),
+  )
+  return refs.length === 0 ? undefined : [{ aggregate: 'incomplete', dependencies: refs }]
 }
 
 /** The top-level `version` member as JSON.stringify(…, null, 2) writes it; the serial's line follows it. */
