@@ -189,7 +189,9 @@ function list(items: readonly string[], max = 5): string {
 }
 
 function describe(imports: readonly GoVulnImport[]): string {
-  const parts = [...new Set(imports.map((e) => (e.symbols.length === 0 ? e.path : `${e.path}: ${list(e.symbols, 3)}`)))]
+  const parts = [
+    ...new Set(imports.map((e) => (e.symbols.length === 0 ? e.path : `${e.path}: ${list(e.symbols, 3)}`))),
+  ]
   return list(parts.sort(), 3)
 }
 
@@ -232,7 +234,11 @@ export async function loadGoEvidence(
 }
 
 /** The executable must hold the component at its version (else the SBOM and the file disagree). */
-function moduleMismatch(c: ScanComponent, e: GoEvidence & { kind: 'binary' }, go: GoFacts): GoEvidence | null {
+function moduleMismatch(
+  c: ScanComponent,
+  e: GoEvidence & { kind: 'binary' },
+  go: GoFacts,
+): GoEvidence | null {
   const info = e.buildInfo
   if (isGoStdlib(c)) {
     const want = go.version ?? goRelease(c.version)

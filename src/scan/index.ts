@@ -23,6 +23,7 @@ import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
 import { uncheckableReason } from './checkable.ts'
+import { countFindings, type FailOn, failsThreshold, isOpen, sortFindings, toFindings } from './findings.ts'
 import {
   analyseGoFinding,
   GO_ECOSYSTEM,
@@ -32,12 +33,11 @@ import {
   loadGoEvidence,
   matchNames,
 } from './go-reach.ts'
-import { countFindings, type FailOn, failsThreshold, isOpen, sortFindings, toFindings } from './findings.ts'
 import { loadOfflineDb, type OfflineDb } from './offline-db.ts'
+import { toOpenVex } from './openvex.ts'
 import { OsvCache } from './osv-cache.ts'
 import { DefaultOsvUrl, OsvClient, type OsvClientOptions, toOsvEndpoint, useEnvProxy } from './osv-client.ts'
 import { OsvIndex, type RecordMatch } from './osv-index.ts'
-import { toOpenVex } from './openvex.ts'
 import { OsvFailure, toReason } from './osv-reply.ts'
 import { toAdviceText, toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
 import { toDirectsOf, toSbomInput } from './sbom-input.ts'
@@ -325,7 +325,9 @@ async function matchOnline(
         if (record.withdrawn) continue
         const eco = c.ecosystem!
         const order = ecosystems.versionsFor(eco)
-        const fixes = matchNames(c).map((n) => helper.fixesFor(record, eco, n, c.version, !c.exactName, order))
+        const fixes = matchNames(c).map((n) =>
+          helper.fixesFor(record, eco, n, c.version, !c.exactName, order),
+        )
         list.push({
           record,
           fixed: fixes.flatMap((f) => f.fixed),
@@ -405,7 +407,9 @@ function toScanFiles(
   })
   return [
     // Go findings' reachability, when there are any (vulns.json holds the same analysis)
-    ...(vex === null ? [] : ([[WorkspaceFiles.vulnsOpenVex, () => stableJson(vex)]] as Array<[string, () => string]>)),
+    ...(vex === null
+      ? []
+      : ([[WorkspaceFiles.vulnsOpenVex, () => stableJson(vex)]] as Array<[string, () => string]>)),
     [WorkspaceFiles.vulns, () => vulnsJson],
     [WorkspaceFiles.vulnsSarif, () => stableJson(toSarif(report))],
     [WorkspaceFiles.vulnsMarkdown, () => toMarkdown(report)],

@@ -117,7 +117,8 @@ async function mainPackages(projectDir: string): Promise<string[]> {
       return
     }
     if (rel !== '' && entries.some((e) => e.isFile() && e.name === 'go.mod')) return
-    if (entries.some((e) => e.isFile() && e.name.endsWith('.go') && !e.name.endsWith('_test.go'))) out.push(rel)
+    if (entries.some((e) => e.isFile() && e.name.endsWith('.go') && !e.name.endsWith('_test.go')))
+      out.push(rel)
     for (const e of entries.filter((x) => x.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (e.name.startsWith('.') || e.name.startsWith('_') || e.name === 'testdata') continue
       if (rel === '' && e.name === 'vendor') continue
@@ -161,7 +162,10 @@ export async function walkImports(o: ImportWalkOptions): Promise<ImportWalk> {
   const modules = [...o.modules].sort((a, b) => b.path.length - a.path.length)
 
   /** where an import path's package is, or why it cannot be known */
-  const locate = (p: string, fromStd: boolean): { key: string; dir: string } | { key: string; why: string } => {
+  const locate = (
+    p: string,
+    fromStd: boolean,
+  ): { key: string; dir: string } | { key: string; why: string } => {
     if (fromStd && !isStd(p)) {
       if ('why' in std) return { key: `vendor/${p}`, why: std.why }
       return { key: `vendor/${p}`, dir: path.join(std.dir, 'vendor', p) }

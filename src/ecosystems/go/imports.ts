@@ -66,7 +66,9 @@ export function parseGoImports(text: string): GoImportsResult {
           j += 2
           continue
         }
-        const hex = /^(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))/.exec(text.slice(j + 1, j + 11))
+        const hex = /^(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))/.exec(
+          text.slice(j + 1, j + 11),
+        )
         if (!hex) return null
         out += String.fromCodePoint(Number.parseInt(hex[1] ?? hex[2] ?? hex[3]!, 16))
         j += 1 + hex[0].length
@@ -121,6 +123,7 @@ export function parseGoImports(text: string): GoImportsResult {
       found.add(p)
     }
   }
-  for (const p of found) if (p === '' || /[\s\\\0]/.test(p)) return fail(`invalid import path ${JSON.stringify(p)}`)
+  for (const p of found)
+    if (p === '' || /[\s\\\0]/.test(p)) return fail(`invalid import path ${JSON.stringify(p)}`)
   return { imports: [...found].sort() }
 }

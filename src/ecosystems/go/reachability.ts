@@ -137,7 +137,11 @@ function forOtherTarget(e: GoVulnImport, target: GoTarget): boolean {
  * symbols, any function of its package) is among the executable's functions. An entry for another
  * target (the executable's GOOS/GOARCH is known and not listed) cannot be in it.
  */
-export function binaryVerdict(imports: readonly GoVulnImport[], index: GoSymbolIndex, target: GoTarget): ReachVerdict {
+export function binaryVerdict(
+  imports: readonly GoVulnImport[],
+  index: GoSymbolIndex,
+  target: GoTarget,
+): ReachVerdict {
   const present = new Set<string>()
   const otherTargets: string[] = []
   for (const e of imports) {
