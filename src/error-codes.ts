@@ -138,6 +138,15 @@ const ECOSYSTEM = {
   ECOSYSTEM_REGISTRY_EMPTY: { exit: 70, hint: 'a bug in detbuild: please report it' },
 } as const satisfies Domain<'ECOSYSTEM'>
 
+/** Go projects and Go executables (docs/go.md). */
+const GO = {
+  GO_MOD_INCONSISTENT: { exit: 2, hint: 'run go mod tidy, then detbuild sbom again' },
+  GO_MOD_SYNTAX: { exit: 2, hint: 'fix go.mod at the line the message names (go mod tidy rewrites it)' },
+  GO_MOD_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.mod' },
+  GO_SUM_SYNTAX: { exit: 2, hint: 'fix go.sum at the line the message names (go mod tidy rewrites it)' },
+  GO_SUM_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.sum' },
+} as const satisfies Domain<'GO'>
+
 /** `bundle`, `inspect`, `verify --evidence`: the evidence archive and what it holds. */
 const EVIDENCE = {
   EVIDENCE_ARCHIVE_INVALID: { exit: 2, hint: 'pass the evidence.tar.gz that detbuild bundle wrote' },
@@ -534,6 +543,7 @@ export const ERROR_CODE_DOMAINS = {
   CONFIG,
   ECOSYSTEM,
   EVIDENCE,
+  GO,
   INPUT,
   INSPECT,
   INTERNAL,
@@ -559,6 +569,7 @@ export const ERROR_CODES = {
   ...CONFIG,
   ...ECOSYSTEM,
   ...EVIDENCE,
+  ...GO,
   ...INPUT,
   ...INSPECT,
   ...INTERNAL,

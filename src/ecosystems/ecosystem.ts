@@ -1,5 +1,5 @@
 /**
- * The seam between the pipeline and a package ecosystem (npm today; Go next): what the SBOM step needs
+ * The seam between the pipeline and a package ecosystem (npm, Go): what the SBOM step needs
  * to read a project into an inventory, and what the scan step needs to match versions against OSV.
  * Types only; each ecosystem implements them in its own folder (`ecosystems/<id>/`).
  */
@@ -30,6 +30,11 @@ export interface VersionOrder {
 export interface ReadInventoryOptions {
   /** the lock file (what would be installed) or what is installed */
   source: TreeSource
+  /**
+   * the environment the step may see (Go: GOMODCACHE / GOPATH / HOME for the module cache, PATH and
+   * git's variables for the main module's version); default: none
+   */
+  env?: Readonly<Record<string, string | undefined>>
 }
 
 /** A package version the registry is asked about (`name@version`, with the lock's integrity when known). */
@@ -76,7 +81,7 @@ export interface RegistryMetadataOptions {
 
 /** One package ecosystem. Register it in `ecosystems/index.ts`; nothing else in the tree names it. */
 export interface Ecosystem extends VersionOrder {
-  /** short stable id, also the folder name (`npm`, later `go`) */
+  /** short stable id, also the folder name (`npm`, `go`) */
   readonly id: string
   /** the package-URL type of its packages (`npm`; Go's is `golang`) */
   readonly purlType: string
@@ -92,7 +97,7 @@ export interface Ecosystem extends VersionOrder {
   /** Edge: reads the project's dependency tree into plain data; bad input is an InputError naming the file. */
   readInventory(projectDir: string, options: ReadInventoryOptions): Promise<Inventory>
   /** Pure: the package URL of an inventory node (also the SBOM's bom-ref). */
-  toPurl(node: Pick<InventoryNode, 'name' | 'version' | 'kind' | 'resolved'>): string
+  toPurl(node: Pick<InventoryNode, 'name' | 'version' | 'kind' | 'resolved' | 'purl'>): string
   /**
    * Pure, optional: the package name as the ecosystem spells it, from an SBOM component (its own
    * `name`/`group`, its purl, its install paths), and whether that spelling is certain (`exactName`:

@@ -5,6 +5,7 @@
  * implements `Ecosystem`, and one line in `ECOSYSTEMS` below.
  */
 import type { Ecosystem } from './ecosystem.ts'
+import { goEcosystem } from './go/index.ts'
 import { npmEcosystem } from './npm/index.ts'
 import { createRegistry, type EcosystemRegistry } from './registry.ts'
 import { semverOrder } from './semver-order.ts'
@@ -19,7 +20,7 @@ export type {
 export type { Inventory, InventoryNode, TreeSource } from './inventory.ts'
 export { inRangeWith } from './osv-range.ts'
 export { baseEcosystem, createRegistry, type EcosystemRegistry } from './registry.ts'
-export { npmEcosystem, semverOrder }
+export { goEcosystem, npmEcosystem, semverOrder }
 
 /**
  * Package types the OSV API matches on the server, for which detbuild has no adapter yet: the API
@@ -29,7 +30,6 @@ export { npmEcosystem, semverOrder }
 export const SERVER_MATCHED: Readonly<Record<string, string>> = Object.freeze({
   pypi: 'PyPI',
   maven: 'Maven',
-  golang: 'Go',
   cargo: 'crates.io',
   gem: 'RubyGems',
   nuget: 'NuGet',
@@ -37,7 +37,7 @@ export const SERVER_MATCHED: Readonly<Record<string, string>> = Object.freeze({
 })
 
 /** Every ecosystem detbuild supports, in detection order. */
-const ECOSYSTEMS: readonly Ecosystem[] = Object.freeze([npmEcosystem])
+const ECOSYSTEMS: readonly Ecosystem[] = Object.freeze([npmEcosystem, goEcosystem])
 
 /** The registry the SBOM and scan steps use unless given another (`ecosystems` option). */
 export const defaultEcosystems: EcosystemRegistry = createRegistry(ECOSYSTEMS, {

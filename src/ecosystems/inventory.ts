@@ -46,6 +46,23 @@ export interface InventoryNode {
   manifest: Manifest
   /** keys of the nodes this one depends on (links resolved to their targets) */
   deps: string[]
+  /**
+   * the ecosystem that read this node (`go`), when it is not the inventory's own: the SBOM writer then
+   * writes no npm-specific fields (`cdx:npm:package:*`, package.json data) for it; absent: npm's node
+   */
+  ecosystem?: string
+  /** the node's package URL (also its bom-ref), when its ecosystem computed it; else the ecosystem's `toPurl` */
+  purl?: string
+  /** extra CycloneDX properties of the component (`detbuild:go:h1`, …) */
+  properties?: Array<{ name: string; value: string }>
+  /** written as an `application` component rather than a `library` (a second ecosystem's main module) */
+  application?: boolean
+  /**
+   * components inside this one (the Go modules of an executable an npm package ships): written as the
+   * component's nested `components`, each also in `dependencies`. A nested node's `deps` name keys of
+   * its siblings; this node's `deps` may name nested keys (the edge to what it ships).
+   */
+  nested?: InventoryNode[]
 }
 
 export interface Inventory {
@@ -57,6 +74,11 @@ export interface Inventory {
   source: TreeSource
   /** workspace name → folder relative to the project */
   workspaces: Map<string, string>
+  /**
+   * keys of nodes whose own dependency list is not known (a Go module whose go.mod was not in the module
+   * cache): the SBOM says so in `compositions` (aggregate `incomplete`) instead of claiming no dependencies
+   */
+  incompleteDeps?: string[]
 }
 
 /** Where a reader takes the tree from: the lock file (what would be installed), or what is installed. */

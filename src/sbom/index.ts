@@ -96,7 +96,7 @@ export interface SbomResult {
 export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   // the project's ecosystem reads it; everything after the inventory is ecosystem-neutral
   const ecosystem = await (options.ecosystems ?? defaultEcosystems).detect(options.cwd)
-  const tree = await ecosystem.readInventory(options.cwd, { source: options.from })
+  const tree = await ecosystem.readInventory(options.cwd, { source: options.from, env: options.env ?? {} })
   const selection = selectPackages(tree, { omit: new Set(options.omit), workspaces: options.workspaces })
   const source = options.supplier ?? 'manifest'
   let registry: RegistryMetadata | undefined
@@ -243,11 +243,11 @@ function summarize(
   options: Pick<SbomOptions, 'offline'>,
 ): SupplierSummary {
   const byPurl = new Map<string, boolean>()
-  const rootPurl = toPurl({ ...selection.root, kind: 'registry' })
+  const rootPurl = selection.root.purl ?? toPurl({ ...selection.root, kind: 'registry' })
   byPurl.set(rootPurl, suppliers?.byKey.get(selection.root.key)?.source !== 'unknown')
   for (const key of selection.included) {
     const n = inventory.nodes.get(key)!
-    const purl = toPurl(n)
+    const purl = n.purl ?? toPurl(n)
     if (!byPurl.has(purl)) byPurl.set(purl, suppliers?.byKey.get(key)?.source !== 'unknown')
   }
   const known = suppliers ? [...byPurl.values()].filter(Boolean).length : 0

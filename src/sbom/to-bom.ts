@@ -7,6 +7,7 @@ import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
 import type { Inventory, InventoryNode } from './model.ts'
 import type { Selection } from './select.ts'
 import { SUPPLIER_PROPERTY, type SupplierPlan } from './supplier.ts'
+import { uniqueProperties } from './write-json.ts'
 
 const { Models, Enums } = CDX
 type Component = CDX.Models.Component
@@ -49,7 +50,7 @@ interface Group {
 function groupByPurl(nodes: Iterable<InventoryNode>, toPurl: Ecosystem['toPurl']): Map<string, Group> {
   const groups = new Map<string, Group>()
   for (const n of nodes) {
-    const purl = toPurl(n)
+    const purl = n.purl ?? toPurl(n)
     const g = groups.get(purl)
     if (g) g.nodes.push(n)
     else groups.set(purl, { purl, nodes: [n] })
@@ -65,6 +66,9 @@ function makeComponent(
   // the node with the richest manifest describes the group; all share name and version
   const nodes = [...group.nodes].sort((a, b) => compareCodePoint(a.location, b.location))
   const first = nodes[0]!
+  // a node another ecosystem read (Go) carries its own name and properties, none of npm's
+  if (first.ecosystem !== undefined && first.ecosystem !== 'npm')
+    return foreignComponent(group, nodes, type, suppliers)
   const withDist =
     first.resolved && (first.kind === 'registry' || first.kind === 'remote')
       ? { dist: { tarball: first.resolved, integrity: first.integrity } }
@@ -116,6 +120,30 @@ function makeComponent(
   return component
 }
 
+/** A component of a node another ecosystem read: its name, version, purl, scope and own properties only. */
+function foreignComponent(
+  group: Group,
+  nodes: InventoryNode[],
+  type: CDX.Enums.ComponentType,
+  suppliers: SupplierPlan | undefined,
+): Component {
+  const first = nodes[0]!
+  const component = new Models.Component(type, first.name, {
+    version: first.version || undefined,
+    bomRef: group.purl,
+  })
+  component.purl = group.purl as never
+  if (first.kind !== 'root') component.scope = Enums.ComponentScope.Required
+  for (const p of uniqueProperties(nodes)) component.properties.add(new Models.Property(p.name, p.value))
+  const supplied = suppliers?.byKey.get(first.key)
+  if (supplied) {
+    component.properties.add(new Models.Property(SUPPLIER_PROPERTY, supplied.source))
+    if (supplied.supplier) component.supplier = new Models.OrganizationalEntity({ name: supplied.supplier })
+    if (supplied.publisher) component.publisher = supplied.publisher
+  }
+  return component
+}
+
 export interface BuiltBom {
   bom: CDX.Models.Bom
   componentCount: number
@@ -125,14 +153,14 @@ export interface BuiltBom {
 export function toBom(inventory: Inventory, selection: Selection, options: BomOptions): BuiltBom {
   const included = [...selection.included].map((k) => inventory.nodes.get(k)!)
   const groups = groupByPurl(included, options.toPurl)
-  const rootPurl = options.toPurl({ ...selection.root, kind: 'registry' })
+  const rootPurl = selection.root.purl ?? options.toPurl({ ...selection.root, kind: 'registry' })
   // the root is described once, in metadata, even if a package of the same name@version is installed
   groups.delete(rootPurl)
 
   const byKey = new Map<string, Component>()
   const bom = new Models.Bom()
   for (const group of groups.values()) {
-    const isWorkspace = group.nodes.some((n) => n.kind === 'workspace')
+    const isWorkspace = group.nodes.some((n) => n.kind === 'workspace' || n.application === true)
     const c = makeComponent(
       group,
       isWorkspace ? Enums.ComponentType.Application : Enums.ComponentType.Library,

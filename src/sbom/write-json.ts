@@ -282,6 +282,21 @@ function normalizeExtRefs(refs: ExtRef[]): unknown[] {
     }))
 }
 
+/** The nodes' own properties (their reader's), each name=value once. */
+export function uniqueProperties(nodes: readonly InventoryNode[]): Property[] {
+  const seen = new Set<string>()
+  const out: Property[] = []
+  for (const n of nodes)
+    for (const p of n.properties ?? []) {
+      const id = `${p.name}\u0000${p.value}`
+      if (!seen.has(id)) {
+        seen.add(id)
+        out.push({ name: p.name, value: p.value })
+      }
+    }
+  return out
+}
+
 /** Several install paths of one name@version become one component: merged here. */
 interface Group {
   purl: string
@@ -305,8 +320,10 @@ function componentJson(
     first.resolved && (first.kind === 'registry' || first.kind === 'remote')
       ? { tarball: first.resolved, integrity: first.integrity }
       : undefined
-  const [splitName, splitGroup] = splitNameGroup(first.name)
-  const built = splitName.length > 0
+  // a node another ecosystem read (Go) carries its own name and properties, none of npm's
+  const npm = first.ecosystem === undefined || first.ecosystem === 'npm'
+  const [splitName, splitGroup] = npm ? splitNameGroup(first.name) : [first.name, undefined]
+  const built = npm && splitName.length > 0
   const name = built ? splitName : first.name
   let author: string | undefined
   let description: string | undefined
@@ -344,7 +361,7 @@ function componentJson(
   if (first.kind !== 'root') scope = dev ? 'excluded' : optional ? 'optional' : 'required'
   if (forceRequired) scope = 'required'
   const flag = (flagName: string, on: boolean) => {
-    if (on) props.push({ name: `cdx:npm:package:${flagName}`, value: 'true' })
+    if (on && npm) props.push({ name: `cdx:npm:package:${flagName}`, value: 'true' })
   }
   flag('development', dev)
   flag(
@@ -357,7 +374,8 @@ function componentJson(
   )
   flag('private', first.manifest.private === true)
   const paths = uniqueSorted(nodes.flatMap((n) => [n.location, ...(n.linkedFrom ?? [])]))
-  for (const p of paths) props.push({ name: 'cdx:npm:package:path', value: p })
+  if (npm) for (const p of paths) props.push({ name: 'cdx:npm:package:path', value: p })
+  for (const p of uniqueProperties(nodes)) props.push(p)
   const supplied = suppliers?.byKey.get(first.key)
   if (supplied) props.push({ name: SUPPLIER_PROPERTY, value: supplied.source })
   const version = first.version
@@ -404,19 +422,19 @@ export function writeJsonBom(
   const included = [...selection.included].map((k) => inventory.nodes.get(k)!)
   const groups = new Map<string, Group>()
   for (const n of included) {
-    const purl = options.toPurl(n)
+    const purl = n.purl ?? options.toPurl(n)
     const g = groups.get(purl)
     if (g) g.nodes.push(n)
     else groups.set(purl, { purl, nodes: [n] })
   }
-  const rootPurl = options.toPurl({ ...selection.root, kind: 'registry' })
+  const rootPurl = selection.root.purl ?? options.toPurl({ ...selection.root, kind: 'registry' })
   // the root is described once, in metadata, even if a package of the same name@version is installed
   groups.delete(rootPurl)
 
   const refOf = new Map<string, string>()
   const components: Array<Record<string, unknown>> = []
   for (const group of groups.values()) {
-    const isWorkspace = group.nodes.some((n) => n.kind === 'workspace')
+    const isWorkspace = group.nodes.some((n) => n.kind === 'workspace' || n.application === true)
     components.push(
       componentJson(group, isWorkspace ? 'application' : 'library', isWorkspace, options.suppliers),
     )

@@ -11,6 +11,7 @@ import {
   createRegistry,
   defaultEcosystems,
   type Ecosystem,
+  goEcosystem,
   type Inventory,
   type InventoryNode,
   inRangeWith,
@@ -194,7 +195,7 @@ test('offline, a server-matched type without an adapter is unchecked; the messag
   assert.equal(uncheckableReason(pypi, defaultEcosystems, false), null, 'the OSV API matches it')
   assert.equal(
     uncheckableReason(pypi, defaultEcosystems, true),
-    'offline matching supports npm packages only',
+    'offline matching supports npm, go packages only',
   )
   assert.equal(uncheckableReason(pypi, withFake, true), 'offline matching supports npm, fake packages only')
   assert.equal(
@@ -276,8 +277,11 @@ test('registry lookups: by id, purl type, OSV name (base part); an adapter takes
   assert.equal(
     defaultEcosystems.osvEcosystemForPurlType('golang'),
     'Go',
-    'Go: matched by the API until its adapter lands',
+    'Go: its adapter took the type over',
   )
+  assert.equal(defaultEcosystems.byPurlType('golang'), goEcosystem)
+  assert.equal(defaultEcosystems.versionsFor('Go'), goEcosystem, "Go's own version order, not semver's")
+  assert.equal(SERVER_MATCHED.golang, undefined, 'no longer left to the OSV API alone')
 })
 
 test('a registry with no ecosystem, or two claiming one purl type, is a bug (exit 70) found when it is made', () => {
