@@ -239,6 +239,28 @@ const EVIDENCE = {
   EVIDENCE_WORKSPACE_UNREADABLE: { exit: 2, hint: 'run the step that writes the file again' },
 } as const satisfies Domain<'EVIDENCE'>
 
+/** Go: reading Go executables (build info, symbols). */
+const GO = {
+  GO_BINARY_BUILDINFO_INVALID: {
+    exit: 2,
+    hint: 'the executable carries Go build info that does not decode: rebuild it or replace the file',
+  },
+  GO_BINARY_MALFORMED: {
+    exit: 2,
+    hint: "the executable's headers contradict each other: replace the file with an intact copy",
+  },
+  GO_BINARY_PCLNTAB_INVALID: {
+    exit: 2,
+    hint: "the executable's Go function table does not decode: replace the file with an intact copy",
+  },
+  GO_BINARY_TOO_LARGE: { exit: 2, hint: 'a table in the executable is larger than detbuild reads (256 MiB)' },
+  GO_BINARY_TRUNCATED: {
+    exit: 2,
+    hint: 'the executable is cut short (an interrupted download?): replace the file with an intact copy',
+  },
+  GO_BINARY_UNREADABLE: { exit: 2, hint: 'check that the file exists and can be read' },
+} as const satisfies Domain<'GO'>
+
 /** Input files shared by every command: size, depth, JSON and YAML. */
 const INPUT = {
   INPUT_JSON_INVALID: { exit: 2, hint: 'fix the JSON at the line and column the message names' },
