@@ -140,9 +140,59 @@ const ECOSYSTEM = {
 
 /** Go projects and Go executables (docs/go.md). */
 const GO = {
+  GO_BINARY_BUILDINFO_INVALID: {
+    exit: 2,
+    hint: 'the executable carries Go build info that does not decode: rebuild it or replace the file',
+  },
+  GO_BINARY_MALFORMED: {
+    exit: 2,
+    hint: "the executable's headers contradict each other: replace the file with an intact copy",
+  },
+  GO_BINARY_PCLNTAB_INVALID: {
+    exit: 2,
+    hint: "the executable's Go function table does not decode: replace the file with an intact copy",
+  },
+  GO_BINARY_TOO_LARGE: { exit: 2, hint: 'a table in the executable is larger than detbuild reads (256 MiB)' },
+  GO_BINARY_TRUNCATED: {
+    exit: 2,
+    hint: 'the executable is cut short (an interrupted download?): replace the file with an intact copy',
+  },
+  GO_BINARY_UNREADABLE: { exit: 2, hint: 'check that the file exists and can be read' },
   GO_MOD_INCONSISTENT: { exit: 2, hint: 'run go mod tidy, then detbuild sbom again' },
   GO_MOD_SYNTAX: { exit: 2, hint: 'fix go.mod at the line the message names (go mod tidy rewrites it)' },
   GO_MOD_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.mod' },
+  // reasons a Go finding stays affected (vulns.json `analysis.code`): it counts for --fail-on and policy
+  GO_REACH_BINARY_DIGEST_MISMATCH: {
+    exit: 1,
+    hint: 'the executable is not the one the SBOM was made from: run detbuild sbom again on the current files',
+  },
+  GO_REACH_BINARY_MISMATCH: {
+    exit: 1,
+    hint: 'the executable does not hold the module version the SBOM says: run detbuild sbom again',
+  },
+  GO_REACH_BINARY_MISSING: {
+    exit: 1,
+    hint: 'keep the executable the SBOM was read from at its path in the project when scanning',
+  },
+  GO_REACH_BINARY_UNREADABLE: {
+    exit: 1,
+    hint: "the executable has no readable Go function table: fix or upgrade the finding's package",
+  },
+  GO_REACH_NO_EVIDENCE: {
+    exit: 1,
+    hint: 'scan in the Go project folder (go.mod), or from an SBOM of the executable',
+  },
+  GO_REACH_NO_SYMBOLS: { exit: 1, hint: 'the advisory lists no vulnerable symbols: upgrade the package' },
+  GO_REACH_PACKAGE_IMPORTED: { exit: 1, hint: 'the program imports the vulnerable package: upgrade it' },
+  GO_REACH_SOURCE_INCOMPLETE: {
+    exit: 1,
+    hint: 'set GOROOT to the scanned Go release and fill the module cache (go mod download), then scan again',
+  },
+  GO_REACH_SYMBOL_PRESENT: {
+    exit: 1,
+    hint: 'the executable contains the vulnerable code: upgrade the package',
+  },
+  GO_REACH_TOOLCHAIN: { exit: 1, hint: 'upgrade the Go toolchain the project is built with' },
   GO_SUM_SYNTAX: { exit: 2, hint: 'fix go.sum at the line the message names (go mod tidy rewrites it)' },
   GO_SUM_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.sum' },
 } as const satisfies Domain<'GO'>
@@ -238,28 +288,6 @@ const EVIDENCE = {
   EVIDENCE_WORKSPACE_MISSING: { exit: 2, hint: 'run the other steps first, or pass --out' },
   EVIDENCE_WORKSPACE_UNREADABLE: { exit: 2, hint: 'run the step that writes the file again' },
 } as const satisfies Domain<'EVIDENCE'>
-
-/** Go: reading Go executables (build info, symbols). */
-const GO = {
-  GO_BINARY_BUILDINFO_INVALID: {
-    exit: 2,
-    hint: 'the executable carries Go build info that does not decode: rebuild it or replace the file',
-  },
-  GO_BINARY_MALFORMED: {
-    exit: 2,
-    hint: "the executable's headers contradict each other: replace the file with an intact copy",
-  },
-  GO_BINARY_PCLNTAB_INVALID: {
-    exit: 2,
-    hint: "the executable's Go function table does not decode: replace the file with an intact copy",
-  },
-  GO_BINARY_TOO_LARGE: { exit: 2, hint: 'a table in the executable is larger than detbuild reads (256 MiB)' },
-  GO_BINARY_TRUNCATED: {
-    exit: 2,
-    hint: 'the executable is cut short (an interrupted download?): replace the file with an intact copy',
-  },
-  GO_BINARY_UNREADABLE: { exit: 2, hint: 'check that the file exists and can be read' },
-} as const satisfies Domain<'GO'>
 
 /** Input files shared by every command: size, depth, JSON and YAML. */
 const INPUT = {

@@ -199,7 +199,7 @@ function describe(imports: readonly GoVulnImport[]): string {
 export interface GoEvidenceOptions {
   cwd: string
   env: Readonly<Record<string, string | undefined>>
-  reader: GoBinaryReader | null
+  reader: GoBinaryReader
 }
 
 /**
@@ -309,8 +309,6 @@ async function binaryEvidence(go: GoFacts, o: GoEvidenceOptions): Promise<GoEvid
       'GO_REACH_BINARY_DIGEST_MISMATCH',
       `executable ${shown} has sha256 ${digest}, the SBOM says ${go.binarySha256}`,
     )
-  if (o.reader === null)
-    return none('GO_REACH_BINARY_UNREADABLE', 'this build of detbuild has no Go executable reader')
   let read: GoBinaryRead | null
   try {
     read = await o.reader(file, { symbols: true })

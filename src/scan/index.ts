@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { resolveRepositoryPath, resolveSourceDate } from '../config/index.ts'
+import { readGoBinary } from '../ecosystems/go/binary/index.ts'
 import {
   defaultEcosystems,
   type Ecosystem,
@@ -132,7 +133,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const goEvidence = await loadGoEvidence(
     withGoFindings.map(([c]) => c),
     selected.toCheck,
-    { cwd: o.cwd, env: o.env, reader: o.goBinaryReader ?? null },
+    { cwd: o.cwd, env: o.env, reader: o.goBinaryReader ?? readGoBinary },
   )
   const { report, expired } = toVulnsReport(loaded, o, { ...selected, ...matched, unchecked }, goEvidence)
   for (const e of expired)
