@@ -147,11 +147,12 @@ test('packages the program does not import: not_affected; the toolchain and an i
 test('an import graph that cannot be read in full proves nothing', async () => {
   const incomplete = (findings: Finding[]) =>
     findings.filter((f) => f.analysis?.code !== 'GO_REACH_TOOLCHAIN').map((f) => f.analysis?.code)
-  for (const extra of [
+  const cases: Array<Record<string, string>> = [
     { GOROOT: '' },
     { GOROOT: path.join(work.dir, 'nowhere') },
     { GOMODCACHE: path.join(work.dir, 'empty') },
-  ]) {
+  ]
+  for (const extra of cases) {
     const r = await scan(extra)
     assert.ok(
       incomplete(r.report.findings).every((c) => c === 'GO_REACH_SOURCE_INCOMPLETE'),
