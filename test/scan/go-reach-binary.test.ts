@@ -154,6 +154,18 @@ test('symbols absent from the executable: not_affected, kept in vulns.json, in O
   assert.equal(statement('GO-2023-2102').status, 'not_affected')
   assert.equal(statement('GO-2023-2102').justification, 'vulnerable_code_not_in_execute_path')
   assert.equal(statement('GO-2024-2687').status, 'affected')
+  // SARIF and the enriched SBOM say the same
+  const sarif = JSON.parse(await readFile(path.join(work.dir, 'out', WorkspaceFiles.vulnsSarif), 'utf8'))
+  const result = (id: string) => sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === id)
+  assert.equal(result('GO-2023-2102').suppressions[0].status, 'accepted')
+  assert.equal(result('GO-2024-2687').suppressions, undefined)
+  const enriched = JSON.parse(await readFile(path.join(work.dir, 'out', WorkspaceFiles.vulnsSbom), 'utf8'))
+  const vuln = (id: string) => enriched.vulnerabilities.find((v: { id: string }) => v.id === id)
+  assert.deepEqual(
+    [vuln('GO-2023-2102').analysis.state, vuln('GO-2023-2102').analysis.justification],
+    ['not_affected', 'code_not_reachable'],
+  )
+  assert.equal(vuln('GO-2024-2687').analysis, undefined)
   assert.match(statement('GO-2024-2687').action_statement, /0\.23\.0/)
 })
 
