@@ -158,6 +158,11 @@ const GO = {
     hint: 'the executable is cut short (an interrupted download?): replace the file with an intact copy',
   },
   GO_BINARY_UNREADABLE: { exit: 2, hint: 'check that the file exists and can be read' },
+  GO_LIST_FAILED: {
+    exit: 3,
+    hint: 'fill the module cache (go mod download) or leave out --go-list; the message names what go said',
+  },
+  GO_LIST_UNAVAILABLE: { exit: 3, hint: 'put a go command on PATH, or leave out --go-list' },
   GO_MOD_INCONSISTENT: { exit: 2, hint: 'run go mod tidy, then detbuild sbom again' },
   GO_MOD_SYNTAX: { exit: 2, hint: 'fix go.mod at the line the message names (go mod tidy rewrites it)' },
   GO_MOD_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.mod' },

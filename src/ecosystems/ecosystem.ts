@@ -35,6 +35,8 @@ export interface ReadInventoryOptions {
    * git's variables for the main module's version); default: none
    */
   env?: Readonly<Record<string, string | undefined>>
+  /** Go: the module graph from the go command (`go list -m -json all`, offline) rather than the module cache */
+  goList?: boolean
 }
 
 /** A package version the registry is asked about (`name@version`, with the lock's integrity when known). */

@@ -14,6 +14,7 @@ import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
+import { projectEcosystems, readProjectInventory } from './mixed.ts'
 import type { OmitType } from './model.ts'
 import { selectPackages } from './select.ts'
 import type { SpecVersion } from './spec.ts'
@@ -46,6 +47,13 @@ export interface SbomOptions {
   log: Logger
   /** the ecosystems a project is detected among; default: every one detbuild supports */
   ecosystems?: EcosystemRegistry
+  /**
+   * read the project as this ecosystem only (`--ecosystem npm|go`); default: every ecosystem that
+   * detects the folder, in one SBOM (a Go service with an npm front end)
+   */
+  ecosystem?: string
+  /** Go: take the module graph from the go command (`go list -m -json all`, offline) — `--go-list` */
+  goList?: boolean
   /**
    * where suppliers come from: the manifests the tree gives (`manifest`, the default), those and the
    * package registry's metadata (`registry`: needs `registryCacheDir`), or nowhere (`none`: no supplier,
@@ -94,9 +102,19 @@ export interface SbomResult {
 
 /** Builds the SBOM text without writing anything (used by `detbuild sbom` and `detbuild run`). */
 export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
-  // the project's ecosystem reads it; everything after the inventory is ecosystem-neutral
-  const ecosystem = await (options.ecosystems ?? defaultEcosystems).detect(options.cwd)
-  const tree = await ecosystem.readInventory(options.cwd, { source: options.from, env: options.env ?? {} })
+  // the project's ecosystems read it (all that detect it, or the one --ecosystem names; the first
+  // describes the project); everything after the inventory is ecosystem-neutral
+  const found = await projectEcosystems(
+    options.ecosystems ?? defaultEcosystems,
+    options.cwd,
+    options.ecosystem,
+  )
+  const ecosystem = found[0]!
+  const tree = await readProjectInventory(found, options.cwd, {
+    source: options.from,
+    env: options.env ?? {},
+    ...(options.goList ? { goList: true } : {}),
+  })
   const selection = selectPackages(tree, { omit: new Set(options.omit), workspaces: options.workspaces })
   const source = options.supplier ?? 'manifest'
   let registry: RegistryMetadata | undefined
@@ -111,7 +129,8 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
     const packages = new Map<string, RegistryPackage>()
     for (const key of selection.included) {
       const n = tree.nodes.get(key)!
-      if (n.kind === 'registry' && n.version)
+      // the registry's own packages only (not a Go module of a mixed project)
+      if (n.kind === 'registry' && n.version && (n.ecosystem ?? ecosystem.id) === ecosystem.id)
         packages.set(registryKey(n), { name: n.name, version: n.version, integrity: n.integrity })
     }
     registry = await ecosystem.readRegistryMetadata(
@@ -152,13 +171,13 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   }
   // XML needs the library's model and XML serializer; the JSON comes from the same model
   const [{ toBom }, { serializeBom }] = await Promise.all([import('./to-bom.ts'), import('./serialize.ts')])
-  const { bom, componentCount } = toBom(inventory, selection, {
+  const { bom, componentCount, compositions } = toBom(inventory, selection, {
     timestamp,
     tool,
     toPurl: ecosystem.toPurl,
     suppliers,
   })
-  const serialized = serializeBom(bom, options.spec, true)
+  const serialized = serializeBom(bom, options.spec, true, compositions)
   const doc = JSON.parse(serialized.json) as { dependencies?: Array<{ dependsOn?: string[] }> }
   const dependencyEdges = (doc.dependencies ?? []).reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0)
   const rootComponent = bom.metadata.component!

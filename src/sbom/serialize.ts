@@ -17,14 +17,25 @@ export function toSpec(version: SpecVersion): typeof CDX.Spec.Spec1dot6 {
 
 interface JsonBom {
   serialNumber?: string
-  components?: Array<{ 'bom-ref'?: string; components?: unknown[] }>
+  components?: JsonComponent[]
   dependencies?: Array<{ ref: string; dependsOn?: string[] }>
   [key: string]: unknown
 }
 
+/** The SBOM's `compositions` (the library's model has none): one aggregate and the refs it describes. */
+export type Compositions = Array<{ aggregate: string; dependencies: string[] }>
+
+type JsonComponent = { 'bom-ref'?: string; components?: JsonComponent[] }
+
+function sortComponents(list: JsonComponent[] | undefined): void {
+  list?.sort((a, b) => compareCodePoint(a['bom-ref'] ?? '', b['bom-ref'] ?? ''))
+  for (const c of list ?? []) sortComponents(c.components)
+}
+
 /** Re-sorts the lists whose order the library leaves to a locale comparator, by code point. */
 function sortByCodePoint(doc: JsonBom): void {
-  doc.components?.sort((a, b) => compareCodePoint(a['bom-ref'] ?? '', b['bom-ref'] ?? ''))
+  sortComponents(doc.components)
+  sortComponents((doc.metadata as { component?: JsonComponent } | undefined)?.component?.components)
   doc.dependencies?.sort((a, b) => compareCodePoint(a.ref, b.ref))
   for (const d of doc.dependencies ?? []) d.dependsOn?.sort(compareCodePoint)
 }
@@ -39,12 +50,18 @@ export interface SerializedBom {
  * Serializes once without a serial number, derives the serial from that content, then inserts it, so
  * that the same input always gives the same bytes and a different input a different serial.
  */
-export function serializeBom(bom: CDX.Models.Bom, version: SpecVersion, withXml: boolean): SerializedBom {
+export function serializeBom(
+  bom: CDX.Models.Bom,
+  version: SpecVersion,
+  withXml: boolean,
+  compositions?: Compositions,
+): SerializedBom {
   const spec = toSpec(version)
   const jsonSerializer = new CDX.Serialize.JsonSerializer(new CDX.Serialize.JSON.Normalize.Factory(spec))
   bom.serialNumber = undefined
   const unsigned = JSON.parse(jsonSerializer.serialize(bom, { sortLists: true })) as JsonBom
   sortByCodePoint(unsigned)
+  if (compositions) unsigned.compositions = compositions
   const serialNumber = serialFromContent(JSON.stringify(unsigned))
   bom.serialNumber = serialNumber
   // the same key order as the library writes: serialNumber follows version
@@ -59,10 +76,41 @@ export function serializeBom(bom: CDX.Models.Bom, version: SpecVersion, withXml:
   if (withXml) {
     try {
       const xmlSerializer = new CDX.Serialize.XmlSerializer(new CDX.Serialize.XML.Normalize.Factory(spec))
-      xml = `${xmlSerializer.serialize(bom, { sortLists: true, space: 2 })}\n`
+      xml = withCompositionsXml(xmlSerializer.serialize(bom, { sortLists: true, space: 2 }), compositions)
+      xml = `${xml}\n`
     } catch (e) {
       throw new InputError('SBOM_XML_UNAVAILABLE', `cannot write XML: ${(e as Error).message}`, { cause: e })
     }
   }
   return { json, xml, serialNumber }
+}
+
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+}
+const xmlAttr = (v: string) => v.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!)
+
+/**
+ * The XML document with its `<compositions>` after `<dependencies>` (the schema's order), indented as
+ * the library indents: the library's model cannot hold compositions.
+ */
+function withCompositionsXml(xml: string, compositions: Compositions | undefined): string {
+  if (!compositions || compositions.length === 0) return xml
+  const close = '\n  </dependencies>'
+  const at = xml.lastIndexOf(close)
+  if (at < 0) throw new Error('the XML SBOM has no dependencies element')
+  const body = compositions
+    .map(
+      (c) =>
+        `\n    <composition>\n      <aggregate>${c.aggregate}</aggregate>\n      <dependencies>${c.dependencies
+          .map((ref) => `\n        <dependency ref="${xmlAttr(ref)}"/>`)
+          .join('')}\n      </dependencies>\n    </composition>`,
+    )
+    .join('')
+  const after = at + close.length
+  return `${xml.slice(0, after)}\n  <compositions>${body}\n  </compositions>${xml.slice(after)}`
 }

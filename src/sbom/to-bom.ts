@@ -5,9 +5,11 @@ import type { Ecosystem } from '../ecosystems/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
 import type { Inventory, InventoryNode } from './model.ts'
+import { nestedLayout } from './nested.ts'
 import type { Selection } from './select.ts'
+import type { Compositions } from './serialize.ts'
 import { SUPPLIER_PROPERTY, type SupplierPlan } from './supplier.ts'
-import { uniqueProperties } from './write-json.ts'
+import { incompleteComposition, uniqueProperties } from './write-json.ts'
 
 const { Models, Enums } = CDX
 type Component = CDX.Models.Component
@@ -147,6 +149,8 @@ function foreignComponent(
 export interface BuiltBom {
   bom: CDX.Models.Bom
   componentCount: number
+  /** what the library's model cannot hold: the SBOM's `compositions` (serialize.ts writes them) */
+  compositions: Compositions | undefined
 }
 
 /** Builds the BOM: every selected package once (bom-ref = purl), the full dependency graph, metadata. */
@@ -159,6 +163,26 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
 
   const byKey = new Map<string, Component>()
   const bom = new Models.Bom()
+  // components nested in a component, by the parent node's key (nested.ts), with their edges
+  const nestedByKey = new Map<string, Map<string, Component>>()
+  const edges = new Map<Component, Set<Component>>()
+  let nestedCount = 0
+  const addNested = (c: Component, group: Group) => {
+    if (!group.nodes.some((n) => n.nested !== undefined && n.nested.length > 0)) return
+    const layout = nestedLayout(group.nodes, group.purl, options.toPurl)
+    const byRef = new Map<string, Component>()
+    for (const g of layout.groups) {
+      const inner = makeComponent({ purl: g.purl, nodes: g.nodes }, Enums.ComponentType.Library, undefined)
+      inner.bomRef.value = g.ref
+      byRef.set(g.ref, inner)
+      c.components.add(inner)
+    }
+    for (const [ref, tos] of layout.edges)
+      edges.set(byRef.get(ref)!, new Set([...tos].map((t) => byRef.get(t)!)))
+    const local = new Map([...layout.refOf].map(([k, ref]) => [k, byRef.get(ref)!]))
+    for (const n of group.nodes) nestedByKey.set(n.key, local)
+    nestedCount += layout.groups.length
+  }
   for (const group of groups.values()) {
     const isWorkspace = group.nodes.some((n) => n.kind === 'workspace' || n.application === true)
     const c = makeComponent(
@@ -167,23 +191,27 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
       options.suppliers,
     )
     if (isWorkspace) c.scope = Enums.ComponentScope.Required
+    addNested(c, group)
     bom.components.add(c)
     for (const n of group.nodes) byKey.set(n.key, c)
   }
-  const rootComponent = makeComponent(
-    { purl: rootPurl, nodes: [selection.root] },
-    Enums.ComponentType.Application,
-    options.suppliers,
-  )
+  const rootGroup = { purl: rootPurl, nodes: [selection.root] }
+  const rootComponent = makeComponent(rootGroup, Enums.ComponentType.Application, options.suppliers)
+  addNested(rootComponent, rootGroup)
   byKey.set(selection.root.key, rootComponent)
 
   // edges: union over every install path of a component, no self-edges, no duplicates
-  const edges = new Map<Component, Set<Component>>()
   for (const n of [selection.root, ...included]) {
     const from = byKey.get(n.key)
     if (!from) continue
     const set = edges.get(from) ?? new Set<Component>()
+    const local = nestedByKey.get(n.key)
     for (const k of n.deps) {
+      const inner = local?.get(k)
+      if (inner) {
+        set.add(inner)
+        continue
+      }
       const to = byKey.get(k)
       if (to && to !== from && (selection.included.has(k) || k === selection.root.key)) set.add(to)
     }
@@ -203,5 +231,10 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
   bom.metadata.properties.add(new Models.Property('cdx:reproducible', 'true'))
   for (const p of options.suppliers?.properties ?? [])
     bom.metadata.properties.add(new Models.Property(p.name, p.value))
-  return { bom, componentCount: groups.size }
+  const refOf = new Map([...byKey].map(([k, c]) => [k, c.bomRef.value ?? '']))
+  return {
+    bom,
+    componentCount: groups.size + nestedCount,
+    compositions: incompleteComposition(inventory, refOf),
+  }
 }

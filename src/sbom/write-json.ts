@@ -21,6 +21,7 @@ import type { Ecosystem } from '../ecosystems/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
 import type { Inventory, InventoryNode } from './model.ts'
+import { nestedLayout } from './nested.ts'
 import type { Selection } from './select.ts'
 import { type SpecVersion, serialFromDigest } from './spec.ts'
 import { SUPPLIER_PROPERTY, type SupplierPlan } from './supplier.ts'
@@ -301,6 +302,8 @@ export function uniqueProperties(nodes: readonly InventoryNode[]): Property[] {
 interface Group {
   purl: string
   nodes: InventoryNode[]
+  /** the bom-ref, when it is not the purl (a nested component's) */
+  ref?: string
 }
 
 type ComponentType = 'application' | 'library'
@@ -384,7 +387,7 @@ function componentJson(
     name,
     group: (built ? splitGroup : undefined) || undefined,
     version: version.length > 0 ? version : undefined,
-    'bom-ref': group.purl || undefined,
+    'bom-ref': (group.ref ?? group.purl) || undefined,
     supplier: supplied?.supplier ? { name: supplied.supplier } : undefined,
     author: author || undefined,
     publisher: supplied?.publisher || undefined,
@@ -433,30 +436,51 @@ export function writeJsonBom(
 
   const refOf = new Map<string, string>()
   const components: Array<Record<string, unknown>> = []
+  // components nested in a component (Go modules of an executable a package ships): their refs by the
+  // parent node's key, and their edges
+  const nestedRefs = new Map<string, Map<string, string>>()
+  const edges = new Map<string, Set<string>>([[rootPurl, new Set()]])
+  let nestedCount = 0
+  const withNested = (c: Record<string, unknown>, group: Group) => {
+    if (!group.nodes.some((n) => n.nested !== undefined && n.nested.length > 0)) return c
+    const layout = nestedLayout(group.nodes, group.purl, options.toPurl)
+    for (const n of group.nodes) nestedRefs.set(n.key, layout.refOf)
+    for (const [ref, set] of layout.edges) edges.set(ref, set)
+    nestedCount += layout.groups.length
+    c.components = layout.groups.map((g) => componentJson(g, 'library', false, undefined))
+    return c
+  }
   for (const group of groups.values()) {
     const isWorkspace = group.nodes.some((n) => n.kind === 'workspace' || n.application === true)
     components.push(
-      componentJson(group, isWorkspace ? 'application' : 'library', isWorkspace, options.suppliers),
+      withNested(
+        componentJson(group, isWorkspace ? 'application' : 'library', isWorkspace, options.suppliers),
+        group,
+      ),
     )
     for (const n of group.nodes) refOf.set(n.key, group.purl)
   }
   components.sort((a, b) => compareCodePoint(a['bom-ref'] as string, b['bom-ref'] as string))
-  const rootComponent = componentJson(
-    { purl: rootPurl, nodes: [selection.root] },
-    'application',
-    false,
-    options.suppliers,
+  const rootGroup = { purl: rootPurl, nodes: [selection.root] }
+  const rootComponent = withNested(
+    componentJson(rootGroup, 'application', false, options.suppliers),
+    rootGroup,
   )
   refOf.set(selection.root.key, rootPurl)
 
   // edges: union over every install path of a component, no self-edges, no duplicates
-  const edges = new Map<string, Set<string>>([[rootPurl, new Set()]])
   for (const g of groups.values()) edges.set(g.purl, new Set())
   for (const n of [selection.root, ...included]) {
     const from = refOf.get(n.key)
     if (from === undefined) continue
     const set = edges.get(from)!
+    const local = nestedRefs.get(n.key)
     for (const k of n.deps) {
+      const inner = local?.get(k)
+      if (inner !== undefined) {
+        set.add(inner)
+        continue
+      }
       const to = refOf.get(k)
       if (to !== undefined && to !== from && (selection.included.has(k) || k === selection.root.key))
         set.add(to)
@@ -500,6 +524,7 @@ export function writeJsonBom(
     },
     components,
     dependencies,
+    compositions: incompleteComposition(inventory, refOf),
   }
   // The serial is a hash of the compact JSON of the document without it; it then takes its place after
   // `version`. The document is written once, indented: the compact bytes are that text without its
@@ -513,10 +538,26 @@ export function writeJsonBom(
   return {
     json: `${unsigned.slice(0, after)}  "serialNumber": ${JSON.stringify(serialNumber)},\n${unsigned.slice(after)}\n`,
     serialNumber,
-    componentCount: groups.size,
+    componentCount: groups.size + nestedCount,
     dependencyEdges,
     root: { version: selection.root.version, purl: rootPurl },
   }
+}
+
+/**
+ * The SBOM's `compositions`: the components whose dependency lists the reader could not see (a Go
+ * module whose go.mod was not in the module cache), as one `incomplete` aggregate, so that an empty
+ * `dependsOn` is not read as "depends on nothing"; undefined when every list is known (npm).
+ */
+export function incompleteComposition(
+  inventory: Inventory,
+  refOf: ReadonlyMap<string, string>,
+): Array<{ aggregate: string; dependencies: string[] }> | undefined {
+  if (inventory.incompleteDeps === undefined || inventory.incompleteDeps.length === 0) return undefined
+  const refs = uniqueSorted(
+    inventory.incompleteDeps.map((k) => refOf.get(k)).filter((r): r is string => r !== undefined),
+  )
+  return refs.length === 0 ? undefined : [{ aggregate: 'incomplete', dependencies: refs }]
 }
 
 /** The top-level `version` member as JSON.stringify(…, null, 2) writes it; the serial's line follows it. */

@@ -13,7 +13,12 @@ interface SbomFlags {
   validate: boolean
   supplier: 'manifest' | 'registry' | 'none'
   offline: boolean
+  ecosystem?: 'npm' | 'go'
+  goList: boolean
 }
+
+/** The variables that locate Go's module cache (the Go reader reads dependency go.mod files from it). */
+const GO_ENV = ['GOMODCACHE', 'GOPATH']
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
 
@@ -23,7 +28,7 @@ export const register: RegisterCommand = (program, { wrap }) => {
     .summary('write a CycloneDX SBOM of the project (sbom.cdx.json)')
     .description(
       'Reads the dependency tree (a v2/v3 lockfile directly, a v1 lockfile or installed node_modules with\n' +
-        '@npmcli/arborist) and writes a ' +
+        '@npmcli/arborist; a Go module from go.mod and go.sum) and writes a ' +
         'schema-valid, byte-reproducible CycloneDX SBOM to <out>/sbom.cdx.json (and .xml).',
     )
     .addOption(
@@ -58,6 +63,17 @@ export const register: RegisterCommand = (program, { wrap }) => {
         .choices(['manifest', 'registry', 'none'])
         .default('manifest'),
     )
+    .addOption(
+      new Option(
+        '--ecosystem <id>',
+        'read the project as this ecosystem only (default: every one found: package.json and go.mod give one SBOM)',
+      ).choices(['npm', 'go']),
+    )
+    .option(
+      '--go-list',
+      'Go: take the module graph from the go command (go list -m all, go mod graph), offline, with the module cache',
+      false,
+    )
     .option(
       '--offline',
       'with --supplier registry: use the registry metadata cache only, never the network',
@@ -65,7 +81,7 @@ export const register: RegisterCommand = (program, { wrap }) => {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  detbuild sbom\n  detbuild sbom --omit dev --format both\n  detbuild sbom -w @acme/api --spec 1.5\n  detbuild sbom --supplier registry',
+      '\nExamples:\n  detbuild sbom\n  detbuild sbom --omit dev --format both\n  detbuild sbom -w @acme/api --spec 1.5\n  detbuild sbom --supplier registry\n  detbuild sbom --ecosystem go --go-list',
     )
     .action(
       wrap<SbomFlags>(async (flags, { globals, log, resolveContext }) => {
@@ -86,9 +102,9 @@ export const register: RegisterCommand = (program, { wrap }) => {
             '--offline applies to --supplier registry (sbom reads no network otherwise)',
           )
         // the two conventional names a registry token in .npmrc refers to (`${NODE_AUTH_TOKEN}`)
-        const context = await resolveContext(
-          flags.supplier === 'registry' ? { allowEnv: ['NODE_AUTH_TOKEN', 'NPM_TOKEN'] } : {},
-        )
+        const context = await resolveContext({
+          allowEnv: flags.supplier === 'registry' ? ['NODE_AUTH_TOKEN', 'NPM_TOKEN', ...GO_ENV] : GO_ENV,
+        })
         const { sourceDate } = context
         const from = SOURCE_DATE_SHOWN[sourceDate.from]
         const result = await runSbom({
@@ -106,6 +122,8 @@ export const register: RegisterCommand = (program, { wrap }) => {
           offline: flags.offline,
           registryCacheDir: path.join(context.cacheRoot, REGISTRY_METADATA_FOLDER),
           env: context.env,
+          ...(flags.ecosystem ? { ecosystem: flags.ecosystem } : {}),
+          ...(flags.goList ? { goList: true } : {}),
         })
         const rel = (f: string) => path.relative(process.cwd(), f) || f
         const valid = result.validation.json.ok === true ? 'schema-valid' : 'not validated'

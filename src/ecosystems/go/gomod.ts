@@ -141,9 +141,11 @@ function lex(text: string, file: string): Line[] {
 export function isCanonicalVersion(v: string): boolean {
   if (!/^v\d/.test(v)) return false
   const s = v.slice(1)
-  if (semver.valid(s) !== s) return false
   const plus = s.indexOf('+')
-  return plus === -1 || s.slice(plus) === '+incompatible'
+  if (plus !== -1 && s.slice(plus) !== '+incompatible') return false
+  // semver drops build metadata (`+incompatible`) from what it returns; the rest must be written canonically
+  const core = plus === -1 ? s : s.slice(0, plus)
+  return semver.valid(s) === core
 }
 
 /**

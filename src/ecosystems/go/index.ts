@@ -16,6 +16,6 @@ export const goEcosystem: Ecosystem = Object.freeze({
   ...goVersionOrder,
   detect: detectGoProject,
   readInventory: (projectDir: string, options: ReadInventoryOptions) =>
-    readGoInventory(projectDir, { env: options.env ?? {} }),
+    readGoInventory(projectDir, { env: options.env ?? {}, goList: options.goList === true }),
   toPurl,
 })

@@ -3,7 +3,8 @@
  * the highest semver tag at HEAD that belongs to the module (with the module folder's prefix, and the
  * major version the module path says), else a pseudo-version from HEAD's commit time (UTC) and hash over
  * the highest such tag reachable from HEAD (`v1.2.4-0.20240102150405-abcdef123456` after v1.2.3,
- * `v1.2.3-pre.0.…` after a pre-release, `v0.0.0-…` without any), else nothing: the caller records
+ * `v1.2.3-pre.0.…` after a pre-release, `v0.0.0-…` without any), either with `+dirty` when the working
+ * tree has changes, else nothing: the caller records
  * `(devel)`, explicitly unknown. Git is asked with the step's environment only; no git, not a
  * repository or no commit gives `(devel)`, never an error.
  */
@@ -18,6 +19,8 @@ export interface MainVersion {
   source: 'git-tag' | 'pseudo-version' | 'unknown'
   /** HEAD's commit hash, when git gave one */
   revision?: string
+  /** the working tree has changes HEAD does not hold (`+dirty`) */
+  dirty?: boolean
 }
 
 /** The major version a module path allows: `/v2` → 2, `gopkg.in/x.v3` → 3, else 0 or 1. */
@@ -111,13 +114,21 @@ export async function readMainVersion(
   } catch {
     // tags unreadable: a pseudo-version over no tag
   }
+  // as Go: a working tree with changes (untracked files too) is `+dirty`; detbuild's own workspace and node_modules are left out (the build never stages them either)
+  let dirty = false
+  try {
+    dirty = (await git(['status', '--porcelain', '--', ':/', ...NEVER_COUNTED])).trim() !== ''
+  } catch {
+    dirty = true
+  }
   const tagged = highest(atHead, prefix, modulePath)
-  if (tagged !== '') return { version: tagged, source: 'git-tag', revision }
+  if (tagged !== '')
+    return { version: dirty ? `${tagged}+dirty` : tagged, source: 'git-tag', revision, dirty }
   const major = pathMajor(modulePath) ?? 0
   const base = highest(merged, prefix, modulePath)
-  return {
-    version: pseudoVersion(major, base, new Date(Number(seconds) * 1000), revision),
-    source: 'pseudo-version',
-    revision,
-  }
+  const pseudo = pseudoVersion(major, base, new Date(Number(seconds) * 1000), revision)
+  return { version: dirty ? `${pseudo}+dirty` : pseudo, source: 'pseudo-version', revision, dirty }
 }
+
+/** What a working tree may hold without being `+dirty`: detbuild's workspace and installed packages. */
+const NEVER_COUNTED = [':(exclude,glob)**/.detbuild/**', ':(exclude,glob)**/node_modules/**']

@@ -21,6 +21,7 @@ import { InputError } from '../../errors.ts'
 import { exists, readBytesFile, readTextFile } from '../../util/fs.ts'
 import { compareCodePoint } from '../../util/sort.ts'
 import type { Inventory, InventoryNode } from '../inventory.ts'
+import { type GoListGraph, readGoListGraph } from './go-list.ts'
 import { type GoMod, type GoReplace, type ModuleVersion, parseGoMod } from './gomod.ts'
 import { type GoSum, parseGoSum } from './gosum.ts'
 import { type MainVersion, readMainVersion } from './main-version.ts'
@@ -37,6 +38,7 @@ export const GO_PROPERTY = {
   versionSource: 'detbuild:go:version-source',
   mainVersionSource: 'detbuild:go:main-version-source',
   revision: 'detbuild:go:vcs-revision',
+  modified: 'detbuild:go:vcs-modified',
 } as const
 
 type Property = { name: string; value: string }
@@ -179,6 +181,7 @@ export function toGoInventory(input: {
   const modulePath = mod.module!.path
   const rootProps: Property[] = [{ name: GO_PROPERTY.mainVersionSource, value: input.main.source }]
   if (input.main.revision) rootProps.push({ name: GO_PROPERTY.revision, value: input.main.revision })
+  if (input.main.dirty) rootProps.push({ name: GO_PROPERTY.modified, value: 'true' })
   const root = node(
     '',
     modulePath,
@@ -339,10 +342,61 @@ async function readDependencyGoMods(
   return out
 }
 
+/**
+ * Pure: each selected module's requirements from the go command's graph (`--go-list`), after checking
+ * that the go command selects the versions (and replacements) go.mod says; a module the command selects
+ * that go.mod does not list provides no package to the build, and is only counted in a warning.
+ */
+export function depsFromGoList(
+  graph: GoListGraph,
+  modules: readonly SelectedModule[],
+  mainPath: string,
+  warnings: string[],
+): Map<string, string[]> {
+  const listed = new Map(graph.modules.filter((m) => !m.main).map((m) => [m.path, m]))
+  const out = new Map<string, string[]>()
+  const selected = new Map<string, SelectedModule>()
+  for (const m of modules) {
+    selected.set(m.path, m)
+    const l = listed.get(m.path)
+    const want = m.replace
+      ? `${m.replace.new.path}${m.replace.local ? '' : `@${m.replace.new.version}`}`
+      : undefined
+    const got = l?.replace
+      ? `${l.replace.path}${l.replace.version ? `@${l.replace.version}` : ''}`
+      : undefined
+    if (!l || l.version !== m.version || got !== want)
+      throw new InputError(
+        'GO_MOD_INCONSISTENT',
+        `go.mod requires ${m.path} ${m.version}${want ? ` => ${want}` : ''}, the go command selects ${
+          l ? `${l.version}${got ? ` => ${got}` : ''}` : 'nothing'
+        }: run go mod tidy`,
+        { file: 'go.mod' },
+      )
+    out.set(GO_KEY_PREFIX + m.path, [])
+  }
+  for (const [from, to] of graph.edges) {
+    const at = from.lastIndexOf('@')
+    if (at <= 0 || from === mainPath) continue
+    const m = selected.get(from.slice(0, at))
+    if (!m || m.version !== from.slice(at + 1)) continue
+    const target = to.slice(0, Math.max(0, to.lastIndexOf('@')))
+    if (selected.has(target)) out.get(GO_KEY_PREFIX + m.path)!.push(target)
+  }
+  const extra = [...listed.keys()].filter((p) => !selected.has(p)).length
+  if (extra > 0)
+    warnings.push(
+      `go list: ${extra} more module${extra === 1 ? '' : 's'} in the module graph provide no package to the build (go.mod does not list them) and are not components`,
+    )
+  return out
+}
+
 /** Options of {@link readGoInventory}. */
 export interface GoInventoryOptions {
   /** the step's environment: GOMODCACHE / GOPATH / HOME (the module cache), PATH and git's */
   env: Readonly<Record<string, string | undefined>>
+  /** the graph from the go command (`--go-list`) instead of the module cache's go.mod files */
+  goList?: boolean
 }
 
 /** Edge: reads the Go module in `projectDir` (go.mod required, go.sum when present). */
@@ -358,7 +412,11 @@ export async function readGoInventory(projectDir: string, options: GoInventoryOp
   const { modules } = selectModules(mod)
   const [main, depGoMods] = await Promise.all([
     readMainVersion(projectDir, mod.module!.path, options.env),
-    readDependencyGoMods(projectDir, modules, sum, moduleCacheDir(options.env), warnings),
+    options.goList
+      ? readGoListGraph(projectDir, options.env).then((g) =>
+          depsFromGoList(g, modules, mod.module!.path, warnings),
+        )
+      : readDependencyGoMods(projectDir, modules, sum, moduleCacheDir(options.env), warnings),
   ])
   return toGoInventory({ mod, sum, main, depGoMods, warnings })
 }

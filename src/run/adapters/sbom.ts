@@ -22,6 +22,8 @@ export function toSbomOptions(o: RunOptions, sourceDateEpoch: number): SbomOptio
     validate: true,
     sourceDateEpoch,
     log: o.log,
+    // the Go reader finds the module cache and git through the allowlisted environment
+    ...(o.context ? { env: o.context.env } : {}),
   }
 }
 
