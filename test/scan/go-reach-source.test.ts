@@ -189,6 +189,14 @@ test('an import graph that cannot be read in full proves nothing', async () => {
     )
     const r = await runScan(goScanOptions(dir, { offlineDb: 'go.zip', env }))
     assert.ok(r.report.findings.every((f) => f.analysis?.code === 'GO_REACH_NO_EVIDENCE'))
+    // go.mod without any .go file: no evidence either (found trying it on a copy of go.mod/go.sum)
+    await writeFile(path.join(dir, 'go.mod'), 'module example.com/empty\n\ngo 1.20\n')
+    const empty = await runScan(goScanOptions(dir, { offlineDb: 'go.zip', env }))
+    assert.equal(empty.report.findings.length, 2)
+    for (const f of empty.report.findings) {
+      assert.equal(f.analysis?.code, 'GO_REACH_SOURCE_INCOMPLETE')
+      assert.match(f.analysis!.detail, /no Go source files/)
+    }
   } finally {
     await cleanup()
   }

@@ -182,7 +182,10 @@ export async function walkImports(o: ImportWalkOptions): Promise<ImportWalk> {
   }
 
   const queue: Array<{ key: string; dir: string; std: boolean }> = []
-  for (const rel of await mainPackages(o.projectDir)) {
+  const main = await mainPackages(o.projectDir)
+  // no Go source at all is no evidence (go.mod and go.sum alone say nothing about imports)
+  if (main.length === 0) missing.add(`${o.mainModule}: no Go source files in the project`)
+  for (const rel of main) {
     const key = rel === '' ? o.mainModule : `${o.mainModule}/${rel}`
     packages.add(key)
     queue.push({ key, dir: path.join(o.projectDir, rel), std: false })
