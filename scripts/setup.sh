@@ -3,7 +3,8 @@
 # node is older), installs dependencies from the lockfile, builds, then runs `npm run <script>`.
 #   ./scripts/setup.sh demo    # the main job on the embedded default fixture
 #   ./scripts/setup.sh test    # installs bubblewrap, faketime, disorderfs when missing, unpacks cosign and
-#                              # sigstore-go (scripts/interop-tools.sh); lint, typecheck,
+#                              # sigstore-go and Go (scripts/interop-tools.sh), the Go executable fixtures
+#                              # (scripts/go-fixtures.sh); lint, typecheck,
 #                              # build and the test suite, then checks that dist/action.js is fresh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,6 +28,8 @@ if [ "$script" = test ]; then
   ./scripts/system-tools.sh
   # cosign and sigstore-go's verifier for the interop tests: pinned Debian .debs unpacked into .tools/interop/
   ./scripts/interop-tools.sh
+  # the Go executables the Go binary reader is tested on: built with that Go, and real ones from npm packages
+  ./scripts/go-fixtures.sh
   # two steps, both always run, each failing on its own: the suite, then the committed Action bundle's
   # freshness (a stale dist/action.js is not a unit-test failure, but CI must not pass with one)
   status=0

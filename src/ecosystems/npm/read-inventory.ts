@@ -11,6 +11,7 @@ import { exists, isDirectory, readTextFile } from '../../util/fs.ts'
 import { parseJson } from '../../util/json-parse.ts'
 import { compareCodePoint } from '../../util/sort.ts'
 import type { ProjectLock } from '../ecosystem.ts'
+import { addInstalledGoBinaries } from '../go/installed-binaries.ts'
 import type { Inventory, InventoryNode, TreeSource } from '../inventory.ts'
 import { assertLockfileShape, assertPackageJsonShape } from './input-shapes.ts'
 import { readInstalledManifests } from './installed-manifests.ts'
@@ -285,7 +286,10 @@ export async function readInventory(
     const direct = await readLockfileDirectly(cwd, rootPackage, lock)
     if (direct !== null) return direct
   }
-  return readWithArborist(cwd, source, lock)
+  const inventory = await readWithArborist(cwd, source, lock)
+  // the Go executables installed packages ship (esbuild's): their Go modules, nested in the package
+  if (source === 'installed') await addInstalledGoBinaries(cwd, inventory)
+  return inventory
 }
 
 /**

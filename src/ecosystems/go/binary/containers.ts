@@ -31,6 +31,8 @@ export interface Image {
   pclntab: FileRange | null
   /** read-only ranges to search for the pclntab magic when no section names it */
   pclntabSearch: FileRange[]
+  /** whether the file names its sections (ELF with section headers, Mach-O): a Go linker names its pclntab */
+  namedSections: boolean
 }
 
 /** Section headers above this count are refused (ELF's own limit without the extension is 65535). */
@@ -108,7 +110,7 @@ export async function parseElf(f: BinaryFile): Promise<Image> {
     if (shstrndx !== 0 && shstrndx < shnum) {
       const s = raw[shstrndx] as (typeof raw)[number]
       if (!isRange(s.offset, s.size, f.size))
-        throw f.fail('GO_BINARY_MALFORMED', `the ELF section-name table lies outside the file`)
+        throw f.fail('GO_BINARY_TRUNCATED', 'the ELF section-name table lies outside the file')
       names = await f.read(s.offset, Math.min(s.size, MAX_SHSTRTAB), 'ELF section-name table')
     }
     for (const s of raw) {
@@ -135,6 +137,7 @@ export async function parseElf(f: BinaryFile): Promise<Image> {
     mappings,
     dataStart,
     pclntab: pcln ? sectionRange(f, pcln, '.gopclntab') : null,
+    namedSections: sections.length > 0,
     pclntabSearch: loads
       .filter((p) => (p.flags & 2) === 0)
       .map((p) => ({ offset: p.offset, size: p.filesz })),
@@ -143,7 +146,7 @@ export async function parseElf(f: BinaryFile): Promise<Image> {
 
 function sectionRange(f: BinaryFile, s: { offset: number; size: number }, name: string): FileRange {
   if (!isRange(s.offset, s.size, f.size))
-    throw f.fail('GO_BINARY_MALFORMED', `the ${name} section lies outside the file`)
+    throw f.fail('GO_BINARY_TRUNCATED', `the ${name} section lies outside the file`)
   return { offset: s.offset, size: s.size }
 }
 
@@ -163,7 +166,7 @@ export async function parseMacho(f: BinaryFile): Promise<Image> {
     const offset = wide ? be.u64(entry, 8) : be.u32(entry, 8)
     const size = wide ? be.u64(entry, 16) : be.u32(entry, 12)
     if (!isRange(offset, size, f.size) || offset < 8)
-      throw f.fail('GO_BINARY_MALFORMED', 'the fat Mach-O architecture lies outside the file')
+      throw f.fail('GO_BINARY_TRUNCATED', 'the fat Mach-O architecture lies outside the file')
     return parseThinMacho(f, offset)
   }
   return parseThinMacho(f, 0)
@@ -279,6 +282,7 @@ async function parseThinMacho(f: BinaryFile, base: number): Promise<Image> {
     mappings,
     dataStart,
     pclntab: pcln ? sectionRange(f, pcln, '__gopclntab') : null,
+    namedSections: sections.length > 0,
     pclntabSearch: segments
       .filter((s) => s.filesz > 0 && s.name !== '__PAGEZERO' && (s.prot & 2) === 0)
       .map((s) => ({ offset: s.offset, size: s.filesz })),
@@ -324,7 +328,7 @@ export async function parsePe(f: BinaryFile): Promise<Image | null> {
     const rawOffset = e.u32(table, o + 20)
     const characteristics = e.u32(table, o + 36)
     if (rawSize > 0) mappings.push({ addr: imageBase + va, size: rawSize, offset: rawOffset })
-    const DATA_RW = 0x00000040 | 0x40000000 | 0x80000000
+    const DATA_RW = (0x00000040 | 0x40000000 | 0x80000000) >>> 0
     const ALIGN_32 = 0x600000
     if (dataStart === null && va !== 0 && rawSize !== 0 && (characteristics & ~ALIGN_32) >>> 0 === DATA_RW)
       dataStart = { addr: imageBase + va, size: virtualSize }
@@ -334,5 +338,13 @@ export async function parsePe(f: BinaryFile): Promise<Image | null> {
     if (rawSize > 0 && (characteristics & (WRITE | CODE)) === 0 && (characteristics & INITIALIZED) !== 0)
       pclntabSearch.push({ offset: rawOffset, size: rawSize })
   }
-  return { container: 'pe', little: true, mappings, dataStart, pclntab: null, pclntabSearch }
+  return {
+    container: 'pe',
+    little: true,
+    mappings,
+    dataStart,
+    pclntab: null,
+    pclntabSearch,
+    namedSections: false,
+  }
 }

@@ -34,7 +34,11 @@ export class BinaryFile {
 
   /** An InputError about this file. */
   fail(
-    code: 'GO_BINARY_MALFORMED' | 'GO_BINARY_BUILDINFO_INVALID' | 'GO_BINARY_PCLNTAB_INVALID',
+    code:
+      | 'GO_BINARY_MALFORMED'
+      | 'GO_BINARY_TRUNCATED'
+      | 'GO_BINARY_BUILDINFO_INVALID'
+      | 'GO_BINARY_PCLNTAB_INVALID',
     message: string,
   ): InputError {
     return new InputError(code, `${this.display}: ${message}`, { file: this.display })

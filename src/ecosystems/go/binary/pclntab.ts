@@ -111,16 +111,28 @@ function parse(data: Buffer, out: { names?: string[] }): string | null {
 /** Candidate headers tried at most (each costs a read of the rest of its range). */
 const MAX_CANDIDATES = 16
 
+/** The magics as they appear in the file, in either byte order. */
+const MAGIC_BYTES = [...MAGICS].flatMap((m) => {
+  const le = Buffer.alloc(4)
+  le.writeUInt32LE(m)
+  const be = Buffer.alloc(4)
+  be.writeUInt32BE(m)
+  return [le, be]
+})
+
 async function search(f: BinaryFile, ranges: FileRange[]): Promise<Buffer | null> {
   let candidates = 0
   for (const r of ranges) {
     const end = Math.min(r.offset + r.size, f.size)
     for (let at = r.offset; at < end; at += SEARCH_CHUNK) {
       const chunk = await f.readUpTo(at, Math.min(SEARCH_CHUNK + 8, end - at))
-      for (let i = 0; i + 8 <= chunk.length && i < SEARCH_CHUNK; i += 4) {
-        if (chunk[i + 4] !== 0 || chunk[i + 5] !== 0) continue
-        const le = chunk.readUInt32LE(i)
-        if (!MAGICS.has(le) && !MAGICS.has(chunk.readUInt32BE(i))) continue
+      // every 4-aligned offset holding a magic followed by the two zero bytes, in file order
+      const hits: number[] = []
+      for (const magic of MAGIC_BYTES)
+        for (let i = chunk.indexOf(magic); i >= 0 && i < SEARCH_CHUNK; i = chunk.indexOf(magic, i + 1))
+          if (i % 4 === 0 && chunk[i + 4] === 0 && chunk[i + 5] === 0) hits.push(i)
+      hits.sort((a, b) => a - b)
+      for (const i of hits) {
         if (++candidates > MAX_CANDIDATES) return null
         const size = Math.min(end - (at + i), MAX_READ)
         const table = await f.readUpTo(at + i, size)
@@ -137,13 +149,33 @@ async function search(f: BinaryFile, ranges: FileRange[]): Promise<Buffer | null
  * GO_BINARY_PCLNTAB_INVALID.
  */
 export async function readSymbols(f: BinaryFile, image: Image): Promise<string[] | undefined> {
-  let table: Buffer | null
-  if (image.pclntab) table = await f.read(image.pclntab.offset, image.pclntab.size, 'pclntab')
-  else table = await search(f, image.pclntabSearch)
+  const table = await findTable(f, image)
   if (table === null) return undefined
   const out: { names?: string[] } = {}
   const problem = parse(table, out)
   if (problem !== null)
     throw f.fail('GO_BINARY_PCLNTAB_INVALID', `the Go function table (pclntab) ${problem}`)
   return out.names
+}
+
+async function findTable(f: BinaryFile, image: Image): Promise<Buffer | null> {
+  if (image.pclntab) return f.read(image.pclntab.offset, image.pclntab.size, 'pclntab')
+  return search(f, image.pclntabSearch)
+}
+
+/**
+ * Cheap: whether the executable has a Go function table. A named section is checked by its 8-byte header
+ * only; ELF and Mach-O files with section names but no pclntab section are not Go programs (the Go linker
+ * always names it), so only PE files and files without section headers are searched.
+ */
+export async function hasFunctionTable(f: BinaryFile, image: Image): Promise<boolean> {
+  if (image.pclntab) {
+    if (image.pclntab.size < 16) return false
+    const head = await f.read(image.pclntab.offset, 8, 'pclntab header')
+    return (
+      (MAGICS.has(head.readUInt32LE(0)) || MAGICS.has(head.readUInt32BE(0))) && head[4] === 0 && head[5] === 0
+    )
+  }
+  if (image.namedSections) return false
+  return (await search(f, image.pclntabSearch)) !== null
 }

@@ -8,7 +8,7 @@ import { parseModInfo, readRawBuildInfo } from './buildinfo.ts'
 import { type Image, parseElf, parseMacho, parsePe } from './containers.ts'
 import { BinaryFile, type ReadStats } from './file.ts'
 import { EXECUTABLE_HEAD_BYTES, executableFormat, type GoBuildInfo } from './index.ts'
-import { readSymbols } from './pclntab.ts'
+import { hasFunctionTable, readSymbols } from './pclntab.ts'
 
 export interface ReadGoExecutableOptions {
   symbols?: boolean
@@ -62,13 +62,7 @@ async function readOpen(
   f: BinaryFile,
   wantSymbols: boolean,
 ): Promise<{ buildInfo: GoBuildInfo; symbols?: string[] } | null> {
-  const head = await f.readUpTo(0, EXECUTABLE_HEAD_BYTES)
-  const format = executableFormat(head)
-  let image: Image | null
-  if (format === 'elf') image = await parseElf(f)
-  else if (format === 'macho') image = await parseMacho(f)
-  else if (format === 'pe') image = await parsePe(f)
-  else return null
+  const image = await openImage(f)
   if (image === null) return null
   const raw = await readRawBuildInfo(f, image)
   if (raw === null) return null
@@ -81,4 +75,30 @@ async function readOpen(
   if (!wantSymbols) return { buildInfo }
   const symbols = await readSymbols(f, image)
   return symbols === undefined ? { buildInfo } : { buildInfo, symbols }
+}
+
+/**
+ * Whether an executable without build info is still a Go program: it has a Go function table (a named
+ * `.gopclntab`/`__gopclntab` section, else a pclntab header that parses in its read-only data). For a file
+ * `readGoBinary` returned null for; false for anything that is not an ELF, Mach-O or PE executable.
+ */
+export async function shipsGoFunctionTable(file: string, display: string): Promise<boolean> {
+  const handle = await open(file, 'r')
+  try {
+    const f = new BinaryFile(handle, (await handle.stat()).size, display)
+    const image = await openImage(f)
+    if (image === null) return false
+    return await hasFunctionTable(f, image)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The container's layout, or null when the file is no ELF, Mach-O or PE executable. */
+async function openImage(f: BinaryFile): Promise<Image | null> {
+  const format = executableFormat(await f.readUpTo(0, EXECUTABLE_HEAD_BYTES))
+  if (format === 'elf') return parseElf(f)
+  if (format === 'macho') return parseMacho(f)
+  if (format === 'pe') return parsePe(f)
+  return null
 }
