@@ -274,11 +274,47 @@ function unsafeRelative(p: string): boolean {
   )
 }
 
-async function sha256File(file: string): Promise<string> {
+/** Names longer than this are no function names (they bound the text kept from one run of bytes). */
+const MAX_NAME = 2048
+/** At most this many distinct strings are kept from one executable. */
+const MAX_STRINGS = 4_000_000
+
+/**
+ * One read of the file: its sha256, and every NUL-terminated run of printable ASCII with a `.` in it.
+ * The function-name table (.gopclntab's funcnametab) stores every function's name that way, the names
+ * of functions inlined into others included, which the function table alone does not list (a function
+ * inlined at every call site has no entry of its own). Any such string counts as present: strings that
+ * are no function names can only make more findings affected, never fewer.
+ */
+async function readExecutable(file: string): Promise<{ sha256: string; strings: Set<string> }> {
   const { createHash } = await import('node:crypto')
   const hash = createHash('sha256')
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
+  const strings = new Set<string>()
+  let carry: Buffer = Buffer.alloc(0)
+  const take = (b: Buffer, start: number, end: number): void => {
+    const n = end - start
+    if (n < 3 || n > MAX_NAME || strings.size >= MAX_STRINGS) return
+    let dot = false
+    for (let i = start; i < end; i++) {
+      const c = b[i]!
+      if (c < 0x20 || c > 0x7e) return
+      if (c === 0x2e) dot = true
+    }
+    if (dot) strings.add(b.toString('latin1', start, end))
+  }
+  for await (const raw of createReadStream(file)) {
+    const chunk = raw as Buffer
+    hash.update(chunk)
+    const b = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk
+    let start = 0
+    for (let nul = b.indexOf(0, start); nul !== -1; nul = b.indexOf(0, start)) {
+      take(b, start, nul)
+      start = nul + 1
+    }
+    // a run that goes on past this chunk: kept while it could still be a name
+    carry = b.length - start <= MAX_NAME ? Buffer.from(b.subarray(start)) : Buffer.alloc(0)
+  }
+  return { sha256: hash.digest('hex'), strings }
 }
 
 async function binaryEvidence(go: GoFacts, o: GoEvidenceOptions): Promise<GoEvidence> {
@@ -299,8 +335,9 @@ async function binaryEvidence(go: GoFacts, o: GoEvidenceOptions): Promise<GoEvid
     return none('GO_REACH_BINARY_MISSING', `executable ${shown} is not in the project`)
   }
   let digest: string
+  let strings: Set<string>
   try {
-    digest = await sha256File(file)
+    ;({ sha256: digest, strings } = await readExecutable(file))
   } catch (e) {
     return none('GO_REACH_BINARY_MISSING', `executable ${shown} cannot be read: ${(e as Error).message}`)
   }
@@ -319,7 +356,8 @@ async function binaryEvidence(go: GoFacts, o: GoEvidenceOptions): Promise<GoEvid
   const symbols = read.symbols ?? []
   if (symbols.length === 0)
     return none('GO_REACH_BINARY_UNREADABLE', `executable ${shown} has no function names (.gopclntab)`)
-  const index = toSymbolIndex(symbols)
+  // the function table's names, and every name the name table holds (inlined functions too)
+  const index = toSymbolIndex([...symbols, ...strings])
   const setting = (k: string) => read.buildInfo.settings.find((s) => s.key === k)?.value
   return {
     kind: 'binary',
