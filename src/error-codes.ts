@@ -397,7 +397,10 @@ const SCAN = {
     hint: 'download the OSV export again (a ZIP or a folder of OSV JSON files)',
   },
   SCAN_EXPORT_MISSING: { exit: 2, hint: 'fix the --offline-db path' },
-  SCAN_EXPORT_NO_RECORDS: { exit: 3, hint: 'use the npm export osv.dev publishes (npm/all.zip)' },
+  SCAN_EXPORT_NO_RECORDS: {
+    exit: 3,
+    hint: 'use the export osv.dev publishes for that ecosystem (npm/all.zip, Go/all.zip; both unzipped in one folder for a mixed project)',
+  },
   SCAN_EXPORT_STALE: { exit: 3, hint: 'download a fresh OSV export, or raise --max-db-age' },
   SCAN_EXPORT_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of the OSV export' },
   SCAN_FINDINGS_AT_FAIL_ON: { exit: 1, hint: 'fix or suppress the findings at or above --fail-on' },

@@ -5,14 +5,14 @@
  * with capitals.
  */
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { goQueryPurl } from '../../src/scan/go-reach.ts'
 import { runScan, type ScanOptions } from '../../src/scan/index.ts'
 import { type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
-import { goExportZip, goRecords, goScanOptions, makeGoSbom } from './go-helpers.ts'
-import { tempDir, writeJson } from './helpers.ts'
+import { goExportZip, goRecords, goRecordsDir, goScanOptions, makeGoSbom } from './go-helpers.ts'
+import { makeSbom, recordsDir, tempDir, writeJson } from './helpers.ts'
 
 let fake: OsvFake
 let work: { dir: string; cleanup: () => Promise<void> }
@@ -135,4 +135,29 @@ test('the query purl: Go releases as semver, module versions without the v, capi
     goQueryPurl('github.com/Azure/go-autorest', 'v14.2.0+incompatible'),
     'pkg:golang/github.com/Azure/go-autorest@14.2.0+incompatible',
   )
+})
+
+test('a mixed npm + Go SBOM against one folder holding both exports: both checked, complete', async () => {
+  const { dir, cleanup } = await tempDir('detbuild-go-mixed-')
+  try {
+    const db = path.join(dir, 'osv')
+    await mkdir(db)
+    for (const f of await readdir(recordsDir)) await copyFile(path.join(recordsDir, f), path.join(db, f))
+    for (const f of await readdir(goRecordsDir)) await copyFile(path.join(goRecordsDir, f), path.join(db, f))
+    const sbom = makeGoSbom([{ name: 'golang.org/x/net', version: 'v0.16.0' }])
+    const npm = makeSbom([{ name: 'minimist', version: '1.2.5' }], ['minimist@1.2.5'])
+    sbom.components = [...(sbom.components as unknown[]), ...(npm.components as unknown[])]
+    await writeJson(path.join(dir, 'sbom.json'), sbom)
+    const r = await runScan(goScanOptions(dir, { offlineDb: 'osv' }))
+    assert.equal(r.report.complete, true, JSON.stringify(r.report.uncheckedReasons))
+    assert.deepEqual(byPackage(r.report.findings), [
+      'golang.org/x/net@v0.16.0 GO-2023-2102',
+      'golang.org/x/net@v0.16.0 GO-2024-2687',
+      'minimist@1.2.5 GHSA-xvch-5gv4-984h',
+    ])
+    // npm findings carry no reachability analysis; Go findings do
+    assert.ok(r.report.findings.every((f) => (f.analysis === undefined) === (f.name === 'minimist')))
+  } finally {
+    await cleanup()
+  }
 })
