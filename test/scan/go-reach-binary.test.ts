@@ -14,7 +14,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { promisify } from 'node:util'
@@ -227,6 +227,20 @@ test('an executable that is not the one the SBOM names: every finding stays affe
     await writeSbom(bad, digest)
     r = await scan()
     for (const f of r.report.findings) assert.equal(f.analysis?.code, 'GO_REACH_BINARY_MISSING', bad)
+  }
+  // a symlink in the project to an executable outside it (with that executable's digest)
+  const outside = await tempDir('detbuild-go-outside-')
+  try {
+    await copyFile(path.join(work.dir, 'bin/app'), path.join(outside.dir, 'app'))
+    await symlink(path.join(outside.dir, 'app'), path.join(work.dir, 'bin/link'))
+    await writeSbom('bin/link', digest)
+    r = await scan()
+    for (const f of r.report.findings) {
+      assert.equal(f.analysis?.code, 'GO_REACH_BINARY_MISSING')
+      assert.match(f.analysis!.detail, /leads out of the project/)
+    }
+  } finally {
+    await outside.cleanup()
   }
   // a damaged executable whose digest the SBOM records: unreadable, affected
   const bytes = await readFile(path.join(work.dir, 'bin/app'))
