@@ -166,6 +166,38 @@ const GO = {
   GO_MOD_INCONSISTENT: { exit: 2, hint: 'run go mod tidy, then detbuild sbom again' },
   GO_MOD_SYNTAX: { exit: 2, hint: 'fix go.mod at the line the message names (go mod tidy rewrites it)' },
   GO_MOD_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.mod' },
+  // reasons a Go finding stays affected (vulns.json `analysis.code`): it counts for --fail-on and policy
+  GO_REACH_BINARY_DIGEST_MISMATCH: {
+    exit: 1,
+    hint: 'the executable is not the one the SBOM was made from: run detbuild sbom again on the current files',
+  },
+  GO_REACH_BINARY_MISMATCH: {
+    exit: 1,
+    hint: 'the executable does not hold the module version the SBOM says: run detbuild sbom again',
+  },
+  GO_REACH_BINARY_MISSING: {
+    exit: 1,
+    hint: 'keep the executable the SBOM was read from at its path in the project when scanning',
+  },
+  GO_REACH_BINARY_UNREADABLE: {
+    exit: 1,
+    hint: "the executable has no readable Go function table: fix or upgrade the finding's package",
+  },
+  GO_REACH_NO_EVIDENCE: {
+    exit: 1,
+    hint: 'scan in the Go project folder (go.mod), or from an SBOM of the executable',
+  },
+  GO_REACH_NO_SYMBOLS: { exit: 1, hint: 'the advisory lists no vulnerable symbols: upgrade the package' },
+  GO_REACH_PACKAGE_IMPORTED: { exit: 1, hint: 'the program imports the vulnerable package: upgrade it' },
+  GO_REACH_SOURCE_INCOMPLETE: {
+    exit: 1,
+    hint: 'set GOROOT to the scanned Go release and fill the module cache (go mod download), then scan again',
+  },
+  GO_REACH_SYMBOL_PRESENT: {
+    exit: 1,
+    hint: 'the executable contains the vulnerable code: upgrade the package',
+  },
+  GO_REACH_TOOLCHAIN: { exit: 1, hint: 'upgrade the Go toolchain the project is built with' },
   GO_SUM_SYNTAX: { exit: 2, hint: 'fix go.sum at the line the message names (go mod tidy rewrites it)' },
   GO_SUM_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.sum' },
 } as const satisfies Domain<'GO'>
@@ -365,7 +397,10 @@ const SCAN = {
     hint: 'download the OSV export again (a ZIP or a folder of OSV JSON files)',
   },
   SCAN_EXPORT_MISSING: { exit: 2, hint: 'fix the --offline-db path' },
-  SCAN_EXPORT_NO_RECORDS: { exit: 3, hint: 'use the npm export osv.dev publishes (npm/all.zip)' },
+  SCAN_EXPORT_NO_RECORDS: {
+    exit: 3,
+    hint: 'use the export osv.dev publishes for that ecosystem (npm/all.zip, Go/all.zip; both unzipped in one folder for a mixed project)',
+  },
   SCAN_EXPORT_STALE: { exit: 3, hint: 'download a fresh OSV export, or raise --max-db-age' },
   SCAN_EXPORT_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of the OSV export' },
   SCAN_FINDINGS_AT_FAIL_ON: { exit: 1, hint: 'fix or suppress the findings at or above --fail-on' },

@@ -37,6 +37,7 @@ export const EVIDENCE_FILES: readonly string[] = [
   WorkspaceFiles.vulnsMarkdown,
   WorkspaceFiles.vulnsSbom,
   WorkspaceFiles.vulnsStatement,
+  WorkspaceFiles.vulnsOpenVex,
   WorkspaceFiles.policy,
   WorkspaceFiles.policyMarkdown,
   PROVENANCE_BUNDLE,

@@ -257,7 +257,12 @@ export function checkLinks(
       'the SBOM it attests',
     )
   }
-  for (const derived of [WorkspaceFiles.vulnsSarif, WorkspaceFiles.vulnsMarkdown, WorkspaceFiles.vulnsSbom])
+  for (const derived of [
+    WorkspaceFiles.vulnsSarif,
+    WorkspaceFiles.vulnsMarkdown,
+    WorkspaceFiles.vulnsSbom,
+    WorkspaceFiles.vulnsOpenVex,
+  ])
     if (files.has(derived) && !files.has(WorkspaceFiles.vulns))
       problems.push({
         kind: 'missing',

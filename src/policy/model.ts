@@ -103,6 +103,8 @@ export interface FindingView {
   dev: boolean
   summary: string | undefined
   suppressed: { reason?: string; until?: string; source?: string } | null
+  /** the scan's reachability analysis proved the vulnerable code absent (`analysis.state: not_affected`) */
+  notAffected: { justification: string; detail: string } | null
 }
 
 export interface VulnsView {
@@ -145,6 +147,13 @@ export function toVulnsView(data: unknown, file: InputFile): VulnsView {
             ...(str(s.source) ? { source: s.source as string } : {}),
           }
         : null,
+      notAffected:
+        isObject(f.analysis) && f.analysis.state === 'not_affected'
+          ? {
+              justification: str(f.analysis.justification) ?? 'vulnerable_code_not_in_execute_path',
+              detail: str(f.analysis.detail) ?? '',
+            }
+          : null,
     }
   })
   const sbom = isObject(data.sbom) ? data.sbom : {}

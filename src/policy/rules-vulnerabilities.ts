@@ -65,6 +65,11 @@ export function vulnerabilityRules(ctx: RuleContext): RuleDraft[] {
       ...(f.purl ? { purl: f.purl } : {}),
       ...(f.summary ? { summary: f.summary } : {}),
     }
+    const na = f.notAffected
+    if (na && p.honorReachability !== false) {
+      sev.excepted.push({ ...v, exception: `not affected (${na.justification}): ${na.detail}` })
+      continue
+    }
     const s = f.suppressed
     if (s && p.honorScanSuppressions !== false) {
       const until = s.until !== undefined ? expiryInstant(s.until) : undefined

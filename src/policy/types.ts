@@ -28,6 +28,8 @@ export interface VulnerabilityPolicy {
   includeDev?: boolean
   /** honour suppressions recorded by `detbuild scan` (default true) */
   honorScanSuppressions?: boolean
+  /** count findings the scan proved `not_affected` (Go symbol reachability) as excepted (default true) */
+  honorReachability?: boolean
   /** an incomplete scan (unchecked packages, other SBOM): fail, warn or ignore (default fail) */
   incompleteScan?: Level | 'ignore'
 }

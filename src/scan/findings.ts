@@ -46,9 +46,11 @@ export function groupByAlias(matches: RecordMatch[]): RecordMatch[][] {
   return [...groups.values()]
 }
 
-function primaryOf(group: RecordMatch[]): RecordMatch {
+/** The id a merged finding goes by: the Go vulnerability database's (`GO-`) for Go packages, else GitHub's. */
+function primaryOf(group: RecordMatch[], ecosystem: string | null): RecordMatch {
   const sorted = [...group].sort((a, b) => compareCodePoint(a.record.id, b.record.id))
-  return sorted.find((m) => m.record.id.startsWith('GHSA-')) ?? sorted[0]!
+  const go = ecosystem === 'Go' ? sorted.find((m) => m.record.id.startsWith('GO-')) : undefined
+  return go ?? sorted.find((m) => m.record.id.startsWith('GHSA-')) ?? sorted[0]!
 }
 
 function severityBetter(a: Severity, b: Severity): boolean {
@@ -82,7 +84,7 @@ export function toFindings(
 ): Finding[] {
   const out: Finding[] = []
   for (const group of groupByAlias(matches)) {
-    const primary = primaryOf(group)
+    const primary = primaryOf(group, component.ecosystem)
     const ids = new Set<string>()
     for (const m of group) for (const id of [m.record.id, ...(m.record.aliases ?? [])]) ids.add(id)
     ids.delete(primary.record.id)
@@ -190,21 +192,27 @@ export function sortFindings(findings: Finding[]): Finding[] {
   return [...findings].sort(compareWorstFirst)
 }
 
-/** Counts of findings that are not suppressed, by severity. */
+/** Whether a finding is open: not suppressed, and not proven `not_affected` (Go reachability). */
+export function isOpen(f: Pick<Finding, 'suppressed' | 'analysis'>): boolean {
+  return !f.suppressed && f.analysis?.state !== 'not_affected'
+}
+
+/** Counts of the open findings (see `isOpen`), by severity. */
 export function countFindings(findings: Finding[]): SeverityCounts {
   const counts = Object.fromEntries(Severities.map((s) => [s, 0])) as SeverityCounts
-  for (const f of findings) if (!f.suppressed) counts[f.severity]++
+  for (const f of findings) if (isOpen(f)) counts[f.severity]++
   return counts
 }
 
 export type { FailOn } from '../flags/index.ts'
 
 /**
- * Whether a finding fails `--fail-on`: its severity is at or above the threshold. An `unknown`
+ * Whether a finding fails `--fail-on`: it is open (not suppressed, not `not_affected`) and its severity
+ * is at or above the threshold. An `unknown`
  * severity fails every threshold: detbuild does not guess an unrated vulnerability is harmless.
  */
 export function failsThreshold(f: Finding, failOn: FailOn): boolean {
-  if (f.suppressed) return false
+  if (!isOpen(f)) return false
   if (failOn === 'any') return true
   if (f.severity === 'unknown') return true
   return SeverityRank[f.severity] >= SeverityRank[failOn]

@@ -3,8 +3,10 @@
  * and writes vulns.json, the enriched SBOM, SARIF, markdown and an in-toto statement.
  * Fails closed: a package that could not be checked makes the scan incomplete (exit 3), never clean.
  */
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { resolveRepositoryPath, resolveSourceDate } from '../config/index.ts'
+import { readGoBinary } from '../ecosystems/go/binary/index.ts'
 import {
   defaultEcosystems,
   type Ecosystem,
@@ -22,8 +24,18 @@ import { redactDeep } from '../util/redact.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
 import { uncheckableReason } from './checkable.ts'
-import { countFindings, type FailOn, failsThreshold, sortFindings, toFindings } from './findings.ts'
+import { countFindings, type FailOn, failsThreshold, isOpen, sortFindings, toFindings } from './findings.ts'
+import {
+  analyseGoFinding,
+  GO_ECOSYSTEM,
+  type GoBinaryReader,
+  type GoEvidence,
+  goQueryPurl,
+  loadGoEvidence,
+  matchNames,
+} from './go-reach.ts'
 import { loadOfflineDb, type OfflineDb } from './offline-db.ts'
+import { toOpenVex } from './openvex.ts'
 import { OsvCache } from './osv-cache.ts'
 import { DefaultOsvUrl, OsvClient, type OsvClientOptions, toOsvEndpoint, useEnvProxy } from './osv-client.ts'
 import { OsvIndex, type RecordMatch } from './osv-index.ts'
@@ -41,7 +53,7 @@ import type {
 } from './types.ts'
 
 export type { FailOn } from './findings.ts'
-export { countFindings, failsThreshold, sortFindings } from './findings.ts'
+export { countFindings, failsThreshold, isOpen, sortFindings } from './findings.ts'
 export { OsvCacheFolder } from './osv-cache.ts'
 export { DefaultOsvUrl } from './osv-client.ts'
 export { toAdviceText } from './outputs.ts'
@@ -82,6 +94,11 @@ export interface ScanOptions {
   /** the ecosystems that map purl types and match versions; default: every one detbuild supports */
   ecosystems?: EcosystemRegistry
   /**
+   * reads a Go executable's build info and function names (Go reachability, `detbuild:go:binary`);
+   * default: detbuild's reader
+   */
+  goBinaryReader?: GoBinaryReader
+  /**
    * the project folder from the repository's top folder (POSIX, `''` at the top): SARIF and annotations
    * name files from there; default: git's answer for `cwd` (`''` outside git: the project folder)
    */
@@ -111,12 +128,22 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     ? await matchOffline(o, selected.toCheck, loaded.ecosystems)
     : await matchOnline(o, selected.toCheck, loaded.ecosystems)
   const unchecked = new Map([...selected.unchecked, ...matched.unchecked])
-  const { report, expired } = toVulnsReport(loaded, o, { ...selected, ...matched, unchecked })
+  // Go findings: the executable or the source each is compared with (read only when there are some)
+  const withGoFindings = [...matched.matches].filter(([c, l]) => c.ecosystem === GO_ECOSYSTEM && l.length > 0)
+  const goEvidence = await loadGoEvidence(
+    withGoFindings.map(([c]) => c),
+    selected.toCheck,
+    { cwd: o.cwd, env: o.env, reader: o.goBinaryReader ?? readGoBinary },
+  )
+  const { report, expired } = toVulnsReport(loaded, o, { ...selected, ...matched, unchecked }, goEvidence)
   for (const e of expired)
     o.log.warn(`suppression of ${e.id} (${e.source}) expired on ${e.until}; it no longer applies`)
   // made and written one at a time: only one output's text is held at once
   const files = toScanFiles(report, loaded, o)
   for (const [name, content] of files) await writeFileAtomic(path.join(o.out, name), content())
+  // a VEX document left by an earlier scan would speak for findings this one does not have
+  if (!files.some(([name]) => name === WorkspaceFiles.vulnsOpenVex))
+    await rm(path.join(o.out, WorkspaceFiles.vulnsOpenVex), { force: true })
   return toScanResult(
     report,
     o.failOn,
@@ -216,7 +243,7 @@ async function matchOffline(
   const dbPath = path.resolve(o.cwd, o.offlineDb!)
   const db = await loadOfflineDb(dbPath, displayPath(o, dbPath), {
     // only records naming an SBOM package are parsed and kept: memory follows the SBOM, not the export
-    names: new Set(toCheck.map((c) => c.name)),
+    names: new Set(toCheck.flatMap((c) => matchNames(c))),
     indexCacheDir: o.cacheDir === null ? null : path.join(o.cacheDir, 'offline-index'),
   })
   o.log.debug(
@@ -239,7 +266,10 @@ async function matchOffline(
   for (const c of toCheck)
     if (!none.has(c)) {
       const eco = c.ecosystem!
-      matches.set(c, db.index.match(eco, c.name, c.version, !c.exactName, ecosystems.versionsFor(eco)))
+      const order = ecosystems.versionsFor(eco)
+      // the Go release is matched as `stdlib` and as `toolchain`: one list, in id order
+      const list = matchNames(c).flatMap((n) => db.index.match(eco, n, c.version, !c.exactName, order))
+      matches.set(c, list.length > 1 ? list.sort((a, b) => compareCodePoint(a.record.id, b.record.id)) : list)
     }
   return { matches, source, unchecked }
 }
@@ -265,19 +295,20 @@ async function matchOnline(
       // records are cached per source: what one server sent never answers a scan against another
       cache: o.cacheDir ? new OsvCache(o.cacheDir, `api ${endpoint.display}`) : null,
     })
-    const queryPurl = new Map(toCheck.map((c) => [c, queryPurlOf(c, ecosystems)]))
-    const q = await client.queryBatch(uniqueSortedValues(queryPurl))
+    const queryPurls = new Map(toCheck.map((c) => [c, queryPurlsOf(c, ecosystems)]))
+    const q = await client.queryBatch([...new Set([...queryPurls.values()].flat())].sort(compareCodePoint))
     const hydrated = await client.getVulns([...q.vulns.values()].flat())
     const helper = new OsvIndex()
     for (const c of toCheck) {
-      const purl = queryPurl.get(c)!
-      const failed = q.failed.get(purl)
+      const purls = queryPurls.get(c)!
+      const failed = purls.map((p) => q.failed.get(p)).find((f) => f !== undefined)
       if (failed !== undefined) {
         unchecked.set(c.purl, toReason(failed))
         continue
       }
       const list: RecordMatch[] = []
-      for (const ref of q.vulns.get(purl) ?? []) {
+      const refs = new Map(purls.flatMap((p) => q.vulns.get(p) ?? []).map((r) => [r.id, r]))
+      for (const ref of refs.values()) {
         const record = hydrated.records.get(ref.id)
         if (!record) {
           // the vulnerability is known to apply; its details are not: report it, and say so
@@ -294,7 +325,15 @@ async function matchOnline(
         }
         if (record.withdrawn) continue
         const eco = c.ecosystem!
-        list.push(helper.fixesFor(record, eco, c.name, c.version, !c.exactName, ecosystems.versionsFor(eco)))
+        const order = ecosystems.versionsFor(eco)
+        const fixes = matchNames(c).map((n) =>
+          helper.fixesFor(record, eco, n, c.version, !c.exactName, order),
+        )
+        list.push({
+          record,
+          fixed: fixes.flatMap((f) => f.fixed),
+          unparsable: fixes.some((f) => f.unparsable),
+        })
         if (source.lastUpdate === null || record.modified > source.lastUpdate)
           source.lastUpdate = record.modified
       }
@@ -317,12 +356,22 @@ function toVulnsReport(
   { sbomPath, sbomText, input, ecosystems, lock, ignores, location }: ScanInputs,
   o: ScanOptions,
   { matches, source, unchecked, excludedDev }: Matched & Selection,
+  goEvidence: ReadonlyMap<ScanComponent, GoEvidence>,
 ): { report: VulnsReport; expired: ReturnType<typeof applySuppressions>['expired'] } {
   let findings: Finding[] = []
   const directsOf = toDirectsOf(input)
   for (const [c, list] of matches)
-    if (list.length > 0)
-      findings.push(...toFindings(c, list, lock, ecosystems.versionsFor(c.ecosystem!), directsOf(c.bomRef)))
+    if (list.length > 0) {
+      const order = ecosystems.versionsFor(c.ecosystem!)
+      const found = toFindings(c, list, lock, order, directsOf(c.bomRef))
+      const evidence = goEvidence.get(c)
+      if (evidence === undefined) findings.push(...found)
+      else
+        for (const f of found) {
+          const records = list.filter((m) => f.records.includes(m.record.id))
+          findings.push({ ...f, analysis: analyseGoFinding(records, c, order, evidence) })
+        }
+    }
   const applied = applySuppressions(findings, ignores, o.now)
   findings = sortFindings(applied.findings)
   const uncheckedList = [...unchecked.keys()].sort(compareCodePoint)
@@ -344,7 +393,7 @@ function toVulnsReport(
   return { report, expired: applied.expired }
 }
 
-/** Pure: the five outputs, by workspace file name, each made when asked for. */
+/** Pure: the five outputs (six with Go findings: vulns.openvex.json), by workspace file name, each made when asked for. */
 function toScanFiles(
   report: VulnsReport,
   { sbomRaw, ignores, scanTime }: ScanInputs,
@@ -352,7 +401,16 @@ function toScanFiles(
 ): Array<[string, () => string]> {
   const vulnsJson = stableJson(report)
   const vulnsSha256 = sha256Hex(vulnsJson)
+  const root = (sbomRaw.metadata as { component?: { purl?: unknown } } | undefined)?.component?.purl
+  const vex = toOpenVex(report, {
+    product: typeof root === 'string' ? root : null,
+    timestamp: scanTime.toISOString(),
+  })
   return [
+    // Go findings' reachability, when there are any (vulns.json holds the same analysis)
+    ...(vex === null
+      ? []
+      : ([[WorkspaceFiles.vulnsOpenVex, () => stableJson(vex)]] as Array<[string, () => string]>)),
     [WorkspaceFiles.vulns, () => vulnsJson],
     [WorkspaceFiles.vulnsSarif, () => stableJson(toSarif(report))],
     [WorkspaceFiles.vulnsMarkdown, () => toMarkdown(report)],
@@ -400,7 +458,15 @@ function canonicalPurl(c: ScanComponent): string {
   return c.purl.replace(/[?#].*$/, '')
 }
 
-/** The purl to ask OSV about: the SBOM's, as the component's ecosystem spells it (`Ecosystem.queryPurl`). */
+/**
+ * The purls to ask OSV about: the SBOM's, as the component's ecosystem spells it (`Ecosystem.queryPurl`);
+ * a Go package as OSV's Go records write it, the Go release as both `stdlib` and `toolchain`.
+ */
+function queryPurlsOf(c: ScanComponent, ecosystems: EcosystemRegistry): string[] {
+  if (c.ecosystem === GO_ECOSYSTEM) return matchNames(c).map((n) => goQueryPurl(n, c.version))
+  return [queryPurlOf(c, ecosystems)]
+}
+
 function queryPurlOf(c: ScanComponent, ecosystems: EcosystemRegistry): string {
   const purl = canonicalPurl(c)
   const adapter = c.ecosystem === null ? undefined : ecosystems.byOsvEcosystem(c.ecosystem)
@@ -462,10 +528,6 @@ function toScanLocation(repositoryPath: string, file: string): ScanLocation {
     : { projectPath: repositoryPath, file: `${repositoryPath}/${rel}` }
 }
 
-function uniqueSortedValues(m: Map<unknown, string>): string[] {
-  return [...new Set(m.values())].sort(compareCodePoint)
-}
-
 function displayPath(o: ScanOptions, file: string): string {
   const rel = toPosixRelative(o.cwd, file)
   return rel.startsWith('..') ? path.basename(file) : rel
@@ -497,17 +559,18 @@ async function loadIgnores(o: ScanOptions): Promise<IgnoreEntry[]> {
 function summaryText(r: VulnsReport, failOn: FailOn | null, failing: number): string {
   const lines: string[] = []
   const c = r.counts
-  const open = r.findings.length - r.suppressedCount
+  const notAffected = r.findings.filter((f) => !f.suppressed && f.analysis?.state === 'not_affected').length
+  const open = r.findings.length - r.suppressedCount - notAffected
   if (r.source.problem) lines.push(`${r.source.problem.code}: ${r.source.problem.message}`)
   lines.push(
     `scan: ${plural(r.componentsChecked, 'package')} checked against ${r.source.kind === 'api' ? r.source.url : `offline export ${r.source.export}`}`,
   )
   lines.push(
-    `findings: ${open} open (critical ${c.critical}, high ${c.high}, medium ${c.medium}, low ${c.low}, none ${c.none}, unknown ${c.unknown}), ${r.suppressedCount} suppressed`,
+    `findings: ${open} open (critical ${c.critical}, high ${c.high}, medium ${c.medium}, low ${c.low}, none ${c.none}, unknown ${c.unknown}), ${r.suppressedCount} suppressed${notAffected > 0 ? `, ${notAffected} not affected (vulnerable code not in the program: ${WorkspaceFiles.vulnsOpenVex})` : ''}`,
   )
   // worst first (the findings' order); each with the direct dependencies to upgrade
   for (const f of r.findings) {
-    if (f.suppressed) continue
+    if (!isOpen(f)) continue
     const advice = toAdviceText(f)
     lines.push(
       `  ${f.severity.padEnd(8)} ${f.name}@${f.version}  ${f.id}${f.fixed ? `  fixed in ${f.fixed}` : '  no fix'}${advice ? `  ${advice}` : ''}`,

@@ -9,7 +9,7 @@
  * (It imports nothing heavy: the export worker threads load it.)
  */
 import { InputError } from '../errors.ts'
-import type { OsvRecord } from './types.ts'
+import type { OsvAffected, OsvRecord } from './types.ts'
 
 /** What the scanner records from a string field while it validates it. */
 export const Capture = {
@@ -202,6 +202,13 @@ export function assertOsvRecord(raw: unknown, file: string): OsvRecord {
   return raw as OsvRecord
 }
 
+/** A Go entry's `ecosystem_specific.imports` (checked where it is used: go-reach.ts), else undefined. */
+function goImports(a: OsvAffected): unknown {
+  if (a.package?.ecosystem !== 'Go') return undefined
+  const es = a.ecosystem_specific
+  return typeof es === 'object' && es !== null ? (es as { imports?: unknown }).imports : undefined
+}
+
 /** The fields findings and outputs use; drops `details` and the like to bound memory. */
 export function slimRecord(r: OsvRecord): OsvRecord {
   const ds = r.database_specific
@@ -220,6 +227,8 @@ export function slimRecord(r: OsvRecord): OsvRecord {
       ...(a.package ? { package: a.package } : {}),
       ...(a.ranges ? { ranges: a.ranges } : {}),
       ...(a.versions ? { versions: a.versions } : {}),
+      // Go records: the vulnerable packages and symbols, for reachability (scan/go-reach.ts)
+      ...(goImports(a) !== undefined ? { ecosystem_specific: { imports: goImports(a) } } : {}),
     })),
     ...(r.references ? { references: r.references.slice(0, 20) } : {}),
     ...(ds ? { database_specific: { severity: ds.severity, cwe_ids: ds.cwe_ids } } : {}),

@@ -14,6 +14,7 @@ export function advisoryUrl(id: string): string {
   const safe = encodeURIComponent(id)
   if (id.startsWith('GHSA-')) return `https://github.com/advisories/${safe}`
   if (id.startsWith('CVE-')) return `https://nvd.nist.gov/vuln/detail/${safe}`
+  if (id.startsWith('GO-')) return `https://pkg.go.dev/vuln/${safe}`
   return `https://osv.dev/vulnerability/${safe}`
 }
 
@@ -165,7 +166,14 @@ export function toSarif(report: VulnsReport): unknown {
               },
             ],
           }
-        : {}),
+        : f.analysis?.state === 'not_affected'
+          ? {
+              // Go reachability: the vulnerable code is not in the program (vulns.openvex.json)
+              suppressions: [
+                { kind: 'external', status: 'accepted', justification: `not affected: ${f.analysis.detail}` },
+              ],
+            }
+          : {}),
     }
   })
   return {
@@ -283,7 +291,9 @@ export function toMarkdown(report: VulnsReport): string {
       const dep = `${f.direct ? 'direct' : 'transitive'}${f.dev ? ', dev' : ''}${f.paths[0] && f.paths[0].length > 2 ? ` (${f.paths[0].join(' › ')})` : ''}`
       const status = f.suppressed
         ? `suppressed${f.suppressed.until ? ` until ${f.suppressed.until}` : ''}: ${f.suppressed.reason}`
-        : 'open'
+        : f.analysis?.state === 'not_affected'
+          ? `not affected: ${f.analysis.detail}`
+          : 'open'
       lines.push(
         `| ${f.severity}${f.score !== null ? ` (${f.score})` : ''} | ${mdCode(`${f.name}@${f.version}`)} | [${md(f.id)}](${advisoryUrl(f.id)}) | ${md(f.aliases.join(', '))} | ${md(f.fixed ?? '—')} | ${fix} | ${md(toAdviceText(f).replace(/^upgrade /, '') || '—')} | ${md(dep)} | ${md(status)} |`,
       )
@@ -325,6 +335,9 @@ export function toEnrichedSbom(sbom: Record<string, unknown>, report: VulnsRepor
     }))
     const cwes = f.cwes.map((c) => Number(/^CWE-(\d+)$/.exec(c)?.[1])).filter((n) => Number.isInteger(n))
     const suppressed = list.filter((x) => x.suppressed)
+    // Go reachability: not affected where every package it was found in was proven so
+    const notAffected =
+      suppressed.length === 0 && list.every((x) => x.analysis?.state === 'not_affected') ? list : []
     return {
       'bom-ref': `vulnerability:${id}`,
       id,
@@ -361,7 +374,15 @@ export function toEnrichedSbom(sbom: Record<string, unknown>, report: VulnsRepor
                 .join('\n'),
             },
           }
-        : {}),
+        : notAffected.length > 0
+          ? {
+              analysis: {
+                state: 'not_affected',
+                justification: 'code_not_reachable',
+                detail: notAffected.map((x) => `${x.purl}: ${x.analysis!.detail}`).join('\n'),
+              },
+            }
+          : {}),
       affects: list
         .map((x) => ({ ref: x.bomRef, versions: [{ version: x.version, status: 'affected' }] }))
         .sort((a, b) => compareCodePoint(a.ref, b.ref)),

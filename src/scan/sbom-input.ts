@@ -8,7 +8,7 @@ import { defaultEcosystems, type EcosystemRegistry } from '../ecosystems/index.t
 import { InputError } from '../errors.ts'
 import { specVersionProblem } from '../util/input-shapes.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import type { ScanComponent } from './types.ts'
+import type { GoFacts, ScanComponent } from './types.ts'
 
 export interface SbomComponentRaw {
   'bom-ref'?: string
@@ -133,17 +133,20 @@ export function toSbomInput(
     const dev =
       c.scope === 'excluded' ||
       props.some((p) => p.name === 'cdx:npm:package:development' && p.value === 'true')
+    const go = purl.type === 'golang' ? toGoFacts(props) : undefined
     components.push({
       purl: c.purl,
       bomRef: ref,
       name,
       exactName,
-      version,
+      // the Go release: the SBOM's raw `go1.x.y` when it records one (the purl may write `1.x.y`)
+      version: name === 'stdlib' && go?.version !== undefined ? go.version : version,
       ecosystem: ecosystems.osvEcosystemForPurlType(purl.type),
       dev,
       direct: direct.has(ref),
       installPaths,
       paths: paths.get(ref) ?? [],
+      ...(go !== undefined ? { go } : {}),
     })
   }
   components.sort((a, b) => compareCodePoint(a.purl, b.purl) || compareCodePoint(a.bomRef, b.bomRef))
@@ -188,6 +191,23 @@ export function toDirectsOf(input: SbomInput): (ref: string) => ScanComponent[] 
     }
     return out
   }
+}
+
+/** The `detbuild:go:*` properties the scan reads (docs/go.md), or undefined when there are none. */
+function toGoFacts(props: ReadonlyArray<{ name: string; value: string }>): GoFacts | undefined {
+  const get = (n: string): string | undefined => {
+    const v = props.find((p) => p.name === n)?.value
+    return typeof v === 'string' && v !== '' ? v : undefined
+  }
+  const version = get('detbuild:go:version')
+  const binary = get('detbuild:go:binary')
+  const binarySha256 = get('detbuild:go:binary-sha256')
+  const facts: GoFacts = {
+    ...(version !== undefined && /^go\d+\.\d+/.test(version) ? { version } : {}),
+    ...(binary !== undefined ? { binary } : {}),
+    ...(binarySha256 !== undefined ? { binarySha256: binarySha256.toLowerCase() } : {}),
+  }
+  return Object.keys(facts).length > 0 ? facts : undefined
 }
 
 /** The fields the scan reads have their CycloneDX types (a purl that is an array is bad input, not a crash). */

@@ -71,6 +71,48 @@ export interface ScanComponent {
   installPaths: string[]
   /** paths from the root, as package names, shortest first */
   paths: string[][]
+  /** Go components: the `detbuild:go:*` properties the scan reads (absent for other ecosystems) */
+  go?: GoFacts
+}
+
+/** The SBOM's `detbuild:go:*` properties of a Go component (contract: docs/go.md). */
+export interface GoFacts {
+  /** `detbuild:go:version`: the Go release (`go1.21.5`), on the `stdlib` component */
+  version?: string
+  /** `detbuild:go:binary`: the executable it was read from, relative to the project (POSIX) */
+  binary?: string
+  /** `detbuild:go:binary-sha256`: that executable's sha256 (hex) */
+  binarySha256?: string
+}
+
+/** Reason codes of a Go finding's reachability analysis (docs/errors.md). */
+export type GoReachCode =
+  | 'GO_REACH_BINARY_DIGEST_MISMATCH'
+  | 'GO_REACH_BINARY_MISMATCH'
+  | 'GO_REACH_BINARY_MISSING'
+  | 'GO_REACH_BINARY_UNREADABLE'
+  | 'GO_REACH_NO_EVIDENCE'
+  | 'GO_REACH_NO_SYMBOLS'
+  | 'GO_REACH_PACKAGE_IMPORTED'
+  | 'GO_REACH_SOURCE_INCOMPLETE'
+  | 'GO_REACH_SYMBOL_PRESENT'
+  | 'GO_REACH_TOOLCHAIN'
+
+/**
+ * Whether a finding's vulnerable code is in the program (Go: symbol-level reachability). `not_affected`
+ * only on proof; `affected` with the reason `code` otherwise (analysed and present, or not analysable).
+ */
+export interface FindingAnalysis {
+  state: 'affected' | 'not_affected'
+  /** OpenVEX / CISA justification of a `not_affected` state */
+  justification?: 'vulnerable_code_not_in_execute_path'
+  /** what was compared: the executable's function names, the source's import graph, or nothing */
+  method: 'binary' | 'source' | 'none'
+  /** why the finding stays affected */
+  code?: GoReachCode
+  detail: string
+  /** the vulnerable symbols (`pkg.T.M`) or packages found in the program */
+  present?: string[]
 }
 
 export interface Suppression {
@@ -120,6 +162,8 @@ export interface Finding {
    * the SBOM's dependency graph, each the one to upgrade to be rid of it; sorted by name, then version
    */
   upgrade: Upgrade[]
+  /** Go findings: symbol-level reachability; absent for ecosystems without it */
+  analysis?: FindingAnalysis
 }
 
 /** One direct dependency to upgrade for a finding (see `Finding.upgrade`). */

@@ -16,6 +16,8 @@ export const WorkspaceFiles = {
   vulnsMarkdown: 'vulns.md',
   vulnsSbom: 'sbom.vulns.cdx.json',
   vulnsStatement: 'vulns.intoto.json',
+  /** `detbuild scan`, Go findings: symbol-level reachability as an OpenVEX document */
+  vulnsOpenVex: 'vulns.openvex.json',
   policy: 'policy.json',
   policyMarkdown: 'policy.md',
   signatures: 'signatures.json',

@@ -1,6 +1,6 @@
 /**
  * A loopback OSV-compatible server for tests: `POST /v1/querybatch` and `GET /v1/vulns/{id}` over
- * real OSV records, with pagination and fault switches (429 + Retry-After, 500, slow replies,
+ * real OSV records (npm; Go's `golang` purls against `Go` records), with pagination and fault switches (429 + Retry-After, 500, slow replies,
  * malformed JSON, truncated results). Matching uses detbuild's OsvIndex: the fake stands in for
  * osv.dev's own matcher, so the online/offline comparison tests the client, paging and merging paths.
  *
@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { PackageURL } from 'packageurl-js'
+import { goVersionOrder } from '../../src/ecosystems/go/version-order.ts'
 import { npmNameFromPurl } from '../../src/ecosystems/npm/names.ts'
 import { OsvIndex } from '../../src/scan/osv-index.ts'
 import type { OsvRecord } from '../../src/scan/types.ts'
@@ -154,10 +155,15 @@ export async function startOsvFake(
           if (q.version !== undefined) return { error: 'version must not be set with a versioned purl' }
           const p = PackageURL.fromString(q.package.purl)
           // npm names are case-sensitive (JSONStream is not jsonstream); packageurl-js lowercases them
-          const name = npmNameFromPurl(q.package.purl) ?? (p.namespace ? `${p.namespace}/${p.name}` : p.name)
-          const all = index
-            .match('npm', name, p.version ?? '')
-            .map((m) => ({ id: m.record.id, modified: m.record.modified }))
+          const go = p.type === 'golang'
+          const name =
+            (go ? null : npmNameFromPurl(q.package.purl)) ??
+            (p.namespace ? `${p.namespace}/${p.name}` : p.name)
+          const all = (
+            go
+              ? index.match('Go', name, p.version ?? '', false, goVersionOrder)
+              : index.match('npm', name, p.version ?? '')
+          ).map((m) => ({ id: m.record.id, modified: m.record.modified }))
           const start = q.page_token ? Number(q.page_token) : 0
           const page = all.slice(start, start + pageSize)
           const next = start + pageSize < all.length ? { next_page_token: String(start + pageSize) } : {}

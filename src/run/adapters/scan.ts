@@ -1,7 +1,7 @@
 /** `run` → the scan step: RunOptions → ScanOptions → runScan → summary facts (findings, verdict). */
 import path from 'node:path'
 import { ExitCode } from '../../errors.ts'
-import { failsThreshold, type ScanOptions, type ScanResult } from '../../scan/index.ts'
+import { failsThreshold, isOpen, type ScanOptions, type ScanResult } from '../../scan/index.ts'
 import { plural } from '../../util/plural.ts'
 import type { RunOptions } from '../options.ts'
 import type { StepResult } from '../pipeline.ts'
@@ -42,7 +42,8 @@ export function toScanStepResult(o: RunOptions, result: ScanResult): StepResult 
     purl: f.purl,
     fixed: f.fixed,
     summary: f.summary,
-    suppressed: f.suppressed !== null,
+    // not open: suppressed, or proven not affected (Go reachability, vulns.openvex.json)
+    suppressed: !isOpen(f),
     dev: f.dev,
     failing: failOn !== null && failsThreshold(f, failOn),
     line: f.line,
