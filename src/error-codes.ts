@@ -526,6 +526,44 @@ const WORKSPACE = {
   },
 } as const satisfies Domain<'WORKSPACE'>
 
+/** Go builds (`toolchain.go`): the golang.org/toolchain pin, go.sum and the module proxy (docs/go.md "Building Go"). */
+const GO = {
+  GO_MODULE_CHECKSUM_MISMATCH: {
+    exit: 1,
+    hint: 'the module proxy served a module that does not match go.sum: investigate the proxy, never edit go.sum to match',
+  },
+  GO_MODULE_NOT_FOUND: {
+    exit: 2,
+    hint: 'the module proxy does not have the module go.sum names: check GOPROXY and go.sum',
+  },
+  GO_MODULE_PATH_INVALID: { exit: 2, hint: 'fix the module path in go.sum' },
+  GO_MODULE_TOO_LARGE: {
+    exit: 2,
+    hint: 'a module file is larger than Go allows (500 MiB zip, 16 MiB go.mod): check the proxy',
+  },
+  GO_MODULE_ZIP_INVALID: {
+    exit: 1,
+    hint: "the module proxy served a zip that breaks Go's module zip rules: investigate the proxy",
+  },
+  GO_PROXY_INVALID: {
+    exit: 2,
+    hint: 'set GOPROXY to an http(s) module proxy URL (or unset it for https://proxy.golang.org)',
+  },
+  GO_PROXY_UNAVAILABLE: {
+    exit: 3,
+    hint: 'the Go module proxy could not be reached: retry, or check GOPROXY and the network',
+  },
+  GO_SUM_INVALID: { exit: 2, hint: 'fix the go.sum line the message names (go mod tidy writes a valid one)' },
+  GO_TOOLCHAIN_CHECKSUM_MISMATCH: {
+    exit: 1,
+    hint: 'the Go toolchain is not the one detbuild.lock pins: investigate, or run "detbuild lock" on purpose',
+  },
+  GO_TOOLCHAIN_ZIP_INVALID: {
+    exit: 1,
+    hint: 'the golang.org/toolchain zip is damaged or not the release it claims to be: investigate the proxy',
+  },
+} as const satisfies Domain<'GO'>
+
 /** Every domain, by prefix: one object per domain (`ERROR_CODE_DOMAINS.SCAN.SCAN_OSV_UNAVAILABLE.hint`). */
 export const ERROR_CODE_DOMAINS = {
   ACTION,
@@ -534,6 +572,7 @@ export const ERROR_CODE_DOMAINS = {
   CONFIG,
   ECOSYSTEM,
   EVIDENCE,
+  GO,
   INPUT,
   INSPECT,
   INTERNAL,
@@ -559,6 +598,7 @@ export const ERROR_CODES = {
   ...CONFIG,
   ...ECOSYSTEM,
   ...EVIDENCE,
+  ...GO,
   ...INPUT,
   ...INSPECT,
   ...INTERNAL,
