@@ -1,0 +1,183 @@
+/**
+ * Go builds with a pinned toolchain: Debian's go1.26.10 served as a `golang.org/toolchain` zip and the
+ * real golang.org/x/sync v0.19.0 module by a loopback module proxy. The hello-world service builds twice
+ * byte-identically (`--check`), build.json and the provenance name the toolchain (with its h1: pin) and
+ * the modules of go.sum; a tampered proxy zip, a changed go.sum, a changed toolchain pin fail closed; the
+ * build itself cannot reach the network (GOPROXY=off, no network in the room).
+ */
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { after, before, test } from 'node:test'
+import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
+import {
+  debianToolchainZip,
+  GO_VERSION,
+  type GoProxy,
+  moduleFromFixture,
+  startGoProxy,
+  TOOLCHAIN_KEY,
+} from '../helpers/go-proxy.ts'
+import { tempDir } from '../helpers/paths.ts'
+import { makeProject, removeProject, runCli } from './helpers.ts'
+
+const HELLO = '../test/fixtures/go/build/hello'
+let proxy: GoProxy
+let cache: string
+let toolchainZip: Buffer
+
+const config = (extra: Record<string, unknown> = {}) =>
+  `${JSON.stringify({ toolchain: { go: GO_VERSION }, build: ['go build -o dist/hello .'], outputs: ['dist/*'], ...extra }, null, 2)}\n`
+
+function project(extra?: Record<string, unknown>): string {
+  const dir = makeProject(HELLO, { git: false })
+  writeFileSync(path.join(dir, 'detbuild.config.json'), config(extra))
+  return dir
+}
+
+before(async () => {
+  const built = debianToolchainZip()
+  if (built.builtMs !== null) console.log(`# built the toolchain fixture zip in ${built.builtMs} ms`)
+  toolchainZip = readFileSync(built.file)
+  proxy = await startGoProxy(
+    new Map([
+      ['golang.org/x/sync@v0.19.0', moduleFromFixture('golang.org/x/sync', 'v0.19.0')],
+      [TOOLCHAIN_KEY, { mod: Buffer.from('module golang.org/toolchain\n'), zip: toolchainZip }],
+    ]),
+  )
+  cache = tempDir('detbuild-go-cache-')
+})
+after(async () => {
+  await proxy?.close()
+})
+
+const env = () => ({ GOPROXY: proxy.url, SOURCE_DATE_EPOCH: '1700000000' })
+
+test('a Go service builds twice byte-identically with the pinned toolchain; build.json and provenance name it', async () => {
+  const dir = project()
+  try {
+    const out = path.join(dir, '.detbuild')
+    const r = await runCli(['-C', dir, 'build', '--check', '--cache-dir', cache, '--json'], env())
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    const lock = JSON.parse(readFileSync(path.join(dir, 'detbuild.lock'), 'utf8'))
+    const pinned = lock.goToolchains[TOOLCHAIN_KEY]
+    assert.equal(pinned.h1, hashZip(toolchainZip, (w) => assert.fail(w)))
+    assert.equal(pinned.resolved, `${proxy.url}/golang.org/toolchain/@v/v0.0.1-go${GO_VERSION}.linux-amd64.zip`)
+    const manifest = JSON.parse(readFileSync(path.join(out, 'build.json'), 'utf8'))
+    assert.equal(manifest.reproducibility.reproducible, true)
+    assert.deepEqual(
+      { ...manifest.toolchain.go, sha256: typeof manifest.toolchain.go.sha256 },
+      {
+        version: GO_VERSION,
+        pinned: true,
+        module: TOOLCHAIN_KEY,
+        h1: pinned.h1,
+        sha256: 'string',
+        checksumDatabase: 'not-checked',
+      },
+    )
+    assert.equal(manifest.goSum.file, 'go.sum')
+    const prov = JSON.parse(readFileSync(path.join(out, 'provenance.intoto.json'), 'utf8'))
+    assert.equal(prov.predicate.buildDefinition.buildType, 'https://detbuild.dev/build-types/go/v1')
+    const deps = prov.predicate.buildDefinition.resolvedDependencies
+    const go = deps.find((d: { name: string }) => d.name === 'go')
+    assert.equal(go.uri, `pkg:golang/golang.org/toolchain@v0.0.1-go${GO_VERSION}.linux-amd64`)
+    assert.equal(go.annotations.goDirhash, pinned.h1)
+    const sync = deps.find((d: { name: string }) => d.name === 'golang.org/x/sync@v0.19.0')
+    assert.equal(sync.uri, 'pkg:golang/golang.org/x/sync@v0.19.0')
+    assert.equal(sync.annotations.goDirhash, 'h1:vV+1eWNmZ5geRlYjzm2adRgW2/mcpevXNg50YZtPCE4=')
+    assert.equal(sync.annotations.goModDirhash, 'h1:9KTHXmSnoGruLpwFjVSX0lNNA75CykiMECbovNTZqGI=')
+    assert.match(sync.digest.sha256, /^[0-9a-f]{64}$/)
+    const fixed = prov.predicate.buildDefinition.internalParameters.environment
+    assert.equal(fixed.GOPROXY, 'off')
+    assert.equal(fixed.GOTOOLCHAIN, 'local')
+    assert.equal(fixed.CGO_ENABLED, '0')
+    assert.match(fixed.GOFLAGS, /-mod=readonly -trimpath/)
+    // the artifact is the Go program, and it runs
+    const artifact = path.join(out, 'artifacts', 'hello')
+    assert.ok(existsSync(artifact))
+    // artifacts are written 0644: run a copy
+    const bin = path.join(tempDir('detbuild-go-run-'), 'hello')
+    copyFileSync(artifact, bin)
+    chmodSync(bin, 0o755)
+    assert.equal(execFileSync(bin, { encoding: 'utf8' }), 'hello detbuild\n')
+    // -trimpath: no host path of the build in the binary
+    assert.ok(!readFileSync(bin).includes(Buffer.from(cache)), 'the cache path is not in the binary')
+  } finally {
+    removeProject(dir)
+  }
+})
+
+test('a tampered proxy zip with a cold module cache fails closed', async () => {
+  const dir = project()
+  try {
+    // a fresh module cache and a proxy that serves another zip for the module
+    const cold = tempDir('detbuild-go-cold-')
+    const real = proxy.modules.get('golang.org/x/sync@v0.19.0')
+    const tampered = moduleFromFixture('golang.org/x/sync', 'v0.19.0')
+    const files = new Map([[`golang.org/x/sync@v0.19.0/go.mod`, tampered.mod], ['golang.org/x/sync@v0.19.0/evil.go', Buffer.from('package sync\n')]])
+    const { writeModuleZip } = await import('../helpers/go-proxy.ts')
+    proxy.modules.set('golang.org/x/sync@v0.19.0', { mod: tampered.mod, zip: writeModuleZip(files) })
+    try {
+      const r = await runCli(['-C', dir, 'build', '--cache-dir', cold], env())
+      assert.equal(r.code, 1, r.stderr)
+      assert.match(r.stderr, /GO_MODULE_CHECKSUM_MISMATCH/)
+      assert.match(r.stderr, /golang\.org\/x\/sync@v0\.19\.0/)
+    } finally {
+      proxy.modules.set('golang.org/x/sync@v0.19.0', real as NonNullable<typeof real>)
+    }
+  } finally {
+    removeProject(dir)
+  }
+})
+
+test('a changed go.sum line, and a toolchain pin the proxy does not match, fail closed', async () => {
+  const dir = project()
+  try {
+    const sum = path.join(dir, 'go.sum')
+    writeFileSync(sum, readFileSync(sum, 'utf8').replace('h1:vV+1', 'h1:wV+1'))
+    const r = await runCli(['-C', dir, 'build', '--cache-dir', tempDir('detbuild-go-cold-')], env())
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stderr, /GO_MODULE_CHECKSUM_MISMATCH.*go\.sum line 1/)
+  } finally {
+    removeProject(dir)
+  }
+  const dir2 = project()
+  try {
+    writeFileSync(
+      path.join(dir2, 'detbuild.lock'),
+      `${JSON.stringify({ lockfileVersion: 1, packages: {}, goToolchains: { [TOOLCHAIN_KEY]: { h1: 'h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', resolved: 'x' } } })}\n`,
+    )
+    const r = await runCli(['-C', dir2, 'build', '--cache-dir', tempDir('detbuild-go-cold-')], env())
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stderr, /GO_TOOLCHAIN_CHECKSUM_MISMATCH/)
+  } finally {
+    removeProject(dir2)
+  }
+})
+
+test('a warm cache fetches nothing, and the build cannot reach the network (GOPROXY=off, no network in the room)', async () => {
+  const dir = project({
+    build: [
+      `GOPROXY=${'$'}{PROBE_PROXY} GOFLAGS=-mod=mod go get golang.org/x/sync@v0.19.0 && echo REACHED || echo OFFLINE`,
+      'go env GOPROXY',
+      'mkdir -p dist && go build -o dist/hello .',
+    ],
+  })
+  try {
+    writeFileSync(path.join(dir, 'detbuild.config.json'), readFileSync(path.join(dir, 'detbuild.config.json'), 'utf8').replace('${PROBE_PROXY}', proxy.url))
+    const before = proxy.requests.length
+    const r = await runCli(['-C', dir, 'build', '--cache-dir', cache], env())
+    assert.equal(r.code, 0, r.stderr)
+    const log = readFileSync(path.join(dir, '.detbuild', 'build.log'), 'utf8')
+    assert.match(log, /OFFLINE/)
+    assert.doesNotMatch(log, /REACHED/)
+    assert.match(log, /^off$/m)
+    // the toolchain and the module were verified again from the cache (the first test filled it), and
+    // the go get inside the room reached nothing
+    assert.equal(proxy.requests.length, before, 'no request reached the proxy')
+  } finally {
+    removeProject(dir)
+  }
+})
