@@ -86,6 +86,11 @@ const BUILD = {
     exit: 3,
     hint: 'install what the message names (bwrap or unshare), or choose another DETBUILD_ROOM',
   },
+  BUILD_GO_MODULE_MISSING: { exit: 2, hint: 'add a "module" line to go.mod (go mod init writes one)' },
+  BUILD_GO_NO_MAIN_PACKAGE: {
+    exit: 2,
+    hint: 'init found no main package to build: write the build command of detbuild.config.json yourself',
+  },
   BUILD_SOURCE_EMPTY: { exit: 2, hint: 'commit the sources, or fix the "include" globs' },
   BUILD_TOOLCHAIN_INTEGRITY: {
     exit: 1,

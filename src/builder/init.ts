@@ -13,6 +13,7 @@ import { InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import { describeJsonType, parseJson } from '../util/json-parse.ts'
+import { toGoInitialConfig } from './init-go.ts'
 import { emptyLock, formatLock, LOCK_FILE, nodePackageName, parseLock } from './lockfile.ts'
 import { findOnPath } from './run.ts'
 import { readNpmVersion } from './tool-digest.ts'
@@ -542,6 +543,12 @@ export async function initProject(
   const currentNpm = npmBin ? await readNpmVersion(npmBin) : null
   const facts = await readProjectFacts(cwd, options.currentNode, currentNpm)
   if (!facts.packageJson) {
+    // a Go module: go.mod and its main packages
+    const go = await toGoInitialConfig(cwd)
+    if (go) {
+      await writeFileAtomic(path.join(cwd, 'detbuild.config.json'), stableJson(go.config))
+      return { file: 'detbuild.config.json', ...go }
+    }
     const nested = await findNestedPackages(cwd)
     const hint =
       nested.length > 0

@@ -46,11 +46,5 @@ export const defaultEcosystems: EcosystemRegistry = createRegistry(ECOSYSTEMS, {
 })
 
 // Go builds (builder/): the golang.org/toolchain pin, go.sum's h1: checks and the module proxy
-export { hash1, hashGoMod, hashZip } from './go/dirhash.ts'
-export {
-  type GoSumLine,
-  parseGoSumLines,
-  prefetchModules,
-  resolveGoProxy,
-} from './go/module-proxy.ts'
-export { ensureGoToolchain, goPlatform, toolchainModuleVersion } from './go/toolchain.ts'
+export { parseGoSumLines, prefetchModules, resolveGoProxy } from './go/module-proxy.ts'
+export { ensureGoToolchain, goPlatform } from './go/toolchain.ts'

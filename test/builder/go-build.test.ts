@@ -62,8 +62,14 @@ test('a Go service builds twice byte-identically with the pinned toolchain; buil
     assert.equal(r.code, 0, r.stderr + r.stdout)
     const lock = JSON.parse(readFileSync(path.join(dir, 'detbuild.lock'), 'utf8'))
     const pinned = lock.goToolchains[TOOLCHAIN_KEY]
-    assert.equal(pinned.h1, hashZip(toolchainZip, (w) => assert.fail(w)))
-    assert.equal(pinned.resolved, `${proxy.url}/golang.org/toolchain/@v/v0.0.1-go${GO_VERSION}.linux-amd64.zip`)
+    assert.equal(
+      pinned.h1,
+      hashZip(toolchainZip, (w) => assert.fail(w)),
+    )
+    assert.equal(
+      pinned.resolved,
+      `${proxy.url}/golang.org/toolchain/@v/v0.0.1-go${GO_VERSION}.linux-amd64.zip`,
+    )
     const manifest = JSON.parse(readFileSync(path.join(out, 'build.json'), 'utf8'))
     assert.equal(manifest.reproducibility.reproducible, true)
     assert.deepEqual(
@@ -116,7 +122,10 @@ test('a tampered proxy zip with a cold module cache fails closed', async () => {
     const cold = tempDir('detbuild-go-cold-')
     const real = proxy.modules.get('golang.org/x/sync@v0.19.0')
     const tampered = moduleFromFixture('golang.org/x/sync', 'v0.19.0')
-    const files = new Map([[`golang.org/x/sync@v0.19.0/go.mod`, tampered.mod], ['golang.org/x/sync@v0.19.0/evil.go', Buffer.from('package sync\n')]])
+    const files = new Map([
+      [`golang.org/x/sync@v0.19.0/go.mod`, tampered.mod],
+      ['golang.org/x/sync@v0.19.0/evil.go', Buffer.from('package sync\n')],
+    ])
     const { writeModuleZip } = await import('../helpers/go-proxy.ts')
     proxy.modules.set('golang.org/x/sync@v0.19.0', { mod: tampered.mod, zip: writeModuleZip(files) })
     try {
@@ -160,13 +169,16 @@ test('a changed go.sum line, and a toolchain pin the proxy does not match, fail 
 test('a warm cache fetches nothing, and the build cannot reach the network (GOPROXY=off, no network in the room)', async () => {
   const dir = project({
     build: [
-      `GOPROXY=${'$'}{PROBE_PROXY} GOFLAGS=-mod=mod go get golang.org/x/sync@v0.19.0 && echo REACHED || echo OFFLINE`,
+      `GOPROXY=@PROBE_PROXY@ GOFLAGS=-mod=mod go get golang.org/x/sync@v0.19.0 && echo REACHED || echo OFFLINE`,
       'go env GOPROXY',
       'mkdir -p dist && go build -o dist/hello .',
     ],
   })
   try {
-    writeFileSync(path.join(dir, 'detbuild.config.json'), readFileSync(path.join(dir, 'detbuild.config.json'), 'utf8').replace('${PROBE_PROXY}', proxy.url))
+    writeFileSync(
+      path.join(dir, 'detbuild.config.json'),
+      readFileSync(path.join(dir, 'detbuild.config.json'), 'utf8').replace('@PROBE_PROXY@', proxy.url),
+    )
     const before = proxy.requests.length
     const r = await runCli(['-C', dir, 'build', '--cache-dir', cache], env())
     assert.equal(r.code, 0, r.stderr)

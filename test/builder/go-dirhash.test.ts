@@ -15,7 +15,13 @@ import {
   resolveGoProxy,
 } from '../../src/ecosystems/go/module-proxy.ts'
 import { InputError } from '../../src/errors.ts'
-import { BUILD_FIXTURES, GOROOT_DEBIAN, moduleFromFixture, requireGo, writeModuleZip } from '../helpers/go-proxy.ts'
+import {
+  BUILD_FIXTURES,
+  GOROOT_DEBIAN,
+  moduleFromFixture,
+  requireGo,
+  writeModuleZip,
+} from '../helpers/go-proxy.ts'
 
 const fail = (why: string): never => {
   throw new Error(why)
@@ -25,7 +31,9 @@ const fail = (why: string): never => {
 function realSumLines(): { zip: string; mod: string } {
   requireGo()
   const text = readFileSync(path.join(GOROOT_DEBIAN, 'src/cmd/go.sum'), 'utf8')
-  const lines = parseGoSumLines(text, 'go.sum').filter((l) => l.path === 'golang.org/x/sync' && l.version === 'v0.19.0')
+  const lines = parseGoSumLines(text, 'go.sum').filter(
+    (l) => l.path === 'golang.org/x/sync' && l.version === 'v0.19.0',
+  )
   const zip = lines.find((l) => !l.goMod)?.h1
   const mod = lines.find((l) => l.goMod)?.h1
   assert.ok(zip && mod, 'go.sum of go1.26.10 names golang.org/x/sync v0.19.0')
@@ -51,7 +59,7 @@ test('hashZip of the real golang.org/x/sync v0.19.0 module zip equals its real g
   assert.equal(hashZip(writeModuleZip(files, 9), fail), partial)
 })
 
-test('the vendored copy in Go\'s own tree is NOT the module: its h1 differs (files are missing)', () => {
+test("the vendored copy in Go's own tree is NOT the module: its h1 differs (files are missing)", () => {
   const real = realSumLines()
   const vendored = path.join(GOROOT_DEBIAN, 'src/cmd/vendor/golang.org/x/sync')
   const files = new Map<string, Buffer>()
@@ -75,7 +83,11 @@ test('go.sum lines: parsed with their line numbers; a malformed line is GO_SUM_I
   assert.equal(escapeModulePath('github.com/BurntSushi/toml'), 'github.com/!burnt!sushi/toml')
   for (const bad of ['a v1 h1:x', 'only two', '../x v1.0.0 h1:vV+1eWNmZ5geRlYjzm2adRgW2/mcpevXNg50YZtPCE4='])
     assert.throws(
-      () => parseGoSumLines(`golang.org/x/sync v0.19.0 h1:vV+1eWNmZ5geRlYjzm2adRgW2/mcpevXNg50YZtPCE4=\n${bad}\n`, 'go.sum'),
+      () =>
+        parseGoSumLines(
+          `golang.org/x/sync v0.19.0 h1:vV+1eWNmZ5geRlYjzm2adRgW2/mcpevXNg50YZtPCE4=\n${bad}\n`,
+          'go.sum',
+        ),
       (e: unknown) => e instanceof InputError && e.code === 'GO_SUM_INVALID' && /line 2/.test(e.message),
     )
 })
@@ -92,6 +104,12 @@ test('module zips are checked by Go\'s rules: prefix, no directories, no "..", n
 test('GOPROXY: the first http(s) entry; unset is the public proxy; off or direct only is refused', () => {
   assert.equal(resolveGoProxy(undefined), 'https://proxy.golang.org')
   assert.equal(resolveGoProxy('https://goproxy.example/,direct'), 'https://goproxy.example')
-  assert.throws(() => resolveGoProxy('off'), (e: unknown) => e instanceof InputError && e.code === 'GO_PROXY_INVALID')
-  assert.throws(() => resolveGoProxy('direct'), (e: unknown) => e instanceof InputError && e.code === 'GO_PROXY_INVALID')
+  assert.throws(
+    () => resolveGoProxy('off'),
+    (e: unknown) => e instanceof InputError && e.code === 'GO_PROXY_INVALID',
+  )
+  assert.throws(
+    () => resolveGoProxy('direct'),
+    (e: unknown) => e instanceof InputError && e.code === 'GO_PROXY_INVALID',
+  )
 })

@@ -5,7 +5,15 @@
  * from Debian's go1.26.10 (.tools/interop/go) into the git-ignored test/fixtures/go/build/.work/. It
  * records every request, so a test can assert what a build fetched (and that a warm cache fetched nothing).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -107,7 +115,7 @@ export function moduleFromFixture(modulePath: string, version: string): ProxyMod
   return { mod: files.get('go.mod') ?? Buffer.from(`module ${modulePath}\n`), zip: writeModuleZip(prefixed) }
 }
 
-const escape = (s: string) => s.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`)
+const escapeGo = (s: string) => s.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`)
 
 export interface GoProxy {
   url: string
@@ -126,7 +134,7 @@ export async function startGoProxy(modules: Map<string, ProxyModule>): Promise<G
     if (!m) return null
     for (const [key, files] of modules) {
       const at = key.lastIndexOf('@')
-      if (escape(key.slice(0, at)) !== m[1] || escape(key.slice(at + 1)) !== m[2]) continue
+      if (escapeGo(key.slice(0, at)) !== m[1] || escapeGo(key.slice(at + 1)) !== m[2]) continue
       if (m[3] === 'mod') return files.mod
       if (m[3] === 'zip') return files.zip
       return Buffer.from(JSON.stringify({ Version: key.slice(at + 1), Time: '2025-12-04T00:00:00Z' }))

@@ -202,7 +202,6 @@ export function checkModuleZip(zip: Buffer, prefix: string, fail: ZipFail): stri
       rel.startsWith('/') ||
       rel.includes('\\') ||
       parts.some((s) => s === '' || s === '.' || s === '..') ||
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
       /[\u0000-\u001f\u007f]/.test(rel)
     )
       fail(`entry ${JSON.stringify(e.name)} is not a clean relative path`)
