@@ -561,7 +561,7 @@ const GO = {
   GO_SUM_INVALID: { exit: 2, hint: 'fix the go.sum line the message names (go mod tidy writes a valid one)' },
   GO_TOOLCHAIN_CHECKSUM_MISMATCH: {
     exit: 1,
-    hint: 'the Go toolchain is not the one detbuild.lock pins: investigate, or run "detbuild lock" on purpose',
+    hint: 'the Go toolchain is not the one detbuild.lock pins: investigate; to pin another on purpose, delete its goToolchains entry',
   },
   GO_TOOLCHAIN_ZIP_INVALID: {
     exit: 1,
