@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
@@ -118,8 +118,10 @@ test('a Go service builds twice byte-identically with the pinned toolchain; buil
 test('a tampered proxy zip with a cold module cache fails closed', async () => {
   const dir = project()
   try {
-    // a fresh module cache and a proxy that serves another zip for the module
+    // a fresh module cache (the verified toolchain is shared: unpacking it again costs time, not coverage)
+    // and a proxy that serves another zip for the module
     const cold = tempDir('detbuild-go-cold-')
+    symlinkSync(path.join(cache, 'go-toolchains'), path.join(cold, 'go-toolchains'))
     const real = proxy.modules.get('golang.org/x/sync@v0.19.0')
     const tampered = moduleFromFixture('golang.org/x/sync', 'v0.19.0')
     const files = new Map([
@@ -146,7 +148,8 @@ test('a changed go.sum line, and a toolchain pin the proxy does not match, fail 
   try {
     const sum = path.join(dir, 'go.sum')
     writeFileSync(sum, readFileSync(sum, 'utf8').replace('h1:vV+1', 'h1:wV+1'))
-    const r = await runCli(['-C', dir, 'build', '--cache-dir', tempDir('detbuild-go-cold-')], env())
+    // the cached zip no longer matches go.sum: fetched again, and the proxy's (real) zip does not match either
+    const r = await runCli(['-C', dir, 'build', '--cache-dir', cache], env())
     assert.equal(r.code, 1, r.stderr)
     assert.match(r.stderr, /GO_MODULE_CHECKSUM_MISMATCH.*go\.sum line 1/)
   } finally {
@@ -158,7 +161,7 @@ test('a changed go.sum line, and a toolchain pin the proxy does not match, fail 
       path.join(dir2, 'detbuild.lock'),
       `${JSON.stringify({ lockfileVersion: 1, packages: {}, goToolchains: { [TOOLCHAIN_KEY]: { h1: 'h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', resolved: 'x' } } })}\n`,
     )
-    const r = await runCli(['-C', dir2, 'build', '--cache-dir', tempDir('detbuild-go-cold-')], env())
+    const r = await runCli(['-C', dir2, 'build', '--cache-dir', cache], env())
     assert.equal(r.code, 1, r.stderr)
     assert.match(r.stderr, /GO_TOOLCHAIN_CHECKSUM_MISMATCH/)
   } finally {
