@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test'
 import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
 import {
   debianToolchainZip,
+  GO_BIN,
   GO_VERSION,
   type GoProxy,
   moduleFromFixture,
@@ -182,6 +183,12 @@ test('a warm cache fetches nothing, and the build cannot reach the network (GOPR
       path.join(dir, 'detbuild.config.json'),
       readFileSync(path.join(dir, 'detbuild.config.json'), 'utf8').replace('@PROBE_PROXY@', proxy.url),
     )
+    // the pin the first build recorded (a project whose lock is committed)
+    const h1 = hashZip(toolchainZip, (w) => assert.fail(w))
+    writeFileSync(
+      path.join(dir, 'detbuild.lock'),
+      `${JSON.stringify({ lockfileVersion: 1, packages: {}, goToolchains: { [TOOLCHAIN_KEY]: { h1, resolved: 'r' } } })}\n`,
+    )
     const before = proxy.requests.length
     const r = await runCli(['-C', dir, 'build', '--cache-dir', cache], env())
     assert.equal(r.code, 0, r.stderr)
@@ -191,7 +198,41 @@ test('a warm cache fetches nothing, and the build cannot reach the network (GOPR
     assert.match(log, /^off$/m)
     // the toolchain and the module were verified again from the cache (the first test of this file filled it), and
     // the go get inside the room reached nothing
-    assert.equal(proxy.requests.length, before, 'no request reached the proxy')
+    assert.deepEqual(proxy.requests.slice(before), [], 'no request reached the proxy')
+  } finally {
+    removeProject(dir)
+  }
+})
+
+test('toolchain.go "system": the go on PATH runs in the room (its GOROOT links resolve), recorded unpinned with its digest', async () => {
+  const dir = project({
+    toolchain: { go: 'system' },
+    build: [
+      'mkdir -p dist',
+      "go version > dist/version.txt && go list -f '{{.ImportPath}} {{.Standard}}' runtime >> dist/version.txt",
+    ],
+  })
+  try {
+    const hostPath = `${path.dirname(GO_BIN)}:${process.env.PATH}`
+    const r = await runCli(['-C', dir, 'build', '--cache-dir', cache], { ...env(), PATH: hostPath })
+    assert.equal(r.code, 0, r.stderr)
+    const out = path.join(dir, '.detbuild')
+    assert.equal(
+      readFileSync(path.join(out, 'artifacts', 'version.txt'), 'utf8'),
+      `go version go${GO_VERSION} linux/amd64\nruntime true\n`,
+    )
+    const manifest = JSON.parse(readFileSync(path.join(out, 'build.json'), 'utf8'))
+    const { createHash } = await import('node:crypto')
+    assert.deepEqual(manifest.toolchain.go, {
+      version: GO_VERSION,
+      pinned: false,
+      module: null,
+      h1: null,
+      sha256: createHash('sha256').update(readFileSync(GO_BIN)).digest('hex'),
+      checksumDatabase: null,
+    })
+    // nothing is pinned: no lock was written
+    assert.equal(existsSync(path.join(dir, 'detbuild.lock')), false)
   } finally {
     removeProject(dir)
   }

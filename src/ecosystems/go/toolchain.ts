@@ -197,6 +197,9 @@ export async function ensureGoToolchain(options: GoToolchainOptions): Promise<Go
   const entry: GoToolchainLockEntry = options.locked ?? { h1: h1 as string, resolved: url }
   const dir = dirFor(createHash('sha256').update(entry.h1).digest('hex').slice(0, 16))
   const record = `${dir}.tree.json`
+  // a first pin whose zip was unpacked before (another project, a deleted lock): the same verified tree
+  if (!options.locked && (await isUnchanged(dir, record, entry.h1)))
+    return { goroot: dir, spec, entry, added: true }
   if (options.locked) {
     const stale = await readFile(record, 'utf8').then(
       () => true,
