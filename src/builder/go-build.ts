@@ -10,6 +10,7 @@ import path from 'node:path'
 import type { BuildConfig } from '../config/index.ts'
 import { parseGoSumLines, prefetchModules } from '../ecosystems/index.ts'
 import { sha256Hex } from '../util/digest.ts'
+import { withoutCredentials } from '../util/redact.ts'
 import type { SourceInfo } from './stage.ts'
 
 /** Where a pinned GOROOT is in the build room (read-only). */
@@ -92,7 +93,13 @@ export function toGoEnv(input: {
     // no go env file of the host or of HOME changes a setting
     GOENV: 'off',
     GOTOOLCHAIN: 'local',
-    GOPROXY: input.proxy ?? 'off',
+    // online, a proxy URL's credentials reach build code only when the config passes GOPROXY on purpose
+    GOPROXY:
+      input.proxy === null
+        ? 'off'
+        : config.secretEnv.includes('GOPROXY')
+          ? input.proxy
+          : withoutCredentials(input.proxy),
     // go.sum is the authority: every module the build needs is in it (-mod=readonly refuses a missing
     // line), so the checksum database has nothing to add, and it cannot be reached anyway
     GOSUMDB: 'off',

@@ -11,6 +11,7 @@ import { chmodSync, copyFileSync, existsSync, readFileSync, symlinkSync, writeFi
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
+import { gitAt } from '../helpers/git.ts'
 import {
   debianToolchainZip,
   GO_BIN,
@@ -21,7 +22,7 @@ import {
   TOOLCHAIN_KEY,
 } from '../helpers/go-proxy.ts'
 import { tempDir } from '../helpers/paths.ts'
-import { makeProject, removeProject, runCli } from './helpers.ts'
+import { COMMIT_TIME, makeProject, removeProject, runCli } from './helpers.ts'
 
 const HELLO = '../test/fixtures/go/build/hello'
 let proxy: GoProxy
@@ -31,9 +32,14 @@ let toolchainZip: Buffer
 const config = (extra: Record<string, unknown> = {}) =>
   `${JSON.stringify({ toolchain: { go: GO_VERSION }, build: ['go build -o dist/hello .'], outputs: ['dist/*'], ...extra }, null, 2)}\n`
 
-function project(extra?: Record<string, unknown>): string {
+function project(extra?: Record<string, unknown>, git = false): string {
   const dir = makeProject(HELLO, { git: false })
   writeFileSync(path.join(dir, 'detbuild.config.json'), config(extra))
+  if (git) {
+    gitAt(dir, COMMIT_TIME, 'init', '-q')
+    gitAt(dir, COMMIT_TIME, 'add', '-A')
+    gitAt(dir, COMMIT_TIME, 'commit', '-qm', 'hello')
+  }
   return dir
 }
 
@@ -56,7 +62,8 @@ after(async () => {
 const env = () => ({ GOPROXY: proxy.url, SOURCE_DATE_EPOCH: '1700000000' })
 
 test('a Go service builds twice byte-identically with the pinned toolchain; build.json and provenance name it', async () => {
-  const dir = project()
+  // git: true: the binary is stamped with the staged commit (-buildvcs=true)
+  const dir = project({ git: true }, true)
   try {
     const out = path.join(dir, '.detbuild')
     const r = await runCli(['-C', dir, 'build', '--check', '--cache-dir', cache, '--json'], env())
@@ -109,6 +116,27 @@ test('a Go service builds twice byte-identically with the pinned toolchain; buil
     copyFileSync(artifact, bin)
     chmodSync(bin, 0o755)
     assert.equal(execFileSync(bin, { encoding: 'utf8' }), 'hello detbuild\n')
+    // the build info Go embedded: the staged commit, not modified, -trimpath, no cgo, the pinned Go
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim()
+    const info = execFileSync(GO_BIN, ['version', '-m', bin], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: cache, GOTOOLCHAIN: 'local' },
+    })
+    assert.match(
+      info,
+      new RegExp(
+        `^${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: go${GO_VERSION.replaceAll('.', '\\.')}$`,
+        'm',
+      ),
+    )
+    for (const line of [
+      '\tdep\tgolang.org/x/sync\tv0.19.0\th1:vV+1eWNmZ5geRlYjzm2adRgW2/mcpevXNg50YZtPCE4=',
+      '\tbuild\t-trimpath=true',
+      '\tbuild\tCGO_ENABLED=0',
+      `\tbuild\tvcs.revision=${commit}`,
+      '\tbuild\tvcs.modified=false',
+    ])
+      assert.ok(info.includes(line), `${line} in:\n${info}`)
     // -trimpath: no host path of the build in the binary
     assert.ok(!readFileSync(bin).includes(Buffer.from(cache)), 'the cache path is not in the binary')
   } finally {

@@ -9,6 +9,7 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
+import { fetchFromProxy } from '../../src/ecosystems/go/module-proxy.ts'
 import { ensureGoToolchain } from '../../src/ecosystems/go/toolchain.ts'
 import { CheckFailedError } from '../../src/errors.ts'
 import { type GoProxy, startGoProxy, writeModuleZip } from '../helpers/go-proxy.ts'
@@ -117,4 +118,36 @@ test('detbuild lock pins the Go toolchain by its h1: (and a second lock adds not
   })
   assert.equal(again.code, 0, again.stderr)
   assert.deepEqual(readFileSync(path.join(dir, 'detbuild.lock')), bytes)
+})
+
+test('hostile or failing proxy replies: a body over the cap, 404, 500, a closed port — each with its code', async () => {
+  const http = await import('node:http')
+  const server = http.createServer((req, res) => {
+    if (req.url === '/big') res.end(Buffer.alloc(64 * 1024))
+    else if (req.url === '/gone') res.writeHead(410).end()
+    else res.writeHead(500).end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  try {
+    const code = async (url: string, max = 1024) =>
+      fetchFromProxy(url, max, 'm').then(
+        () => 'ok',
+        (e: { code?: string; exitCode?: number }) => `${e.code} ${e.exitCode}`,
+      )
+    assert.equal(await code(`${base}/big`), 'GO_MODULE_TOO_LARGE 2')
+    assert.equal(await code(`${base}/big`, 1024 * 1024), 'ok')
+    assert.equal(await code(`${base}/gone`), 'GO_MODULE_NOT_FOUND 2')
+    assert.equal(await code(`${base}/error`), 'GO_PROXY_UNAVAILABLE 3')
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+  assert.equal(
+    await fetchFromProxy(`${base}/x`, 10, 'm').then(
+      () => 'ok',
+      (e: { code?: string }) => e.code,
+    ),
+    'GO_PROXY_UNAVAILABLE',
+  )
 })

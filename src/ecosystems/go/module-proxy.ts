@@ -16,6 +16,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { CheckFailedError, IncompleteError, InputError } from '../../errors.ts'
 import { readCappedBody } from '../../util/http-body.ts'
+import { withoutCredentials } from '../../util/redact.ts'
 import { readZipEntries, type ZipFail } from '../../util/zip.ts'
 import { hashGoMod, hashZip, isH1 } from './dirhash.ts'
 
@@ -134,14 +135,24 @@ const FETCH_TIMEOUT_MS = 10 * 60 * 1000
 export async function fetchFromProxy(url: string, max: number, what: string): Promise<Buffer> {
   const abort = new AbortController()
   const timer = setTimeout(() => abort.abort(), FETCH_TIMEOUT_MS)
+  // messages never show a proxy URL's credentials
+  const shown = withoutCredentials(url)
   try {
     let res: Response
     try {
-      res = await fetch(url, { signal: abort.signal, redirect: 'follow' })
+      // fetch refuses a URL with credentials: a GOPROXY's user:password@ becomes basic authentication
+      const u = new URL(url)
+      const headers: Record<string, string> = {}
+      if (u.username || u.password) {
+        headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
+        u.username = ''
+        u.password = ''
+      }
+      res = await fetch(u, { signal: abort.signal, redirect: 'follow', headers })
     } catch (e) {
       throw new IncompleteError(
         'GO_PROXY_UNAVAILABLE',
-        `cannot fetch ${what} from ${url}: ${(e as Error).message}`,
+        `cannot fetch ${what} from ${shown}: ${(e as Error).message}`,
         {
           cause: e,
         },
@@ -151,14 +162,14 @@ export async function fetchFromProxy(url: string, max: number, what: string): Pr
       await res.body?.cancel().catch(() => {})
       throw new InputError(
         'GO_MODULE_NOT_FOUND',
-        `${what} is not on the module proxy (${url}: ${res.status})`,
+        `${what} is not on the module proxy (${shown}: ${res.status})`,
       )
     }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {})
       throw new IncompleteError(
         'GO_PROXY_UNAVAILABLE',
-        `cannot fetch ${what} from ${url}: HTTP ${res.status}`,
+        `cannot fetch ${what} from ${shown}: HTTP ${res.status}`,
       )
     }
     try {
@@ -166,13 +177,13 @@ export async function fetchFromProxy(url: string, max: number, what: string): Pr
         res,
         abort,
         max,
-        () => new InputError('GO_MODULE_TOO_LARGE', `${what} from ${url} is larger than ${max} bytes`),
+        () => new InputError('GO_MODULE_TOO_LARGE', `${what} from ${shown} is larger than ${max} bytes`),
       )
     } catch (e) {
       if (e instanceof InputError) throw e
       throw new IncompleteError(
         'GO_PROXY_UNAVAILABLE',
-        `cannot read ${what} from ${url}: ${(e as Error).message}`,
+        `cannot read ${what} from ${shown}: ${(e as Error).message}`,
         {
           cause: e,
         },

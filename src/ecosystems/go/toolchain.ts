@@ -17,6 +17,7 @@ import { chmodSync, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { CheckFailedError } from '../../errors.ts'
+import { withoutCredentials } from '../../util/redact.ts'
 import { readZipEntries, readZipEntry, type ZipFail } from '../../util/zip.ts'
 import { hashZip } from './dirhash.ts'
 import { checkModuleZip, fetchFromProxy, MAX_ZIP_BYTES, proxyUrl } from './module-proxy.ts'
@@ -187,14 +188,18 @@ export async function ensureGoToolchain(options: GoToolchainOptions): Promise<Go
     if (options.locked && h1 !== options.locked.h1)
       throw new CheckFailedError(
         'GO_TOOLCHAIN_CHECKSUM_MISMATCH',
-        `${spec} from ${options.proxy} has ${h1}, but detbuild.lock pins ${options.locked.h1}: refusing to use it`,
+        `${spec} from ${withoutCredentials(options.proxy)} has ${h1}, but detbuild.lock pins ${options.locked.h1}: refusing to use it`,
         { file: 'detbuild.lock', details: { module: spec, expected: options.locked.h1, found: h1 } },
       )
     await mkdir(path.dirname(zipFile), { recursive: true })
     await writeFile(`${zipFile}.${process.pid}`, zip)
     await rename(`${zipFile}.${process.pid}`, zipFile)
   }
-  const entry: GoToolchainLockEntry = options.locked ?? { h1: h1 as string, resolved: url }
+  // the lock is committed: a proxy URL's credentials never reach it
+  const entry: GoToolchainLockEntry = options.locked ?? {
+    h1: h1 as string,
+    resolved: withoutCredentials(url),
+  }
   const dir = dirFor(createHash('sha256').update(entry.h1).digest('hex').slice(0, 16))
   const record = `${dir}.tree.json`
   // a first pin whose zip was unpacked before (another project, a deleted lock): the same verified tree
