@@ -103,10 +103,14 @@ test('detbuild lock pins the Go toolchain by its h1: (and a second lock adds not
     JSON.stringify({ toolchain: { go: '1.99.1' }, build: 'go build -o dist/x .', outputs: ['dist/*'] }),
   )
   const cache = tempDir()
+  // a proxy with credentials: sent as basic authentication, never written into the lock
+  const withCredentials = proxy.url.replace('http://', 'http://ci:s3cret@')
   const r = await runCli(['-C', dir, 'lock', '--cache-dir', cache, '--platform', 'linux-x64'], {
-    GOPROXY: proxy.url,
+    GOPROXY: withCredentials,
   })
   assert.equal(r.code, 0, r.stderr)
+  assert.equal(proxy.auth.at(-1), `Basic ${Buffer.from('ci:s3cret').toString('base64')}`)
+  assert.doesNotMatch(readFileSync(path.join(dir, 'detbuild.lock'), 'utf8'), /s3cret/)
   const lock = JSON.parse(readFileSync(path.join(dir, 'detbuild.lock'), 'utf8'))
   assert.equal(
     lock.goToolchains[KEY].h1,

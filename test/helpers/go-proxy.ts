@@ -121,6 +121,8 @@ export interface GoProxy {
   url: string
   /** request paths, in order */
   requests: string[]
+  /** the Authorization header of each request ('' when none), in order */
+  auth: string[]
   /** `module@version` → files; a test may replace one (a tampered zip) */
   modules: Map<string, ProxyModule>
   close(): Promise<void>
@@ -129,6 +131,7 @@ export interface GoProxy {
 /** Serves `modules` (keyed `module@version`) as a GOPROXY on 127.0.0.1:0. */
 export async function startGoProxy(modules: Map<string, ProxyModule>): Promise<GoProxy> {
   const requests: string[] = []
+  const auth: string[] = []
   const byUrl = (p: string): Buffer | null => {
     const m = /^\/(.+)\/@v\/([^/]+)\.(mod|zip|info)$/.exec(p)
     if (!m) return null
@@ -144,6 +147,7 @@ export async function startGoProxy(modules: Map<string, ProxyModule>): Promise<G
   const server = http.createServer((req, res) => {
     const p = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
     requests.push(p)
+    auth.push(req.headers.authorization ?? '')
     const body = byUrl(p)
     if (!body) {
       res.writeHead(404).end('not found')
@@ -156,6 +160,7 @@ export async function startGoProxy(modules: Map<string, ProxyModule>): Promise<G
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    auth,
     modules,
     close: () =>
       new Promise<void>((resolve) => {
