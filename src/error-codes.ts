@@ -552,7 +552,7 @@ const GO = {
   },
   GO_PROXY_INVALID: {
     exit: 2,
-    hint: 'set GOPROXY to an http(s) module proxy URL (or unset it for https://proxy.golang.org)',
+    hint: 'set GOPROXY to an http(s) module proxy URL (or unset it for https://proxy.golang.org); with GOPROXY=off, fill the cache online first',
   },
   GO_PROXY_UNAVAILABLE: {
     exit: 3,

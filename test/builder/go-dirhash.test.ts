@@ -101,13 +101,10 @@ test('module zips are checked by Go\'s rules: prefix, no directories, no "..", n
     )
 })
 
-test('GOPROXY: the first http(s) entry; unset is the public proxy; off or direct only is refused', () => {
+test('GOPROXY: the first http(s) entry; unset is the public proxy; off is the verified cache alone; direct only is refused', () => {
   assert.equal(resolveGoProxy(undefined), 'https://proxy.golang.org')
   assert.equal(resolveGoProxy('https://goproxy.example/,direct'), 'https://goproxy.example')
-  assert.throws(
-    () => resolveGoProxy('off'),
-    (e: unknown) => e instanceof InputError && e.code === 'GO_PROXY_INVALID',
-  )
+  assert.equal(resolveGoProxy('off'), 'off')
   assert.throws(
     () => resolveGoProxy('direct'),
     (e: unknown) => e instanceof InputError && e.code === 'GO_PROXY_INVALID',

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test'
 import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
 import { fetchFromProxy } from '../../src/ecosystems/go/module-proxy.ts'
 import { ensureGoToolchain } from '../../src/ecosystems/go/toolchain.ts'
-import { CheckFailedError } from '../../src/errors.ts'
+import { CheckFailedError, InputError } from '../../src/errors.ts'
 import { type GoProxy, startGoProxy, writeModuleZip } from '../helpers/go-proxy.ts'
 import { tempDir } from '../helpers/paths.ts'
 import { runCli } from './helpers.ts'
@@ -153,5 +153,16 @@ test('hostile or failing proxy replies: a body over the cap, 404, 500, a closed 
       (e: { code?: string }) => e.code,
     ),
     'GO_PROXY_UNAVAILABLE',
+  )
+})
+
+test('GOPROXY=off: a verified cached toolchain is used; one that would need a fetch is GO_PROXY_INVALID', async () => {
+  const cache = tempDir()
+  const first = await ensureGoToolchain(options(cache, null))
+  const offline = { ...options(cache, first.entry), proxy: 'off' }
+  assert.equal((await ensureGoToolchain(offline)).goroot, first.goroot)
+  await assert.rejects(
+    ensureGoToolchain({ ...options(tempDir(), first.entry), proxy: 'off' }),
+    (e: unknown) => e instanceof InputError && e.code === 'GO_PROXY_INVALID' && /GOPROXY=off/.test(e.message),
   )
 })

@@ -106,19 +106,17 @@ export function proxyUrl(proxy: string, mod: string, version: string, ext: 'mod'
 }
 
 /**
- * GOPROXY's value as detbuild uses it: the first entry of the list that is a URL (`direct` and `off`
- * are the go command's own fetchers, which detbuild does not run); unset or empty is the public proxy.
+ * GOPROXY's value as detbuild uses it: the first entry of the list that is a URL (`direct` is the go
+ * command's own fetcher from version control, which detbuild does not run); `off` (before any URL) uses
+ * detbuild's verified cache alone; unset or empty is the public proxy.
  */
 export function resolveGoProxy(value: string | undefined): string {
   if (value === undefined || value.trim() === '') return DEFAULT_GOPROXY
   for (const item of value.split(/[,|]/)) {
     const v = item.trim()
     if (/^https?:\/\//.test(v)) return v.replace(/\/+$/, '')
-    if (v === 'off')
-      throw new InputError(
-        'GO_PROXY_INVALID',
-        'GOPROXY=off: detbuild cannot download Go modules or toolchains',
-      )
+    // off: only what detbuild's cache holds, verified (a fetch it would need is GO_PROXY_INVALID)
+    if (v === 'off') return 'off'
   }
   throw new InputError(
     'GO_PROXY_INVALID',
@@ -133,6 +131,11 @@ const FETCH_TIMEOUT_MS = 10 * 60 * 1000
  * (exit 2: the proxy does not have it); any other failure GO_PROXY_UNAVAILABLE (exit 3: could not look).
  */
 export async function fetchFromProxy(url: string, max: number, what: string): Promise<Buffer> {
+  if (!/^https?:\/\//.test(url))
+    throw new InputError(
+      'GO_PROXY_INVALID',
+      `GOPROXY=off: ${what} is not in detbuild's verified cache, and it may not be fetched`,
+    )
   const abort = new AbortController()
   const timer = setTimeout(() => abort.abort(), FETCH_TIMEOUT_MS)
   // messages never show a proxy URL's credentials
