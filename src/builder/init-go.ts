@@ -2,12 +2,15 @@
  * `detbuild init` for a Go module (a go.mod, no package.json): the toolchain from go.mod's `toolchain`
  * line (or an exact `go` line), and one `go build -o dist/<name> ./<folder>` per main package — a main
  * package at the root is named after the module path's last element. Reads go.mod and the .go files'
- * package clauses only; runs nothing.
+ * package clauses; runs only `go env GOVERSION` of the go on PATH when go.mod names no exact release.
  */
 import { readdir, readFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { InputError } from '../errors.ts'
 import { compareCodePoint } from '../util/sort.ts'
+import { SYSTEM_PATH } from './env.ts'
+import { captureOutput, findOnPath } from './run.ts'
 
 /** Folders the go command never builds packages from (and detbuild's own). */
 const SKIPPED = new Set(['vendor', 'testdata', 'node_modules', '.detbuild'])
@@ -54,6 +57,7 @@ export async function findMainPackages(cwd: string): Promise<string[]> {
 /** The initial config of a Go module, or null when `cwd` has no go.mod. */
 export async function toGoInitialConfig(
   cwd: string,
+  hostPath?: string,
 ): Promise<{ config: Record<string, unknown>; warnings: string[] } | null> {
   let text: string
   try {
@@ -89,18 +93,35 @@ export async function toGoInitialConfig(
     names.add(name)
     build.push(`go build -o dist/${out} ${dir === '' ? '.' : `./${dir}`}`)
   }
+  // no exact release in go.mod: the go on PATH is pinned (as init pins the running node), else "system"
+  const pinned = goVersion ?? (await pathGoVersion(hostPath))
   if (!goVersion)
     warnings.push(
-      'go.mod names no exact Go release (a "toolchain go1.x.y" line): toolchain.go is "system", unpinned',
+      pinned
+        ? `go.mod names no exact Go release (a "toolchain go1.x.y" line): pinned the go on PATH, ${pinned}`
+        : 'go.mod names no exact Go release (a "toolchain go1.x.y" line) and no go is on PATH: toolchain.go is "system", unpinned',
     )
   return {
     config: {
       $schema: './node_modules/detbuild/schema/config.schema.json',
-      toolchain: { go: goVersion ?? 'system' },
+      toolchain: { go: pinned ?? 'system' },
       build,
       outputs: ['dist/*'],
       network: 'deny',
     },
     warnings,
   }
+}
+
+/** The release of the go on PATH (`go env GOVERSION`, no go env file read, no toolchain switch), or null. */
+async function pathGoVersion(hostPath: string | undefined): Promise<string | null> {
+  const bin = await findOnPath('go', hostPath)
+  if (!bin) return null
+  const printed = await captureOutput(
+    bin,
+    ['env', 'GOVERSION'],
+    { PATH: SYSTEM_PATH.join(':'), GOTOOLCHAIN: 'local', GOENV: 'off', HOME: os.tmpdir() },
+    os.tmpdir(),
+  )
+  return /^go([0-9]+\.[0-9]+(?:\.[0-9]+|rc[0-9]+)?)$/.exec(printed ?? '')?.[1] ?? null
 }

@@ -545,7 +545,7 @@ export async function initProject(
   const facts = await readProjectFacts(cwd, options.currentNode, currentNpm)
   if (!facts.packageJson) {
     // a Go module: go.mod and its main packages
-    const go = await toGoInitialConfig(cwd)
+    const go = await toGoInitialConfig(cwd, options.hostPath)
     if (go) {
       await writeFileAtomic(path.join(cwd, 'detbuild.config.json'), stableJson(go.config))
       return { file: 'detbuild.config.json', ...go }

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 import { findMainPackages, isMainPackage, readGoMod } from '../../src/builder/init-go.ts'
+import { GO_BIN } from '../helpers/go-proxy.ts'
 import { tempDir } from '../helpers/paths.ts'
 import { runCli } from './helpers.ts'
 
@@ -72,4 +73,24 @@ test('init of a Go module without a main package is exit 2 BUILD_GO_NO_MAIN_PACK
   const r = await runCli(['-C', dir, 'init'])
   assert.equal(r.code, 2)
   assert.match(r.stderr, /BUILD_GO_NO_MAIN_PACKAGE/)
+})
+
+test('a go.mod without an exact release: init pins the go on PATH, else "system"', async () => {
+  const files = {
+    'go.mod': 'module example.com/hello\n\ngo 1.26\n',
+    'main.go': 'package main\nfunc main() {}\n',
+  }
+  const dir = tree(files)
+  const r = await runCli(['-C', dir, 'init'], { PATH: `${path.dirname(GO_BIN)}:${process.env.PATH}` })
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stderr, /pinned the go on PATH, 1\.26\.10/)
+  const config = JSON.parse(readFileSync(path.join(dir, 'detbuild.config.json'), 'utf8'))
+  assert.deepEqual(config.toolchain, { go: '1.26.10' })
+  assert.deepEqual(config.build, ['mkdir -p dist', 'go build -o dist/hello .'])
+  const none = tree(files)
+  const r2 = await runCli(['-C', none, 'init'], { PATH: '/nonexistent' })
+  assert.equal(r2.code, 0, r2.stderr)
+  assert.deepEqual(JSON.parse(readFileSync(path.join(none, 'detbuild.config.json'), 'utf8')).toolchain, {
+    go: 'system',
+  })
 })
