@@ -124,9 +124,11 @@ test('detbuild lock pins the Go toolchain by its h1: (and a second lock adds not
   assert.deepEqual(readFileSync(path.join(dir, 'detbuild.lock')), bytes)
 })
 
-test('hostile or failing proxy replies: a body over the cap, 404, 500, a closed port — each with its code', async () => {
+test('hostile or failing proxy replies: a body over the cap, 404, 500 (tried 3 times), a closed port — each with its code', async () => {
   const http = await import('node:http')
+  let errors = 0
   const server = http.createServer((req, res) => {
+    if (req.url === '/error') errors++
     if (req.url === '/big') res.end(Buffer.alloc(64 * 1024))
     else if (req.url === '/gone') res.writeHead(410).end()
     else res.writeHead(500).end()
@@ -143,6 +145,7 @@ test('hostile or failing proxy replies: a body over the cap, 404, 500, a closed 
     assert.equal(await code(`${base}/big`, 1024 * 1024), 'ok')
     assert.equal(await code(`${base}/gone`), 'GO_MODULE_NOT_FOUND 2')
     assert.equal(await code(`${base}/error`), 'GO_PROXY_UNAVAILABLE 3')
+    assert.equal(errors, 3, 'a 5xx is tried three times')
   } finally {
     server.closeAllConnections()
     await new Promise((resolve) => server.close(resolve))

@@ -136,6 +136,29 @@ export async function fetchFromProxy(url: string, max: number, what: string): Pr
       'GO_PROXY_INVALID',
       `GOPROXY=off: ${what} is not in detbuild's verified cache, and it may not be fetched`,
     )
+  // a GET is safe to repeat: a dropped connection (a keep-alive socket the server closed) or a 5xx is
+  // tried again twice before the proxy counts as unreachable
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchOnce(url, max, what)
+    } catch (e) {
+      if (!(e instanceof IncompleteError) || attempt >= FETCH_ATTEMPTS) throw e
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt))
+    }
+  }
+}
+
+const FETCH_ATTEMPTS = 3
+
+/** The reason under fetch's "fetch failed" (ECONNRESET, ENOTFOUND, …), when there is one. */
+function networkReason(e: unknown): string {
+  const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause
+  const detail =
+    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : null
+  return `${(e as Error).message}${detail ? ` (${detail})` : ''}`
+}
+
+async function fetchOnce(url: string, max: number, what: string): Promise<Buffer> {
   const abort = new AbortController()
   const timer = setTimeout(() => abort.abort(), FETCH_TIMEOUT_MS)
   // messages never show a proxy URL's credentials
@@ -155,7 +178,7 @@ export async function fetchFromProxy(url: string, max: number, what: string): Pr
     } catch (e) {
       throw new IncompleteError(
         'GO_PROXY_UNAVAILABLE',
-        `cannot fetch ${what} from ${shown}: ${(e as Error).message}`,
+        `cannot fetch ${what} from ${shown}: ${networkReason(e)}`,
         {
           cause: e,
         },
@@ -186,7 +209,7 @@ export async function fetchFromProxy(url: string, max: number, what: string): Pr
       if (e instanceof InputError) throw e
       throw new IncompleteError(
         'GO_PROXY_UNAVAILABLE',
-        `cannot read ${what} from ${shown}: ${(e as Error).message}`,
+        `cannot read ${what} from ${shown}: ${networkReason(e)}`,
         {
           cause: e,
         },
