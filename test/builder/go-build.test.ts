@@ -7,7 +7,15 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
@@ -57,6 +65,11 @@ before(async () => {
 })
 after(async () => {
   await proxy?.close()
+  // the unpacked toolchain is read-only (~180 MB): made writable to be removed
+  if (cache) {
+    execFileSync('chmod', ['-R', 'u+w', cache])
+    rmSync(cache, { recursive: true, force: true })
+  }
 })
 
 const env = () => ({ GOPROXY: proxy.url, SOURCE_DATE_EPOCH: '1700000000' })
