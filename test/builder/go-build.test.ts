@@ -19,6 +19,7 @@ import {
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
+import { readBuildManifest, readProvenance } from '../../src/workspace/index.ts'
 import { gitAt } from '../helpers/git.ts'
 import {
   debianToolchainZip,
@@ -93,6 +94,12 @@ test('a Go service builds twice byte-identically with the pinned toolchain; buil
     )
     const manifest = JSON.parse(readFileSync(path.join(out, 'build.json'), 'utf8'))
     assert.equal(manifest.reproducibility.reproducible, true)
+    // the later steps read both documents through their schema checks
+    assert.deepEqual(await readBuildManifest(out), manifest)
+    assert.equal(
+      (await readProvenance(out)).predicate.buildDefinition.buildType,
+      'https://detbuild.dev/build-types/go/v1',
+    )
     assert.deepEqual(
       { ...manifest.toolchain.go, sha256: typeof manifest.toolchain.go.sha256 },
       {
