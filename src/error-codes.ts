@@ -86,6 +86,11 @@ const BUILD = {
     exit: 3,
     hint: 'install what the message names (bwrap or unshare), or choose another DETBUILD_ROOM',
   },
+  BUILD_GO_MODULE_MISSING: { exit: 2, hint: 'add a "module" line to go.mod (go mod init writes one)' },
+  BUILD_GO_NO_MAIN_PACKAGE: {
+    exit: 2,
+    hint: 'init found no main package to build: write the build command of detbuild.config.json yourself',
+  },
   BUILD_SOURCE_EMPTY: { exit: 2, hint: 'commit the sources, or fix the "include" globs' },
   BUILD_TOOLCHAIN_INTEGRITY: {
     exit: 1,
@@ -138,7 +143,7 @@ const ECOSYSTEM = {
   ECOSYSTEM_REGISTRY_EMPTY: { exit: 70, hint: 'a bug in detbuild: please report it' },
 } as const satisfies Domain<'ECOSYSTEM'>
 
-/** Go projects and Go executables (docs/go.md). */
+/** Go projects, Go executables and Go builds (docs/go.md). */
 const GO = {
   GO_BINARY_BUILDINFO_INVALID: {
     exit: 2,
@@ -200,6 +205,39 @@ const GO = {
   GO_REACH_TOOLCHAIN: { exit: 1, hint: 'upgrade the Go toolchain the project is built with' },
   GO_SUM_SYNTAX: { exit: 2, hint: 'fix go.sum at the line the message names (go mod tidy rewrites it)' },
   GO_SUM_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.sum' },
+  GO_MODULE_CHECKSUM_MISMATCH: {
+    exit: 1,
+    hint: 'the module proxy served a module that does not match go.sum: investigate the proxy, never edit go.sum to match',
+  },
+  GO_MODULE_NOT_FOUND: {
+    exit: 2,
+    hint: 'the module proxy does not have the module go.sum names: check GOPROXY and go.sum',
+  },
+  GO_MODULE_PATH_INVALID: { exit: 2, hint: 'fix the module path in go.sum' },
+  GO_MODULE_TOO_LARGE: {
+    exit: 2,
+    hint: 'a module file is larger than Go allows (500 MiB zip, 16 MiB go.mod): check the proxy',
+  },
+  GO_MODULE_ZIP_INVALID: {
+    exit: 1,
+    hint: "the module proxy served a zip that breaks Go's module zip rules: investigate the proxy",
+  },
+  GO_PROXY_INVALID: {
+    exit: 2,
+    hint: 'set GOPROXY to an http(s) module proxy URL (or unset it for https://proxy.golang.org); with GOPROXY=off, fill the cache online first',
+  },
+  GO_PROXY_UNAVAILABLE: {
+    exit: 3,
+    hint: 'the Go module proxy could not be reached: retry, or check GOPROXY and the network',
+  },
+  GO_TOOLCHAIN_CHECKSUM_MISMATCH: {
+    exit: 1,
+    hint: 'the Go toolchain is not the one detbuild.lock pins: investigate; to pin another on purpose, delete its goToolchains entry',
+  },
+  GO_TOOLCHAIN_ZIP_INVALID: {
+    exit: 1,
+    hint: 'the golang.org/toolchain zip is damaged or not the release it claims to be: investigate the proxy',
+  },
 } as const satisfies Domain<'GO'>
 
 /** `bundle`, `inspect`, `verify --evidence`: the evidence archive and what it holds. */

@@ -15,6 +15,7 @@ import {
   toConfigRecord,
   toLoadedConfig,
 } from '../config/index.ts'
+import { resolveGoProxy } from '../ecosystems/index.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
 import { type Digests, digestFile, sha256Hex } from '../util/digest.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
@@ -60,6 +61,14 @@ import {
 import { GIT_ROOM_ENV, isLocaleName, toBuildEnv, toNetworkEnvNames } from './env.ts'
 import { type FetchOptions, resolveFetchOptions } from './fetch-options.ts'
 import { assertGitSource, makeGitRoom } from './git-room.ts'
+import {
+  GO_ENV_NAMES,
+  type GoPrefetched,
+  prefetchGoModules,
+  ROOM_GOROOT,
+  seedRunModCache,
+  toGoEnv,
+} from './go-build.ts'
 import { emptyLock, formatLock, LOCK_FILE, parseLock, type ToolchainLock } from './lockfile.ts'
 import { type BuildFacts, type OutputRecord, toBuildManifest, toProvenance } from './manifest.ts'
 import {
@@ -173,11 +182,14 @@ function fixedEnvRecord(
     'npm_config_offline',
     'npm_config_update_notifier',
     ...Object.keys(GIT_ROOM_ENV),
+    ...GO_ENV_NAMES,
   ]) {
     const v = env[name]
     if (v !== undefined && !passed(name)) out[name] = v
   }
   const perRun = ['HOME', 'TMPDIR', 'npm_config_cache', 'npm_config_logs_dir', 'npm_config_userconfig']
+  // a Go build's folders under HOME: fixed paths in the room, fresh folders on the host
+  if (!sealed) for (const name of ['GOPATH', 'GOMODCACHE', 'GOCACHE']) if (name in out) perRun.push(name)
   // in the sealed room these are the room's fixed paths; on the host they are fresh temp folders
   for (const name of perRun) out[name] = sealed ? (env[name] as string) : '<fresh per build>'
   out.PATH = sealed ? (env.PATH as string) : '<toolchain bin>:/usr/local/bin:/usr/bin:/bin'
@@ -271,6 +283,15 @@ async function prepareRoom(
   extra: readonly string[],
   hostNetwork: boolean,
 ): Promise<RoomCommand> {
+  const go = toolchain.go
+  // a pinned GOROOT sits at a fixed path; a system one outside /usr at its own path (its links must resolve)
+  const goRoot = !go
+    ? null
+    : go.pinned
+      ? { host: go.goroot, room: ROOM_GOROOT, also: [] }
+      : go.hostMounts.length > 0
+        ? { host: go.hostMounts[0] as string, room: go.hostMounts[0] as string, also: go.hostMounts.slice(1) }
+        : null
   const folders = await prepareRoomFolders(staged.root, options, hostNetwork, npmCache, runner.overlay)
   const layout = toRoomLayout({
     system: await inspectSystem(),
@@ -284,6 +305,7 @@ async function prepareRoom(
     npmRoot: toolchain.npmRoot,
     npmCache: folders.npmCache,
     extra,
+    goRoot,
     hostNetwork,
     options,
   })
@@ -441,6 +463,8 @@ interface Prepared {
   /** the source, and the first run's staged copy of it */
   prepared: { source: SourceInfo; run: StagedRun }
   lockfile: BuildFacts['lockfile']
+  /** a Go build's verified modules (go.sum), and the folder holding a copy for each run's module cache */
+  go: { prefetched: GoPrefetched; seed: string; proxy: string } | null
   extraMounts: string[]
   roomBin: string
   npmCache: string
@@ -466,9 +490,13 @@ async function prepareBuild(
   for (const s of ['toolchain', 'isolation', 'source', 'prefetch'] as const) steps.start(s)
   // detbuild's own fetches go through the host's proxy and trust its extra CAs, as npm's would
   const fetchOptionsP = resolveFetchOptions(options.hostEnv)
+  // a Go build's module proxy (GOPROXY's first URL, default proxy.golang.org): toolchain and modules
+  const goProxy = config.toolchain.go ? resolveGoProxy(options.hostEnv.GOPROXY) : null
+  const goSeed = path.join(tmpRoot, 'go-modcache')
   const toolchainP = (async () => {
     const toolchain = await resolveToolchain(config, {
       fetchOptions: await fetchOptionsP,
+      ...(goProxy ? { goProxy } : {}),
       onTampered: (dir) =>
         log.warn(
           `cached toolchain ${path.basename(dir)} does not match the record of its verified extraction: refused, extracted again`,
@@ -508,7 +536,11 @@ async function prepareBuild(
     run: await prepareRun(tmpRoot, first, cwd, source.files, onPrivateKey, gitRoomFor(source)),
   }))
   const prefetchP = inspectP.then(
-    async (source) => prefetchFor(source, cwd, config, npmCache, settings.registry, await fetchOptionsP),
+    async (source) => {
+      const npm = await prefetchFor(source, cwd, config, npmCache, settings.registry, await fetchOptionsP)
+      const go = goProxy ? await prefetchGoModules(source, cwd, settings.cacheDir, goSeed, goProxy) : null
+      return { ...npm, go }
+    },
     // the source's own failure is reported under source
     () => null,
   )
@@ -520,7 +552,7 @@ async function prepareBuild(
       'toolchain',
       settled[0],
       (t) => ({
-        detail: `node ${t.node.version}${t.node.pinned ? ' (pinned)' : ' (system)'}, npm ${t.npm.version}${t.npm.pinned ? ' (pinned)' : ''}${t.lockChanged ? `; wrote ${LOCK_FILE}` : ''}`,
+        detail: `${t.go ? `go ${t.go.version}${t.go.pinned ? ' (pinned)' : ' (system)'}, ` : ''}node ${t.node.version}${t.node.pinned ? ' (pinned)' : ' (system)'}, npm ${t.npm.version}${t.npm.pinned ? ' (pinned)' : ''}${t.lockChanged ? `; wrote ${LOCK_FILE}` : ''}`,
       }),
     ],
     [
@@ -543,13 +575,18 @@ async function prepareBuild(
       (f) =>
         f === null
           ? { detail: 'not run: source failed', skipped: true }
-          : f.items === null
-            ? { detail: f.why, skipped: true }
-            : { detail: `${plural(f.items, 'locked package')} in the npm cache` },
+          : f.go
+            ? {
+                detail: `${plural(f.go.modules.length, 'Go module')} of go.sum verified in the module cache (${f.go.fetched} fetched)${f.items === null ? '' : `, ${plural(f.items, 'locked package')} in the npm cache`}`,
+              }
+            : f.items === null
+              ? { detail: f.why, skipped: true }
+              : { detail: `${plural(f.items, 'locked package')} in the npm cache` },
     ],
   ])
   const { source } = prepared
   const lockfile = prefetched === null ? null : prefetched.lockfile
+  const go = prefetched?.go && goProxy ? { prefetched: prefetched.go, seed: goSeed, proxy: goProxy } : null
   if (source.dirty) log.warn('the git worktree has uncommitted changes to tracked files (recorded as dirty)')
   // one line when the room is weaker than asked: never a silent claim of isolation that did not hold
   if (isolation.isolation.note) log.warn(`build room: ${isolation.isolation.note}`)
@@ -568,6 +605,7 @@ async function prepareBuild(
     isolation,
     prepared,
     lockfile,
+    go,
     extraMounts,
     roomBin,
     npmCache,
@@ -645,13 +683,28 @@ async function runOnce(variant: RunVariant, s: RunScope, knownNpmVersion: string
       git: config.git,
       home: room ? ROOM_PATHS.home : staged.home,
       tmp: room ? ROOM_PATHS.tmp : staged.tmp,
-      pathDirs: room ? [ROOM_PATHS.toolchainBin] : toolchain.pathDirs,
+      pathDirs: room
+        ? [ROOM_PATHS.toolchainBin, ...(toolchain.go ? [roomGoBin(toolchain.go)] : [])]
+        : toolchain.pathDirs,
       sourceDateEpoch,
       npmCache: room ? ROOM_PATHS.npmCache : npmCache,
       registry: settings.registry,
       offline: config.network === 'deny',
       ...(variant.variation ? { variation: variant.variation } : {}),
     })
+    if (p.go) {
+      // the run's own module cache holds a copy of the verified modules; the go command never fetches
+      await seedRunModCache(p.go.seed, staged.home)
+      Object.assign(
+        baseEnv,
+        toGoEnv({
+          home: room ? ROOM_PATHS.home : staged.home,
+          config,
+          env: options.hostEnv as Record<string, string>,
+          proxy: config.network === 'allow' ? p.go.proxy : null,
+        }),
+      )
+    }
     if (room && config.network === 'allow') {
       // the host's private CA files, at fixed paths in the room
       const withCa = withRoomCaFiles(room.layout, baseEnv)
@@ -879,6 +932,11 @@ async function compareOutputFiles(
   return [...settled, ...shown].sort((p, q) => compareCodePoint(p.name, q.name))
 }
 
+/** The room's folder holding the go command: a pinned GOROOT's fixed path, or a system GOROOT's own. */
+function roomGoBin(go: NonNullable<ResolvedToolchain['go']>): string {
+  return go.pinned ? `${ROOM_GOROOT}/bin` : `${go.goroot}/bin`
+}
+
 /** Without check: says when "clock": "source-date" did not take effect. */
 function warnClock(f: RunFacts, log: Logger): void {
   const held = nodeClockHeld(f)
@@ -908,6 +966,7 @@ function toBuildFacts(
     sourceDateEpochFrom: p.sourceDateEpochFrom,
     config: { file: loaded.file, sha256: loaded.sha256, record: toConfigRecord(config) },
     lockfile: p.lockfile,
+    ...(p.go ? { go: { goSum: p.go.prefetched.goSum, modules: p.go.prefetched.modules } } : {}),
     toolchain: toToolchainRecord(p.toolchain, npmVersion),
     commands: { install: [...config.install], build: [...config.build] },
     env: [
@@ -1059,6 +1118,18 @@ function toToolchainRecord(t: ResolvedToolchain, npmVersion: string): BuildFacts
       package: t.node.package,
     },
     npm: { version: npmVersion, pinned: t.npm.pinned, integrity: t.npm.integrity, package: t.npm.package },
+    ...(t.go
+      ? {
+          go: {
+            version: t.go.version,
+            pinned: t.go.pinned,
+            module: t.go.module,
+            h1: t.go.h1,
+            sha256: t.go.sha256,
+            checksumDatabase: t.go.checksumDatabase,
+          },
+        }
+      : {}),
   }
 }
 

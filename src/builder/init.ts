@@ -9,10 +9,12 @@ import {
   resolveContext,
   toLoadedConfig,
 } from '../config/index.ts'
+import { ensureGoToolchain, goPlatform, resolveGoProxy } from '../ecosystems/index.ts'
 import { InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import { describeJsonType, parseJson } from '../util/json-parse.ts'
+import { toGoInitialConfig } from './init-go.ts'
 import { emptyLock, formatLock, LOCK_FILE, nodePackageName, parseLock } from './lockfile.ts'
 import { findOnPath } from './run.ts'
 import { readNpmVersion } from './tool-digest.ts'
@@ -542,6 +544,12 @@ export async function initProject(
   const currentNpm = npmBin ? await readNpmVersion(npmBin) : null
   const facts = await readProjectFacts(cwd, options.currentNode, currentNpm)
   if (!facts.packageJson) {
+    // a Go module: go.mod and its main packages
+    const go = await toGoInitialConfig(cwd, options.hostPath)
+    if (go) {
+      await writeFileAtomic(path.join(cwd, 'detbuild.config.json'), stableJson(go.config))
+      return { file: 'detbuild.config.json', ...go }
+    }
     const nested = await findNestedPackages(cwd)
     const hint =
       nested.length > 0
@@ -609,6 +617,32 @@ export async function lockToolchain(options: {
       added.push(spec)
     }
   }
+  // a Go toolchain: fetched from the module proxy and verified (or pinned) by its h1:, per platform
+  const go = config.toolchain.go
+  if (go?.kind === 'version') {
+    const proxy = resolveGoProxy(options.hostEnv.GOPROXY)
+    for (const p of options.platforms ?? [`${process.platform}-${process.arch}`]) {
+      const [platform, arch] = p.split('-') as [string, string]
+      const { goos, goarch } = goPlatform(platform, arch)
+      const spec = `golang.org/toolchain@v0.0.1-go${go.version}.${goos}-${goarch}`
+      const got = await ensureGoToolchain({
+        cacheDir: settings.cacheDir,
+        proxy,
+        goVersion: go.version,
+        goos,
+        goarch,
+        locked: lock.goToolchains?.[spec] ?? null,
+      })
+      if (got.added) {
+        lock.goToolchains = { ...(lock.goToolchains ?? {}), [spec]: got.entry }
+        added.push(spec)
+      }
+    }
+  }
   if (added.length > 0 || !(await exists(lockPath))) await writeFileAtomic(lockPath, formatLock(lock))
-  return { file: LOCK_FILE, added, packages: Object.keys(lock.packages).sort() }
+  return {
+    file: LOCK_FILE,
+    added,
+    packages: [...Object.keys(lock.packages), ...Object.keys(lock.goToolchains ?? {})].sort(),
+  }
 }

@@ -10,10 +10,14 @@ import type {
   ArchiveCompression,
   BuildIsolation,
   BuildManifest,
+  BuildToolchain,
   ProvenanceStatement,
 } from '../workspace/index.ts'
+import type { GoModuleRecord } from './go-build.ts'
 
 export const BUILD_TYPE = 'https://detbuild.dev/build-types/npm/v1'
+/** The build type of a Go build (`toolchain.go`): the same statement, with the Go toolchain and go.sum's modules. */
+export const GO_BUILD_TYPE = 'https://detbuild.dev/build-types/go/v1'
 export const BUILDER_ID = 'https://detbuild.dev/builders/local/v1'
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1'
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1'
@@ -54,7 +58,10 @@ export interface BuildFacts {
       package: string | null
     }
     npm: { version: string; pinned: boolean; integrity: string | null; package: string | null }
+    go?: NonNullable<BuildToolchain['go']>
   }
+  /** a Go build: go.sum, and every module it names as verified (absent for other builds) */
+  go?: { goSum: { file: string; sha256: string } | null; modules: GoModuleRecord[] }
   commands: { install: string[]; build: string[] }
   env: string[]
   fixedEnv: Record<string, string>
@@ -74,6 +81,7 @@ export function toBuildManifest(f: BuildFacts): BuildManifest {
     sourceDateEpochFrom: f.sourceDateEpochFrom,
     config: { file: f.config.file, sha256: f.config.sha256 },
     lockfile: f.lockfile,
+    ...(f.go ? { goSum: f.go.goSum } : {}),
     toolchain: f.toolchain,
     commands: f.commands,
     env: [...f.env].sort(compareCodePoint),
@@ -96,6 +104,7 @@ export function toRfc3339(epoch: number): string {
 
 /** `<out>/provenance.intoto.json`: in-toto Statement v1 + SLSA Provenance v1. */
 export function toProvenance(f: BuildFacts): ProvenanceStatement {
+  const buildType = f.toolchain.go ? GO_BUILD_TYPE : BUILD_TYPE
   const subject = [...f.outputs]
     .sort((a, b) => compareCodePoint(a.path, b.path))
     .map((o) => ({
@@ -134,13 +143,16 @@ export function toProvenance(f: BuildFacts): ProvenanceStatement {
     annotations: { version: npm.version, pinned: npm.pinned },
   })
 
+  if (f.toolchain.go) deps.push(...goDependencies(f.toolchain.go, f.go?.modules ?? []))
+  if (f.go?.goSum) deps.push({ name: f.go.goSum.file, digest: { sha256: f.go.goSum.sha256 } })
+
   return {
     _type: STATEMENT_TYPE,
     subject,
     predicateType: SLSA_PROVENANCE_V1,
     predicate: {
       buildDefinition: {
-        buildType: BUILD_TYPE,
+        buildType,
         externalParameters: {
           config: { path: f.config.file, ...f.config.record },
           source: {
@@ -166,4 +178,54 @@ export function toProvenance(f: BuildFacts): ProvenanceStatement {
       },
     },
   }
+}
+
+/** A Go module's purl (`pkg:golang/<module path>@<version>`, each path segment percent-encoded as the purl spec asks). */
+export function goPurl(modulePath: string, version: string): string {
+  return `pkg:golang/${modulePath.split('/').map(encodeURIComponent).join('/')}@${encodeURIComponent(version)}`
+}
+
+type Dependency = NonNullable<
+  ProvenanceStatement['predicate']['buildDefinition']['resolvedDependencies']
+>[number]
+
+/**
+ * The Go toolchain and every module of go.sum as resolved dependencies. An `h1:` is Go's dirhash (a
+ * hash over the file list), not a digest of any file's bytes: it is an annotation, never a `digest`
+ * entry; `digest.sha256` is the sha256 of the module zip detbuild verified (or, for the toolchain, of
+ * its bin/go binary, named so in the annotations).
+ */
+function goDependencies(
+  go: NonNullable<BuildToolchain['go']>,
+  modules: readonly GoModuleRecord[],
+): Dependency[] {
+  const out: Dependency[] = [
+    {
+      name: 'go',
+      ...(go.module
+        ? { uri: goPurl('golang.org/toolchain', go.module.slice(go.module.indexOf('@') + 1)) }
+        : {}),
+      digest: { sha256: go.sha256 },
+      annotations: {
+        version: go.version,
+        pinned: go.pinned,
+        digestOf: 'bin/go',
+        ...(go.h1 ? { goDirhash: go.h1 } : {}),
+        checksumDatabase: go.checksumDatabase ?? 'not-applicable',
+      },
+    },
+  ]
+  for (const m of modules)
+    out.push({
+      name: `${m.path}@${m.version}`,
+      uri: goPurl(m.path, m.version),
+      ...(m.zipSha256 ? { digest: { sha256: m.zipSha256 } } : {}),
+      annotations: {
+        ...(m.h1 ? { goDirhash: m.h1 } : {}),
+        ...(m.goModH1 ? { goModDirhash: m.goModH1 } : {}),
+        // a go.sum line for go.mod alone: the module's requirements were read, its code was not fetched
+        ...(m.h1 ? {} : { goModOnly: true }),
+      },
+    })
+  return out
 }

@@ -137,6 +137,11 @@ export interface RoomLayoutInput {
    * Bazel's --sandbox_add_mount_pair, for tools the build is told about by path
    */
   extra: readonly string[]
+  /**
+   * a Go build's GOROOT, read-only: a pinned one at /build/toolchain/go (`room` absent), a system one at
+   * its own path (`room` = host path) with the folders its top-level links lead to (`also`)
+   */
+  goRoot?: { host: string; room: string; also: readonly string[] } | null
   hostNetwork: boolean
   options: RoomOptions
 }
@@ -155,6 +160,10 @@ export function toRoomLayout(input: RoomLayoutInput): RoomLayout {
   mounts.push({ kind: 'ro', host: input.toolchainBin, room: ROOM_PATHS.toolchainBin })
   mounts.push({ kind: 'ro', host: input.nodeBin, room: ROOM_PATHS.node, file: true })
   if (input.npmRoot !== null) mounts.push({ kind: 'ro', host: input.npmRoot, room: ROOM_PATHS.npm })
+  if (input.goRoot) {
+    mounts.push({ kind: 'ro', host: input.goRoot.host, room: input.goRoot.room })
+    for (const host of input.goRoot.also) mounts.push({ kind: 'ro', host, room: host })
+  }
   for (const host of input.extra) mounts.push({ kind: 'ro', host, room: host })
   if (input.npmCache !== null)
     mounts.push(

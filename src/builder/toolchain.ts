@@ -8,6 +8,7 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { chmod, lstat, mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { BuildConfig, ToolPin } from '../config/index.ts'
+import { ensureGoToolchain, goPlatform } from '../ecosystems/index.ts'
 import { CheckFailedError, IncompleteError, InputError } from '../errors.ts'
 import { settleAll } from '../util/settle.ts'
 import { SYSTEM_PATH } from './env.ts'
@@ -28,9 +29,34 @@ export interface ToolRecord {
   resolved: string | null
 }
 
+/** A Go build's toolchain (config `toolchain.go`). */
+export interface GoToolRecord {
+  /** the Go release, e.g. `1.26.10` (`go env GOVERSION` without `go` for a system go) */
+  version: string
+  pinned: boolean
+  /** `golang.org/toolchain@v0.0.1-go1.26.10.linux-amd64` when pinned */
+  module: string | null
+  /** the toolchain zip's h1: (detbuild.lock's pin) when pinned */
+  h1: string | null
+  resolved: string | null
+  /** sha256 of the bin/go binary */
+  sha256: string
+  /** sum.golang.org is not consulted (see ecosystems/go/toolchain.ts): said, never implied */
+  checksumDatabase: 'not-checked' | null
+  /** GOROOT on the host */
+  goroot: string
+  /**
+   * a system GOROOT outside /usr: the host folders the room mounts read-only at their own path (GOROOT,
+   * and where its top-level links lead, as Debian's src -> ../../share/go-1.26/src)
+   */
+  hostMounts: string[]
+}
+
 export interface ResolvedToolchain {
   node: ToolRecord & { sha256: string }
   npm: ToolRecord
+  /** null: not a Go build */
+  go: GoToolRecord | null
   /** folders to put first on PATH */
   pathDirs: string[]
   /** the node binary (host path), mounted into the build room */
@@ -57,6 +83,8 @@ export interface ToolchainOptions {
   fetchOptions?: FetchOptions
   /** told when a cached toolchain no longer matches its record and is replaced */
   onTampered?: (dir: string) => void
+  /** the Go module proxy for `toolchain.go` (GOPROXY, resolved) */
+  goProxy?: string
 }
 
 function integrityError(spec: string, expected: string, found: string, cause?: unknown): CheckFailedError {
@@ -260,20 +288,26 @@ export async function resolveToolchain(
   config: BuildConfig,
   options: ToolchainOptions,
 ): Promise<ResolvedToolchain> {
-  const lock: ToolchainLock = { lockfileVersion: 1, packages: { ...options.lock.packages } }
+  const lock: ToolchainLock = {
+    lockfileVersion: 1,
+    packages: { ...options.lock.packages },
+    ...(options.lock.goToolchains ? { goToolchains: { ...options.lock.goToolchains } } : {}),
+  }
   await mkdir(options.binDir, { recursive: true })
-  const [nodeGot, npmGot] = await settleAll([
+  const [nodeGot, npmGot, goGot] = await settleAll([
     resolveNode(config, options, lock),
     resolveNpm(config, options, lock),
+    config.toolchain.go ? resolveGo(config.toolchain.go, options, lock) : Promise.resolve(null),
   ])
-  const pathDirs = [options.binDir, ...npmGot.pathDirs]
+  const pathDirs = [options.binDir, ...(goGot ? [path.join(goGot.go.goroot, 'bin')] : []), ...npmGot.pathDirs]
   return {
     node: nodeGot.node,
     npm: npmGot.npm,
+    go: goGot?.go ?? null,
     pathDirs: [...new Set(pathDirs)],
     nodeBin: nodeGot.bin,
     npmRoot: npmGot.root,
-    lockChanged: nodeGot.added || npmGot.added,
+    lockChanged: nodeGot.added || npmGot.added || goGot?.added === true,
     lock,
   }
 }
@@ -378,6 +412,100 @@ async function resolveNpm(
     root: used ? await npmPackageRoot(used) : null,
     added: false,
   }
+}
+
+/**
+ * `toolchain.go`: a release fetched as golang.org/toolchain from the module proxy and pinned by its h1:
+ * in detbuild.lock (added on first use unless the lock is frozen), or the system go (version, GOROOT and
+ * the binary's digest recorded, not pinned).
+ */
+async function resolveGo(
+  pin: ToolPin,
+  options: ToolchainOptions,
+  lock: ToolchainLock,
+): Promise<{ go: GoToolRecord; added: boolean }> {
+  if (pin.kind === 'version') {
+    const { goos, goarch } = goPlatform(options.platform, options.arch)
+    const spec = `golang.org/toolchain@v0.0.1-go${pin.version}.${goos}-${goarch}`
+    const locked = lock.goToolchains?.[spec] ?? null
+    if (!locked && options.frozenLock)
+      throw new InputError(
+        'BUILD_LOCK_MISSING',
+        `detbuild.lock has no entry for ${spec} (run "detbuild lock")`,
+        {
+          file: 'detbuild.lock',
+          details: { package: spec },
+        },
+      )
+    const got = await ensureGoToolchain({
+      cacheDir: options.cacheDir,
+      proxy: options.goProxy ?? 'https://proxy.golang.org',
+      goVersion: pin.version,
+      goos,
+      goarch,
+      locked,
+      ...(options.onTampered ? { onTampered: options.onTampered } : {}),
+    })
+    if (got.added) lock.goToolchains = { ...(lock.goToolchains ?? {}), [spec]: got.entry }
+    const bin = path.join(got.goroot, 'bin', 'go')
+    const digest = await cachedToolDigest(bin, `${got.goroot}.go-digest.json`)
+    return {
+      go: {
+        version: pin.version,
+        pinned: true,
+        module: spec,
+        h1: got.entry.h1,
+        resolved: got.entry.resolved,
+        sha256: digest.sha256,
+        checksumDatabase: 'not-checked',
+        goroot: got.goroot,
+        hostMounts: [],
+      },
+      added: got.added,
+    }
+  }
+  const found = await findOnPath('go', options.hostPath)
+  if (!found)
+    throw new InputError('BUILD_TOOLCHAIN_NOT_FOUND', 'toolchain.go is "system" but no go is on PATH')
+  const bin = await realpath(found)
+  // the go command reports its own GOROOT and release; nothing of the host's go env file is read
+  const goEnv = { PATH: SYSTEM_PATH.join(':'), GOTOOLCHAIN: 'local', GOENV: 'off', HOME: options.binDir }
+  const printed = await captureOutput(bin, ['env', 'GOROOT', 'GOVERSION'], goEnv, options.binDir)
+  const [goroot, goVersion] = (printed ?? '').split('\n').map((l) => l.trim())
+  if (!goroot || !goVersion?.startsWith('go'))
+    throw new InputError('BUILD_TOOLCHAIN_NOT_FOUND', `cannot run ${bin} env GOROOT GOVERSION`)
+  const digest = await cachedToolDigest(bin, systemDigestRecord(options.cacheDir, bin))
+  return {
+    go: {
+      version: goVersion.replace(/^go/, '').split(/\s/)[0] as string,
+      pinned: false,
+      module: null,
+      h1: null,
+      resolved: null,
+      sha256: digest.sha256,
+      checksumDatabase: null,
+      goroot: await realpath(goroot),
+      hostMounts: await systemGoMounts(goroot),
+    },
+    added: false,
+  }
+}
+
+/** A system GOROOT outside the room's /usr: it and where its top-level links lead, mounted at their own path. */
+async function systemGoMounts(goroot: string): Promise<string[]> {
+  const real = await realpath(goroot)
+  if (real === '/usr' || real.startsWith('/usr/')) return []
+  const out = new Set<string>()
+  for (const name of readdirSync(real)) {
+    const abs = path.join(real, name)
+    if (!lstatSync(abs).isSymbolicLink()) continue
+    try {
+      const target = await realpath(abs)
+      if (!target.startsWith('/usr/') && !target.startsWith(`${real}/`)) out.add(target)
+    } catch {}
+  }
+  // GOROOT first, then the link targets
+  return [real, ...[...out].sort()]
 }
 
 /** The npm package folder of an npm found on PATH (its bin is a link into the package), or null. */

@@ -15,7 +15,8 @@ export type ClockMode = 'real' | 'source-date'
 export type ToolPin = { kind: 'system' } | { kind: 'version'; version: string }
 
 export interface BuildConfig {
-  readonly toolchain: { readonly node: ToolPin; readonly npm: ToolPin }
+  /** `go`: a Go release fetched as the golang.org/toolchain module (null: not a Go build) */
+  readonly toolchain: { readonly node: ToolPin; readonly npm: ToolPin; readonly go: ToolPin | null }
   readonly install: readonly string[]
   readonly build: readonly string[]
   readonly outputs: readonly string[]
@@ -74,13 +75,16 @@ export function describeIssue(issue: SchemaIssue): { key: string; message: strin
     case 'pattern':
     case 'minLength': {
       const key = toKeyPath(issue.instancePath)
-      const hint = key.startsWith('toolchain.')
-        ? 'an exact version like "24.21.0" or "system"'
-        : key.startsWith('env') || key.startsWith('secretEnv')
-          ? 'an environment variable name'
-          : key.startsWith('outputs')
-            ? 'a non-empty glob inside the project (no leading "/", no ".." segment)'
-            : 'a non-empty string'
+      const hint =
+        key === 'toolchain.go'
+          ? 'a Go release like "1.26.10" or "system"'
+          : key.startsWith('toolchain.')
+            ? 'an exact version like "24.21.0" or "system"'
+            : key.startsWith('env') || key.startsWith('secretEnv')
+              ? 'an environment variable name'
+              : key.startsWith('outputs')
+                ? 'a non-empty glob inside the project (no leading "/", no ".." segment)'
+                : 'a non-empty string'
       return { key, message: `"${key}" must be ${hint}` }
     }
     case 'oneOf':
@@ -141,9 +145,12 @@ export function resolveBuildConfig(
   const doc = raw as Record<string, unknown>
   const toolchain = doc.toolchain as Record<string, unknown>
   const scripts = doc.scripts === true
+  // a Go build's modules are prefetched by detbuild: it has no install step unless it names one
   const install =
     doc.install === undefined
-      ? [scripts ? DEFAULT_INSTALL_WITH_SCRIPTS : DEFAULT_INSTALL]
+      ? toolchain.go !== undefined
+        ? []
+        : [scripts ? DEFAULT_INSTALL_WITH_SCRIPTS : DEFAULT_INSTALL]
       : toCommands(doc.install)
   const build = toCommands(doc.build)
   if (build.length === 0)
@@ -155,7 +162,11 @@ export function resolveBuildConfig(
   const secretEnv = [...new Set((doc.secretEnv as string[] | undefined) ?? [])]
   assertEnvNames(env, secretEnv, file)
   return Object.freeze({
-    toolchain: Object.freeze({ node: toPin(toolchain.node), npm: toPin(toolchain.npm) }),
+    toolchain: Object.freeze({
+      node: toPin(toolchain.node),
+      npm: toPin(toolchain.npm),
+      go: toolchain.go === undefined ? null : toPin(toolchain.go),
+    }),
     install: Object.freeze(install),
     build: Object.freeze(build),
     outputs: Object.freeze([...(doc.outputs as string[])]),
@@ -200,7 +211,12 @@ function assertEnvNames(env: readonly string[], secretEnv: readonly string[], fi
 export function toConfigRecord(config: BuildConfig): Record<string, unknown> {
   const pin = (p: ToolPin) => (p.kind === 'system' ? 'system' : p.version)
   return {
-    toolchain: { node: pin(config.toolchain.node), npm: pin(config.toolchain.npm) },
+    toolchain: {
+      node: pin(config.toolchain.node),
+      npm: pin(config.toolchain.npm),
+      // recorded only for a Go build, so npm configs keep their recorded bytes
+      ...(config.toolchain.go ? { go: pin(config.toolchain.go) } : {}),
+    },
     install: [...config.install],
     build: [...config.build],
     outputs: [...config.outputs],

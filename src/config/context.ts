@@ -90,6 +90,7 @@ const ENV_NAMES: ReadonlySet<string> = new Set([
   'ACTIONS_ID_TOKEN_REQUEST_URL',
   'CI',
   'FORCE_COLOR',
+  'GOPROXY',
   'HOME',
   'HTTPS_PROXY',
   'HTTP_PROXY',

@@ -44,3 +44,20 @@ export const defaultEcosystems: EcosystemRegistry = createRegistry(ECOSYSTEMS, {
   serverMatched: SERVER_MATCHED,
   fallbackOrder: semverOrder,
 })
+
+// Go scans (scan/): executables' build info and symbols, reachability against OSV's Go records
+export { readGoBinary } from './go/binary/index.ts'
+export { goModModulePath, type ImportWalk, walkImports } from './go/imports-walk.ts'
+// Go builds (builder/): the golang.org/toolchain pin, go.sum's h1: checks and the module proxy
+export { parseGoSumLines, prefetchModules, resolveGoProxy } from './go/module-proxy.ts'
+export {
+  binaryVerdict,
+  type GoSymbolIndex,
+  type GoTarget,
+  type GoVulnImport,
+  sourceVerdict,
+  toSymbolIndex,
+  toVulnImports,
+} from './go/reachability.ts'
+export { ensureGoToolchain, goPlatform } from './go/toolchain.ts'
+export { goSemver } from './go/version-order.ts'

@@ -10,19 +10,21 @@ import { createReadStream } from 'node:fs'
 import { readFile, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { PackageURL } from 'packageurl-js'
-import type { VersionOrder } from '../ecosystems/ecosystem.ts'
-import { goModModulePath, type ImportWalk, walkImports } from '../ecosystems/go/imports-walk.ts'
 import {
+  baseEcosystem,
   binaryVerdict,
   type GoSymbolIndex,
   type GoTarget,
   type GoVulnImport,
+  goModModulePath,
+  goSemver,
+  type ImportWalk,
   sourceVerdict,
   toSymbolIndex,
   toVulnImports,
-} from '../ecosystems/go/reachability.ts'
-import { goSemver } from '../ecosystems/go/version-order.ts'
-import { baseEcosystem } from '../ecosystems/registry.ts'
+  type VersionOrder,
+  walkImports,
+} from '../ecosystems/index.ts'
 import { plural } from '../util/plural.ts'
 import type { RecordMatch } from './osv-index.ts'
 import { matchAffected } from './range-match.ts'

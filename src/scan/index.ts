@@ -6,12 +6,12 @@
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { resolveRepositoryPath, resolveSourceDate } from '../config/index.ts'
-import { readGoBinary } from '../ecosystems/go/binary/index.ts'
 import {
   defaultEcosystems,
   type Ecosystem,
   type EcosystemRegistry,
   type ProjectLock,
+  readGoBinary,
 } from '../ecosystems/index.ts'
 import { ExitCode, InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'

@@ -47,6 +47,19 @@ export interface BuildIsolation {
 export interface BuildToolchain {
   node: { version: string; pinned: boolean; integrity: string | null; sha256: string; package: string | null }
   npm: { version: string; pinned: boolean; integrity: string | null; package: string | null }
+  /** a Go build's toolchain (config `toolchain.go`); absent for other builds */
+  go?: {
+    version: string
+    pinned: boolean
+    /** `golang.org/toolchain@v0.0.1-go<version>.<goos>-<goarch>` when pinned */
+    module: string | null
+    /** the toolchain zip's Go dirhash (`h1:`), as pinned in detbuild.lock */
+    h1: string | null
+    /** sha256 of the toolchain's bin/go */
+    sha256: string
+    /** whether sum.golang.org vouched for the pin: not consulted by this version */
+    checksumDatabase: 'not-checked' | null
+  }
 }
 
 /**
@@ -68,6 +81,8 @@ export interface BuildManifest {
   sourceDateEpochFrom?: 'env' | 'commit' | 'default'
   config?: FileDigest
   lockfile?: FileDigest | null
+  /** a Go build's go.sum (null: the module has no go.sum); absent for other builds */
+  goSum?: FileDigest | null
   toolchain?: BuildToolchain
   commands?: { install: string[]; build: string[] }
   env?: string[]
