@@ -45,7 +45,7 @@ echo "detbuild go-fixtures: building and downloading Go executables into test/fi
 
 # keep the Go cache between runs (it makes a re-run take seconds); everything else is made anew
 mkdir -p "$WORK/gocache"
-rm -rf "$WORK/bin" "$WORK/npm" "$WORK/proxy" "$WORK/app" "$WORK/vcs-app" "$WORK/.stamp" "$WORK/manifest.txt"
+rm -rf "$WORK/bin" "$WORK/npm" "$WORK/proxy" "$WORK/app" "$WORK/vcs-app" "$WORK/oracle" "$WORK/.stamp" "$WORK/manifest.txt"
 chmod -R u+w "$WORK/gopath" 2>/dev/null || true
 rm -rf "$WORK/gopath"
 mkdir -p "$WORK/bin" "$WORK/npm" "$WORK/proxy"
@@ -68,6 +68,8 @@ serve() { # module version folder
 }
 serve example.com/greet v1.2.3 "$SRC/proxy/greet"
 serve example.com/colour v1.0.1 "$SRC/proxy/colour"
+# a stand-in published as golang.org/x/net v0.15.0 (see its source): the govulncheck oracle's programs
+serve golang.org/x/net v0.15.0 "$SRC/proxy/xnet-standin"
 
 cp -r "$SRC/app" "$WORK/app"
 manifest=()
@@ -98,6 +100,15 @@ cp -r "$WORK/app" "$WORK/vcs-app"
   GOPROXY="file://$WORK/proxy" GOOS=linux GOARCH=amd64 "$GO" build -trimpath -buildvcs=true -o "$WORK/bin/app-vcs" .
 ) || fail "the -buildvcs build failed"
 manifest+=(bin/app-vcs)
+
+# the govulncheck oracle's two programs (test/scan/go-govulncheck-oracle.test.ts): one calls a symbol of
+# GO-2023-2102, one only imports its package; not in the manifest (they are not build-info fixtures)
+mkdir -p "$WORK/oracle"
+for app in called uncalled; do
+  cp -r "$SRC/oracle/$app" "$WORK/oracle/$app"
+  (cd "$WORK/oracle/$app" && GOPROXY="file://$WORK/proxy" GOOS=linux GOARCH=amd64 \
+    "$GO" build -trimpath -buildvcs=false -o "$WORK/oracle/$app/oracle-$app" .) || fail "the oracle program $app failed to build"
+done
 
 # npm packages: fetch, check the pinned sha512, unpack
 integrity_of() { # file

@@ -50,8 +50,9 @@ stamp_of() { # folder
   local pin folder sha
   for pin in "${PINS[@]}"; do
     read -r folder _ _ sha <<<"$pin"
-    [ "$folder" = "$1" ] && echo "$sha"
+    if [ "$folder" = "$1" ]; then echo "$sha"; fi
   done
+  return 0
 }
 up_to_date() { # folder
   [ -f "$OUT/$1/.sha256" ] && [ "$(cat "$OUT/$1/.sha256")" = "$(stamp_of "$1")" ] && [ -x "$OUT/$1/${BINARY[$1]}" ]

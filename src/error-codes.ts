@@ -162,6 +162,10 @@ const GO = {
     exit: 2,
     hint: 'the executable is cut short (an interrupted download?): replace the file with an intact copy',
   },
+  GO_BINARY_NOT_GO: {
+    exit: 2,
+    hint: 'sbom --binary: name an executable built by Go (with its build info; `go version -m FILE` shows it)',
+  },
   GO_BINARY_UNREADABLE: { exit: 2, hint: 'check that the file exists and can be read' },
   GO_LIST_FAILED: {
     exit: 3,

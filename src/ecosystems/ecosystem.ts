@@ -98,6 +98,11 @@ export interface Ecosystem extends VersionOrder {
   detect(projectDir: string): Promise<boolean>
   /** Edge: reads the project's dependency tree into plain data; bad input is an InputError naming the file. */
   readInventory(projectDir: string, options: ReadInventoryOptions): Promise<Inventory>
+  /**
+   * Edge, optional: the inventory of executables this ecosystem's tools built (`sbom --binary`: Go's build
+   * info), each file relative to `projectDir` and inside it; bad input is an InputError naming the file.
+   */
+  readExecutables?(projectDir: string, files: readonly string[]): Promise<Inventory>
   /** Pure: the package URL of an inventory node (also the SBOM's bom-ref). */
   toPurl(node: Pick<InventoryNode, 'name' | 'version' | 'kind' | 'resolved' | 'purl'>): string
   /**

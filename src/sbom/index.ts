@@ -2,7 +2,9 @@
 import path from 'node:path'
 import {
   defaultEcosystems,
+  type Ecosystem,
   type EcosystemRegistry,
+  type Inventory,
   type InventoryNode,
   type RegistryMetadata,
   type RegistryPackage,
@@ -45,6 +47,11 @@ export interface SbomOptions {
   /** seconds since 1970, from SOURCE_DATE_EPOCH / git (resolved at the edge) */
   sourceDateEpoch: number
   log: Logger
+  /**
+   * executables to describe instead of the project's manifests (`--binary`, relative to `cwd` and inside
+   * it): their embedded build info (Go), each file recorded with its sha256
+   */
+  binaries?: readonly string[]
   /** the ecosystems a project is detected among; default: every one detbuild supports */
   ecosystems?: EcosystemRegistry
   /**
@@ -104,17 +111,33 @@ export interface SbomResult {
 export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   // the project's ecosystems read it (all that detect it, or the one --ecosystem names; the first
   // describes the project); everything after the inventory is ecosystem-neutral
-  const found = await projectEcosystems(
-    options.ecosystems ?? defaultEcosystems,
-    options.cwd,
-    options.ecosystem,
-  )
-  const ecosystem = found[0]!
-  const tree = await readProjectInventory(found, options.cwd, {
-    source: options.from,
-    env: options.env ?? {},
-    ...(options.goList ? { goList: true } : {}),
-  })
+  const registryOfEcosystems = options.ecosystems ?? defaultEcosystems
+  let ecosystem: Ecosystem
+  let tree: Inventory
+  if (options.binaries !== undefined && options.binaries.length > 0) {
+    // `--binary`: the executables describe themselves (an ecosystem that reads executables: Go)
+    const reader = registryOfEcosystems.ecosystems.find(
+      (e) =>
+        e.readExecutables !== undefined && (options.ecosystem === undefined || e.id === options.ecosystem),
+    )
+    if (!reader?.readExecutables)
+      throw new InputError(
+        'SBOM_USAGE',
+        `--binary: ${options.ecosystem === undefined ? 'no ecosystem' : `the ${options.ecosystem} ecosystem`} reads executables`,
+      )
+    if (options.from !== 'lockfile' || options.goList)
+      throw new InputError('SBOM_USAGE', '--binary cannot be combined with --from installed or --go-list')
+    ecosystem = reader
+    tree = await reader.readExecutables(options.cwd, options.binaries)
+  } else {
+    const found = await projectEcosystems(registryOfEcosystems, options.cwd, options.ecosystem)
+    ecosystem = found[0]!
+    tree = await readProjectInventory(found, options.cwd, {
+      source: options.from,
+      env: options.env ?? {},
+      ...(options.goList ? { goList: true } : {}),
+    })
+  }
   const selection = selectPackages(tree, { omit: new Set(options.omit), workspaces: options.workspaces })
   const source = options.supplier ?? 'manifest'
   let registry: RegistryMetadata | undefined

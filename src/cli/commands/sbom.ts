@@ -15,6 +15,7 @@ interface SbomFlags {
   offline: boolean
   ecosystem?: 'npm' | 'go'
   goList: boolean
+  binary: string[]
 }
 
 /** The variables that locate Go's module cache (the Go reader reads dependency go.mod files from it). */
@@ -68,6 +69,12 @@ export const register: RegisterCommand = (program, { wrap }) => {
         '--ecosystem <id>',
         'read the project as this ecosystem only (default: every one found: package.json and go.mod give one SBOM)',
       ).choices(['npm', 'go']),
+    )
+    .option(
+      '--binary <file>',
+      'describe this executable (Go build info: modules, Go release, build settings) instead of the project; inside the project folder (repeatable)',
+      collect,
+      [],
     )
     .option(
       '--go-list',
@@ -124,6 +131,7 @@ export const register: RegisterCommand = (program, { wrap }) => {
           env: context.env,
           ...(flags.ecosystem ? { ecosystem: flags.ecosystem } : {}),
           ...(flags.goList ? { goList: true } : {}),
+          ...(flags.binary.length > 0 ? { binaries: flags.binary } : {}),
         })
         const rel = (f: string) => path.relative(process.cwd(), f) || f
         const valid = result.validation.json.ok === true ? 'schema-valid' : 'not validated'

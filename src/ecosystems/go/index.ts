@@ -3,6 +3,7 @@
  * URLs; OSV's "Go" advisories; Go's module versions, pseudo-versions and releases (version-order.ts).
  */
 import type { Ecosystem, ReadInventoryOptions } from '../ecosystem.ts'
+import { readGoExecutablesInventory } from './executables.ts'
 import { toPurl } from './purl.ts'
 import { detectGoProject, readGoInventory } from './read-inventory.ts'
 import { goVersionOrder } from './version-order.ts'
@@ -17,5 +18,6 @@ export const goEcosystem: Ecosystem = Object.freeze({
   detect: detectGoProject,
   readInventory: (projectDir: string, options: ReadInventoryOptions) =>
     readGoInventory(projectDir, { env: options.env ?? {}, goList: options.goList === true }),
+  readExecutables: readGoExecutablesInventory,
   toPurl,
 })

@@ -200,7 +200,7 @@ async function sniff(file: string): Promise<boolean> {
   }
 }
 
-async function sha256(file: string): Promise<string> {
+export async function fileSha256(file: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
   return hash.digest('hex')
@@ -246,7 +246,7 @@ export async function addInstalledGoBinaries(
         }
         continue
       }
-      binaries.push({ path: display, sha256: await sha256(file), buildInfo: read.buildInfo })
+      binaries.push({ path: display, sha256: await fileSha256(file), buildInfo: read.buildInfo })
     }
     if (binaries.length === 0) continue
     found += binaries.length
