@@ -16,6 +16,20 @@ const TITLES: Record<NtiaElement, string> = {
   timestamp: 'NTIA: the SBOM has a timestamp',
 }
 
+/**
+ * A Go module's go.sum `h1:` (the property `detbuild:go:h1`: SHA-256 over the sorted list of the module's
+ * files and their SHA-256, Go's dirhash) pins the module's whole content, and the go command checks it on
+ * every download: it counts as a strong hash for this rule, although it is not a digest of any one file
+ * (which is why the SBOM records it as a property, not in `hashes`).
+ */
+function hasGoH1(c: { raw: Record<string, unknown> }): boolean {
+  const props = Array.isArray(c.raw.properties) ? c.raw.properties.filter(isObject) : []
+  return props.some(
+    (p) =>
+      p.name === 'detbuild:go:h1' && typeof p.value === 'string' && /^h1:[A-Za-z0-9+/]{43}=$/.test(p.value),
+  )
+}
+
 const STRONG_HASHES = new Set([
   'SHA-256',
   'SHA-384',
@@ -184,7 +198,8 @@ export function sbomRules(ctx: RuleContext): RuleDraft[] {
     let withHash = 0
     for (const c of sbom.components) {
       const hashes = Array.isArray(c.raw.hashes) ? c.raw.hashes.filter(isObject) : []
-      const ok = hashes.some((h) => str(h.content) && (!strongOnly || STRONG_HASHES.has(String(h.alg))))
+      const ok =
+        hashes.some((h) => str(h.content) && (!strongOnly || STRONG_HASHES.has(String(h.alg)))) || hasGoH1(c)
       if (ok) withHash++
       else without.push(c.label)
     }

@@ -276,6 +276,41 @@ describe('SBOM quality', () => {
     assert.deepEqual(r.evidence.withoutHash, ['pkg:npm/b@1.0.0', 'pkg:npm/c@1.0.0'])
   })
 
+  it("a Go module's go.sum h1: counts as a strong hash; a malformed one does not", () => {
+    const h1 = (value: string) => ({ hashes: [], properties: [{ name: 'detbuild:go:h1', value }] })
+    const bom = sbom([
+      component('pkg:golang/golang.org/x/net@v0.17.0', h1('h1:Q5QPcMlvfxFTAPV0+07Xz/MpK9NTXu2VDUuy0FeMfaU=')),
+      component('pkg:golang/example.com/bad@v1.0.0', h1('h1:not-a-hash')),
+      component('pkg:golang/stdlib@1.22.5', { hashes: [] }),
+    ])
+    const r = rule(
+      evaluate({ sbom: { hashes: { minShare: 1, strongOnly: true } } }, inputs(bom)),
+      'sbom.hashes',
+    )
+    assert.equal(r.status, 'fail')
+    assert.deepEqual(r.evidence.withoutHash, [
+      'pkg:golang/example.com/bad@v1.0.0',
+      'pkg:golang/stdlib@1.22.5',
+    ])
+  })
+
+  it("the shipped default and strict policies allow Go's module proxy beside npm's registry", async () => {
+    const { readFile } = await import('node:fs/promises')
+    for (const name of ['default', 'strict']) {
+      const text = await readFile(new URL(`../../policies/${name}.yaml`, import.meta.url), 'utf8')
+      assert.match(
+        text,
+        /allow:\n\s+- https:\/\/registry\.npmjs\.org\n\s+- https:\/\/proxy\.golang\.org\n/,
+        name,
+      )
+    }
+    const r = evaluate(
+      { packages: { registries: { allow: ['https://registry.npmjs.org', 'https://proxy.golang.org'] } } },
+      inputs(sbom([component('pkg:golang/golang.org/x/net@v0.17.0'), component('pkg:npm/a@1.0.0')])),
+    )
+    assert.equal(rule(r, 'packages.registries').status, 'pass')
+  })
+
   it('a document that is not CycloneDX is an input error', () => {
     assert.throws(() => evaluate({}, inputs({ spdxVersion: 'SPDX-2.3' })), {
       code: 'POLICY_SBOM_INVALID',
