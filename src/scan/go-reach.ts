@@ -219,7 +219,7 @@ export async function loadGoEvidence(
   for (const c of components) {
     const go = c.go ?? {}
     if (go.binary !== undefined) {
-      const key = `${go.binary}\u0000${go.binarySha256 ?? ''}`
+      const key = `${go.binary}\u0000${go.binarySha256 ?? ''}\u0000${(go.binaries ?? []).join('\u0000')}`
       let p = binaries.get(key)
       if (p === undefined) {
         p = binaryEvidence(go, o)
@@ -323,6 +323,11 @@ async function binaryEvidence(go: GoFacts, o: GoEvidenceOptions): Promise<GoEvid
   const rel = go.binary!
   const shown = JSON.stringify(rel)
   const none = (code: GoReachCode, detail: string): GoEvidence => ({ kind: 'none', code, detail })
+  if (go.binaries !== undefined)
+    return none(
+      'GO_REACH_BINARY_MISMATCH',
+      `the component was read from ${go.binaries.length} executables (${go.binaries.map((b) => JSON.stringify(b)).join(', ')}): the functions of one cannot speak for the others`,
+    )
   if (unsafeRelative(rel))
     return none('GO_REACH_BINARY_MISSING', `executable ${shown} is not a path inside the project`)
   if (go.binarySha256 === undefined || !/^[0-9a-f]{64}$/.test(go.binarySha256))

@@ -202,7 +202,13 @@ function toGoFacts(props: ReadonlyArray<{ name: string; value: string }>): GoFac
   const version = get('detbuild:go:version')
   const binary = get('detbuild:go:binary')
   const binarySha256 = get('detbuild:go:binary-sha256')
+  const binaries = [
+    ...new Set(
+      props.filter((p) => p.name === 'detbuild:go:binary' && typeof p.value === 'string').map((p) => p.value),
+    ),
+  ].sort()
   const facts: GoFacts = {
+    ...(binaries.length > 1 ? { binaries } : {}),
     ...(version !== undefined && /^go\d+\.\d+/.test(version) ? { version } : {}),
     ...(binary !== undefined ? { binary } : {}),
     ...(binarySha256 !== undefined ? { binarySha256: binarySha256.toLowerCase() } : {}),

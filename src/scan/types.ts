@@ -83,6 +83,11 @@ export interface GoFacts {
   binary?: string
   /** `detbuild:go:binary-sha256`: that executable's sha256 (hex) */
   binarySha256?: string
+  /**
+   * every executable when the component carries several `detbuild:go:binary` (one module shared by
+   * several executables of one SBOM): no single executable's symbols can clear it, so it stays affected
+   */
+  binaries?: string[]
 }
 
 /** Reason codes of a Go finding's reachability analysis (docs/errors.md). */

@@ -148,3 +148,33 @@ for (const name of PROGRAMS) {
     }
   })
 }
+
+test('one SBOM of both programs: the shared module stays affected (one executable cannot clear the other)', async () => {
+  const project = path.join(work.dir, 'both')
+  await mkdir(project)
+  for (const name of PROGRAMS) await copyFile(program(name), path.join(project, `oracle-${name}`))
+  // the uncalled program sorts last: its (clean) functions must not stand for the caller's
+  const sbom = await cli(['sbom', '--binary', 'oracle-uncalled', '--binary', 'oracle-called', '--quiet'], {
+    cwd: project,
+  })
+  assert.equal(sbom.code, 0, sbom.stderr)
+  const scan = await cli(['scan', '--offline-db', path.join(work.dir, 'osv'), '--quiet'], { cwd: project })
+  // the two main modules are unstamped ((devel): no version to match), so the scan says it is incomplete
+  assert.equal(scan.code, 3, scan.stderr)
+  const vulns = JSON.parse(await readFile(path.join(project, '.detbuild', 'vulns.json'), 'utf8')) as {
+    findings: Array<Finding & { analysis?: { code?: string } }>
+    unchecked: string[]
+    uncheckedReasons: Record<string, string>
+  }
+  assert.deepEqual(
+    vulns.unchecked.map((u) => [u, vulns.uncheckedReasons[u]]),
+    [
+      ['pkg:golang/example.com/oracle-called', 'no version'],
+      ['pkg:golang/example.com/oracle-uncalled', 'no version'],
+    ],
+  )
+  assert.deepEqual(
+    vulns.findings.map((f) => [f.id, f.analysis?.state, f.analysis?.code]),
+    [['GO-2023-2102', 'affected', 'GO_REACH_BINARY_MISMATCH']],
+  )
+})

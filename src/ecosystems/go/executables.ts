@@ -16,6 +16,7 @@ import { showControls } from '../../util/file-name.ts'
 import type { Inventory, InventoryNode } from '../inventory.ts'
 import { readGoExecutable } from './binary/read.ts'
 import { type FoundGoBinary, fileSha256, goBinaryNodes } from './installed-binaries.ts'
+import { goInventoryNode } from './read-inventory.ts'
 
 /** Reads `files` (relative to `projectDir`, or absolute inside it) into one inventory. */
 export async function readGoExecutablesInventory(
@@ -58,24 +59,9 @@ export async function readGoExecutablesInventory(
     for (const n of nested) if (n.key !== mainKey) nodes.set(n.key, n)
   } else {
     const name = path.basename(path.resolve(projectDir)) || 'executables'
-    root = {
-      key: '',
-      name,
-      version: '',
-      location: '',
-      kind: 'root',
-      resolved: undefined,
-      integrity: undefined,
-      dev: false,
-      optional: false,
-      devOptional: false,
-      peer: false,
-      extraneous: false,
-      bundled: false,
-      manifest: { name },
-      deps: [...entries],
-      ecosystem: 'go',
-    }
+    root = { ...goInventoryNode('', name, '', '', 'root', []), location: '', deps: [...entries] }
+    delete root.purl
+    delete root.properties
     nodes.set('', root)
     for (const n of nested) nodes.set(n.key, n)
   }

@@ -24,7 +24,7 @@ import type { Inventory, InventoryNode } from '../inventory.ts'
 import { EXECUTABLE_HEAD_BYTES, executableFormat, type GoBuildInfo, type GoModule } from './binary/index.ts'
 import { READ_FLAGS, readGoExecutable, shipsGoFunctionTable } from './binary/read.ts'
 import { goModulePurl, stdlibPurl } from './purl.ts'
-import { GO_KEY_PREFIX, GO_PROPERTY } from './read-inventory.ts'
+import { GO_KEY_PREFIX, GO_PROPERTY, goInventoryNode } from './read-inventory.ts'
 
 /** Files smaller than this are not sniffed (no Go program with build info is this small). */
 export const MIN_EXECUTABLE_BYTES = 256 * 1024
@@ -61,26 +61,7 @@ function goNode(
   purl: string,
   properties: Property[],
 ): InventoryNode {
-  return {
-    key,
-    name,
-    version,
-    location: name,
-    kind: 'registry',
-    resolved: undefined,
-    integrity: undefined,
-    dev: false,
-    optional: false,
-    devOptional: false,
-    peer: false,
-    extraneous: false,
-    bundled: false,
-    manifest: { name, version },
-    deps: [],
-    ecosystem: 'go',
-    purl,
-    properties,
-  }
+  return goInventoryNode(key, name, version, purl, 'registry', properties)
 }
 
 /**

@@ -128,7 +128,8 @@ export function escapeModulePath(p: string): string {
 /** The dependency requirements the reader found for a module, or null when it could not look. */
 export type DependencyGoMods = ReadonlyMap<string, readonly string[] | null>
 
-function node(
+/** A Go module (or the Go release) as an inventory node: no npm flags, its own purl and properties. */
+export function goInventoryNode(
   key: string,
   name: string,
   version: string,
@@ -184,7 +185,7 @@ export function toGoInventory(input: {
   const rootProps: Property[] = [{ name: GO_PROPERTY.mainVersionSource, value: input.main.source }]
   if (input.main.revision) rootProps.push({ name: GO_PROPERTY.revision, value: input.main.revision })
   if (input.main.dirty) rootProps.push({ name: GO_PROPERTY.modified, value: 'true' })
-  const root = node(
+  const root = goInventoryNode(
     '',
     modulePath,
     input.main.version,
@@ -202,7 +203,7 @@ export function toGoInventory(input: {
     if (m.replace?.local) {
       props.push({ name: GO_PROPERTY.replaceDir, value: m.replace.new.path })
       props.push({ name: GO_PROPERTY.replaces, value: `${m.path}@${m.version}` })
-      n = node(key, m.path, '', goModulePurl(m.path, undefined), 'directory', props)
+      n = goInventoryNode(key, m.path, '', goModulePurl(m.path, undefined), 'directory', props)
     } else {
       const target: Required<ModuleVersion> = m.replace
         ? { path: m.replace.new.path, version: m.replace.new.version! }
@@ -213,7 +214,14 @@ export function toGoInventory(input: {
       const modH1 = sum?.goMods.get(id)
       if (h1) props.push({ name: GO_PROPERTY.h1, value: h1 })
       if (modH1) props.push({ name: GO_PROPERTY.goModH1, value: modH1 })
-      n = node(key, target.path, target.version, goModulePurl(target.path, target.version), 'registry', props)
+      n = goInventoryNode(
+        key,
+        target.path,
+        target.version,
+        goModulePurl(target.path, target.version),
+        'registry',
+        props,
+      )
     }
     nodes.set(key, n)
     root.deps.push(key)
@@ -222,7 +230,7 @@ export function toGoInventory(input: {
   if (release) {
     nodes.set(
       STDLIB_KEY,
-      node(STDLIB_KEY, 'stdlib', release.version, stdlibPurl(release.version), 'registry', [
+      goInventoryNode(STDLIB_KEY, 'stdlib', release.version, stdlibPurl(release.version), 'registry', [
         { name: GO_PROPERTY.version, value: release.version },
         { name: GO_PROPERTY.versionSource, value: release.source },
       ]),
