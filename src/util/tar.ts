@@ -274,7 +274,13 @@ export async function writeArchiveFile(
     await piped
     await rename(tmp, file)
   } catch (e) {
-    out.destroy()
+    // the file is opened asynchronously: wait until the stream has closed (its open done, its fd
+    // released) before removing it, or the open could create it again after the removal
+    if (!out.closed) {
+      const closed = new Promise<void>((resolve) => out.once('close', () => resolve()))
+      out.destroy()
+      await closed
+    }
     await rm(tmp, { force: true })
     throw e
   }
