@@ -88,7 +88,7 @@ test('go.sum lines: parsed with their line numbers; a malformed line is GO_SUM_S
           `golang.org/x/sync v0.19.0 h1:vV+1eWNmZ5geRlYjzm2adRgW2/mcpevXNg50YZtPCE4=\n${bad}\n`,
           'go.sum',
         ),
-      (e: unknown) => e instanceof InputError && e.code === 'GO_SUM_SYNTAX' && /line 2/.test(e.message),
+      (e: unknown) => e instanceof InputError && e.code === 'GO_SUM_SYNTAX' && /^go\.sum:2: /.test(e.message),
     )
 })
 

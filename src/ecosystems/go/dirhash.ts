@@ -62,8 +62,3 @@ export function hashZip(zip: Buffer, fail: ZipFail): string {
     fail,
   )
 }
-
-/** Whether a string is a well-formed `h1:` value (base64 of 32 bytes). */
-export function isH1(value: string): boolean {
-  return /^h1:[A-Za-z0-9+/]{43}=$/.test(value)
-}

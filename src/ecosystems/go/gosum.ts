@@ -19,8 +19,24 @@ export interface GoSum {
 const HASH = /^[a-z0-9]+:[A-Za-z0-9+/]+={0,2}$/
 const H1 = /^h1:[A-Za-z0-9+/]{43}=$/
 
-export function parseGoSum(text: string, file = 'go.sum'): GoSum {
-  const sum: GoSum = { modules: new Map(), goMods: new Map() }
+/** One `h1:` line of a go.sum: the module, its version, whether it is the go.mod's hash, and the line. */
+export interface GoSumEntry {
+  path: string
+  version: string
+  goMod: boolean
+  h1: string
+  /** 1-based */
+  line: number
+}
+
+/**
+ * The `h1:` lines of a go.sum in order, checked as the go command reads them (lines with another hash
+ * version are kept out: Go ignores them). The one go.sum reader of the tree: the SBOM (`parseGoSum`)
+ * and the build's prefetch (module-proxy.ts) both read through it.
+ */
+export function parseGoSumEntries(text: string, file = 'go.sum'): GoSumEntry[] {
+  const out: GoSumEntry[] = []
+  const seen = new Map<string, string>()
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
     const fields = lines[i]!.trim().split(/[ \t]+/)
@@ -41,16 +57,22 @@ export function parseGoSum(text: string, file = 'go.sum'): GoSum {
       })
     if (!hash.startsWith('h1:')) continue
     const goMod = version.endsWith('/go.mod')
-    const key = `${path}@${goMod ? version.slice(0, -'/go.mod'.length) : version}`
-    const map = goMod ? sum.goMods : sum.modules
-    const seen = map.get(key)
-    if (seen !== undefined && seen !== hash)
-      throw new InputError(
-        'GO_SUM_SYNTAX',
-        `${where}: go.sum lists two different hashes for ${key}${goMod ? '/go.mod' : ''}`,
-        { file },
-      )
-    map.set(key, hash)
+    const bare = goMod ? version.slice(0, -'/go.mod'.length) : version
+    const key = `${path}@${bare}${goMod ? '/go.mod' : ''}`
+    const had = seen.get(key)
+    if (had !== undefined && had !== hash)
+      throw new InputError('GO_SUM_SYNTAX', `${where}: go.sum lists two different hashes for ${key}`, {
+        file,
+      })
+    seen.set(key, hash)
+    out.push({ path, version: bare, goMod, h1: hash, line: i + 1 })
   }
+  return out
+}
+
+export function parseGoSum(text: string, file = 'go.sum'): GoSum {
+  const sum: GoSum = { modules: new Map(), goMods: new Map() }
+  for (const e of parseGoSumEntries(text, file))
+    (e.goMod ? sum.goMods : sum.modules).set(`${e.path}@${e.version}`, e.h1)
   return sum
 }

@@ -18,7 +18,8 @@ import { CheckFailedError, IncompleteError, InputError } from '../../errors.ts'
 import { readCappedBody } from '../../util/http-body.ts'
 import { withoutCredentials } from '../../util/redact.ts'
 import { readZipEntries, type ZipFail } from '../../util/zip.ts'
-import { hashGoMod, hashZip, isH1 } from './dirhash.ts'
+import { hashGoMod, hashZip } from './dirhash.ts'
+import { type GoSumEntry, parseGoSumEntries } from './gosum.ts'
 
 /** The public Go module proxy (GOPROXY's default). */
 export const DEFAULT_GOPROXY = 'https://proxy.golang.org'
@@ -51,41 +52,25 @@ export function versionProblem(v: string): string | null {
 }
 
 /** One go.sum line: the module, its version, whether it is the go.mod's hash, and the `h1:`. */
-export interface GoSumLine {
-  path: string
-  version: string
-  goMod: boolean
-  h1: string
-  line: number
-}
+export type GoSumLine = GoSumEntry
 
 /**
- * The `h1:` lines of a go.sum, for prefetching (a line with another hash algorithm is kept out: Go
- * knows only h1). A malformed line is bad input naming the file and line (GO_SUM_SYNTAX).
+ * The `h1:` lines of a go.sum, for prefetching: go.sum's one reader (gosum.ts), and every module path and
+ * version checked again as a proxy URL and a cache path may hold them. A malformed line is bad input
+ * naming the file and line (GO_SUM_SYNTAX).
  */
 export function parseGoSumLines(text: string, file: string): GoSumLine[] {
-  const out: GoSumLine[] = []
-  const lines = text.split('\n')
-  for (const [i, raw] of lines.entries()) {
-    const line = raw.trim()
-    if (line === '') continue
-    const bad = (why: string): never => {
-      throw new InputError('GO_SUM_SYNTAX', `line ${i + 1}: ${why}`, { file, details: { line: i + 1 } })
-    }
-    const fields = line.split(/\s+/)
-    if (fields.length !== 3) bad('expected "<module> <version>[/go.mod] h1:<hash>"')
-    const [mod, ver, hash] = fields as [string, string, string]
-    const goMod = ver.endsWith('/go.mod')
-    const version = goMod ? ver.slice(0, -'/go.mod'.length) : ver
-    const pathWhy = modulePathProblem(mod)
-    if (pathWhy) bad(`module path ${JSON.stringify(mod)} ${pathWhy}`)
-    const verWhy = versionProblem(version)
-    if (verWhy) bad(`${JSON.stringify(version)} ${verWhy}`)
-    if (!hash.startsWith('h1:')) continue
-    if (!isH1(hash)) bad(`${JSON.stringify(hash)} is not an h1: hash`)
-    out.push({ path: mod, version, goMod, h1: hash, line: i + 1 })
+  const entries = parseGoSumEntries(text, file)
+  for (const e of entries) {
+    const why = modulePathProblem(e.path)
+      ? `module path ${JSON.stringify(e.path)} ${modulePathProblem(e.path)}`
+      : versionProblem(e.version)
+        ? `${JSON.stringify(e.version)} ${versionProblem(e.version)}`
+        : null
+    if (why)
+      throw new InputError('GO_SUM_SYNTAX', `${file}:${e.line}: ${why}`, { file, details: { line: e.line } })
   }
-  return out
+  return entries
 }
 
 /** Where a module file sits in a module cache's download folder (Go's layout). */

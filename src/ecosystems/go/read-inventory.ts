@@ -1,26 +1,10 @@
-/**
- * Edge: reads a Go module (go.mod, go.sum, the main module's version from git, dependency go.mod files
- * from the module cache) into the shared inventory. No Go toolchain is needed; the pure parts are
- * gomod.ts, gosum.ts and `toGoInventory` below.
- *
- * What the SBOM says, and how sure it is:
- *  - components: every module go.mod requires, after `replace` (the replacement's path and version: the
- *    code that is built; the original in `detbuild:go:replaces`) and `exclude` (a required version that is
- *    excluded is an error, as the go command says), plus the Go release as `stdlib`;
- *  - edges: the main module → every requirement (as `go mod graph` lists them) and → stdlib; a module →
- *    its own requirements when its go.mod is in the module cache and hashes to go.sum's `/go.mod` line
- *    (or, for a local directory replacement, is on disk); every other module's dependencies are listed
- *    in `incompleteDeps` (the SBOM's compositions say `incomplete`), never as "none";
- *  - hashes: go.sum's `h1:` values as properties (`detbuild:go:h1`, `detbuild:go:gomod-h1`): they hash a
- *    file list, not an artifact, so they are never written as a SHA-256 of the module.
- */
-import { createHash } from 'node:crypto'
 import path from 'node:path'
 import semver from 'semver'
 import { InputError } from '../../errors.ts'
 import { exists, readBytesFile, readTextFile } from '../../util/fs.ts'
 import { compareCodePoint } from '../../util/sort.ts'
 import type { Inventory, InventoryNode } from '../inventory.ts'
+import { hashGoMod } from './dirhash.ts'
 import { type GoListGraph, readGoListGraph } from './go-list.ts'
 import { type GoMod, type GoReplace, type ModuleVersion, parseGoMod } from './gomod.ts'
 import { type GoSum, parseGoSum } from './gosum.ts'
@@ -116,8 +100,7 @@ export function selectModules(
 
 /** The `h1:` of a go.mod file's bytes, as go.sum's `/go.mod` lines record it (dirhash.Hash1 over one file). */
 export function goModH1(bytes: Uint8Array): string {
-  const fileHash = createHash('sha256').update(bytes).digest('hex')
-  return `h1:${createHash('sha256').update(`${fileHash}  go.mod\n`).digest('base64')}`
+  return hashGoMod(bytes)
 }
 
 /** Module cache path escaping (golang.org/x/mod/module.EscapePath): `A` → `!a`. */
