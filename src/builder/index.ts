@@ -148,10 +148,14 @@ export interface BuildResult {
   lockWritten: boolean
 }
 
-/** One output of a run: a private copy (an archive re-packed) outside the staging folder, and its digests. */
+/**
+ * One output of a run: a private copy (an archive re-packed) outside the staging folder, its digests and
+ * whether the build left it executable by its owner (a Go or native binary: its artifact is written 0755).
+ */
 interface OutputFile {
   file: string
   digests: Digests
+  executable: boolean
 }
 
 interface RunOutcome {
@@ -846,7 +850,8 @@ async function collectRun(
         await normalizeArchiveFile(kind, abs, file, sourceDateEpoch, members, name)
         await rm(members, { recursive: true, force: true })
       } else await link(abs, file).catch(() => copyFile(abs, file))
-      return [name, { file, digests: await digestFile(file) }, kind] as const
+      const executable = !kind && ((await stat(abs)).mode & 0o100) !== 0
+      return [name, { file, digests: await digestFile(file), executable }, kind] as const
     }),
   )
   return {
@@ -1003,7 +1008,7 @@ async function writeAttestation(
   const written = await Promise.all(
     [...first.outputs].map(async ([name, output]): Promise<OutputRecord> => {
       const file = path.join(artifactsDir, name)
-      await copyFileAtomic(output.file, file)
+      await copyFileAtomic(output.file, file, file, output.executable ? 0o755 : 0o644)
       await utimes(file, sourceDateEpoch, sourceDateEpoch)
       return {
         path: `${WorkspaceFiles.artifactsDir}/${name}`,

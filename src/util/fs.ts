@@ -80,17 +80,17 @@ export async function writeFileAtomic(
 }
 
 /**
- * Copies a file atomically (a temporary file beside `to`, then a rename), mode 0644: the kernel copies
- * (copy_file_range or a reflink), so the bytes never pass through this process whatever their size.
+ * Copies a file atomically (a temporary file beside `to`, then a rename), mode 0644 (or `mode`): the kernel
+ * copies (copy_file_range or a reflink), so the bytes never pass through this process whatever their size.
  * Failures name `display` (exit 2; a full disk exit 3).
  */
-export async function copyFileAtomic(from: string, to: string, display = to): Promise<void> {
+export async function copyFileAtomic(from: string, to: string, display = to, mode = 0o644): Promise<void> {
   const shownDir = path.dirname(display)
   await ensureDir(path.dirname(to), shownDir === '.' ? path.dirname(to) : shownDir)
   const tmp = tempNameFor(to)
   try {
     await copyFile(from, tmp)
-    await chmod(tmp, 0o644)
+    await chmod(tmp, mode)
     await rename(tmp, to)
   } catch (e) {
     await rm(tmp, { force: true })

@@ -7,15 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
@@ -131,11 +123,10 @@ test('a Go service builds twice byte-identically with the pinned toolchain; buil
     // the artifact is the Go program, and it runs
     const artifact = path.join(out, 'artifacts', 'hello')
     assert.ok(existsSync(artifact))
-    // artifacts are written 0644: run a copy
-    const bin = path.join(tempDir('detbuild-go-run-'), 'hello')
-    copyFileSync(artifact, bin)
-    chmodSync(bin, 0o755)
-    assert.equal(execFileSync(bin, { encoding: 'utf8' }), 'hello detbuild\n')
+    // an output the build left executable is written 0755 (a text output stays 0644): it runs as it is
+    assert.equal(statSync(artifact).mode & 0o777, 0o755)
+    assert.equal(execFileSync(artifact, { encoding: 'utf8' }), 'hello detbuild\n')
+    const bin = artifact
     // the build info Go embedded: the staged commit, not modified, -trimpath, no cgo, the pinned Go
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim()
     const info = execFileSync(GO_BIN, ['version', '-m', bin], {
@@ -269,6 +260,7 @@ test('toolchain.go "system": the go on PATH runs in the room (its GOROOT links r
       readFileSync(path.join(out, 'artifacts', 'version.txt'), 'utf8'),
       `go version go${GO_VERSION} linux/amd64\nruntime true\n`,
     )
+    assert.equal(statSync(path.join(out, 'artifacts', 'version.txt')).mode & 0o777, 0o644)
     const manifest = JSON.parse(readFileSync(path.join(out, 'build.json'), 'utf8'))
     const { createHash } = await import('node:crypto')
     assert.deepEqual(manifest.toolchain.go, {
