@@ -39,13 +39,14 @@ if [ -f "$WORK/.stamp" ] && [ "$(cat "$WORK/.stamp")" = "$stamp" ] && [ -f "$WOR
   missing=0
   while read -r f; do [ -f "$WORK/$f" ] || missing=1; done <"$WORK/manifest.txt"
   [ -x "$WORK/parsebi" ] || missing=1
+  [ -x "$WORK/sumdb-server" ] || missing=1
   [ "$missing" = 0 ] && exit 0
 fi
 echo "detbuild go-fixtures: building and downloading Go executables into test/fixtures/go/.work/" >&2
 
 # keep the Go cache between runs (it makes a re-run take seconds); everything else is made anew
 mkdir -p "$WORK/gocache"
-rm -rf "$WORK/bin" "$WORK/npm" "$WORK/proxy" "$WORK/app" "$WORK/vcs-app" "$WORK/oracle" "$WORK/.stamp" "$WORK/manifest.txt"
+rm -rf "$WORK/bin" "$WORK/npm" "$WORK/proxy" "$WORK/sumdb-server" "$WORK/app" "$WORK/vcs-app" "$WORK/oracle" "$WORK/.stamp" "$WORK/manifest.txt"
 chmod -R u+w "$WORK/gopath" 2>/dev/null || true
 rm -rf "$WORK/gopath"
 mkdir -p "$WORK/bin" "$WORK/npm" "$WORK/proxy"
@@ -58,6 +59,13 @@ export GOPROXY=off GOSUMDB=off GOENV=off GOTELEMETRY=off GOWORK=off CGO_ENABLED=
 (cd "$SRC/mkzip" && "$GO" build -o "$WORK/mkzip" .) || fail "cannot build the zip helper"
 # the oracle of the module-text parser test: Go's own runtime/debug.ParseBuildInfo
 (cd "$SRC/parsebi" && "$GO" build -o "$WORK/parsebi" .) || fail "cannot build the ParseBuildInfo oracle"
+# Go's own checksum-database server (x/mod/sumdb, vendored in Debian's Go: copied to .work/xmod as a module)
+# for the sumdb client tests (test/ecosystems/go/sumdb*.test.ts, the toolchain and build tests)
+rm -rf "$WORK/xmod"
+cp -r "$(dirname "$GO")/../src/cmd/vendor/golang.org/x/mod" "$WORK/xmod"
+chmod -R u+w "$WORK/xmod"
+printf 'module golang.org/x/mod\n\ngo 1.23\n' >"$WORK/xmod/go.mod"
+(cd "$SRC/sumdb" && "$GO" build -o "$WORK/sumdb-server" .) || fail "cannot build the checksum database server"
 serve() { # module version folder
   local dir="$WORK/proxy/$1/@v"
   mkdir -p "$dir"

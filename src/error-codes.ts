@@ -242,6 +242,22 @@ const GO = {
     exit: 1,
     hint: 'the golang.org/toolchain zip is damaged or not the release it claims to be: investigate the proxy',
   },
+  GO_SUMDB_CONFIG: {
+    exit: 2,
+    hint: 'GOSUMDB is off, sum.golang.org, or a verifier key <name>+<hash>+<key>, optionally followed by an http(s) URL',
+  },
+  GO_SUMDB_UNAVAILABLE: {
+    exit: 3,
+    hint: 'the Go checksum database could not be asked: check the network, GOPROXY (its /sumdb/ path) and GOSUMDB; GOSUMDB=off skips it (recorded)',
+  },
+  GO_SUMDB_INVALID: {
+    exit: 1,
+    hint: "the checksum database's answer does not verify (signature, tree head or inclusion proof): investigate the proxy or database, do not turn it off to pass",
+  },
+  GO_SUMDB_MISMATCH: {
+    exit: 1,
+    hint: 'the module proxy served a zip the Go checksum database does not record: the proxy is lying or compromised',
+  },
 } as const satisfies Domain<'GO'>
 
 /** `bundle`, `inspect`, `verify --evidence`: the evidence archive and what it holds. */

@@ -15,7 +15,7 @@ import {
   toConfigRecord,
   toLoadedConfig,
 } from '../config/index.ts'
-import { resolveGoProxy } from '../ecosystems/index.ts'
+import { resolveChecksumDatabase, resolveGoProxy } from '../ecosystems/index.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
 import { type Digests, digestFile, sha256Hex } from '../util/digest.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
@@ -500,7 +500,7 @@ async function prepareBuild(
   const toolchainP = (async () => {
     const toolchain = await resolveToolchain(config, {
       fetchOptions: await fetchOptionsP,
-      ...(goProxy ? { goProxy } : {}),
+      ...(goProxy ? { goProxy, goSumdb: resolveChecksumDatabase(options.hostEnv.GOSUMDB) } : {}),
       onTampered: (dir) =>
         log.warn(
           `cached toolchain ${path.basename(dir)} does not match the record of its verified extraction: refused, extracted again`,

@@ -9,7 +9,12 @@ import {
   resolveContext,
   toLoadedConfig,
 } from '../config/index.ts'
-import { ensureGoToolchain, goPlatform, resolveGoProxy } from '../ecosystems/index.ts'
+import {
+  ensureGoToolchain,
+  goPlatform,
+  resolveChecksumDatabase,
+  resolveGoProxy,
+} from '../ecosystems/index.ts'
 import { InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
@@ -632,6 +637,7 @@ export async function lockToolchain(options: {
         goos,
         goarch,
         locked: lock.goToolchains?.[spec] ?? null,
+        checksumDatabase: resolveChecksumDatabase(options.hostEnv.GOSUMDB),
       })
       if (got.added) {
         lock.goToolchains = { ...(lock.goToolchains ?? {}), [spec]: got.entry }

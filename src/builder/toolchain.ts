@@ -8,7 +8,12 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { chmod, lstat, mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { BuildConfig, ToolPin } from '../config/index.ts'
-import { ensureGoToolchain, goPlatform } from '../ecosystems/index.ts'
+import {
+  type ChecksumDatabase,
+  ensureGoToolchain,
+  goPlatform,
+  resolveChecksumDatabase,
+} from '../ecosystems/index.ts'
 import { CheckFailedError, IncompleteError, InputError } from '../errors.ts'
 import { settleAll } from '../util/settle.ts'
 import { SYSTEM_PATH } from './env.ts'
@@ -41,8 +46,11 @@ export interface GoToolRecord {
   resolved: string | null
   /** sha256 of the bin/go binary */
   sha256: string
-  /** sum.golang.org is not consulted (see ecosystems/go/toolchain.ts): said, never implied */
-  checksumDatabase: 'not-checked' | null
+  /**
+   * pinned: the checksum database that confirmed the fetched zip in this run (`sum.golang.org`), `off`
+   * (GOSUMDB=off) or `cached` (nothing fetched: the verified cache and the lock's pin); null: system go
+   */
+  checksumDatabase: string | null
   /** GOROOT on the host */
   goroot: string
   /**
@@ -85,6 +93,8 @@ export interface ToolchainOptions {
   onTampered?: (dir: string) => void
   /** the Go module proxy for `toolchain.go` (GOPROXY, resolved) */
   goProxy?: string
+  /** the Go checksum database a fetched toolchain is checked with (GOSUMDB, resolved; null: off) */
+  goSumdb?: ChecksumDatabase | null
 }
 
 function integrityError(spec: string, expected: string, found: string, cause?: unknown): CheckFailedError {
@@ -444,6 +454,7 @@ async function resolveGo(
       goos,
       goarch,
       locked,
+      checksumDatabase: options.goSumdb === undefined ? resolveChecksumDatabase(undefined) : options.goSumdb,
       ...(options.onTampered ? { onTampered: options.onTampered } : {}),
     })
     if (got.added) lock.goToolchains = { ...(lock.goToolchains ?? {}), [spec]: got.entry }
@@ -457,7 +468,7 @@ async function resolveGo(
         h1: got.entry.h1,
         resolved: got.entry.resolved,
         sha256: digest.sha256,
-        checksumDatabase: 'not-checked',
+        checksumDatabase: got.checksumDatabase,
         goroot: got.goroot,
         hostMounts: [],
       },

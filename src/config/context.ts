@@ -91,6 +91,7 @@ const ENV_NAMES: ReadonlySet<string> = new Set([
   'CI',
   'FORCE_COLOR',
   'GOPROXY',
+  'GOSUMDB',
   'HOME',
   'HTTPS_PROXY',
   'HTTP_PROXY',

@@ -59,5 +59,6 @@ export {
   toSymbolIndex,
   toVulnImports,
 } from './go/reachability.ts'
+export { type ChecksumDatabase, resolveChecksumDatabase } from './go/sumdb.ts'
 export { ensureGoToolchain, goPlatform } from './go/toolchain.ts'
 export { goSemver } from './go/version-order.ts'

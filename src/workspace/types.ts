@@ -57,8 +57,12 @@ export interface BuildToolchain {
     h1: string | null
     /** sha256 of the toolchain's bin/go */
     sha256: string
-    /** whether sum.golang.org vouched for the pin: not consulted by this version */
-    checksumDatabase: 'not-checked' | null
+    /**
+     * the checksum database that confirmed the toolchain zip fetched in this run (`sum.golang.org`),
+     * `off` (GOSUMDB=off), `cached` (nothing fetched: the verified cache and detbuild.lock's pin), or
+     * null (a system go); builds before this version wrote `not-checked`
+     */
+    checksumDatabase: string | null
   }
 }
 

@@ -18,8 +18,10 @@ import {
   GO_BIN,
   GO_VERSION,
   type GoProxy,
+  type GoSumdb,
   moduleFromFixture,
   startGoProxy,
+  startGoSumdb,
   TOOLCHAIN_KEY,
 } from '../helpers/go-proxy.ts'
 import { tempDir } from '../helpers/paths.ts'
@@ -27,6 +29,7 @@ import { COMMIT_TIME, makeProject, removeProject, runCli } from './helpers.ts'
 
 const HELLO = '../test/fixtures/go/build/hello'
 let proxy: GoProxy
+let db: GoSumdb
 let cache: string
 let toolchainZip: Buffer
 
@@ -54,9 +57,12 @@ before(async () => {
       [TOOLCHAIN_KEY, { mod: Buffer.from('module golang.org/toolchain\n'), zip: toolchainZip }],
     ]),
   )
+  db = await startGoSumdb(proxy.url)
+  proxy.sumdb = { name: db.name, url: db.url }
   cache = tempDir('detbuild-go-cache-')
 })
 after(async () => {
+  db?.close()
   await proxy?.close()
   // the unpacked toolchain is read-only (~180 MB): made writable to be removed
   if (cache) {
@@ -65,7 +71,7 @@ after(async () => {
   }
 })
 
-const env = () => ({ GOPROXY: proxy.url, SOURCE_DATE_EPOCH: '1700000000' })
+const env = () => ({ GOPROXY: proxy.url, GOSUMDB: db.gosumdb, SOURCE_DATE_EPOCH: '1700000000' })
 
 test('a Go service builds twice byte-identically with the pinned toolchain; build.json and provenance name it', async () => {
   // git: true: the binary is stamped with the staged commit (-buildvcs=true)
@@ -100,7 +106,8 @@ test('a Go service builds twice byte-identically with the pinned toolchain; buil
         module: TOOLCHAIN_KEY,
         h1: pinned.h1,
         sha256: 'string',
-        checksumDatabase: 'not-checked',
+        // the first build fetched the toolchain: checked with the checksum database (Go's own server)
+        checksumDatabase: db.name,
       },
     )
     assert.equal(manifest.goSum.file, 'go.sum')

@@ -10,9 +10,16 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
 import { fetchFromProxy } from '../../src/ecosystems/go/module-proxy.ts'
+import { resolveChecksumDatabase } from '../../src/ecosystems/go/sumdb.ts'
 import { ensureGoToolchain } from '../../src/ecosystems/go/toolchain.ts'
 import { CheckFailedError, InputError } from '../../src/errors.ts'
-import { type GoProxy, startGoProxy, writeModuleZip } from '../helpers/go-proxy.ts'
+import {
+  type GoProxy,
+  type GoSumdb,
+  startGoProxy,
+  startGoSumdb,
+  writeModuleZip,
+} from '../helpers/go-proxy.ts'
 import { tempDir } from '../helpers/paths.ts'
 import { runCli } from './helpers.ts'
 
@@ -27,12 +34,20 @@ const toolchainZip = (version: string, extra = '') =>
     ]),
   )
 let proxy: GoProxy
+// Go's own checksum database, served through the proxy as proxy.golang.org serves sum.golang.org; its
+// record of the toolchain is made from the proxy's zip at the first lookup (the first test)
+let db: GoSumdb
 before(async () => {
   proxy = await startGoProxy(
     new Map([[KEY, { mod: Buffer.from('module golang.org/toolchain\n'), zip: toolchainZip('1.99.1') }]]),
   )
+  db = await startGoSumdb(proxy.url)
+  proxy.sumdb = { name: db.name, url: db.url }
 })
-after(() => proxy.close())
+after(async () => {
+  db?.close()
+  await proxy?.close()
+})
 
 const options = (cacheDir: string, locked: { h1: string; resolved: string } | null) => ({
   cacheDir,
@@ -41,6 +56,7 @@ const options = (cacheDir: string, locked: { h1: string; resolved: string } | nu
   goos: 'linux',
   goarch: 'amd64',
   locked,
+  checksumDatabase: resolveChecksumDatabase(db.gosumdb),
 })
 
 test('first fetch pins the h1:, the GOROOT is read-only with executable bin/ and pkg/tool/, reuse fetches nothing', async () => {
@@ -48,6 +64,10 @@ test('first fetch pins the h1:, the GOROOT is read-only with executable bin/ and
   const first = await ensureGoToolchain(options(cache, null))
   const zip = proxy.modules.get(KEY)?.zip as Buffer
   assert.equal(first.added, true)
+  assert.equal(first.checksumDatabase, db.name, 'the fetched zip was checked with the checksum database')
+  assert.ok(
+    proxy.requests.includes(`/sumdb/${db.name}/lookup/golang.org/toolchain@v0.0.1-go1.99.1.linux-amd64`),
+  )
   assert.equal(
     first.entry.h1,
     hashZip(zip, (w) => assert.fail(w)),
@@ -61,6 +81,7 @@ test('first fetch pins the h1:, the GOROOT is read-only with executable bin/ and
   const again = await ensureGoToolchain(options(cache, first.entry))
   assert.equal(again.goroot, first.goroot)
   assert.equal(again.added, false)
+  assert.equal(again.checksumDatabase, 'cached')
   assert.equal(proxy.requests.length, n, 'a verified cache needs no request')
   // a file changed in the unpacked tree: noticed, unpacked again from the verified zip, without the proxy
   const file = path.join(first.goroot, 'src/runtime/runtime.go')
@@ -85,7 +106,8 @@ test('a proxy zip that does not match the pin, or names another release, is refu
   proxy.modules.set(KEY, { mod: Buffer.from(''), zip: toolchainZip('1.98.0') })
   try {
     await assert.rejects(
-      ensureGoToolchain(options(tempDir(), null)),
+      // GOSUMDB=off here: the checksum database (which recorded the real zip) would refuse it first
+      ensureGoToolchain({ ...options(tempDir(), null), checksumDatabase: null }),
       (e: unknown) =>
         e instanceof CheckFailedError &&
         e.code === 'GO_TOOLCHAIN_ZIP_INVALID' &&
@@ -94,6 +116,33 @@ test('a proxy zip that does not match the pin, or names another release, is refu
   } finally {
     proxy.modules.set(KEY, real as NonNullable<typeof real>)
   }
+})
+
+test("a first pin is refused when the proxy's zip is not the one the checksum database records (GO_SUMDB_MISMATCH)", async () => {
+  const real = proxy.modules.get(KEY)
+  proxy.modules.set(KEY, { mod: Buffer.from(''), zip: toolchainZip('1.99.1', ' evil') })
+  try {
+    await assert.rejects(ensureGoToolchain(options(tempDir(), null)), (e: unknown) => {
+      assert.ok(e instanceof CheckFailedError)
+      assert.equal(e.code, 'GO_SUMDB_MISMATCH')
+      assert.match(e.message, new RegExp(`checksum database ${db.name.replaceAll('.', '\\.')} records h1:`))
+      return true
+    })
+    // GOSUMDB=off: not checked, and said so
+    const off = await ensureGoToolchain({ ...options(tempDir(), null), checksumDatabase: null })
+    assert.equal(off.checksumDatabase, 'off')
+  } finally {
+    proxy.modules.set(KEY, real as NonNullable<typeof real>)
+  }
+  // a database that cannot be asked: exit 3, never an unchecked pin
+  await assert.rejects(
+    ensureGoToolchain({
+      ...options(tempDir(), null),
+      checksumDatabase: resolveChecksumDatabase(`${db.key} http://127.0.0.1:9`),
+    }),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'GO_SUMDB_UNAVAILABLE' && (e as { exitCode?: number }).exitCode === 3,
+  )
 })
 
 test('detbuild lock pins the Go toolchain by its h1: (and a second lock adds nothing)', async () => {
@@ -107,6 +156,7 @@ test('detbuild lock pins the Go toolchain by its h1: (and a second lock adds not
   const withCredentials = proxy.url.replace('http://', 'http://ci:s3cret@')
   const r = await runCli(['-C', dir, 'lock', '--cache-dir', cache, '--platform', 'linux-x64'], {
     GOPROXY: withCredentials,
+    GOSUMDB: db.gosumdb,
   })
   assert.equal(r.code, 0, r.stderr)
   assert.equal(proxy.auth.at(-1), `Basic ${Buffer.from('ci:s3cret').toString('base64')}`)
@@ -119,6 +169,7 @@ test('detbuild lock pins the Go toolchain by its h1: (and a second lock adds not
   const bytes = readFileSync(path.join(dir, 'detbuild.lock'))
   const again = await runCli(['-C', dir, 'lock', '--cache-dir', cache, '--platform', 'linux-x64'], {
     GOPROXY: proxy.url,
+    GOSUMDB: db.gosumdb,
   })
   assert.equal(again.code, 0, again.stderr)
   assert.deepEqual(readFileSync(path.join(dir, 'detbuild.lock')), bytes)

@@ -5,6 +5,8 @@
  * from Debian's go1.26.10 (.tools/interop/go) into the git-ignored test/fixtures/go/build/.work/. It
  * records every request, so a test can assert what a build fetched (and that a warm cache fetched nothing).
  */
+
+import { spawn } from 'node:child_process'
 import {
   existsSync,
   mkdirSync,
@@ -125,6 +127,11 @@ export interface GoProxy {
   auth: string[]
   /** `module@version` → files; a test may replace one (a tampered zip) */
   modules: Map<string, ProxyModule>
+  /**
+   * a checksum database the proxy serves under `/sumdb/<name>/` (as proxy.golang.org serves
+   * sum.golang.org), `supported` included; `filter` may rewrite what it answers (a lying proxy)
+   */
+  sumdb: { name: string; url: string; filter?: (path: string, body: Buffer) => Buffer } | null
   close(): Promise<void>
 }
 
@@ -144,10 +151,25 @@ export async function startGoProxy(modules: Map<string, ProxyModule>): Promise<G
     }
     return null
   }
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
     const p = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
     requests.push(p)
     auth.push(req.headers.authorization ?? '')
+    const db = proxy.sumdb
+    if (db && p.startsWith(`/sumdb/${db.name}/`)) {
+      const rest = p.slice(`/sumdb/${db.name}/`.length)
+      if (rest === 'supported') {
+        res.writeHead(200).end()
+        return
+      }
+      const r = await fetch(
+        `${db.url}/${new URL(req.url ?? '/', 'http://x').pathname.slice(`/sumdb/${db.name}/`.length)}`,
+      )
+      const got = Buffer.from(await r.arrayBuffer())
+      const body = db.filter ? db.filter(rest, got) : got
+      res.writeHead(r.status, { 'content-length': body.length }).end(body)
+      return
+    }
     const body = byUrl(p)
     if (!body) {
       res.writeHead(404).end('not found')
@@ -157,17 +179,55 @@ export async function startGoProxy(modules: Map<string, ProxyModule>): Promise<G
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  return {
+  const proxy: GoProxy = {
     url: `http://127.0.0.1:${port}`,
     requests,
     auth,
     modules,
+    sumdb: null,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
         server.close(() => resolve())
       }),
   }
+  return proxy
+}
+
+/** Go's own checksum-database server (built by scripts/go-fixtures.sh from x/mod/sumdb). */
+export const SUMDB_SERVER = path.join(repoRoot, 'test/fixtures/go/.work/sumdb-server')
+
+export interface GoSumdb {
+  name: string
+  /** the verifier key */
+  key: string
+  url: string
+  /** GOSUMDB naming this database by key (reached through the proxy that serves it) */
+  gosumdb: string
+  close(): void
+}
+
+/**
+ * Starts Go's sumdb server on 127.0.0.1:0; it makes each record from the module as `origin` (a module
+ * proxy) serves it, hashed with Go's dirhash. Missing binary: the test fails, loudly.
+ */
+export async function startGoSumdb(origin: string, name = 'sum.test.detbuild.dev'): Promise<GoSumdb> {
+  if (!existsSync(SUMDB_SERVER))
+    throw new Error(
+      `no ${SUMDB_SERVER}: run "bash scripts/go-fixtures.sh" (CI runs it through scripts/setup.sh test)`,
+    )
+  const child = spawn(SUMDB_SERVER, [name, origin], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      const nl = out.indexOf('\n')
+      if (nl >= 0) resolve(out.slice(0, nl))
+    })
+    child.on('exit', (code) => reject(new Error(`the sumdb server exited (${code})`)))
+  })
+  const [key, url] = line.split(' ') as [string, string]
+  return { name, key, url, gosumdb: key, close: () => child.kill() }
 }
 
 export const TOOLCHAIN_KEY = `golang.org/toolchain@v0.0.1-go${GO_VERSION}.linux-amd64`

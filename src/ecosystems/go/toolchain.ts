@@ -8,9 +8,11 @@
  * sets (bin/ and pkg/tool/), made read-only, and re-verified before every use against a record of the
  * unpacked tree (a changed file makes it unpacked again from the verified zip).
  *
- * The checksum database (sum.golang.org) is NOT consulted: verifying its signed tree heads and
- * inclusion proofs is not implemented, so the first fetch trusts the proxy (build.json records
- * `checksumDatabase: "not-checked"`); detbuild.lock's pin protects every later build.
+ * Every zip fetched from the proxy is also checked with the Go checksum database (GOSUMDB, default
+ * sum.golang.org; sumdb.ts): its signed tree head and the record's inclusion proof are verified and its
+ * h1: must equal the zip's, so the first pin does not rest on the proxy's word alone (GO_SUMDB_MISMATCH,
+ * exit 1). `GOSUMDB=off` skips it, said in build.json (`checksumDatabase: "off"`); a toolchain taken
+ * from detbuild's verified cache fetches nothing and is protected by the pin (`"cached"`).
  */
 import { createHash } from 'node:crypto'
 import { chmodSync, lstatSync, readdirSync, readlinkSync } from 'node:fs'
@@ -21,6 +23,7 @@ import { withoutCredentials } from '../../util/redact.ts'
 import { readZipEntries, readZipEntry, type ZipFail } from '../../util/zip.ts'
 import { hashZip } from './dirhash.ts'
 import { checkModuleZip, fetchFromProxy, MAX_ZIP_BYTES, proxyUrl } from './module-proxy.ts'
+import { type ChecksumDatabase, lookupChecksumDatabase } from './sumdb.ts'
 
 export const TOOLCHAIN_MODULE = 'golang.org/toolchain'
 
@@ -128,6 +131,8 @@ export interface GoToolchainOptions {
   goarch: string
   /** the pin from detbuild.lock, or null (the first fetch records it, unless frozen) */
   locked: GoToolchainLockEntry | null
+  /** the checksum database a fetched zip is checked with (GOSUMDB), or null (GOSUMDB=off) */
+  checksumDatabase: ChecksumDatabase | null
   /** told when a cached toolchain no longer matches its record and is unpacked again */
   onTampered?: (dir: string) => void
 }
@@ -140,6 +145,11 @@ export interface GoToolchain {
   entry: GoToolchainLockEntry
   /** true when the pin was added now */
   added: boolean
+  /**
+   * the checksum database the zip was checked with in this run (`sum.golang.org`), `"off"` (GOSUMDB=off),
+   * or `"cached"`: nothing was fetched, the verified cache and detbuild.lock's pin were used
+   */
+  checksumDatabase: string
 }
 
 /**
@@ -158,7 +168,7 @@ export async function ensureGoToolchain(options: GoToolchainOptions): Promise<Go
   if (options.locked && key) {
     const dir = dirFor(key)
     if (await isUnchanged(dir, `${dir}.tree.json`, options.locked.h1))
-      return { goroot: dir, spec, entry: options.locked, added: false }
+      return { goroot: dir, spec, entry: options.locked, added: false, checksumDatabase: 'cached' }
   }
   // the verified zip is kept beside the trees: a changed tree is unpacked again without the network
   const zipFile = path.join(root, 'zips', `${spec.replace(/[/@]/g, '_')}.zip`)
@@ -171,6 +181,7 @@ export async function ensureGoToolchain(options: GoToolchainOptions): Promise<Go
   }
   let zip: Buffer | null = null
   let h1: string | null = null
+  let checksumDatabase = 'cached'
   if (options.locked) {
     try {
       const cached = await readFile(zipFile)
@@ -191,6 +202,7 @@ export async function ensureGoToolchain(options: GoToolchainOptions): Promise<Go
         `${spec} from ${withoutCredentials(options.proxy)} has ${h1}, but detbuild.lock pins ${options.locked.h1}: refusing to use it`,
         { file: 'detbuild.lock', details: { module: spec, expected: options.locked.h1, found: h1 } },
       )
+    checksumDatabase = await checkWithDatabase(options, version, h1)
     await mkdir(path.dirname(zipFile), { recursive: true })
     await writeFile(`${zipFile}.${process.pid}`, zip)
     await rename(`${zipFile}.${process.pid}`, zipFile)
@@ -204,7 +216,7 @@ export async function ensureGoToolchain(options: GoToolchainOptions): Promise<Go
   const record = `${dir}.tree.json`
   // a first pin whose zip was unpacked before (another project, a deleted lock): the same verified tree
   if (!options.locked && (await isUnchanged(dir, record, entry.h1)))
-    return { goroot: dir, spec, entry, added: true }
+    return { goroot: dir, spec, entry, added: true, checksumDatabase }
   if (options.locked) {
     const stale = await readFile(record, 'utf8').then(
       () => true,
@@ -227,7 +239,21 @@ export async function ensureGoToolchain(options: GoToolchainOptions): Promise<Go
   const rec: TreeRecord = { schemaVersion: 1, h1: entry.h1, tree: fingerprintTree(dir) }
   await writeFile(`${record}.${process.pid}`, `${JSON.stringify(rec)}\n`)
   await rename(`${record}.${process.pid}`, record)
-  return { goroot: dir, spec, entry, added: options.locked === null }
+  return { goroot: dir, spec, entry, added: options.locked === null, checksumDatabase }
+}
+
+/** The zip just fetched must be the one the checksum database recorded; returns the database's name. */
+async function checkWithDatabase(options: GoToolchainOptions, version: string, h1: string): Promise<string> {
+  if (!options.checksumDatabase) return 'off'
+  const spec = `${TOOLCHAIN_MODULE}@${version}`
+  const rec = await lookupChecksumDatabase(options.checksumDatabase, options.proxy, TOOLCHAIN_MODULE, version)
+  if (rec.h1 !== h1)
+    throw new CheckFailedError(
+      'GO_SUMDB_MISMATCH',
+      `${spec} from ${withoutCredentials(options.proxy)} has ${h1}, but the checksum database ${rec.database} records ${rec.h1}: refusing to use it`,
+      { details: { module: spec, database: rec.database, expected: rec.h1, found: h1 } },
+    )
+  return rec.database
 }
 
 async function unpack(zip: Buffer, prefix: string, dest: string, fail: ZipFail): Promise<void> {
