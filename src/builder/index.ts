@@ -18,6 +18,7 @@ import {
 import { resolveChecksumDatabase, resolveGoProxy } from '../ecosystems/index.ts'
 import { CheckFailedError, InputError } from '../errors.ts'
 import { type Digests, digestFile, sha256Hex } from '../util/digest.ts'
+import { useEnvProxy } from '../util/env-proxy.ts'
 import { fileNameProblem, quoteFileName } from '../util/file-name.ts'
 import { copyFileAtomic, exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
@@ -341,6 +342,9 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const tmpRoot = await mkdtemp(path.join(os.tmpdir(), 'detbuild-'))
   let buildLog: BuildLog | undefined
   const cleanups: Promise<void>[] = []
+  // a Go build's fetches (toolchain, modules, checksum database) go through the host's HTTP(S)_PROXY,
+  // as the npm registry's do (fetch-options.ts)
+  const restoreProxy = loaded.config.toolchain.go ? await useEnvProxy(options.hostEnv, log) : () => {}
   try {
     // a credential the config passes on purpose is never written to the log
     const secrets = loaded.config.secretEnv.map((name) => options.hostEnv[name] ?? '')
@@ -362,6 +366,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     await buildLog?.close().catch(() => {})
     throw e
   } finally {
+    restoreProxy()
     await Promise.all(cleanups)
     if (!options.keepStaging) await rm(tmpRoot, { recursive: true, force: true })
     else log.info(`staging kept in ${tmpRoot}`)

@@ -17,8 +17,10 @@ import {
 } from '../ecosystems/index.ts'
 import { InputError } from '../errors.ts'
 import { stableJson } from '../util/canonical-json.ts'
+import { useEnvProxy } from '../util/env-proxy.ts'
 import { exists, readTextFile, writeFileAtomic } from '../util/fs.ts'
 import { describeJsonType, parseJson } from '../util/json-parse.ts'
+import { silentLogger } from '../util/log.ts'
 import { toGoInitialConfig } from './init-go.ts'
 import { emptyLock, formatLock, LOCK_FILE, nodePackageName, parseLock } from './lockfile.ts'
 import { findOnPath } from './run.ts'
@@ -626,23 +628,29 @@ export async function lockToolchain(options: {
   const go = config.toolchain.go
   if (go?.kind === 'version') {
     const proxy = resolveGoProxy(options.hostEnv.GOPROXY)
-    for (const p of options.platforms ?? [`${process.platform}-${process.arch}`]) {
-      const [platform, arch] = p.split('-') as [string, string]
-      const { goos, goarch } = goPlatform(platform, arch)
-      const spec = `golang.org/toolchain@v0.0.1-go${go.version}.${goos}-${goarch}`
-      const got = await ensureGoToolchain({
-        cacheDir: settings.cacheDir,
-        proxy,
-        goVersion: go.version,
-        goos,
-        goarch,
-        locked: lock.goToolchains?.[spec] ?? null,
-        checksumDatabase: resolveChecksumDatabase(options.hostEnv.GOSUMDB),
-      })
-      if (got.added) {
-        lock.goToolchains = { ...(lock.goToolchains ?? {}), [spec]: got.entry }
-        added.push(spec)
+    // through the host's HTTP(S)_PROXY, as the registry's fetches
+    const restoreProxy = await useEnvProxy(options.hostEnv, silentLogger)
+    try {
+      for (const p of options.platforms ?? [`${process.platform}-${process.arch}`]) {
+        const [platform, arch] = p.split('-') as [string, string]
+        const { goos, goarch } = goPlatform(platform, arch)
+        const spec = `golang.org/toolchain@v0.0.1-go${go.version}.${goos}-${goarch}`
+        const got = await ensureGoToolchain({
+          cacheDir: settings.cacheDir,
+          proxy,
+          goVersion: go.version,
+          goos,
+          goarch,
+          locked: lock.goToolchains?.[spec] ?? null,
+          checksumDatabase: resolveChecksumDatabase(options.hostEnv.GOSUMDB),
+        })
+        if (got.added) {
+          lock.goToolchains = { ...(lock.goToolchains ?? {}), [spec]: got.entry }
+          added.push(spec)
+        }
       }
+    } finally {
+      restoreProxy()
     }
   }
   if (added.length > 0 || !(await exists(lockPath))) await writeFileAtomic(lockPath, formatLock(lock))

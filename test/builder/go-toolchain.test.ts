@@ -20,6 +20,7 @@ import {
   startGoSumdb,
   writeModuleZip,
 } from '../helpers/go-proxy.ts'
+import { startProxy } from '../helpers/http-proxy.ts'
 import { tempDir } from '../helpers/paths.ts'
 import { runCli } from './helpers.ts'
 
@@ -173,6 +174,35 @@ test('detbuild lock pins the Go toolchain by its h1: (and a second lock adds not
   })
   assert.equal(again.code, 0, again.stderr)
   assert.deepEqual(readFileSync(path.join(dir, 'detbuild.lock')), bytes)
+})
+
+test("HTTP_PROXY carries the toolchain's and the checksum database's fetches (a host reachable only through it)", async () => {
+  const forward = await startProxy(['goproxy.test'])
+  try {
+    const dir = tempDir()
+    writeFileSync(
+      path.join(dir, 'detbuild.config.json'),
+      JSON.stringify({ toolchain: { go: '1.99.1' }, build: 'go build -o dist/x .', outputs: ['dist/*'] }),
+    )
+    const goproxy = proxy.url.replace('127.0.0.1', 'goproxy.test')
+    const lookup = `/sumdb/${db.name}/lookup/golang.org/toolchain@v0.0.1-go1.99.1.linux-amd64`
+    const lookups = () => proxy.requests.filter((r) => r === lookup).length
+    const before = lookups()
+    const r = await runCli(['-C', dir, 'lock', '--cache-dir', tempDir(), '--platform', 'linux-x64'], {
+      GOPROXY: goproxy,
+      GOSUMDB: db.gosumdb,
+      HTTP_PROXY: forward.url,
+    })
+    assert.equal(r.code, 0, r.stderr)
+    // fetch tunnels (CONNECT) even to an http:// proxy; goproxy.test resolves only through the forward
+    // proxy, so the lock (the zip, then the checksum database's lookup and tiles) went through it
+    assert.ok(forward.seen.includes(`CONNECT ${new URL(goproxy).host}`), forward.seen.join('\n'))
+    const lock = JSON.parse(readFileSync(path.join(dir, 'detbuild.lock'), 'utf8'))
+    assert.match(lock.goToolchains[KEY].h1, /^h1:/)
+    assert.equal(lookups(), before + 1)
+  } finally {
+    await forward.close()
+  }
 })
 
 test('hostile or failing proxy replies: a body over the cap, 404, 500 (tried 3 times), a closed port — each with its code', async () => {
