@@ -37,7 +37,10 @@ export async function makeVsaProject(): Promise<string> {
     path.join(ws.dir, 'pass.yaml'),
     'version: 1\nname: pass\nvulnerabilities:\n  maxSeverity: critical\n',
   )
-  await writeFile(path.join(ws.dir, 'fail.yaml'), 'version: 1\nname: fail\nvulnerabilities:\n  maxSeverity: none\n')
+  await writeFile(
+    path.join(ws.dir, 'fail.yaml'),
+    'version: 1\nname: fail\nvulnerabilities:\n  maxSeverity: none\n',
+  )
   for (const s of [
     ['scan', '--offline-db', path.join(REPO_ROOT, 'fixtures/osv/records')],
     ['policy', '--warn-only'],
