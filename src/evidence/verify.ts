@@ -252,10 +252,7 @@ function merge(report: EvidenceReport, { checks, failures, ...facts }: ReportPar
 }
 
 /** Pure: the verdict; any failure is exit 1, else a check that could not look is exit 3. */
-function finish(
-  report: EvidenceReport,
-  incomplete = false,
-): Omit<VerifyEvidenceResult, 'facts'> {
+function finish(report: EvidenceReport, incomplete = false): Omit<VerifyEvidenceResult, 'facts'> {
   const failures = [...report.failures].sort(
     (a, b) => compareCodePoint(a.file ?? '', b.file ?? '') || compareCodePoint(a.code, b.code),
   )
