@@ -269,12 +269,55 @@ test('usage: --write-vsa needs --evidence and --policy, a new file, and the sign
     ['--bundle', 'x.json', ...EVIDENCE_TRUST, '--write-vsa', 'x.intoto.json'],
     ['--evidence', EVIDENCE, '--vsa', 'x.sigstore.json', ...EVIDENCE_TRUST],
     ['--evidence', EVIDENCE, ...EVIDENCE_TRUST, '--vsa-level', 'SLSA_BUILD_LEVEL_1'],
+    // --offline: a keyless summary, or one with a log entry, would need the network
+    [
+      '--evidence',
+      EVIDENCE,
+      ...EVIDENCE_TRUST,
+      '--offline',
+      '--policy',
+      'pass.yaml',
+      '--write-vsa',
+      'x.intoto.json',
+    ],
+    [
+      '--evidence',
+      EVIDENCE,
+      ...EVIDENCE_TRUST,
+      '--offline',
+      '--policy',
+      'pass.yaml',
+      '--write-vsa',
+      'x.intoto.json',
+      '--vsa-key',
+      'v.key',
+    ],
   ]
   for (const args of cases) {
     const run = await runCli(['--json', 'verify', ARTIFACT, ...args], dir, ENV)
     assert.equal(run.code, 2, args.join(' '))
     const code = (run.json() as { error: { code: string } }).error.code
-    assert.ok(code === 'VSA_USAGE' || code === 'VERIFY_USAGE', `${args.join(' ')}: ${code}`)
+    assert.ok(
+      ['VSA_USAGE', 'VERIFY_USAGE', 'VERIFY_OFFLINE_NETWORK_NEEDED'].includes(code),
+      `${args.join(' ')}: ${code}`,
+    )
+    assert.equal(code === 'VERIFY_OFFLINE_NETWORK_NEEDED', args.includes('--offline'), args.join(' '))
   }
   await assert.rejects(readFile(path.join(dir, 'x.intoto.json')), { code: 'ENOENT' })
+  // offline with a key and no log: signed without the network
+  const offline = await runCli(
+    [
+      'verify',
+      ARTIFACT,
+      '--evidence',
+      EVIDENCE,
+      ...EVIDENCE_TRUST,
+      '--offline',
+      '--policy',
+      'pass.yaml',
+    ].concat(['--write-vsa', 'offline.intoto.json', ...VSA_SIGNING]),
+    dir,
+    ENV,
+  )
+  assert.equal(offline.code, 0, offline.stdout + offline.stderr)
 })

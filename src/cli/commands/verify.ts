@@ -46,7 +46,7 @@ export const register: RegisterCommand = (program, registrar) => {
   const command = program
     .command('verify')
     .description(
-      'verify a sigstore bundle (--bundle) or an evidence archive (--evidence) for ARTIFACT (a file, or sha256:<hex>); exit 0 verified, 1 a check failed',
+      'verify a sigstore bundle (--bundle), an evidence archive (--evidence, optionally writing a signed verification summary with --write-vsa) or a verification summary (--vsa) for ARTIFACT (a file, or sha256:<hex>); exit 0 verified, 1 a check failed',
     )
     .argument('<artifact>', 'the artifact file, or sha256:<hex> / sha512:<hex> of it')
     .option('--bundle <file>', 'the sigstore bundle (.sigstore.json)')
@@ -127,13 +127,18 @@ export const register: RegisterCommand = (program, registrar) => {
         const context = await env.resolveContext(
           vsaOut && signFlags.keyPasswordEnv ? { allowEnv: [signFlags.keyPasswordEnv] } : {},
         )
-        let signing: import('../../sign/index.ts').SigningConfig | undefined
-        if (vsaOut) {
-          const { resolveSigningConfig } = await import('../../sign/index.ts')
-          warnDeprecatedSigningFlags(signFlags, env.log)
-          signing = await resolveSigningConfig(signFlags, { cwd: env.globals.cwd, env: context.env })
-        }
         const run = async () => {
+          let signing: import('../../sign/index.ts').SigningConfig | undefined
+          if (vsaOut) {
+            const { resolveSigningConfig } = await import('../../sign/index.ts')
+            warnDeprecatedSigningFlags(signFlags, env.log)
+            if (options.offline === true && (signFlags.key === undefined || signFlags.tlog !== false))
+              throw new InputError(
+                'VERIFY_OFFLINE_NETWORK_NEEDED',
+                '--offline: signing the summary keyless or with a transparency-log entry needs the network; sign it with --vsa-key FILE --vsa-no-tlog',
+              )
+            signing = await resolveSigningConfig(signFlags, { cwd: env.globals.cwd, env: context.env })
+          }
           const result = await verifyEvidence({
             ...trust,
             cwd: env.globals.cwd,
