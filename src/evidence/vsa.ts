@@ -20,6 +20,7 @@
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { SerializedBundle } from '@sigstore/bundle'
+import { ExitCode, InputError } from '../errors.ts'
 import type { PolicySource } from '../policy/index.ts'
 import { IN_TOTO_PAYLOAD_TYPE, type SigningConfig, signDsse } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
@@ -29,7 +30,7 @@ import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
-import type { EvidenceFailure } from './types.ts'
+import type { VerifyEvidenceResult } from './verify.ts'
 
 export const STATEMENT_V1 = 'https://in-toto.io/Statement/v1'
 export const VSA_PREDICATE_TYPE = 'https://slsa.dev/verification_summary/v1'
@@ -107,11 +108,8 @@ export interface VsaStatement {
 
 /** Options of {@link toVerificationSummary}. */
 export interface VsaOptions {
-  /** whether the verification passed (exit 0) or failed (exit 1); an incomplete one has no summary */
-  result: 'PASSED' | 'FAILED'
-  facts: VsaFacts
-  /** the failures of a FAILED verification (their codes go into the extension field) */
-  failures: readonly EvidenceFailure[]
+  /** what `verifyEvidence` returned: the verdict comes from its exit code, never from the caller */
+  verification: Pick<VerifyEvidenceResult, 'report' | 'exitCode' | 'facts'>
   /** when the verification happened (docs: SOURCE_DATE_EPOCH when set, else the clock) */
   timeVerified: Date
   /** default: the SBOM's root purl, else a pkg:generic purl of the subject with its sha256 */
@@ -119,13 +117,20 @@ export interface VsaOptions {
 }
 
 /**
- * Pure: the VSA statement. Throws (a bug) when asked for a summary without a policy: the CLI requires
- * --policy with --write-vsa, as the VSA's `policy` is required.
+ * Pure: the VSA statement of one evidence verification: PASSED only when it passed (exit 0, verified, no
+ * failure), FAILED when a check failed (exit 1), null when it gave no verdict (exit 3: incomplete). A
+ * summary needs the policy it verified against (VSA_USAGE without one).
  */
-export function toVerificationSummary(o: VsaOptions): VsaStatement {
-  const { facts } = o
-  if (!facts.policy) throw new Error('a verification summary needs the policy it verified against')
-  const passed = o.result === 'PASSED'
+export function toVerificationSummary(o: VsaOptions): VsaStatement | null {
+  const { report, exitCode, facts } = o.verification
+  const passed = exitCode === ExitCode.ok && report.verified && report.failures.length === 0
+  if (!passed && exitCode !== ExitCode.checkFailed) return null
+  if (!facts.policy)
+    throw new InputError(
+      'VSA_USAGE',
+      'a verification summary names the policy the artifact was verified against: verify with --policy',
+    )
+  const result = passed ? 'PASSED' : 'FAILED'
   const inputAttestations = [
     { uri: facts.evidence.uri, digest: { sha256: facts.evidence.sha256 } },
     ...facts.members.map((m) => ({
@@ -140,12 +145,12 @@ export function toVerificationSummary(o: VsaOptions): VsaStatement {
     resourceUri: o.resourceUri ?? facts.sbomPurl ?? genericPurl(facts.subject),
     policy: { uri: facts.policy.uri, digest: { sha256: facts.policy.sha256 } },
     inputAttestations,
-    verificationResult: o.result,
+    verificationResult: result,
     verifiedLevels: passed ? ['SLSA_BUILD_LEVEL_1'] : ['FAILED'],
     slsaVersion: '1.0',
   }
   if (!passed)
-    predicate[VSA_FAILURES_FIELD] = [...new Set(o.failures.map((f) => f.code))].sort(compareCodePoint)
+    predicate[VSA_FAILURES_FIELD] = [...new Set(report.failures.map((f) => f.code))].sort(compareCodePoint)
   return {
     _type: STATEMENT_V1,
     subject: [{ name: facts.subject.name, digest: facts.subject.digest }],

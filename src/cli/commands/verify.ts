@@ -157,23 +157,21 @@ export const register: RegisterCommand = (program, registrar) => {
           const { removeVerificationSummary, toVerificationSummary, writeVerificationSummary } = await import(
             '../../evidence/index.ts'
           )
-          if (result.exitCode !== ExitCode.ok && result.exitCode !== ExitCode.checkFailed) {
-            // no verdict, no summary: and no summary of an earlier run left at the path either
-            await removeVerificationSummary(vsaOut)
-            env.log.warn('the verification is incomplete: no verification summary written')
-            return { ...result, vsa: null }
-          }
           // a VSA records when the verification ran: SOURCE_DATE_EPOCH when set (reproducible pipelines),
           // else the clock (the git commit time or the 1980 default would predate the verification)
           const timeVerified =
             context.sourceDate.from === 'env' ? new Date(context.sourceDate.epoch * 1000) : context.clock()
           const statement = toVerificationSummary({
-            result: result.exitCode === ExitCode.ok ? 'PASSED' : 'FAILED',
-            facts: result.facts,
-            failures: result.report.failures,
+            verification: result,
             timeVerified,
             ...(vsaResourceUri !== undefined ? { resourceUri: vsaResourceUri } : {}),
           })
+          if (!statement) {
+            // no verdict, no summary: and no summary of an earlier run left at the path either
+            await removeVerificationSummary(vsaOut)
+            env.log.warn('the verification is incomplete: no verification summary written')
+            return { ...result, vsa: null }
+          }
           const written = await writeVerificationSummary(statement, vsaOut, signing)
           const show = (f: string) => toShown(env.globals.cwd, f)
           return {
