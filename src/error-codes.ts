@@ -619,6 +619,45 @@ const VERIFY = {
   VERIFY_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild verify --help)' },
 } as const satisfies Domain<'VERIFY'>
 
+/** `verify --write-vsa` and `verify --vsa`: signed SLSA verification summaries (docs/evidence.md). */
+const VSA = {
+  VSA_BUNDLE_INVALID: {
+    exit: 1,
+    hint: 'the summary bundle is damaged or signs no in-toto statement: refuse it',
+  },
+  VSA_LEVEL_MISSING: {
+    exit: 1,
+    hint: 'the summary does not reach the SLSA level asked for: refuse the artifact',
+  },
+  VSA_NOT_JSON: { exit: 2, hint: 'pass the .sigstore.json bundle verify --write-vsa wrote' },
+  VSA_POLICY_MISMATCH: {
+    exit: 1,
+    hint: 'the artifact was verified against another policy: verify it again with yours',
+  },
+  VSA_PREDICATE_INVALID: { exit: 1, hint: 'the summary lacks a required VSA field: refuse it' },
+  VSA_PREDICATE_TYPE_MISMATCH: {
+    exit: 1,
+    hint: 'the bundle signs another kind of attestation, not a verification summary: refuse it',
+  },
+  VSA_RESOURCE_MISMATCH: { exit: 1, hint: 'the summary is about another resource: refuse it' },
+  VSA_RESULT_FAILED: { exit: 1, hint: 'the verification the summary records failed: refuse the artifact' },
+  VSA_SIGNATURE_INVALID: {
+    exit: 1,
+    hint: 'the summary signature does not verify (see cause): refuse it',
+  },
+  VSA_SIGNER_MISMATCH: {
+    exit: 1,
+    hint: 'the summary was signed by someone else: check --key / --certificate-identity',
+  },
+  VSA_STATEMENT_INVALID: { exit: 1, hint: 'the signed payload is not an in-toto Statement v1: refuse it' },
+  VSA_SUBJECT_MISMATCH: { exit: 1, hint: 'the summary is about another artifact: refuse this one' },
+  VSA_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild verify --help)' },
+  VSA_VERIFIER_MISMATCH: {
+    exit: 1,
+    hint: 'the summary names another verifier: pass --vsa-verifier-id if you trust it',
+  },
+} as const satisfies Domain<'VSA'>
+
 /** The workspace files' typed readers (src/workspace/): a file that is not JSON or breaks its schema. */
 const WORKSPACE = {
   WORKSPACE_BUILD_INVALID: {
@@ -674,6 +713,7 @@ export const ERROR_CODE_DOMAINS = {
   UPLOAD,
   USAGE,
   VERIFY,
+  VSA,
   WORKSPACE,
 } as const
 
@@ -700,6 +740,7 @@ export const ERROR_CODES = {
   ...UPLOAD,
   ...USAGE,
   ...VERIFY,
+  ...VSA,
   ...WORKSPACE,
 } as const
 

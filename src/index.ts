@@ -17,6 +17,7 @@ export {
   InternalError,
   isDetbuildError,
 } from './errors.ts'
+// SLSA verification summaries (VSA v1) of `verify --evidence`: make, sign and write one; check one
 export {
   type BundleOptions,
   type BundleResult,
@@ -24,9 +25,16 @@ export {
   type EvidenceReport,
   type InspectSummary,
   inspectEvidence,
+  toVerificationSummary,
   type VerifyEvidenceOptions,
   type VerifyEvidenceResult,
+  type VerifyVsaOptions,
+  type VsaOptions,
+  type VsaReport,
+  type VsaStatement,
   verifyEvidence,
+  verifyVerificationSummary,
+  writeVerificationSummary,
 } from './evidence/index.ts'
 export { type RunPolicyOptions, type RunPolicyResult, runPolicy } from './policy/index.ts'
 export { type PipelineHooks, type RunOptions, runDetbuild } from './run/index.ts'

@@ -21,6 +21,24 @@ export {
   type VerifyEvidenceResult,
   verifyEvidence,
 } from './verify.ts'
+export {
+  removeVerificationSummary,
+  toVerificationSummary,
+  VSA_PREDICATE_TYPE,
+  VSA_VERIFIER_ID,
+  type VsaFacts,
+  type VsaOptions,
+  type VsaStatement,
+  vsaBundlePath,
+  type WrittenVsa,
+  writeVerificationSummary,
+} from './vsa.ts'
+export {
+  type VerifyVsaOptions,
+  type VsaFailureCode,
+  type VsaReport,
+  verifyVerificationSummary,
+} from './vsa-verify.ts'
 
 /** Reads an evidence archive safely and summarizes it (nothing is verified). */
 export async function inspectEvidence(

@@ -9,7 +9,13 @@ import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { resolveSourceDate } from '../config/index.ts'
 import { CheckFailedError, ExitCode, IncompleteError, InputError, isDetbuildError } from '../errors.ts'
-import { evaluatePolicy, readPolicy, signatureTrust } from '../policy/index.ts'
+import {
+  evaluatePolicy,
+  type Policy,
+  type PolicySource,
+  readPolicy,
+  signatureTrust,
+} from '../policy/index.ts'
 import type { ScanOptions, VulnsReport } from '../scan/index.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { toPosixRelative } from '../util/fs.ts'
@@ -49,6 +55,7 @@ import {
   type SignerSummary,
 } from './types.ts'
 import { validateFiles } from './validate-files.ts'
+import { toVsaFacts, type VsaFacts } from './vsa.ts'
 
 /**
  * Options of {@link verifyEvidence} (`detbuild verify --evidence`): the archive, the artifact, who must have
@@ -109,6 +116,8 @@ export interface EvidenceReport {
   policy: {
     name: string
     source: string
+    /** the policy file's SHA-256 (the digest a verification summary names) */
+    sha256: string
     verdict: string
     counts: Record<string, number>
     failing: string[]
@@ -122,6 +131,11 @@ export interface EvidenceReport {
 export interface VerifyEvidenceResult {
   report: EvidenceReport
   exitCode: ExitCode
+  /**
+   * What a verification summary (vsa.ts) is made of: digests detbuild computed itself of the artifact,
+   * the archive, its members and the policy. Not part of the printed report.
+   */
+  facts: VsaFacts
 }
 
 /**
@@ -132,20 +146,32 @@ export interface VerifyEvidenceResult {
 export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEvidenceResult> {
   const loaded = await loadEvidenceInputs(o)
   let report = newReport(o, loaded)
+  const done = (r: EvidenceReport, members?: ReadonlyMap<string, Buffer>, incomplete = false) => ({
+    ...finish(r, incomplete),
+    facts: toVsaFacts({
+      artifact: r.artifact,
+      artifactDigests: loaded.artifactDigests,
+      provenanceSubject: r.artifactMatch?.provenanceSubject ?? null,
+      evidence: r.evidence,
+      archive: loaded.bytes,
+      members,
+      policy: loaded.policy?.source,
+    }),
+  })
   const archive = await checkArchive(loaded.bytes, loaded.limits, report.evidence)
   report = merge(report, archive.part)
-  if (!archive.members) return finish(report)
+  if (!archive.members) return done(report)
   const signed = await checkSigned(archive.members, loaded.trust, loaded.digest)
   report = merge(report, signed.part)
-  if (!signed.manifest) return finish(report)
+  if (!signed.manifest) return done(report, archive.members)
   const fresh = o.rescan ? await rescanEvidence(o, archive.members, signed.vulnsReadable) : undefined
   if (fresh) report = merge(report, fresh.part)
-  if (o.policy !== undefined)
+  if (loaded.policy)
     report = merge(
       report,
-      await reevaluatePolicy(o, o.policy, archive.members, signed.manifest, loaded.trust, fresh?.vulns),
+      await reevaluatePolicy(o, loaded.policy, archive.members, signed.manifest, loaded.trust, fresh?.vulns),
     )
-  return finish(report, fresh?.incomplete === true)
+  return done(report, archive.members, fresh?.incomplete === true)
 }
 
 /** What verification reads before any check: the trust material, the artifact's digest, the archive. */
@@ -153,7 +179,11 @@ interface EvidenceInputs {
   limits: ArchiveLimits
   trust: Trust
   digest: ArtifactDigest
+  /** every digest of the artifact detbuild knows (hex by algorithm): both of a file, the one given */
+  artifactDigests: Record<string, string>
   bytes: Buffer
+  /** --policy, read (and schema-checked) before any check: a bad policy is exit 2 */
+  policy?: { policy: Policy; source: PolicySource }
 }
 
 /** Load: usage and inputs first, so that a wrong flag is exit 2 before any check runs. */
@@ -169,9 +199,10 @@ async function loadEvidenceInputs(o: VerifyEvidenceOptions): Promise<EvidenceInp
       '--offline: --rescan asks the OSV API; pass --offline-db FILE|DIR (an OSV export) to rescan offline',
     )
   const trust = await loadTrust(o, o.cwd, o.tufCachePath)
-  const digest = await artifactDigest(o.cwd, o.artifact)
+  const policy = o.policy !== undefined ? await readPolicy(o.cwd, o.policy) : undefined
+  const { digest, all } = await artifactDigest(o.cwd, o.artifact)
   const bytes = await readArchiveFile(o.cwd, o.evidence, limits)
-  return { limits, trust, digest, bytes }
+  return { limits, trust, digest, artifactDigests: all, bytes, ...(policy ? { policy } : {}) }
 }
 
 /** Pure: the report before any check (every check skipped). */
@@ -221,7 +252,7 @@ function merge(report: EvidenceReport, { checks, failures, ...facts }: ReportPar
 }
 
 /** Pure: the verdict; any failure is exit 1, else a check that could not look is exit 3. */
-function finish(report: EvidenceReport, incomplete = false): VerifyEvidenceResult {
+function finish(report: EvidenceReport, incomplete = false): Omit<VerifyEvidenceResult, 'facts'> {
   const failures = [...report.failures].sort(
     (a, b) => compareCodePoint(a.file ?? '', b.file ?? '') || compareCodePoint(a.code, b.code),
   )
@@ -368,13 +399,12 @@ async function rescanEvidence(
 /** Reads the policy (and the artifact, for its signature), then evaluates it on the signed data. */
 async function reevaluatePolicy(
   o: VerifyEvidenceOptions,
-  name: string,
+  { policy, source }: { policy: Policy; source: PolicySource },
   members: ReadonlyMap<string, Buffer>,
   manifest: EvidenceManifest,
   trust: Trust,
   freshVulns: Buffer | undefined,
 ): Promise<ReportPart> {
-  const { policy, source } = await readPolicy(o.cwd, name)
   const inputs = toPolicyInputs(
     members,
     manifest,
@@ -390,6 +420,7 @@ async function reevaluatePolicy(
     policy: {
       name: result.policy.name,
       source: result.policy.source,
+      sha256: source.sha256,
       verdict: result.verdict,
       counts: result.counts,
       failing,
@@ -443,10 +474,14 @@ function sbomMissing(flag: string): EvidenceFailure {
   }
 }
 
-async function artifactDigest(cwd: string, spec: string): Promise<ArtifactDigest> {
+async function artifactDigest(
+  cwd: string,
+  spec: string,
+): Promise<{ digest: ArtifactDigest; all: Record<string, string> }> {
   const given = parseDigestArtifact(spec)
-  if (given) return given
-  return { kind: 'digest', algorithm: 'sha256', hex: (await digestArtifact(cwd, spec)).sha256 }
+  if (given) return { digest: given, all: { [given.algorithm]: given.hex } }
+  const { sha256, sha512 } = await digestArtifact(cwd, spec)
+  return { digest: { kind: 'digest', algorithm: 'sha256', hex: sha256 }, all: { sha256, sha512 } }
 }
 
 /** Reads the archive file; too large is a failed check, unreadable is bad input. */

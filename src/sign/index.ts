@@ -21,7 +21,7 @@ export { bundleCertificate, certificateIdentity } from './certificate.ts'
 export { DEFAULT_PASSWORD_ENV, PEM_KEY_DISPLAY, resolveSigningConfig, type SignFlags } from './config.ts'
 export { generateKeyPairPem, KEY_ALGORITHMS, toPrivateKey } from './keys.ts'
 export type { SignerInfo, SigningConfig } from './sign-bundle.ts'
-export { signFile } from './sign-bundle.ts'
+export { signDsse, signFile } from './sign-bundle.ts'
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
 export const SIGNATURES_FILE = WorkspaceFiles.signatures
