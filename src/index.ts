@@ -42,3 +42,10 @@ export {
 export { createLogger, type Logger, type LoggerOptions } from './util/log.ts'
 export { type VerifyArtifactOptions, type VerifyResult, verifyArtifact } from './verify/index.ts'
 export { VERSION } from './version.ts'
+export {
+  type ReportInput,
+  type ReportOptions,
+  type ReportResult,
+  renderReport,
+  writeReport,
+} from './report/index.ts'
