@@ -231,6 +231,7 @@ function dependencySection(sbom: SbomView | null): string {
   const reached = new Set<string>()
   let shown = 0
   let cut = 0
+  const inTree = new Set<string>()
   const expanded = new Set<string>()
   const renderNode = (ref: string, depth: number): string => {
     reached.add(ref)
@@ -239,6 +240,7 @@ function dependencySection(sbom: SbomView | null): string {
       return ''
     }
     shown++
+    inTree.add(ref)
     const kids = children(ref)
     if (kids.length === 0) return `<li>${label(byRef.get(ref), ref)}</li>`
     if (expanded.has(ref))
@@ -247,10 +249,10 @@ function dependencySection(sbom: SbomView | null): string {
     const inner = kids.map((k) => renderNode(k, depth + 1)).join('')
     return `<li><details${depth < 1 ? ' open' : ''}><summary>${label(byRef.get(ref), ref)} <span class="note">(${num(kids.length)})</span></summary><ul>${inner}</ul></details></li>`
   }
-  // iterative guard: the tree is walked depth-first but each node is expanded once, so the depth is
-  // bounded by the number of components; a hostile SBOM with a 100k-deep chain still hits the node cap
+  // the walk recurses, but at most treeNodes deep: past the cap nothing is expanded (a hostile SBOM with
+  // a 100k-deep chain is cut there, not on the stack)
   const tree = sbom.root
-    ? `<ul class="tree">${renderNode(sbom.root.ref, 0)}</ul>${cut > 0 ? `<p class="more">… ${num(cut)} more tree entries not shown (the first ${num(REPORT_LIMITS.treeNodes)})</p>` : ''}`
+    ? `<ul class="tree">${renderNode(sbom.root.ref, 0)}</ul>${cut > 0 ? `<p class="more">… the tree is cut at its first ${num(REPORT_LIMITS.treeNodes)} entries: ${num(sbom.components.filter((c) => !inTree.has(c.ref)).length)} more components not shown in it</p>` : ''}`
     : '<p>The SBOM names no root component (metadata.component): no tree.</p>'
   const unreachable = sbom.components.filter((c) => !reached.has(c.ref))
   const scopes = new Map<string, number>()
