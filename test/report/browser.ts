@@ -120,7 +120,9 @@ async function drive(wsUrl: string, file: string, expressions: Record<string, st
   const withTimeout = <T>(p: Promise<T>, what: string): Promise<T> =>
     Promise.race([
       p,
-      new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: timed out`)), 30_000)),
+      new Promise<T>((_, reject) =>
+        setTimeout(() => reject(new Error(`${what}: timed out`)), 30_000).unref(),
+      ),
     ])
 
   try {
