@@ -7,7 +7,6 @@
 import { lstat, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { InputError } from '../errors.ts'
-import { BUNDLE_SUFFIX } from '../sign/index.ts'
 import { digestBytes, digestFile } from '../util/digest.ts'
 import { ensureDir, readBytesFile, toFsError, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
@@ -61,22 +60,32 @@ function safeRelative(p: string): boolean {
   )
 }
 
-/** Reads the workspace into the page's input (edge). */
-export async function readReportInput(o: { cwd: string; out: string }): Promise<ReportInput> {
+/**
+ * Where the page's input comes from: the workspace on disk (`detbuild report`), or the bytes `bundle` has
+ * just collected (to check that the page it signs is the one those files make).
+ */
+interface ReportSource {
+  /** a file's bytes, undefined when absent */
+  read(name: string): Promise<Buffer | undefined>
+  /** an artifact's digest without holding it, undefined when absent */
+  digest(name: string): Promise<{ sha256: string; size: number } | undefined>
+}
+
+/** The workspace folder as a source: regular files only (a symlink or folder in a file's place is refused). */
+async function diskSource(o: {
+  cwd: string
+  out: string
+}): Promise<ReportSource & { shown: (n: string) => string }> {
   const shown = (name: string) => toPosixRelative(o.cwd, path.join(o.out, name))
-  let top: string[]
   try {
-    top = await readdir(o.out)
+    await readdir(o.out)
   } catch (e) {
     throw new InputError('REPORT_WORKSPACE_MISSING', 'workspace not found: run the other steps first', {
       file: toPosixRelative(o.cwd, o.out),
       cause: e,
     })
   }
-  const files: ReportFile[] = []
-  const bytes = new Map<string, Buffer>()
-
-  /** false when absent; a symlink or folder in its place is refused */
+  /** false when absent */
   const isRegular = async (name: string): Promise<boolean> => {
     try {
       const info = await lstat(path.join(o.out, name))
@@ -94,24 +103,50 @@ export async function readReportInput(o: { cwd: string; out: string }): Promise<
       throw toFsError(e, shown(name), 'REPORT_FILE_UNREADABLE', 'read')
     }
   }
+  return {
+    shown,
+    read: async (name) =>
+      (await isRegular(name))
+        ? readBytesFile(path.join(o.out, name), 'REPORT_FILE_UNREADABLE', shown(name))
+        : undefined,
+    // an artifact is digested as a stream (it may be larger than memory), never held
+    digest: async (name) => {
+      if (!(await isRegular(name))) return undefined
+      try {
+        return await digestFile(path.join(o.out, name))
+      } catch (e) {
+        throw toFsError(e, shown(name), 'REPORT_FILE_UNREADABLE', 'read')
+      }
+    },
+  }
+}
+
+/** Reads the workspace into the page's input (edge). */
+export async function readReportInput(o: { cwd: string; out: string }): Promise<ReportInput> {
+  const source = await diskSource(o)
+  return toReportInput(source, source.shown, toPosixRelative(o.cwd, o.out))
+}
+
+async function toReportInput(
+  source: ReportSource,
+  shown: (name: string) => string,
+  workspace: string,
+): Promise<ReportInput> {
+  const files: ReportFile[] = []
+  const bytes = new Map<string, Buffer>()
   const take = async (name: string): Promise<Buffer | undefined> => {
     if (bytes.has(name)) return bytes.get(name)
-    if (!(await isRegular(name))) return undefined
-    const data = await readBytesFile(path.join(o.out, name), 'REPORT_FILE_UNREADABLE', shown(name))
+    const data = await source.read(name)
+    if (!data) return undefined
     const d = digestBytes(data)
     bytes.set(name, data)
     files.push({ name, sha256: d.sha256, size: d.size })
     return data
   }
-  /** an artifact: digested as a stream (it may be larger than memory), never held */
   const digestOnly = async (name: string): Promise<void> => {
-    if (files.some((f) => f.name === name) || !(await isRegular(name))) return
-    try {
-      const d = await digestFile(path.join(o.out, name))
-      files.push({ name, sha256: d.sha256, size: d.size })
-    } catch (e) {
-      throw toFsError(e, shown(name), 'REPORT_FILE_UNREADABLE', 'read')
-    }
+    if (files.some((f) => f.name === name)) return
+    const d = await source.digest(name)
+    if (d) files.push({ name, sha256: d.sha256, size: d.size })
   }
   const typed = async <T>(name: string, parse: (b: Uint8Array, n: string) => T): Promise<T | null> => {
     const data = await take(name)
@@ -134,8 +169,7 @@ export async function readReportInput(o: { cwd: string; out: string }): Promise<
       throw new InputError('REPORT_SBOM_INVALID', view, { file: shown(WorkspaceFiles.sbomJson) })
     sbom = view
   }
-  // the signature bundles (top level and beside the artifacts), the files they sign, and the artifacts
-  for (const n of top.filter((n) => n.endsWith(BUNDLE_SUFFIX)).sort(compareCodePoint)) await take(n)
+  // the signature bundles signatures.json lists, the files they sign, and the artifacts
   for (const b of signatures?.bundles ?? []) {
     if (safeRelative(b.file)) await take(b.file)
     if (safeRelative(b.subject) && !b.subject.startsWith(`${WorkspaceFiles.artifactsDir}/`))
@@ -152,7 +186,7 @@ export async function readReportInput(o: { cwd: string; out: string }): Promise<
     throw new InputError(
       'REPORT_WORKSPACE_EMPTY',
       'the workspace holds none of the files a report shows: run detbuild build, sbom, scan, policy or sign first',
-      { file: toPosixRelative(o.cwd, o.out) },
+      { file: workspace },
     )
   files.sort((a, b) => compareCodePoint(a.name, b.name))
   return { detbuildVersion: VERSION, files, build, repro, provenance, sbom, vulns, policy, signatures }
@@ -180,6 +214,36 @@ export async function writeReport(o: ReportOptions): Promise<ReportResult> {
       sign: step(input.signatures),
     },
     inputs: input.files.length,
+  }
+}
+
+/**
+ * Whether `page` (a report.html `bundle` is about to sign) is the page the collected files make: same
+ * files, same detbuild version, same bytes. `files` are the bundle's members by workspace path,
+ * `artifacts` the digests of the artifacts it hashed. A workspace the reader refuses makes no current page.
+ */
+export async function isReportCurrent(
+  page: Uint8Array,
+  files: ReadonlyMap<string, Uint8Array>,
+  artifacts: ReadonlyArray<{ path: string; sha256: string; size: number }>,
+): Promise<boolean> {
+  const source: ReportSource = {
+    read: async (name) => {
+      const data = files.get(name)
+      return data ? Buffer.from(data) : undefined
+    },
+    digest: async (name) => {
+      const a = artifacts.find((x) => x.path === name)
+      if (a) return { sha256: a.sha256, size: a.size }
+      const data = files.get(name)
+      return data ? digestBytes(data) : undefined
+    },
+  }
+  try {
+    const html = renderReport(await toReportInput(source, (n) => n, '.'))
+    return Buffer.from(html).equals(Buffer.from(page))
+  } catch {
+    return false
   }
 }
 
