@@ -25,7 +25,7 @@ import { type ReportFile, type ReportInput, toSbomView } from './model.ts'
 import { renderReport } from './render.ts'
 
 export type { ReportInput } from './model.ts'
-export { REPORT_CSP, renderReport } from './render.ts'
+export { renderReport } from './render.ts'
 
 /** Options of {@link writeReport} (`detbuild report`). */
 export interface ReportOptions {
