@@ -8,11 +8,24 @@
 /** The longest input string shown in full; longer ones are cut with an ellipsis and a character count. */
 const MAX_TEXT = 2000
 
-/** Text and attribute-value escaping (the five characters that can change HTML meaning); bounded. */
+/**
+ * Bidirectional controls (embeddings, overrides, isolates, marks): an input string could reorder the text
+ * after it (`\u202E` makes "(major)" read "(rojam)"), so each is shown as its code point instead.
+ */
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g
+
+/** How a bidirectional control character is shown: `⟨U+202E⟩`. */
+export const showBidi = (s: string): string =>
+  s.replace(BIDI, (c) => `⟨U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}⟩`)
+
+/**
+ * Text and attribute-value escaping (the five characters that can change HTML meaning), bidirectional
+ * controls made visible, bounded in length.
+ */
 export function esc(value: unknown): string {
   let s = typeof value === 'string' ? value : value === null || value === undefined ? '' : String(value)
   if (s.length > MAX_TEXT) s = `${s.slice(0, MAX_TEXT)}… (${s.length} characters)`
-  return s
+  return showBidi(s)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -49,7 +62,7 @@ export function badge(status: string): string {
       pass: 'ok',
       matches: 'ok',
       yes: 'ok',
-      clean: 'ok',
+      complete: 'ok',
       warn: 'warn',
       'not run': 'none',
       'not checked': 'none',

@@ -227,7 +227,7 @@ function dependencySection(sbom: SbomView | null): string {
   let edges = 0
   for (const list of sbom.dependsOn.values()) edges += new Set(list).size
 
-  // breadth of the tree: each component is expanded once (the first, shortest place); later places point back
+  // each component is expanded once, where the depth-first walk first meets it; later places point back
   const reached = new Set<string>()
   let shown = 0
   let cut = 0
@@ -332,7 +332,7 @@ function findingsSection(input: ReportInput): string {
     [
       'coverage',
       v.complete
-        ? `${badge('clean')} every component was checked${v.componentsChecked !== undefined ? ` (${num(v.componentsChecked)})` : ''}`
+        ? `${badge('complete')} every component was checked${v.componentsChecked !== undefined ? ` (${num(v.componentsChecked)})` : ''}`
         : `${badge('incomplete')} ${num(v.unchecked.length)} components could not be checked: findings may be missing`,
     ],
     ['source', source],
@@ -360,7 +360,10 @@ function findingsSection(input: ReportInput): string {
   const unchecked = v.unchecked.length
     ? `<h3>Not checked</h3><ul class="plain">${v.unchecked
         .slice(0, REPORT_LIMITS.unreachable)
-        .map((u) => `<li>${code(u)}${v.uncheckedReasons?.[u] ? ` ${esc(v.uncheckedReasons[u])}` : ''}</li>`)
+        .map(
+          (u) =>
+            `<li>${code(u)}${v.uncheckedReasons && Object.hasOwn(v.uncheckedReasons, u) ? ` ${esc(v.uncheckedReasons[u])}` : ''}</li>`,
+        )
         .join('')}</ul>${more(v.unchecked.length, REPORT_LIMITS.unreachable, 'components')}`
     : ''
   return `${facts}
@@ -511,7 +514,7 @@ function signatureSection(input: ReportInput): string {
       esc(b.kind),
       b.signer.type === 'key'
         ? `key ${code(b.signer.keyId)}`
-        : `keyless: <span data-identity="">${esc(b.signer.identity)}</span><br><span class="note">issuer</span> ${esc(b.signer.issuer)}`,
+        : `keyless: ${esc(b.signer.identity)}<br><span class="note">issuer</span> ${esc(b.signer.issuer)}`,
       b.tlog ? badge('yes') : badge('no'),
       `${code(b.file)} ${present.has(b.file) ? '' : badge('absent')}`,
     ])

@@ -12,6 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import { writeReport } from '../../src/index.ts'
+import { showBidi } from '../../src/report/html.ts'
 import { openInChromium, type PageRun, pngInk } from './browser.ts'
 import { HOSTILE, makeHostileWorkspace, makeWorkspace, readJson } from './fixtures.ts'
 
@@ -137,6 +138,12 @@ test('hostile strings are text in the DOM: no script ran, no element was injecte
   assert.equal(run.values.images, 0)
   const text = String(run.values.text)
   // innerText shows the string as written (the bidi override and all); long ones may wrap
+  // innerText shows each string as written, bidirectional controls as their code point
   for (const [name, s] of Object.entries(HOSTILE))
-    assert.ok(text.replace(/\s+/g, ' ').includes(s.replace(/\s+/g, ' ')), `${name} is shown as text`)
+    assert.ok(
+      text.replace(/\s+/g, ' ').includes(showBidi(s).replace(/\s+/g, ' ')),
+      `${name} is shown as text`,
+    )
+  assert.ok(!text.includes('\u202e'), 'no bidirectional override reaches the page')
+  assert.ok(text.includes('⟨U+202E⟩'))
 })

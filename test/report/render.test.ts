@@ -115,6 +115,8 @@ test('every hostile string is escaped: the page shows it as text, nothing of it 
     assert.ok(!/href="javascript:/i.test(html))
     for (const [name, s] of Object.entries(HOSTILE))
       assert.ok(html.includes(esc(s)), `${name} is on the page, escaped`)
+    assert.ok(!html.includes('\u202e'), 'a bidirectional override is shown, not applied')
+    assert.ok(html.includes('⟨U+202E⟩gnp.exe'))
     // the escaping is of all five characters, in text and in attribute values
     assert.equal(
       esc(`<a href="x" title='y'>&</a>`),
