@@ -38,7 +38,7 @@ table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid va
 .tree,.tree ul{list-style:none;margin:0;padding-left:18px}.tree{padding-left:0}.tree li{margin:1px 0}summary{cursor:pointer}
 .kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:8px 0}.kv dt{color:var(--muted)}.kv dd{margin:0;overflow-wrap:anywhere}
 ul.plain{margin:4px 0;padding-left:18px}
-@media print{body{padding:0;max-width:none}h2{break-after:avoid}tr,.card{break-inside:avoid}}`
+@media print{body{padding:0;max-width:none}h2{break-after:avoid}tr,.card{break-inside:avoid}details::details-content{content-visibility:visible;display:block}}`
 
 const CSS_HASH = createHash('sha256').update(CSS).digest('base64')
 

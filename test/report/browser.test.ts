@@ -131,8 +131,15 @@ test('hostile strings are text in the DOM: no script ran, no element was injecte
   const ws = makeHostileWorkspace()
   cleanup.push(ws.done)
   await writeReport({ cwd: ws.project, out: ws.out })
-  const run = await openInChromium(path.join(ws.out, 'report.html'), FIGURES)
+  const closed = "document.querySelector('.tree details:not([open]) li').checkVisibility()"
+  const run = await openInChromium(
+    path.join(ws.out, 'report.html'),
+    { ...FIGURES, closed },
+    { printed: closed },
+  )
   assertCleanPage(run, 'hostile')
+  // a closed part of the tree is hidden on screen and printed in full
+  assert.deepEqual([run.values.closed, run.values.printed], [false, true])
   assert.equal(run.values.pwned, 'undefined', 'no planted script ran')
   assert.equal(run.values.scripts, 0)
   assert.equal(run.values.images, 0)

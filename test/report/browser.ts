@@ -37,7 +37,12 @@ type Message = {
 }
 
 /** Opens `file` in headless chromium, evaluates `expressions` after the load, screenshots and prints it. */
-export async function openInChromium(file: string, expressions: Record<string, string>): Promise<PageRun> {
+export async function openInChromium(
+  file: string,
+  expressions: Record<string, string>,
+  /** evaluated with the print media type emulated, after `expressions` */
+  printExpressions: Record<string, string> = {},
+): Promise<PageRun> {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'detbuild-chromium-'))
   const child = spawn(
     'chromium',
@@ -80,7 +85,7 @@ export async function openInChromium(file: string, expressions: Record<string, s
         }
       })
     })
-    return await drive(wsUrl, file, expressions)
+    return await drive(wsUrl, file, expressions, printExpressions)
   } finally {
     child.kill('SIGKILL')
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))
@@ -88,7 +93,12 @@ export async function openInChromium(file: string, expressions: Record<string, s
   }
 }
 
-async function drive(wsUrl: string, file: string, expressions: Record<string, string>): Promise<PageRun> {
+async function drive(
+  wsUrl: string,
+  file: string,
+  expressions: Record<string, string>,
+  printExpressions: Record<string, string>,
+): Promise<PageRun> {
   const ws = new WebSocket(wsUrl)
   await new Promise((resolve, reject) => {
     ws.addEventListener('open', resolve, { once: true })
@@ -162,13 +172,19 @@ async function drive(wsUrl: string, file: string, expressions: Record<string, st
     for (const domain of ['Runtime', 'Log', 'Network', 'Page']) await send(`${domain}.enable`, {}, sessionId)
     await send('Page.navigate', { url }, sessionId)
     await withTimeout(load, `loading ${url}`)
-    for (const [name, expression] of Object.entries(expressions)) {
+    const evaluate = async (name: string, expression: string): Promise<void> => {
       const r = (await send('Runtime.evaluate', { expression, returnByValue: true }, sessionId)) as {
         result: { value?: unknown }
         exceptionDetails?: unknown
       }
       if (r.exceptionDetails) throw new Error(`${name}: ${JSON.stringify(r.exceptionDetails)}`)
       run.values[name] = r.result.value
+    }
+    for (const [name, expression] of Object.entries(expressions)) await evaluate(name, expression)
+    if (Object.keys(printExpressions).length > 0) {
+      await send('Emulation.setEmulatedMedia', { media: 'print' }, sessionId)
+      for (const [name, expression] of Object.entries(printExpressions)) await evaluate(name, expression)
+      await send('Emulation.setEmulatedMedia', { media: '' }, sessionId)
     }
     const shot = (await send('Page.captureScreenshot', { format: 'png' }, sessionId)) as { data: string }
     run.png = Buffer.from(shot.data, 'base64')
