@@ -2,7 +2,7 @@
 # One entry for a fresh machine: brings Node >= 22.22 (Node 24 from the npm registry when the system
 # node is older), installs dependencies from the lockfile, builds, then runs `npm run <script>`.
 #   ./scripts/setup.sh demo    # the main job on the embedded default fixture
-#   ./scripts/setup.sh test    # installs bubblewrap, faketime, disorderfs when missing, unpacks cosign and
+#   ./scripts/setup.sh test    # installs bubblewrap, faketime, disorderfs, chromium when missing, unpacks cosign and
 #                              # sigstore-go and Go (scripts/interop-tools.sh), the Go executable fixtures
 #                              # (scripts/go-fixtures.sh); lint, typecheck,
 #                              # build and the test suite, then checks that dist/action.js is fresh
@@ -24,7 +24,8 @@ fi
 script="$1"
 shift
 if [ "$script" = test ]; then
-  # the tests use real sandbox and variation tools (bubblewrap, faketime, disorderfs): installed when missing
+  # the tests use real sandbox and variation tools (bubblewrap, faketime, disorderfs) and a real browser
+  # (chromium, for the HTML report): installed when missing
   ./scripts/system-tools.sh
   # cosign and sigstore-go's verifier for the interop tests: pinned Debian .debs unpacked into .tools/interop/
   ./scripts/interop-tools.sh

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The real tools the test suite uses for interop and sandbox tests, from Debian's packages when missing:
-# bubblewrap (the build room), faketime (clock variation), disorderfs (directory-order variation), git.
+# bubblewrap (the build room), faketime (clock variation), disorderfs (directory-order variation), git,
+# chromium (the report page is opened, screenshotted and printed in a real browser: test/report/).
 # A tool that cannot be installed fails here, loudly: the tests that need it never skip.
 set -euo pipefail
-declare -A want=([bwrap]=bubblewrap [faketime]=faketime [disorderfs]=disorderfs [git]=git)
+declare -A want=([bwrap]=bubblewrap [faketime]=faketime [disorderfs]=disorderfs [git]=git [chromium]=chromium)
 missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")

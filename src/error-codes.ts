@@ -420,6 +420,17 @@ const POLICY = {
   POLICY_VEX_INVALID: { exit: 2, hint: 'fix the VEX document at the path the message names' },
 } as const satisfies Domain<'POLICY'>
 
+/** `report`: the HTML page made from the workspace. */
+const REPORT = {
+  REPORT_FILE_UNREADABLE: {
+    exit: 2,
+    hint: 'replace the file the message names with the regular file the step writes (run the step again)',
+  },
+  REPORT_SBOM_INVALID: { exit: 2, hint: 'run detbuild sbom again to rewrite sbom.cdx.json' },
+  REPORT_WORKSPACE_EMPTY: { exit: 2, hint: 'run detbuild build, sbom, scan, policy or sign first' },
+  REPORT_WORKSPACE_MISSING: { exit: 2, hint: 'run the other steps first, or pass --out' },
+} as const satisfies Domain<'REPORT'>
+
 /** `run` and the Action's pipeline. */
 const RUN = {
   RUN_DEMO_UNAVAILABLE: { exit: 2, hint: 'run the demo from a source checkout (./scripts/setup.sh demo)' },
@@ -706,6 +717,7 @@ export const ERROR_CODE_DOMAINS = {
   KEYGEN,
   OUTPUT,
   POLICY,
+  REPORT,
   RUN,
   SBOM,
   SCAN,
@@ -733,6 +745,7 @@ export const ERROR_CODES = {
   ...KEYGEN,
   ...OUTPUT,
   ...POLICY,
+  ...REPORT,
   ...RUN,
   ...SBOM,
   ...SCAN,

@@ -37,6 +37,13 @@ export {
   writeVerificationSummary,
 } from './evidence/index.ts'
 export { type RunPolicyOptions, type RunPolicyResult, runPolicy } from './policy/index.ts'
+export {
+  type ReportInput,
+  type ReportOptions,
+  type ReportResult,
+  renderReport,
+  writeReport,
+} from './report/index.ts'
 export { type PipelineHooks, type RunOptions, runDetbuild } from './run/index.ts'
 export { runSbom, type SbomOptions, type SbomResult } from './sbom/index.ts'
 export { runScan, type ScanOptions, type ScanResult } from './scan/index.ts'

@@ -13,6 +13,7 @@ import { register as registerInspect } from './commands/inspect.ts'
 import { register as registerKeygen } from './commands/keygen.ts'
 import { register as registerLock } from './commands/lock.ts'
 import { register as registerPolicy } from './commands/policy.ts'
+import { register as registerReport } from './commands/report.ts'
 import { register as registerRun } from './commands/run.ts'
 import { register as registerSbom } from './commands/sbom.ts'
 import { register as registerScan } from './commands/scan.ts'
@@ -54,6 +55,7 @@ const commands: readonly RegisterCommand[] = [
   registerSign,
   registerVerify,
   registerTrust,
+  registerReport,
   registerBundle,
   registerUpload,
   registerInspect,
@@ -70,6 +72,7 @@ const WRITES_WORKSPACE: ReadonlySet<string> = new Set([
   'scan',
   'policy',
   'sign',
+  'report',
   'bundle',
   'upload',
 ])

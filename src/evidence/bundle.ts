@@ -5,6 +5,7 @@
 import path from 'node:path'
 import type { SourceDate } from '../config/index.ts'
 import { IncompleteError, InputError } from '../errors.ts'
+import { isReportCurrent } from '../report/index.ts'
 import { type SigningConfig, signerOf, signFile } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { digestFile } from '../util/digest.ts'
@@ -128,6 +129,15 @@ async function assertSignable(collected: CollectedEvidence, o: BundleOptions): P
       first.code,
       `${first.message}${all.length > 1 ? ` (and ${plural(all.length - 1, 'more problem')}: see details)` : ''}; nothing was signed`,
       { file: first.file, details: { problems: all } },
+    )
+  // report.html shows the other files: it must be the page they make (same files, same detbuild)
+  const page = collected.files.get(WorkspaceFiles.report)
+  const artifacts = collected.artifacts.map((a) => ({ path: a.path, ...a.digests }))
+  if (page && !(await isReportCurrent(page, collected.files, artifacts)))
+    throw new InputError(
+      'BUNDLE_STALE_INPUT',
+      'report.html was made from other workspace files (or by another detbuild version) than the ones present: run detbuild report again; nothing was signed',
+      { file: shown(WorkspaceFiles.report) },
     )
   const notChecked = unchecked[0]
   if (notChecked)

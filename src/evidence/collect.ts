@@ -43,6 +43,8 @@ export const EVIDENCE_FILES: readonly string[] = [
   PROVENANCE_BUNDLE,
   VULNS_BUNDLE,
   SIGNATURES_FILE,
+  // `detbuild report`'s page: taken when present (no parser: a member whose digest the manifest signs)
+  WorkspaceFiles.report,
 ]
 
 /** Other SBOMs at the top of the workspace (e.g. an SPDX export) are evidence too. */

@@ -25,4 +25,6 @@ export const WorkspaceFiles = {
   /** `detbuild upload`: what was sent to Dependency-Track, and the VEX it sent */
   upload: 'upload.json',
   uploadVex: 'upload.vex.cdx.json',
+  /** `detbuild report`: the self-contained HTML page a person reads (docs/report.md) */
+  report: 'report.html',
 } as const
