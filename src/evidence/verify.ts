@@ -133,9 +133,10 @@ export interface VerifyEvidenceResult {
   exitCode: ExitCode
   /**
    * What a verification summary (vsa.ts) is made of: digests detbuild computed itself of the artifact,
-   * the archive, its members and the policy. Not part of the printed report.
+   * the archive, its members and the policy. Computed when first asked for (hashing the archive again
+   * costs time only a summary needs); not part of the printed report.
    */
-  facts: VsaFacts
+  facts: () => VsaFacts
 }
 
 /**
@@ -146,18 +147,22 @@ export interface VerifyEvidenceResult {
 export async function verifyEvidence(o: VerifyEvidenceOptions): Promise<VerifyEvidenceResult> {
   const loaded = await loadEvidenceInputs(o)
   let report = newReport(o, loaded)
-  const done = (r: EvidenceReport, members?: ReadonlyMap<string, Buffer>, incomplete = false) => ({
-    ...finish(r, incomplete),
-    facts: toVsaFacts({
-      artifact: r.artifact,
-      artifactDigests: loaded.artifactDigests,
-      provenanceSubject: r.artifactMatch?.provenanceSubject ?? null,
-      evidence: r.evidence,
-      archive: loaded.bytes,
-      members,
-      policy: loaded.policy?.source,
-    }),
-  })
+  const done = (r: EvidenceReport, members?: ReadonlyMap<string, Buffer>, incomplete = false) => {
+    let facts: VsaFacts | undefined
+    return {
+      ...finish(r, incomplete),
+      facts: () =>
+        (facts ??= toVsaFacts({
+          artifact: r.artifact,
+          artifactDigests: loaded.artifactDigests,
+          provenanceSubject: r.artifactMatch?.provenanceSubject ?? null,
+          evidence: r.evidence,
+          archive: loaded.bytes,
+          members,
+          policy: loaded.policy?.source,
+        })),
+    }
+  }
   const archive = await checkArchive(loaded.bytes, loaded.limits, report.evidence)
   report = merge(report, archive.part)
   if (!archive.members) return done(report)

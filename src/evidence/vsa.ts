@@ -51,7 +51,7 @@ export interface VsaFacts {
   sbomPurl: string | null
 }
 
-/** Pure: the facts of one evidence verification (called by verifyEvidence for every outcome). */
+/** Pure: the facts of one evidence verification (verifyEvidence's `facts()`, for every outcome). */
 export function toVsaFacts(o: {
   artifact: string
   artifactDigests: Record<string, string>
@@ -122,9 +122,10 @@ export interface VsaOptions {
  * summary needs the policy it verified against (VSA_USAGE without one).
  */
 export function toVerificationSummary(o: VsaOptions): VsaStatement | null {
-  const { report, exitCode, facts } = o.verification
+  const { report, exitCode } = o.verification
   const passed = exitCode === ExitCode.ok && report.verified && report.failures.length === 0
   if (!passed && exitCode !== ExitCode.checkFailed) return null
+  const facts = o.verification.facts()
   if (!facts.policy)
     throw new InputError(
       'VSA_USAGE',
