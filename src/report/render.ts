@@ -15,6 +15,8 @@ import { type ReportInput, type SbomComponent, type SbomView, toDigestLinks } fr
 /** Bounds of what one page shows (a huge SBOM or scan still gives a page a browser opens). */
 export const REPORT_LIMITS = {
   treeNodes: 2000,
+  /** levels of the tree (browsers flatten HTML nested much deeper) */
+  treeDepth: 100,
   findings: 500,
   pathsPerFinding: 5,
   violationsPerRule: 100,
@@ -214,8 +216,11 @@ function dependencySection(sbom: SbomView | null): string {
   const byRef = new Map<string, SbomComponent>()
   for (const c of sbom.components) if (!byRef.has(c.ref)) byRef.set(c.ref, c)
   if (sbom.root && !byRef.has(sbom.root.ref)) byRef.set(sbom.root.ref, sbom.root)
-  const children = (ref: string): string[] =>
-    [...new Set(sbom.dependsOn.get(ref) ?? [])].sort((a, b) => {
+  const sorted = new Map<string, string[]>()
+  const children = (ref: string): string[] => {
+    const known = sorted.get(ref)
+    if (known) return known
+    const list = [...new Set(sbom.dependsOn.get(ref) ?? [])].sort((a, b) => {
       const ka = byRef.get(a)
       const kb = byRef.get(b)
       return compareCodePoint(
@@ -223,38 +228,81 @@ function dependencySection(sbom: SbomView | null): string {
         `${kb?.name ?? b}\0${kb?.version ?? ''}`,
       )
     })
+    sorted.set(ref, list)
+    return list
+  }
   const direct = sbom.root ? children(sbom.root.ref) : []
   let edges = 0
   for (const list of sbom.dependsOn.values()) edges += new Set(list).size
 
-  // each component is expanded once, where the depth-first walk first meets it; later places point back
-  const reached = new Set<string>()
+  // each component is expanded under the parent through which a breadth-first walk from the root first
+  // reaches it (on a shortest path); anywhere else it names that parent
+  const home = new Map<string, string | null>()
+  if (sbom.root) {
+    home.set(sbom.root.ref, null)
+    const queue = [sbom.root.ref]
+    for (let i = 0; i < queue.length; i++)
+      for (const k of children(queue[i] ?? ''))
+        if (!home.has(k)) {
+          home.set(k, queue[i] ?? null)
+          queue.push(k)
+        }
+  }
   let shown = 0
   let cut = 0
   const inTree = new Set<string>()
   const expanded = new Set<string>()
-  const renderNode = (ref: string, depth: number): string => {
-    reached.add(ref)
-    if (shown >= REPORT_LIMITS.treeNodes) {
-      cut++
-      return ''
+  // depth-first with an explicit stack (a hostile SBOM may chain components deeper than the call stack)
+  const renderTree = (rootRef: string): string => {
+    const out: string[] = []
+    const stack: Array<{ ref: string; parent: string | null; depth: number } | string> = [
+      { ref: rootRef, parent: null, depth: 0 },
+    ]
+    for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+      if (typeof item === 'string') {
+        out.push(item)
+        continue
+      }
+      if (shown >= REPORT_LIMITS.treeNodes) {
+        cut++
+        continue
+      }
+      const { ref, parent, depth } = item
+      shown++
+      inTree.add(ref)
+      const kids = children(ref)
+      const here = label(byRef.get(ref), ref)
+      if (kids.length === 0) {
+        out.push(`<li>${here}</li>`)
+        continue
+      }
+      const count = `${num(kids.length)} ${kids.length === 1 ? 'dependency' : 'dependencies'}`
+      if (home.get(ref) !== parent || expanded.has(ref)) {
+        const at = home.get(ref)
+        const under = at ? ` under ${esc(byRef.get(at)?.name ?? at)}` : ''
+        out.push(`<li>${here} <span class="note">(${count}, expanded${under})</span></li>`)
+        continue
+      }
+      if (depth >= REPORT_LIMITS.treeDepth) {
+        out.push(
+          `<li>${here} <span class="more">(${count}: deeper than ${REPORT_LIMITS.treeDepth} levels, not shown)</span></li>`,
+        )
+        continue
+      }
+      expanded.add(ref)
+      out.push(
+        `<li><details${depth < 1 ? ' open' : ''}><summary>${here} <span class="note">(${count})</span></summary><ul>`,
+      )
+      stack.push('</ul></details></li>')
+      for (let k = kids.length - 1; k >= 0; k--)
+        stack.push({ ref: kids[k] ?? '', parent: ref, depth: depth + 1 })
     }
-    shown++
-    inTree.add(ref)
-    const kids = children(ref)
-    if (kids.length === 0) return `<li>${label(byRef.get(ref), ref)}</li>`
-    if (expanded.has(ref))
-      return `<li>${label(byRef.get(ref), ref)} <span class="note">(${num(kids.length)} dependencies, shown above)</span></li>`
-    expanded.add(ref)
-    const inner = kids.map((k) => renderNode(k, depth + 1)).join('')
-    return `<li><details${depth < 1 ? ' open' : ''}><summary>${label(byRef.get(ref), ref)} <span class="note">(${num(kids.length)})</span></summary><ul>${inner}</ul></details></li>`
+    return out.join('')
   }
-  // the walk recurses, but at most treeNodes deep: past the cap nothing is expanded (a hostile SBOM with
-  // a 100k-deep chain is cut there, not on the stack)
   const tree = sbom.root
-    ? `<ul class="tree">${renderNode(sbom.root.ref, 0)}</ul>${cut > 0 ? `<p class="more">… the tree is cut at its first ${num(REPORT_LIMITS.treeNodes)} entries: ${num(sbom.components.filter((c) => !inTree.has(c.ref)).length)} more components not shown in it</p>` : ''}`
+    ? `<ul class="tree">${renderTree(sbom.root.ref)}</ul>${cut > 0 ? `<p class="more">… the tree is cut at its first ${num(REPORT_LIMITS.treeNodes)} entries: ${num(sbom.components.filter((c) => !inTree.has(c.ref)).length)} more components not shown in it</p>` : ''}`
     : '<p>The SBOM names no root component (metadata.component): no tree.</p>'
-  const unreachable = sbom.components.filter((c) => !reached.has(c.ref))
+  const unreachable = sbom.components.filter((c) => !home.has(c.ref))
   const scopes = new Map<string, number>()
   for (const c of sbom.components) scopes.set(c.scope, (scopes.get(c.scope) ?? 0) + 1)
   const ecosystems = new Map<string, number>()
@@ -279,7 +327,7 @@ function dependencySection(sbom: SbomView | null): string {
     ['by ecosystem', mapText(ecosystems) || 'none'],
   ])
   const loose =
-    sbom.root && unreachable.length > 0 && cut === 0
+    sbom.root && unreachable.length > 0
       ? `<h3>Not reachable from the root</h3><ul class="plain">${unreachable
           .slice(0, REPORT_LIMITS.unreachable)
           .map((c) => `<li>${label(c, c.ref)}</li>`)
