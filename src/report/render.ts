@@ -172,6 +172,13 @@ function buildSection(input: ReportInput): string {
       'commands',
       [...b.commands.install, ...b.commands.build].map((c) => code(c)).join('<br>') || 'none',
     ])
+  const p = input.provenance
+  rows.push([
+    'provenance',
+    p
+      ? `SLSA provenance v1, ${num(p.subject.length)} ${p.subject.length === 1 ? 'subject' : 'subjects'}, build type ${code(p.predicate.buildDefinition.buildType)}, builder ${code(p.predicate.runDetails.builder.id)}`
+      : `${badge('not run')} no provenance.intoto.json in the workspace`,
+  ])
   const r = b.reproducibility
   rows.push([
     'reproducibility',
