@@ -4,6 +4,7 @@
  * bounds huge inputs, and refuses a missing or unusable workspace with its documented codes.
  */
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
@@ -42,6 +43,13 @@ test('the page holds the figures of the golden workspace, and the same inputs gi
     assert.equal(again.sha256, first.sha256, 'made twice')
     const other = await writeReport({ cwd: b.project, out: b.out })
     assert.equal(other.sha256, first.sha256, 'made in another folder')
+    // another time zone and locale, in another process
+    const script = `const { writeReport } = await import(${JSON.stringify(new URL('../../src/report/index.ts', import.meta.url).href)}); process.stdout.write((await writeReport({ cwd: ${JSON.stringify(b.project)}, out: ${JSON.stringify(b.out)} })).sha256)`
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, TZ: 'Pacific/Kiritimati', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' },
+      encoding: 'utf8',
+    })
+    assert.equal(child.stdout, first.sha256, child.stderr)
     assert.ok(!html.includes(a.project) && !html.includes(path.dirname(a.project)), 'no host path')
 
     const sbom = readJson(path.join(a.out, 'sbom.cdx.json'))
