@@ -25,6 +25,8 @@ export const REPORT_LIMITS = {
   jsonEntries: 50,
   jsonDepth: 6,
   files: 500,
+  /** rows of any other table (artifacts, variations, rules, signatures, digest links) */
+  rows: 500,
 } as const
 
 const CSS = `:root{color-scheme:light;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--none:#6e7781}
@@ -186,28 +188,37 @@ function buildSection(input: ReportInput): string {
       ? `${badge('not checked')} the build ran once (<code>detbuild build --check</code> builds twice and compares)`
       : `${badge(r.reproducible === true ? 'yes' : 'no')} ${input.repro?.verdict ? esc(input.repro.verdict) : ''}`,
   ])
-  const outputs = b.outputs.map((o) => [code(o.path), num(o.size), code(o.sha256), code(o.sha512)])
+  const outputs = b.outputs
+    .slice(0, REPORT_LIMITS.rows)
+    .map((o) => [code(o.path), num(o.size), code(o.sha256), code(o.sha512)])
   let repro = ''
   if (input.repro) {
-    const vars = input.repro.variations.map((v) => [
-      esc(v.name),
-      v.applied ? badge('yes') : badge('no'),
-      `${esc(v.first ?? '')}${v.second !== undefined ? ` → ${esc(v.second)}` : ''}`,
-      esc(v.note ?? ''),
-    ])
-    const outs = input.repro.outputs.map((o) => [
-      code(o.name),
-      esc(o.status ?? ''),
-      o.sha256 ? `${code(o.sha256.first)}<br>${code(o.sha256.second)}` : '',
-    ])
+    const vars = input.repro.variations
+      .slice(0, REPORT_LIMITS.rows)
+      .map((v) => [
+        esc(v.name),
+        v.applied ? badge('yes') : badge('no'),
+        `${esc(v.first ?? '')}${v.second !== undefined ? ` → ${esc(v.second)}` : ''}`,
+        esc(v.note ?? ''),
+      ])
+    const outs = input.repro.outputs
+      .slice(0, REPORT_LIMITS.rows)
+      .map((o) => [
+        code(o.name),
+        esc(o.status ?? ''),
+        o.sha256 ? `${code(o.sha256.first)}<br>${code(o.sha256.second)}` : '',
+      ])
     repro = `<h3>The reproducibility check (repro-report.json)</h3>
 ${table(['variation', 'applied', 'first → second build', 'note'], vars)}
-${table(['output', 'two builds', 'sha256 (first, second)'], outs)}`
+${more(input.repro.variations.length, REPORT_LIMITS.rows, 'variations')}
+${table(['output', 'two builds', 'sha256 (first, second)'], outs)}
+${more(input.repro.outputs.length, REPORT_LIMITS.rows, 'outputs')}`
   } else if (r.checked)
     repro = `<p class="note">build.json names a check, but there is no repro-report.json.</p>`
   return `${kv(rows)}
 <h3>Artifacts (build.json outputs)</h3>
 ${outputs.length ? table(['artifact', 'bytes', 'sha256', 'sha512'], outputs) : '<p>none</p>'}
+${more(b.outputs.length, REPORT_LIMITS.rows, 'artifacts')}
 ${repro}`
 }
 
@@ -508,9 +519,11 @@ function policySection(input: ReportInput): string {
     ['exceptions', num(p.exceptions.length)],
   ])
   const groups = new Map<string, typeof p.rules>()
-  for (const r of p.rules) {
+  for (const r of p.rules.slice(0, REPORT_LIMITS.rows)) {
     const g = ruleGroup(r.id)
-    groups.set(g, [...(groups.get(g) ?? []), r])
+    const list = groups.get(g)
+    if (list) list.push(r)
+    else groups.set(g, [r])
   }
   const parts: string[] = []
   for (const [group, rules] of groups) {
@@ -553,7 +566,7 @@ function policySection(input: ReportInput): string {
     .sort(compareCodePoint)
     .map((k) => `<h3>${esc(k)}</h3>${jsonTree((p as unknown as Record<string, unknown>)[k])}`)
     .join('\n')
-  return `${facts}\n${parts.join('\n')}\n${others}`
+  return `${facts}\n${parts.join('\n')}\n${more(p.rules.length, REPORT_LIMITS.rows, 'rules')}\n${others}`
 }
 
 // ---- signatures and digests -----------------------------------------------------------------------
@@ -564,6 +577,7 @@ function signatureSection(input: ReportInput): string {
   const present = new Map(input.files.map((f) => [f.name, f]))
   const rows = [...s.bundles]
     .sort((a, b) => compareCodePoint(a.subject, b.subject))
+    .slice(0, REPORT_LIMITS.rows)
     .map((b) => [
       code(b.subject),
       esc(b.kind),
@@ -574,17 +588,23 @@ function signatureSection(input: ReportInput): string {
       `${code(b.file)} ${present.has(b.file) ? '' : badge('absent')}`,
     ])
   return `<p class="note">What signatures.json records; the page does not verify signatures (<code>detbuild verify</code> does).</p>
-${rows.length ? table(['signed file', 'kind', 'signer', 'transparency log', 'bundle'], rows) : '<p>No signatures.</p>'}`
+${rows.length ? table(['signed file', 'kind', 'signer', 'transparency log', 'bundle'], rows) : '<p>No signatures.</p>'}
+${more(s.bundles.length, REPORT_LIMITS.rows, 'signatures')}`
 }
 
 function digestSection(input: ReportInput): string {
   const links = toDigestLinks(input)
-  const linkRows = links.map((l) => [
-    code(l.from),
-    code(l.to),
-    badge(l.status),
-    `${code(l.recorded)}${l.status === 'differs' && l.present ? `<br><span class="note">present</span> ${code(l.present)}` : ''}`,
-  ])
+  // the links that do not hold first (a stable sort keeps the files' order within each status)
+  const order = { differs: 0, absent: 1, matches: 2 } as const
+  const linkRows = [...links]
+    .sort((a, b) => order[a.status] - order[b.status])
+    .slice(0, REPORT_LIMITS.rows)
+    .map((l) => [
+      code(l.from),
+      code(l.to),
+      badge(l.status),
+      `${code(l.recorded)}${l.status === 'differs' && l.present ? `<br><span class="note">present</span> ${code(l.present)}` : ''}`,
+    ])
   const differs = links.filter((l) => l.status === 'differs').length
   const files = input.files
     .slice(0, REPORT_LIMITS.files)
@@ -592,6 +612,7 @@ function digestSection(input: ReportInput): string {
   return `<p>Each file records the digest of what it was made from; a file made from an older input than the one beside it <strong>differs</strong>.</p>
 <p>Links: ${num(links.length)}, <span data-figure="links-differ">${num(differs)}</span> differ.</p>
 ${linkRows.length ? table(['file', 'records the digest of', 'status', 'recorded sha256'], linkRows) : '<p>No links.</p>'}
+${more(links.length, REPORT_LIMITS.rows, 'links')}
 <h3>The files this page was made from</h3>
 ${table(['file', 'bytes', 'sha256'], files)}
 ${more(input.files.length, REPORT_LIMITS.files, 'files')}`

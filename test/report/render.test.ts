@@ -302,3 +302,32 @@ test('the tree expands each component once, on a shortest path from the root, an
   // the component nothing reaches is listed
   assert.match(tree, /Not reachable from the root<\/h3><ul class="plain"><li>orphan /)
 })
+
+test('a huge policy result and signature list give a bounded page', async () => {
+  const ws = makeWorkspace('all')
+  try {
+    const policyFile = path.join(ws.out, 'policy.json')
+    const policy = readJson(policyFile)
+    const rule = policy.rules[0]
+    policy.rules = Array.from({ length: 2000 }, (_, i) => ({ ...rule, id: `x.r${i}` }))
+    writeJson(policyFile, policy)
+    const sigFile = path.join(ws.out, 'signatures.json')
+    const sigs = readJson(sigFile)
+    const bundle = sigs.bundles[0]
+    sigs.bundles = Array.from({ length: 3000 }, (_, i) => ({
+      ...bundle,
+      subject: `s${i}`,
+      file: `s${i}.sigstore.json`,
+    }))
+    writeJson(sigFile, sigs)
+    const html = renderReport(await readReportInput({ cwd: ws.project, out: ws.out }))
+    const rows = REPORT_LIMITS.rows
+    assert.ok(html.includes(`more rules not shown (${rows} of 2,000)`))
+    assert.ok(html.includes(`more signatures not shown (${rows} of 3,000)`))
+    // 3000 signed files absent: the links that do not hold come first, and are cut
+    assert.ok(html.includes(`more links not shown (${rows} of `))
+    assert.ok(html.length < 4_000_000, `page of ${html.length} characters`)
+  } finally {
+    ws.done()
+  }
+})
