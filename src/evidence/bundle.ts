@@ -5,11 +5,11 @@
 import path from 'node:path'
 import type { SourceDate } from '../config/index.ts'
 import { IncompleteError, InputError } from '../errors.ts'
-import { isReportCurrent } from '../report/index.ts'
+import { renderReportFrom } from '../report/index.ts'
 import { type SigningConfig, signerOf, signFile } from '../sign/index.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { digestFile } from '../util/digest.ts'
-import { ensureDir, toFsError, toPosixRelative } from '../util/fs.ts'
+import { ensureDir, toFsError, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { plural } from '../util/plural.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
@@ -63,6 +63,7 @@ export async function createEvidenceBundle(o: BundleOptions): Promise<BundleResu
     o.log.warn(`no sourceDateEpoch in build.json: member times come from ${collected.epochFrom}`)
 
   await assertSignable(collected, o)
+  await refreshReport(collected, o)
 
   const manifest = toManifest(collected.files, collected.artifacts, collected.sourceDateEpoch)
   const manifestBytes = Buffer.from(stableJson(manifest))
@@ -130,15 +131,6 @@ async function assertSignable(collected: CollectedEvidence, o: BundleOptions): P
       `${first.message}${all.length > 1 ? ` (and ${plural(all.length - 1, 'more problem')}: see details)` : ''}; nothing was signed`,
       { file: first.file, details: { problems: all } },
     )
-  // report.html shows the other files: it must be the page they make (same files, same detbuild)
-  const page = collected.files.get(WorkspaceFiles.report)
-  const artifacts = collected.artifacts.map((a) => ({ path: a.path, ...a.digests }))
-  if (page && !(await isReportCurrent(page, collected.files, artifacts)))
-    throw new InputError(
-      'BUNDLE_STALE_INPUT',
-      'report.html was made from other workspace files (or by another detbuild version) than the ones present: run detbuild report again; nothing was signed',
-      { file: shown(WorkspaceFiles.report) },
-    )
   const notChecked = unchecked[0]
   if (notChecked)
     throw new IncompleteError(
@@ -146,4 +138,30 @@ async function assertSignable(collected: CollectedEvidence, o: BundleOptions): P
       `could not validate: ${notChecked.message}; nothing was signed`,
       { file: shown(notChecked.file) },
     )
+}
+
+/**
+ * report.html shows the other files, so the page signed is the one the signed files make: a page made
+ * from other files (a later scan, policy or signature) or by another detbuild version is rendered again
+ * from them, and rewritten in the workspace too.
+ */
+async function refreshReport(collected: CollectedEvidence, o: BundleOptions): Promise<void> {
+  const page = collected.files.get(WorkspaceFiles.report)
+  if (!page) return
+  const shown = toPosixRelative(o.cwd, path.join(o.out, WorkspaceFiles.report))
+  const artifacts = collected.artifacts.map((a) => ({ path: a.path, ...a.digests }))
+  const fresh = await renderReportFrom(collected.files, artifacts)
+  if (fresh === null)
+    throw new InputError(
+      'BUNDLE_STALE_INPUT',
+      'report.html shows files the workspace no longer holds: run detbuild report again, or remove it; nothing was signed',
+      { file: shown },
+    )
+  const bytes = Buffer.from(fresh)
+  if (bytes.equals(page)) return
+  await writeFileAtomic(path.join(o.out, WorkspaceFiles.report), bytes, 0o644, shown)
+  collected.files.set(WorkspaceFiles.report, bytes)
+  o.log.warn(
+    `${shown} was made from other files than the ones bundled (or by another detbuild version): rewritten from them`,
+  )
 }

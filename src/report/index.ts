@@ -218,15 +218,14 @@ export async function writeReport(o: ReportOptions): Promise<ReportResult> {
 }
 
 /**
- * Whether `page` (a report.html `bundle` is about to sign) is the page the collected files make: same
- * files, same detbuild version, same bytes. `files` are the bundle's members by workspace path,
- * `artifacts` the digests of the artifacts it hashed. A workspace the reader refuses makes no current page.
+ * The page the collected files make (`bundle`: the report.html it signs must show exactly the files it
+ * signs). `files` are the bundle's members by workspace path, `artifacts` the digests of the artifacts it
+ * hashed. Null when the reader refuses them (an invalid file, or none of the files a page shows).
  */
-export async function isReportCurrent(
-  page: Uint8Array,
+export async function renderReportFrom(
   files: ReadonlyMap<string, Uint8Array>,
   artifacts: ReadonlyArray<{ path: string; sha256: string; size: number }>,
-): Promise<boolean> {
+): Promise<string | null> {
   const source: ReportSource = {
     read: async (name) => {
       const data = files.get(name)
@@ -240,10 +239,9 @@ export async function isReportCurrent(
     },
   }
   try {
-    const html = renderReport(await toReportInput(source, (n) => n, '.'))
-    return Buffer.from(html).equals(Buffer.from(page))
+    return renderReport(await toReportInput(source, (n) => n, '.'))
   } catch {
-    return false
+    return null
   }
 }
 

@@ -15,6 +15,8 @@ import { type ReportInput, type SbomComponent, type SbomView, toDigestLinks } fr
 /** Bounds of what one page shows (a huge SBOM or scan still gives a page a browser opens). */
 export const REPORT_LIMITS = {
   treeNodes: 2000,
+  /** levels of the tree (browsers flatten HTML nested much deeper) */
+  treeDepth: 100,
   findings: 500,
   pathsPerFinding: 5,
   violationsPerRule: 100,
@@ -23,6 +25,8 @@ export const REPORT_LIMITS = {
   jsonEntries: 50,
   jsonDepth: 6,
   files: 500,
+  /** rows of any other table (artifacts, variations, rules, signatures, digest links) */
+  rows: 500,
 } as const
 
 const CSS = `:root{color-scheme:light;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--none:#6e7781}
@@ -170,6 +174,13 @@ function buildSection(input: ReportInput): string {
       'commands',
       [...b.commands.install, ...b.commands.build].map((c) => code(c)).join('<br>') || 'none',
     ])
+  const p = input.provenance
+  rows.push([
+    'provenance',
+    p
+      ? `SLSA provenance v1, ${num(p.subject.length)} ${p.subject.length === 1 ? 'subject' : 'subjects'}, build type ${code(p.predicate.buildDefinition.buildType)}, builder ${code(p.predicate.runDetails.builder.id)}`
+      : `${badge('not run')} no provenance.intoto.json in the workspace`,
+  ])
   const r = b.reproducibility
   rows.push([
     'reproducibility',
@@ -177,28 +188,37 @@ function buildSection(input: ReportInput): string {
       ? `${badge('not checked')} the build ran once (<code>detbuild build --check</code> builds twice and compares)`
       : `${badge(r.reproducible === true ? 'yes' : 'no')} ${input.repro?.verdict ? esc(input.repro.verdict) : ''}`,
   ])
-  const outputs = b.outputs.map((o) => [code(o.path), num(o.size), code(o.sha256), code(o.sha512)])
+  const outputs = b.outputs
+    .slice(0, REPORT_LIMITS.rows)
+    .map((o) => [code(o.path), num(o.size), code(o.sha256), code(o.sha512)])
   let repro = ''
   if (input.repro) {
-    const vars = input.repro.variations.map((v) => [
-      esc(v.name),
-      v.applied ? badge('yes') : badge('no'),
-      `${esc(v.first ?? '')}${v.second !== undefined ? ` → ${esc(v.second)}` : ''}`,
-      esc(v.note ?? ''),
-    ])
-    const outs = input.repro.outputs.map((o) => [
-      code(o.name),
-      esc(o.status ?? ''),
-      o.sha256 ? `${code(o.sha256.first)}<br>${code(o.sha256.second)}` : '',
-    ])
+    const vars = input.repro.variations
+      .slice(0, REPORT_LIMITS.rows)
+      .map((v) => [
+        esc(v.name),
+        v.applied ? badge('yes') : badge('no'),
+        `${esc(v.first ?? '')}${v.second !== undefined ? ` → ${esc(v.second)}` : ''}`,
+        esc(v.note ?? ''),
+      ])
+    const outs = input.repro.outputs
+      .slice(0, REPORT_LIMITS.rows)
+      .map((o) => [
+        code(o.name),
+        esc(o.status ?? ''),
+        o.sha256 ? `${code(o.sha256.first)}<br>${code(o.sha256.second)}` : '',
+      ])
     repro = `<h3>The reproducibility check (repro-report.json)</h3>
 ${table(['variation', 'applied', 'first → second build', 'note'], vars)}
-${table(['output', 'two builds', 'sha256 (first, second)'], outs)}`
+${more(input.repro.variations.length, REPORT_LIMITS.rows, 'variations')}
+${table(['output', 'two builds', 'sha256 (first, second)'], outs)}
+${more(input.repro.outputs.length, REPORT_LIMITS.rows, 'outputs')}`
   } else if (r.checked)
     repro = `<p class="note">build.json names a check, but there is no repro-report.json.</p>`
   return `${kv(rows)}
 <h3>Artifacts (build.json outputs)</h3>
 ${outputs.length ? table(['artifact', 'bytes', 'sha256', 'sha512'], outputs) : '<p>none</p>'}
+${more(b.outputs.length, REPORT_LIMITS.rows, 'artifacts')}
 ${repro}`
 }
 
@@ -214,8 +234,11 @@ function dependencySection(sbom: SbomView | null): string {
   const byRef = new Map<string, SbomComponent>()
   for (const c of sbom.components) if (!byRef.has(c.ref)) byRef.set(c.ref, c)
   if (sbom.root && !byRef.has(sbom.root.ref)) byRef.set(sbom.root.ref, sbom.root)
-  const children = (ref: string): string[] =>
-    [...new Set(sbom.dependsOn.get(ref) ?? [])].sort((a, b) => {
+  const sorted = new Map<string, string[]>()
+  const children = (ref: string): string[] => {
+    const known = sorted.get(ref)
+    if (known) return known
+    const list = [...new Set(sbom.dependsOn.get(ref) ?? [])].sort((a, b) => {
       const ka = byRef.get(a)
       const kb = byRef.get(b)
       return compareCodePoint(
@@ -223,38 +246,81 @@ function dependencySection(sbom: SbomView | null): string {
         `${kb?.name ?? b}\0${kb?.version ?? ''}`,
       )
     })
+    sorted.set(ref, list)
+    return list
+  }
   const direct = sbom.root ? children(sbom.root.ref) : []
   let edges = 0
   for (const list of sbom.dependsOn.values()) edges += new Set(list).size
 
-  // each component is expanded once, where the depth-first walk first meets it; later places point back
-  const reached = new Set<string>()
+  // each component is expanded under the parent through which a breadth-first walk from the root first
+  // reaches it (on a shortest path); anywhere else it names that parent
+  const home = new Map<string, string | null>()
+  if (sbom.root) {
+    home.set(sbom.root.ref, null)
+    const queue = [sbom.root.ref]
+    for (let i = 0; i < queue.length; i++)
+      for (const k of children(queue[i] ?? ''))
+        if (!home.has(k)) {
+          home.set(k, queue[i] ?? null)
+          queue.push(k)
+        }
+  }
   let shown = 0
   let cut = 0
   const inTree = new Set<string>()
   const expanded = new Set<string>()
-  const renderNode = (ref: string, depth: number): string => {
-    reached.add(ref)
-    if (shown >= REPORT_LIMITS.treeNodes) {
-      cut++
-      return ''
+  // depth-first with an explicit stack (a hostile SBOM may chain components deeper than the call stack)
+  const renderTree = (rootRef: string): string => {
+    const out: string[] = []
+    const stack: Array<{ ref: string; parent: string | null; depth: number } | string> = [
+      { ref: rootRef, parent: null, depth: 0 },
+    ]
+    for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+      if (typeof item === 'string') {
+        out.push(item)
+        continue
+      }
+      if (shown >= REPORT_LIMITS.treeNodes) {
+        cut++
+        continue
+      }
+      const { ref, parent, depth } = item
+      shown++
+      inTree.add(ref)
+      const kids = children(ref)
+      const here = label(byRef.get(ref), ref)
+      if (kids.length === 0) {
+        out.push(`<li>${here}</li>`)
+        continue
+      }
+      const count = `${num(kids.length)} ${kids.length === 1 ? 'dependency' : 'dependencies'}`
+      if (home.get(ref) !== parent || expanded.has(ref)) {
+        const at = home.get(ref)
+        const under = at ? ` under ${esc(byRef.get(at)?.name ?? at)}` : ''
+        out.push(`<li>${here} <span class="note">(${count}, expanded${under})</span></li>`)
+        continue
+      }
+      if (depth >= REPORT_LIMITS.treeDepth) {
+        out.push(
+          `<li>${here} <span class="more">(${count}: deeper than ${REPORT_LIMITS.treeDepth} levels, not shown)</span></li>`,
+        )
+        continue
+      }
+      expanded.add(ref)
+      out.push(
+        `<li><details${depth < 1 ? ' open' : ''}><summary>${here} <span class="note">(${count})</span></summary><ul>`,
+      )
+      stack.push('</ul></details></li>')
+      for (let k = kids.length - 1; k >= 0; k--)
+        stack.push({ ref: kids[k] ?? '', parent: ref, depth: depth + 1 })
     }
-    shown++
-    inTree.add(ref)
-    const kids = children(ref)
-    if (kids.length === 0) return `<li>${label(byRef.get(ref), ref)}</li>`
-    if (expanded.has(ref))
-      return `<li>${label(byRef.get(ref), ref)} <span class="note">(${num(kids.length)} dependencies, shown above)</span></li>`
-    expanded.add(ref)
-    const inner = kids.map((k) => renderNode(k, depth + 1)).join('')
-    return `<li><details${depth < 1 ? ' open' : ''}><summary>${label(byRef.get(ref), ref)} <span class="note">(${num(kids.length)})</span></summary><ul>${inner}</ul></details></li>`
+    return out.join('')
   }
-  // the walk recurses, but at most treeNodes deep: past the cap nothing is expanded (a hostile SBOM with
-  // a 100k-deep chain is cut there, not on the stack)
   const tree = sbom.root
-    ? `<ul class="tree">${renderNode(sbom.root.ref, 0)}</ul>${cut > 0 ? `<p class="more">… the tree is cut at its first ${num(REPORT_LIMITS.treeNodes)} entries: ${num(sbom.components.filter((c) => !inTree.has(c.ref)).length)} more components not shown in it</p>` : ''}`
+    ? `<ul class="tree">${renderTree(sbom.root.ref)}</ul>${cut > 0 ? `<p class="more">… the tree is cut at its first ${num(REPORT_LIMITS.treeNodes)} entries: ${num(sbom.components.filter((c) => !inTree.has(c.ref)).length)} more components not shown in it</p>` : ''}`
     : '<p>The SBOM names no root component (metadata.component): no tree.</p>'
-  const unreachable = sbom.components.filter((c) => !reached.has(c.ref))
+  const unreachable = sbom.components.filter((c) => !home.has(c.ref))
   const scopes = new Map<string, number>()
   for (const c of sbom.components) scopes.set(c.scope, (scopes.get(c.scope) ?? 0) + 1)
   const ecosystems = new Map<string, number>()
@@ -279,7 +345,7 @@ function dependencySection(sbom: SbomView | null): string {
     ['by ecosystem', mapText(ecosystems) || 'none'],
   ])
   const loose =
-    sbom.root && unreachable.length > 0 && cut === 0
+    sbom.root && unreachable.length > 0
       ? `<h3>Not reachable from the root</h3><ul class="plain">${unreachable
           .slice(0, REPORT_LIMITS.unreachable)
           .map((c) => `<li>${label(c, c.ref)}</li>`)
@@ -453,9 +519,11 @@ function policySection(input: ReportInput): string {
     ['exceptions', num(p.exceptions.length)],
   ])
   const groups = new Map<string, typeof p.rules>()
-  for (const r of p.rules) {
+  for (const r of p.rules.slice(0, REPORT_LIMITS.rows)) {
     const g = ruleGroup(r.id)
-    groups.set(g, [...(groups.get(g) ?? []), r])
+    const list = groups.get(g)
+    if (list) list.push(r)
+    else groups.set(g, [r])
   }
   const parts: string[] = []
   for (const [group, rules] of groups) {
@@ -498,7 +566,7 @@ function policySection(input: ReportInput): string {
     .sort(compareCodePoint)
     .map((k) => `<h3>${esc(k)}</h3>${jsonTree((p as unknown as Record<string, unknown>)[k])}`)
     .join('\n')
-  return `${facts}\n${parts.join('\n')}\n${others}`
+  return `${facts}\n${parts.join('\n')}\n${more(p.rules.length, REPORT_LIMITS.rows, 'rules')}\n${others}`
 }
 
 // ---- signatures and digests -----------------------------------------------------------------------
@@ -509,6 +577,7 @@ function signatureSection(input: ReportInput): string {
   const present = new Map(input.files.map((f) => [f.name, f]))
   const rows = [...s.bundles]
     .sort((a, b) => compareCodePoint(a.subject, b.subject))
+    .slice(0, REPORT_LIMITS.rows)
     .map((b) => [
       code(b.subject),
       esc(b.kind),
@@ -519,17 +588,23 @@ function signatureSection(input: ReportInput): string {
       `${code(b.file)} ${present.has(b.file) ? '' : badge('absent')}`,
     ])
   return `<p class="note">What signatures.json records; the page does not verify signatures (<code>detbuild verify</code> does).</p>
-${rows.length ? table(['signed file', 'kind', 'signer', 'transparency log', 'bundle'], rows) : '<p>No signatures.</p>'}`
+${rows.length ? table(['signed file', 'kind', 'signer', 'transparency log', 'bundle'], rows) : '<p>No signatures.</p>'}
+${more(s.bundles.length, REPORT_LIMITS.rows, 'signatures')}`
 }
 
 function digestSection(input: ReportInput): string {
   const links = toDigestLinks(input)
-  const linkRows = links.map((l) => [
-    code(l.from),
-    code(l.to),
-    badge(l.status),
-    `${code(l.recorded)}${l.status === 'differs' && l.present ? `<br><span class="note">present</span> ${code(l.present)}` : ''}`,
-  ])
+  // the links that do not hold first (a stable sort keeps the files' order within each status)
+  const order = { differs: 0, absent: 1, matches: 2 } as const
+  const linkRows = [...links]
+    .sort((a, b) => order[a.status] - order[b.status])
+    .slice(0, REPORT_LIMITS.rows)
+    .map((l) => [
+      code(l.from),
+      code(l.to),
+      badge(l.status),
+      `${code(l.recorded)}${l.status === 'differs' && l.present ? `<br><span class="note">present</span> ${code(l.present)}` : ''}`,
+    ])
   const differs = links.filter((l) => l.status === 'differs').length
   const files = input.files
     .slice(0, REPORT_LIMITS.files)
@@ -537,6 +612,7 @@ function digestSection(input: ReportInput): string {
   return `<p>Each file records the digest of what it was made from; a file made from an older input than the one beside it <strong>differs</strong>.</p>
 <p>Links: ${num(links.length)}, <span data-figure="links-differ">${num(differs)}</span> differ.</p>
 ${linkRows.length ? table(['file', 'records the digest of', 'status', 'recorded sha256'], linkRows) : '<p>No links.</p>'}
+${more(links.length, REPORT_LIMITS.rows, 'links')}
 <h3>The files this page was made from</h3>
 ${table(['file', 'bytes', 'sha256'], files)}
 ${more(input.files.length, REPORT_LIMITS.files, 'files')}`

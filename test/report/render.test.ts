@@ -4,12 +4,14 @@
  * bounds huge inputs, and refuses a missing or unusable workspace with its documented codes.
  */
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 import { renderReport, writeReport } from '../../src/index.ts'
 import { esc } from '../../src/report/html.ts'
 import { readReportInput } from '../../src/report/index.ts'
+import { toSbomView } from '../../src/report/model.ts'
 import { REPORT_LIMITS } from '../../src/report/render.ts'
 import { runCli } from '../evidence/helpers.ts'
 import { HOSTILE, makeHostileWorkspace, makeWorkspace, readJson, writeJson } from './fixtures.ts'
@@ -41,6 +43,13 @@ test('the page holds the figures of the golden workspace, and the same inputs gi
     assert.equal(again.sha256, first.sha256, 'made twice')
     const other = await writeReport({ cwd: b.project, out: b.out })
     assert.equal(other.sha256, first.sha256, 'made in another folder')
+    // another time zone and locale, in another process
+    const script = `const { writeReport } = await import(${JSON.stringify(new URL('../../src/report/index.ts', import.meta.url).href)}); process.stdout.write((await writeReport({ cwd: ${JSON.stringify(b.project)}, out: ${JSON.stringify(b.out)} })).sha256)`
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, TZ: 'Pacific/Kiritimati', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' },
+      encoding: 'utf8',
+    })
+    assert.equal(child.stdout, first.sha256, child.stderr)
     assert.ok(!html.includes(a.project) && !html.includes(path.dirname(a.project)), 'no host path')
 
     const sbom = readJson(path.join(a.out, 'sbom.cdx.json'))
@@ -148,7 +157,14 @@ test('a huge SBOM gives a bounded page: the tree, the licences and the findings 
       })
       sbom.dependencies.push({ ref, dependsOn: i + 1 < n ? [`pkg:npm/c${i + 1}@1.0.0`] : [] })
     }
-    sbom.dependencies.push({ ref: root, dependsOn: ['pkg:npm/c0@1.0.0'] })
+    // and 3000 direct dependencies without a licence
+    const wide = 3000
+    for (let i = 0; i < wide; i++)
+      sbom.components.push({ type: 'library', name: `w${i}`, version: '1.0.0', 'bom-ref': `w${i}` })
+    sbom.dependencies.push({
+      ref: root,
+      dependsOn: ['pkg:npm/c0@1.0.0', ...Array.from({ length: wide }, (_, i) => `w${i}`)],
+    })
     writeJson(sbomFile, sbom)
     const vulnsFile = path.join(ws.out, 'vulns.json')
     const vulns = readJson(vulnsFile)
@@ -157,17 +173,20 @@ test('a huge SBOM gives a bounded page: the tree, the licences and the findings 
     writeJson(vulnsFile, vulns)
 
     const input = await readReportInput({ cwd: ws.project, out: ws.out })
-    assert.equal(input.sbom?.components.length, n)
+    const total = n + wide
+    assert.equal(input.sbom?.components.length, total)
     const html = renderReport(input)
-    assert.equal(figure(html, 'components'), '6,000')
+    const en = (x: number) => x.toLocaleString('en-US')
+    assert.equal(figure(html, 'components'), en(total))
+    // the chain is cut at the depth limit, the tree at the entry limit (the root is one entry)
+    assert.ok(html.includes(`(1 dependency: deeper than ${REPORT_LIMITS.treeDepth} levels, not shown)`))
     assert.ok(
       html.includes(
-        `the tree is cut at its first ${REPORT_LIMITS.treeNodes.toLocaleString('en-US')} entries: ${(n - REPORT_LIMITS.treeNodes + 1).toLocaleString('en-US')} more components not shown in it`,
+        `the tree is cut at its first ${en(REPORT_LIMITS.treeNodes)} entries: ${en(total - REPORT_LIMITS.treeNodes + 1)} more components not shown in it`,
       ),
     )
-    assert.ok(
-      html.includes(`more licences not shown (${REPORT_LIMITS.licenses} of ${(n).toLocaleString('en-US')})`),
-    )
+    // n licences and "(none declared)"
+    assert.ok(html.includes(`more licences not shown (${REPORT_LIMITS.licenses} of ${en(n + 1)})`))
     assert.ok(html.includes(`more findings not shown (${REPORT_LIMITS.findings} of 1,200)`))
     assert.ok(html.length < 4_000_000, `page of ${html.length} characters`)
   } finally {
@@ -227,6 +246,87 @@ test('no workspace, an empty one, a symlink, a non-CycloneDX SBOM and an invalid
       assert.match(run.stderr, message, name)
       assert.ok(!/\n\s+at /.test(run.stderr), `${name}: no stack trace`)
     }
+  } finally {
+    ws.done()
+  }
+})
+
+test('the tree expands each component once, on a shortest path from the root, and survives cycles', () => {
+  const c = (name: string) => ({ type: 'library', name, version: '1', 'bom-ref': name })
+  const sbom = toSbomView({
+    bomFormat: 'CycloneDX',
+    specVersion: '1.6',
+    metadata: { component: c('app') },
+    components: [c('a'), c('b'), c('shared'), c('leaf'), c('orphan')],
+    dependencies: [
+      // app → a → b → shared → leaf, and app → shared directly; shared → a closes a cycle
+      { ref: 'app', dependsOn: ['a', 'shared'] },
+      { ref: 'a', dependsOn: ['b'] },
+      { ref: 'b', dependsOn: ['shared'] },
+      { ref: 'shared', dependsOn: ['leaf', 'a'] },
+    ],
+  })
+  assert.ok(typeof sbom !== 'string')
+  const html = renderReport({
+    detbuildVersion: '0',
+    files: [],
+    build: null,
+    repro: null,
+    provenance: null,
+    sbom,
+    vulns: null,
+    policy: null,
+    signatures: null,
+  })
+  const tree = html.slice(
+    html.indexOf('<ul class="tree">'),
+    html.indexOf('</section>', html.indexOf('<ul class="tree">')),
+  )
+  // shared is expanded where the root reaches it directly, not under b
+  assert.match(
+    tree,
+    /<summary>shared <span class="sub">1<\/span> <span class="note">\(2 dependencies\)<\/span><\/summary>/,
+  )
+  assert.ok(
+    tree.includes(
+      'shared <span class="sub">1</span> <span class="note">(2 dependencies, expanded under app)</span>',
+    ),
+  )
+  // the cycle back to a points at a's place instead of looping
+  assert.ok(
+    tree.includes(
+      'a <span class="sub">1</span> <span class="note">(1 dependency, expanded under app)</span>',
+    ),
+  )
+  assert.equal((tree.match(/<summary>a </g) ?? []).length, 1)
+  // the component nothing reaches is listed
+  assert.match(tree, /Not reachable from the root<\/h3><ul class="plain"><li>orphan /)
+})
+
+test('a huge policy result and signature list give a bounded page', async () => {
+  const ws = makeWorkspace('all')
+  try {
+    const policyFile = path.join(ws.out, 'policy.json')
+    const policy = readJson(policyFile)
+    const rule = policy.rules[0]
+    policy.rules = Array.from({ length: 2000 }, (_, i) => ({ ...rule, id: `x.r${i}` }))
+    writeJson(policyFile, policy)
+    const sigFile = path.join(ws.out, 'signatures.json')
+    const sigs = readJson(sigFile)
+    const bundle = sigs.bundles[0]
+    sigs.bundles = Array.from({ length: 3000 }, (_, i) => ({
+      ...bundle,
+      subject: `s${i}`,
+      file: `s${i}.sigstore.json`,
+    }))
+    writeJson(sigFile, sigs)
+    const html = renderReport(await readReportInput({ cwd: ws.project, out: ws.out }))
+    const rows = REPORT_LIMITS.rows
+    assert.ok(html.includes(`more rules not shown (${rows} of 2,000)`))
+    assert.ok(html.includes(`more signatures not shown (${rows} of 3,000)`))
+    // 3000 signed files absent: the links that do not hold come first, and are cut
+    assert.ok(html.includes(`more links not shown (${rows} of `))
+    assert.ok(html.length < 4_000_000, `page of ${html.length} characters`)
   } finally {
     ws.done()
   }
