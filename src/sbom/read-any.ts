@@ -122,8 +122,8 @@ interface Model {
   incomplete: Set<string>
   /** child id → parent id (CONTAINS) */
   parent: Map<string, string>
-  /** ids every incoming dependency of which is a development one */
-  devOnly: Set<string>
+  /** dependency edges (`from\u0000to`) the document marks as development / test / build ones */
+  devEdges: Set<string>
   /** LicenseRef id → the licence name it stands for */
   licenseNames: Map<string, string>
   created: string | undefined
@@ -212,6 +212,43 @@ function optString(o: Obj, key: string, at: string, fail: Fail): string | undefi
   return (v as string) === '' ? undefined : (v as string)
 }
 
+/** One dependency edge between two packages of the document (others, and self-edges, are left out). */
+function addEdge(
+  packages: ReadonlyMap<string, Pkg>,
+  edges: Map<string, Set<string>>,
+  devEdges: Set<string>,
+  from: string,
+  to: string,
+  dev: boolean,
+): void {
+  if (!packages.has(from) || !packages.has(to) || from === to) return
+  const set = edges.get(from) ?? new Set<string>()
+  edges.set(from, set)
+  set.add(to)
+  if (dev) devEdges.add(`${from}\u0000${to}`)
+}
+
+/**
+ * The packages only development edges reach (npm's `DEV_DEPENDENCY_OF`, SPDX 3's development scope):
+ * reachable from the root, but not without a development edge. Without any such edge: none.
+ */
+function devOnlyOf(m: Model): Set<string> {
+  if (m.devEdges.size === 0) return new Set()
+  const reach = (skipDev: boolean) => {
+    const seen = new Set([m.root])
+    const queue = [m.root]
+    for (let i = 0; i < queue.length; i++)
+      for (const t of m.edges.get(queue[i]!) ?? [])
+        if (!seen.has(t) && !(skipDev && m.devEdges.has(`${queue[i]}\u0000${t}`))) {
+          seen.add(t)
+          queue.push(t)
+        }
+    return seen
+  }
+  const prod = reach(true)
+  return new Set([...reach(false)].filter((id) => !prod.has(id)))
+}
+
 function readSpdx2(doc: Obj, fail: Fail): Model {
   const packages = new Map<string, Pkg>()
   array(doc.packages, '$.packages', fail).forEach((raw, i) => {
@@ -265,18 +302,9 @@ function readSpdx2(doc: Obj, fail: Fail): Model {
   const edges = new Map<string, Set<string>>()
   const incomplete = new Set<string>()
   const parent = new Map<string, string>()
-  const devIn = new Map<string, { dev: number; all: number }>()
+  const devEdges = new Set<string>()
   const described: string[] = []
-  const edge = (from: string, to: string, dev: boolean) => {
-    if (!packages.has(from) || !packages.has(to) || from === to) return
-    let set = edges.get(from)
-    if (!set) edges.set(from, (set = new Set()))
-    set.add(to)
-    const d = devIn.get(to) ?? { dev: 0, all: 0 }
-    d.all++
-    if (dev) d.dev++
-    devIn.set(to, d)
-  }
+  const edge = (from: string, to: string, dev: boolean) => addEdge(packages, edges, devEdges, from, to, dev)
   array(doc.relationships, '$.relationships', fail).forEach((raw, i) => {
     const at = `$.relationships[${i}]`
     if (!isObj(raw)) fail(at, 'must be an object')
@@ -309,14 +337,13 @@ function readSpdx2(doc: Obj, fail: Fail): Model {
     const name = str((l as Obj).name)
     if (id && name) licenseNames.set(id, name)
   })
-  const devOnly = new Set([...devIn].filter(([, d]) => d.dev > 0 && d.dev === d.all).map(([id]) => id))
   return {
     root: root!,
     packages,
     edges,
     incomplete,
     parent,
-    devOnly,
+    devEdges,
     licenseNames,
     created: str(info.created),
     tools,
@@ -388,7 +415,7 @@ function readSpdx3(doc: Obj, fail: Fail): Model {
   const edges = new Map<string, Set<string>>()
   const incomplete = new Set<string>()
   const parent = new Map<string, string>()
-  const devIn = new Map<string, { dev: number; all: number }>()
+  const devEdges = new Set<string>()
   const licenseOf = new Map<string, string>()
   const licenseNames = new Map<string, string>()
   for (const [, { o, at }] of byId) {
@@ -410,16 +437,7 @@ function readSpdx3(doc: Obj, fail: Fail): Model {
         o.completeness === 'noAssertion'
       )
         incomplete.add(from)
-      for (const t of to) {
-        if (!packages.has(from) || !packages.has(t) || from === t) continue
-        let set = edges.get(from)
-        if (!set) edges.set(from, (set = new Set()))
-        set.add(t)
-        const d = devIn.get(t) ?? { dev: 0, all: 0 }
-        d.all++
-        if (dev) d.dev++
-        devIn.set(t, d)
-      }
+      for (const t of to) addEdge(packages, edges, devEdges, from, t, dev)
     } else if (type === 'contains') {
       for (const t of to) if (packages.has(from) && packages.has(t) && !parent.has(t)) parent.set(t, from)
     } else if (type === 'hasDeclaredLicense' && packages.has(from)) {
@@ -446,14 +464,13 @@ function readSpdx3(doc: Obj, fail: Fail): Model {
     .map((t) => nameOf(t))
     .filter((t): t is string => t !== undefined)
     .map(toolOf)
-  const devOnly = new Set([...devIn].filter(([, d]) => d.dev > 0 && d.dev === d.all).map(([id]) => id))
   return {
     root: root!,
     packages,
     edges,
     incomplete,
     parent,
-    devOnly,
+    devEdges,
     licenseNames,
     created: str(ci.created),
     tools,
@@ -465,6 +482,12 @@ function readSpdx3(doc: Obj, fail: Fail): Model {
 
 const LICENSE_ID = /^[A-Za-z0-9.+-]+$/
 
+/** SPDX's `created` as CycloneDX writes a timestamp (`…:20.000Z`); a value that is no time as it is. */
+function isoTime(created: string): string {
+  const t = Date.parse(created)
+  return Number.isNaN(t) ? created : new Date(t).toISOString()
+}
+
 function licensesOf(expression: string | undefined, names: Map<string, string>): unknown[] | undefined {
   if (expression === undefined) return undefined
   const named = names.get(expression)
@@ -475,6 +498,7 @@ function licensesOf(expression: string | undefined, names: Map<string, string>):
 }
 
 function toCycloneDx(m: Model, fail: Fail): Obj {
+  const devOnly = devOnlyOf(m)
   // bom-refs: the purl (as detbuild's CycloneDX), `<parent ref>#<purl>` for a contained package, the
   // SPDX id when there is no purl or the purl is taken
   const refOf = new Map<string, string>()
@@ -509,7 +533,7 @@ function toCycloneDx(m: Model, fail: Fail): Obj {
       ...(p.download ? [{ url: p.download, type: 'distribution' }] : []),
       ...(p.homepage ? [{ url: p.homepage, type: 'website' }] : []),
     ]
-    const scope = isRoot ? undefined : (p.scope ?? (m.devOnly.has(p.id) ? 'excluded' : undefined))
+    const scope = isRoot ? undefined : (p.scope ?? (devOnly.has(p.id) ? 'excluded' : undefined))
     return {
       type: p.application ? 'application' : 'library',
       name: scoped > 0 ? p.name.slice(scoped + 1) : p.name,
@@ -536,9 +560,17 @@ function toCycloneDx(m: Model, fail: Fail): Obj {
     if (parent === undefined) top.push(c)
     else {
       const pc = built.get(parent)!
-      ;((pc.components ??= []) as Obj[]).push(c)
+      if (pc.components === undefined) pc.components = []
+      ;(pc.components as Obj[]).push(c)
     }
   }
+  // components in bom-ref order, as detbuild's CycloneDX writer lists them
+  const byRef = (a: Obj, b: Obj) => compareCodePoint(String(a['bom-ref']), String(b['bom-ref']))
+  const sortDeep = (list: Obj[]) => {
+    list.sort(byRef)
+    for (const c of list) if (Array.isArray(c.components)) sortDeep(c.components as Obj[])
+  }
+  sortDeep(top)
   const dependencies = order
     .map((id) => ({
       ref: refOf.get(id)!,
@@ -551,7 +583,7 @@ function toCycloneDx(m: Model, fail: Fail): Obj {
     specVersion: '1.6',
     version: 1,
     metadata: {
-      ...(m.created ? { timestamp: m.created } : {}),
+      ...(m.created ? { timestamp: isoTime(m.created) } : {}),
       ...(m.tools.length > 0
         ? { tools: { components: m.tools.map((t) => ({ type: 'application', ...t })) } }
         : {}),
