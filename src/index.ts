@@ -30,7 +30,15 @@ export {
 } from './evidence/index.ts'
 export { type RunPolicyOptions, type RunPolicyResult, runPolicy } from './policy/index.ts'
 export { type PipelineHooks, type RunOptions, runDetbuild } from './run/index.ts'
-export { runSbom, type SbomOptions, type SbomResult } from './sbom/index.ts'
+/** Any SBOM detbuild reads (CycloneDX JSON, SPDX 2.3 JSON, SPDX 3.0.1 JSON-LD) in CycloneDX JSON shape (docs/formats.md). */
+export {
+  type ReadSbom,
+  readSbomText,
+  runSbom,
+  type SbomInputFormat,
+  type SbomOptions,
+  type SbomResult,
+} from './sbom/index.ts'
 export { runScan, type ScanOptions, type ScanResult } from './scan/index.ts'
 export { type SignaturesManifest, type SignWorkspaceOptions, signWorkspace } from './sign/index.ts'
 export {

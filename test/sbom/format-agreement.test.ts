@@ -21,7 +21,6 @@ import { validateSpdx } from '../../src/sbom/validate-spdx.ts'
 import { buildBomDocument, serializeBomDocument } from '../../src/sbom/write-json.ts'
 import { fixture, repoRoot, tempDir } from '../helpers/paths.ts'
 
-// biome-ignore lint/suspicious/noExplicitAny: SBOM documents are read loosely here
 type Doc = any
 
 const base = {

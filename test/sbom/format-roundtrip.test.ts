@@ -20,7 +20,6 @@ import { loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.t
 import { fixture, tempDir } from '../helpers/paths.ts'
 import { recordsDir } from '../scan/helpers.ts'
 
-// biome-ignore lint/suspicious/noExplicitAny: documents are read loosely here
 type Doc = any
 
 const FILES = ['sbom.cdx.json', 'sbom.spdx.json', 'sbom.spdx3.jsonld'] as const
