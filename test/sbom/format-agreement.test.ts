@@ -19,6 +19,7 @@ import { writeSpdx3 } from '../../src/sbom/spdx3.ts'
 import { validateJson } from '../../src/sbom/validate.ts'
 import { validateSpdx } from '../../src/sbom/validate-spdx.ts'
 import { buildBomDocument, serializeBomDocument } from '../../src/sbom/write-json.ts'
+import { GO_FIXTURES, goFixtureExecutables } from '../helpers/go.ts'
 import { fixture, repoRoot, tempDir } from '../helpers/paths.ts'
 
 type Doc = any
@@ -279,5 +280,35 @@ test('nested components (Go modules inside an npm package): CONTAINS in SPDX, th
   assert.equal(
     spdx3['@graph'].filter((e: Doc) => e.type === 'Relationship' && e.relationshipType === 'contains').length,
     2,
+  )
+})
+
+test('sbom --binary (a Go executable) writes the same formats from the same inventory', async () => {
+  assert.ok(goFixtureExecutables().includes('bin/app-linux-amd64'))
+  const dir = tempDir('detbuild-format-binary-')
+  cpSync(path.join(GO_FIXTURES, 'bin/app-linux-amd64'), path.join(dir, 'app'))
+  const cdx = new Map<SpecVersion, string>()
+  let spdx2 = ''
+  let spdx3 = ''
+  for (const spec of SPEC_VERSIONS) {
+    const made = await makeSbom({
+      ...base,
+      cwd: dir,
+      binaries: ['app'],
+      format: 'json',
+      spec,
+      spdx: ['2.3', '3.0.1'],
+    })
+    cdx.set(spec, made.serialized.json)
+    spdx2 = made.spdx['2.3']!.json
+    spdx3 = made.spdx['3.0.1']!.json
+  }
+  const reference = await checkAgreement('binary', { cdx, spdx2, spdx3 })
+  assert.ok(Object.keys(reference.components).some((p) => p.startsWith('pkg:golang/')))
+  // the executable's own sha256 is a real file digest: a property here (the CycloneDX writer's choice), kept
+  assert.ok(
+    JSON.parse(spdx2).packages.some((p: Doc) =>
+      p.annotations?.some((a: Doc) => a.comment.includes('detbuild:go:binary-sha256')),
+    ),
   )
 })
