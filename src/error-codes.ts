@@ -412,12 +412,8 @@ const RUN = {
   RUN_USAGE: { exit: 2, hint: 'fix the options the message names (detbuild run --help)' },
 } as const satisfies Domain<'RUN'>
 
-/** `sbom --format`, and SBOM inputs of `scan` / `policy` that are no format detbuild reads (docs/formats.md). */
+/** `sbom --format`: the SBOM output formats (docs/formats.md). */
 const FORMAT = {
-  FORMAT_UNRECOGNIZED: {
-    exit: 2,
-    hint: 'pass a CycloneDX (JSON), SPDX 2.3 JSON or SPDX 3.0.1 JSON-LD SBOM',
-  },
   FORMAT_USAGE: { exit: 2, hint: 'fix the --format value the message names (detbuild sbom --help)' },
 } as const satisfies Domain<'FORMAT'>
 
@@ -488,7 +484,7 @@ const SCAN = {
   SCAN_OSV_UNAVAILABLE: { exit: 3, hint: 'check the network, then run again (or scan with --offline-db)' },
   SCAN_SBOM_INVALID: {
     exit: 2,
-    hint: 'run detbuild sbom again, or pass a CycloneDX 1.4–1.7 JSON or an SPDX SBOM',
+    hint: 'run detbuild sbom again, or pass a CycloneDX 1.4–1.7 JSON, SPDX 2.3 JSON or SPDX 3.0.1 JSON-LD SBOM',
   },
   SCAN_SBOM_MISSING: { exit: 2, hint: 'run detbuild sbom first, or pass --sbom' },
   SCAN_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild scan --help)' },

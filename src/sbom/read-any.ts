@@ -37,24 +37,23 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 
 /**
- * Reads an SBOM's text. `code` is the caller's error code for text that is not JSON (SCAN_SBOM_INVALID,
- * POLICY_SBOM_INVALID); a JSON document of no known format is FORMAT_UNRECOGNIZED, a broken SPDX one
- * SPDX_INVALID.
+ * Reads an SBOM's text. `code` is the caller's error code (SCAN_SBOM_INVALID, POLICY_SBOM_INVALID) for
+ * text that is not JSON and for a document of no format detbuild reads (the codes those commands have
+ * always given); a broken SPDX document is SPDX_INVALID.
  */
 export function readSbomText(text: string, file: string, code: ErrorCode): ReadSbom {
   if (/^\s*</.test(text.slice(0, 4096)))
     throw new InputError(
-      'FORMAT_UNRECOGNIZED',
+      code,
       'an XML document: scan and policy read CycloneDX JSON, SPDX 2.3 JSON and SPDX 3.0.1 JSON-LD (write one with detbuild sbom --format)',
       { file },
     )
-  return normalizeSbom(parseJson(text, file, code), file)
+  return normalizeSbom(parseJson(text, file, code), file, code)
 }
 
 /** The format of a parsed document, detected from its content. */
-export function detectSbomFormat(data: unknown, file: string): SbomInputFormat {
-  if (!isObj(data))
-    throw new InputError('FORMAT_UNRECOGNIZED', 'not an SBOM: $ is not a JSON object', { file })
+export function detectSbomFormat(data: unknown, file: string, code: ErrorCode): SbomInputFormat {
+  if (!isObj(data)) throw new InputError(code, 'not an SBOM: $ is not a JSON object', { file })
   if (data.bomFormat === 'CycloneDX') return 'cyclonedx'
   if (data.spdxVersion !== undefined) {
     if (data.spdxVersion === 'SPDX-2.3' || data.spdxVersion === 'SPDX-2.2') return 'spdx-2.3'
@@ -68,23 +67,23 @@ export function detectSbomFormat(data: unknown, file: string): SbomInputFormat {
     const ctx = data['@context']
     if (ctx === SPDX3_CONTEXT || (Array.isArray(ctx) && ctx.includes(SPDX3_CONTEXT))) return 'spdx-3.0.1'
     throw new InputError(
-      'FORMAT_UNRECOGNIZED',
+      code,
       `$["@context"]: a JSON-LD document whose context is not ${SPDX3_CONTEXT} (detbuild reads SPDX 3.0.1 JSON-LD)`,
       { file },
     )
   }
   if (data.bomFormat !== undefined)
-    throw new InputError('FORMAT_UNRECOGNIZED', '$.bomFormat is not "CycloneDX"', { file })
+    throw new InputError(code, 'not a CycloneDX JSON SBOM: $.bomFormat is not "CycloneDX"', { file })
   throw new InputError(
-    'FORMAT_UNRECOGNIZED',
+    code,
     'not an SBOM: $ has no "bomFormat" (CycloneDX), "spdxVersion" (SPDX 2.3) or "@context" (SPDX 3.0.1)',
     { file },
   )
 }
 
 /** A parsed document in CycloneDX JSON shape. */
-export function normalizeSbom(data: unknown, file: string): ReadSbom {
-  const format = detectSbomFormat(data, file)
+export function normalizeSbom(data: unknown, file: string, code: ErrorCode): ReadSbom {
+  const format = detectSbomFormat(data, file, code)
   if (format === 'cyclonedx') return { format, bom: data as Obj }
   const fail = (at: string, why: string): never => {
     throw new InputError('SPDX_INVALID', `${at}: ${why}`, { file })
@@ -153,8 +152,10 @@ function emptyPkg(id: string, at: string, name: string): Pkg {
 
 /** `detbuild-1.2.3` → name and version (the SPDX tool convention `Tool: name-version`). */
 function toolOf(s: string): { name: string; version?: string } {
-  const m = /^(.+?)-(v?\d[\w.+-]*)$/.exec(s.trim())
-  return m ? { name: m[1]!, version: m[2]! } : { name: s.trim() }
+  const t = s.trim()
+  // short strings only (the pattern backtracks): a longer, hostile creator string stays a name
+  const m = t.length <= 200 ? /^(.+?)-(v?\d[\w.+-]*)$/.exec(t) : null
+  return m ? { name: m[1]!, version: m[2]! } : { name: t }
 }
 
 /** One annotation text: a CycloneDX property or scope detbuild's writers kept (spdx-facts.ts). */

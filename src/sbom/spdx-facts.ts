@@ -59,18 +59,26 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 /** `LicenseRef-<name>-<hash>`: the idstring allows letters, digits, `.` and `-` only. */
 export function licenseRefFor(name: string): string {
   const digest = createHash('sha256').update(name).digest('hex').slice(0, 8)
-  return `LicenseRef-${sanitizeIdPart(name).slice(0, 40)}-${digest}`
+  return `LicenseRef-${sanitizeIdPart(name, 40)}-${digest}`
 }
 
-/** Letters, digits, `.` and `-` (the SPDX 2.3 SPDXID alphabet); anything else becomes `-`. */
-export function sanitizeIdPart(s: string): string {
-  return s.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '') || 'x'
+/**
+ * Letters, digits, `.` and `-` (the SPDX 2.3 SPDXID alphabet), anything else `-`, at most `max`
+ * characters (cut before the patterns run: a name from a hostile lockfile may be long).
+ */
+export function sanitizeIdPart(s: string, max = 80): string {
+  const out = s.slice(0, max).replace(/[^A-Za-z0-9.-]+/g, '-')
+  let from = 0
+  let to = out.length
+  while (from < to && out[from] === '-') from++
+  while (to > from && out[to - 1] === '-') to--
+  return out.slice(from, to) || 'x'
 }
 
 /** An SPDX 2.3 SPDXID for a bom-ref: readable name and version, and a digest of the ref (unique). */
 export function spdxIdFor(p: Pick<SpdxPackageFacts, 'ref' | 'name' | 'version'>): string {
   const digest = createHash('sha256').update(p.ref).digest('hex').slice(0, 12)
-  const readable = sanitizeIdPart(`${p.name}${p.version ? `-${p.version}` : ''}`).slice(0, 80)
+  const readable = sanitizeIdPart(`${p.name}${p.version ? `-${p.version}` : ''}`)
   return `SPDXRef-Package-${readable}-${digest}`
 }
 

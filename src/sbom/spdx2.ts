@@ -127,7 +127,7 @@ export function writeSpdx2(facts: SpdxFacts): WrittenSpdx {
     }))
   const root = facts.root
   const docName = `${root.name}${root.version ? `@${root.version}` : ''}`
-  const namespace = `https://spdx.org/spdxdocs/detbuild-${sanitizeIdPart(docName).slice(0, 80)}-${documentUuid(facts, 'SPDX-2.3')}`
+  const namespace = `https://spdx.org/spdxdocs/detbuild-${sanitizeIdPart(docName)}-${documentUuid(facts, 'SPDX-2.3')}`
   const doc = {
     spdxVersion: 'SPDX-2.3',
     dataLicense: 'CC0-1.0',

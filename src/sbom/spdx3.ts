@@ -41,7 +41,7 @@ const short = (s: string) => createHash('sha256').update(s).digest('hex').slice(
 export function writeSpdx3(facts: SpdxFacts): WrittenSpdx {
   const root = facts.root
   const docName = `${root.name}${root.version ? `@${root.version}` : ''}`
-  const base = `https://spdx.org/spdxdocs/detbuild-${sanitizeIdPart(docName).slice(0, 80)}-${documentUuid(facts, 'SPDX-3.0.1')}`
+  const base = `https://spdx.org/spdxdocs/detbuild-${sanitizeIdPart(docName)}-${documentUuid(facts, 'SPDX-3.0.1')}`
   const id = (local: string) => `${base}#${local}`
   const ci = '_:creationinfo'
   const agentId = id('SPDXRef-Agent-detbuild')

@@ -179,11 +179,15 @@ const HOSTILE: Array<[string, string, RegExp]> = [
   [
     'not an SBOM',
     '{"hello": "world"}',
-    /FORMAT_UNRECOGNIZED.*x\.json.*no "bomFormat".*"spdxVersion".*"@context"/,
+    /(SCAN|POLICY)_SBOM_INVALID.*x\.json.*no "bomFormat".*"spdxVersion".*"@context"/,
   ],
-  ['an array', '[1, 2]', /FORMAT_UNRECOGNIZED.*\$ is not a JSON object/],
-  ['XML', '<?xml version="1.0"?><bom/>', /FORMAT_UNRECOGNIZED.*an XML document/],
-  ['another JSON-LD', '{"@context": "https://schema.org", "@graph": []}', /FORMAT_UNRECOGNIZED.*@context/],
+  ['an array', '[1, 2]', /(SCAN|POLICY)_SBOM_INVALID.*\$ is not a JSON object/],
+  ['XML', '<?xml version="1.0"?><bom/>', /(SCAN|POLICY)_SBOM_INVALID.*an XML document/],
+  [
+    'another JSON-LD',
+    '{"@context": "https://schema.org", "@graph": []}',
+    /(SCAN|POLICY)_SBOM_INVALID.*@context/,
+  ],
   ['SPDX 2.1', '{"spdxVersion": "SPDX-2.1"}', /SPDX_INVALID.*\$\.spdxVersion.*SPDX-2\.3/],
   [
     'packages not an array',
@@ -275,3 +279,22 @@ for (const [what, text, expected] of HOSTILE) {
     }
   })
 }
+
+test('a hostile SPDX creator or package name (long runs of "-1") is read in one pass, kept as a name', () => {
+  const long = `${'a-1'.repeat(300_000)}x`
+  const doc = {
+    spdxVersion: 'SPDX-2.3',
+    creationInfo: { created: '2024-01-01T00:00:00Z', creators: [`Tool: ${long}`, 'Tool: detbuild-1.2.3'] },
+    packages: [{ SPDXID: 'SPDXRef-r', name: `r${'-'.repeat(100_000)}q` }],
+    relationships: [
+      { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: 'SPDXRef-r' },
+    ],
+  }
+  const read = readSbomText(JSON.stringify(doc), 'x.json', 'SCAN_SBOM_INVALID').bom as Doc
+  assert.deepEqual(read.metadata.tools.components, [
+    { type: 'application', name: long },
+    { type: 'application', name: 'detbuild', version: '1.2.3' },
+  ])
+  assert.equal(read.metadata.timestamp, '2024-01-01T00:00:00.000Z')
+  assert.equal(read.metadata.component['bom-ref'], 'SPDXRef-r', 'no purl: the SPDX id is the ref')
+})
