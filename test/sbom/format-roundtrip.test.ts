@@ -298,3 +298,22 @@ test('a hostile SPDX creator or package name (long runs of "-1") is read in one 
   assert.equal(read.metadata.timestamp, '2024-01-01T00:00:00.000Z')
   assert.equal(read.metadata.component['bom-ref'], 'SPDXRef-r', 'no purl: the SPDX id is the ref')
 })
+
+test('sbom --format: SPDX only writes no CycloneDX file; an unknown format is FORMAT_USAGE, exit 2', async () => {
+  const out = tempDir('detbuild-roundtrip-only-')
+  const r = await cli([
+    'sbom',
+    '-C',
+    fixture('small-app'),
+    '--out',
+    out,
+    '--format',
+    'spdx3-jsonld',
+    '--json',
+  ])
+  assert.equal(r.code, 0, r.stderr)
+  assert.deepEqual(JSON.parse(r.stdout).files, ['sbom.spdx3.jsonld'])
+  const bad = await cli(['sbom', '-C', fixture('small-app'), '--out', out, '--format', 'json,spdx4'])
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /\[FORMAT_USAGE\]: --format takes .*not "spdx4"/)
+})

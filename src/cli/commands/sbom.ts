@@ -30,7 +30,8 @@ export const register: RegisterCommand = (program, { wrap }) => {
     .description(
       'Reads the dependency tree (a v2/v3 lockfile directly, a v1 lockfile or installed node_modules with\n' +
         '@npmcli/arborist; a Go module from go.mod and go.sum) and writes a ' +
-        'schema-valid, byte-reproducible CycloneDX SBOM to <out>/sbom.cdx.json (and .xml).',
+        'schema-valid, byte-reproducible CycloneDX SBOM to <out>/sbom.cdx.json (and .xml); with --format, the\n' +
+        'same inventory as SPDX 2.3 (sbom.spdx.json) and SPDX 3.0.1 (sbom.spdx3.jsonld) too.',
     )
     .addOption(
       new Option('--from <source>', 'read the lockfile or the installed tree')
