@@ -32,7 +32,8 @@ export function parseFormats(values: readonly string[]): FormatPlan {
     .map((x) => x.trim())
     .filter(Boolean)) {
     const known =
-      ALIASES[v] ?? ((OUTPUT_FORMATS as readonly string[]).includes(v) ? [v as OutputFormat] : undefined)
+      (Object.hasOwn(ALIASES, v) ? ALIASES[v] : undefined) ??
+      ((OUTPUT_FORMATS as readonly string[]).includes(v) ? [v as OutputFormat] : undefined)
     if (!known)
       throw new InputError(
         'FORMAT_USAGE',

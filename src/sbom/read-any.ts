@@ -127,6 +127,18 @@ interface Model {
   licenseNames: Map<string, string>
   created: string | undefined
   tools: Array<{ name: string; version?: string }>
+  /** CycloneDX lifecycle phases (SPDX 3's software_sbomType) */
+  lifecycles: string[]
+}
+
+/** SPDX 3 `software_sbomType` → the CycloneDX lifecycle phase it names. */
+const SBOM_TYPE_PHASE: Record<string, string> = {
+  design: 'design',
+  source: 'pre-build',
+  build: 'build',
+  analyzed: 'post-build',
+  deployed: 'operations',
+  runtime: 'operations',
 }
 
 type Fail = (at: string, why: string) => never
@@ -187,6 +199,9 @@ const CHECKSUM_TO_CDX: Record<string, string> = {
   md5: 'MD5',
 }
 const HEX = /^[0-9a-fA-F]+$/
+/** An own entry only: `constructor` or `__proto__` is no algorithm. */
+const checksumAlg = (v: unknown): string | undefined =>
+  typeof v === 'string' && Object.hasOwn(CHECKSUM_TO_CDX, v) ? CHECKSUM_TO_CDX[v] : undefined
 
 /**
  * SPDX 2: the relationship types that make the related element a dependency of the element, and those of
@@ -274,7 +289,7 @@ function readSpdx2(doc: Obj, fail: Fail): Model {
     array(o.checksums, `${at}.checksums`, fail).forEach((c, j) => {
       const cat = `${at}.checksums[${j}]`
       if (!isObj(c)) fail(cat, 'must be an object')
-      const alg = CHECKSUM_TO_CDX[String((c as Obj).algorithm)]
+      const alg = checksumAlg((c as Obj).algorithm)
       const value = optString(c as Obj, 'checksumValue', cat, fail)
       if (alg && value && HEX.test(value)) p.hashes.push({ alg, content: value.toLowerCase() })
     })
@@ -347,6 +362,7 @@ function readSpdx2(doc: Obj, fail: Fail): Model {
     licenseNames,
     created: str(info.created),
     tools,
+    lifecycles: [],
   }
 }
 
@@ -391,7 +407,7 @@ function readSpdx3(doc: Obj, fail: Fail): Model {
     array(o.verifiedUsing, `${at}.verifiedUsing`, fail).forEach((h, j) => {
       if (!isObj(h)) fail(`${at}.verifiedUsing[${j}]`, 'must be an object')
       const x = h as Obj
-      const alg = CHECKSUM_TO_CDX[String(x.algorithm)]
+      const alg = checksumAlg(x.algorithm)
       const value = optString(x, 'hashValue', `${at}.verifiedUsing[${j}]`, fail)
       if (x.type === 'Hash' && alg && value && HEX.test(value))
         p.hashes.push({ alg, content: value.toLowerCase() })
@@ -410,6 +426,14 @@ function readSpdx3(doc: Obj, fail: Fail): Model {
         for (const x of ids(sbom.o.rootElement, `${sbom.at}.rootElement`)) if (packages.has(x)) root ??= x
     }
   }
+  const lifecycles = new Set<string>()
+  for (const { o } of byId.values())
+    if (o.type === 'software_Sbom' && Array.isArray(o.software_sbomType))
+      for (const t of o.software_sbomType) {
+        const phase =
+          typeof t === 'string' && Object.hasOwn(SBOM_TYPE_PHASE, t) ? SBOM_TYPE_PHASE[t] : undefined
+        if (phase) lifecycles.add(phase)
+      }
   if (root === undefined)
     fail('$["@graph"]', "no SpdxDocument whose rootElement (or its Sbom's) is a software_Package")
   const edges = new Map<string, Set<string>>()
@@ -474,6 +498,7 @@ function readSpdx3(doc: Obj, fail: Fail): Model {
     licenseNames,
     created: str(ci.created),
     tools,
+    lifecycles: [...lifecycles].sort(compareCodePoint),
   }
 }
 
@@ -584,6 +609,7 @@ function toCycloneDx(m: Model, fail: Fail): Obj {
     version: 1,
     metadata: {
       ...(m.created ? { timestamp: isoTime(m.created) } : {}),
+      ...(m.lifecycles.length > 0 ? { lifecycles: m.lifecycles.map((phase) => ({ phase })) } : {}),
       ...(m.tools.length > 0
         ? { tools: { components: m.tools.map((t) => ({ type: 'application', ...t })) } }
         : {}),

@@ -317,3 +317,63 @@ test('sbom --format: SPDX only writes no CycloneDX file; an unknown format is FO
   assert.equal(bad.code, 2)
   assert.match(bad.stderr, /\[FORMAT_USAGE\]: --format takes .*not "spdx4"/)
 })
+
+test('Object.prototype names are no algorithm, lifecycle or format', async () => {
+  const two = readSbomText(
+    JSON.stringify({
+      spdxVersion: 'SPDX-2.3',
+      packages: [
+        {
+          SPDXID: 'SPDXRef-r',
+          name: 'r',
+          checksums: [
+            { algorithm: 'constructor', checksumValue: 'ab' },
+            { algorithm: '__proto__', checksumValue: 'ab' },
+            { algorithm: 'SHA256', checksumValue: 'AB' },
+          ],
+        },
+      ],
+      relationships: [
+        { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: 'SPDXRef-r' },
+      ],
+    }),
+    'x.json',
+    'SCAN_SBOM_INVALID',
+  ).bom as Doc
+  assert.deepEqual(two.metadata.component.hashes, [{ alg: 'SHA-256', content: 'ab' }])
+  const three = readSbomText(
+    JSON.stringify({
+      '@context': 'https://spdx.org/rdf/3.0.1/spdx-context.jsonld',
+      '@graph': [
+        { type: 'SpdxDocument', spdxId: 'urn:d', rootElement: ['urn:s'] },
+        {
+          type: 'software_Sbom',
+          spdxId: 'urn:s',
+          rootElement: ['urn:p'],
+          software_sbomType: ['constructor', 'build'],
+        },
+        {
+          type: 'software_Package',
+          spdxId: 'urn:p',
+          name: 'p',
+          verifiedUsing: [{ type: 'Hash', algorithm: 'toString', hashValue: 'ab' }],
+        },
+      ],
+    }),
+    'x.jsonld',
+    'SCAN_SBOM_INVALID',
+  ).bom as Doc
+  assert.deepEqual(three.metadata.lifecycles, [{ phase: 'build' }])
+  assert.equal(three.metadata.component.hashes, undefined)
+  const bad = await cli([
+    'sbom',
+    '-C',
+    fixture('small-app'),
+    '--out',
+    tempDir('detbuild-proto-'),
+    '--format',
+    'constructor',
+  ])
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /FORMAT_USAGE/)
+})
