@@ -264,8 +264,10 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
   }
   // the compiled schema is loaded only now, when the document is ready (nothing competes with the tree)
   const writesJson = options.format === 'json' || options.format === 'both'
-  if (!writesJson) validation.json = { ok: 'skipped', reason: 'no CycloneDX JSON written' }
-  if (options.validate && writesJson) validation.json = await validateJson(made.serialized.json, options.spec)
+  // `--format xml` validates the JSON of the same document too, as it always has; SPDX only: no CycloneDX
+  const cyclonedx = options.format !== 'none'
+  if (!cyclonedx) validation.json = { ok: 'skipped', reason: 'no CycloneDX written' }
+  if (options.validate && cyclonedx) validation.json = await validateJson(made.serialized.json, options.spec)
   const { serialized } = made
   if (options.validate) {
     if (serialized.xml !== undefined) validation.xml = await validateXml(serialized.xml, options.spec)
@@ -275,7 +277,7 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
       for (const [v, written] of spdxWritten) validation[`spdx-${v}`] = await validateSpdx(written.json, v)
     }
     for (const [format, v] of Object.entries(validation)) {
-      if (!writesJson && format === 'json') continue
+      if (!cyclonedx && format === 'json') continue
       const label = format.startsWith('spdx-')
         ? `SPDX ${format.slice(5)}`
         : `CycloneDX ${format.toUpperCase()}`
