@@ -30,7 +30,7 @@ export {
 } from './evidence/index.ts'
 export { type RunPolicyOptions, type RunPolicyResult, runPolicy } from './policy/index.ts'
 export { type PipelineHooks, type RunOptions, runDetbuild } from './run/index.ts'
-/** Any SBOM detbuild reads (CycloneDX JSON, SPDX 2.3 JSON, SPDX 3.0.1 JSON-LD) in CycloneDX JSON shape (docs/formats.md). */
+/** The sbom step; `readSbomText`: any SBOM detbuild reads (CycloneDX, SPDX 2.3, SPDX 3.0.1) in CycloneDX JSON shape (docs/formats.md). */
 export {
   type ReadSbom,
   readSbomText,
