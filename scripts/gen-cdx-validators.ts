@@ -1,5 +1,5 @@
 /**
- * Compiles the CycloneDX JSON schemas (spec 1.4–1.6, from @cyclonedx/cyclonedx-library's res/schema) ahead
+ * Compiles the CycloneDX JSON schemas (spec 1.4–1.7, from @cyclonedx/cyclonedx-library's res/schema) ahead
  * of time with ajv's standalone code generation, into schema/cyclonedx/validate-<version>.cjs, so that a
  * run loads a ready validator instead of compiling the schema (~268 ms per run before).
  *
@@ -25,7 +25,7 @@ const SCHEMA_DIR = path.join(
   'res',
   'schema',
 )
-export const CDX_VALIDATOR_VERSIONS = ['1.4', '1.5', '1.6'] as const
+export const CDX_VALIDATOR_VERSIONS = ['1.4', '1.5', '1.6', '1.7'] as const
 const REFERENCED = {
   'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json': 'spdx.SNAPSHOT.schema.json',
   'http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json':

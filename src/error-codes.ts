@@ -439,6 +439,20 @@ const RUN = {
   RUN_USAGE: { exit: 2, hint: 'fix the options the message names (detbuild run --help)' },
 } as const satisfies Domain<'RUN'>
 
+/** `sbom --format`: the SBOM output formats (docs/formats.md). */
+const FORMAT = {
+  FORMAT_USAGE: { exit: 2, hint: 'fix the --format value the message names (detbuild sbom --help)' },
+} as const satisfies Domain<'FORMAT'>
+
+/** SPDX documents: written by `sbom`, read by `scan` and `policy` (docs/formats.md). */
+const SPDX = {
+  SPDX_INVALID: {
+    exit: 2,
+    hint: 'fix the SPDX document at the JSON path the message names, or write it again with detbuild sbom',
+  },
+  SPDX_SCHEMA_INVALID: { exit: 70, hint: 'a bug in detbuild: please report it with the lockfile' },
+} as const satisfies Domain<'SPDX'>
+
 /** `sbom`: the project read into an inventory and written as CycloneDX. */
 const SBOM = {
   SBOM_INPUT_INVALID: { exit: 2, hint: 'fix the file the message names' },
@@ -495,7 +509,10 @@ const SCAN = {
   SCAN_OSV_REPLY_TOO_LARGE: { exit: 3, hint: 'raise --max-response-bytes if the server is trusted' },
   SCAN_OSV_TOO_MANY_PAGES: { exit: 3, hint: 'run again later, or check the OSV server at --osv-url' },
   SCAN_OSV_UNAVAILABLE: { exit: 3, hint: 'check the network, then run again (or scan with --offline-db)' },
-  SCAN_SBOM_INVALID: { exit: 2, hint: 'run detbuild sbom again, or pass a CycloneDX 1.4–1.6 JSON SBOM' },
+  SCAN_SBOM_INVALID: {
+    exit: 2,
+    hint: 'run detbuild sbom again, or pass a CycloneDX 1.4–1.7 JSON, SPDX 2.3 JSON or SPDX 3.0.1 JSON-LD SBOM',
+  },
   SCAN_SBOM_MISSING: { exit: 2, hint: 'run detbuild sbom first, or pass --sbom' },
   SCAN_USAGE: { exit: 2, hint: 'fix the flags the message names (detbuild scan --help)' },
 } as const satisfies Domain<'SCAN'>
@@ -709,6 +726,7 @@ export const ERROR_CODE_DOMAINS = {
   CONFIG,
   ECOSYSTEM,
   EVIDENCE,
+  FORMAT,
   GO,
   INPUT,
   INSPECT,
@@ -722,6 +740,7 @@ export const ERROR_CODE_DOMAINS = {
   SBOM,
   SCAN,
   SIGN,
+  SPDX,
   UPLOAD,
   USAGE,
   VERIFY,
@@ -737,6 +756,7 @@ export const ERROR_CODES = {
   ...CONFIG,
   ...ECOSYSTEM,
   ...EVIDENCE,
+  ...FORMAT,
   ...GO,
   ...INPUT,
   ...INSPECT,
@@ -750,6 +770,7 @@ export const ERROR_CODES = {
   ...SBOM,
   ...SCAN,
   ...SIGN,
+  ...SPDX,
   ...UPLOAD,
   ...USAGE,
   ...VERIFY,

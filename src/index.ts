@@ -45,7 +45,15 @@ export {
   writeReport,
 } from './report/index.ts'
 export { type PipelineHooks, type RunOptions, runDetbuild } from './run/index.ts'
-export { runSbom, type SbomOptions, type SbomResult } from './sbom/index.ts'
+/** The sbom step; `readSbomText`: any SBOM detbuild reads (CycloneDX, SPDX 2.3, SPDX 3.0.1) in CycloneDX JSON shape (docs/formats.md). */
+export {
+  type ReadSbom,
+  readSbomText,
+  runSbom,
+  type SbomInputFormat,
+  type SbomOptions,
+  type SbomResult,
+} from './sbom/index.ts'
 export { runScan, type ScanOptions, type ScanResult } from './scan/index.ts'
 export { type SignaturesManifest, type SignWorkspaceOptions, signWorkspace } from './sign/index.ts'
 export {

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ErrorCode } from '../errors.ts'
 import { InputError, isDetbuildError } from '../errors.ts'
+import { readSbomText } from '../sbom/read-any.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { exists, type InputKind, readBytesFile, toPosixRelative } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
@@ -127,6 +128,7 @@ async function readJsonInput(
   file: string,
   code: ErrorCode,
   required: boolean,
+  parse: (text: string, display: string) => unknown = (text, display) => parseJson(text, display, code),
 ): Promise<{ file: InputFile; data: unknown } | undefined> {
   const display = toPosixRelative(cwd, file)
   const bytes = await readBytes(file, display, code)
@@ -136,7 +138,7 @@ async function readJsonInput(
   }
   return {
     file: { file: display, sha256: sha256Hex(bytes) },
-    data: parseJson(bytes.toString('utf8'), display, code),
+    data: parse(bytes.toString('utf8'), display),
   }
 }
 
@@ -152,7 +154,14 @@ function safeRelative(p: unknown): string | undefined {
 export async function readPolicyInputs(p: InputPaths): Promise<PolicyInputs> {
   const at = (given: string | undefined, name: string) =>
     given ? path.resolve(p.cwd, given) : path.join(p.out, name)
-  const sbom = await readJsonInput(p.cwd, at(p.sbom, WorkspaceFiles.sbomJson), 'POLICY_SBOM_MISSING', true)
+  // CycloneDX or SPDX, detected from the content, in CycloneDX shape (src/sbom/read-any.ts)
+  const sbom = await readJsonInput(
+    p.cwd,
+    at(p.sbom, WorkspaceFiles.sbomJson),
+    'POLICY_SBOM_MISSING',
+    true,
+    (text, display) => readSbomText(text, display, 'POLICY_SBOM_INVALID').bom,
+  )
   const inputs: PolicyInputs = { sbom: sbom! }
   const vulns = await readJsonInput(
     p.cwd,

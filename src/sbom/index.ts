@@ -19,20 +19,26 @@ import { WorkspaceFiles } from '../workspace/index.ts'
 import { projectEcosystems, readProjectInventory } from './mixed.ts'
 import type { OmitType } from './model.ts'
 import { selectPackages } from './select.ts'
+import type { WrittenSpdx } from './spdx2.ts'
 import type { SpecVersion } from './spec.ts'
 import { registryKey, type SupplierSource, toSupplierPlan, withRegistryManifests } from './supplier.ts'
 import { type ValidationOutcome, validateJson, validateXml } from './validate.ts'
-import { writeJsonBom } from './write-json.ts'
+import type { SpdxVersion } from './validate-spdx.ts'
+import { buildBomDocument, serializeBomDocument } from './write-json.ts'
 
+export { parseFormats } from './formats.ts'
 export { OMIT_TYPES, type OmitType } from './model.ts'
+export { type ReadSbom, readSbomText, type SbomInputFormat } from './read-any.ts'
 export { SPEC_VERSIONS, type SpecVersion } from './spec.ts'
 export type { SupplierSource } from './supplier.ts'
 export { startJsonValidation, validateXml } from './validate.ts'
+export type { SpdxVersion } from './validate-spdx.ts'
 
 /** The registry metadata cache's folder inside the cache root (`sbom --supplier registry`). */
 export const REGISTRY_METADATA_FOLDER = 'registry-metadata'
 
-export type SbomFormat = 'json' | 'xml' | 'both'
+/** The CycloneDX encodings written (`none`: SPDX only, see `spdx`) */
+export type SbomFormat = 'json' | 'xml' | 'both' | 'none'
 
 /** Options of {@link runSbom} (`detbuild sbom`). */
 export interface SbomOptions {
@@ -41,6 +47,8 @@ export interface SbomOptions {
   from: TreeSource
   format: SbomFormat
   spec: SpecVersion
+  /** SPDX documents to write too, from the same inventory (`--format spdx-json,spdx3-jsonld`) */
+  spdx?: readonly SpdxVersion[]
   omit: readonly OmitType[]
   workspaces: readonly string[]
   validate: boolean
@@ -102,7 +110,12 @@ export interface SbomResult {
   serialNumber: string
   timestamp: string
   specVersion: SpecVersion
-  validation: { json: ValidationOutcome; xml?: ValidationOutcome }
+  validation: {
+    json: ValidationOutcome
+    xml?: ValidationOutcome
+    'spdx-2.3'?: ValidationOutcome
+    'spdx-3.0.1'?: ValidationOutcome
+  }
   warnings: string[]
   supplier: SupplierSummary
 }
@@ -172,16 +185,26 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   const timestamp = new Date(options.sourceDateEpoch * 1000)
   const tool = { name: 'detbuild', version: VERSION }
   const root = { name: inventory.nodes.get(selection.root.key)!.name }
-  if (options.format === 'json') {
+  // the resolved inventory every format is written from (write-json.ts): CycloneDX JSON directly, SPDX
+  // from its facts (spdx-facts.ts); XML through the CycloneDX library's model (to-bom.ts)
+  const needDocument =
+    options.format === 'json' || options.format === 'none' || (options.spdx ?? []).length > 0
+  const built = needDocument
+    ? buildBomDocument(inventory, selection, {
+        timestamp,
+        tool,
+        toPurl: ecosystem.toPurl,
+        spec: options.spec,
+        suppliers,
+      })
+    : undefined
+  const spdx =
+    built && (options.spdx ?? []).length > 0 ? await writeSpdxDocuments(built.doc, options.spdx!) : {}
+  if (built && (options.format === 'json' || options.format === 'none')) {
     // JSON only: written directly, without loading the CycloneDX library (write-json.ts)
-    const written = writeJsonBom(inventory, selection, {
-      timestamp,
-      tool,
-      toPurl: ecosystem.toPurl,
-      spec: options.spec,
-      suppliers,
-    })
+    const written = serializeBomDocument(built)
     return {
+      spdx,
       inventory,
       supplier,
       registryGaps: registry?.gaps ?? [],
@@ -205,6 +228,7 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   const dependencyEdges = (doc.dependencies ?? []).reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0)
   const rootComponent = bom.metadata.component!
   return {
+    spdx,
     inventory,
     supplier,
     registryGaps: registry?.gaps ?? [],
@@ -216,6 +240,22 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   }
 }
 
+/** The SPDX documents of the resolved inventory (only the writers asked for are loaded). */
+async function writeSpdxDocuments(
+  doc: Record<string, unknown>,
+  versions: readonly SpdxVersion[],
+): Promise<Partial<Record<SpdxVersion, WrittenSpdx>>> {
+  const { toSpdxFacts } = await import('./spdx-facts.ts')
+  const facts = toSpdxFacts(doc)
+  const out: Partial<Record<SpdxVersion, WrittenSpdx>> = {}
+  for (const v of versions)
+    out[v] =
+      v === '2.3'
+        ? (await import('./spdx2.ts')).writeSpdx2(facts)
+        : (await import('./spdx3.ts')).writeSpdx3(facts)
+  return out
+}
+
 /** Writes the project's CycloneDX SBOM (JSON and/or XML), schema-validated, into the workspace (`detbuild sbom`). */
 export async function runSbom(options: SbomOptions): Promise<SbomResult> {
   const made = await makeSbom(options)
@@ -223,19 +263,31 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
     json: { ok: 'skipped', reason: 'disabled with --no-validate' },
   }
   // the compiled schema is loaded only now, when the document is ready (nothing competes with the tree)
-  if (options.validate) validation.json = await validateJson(made.serialized.json, options.spec)
+  const writesJson = options.format === 'json' || options.format === 'both'
+  // `--format xml` validates the JSON of the same document too, as it always has; SPDX only: no CycloneDX
+  const cyclonedx = options.format !== 'none'
+  if (!cyclonedx) validation.json = { ok: 'skipped', reason: 'no CycloneDX written' }
+  if (options.validate && cyclonedx) validation.json = await validateJson(made.serialized.json, options.spec)
   const { serialized } = made
   if (options.validate) {
     if (serialized.xml !== undefined) validation.xml = await validateXml(serialized.xml, options.spec)
+    const spdxWritten = Object.entries(made.spdx) as Array<[SpdxVersion, WrittenSpdx]>
+    if (spdxWritten.length > 0) {
+      const { validateSpdx } = await import('./validate-spdx.ts')
+      for (const [v, written] of spdxWritten) validation[`spdx-${v}`] = await validateSpdx(written.json, v)
+    }
     for (const [format, v] of Object.entries(validation)) {
+      if (!cyclonedx && format === 'json') continue
+      const label = format.startsWith('spdx-')
+        ? `SPDX ${format.slice(5)}`
+        : `CycloneDX ${format.toUpperCase()}`
       if (v && v.ok === false) {
         throw new InternalError(
-          'SBOM_SCHEMA_INVALID',
-          `the generated ${format.toUpperCase()} SBOM is not schema-valid: ${v.error}`,
+          format.startsWith('spdx-') ? 'SPDX_SCHEMA_INVALID' : 'SBOM_SCHEMA_INVALID',
+          `the generated ${label} SBOM is not schema-valid: ${v.error}`,
         )
       }
-      if (v && v.ok === 'skipped')
-        options.log.warn(`${format.toUpperCase()} schema validation skipped: ${v.reason}`)
+      if (v && v.ok === 'skipped') options.log.warn(`${label} schema validation skipped: ${v.reason}`)
     }
   }
   for (const w of made.inventory.warnings) options.log.warn(w)
@@ -250,11 +302,15 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
     )
 
   const outputs: AtomicFile[] = []
-  if (options.format !== 'xml')
+  if (writesJson)
     outputs.push({ file: path.join(options.out, WorkspaceFiles.sbomJson), data: serialized.json })
   if (serialized.xml !== undefined)
     outputs.push({ file: path.join(options.out, WorkspaceFiles.sbomXml), data: serialized.xml })
-  // `--format both` is one SBOM in two encodings: both files land, or neither
+  if (made.spdx['2.3'])
+    outputs.push({ file: path.join(options.out, WorkspaceFiles.sbomSpdx), data: made.spdx['2.3'].json })
+  if (made.spdx['3.0.1'])
+    outputs.push({ file: path.join(options.out, WorkspaceFiles.sbomSpdx3), data: made.spdx['3.0.1'].json })
+  // several formats are one SBOM in several encodings: all files land, or none
   await writeFilesAtomic(outputs)
   const files = outputs.map((o) => o.file)
   return {

@@ -6,6 +6,8 @@ import { type SpecVersion, serialFromContent } from './spec.ts'
 
 export function toSpec(version: SpecVersion): typeof CDX.Spec.Spec1dot6 {
   switch (version) {
+    case '1.7':
+      return CDX.Spec.Spec1dot7
     case '1.6':
       return CDX.Spec.Spec1dot6
     case '1.5':

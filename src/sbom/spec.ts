@@ -1,7 +1,8 @@
 /** Pure: the CycloneDX versions detbuild writes, and the content-derived serial number (no library needed). */
 import { createHash } from 'node:crypto'
 
-export const SPEC_VERSIONS = ['1.6', '1.5', '1.4'] as const
+/** 1.6 stays the default of `--spec` (src/cli/commands/sbom.ts): some consumers do not read 1.7 yet (docs/formats.md) */
+export const SPEC_VERSIONS = ['1.7', '1.6', '1.5', '1.4'] as const
 export type SpecVersion = (typeof SPEC_VERSIONS)[number]
 
 /** A UUID (RFC 9562 version 8, i.e. custom) made from a sha256 of the BOM content. */

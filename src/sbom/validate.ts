@@ -30,6 +30,8 @@ type CompiledValidator = ((data: unknown) => boolean) & { errors?: unknown[] | n
 /** Literal paths, so that a bundler (the Action, the bundled CLI) takes the compiled validators in. */
 async function compiledValidator(version: SpecVersion): Promise<CompiledValidator> {
   switch (version) {
+    case '1.7':
+      return (await import('../../schema/cyclonedx/validate-1.7.cjs')).default
     case '1.6':
       return (await import('../../schema/cyclonedx/validate-1.6.cjs')).default
     case '1.5':

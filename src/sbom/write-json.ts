@@ -408,20 +408,43 @@ function componentJson(
 }
 
 const SCHEMA_URL: Record<SpecVersion, string> = {
+  '1.7': 'http://cyclonedx.org/schema/bom-1.7.schema.json',
   '1.6': 'http://cyclonedx.org/schema/bom-1.6.schema.json',
   '1.5': 'http://cyclonedx.org/schema/bom-1.5.schema.json',
   '1.4': 'http://cyclonedx.org/schema/bom-1.4.schema.json',
 }
 
 /**
- * Writes the SBOM: every selected package once (bom-ref = purl), the full dependency graph, metadata;
- * the serial number is derived from the content without it (the rule of serialize.ts).
+ * The resolved inventory as a CycloneDX document object (no serial number yet): every selected package
+ * once (bom-ref = purl), nested components, the full dependency graph, metadata. This object is what
+ * every format is written from (CycloneDX JSON here, SPDX 2.3 and 3.0.1 in spdx*.ts): the grouping,
+ * licence, hash, supplier and edge decisions are made once.
+ */
+export interface BomDocument {
+  doc: Record<string, unknown>
+  componentCount: number
+  dependencyEdges: number
+  root: { version: string; purl: string }
+}
+
+/**
+ * Writes the SBOM (see {@link buildBomDocument}); the serial number is derived from the content without
+ * it (the rule of serialize.ts).
  */
 export function writeJsonBom(
   inventory: Inventory,
   selection: Selection,
   options: JsonBomOptions,
 ): WrittenJsonBom {
+  return serializeBomDocument(buildBomDocument(inventory, selection, options))
+}
+
+/** The resolved inventory as a CycloneDX document object of `options.spec`. */
+export function buildBomDocument(
+  inventory: Inventory,
+  selection: Selection,
+  options: JsonBomOptions,
+): BomDocument {
   const included = [...selection.included].map((k) => inventory.nodes.get(k)!)
   const groups = new Map<string, Group>()
   for (const n of included) {
@@ -526,6 +549,17 @@ export function writeJsonBom(
     dependencies,
     compositions: incompleteComposition(inventory, refOf),
   }
+  return {
+    doc,
+    componentCount: groups.size + nestedCount,
+    dependencyEdges,
+    root: { version: selection.root.version, purl: rootPurl },
+  }
+}
+
+/** The document's JSON text with its content-derived serial number. */
+export function serializeBomDocument(built: BomDocument): WrittenJsonBom {
+  const { doc } = built
   // The serial is a hash of the compact JSON of the document without it; it then takes its place after
   // `version`. The document is written once, indented: the compact bytes are that text without its
   // indentation (a third of the cost of a second JSON.stringify of a 27 MB document), and the serial's
@@ -538,9 +572,9 @@ export function writeJsonBom(
   return {
     json: `${unsigned.slice(0, after)}  "serialNumber": ${JSON.stringify(serialNumber)},\n${unsigned.slice(after)}\n`,
     serialNumber,
-    componentCount: groups.size + nestedCount,
-    dependencyEdges,
-    root: { version: selection.root.version, purl: rootPurl },
+    componentCount: built.componentCount,
+    dependencyEdges: built.dependencyEdges,
+    root: built.root,
   }
 }
 

@@ -18,7 +18,6 @@ import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { useEnvProxy } from '../util/env-proxy.ts'
 import { exists, readTextFile, toPosixRelative, writeFileAtomic } from '../util/fs.ts'
-import { parseJson } from '../util/json-parse.ts'
 import type { Logger } from '../util/log.ts'
 import { plural } from '../util/plural.ts'
 import { redactDeep } from '../util/redact.ts'
@@ -42,7 +41,7 @@ import { DefaultOsvUrl, OsvClient, type OsvClientOptions, toOsvEndpoint } from '
 import { OsvIndex, type RecordMatch } from './osv-index.ts'
 import { OsvFailure, toReason } from './osv-reply.ts'
 import { toAdviceText, toEnrichedSbom, toMarkdown, toSarif, toStatement } from './outputs.ts'
-import { toDirectsOf, toSbomInput } from './sbom-input.ts'
+import { parseSbomText, toDirectsOf, toSbomInput } from './sbom-input.ts'
 import { applySuppressions, type IgnoreEntry, toDetbuildIgnore, toOsvScannerIgnore } from './suppressions.ts'
 import type {
   Finding,
@@ -181,7 +180,8 @@ async function loadScanInputs(o: ScanOptions): Promise<ScanInputs> {
     )
   }
   const sbomText = await readTextFile(sbomPath, 'SCAN_SBOM_MISSING', sbomDisplay)
-  const sbomRaw = parseJson(sbomText, sbomDisplay, 'SCAN_SBOM_INVALID') as Record<string, unknown>
+  // CycloneDX or SPDX, detected from the content, in CycloneDX shape (src/sbom/read-any.ts)
+  const sbomRaw = parseSbomText(sbomText, sbomDisplay)
   const ecosystems = o.ecosystems ?? defaultEcosystems
   const input = toSbomInput(sbomRaw, sbomDisplay, ecosystems)
 

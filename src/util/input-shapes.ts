@@ -2,7 +2,7 @@
 import { describeJsonType } from './json-parse.ts'
 
 /** The CycloneDX versions detbuild reads (the ones it writes and validates against). */
-export const READABLE_SPEC_VERSIONS = ['1.4', '1.5', '1.6'] as const
+export const READABLE_SPEC_VERSIONS = ['1.4', '1.5', '1.6', '1.7'] as const
 
 /** Why an SBOM's `specVersion` cannot be read, or undefined when it can. */
 export function specVersionProblem(value: unknown): string | undefined {

@@ -11,6 +11,8 @@ export const WorkspaceFiles = {
   artifactsDir: 'artifacts',
   sbomJson: 'sbom.cdx.json',
   sbomXml: 'sbom.cdx.xml',
+  sbomSpdx: 'sbom.spdx.json',
+  sbomSpdx3: 'sbom.spdx3.jsonld',
   vulns: 'vulns.json',
   vulnsSarif: 'vulns.sarif',
   vulnsMarkdown: 'vulns.md',

@@ -1,5 +1,5 @@
 /**
- * The SBOM of a Go project from source, end to end: schema-valid CycloneDX (JSON and XML, 1.4–1.6)
+ * The SBOM of a Go project from source, end to end: schema-valid CycloneDX (JSON and XML, 1.4–1.7)
  * from real go.mod/go.sum files, the same bytes from the direct JSON writer and from the CycloneDX
  * library path, the same bytes on a second run; h1 hashes never written as SHA-256; a mixed folder
  * (package.json + go.mod) as one SBOM or one ecosystem with --ecosystem; nested components; the CLI.

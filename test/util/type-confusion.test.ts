@@ -229,7 +229,7 @@ for (const [name, change, why] of [
     (b: Json) => {
       b.specVersion = '1.3'
     },
-    /specVersion must be one of 1\.4, 1\.5, 1\.6, not "1\.3"/,
+    /specVersion must be one of 1\.4, 1\.5, 1\.6, 1\.7, not "1\.3"/,
   ],
   [
     'specVersion 2.0',

@@ -54,7 +54,10 @@ export const register: RegisterCommand = (program: Command, registrar) => {
     )
     .option('--vex <file>', 'OpenVEX or CycloneDX VEX document with exceptions (repeatable)', collect)
     .option('--warn-only', 'report failing rules without failing (exit 0)', false)
-    .option('--sbom <file>', 'CycloneDX JSON SBOM (default: <out>/sbom.cdx.json)')
+    .option(
+      '--sbom <file>',
+      'SBOM: CycloneDX JSON, SPDX 2.3 JSON or SPDX 3.0.1 JSON-LD, detected from the content (default: <out>/sbom.cdx.json)',
+    )
     .option('--vulns <file>', 'scan results (default: <out>/vulns.json)')
     .option('--build-manifest <file>', 'build manifest (default: <out>/build.json)')
     .option('--signatures <file>', 'signature list (default: <out>/signatures.json)')

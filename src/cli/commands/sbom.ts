@@ -6,8 +6,8 @@ import type { RegisterCommand } from '../context.ts'
 
 interface SbomFlags {
   from: 'lockfile' | 'installed'
-  format: 'json' | 'xml' | 'both'
-  spec: '1.6' | '1.5' | '1.4'
+  format: string[]
+  spec: '1.7' | '1.6' | '1.5' | '1.4'
   omit: string[]
   workspace: string[]
   validate: boolean
@@ -30,18 +30,28 @@ export const register: RegisterCommand = (program, { wrap }) => {
     .description(
       'Reads the dependency tree (a v2/v3 lockfile directly, a v1 lockfile or installed node_modules with\n' +
         '@npmcli/arborist; a Go module from go.mod and go.sum) and writes a ' +
-        'schema-valid, byte-reproducible CycloneDX SBOM to <out>/sbom.cdx.json (and .xml).',
+        'schema-valid, byte-reproducible CycloneDX SBOM to <out>/sbom.cdx.json (and .xml); with --format, the\n' +
+        'same inventory as SPDX 2.3 (sbom.spdx.json) and SPDX 3.0.1 (sbom.spdx3.jsonld) too.',
     )
     .addOption(
       new Option('--from <source>', 'read the lockfile or the installed tree')
         .choices(['lockfile', 'installed'])
         .default('lockfile'),
     )
-    .addOption(
-      new Option('--format <format>', 'output format').choices(['json', 'xml', 'both']).default('json'),
+    // output formats (docs/formats.md): one inventory, several encodings
+    .option(
+      '--format <formats>',
+      'cyclonedx-json (default), cyclonedx-xml, spdx-json (SPDX 2.3), spdx3-jsonld (SPDX 3.0.1); comma-separated, repeatable (json, xml, both: the CycloneDX ones)',
+      collect,
+      [],
     )
     .addOption(
-      new Option('--spec <version>', 'CycloneDX spec version').choices(['1.6', '1.5', '1.4']).default('1.6'),
+      new Option(
+        '--spec <version>',
+        'CycloneDX spec version (1.6 stays the default: some consumers do not read 1.7 yet)',
+      )
+        .choices(['1.7', '1.6', '1.5', '1.4'])
+        .default('1.6'),
     )
     .option(
       '--omit <types>',
@@ -88,11 +98,14 @@ export const register: RegisterCommand = (program, { wrap }) => {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  detbuild sbom\n  detbuild sbom --omit dev --format both\n  detbuild sbom -w @acme/api --spec 1.5\n  detbuild sbom --supplier registry\n  detbuild sbom --ecosystem go --go-list',
+      '\nExamples:\n  detbuild sbom\n  detbuild sbom --omit dev --format both\n  detbuild sbom --format cyclonedx-json,spdx-json,spdx3-jsonld --spec 1.7\n  detbuild sbom -w @acme/api --spec 1.5\n  detbuild sbom --supplier registry\n  detbuild sbom --ecosystem go --go-list',
     )
     .action(
       wrap<SbomFlags>(async (flags, { globals, log, resolveContext }) => {
-        const { runSbom, OMIT_TYPES, REGISTRY_METADATA_FOLDER } = await import('../../sbom/index.ts')
+        const { runSbom, OMIT_TYPES, REGISTRY_METADATA_FOLDER, parseFormats } = await import(
+          '../../sbom/index.ts'
+        )
+        const formats = parseFormats(flags.format)
         const { SOURCE_DATE_SHOWN } = await import('../../config/index.ts')
         const omit = flags.omit
           .flatMap((o) => o.split(','))
@@ -118,8 +131,9 @@ export const register: RegisterCommand = (program, { wrap }) => {
           cwd: globals.cwd,
           out: globals.out,
           from: flags.from,
-          format: flags.format,
+          format: formats.cyclonedx,
           spec: flags.spec,
+          ...(formats.spdx.length > 0 ? { spdx: formats.spdx } : {}),
           omit: omit as never,
           workspaces: flags.workspace,
           validate: flags.validate,
@@ -134,10 +148,20 @@ export const register: RegisterCommand = (program, { wrap }) => {
           ...(flags.binary.length > 0 ? { binaries: flags.binary } : {}),
         })
         const rel = (f: string) => path.relative(process.cwd(), f) || f
-        const valid = result.validation.json.ok === true ? 'schema-valid' : 'not validated'
+        const v = result.validation
+        const valid = (o: { ok: unknown } | undefined) => (o?.ok === true ? 'schema-valid' : 'not validated')
+        const cdxValid = formats.cyclonedx === 'xml' ? valid(v.xml) : valid(v.json)
         const text = [
           `SBOM of ${result.root.name}@${result.root.version}: ${plural(result.components, 'component')}, ${plural(result.dependencyEdges, 'dependency edge')}`,
-          `CycloneDX ${result.specVersion}, ${valid}, serial ${result.serialNumber}, timestamp ${result.timestamp} (${from})`,
+          ...(formats.cyclonedx === 'none'
+            ? []
+            : [
+                `CycloneDX ${result.specVersion}, ${cdxValid}, serial ${result.serialNumber}, timestamp ${result.timestamp} (${from})`,
+              ]),
+          ...formats.spdx.map(
+            (s) =>
+              `SPDX ${s}, ${valid(v[`spdx-${s}`])}, created ${result.timestamp.replace(/\.\d+Z$/, 'Z')} (${from})`,
+          ),
           ...(result.supplier.source === 'none'
             ? []
             : [

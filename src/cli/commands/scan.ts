@@ -30,7 +30,10 @@ export const register: RegisterCommand = (program, registrar) => {
   program
     .command('scan')
     .description('check every SBOM component against OSV (API or offline export) and report vulnerabilities')
-    .option('--sbom <file>', 'CycloneDX JSON SBOM to scan (default: <out>/sbom.cdx.json)')
+    .option(
+      '--sbom <file>',
+      'SBOM to scan: CycloneDX JSON, SPDX 2.3 JSON or SPDX 3.0.1 JSON-LD, detected from the content (default: <out>/sbom.cdx.json)',
+    )
     .option(
       '--offline-db <path>',
       'OSV export: a zip of OSV records (e.g. npm/all.zip) or a folder of OSV JSON files',
