@@ -13,9 +13,9 @@ import { licenseRules } from './rules-licenses.ts'
 import { packageRules } from './rules-packages.ts'
 import { profileRules, profileScores } from './rules-profiles.ts'
 import { sbomRules } from './rules-sbom.ts'
-import { coverageSummary } from './score.ts'
 import { signingRules } from './rules-signing.ts'
 import { vulnerabilityRules } from './rules-vulnerabilities.ts'
+import { coverageSummary } from './score.ts'
 import type {
   ExceptionReport,
   Policy,

@@ -107,7 +107,9 @@ function producerOf(c: Obj): string | undefined {
     entityName(c.manufacturer) ??
     str(c.publisher) ??
     str(c.author) ??
-    list(c.authors).map(entityName).find((x) => x !== undefined)
+    list(c.authors)
+      .map(entityName)
+      .find((x) => x !== undefined)
   )
 }
 
@@ -149,7 +151,11 @@ const CISA_ELEMENTS: ProfileElement[] = [
     check: (sbom: SbomView) => {
       const m = metadataOf(sbom)
       const a =
-        list(m.authors).map(entityName).find((x) => x) ?? entityName(m.manufacturer) ?? entityName(m.manufacture)
+        list(m.authors)
+          .map(entityName)
+          .find((x) => x) ??
+        entityName(m.manufacturer) ??
+        entityName(m.manufacture)
       return a ? undefined : 'metadata names no author (metadata.authors or metadata.manufacturer)'
     },
   },
@@ -365,14 +371,17 @@ const BSI_ELEMENTS: ProfileElement[] = [
     cite: `${BSI} §5.2.2`,
     scope: 'component',
     check: (c: ComponentView) =>
-      hasLicence(c.raw, 'concluded') ? undefined : 'no distribution licence (licence acknowledgement "concluded")',
+      hasLicence(c.raw, 'concluded')
+        ? undefined
+        : 'no distribution licence (licence acknowledgement "concluded")',
   },
   {
     id: 'original-licences',
     name: 'Original licences',
     cite: `${BSI} §5.2.2`,
     scope: 'component',
-    check: (c: ComponentView) => (hasLicence(c.raw, 'declared') ? undefined : 'no original (declared) licence'),
+    check: (c: ComponentView) =>
+      hasLicence(c.raw, 'declared') ? undefined : 'no original (declared) licence',
   },
   {
     id: 'hash',
@@ -488,7 +497,15 @@ export function scoreProfile(sbom: SbomView, profile: ProfileName, options: Scor
       if (e.scope === 'document') {
         const why = (e.check as Check<SbomView>)(sbom, sbom)
         if (why) missing.push({ subject: 'SBOM', detail: why })
-        return { id: e.id, name: e.name, cite: e.cite, scope: e.scope, checked: 1, present: why ? 0 : 1, missing }
+        return {
+          id: e.id,
+          name: e.name,
+          cite: e.cite,
+          scope: e.scope,
+          checked: 1,
+          present: why ? 0 : 1,
+          missing,
+        }
       }
       for (const c of comps) {
         const why = (e.check as Check<ComponentView>)(c, sbom)

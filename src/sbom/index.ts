@@ -16,6 +16,7 @@ import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
+import { lifecycleOf } from './completeness.ts'
 import { projectEcosystems, readProjectInventory } from './mixed.ts'
 import type { OmitType } from './model.ts'
 import { selectPackages } from './select.ts'
@@ -171,6 +172,7 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   const supplier = summarize(source, suppliers, selection, inventory, ecosystem.toPurl, registry, options)
   const timestamp = new Date(options.sourceDateEpoch * 1000)
   const tool = { name: 'detbuild', version: VERSION }
+  const lifecycle = lifecycleOf(options.from, options.binaries !== undefined && options.binaries.length > 0)
   const root = { name: inventory.nodes.get(selection.root.key)!.name }
   if (options.format === 'json') {
     // JSON only: written directly, without loading the CycloneDX library (write-json.ts)
@@ -180,6 +182,7 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
       toPurl: ecosystem.toPurl,
       spec: options.spec,
       suppliers,
+      lifecycle,
     })
     return {
       inventory,
@@ -199,6 +202,7 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
     tool,
     toPurl: ecosystem.toPurl,
     suppliers,
+    lifecycle,
   })
   const serialized = serializeBom(bom, options.spec, true, compositions)
   const doc = JSON.parse(serialized.json) as { dependencies?: Array<{ dependsOn?: string[] }> }

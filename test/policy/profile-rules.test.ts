@@ -129,7 +129,10 @@ const BREAK: Record<ProfileName, Record<string, () => Obj>> = {
     'distribution-licences': () =>
       fullSbom({ ...fullComponent(), licenses: [{ license: { id: 'WTFPL', acknowledgement: 'declared' } }] }),
     'original-licences': () =>
-      fullSbom({ ...fullComponent(), licenses: [{ license: { id: 'WTFPL', acknowledgement: 'concluded' } }] }),
+      fullSbom({
+        ...fullComponent(),
+        licenses: [{ license: { id: 'WTFPL', acknowledgement: 'concluded' } }],
+      }),
     hash: () =>
       fullSbom({
         ...fullComponent(),
@@ -188,8 +191,12 @@ for (const profile of Object.keys(PROFILES) as ProfileName[]) {
         assert.ok(v.length > 0)
         for (const x of v) {
           assert.equal(x.element, element.name)
-          assert.match(String(x.message), new RegExp(`'${element.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`))
-          if (element.scope === 'component') assert.match(String(x.message), /^(pkg:npm\/)?left-pad@1\.3\.0: /)
+          assert.match(
+            String(x.message),
+            new RegExp(`'${element.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`),
+          )
+          if (element.scope === 'component')
+            assert.match(String(x.message), /^(pkg:npm\/)?left-pad@1\.3\.0: /)
           else assert.match(String(x.message), /^SBOM: /)
         }
         assert.equal(result.verdict, 'fail')

@@ -34,12 +34,12 @@ function bothWays(
   spec: SpecVersion,
 ): { library: string; direct: string; edges: [number, number]; count: [number, number] } {
   const selection = selectPackages(inventory, { omit: new Set(omit), workspaces })
-  const { bom, componentCount } = toBom(inventory, selection, {
+  const { bom, componentCount, compositions } = toBom(inventory, selection, {
     timestamp,
     tool,
     toPurl: npmEcosystem.toPurl,
   })
-  const library = serializeBom(bom, spec, false)
+  const library = serializeBom(bom, spec, false, compositions)
   const direct = writeJsonBom(inventory, selection, { timestamp, tool, toPurl: npmEcosystem.toPurl, spec })
   const doc = JSON.parse(library.json) as { dependencies: Array<{ dependsOn?: string[] }> }
   const edges = doc.dependencies.reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0)
@@ -327,8 +327,13 @@ test('suppliers: the direct JSON writer gives the library path bytes with suppli
     const described = withRegistryManifests(inventory, registry as never)
     const selection = selectPackages(described, { omit: new Set(), workspaces: [] })
     for (const spec of SPEC_VERSIONS) {
-      const { bom } = toBom(described, selection, { timestamp, tool, toPurl: npmEcosystem.toPurl, suppliers })
-      const library = serializeBom(bom, spec, false).json
+      const { bom, compositions } = toBom(described, selection, {
+        timestamp,
+        tool,
+        toPurl: npmEcosystem.toPurl,
+        suppliers,
+      })
+      const library = serializeBom(bom, spec, false, compositions).json
       const direct = writeJsonBom(described, selection, {
         timestamp,
         tool,
