@@ -16,7 +16,8 @@
  *   and its CycloneDX mapping (Appendix 8.2): `bsi:component:*` properties, licence `acknowledgement`,
  *   the deployable's hash on the `distribution` external reference.
  */
-import { type ComponentView, isObject, type Obj, type SbomView, str } from './model.ts'
+import { type ComponentView, isObject, type Obj, type SbomView, str, toSbomView } from './model.ts'
+import type { InputFile } from './types.ts'
 
 export const PROFILE_NAMES = ['cisa-2026', 'bsi-tr-03183-2'] as const
 export type ProfileName = (typeof PROFILE_NAMES)[number]
@@ -389,13 +390,13 @@ const BSI_ELEMENTS: ProfileElement[] = [
     cite: `${BSI} §5.2.2`,
     scope: 'component',
     check: (c: ComponentView) =>
-      distribution(c.raw)
-        .flatMap((r) => list(r.hashes))
-        .some((h) => h.alg === 'SHA-512' && str(h.content))
+      // the mapping puts it on the distribution reference; a component's own SHA-512 is the digest of the
+      // component itself (npm: the tarball's, from the lockfile's integrity) and counts as well
+      [...distribution(c.raw).flatMap((r) => list(r.hashes)), ...list(c.raw.hashes)].some(
+        (h) => h.alg === 'SHA-512' && str(h.content),
+      )
         ? undefined
-        : list(c.raw.hashes).some((h) => h.alg === 'SHA-512')
-          ? 'SHA-512 hash not on the distribution reference (externalReferences type "distribution")'
-          : 'no SHA-512 hash',
+        : 'no SHA-512 hash',
   },
   {
     id: 'deployable-uri',
@@ -569,4 +570,29 @@ export function scoreText(scores: readonly ProfileScore[]): string {
       lines.push(`  ${e.missing.length === 0 ? 'ok  ' : 'MISS'}  ${e.id.padEnd(width)}  ${coverageText(e)}`)
   }
   return `${lines.join('\n')}\n`
+}
+
+/** Every shipped profile's coverage of a CycloneDX SBOM (`detbuild sbom --score`); throws InputError on a non-SBOM. */
+export function scoreSbom(data: unknown, file: InputFile, options: ScoreOptions = {}): ProfileScore[] {
+  const view = toSbomView(data, file)
+  return PROFILE_NAMES.map((p) => scoreProfile(view, p, options))
+}
+
+/**
+ * `sbom-score.json`: the coverage of every profile and, per element, what misses it (components by
+ * purl or label, or `SBOM`). Sorted keys when written (stableJson); the lists keep the SBOM's order.
+ */
+export function scoreDocument(scores: readonly ProfileScore[], sbom: InputFile): Record<string, unknown> {
+  return {
+    schemaVersion: 1,
+    sbom,
+    profiles: scores.map((s) => ({
+      ...coverageSummary(s),
+      missing: Object.fromEntries(
+        s.elements
+          .filter((e) => e.missing.length > 0)
+          .map((e) => [e.id, e.missing.map((m) => `${m.subject}: ${m.detail}`)]),
+      ),
+    })),
+  }
 }

@@ -22,6 +22,12 @@ export function lifecycleOf(source: 'lockfile' | 'installed', binaries: boolean)
   return source === 'lockfile' ? 'pre-build' : 'build'
 }
 
+/** The SBOM's author (`sbom --author "Name <e-mail>"`): CISA "SBOM Author", BSI "Creator of the SBOM". */
+export interface SbomAuthor {
+  name: string
+  email?: string | undefined
+}
+
 /** The BSI TR-03183-2 v2.1.0 §5.2.2 file properties, as its CycloneDX mapping names them. */
 export const BSI_PROPERTIES = {
   filename: 'bsi:component:filename',
@@ -32,27 +38,35 @@ export const BSI_PROPERTIES = {
 
 /**
  * A component's BSI file properties, only where the file is known: an npm package resolved to a tarball
- * (`<name>-<version>.tgz`: an archive, not executable itself, with a known structure — package/ and its
- * package.json). Nothing for the root, workspaces, links, git dependencies or other ecosystems' nodes:
- * no file is claimed where none was seen.
+ * (`resolved` ends in .tgz), or a registry package pinned by its tarball's integrity whose lockfile leaves
+ * the URL out (npm's `omit-lockfile-registry-resolved`): the registry serves it as
+ * `<name without scope>-<version>.tgz`. Such a file is an archive, not executable itself, with a known
+ * structure (package/ and its package.json). Nothing for the root, workspaces, links, git dependencies or
+ * other ecosystems' nodes: no file is claimed where none was seen.
  */
 export function bsiProperties(node: InventoryNode): Array<{ name: string; value: string }> {
   if (node.ecosystem !== undefined && node.ecosystem !== 'npm') return []
-  if ((node.kind !== 'registry' && node.kind !== 'remote') || !node.resolved) return []
-  let file: string | undefined
-  try {
-    const url = new URL(node.resolved)
-    file = decodeURIComponent(url.pathname.split('/').pop() ?? '')
-  } catch {
-    return []
-  }
-  if (!file || !/\.(tgz|tar\.gz)$/.test(file) || /[\u0000-\u001f/\\]/.test(file)) return []
+  const file = tarballName(node)
+  if (file === undefined || !/\.(tgz|tar\.gz)$/.test(file) || /[\u0000-\u001f/\\]/.test(file)) return []
   return [
     { name: BSI_PROPERTIES.filename, value: file },
     { name: BSI_PROPERTIES.executable, value: 'non-executable' },
     { name: BSI_PROPERTIES.archive, value: 'archive' },
     { name: BSI_PROPERTIES.structured, value: 'structured' },
   ]
+}
+
+function tarballName(node: InventoryNode): string | undefined {
+  if (node.kind !== 'registry' && node.kind !== 'remote') return undefined
+  if (node.resolved) {
+    try {
+      return decodeURIComponent(new URL(node.resolved).pathname.split('/').pop() ?? '') || undefined
+    } catch {
+      return undefined
+    }
+  }
+  if (node.kind !== 'registry' || !node.integrity || !node.version) return undefined
+  return `${node.name.split('/').pop()}-${node.version}.tgz`
 }
 
 /**

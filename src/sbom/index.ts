@@ -16,7 +16,7 @@ import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
-import { lifecycleOf } from './completeness.ts'
+import { lifecycleOf, type SbomAuthor } from './completeness.ts'
 import { projectEcosystems, readProjectInventory } from './mixed.ts'
 import type { OmitType } from './model.ts'
 import { selectPackages } from './select.ts'
@@ -74,6 +74,8 @@ export interface SbomOptions {
   offline?: boolean
   /** `--supplier registry`: the environment the step may see (registry settings, HOME, tokens) */
   env?: Readonly<Record<string, string | undefined>>
+  /** `--author`: the SBOM's author (metadata.authors), for the SBOM profiles (docs/profiles.md) */
+  author?: SbomAuthor
 }
 
 /** How the SBOM's suppliers were found (`--json`'s `supplier`). */
@@ -183,6 +185,7 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
       spec: options.spec,
       suppliers,
       lifecycle,
+      author: options.author,
     })
     return {
       inventory,
@@ -203,6 +206,7 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
     toPurl: ecosystem.toPurl,
     suppliers,
     lifecycle,
+    author: options.author,
   })
   const serialized = serializeBom(bom, options.spec, true, compositions)
   const doc = JSON.parse(serialized.json) as { dependencies?: Array<{ dependsOn?: string[] }> }

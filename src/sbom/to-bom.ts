@@ -4,7 +4,12 @@ import * as CDX from '@cyclonedx/cyclonedx-library'
 import type { Ecosystem } from '../ecosystems/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
-import { bsiProperties, dependencyCompositions, type LifecyclePhase } from './completeness.ts'
+import {
+  bsiProperties,
+  dependencyCompositions,
+  type LifecyclePhase,
+  type SbomAuthor,
+} from './completeness.ts'
 import type { Inventory, InventoryNode } from './model.ts'
 import { nestedLayout } from './nested.ts'
 import type { Selection } from './select.ts'
@@ -25,6 +30,8 @@ export interface BomOptions {
   suppliers?: SupplierPlan | undefined
   /** `metadata.lifecycles` (1.5+; completeness.ts lifecycleOf); default `build` */
   lifecycle?: LifecyclePhase | undefined
+  /** `metadata.authors` (completeness.ts SbomAuthor); none without */
+  author?: SbomAuthor | undefined
 }
 
 const HASH_ALGORITHMS: Record<string, CDX.Enums.HashAlgorithm> = {
@@ -237,6 +244,10 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
       bomRef: `pkg:npm/${options.tool.name}@${options.tool.version}`,
     }),
   )
+  if (options.author)
+    bom.metadata.authors.add(
+      new Models.OrganizationalContact({ name: options.author.name, email: options.author.email }),
+    )
   bom.metadata.properties.add(new Models.Property('cdx:reproducible', 'true'))
   for (const p of options.suppliers?.properties ?? [])
     bom.metadata.properties.add(new Models.Property(p.name, p.value))

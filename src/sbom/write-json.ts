@@ -20,7 +20,12 @@ import { fixupSpdxId } from '@cyclonedx/cyclonedx-library/SPDX'
 import type { Ecosystem } from '../ecosystems/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
-import { bsiProperties, dependencyCompositions, type LifecyclePhase } from './completeness.ts'
+import {
+  bsiProperties,
+  dependencyCompositions,
+  type LifecyclePhase,
+  type SbomAuthor,
+} from './completeness.ts'
 import type { Inventory, InventoryNode } from './model.ts'
 import { nestedLayout } from './nested.ts'
 import type { Selection } from './select.ts'
@@ -38,6 +43,8 @@ export interface JsonBomOptions {
   suppliers?: SupplierPlan | undefined
   /** `metadata.lifecycles` (1.5+; completeness.ts lifecycleOf); default `build` */
   lifecycle?: LifecyclePhase | undefined
+  /** `metadata.authors` (completeness.ts SbomAuthor); none without */
+  author?: SbomAuthor | undefined
 }
 
 export interface WrittenJsonBom {
@@ -526,6 +533,7 @@ export function writeJsonBom(
                 },
               ],
             },
+      authors: options.author ? [{ name: options.author.name, email: options.author.email }] : undefined,
       component: rootComponent,
       properties: [{ name: 'cdx:reproducible', value: 'true' }, ...(options.suppliers?.properties ?? [])]
         .sort((a, b) => locale(a.name, b.name) || locale(a.value, b.value))

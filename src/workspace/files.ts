@@ -11,6 +11,8 @@ export const WorkspaceFiles = {
   artifactsDir: 'artifacts',
   sbomJson: 'sbom.cdx.json',
   sbomXml: 'sbom.cdx.xml',
+  /** `detbuild sbom --score`: per-profile coverage of the SBOM (docs/profiles.md) */
+  sbomScore: 'sbom-score.json',
   vulns: 'vulns.json',
   vulnsSarif: 'vulns.sarif',
   vulnsMarkdown: 'vulns.md',

@@ -34,13 +34,23 @@ function bothWays(
   spec: SpecVersion,
 ): { library: string; direct: string; edges: [number, number]; count: [number, number] } {
   const selection = selectPackages(inventory, { omit: new Set(omit), workspaces })
+  // an author on some variants (both writers write metadata.authors the same way)
+  const author = omit.length === 1 ? { name: 'ACME Corp', email: 'sbom@acme.example' } : undefined
   const { bom, componentCount, compositions } = toBom(inventory, selection, {
     timestamp,
     tool,
     toPurl: npmEcosystem.toPurl,
+    author,
   })
   const library = serializeBom(bom, spec, false, compositions)
-  const direct = writeJsonBom(inventory, selection, { timestamp, tool, toPurl: npmEcosystem.toPurl, spec })
+  const direct = writeJsonBom(inventory, selection, {
+    timestamp,
+    tool,
+    toPurl: npmEcosystem.toPurl,
+    spec,
+    author,
+  })
+  if (author) assert.match(direct.json, /"email": "sbom@acme\.example"/)
   const doc = JSON.parse(library.json) as { dependencies: Array<{ dependsOn?: string[] }> }
   const edges = doc.dependencies.reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0)
   assert.equal(direct.serialNumber, library.serialNumber)
