@@ -246,3 +246,42 @@ test('a policy without profiles has no coverage in its result (policy.json uncha
   const result = evaluate({ sbom: { ntia: {} } }, inputs(fullSbom()))
   assert.equal(result.coverage, undefined)
 })
+
+test('BSI hash: a SHA-512 on the component itself (npm: the tarball integrity) counts, a SHA-256 does not', () => {
+  const own = { ...fullComponent(), externalReferences: [{ type: 'source-distribution', url: TARBALL }] }
+  const only = evaluate(
+    { sbom: { profiles: { 'bsi-tr-03183-2': { elements: ['hash'] } } } },
+    inputs(fullSbom(own)),
+  )
+  assert.equal(rule(only, 'sbom.bsi-tr-03183-2.hash').status, 'pass')
+  const weak = evaluate(
+    { sbom: { profiles: { 'bsi-tr-03183-2': { elements: ['hash'] } } } },
+    inputs(fullSbom({ ...own, hashes: [{ alg: 'SHA-256', content: 'b'.repeat(64) }] })),
+  )
+  assert.equal(rule(weak, 'sbom.bsi-tr-03183-2.hash').status, 'fail')
+})
+
+test('a hostile SBOM: profile rules read wrong shapes as missing, never throw', () => {
+  const hostile = fullSbom({
+    ...fullComponent(),
+    properties: 'x',
+    licenses: [null, 1, { license: 'MIT' }],
+    externalReferences: { type: 'distribution' },
+    hashes: [{ alg: 5 }],
+    supplier: ['x'],
+  })
+  ;(hostile.metadata as Obj).lifecycles = 'build'
+  ;(hostile.metadata as Obj).tools = 'detbuild'
+  hostile.compositions = [{ aggregate: 'complete', dependencies: 'all' }]
+  const result = evaluate({ sbom: { profiles: { 'cisa-2026': {}, 'bsi-tr-03183-2': {} } } }, inputs(hostile))
+  const failed = result.rules.filter((r) => r.status === 'fail').map((r) => r.id)
+  for (const id of [
+    'sbom.cisa-2026.tool-name',
+    'sbom.cisa-2026.generation-context',
+    'sbom.cisa-2026.component-hash',
+    'sbom.cisa-2026.license',
+    'sbom.cisa-2026.known-unknowns',
+    'sbom.bsi-tr-03183-2.filename',
+  ])
+    assert.ok(failed.includes(id), `${id} fails on a hostile shape (${failed.join(', ')})`)
+})
