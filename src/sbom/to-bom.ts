@@ -14,7 +14,7 @@ import type { Inventory, InventoryNode } from './model.ts'
 import { nestedLayout } from './nested.ts'
 import type { Selection } from './select.ts'
 import type { Compositions } from './serialize.ts'
-import { SUPPLIER_PROPERTY, type SupplierPlan } from './supplier.ts'
+import { SUPPLIER_PROPERTY, type SupplierFacts, type SupplierPlan } from './supplier.ts'
 import { uniqueProperties } from './write-json.ts'
 
 const { Models, Enums } = CDX
@@ -127,10 +127,18 @@ function makeComponent(
   const supplied = suppliers?.byKey.get(first.key)
   if (supplied) {
     props.add(new Models.Property(SUPPLIER_PROPERTY, supplied.source))
-    if (supplied.supplier) component.supplier = new Models.OrganizationalEntity({ name: supplied.supplier })
+    if (supplied.supplier) component.supplier = supplierEntity(supplied)
     if (supplied.publisher) component.publisher = supplied.publisher
   }
   return component
+}
+
+/** The supplier entity: its name and, when plain (supplier.ts personContact), the author's URL and e-mail. */
+function supplierEntity(s: SupplierFacts): CDX.Models.OrganizationalEntity {
+  const entity = new Models.OrganizationalEntity({ name: s.supplier })
+  if (s.contact?.url) entity.url.add(s.contact.url)
+  if (s.contact?.email) entity.contact.add(new Models.OrganizationalContact({ email: s.contact.email }))
+  return entity
 }
 
 /** A component of a node another ecosystem read: its name, version, purl, scope and own properties only. */
@@ -151,7 +159,7 @@ function foreignComponent(
   const supplied = suppliers?.byKey.get(first.key)
   if (supplied) {
     component.properties.add(new Models.Property(SUPPLIER_PROPERTY, supplied.source))
-    if (supplied.supplier) component.supplier = new Models.OrganizationalEntity({ name: supplied.supplier })
+    if (supplied.supplier) component.supplier = supplierEntity(supplied)
     if (supplied.publisher) component.publisher = supplied.publisher
   }
   return component

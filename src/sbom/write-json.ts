@@ -399,7 +399,13 @@ function componentJson(
     group: (built ? splitGroup : undefined) || undefined,
     version: version.length > 0 ? version : undefined,
     'bom-ref': (group.ref ?? group.purl) || undefined,
-    supplier: supplied?.supplier ? { name: supplied.supplier } : undefined,
+    supplier: supplied?.supplier
+      ? {
+          name: supplied.supplier,
+          url: supplied.contact?.url ? [supplied.contact.url] : undefined,
+          contact: supplied.contact?.email ? [{ email: supplied.contact.email }] : undefined,
+        }
+      : undefined,
     author: author || undefined,
     publisher: supplied?.publisher || undefined,
     description: description || undefined,

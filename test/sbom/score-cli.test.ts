@@ -135,3 +135,27 @@ describe('policy --policy <profile> on a fixture SBOM', () => {
     assert.match(ntia.stdout, /sbom\.ntia\.author +ACME SBOM team \(metadata\.authors\)/)
   })
 })
+
+test('personContact keeps only plain e-mails and http(s) URLs (both writers emit them unchanged)', async () => {
+  const { personContact } = await import('../../src/sbom/supplier.ts')
+  assert.deepEqual(personContact('Jane <jane@example.org> (https://jane.example/x)'), {
+    email: 'jane@example.org',
+    url: 'https://jane.example/x',
+  })
+  assert.deepEqual(personContact({ name: 'J', email: 'j@example.org' }), {
+    email: 'j@example.org',
+    url: undefined,
+  })
+  for (const hostile of [
+    { email: 'a b@example.org' },
+    { email: 'x@y' },
+    { url: 'javascript:alert(1)' },
+    { url: 'https://x.example/a b' },
+    { url: 'https://x.example/"q"' },
+    { email: ['a@example.org'] },
+    'Name <not an email> (ftp://x)',
+    null,
+    42,
+  ])
+    assert.equal(personContact(hostile), undefined, JSON.stringify(hostile))
+})
