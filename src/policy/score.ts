@@ -51,6 +51,12 @@ const reachable = (v: unknown): boolean => {
     list(v.contact).some((c) => str(c.email) !== undefined)
   )
 }
+/**
+ * A Go module's go.sum `h1:` (property `detbuild:go:h1`): Go's dirhash "Hash1", SHA-256 over the module's
+ * file list and digests — a named algorithm and a value pinning the whole module (as for `sbom.hashes`),
+ * though no digest of one file, so it does not count as BSI's SHA-512 of the deployable.
+ */
+const GO_H1 = /^h1:[A-Za-z0-9+/]{43}=$/
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/
 
 function metadataOf(sbom: SbomView): Obj {
@@ -258,7 +264,7 @@ const CISA_ELEMENTS: ProfileElement[] = [
     check: (c: ComponentView) =>
       [...list(c.raw.hashes), ...distribution(c.raw).flatMap((r) => list(r.hashes))].some(
         (h) => str(h.alg) && str(h.content),
-      )
+      ) || GO_H1.test(prop(c.raw, 'detbuild:go:h1') ?? '')
         ? undefined
         : 'no hash (algorithm and value)',
   },

@@ -285,3 +285,26 @@ test('a hostile SBOM: profile rules read wrong shapes as missing, never throw', 
   ])
     assert.ok(failed.includes(id), `${id} fails on a hostile shape (${failed.join(', ')})`)
 })
+
+test("CISA component hash: a Go module's go.sum h1 counts (named algorithm and value); BSI's SHA-512 does not", () => {
+  const go = {
+    ...without(fullComponent(), 'hashes'),
+    externalReferences: [],
+    properties: [{ name: 'detbuild:go:h1', value: `h1:${'A'.repeat(43)}=` }],
+  }
+  const result = evaluate(
+    {
+      sbom: {
+        profiles: { 'cisa-2026': { elements: ['component-hash'] }, 'bsi-tr-03183-2': { elements: ['hash'] } },
+      },
+    },
+    inputs(fullSbom(go)),
+  )
+  assert.equal(rule(result, 'sbom.cisa-2026.component-hash').status, 'pass')
+  assert.equal(rule(result, 'sbom.bsi-tr-03183-2.hash').status, 'fail')
+  const bad = evaluate(
+    { sbom: { profiles: { 'cisa-2026': { elements: ['component-hash'] } } } },
+    inputs(fullSbom({ ...go, properties: [{ name: 'detbuild:go:h1', value: 'h1:short=' }] })),
+  )
+  assert.equal(rule(bad, 'sbom.cisa-2026.component-hash').status, 'fail')
+})
