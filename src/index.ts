@@ -42,3 +42,4 @@ export {
 export { createLogger, type Logger, type LoggerOptions } from './util/log.ts'
 export { type VerifyArtifactOptions, type VerifyResult, verifyArtifact } from './verify/index.ts'
 export { VERSION } from './version.ts'
+export { scoreSbom, scoreText } from './policy/index.ts'
