@@ -28,7 +28,13 @@ export {
   type VerifyEvidenceResult,
   verifyEvidence,
 } from './evidence/index.ts'
-export { type RunPolicyOptions, type RunPolicyResult, runPolicy } from './policy/index.ts'
+export {
+  type RunPolicyOptions,
+  type RunPolicyResult,
+  runPolicy,
+  scoreSbom,
+  scoreText,
+} from './policy/index.ts'
 export { type PipelineHooks, type RunOptions, runDetbuild } from './run/index.ts'
 export { runSbom, type SbomOptions, type SbomResult } from './sbom/index.ts'
 export { runScan, type ScanOptions, type ScanResult } from './scan/index.ts'
@@ -42,4 +48,3 @@ export {
 export { createLogger, type Logger, type LoggerOptions } from './util/log.ts'
 export { type VerifyArtifactOptions, type VerifyResult, verifyArtifact } from './verify/index.ts'
 export { VERSION } from './version.ts'
-export { scoreSbom, scoreText } from './policy/index.ts'
