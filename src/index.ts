@@ -36,7 +36,13 @@ export {
   verifyVerificationSummary,
   writeVerificationSummary,
 } from './evidence/index.ts'
-export { type RunPolicyOptions, type RunPolicyResult, runPolicy } from './policy/index.ts'
+export {
+  type RunPolicyOptions,
+  type RunPolicyResult,
+  runPolicy,
+  scoreSbom,
+  scoreText,
+} from './policy/index.ts'
 export {
   type ReportInput,
   type ReportOptions,

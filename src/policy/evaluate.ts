@@ -11,9 +11,11 @@ import { finalize, type RuleDraft } from './rule.ts'
 import { buildRules } from './rules-build.ts'
 import { licenseRules } from './rules-licenses.ts'
 import { packageRules } from './rules-packages.ts'
+import { profileRules, profileScores } from './rules-profiles.ts'
 import { sbomRules } from './rules-sbom.ts'
 import { signingRules } from './rules-signing.ts'
 import { vulnerabilityRules } from './rules-vulnerabilities.ts'
+import { coverageSummary } from './score.ts'
 import type {
   ExceptionReport,
   Policy,
@@ -64,11 +66,13 @@ export function evaluatePolicy(policy: Policy, inputs: PolicyInputs, options: Ev
     book,
     now: options.now,
   }
+  const scores = profileScores(ctx)
   const drafts: RuleDraft[] = [
     ...vulnerabilityRules(ctx),
     ...licenseRules(ctx),
     ...packageRules(ctx),
     ...sbomRules(ctx),
+    ...profileRules(ctx, scores),
     ...buildRules(ctx),
     ...signingRules(ctx),
   ]
@@ -110,6 +114,7 @@ export function evaluatePolicy(policy: Policy, inputs: PolicyInputs, options: Ev
     },
     rules,
     exceptions: report,
+    ...(scores.length > 0 ? { coverage: scores.map(coverageSummary) } : {}),
   }
 }
 

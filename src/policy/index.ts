@@ -16,6 +16,7 @@ export { evaluatePolicy } from './evaluate.ts'
 export { POLICIES_DIR, readPolicy, readPolicyInputs } from './policy-files.ts'
 export { matchesPurl } from './purl.ts'
 export { toText } from './render.ts'
+export { scoreDocument, scoreSbom, scoreText } from './score.ts'
 export { signatureTrust } from './signature-trust.ts'
 export type * from './types.ts'
 

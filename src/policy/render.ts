@@ -37,6 +37,10 @@ export function toText(result: PolicyResult, options: { color?: boolean; warnOnl
     if (details.length > MAX_DETAILS)
       lines.push(`  … and ${details.length - MAX_DETAILS} more (see policy.json)`)
   }
+  for (const c of coverageOf(result)) {
+    lines.push('', `coverage ${c.profile}:`)
+    for (const e of c.coverage) lines.push(`  ${e.element.padEnd(24)}  ${e.text}`)
+  }
   const { pass, warn, fail } = result.counts
   lines.push(
     '',
@@ -45,6 +49,16 @@ export function toText(result: PolicyResult, options: { color?: boolean; warnOnl
     }`,
   )
   return `${lines.join('\n')}\n`
+}
+
+interface CoverageView {
+  profile: string
+  coverage: Array<{ element: string; name: string; cite: string; text: string }>
+}
+
+/** policy.json's `coverage` (score.ts coverageSummary), as the renderers read it. */
+function coverageOf(result: PolicyResult): CoverageView[] {
+  return (result.coverage ?? []) as unknown as CoverageView[]
 }
 
 function violationsOf(r: RuleResult): string[] {
@@ -81,6 +95,16 @@ export function toMarkdown(result: PolicyResult): string {
     for (const m of details.slice(0, MAX_DETAILS)) out.push(`- ${cell(m)}`)
     if (details.length > MAX_DETAILS)
       out.push(`- … and ${details.length - MAX_DETAILS} more (see policy.json)`)
+  }
+  for (const c of coverageOf(result)) {
+    out.push(
+      '',
+      `### SBOM profile \`${c.profile}\`: coverage`,
+      '',
+      '| Element | Cited | Coverage |',
+      '| --- | --- | --- |',
+    )
+    for (const e of c.coverage) out.push(`| ${cell(e.name)} | ${cell(e.cite)} | ${cell(e.text)} |`)
   }
   if (result.exceptions.length > 0) {
     out.push(

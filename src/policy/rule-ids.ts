@@ -3,6 +3,7 @@
  * misspelt id would silently waive nothing, so parse-policy.ts rejects ids that are not here (exit 2). A
  * test evaluates every section and checks that each reported id is listed.
  */
+import { PROFILES } from './score.ts'
 import { NTIA_ELEMENTS } from './types.ts'
 
 export const RULE_IDS: readonly string[] = [
@@ -14,6 +15,7 @@ export const RULE_IDS: readonly string[] = [
   'packages.registries',
   ...NTIA_ELEMENTS.map((e) => `sbom.ntia.${e}`),
   'sbom.hashes',
+  ...Object.entries(PROFILES).flatMap(([name, elements]) => elements.map((e) => `sbom.${name}.${e.id}`)),
   'build.reproducible',
   'build.network-isolation',
   'build.sealed',

@@ -67,8 +67,19 @@ export const NTIA_ELEMENTS = [
 ] as const
 export type NtiaElement = (typeof NTIA_ELEMENTS)[number]
 
+/** A shipped SBOM profile's rules (score.ts): which elements, at which level, over which components. */
+export interface ProfilePolicy {
+  level?: Level
+  /** only these elements (ids, e.g. `component-hash`); default every element of the profile */
+  elements?: string[]
+  /** check dev-only components too (default false: they are not shipped) */
+  includeDev?: boolean
+}
+
 export interface SbomPolicy {
   ntia?: { level?: Level; elements?: NtiaElement[] }
+  /** CISA 2026 minimum elements and BSI TR-03183-2 v2.1.0 (docs/profiles.md) */
+  profiles?: { 'cisa-2026'?: ProfilePolicy; 'bsi-tr-03183-2'?: ProfilePolicy }
   hashes?: { level?: Level; minShare?: number; strongOnly?: boolean }
 }
 
@@ -240,4 +251,6 @@ export interface PolicyResult {
   inputs: { sbom: InputFile } & Record<string, InputFile | InputFile[] | null>
   rules: RuleResult[]
   exceptions: ExceptionReport[]
+  /** per enabled SBOM profile: how many components have each element (absent without profiles) */
+  coverage?: Array<Record<string, unknown>>
 }

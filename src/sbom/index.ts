@@ -16,6 +16,7 @@ import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
 import { WorkspaceFiles } from '../workspace/index.ts'
+import { lifecycleOf, type SbomAuthor } from './completeness.ts'
 import { projectEcosystems, readProjectInventory } from './mixed.ts'
 import type { OmitType } from './model.ts'
 import { selectPackages } from './select.ts'
@@ -81,6 +82,8 @@ export interface SbomOptions {
   offline?: boolean
   /** `--supplier registry`: the environment the step may see (registry settings, HOME, tokens) */
   env?: Readonly<Record<string, string | undefined>>
+  /** `--author`: the SBOM's author (metadata.authors), for the SBOM profiles (docs/profiles.md) */
+  author?: SbomAuthor
 }
 
 /** How the SBOM's suppliers were found (`--json`'s `supplier`). */
@@ -184,6 +187,7 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   const supplier = summarize(source, suppliers, selection, inventory, ecosystem.toPurl, registry, options)
   const timestamp = new Date(options.sourceDateEpoch * 1000)
   const tool = { name: 'detbuild', version: VERSION }
+  const lifecycle = lifecycleOf(options.from, options.binaries !== undefined && options.binaries.length > 0)
   const root = { name: inventory.nodes.get(selection.root.key)!.name }
   // the resolved inventory every format is written from (write-json.ts): CycloneDX JSON directly, SPDX
   // from its facts (spdx-facts.ts); XML through the CycloneDX library's model (to-bom.ts)
@@ -196,6 +200,8 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
         toPurl: ecosystem.toPurl,
         spec: options.spec,
         suppliers,
+        lifecycle,
+        author: options.author,
       })
     : undefined
   const spdx =
@@ -222,6 +228,8 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
     tool,
     toPurl: ecosystem.toPurl,
     suppliers,
+    lifecycle,
+    author: options.author,
   })
   const serialized = serializeBom(bom, options.spec, true, compositions)
   const doc = JSON.parse(serialized.json) as { dependencies?: Array<{ dependsOn?: string[] }> }

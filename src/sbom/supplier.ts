@@ -24,6 +24,8 @@ export const SUPPLIER_PROPERTY = 'detbuild:supplier'
 /** One component's supplier facts, as both SBOM writers emit them. */
 export interface SupplierFacts {
   supplier?: string | undefined
+  /** how to reach the supplier (BSI TR-03183-2 "Component creator"): the author's e-mail and URL, when plain */
+  contact?: SupplierContact | undefined
   publisher?: string | undefined
   source: 'manifest' | 'registry' | 'unknown'
 }
@@ -56,6 +58,34 @@ export function personName(value: unknown): string | undefined {
   return undefined
 }
 
+export interface SupplierContact {
+  email?: string | undefined
+  url?: string | undefined
+}
+
+/**
+ * Only plain values are kept, so that both SBOM writers emit them unchanged: an e-mail of the usual
+ * shape and an http(s) URL without characters either writer would escape or refuse.
+ */
+const PLAIN_EMAIL = /^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$/
+const PLAIN_URL = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~/%-]*)?$/
+
+/** A person's e-mail and URL from npm's forms: `"Name <email> (url)"` or `{ name, email, url }`. */
+export function personContact(value: unknown): SupplierContact | undefined {
+  let email: unknown
+  let url: unknown
+  if (typeof value === 'string') {
+    email = /<([^>]*)>/.exec(value)?.[1]
+    url = /\(([^)]*)\)/.exec(value)?.[1]
+  } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    email = (value as Record<string, unknown>).email
+    url = (value as Record<string, unknown>).url
+  }
+  const e = typeof email === 'string' && email.length <= 254 && PLAIN_EMAIL.test(email) ? email : undefined
+  const u = typeof url === 'string' && url.length <= 2048 && PLAIN_URL.test(url) ? url : undefined
+  return e === undefined && u === undefined ? undefined : { email: e, url: u }
+}
+
 /** `name@version`, the key registry metadata is kept under. */
 export const registryKey = (n: { name: string; version: string }) => `${n.name}@${n.version}`
 
@@ -84,8 +114,22 @@ export function toSupplierPlan(inventory: Inventory, registry: RegistryMetadata 
     const publisher = facts?.publisher === undefined ? undefined : clip(facts.publisher)
     const own = personName(node.manifest.author)
     const theirs = facts ? (personName(facts.manifest.author) ?? publisher) : undefined
-    if (own !== undefined) byKey.set(key, { supplier: own, publisher, source: 'manifest' })
-    else if (theirs !== undefined) byKey.set(key, { supplier: theirs, publisher, source: 'registry' })
+    if (own !== undefined)
+      byKey.set(key, {
+        supplier: own,
+        contact: personContact(node.manifest.author),
+        publisher,
+        source: 'manifest',
+      })
+    else if (theirs !== undefined)
+      byKey.set(key, {
+        supplier: theirs,
+        // the contact of the registry's author, not of the publishing account
+        contact:
+          facts && personName(facts.manifest.author) ? personContact(facts.manifest.author) : undefined,
+        publisher,
+        source: 'registry',
+      })
     else byKey.set(key, { source: 'unknown' })
   }
   const properties = registry

@@ -4,12 +4,18 @@ import * as CDX from '@cyclonedx/cyclonedx-library'
 import type { Ecosystem } from '../ecosystems/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
+import {
+  bsiProperties,
+  dependencyCompositions,
+  type LifecyclePhase,
+  type SbomAuthor,
+} from './completeness.ts'
 import type { Inventory, InventoryNode } from './model.ts'
 import { nestedLayout } from './nested.ts'
 import type { Selection } from './select.ts'
 import type { Compositions } from './serialize.ts'
-import { SUPPLIER_PROPERTY, type SupplierPlan } from './supplier.ts'
-import { incompleteComposition, uniqueProperties } from './write-json.ts'
+import { SUPPLIER_PROPERTY, type SupplierFacts, type SupplierPlan } from './supplier.ts'
+import { uniqueProperties } from './write-json.ts'
 
 const { Models, Enums } = CDX
 type Component = CDX.Models.Component
@@ -22,6 +28,10 @@ export interface BomOptions {
   toPurl: Ecosystem['toPurl']
   /** each component's supplier, publisher and `detbuild:supplier` property; none without */
   suppliers?: SupplierPlan | undefined
+  /** `metadata.lifecycles` (1.5+; completeness.ts lifecycleOf); default `build` */
+  lifecycle?: LifecyclePhase | undefined
+  /** `metadata.authors` (completeness.ts SbomAuthor); none without */
+  author?: SbomAuthor | undefined
 }
 
 const HASH_ALGORITHMS: Record<string, CDX.Enums.HashAlgorithm> = {
@@ -113,13 +123,22 @@ function makeComponent(
   flag('private', first.manifest.private === true)
   const paths = uniqueSorted(nodes.flatMap((n) => [n.location, ...(n.linkedFrom ?? [])]))
   for (const p of paths) props.add(new Models.Property('cdx:npm:package:path', p))
+  for (const p of bsiProperties(first)) props.add(new Models.Property(p.name, p.value))
   const supplied = suppliers?.byKey.get(first.key)
   if (supplied) {
     props.add(new Models.Property(SUPPLIER_PROPERTY, supplied.source))
-    if (supplied.supplier) component.supplier = new Models.OrganizationalEntity({ name: supplied.supplier })
+    if (supplied.supplier) component.supplier = supplierEntity(supplied)
     if (supplied.publisher) component.publisher = supplied.publisher
   }
   return component
+}
+
+/** The supplier entity: its name and, when plain (supplier.ts personContact), the author's URL and e-mail. */
+function supplierEntity(s: SupplierFacts): CDX.Models.OrganizationalEntity {
+  const entity = new Models.OrganizationalEntity({ name: s.supplier })
+  if (s.contact?.url) entity.url.add(s.contact.url)
+  if (s.contact?.email) entity.contact.add(new Models.OrganizationalContact({ email: s.contact.email }))
+  return entity
 }
 
 /** A component of a node another ecosystem read: its name, version, purl, scope and own properties only. */
@@ -140,7 +159,7 @@ function foreignComponent(
   const supplied = suppliers?.byKey.get(first.key)
   if (supplied) {
     component.properties.add(new Models.Property(SUPPLIER_PROPERTY, supplied.source))
-    if (supplied.supplier) component.supplier = new Models.OrganizationalEntity({ name: supplied.supplier })
+    if (supplied.supplier) component.supplier = supplierEntity(supplied)
     if (supplied.publisher) component.publisher = supplied.publisher
   }
   return component
@@ -167,6 +186,9 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
   const nestedByKey = new Map<string, Map<string, Component>>()
   const edges = new Map<Component, Set<Component>>()
   let nestedCount = 0
+  // refs whose dependency list lost an edge (omitted or missing dependencies), and nested refs
+  const dropped = new Set<Component>()
+  const nestedAll: string[] = []
   const addNested = (c: Component, group: Group) => {
     if (!group.nodes.some((n) => n.nested !== undefined && n.nested.length > 0)) return
     const layout = nestedLayout(group.nodes, group.purl, options.toPurl)
@@ -174,6 +196,7 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
     for (const g of layout.groups) {
       const inner = makeComponent({ purl: g.purl, nodes: g.nodes }, Enums.ComponentType.Library, undefined)
       inner.bomRef.value = g.ref
+      nestedAll.push(g.ref)
       byRef.set(g.ref, inner)
       c.components.add(inner)
     }
@@ -214,6 +237,7 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
       }
       const to = byKey.get(k)
       if (to && to !== from && (selection.included.has(k) || k === selection.root.key)) set.add(to)
+      else if (!to) dropped.add(from)
     }
     edges.set(from, set)
   }
@@ -221,13 +245,17 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
 
   bom.metadata.timestamp = options.timestamp
   bom.metadata.component = rootComponent
-  bom.metadata.lifecycles.add(Enums.LifecyclePhase.Build)
+  bom.metadata.lifecycles.add((options.lifecycle ?? 'build') as CDX.Enums.LifecyclePhase)
   bom.metadata.tools.components.add(
     new Models.Component(Enums.ComponentType.Application, options.tool.name, {
       version: options.tool.version,
       bomRef: `pkg:npm/${options.tool.name}@${options.tool.version}`,
     }),
   )
+  if (options.author)
+    bom.metadata.authors.add(
+      new Models.OrganizationalContact({ name: options.author.name, email: options.author.email }),
+    )
   bom.metadata.properties.add(new Models.Property('cdx:reproducible', 'true'))
   for (const p of options.suppliers?.properties ?? [])
     bom.metadata.properties.add(new Models.Property(p.name, p.value))
@@ -235,6 +263,11 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
   return {
     bom,
     componentCount: groups.size + nestedCount,
-    compositions: incompleteComposition(inventory, refOf),
+    compositions: dependencyCompositions(
+      inventory,
+      refOf,
+      new Set([...dropped].map((c) => c.bomRef.value ?? '')),
+      nestedAll,
+    ),
   }
 }

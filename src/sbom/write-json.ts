@@ -20,6 +20,12 @@ import { fixupSpdxId } from '@cyclonedx/cyclonedx-library/SPDX'
 import type { Ecosystem } from '../ecosystems/index.ts'
 import { sriToHex } from '../util/digest.ts'
 import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
+import {
+  bsiProperties,
+  dependencyCompositions,
+  type LifecyclePhase,
+  type SbomAuthor,
+} from './completeness.ts'
 import type { Inventory, InventoryNode } from './model.ts'
 import { nestedLayout } from './nested.ts'
 import type { Selection } from './select.ts'
@@ -35,6 +41,10 @@ export interface JsonBomOptions {
   spec: SpecVersion
   /** each component's supplier, publisher and `detbuild:supplier` property; none without (`--supplier none`) */
   suppliers?: SupplierPlan | undefined
+  /** `metadata.lifecycles` (1.5+; completeness.ts lifecycleOf); default `build` */
+  lifecycle?: LifecyclePhase | undefined
+  /** `metadata.authors` (completeness.ts SbomAuthor); none without */
+  author?: SbomAuthor | undefined
 }
 
 export interface WrittenJsonBom {
@@ -378,6 +388,7 @@ function componentJson(
   flag('private', first.manifest.private === true)
   const paths = uniqueSorted(nodes.flatMap((n) => [n.location, ...(n.linkedFrom ?? [])]))
   if (npm) for (const p of paths) props.push({ name: 'cdx:npm:package:path', value: p })
+  for (const p of bsiProperties(first)) props.push(p)
   for (const p of uniqueProperties(nodes)) props.push(p)
   const supplied = suppliers?.byKey.get(first.key)
   if (supplied) props.push({ name: SUPPLIER_PROPERTY, value: supplied.source })
@@ -388,7 +399,13 @@ function componentJson(
     group: (built ? splitGroup : undefined) || undefined,
     version: version.length > 0 ? version : undefined,
     'bom-ref': (group.ref ?? group.purl) || undefined,
-    supplier: supplied?.supplier ? { name: supplied.supplier } : undefined,
+    supplier: supplied?.supplier
+      ? {
+          name: supplied.supplier,
+          url: supplied.contact?.url ? [supplied.contact.url] : undefined,
+          contact: supplied.contact?.email ? [{ email: supplied.contact.email }] : undefined,
+        }
+      : undefined,
     author: author || undefined,
     publisher: supplied?.publisher || undefined,
     description: description || undefined,
@@ -463,12 +480,16 @@ export function buildBomDocument(
   // parent node's key, and their edges
   const nestedRefs = new Map<string, Map<string, string>>()
   const edges = new Map<string, Set<string>>([[rootPurl, new Set()]])
+  // refs whose dependency list lost an edge (omitted or missing dependencies), and nested refs
+  const dropped = new Set<string>()
+  const nestedAll: string[] = []
   let nestedCount = 0
   const withNested = (c: Record<string, unknown>, group: Group) => {
     if (!group.nodes.some((n) => n.nested !== undefined && n.nested.length > 0)) return c
     const layout = nestedLayout(group.nodes, group.purl, options.toPurl)
     for (const n of group.nodes) nestedRefs.set(n.key, layout.refOf)
     for (const [ref, set] of layout.edges) edges.set(ref, set)
+    for (const g of layout.groups) nestedAll.push(g.ref)
     nestedCount += layout.groups.length
     c.components = layout.groups.map((g) => componentJson(g, 'library', false, undefined))
     return c
@@ -507,6 +528,7 @@ export function buildBomDocument(
       const to = refOf.get(k)
       if (to !== undefined && to !== from && (selection.included.has(k) || k === selection.root.key))
         set.add(to)
+      else if (to === undefined) dropped.add(from)
     }
   }
   let dependencyEdges = 0
@@ -526,7 +548,7 @@ export function buildBomDocument(
     serialNumber: undefined,
     metadata: {
       timestamp: options.timestamp.toISOString(),
-      lifecycles: spec === '1.4' ? undefined : [{ phase: 'build' }],
+      lifecycles: spec === '1.4' ? undefined : [{ phase: options.lifecycle ?? 'build' }],
       tools:
         spec === '1.4'
           ? [{ name: tool.name || undefined, version: tool.version || undefined }]
@@ -540,6 +562,7 @@ export function buildBomDocument(
                 },
               ],
             },
+      authors: options.author ? [{ name: options.author.name, email: options.author.email }] : undefined,
       component: rootComponent,
       properties: [{ name: 'cdx:reproducible', value: 'true' }, ...(options.suppliers?.properties ?? [])]
         .sort((a, b) => locale(a.name, b.name) || locale(a.value, b.value))
@@ -547,7 +570,7 @@ export function buildBomDocument(
     },
     components,
     dependencies,
-    compositions: incompleteComposition(inventory, refOf),
+    compositions: dependencyCompositions(inventory, refOf, dropped, nestedAll),
   }
   return {
     doc,
@@ -576,22 +599,6 @@ export function serializeBomDocument(built: BomDocument): WrittenJsonBom {
     dependencyEdges: built.dependencyEdges,
     root: built.root,
   }
-}
-
-/**
- * The SBOM's `compositions`: the components whose dependency lists the reader could not see (a Go
- * module whose go.mod was not in the module cache), as one `incomplete` aggregate, so that an empty
- * `dependsOn` is not read as "depends on nothing"; undefined when every list is known (npm).
- */
-export function incompleteComposition(
-  inventory: Inventory,
-  refOf: ReadonlyMap<string, string>,
-): Array<{ aggregate: string; dependencies: string[] }> | undefined {
-  if (inventory.incompleteDeps === undefined || inventory.incompleteDeps.length === 0) return undefined
-  const refs = uniqueSorted(
-    inventory.incompleteDeps.map((k) => refOf.get(k)).filter((r): r is string => r !== undefined),
-  )
-  return refs.length === 0 ? undefined : [{ aggregate: 'incomplete', dependencies: refs }]
 }
 
 /** The top-level `version` member as JSON.stringify(…, null, 2) writes it; the serial's line follows it. */

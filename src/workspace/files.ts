@@ -13,6 +13,8 @@ export const WorkspaceFiles = {
   sbomXml: 'sbom.cdx.xml',
   sbomSpdx: 'sbom.spdx.json',
   sbomSpdx3: 'sbom.spdx3.jsonld',
+  /** `detbuild sbom --score`: per-profile coverage of the SBOM (docs/profiles.md) */
+  sbomScore: 'sbom-score.json',
   vulns: 'vulns.json',
   vulnsSarif: 'vulns.sarif',
   vulnsMarkdown: 'vulns.md',

@@ -325,7 +325,11 @@ describe('rule ids', () => {
     const { policy } = await readPolicy(ROOT, 'strict')
     const all = {
       ...policy,
-      sbom: { ntia: { elements: [...NTIA_ELEMENTS] }, hashes: {} },
+      sbom: {
+        ntia: { elements: [...NTIA_ELEMENTS] },
+        hashes: {},
+        profiles: { 'cisa-2026': {}, 'bsi-tr-03183-2': {} },
+      },
       exceptions: [{ rule: 'build', justification: 'j', expires: '2025-06-02' }],
     }
     const vex = {

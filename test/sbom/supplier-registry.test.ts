@@ -126,7 +126,8 @@ test('registry metadata gives suppliers, publishers and descriptions; the .npmrc
   const r = await sbom(dir, cache, '--supplier', 'registry', '--json')
   assert.equal(r.code, 0, r.stderr)
   const a = by(r.doc, 'a')
-  assert.deepEqual(a.supplier, { name: 'A Author' })
+  // the author's plain e-mail is the supplier's contact (BSI TR-03183-2 "Component creator")
+  assert.deepEqual(a.supplier, { name: 'A Author', contact: [{ email: 'a@example.org' }] })
   assert.equal(a.publisher, 'a-publisher')
   assert.equal(a.description, 'the a package')
   assert.ok(a.externalReferences?.some((e) => e.type === 'website' && e.url === 'https://example.org/a'))
@@ -137,7 +138,11 @@ test('registry metadata gives suppliers, publishers and descriptions; the .npmrc
   // neither: marked unknown
   assert.equal(by(r.doc, 'c').supplier, undefined)
   assert.equal(prop(by(r.doc, 'c'), 'detbuild:supplier'), 'unknown')
-  assert.deepEqual(by(r.doc, '@s/d').supplier, { name: 'D Team' })
+  assert.deepEqual(by(r.doc, '@s/d').supplier, {
+    name: 'D Team',
+    url: ['https://d.example'],
+    contact: [{ email: 'd@example.org' }],
+  })
   // the root's from its package.json
   assert.deepEqual(r.doc.metadata.component.supplier, { name: 'App Team' })
   assert.equal(prop(r.doc.metadata.component, 'detbuild:supplier'), 'manifest')

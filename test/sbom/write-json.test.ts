@@ -34,13 +34,23 @@ function bothWays(
   spec: SpecVersion,
 ): { library: string; direct: string; edges: [number, number]; count: [number, number] } {
   const selection = selectPackages(inventory, { omit: new Set(omit), workspaces })
-  const { bom, componentCount } = toBom(inventory, selection, {
+  // an author on some variants (both writers write metadata.authors the same way)
+  const author = omit.length === 1 ? { name: 'ACME Corp', email: 'sbom@acme.example' } : undefined
+  const { bom, componentCount, compositions } = toBom(inventory, selection, {
     timestamp,
     tool,
     toPurl: npmEcosystem.toPurl,
+    author,
   })
-  const library = serializeBom(bom, spec, false)
-  const direct = writeJsonBom(inventory, selection, { timestamp, tool, toPurl: npmEcosystem.toPurl, spec })
+  const library = serializeBom(bom, spec, false, compositions)
+  const direct = writeJsonBom(inventory, selection, {
+    timestamp,
+    tool,
+    toPurl: npmEcosystem.toPurl,
+    spec,
+    author,
+  })
+  if (author) assert.match(direct.json, /"email": "sbom@acme\.example"/)
   const doc = JSON.parse(library.json) as { dependencies: Array<{ dependsOn?: string[] }> }
   const edges = doc.dependencies.reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0)
   assert.equal(direct.serialNumber, library.serialNumber)
@@ -327,8 +337,13 @@ test('suppliers: the direct JSON writer gives the library path bytes with suppli
     const described = withRegistryManifests(inventory, registry as never)
     const selection = selectPackages(described, { omit: new Set(), workspaces: [] })
     for (const spec of SPEC_VERSIONS) {
-      const { bom } = toBom(described, selection, { timestamp, tool, toPurl: npmEcosystem.toPurl, suppliers })
-      const library = serializeBom(bom, spec, false).json
+      const { bom, compositions } = toBom(described, selection, {
+        timestamp,
+        tool,
+        toPurl: npmEcosystem.toPurl,
+        suppliers,
+      })
+      const library = serializeBom(bom, spec, false, compositions).json
       const direct = writeJsonBom(described, selection, {
         timestamp,
         tool,

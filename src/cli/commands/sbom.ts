@@ -16,6 +16,8 @@ interface SbomFlags {
   ecosystem?: 'npm' | 'go'
   goList: boolean
   binary: string[]
+  score: boolean
+  author?: string
 }
 
 /** The variables that locate Go's module cache (the Go reader reads dependency go.mod files from it). */
@@ -96,9 +98,19 @@ export const register: RegisterCommand = (program, { wrap }) => {
       'with --supplier registry: use the registry metadata cache only, never the network',
       false,
     )
+    // --score, --author (SBOM profiles, docs/profiles.md)
+    .option(
+      '--author <entity>',
+      'the SBOM\'s author, "Name <e-mail>" or "Name" (metadata.authors: CISA "SBOM Author", BSI "Creator")',
+    )
+    .option(
+      '--score',
+      "also print each SBOM profile's coverage (CISA 2026, BSI TR-03183-2) and write it to <out>/sbom-score.json",
+      false,
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  detbuild sbom\n  detbuild sbom --omit dev --format both\n  detbuild sbom --format cyclonedx-json,spdx-json,spdx3-jsonld --spec 1.7\n  detbuild sbom -w @acme/api --spec 1.5\n  detbuild sbom --supplier registry\n  detbuild sbom --ecosystem go --go-list',
+      '\nExamples:\n  detbuild sbom\n  detbuild sbom --omit dev --format both\n  detbuild sbom --format cyclonedx-json,spdx-json,spdx3-jsonld --spec 1.7\n  detbuild sbom -w @acme/api --spec 1.5\n  detbuild sbom --supplier registry\n  detbuild sbom --score\n  detbuild sbom --ecosystem go --go-list',
     )
     .action(
       wrap<SbomFlags>(async (flags, { globals, log, resolveContext }) => {
@@ -116,6 +128,12 @@ export const register: RegisterCommand = (program, { wrap }) => {
             throw new InputError('SBOM_USAGE', `--omit takes dev, optional or peer, not "${o}"`)
           }
         }
+        const author = flags.author === undefined ? undefined : parseAuthor(flags.author)
+        if (flags.score && formats.cyclonedx !== 'json' && formats.cyclonedx !== 'both')
+          throw new InputError(
+            'SBOM_USAGE',
+            '--score reads the CycloneDX JSON SBOM: add --format cyclonedx-json (json, both)',
+          )
         if (flags.offline && flags.supplier !== 'registry')
           throw new InputError(
             'SBOM_USAGE',
@@ -146,8 +164,10 @@ export const register: RegisterCommand = (program, { wrap }) => {
           ...(flags.ecosystem ? { ecosystem: flags.ecosystem } : {}),
           ...(flags.goList ? { goList: true } : {}),
           ...(flags.binary.length > 0 ? { binaries: flags.binary } : {}),
+          ...(author ? { author } : {}),
         })
         const rel = (f: string) => path.relative(process.cwd(), f) || f
+        const score = flags.score ? await writeScore(globals.cwd, globals.out) : undefined
         const v = result.validation
         const valid = (o: { ok: unknown } | undefined) => (o?.ok === true ? 'schema-valid' : 'not validated')
         const cdxValid = formats.cyclonedx === 'xml' ? valid(v.xml) : valid(v.json)
@@ -172,6 +192,7 @@ export const register: RegisterCommand = (program, { wrap }) => {
                 }`,
               ]),
           ...result.files.map((f) => `wrote ${rel(f)}`),
+          ...(score ? [score.text.trimEnd(), `wrote ${rel(score.file)}`] : []),
           ...(result.warnings.length ? [`${plural(result.warnings.length, 'tree warning')}, see above`] : []),
         ].join('\n')
         return {
@@ -181,8 +202,45 @@ export const register: RegisterCommand = (program, { wrap }) => {
             ...result,
             files: result.files.map((f) => path.relative(globals.out, f)),
             sourceDateEpoch: { value: sourceDate.epoch, from },
+            ...(score ? { score: score.document } : {}),
           },
         }
       }),
     )
+}
+
+/**
+ * `--score`: the written JSON SBOM's coverage of every SBOM profile (pure core: policy/score.ts), printed
+ * and written to <out>/sbom-score.json.
+ */
+async function writeScore(cwd: string, out: string) {
+  const [{ readFile }, { scoreDocument, scoreSbom, scoreText }, { WorkspaceFiles }, { sha256Hex }, fs, json] =
+    await Promise.all([
+      import('node:fs/promises'),
+      import('../../policy/index.ts'),
+      import('../../workspace/index.ts'),
+      import('../../util/digest.ts'),
+      import('../../util/fs.ts'),
+      import('../../util/canonical-json.ts'),
+    ])
+  const sbomFile = path.join(out, WorkspaceFiles.sbomJson)
+  const bytes = await readFile(sbomFile)
+  const input = { file: path.relative(cwd, sbomFile).split(path.sep).join('/'), sha256: sha256Hex(bytes) }
+  const scores = scoreSbom(JSON.parse(bytes.toString('utf8')), input)
+  const document = scoreDocument(scores, input)
+  const file = path.join(out, WorkspaceFiles.sbomScore)
+  await fs.writeFileAtomic(file, json.stableJson(document))
+  return { text: scoreText(scores), document, file }
+}
+
+/** `--author "ACME Corp <sbom@acme.example>"` or `--author "ACME Corp"`; anything else is a usage error. */
+function parseAuthor(value: string): { name: string; email?: string } {
+  const m = /^([^<>]*?)\s*(?:<([^<>\s@]+@[^<>\s@]+\.[^<>\s@]+)>)?$/.exec(value.trim())
+  const name = m?.[1]?.trim() ?? ''
+  if (!m || name === '' || /[\u0000-\u001f\u007f]/.test(value))
+    throw new InputError(
+      'SBOM_USAGE',
+      `--author takes "Name" or "Name <e-mail>", not ${JSON.stringify(value)}`,
+    )
+  return m[2] ? { name, email: m[2] } : { name }
 }
