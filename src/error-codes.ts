@@ -174,6 +174,10 @@ const GO = {
   GO_LIST_UNAVAILABLE: { exit: 3, hint: 'put a go command on PATH, or leave out --go-list' },
   GO_MOD_INCONSISTENT: { exit: 2, hint: 'run go mod tidy, then detbuild sbom again' },
   GO_MOD_SYNTAX: { exit: 2, hint: 'fix go.mod at the line the message names (go mod tidy rewrites it)' },
+  GO_VENDOR_INVALID: {
+    exit: 2,
+    hint: 'vendor/modules.txt is not what go mod vendor writes: run go mod vendor again and commit the result',
+  },
   GO_MOD_UNREADABLE: { exit: 2, hint: 'fix the path or permissions of go.mod' },
   // reasons a Go finding stays affected (vulns.json `analysis.code`): it counts for --fail-on and policy
   GO_REACH_BINARY_DIGEST_MISMATCH: {

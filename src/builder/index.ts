@@ -711,6 +711,7 @@ async function runOnce(variant: RunVariant, s: RunScope, knownNpmVersion: string
           config,
           env: options.hostEnv as Record<string, string>,
           proxy: config.network === 'allow' ? p.go.proxy : null,
+          vendored: p.go.prefetched.vendor !== null,
         }),
       )
     }
@@ -976,7 +977,15 @@ function toBuildFacts(
     sourceDateEpochFrom: p.sourceDateEpochFrom,
     config: { file: loaded.file, sha256: loaded.sha256, record: toConfigRecord(config) },
     lockfile: p.lockfile,
-    ...(p.go ? { go: { goSum: p.go.prefetched.goSum, modules: p.go.prefetched.modules } } : {}),
+    ...(p.go
+      ? {
+          go: {
+            goSum: p.go.prefetched.goSum,
+            vendor: p.go.prefetched.vendor,
+            modules: p.go.prefetched.modules,
+          },
+        }
+      : {}),
     toolchain: toToolchainRecord(p.toolchain, npmVersion),
     commands: { install: [...config.install], build: [...config.build] },
     env: [

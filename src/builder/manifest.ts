@@ -61,7 +61,12 @@ export interface BuildFacts {
     go?: NonNullable<BuildToolchain['go']>
   }
   /** a Go build: go.sum, and every module it names as verified (absent for other builds) */
-  go?: { goSum: { file: string; sha256: string } | null; modules: GoModuleRecord[] }
+  go?: {
+    goSum: { file: string; sha256: string } | null
+    /** vendor/modules.txt when the build compiled vendor/ */
+    vendor: { file: string; sha256: string } | null
+    modules: GoModuleRecord[]
+  }
   commands: { install: string[]; build: string[] }
   env: string[]
   fixedEnv: Record<string, string>
@@ -81,7 +86,7 @@ export function toBuildManifest(f: BuildFacts): BuildManifest {
     sourceDateEpochFrom: f.sourceDateEpochFrom,
     config: { file: f.config.file, sha256: f.config.sha256 },
     lockfile: f.lockfile,
-    ...(f.go ? { goSum: f.go.goSum } : {}),
+    ...(f.go ? { goSum: f.go.goSum, ...(f.go.vendor ? { goVendor: f.go.vendor } : {}) } : {}),
     toolchain: f.toolchain,
     commands: f.commands,
     env: [...f.env].sort(compareCodePoint),
@@ -145,6 +150,7 @@ export function toProvenance(f: BuildFacts): ProvenanceStatement {
 
   if (f.toolchain.go) deps.push(...goDependencies(f.toolchain.go, f.go?.modules ?? []))
   if (f.go?.goSum) deps.push({ name: f.go.goSum.file, digest: { sha256: f.go.goSum.sha256 } })
+  if (f.go?.vendor) deps.push({ name: f.go.vendor.file, digest: { sha256: f.go.vendor.sha256 } })
 
   return {
     _type: STATEMENT_TYPE,
@@ -217,15 +223,23 @@ function goDependencies(
   ]
   for (const m of modules)
     out.push({
-      name: `${m.path}@${m.version}`,
-      uri: goPurl(m.path, m.version),
+      name: m.version ? `${m.path}@${m.version}` : m.path,
+      ...(m.version ? { uri: goPurl(m.path, m.version) } : {}),
       ...(m.zipSha256 ? { digest: { sha256: m.zipSha256 } } : {}),
-      annotations: {
-        ...(m.h1 ? { goDirhash: m.h1 } : {}),
-        ...(m.goModH1 ? { goModDirhash: m.goModH1 } : {}),
-        // a go.sum line for go.mod alone: the module's requirements were read, its code was not fetched
-        ...(m.h1 ? {} : { goModOnly: true }),
-      },
+      annotations:
+        m.vendoredFilesSha256 !== undefined || m.replacedBy !== undefined
+          ? {
+              // compiled from vendor/: the digest of its vendored files (go.sum's h1: covers the unpruned module)
+              vendored: true,
+              ...(m.vendoredFilesSha256 ? { vendoredFilesSha256: m.vendoredFilesSha256 } : {}),
+              ...(m.replacedBy ? { replacedBy: m.replacedBy } : {}),
+            }
+          : {
+              ...(m.h1 ? { goDirhash: m.h1 } : {}),
+              ...(m.goModH1 ? { goModDirhash: m.goModH1 } : {}),
+              // a go.sum line for go.mod alone: the module's requirements were read, its code was not fetched
+              ...(m.h1 ? {} : { goModOnly: true }),
+            },
     })
   return out
 }

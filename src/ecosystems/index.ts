@@ -49,7 +49,13 @@ export const defaultEcosystems: EcosystemRegistry = createRegistry(ECOSYSTEMS, {
 export { readGoBinary } from './go/binary/index.ts'
 export { goModModulePath, type ImportWalk, walkImports } from './go/imports-walk.ts'
 // Go builds (builder/): the golang.org/toolchain pin, go.sum's h1: checks and the module proxy
-export { parseGoSumLines, prefetchModules, resolveGoProxy } from './go/module-proxy.ts'
+export {
+  modulePathProblem,
+  parseGoSumLines,
+  prefetchModules,
+  resolveGoProxy,
+  versionProblem,
+} from './go/module-proxy.ts'
 export {
   binaryVerdict,
   type GoSymbolIndex,

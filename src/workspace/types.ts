@@ -87,6 +87,8 @@ export interface BuildManifest {
   lockfile?: FileDigest | null
   /** a Go build's go.sum (null: the module has no go.sum); absent for other builds */
   goSum?: FileDigest | null
+  /** a vendored Go build: vendor/modules.txt (the build compiled vendor/ with -mod=vendor) */
+  goVendor?: FileDigest
   toolchain?: BuildToolchain
   commands?: { install: string[]; build: string[] }
   env?: string[]

@@ -6,10 +6,12 @@
  * build itself cannot reach the network (GOPROXY=off, no network in the room).
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
+import { promisify } from 'node:util'
 import { hashZip } from '../../src/ecosystems/go/dirhash.ts'
 import { readBuildManifest, readProvenance } from '../../src/workspace/index.ts'
 import { gitAt } from '../helpers/git.ts'
@@ -269,7 +271,6 @@ test('toolchain.go "system": the go on PATH runs in the room (its GOROOT links r
     )
     assert.equal(statSync(path.join(out, 'artifacts', 'version.txt')).mode & 0o777, 0o644)
     const manifest = JSON.parse(readFileSync(path.join(out, 'build.json'), 'utf8'))
-    const { createHash } = await import('node:crypto')
     assert.deepEqual(manifest.toolchain.go, {
       version: GO_VERSION,
       pinned: false,
@@ -280,6 +281,82 @@ test('toolchain.go "system": the go on PATH runs in the room (its GOROOT links r
     })
     // nothing is pinned: no lock was written
     assert.equal(existsSync(path.join(dir, 'detbuild.lock')), false)
+  } finally {
+    removeProject(dir)
+  }
+})
+
+test('a vendored module builds from vendor/ (-mod=vendor, nothing fetched); the provenance lists the vendored files; a broken vendor/modules.txt fails', async () => {
+  const dir = project()
+  try {
+    // the real `go mod vendor` makes vendor/ (x/sync from the loopback proxy)
+    const modcache = tempDir('detbuild-go-vendor-mod-')
+    // asynchronously: the loopback proxy answering it runs in this process
+    await promisify(execFile)(GO_BIN, ['mod', 'vendor'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        HOME: modcache,
+        GOMODCACHE: modcache,
+        GOPROXY: proxy.url,
+        GOSUMDB: 'off',
+        GOFLAGS: '-mod=mod -modcacherw',
+        GOTOOLCHAIN: 'local',
+        GOENV: 'off',
+      },
+    })
+    const modulesTxt = readFileSync(path.join(dir, 'vendor/modules.txt'), 'utf8')
+    assert.match(modulesTxt, /^# golang\.org\/x\/sync v0\.19\.0\n## explicit/m)
+    // a change to the vendored copy is what the build compiles (the module proxy's zip is not used)
+    writeFileSync(
+      path.join(dir, 'vendor/golang.org/x/sync/errgroup/zz_vendored.go'),
+      'package errgroup\n\nfunc init() { println("compiled from vendor") }\n',
+    )
+    const zip = '/golang.org/x/sync/@v/v0.19.0.zip'
+    const zips = proxy.requests.filter((r) => r === zip).length
+    const r = await runCli(['-C', dir, 'build', '--cache-dir', tempDir('detbuild-go-vendor-cache-')], env())
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(proxy.requests.filter((p) => p === zip).length, zips, 'no module was fetched')
+    const out = path.join(dir, '.detbuild')
+    const run = spawnSync(path.join(out, 'artifacts', 'hello'), { encoding: 'utf8' })
+    assert.equal(run.stdout, 'hello detbuild\n')
+    assert.equal(run.stderr, 'compiled from vendor\n')
+    const manifest = JSON.parse(readFileSync(path.join(out, 'build.json'), 'utf8'))
+    assert.deepEqual(manifest.goVendor, {
+      file: 'vendor/modules.txt',
+      sha256: createHash('sha256').update(modulesTxt).digest('hex'),
+    })
+    const prov = JSON.parse(readFileSync(path.join(out, 'provenance.intoto.json'), 'utf8'))
+    assert.match(prov.predicate.buildDefinition.internalParameters.environment.GOFLAGS, /^-mod=vendor /)
+    const sync = prov.predicate.buildDefinition.resolvedDependencies.find(
+      (d: { name: string }) => d.name === 'golang.org/x/sync@v0.19.0',
+    )
+    // the digest of the vendored files: sha256 over "<sha256>  <path>\n" of vendor/golang.org/x/sync/errgroup/*
+    const vendored = path.join(dir, 'vendor/golang.org/x/sync/errgroup')
+    const list = readdirSync(vendored)
+      .map(
+        (f) =>
+          `${createHash('sha256')
+            .update(readFileSync(path.join(vendored, f)))
+            .digest('hex')}  golang.org/x/sync/errgroup/${f}\n`,
+      )
+      .sort()
+      .join('')
+    assert.deepEqual(sync.annotations, {
+      vendored: true,
+      vendoredFilesSha256: createHash('sha256').update(list).digest('hex'),
+    })
+    assert.equal(sync.uri, 'pkg:golang/golang.org/x/sync@v0.19.0')
+    // vendor/modules.txt that disagrees with go.mod: the go command refuses it, and so the build fails
+    writeFileSync(path.join(dir, 'vendor/modules.txt'), modulesTxt.replace('v0.19.0', 'v0.18.0'))
+    const inconsistent = await runCli(['-C', dir, 'build', '--cache-dir', cache], env())
+    assert.equal(inconsistent.code, 1, inconsistent.stderr)
+    assert.match(readFileSync(path.join(out, 'build.log'), 'utf8'), /inconsistent vendoring/)
+    // a line go mod vendor never writes: exit 2, naming the line
+    writeFileSync(path.join(dir, 'vendor/modules.txt'), `${modulesTxt}not a package\n`)
+    const garbage = await runCli(['-C', dir, 'build', '--cache-dir', cache], env())
+    assert.equal(garbage.code, 2, garbage.stderr)
+    assert.match(garbage.stderr, /GO_VENDOR_INVALID.*vendor\/modules\.txt:\d+: not a package of a module/)
   } finally {
     removeProject(dir)
   }
