@@ -48,7 +48,7 @@ export const EVIDENCE_FILES: readonly string[] = [
 ]
 
 /** Other SBOMs at the top of the workspace (e.g. an SPDX export) are evidence too. */
-const SBOM_NAME = /\.(cdx|spdx)\.(json|xml)$/
+const SBOM_NAME = /\.(cdx\.(json|xml)|spdx\.json|spdx3\.jsonld)$/
 
 export interface CollectedEvidence {
   /** archive path → bytes, artifacts aside (they stay on disk: see `artifacts`) */

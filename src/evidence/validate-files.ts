@@ -6,7 +6,13 @@
  * runs in a worker thread.
  */
 import { bundleFromJSON } from '@sigstore/bundle'
-import { SPEC_VERSIONS, type SpecVersion, startJsonValidation, validateXml } from '../sbom/index.ts'
+import {
+  checkSpdxDocument,
+  SPEC_VERSIONS,
+  type SpecVersion,
+  startJsonValidation,
+  validateXml,
+} from '../sbom/index.ts'
 import { BUNDLE_SUFFIX, PROVENANCE_BUNDLE, SIGNATURES_FILE } from '../sign/index.ts'
 import { parseJsonText } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
@@ -28,6 +34,7 @@ export type FileKind =
   | 'cyclonedx-json'
   | 'cyclonedx-xml'
   | 'spdx-json'
+  | 'spdx3-jsonld'
   | 'text'
   | 'opaque'
 
@@ -59,6 +66,7 @@ export function kindOf(name: string): FileKind {
   if (name.endsWith('.cdx.json')) return 'cyclonedx-json'
   if (name.endsWith('.cdx.xml')) return 'cyclonedx-xml'
   if (name.endsWith('.spdx.json')) return 'spdx-json'
+  if (name.endsWith('.spdx3.jsonld')) return 'spdx3-jsonld'
   if (name.endsWith('.md') || name.endsWith('.log')) return 'text'
   return 'opaque'
 }
@@ -104,6 +112,15 @@ export async function validateFiles(
   const problems: FileProblem[] = []
   const unchecked: FileProblem[] = []
   const cdx = new Map<SpecVersion, ReturnType<typeof startJsonValidation>>()
+  // an SPDX document detbuild wrote is checked against its official schema (an older SPDX 2 version a
+  // user put into the workspace keeps the shape check above)
+  const checkSpdx = async (file: string, data: Uint8Array, version: '2.3' | '3.0.1' | null) => {
+    if (version === null) return
+    const outcome = await checkSpdxDocument(Buffer.from(data).toString('utf8'), version)
+    if (outcome.ok === false)
+      problems.push({ file, message: `not a valid SPDX ${version} document: ${outcome.error}` })
+    else if (outcome.ok === 'skipped') unchecked.push({ file, message: outcome.reason })
+  }
   try {
     for (const [file, data] of [...files].sort((a, b) => compareCodePoint(a[0], b[0]))) {
       const kind = kindOf(file)
@@ -168,6 +185,14 @@ export async function validateFiles(
             value.SPDXID !== 'SPDXRef-DOCUMENT'
           )
             problem('not an SPDX JSON document (spdxVersion and SPDXID "SPDXRef-DOCUMENT" are required)')
+          else if (options.sboms) await checkSpdx(file, data, value.spdxVersion === 'SPDX-2.3' ? '2.3' : null)
+          break
+        case 'spdx3-jsonld':
+          if (!isObject(value) || value['@context'] !== 'https://spdx.org/rdf/3.0.1/spdx-context.jsonld')
+            problem(
+              'not an SPDX 3.0.1 JSON-LD document (@context https://spdx.org/rdf/3.0.1/spdx-context.jsonld)',
+            )
+          else if (options.sboms) await checkSpdx(file, data, '3.0.1')
           break
         case 'cyclonedx-json': {
           const version = isObject(value) && value.bomFormat === 'CycloneDX' ? value.specVersion : undefined

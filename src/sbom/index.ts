@@ -33,6 +33,12 @@ export { type ReadSbom, readSbomText, type SbomInputFormat } from './read-any.ts
 export { SPEC_VERSIONS, type SpecVersion } from './spec.ts'
 export type { SupplierSource } from './supplier.ts'
 export { startJsonValidation, validateXml } from './validate.ts'
+
+/** Checks an SPDX 2.3 / 3.0.1 JSON document against its official schema (compiled on first use). */
+export async function checkSpdxDocument(json: string, version: SpdxVersion) {
+  const { validateSpdx } = await import('./validate-spdx.ts')
+  return validateSpdx(json, version)
+}
 export type { SpdxVersion } from './validate-spdx.ts'
 
 /** The registry metadata cache's folder inside the cache root (`sbom --supplier registry`). */

@@ -22,6 +22,7 @@ test('every workspace file name has its reader', () => {
       'sbom.vulns.cdx.json',
       'sbom.cdx.xml',
       'x.spdx.json',
+      'sbom.spdx3.jsonld',
       'vulns.md',
       'build.log',
       'artifacts/a.tgz',
@@ -42,6 +43,7 @@ test('every workspace file name has its reader', () => {
       'cyclonedx-json',
       'cyclonedx-xml',
       'spdx-json',
+      'spdx3-jsonld',
       'text',
       'text',
       'opaque',
@@ -96,4 +98,86 @@ test('garbage of every kind is a problem naming the file; opaque files are not r
   assert.match(byFile.get('vulns.json')!, /required property 'sbom'/)
   const notJson = await validateFiles(new Map([['build.json', b('{"schemaVersion": 1,')]]), { sboms: false })
   assert.match(notJson.problems[0]!.message, /^not JSON/)
+})
+
+test('SPDX documents detbuild writes are checked against their official schemas (with sboms)', async () => {
+  const { mkdtempSync, readFileSync } = await import('node:fs')
+  const os = await import('node:os')
+  const path = await import('node:path')
+  const { runSbom } = await import('../../src/sbom/index.ts')
+  const { silentLogger } = await import('../../src/util/log.ts')
+  const out = mkdtempSync(path.join(os.tmpdir(), 'detbuild-spdx-evidence-'))
+  await runSbom({
+    cwd: path.resolve(import.meta.dirname, '../../fixtures/small-app'),
+    out,
+    from: 'lockfile',
+    format: 'json',
+    spec: '1.6',
+    spdx: ['2.3', '3.0.1'],
+    omit: [],
+    workspaces: [],
+    validate: true,
+    sourceDateEpoch: 1700000000,
+    log: silentLogger,
+  })
+  const two = readFileSync(path.join(out, 'sbom.spdx.json'))
+  const three = readFileSync(path.join(out, 'sbom.spdx3.jsonld'))
+  const ok = await validateFiles(
+    new Map([
+      ['sbom.spdx.json', two],
+      ['sbom.spdx3.jsonld', three],
+    ]),
+    { sboms: true },
+  )
+  assert.deepEqual(ok, { problems: [], unchecked: [] })
+  // a package without its required name: the shape check passes, the schema does not
+  const broken2 = JSON.parse(two.toString())
+  delete broken2.packages[0].name
+  const broken3 = JSON.parse(three.toString())
+  broken3['@graph'] = broken3['@graph'].map((e: Record<string, unknown>) => ({ ...e, type: 'NotAType' }))
+  const bad = await validateFiles(
+    new Map([
+      ['sbom.spdx.json', b(JSON.stringify(broken2))],
+      ['sbom.spdx3.jsonld', b(JSON.stringify(broken3))],
+      ['other.spdx3.jsonld', b('{"@context":"https://example.com/ctx"}')],
+    ]),
+    { sboms: true },
+  )
+  assert.deepEqual(
+    bad.problems.map((p) => [p.file, p.message.split(':')[0]]),
+    [
+      ['other.spdx3.jsonld', 'not an SPDX 3.0.1 JSON-LD document (@context https'],
+      ['sbom.spdx.json', 'not a valid SPDX 2.3 document'],
+      ['sbom.spdx3.jsonld', 'not a valid SPDX 3.0.1 document'],
+    ],
+  )
+})
+
+test('bundle collects every SBOM format of the workspace: CycloneDX JSON/XML, SPDX 2.3 JSON, SPDX 3.0.1 JSON-LD', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs')
+  const os = await import('node:os')
+  const path = await import('node:path')
+  const { collectEvidence } = await import('../../src/evidence/collect.ts')
+  const out = mkdtempSync(path.join(os.tmpdir(), 'detbuild-collect-'))
+  for (const n of [
+    'sbom.cdx.json',
+    'sbom.cdx.xml',
+    'sbom.spdx.json',
+    'sbom.spdx3.jsonld',
+    'notes.jsonld',
+    'x.spdx3.json',
+  ])
+    writeFileSync(path.join(out, n), '{}')
+  const got = await collectEvidence({
+    cwd: out,
+    out,
+    includeArtifacts: false,
+    env: { SOURCE_DATE_EPOCH: '1700000000' },
+  })
+  assert.deepEqual([...got.files.keys()].sort(), [
+    'sbom.cdx.json',
+    'sbom.cdx.xml',
+    'sbom.spdx.json',
+    'sbom.spdx3.jsonld',
+  ])
 })
