@@ -99,6 +99,7 @@ function rootPurl(sbom: Uint8Array | undefined): string | null {
   }
 }
 
+/** A VSA v1: an in-toto Statement v1 with the verification summary predicate (before signing). */
 export interface VsaStatement {
   _type: typeof STATEMENT_V1
   subject: Array<{ name: string; digest: Record<string, string> }>

@@ -7,7 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ErrorCode } from '../errors.ts'
 import { InputError, isDetbuildError } from '../errors.ts'
-import { readSbomText } from '../sbom/read-any.ts'
+import { readSbomText } from '../sbom-read/index.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { exists, type InputKind, readBytesFile, toPosixRelative } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
@@ -154,7 +154,7 @@ function safeRelative(p: unknown): string | undefined {
 export async function readPolicyInputs(p: InputPaths): Promise<PolicyInputs> {
   const at = (given: string | undefined, name: string) =>
     given ? path.resolve(p.cwd, given) : path.join(p.out, name)
-  // CycloneDX or SPDX, detected from the content, in CycloneDX shape (src/sbom/read-any.ts)
+  // CycloneDX or SPDX, detected from the content, in CycloneDX shape (src/sbom-read/index.ts)
   const sbom = await readJsonInput(
     p.cwd,
     at(p.sbom, WorkspaceFiles.sbomJson),

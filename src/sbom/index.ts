@@ -27,9 +27,9 @@ import { type ValidationOutcome, validateJson, validateXml } from './validate.ts
 import type { SpdxVersion } from './validate-spdx.ts'
 import { buildBomDocument, serializeBomDocument } from './write-json.ts'
 
+export { type ReadSbom, readSbomText, type SbomInputFormat } from '../sbom-read/index.ts'
 export { parseFormats } from './formats.ts'
 export { OMIT_TYPES, type OmitType } from './model.ts'
-export { type ReadSbom, readSbomText, type SbomInputFormat } from './read-any.ts'
 export { SPEC_VERSIONS, type SpecVersion } from './spec.ts'
 export type { SupplierSource } from './supplier.ts'
 export { startJsonValidation, validateXml } from './validate.ts'

@@ -4,7 +4,9 @@
  * every format carries the same packages, edges, hashes, licences and suppliers (the decisions are made
  * once, there). Also the shared id rules: content-derived, no random ids, no host paths.
  */
+
 import { createHash } from 'node:crypto'
+import { PROPERTY_ANNOTATION, SCOPE_ANNOTATION } from '../sbom-read/index.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { serialFromContent } from './spec.ts'
 
@@ -225,11 +227,6 @@ export const SPDX3_HASH: Record<string, string> = {
   'SHA-512': 'sha512',
   MD5: 'md5',
 }
-
-/** The annotation text of one CycloneDX property (read back by read-any.ts). */
-export const PROPERTY_ANNOTATION = 'cyclonedx:property '
-/** The annotation text of a component's CycloneDX scope (read back by read-any.ts). */
-export const SCOPE_ANNOTATION = 'cyclonedx:scope '
 
 /** A package's annotations: its scope, then its properties, in their CycloneDX order. */
 export function annotationTexts(p: SpdxPackageFacts): string[] {

@@ -15,7 +15,7 @@
  * - Relationships: dependsOn (one per package, completeness `complete`; `incomplete` with
  *   NoAssertionElement when the reader could not see the list; NoneElement for a package that depends on
  *   nothing), contains (nested components), hasDeclaredLicense → simplelicensing_LicenseExpression.
- * - CycloneDX properties and scope: Annotation elements (read back by read-any.ts).
+ * - CycloneDX properties and scope: Annotation elements (read back by src/sbom-read/index.ts).
  */
 import { createHash } from 'node:crypto'
 import { compareCodePoint } from '../util/sort.ts'
@@ -31,7 +31,7 @@ import {
 import type { WrittenSpdx } from './spdx2.ts'
 
 export const SPDX3_CONTEXT = 'https://spdx.org/rdf/3.0.1/spdx-context.jsonld'
-/** The annotation on a licence expression element that names its LicenseRefs (read back by read-any.ts). */
+/** The annotation on a licence expression element that names its LicenseRefs (read back by src/sbom-read/index.ts). */
 export const LICENSE_NAMES_COMMENT = 'cyclonedx:license-names '
 
 type Element = Record<string, unknown>

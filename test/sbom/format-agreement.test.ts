@@ -3,7 +3,7 @@
  * dependency lists), a mixed folder (package.json + go.mod) and an npm package with Go modules nested
  * inside, detbuild writes CycloneDX 1.4–1.7 JSON, SPDX 2.3 JSON and SPDX 3.0.1 JSON-LD; each validates
  * against its official schema, each is byte-identical on a second run, and read back through the one
- * SBOM reader (src/sbom/read-any.ts) they agree: the same purls, dependency edges (by purl), hashes,
+ * SBOM reader (src/sbom-read/index.ts) they agree: the same purls, dependency edges (by purl), hashes,
  * licences, suppliers, scopes, nesting and unknown-dependency statements.
  */
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-/** `run` → the bundle step: the run's signing choice → BundleOptions → createEvidenceBundle. */
+/** `run` → the bundle step: report.html, then the run's signing choice → BundleOptions → createEvidenceBundle. */
 import path from 'node:path'
 import { ExitCode } from '../../errors.ts'
 import type { BundleOptions, BundleResult } from '../../evidence/index.ts'
@@ -47,6 +47,9 @@ export const bundleStep: StepAdapter = async (o, c) => {
   const signing = await signingOf(o, c)
   if (signing.mode === 'unsigned' || signing.mode === 'none')
     return { ...skippedSigning(signing.mode, 'bundle'), carry: { signing, evidenceSkipped: true } }
+  // the page a person reads (report.html) goes into the evidence with the files it shows
+  const { writeReport } = await import('../../report/index.ts')
+  await writeReport({ cwd: o.cwd, out: o.out })
   const { createEvidenceBundle } = await import('../../evidence/index.ts')
   const result = await createEvidenceBundle(toBundleOptions(o, signing.config, c.env))
   const recorded = toBundleStepResult(o, result, c)

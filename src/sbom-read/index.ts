@@ -14,12 +14,18 @@
 import { type ErrorCode, InputError } from '../errors.ts'
 import { parseJson } from '../util/json-parse.ts'
 import { compareCodePoint } from '../util/sort.ts'
-import { PROPERTY_ANNOTATION, SCOPE_ANNOTATION } from './spdx-facts.ts'
+
+/** The SPDX annotation text that carries one CycloneDX property (sbom/spdx-facts.ts writes it). */
+export const PROPERTY_ANNOTATION = 'cyclonedx:property '
+/** The SPDX annotation text that carries a component's CycloneDX scope (sbom/spdx-facts.ts writes it). */
+export const SCOPE_ANNOTATION = 'cyclonedx:scope '
 
 type Obj = Record<string, unknown>
 
+/** The format an input SBOM was detected as (from its content, never its file name). */
 export type SbomInputFormat = 'cyclonedx' | 'spdx-2.3' | 'spdx-3.0.1'
 
+/** An input SBOM in the CycloneDX shape scan and policy read, with the format it came in. */
 export interface ReadSbom {
   format: SbomInputFormat
   /** the document in CycloneDX JSON shape (the CycloneDX input itself) */
