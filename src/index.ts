@@ -51,9 +51,13 @@ export {
   writeReport,
 } from './report/index.ts'
 export { type PipelineHooks, type RunOptions, runDetbuild } from './run/index.ts'
-/** The sbom step; `readSbomText`: any SBOM detbuild reads (CycloneDX, SPDX 2.3, SPDX 3.0.1) in CycloneDX JSON shape (docs/formats.md). */
+/**
+ * The sbom step; `readSbomFile`: any SBOM detbuild reads (CycloneDX JSON or XML, SPDX 2.3, SPDX 3.0.1) in
+ * CycloneDX JSON shape; `readSbomText` the same for the JSON formats, synchronously (docs/formats.md).
+ */
 export {
   type ReadSbom,
+  readSbomFile,
   readSbomText,
   runSbom,
   type SbomInputFormat,

@@ -7,7 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ErrorCode } from '../errors.ts'
 import { InputError, isDetbuildError } from '../errors.ts'
-import { readSbomText } from '../sbom-read/index.ts'
+import { readSbom } from '../sbom-read/index.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { exists, type InputKind, readBytesFile, toPosixRelative } from '../util/fs.ts'
 import { parseJson } from '../util/json-parse.ts'
@@ -138,7 +138,7 @@ async function readJsonInput(
   }
   return {
     file: { file: display, sha256: sha256Hex(bytes) },
-    data: parse(bytes.toString('utf8'), display),
+    data: await parse(bytes.toString('utf8'), display),
   }
 }
 
@@ -160,7 +160,12 @@ export async function readPolicyInputs(p: InputPaths): Promise<PolicyInputs> {
     at(p.sbom, WorkspaceFiles.sbomJson),
     'POLICY_SBOM_MISSING',
     true,
-    (text, display) => readSbomText(text, display, 'POLICY_SBOM_INVALID').bom,
+    async (text, display) =>
+      (
+        await readSbom(text, display, 'POLICY_SBOM_INVALID', async (xml, version) =>
+          (await import('../sbom/index.ts')).validateXml(xml, version),
+        )
+      ).bom,
   )
   const inputs: PolicyInputs = { sbom: sbom! }
   const vulns = await readJsonInput(

@@ -23,7 +23,7 @@ export const SCOPE_ANNOTATION = 'cyclonedx:scope '
 type Obj = Record<string, unknown>
 
 /** The format an input SBOM was detected as (from its content, never its file name). */
-export type SbomInputFormat = 'cyclonedx' | 'spdx-2.3' | 'spdx-3.0.1'
+export type SbomInputFormat = 'cyclonedx' | 'cyclonedx-xml' | 'spdx-2.3' | 'spdx-3.0.1'
 
 /** An input SBOM in the CycloneDX shape scan and policy read, with the format it came in. */
 export interface ReadSbom {
@@ -42,17 +42,77 @@ export const MAX_CONTAINMENT_DEPTH = 32
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 
+/** Checks CycloneDX XML against the official XSD of `version` (sbom/index.ts `validateXml`, injected). */
+export type XmlSchemaCheck = (
+  xml: string,
+  version: '1.4' | '1.5' | '1.6' | '1.7',
+) => Promise<{ ok: true } | { ok: false; error: string } | { ok: 'skipped'; reason: string }>
+
+/**
+ * Edge-free but async: reads an SBOM's text in any format, CycloneDX XML (1.4–1.7) included. XML is
+ * checked against its official XSD first (`check`; a document it refuses, or one it could not check, is
+ * refused: a partly read SBOM would make a scan miss components), and a DOCTYPE or entity declaration is
+ * never parsed. Other formats go through {@link readSbomText}.
+ */
+export async function readSbom(
+  text: string,
+  file: string,
+  code: ErrorCode,
+  check: XmlSchemaCheck,
+): Promise<ReadSbom> {
+  if (!/^\uFEFF?\s*</.test(text.slice(0, 4096))) return readSbomText(text, file, code)
+  const { cycloneDxXmlToJson, cycloneDxXmlVersion, hasDoctype } = await import('./xml.ts')
+  if (hasDoctype(text))
+    throw new InputError(
+      code,
+      'an XML document with a DOCTYPE or entity declaration: not read (CycloneDX XML has none)',
+      {
+        file,
+      },
+    )
+  const version = cycloneDxXmlVersion(text)
+  if (!version)
+    throw new InputError(
+      code,
+      'an XML document that is not CycloneDX 1.4–1.7 XML (its root must be <bom xmlns="http://cyclonedx.org/schema/bom/1.x">)',
+      { file },
+    )
+  // a parser error (XML that is not well-formed) is the document's problem, not detbuild's
+  const outcome = await check(text, version as '1.4' | '1.5' | '1.6' | '1.7').catch((e: unknown) => ({
+    ok: false as const,
+    error: String((e as Error)?.message ?? e)
+      .trim()
+      .replace(/\s+/g, ' ')
+      .slice(0, 300),
+  }))
+  if (outcome.ok !== true)
+    throw new InputError(
+      code,
+      outcome.ok === false
+        ? `not a valid CycloneDX ${version} XML document: ${outcome.error}`
+        : `the CycloneDX ${version} XML document could not be checked against its schema (${outcome.reason}): not read`,
+      { file },
+    )
+  try {
+    return { format: 'cyclonedx-xml', bom: cycloneDxXmlToJson(text) }
+  } catch (e) {
+    throw new InputError(code, `CycloneDX XML: ${(e as Error).message}`, { file })
+  }
+}
+
 /**
  * Reads an SBOM's text. `code` is the caller's error code (SCAN_SBOM_INVALID, POLICY_SBOM_INVALID) for
  * text that is not JSON and for a document of no format detbuild reads (the codes those commands have
  * always given); a broken SPDX document is SPDX_INVALID.
  */
 export function readSbomText(text: string, file: string, code: ErrorCode): ReadSbom {
-  if (/^\s*</.test(text.slice(0, 4096)))
+  if (/^\uFEFF?\s*</.test(text.slice(0, 4096)))
     throw new InputError(
       code,
-      'an XML document: scan and policy read CycloneDX JSON, SPDX 2.3 JSON and SPDX 3.0.1 JSON-LD (write one with detbuild sbom --format)',
-      { file },
+      'an XML document: read it with readSbom (CycloneDX XML is checked against its XSD first)',
+      {
+        file,
+      },
     )
   return normalizeSbom(parseJson(text, file, code), file, code)
 }

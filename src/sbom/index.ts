@@ -1,4 +1,5 @@
 /** `detbuild sbom`: project tree → CycloneDX SBOM in the workspace. */
+
 import path from 'node:path'
 import {
   defaultEcosystems,
@@ -11,6 +12,7 @@ import {
   type TreeSource,
 } from '../ecosystems/index.ts'
 import { InputError, InternalError } from '../errors.ts'
+import { type ReadSbom, readSbom } from '../sbom-read/index.ts'
 import { type AtomicFile, writeFilesAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
@@ -28,6 +30,14 @@ import type { SpdxVersion } from './validate-spdx.ts'
 import { buildBomDocument, serializeBomDocument } from './write-json.ts'
 
 export { type ReadSbom, readSbomText, type SbomInputFormat } from '../sbom-read/index.ts'
+
+/**
+ * Any SBOM detbuild reads — CycloneDX JSON or XML (the XML checked against its official XSD first), SPDX
+ * 2.3 JSON, SPDX 3.0.1 JSON-LD — in CycloneDX JSON shape; a problem is exit 2 (SCAN_SBOM_INVALID, SPDX_INVALID).
+ */
+export function readSbomFile(text: string, file: string): Promise<ReadSbom> {
+  return readSbom(text, file, 'SCAN_SBOM_INVALID', validateXml)
+}
 export { parseFormats } from './formats.ts'
 export { OMIT_TYPES, type OmitType } from './model.ts'
 export { SPEC_VERSIONS, type SpecVersion } from './spec.ts'

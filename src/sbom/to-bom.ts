@@ -1,4 +1,5 @@
 /** Pure: an inventory selection → a CycloneDX BOM model (@cyclonedx/cyclonedx-library). */
+
 import { createRequire } from 'node:module'
 import * as CDX from '@cyclonedx/cyclonedx-library'
 import type { Ecosystem } from '../ecosystems/index.ts'
@@ -15,7 +16,7 @@ import { nestedLayout } from './nested.ts'
 import type { Selection } from './select.ts'
 import type { Compositions } from './serialize.ts'
 import { SUPPLIER_PROPERTY, type SupplierFacts, type SupplierPlan } from './supplier.ts'
-import { uniqueProperties } from './write-json.ts'
+import { toolBomRef, uniqueProperties } from './write-json.ts'
 
 const { Models, Enums } = CDX
 type Component = CDX.Models.Component
@@ -249,7 +250,7 @@ export function toBom(inventory: Inventory, selection: Selection, options: BomOp
   bom.metadata.tools.components.add(
     new Models.Component(Enums.ComponentType.Application, options.tool.name, {
       version: options.tool.version,
-      bomRef: `pkg:npm/${options.tool.name}@${options.tool.version}`,
+      bomRef: toolBomRef(options.tool, (ref) => ref === rootPurl || groups.has(ref)),
     }),
   )
   if (options.author)

@@ -456,6 +456,16 @@ export function writeJsonBom(
   return serializeBomDocument(buildBomDocument(inventory, selection, options))
 }
 
+/**
+ * The bom-ref of detbuild itself in `metadata.tools`: its purl, unless the project or one of its
+ * components has that purl (detbuild's own repository, a project with detbuild in its lockfile), where a
+ * second element with one bom-ref would make the document invalid: then `<purl>#tool`. Both writers use it.
+ */
+export function toolBomRef(tool: { name: string; version: string }, taken: (ref: string) => boolean): string {
+  const ref = `pkg:npm/${tool.name}@${tool.version}`
+  return taken(ref) ? `${ref}#tool` : ref
+}
+
 /** The resolved inventory as a CycloneDX document object of `options.spec`. */
 export function buildBomDocument(
   inventory: Inventory,
@@ -539,7 +549,7 @@ export function buildBomDocument(
   })
 
   const { spec, tool } = options
-  const toolRef = `pkg:npm/${tool.name}@${tool.version}`
+  const toolRef = toolBomRef(tool, (ref) => ref === rootPurl || groups.has(ref))
   const doc: Record<string, unknown> = {
     $schema: SCHEMA_URL[spec],
     bomFormat: 'CycloneDX',

@@ -181,7 +181,7 @@ async function loadScanInputs(o: ScanOptions): Promise<ScanInputs> {
   }
   const sbomText = await readTextFile(sbomPath, 'SCAN_SBOM_MISSING', sbomDisplay)
   // CycloneDX or SPDX, detected from the content, in CycloneDX shape (src/sbom-read/index.ts)
-  const sbomRaw = parseSbomText(sbomText, sbomDisplay)
+  const sbomRaw = await parseSbomText(sbomText, sbomDisplay)
   const ecosystems = o.ecosystems ?? defaultEcosystems
   const input = toSbomInput(sbomRaw, sbomDisplay, ecosystems)
 

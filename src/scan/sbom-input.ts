@@ -6,7 +6,7 @@
 import { PackageURL } from 'packageurl-js'
 import { defaultEcosystems, type EcosystemRegistry } from '../ecosystems/index.ts'
 import { InputError } from '../errors.ts'
-import { readSbomText } from '../sbom-read/index.ts'
+import { readSbom } from '../sbom-read/index.ts'
 import { specVersionProblem } from '../util/input-shapes.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import type { GoFacts, ScanComponent } from './types.ts'
@@ -37,8 +37,11 @@ export interface SbomInput {
  * The SBOM file's text → the CycloneDX-shaped document the scan reads: CycloneDX JSON as it is, SPDX 2.3
  * JSON and SPDX 3.0.1 JSON-LD normalised (src/sbom-read/index.ts), the format detected from the content.
  */
-export function parseSbomText(text: string, file: string): Record<string, unknown> {
-  return readSbomText(text, file, 'SCAN_SBOM_INVALID').bom
+export async function parseSbomText(text: string, file: string): Promise<Record<string, unknown>> {
+  const read = await readSbom(text, file, 'SCAN_SBOM_INVALID', async (xml, version) =>
+    (await import('../sbom/index.ts')).validateXml(xml, version),
+  )
+  return read.bom
 }
 
 /** Maximum number of paths from the root kept per component. */

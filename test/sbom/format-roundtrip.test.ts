@@ -1,5 +1,5 @@
 /**
- * Round trip: `detbuild sbom --format cyclonedx-json,spdx-json,spdx3-jsonld` writes three files, and
+ * Round trip: `detbuild sbom --format cyclonedx-json,spdx-json,spdx3-jsonld,cyclonedx-xml` writes four files, and
  * `scan --sbom` / `policy --sbom` read each of them (the format detected from the content, not the file
  * name) with the same findings and the same rule outcomes. A real third-party SPDX 2.3 document (npm's
  * own `npm sbom --sbom-format spdx`) reads too. Hostile documents end in one line naming the file and the
@@ -22,7 +22,7 @@ import { recordsDir } from '../scan/helpers.ts'
 
 type Doc = any
 
-const FILES = ['sbom.cdx.json', 'sbom.spdx.json', 'sbom.spdx3.jsonld'] as const
+const FILES = ['sbom.cdx.json', 'sbom.spdx.json', 'sbom.spdx3.jsonld', 'sbom.cdx.xml'] as const
 
 let osv: OsvFake
 before(async () => {
@@ -44,7 +44,7 @@ async function writeFormats(name: string): Promise<string> {
     '--format',
     'cyclonedx-json,spdx-json',
     '--format',
-    'spdx3-jsonld',
+    'spdx3-jsonld,cyclonedx-xml',
   ])
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, /SPDX 2\.3, schema-valid/)
@@ -70,7 +70,7 @@ function scanOptions(cwd: string, out: string, sbom: string): ScanOptions {
 }
 
 for (const name of ['vulnerable-app', 'small-app', 'dep-kinds']) {
-  test(`${name}: scan finds the same in CycloneDX, SPDX 2.3 and SPDX 3.0.1`, async () => {
+  test(`${name}: scan finds the same in CycloneDX JSON and XML, SPDX 2.3 and SPDX 3.0.1`, async () => {
     const dir = await writeFormats(name)
     const reports = []
     for (const file of FILES) {
@@ -100,7 +100,7 @@ for (const name of ['vulnerable-app', 'small-app', 'dep-kinds']) {
   })
 }
 
-test('policy reads all three formats with the same rule outcomes', async () => {
+test('policy reads all four formats with the same rule outcomes', async () => {
   const dir = await writeFormats('small-app')
   const outcomes = []
   for (const file of FILES) {
@@ -122,6 +122,7 @@ test('policy reads all three formats with the same rule outcomes', async () => {
   assert.ok(outcomes[0]!.length > 10)
   assert.equal(outcomes[1], outcomes[0], 'SPDX 2.3 = CycloneDX')
   assert.equal(outcomes[2], outcomes[0], 'SPDX 3.0.1 = CycloneDX')
+  assert.equal(outcomes[3], outcomes[0], 'CycloneDX XML = CycloneDX JSON')
 })
 
 test('the format comes from the content: an SPDX document named .cdx.json is read as SPDX', async () => {
@@ -182,7 +183,27 @@ const HOSTILE: Array<[string, string, RegExp]> = [
     /(SCAN|POLICY)_SBOM_INVALID.*x\.json.*no "bomFormat".*"spdxVersion".*"@context"/,
   ],
   ['an array', '[1, 2]', /(SCAN|POLICY)_SBOM_INVALID.*\$ is not a JSON object/],
-  ['XML', '<?xml version="1.0"?><bom/>', /(SCAN|POLICY)_SBOM_INVALID.*an XML document/],
+  ['XML', '<?xml version="1.0"?><bom/>', /(SCAN|POLICY)_SBOM_INVALID.*an XML document that is not CycloneDX/],
+  [
+    'CycloneDX 1.3 XML',
+    '<bom xmlns="http://cyclonedx.org/schema/bom/1.3" version="1"><components/></bom>',
+    /(SCAN|POLICY)_SBOM_INVALID.*not CycloneDX 1\.4–1\.7 XML/,
+  ],
+  [
+    'XML with an entity declaration',
+    '<?xml version="1.0"?><!DOCTYPE bom [<!ENTITY a "aaaaaaaaaa">]><bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><metadata><timestamp>&a;</timestamp></metadata></bom>',
+    /(SCAN|POLICY)_SBOM_INVALID.*DOCTYPE or entity declaration: not read/,
+  ],
+  [
+    'CycloneDX XML that breaks its schema',
+    '<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><components><component type="toaster"><name>a</name></component></components></bom>',
+    /(SCAN|POLICY)_SBOM_INVALID.*not a valid CycloneDX 1\.6 XML document/,
+  ],
+  [
+    'malformed CycloneDX XML (an element not closed)',
+    '<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><components><component type="library"><name>a</name></components></bom>',
+    /(SCAN|POLICY)_SBOM_INVALID.*not a valid CycloneDX 1\.6 XML document/,
+  ],
   [
     'another JSON-LD',
     '{"@context": "https://schema.org", "@graph": []}',

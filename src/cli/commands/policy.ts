@@ -56,7 +56,7 @@ export const register: RegisterCommand = (program: Command, registrar) => {
     .option('--warn-only', 'report failing rules without failing (exit 0)', false)
     .option(
       '--sbom <file>',
-      'SBOM: CycloneDX JSON, SPDX 2.3 JSON or SPDX 3.0.1 JSON-LD, detected from the content (default: <out>/sbom.cdx.json)',
+      'SBOM: CycloneDX JSON or XML, SPDX 2.3 JSON or SPDX 3.0.1 JSON-LD, detected from the content (default: <out>/sbom.cdx.json)',
     )
     .option('--vulns <file>', 'scan results (default: <out>/vulns.json)')
     .option('--build-manifest <file>', 'build manifest (default: <out>/build.json)')

@@ -32,7 +32,7 @@ export const register: RegisterCommand = (program, registrar) => {
     .description('check every SBOM component against OSV (API or offline export) and report vulnerabilities')
     .option(
       '--sbom <file>',
-      'SBOM to scan: CycloneDX JSON, SPDX 2.3 JSON or SPDX 3.0.1 JSON-LD, detected from the content (default: <out>/sbom.cdx.json)',
+      'SBOM to scan: CycloneDX JSON or XML, SPDX 2.3 JSON or SPDX 3.0.1 JSON-LD, detected from the content (default: <out>/sbom.cdx.json)',
     )
     .option(
       '--offline-db <path>',
