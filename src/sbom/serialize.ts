@@ -1,7 +1,7 @@
 /** Pure: BOM model → deterministic JSON / XML text with a content-derived serial number. */
 import * as CDX from '@cyclonedx/cyclonedx-library'
 import { InputError } from '../errors.ts'
-import { compareCodePoint } from '../util/sort.ts'
+import { compareCodePoint, compareEnUs } from '../util/sort.ts'
 import { type SpecVersion, serialFromContent } from './spec.ts'
 
 export function toSpec(version: SpecVersion): typeof CDX.Spec.Spec1dot6 {
@@ -61,7 +61,9 @@ export function serializeBom(
   const spec = toSpec(version)
   const jsonSerializer = new CDX.Serialize.JsonSerializer(new CDX.Serialize.JSON.Normalize.Factory(spec))
   bom.serialNumber = undefined
-  const unsigned = JSON.parse(jsonSerializer.serialize(bom, { sortLists: true })) as JsonBom
+  const unsigned = JSON.parse(
+    withPinnedCollation(() => jsonSerializer.serialize(bom, { sortLists: true })),
+  ) as JsonBom
   sortByCodePoint(unsigned)
   if (compositions) unsigned.compositions = compositions
   const serialNumber = serialFromContent(JSON.stringify(unsigned))
@@ -78,13 +80,36 @@ export function serializeBom(
   if (withXml) {
     try {
       const xmlSerializer = new CDX.Serialize.XmlSerializer(new CDX.Serialize.XML.Normalize.Factory(spec))
-      xml = withCompositionsXml(xmlSerializer.serialize(bom, { sortLists: true, space: 2 }), compositions)
+      xml = withCompositionsXml(
+        withPinnedCollation(() => xmlSerializer.serialize(bom, { sortLists: true, space: 2 })),
+        compositions,
+      )
       xml = `${xml}\n`
     } catch (e) {
       throw new InputError('SBOM_XML_UNAVAILABLE', `cannot write XML: ${(e as Error).message}`, { cause: e })
     }
   }
   return { json, xml, serialNumber }
+}
+
+/**
+ * The library sorts its lists with `String#localeCompare`, i.e. in the machine's locale: under da_DK
+ * "pkg:npm/aa@1" sorts after "pkg:npm/ab@1", so the same SBOM would have other bytes on another machine.
+ * While it serializes (synchronously), localeCompare without explicit locales compares as en-US, the
+ * order of detbuild's own writer (write-json.ts) and of every machine where LANG is C or en.
+ */
+function withPinnedCollation<T>(fn: () => T): T {
+  const original = String.prototype.localeCompare
+  String.prototype.localeCompare = function (this: string, that: string, ...rest: unknown[]) {
+    return rest.length > 0 && rest[0] !== undefined
+      ? original.call(this, that, ...(rest as []))
+      : compareEnUs(String(this), String(that))
+  } as typeof original
+  try {
+    return fn()
+  } finally {
+    String.prototype.localeCompare = original
+  }
 }
 
 const XML_ESCAPES: Record<string, string> = {

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module'
 import { fixupSpdxId } from '@cyclonedx/cyclonedx-library/SPDX'
 import type { Ecosystem } from '../ecosystems/index.ts'
 import { sriToHex } from '../util/digest.ts'
-import { compareCodePoint, uniqueSorted } from '../util/sort.ts'
+import { compareCodePoint, compareEnUs, uniqueSorted } from '../util/sort.ts'
 import {
   bsiProperties,
   dependencyCompositions,
@@ -90,8 +90,8 @@ const URI_ESCAPES: Array<[RegExp, string]> = [
 // biome-ignore lint/suspicious/noExplicitAny: manifests are untyped package.json data, read as loosely as the library does
 type Loose = any
 
-/** The library's ordering: `localeCompare`, as its `sortLists` uses (stable sort keeps insertion order on ties). */
-const locale = (a: string, b: string) => a.localeCompare(b)
+/** The library's ordering: `localeCompare` as its `sortLists` uses, pinned to en-US (stable sort keeps insertion order on ties). */
+const locale = compareEnUs
 
 function isObject(o: unknown): o is Record<string, unknown> {
   return o !== null && typeof o === 'object' && !Array.isArray(o)
@@ -248,14 +248,14 @@ function licensesOf(data: Loose): License[] {
 }
 
 function compareLicense(a: License, b: License): number {
-  if (a.cls !== b.cls) return a.cls.localeCompare(b.cls)
+  if (a.cls !== b.cls) return compareEnUs(a.cls, b.cls)
   switch (a.cls) {
     case 'LicenseExpression':
-      return a.expression.localeCompare((b as typeof a).expression)
+      return compareEnUs(a.expression, (b as typeof a).expression)
     case 'NamedLicense':
-      return a.name.localeCompare((b as typeof a).name)
+      return compareEnUs(a.name, (b as typeof a).name)
     case 'SpdxLicense':
-      return a.id.localeCompare((b as typeof a).id)
+      return compareEnUs(a.id, (b as typeof a).id)
   }
 }
 
@@ -277,14 +277,14 @@ function normalizeLicenses(licenses: License[]): unknown[] {
 
 function normalizeHashes(hashes: Hash[]): Hash[] {
   return [...hashes]
-    .sort((a, b) => a.alg.localeCompare(b.alg) || a.content.localeCompare(b.content))
+    .sort((a, b) => compareEnUs(a.alg, b.alg) || compareEnUs(a.content, b.content))
     .filter((h) => HASH_VALUE.test(h.content))
     .map((h) => ({ alg: h.alg, content: h.content }))
 }
 
 function normalizeExtRefs(refs: ExtRef[]): unknown[] {
   return [...refs]
-    .sort((a, b) => a.type.localeCompare(b.type) || String(a.url).localeCompare(String(b.url)))
+    .sort((a, b) => compareEnUs(a.type, b.type) || compareEnUs(String(a.url), String(b.url)))
     .map((r) => ({
       url: escapeUri(String(r.url)),
       type: r.type,

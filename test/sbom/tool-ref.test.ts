@@ -5,6 +5,7 @@
  * `<purl>#tool`, in both writers.
  */
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -66,4 +67,25 @@ test('the tool bom-ref steps aside for the project or a component with the same 
   }
   const { json } = await sbom(project('app', { other: '1.0.0' }))
   assert.equal(json.metadata.tools.components[0]['bom-ref'], purl)
+})
+
+test('the SBOM bytes do not depend on the machine locale: da_DK (where "aa" sorts after "z") writes what C.UTF-8 writes', () => {
+  // package names and a licence whose locale order differs in Danish
+  const dir = project('app', { aab: '1.0.0', abc: '1.0.0', zz: '1.0.0' })
+  const script = (spec: string) =>
+    `const { makeSbom } = await import(${JSON.stringify(new URL('../../src/sbom/index.ts', import.meta.url).href)});` +
+    `const m = await makeSbom({ cwd: ${JSON.stringify(dir)}, from: 'lockfile', format: 'both', spec: '${spec}', omit: [], workspaces: [], validate: false, sourceDateEpoch: 1700000000, env: {} });` +
+    `const { createHash } = await import('node:crypto');` +
+    `process.stdout.write(createHash('sha256').update(m.serialized.json).update(m.serialized.xml).digest('hex'))`
+  for (const spec of ['1.4', '1.6', '1.7']) {
+    const run = (locale: string) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', script(spec)], {
+        env: { PATH: process.env.PATH, LANG: locale, LC_ALL: locale },
+        encoding: 'utf8',
+      })
+    const c = run('C.UTF-8')
+    const da = run('da_DK.UTF-8')
+    assert.match(c.stdout, /^[0-9a-f]{64}$/, c.stderr)
+    assert.equal(da.stdout, c.stdout, `CycloneDX ${spec}: ${da.stderr}`)
+  }
 })
