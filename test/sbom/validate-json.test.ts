@@ -2,11 +2,14 @@
  * The ahead-of-time compiled CycloneDX JSON validators (schema/cyclonedx/, src/sbom/validate.ts): they are
  * what scripts/gen-cdx-validators.ts makes today (not stale), and their verdicts equal the CycloneDX
  * library's JsonStrictValidator (the oracle) on valid SBOMs, on crafted invalid ones (duplicates in
- * uniqueItems arrays, top-level and nested, objects equal up to key order) and on random mutations.
+ * uniqueItems arrays, top-level and nested, objects equal up to key order) and on random mutations; the
+ * linear uniqueItems check names the pair a pairwise comparison names.
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { test } from 'node:test'
+import util from 'node:util'
 import * as CDX from '@cyclonedx/cyclonedx-library'
 import fc from 'fast-check'
 import { CDX_VALIDATOR_VERSIONS, generateValidator, validatorFile } from '../../scripts/gen-cdx-validators.ts'
@@ -111,6 +114,21 @@ const CRAFTED: Array<{
       d.components[0]!.components = [inner, { version: '1.0.0', name: 'inner', type: 'library' }]
     },
     message: /^\/components\/0\/components: must NOT have duplicate items \(items ## 0 and 1 are identical\)/,
+  },
+  {
+    // the check groups items by their top-level values first: these two share every one of them and
+    // differ only inside a nested array, so they are compared in full
+    what: 'a duplicate that differs from an earlier near-copy only deep inside',
+    mutate: (d) => {
+      const near = structuredClone(d.components[0]!)
+      near.properties = [{ name: 'x', value: 'near' }]
+      const copy = structuredClone(near)
+      copy.properties = [{ name: 'x', value: 'near' }]
+      const other = structuredClone(near)
+      other.properties = [{ name: 'x', value: 'other' }]
+      d.components.push(near, other, copy)
+    },
+    message: /^\/components: must NOT have duplicate items \(items ## \d+ and \d+ are identical\)/,
   },
   {
     what: 'a wrong enum value',
@@ -233,4 +251,43 @@ test('random mutations of a real SBOM: the same verdict as the library (property
   )
   // the corpus holds both verdicts, so an always-valid or always-invalid validator would fail above
   assert.ok(verdicts.valid > 0 && verdicts.invalid > 0, JSON.stringify(verdicts))
+})
+
+test('uniqueItems names the pair a pairwise deep comparison names, on arrays of near-copies (property)', () => {
+  const { duplicateOf } = createRequire(import.meta.url)('../../schema/cyclonedx/runtime.cjs') as {
+    duplicateOf: (items: unknown[]) => [number, number] | undefined
+  }
+  // ajv's own rule: the last item i equal to an earlier one, and the last such j < i
+  const pairwise = (items: unknown[]) => {
+    for (let i = items.length - 1; i > 0; i--)
+      for (let j = i - 1; j >= 0; j--) if (util.isDeepStrictEqual(items[i], items[j])) return [i, j]
+    return undefined
+  }
+  // few distinct leaves, so items often share their top-level values and differ only deep inside
+  const leaf = fc.constantFrom<unknown>(null, true, 0, 1, 'a', 'b')
+  const { value } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      leaf,
+      fc.array(tie('value'), { maxLength: 2 }),
+      fc.dictionary(fc.constantFrom('a', 'b', 'c'), tie('value'), { maxKeys: 3, noNullPrototype: true }),
+    ),
+  }))
+  let found = 0
+  fc.assert(
+    fc.property(fc.array(value, { maxLength: 8 }), (items) => {
+      const expected = pairwise(items)
+      if (expected) found++
+      assert.deepEqual(duplicateOf(items), expected, JSON.stringify(items))
+      // key order never matters
+      const reordered = items.map((v) =>
+        v !== null && typeof v === 'object' && !Array.isArray(v)
+          ? Object.fromEntries(Object.entries(v).reverse())
+          : v,
+      )
+      assert.deepEqual(duplicateOf(reordered), expected)
+    }),
+    { numRuns: 2000 },
+  )
+  assert.ok(found > 100, `arrays with a duplicate: ${found}`)
 })
