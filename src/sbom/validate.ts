@@ -43,17 +43,22 @@ async function compiledValidator(version: SpecVersion): Promise<CompiledValidato
 
 /** Checks one CycloneDX JSON document against the official schema of `version`. */
 export async function validateJson(json: string, version: SpecVersion): Promise<ValidationOutcome> {
-  let validator: CompiledValidator
-  try {
-    validator = await compiledValidator(version)
-  } catch (e) {
-    return { ok: 'skipped', reason: `validator failed to load: ${(e as Error).message}` }
-  }
   let data: unknown
   try {
     data = JSON.parse(json)
   } catch (e) {
     return { ok: false, error: `not JSON: ${(e as Error).message}` }
+  }
+  return validateParsed(data, version)
+}
+
+/** Checks a document JSON.parse made (and nothing else: the value must be plain JSON data). */
+export async function validateParsed(data: unknown, version: SpecVersion): Promise<ValidationOutcome> {
+  let validator: CompiledValidator
+  try {
+    validator = await compiledValidator(version)
+  } catch (e) {
+    return { ok: 'skipped', reason: `validator failed to load: ${(e as Error).message}` }
   }
   try {
     return validator(data) ? { ok: true } : { ok: false, error: describeValidationError(validator.errors) }

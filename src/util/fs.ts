@@ -72,7 +72,7 @@ export function tempFileOwner(name: string): number | undefined {
  */
 export async function writeFileAtomic(
   file: string,
-  data: string | Uint8Array,
+  data: AtomicFile['data'],
   mode = 0o644,
   display = file,
 ): Promise<void> {
@@ -100,7 +100,8 @@ export async function copyFileAtomic(from: string, to: string, display = to, mod
 
 export interface AtomicFile {
   file: string
-  data: string | Uint8Array
+  /** the bytes, or their pieces in order (a large output need not be one buffer) */
+  data: string | Uint8Array | readonly Uint8Array[]
   mode?: number
   /** the path as the user should see it in an error (default: `file`) */
   display?: string

@@ -104,7 +104,7 @@ async function readDocument<T>(spec: DocumentSpec, dir: string, o: WorkspaceRead
 }
 
 /** The set entry for writing one workspace file with others (`writeFilesAtomic`). */
-function fileOf(spec: DocumentSpec, dir: string, value: unknown): AtomicFile {
+function fileOf(spec: DocumentSpec, dir: string, value: unknown): AtomicFile & { data: string } {
   return { file: path.join(dir, spec.file), data: stableJson(value) }
 }
 
@@ -237,6 +237,6 @@ export function parseSignatures(
   return parseDocument<SignaturesDocument>(D.signatures, bytes, name, code ?? D.signatures.code)
 }
 /** The set entry for `<dir>/signatures.json`, for a writer that writes it with its bundles as one set. */
-export function signaturesFile(dir: string, value: SignaturesDocument): AtomicFile {
+export function signaturesFile(dir: string, value: SignaturesDocument): AtomicFile & { data: string } {
   return fileOf(D.signatures, dir, value)
 }

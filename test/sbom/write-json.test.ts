@@ -21,7 +21,12 @@ import { serializeBom } from '../../src/sbom/serialize.ts'
 import { SPEC_VERSIONS, type SpecVersion } from '../../src/sbom/spec.ts'
 import { toSupplierPlan, withRegistryManifests } from '../../src/sbom/supplier.ts'
 import { toBom } from '../../src/sbom/to-bom.ts'
-import { writeJsonBom } from '../../src/sbom/write-json.ts'
+import {
+  asJsonData,
+  buildBomDocument,
+  serializeBomDocument,
+  writeJsonBom,
+} from '../../src/sbom/write-json.ts'
 import { fixture, repoRoot } from '../helpers/paths.ts'
 
 const tool = { name: 'detbuild', version: '0.1.0' }
@@ -43,13 +48,17 @@ function bothWays(
     author,
   })
   const library = serializeBom(bom, spec, false, compositions)
-  const direct = writeJsonBom(inventory, selection, {
+  const built = buildBomDocument(inventory, selection, {
     timestamp,
     tool,
     toPurl: npmEcosystem.toPurl,
     spec,
     author,
   })
+  const direct = serializeBomDocument(built)
+  // the object the schema check reads is exactly the JSON data of the text
+  asJsonData(built.doc)
+  assert.deepStrictEqual({ ...built.doc, serialNumber: direct.serialNumber }, JSON.parse(direct.json))
   if (author) assert.match(direct.json, /"email": "sbom@acme\.example"/)
   const doc = JSON.parse(library.json) as { dependencies: Array<{ dependsOn?: string[] }> }
   const edges = doc.dependencies.reduce((n, d) => n + (d.dependsOn?.length ?? 0), 0)
@@ -386,4 +395,61 @@ test('the serial from the indented text is the serial of the compact JSON, whate
     ),
     { numRuns: 500 },
   )
+})
+
+test('the document text written piece by piece is exactly JSON.stringify(doc, null, 2) (property)', async () => {
+  const { indentedJson } = await import('../../src/sbom/write-json.ts')
+  const member = fc.oneof(
+    fc.jsonValue({ maxDepth: 4 }),
+    // the shapes of an SBOM's lists: arrays of objects holding arrays and objects, empty ones, undefined
+    fc.array(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }), { maxLength: 5 }),
+    fc.constant([]),
+    fc.constant(undefined),
+    fc.constant([undefined, 1]),
+  )
+  fc.assert(
+    fc.property(fc.dictionary(fc.string(), member, { maxKeys: 6 }), (doc) => {
+      assert.equal(indentedJson(doc), JSON.stringify(doc, null, 2))
+    }),
+    { numRuns: 1000 },
+  )
+  assert.equal(indentedJson({}), '{}')
+  assert.equal(indentedJson({ a: undefined }), '{}')
+})
+
+test('asJsonData leaves exactly the JSON data of the text, and refuses what JSON would change (property)', () => {
+  // plain JSON with keys whose value is undefined, anywhere
+  const holey = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.constantFrom<unknown>(null, true, false, 0, -0, 1.5, '', 'x', '\u2028'),
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(fc.string(), fc.oneof(tie('value'), fc.constant(undefined)), {
+        maxKeys: 4,
+        noNullPrototype: true,
+      }),
+    ),
+  })).value
+  fc.assert(
+    // a document is an object: a value in place of a top-level one cannot be replaced (-0)
+    fc.property(holey, (inner) => {
+      const value = { inner }
+      const expected = JSON.parse(JSON.stringify(value)) as unknown
+      const copy = structuredClone(value)
+      asJsonData(copy)
+      assert.deepStrictEqual(copy, expected)
+    }),
+    { numRuns: 1000 },
+  )
+  const refused: Array<[unknown, RegExp]> = [
+    [{ a: [1, undefined] }, /^\$\.a\[1\] is undefined/],
+    [{ a: { b: Number.NaN } }, /^\$\.a\.b is NaN/],
+    [{ a: Number.POSITIVE_INFINITY }, /^\$\.a is Infinity/],
+    [{ 'a b': new Date(0) }, /^\$\["a b"\] is an object that is not plain/],
+    [{ a: new Map() }, /not plain/],
+    [{ a: { toJSON: () => 1 } }, /not plain/],
+    [{ a: [() => 1] }, /^\$\.a\[0\] is a function/],
+    [{ a: 1n }, /is a bigint/],
+  ]
+  for (const [value, message] of refused) assert.throws(() => asJsonData(value), { message })
 })
