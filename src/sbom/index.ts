@@ -1,5 +1,6 @@
 /** `detbuild sbom`: project tree → CycloneDX SBOM in the workspace. */
 
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import {
   defaultEcosystems,
@@ -13,7 +14,7 @@ import {
 } from '../ecosystems/index.ts'
 import { InputError, InternalError } from '../errors.ts'
 import { type ReadSbom, readSbom } from '../sbom-read/index.ts'
-import { type AtomicFile, writeFilesAtomic } from '../util/fs.ts'
+import { type AtomicFile, stageFile, writeFilesAtomic } from '../util/fs.ts'
 import type { Logger } from '../util/log.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import { VERSION } from '../version.ts'
@@ -27,7 +28,14 @@ import type { SpecVersion } from './spec.ts'
 import { registryKey, type SupplierSource, toSupplierPlan, withRegistryManifests } from './supplier.ts'
 import { type ValidationOutcome, validateJson, validateParsed, validateXml } from './validate.ts'
 import type { SpdxVersion } from './validate-spdx.ts'
-import { asJsonData, buildBomDocument, serializeBomDocument } from './write-json.ts'
+import {
+  asJsonData,
+  type BomDocument,
+  buildBomDocument,
+  serializeBomDocument,
+  streamBomDocument,
+  type WrittenJsonBom,
+} from './write-json.ts'
 
 export { type ReadSbom, readSbomText, type SbomInputFormat } from '../sbom-read/index.ts'
 
@@ -140,7 +148,13 @@ export interface SbomResult {
 }
 
 /** Builds the SBOM text without writing anything (used by `detbuild sbom` and `detbuild run`). */
-export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
+export async function makeSbom(
+  options: Omit<SbomOptions, 'out' | 'log'>,
+  hooks: {
+    /** writes the directly written JSON where the caller wants it (else it is kept in memory) */
+    streamJson?: (built: BomDocument) => Promise<Omit<WrittenJsonBom, 'json' | 'bytes'>>
+  } = {},
+) {
   // the project's ecosystems read it (all that detect it, or the one --ecosystem names; the first
   // describes the project); everything after the inventory is ecosystem-neutral
   const registryOfEcosystems = options.ecosystems ?? defaultEcosystems
@@ -223,8 +237,10 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
   const spdx =
     built && (options.spdx ?? []).length > 0 ? await writeSpdxDocuments(built.doc, options.spdx!) : {}
   if (built && (options.format === 'json' || options.format === 'none')) {
-    // JSON only: written directly, without loading the CycloneDX library (write-json.ts)
-    const written = serializeBomDocument(built)
+    // JSON only: written directly, without loading the CycloneDX library (write-json.ts): streamed to
+    // where the caller keeps it (runSbom: a temporary file), else kept in memory
+    const streamed = hooks.streamJson ? await hooks.streamJson(built) : undefined
+    const written = streamed ?? serializeBomDocument(built)
     return {
       // the object the text was written from, made exactly the JSON data of that text, with its serial:
       // what the schema check reads (runSbom)
@@ -234,10 +250,11 @@ export async function makeSbom(options: Omit<SbomOptions, 'out' | 'log'>) {
       supplier,
       registryGaps: registry?.gaps ?? [],
       serialized: {
-        get json() {
-          return written.json
+        get json(): string {
+          if (streamed) throw new Error('the SBOM JSON was streamed to a file, not kept')
+          return (written as WrittenJsonBom).json
         },
-        jsonBytes: written.bytes,
+        jsonBytes: streamed ? undefined : (written as WrittenJsonBom).bytes,
         xml: undefined,
         serialNumber: written.serialNumber,
       },
@@ -303,12 +320,40 @@ async function writeSpdxDocuments(
 
 /** Writes the project's CycloneDX SBOM (JSON and/or XML), schema-validated, into the workspace (`detbuild sbom`). */
 export async function runSbom(options: SbomOptions): Promise<SbomResult> {
-  const made = await makeSbom(options)
+  const writesJson = options.format === 'json' || options.format === 'both'
+  const jsonFile = path.join(options.out, WorkspaceFiles.sbomJson)
+  // the directly written JSON streams into a temporary file beside its place, renamed there with the
+  // other outputs once every check passed; removed if one fails
+  let staged: string | undefined
+  const made = await makeSbom(
+    options,
+    writesJson
+      ? {
+          streamJson: async (built) => {
+            const { tmp, result } = await stageFile(jsonFile, (write) => streamBomDocument(built, write))
+            staged = tmp
+            return result
+          },
+        }
+      : {},
+  )
+  try {
+    return await checkAndWrite(options, made, writesJson ? { file: jsonFile, staged } : undefined)
+  } finally {
+    // renamed into place, or not wanted any more
+    if (staged !== undefined) await rm(staged, { force: true })
+  }
+}
+
+/** Checks the SBOM's documents against their schemas and writes them all, or none (runSbom). */
+async function checkAndWrite(
+  options: SbomOptions,
+  made: Awaited<ReturnType<typeof makeSbom>>,
+  json: { file: string; staged: string | undefined } | undefined,
+): Promise<SbomResult> {
   const validation: SbomResult['validation'] = {
     json: { ok: 'skipped', reason: 'disabled with --no-validate' },
   }
-  // the compiled schema is loaded only now, when the document is ready (nothing competes with the tree)
-  const writesJson = options.format === 'json' || options.format === 'both'
   // `--format xml` validates the JSON of the same document too, as it always has; SPDX only: no CycloneDX
   const cyclonedx = options.format !== 'none'
   if (!cyclonedx) validation.json = { ok: 'skipped', reason: 'no CycloneDX written' }
@@ -353,11 +398,12 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
     )
 
   const outputs: AtomicFile[] = []
-  if (writesJson)
-    outputs.push({
-      file: path.join(options.out, WorkspaceFiles.sbomJson),
-      data: 'jsonBytes' in serialized ? serialized.jsonBytes : serialized.json,
-    })
+  if (json)
+    outputs.push(
+      json.staged !== undefined
+        ? { file: json.file, staged: json.staged }
+        : { file: json.file, data: ('jsonBytes' in serialized && serialized.jsonBytes) || serialized.json },
+    )
   if (serialized.xml !== undefined)
     outputs.push({ file: path.join(options.out, WorkspaceFiles.sbomXml), data: serialized.xml })
   if (made.spdx['2.3'])

@@ -593,28 +593,78 @@ export function buildBomDocument(
   }
 }
 
-/** The document's JSON text with its content-derived serial number. */
+/** The document's JSON text with its content-derived serial number, in memory (see {@link streamBomDocument}). */
 export function serializeBomDocument(built: BomDocument): WrittenJsonBom {
-  // The serial is a hash of the compact JSON of the document without it; it then takes its place after
-  // `version`. The document is written once, indented, as UTF-8 bytes in pieces of about 1 MiB: the
-  // compact bytes are those without their indentation (a third of the cost of a second JSON.stringify),
-  // the same bytes are written to the file (no 30 MB string is ever made or encoded twice), and the
-  // serial's line goes in after `"version": 1,`, exactly where JSON.stringify would have put it.
-  const [head, ...rest] = indentedPieces(built.doc)
-  const at = head!.indexOf(VERSION_LINE)
-  if (at < 0) throw new Error('the written SBOM has no top-level version line')
-  const body = encodePieces(rest)
-  const serialNumber = serialOfIndentedBytes([Buffer.from(head!, 'utf8'), ...body])
-  const after = at + VERSION_LINE.length
-  const signedHead = `${head!.slice(0, after)}  "serialNumber": ${JSON.stringify(serialNumber)},\n${head!.slice(after)}`
-  const bytes = [Buffer.from(signedHead, 'utf8'), ...body, Buffer.from('\n')]
+  const parts: Array<{ at: number; bytes: Buffer }> = []
+  const meta = streamBomDocument(built, (bytes, at) => parts.push({ at, bytes: Buffer.from(bytes) }))
+  // the head comes last, for offset 0
+  const bytes = parts.sort((a, b) => a.at - b.at).map((p) => p.bytes)
   let text: string | undefined
   return {
+    ...meta,
     bytes,
     get json() {
       text ??= Buffer.concat(bytes).toString('utf8')
       return text
     },
+  }
+}
+
+/** Where {@link streamBomDocument} puts a document's text: `bytes` at byte offset `at` (they are reused after). */
+export type JsonSink = (bytes: Uint8Array, at: number) => void
+
+/** Characters of text encoded at a time. */
+const PIECE = 1 << 20
+
+/**
+ * Writes the document's JSON text, with its content-derived serial number, to `sink`: the text after the
+ * head first, in pieces of about 1 MiB at the offsets they will have, then the head with the serial at
+ * offset 0 (its length is known before the serial is: every serial is as long). The serial is a hash of
+ * the compact JSON of the document without it, taken from the indented bytes as they pass
+ * ({@link CompactSerial}); its line goes in after `"version": 1,`, exactly where JSON.stringify would have
+ * put it. No text of the whole document is ever made (a 20k-entry SBOM is 36 MB of it), and one buffer
+ * is reused for the bytes.
+ */
+export function streamBomDocument(
+  built: BomDocument,
+  sink: JsonSink,
+): Omit<WrittenJsonBom, 'json' | 'bytes'> {
+  const pieces = indentedPieces(built.doc)
+  const head = pieces.next().value as string
+  const at = head.indexOf(VERSION_LINE)
+  if (at < 0) throw new Error('the written SBOM has no top-level version line')
+  const after = at + VERSION_LINE.length
+  const signed = (serial: string) =>
+    Buffer.from(
+      `${head.slice(0, after)}  "serialNumber": ${JSON.stringify(serial)},\n${head.slice(after)}`,
+      'utf8',
+    )
+  const serial = new CompactSerial()
+  serial.update(Buffer.from(head, 'utf8'))
+  // every serial is as long as this one, so the head's length is known now
+  let offset = signed(serialFromDigest(Buffer.alloc(32))).length
+  const buffer = Buffer.allocUnsafe(PIECE * 3)
+  let used = 0
+  const put = (bytes: Uint8Array) => {
+    serial.update(bytes)
+    sink(bytes, offset)
+    offset += bytes.length
+  }
+  const flush = () => {
+    if (used > 0) put(buffer.subarray(0, used))
+    used = 0
+  }
+  for (const piece of pieces) {
+    // a UTF-16 code unit is at most 3 bytes of UTF-8; a piece longer than the buffer goes on its own
+    if (used + piece.length * 3 > buffer.length) flush()
+    if (piece.length * 3 > buffer.length) put(Buffer.from(piece, 'utf8'))
+    else used += buffer.write(piece, used, 'utf8')
+  }
+  flush()
+  sink(Buffer.from('\n'), offset)
+  const serialNumber = serial.digest()
+  sink(signed(serialNumber), 0)
+  return {
     serialNumber,
     componentCount: built.componentCount,
     dependencyEdges: built.dependencyEdges,
@@ -622,41 +672,19 @@ export function serializeBomDocument(built: BomDocument): WrittenJsonBom {
   }
 }
 
-/** Characters of text encoded at a time (pieces are joined up to about this much). */
-const PIECE = 1 << 20
-
-/** The pieces as UTF-8, joined into buffers of about {@link PIECE} characters. */
-function encodePieces(pieces: readonly string[]): Buffer[] {
-  const out: Buffer[] = []
-  let batch: string[] = []
-  let size = 0
-  for (const p of pieces) {
-    batch.push(p)
-    size += p.length
-    if (size >= PIECE) {
-      out.push(Buffer.from(batch.join(''), 'utf8'))
-      batch = []
-      size = 0
-    }
-  }
-  if (batch.length > 0) out.push(Buffer.from(batch.join(''), 'utf8'))
-  return out
-}
-
 /** `JSON.stringify(doc, null, 2)` of a document object (see {@link indentedPieces}), as one string. */
 export function indentedJson(doc: Record<string, unknown>): string {
-  return indentedPieces(doc).join('')
+  return [...indentedPieces(doc)].join('')
 }
 
 /**
  * `JSON.stringify(doc, null, 2)` of a document object, made faster, as pieces whose concatenation is that
  * text: each item of a top-level array (the components, the dependencies) is stringified on its own,
- * already at its depth. V8 writes many small texts much faster than one 30 MB text (a 20k-entry SBOM:
- * about 0.6 s instead of 1 s), and no text of the whole document is made. The first piece holds every
- * top-level member before the first non-empty array. Property-tested against JSON.stringify.
+ * already at its depth. V8 writes many small texts much faster than one 30 MB text, and the pieces are
+ * made one at a time, as they are written. The first piece holds every top-level member before the first
+ * item of a non-empty array. Property-tested against JSON.stringify.
  */
-export function indentedPieces(doc: Record<string, unknown>): string[] {
-  const pieces: string[] = []
+export function* indentedPieces(doc: Record<string, unknown>): Generator<string, void, undefined> {
   let open = '{\n  '
   let pending = ''
   for (const key of Object.keys(doc)) {
@@ -666,17 +694,13 @@ export function indentedPieces(doc: Record<string, unknown>): string[] {
     const name = `${open}${JSON.stringify(key)}: `
     open = ',\n  '
     if (Array.isArray(value) && value.length > 0) {
-      pieces.push(`${pending}${name}[\n    `)
-      pending = ''
+      yield `${pending}${name}[\n    `
       for (let i = 0; i < value.length; i++)
-        pieces.push(i === value.length - 1 ? atDepth(value[i], 2) : `${atDepth(value[i], 2)},\n    `)
+        yield i === value.length - 1 ? atDepth(value[i], 2) : `${atDepth(value[i], 2)},\n    `
       pending = '\n  ]'
     } else pending += `${name}${atDepth(value, 1)}`
   }
-  if (open === '{\n  ') return ['{}']
-  pieces.push(`${pending}\n}`)
-  // the head: everything before the first item
-  return pieces
+  yield open === '{\n  ' ? '{}' : `${pending}\n}`
 }
 
 /**
@@ -696,35 +720,38 @@ const VERSION_LINE = '\n  "version": 1,\n'
 
 /**
  * The serial of the compact JSON of a text JSON.stringify wrote with an indent (see
- * {@link serialOfIndentedBytes}), `piece` characters encoded at a time.
+ * {@link CompactSerial}), `piece` characters encoded at a time.
  */
 export function serialOfIndented(text: string, piece = PIECE): string {
-  const chunks: Buffer[] = []
+  const serial = new CompactSerial()
   for (let from = 0; from < text.length; ) {
     let to = Math.min(from + piece, text.length)
     const last = text.charCodeAt(to - 1)
     // a piece never ends between the two halves of a surrogate pair
     if (to < text.length && last >= 0xd800 && last <= 0xdbff) to++
-    chunks.push(Buffer.from(text.slice(from, to), 'utf8'))
+    serial.update(Buffer.from(text.slice(from, to), 'utf8'))
     from = to
   }
-  return serialOfIndentedBytes(chunks)
+  return serial.digest()
 }
 
 /**
- * The serial of the compact JSON of the UTF-8 text, in chunks, that JSON.stringify wrote with an indent:
- * the same bytes without the newlines and spaces it put between tokens. Outside strings that is every
- * space and newline (JSON.stringify writes no other whitespace, and escapes every control character
+ * The serial of the compact JSON of a UTF-8 text, given in chunks, that JSON.stringify wrote with an
+ * indent: the same bytes without the newlines and spaces it put between tokens. Outside strings that is
+ * every space and newline (JSON.stringify writes no other whitespace, and escapes every control character
  * inside strings); inside strings nothing changes. UTF-8 continuation bytes are never a quote, a
  * backslash, a space or a newline, so chunks may end anywhere.
  */
-export function serialOfIndentedBytes(chunks: readonly Uint8Array[]): string {
-  const hash = createHash('sha256')
-  let inString = false
-  let escaped = false
-  let out = Buffer.allocUnsafe(0)
-  for (const bytes of chunks) {
-    if (out.length < bytes.length) out = Buffer.allocUnsafe(bytes.length)
+export class CompactSerial {
+  private readonly hash = createHash('sha256')
+  private inString = false
+  private escaped = false
+  private out = Buffer.allocUnsafe(0)
+
+  update(bytes: Uint8Array): void {
+    if (this.out.length < bytes.length) this.out = Buffer.allocUnsafe(bytes.length)
+    const out = this.out
+    let { inString, escaped } = this
     let o = 0
     for (let i = 0; i < bytes.length; i++) {
       const c = bytes[i]!
@@ -740,9 +767,14 @@ export function serialOfIndentedBytes(chunks: readonly Uint8Array[]): string {
         out[o++] = c
       } else if (c !== 0x20 && c !== 0x0a) out[o++] = c
     }
-    hash.update(out.subarray(0, o))
+    this.inString = inString
+    this.escaped = escaped
+    this.hash.update(out.subarray(0, o))
   }
-  return serialFromDigest(hash.digest())
+
+  digest(): string {
+    return serialFromDigest(this.hash.digest())
+  }
 }
 
 /** Where a value sits in a document, made into text only for an error. */

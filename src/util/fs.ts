@@ -1,4 +1,6 @@
 /** Edge: files. Atomic writes and capped reads that fail with one clear line naming the file. */
+
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { chmod, copyFile, link, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { ErrorCode } from '../errors.ts'
@@ -72,7 +74,7 @@ export function tempFileOwner(name: string): number | undefined {
  */
 export async function writeFileAtomic(
   file: string,
-  data: AtomicFile['data'],
+  data: string | Uint8Array | readonly Uint8Array[],
   mode = 0o644,
   display = file,
 ): Promise<void> {
@@ -98,13 +100,53 @@ export async function copyFileAtomic(from: string, to: string, display = to, mod
   }
 }
 
-export interface AtomicFile {
+export type AtomicFile = {
   file: string
-  /** the bytes, or their pieces in order (a large output need not be one buffer) */
-  data: string | Uint8Array | readonly Uint8Array[]
-  mode?: number
   /** the path as the user should see it in an error (default: `file`) */
   display?: string
+} & (
+  | {
+      /** the bytes, or their pieces in order (a large output need not be one buffer) */
+      data: string | Uint8Array | readonly Uint8Array[]
+      mode?: number
+    }
+  | {
+      /** a temporary file {@link stageFile} wrote beside `file`: renamed into place (and removed on failure) */
+      staged: string
+    }
+)
+
+/**
+ * Writes a file under a temporary name beside `file` (mode 0644), for {@link writeFilesAtomic} to rename
+ * into place with other files (`staged`): `fill` writes its bytes at the offsets it chooses, synchronously,
+ * so a large output is written as it is made, never held whole. On any failure the temporary file is
+ * removed; failures name `display` (exit 2; a full disk exit 3).
+ */
+export async function stageFile<T>(
+  file: string,
+  fill: (write: (bytes: Uint8Array, at: number) => void) => T,
+  display = file,
+): Promise<{ tmp: string; result: T }> {
+  const shownDir = path.dirname(display)
+  await ensureDir(path.dirname(file), shownDir === '.' ? path.dirname(file) : shownDir)
+  const tmp = tempNameFor(file)
+  let fd: number | undefined
+  try {
+    fd = openSync(tmp, 'wx', 0o644)
+    const out = fd
+    const result = fill((bytes, at) => {
+      for (let done = 0; done < bytes.length; )
+        done += writeSync(out, bytes, done, bytes.length - done, at + done)
+    })
+    closeSync(out)
+    fd = undefined
+    return { tmp, result }
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd)
+    await rm(tmp, { force: true })
+    if (e instanceof Error && 'syscall' in e) throw toFsError(e, display, 'OUTPUT_UNWRITABLE', 'write')
+    throw e
+  }
 }
 
 /** The renames writeFilesAtomic makes (injectable, so a test can fail one between two others). */
@@ -136,6 +178,10 @@ export async function writeFilesAtomic(
       at = f
       const shownDir = path.dirname(shown(f))
       await ensureDir(path.dirname(f.file), shownDir === '.' ? path.dirname(f.file) : shownDir)
+      if ('staged' in f) {
+        staged.push({ file: f.file, tmp: f.staged })
+        continue
+      }
       const entry: { file: string; tmp: string; backup?: string } = { file: f.file, tmp: tempNameFor(f.file) }
       staged.push(entry)
       await writeFile(entry.tmp, f.data, { mode: f.mode ?? 0o644 })

@@ -12,6 +12,7 @@ import { generateKeyPairPem } from '../../src/sign/keys.ts'
 import {
   openWorkspace,
   removeStaleTempFiles,
+  stageFile,
   tempFileOwner,
   tempNameFor,
   writeFileAtomic,
@@ -128,6 +129,88 @@ test('writeFilesAtomic: a failure between the renames rolls the first back (prev
   assert.deepEqual(readdirSync(dir).sort(), ['sbom.cdx.json', 'sbom.cdx.xml'])
   await writeFileAtomic(json, 'single')
   assert.deepEqual(readdirSync(dir).sort(), ['sbom.cdx.json', 'sbom.cdx.xml'])
+})
+
+test('stageFile: bytes land at the offsets given, beside the target under a temporary name; a failure leaves nothing', async () => {
+  const dir = tempDir()
+  dirs.push(dir)
+  const file = path.join(dir, 'sub', 'out.json')
+  // the tail first, then the head at offset 0 (as the SBOM writer does once its serial is known)
+  const { tmp, result } = await stageFile(file, (write) => {
+    write(Buffer.from('world\n'), 6)
+    write(Buffer.from('hello '), 0)
+    return 42
+  })
+  assert.equal(result, 42)
+  assert.equal(path.dirname(tmp), path.dirname(file))
+  assert.ok(tempFileOwner(path.basename(tmp)) === process.pid, tmp)
+  assert.equal(readFileSync(tmp, 'utf8'), 'hello world\n')
+  assert.equal(existsSync(file), false, 'not in place before the rename')
+  // renamed with another file as one set; a failed rename rolls back and removes the staged file too
+  const other = path.join(dir, 'sub', 'other.json')
+  await assert.rejects(
+    writeFilesAtomic(
+      [
+        { file, staged: tmp },
+        { file: other, data: 'x' },
+      ],
+      {
+        async rename(from: string, to: string) {
+          if (to === other) throw Object.assign(new Error('injected: disk full'), { code: 'ENOSPC' })
+          await rename(from, to)
+        },
+      },
+    ),
+    (e: { code: string }) => e.code === 'IO_NO_SPACE',
+  )
+  assert.deepEqual(readdirSync(path.join(dir, 'sub')), [], 'rolled back, no temporary file left')
+  const again = await stageFile(file, (write) => write(Buffer.from('{}\n'), 0))
+  await writeFilesAtomic([{ file, staged: again.tmp }])
+  assert.equal(readFileSync(file, 'utf8'), '{}\n')
+  assert.deepEqual(readdirSync(path.join(dir, 'sub')), ['out.json'])
+  // a fill that throws: its error, and no temporary file
+  await assert.rejects(
+    stageFile(file, () => {
+      throw new Error('fill failed')
+    }),
+    /fill failed/,
+  )
+  assert.deepEqual(readdirSync(path.join(dir, 'sub')), ['out.json'])
+  // a folder that cannot be made: one line naming it
+  writeFileSync(path.join(dir, 'blocker'), '')
+  await assert.rejects(
+    stageFile(path.join(dir, 'blocker', 'x.json'), () => undefined),
+    (e: { code: string; exitCode: number }) => e.code === 'OUTPUT_UNWRITABLE' && e.exitCode === 2,
+  )
+})
+
+test('sbom: the JSON streamed to a temporary file lands only with the SPDX beside it; a failure keeps the earlier bytes', async () => {
+  const project = copyFixture('small-app')
+  dirs.push(path.dirname(project))
+  const out = path.join(project, '.detbuild')
+  const args = ['--json', 'sbom', '--format', 'cyclonedx-json,spdx-json']
+  const first = await runCli(args, project)
+  assert.equal(first.code, 0, first.stderr)
+  const before = readFileSync(path.join(out, 'sbom.cdx.json'))
+  const pkg = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8'))
+  pkg.version = '9.9.9'
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify(pkg, null, 2))
+  const spdx = path.join(out, 'sbom.spdx.json')
+  await import('node:fs/promises').then((fs) => fs.rm(spdx))
+  mkdirSync(path.join(spdx, 'blocker'), { recursive: true })
+  const second = await runCli(args, project)
+  assert.equal(second.code, 2, second.stdout)
+  assert.deepEqual(readFileSync(path.join(out, 'sbom.cdx.json')), before, 'the earlier JSON is kept')
+  assert.equal(
+    listTree(out).filter((f) => tempFileOwner(path.posix.basename(f)) !== undefined).length,
+    0,
+    'no temporary file left',
+  )
+  await import('node:fs/promises').then((fs) => fs.rm(spdx, { recursive: true }))
+  const third = await runCli(args, project)
+  assert.equal(third.code, 0, third.stderr)
+  assert.match(readFileSync(path.join(out, 'sbom.cdx.json'), 'utf8'), /9\.9\.9/)
+  assert.equal(listTree(out).filter((f) => tempFileOwner(path.posix.basename(f)) !== undefined).length, 0)
 })
 
 test('sbom --format both: when the XML cannot land, the JSON keeps its previous bytes', async () => {
