@@ -8,14 +8,16 @@
  *                                                (test/sbom/validate.test.ts runs the same comparison)
  *
  * The ajv options and formats are the library's JsonStrictValidator's (its _optPlug.node/__jsonValidators/
- * ajv.js), so the verdicts are the same; one keyword differs in how, not in what: `uniqueItems` calls
- * schema/cyclonedx/runtime.cjs's linear check instead of ajv's pairwise one.
+ * ajv.js), so the verdicts are the same; two keywords differ in how, not in what: `uniqueItems` calls
+ * schema/cyclonedx/runtime.cjs's linear check instead of ajv's pairwise one, and a long enum of strings
+ * is a Set lookup instead of a loop of deep comparisons. Annotations (descriptions and the like) are left
+ * out of the schemas first: they change no verdict.
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { _, Ajv, type KeywordCxt, str } from 'ajv'
+import { _, Ajv, type CodeKeywordDefinition, type KeywordCxt, str, stringify } from 'ajv'
 
 const require = createRequire(import.meta.url)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -37,6 +39,10 @@ const runtime = require(path.join(OUT_DIR, 'runtime.cjs')) as {
   duplicateOf: (items: unknown[]) => [number, number] | undefined
 }
 const addFormats = require('ajv-formats') as (ajv: Ajv) => void
+const enumKeyword = (require('ajv/dist/vocabularies/validation/enum') as { default: CodeKeywordDefinition })
+  .default
+/** Enums of primitives this long or longer are checked by a Set (same verdict: equality of primitives). */
+const SET_ENUM = 16
 const standaloneCode = require('ajv/dist/standalone') as (ajv: Ajv, validate: unknown) => string
 const addDraft2019Formats = require('ajv-formats-draft2019') as (
   ajv: Ajv,
@@ -44,7 +50,35 @@ const addDraft2019Formats = require('ajv-formats-draft2019') as (
 ) => void
 
 const readJson = async (name: string) =>
-  JSON.parse(await readFile(path.join(SCHEMA_DIR, name), 'utf8')) as object
+  withoutAnnotations(JSON.parse(await readFile(path.join(SCHEMA_DIR, name), 'utf8'))) as object
+
+/** Keywords that only annotate (JSON Schema's meta-data vocabulary, and CycloneDX's `meta:enum`). */
+const ANNOTATIONS = new Set(['title', 'description', '$comment', 'examples', 'meta:enum', 'deprecated'])
+/** Keywords whose value is data, not a schema: nothing inside them is a keyword. */
+const DATA = new Set(['enum', 'const', 'default', 'examples'])
+
+/**
+ * The schema without its annotations: they change no verdict, but ajv's standalone code embeds the schema
+ * objects it refers to, descriptions and all (the 1.6 validator was 914 KB, most of it prose that every
+ * run read and parsed). A member of `properties` (or `definitions`, `patternProperties`) is a name, never a
+ * keyword, even when it is named `description`.
+ */
+function withoutAnnotations(value: unknown, names = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => withoutAnnotations(v))
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value)) {
+    if (!names && ANNOTATIONS.has(key)) continue
+    if (names) out[key] = withoutAnnotations(v)
+    else if (DATA.has(key)) out[key] = v
+    else
+      out[key] = withoutAnnotations(
+        v,
+        key === 'properties' || key === 'definitions' || key === '$defs' || key === 'patternProperties',
+      )
+  }
+  return out
+}
 
 /** The generated module's text for one spec version (deterministic for the same ajv and schemas). */
 export async function generateValidator(version: (typeof CDX_VALIDATOR_VERSIONS)[number]): Promise<string> {
@@ -86,6 +120,25 @@ export async function generateValidator(version: (typeof CDX_VALIDATOR_VERSIONS)
       const dup = gen.const('dup', _`${fn}(${data})`)
       cxt.setParams({ i: _`${dup}[0]`, j: _`${dup}[1]` })
       cxt.fail(_`${dup} !== undefined`)
+    },
+  })
+  // a long enum of strings (the SPDX licence ids: over 700) is a Set lookup, not ajv's loop of deep
+  // comparisons over the whole list for every licence of every component; any other enum is ajv's own
+  ajv.removeKeyword('enum')
+  ajv.addKeyword({
+    ...enumKeyword,
+    code(cxt: KeywordCxt) {
+      const { schema } = cxt
+      const primitive = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v)
+      if (cxt.$data || !Array.isArray(schema) || schema.length < SET_ENUM || !schema.every(primitive)) {
+        enumKeyword.code!(cxt)
+        return
+      }
+      const set = cxt.gen.scopeValue('keyword', {
+        ref: new Set(schema),
+        code: _`new Set(${stringify(schema)})`,
+      })
+      cxt.pass(_`${set}.has(${cxt.data})`)
     },
   })
   const validate = ajv.compile(await readJson(`bom-${version}.SNAPSHOT.schema.json`))
