@@ -4,16 +4,25 @@
  * scripts/gen-cdx-validators.ts with ajv's standalone code generation).
  *
  * - `formats`: the formats the CycloneDX library's validator installs (ajv-formats' full set, and
- *   idn-email from ajv-formats-draft2019; iri-reference is `true`, i.e. unchecked, and needs no code).
+ *   idn-email from ajv-formats-draft2019, loaded when first used; iri-reference is `true`, i.e. unchecked,
+ *   and needs no code).
  * - `duplicateOf`: `uniqueItems` by Maps of shallow, then canonical JSON keys, linear in the array, instead of ajv's
  *   pairwise deep comparison (quadratic: 182 ms of a 2,203-package SBOM's check). Hand-written because
  *   ajv offers no hashed variant. It reports the same pair ajv's own check reports: the last item that
  *   repeats an earlier one (i), and the last earlier copy of it (j).
  */
 const { fullFormats } = require('ajv-formats/dist/formats')
-const draft2019 = require('ajv-formats-draft2019/formats')
 
-exports.formats = { ...fullFormats, 'idn-email': draft2019['idn-email'] }
+// idn-email's parser (a nearley grammar, with the rest of draft2019's formats behind its index) is loaded
+// the first time an e-mail address is checked: most SBOMs have none, and every run paid for it
+let idnEmail
+exports.formats = {
+  ...fullFormats,
+  'idn-email': (value) => {
+    idnEmail ??= require('ajv-formats-draft2019/formats/idn-email')
+    return idnEmail(value)
+  },
+}
 
 /** JSON text with object keys sorted: equal for two JSON values exactly when ajv's deep equality holds. */
 function canonical(value) {
