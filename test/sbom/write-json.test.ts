@@ -453,3 +453,48 @@ test('asJsonData leaves exactly the JSON data of the text, and refuses what JSON
   ]
   for (const [value, message] of refused) assert.throws(() => asJsonData(value), { message })
 })
+
+test('a large document streams in many buffers, a piece longer than the buffer alone, to exactly the indented text and its serial', async () => {
+  const { streamBomDocument } = await import('../../src/sbom/write-json.ts')
+  const { serialFromContent } = await import('../../src/sbom/spec.ts')
+  // 3 MiB is the stream's buffer: 40,000 components of about 250 bytes need several, one 4 MiB
+  // description needs a piece of its own, and multi-byte characters end up on buffer boundaries
+  const components = Array.from({ length: 40_000 }, (_, i) => ({
+    type: 'library',
+    name: `pkg-${i}-ü😀`,
+    version: `1.0.${i}`,
+    'bom-ref': `pkg:npm/pkg-${i}@1.0.${i}`,
+    group: i % 3 === 0 ? undefined : 'g',
+    properties: [{ name: 'n', value: '"quoted" \\ back\\slash  spaces' }],
+  }))
+  components[20_000] = { ...components[20_000]!, description: 'é'.repeat(4 * 1024 * 1024) } as never
+  const doc = {
+    $schema: 'x',
+    bomFormat: 'CycloneDX',
+    specVersion: '1.6',
+    version: 1,
+    serialNumber: undefined,
+    metadata: { timestamp: '2023-11-14T22:13:20.000Z' },
+    components,
+    dependencies: [],
+    compositions: [{ aggregate: 'complete' }],
+  }
+  const writes: Array<{ at: number; bytes: Buffer }> = []
+  const meta = streamBomDocument(
+    { doc, componentCount: 40_000, dependencyEdges: 0, root: { version: '', purl: '' } },
+    (bytes, at) => writes.push({ at, bytes: Buffer.from(bytes) }),
+  )
+  assert.ok(writes.length > 5, `${writes.length} writes`)
+  // the pieces tile the file: each starts where the one before ends, the head last at offset 0
+  const ordered = [...writes].sort((a, b) => a.at - b.at)
+  let end = 0
+  for (const w of ordered) {
+    assert.equal(w.at, end)
+    end += w.bytes.length
+  }
+  assert.equal(writes.at(-1)!.at, 0)
+  const expectedSerial = serialFromContent(JSON.stringify(doc))
+  assert.equal(meta.serialNumber, expectedSerial)
+  const expected = `${JSON.stringify({ ...doc, serialNumber: expectedSerial }, null, 2)}\n`
+  assert.equal(Buffer.concat(ordered.map((w) => w.bytes)).toString('utf8'), expected)
+})
