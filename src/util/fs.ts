@@ -131,19 +131,22 @@ export async function stageFile<T>(
   await ensureDir(path.dirname(file), shownDir === '.' ? path.dirname(file) : shownDir)
   const tmp = tempNameFor(file)
   let fd: number | undefined
+  let made = false
   try {
+    // 'wx': never a file (or link) that is there already, and only a file made here is removed below
     fd = openSync(tmp, 'wx', 0o644)
+    made = true
     const out = fd
     const result = fill((bytes, at) => {
       for (let done = 0; done < bytes.length; )
         done += writeSync(out, bytes, done, bytes.length - done, at + done)
     })
-    closeSync(out)
     fd = undefined
+    closeSync(out)
     return { tmp, result }
   } catch (e) {
     if (fd !== undefined) closeSync(fd)
-    await rm(tmp, { force: true })
+    if (made) await rm(tmp, { force: true })
     if (e instanceof Error && 'syscall' in e) throw toFsError(e, display, 'OUTPUT_UNWRITABLE', 'write')
     throw e
   }

@@ -4,7 +4,16 @@
  * workspace, and `--format both` lands as a pair or not at all.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { rename } from 'node:fs/promises'
 import path from 'node:path'
 import { after, test } from 'node:test'
@@ -176,6 +185,19 @@ test('stageFile: bytes land at the offsets given, beside the target under a temp
     /fill failed/,
   )
   assert.deepEqual(readdirSync(path.join(dir, 'sub')), ['out.json'])
+  // something already at the temporary name (a planted link): refused, neither it nor its target touched
+  const probe = tempNameFor(file)
+  const next = probe.replace(/-(\d+)\.tmp$/, (_, n: string) => `-${Number(n) + 1}.tmp`)
+  const victim = path.join(dir, 'victim')
+  writeFileSync(victim, 'keep')
+  symlinkSync(victim, next)
+  await assert.rejects(
+    stageFile(file, (write) => write(Buffer.from('x'), 0)),
+    (e: { code: string; exitCode: number }) => e.code === 'OUTPUT_UNWRITABLE' && e.exitCode === 2,
+  )
+  assert.equal(readFileSync(victim, 'utf8'), 'keep')
+  assert.equal(lstatSync(next).isSymbolicLink(), true, 'a file this call did not make is left alone')
+  rmSync(next)
   // a folder that cannot be made: one line naming it
   writeFileSync(path.join(dir, 'blocker'), '')
   await assert.rejects(
