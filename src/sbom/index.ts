@@ -325,19 +325,19 @@ export async function runSbom(options: SbomOptions): Promise<SbomResult> {
   // the directly written JSON streams into a temporary file beside its place, renamed there with the
   // other outputs once every check passed; removed if one fails
   let staged: string | undefined
-  const made = await makeSbom(
-    options,
-    writesJson
-      ? {
-          streamJson: async (built) => {
-            const { tmp, result } = await stageFile(jsonFile, (write) => streamBomDocument(built, write))
-            staged = tmp
-            return result
-          },
-        }
-      : {},
-  )
   try {
+    const made = await makeSbom(
+      options,
+      writesJson
+        ? {
+            streamJson: async (built) => {
+              const { tmp, result } = await stageFile(jsonFile, (write) => streamBomDocument(built, write))
+              staged = tmp
+              return result
+            },
+          }
+        : {},
+    )
     return await checkAndWrite(options, made, writesJson ? { file: jsonFile, staged } : undefined)
   } finally {
     // renamed into place, or not wanted any more
