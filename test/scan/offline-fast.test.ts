@@ -560,6 +560,25 @@ test('the package index cache: found by content (not time), rebuilt when the exp
     assert.ok(Array.isArray(good.ecosystems))
     await writeFile(file, JSON.stringify({ ...good, format: 1 }))
     assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
+    // the index is read with JSON.parse alone: a number beyond ±1.8e308 (Infinity once parsed) and a
+    // value nested a million deep are refused by the type checks, never walked: rebuilt
+    const goodText = JSON.stringify(good)
+    const deep = `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`
+    for (const [from, to] of [
+      [/"records":\d+/, '"records":1e400'],
+      [/"withdrawn":\d+/, '"withdrawn":-1e400'],
+      [/"names":\[/, `"names":[${deep},`],
+      [/"lastUpdate":[^,]*,/, `"lastUpdate":${deep},`],
+    ] as const) {
+      const bad = goodText.replace(from, to)
+      assert.notEqual(bad, goodText, `${from} is in the index file`)
+      await writeFile(file, bad)
+      assert.equal(
+        (await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache,
+        'written',
+        `${to.slice(0, 20)}`,
+      )
+    }
     const hit = await loadOfflineDb(zipPath, 'all.zip', opts)
     assert.equal(hit.indexCache, 'hit')
     assert.deepEqual(hit.ecosystems, third.ecosystems, 'the cached counts are the counted ones')
