@@ -25,26 +25,33 @@ export function digestBytes(data: Uint8Array | string): Digests {
 
 /**
  * Bytes read per call by {@link digestFile}: measured on 1 GiB (bench/hash.ts), 1 MiB and 4 MiB reads hash
- * at the same speed and 64 KiB reads are a few % slower; one 2 MiB buffer is the whole memory cost.
+ * at the same speed and 64 KiB reads are a few % slower; two 2 MiB buffers are the whole memory cost.
  */
 const READ_CHUNK = 2 * 1024 * 1024
 
 /**
- * sha256 and sha512 of a file in ONE read, streamed through both hashes: memory stays at one read buffer
+ * sha256 and sha512 of a file in ONE read, streamed through both hashes: memory stays at two read buffers
  * whatever the file's size (an artifact may be larger than memory, or than the 2 GiB a Buffer can hold).
+ * The buffers take turns: the next read runs (on libuv's thread pool) while this thread hashes the last.
+ * Both digests stay in this thread: a worker for the sha256 made 1 GiB 0.66× `openssl dgst` instead of
+ * 0.9–1.08×, but a worker thread is 19 MiB more of resident memory (docs/performance.md).
  */
 export async function digestFile(file: string): Promise<Digests> {
   const s256 = createHash('sha256')
   const s512 = createHash('sha512')
-  const buffer = Buffer.allocUnsafe(READ_CHUNK)
+  const buffers = [Buffer.allocUnsafeSlow(READ_CHUNK), Buffer.allocUnsafeSlow(READ_CHUNK)]
   let size = 0
   const handle = await open(file, 'r')
   try {
+    let turn = 0
+    let reading = handle.read(buffers[0]!, 0, READ_CHUNK, null)
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, null)
+      const { bytesRead } = await reading
       if (bytesRead === 0) break
-      // update() copies nothing and keeps no reference: the buffer is reused by the next read
-      const chunk = buffer.subarray(0, bytesRead)
+      // update() copies nothing and keeps no reference: this buffer is read into again two reads on
+      const chunk = buffers[turn]!.subarray(0, bytesRead)
+      turn = 1 - turn
+      reading = handle.read(buffers[turn]!, 0, READ_CHUNK, null)
       s256.update(chunk)
       s512.update(chunk)
       size += bytesRead
