@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- name…]`: every benchmark in bench/ (or the named ones: sbom, scan, build, hash, tar), one
+ * `npm run bench [-- name…]`: every benchmark in bench/ (or the named ones: sbom, scan, build, hash, tar, startup), one
  * after another, after `npm run build` (the benchmarks run the shipped CLI). A benchmark that fails fails the run.
  */
 import { spawnSync } from 'node:child_process'

@@ -10,7 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'n
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Contender, detbuildCli, header, report, sideBySide } from './lib.ts'
+import { type Contender, detbuildCli, goal, header, type Measure, report, sideBySide } from './lib.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const driver = path.join(root, 'bench', 'tar-driver.mjs')
@@ -76,10 +76,11 @@ try {
       cmd: [process.execPath, driver, 'memory', tree, out('memory.tgz'), String(GZIP_LEVEL)],
       cwd: work,
     })
-  report(
-    `tar+gzip of ${files.length} files (${runs} alternating runs, medians)`,
-    sideBySide(contenders, { runs }),
-  )
+  const measures = sideBySide(contenders, { runs })
+  report(`tar+gzip of ${files.length} files (${runs} alternating runs, medians)`, measures)
+  // the issue's goal: ≤ 1.2× GNU tar | gzip -n
+  const [detbuild, gnu] = measures as [Measure, Measure]
+  console.log(goal('detbuild / GNU tar | gzip -n', detbuild.wallMs / gnu.wallMs, 1.2))
   console.log(
     `sizes: detbuild ${statSync(out('detbuild.tgz')).size} bytes, GNU tar | gzip -n ${statSync(out('gnu.tgz')).size} bytes`,
   )
