@@ -128,6 +128,10 @@ const CONFIG = {
     exit: 2,
     hint: 'remove the variable from the configuration: secrets never reach a build',
   },
+  CONFIG_CACHE_KEY_INVALID: {
+    exit: 2,
+    hint: 'set DETBUILD_CACHE_KEY to a secret of at least 32 characters, or unset it',
+  },
   CONFIG_EXISTS: { exit: 2, hint: 'pass --force to overwrite the configuration file' },
   CONFIG_INVALID: { exit: 2, hint: 'fix the configuration file at the path the message names' },
   CONFIG_MISSING: { exit: 2, hint: 'run "detbuild init" to write a configuration file' },

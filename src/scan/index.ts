@@ -14,6 +14,7 @@ import {
   readGoBinary,
 } from '../ecosystems/index.ts'
 import { ExitCode, InputError } from '../errors.ts'
+import { type CacheSeal, openCacheSeal } from '../util/cache-seal.ts'
 import { stableJson } from '../util/canonical-json.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { useEnvProxy } from '../util/env-proxy.ts'
@@ -246,6 +247,7 @@ async function matchOffline(
     // only records naming an SBOM package are parsed and kept: memory follows the SBOM, not the export
     names: new Set(toCheck.flatMap((c) => matchNames(c))),
     indexCacheDir: o.cacheDir === null ? null : path.join(o.cacheDir, 'offline-index'),
+    ...(o.cacheDir === null ? {} : { indexCacheSeal: await cacheSeal(o) }),
   })
   o.log.debug(
     `osv: ${db.records} records, ${db.withdrawn} withdrawn skipped, ${db.index.size} kept; index cache ${db.indexCache}`,
@@ -294,7 +296,7 @@ async function matchOnline(
       baseUrl: o.osvUrl ?? DefaultOsvUrl,
       log: o.log,
       // records are cached per source: what one server sent never answers a scan against another
-      cache: o.cacheDir ? new OsvCache(o.cacheDir, `api ${endpoint.display}`) : null,
+      cache: o.cacheDir ? new OsvCache(o.cacheDir, `api ${endpoint.display}`, await cacheSeal(o)) : null,
     })
     const queryPurls = new Map(toCheck.map((c) => [c, queryPurlsOf(c, ecosystems)]))
     const q = await client.queryBatch([...new Set([...queryPurls.values()].flat())].sort(compareCodePoint))
@@ -392,6 +394,16 @@ function toVulnsReport(
     location,
   })
   return { report, expired: applied.expired }
+}
+
+/** The key that seals the caches; says so when it lives for this run only (nothing cached is then read). */
+async function cacheSeal(o: ScanOptions): Promise<CacheSeal> {
+  const seal = await openCacheSeal(o.env)
+  if (seal.origin === 'run')
+    o.log.warn(
+      'the cache key file could not be used or made: cached records and indexes are not read this run (set DETBUILD_CACHE_KEY, or fix $XDG_STATE_HOME/detbuild/cache-key)',
+    )
+  return seal
 }
 
 /** Pure: the five outputs (six with Go findings: vulns.openvex.json), by workspace file name, each made when asked for. */

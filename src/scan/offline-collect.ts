@@ -155,7 +155,7 @@ function packageNames(record: OsvRecord): string[] {
 }
 
 /** Version of the index cache's format; bump it when the meaning of a field changes. */
-export const IndexCacheFormat = 4
+export const IndexCacheFormat = 5
 
 /**
  * The on-disk package index of one export: which entries (numbers in the loader's sorted entry order)

@@ -16,6 +16,7 @@ import type { Dirent } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { InputError } from '../errors.ts'
+import type { CacheSeal } from '../util/cache-seal.ts'
 import { readBytesFile } from '../util/fs.ts'
 import { compareCodePoint } from '../util/sort.ts'
 import type { ZipFail } from '../util/zip.ts'
@@ -45,6 +46,8 @@ export interface OfflineDbOptions {
   names?: ReadonlySet<string>
   /** folder of the package index cache (ZIP exports, with `names` only); null or absent: no cache */
   indexCacheDir?: string | null
+  /** seals the index written and checks the one read (util/cache-seal.ts); without it, no cache */
+  indexCacheSeal?: CacheSeal
   /** smaller exports are not cached: reading them is faster than the cache would save */
   indexCacheMinEntries?: number
   /** worker threads for a ZIP export (default: by the machine; 1: none) — for tests */

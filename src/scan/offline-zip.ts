@@ -122,7 +122,9 @@ export async function loadZip(
       names !== null && plan.records >= (options.indexCacheMinEntries ?? IndexCacheMinEntries)
         ? (options.indexCacheDir ?? null)
         : null
-    const candidate = cacheDir !== null ? await findIndexCache(cacheDir, plan.records) : null
+    const seal = cacheDir !== null ? (options.indexCacheSeal ?? null) : null
+    const candidate =
+      cacheDir !== null && seal !== null ? await findIndexCache(cacheDir, plan.records, seal) : null
     const source: Source = { handle, size, tail, tailStart, display, fail }
     if (candidate !== null && names !== null) {
       const only = entriesFor(candidate.cache, names)
@@ -150,7 +152,8 @@ export async function loadZip(
     let state: OfflineDb['indexCache'] = 'off'
     if (
       cacheDir !== null &&
-      (await writeIndexCache(cacheDir, toIndexCache(collector, read.sha256, plan.records)))
+      seal !== null &&
+      (await writeIndexCache(cacheDir, toIndexCache(collector, read.sha256, plan.records), seal))
     )
       state = 'written'
     return {

@@ -5,11 +5,14 @@
  * What a server sends is hostile, so it never chooses a file name or meets another source's data: an
  * entry's name is the sha256 of (source scope, id, modified) — the scope being the API's URL — and entries
  * live in their own folder, apart from the offline package index (`offline-index/`). Each entry carries
- * the sha256 of the record's bytes; on read the digest, the scope, the id and the record's shape are
- * checked again, and anything that does not hold is ignored (then fetched again), never trusted.
+ * the sha256 of the record's bytes and is sealed (util/cache-seal.ts: an HMAC under a key kept outside
+ * the cache, so an entry someone else wrote into the folder is not used); on read the seal, the digest,
+ * the scope, the id and the record's shape are checked again, and anything that does not hold is ignored
+ * (then fetched again), never trusted.
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import type { CacheSeal } from '../util/cache-seal.ts'
 import { sha256Hex } from '../util/digest.ts'
 import { writeFileAtomic } from '../util/fs.ts'
 import { parseJsonText } from '../util/json-parse.ts'
@@ -22,7 +25,7 @@ export const OsvCacheFolder = 'osv'
 /** The record cache's folder inside the cache dir; the offline package index has its own (`offline-index`). */
 export const RecordCacheFolder = 'records'
 
-const FORMAT = 'detbuild-osv-record-cache/1'
+const FORMAT = 'detbuild-osv-record-cache/2'
 
 interface Entry {
   format: typeof FORMAT
@@ -39,16 +42,19 @@ export class OsvCache {
   readonly dir: string
   readonly scope: string
   hits = 0
-  /** entries found but refused (damaged, foreign, not matching their digest) */
+  /** entries found but refused (not sealed by this key, damaged, foreign, not matching their digest) */
   rejected = 0
+  private readonly seal: CacheSeal
 
   /**
    * @param cacheDir the cache dir (`--cache-dir`); entries go to `<cacheDir>/records/`
    * @param scope the source the records come from, e.g. `api https://api.osv.dev` (never with credentials)
+   * @param seal seals what is written and is checked on what is read
    */
-  constructor(cacheDir: string, scope: string) {
+  constructor(cacheDir: string, scope: string, seal: CacheSeal) {
     this.dir = path.join(cacheDir, RecordCacheFolder)
     this.scope = scope
+    this.seal = seal
   }
 
   /** The entry's file: named by a hash only, whatever the id looks like. */
@@ -65,7 +71,9 @@ export class OsvCache {
       return null
     }
     try {
-      const e = parseJsonText(text) as Partial<Entry>
+      const body = this.seal.unwrap(text)
+      if (body === null) throw new Error('not sealed by this key')
+      const e = parseJsonText(body) as Partial<Entry>
       if (
         e?.format !== FORMAT ||
         e.scope !== this.scope ||
@@ -96,7 +104,7 @@ export class OsvCache {
       record: json,
     }
     try {
-      await writeFileAtomic(this.fileFor(record.id, record.modified), `${JSON.stringify(entry)}\n`)
+      await writeFileAtomic(this.fileFor(record.id, record.modified), this.seal.wrap(JSON.stringify(entry)))
     } catch {
       // a cache that cannot be written only costs time
     }

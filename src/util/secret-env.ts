@@ -6,7 +6,7 @@
 /**
  * Names no build ever gets, even when a config asks: the runner's and detbuild's own credentials (the
  * OIDC token endpoint, the runtime token, every Action input — `INPUT_KEY` holds the signing key —, the
- * key passphrase, a keyless identity token). A build that needs one is a build that can sign as you.
+ * key passphrase, a keyless identity token, the key that seals the caches). A build that needs one is a build that can sign as you.
  */
 export function isWithheldEnvName(name: string): boolean {
   const n = name.toUpperCase()
@@ -14,6 +14,7 @@ export function isWithheldEnvName(name: string): boolean {
     n.startsWith('ACTIONS_') ||
     n.startsWith('INPUT_') ||
     n === 'DETBUILD_KEY_PASSWORD' ||
+    n === 'DETBUILD_CACHE_KEY' ||
     n === 'SIGSTORE_ID_TOKEN'
   )
 }

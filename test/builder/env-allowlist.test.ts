@@ -72,6 +72,7 @@ test('credential-looking names: the class', () => {
     'INPUT_KEY',
     'input_key-password',
     'DETBUILD_KEY_PASSWORD',
+    'DETBUILD_CACHE_KEY',
     'SIGSTORE_ID_TOKEN',
   ])
     assert.ok(isWithheldEnvName(name), name)

@@ -16,6 +16,9 @@ import {
   toCheckedFacts,
   toNpmRegistryConfig,
 } from '../../src/ecosystems/npm/registry-metadata.ts'
+import { CacheSeal, openCacheSeal } from '../../src/util/cache-seal.ts'
+import { canonicalJson } from '../../src/util/canonical-json.ts'
+import { sha256Hex } from '../../src/util/digest.ts'
 import { cli } from '../helpers/cli.ts'
 import { type FakePackage, type FakeRegistry, startRegistry } from '../helpers/npm-registry.ts'
 import { repoRoot, tempDir } from '../helpers/paths.ts'
@@ -99,6 +102,9 @@ function project(
 const integrityOf = (reg: FakeRegistry) => (spec: string) =>
   ssri.fromData(reg.tarballs.get(spec)!, { algorithms: ['sha512'] }).toString()
 
+/** The state folder (the cache key) of the runs that use `cache`. */
+const stateOf = (cache: string) => path.join(cache, 'state')
+
 async function sbom(
   dir: string,
   cache: string,
@@ -106,7 +112,7 @@ async function sbom(
 ): Promise<{ code: number; doc: Doc; bytes: string; stdout: string; stderr: string }> {
   const out = tempDir()
   const r = await cli(['sbom', '-C', dir, '--out', out, ...args], {
-    env: { XDG_CACHE_HOME: cache, NPM_TOKEN: TOKEN },
+    env: { XDG_CACHE_HOME: cache, XDG_STATE_HOME: stateOf(cache), NPM_TOKEN: TOKEN },
   })
   let bytes = ''
   try {
@@ -202,22 +208,51 @@ test('a hostile cache entry is not used: refetched online, a gap offline', async
   const folder = path.join(cache, 'detbuild', 'registry-metadata')
   const entries = readdirSync(folder).filter((f) => f.endsWith('.json'))
   assert.equal(entries.length, 4)
-  for (const f of entries) {
-    const file = path.join(folder, f)
-    const e = JSON.parse(readFileSync(file, 'utf8'))
-    // another supplier, the digest made to match: still not canonical for this data? then the name
-    const facts = JSON.parse(e.facts)
-    facts.publisher = 'mallory'
-    facts.manifest.author = 'Mallory'
-    e.facts = JSON.stringify(facts, null, 1)
-    writeFileSync(file, JSON.stringify(e))
+  // the runs' key: the key file the first run made in its state folder
+  const seal = await openCacheSeal({ XDG_STATE_HOME: stateOf(cache) })
+  assert.equal(seal.origin, 'file')
+  const real = new Map(
+    entries.map((f) => [f, JSON.parse(seal.unwrap(readFileSync(path.join(folder, f), 'utf8'))!)]),
+  )
+  /** every entry with another supplier, written by `write` */
+  const plant = (write: (e: Record<string, unknown>, facts: Record<string, unknown>) => string) => {
+    for (const [f, e] of real) {
+      const facts = JSON.parse(e.facts)
+      facts.publisher = 'mallory'
+      facts.manifest.author = 'Mallory'
+      writeFileSync(path.join(folder, f), write(e, facts))
+    }
   }
-  const offline = await sbom(dir, cache, '--supplier', 'registry', '--offline')
-  assert.equal(offline.code, 0, offline.stderr)
-  assert.ok(!offline.bytes.includes('allory'))
-  assert.match(offline.stderr, /a@1\.0\.0: the cached registry metadata is damaged \(offline\)/)
-  const online = await sbom(dir, cache, '--supplier', 'registry')
-  assert.equal(online.bytes, first.bytes, 'refetched: the registry data again')
+  const consistent = (e: Record<string, unknown>, facts: Record<string, unknown>) => {
+    const text = canonicalJson(facts)
+    return JSON.stringify({ ...e, facts: text, sha256: sha256Hex(text) })
+  }
+  const cases: Array<[string, (e: Record<string, unknown>, facts: Record<string, unknown>) => string]> = [
+    // well-formed, canonical, its digest recomputed: what anyone who can write the folder could plant
+    ['consistent, not sealed', (e, facts) => `${consistent(e, facts)}\n`],
+    [
+      'consistent, sealed under another key',
+      (e, facts) => new CacheSeal(Buffer.alloc(32, 9), 'run').wrap(consistent(e, facts)),
+    ],
+    // sealed, but the checks behind the seal fail: not canonical, digest not the facts'
+    [
+      'sealed, not canonical',
+      (e, facts) => seal.wrap(JSON.stringify({ ...e, facts: JSON.stringify(facts, null, 1) })),
+    ],
+  ]
+  for (const [name, write] of cases) {
+    plant(write)
+    const offline = await sbom(dir, cache, '--supplier', 'registry', '--offline')
+    assert.equal(offline.code, 0, offline.stderr)
+    assert.ok(!offline.bytes.includes('allory'), name)
+    assert.match(offline.stderr, /a@1\.0\.0: the cached registry metadata is damaged \(offline\)/, name)
+    const online = await sbom(dir, cache, '--supplier', 'registry')
+    assert.equal(online.bytes, first.bytes, `${name}: refetched, the registry data again`)
+  }
+  // the consistent entry under the runs' own key would be used: the seal is what keeps it out
+  plant((e, facts) => seal.wrap(consistent(e, facts)))
+  const used = await sbom(dir, cache, '--supplier', 'registry', '--offline')
+  assert.ok(used.bytes.includes('Mallory'))
 })
 
 /** A registry whose replies a test writes: `name` → [status, body]. */

@@ -18,10 +18,19 @@ import {
 } from '../../src/scan/offline-db.ts'
 import { assertOsvRecord, OsvIndex } from '../../src/scan/osv-index.ts'
 import { nameTokens, type RecordSummary, scanRecord, skimRecord } from '../../src/scan/record-scan.ts'
+import { CacheSeal } from '../../src/util/cache-seal.ts'
 import { parseJsonText } from '../../src/util/json-parse.ts'
 import { silentLogger } from '../../src/util/log.ts'
 import { forEachZipEntry, readZipEntries, readZipEntry } from '../../src/util/zip.ts'
 import { generatedDir, makeZip, recordsDir, tempDir, writeDirectSbom } from './helpers.ts'
+
+/** The key the index cache tests seal with (a scan takes its own from util/cache-seal.ts's key file). */
+const SEAL = new CacheSeal(Buffer.alloc(32, 1), 'run')
+
+/** Writes an index file's body as detbuild would, sealed: the checks behind the seal are what is tested. */
+function writeIndex(file: string, body: string): Promise<void> {
+  return writeFile(file, SEAL.wrap(body))
+}
 
 const fixtureTexts = [recordsDir, generatedDir].flatMap((dir) =>
   readdirSync(dir)
@@ -494,7 +503,7 @@ test('a malformed record that names no SBOM package is skipped; one that could m
     await assert.rejects(load(['minimist']), { code: 'SCAN_OSV_RECORD_INVALID' })
     // the index cache, built by a scan that skipped the record, sends a scan that needs it to inspect it
     await writeFile(zipPath, makeZip([...good, bad]))
-    const cache = { indexCacheDir: path.join(t.dir, 'cache'), indexCacheMinEntries: 0 }
+    const cache = { indexCacheDir: path.join(t.dir, 'cache'), indexCacheMinEntries: 0, indexCacheSeal: SEAL }
     assert.equal((await load(['minimist'], cache)).indexCache, 'written')
     assert.equal((await load(['minimist'], cache)).indexCache, 'hit')
     await assert.rejects(load(['left-pad'], cache), { code: 'SCAN_EXPORT_INVALID' })
@@ -512,7 +521,7 @@ test('the package index cache: found by content (not time), rebuilt when the exp
     const cacheDir = path.join(t.dir, 'cache')
     await writeFile(zipPath, makeZip(entries))
     const names = new Set(['lodash', '@scope/lodash', 'minimist', 'a"quoted"pkg'])
-    const opts = { names, indexCacheDir: cacheDir, indexCacheMinEntries: 0 }
+    const opts = { names, indexCacheDir: cacheDir, indexCacheMinEntries: 0, indexCacheSeal: SEAL }
     const check = (db: OfflineDb, ref: OsvIndex, label: string) =>
       assertSameAs(db, ref, [...names], label, ['lodash-es', 'express'])
 
@@ -550,15 +559,15 @@ test('the package index cache: found by content (not time), rebuilt when the exp
 
     // a damaged or foreign index file is ignored and rebuilt
     const file = path.join(cacheDir, `${third.sha256}.json`)
-    await writeFile(file, '{"format": 1, "exportSha256": "')
+    await writeIndex(file, '{"format": 1, "exportSha256": "')
     assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
-    const good = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
-    await writeFile(file, JSON.stringify({ ...good, exportSha256: first.sha256 }))
+    const good = JSON.parse(SEAL.unwrap(await readFile(file, 'utf8'))!) as Record<string, unknown>
+    await writeIndex(file, JSON.stringify({ ...good, exportSha256: first.sha256 }))
     assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
     // an index of an older format (no per-ecosystem counts, records checked less strictly) is rebuilt
-    assert.equal(good.format, 4)
+    assert.equal(good.format, 5)
     assert.ok(Array.isArray(good.ecosystems))
-    await writeFile(file, JSON.stringify({ ...good, format: 1 }))
+    await writeIndex(file, JSON.stringify({ ...good, format: 1 }))
     assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
     // the index is read with JSON.parse alone: a number beyond ±1.8e308 (Infinity once parsed) and a
     // value nested a million deep are refused by the type checks, never walked: rebuilt
@@ -572,7 +581,7 @@ test('the package index cache: found by content (not time), rebuilt when the exp
     ] as const) {
       const bad = goodText.replace(from, to)
       assert.notEqual(bad, goodText, `${from} is in the index file`)
-      await writeFile(file, bad)
+      await writeIndex(file, bad)
       assert.equal(
         (await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache,
         'written',
@@ -585,24 +594,52 @@ test('the package index cache: found by content (not time), rebuilt when the exp
     // an entry past the export's end, or names out of order (a lookup could miss one): rebuilt
     const list = Buffer.from(good.list as string, 'base64')
     list.writeUInt32LE(999999, 0)
-    await writeFile(file, JSON.stringify({ ...good, list: list.toString('base64') }))
+    await writeIndex(file, JSON.stringify({ ...good, list: list.toString('base64') }))
     const rebuilt = await loadOfflineDb(zipPath, 'all.zip', opts)
     assert.equal(rebuilt.indexCache, 'written')
     check(rebuilt, referenceIndex(changed), 'rebuilt')
     const cachedNames = good.names as string[]
     assert.ok(cachedNames.length > 2 && cachedNames.includes('lodash'))
-    await writeFile(file, JSON.stringify({ ...good, names: [...cachedNames].reverse() }))
+    await writeIndex(file, JSON.stringify({ ...good, names: [...cachedNames].reverse() }))
     assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
     check(await loadOfflineDb(zipPath, 'all.zip', opts), referenceIndex(changed), 'after unordered names')
 
+    // an index that lists no entry for any package is well-formed: planted in the folder (a restored CI
+    // cache), only the seal keeps it from hiding every record
+    const empty = JSON.stringify({
+      ...good,
+      names: [],
+      starts: Buffer.alloc(4).toString('base64'),
+      list: '',
+      always: [],
+    })
+    for (const planted of [`${empty}\n`, new CacheSeal(Buffer.alloc(32, 2), 'run').wrap(empty)]) {
+      await writeFile(file, planted)
+      const db = await loadOfflineDb(zipPath, 'all.zip', opts)
+      assert.equal(db.indexCache, 'written')
+      check(db, referenceIndex(changed), 'after a planted index')
+    }
+    await writeIndex(file, empty)
+    const hidden = await loadOfflineDb(zipPath, 'all.zip', opts)
+    assert.equal(hidden.indexCache, 'hit')
+    assert.equal(hidden.index.match('npm', 'lodash', '1.0.0').length, 0, 'sealed, it would hide every record')
+    await writeFile(file, '')
+    assert.equal((await loadOfflineDb(zipPath, 'all.zip', opts)).indexCache, 'written')
+
     // small exports and runs without a name filter do not use the cache
     assert.equal(
-      (await loadOfflineDb(zipPath, 'all.zip', { names, indexCacheDir: cacheDir })).indexCache,
+      (await loadOfflineDb(zipPath, 'all.zip', { names, indexCacheDir: cacheDir, indexCacheSeal: SEAL }))
+        .indexCache,
       'off',
     )
     assert.equal(
-      (await loadOfflineDb(zipPath, 'all.zip', { indexCacheDir: cacheDir, indexCacheMinEntries: 0 }))
-        .indexCache,
+      (
+        await loadOfflineDb(zipPath, 'all.zip', {
+          indexCacheDir: cacheDir,
+          indexCacheMinEntries: 0,
+          indexCacheSeal: SEAL,
+        })
+      ).indexCache,
       'off',
     )
   } finally {

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test'
 import { runScan, type ScanOptions } from '../../src/scan/index.ts'
 import { OsvCache, RecordCacheFolder } from '../../src/scan/osv-cache.ts'
 import type { OsvRecord } from '../../src/scan/types.ts'
+import { CacheSeal, openCacheSeal } from '../../src/util/cache-seal.ts'
 import { sha256Hex } from '../../src/util/digest.ts'
 import { silentLogger } from '../../src/util/log.ts'
 import { loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
@@ -109,16 +110,34 @@ test('a doctored record from a hostile mirror does not change a later scan again
   }
 })
 
-test('a cache entry that does not match its digest, or does not parse, is ignored and fetched again', async () => {
+test('a cache entry not sealed by this key, not matching its digest, or not parsing, is ignored and fetched again', async () => {
   const cache = await tempDir()
   try {
     const first = await runScan(options(honest.url, cache.dir))
-    const file = new OsvCache(cache.dir, `api ${honest.url}`).fileFor(MINIMIST_VULN, MINIMIST_MODIFIED)
-    const entry = JSON.parse(await readFile(file, 'utf8'))
+    assert.ok(first.report.findings.some((f) => f.records.includes(MINIMIST_VULN)))
+    // the scans' own key (the key file under the home folder: the options carry no DETBUILD_CACHE_KEY)
+    const seal = await openCacheSeal(options(honest.url, cache.dir).env)
+    const file = new OsvCache(cache.dir, `api ${honest.url}`, seal).fileFor(MINIMIST_VULN, MINIMIST_MODIFIED)
+    const read = async () => JSON.parse(seal.unwrap(await readFile(file, 'utf8'))!)
+    const entry = await read()
     const doctored = JSON.parse(entry.record) as OsvRecord
     doctored.withdrawn = '2020-01-01T00:00:00Z'
+    // a well-formed entry that would hide the advisory (withdrawn), its digest recomputed: what anyone who
+    // can write the cache folder (a restored CI cache) could plant. Only the seal tells it apart.
+    const forged = JSON.stringify({
+      ...entry,
+      record: JSON.stringify(doctored),
+      sha256: sha256Hex(JSON.stringify(doctored)),
+    })
+    const otherKey = new CacheSeal(Buffer.alloc(32, 7), 'run')
 
-    const cases: Array<[string, string]> = [
+    const unsealed: Array<[string, string]> = [
+      ['a forged entry, not sealed', `${forged}\n`],
+      ['a forged entry, sealed under another key', otherKey.wrap(forged)],
+      ['a forged entry under the seal of the real one', `${seal.seal(JSON.stringify(entry))}\n${forged}\n`],
+      ['the real entry, its seal cut off', `${JSON.stringify(entry)}\n`],
+    ]
+    const sealed: Array<[string, string]> = [
       ['record changed, digest kept', JSON.stringify({ ...entry, record: JSON.stringify(doctored) })],
       ['not JSON', '{"format": "detbuild-osv-record-cache/1", "rec'],
       ['another scope', JSON.stringify({ ...entry, scope: 'api https://elsewhere.example' })],
@@ -139,14 +158,25 @@ test('a cache entry that does not match its digest, or does not parse, is ignore
         }),
       ],
     ]
+    // the checks behind the seal still hold on their own: each case sealed with the right key
+    const cases = [
+      ...unsealed,
+      ...sealed.map(([name, body]): [string, string] => [`${name} (sealed)`, seal.wrap(body)]),
+    ]
     for (const [name, content] of cases) {
       await writeFile(file, content)
       honest.requests.vulns = 0
       const r = await runScan(options(honest.url, cache.dir))
       assert.equal(honest.requests.vulns, 1, `${name}: the entry was refetched`)
       assert.deepEqual(r.report.findings, first.report.findings, name)
-      assert.equal(JSON.parse(await readFile(file, 'utf8')).sha256, entry.sha256, `${name}: entry rewritten`)
+      assert.equal((await read()).sha256, entry.sha256, `${name}: entry rewritten`)
     }
+    // the forged entry, sealed with the scans' key, would be used: the seal is what keeps it out
+    await writeFile(file, seal.wrap(forged))
+    honest.requests.vulns = 0
+    const used = await runScan(options(honest.url, cache.dir))
+    assert.equal(honest.requests.vulns, 0)
+    assert.ok(!used.report.findings.some((f) => f.records.includes(MINIMIST_VULN)))
   } finally {
     await cache.cleanup()
   }

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test'
 import { runScan, type ScanOptions } from '../../src/scan/index.ts'
 import { OsvCache, RecordCacheFolder } from '../../src/scan/osv-cache.ts'
 import { parseRetryAfter } from '../../src/scan/osv-client.ts'
+import { openCacheSeal } from '../../src/util/cache-seal.ts'
 import { silentLogger } from '../../src/util/log.ts'
 import { WorkspaceFiles } from '../../src/workspace/index.ts'
 import { loadRecords, type OsvFake, startOsvFake } from '../helpers/osv-server.ts'
@@ -177,7 +178,7 @@ test('the disk cache is keyed by source, id and modified, named by hashes, and s
     const names = await readdir(path.join(cache.dir, RecordCacheFolder))
     assert.equal(names.length, first)
     for (const n of names) assert.match(n, /^[0-9a-f]{64}\.json$/)
-    const minimist = new OsvCache(cache.dir, `api ${fake.url}`).fileFor(
+    const minimist = new OsvCache(cache.dir, `api ${fake.url}`, await openCacheSeal({})).fileFor(
       'GHSA-xvch-5gv4-984h',
       '2023-02-27T14:47:14Z',
     )

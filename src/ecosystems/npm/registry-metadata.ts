@@ -13,19 +13,23 @@
  * version asked for and its integrity is the lockfile's (pacote refuses a mismatch, EINTEGRITY; this file
  * checks again); fields are shape-checked and a field longer than {@link MAX_FIELD} characters of JSON
  * is dropped. A cache entry is named by a hash of (registry, name, version), never by what a server sent,
- * carries the sha256 of its facts, and is checked again on every read (format, registry, name, version,
- * digest, shape, canonical form); anything that does not hold is ignored (fetched again, or a gap
- * offline). Once cached, a version's facts are not fetched again: a published version's metadata does
+ * carries the sha256 of its facts, is sealed (util/cache-seal.ts: an HMAC under a key kept outside the
+ * cache, so facts someone else wrote into the folder are not used), and is checked again on every read
+ * (seal, format, registry, name, version, digest, shape, canonical form); anything that does not hold is
+ * ignored (fetched again, or a gap offline). pacote's own HTTP cache lives in a temporary folder for the
+ * run only: a packument planted in a cache folder never answers. Once cached, a version's facts are not fetched again: a published version's metadata does
  * not change, and the same cache gives the same SBOM (its digest is recorded in the SBOM).
  *
  * Gaps (a version the registry does not have, a refused reply, a cold cache offline) leave that
  * version's supplier unknown and are listed; a registry that cannot be asked at all (network, 5xx,
  * 429, 401/403) is SBOM_REGISTRY_UNAVAILABLE (exit 3): that run could not look.
  */
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import ssri from 'ssri'
 import { IncompleteError } from '../../errors.ts'
+import { type CacheSeal, openCacheSeal } from '../../util/cache-seal.ts'
 import { canonicalJson } from '../../util/canonical-json.ts'
 import { sha256Hex } from '../../util/digest.ts'
 import { writeFileAtomic } from '../../util/fs.ts'
@@ -40,7 +44,7 @@ import type { Manifest } from '../inventory.ts'
 import { assertPackageJsonShape } from './input-shapes.ts'
 
 const DEFAULT_REGISTRY = 'https://registry.npmjs.org/'
-const FORMAT = 'detbuild-npm-registry-metadata/1'
+const FORMAT = 'detbuild-npm-registry-metadata/2'
 /** The most characters of JSON one manifest field may take (a description of megabytes is dropped). */
 const MAX_FIELD = 16 * 1024
 /** Requests in flight at once. */
@@ -234,6 +238,7 @@ async function readEntry(
   dir: string,
   registry: string,
   p: RegistryPackage,
+  seal: CacheSeal,
 ): Promise<CheckedFacts | 'absent' | 'refused'> {
   let text: string
   try {
@@ -244,7 +249,9 @@ async function readEntry(
     return 'absent'
   }
   try {
-    const e = JSON.parse(text) as Partial<CacheEntry>
+    const body = seal.unwrap(text)
+    if (body === null) return 'refused'
+    const e = JSON.parse(body) as Partial<CacheEntry>
     if (e.format !== FORMAT || e.registry !== registry || e.name !== p.name || e.version !== p.version)
       return 'refused'
     if (typeof e.facts !== 'string' || e.sha256 !== sha256Hex(e.facts)) return 'refused'
@@ -256,7 +263,13 @@ async function readEntry(
   }
 }
 
-async function writeEntry(dir: string, registry: string, p: RegistryPackage, checked: CheckedFacts) {
+async function writeEntry(
+  dir: string,
+  registry: string,
+  p: RegistryPackage,
+  checked: CheckedFacts,
+  seal: CacheSeal,
+) {
   const entry: CacheEntry = {
     format: FORMAT,
     registry,
@@ -266,7 +279,7 @@ async function writeEntry(dir: string, registry: string, p: RegistryPackage, che
     facts: checked.text,
   }
   // a cache that cannot be written costs a fetch next time, nothing else
-  await writeFileAtomic(entryFile(dir, registry, p), `${JSON.stringify(entry)}\n`).catch(() => {})
+  await writeFileAtomic(entryFile(dir, registry, p), seal.wrap(JSON.stringify(entry))).catch(() => {})
 }
 
 /** Error codes and statuses that mean the registry could not be asked (rather than a reply about the package). */
@@ -303,6 +316,13 @@ export async function readNpmRegistryMetadata(
     env,
   )
   const dir = options.cacheDir
+  const seal = await openCacheSeal(env)
+  /** pacote's HTTP cache, made when the first fetch needs it and removed at the end */
+  let httpCache: Promise<string> | undefined
+  const httpCacheDir = (): Promise<string> => {
+    httpCache ??= mkdtemp(path.join(os.tmpdir(), 'detbuild-registry-'))
+    return httpCache
+  }
   const results: Array<CheckedFacts | { gap: string }> = new Array(packages.length)
   let fetched = 0
   let cached = 0
@@ -316,7 +336,7 @@ export async function readNpmRegistryMetadata(
     const p = packages[i]!
     const registryUrl = registryFor(config, p.name)
     const registry = publicRegistryUrl(registryUrl)
-    const hit = await readEntry(dir, registry, p)
+    const hit = await readEntry(dir, registry, p, seal)
     if (hit !== 'absent' && hit !== 'refused') {
       cached++
       results[i] = hit
@@ -338,7 +358,7 @@ export async function readNpmRegistryMetadata(
         ...Object.fromEntries(Object.entries(config.scopes).map(([s, u]) => [`${s}:registry`, u])),
         fullMetadata: true,
         packumentCache,
-        cache: path.join(dir, '_cacache'),
+        cache: await httpCacheDir(),
         preferOnline: false,
         timeout: 30_000,
         retry: { retries: 1, minTimeout: 200, maxTimeout: 1000 },
@@ -370,14 +390,21 @@ export async function readNpmRegistryMetadata(
     }
     fetched++
     results[i] = checked
-    await writeEntry(dir, registry, p, checked)
+    await writeEntry(dir, registry, p, checked, seal)
   }
 
   let next = 0
   const worker = async () => {
     while (next < packages.length) await one(next++)
   }
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, packages.length) }, worker))
+  try {
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, packages.length) }, worker))
+  } finally {
+    await httpCache?.then(
+      (d) => rm(d, { recursive: true, force: true }),
+      () => {},
+    )
+  }
   if (failure) {
     const e = failure.error as NodeJS.ErrnoException & { statusCode?: number }
     const what = e.statusCode ? `HTTP ${e.statusCode}` : (e.code ?? 'error')
