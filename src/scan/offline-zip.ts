@@ -118,13 +118,16 @@ export async function loadZip(
       dir = readZipTable(tail, tailStart, size, fail)
     }
     const plan = toPlan(dir.table, dir.damage)
-    const cacheDir =
-      names !== null && plan.records >= (options.indexCacheMinEntries ?? IndexCacheMinEntries)
-        ? (options.indexCacheDir ?? null)
+    // the index cache: a folder and the seal its files need, or none (an unsealed index is never read or written)
+    const indexCache =
+      names !== null &&
+      plan.records >= (options.indexCacheMinEntries ?? IndexCacheMinEntries) &&
+      options.indexCacheDir != null &&
+      options.indexCacheSeal !== undefined
+        ? { dir: options.indexCacheDir, seal: options.indexCacheSeal }
         : null
-    const seal = cacheDir !== null ? (options.indexCacheSeal ?? null) : null
     const candidate =
-      cacheDir !== null && seal !== null ? await findIndexCache(cacheDir, plan.records, seal) : null
+      indexCache !== null ? await findIndexCache(indexCache.dir, plan.records, indexCache.seal) : null
     const source: Source = { handle, size, tail, tailStart, display, fail }
     if (candidate !== null && names !== null) {
       const only = entriesFor(candidate.cache, names)
@@ -145,15 +148,18 @@ export async function loadZip(
         }
       }
     }
-    const collector = new OfflineCollector(names, cacheDir !== null)
-    const read = await readPass(source, plan, names, options, null, cacheDir !== null, collector)
+    const collector = new OfflineCollector(names, indexCache !== null)
+    const read = await readPass(source, plan, names, options, null, indexCache !== null, collector)
     settle(read, collector, fail)
     await recheck(source, plan, collector.recheck)
     let state: OfflineDb['indexCache'] = 'off'
     if (
-      cacheDir !== null &&
-      seal !== null &&
-      (await writeIndexCache(cacheDir, toIndexCache(collector, read.sha256, plan.records), seal))
+      indexCache !== null &&
+      (await writeIndexCache(
+        indexCache.dir,
+        toIndexCache(collector, read.sha256, plan.records),
+        indexCache.seal,
+      ))
     )
       state = 'written'
     return {

@@ -6,7 +6,8 @@
 /**
  * Names no build ever gets, even when a config asks: the runner's and detbuild's own credentials (the
  * OIDC token endpoint, the runtime token, every Action input — `INPUT_KEY` holds the signing key —, the
- * key passphrase, a keyless identity token, the key that seals the caches). A build that needs one is a build that can sign as you.
+ * key passphrase, a keyless identity token, the key that seals the caches). A build that needs one is a
+ * build that can sign as you (or forge a cache entry).
  */
 export function isWithheldEnvName(name: string): boolean {
   const n = name.toUpperCase()

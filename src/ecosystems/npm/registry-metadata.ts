@@ -17,8 +17,9 @@
  * cache, so facts someone else wrote into the folder are not used), and is checked again on every read
  * (seal, format, registry, name, version, digest, shape, canonical form); anything that does not hold is
  * ignored (fetched again, or a gap offline). pacote's own HTTP cache lives in a temporary folder for the
- * run only: a packument planted in a cache folder never answers. Once cached, a version's facts are not fetched again: a published version's metadata does
- * not change, and the same cache gives the same SBOM (its digest is recorded in the SBOM).
+ * run only: a packument planted in a cache folder never answers. Once cached, a version's facts are not
+ * fetched again: a published version's metadata does not change, and the same cache gives the same SBOM
+ * (its digest is recorded in the SBOM).
  *
  * Gaps (a version the registry does not have, a refused reply, a cold cache offline) leave that
  * version's supplier unknown and are listed; a registry that cannot be asked at all (network, 5xx,
